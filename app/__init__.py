@@ -1,0 +1,3 @@
+"""Sealbox: send PDFs for signature and keep the signed originals."""
+
+__version__ = "0.1.0"
