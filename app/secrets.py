@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from app.errors import UnavailableError
+from app.logs import register_secret
 
 SERVICE = "Sealbox"
 
@@ -47,20 +48,24 @@ class KeyringSecrets:
     def get(self, name: str) -> str | None:
         override = self._environ.get(env_name(name))
         if override:
+            register_secret(override)
             return override
         import keyring
         from keyring.errors import KeyringError, NoKeyringError
 
         try:
-            return keyring.get_password(SERVICE, name)
+            value = keyring.get_password(SERVICE, name)
         except NoKeyringError:
             return None
         except KeyringError as exc:
             raise UnavailableError(
                 _NO_KEYRING.format(detail=exc.__class__.__name__, var=env_name(name))
             ) from exc
+        register_secret(value)
+        return value
 
     def set(self, name: str, value: str) -> None:
+        register_secret(value)
         import keyring
         from keyring.errors import KeyringError
 

@@ -1,0 +1,402 @@
+"""The archive folder: readable by a person, and by Sealbox with no database and no network.
+
+Layout (DESIGN.md): ``archive/YYYY/MM/YYYY-MM-DD <request name> <first 8 of id>/`` holding
+``<name>-signed.pdf``, ``<name>-certificate.pdf`` (when the provider gives one) and
+``request.json``: the spec, the provider and its ids, recipients with their times, the status
+history and the SHA-256 of every file, recorded as the file was written.
+
+A request is archived in a staging folder (``archive/.staging/``) and renamed into place once
+every file is written and synced, so a request folder appears whole or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from app.context import Context
+from app.domain.clock import iso, now, parse_iso
+from app.domain.lifecycle import Status
+from app.domain.model import RecipientState, Request, RequestSpec
+from app.errors import NotFoundError, UserError
+from app.faults import crash_point
+from app.fsutil import atomic_write_bytes, fsync_dir, sha256_file
+from app.pdf.document import extract_text
+from app.store.requests import ArchivedFile, Event
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+STAGING = ".staging"
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+             *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_name(name: str, limit: int = 80) -> str:
+    """``name`` made safe as a file name on Windows, macOS and Linux."""
+    text = _UNSAFE.sub("_", name)
+    text = re.sub(r"\s+", " ", text).strip().strip(".").strip()
+    text = text[:limit].rstrip(" .") or "request"
+    if text.upper() in _RESERVED:
+        text = f"_{text}"
+    return text
+
+
+def folder_for(root: Path, request: Request, completed: datetime) -> Path:
+    local = completed.astimezone()
+    name = f"{local:%Y-%m-%d} {safe_name(request.name)} {request.id[:8]}"
+    return root / f"{local:%Y}" / f"{local:%m}" / name
+
+
+@dataclass(frozen=True)
+class Archived:
+    request_id: str
+    directory: Path
+    files: list[ArchivedFile]
+
+
+def archive_request(ctx: Context, request_id: str) -> Archived:
+    """Download (or copy) a completed request's files into the archive; idempotent."""
+    import asyncio
+
+    return asyncio.run(archive_request_async(ctx, request_id))
+
+
+async def archive_request_async(ctx: Context, request_id: str) -> Archived:
+    requests = ctx.requests
+    request = requests.get(request_id)
+    root = ctx.paths.archive_dir
+    existing = requests.archive_dir(request.id)
+    if existing and (root / existing).is_dir():
+        return Archived(request.id, root / existing, requests.archived_files(request.id))
+    if request.status != Status.COMPLETED:
+        raise UserError(f"{request.name!r} is {request.status.value}, not completed: only a "
+                        "completed request has a signed document to download.")
+    provider = ctx.provider(request.provider)
+    completed = request.completed_at or now()
+    final = folder_for(root, request, completed)
+    base = safe_name(request.name)
+    if not final.is_dir():
+        staging = root / STAGING / request.id
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        signed = staging / f"{base}-signed.pdf"
+        await provider.download_signed(request, signed)
+        if provider.capabilities.certificate:
+            await provider.download_certificate(request, staging / f"{base}-certificate.pdf")
+        crash_point("during-archive")
+        files = {
+            kind: {"name": path.name, "sha256": sha256_file(path), "size": path.stat().st_size}
+            for kind, path in (("signed", signed),
+                               ("certificate", staging / f"{base}-certificate.pdf"))
+            if path.exists()
+        }
+        manifest = request_json(request, requests.events(request.id), files)
+        atomic_write_bytes(staging / "request.json", manifest)
+        fsync_dir(staging)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging, final)
+        fsync_dir(final.parent)
+        with contextlib.suppress(OSError):
+            staging.parent.rmdir()  # only when no other archiving is under way
+        log.info("archived request %s in %s", request.id, final)
+    return _record(ctx, request.id, final)
+
+
+def _record(ctx: Context, request_id: str, folder: Path) -> Archived:
+    """Enter an archived folder in the store (hashes as ``request.json`` recorded them)."""
+    root = ctx.paths.archive_dir
+    manifest = read_manifest(folder)
+    stamp = parse_iso(manifest.get("archivedAt")) or now()
+    rel = folder.relative_to(root).as_posix()
+    files = [
+        ArchivedFile(kind, f"{rel}/{entry['name']}", entry["sha256"], entry["size"], stamp)
+        for kind, entry in manifest["files"].items()
+    ]
+    request_file = folder / "request.json"
+    files.append(ArchivedFile("request", f"{rel}/request.json", sha256_file(request_file),
+                              request_file.stat().st_size, stamp))
+    ctx.requests.record_archive(request_id, rel, files, archive_text(folder, manifest))
+    working = ctx.paths.document(request_id)
+    working.unlink(missing_ok=True)
+    shutil.rmtree(ctx.paths.local_dir / request_id, ignore_errors=True)
+    return Archived(request_id, folder, files)
+
+
+def archive_text(folder: Path, manifest: dict[str, Any]) -> str:
+    parts = []
+    for entry in manifest["files"].values():
+        path = folder / entry["name"]
+        if path.suffix.lower() == ".pdf" and path.exists():
+            with contextlib.suppress(UserError):
+                parts.append(extract_text(path))
+    return "\n".join(parts)
+
+
+def request_json(request: Request, events: list[Event], files: dict[str, Any]) -> bytes:
+    recipients = []
+    for r, state in zip(request.spec.recipients, request.recipients, strict=True):
+        entry = r.to_json()
+        entry.update({
+            "providerRecipientId": state.provider_recipient_id,
+            "viewedAt": iso(state.viewed_at), "signedAt": iso(state.signed_at),
+            "declinedAt": iso(state.declined_at), "declineReason": state.decline_reason,
+        })
+        recipients.append(entry)
+    data = {
+        "sealboxArchive": FORMAT,
+        "archivedAt": iso(now()),
+        "id": request.id,
+        "name": request.name,
+        "provider": request.provider,
+        "providerId": request.provider_id,
+        "renderId": request.render_id,
+        "status": request.status.value,
+        "errorMessage": request.error_message,
+        "createdAt": iso(request.created_at),
+        "sentAt": iso(request.sent_at),
+        "completedAt": iso(request.completed_at),
+        "document": {"name": request.document_name, "sha256": request.document_sha256,
+                     "pages": request.page_count},
+        "spec": request.spec.to_json(),
+        "recipients": recipients,
+        "history": [
+            {"at": iso(e.at), "kind": e.kind, "status": e.status,
+             "recipientIndex": e.recipient_index, "detail": e.detail, "payload": e.payload}
+            for e in events
+        ],
+        "files": files,
+    }
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / "request.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise NotFoundError(f"{folder} has no request.json: it is not a Sealbox archive "
+                            "folder.") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} is damaged ({exc}): restore it from a backup.") from exc
+    if not isinstance(data, dict) or "id" not in data or not isinstance(data.get("files"), dict):
+        raise UserError(f"{path} is not a Sealbox request.json: restore it from a backup.")
+    return data
+
+
+def request_from_manifest(data: dict[str, Any]) -> tuple[Request, list[Event]]:
+    spec = RequestSpec.from_json(data["spec"])
+    states = [
+        RecipientState(provider_recipient_id=r.get("providerRecipientId"),
+                       viewed_at=parse_iso(r.get("viewedAt")),
+                       signed_at=parse_iso(r.get("signedAt")),
+                       declined_at=parse_iso(r.get("declinedAt")),
+                       decline_reason=r.get("declineReason"))
+        for r in data.get("recipients", [])
+    ]
+    request = Request(
+        id=data["id"], provider=data.get("provider", "unknown"), spec=spec,
+        status=Status(data.get("status", "completed")), provider_id=data.get("providerId"),
+        created_at=parse_iso(data.get("createdAt")) or now(),
+        sent_at=parse_iso(data.get("sentAt")), completed_at=parse_iso(data.get("completedAt")),
+        error_message=data.get("errorMessage"),
+        document_name=(data.get("document") or {}).get("name") or "document.pdf",
+        document_sha256=(data.get("document") or {}).get("sha256"),
+        page_count=(data.get("document") or {}).get("pages") or 0,
+        render_id=data.get("renderId"), recipients=states,
+    )
+    events = [
+        Event(at=parse_iso(e.get("at")) or now(), kind=e.get("kind", "event"),
+              status=e.get("status"), recipient_index=e.get("recipientIndex"),
+              detail=e.get("detail"), payload=e.get("payload"))
+        for e in data.get("history", [])
+    ]
+    return request, events
+
+
+def iter_folders(root: Path) -> Iterator[Path]:
+    """Every request folder under ``root`` (``YYYY/MM/<folder>/request.json``)."""
+    if not root.is_dir():
+        return
+    for manifest in sorted(root.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/*/request.json")):
+        yield manifest.parent
+
+
+# --- verify ------------------------------------------------------------------------------------
+
+FileState = Literal["intact", "modified", "missing"]
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    request_id: str
+    request_name: str
+    kind: str
+    path: Path
+    state: FileState
+    signature: str | None
+    summary: str
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "intact" and self.signature not in ("invalid",)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"requestId": self.request_id, "name": self.request_name, "kind": self.kind,
+                "path": str(self.path), "state": self.state, "signature": self.signature,
+                "summary": self.summary, "ok": self.ok}
+
+
+def trust_roots(ctx: Context) -> list[bytes]:
+    """The roots a seal may chain to: this installation's (current and retired)."""
+    from app.providers.local.pki import installation_trust_roots
+
+    return installation_trust_roots(ctx.paths.seal_dir)
+
+
+def verify(ctx: Context, ref: str | None = None) -> list[FileCheck]:
+    """Re-hash every archived file and validate every PDF signature, offline."""
+    from app.archive.verify import pdf_signature_status, verify_pdf_signatures
+
+    root = ctx.paths.archive_dir
+    roots = trust_roots(ctx)
+    folders = list(iter_folders(root))
+    if ref is not None:
+        request_id = ctx.requests.resolve_id(ref)
+        rel = ctx.requests.archive_dir(request_id)
+        if not rel:
+            raise UserError(f"Request {ref!r} is not archived yet: run `sealbox download "
+                            f"{ref}` first.")
+        folders = [root / rel]
+    checks: list[FileCheck] = []
+    seen: set[str] = set()
+    for folder in folders:
+        try:
+            manifest = read_manifest(folder)
+        except UserError as exc:
+            checks.append(FileCheck("?", folder.name, "request", folder / "request.json",
+                                    "missing" if isinstance(exc, NotFoundError) else "modified",
+                                    None, exc.message))
+            continue
+        rid, name = manifest["id"], manifest.get("name", folder.name)
+        seen.add(rid)
+        recorded = {f.kind: f for f in ctx.requests.archived_files(rid)}
+        request_json_row = recorded.get("request")
+        if request_json_row is not None:
+            actual = sha256_file(folder / "request.json")
+            state: FileState = "intact" if actual == request_json_row.sha256 else "modified"
+            checks.append(FileCheck(rid, name, "request", folder / "request.json", state, None,
+                                    "request.json intact" if state == "intact" else
+                                    "request.json was changed after archiving"))
+        for kind, entry in manifest["files"].items():
+            path = folder / entry["name"]
+            expected = entry["sha256"]
+            if kind in recorded and recorded[kind].sha256 != expected:
+                expected = recorded[kind].sha256
+            if not path.exists():
+                checks.append(FileCheck(rid, name, kind, path, "missing", None,
+                                        f"{path.name} is missing"))
+                continue
+            actual = sha256_file(path)
+            state = "intact" if actual == expected else "modified"
+            signature = summary = None
+            if path.suffix.lower() == ".pdf":
+                results = verify_pdf_signatures(path, roots)
+                signature = pdf_signature_status(results)
+                summary = "; ".join(r.summary for r in results) or "no signature"
+            text = f"{path.name} intact" if state == "intact" else (
+                f"{path.name} was modified: its SHA-256 no longer matches the archive record")
+            checks.append(FileCheck(rid, name, kind, path, state, signature,
+                                    f"{text}; {summary}" if summary else text))
+    if ref is None:
+        # Archived requests the store knows whose folder has gone.
+        for rid in ctx.requests.archived_ids():
+            if rid not in seen:
+                rel = ctx.requests.archive_dir(rid) or "?"
+                checks.append(FileCheck(rid, rel, "folder", root / rel, "missing", None,
+                                        f"the archive folder {rel} is missing"))
+    return checks
+
+
+# --- reindex, search, export -------------------------------------------------------------------
+
+
+def reindex(ctx: Context) -> list[Archived]:
+    """Rebuild the store's archive rows (and any lost request rows) from the folder alone."""
+    root = ctx.paths.archive_dir
+    requests = ctx.requests
+    out = []
+    found: set[str] = set()
+    for folder in iter_folders(root):
+        try:
+            manifest = read_manifest(folder)
+        except UserError:
+            continue
+        request, events = request_from_manifest(manifest)
+        if not requests.exists(request.id):
+            requests.restore(request, events)
+        found.add(request.id)
+        out.append(_record(ctx, request.id, folder))
+    requests.forget_archives(keep=found)
+    return out
+
+
+def search(ctx: Context, text: str, limit: int | None = None) -> list[str]:
+    """Archived request ids whose name, recipients, emails or document text match ``text``."""
+    archived = set(ctx.requests.archived_ids())
+    return [rid for rid in ctx.requests.search_ids(text) if rid in archived][:limit]
+
+
+def export(ctx: Context, dest: Path, ids: list[str] | None = None) -> Path:
+    """Copy archived requests (all, or ``ids``) to a folder or a ``.zip``, with ``index.csv``."""
+    root = ctx.paths.archive_dir
+    chosen = ids if ids is not None else ctx.requests.archived_ids()
+    folders = []
+    for rid in chosen:
+        rel = ctx.requests.archive_dir(ctx.requests.resolve_id(rid))
+        if rel and (root / rel).is_dir():
+            folders.append((rel, read_manifest(root / rel)))
+    index = io.StringIO()
+    writer = csv.writer(index)
+    writer.writerow(["id", "name", "provider", "status", "created", "completed", "recipients",
+                     "folder", "signed_sha256", "certificate_sha256"])
+    for rel, m in folders:
+        files = m["files"]
+        writer.writerow([
+            m["id"], m.get("name"), m.get("provider"), m.get("status"), m.get("createdAt"),
+            m.get("completedAt"),
+            "; ".join(f"{r.get('firstName', '')} {r.get('lastName', '')} <{r.get('email')}>"
+                      .replace("  ", " ") for r in m.get("recipients", [])),
+            rel, files.get("signed", {}).get("sha256"), files.get("certificate", {}).get("sha256"),
+        ])
+    if dest.suffix.lower() == ".zip":
+        if dest.exists():
+            raise UserError(f"{dest} already exists: choose a new file name for the export.")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.part")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for rel, _ in folders:
+                for path in sorted((root / rel).iterdir()):
+                    zf.write(path, f"{rel}/{path.name}")
+            zf.writestr("index.csv", index.getvalue())
+        os.replace(tmp, dest)
+        return dest
+    if dest.exists() and any(dest.iterdir()):
+        raise UserError(f"{dest} is not empty: export into a new or empty folder.")
+    for rel, _ in folders:
+        shutil.copytree(root / rel, dest / rel)
+    atomic_write_bytes(dest / "index.csv", index.getvalue().encode("utf-8"))
+    return dest

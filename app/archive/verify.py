@@ -1,0 +1,485 @@
+"""Offline validation of the signatures inside archived PDFs.
+
+Policy, chosen so that ``sealbox archive verify`` gives the same answer years later with no
+network:
+
+* **Trust** comes only from the roots the caller passes (``trust_roots_pem``, PEM or DER). The
+  operating system's trust list is never consulted, and certificates embedded in the PDF help
+  build the chain but are never trusted by themselves.
+* **No network, ever**: ``allow_fetching=False``; no CRL, OCSP or AIA fetching.
+* **Revocation**: ``soft-fail``. Revocation data embedded in the validation context would be
+  used, but missing revocation data is not an error: the installation CA publishes no CRL or OCSP
+  (its key is destroyed after issuing the seal certificate), and fetching is impossible offline.
+* **Expiry**: a signature is first validated at the current time (or ``at``). When the only
+  trust problem is that a certificate has expired *after* the signing time recorded in the
+  signature (a signed attribute, so covered by the signature), the chain is validated again at
+  that signing time; the check is then ``trusted`` with ``expired_since_signing=True``. There is
+  no timestamp authority offline, so that time is the one claimed by the signer's computer.
+* **Key usage**: the signer's certificate must allow digitalSignature or nonRepudiation.
+* **Modifications**: pyHanko's difference analysis judges revisions added after a signature.
+  Further signatures and form filling are allowed; anything else (annotations included: they
+  change what a reader sees) counts as ``modified_after``. Bytes appended without a new
+  revision are reported (``covers_whole_file=False``) but are not a modification.
+
+Damaged or unreadable files never raise: they come back as one check that is not intact, with
+a summary that says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Literal, overload
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from pyhanko.keys import load_certs_from_pemder_data
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.ades.report import AdESIndeterminate
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import (
+    EmbeddedPdfSignature,
+    SignatureCoverageLevel,
+    async_validate_pdf_signature,
+    async_validate_pdf_timestamp,
+)
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.settings import KeyUsageConstraints
+from pyhanko_certvalidator import ValidationContext
+
+__all__ = [
+    "PdfSource",
+    "SignatureCheck",
+    "SignatureStatus",
+    "describe_name",
+    "pdf_signature_status",
+    "rollup_status",
+    "verify_pdf_signatures",
+    "verify_pdf_signatures_async",
+]
+
+log = logging.getLogger(__name__)
+
+SignatureStatus = Literal["valid", "untrusted", "invalid", "unsigned"]
+PdfSource = bytes | bytearray | memoryview | str | os.PathLike[str]
+
+# What pyHanko, asn1crypto and the file system raise on damaged or hostile input. The
+# Python built-ins are here because the parsers raise them on malformed structures.
+_DAMAGED_INPUT_ERRORS: tuple[type[Exception], ...] = (
+    PdfError,
+    SignatureValidationError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    AttributeError,
+    NotImplementedError,
+    OSError,
+)
+
+_ALLOWED_LATER_CHANGES = {
+    ModificationLevel.NONE,
+    ModificationLevel.LTA_UPDATES,
+    ModificationLevel.FORM_FILLING,
+}
+
+_EXPIRY_INDICATIONS = {
+    AdESIndeterminate.OUT_OF_BOUNDS_NO_POE,
+    AdESIndeterminate.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+}
+
+_KEY_USAGE = KeyUsageConstraints(
+    key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
+)
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """The verdict on one signature (or document timestamp) of a PDF."""
+
+    field_name: str
+    intact: bool
+    """The hash of the signed bytes matches the hash that was signed."""
+    valid: bool
+    """The signature itself is cryptographically valid."""
+    trusted: bool
+    """The signer's certificate chains to one of the given roots."""
+    covers_whole_file: bool
+    """Nothing was appended after this signature."""
+    modified_after: bool
+    """Changes were made after this signature that are not allowed (not further signatures or
+    form filling)."""
+    signer_subject: str
+    signing_time: dt.datetime | None
+    summary: str
+    expired_since_signing: bool = False
+    """The certificate has expired since; it was valid and trusted at the signing time."""
+    kind: Literal["signature", "timestamp", "unreadable"] = "signature"
+
+    @property
+    def ok(self) -> bool:
+        return self.intact and self.valid and self.trusted and not self.modified_after
+
+
+# --------------------------------------------------------------------------------------------
+# Entry points
+# --------------------------------------------------------------------------------------------
+
+
+def verify_pdf_signatures(
+    pdf_bytes_or_path: PdfSource,
+    trust_roots_pem: Sequence[bytes],
+    *,
+    at: dt.datetime | None = None,
+) -> list[SignatureCheck]:
+    """Validate every signature of a PDF offline; see the module docstring for the policy.
+
+    ``at`` is the validation time (default: now). An empty list means the PDF is unsigned.
+    Must not be called inside a running event loop (pyHanko runs its own); use
+    :func:`verify_pdf_signatures_async` there, or call this from a worker thread.
+    """
+    if _loop_is_running():
+        raise RuntimeError(
+            "verify_pdf_signatures() cannot run inside a running event loop; await "
+            "verify_pdf_signatures_async() or call it from a worker thread."
+        )
+    return asyncio.run(verify_pdf_signatures_async(pdf_bytes_or_path, trust_roots_pem, at=at))
+
+
+async def verify_pdf_signatures_async(
+    pdf_bytes_or_path: PdfSource,
+    trust_roots_pem: Sequence[bytes],
+    *,
+    at: dt.datetime | None = None,
+) -> list[SignatureCheck]:
+    """The async form of :func:`verify_pdf_signatures`."""
+    if at is not None and at.utcoffset() is None:
+        raise ValueError("the validation time 'at' must be timezone-aware")
+    roots = _load_roots(trust_roots_pem)
+
+    try:
+        data = _read_source(pdf_bytes_or_path)
+    except OSError as exc:
+        return [_unreadable(f"the file could not be read: {exc.strerror or exc}")]
+    try:
+        reader = PdfFileReader(BytesIO(data), strict=False)
+        embedded = list(reader.embedded_signatures)
+    except _DAMAGED_INPUT_ERRORS as exc:
+        return [_unreadable(f"the PDF is damaged or not a PDF and could not be read ({exc})")]
+
+    checks: list[SignatureCheck] = []
+    for index, sig in enumerate(embedded, start=1):
+        name = _field_name(sig, index)
+        try:
+            checks.append(await _check_one(sig, name, roots, at))
+        except _DAMAGED_INPUT_ERRORS as exc:
+            log.warning("signature %s could not be validated", name, exc_info=True)
+            checks.append(
+                _unreadable(f"the signature could not be validated: {exc}", field_name=name)
+            )
+    return checks
+
+
+def rollup_status(checks: Sequence[SignatureCheck]) -> SignatureStatus:
+    """One word for a list of checks: no signatures -> "unsigned"; any broken, cryptographically
+    invalid or followed by disallowed changes -> "invalid"; all sound but some signer not
+    trusted -> "untrusted"; else "valid"."""
+    if not checks:
+        return "unsigned"
+    if any(not c.intact or not c.valid or c.modified_after for c in checks):
+        return "invalid"
+    if any(not c.trusted for c in checks):
+        return "untrusted"
+    return "valid"
+
+
+@overload
+def pdf_signature_status(source: Sequence[SignatureCheck], /) -> SignatureStatus: ...
+
+
+@overload
+def pdf_signature_status(
+    source: PdfSource, trust_roots_pem: Sequence[bytes], /, *, at: dt.datetime | None = None
+) -> SignatureStatus: ...
+
+
+def pdf_signature_status(
+    source: Sequence[SignatureCheck] | PdfSource,
+    trust_roots_pem: Sequence[bytes] | None = None,
+    /,
+    *,
+    at: dt.datetime | None = None,
+) -> SignatureStatus:
+    """Roll up either a list of :class:`SignatureCheck` or a PDF (bytes or path) validated
+    against ``trust_roots_pem``."""
+    if isinstance(source, bytes | bytearray | memoryview | str | os.PathLike):
+        if trust_roots_pem is None:
+            raise TypeError("pdf_signature_status(pdf, trust_roots_pem): trust roots are required")
+        return rollup_status(verify_pdf_signatures(source, trust_roots_pem, at=at))
+    return rollup_status(list(source))
+
+
+# --------------------------------------------------------------------------------------------
+# One signature
+# --------------------------------------------------------------------------------------------
+
+
+async def _check_one(
+    sig: EmbeddedPdfSignature,
+    name: str,
+    roots: list[asn1_x509.Certificate],
+    at: dt.datetime | None,
+) -> SignatureCheck:
+    if sig.sig_object_type == "/DocTimeStamp":
+        return await _check_timestamp(sig, name, roots, at)
+
+    context = _context(roots, at)
+    try:
+        status: Any = await async_validate_pdf_signature(
+            sig, signer_validation_context=context, key_usage_settings=_KEY_USAGE
+        )
+    finally:
+        await _close(context)
+
+    signing_time: dt.datetime | None = status.signer_reported_dt
+    trusted = bool(status.trusted)
+    expired_since = False
+    horizon: dt.datetime | None = status.error_time_horizon
+    if (
+        not trusted
+        and status.intact
+        and status.valid
+        and status.trust_problem_indic in _EXPIRY_INDICATIONS
+        and signing_time is not None
+        and horizon is not None
+        and signing_time < horizon
+    ):
+        # The certificate expired after the signing time: judge the chain at that time.
+        retry_context = _context(roots, signing_time)
+        try:
+            retry: Any = await async_validate_pdf_signature(
+                sig,
+                signer_validation_context=retry_context,
+                key_usage_settings=_KEY_USAGE,
+                skip_diff=True,
+            )
+        finally:
+            await _close(retry_context)
+        if retry.trusted:
+            trusted = True
+            expired_since = True
+
+    intact = bool(status.intact)
+    valid = bool(status.valid)
+    coverage = status.coverage
+    covers_whole_file = coverage == SignatureCoverageLevel.ENTIRE_FILE
+    modified_after = _modified_after(coverage, status.modification_level, status.docmdp_ok)
+    subject = describe_name(status.signing_cert.subject)
+    summary = _summary(
+        intact=intact,
+        valid=valid,
+        trusted=trusted,
+        modified_after=modified_after,
+        covers_whole_file=covers_whole_file,
+        coverage=coverage,
+        subject=subject,
+        expired_since=expired_since,
+        what="signature",
+    )
+    return SignatureCheck(
+        field_name=name,
+        intact=intact,
+        valid=valid,
+        trusted=trusted,
+        covers_whole_file=covers_whole_file,
+        modified_after=modified_after,
+        signer_subject=subject,
+        signing_time=signing_time,
+        summary=summary,
+        expired_since_signing=expired_since,
+    )
+
+
+async def _check_timestamp(
+    sig: EmbeddedPdfSignature,
+    name: str,
+    roots: list[asn1_x509.Certificate],
+    at: dt.datetime | None,
+) -> SignatureCheck:
+    context = _context(roots, at)
+    try:
+        status: Any = await async_validate_pdf_timestamp(sig, validation_context=context)
+    finally:
+        await _close(context)
+    intact = bool(status.intact)
+    valid = bool(status.valid)
+    trusted = bool(status.trusted)
+    coverage = status.coverage
+    covers_whole_file = coverage == SignatureCoverageLevel.ENTIRE_FILE
+    modified_after = _modified_after(coverage, status.modification_level, status.docmdp_ok)
+    subject = describe_name(status.signing_cert.subject)
+    return SignatureCheck(
+        field_name=name,
+        intact=intact,
+        valid=valid,
+        trusted=trusted,
+        covers_whole_file=covers_whole_file,
+        modified_after=modified_after,
+        signer_subject=subject,
+        signing_time=status.timestamp,
+        summary=_summary(
+            intact=intact,
+            valid=valid,
+            trusted=trusted,
+            modified_after=modified_after,
+            covers_whole_file=covers_whole_file,
+            coverage=coverage,
+            subject=subject,
+            expired_since=False,
+            what="document timestamp",
+        ),
+        kind="timestamp",
+    )
+
+
+def _modified_after(
+    coverage: SignatureCoverageLevel | None,
+    level: ModificationLevel | None,
+    docmdp_ok: bool | None,
+) -> bool:
+    if coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return False
+    if coverage != SignatureCoverageLevel.ENTIRE_REVISION:
+        return True  # a byte range with holes or that does not start the file
+    if docmdp_ok is False:
+        return True
+    return level not in _ALLOWED_LATER_CHANGES
+
+
+def _summary(
+    *,
+    intact: bool,
+    valid: bool,
+    trusted: bool,
+    modified_after: bool,
+    covers_whole_file: bool,
+    coverage: SignatureCoverageLevel | None,
+    subject: str,
+    expired_since: bool,
+    what: str,
+) -> str:
+    if not intact:
+        return (
+            "document modified after signing: the signed bytes no longer match the "
+            f"{what} ({subject})"
+        )
+    if not valid:
+        return f"{what} is cryptographically invalid ({subject})"
+    if modified_after:
+        if coverage not in (SignatureCoverageLevel.ENTIRE_REVISION, None):
+            return f"document modified after signing: the {what} covers only part of the file"
+        return (
+            "document modified after signing: changes other than further signatures or form "
+            f"filling were added after this {what} ({subject})"
+        )
+    if not trusted:
+        return f"{what} valid but signer not trusted ({subject})"
+    text = f"{what} valid, signed by {subject}"
+    if expired_since:
+        text += " (the certificate has expired since; it was valid when signed)"
+    if not covers_whole_file:
+        text += "; later revisions only add signatures or fill in forms, or append data"
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+def describe_name(name: asn1_x509.Name | x509.Name) -> str:
+    """A distinguished name as ``CN=..., O=..., C=...`` (common name first)."""
+    if isinstance(name, asn1_x509.Name):
+        name = _to_pyca(name)
+    parts = [attr.rfc4514_string() for attr in name]
+    cn = [p for p in parts if p.startswith("CN=")]
+    return ", ".join(cn + [p for p in parts if not p.startswith("CN=")]) or "(no subject)"
+
+
+def _to_pyca(name: asn1_x509.Name) -> x509.Name:
+    # cryptography parses names only inside certificates, so rebuild it attribute by attribute.
+    attrs: list[x509.NameAttribute[str]] = []
+    for rdn in name.chosen:
+        for type_and_value in rdn:
+            oid = x509.ObjectIdentifier(type_and_value["type"].dotted)
+            value = type_and_value["value"].native
+            attrs.append(x509.NameAttribute(oid, str(value)))
+    return x509.Name(attrs)
+
+
+def _load_roots(trust_roots_pem: Sequence[bytes]) -> list[asn1_x509.Certificate]:
+    roots: list[asn1_x509.Certificate] = []
+    for blob in trust_roots_pem:
+        try:
+            roots.extend(load_certs_from_pemder_data(bytes(blob)))
+        except ValueError as exc:
+            raise ValueError(f"a trust root is not a PEM or DER certificate: {exc}") from exc
+    return roots
+
+
+def _context(roots: list[asn1_x509.Certificate], moment: dt.datetime | None) -> ValidationContext:
+    return ValidationContext(
+        trust_roots=list(roots),
+        allow_fetching=False,
+        revocation_mode="soft-fail",
+        moment=moment,
+    )
+
+
+async def _close(context: ValidationContext) -> None:
+    """Release whatever the context holds (nothing with fetching off, but it is the contract)."""
+    await context.aclose()  # type: ignore[no-untyped-call]  # pyHanko lacks hints
+
+
+def _read_source(source: PdfSource) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source)
+    return Path(source).read_bytes()
+
+
+def _field_name(sig: EmbeddedPdfSignature, index: int) -> str:
+    try:
+        name = sig.field_name
+    except _DAMAGED_INPUT_ERRORS:
+        name = None
+    return str(name) if name else f"(signature {index})"
+
+
+def _unreadable(reason: str, *, field_name: str = "") -> SignatureCheck:
+    return SignatureCheck(
+        field_name=field_name,
+        intact=False,
+        valid=False,
+        trusted=False,
+        covers_whole_file=False,
+        modified_after=False,
+        signer_subject="",
+        signing_time=None,
+        summary=reason,
+        kind="unreadable",
+    )
+
+
+def _loop_is_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

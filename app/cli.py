@@ -1,0 +1,629 @@
+"""The ``sealbox`` command: the desktop app, and every job headless.
+
+Exit codes: 0 done; 1 refused (bad input, or the provider said no) with one line on stderr naming
+the cause and the fix; 2 usage; 3 the provider or a needed service could not be reached (worth
+retrying). With ``--json`` a command prints exactly one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from app import __version__
+from app.domain.clock import iso, now
+from app.domain.lifecycle import Status
+from app.domain.model import Request, RequestSpec
+from app.errors import SealboxError, UserError
+
+if TYPE_CHECKING:
+    from app.context import Context
+
+log = logging.getLogger("sealbox.cli")
+
+COMMANDS = {"send", "list", "show", "cancel", "sync", "download", "sign", "archive",
+            "providers", "login", "webhooks"}
+EXIT_USAGE = 2
+EXIT_BUG = 70
+
+#: Credentials each provider needs, as keyring names ``<id>.<key>`` (env ``SEALBOX_<ID>_<KEY>``).
+CREDENTIALS: dict[str, list[str]] = {
+    "local": [],
+    "craftkit": ["api_key", "webhook_secret"],
+    "signature_nc": ["api_key"],
+    "signicat": ["client_id", "client_secret"],
+    "saypdf": ["api_key", "webhook_secret"],
+    "itasign": ["api_key"],
+}
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"sealbox: {message} (see `sealbox --help`)\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="sealbox", description="Send PDFs for signature and keep the signed "
+                    "originals. Without a command, opens the desktop app.")
+    parser.add_argument("--version", action="version", version=f"sealbox {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    def command(name: str, help_text: str) -> Parser:
+        p: Parser = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+        return p
+
+    p = command("send", "send a PDF for signature")
+    p.add_argument("file", type=Path, metavar="FILE.pdf")
+    p.add_argument("--spec", type=Path, required=True, metavar="SPEC.json",
+                   help="the request spec (recipients, fields, anchors)")
+    p.add_argument("--provider", metavar="ID", help="signature service (default: settings)")
+    p.add_argument("--render-id", metavar="UUID", help="Craftkit render to send")
+    p.add_argument("--idempotency-key", metavar="K",
+                   help="a key that makes a retried send return the first one")
+
+    p = command("list", "list requests")
+    p.add_argument("--status", action="append", choices=[s.value for s in Status],
+                   help="only this status (repeatable)")
+    p.add_argument("--provider", metavar="ID")
+    p.add_argument("--search", metavar="TEXT", help="names, recipients and emails")
+    p.add_argument("--limit", type=int, default=None, metavar="N")
+
+    p = command("show", "show one request")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--refresh", action="store_true", help="ask the provider first")
+
+    p = command("cancel", "cancel a request still in flight")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--reason", metavar="TEXT")
+
+    command("sync", "finish interrupted sends, refresh in-flight requests, archive finished ones")
+
+    p = command("download", "signed PDF and certificate into the archive")
+    p.add_argument("id", metavar="ID")
+
+    p = command("sign", "sign in person on this computer (local provider)")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--recipient", required=True, metavar="N",
+                   help="recipient number as in the spec (from 0), or their email")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--typed-signature", metavar="NAME")
+    how.add_argument("--signature-image", type=Path, metavar="PNG")
+    how.add_argument("--decline", metavar="REASON")
+    how.add_argument("--approve", action="store_true", help="approve (Approvers)")
+    p.add_argument("--field", action="append", default=[], metavar="N=VALUE",
+                   help="value of field N (text, checkbox yes/no, option, date); repeatable")
+
+    p = command("archive", "the archive folder: list, search, verify, export, reindex")
+    asub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=Parser)
+    for name, text in (("list", "list archived requests"),
+                       ("reindex", "rebuild the archive index from the folder")):
+        a = asub.add_parser(name, help=text)
+        a.add_argument("--json", action="store_true")
+    a = asub.add_parser("search", help="find archived documents")
+    a.add_argument("text", metavar="TEXT")
+    a.add_argument("--json", action="store_true")
+    a = asub.add_parser("verify", help="re-hash every file and validate every signature")
+    a.add_argument("id", nargs="?", metavar="ID")
+    a.add_argument("--json", action="store_true")
+    a = asub.add_parser("export", help="copy the archive to a folder or a .zip")
+    a.add_argument("dest", type=Path, metavar="DEST")
+    a.add_argument("--id", action="append", dest="ids", metavar="ID", help="only these")
+    a.add_argument("--json", action="store_true")
+
+    command("providers", "list the signature services and what each can do")
+    p = command("login", "store a provider's credentials in the OS keyring")
+    p.add_argument("provider", metavar="ID")
+
+    p = command("webhooks", "receive provider webhooks")
+    wsub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=Parser)
+    w = wsub.add_parser("listen", help="serve the webhook endpoints")
+    w.add_argument("--host", default="127.0.0.1")
+    w.add_argument("--port", type=int, default=8787)
+    w.add_argument("--json", action="store_true")
+    return parser
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def request_json(ctx: Context, request: Request) -> dict[str, Any]:
+    """A request in the Craftkit response shape plus Sealbox's own keys."""
+    recipients = []
+    for r, state in zip(request.spec.recipients, request.recipients, strict=True):
+        entry: dict[str, Any] = {"id": state.provider_recipient_id, **r.to_json()}
+        for key, value in (("viewedAt", state.viewed_at), ("signedAt", state.signed_at),
+                           ("declinedAt", state.declined_at)):
+            if value is not None:
+                entry[key] = iso(value)
+        if state.decline_reason:
+            entry["declineReason"] = state.decline_reason
+        if state.signing_url:
+            entry["signingUrl"] = state.signing_url
+        recipients.append(entry)
+    out: dict[str, Any] = {
+        "id": request.id,
+        "name": request.name,
+        "status": request.status.value,
+        "recipients": recipients,
+        "expirationHours": request.spec.expiration_hours,
+        "errorMessage": request.error_message,
+        "createdAt": iso(request.created_at),
+        "completedAt": iso(request.completed_at) if request.status == Status.COMPLETED else None,
+        "provider": request.provider,
+        "providerId": request.provider_id,
+    }
+    if request.render_id:
+        out["renderId"] = request.render_id
+    files = ctx.requests.archived_files(request.id)
+    if files:
+        root = ctx.paths.archive_dir
+        out["archive"] = {
+            "folder": str(root / (ctx.requests.archive_dir(request.id) or "")),
+            "files": {f.kind: {"path": str(root / f.path), "sha256": f.sha256, "size": f.size}
+                      for f in files},
+        }
+    return out
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def print_request(ctx: Context, request: Request) -> None:
+    done, total = request.progress()
+    print(f"{request.name}")
+    print(f"  id        {request.id}")
+    print(f"  status    {request.status.value} ({done} of {total} signed)")
+    print(f"  provider  {request.provider}" + (f" ({request.provider_id})"
+                                             if request.provider_id not in (None, request.id)
+                                             else ""))
+    print(f"  created   {_when(request.created_at)}")
+    if request.completed_at:
+        print(f"  finished  {_when(request.completed_at)}")
+    if request.error_message:
+        print(f"  note      {request.error_message}")
+    print("  recipients")
+    for i, (r, s) in enumerate(zip(request.spec.recipients, request.recipients, strict=True)):
+        state = ("declined " + _when(s.declined_at) if s.declined_at else
+                 "signed " + _when(s.signed_at) if s.signed_at else
+                 "viewed " + _when(s.viewed_at) if s.viewed_at else "waiting")
+        print(f"    {i}  {r.name} <{r.email}>  {r.designation.value}, order {r.order}: {state}")
+    files = ctx.requests.archived_files(request.id)
+    if files:
+        print("  archive")
+        for f in files:
+            print(f"    {f.kind:<12} {ctx.paths.archive_dir / f.path}")
+            print(f"    {'':<12} sha256 {f.sha256}")
+
+
+def emit(args: argparse.Namespace, payload: dict[str, Any], text: Callable[[], None]) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(payload, ensure_ascii=False, default=str))
+    else:
+        text()
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def load_spec(path: Path) -> RequestSpec:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise UserError(f"The spec file {path} does not exist: check the path.") from exc
+    except UnicodeDecodeError as exc:
+        raise UserError(f"The spec file {path} is not UTF-8 text: save it as UTF-8 JSON.") from exc
+    except IsADirectoryError as exc:
+        raise UserError(f"{path} is a folder, not a spec file: give the JSON file.") from exc
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"The spec file {path.name} is not valid JSON (line {exc.lineno}, "
+                        f"column {exc.colno}: {exc.msg}): fix it and try again.") from exc
+    return RequestSpec.from_json(data)
+
+
+def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
+    from app.services import send
+
+    spec = load_spec(args.spec)
+    request = asyncio.run(send.send(ctx, args.file, spec, provider_id=args.provider,
+                                    render_id=args.render_id,
+                                    idempotency_key=args.idempotency_key))
+
+    def text() -> None:
+        print(f"Sent {request.name!r} through {request.provider}: {request.status.value}.")
+        print(f"  id {request.id}")
+        if request.provider == "local":
+            first = request.next_recipient()
+            if first is not None:
+                print(f"  next: sealbox sign {request.id[:8]} --recipient {first} "
+                      f"--typed-signature \"{request.spec.recipients[first].name}\"")
+
+    emit(args, request_json(ctx, request), text)
+    return 0
+
+
+def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise UserError("--limit must be 1 or more.")
+    statuses = [Status(s) for s in args.status] if args.status else None
+    if args.provider:
+        ctx.provider(args.provider)  # an unknown id is refused
+    requests = ctx.requests.find(status=statuses, provider=args.provider, search=args.search,
+                                 limit=args.limit)
+
+    def text() -> None:
+        if not requests:
+            print("No requests.")
+        for r in requests:
+            done, total = r.progress()
+            print(f"{r.id[:8]}  {r.status.value:<10} {done}/{total}  {r.provider:<12} "
+                  f"{_when(r.created_at)}  {r.name}")
+
+    emit(args, {"signatures": [request_json(ctx, r) for r in requests]}, text)
+    return 0
+
+
+def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
+    request = ctx.requests.get(args.id)
+    if args.refresh:
+        request = asyncio.run(refresh(ctx, request))
+    emit(args, request_json(ctx, request), lambda: print_request(ctx, request))
+    return 0
+
+
+async def refresh(ctx: Context, request: Request) -> Request:
+    from app.providers.local.signing import LocalSigning
+    from app.services.send import deliver
+
+    try:
+        if request.status == Status.QUEUED:
+            return await deliver(ctx, request.id)
+        if request.status.terminal:
+            return request
+        local = LocalSigning(ctx)
+        if local.needs_finalizing(request):
+            await asyncio.to_thread(local.finalize, request.id)
+        else:
+            report = await ctx.provider(request.provider).refresh(request)
+            ctx.requests.apply_report(request.id, report)
+        return ctx.requests.get(request.id)
+    finally:
+        await ctx.aclose()
+
+
+def cmd_cancel(ctx: Context, args: argparse.Namespace) -> int:
+    request = ctx.requests.get(args.id)
+    provider = ctx.provider(request.provider)
+    provider.capabilities.require("cancel")
+    if request.status.terminal:
+        raise UserError(f"{request.name!r} is already {request.status.value}: only a request "
+                        "still in flight can be cancelled.")
+    if args.reason is not None and len(args.reason) > 500:
+        raise UserError("--reason must be at most 500 characters.")
+
+    async def run() -> None:
+        from app.services.send import deliver
+
+        try:
+            current = request
+            if current.status == Status.QUEUED:
+                # It may already have reached the provider: finish the send (same key), so
+                # nothing is left running there, then cancel it.
+                current = await deliver(ctx, request.id)
+            report = await provider.cancel(current, args.reason)
+            ctx.requests.apply_report(request.id, report, kind="cancelled")
+        finally:
+            await ctx.aclose()
+
+    asyncio.run(run())
+    updated = ctx.requests.get(request.id)
+    emit(args, request_json(ctx, updated),
+         lambda: print(f"Cancelled {updated.name!r}: {updated.status.value}."))
+    return 0
+
+
+def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
+    from app.services.sync import sync
+
+    async def run() -> Any:
+        try:
+            return await sync(ctx)
+        finally:
+            await ctx.aclose()
+
+    result = asyncio.run(run())
+
+    def text() -> None:
+        print(f"Sent {len(result.delivered)}, refreshed {len(result.refreshed)}, completed "
+              f"{len(result.finalized)}, archived {len(result.archived)}.")
+        for rid, status in result.changed.items():
+            print(f"  {rid[:8]} is now {status}")
+        for rid, error in result.errors.items():
+            print(f"  {rid[:8]}: {error}", file=sys.stderr)
+
+    emit(args, result.to_json(), text)
+    return 3 if result.errors else 0
+
+
+def cmd_download(ctx: Context, args: argparse.Namespace) -> int:
+    from app.archive.folder import archive_request_async
+
+    request = ctx.requests.get(args.id)
+
+    async def run() -> Any:
+        try:
+            return await archive_request_async(ctx, request.id)
+        finally:
+            await ctx.aclose()
+
+    archived = asyncio.run(run())
+    updated = ctx.requests.get(request.id)
+
+    def text() -> None:
+        print(f"Archived {updated.name!r} in {archived.directory}")
+        for f in archived.files:
+            print(f"  {f.kind:<12} {Path(f.path).name}  sha256 {f.sha256}")
+
+    emit(args, request_json(ctx, updated), text)
+    return 0
+
+
+def parse_field_values(items: Sequence[str]) -> dict[int, str]:
+    values: dict[int, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip().isdigit():
+            raise UserError(f"--field {item!r} is not N=VALUE: give the field's number (from "
+                            "`sealbox show`) and its value, like --field 2=\"ACME Ltd\".")
+        values[int(key)] = value
+    return values
+
+
+def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
+    from app.archive.folder import archive_request_async
+    from app.providers.local.signing import (
+        LocalSigning,
+        Signature,
+        read_signature_image,
+        recipient_index,
+    )
+
+    signing = LocalSigning(ctx)
+    request = signing.load(args.id)
+    index = recipient_index(request, args.recipient)
+    values = parse_field_values(args.field)
+    if args.decline is not None:
+        updated = signing.decline(request.id, index, args.decline)
+    else:
+        signature = None
+        if args.typed_signature is not None:
+            if not args.typed_signature.strip():
+                raise UserError("--typed-signature needs the signer's name.")
+            signature = Signature(typed=args.typed_signature.strip())
+        elif args.signature_image is not None:
+            signature = Signature(image_png=read_signature_image(args.signature_image))
+        updated = signing.sign(request.id, index, signature, values)
+        if updated.status == Status.COMPLETED:
+            asyncio.run(archive_request_async(ctx, updated.id))
+            updated = ctx.requests.get(updated.id)
+    name = updated.spec.recipients[index].name
+
+    def text() -> None:
+        if args.decline is not None:
+            print(f"{name} declined {updated.name!r}.")
+        elif updated.status == Status.COMPLETED:
+            print(f"{name} signed. {updated.name!r} is complete and archived:")
+            for f in ctx.requests.archived_files(updated.id):
+                print(f"  {ctx.paths.archive_dir / f.path}")
+        else:
+            nxt = updated.next_recipient()
+            who = updated.spec.recipients[nxt].name if nxt is not None else "nobody"
+            print(f"{name} signed. Next: {who} (recipient {nxt}).")
+
+    emit(args, request_json(ctx, updated), text)
+    return 0
+
+
+def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
+    from app.archive import folder
+
+    if args.action == "list" or args.action == "search":
+        ids = (ctx.requests.archived_ids() if args.action == "list"
+               else folder.search(ctx, args.text))
+        items = [ctx.requests.get(rid) for rid in ids if ctx.requests.exists(rid)]
+
+        def text() -> None:
+            if not items:
+                print("Nothing archived." if args.action == "list" else "No match.")
+            for r in items:
+                print(f"{r.id[:8]}  {_when(r.completed_at)}  {r.name}  "
+                      f"({', '.join(x.name for x in r.spec.recipients)})")
+                print(f"          {ctx.paths.archive_dir / (ctx.requests.archive_dir(r.id) or '')}")
+
+        emit(args, {"signatures": [request_json(ctx, r) for r in items]}, text)
+        return 0
+    if args.action == "verify":
+        checks = folder.verify(ctx, args.id)
+        bad = [c for c in checks if not c.ok]
+
+        def text() -> None:
+            if not checks:
+                print("Nothing archived to verify.")
+            for c in checks:
+                mark = "OK " if c.ok else "BAD"
+                sig = f" [signature {c.signature}]" if c.signature else ""
+                print(f"{mark} {c.state:<8} {c.path}{sig}")
+                if not c.ok:
+                    print(f"    {c.summary}")
+            print(f"{len(checks) - len(bad)} of {len(checks)} files intact.")
+
+        emit(args, {"ok": not bad, "files": [c.to_json() for c in checks]}, text)
+        if bad:
+            if not args.json:
+                print(f"sealbox: {len(bad)} archived file(s) failed verification: "
+                      f"{', '.join(str(c.path) for c in bad[:3])}", file=sys.stderr)
+            return 1
+        return 0
+    if args.action == "reindex":
+        archived = folder.reindex(ctx)
+        emit(args, {"reindexed": [a.request_id for a in archived]},
+             lambda: print(f"Reindexed {len(archived)} archived request(s)."))
+        return 0
+    if args.action == "export":
+        dest = folder.export(ctx, args.dest, args.ids)
+        emit(args, {"exported": str(dest)}, lambda: print(f"Exported to {dest}"))
+        return 0
+    raise AssertionError(args.action)
+
+
+def cmd_providers(ctx: Context, args: argparse.Namespace) -> int:
+    from app.context import KNOWN_PROVIDERS
+
+    rows = []
+    for pid, name in KNOWN_PROVIDERS.items():
+        entry: dict[str, Any] = {"id": pid, "name": name, "default": pid == ctx.default_provider}
+        try:
+            provider = ctx.provider(pid)
+        except SealboxError as exc:
+            entry.update({"available": False, "configured": False, "problem": exc.message})
+        else:
+            problem = provider.configuration_problem()
+            entry.update({"available": True, "configured": problem is None, "problem": problem,
+                          "capabilities": provider.capabilities.summary()})
+        rows.append(entry)
+
+    def text() -> None:
+        for row in rows:
+            state = ("ready" if row["configured"] else
+                     "not configured" if row["available"] else "unavailable")
+            default = " (default)" if row["default"] else ""
+            print(f"{row['id']:<13} {row['name']:<32} {state}{default}")
+            if row.get("problem"):
+                print(f"{'':<14}{row['problem']}")
+
+    emit(args, {"providers": rows}, text)
+    return 0
+
+
+def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
+    provider_id = args.provider
+    if provider_id not in CREDENTIALS:
+        ctx.provider(provider_id)  # raises the unknown-provider message
+    names = CREDENTIALS[provider_id]
+    if not names:
+        emit(args, {"provider": provider_id, "stored": []},
+             lambda: print(f"{provider_id} needs no credentials."))
+        return 0
+    if not sys.stdin.isatty():
+        raise UserError(f"`sealbox login {provider_id}` asks for the credentials on a terminal; "
+                        "without one, set them in the environment (e.g. "
+                        f"SEALBOX_{provider_id.upper()}_{names[0].upper()}).")
+    stored = []
+    for key in names:
+        value = getpass.getpass(f"{provider_id} {key.replace('_', ' ')} (leave empty to keep): ")
+        if value:
+            ctx.secrets.set(f"{provider_id}.{key}", value)
+            stored.append(key)
+    emit(args, {"provider": provider_id, "stored": stored},
+         lambda: print(f"Stored {', '.join(stored) or 'nothing'} for {provider_id} in the OS "
+                       "keyring."))
+    return 0
+
+
+def cmd_webhooks(ctx: Context, args: argparse.Namespace) -> int:
+    raise UserError("No provider with webhooks is available in this version of Sealbox: the "
+                    "built-in local provider needs none. Use `sealbox sync` to refresh requests.")
+
+
+HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
+    "send": cmd_send, "list": cmd_list, "show": cmd_show, "cancel": cmd_cancel,
+    "sync": cmd_sync, "download": cmd_download, "sign": cmd_sign, "archive": cmd_archive,
+    "providers": cmd_providers, "login": cmd_login, "webhooks": cmd_webhooks,
+}
+
+
+# --- entry point -------------------------------------------------------------------------------
+
+
+def _crash_report(ctx: Context | None, exc: BaseException) -> Path | None:
+    from app.logs import redact
+
+    text = redact("".join(traceback.format_exception(exc)))
+    try:
+        if ctx is None:
+            return None
+        folder: Path = ctx.paths.data_dir / "crash-reports"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"crash-{now():%Y%m%d-%H%M%S}.txt"
+        path.write_text(f"sealbox {__version__}\n{text}", encoding="utf-8")
+        return path
+    except OSError:
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
+        return open_app(args_list)
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        return open_app([])
+
+    from app import logs
+    from app.context import Context
+
+    ctx = None
+    try:
+        ctx = Context.from_environment()
+        logs.configure(ctx.paths.data_dir / "logs")
+        log.info("sealbox %s %s", __version__, args.command)
+        return HANDLERS[args.command](ctx, args)
+    except SealboxError as exc:
+        log.warning("%s refused: %s", args.command, exc.message)
+        print(f"sealbox: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("sealbox: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: report it with a traceback, redacted
+        log.exception("bug in %s", args.command)
+        report = _crash_report(ctx, exc)
+        where = f" The details are in {report}." if report else ""
+        print(f"sealbox: an unexpected error stopped the command ({type(exc).__name__}). This "
+              f"is a bug in Sealbox; please report it.{where}", file=sys.stderr)
+        return EXIT_BUG
+    finally:
+        if ctx is not None:
+            ctx.close()
+
+
+def open_app(args: list[str]) -> int:
+    files = [a for a in args if not a.startswith("-")]
+    if len(files) > 1:
+        print("sealbox: give one PDF to open (see `sealbox --help`).", file=sys.stderr)
+        return EXIT_USAGE
+    path = Path(files[0]) if files else None
+    if path is not None and not path.exists():
+        print(f"sealbox: {path} does not exist: check the path.", file=sys.stderr)
+        return 1
+    from app.ui.main import run_app
+
+    return run_app(path)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

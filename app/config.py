@@ -1,0 +1,177 @@
+"""Where things live, and the settings file.
+
+``SEALBOX_HOME=DIR`` puts everything under one folder: ``DIR/config.toml``, ``DIR/data/`` (the
+database, working copies of documents, the installation seal) and ``DIR/archive/``. Without it the
+platform's own config and data folders for "Sealbox" are used, and the archive goes to the user's
+documents folder under ``Sealbox Archive`` (changeable in settings).
+
+The settings file holds no secrets: credentials live in the OS keyring (see ``app.secrets``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from app.errors import UserError
+from app.fsutil import atomic_write_bytes
+
+APP_NAME = "Sealbox"
+DEFAULT_PROVIDER = "local"
+DEFAULT_SYNC_INTERVAL_S = 300
+
+
+@dataclass(frozen=True)
+class Paths:
+    config_file: Path
+    data_dir: Path
+    archive_dir: Path
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "sealbox.db"
+
+    @property
+    def documents_dir(self) -> Path:
+        """Working copies of the documents sent, kept until the request is archived."""
+        return self.data_dir / "documents"
+
+    @property
+    def local_dir(self) -> Path:
+        """The local provider's results (stamped, sealed PDFs and certificates)."""
+        return self.data_dir / "local"
+
+    @property
+    def seal_dir(self) -> Path:
+        """The installation's seal certificate and its encrypted key."""
+        return self.data_dir / "seal"
+
+    def document(self, request_id: str) -> Path:
+        return self.documents_dir / f"{request_id}.pdf"
+
+
+def resolve_paths(environ: Mapping[str, str] | None = None,
+                  archive_override: str | None = None) -> Paths:
+    env = os.environ if environ is None else environ
+    home = env.get("SEALBOX_HOME")
+    if home:
+        base = Path(home).expanduser()
+        config_file = base / "config.toml"
+        data_dir = base / "data"
+        archive = base / "archive"
+    else:
+        config_file = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+        data_dir = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        archive = Path(platformdirs.user_documents_dir()) / "Sealbox Archive"
+    if archive_override:
+        archive = Path(archive_override).expanduser()
+    return Paths(config_file=config_file, data_dir=data_dir, archive_dir=archive)
+
+
+@dataclass
+class Settings:
+    """The contents of ``config.toml``. Unknown keys are kept as they are when saving."""
+
+    default_provider: str = DEFAULT_PROVIDER
+    archive_dir: str | None = None
+    sender_name: str | None = None
+    sender_email: str | None = None
+    sync_interval_s: int = DEFAULT_SYNC_INTERVAL_S
+    notifications: bool = True
+    #: A PKCS#12 file to seal with instead of the installation certificate (local provider).
+    seal_pkcs12: str | None = None
+    #: Per provider: non-secret settings such as ``base_url``.
+    providers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def provider_setting(self, provider: str, key: str,
+                         environ: Mapping[str, str] | None = None) -> str | None:
+        """A provider setting, with ``SEALBOX_<ID>_<KEY>`` from the environment first."""
+        env = os.environ if environ is None else environ
+        override = env.get(f"SEALBOX_{provider.upper()}_{key.upper()}")
+        if override:
+            return override
+        value = self.providers.get(provider, {}).get(key)
+        return str(value) if value is not None else None
+
+    def sender(self, environ: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
+        env = os.environ if environ is None else environ
+        return (env.get("SEALBOX_SENDER_NAME") or self.sender_name,
+                env.get("SEALBOX_SENDER_EMAIL") or self.sender_email)
+
+
+_KNOWN = {"default_provider", "archive_dir", "sender_name", "sender_email", "sync_interval_s",
+          "notifications", "seal_pkcs12", "providers"}
+
+
+def load_settings(path: Path) -> Settings:
+    if not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"The settings file {path} is not valid TOML ({exc}): fix it or delete "
+                        "it to go back to the defaults.") from exc
+    settings = Settings(extra={k: v for k, v in data.items() if k not in _KNOWN})
+    for key, kind in (("default_provider", str), ("archive_dir", str), ("sender_name", str),
+                      ("sender_email", str), ("sync_interval_s", int), ("notifications", bool),
+                      ("seal_pkcs12", str)):
+        if key in data:
+            if not isinstance(data[key], kind):
+                raise UserError(f"The settings file {path} has a bad value for {key!r}: it must "
+                                f"be a {kind.__name__}. Fix or remove that line.")
+            setattr(settings, key, data[key])
+    providers = data.get("providers", {})
+    if not isinstance(providers, dict) or not all(isinstance(v, dict) for v in providers.values()):
+        raise UserError(f"The settings file {path} has a bad [providers] section: each provider "
+                        "must be a table such as [providers.craftkit].")
+    settings.providers = providers
+    return settings
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    data: dict[str, Any] = dict(settings.extra)
+    for key in sorted(_KNOWN - {"providers"}):
+        value = getattr(settings, key)
+        if value is not None:
+            data[key] = value
+    if settings.providers:
+        data["providers"] = settings.providers
+    atomic_write_bytes(path, dumps_toml(data).encode("utf-8"))
+
+
+def dumps_toml(data: Mapping[str, Any]) -> str:
+    """A small TOML writer for the settings file (flat keys and one level of tables)."""
+    lines: list[str] = []
+    tables: list[tuple[str, Mapping[str, Any]]] = []
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int | float):
+            return repr(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        text = str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'"{text}"'
+
+    def emit(prefix: str, table: Mapping[str, Any]) -> None:
+        for k, v in table.items():
+            if isinstance(v, Mapping):
+                tables.append((f"{prefix}{k}", v))
+            else:
+                lines.append(f"{k} = {value(v)}")
+
+    emit("", data)
+    while tables:
+        name, table = tables.pop(0)
+        lines.append("")
+        lines.append(f"[{name}]")
+        emit(f"{name}.", table)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,305 @@
+# mypy: allow-untyped-calls
+# (PyMuPDF ships py.typed, but most of its API is not annotated.)
+"""Open and check PDFs, read page geometry, find text, render pages (PyMuPDF).
+
+Every PDF the user hands to Sealbox goes through :func:`check_pdf` first: it refuses, with one
+sentence that names the file, the problem and the fix, anything that cannot be sent for
+signature (missing, empty, not a PDF, damaged, password-protected, without pages, too large).
+
+Coordinates returned here are canonical (see :mod:`app.domain.geometry`): points, top-left origin
+of the page as the user sees it, pages numbered from 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pymupdf
+
+from app.domain.geometry import Box, PageGeometry, Rect, from_unrotated
+from app.errors import NotFoundError, UserError
+
+MAX_PDF_BYTES = 20 * 1024 * 1024
+_HEADER_WINDOW = 1024  # the PDF header may follow some junk; readers accept it within 1 KB
+
+
+class PdfError(UserError):
+    """A PDF cannot be used: the message names the file, the problem and the fix."""
+
+
+class EmptyPdfError(PdfError):
+    """The file has zero bytes."""
+
+
+class NotAPdfError(PdfError):
+    """The file is not a PDF at all."""
+
+
+class DamagedPdfError(PdfError):
+    """The file claims to be a PDF but cannot be read, even after repair."""
+
+
+class EncryptedPdfError(PdfError):
+    """The PDF is password-protected or encrypted."""
+
+
+class NoPagesError(PdfError):
+    """The PDF is readable but has no pages."""
+
+
+class PdfTooLargeError(PdfError):
+    """The file is bigger than :data:`MAX_PDF_BYTES`."""
+
+
+class PageNotFoundError(PdfError):
+    """A page number outside the document was asked for."""
+
+
+@dataclass(frozen=True)
+class PdfInfo:
+    """What :func:`check_pdf` learnt about a usable PDF."""
+
+    path: Path
+    size_bytes: int
+    sha256: str
+    page_count: int
+    pages: list[PageGeometry]
+    title: str | None
+
+
+def _megabytes(size: int) -> str:
+    """Rounded up to 0.1 MB (so a file over the limit never reads as the limit), whole numbers
+    without decimals: "20 MB", "20.1 MB"."""
+    tenths = math.ceil(size * 10 / (1024 * 1024))
+    return f"{tenths // 10} MB" if tenths % 10 == 0 else f"{tenths / 10:.1f} MB"
+
+
+def open_pdf_bytes(data: bytes, name: str) -> Any:
+    """Open PDF bytes with PyMuPDF, mapping failures to the typed errors."""
+    try:
+        return pymupdf.open(stream=data, filetype="pdf")
+    except (pymupdf.FileDataError, RuntimeError, ValueError) as exc:
+        raise DamagedPdfError(
+            f"{name} is damaged and cannot be repaired: open it in a PDF viewer, print it to a "
+            f"new PDF and try again."
+        ) from exc
+
+
+def check_pdf(path: Path) -> PdfInfo:
+    """Open and check the PDF at ``path``; raise a :class:`PdfError` (or
+    :class:`~app.errors.NotFoundError`) that names the problem and the fix if it is unusable."""
+    path = Path(path)
+    name = path.name or str(path)
+    if not path.exists():
+        raise NotFoundError(f"{name} does not exist: check the file name and folder and try again.")
+    if not path.is_file():
+        raise NotAPdfError(f"{name} is a folder, not a PDF file: choose the PDF inside it.")
+    size = path.stat().st_size
+    if size == 0:
+        raise EmptyPdfError(
+            f"{name} is empty (0 bytes): export or download the document again and try again."
+        )
+    if size > MAX_PDF_BYTES:
+        raise PdfTooLargeError(
+            f"{name} is {_megabytes(size)}, more than the {_megabytes(MAX_PDF_BYTES)} limit: "
+            f"compress it or split it into smaller PDFs and try again."
+        )
+    data = path.read_bytes()
+    if b"%PDF-" not in data[:_HEADER_WINDOW]:
+        raise NotAPdfError(
+            f"{name} is not a PDF: choose a PDF file, or print or export the document as PDF first."
+        )
+    doc = open_pdf_bytes(data, name)
+    try:
+        if doc.needs_pass or doc.is_encrypted:
+            raise EncryptedPdfError(
+                f"{name} is password-protected: remove the password (print it to a new PDF) "
+                f"and try again."
+            )
+        if (doc.metadata or {}).get("encryption"):
+            raise EncryptedPdfError(
+                f"{name} is encrypted with a permissions password: remove the protection (print "
+                f"it to a new PDF) and try again."
+            )
+        if doc.page_count == 0:
+            if not _has_empty_page_tree(doc):
+                raise DamagedPdfError(
+                    f"{name} is damaged and no page could be recovered: open it in a PDF viewer, "
+                    f"print it to a new PDF and try again."
+                )
+            raise NoPagesError(
+                f"{name} has no pages: choose a PDF with at least one page and try again."
+            )
+        try:
+            pages = page_geometries(doc)
+        except (pymupdf.FileDataError, RuntimeError, ValueError) as exc:
+            raise DamagedPdfError(
+                f"{name} is damaged (some pages cannot be read): open it in a PDF viewer, print "
+                f"it to a new PDF and try again."
+            ) from exc
+        title = (doc.metadata or {}).get("title") or ""
+        return PdfInfo(
+            path=path,
+            size_bytes=size,
+            sha256=hashlib.sha256(data).hexdigest(),
+            page_count=doc.page_count,
+            pages=pages,
+            title=title.strip() or None,
+        )
+    finally:
+        doc.close()
+
+
+def _has_empty_page_tree(doc: Any) -> bool:
+    """Whether the document has an intact page tree that is simply empty (rather than a page
+    tree that is missing or broken, which is damage)."""
+    try:
+        catalog = doc.pdf_catalog()
+        if catalog <= 0:
+            return False
+        kind, value = doc.xref_get_key(catalog, "Pages")
+        if kind != "xref":
+            return False
+        pages = int(value.split()[0])
+        if doc.xref_get_key(pages, "Type") != ("name", "/Pages"):
+            return False
+        kind, kids = doc.xref_get_key(pages, "Kids")
+    except (RuntimeError, ValueError):
+        return False
+    return bool(kind == "array" and kids.strip("[] \n\r\t") == "")
+
+
+# --- page geometry ---------------------------------------------------------------------------
+
+
+def _inherited_rotate(doc: Any, xref: int) -> int | None:
+    """The raw /Rotate of a page, looked up through its /Parent chain like viewers do."""
+    seen: set[int] = set()
+    while xref and xref not in seen and len(seen) < 64:
+        seen.add(xref)
+        kind, value = doc.xref_get_key(xref, "Rotate")
+        if kind == "int":
+            return int(value)
+        if kind == "real":
+            return round(float(value))
+        if kind == "xref":
+            resolved = doc.xref_object(int(value.split()[0]), compressed=True).strip()
+            try:
+                return round(float(resolved))
+            except ValueError:
+                return None
+        kind, value = doc.xref_get_key(xref, "Parent")
+        if kind != "xref":
+            return None
+        xref = int(value.split()[0])
+    return None
+
+
+def page_geometry(page: Any) -> PageGeometry:
+    """The geometry of one PyMuPDF page, boxes in the file's own (bottom-left) user space."""
+    media = page.mediabox  # PyMuPDF: raw MediaBox, normalised
+    crop = page.cropbox  # PyMuPDF: y measured down from the MediaBox top
+    mediabox: Box = (media.x0, media.y0, media.x1, media.y1)
+    cropbox: Box = (crop.x0, media.y1 - crop.y1, crop.x1, media.y1 - crop.y0)
+    rotate = _inherited_rotate(page.parent, page.xref)
+    if rotate is None:
+        rotate = page.rotation
+    return PageGeometry.from_boxes(page.number + 1, cropbox, mediabox, rotate)
+
+
+def page_geometries(doc: Any) -> list[PageGeometry]:
+    """The geometry of every page of a PyMuPDF document, in page order."""
+    return [page_geometry(page) for page in doc]
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _document(path_or_doc: Path | str | Any) -> Iterator[Any]:
+    """A PyMuPDF document for a path (opened and closed here) or an open document (left open)."""
+    if isinstance(path_or_doc, str | Path):
+        path = Path(path_or_doc)
+        if not path.is_file():
+            raise NotFoundError(
+                f"{path.name or path} does not exist: check the file name and folder and try again."
+            )
+        doc = open_pdf_bytes(path.read_bytes(), path.name)
+        try:
+            if doc.needs_pass:
+                raise EncryptedPdfError(
+                    f"{path.name} is password-protected: remove the password (print it to a new "
+                    f"PDF) and try again."
+                )
+            yield doc
+        finally:
+            doc.close()
+    else:
+        yield path_or_doc
+
+
+_SEARCH_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+
+
+def _line_matches(chars: list[dict[str, Any]], needle: str) -> Iterator[Box]:
+    text = "".join(str(ch["c"]) for ch in chars)
+    start = text.find(needle)
+    while start >= 0:
+        boxes = [chars[i]["bbox"] for i in range(start, start + len(needle))]
+        yield (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
+        start = text.find(needle, start + len(needle))
+
+
+def find_text(path_or_doc: Path | str | Any, needle: str) -> list[tuple[int, Rect]]:
+    """Every occurrence of ``needle`` (case-sensitive, within one line of text) as
+    ``(page number from 1, canonical rectangle of the match)``, in page and reading order.
+
+    Only text inside the visible part of the page counts.
+    """
+    if not needle:
+        raise ValueError("cannot search for empty text")
+    found: list[tuple[int, Rect]] = []
+    with _document(path_or_doc) as doc:
+        for page in doc:
+            geom = page_geometry(page)
+            visible = pymupdf.Rect(0, 0, geom.unrotated_width, geom.unrotated_height)
+            content = page.get_text("rawdict", flags=_SEARCH_FLAGS, clip=visible)
+            for block in content["blocks"]:
+                for line in block.get("lines", ()):
+                    chars = [ch for span in line["spans"] for ch in span["chars"]]
+                    for box in _line_matches(chars, needle):
+                        found.append((geom.number, from_unrotated(box, geom)))
+    return found
+
+
+def extract_text(path_or_doc: Path | str | Any) -> str:
+    """All text of the document, pages joined by newlines (for the full-text index)."""
+    with _document(path_or_doc) as doc:
+        return "\n".join(str(page.get_text("text")) for page in doc)
+
+
+def render_page_png(path_or_doc: Path | str | Any, page_number: int, scale: float) -> bytes:
+    """Page ``page_number`` (from 1) as the user sees it (rotation and CropBox applied), as PNG,
+    ``scale`` pixels per point."""
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, not {scale}")
+    with _document(path_or_doc) as doc:
+        if not 1 <= page_number <= doc.page_count:
+            raise PageNotFoundError(
+                f"page {page_number} does not exist: the document has {doc.page_count} "
+                f"page{'s' if doc.page_count != 1 else ''}, choose one of them."
+            )
+        pixmap = doc[page_number - 1].get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
+        png: bytes = pixmap.tobytes("png")
+        return png

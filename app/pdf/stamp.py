@@ -1,0 +1,487 @@
+# mypy: allow-untyped-calls
+# (PyMuPDF ships py.typed, but most of its API is not annotated.)
+"""Stamp field values into a PDF as page content (PyMuPDF).
+
+Each :class:`Stamp` is drawn into the page's content stream (not as an annotation), fully inside
+its canonical rectangle and upright for the user, also on pages with /Rotate 90/180/270 or a
+CropBox that does not start at (0, 0). Text shrinks until it fits; nothing is cut off or dropped.
+The result is a plain, non-incremental, garbage-collected PDF, ready to be signed (PAdES).
+
+How the drawing stays put: PyMuPDF draws in "unrotated page space" (top-left origin at the visible
+box's corner) and some of its methods misplace content on rotated pages with an offset CropBox, or
+when the CropBox reaches outside the MediaBox. So while a page is being stamped its /Rotate is set
+to 0 and its CropBox to the visible box, content is drawn turned by the page's rotation, and both
+keys are then put back exactly as they were. The page looks the same before and after.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pymupdf
+
+from app.domain.geometry import (
+    Box,
+    PageGeometry,
+    Rect,
+    display_to_unrotated_point,
+    rect_within_page,
+    to_unrotated,
+)
+from app.pdf.document import (
+    EncryptedPdfError,
+    PageNotFoundError,
+    PdfError,
+    open_pdf_bytes,
+    page_geometry,
+)
+
+StampKind = Literal["text", "typed_signature", "image", "checkbox"]
+
+MIN_FONT_SIZE = 6.0
+"""Text shrinks in steps down to this size while it can still wrap; below it, the text is scaled
+down further as one block so that it still fits (never cut off)."""
+TEXT_FONT_SIZE = 11.0
+"""The size text starts at; it only shrinks from there."""
+MAX_SIGNATURE_FONT_SIZE = 72.0
+_SHRINK_STEP = 0.92
+_TEXT_COLOR = (0.0, 0.0, 0.0)
+_SIGNATURE_COLOR = (0.05, 0.1, 0.35)
+_TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on", "x", "checked", "✓", "✔"})
+_FALSE_WORDS = frozenset({"false", "0", "no", "n", "off", "", "unchecked"})
+
+
+class StampError(PdfError):
+    """A stamp cannot be drawn: the message names the problem and the fix."""
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """One value to draw: ``page`` from 1, ``rect`` canonical.
+
+    ``value`` is the text for ``text`` (also dates) and ``typed_signature``, PNG (or JPEG) bytes
+    for ``image``, and a yes/no word ("true"/"false", "yes"/"no", "1"/"0", ...) for ``checkbox``.
+    """
+
+    page: int
+    rect: Rect
+    kind: StampKind
+    value: str | bytes
+
+
+def default_handwriting_font() -> Path:
+    """``<repo>/resources/fonts/DancingScript-Regular.otf``, the font of typed signatures."""
+    return Path(__file__).resolve().parents[2] / "resources" / "fonts" / "DancingScript-Regular.otf"
+
+
+# --- fonts and measuring -----------------------------------------------------------------------
+
+
+@dataclass
+class _FontChoice:
+    """A font as drawn on pages: its resource name, metrics and where its bytes come from."""
+
+    name: str
+    font: Any  # pymupdf.Font
+    fontfile: str | None = None
+    fontbuffer: bytes | None = None
+    ink: dict[str, Box | None] = field(default_factory=dict)
+    advances: dict[str, float] = field(default_factory=dict)
+
+    def install(self, page: Any) -> None:
+        if self.fontfile is not None:
+            page.insert_font(fontname=self.name, fontfile=self.fontfile)
+        else:
+            page.insert_font(fontname=self.name, fontbuffer=self.fontbuffer)
+
+    def covers(self, text: str) -> bool:
+        return all(ch.isspace() or self.font.has_glyph(ord(ch)) for ch in text)
+
+    @property
+    def ascender(self) -> float:
+        return float(self.font.ascender)
+
+    @property
+    def descender(self) -> float:
+        return float(self.font.descender)
+
+    def advance(self, ch: str) -> float:
+        width = self.advances.get(ch)
+        if width is None:
+            width = self.advances[ch] = float(self.font.glyph_advance(ord(ch)))
+        return width
+
+
+class _Fonts:
+    """The fonts of one :func:`stamp_pdf` run and a scratch document to measure glyph ink."""
+
+    def __init__(self, handwriting_font: Path) -> None:
+        self._scratch = pymupdf.open()
+        self.sans = _FontChoice("SbxSans", pymupdf.Font("helv"))
+        self.sans.fontbuffer = bytes(self.sans.font.buffer)
+        self._handwriting_path = handwriting_font
+        self._script: _FontChoice | None = None
+
+    def close(self) -> None:
+        self._scratch.close()
+
+    def script(self) -> _FontChoice:
+        if self._script is None:
+            path = self._handwriting_path
+            if not path.is_file():
+                raise StampError(
+                    f"The handwriting font {path.name} is missing from {path.parent}: reinstall "
+                    f"Sealbox and try again."
+                )
+            try:
+                font = pymupdf.Font(fontfile=str(path))
+            except (RuntimeError, ValueError) as exc:
+                raise StampError(
+                    f"The handwriting font {path.name} cannot be read: reinstall Sealbox and try "
+                    f"again."
+                ) from exc
+            self._script = _FontChoice("SbxScript", font, fontfile=str(path))
+        return self._script
+
+    def pick(self, text: str, kind: StampKind, where: str) -> _FontChoice:
+        candidates = [self.sans]
+        if kind == "typed_signature":
+            candidates.insert(0, self.script())
+        for choice in candidates:
+            if choice.covers(text):
+                return choice
+        missing = sorted({ch for ch in text if not any(c.covers(ch) for c in candidates)})
+        raise StampError(
+            f"The value for {where} has characters no font can draw ({''.join(missing)}): remove "
+            f"them and try again."
+        )
+
+    def glyph_ink(self, choice: _FontChoice, ch: str) -> Box | None:
+        """Where the glyph's ink lies at font size 1, relative to its origin, y down."""
+        if ch in choice.ink:
+            return choice.ink[ch]
+        ink: Box | None = None
+        if not ch.isspace():
+            size, ox, oy = 100.0, 100.0, 200.0
+            page = self._scratch.new_page(width=400, height=400)
+            choice.install(page)
+            page.insert_text((ox, oy), ch, fontsize=size, fontname=choice.name)
+            boxes = [box for kind, box in page.get_bboxlog() if "text" in kind]
+            if boxes:
+                ink = (
+                    (min(b[0] for b in boxes) - ox) / size,
+                    (min(b[1] for b in boxes) - oy) / size,
+                    (max(b[2] for b in boxes) - ox) / size,
+                    (max(b[3] for b in boxes) - oy) / size,
+                )
+        choice.ink[ch] = ink
+        return ink
+
+
+@dataclass(frozen=True)
+class _LineBox:
+    """A line's extent at font size 1, relative to its origin on the baseline, y down."""
+
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+def _measure(fonts: _Fonts, choice: _FontChoice, line: str) -> _LineBox:
+    """Union of the extraction box (advances x ascender/descender) and the glyphs' ink."""
+    x0, x1 = 0.0, 0.0
+    top, bottom = -choice.ascender, -choice.descender
+    pen = 0.0
+    for ch in line:
+        ink = fonts.glyph_ink(choice, ch)
+        if ink is not None:
+            x0 = min(x0, pen + ink[0])
+            x1 = max(x1, pen + ink[2])
+            top = min(top, ink[1])
+            bottom = max(bottom, ink[3])
+        pen += choice.advance(ch)
+    x1 = max(x1, pen)
+    return _LineBox(x0, top, x1, bottom)
+
+
+def _wrap(
+    fonts: _Fonts, choice: _FontChoice, text: str, size: float, max_width: float
+) -> list[str]:
+    """Greedy word wrap at ``size``; words longer than a line are broken between characters."""
+
+    def width(line: str) -> float:
+        box = _measure(fonts, choice, line)
+        return (box.x1 - box.x0) * size
+
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        current = ""
+        for word in paragraph.split(" "):
+            candidate = f"{current} {word}" if current else word
+            if width(candidate) <= max_width:
+                current = candidate
+                continue
+            if current:
+                lines.append(current)
+            current = ""
+            for ch in word:  # the word alone does not fit: break it between characters
+                if current and width(current + ch) > max_width:
+                    lines.append(current)
+                    current = ""
+                current += ch
+        lines.append(current)
+    return lines
+
+
+@dataclass(frozen=True)
+class _Layout:
+    lines: list[str]
+    boxes: list[_LineBox]
+    size: float
+    pitch: float  # baseline to baseline, at font size 1
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """(x0, top, x1, bottom) of the block at font size 1, first baseline at y = 0."""
+        return (
+            min(b.x0 for b in self.boxes),
+            min(b.top + i * self.pitch for i, b in enumerate(self.boxes)),
+            max(b.x1 for b in self.boxes),
+            max(b.bottom + i * self.pitch for i, b in enumerate(self.boxes)),
+        )
+
+    def fits(self, width: float, height: float) -> bool:
+        x0, top, x1, bottom = self.extent()
+        return (x1 - x0) * self.size <= width and (bottom - top) * self.size <= height
+
+
+def _layout(
+    fonts: _Fonts, choice: _FontChoice, text: str, kind: StampKind, width: float, height: float
+) -> _Layout:
+    """Lines and a font size at which ``text`` fits in ``width`` x ``height`` points."""
+    pitch = choice.ascender - choice.descender
+    if kind == "typed_signature":
+        text = " ".join(text.split())
+        size = min(MAX_SIGNATURE_FONT_SIZE, height / pitch)
+    else:
+        size = min(TEXT_FONT_SIZE, height / pitch)
+    size = max(size, MIN_FONT_SIZE)
+
+    def make(at: float) -> _Layout:
+        lines = [text] if kind == "typed_signature" else _wrap(fonts, choice, text, at, width)
+        return _Layout(lines, [_measure(fonts, choice, line) for line in lines], at, pitch)
+
+    layout = make(size)
+    while not layout.fits(width, height) and size > MIN_FONT_SIZE:
+        size = max(MIN_FONT_SIZE, size * _SHRINK_STEP)
+        layout = make(size)
+    if not layout.fits(width, height):
+        # Still too big at the smallest wrapping size: keep these lines and scale the block.
+        x0, top, x1, bottom = layout.extent()
+        scale = min(width / ((x1 - x0) * layout.size), height / ((bottom - top) * layout.size))
+        layout = _Layout(layout.lines, layout.boxes, layout.size * scale * 0.999, pitch)
+    return layout
+
+
+# --- drawing -----------------------------------------------------------------------------------
+
+
+def _padding(rect: Rect) -> float:
+    return min(2.0, rect.width * 0.08, rect.height * 0.08)
+
+
+def _draw_text(
+    page: Any, geom: PageGeometry, fonts: _Fonts, stamp: Stamp, text: str, where: str
+) -> None:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = "".join(ch for ch in text if ch == "\n" or ch.isprintable())
+    if not text.strip():
+        return
+    choice = fonts.pick(text, stamp.kind, where)
+    pad = _padding(stamp.rect)
+    width, height = stamp.rect.width - 2 * pad, stamp.rect.height - 2 * pad
+    layout = _layout(fonts, choice, text, stamp.kind, width, height)
+    x0, top, _x1, bottom = layout.extent()
+    size = layout.size
+    block_height = (bottom - top) * size
+    left = stamp.rect.x + pad - x0 * size
+    if len(layout.lines) == 1:  # one line: centre it vertically
+        first_baseline = stamp.rect.y + (stamp.rect.height - block_height) / 2 - top * size
+    else:
+        first_baseline = stamp.rect.y + pad - top * size
+    color = _SIGNATURE_COLOR if stamp.kind == "typed_signature" else _TEXT_COLOR
+    choice.install(page)
+    for i, line in enumerate(layout.lines):
+        if not line.strip():
+            continue
+        baseline = first_baseline + i * layout.pitch * size
+        point = display_to_unrotated_point(left, baseline, geom)
+        page.insert_text(
+            point,
+            line,
+            fontsize=size,
+            fontname=choice.name,
+            rotate=geom.rotation,
+            color=color,
+        )
+
+
+def _checked(value: str | bytes, where: str) -> bool:
+    word = (value.decode("utf-8", "replace") if isinstance(value, bytes) else value).strip()
+    if word.lower() in _TRUE_WORDS:
+        return True
+    if word.lower() in _FALSE_WORDS:
+        return False
+    raise StampError(
+        f"The value for {where} must be a yes/no answer such as true or false, not {word!r}: "
+        f"correct it and try again."
+    )
+
+
+def _draw_check(page: Any, geom: PageGeometry, rect: Rect) -> None:
+    pad = _padding(rect)
+    side = min(rect.width, rect.height) - 2 * pad
+    if side <= 0:
+        return
+    left = rect.x + (rect.width - side) / 2
+    top = rect.y + (rect.height - side) / 2
+    line_width = max(0.3, side * 0.12)  # the stroke reaches line_width/2 past the points
+    shape = [(0.15, 0.55), (0.40, 0.80), (0.85, 0.18)]
+    points = [
+        pymupdf.Point(display_to_unrotated_point(left + fx * side, top + fy * side, geom))
+        for fx, fy in shape
+    ]
+    page.draw_polyline(
+        points,
+        color=_TEXT_COLOR,
+        width=line_width,
+        lineCap=1,
+        lineJoin=1,
+    )
+
+
+def _draw_image(page: Any, geom: PageGeometry, stamp: Stamp, data: bytes, where: str) -> None:
+    try:
+        pixmap = pymupdf.Pixmap(data)
+        img_w, img_h = float(pixmap.width), float(pixmap.height)
+    except (RuntimeError, ValueError, TypeError, pymupdf.mupdf.FzErrorBase) as exc:
+        raise StampError(
+            f"The image for {where} is not a readable PNG or JPEG image: choose another image "
+            f"and try again."
+        ) from exc
+    if img_w <= 0 or img_h <= 0:
+        raise StampError(f"The image for {where} is empty: choose another image and try again.")
+    rect = stamp.rect
+    scale = min(rect.width / img_w, rect.height / img_h)
+    w, h = img_w * scale, img_h * scale
+    fitted = Rect(rect.x + (rect.width - w) / 2, rect.y + (rect.height - h) / 2, w, h)
+    page.insert_image(
+        pymupdf.Rect(to_unrotated(fitted, geom)),
+        stream=data,
+        keep_proportion=False,
+        rotate=geom.rotation,
+    )
+
+
+@contextmanager
+def _upright(doc: Any, page: Any, geom: PageGeometry) -> Iterator[Any]:
+    """The page with /Rotate 0 and CropBox = visible box while drawing; both restored after."""
+    xref = page.xref
+    saved = {key: doc.xref_get_key(xref, key) for key in ("Rotate", "CropBox")}
+    x0, y0, x1, y1 = geom.cropbox
+    doc.xref_set_key(xref, "Rotate", "0")
+    doc.xref_set_key(xref, "CropBox", f"[{x0:g} {y0:g} {x1:g} {y1:g}]")
+    try:
+        yield doc.reload_page(page)
+    finally:
+        for key, (kind, value) in saved.items():
+            doc.xref_set_key(xref, key, "null" if kind == "null" else value)
+
+
+_KIND_NAMES = {
+    "text": "the text field",
+    "typed_signature": "the signature",
+    "image": "the image",
+    "checkbox": "the checkbox",
+}
+
+
+def _describe(stamp: Stamp) -> str:
+    return f"{_KIND_NAMES[stamp.kind]} on page {stamp.page}"
+
+
+def stamp_pdf(pdf_bytes: bytes, stamps: list[Stamp], handwriting_font: Path) -> bytes:
+    """A new PDF: ``pdf_bytes`` with every stamp drawn into its page's content.
+
+    Raises :class:`StampError` (a user error) for a stamp that cannot be drawn (off the page,
+    unreadable image, characters no font has) and the :mod:`app.pdf.document` errors for a PDF
+    that cannot be opened.
+    """
+    doc = open_pdf_bytes(pdf_bytes, "The document")
+    fonts = _Fonts(Path(handwriting_font))
+    try:
+        if doc.needs_pass or doc.is_encrypted:
+            raise EncryptedPdfError(
+                "The document is password-protected: remove the password (print it to a new PDF) "
+                "and try again."
+            )
+        by_page: dict[int, list[Stamp]] = {}
+        for stamp in stamps:
+            if not 1 <= stamp.page <= doc.page_count:
+                count = doc.page_count
+                raise PageNotFoundError(
+                    f"{_KIND_NAMES[stamp.kind].capitalize()} is placed on page {stamp.page}, but "
+                    f"the document has {count} page{'s' if count != 1 else ''}: move it onto one "
+                    f"of them and try again."
+                )
+            by_page.setdefault(stamp.page, []).append(stamp)
+        for number in sorted(by_page):
+            page = doc[number - 1]
+            geom = page_geometry(page)
+            for stamp in by_page[number]:
+                _check_rect(stamp, geom)
+            with _upright(doc, page, geom) as upright:
+                for stamp in by_page[number]:
+                    _draw(upright, geom, fonts, stamp)
+        out: bytes = doc.tobytes(garbage=3, deflate=True)
+        return out
+    finally:
+        fonts.close()
+        doc.close()
+
+
+def _check_rect(stamp: Stamp, geom: PageGeometry) -> None:
+    rect = stamp.rect
+    values = (rect.x, rect.y, rect.width, rect.height)
+    if not all(math.isfinite(v) for v in values) or rect.width <= 0 or rect.height <= 0:
+        raise StampError(
+            f"The rectangle of {_describe(stamp)} has no area: give it a width and a height and "
+            f"try again."
+        )
+    if not rect_within_page(rect, geom):
+        raise StampError(
+            f"{_describe(stamp).capitalize()} lies outside the page "
+            f"({geom.width:g} x {geom.height:g} pt): move it onto the page and try again."
+        )
+
+
+def _draw(page: Any, geom: PageGeometry, fonts: _Fonts, stamp: Stamp) -> None:
+    where = _describe(stamp)
+    if stamp.kind in ("text", "typed_signature"):
+        value = stamp.value
+        text = value.decode("utf-8") if isinstance(value, bytes) else value
+        _draw_text(page, geom, fonts, stamp, text, where)
+    elif stamp.kind == "checkbox":
+        if _checked(stamp.value, where):
+            _draw_check(page, geom, stamp.rect)
+    elif stamp.kind == "image":
+        if not isinstance(stamp.value, bytes):
+            raise StampError(f"The image for {where} is missing: choose an image and try again.")
+        _draw_image(page, geom, stamp, stamp.value, where)
+    else:
+        raise ValueError(f"unknown stamp kind {stamp.kind!r}")

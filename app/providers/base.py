@@ -1,0 +1,124 @@
+"""The one protocol every signature service sits behind, and its capabilities record.
+
+A provider is an instance with injected configuration (and, for the remote ones, an injected HTTP
+client); nothing here is a module global. The command line and the UI read ``capabilities`` to
+decide what to offer; an action a provider does not have is refused with a
+:class:`~app.errors.CapabilityError`, never silently skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+from app.domain.model import FieldType, Request, RequestSpec
+from app.domain.report import Report
+from app.errors import CapabilityError
+from app.pdf.document import PdfInfo
+
+AnchorSupport = Literal["native", "local", "none"]
+ALL_FIELD_TYPES = frozenset(FieldType)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    id: str
+    name: str
+    #: Field types that can be placed; empty when the provider takes no placed fields.
+    field_types: frozenset[FieldType]
+    #: ``native``: sent as anchors; ``local``: resolved into fields on this machine.
+    anchors: AnchorSupport
+    cancel: bool
+    certificate: bool
+    list: bool
+    webhooks: bool
+    idempotency: bool
+    max_bytes: int
+    #: Signing happens on this computer (the ``local`` provider).
+    in_person: bool = False
+    #: The document is a provider-side render named by ``--render-id`` (Craftkit).
+    needs_render_id: bool = False
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "fieldTypes": sorted(t.value for t in self.field_types),
+            "anchors": self.anchors,
+            "cancel": self.cancel,
+            "certificate": self.certificate,
+            "list": self.list,
+            "webhooks": self.webhooks,
+            "idempotency": self.idempotency,
+            "maxBytes": self.max_bytes,
+            "inPerson": self.in_person,
+            "needsRenderId": self.needs_render_id,
+        }
+
+    def require(self, action: Literal["cancel", "certificate", "list", "webhooks"]) -> None:
+        if not getattr(self, action):
+            raise CapabilityError(
+                f"{self.name} does not offer {_ACTIONS[action]}: it is unavailable for requests "
+                f"sent through {self.id}."
+            )
+
+
+_ACTIONS = {
+    "cancel": "cancelling a request",
+    "certificate": "a completion certificate",
+    "list": "listing requests",
+    "webhooks": "webhooks",
+}
+
+
+class Provider(Protocol):
+    """A signature service. Every network method may raise ``UserError`` (the provider said no)
+    or ``UnavailableError`` (it could not be reached; retrying may help)."""
+
+    capabilities: Capabilities
+
+    def configuration_problem(self) -> str | None:
+        """None when the provider can be used; otherwise what is missing and how to set it."""
+        ...
+
+    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
+        """Every reason this provider would refuse ``spec`` for ``pdf``, before anything is sent."""
+        ...
+
+    async def create(self, request: Request, document: Path, idempotency_key: str) -> Report:
+        """Create and send the request; a replay with the same key returns the original."""
+        ...
+
+    async def refresh(self, request: Request) -> Report: ...
+
+    async def cancel(self, request: Request, reason: str | None) -> Report: ...
+
+    async def download_signed(self, request: Request, dest: Path) -> None:
+        """Write the signed PDF to ``dest`` (the caller makes the write atomic)."""
+        ...
+
+    async def download_certificate(self, request: Request, dest: Path) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+def capability_problems(caps: Capabilities, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
+    """The problems every provider shares: field types, anchors and the size limit."""
+    out: list[str] = []
+    if pdf.size_bytes > caps.max_bytes:
+        out.append(f"document: {pdf.size_bytes / 1e6:.1f} MB is over {caps.name}'s limit of "
+                   f"{caps.max_bytes / 1e6:.0f} MB; reduce the file size")
+    for i, f in enumerate(spec.fields):
+        if not caps.field_types:
+            out.append(f"fields[{i}]: {caps.name} does not take placed fields (its signers place "
+                       "their own); remove the fields or choose another provider")
+            break
+        if f.type not in caps.field_types:
+            out.append(f"fields[{i}].type: {caps.name} cannot take {f.type.value} fields")
+    if spec.anchor_tags and caps.anchors == "none":
+        out.append(f"anchorTags: {caps.name} does not take anchor tags; remove them or choose "
+                   "another provider")
+    elif caps.anchors != "none":
+        for i, a in enumerate(spec.anchor_tags):
+            if a.type not in caps.field_types:
+                out.append(f"anchorTags[{i}].type: {caps.name} cannot take {a.type.value} fields")
+    return out

@@ -1,0 +1,345 @@
+"""In-person signing for the ``local`` provider: open, sign, approve, decline, finalize.
+
+Recipients act in signing order. Opening a recipient's signing marks them (and the request)
+``viewed``. A Signer signs with a typed name or a PNG image, which fills their signature and
+initials fields; dates are filled with the signing date unless given; text, checkbox, dropdown and
+radio values are given per field. An Approver approves (and fills any fields they have). CC
+recipients only receive the result.
+
+When the last acting recipient is done, :func:`finalize` stamps every value into the PDF, seals it
+with a PAdES signature, builds a sealed completion certificate, and marks the request completed.
+Finalizing is idempotent: if it is interrupted, ``sealbox sync`` runs it again.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import logging
+import platform
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from app.context import Context
+from app.domain.clock import now
+from app.domain.lifecycle import Status
+from app.domain.model import Designation, FieldType, Request
+from app.errors import NotFoundError, UserError
+from app.faults import crash_point
+from app.fsutil import atomic_write_bytes
+from app.pdf.stamp import Stamp, default_handwriting_font, stamp_pdf
+from app.providers.local.certificate import (
+    CertificateData,
+    CertificateEvent,
+    CertificateRecipient,
+    build_certificate_pdf,
+)
+from app.providers.local.pki import SealIdentity, ensure_installation_identity, load_pkcs12_identity
+from app.providers.local.provider import CERTIFICATE_NAME, SIGNED_NAME, LocalProvider
+from app.providers.local.seal import seal_pdf
+from app.store.requests import FieldValue
+
+log = logging.getLogger(__name__)
+
+PKCS12_PASSPHRASE = "local.pkcs12_passphrase"
+MAX_SIGNATURE_IMAGE = 5 * 1024 * 1024
+TRUTHY = {"1", "true", "yes", "y", "on", "x", "checked"}
+FALSY = {"0", "false", "no", "n", "off", ""}
+
+
+@dataclass(frozen=True)
+class Signature:
+    """How a recipient signs: a typed name, or a PNG image of their handwriting."""
+
+    typed: str | None = None
+    image_png: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if (self.typed is None) == (self.image_png is None):
+            raise ValueError("a signature is either typed or an image")
+
+
+def read_signature_image(path: Path) -> bytes:
+    """Read and check a PNG signature image; a clear error for each problem."""
+    if not path.exists():
+        raise NotFoundError(f"The signature image {path} does not exist: check the path.")
+    if path.stat().st_size > MAX_SIGNATURE_IMAGE:
+        raise UserError(f"The signature image {path.name} is over 5 MB: use a smaller PNG.")
+    data = path.read_bytes()
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise UserError(f"The signature image {path.name} is not a PNG file: save the signature "
+                        "as PNG and try again.")
+    return data
+
+
+def initials_of(name: str) -> str:
+    parts = [p for p in name.replace("-", " ").split() if p]
+    return "".join(p[0].upper() for p in parts)[:4] or name[:2]
+
+
+def recipient_index(request: Request, ref: str) -> int:
+    """A recipient by index (as in the spec's ``recipientIndex``, from 0) or by email."""
+    recipients = request.spec.recipients
+    if ref.strip().lstrip("-").isdigit():
+        index = int(ref)
+        if 0 <= index < len(recipients):
+            return index
+        raise UserError(f"There is no recipient {index}: {request.name!r} has recipients 0 to "
+                        f"{len(recipients) - 1} (see `sealbox show {request.id[:8]}`).")
+    matches = [i for i, r in enumerate(recipients) if r.email.lower() == ref.strip().lower()]
+    if len(matches) == 1:
+        return matches[0]
+    raise UserError(f"No recipient of {request.name!r} has the email {ref!r}: give the "
+                    "recipient's number or email (see `sealbox show`).")
+
+
+class LocalSigning:
+    """The in-person signing steps for requests of the ``local`` provider."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.requests = ctx.requests
+
+    def load(self, request_id: str) -> Request:
+        request = self.requests.get(request_id)
+        if request.provider != "local":
+            raise UserError(f"{request.name!r} was sent through {request.provider}: its "
+                            "recipients sign with that service, not on this computer.")
+        return request
+
+    def _check_turn(self, request: Request, index: int) -> None:
+        if request.status == Status.QUEUED:
+            raise UserError(f"{request.name!r} has not been sent yet: run `sealbox sync` first.")
+        if request.status.terminal:
+            raise UserError(f"{request.name!r} is already {request.status.value}: nothing can "
+                            "be signed any more.")
+        recipient = request.spec.recipients[index]
+        if recipient.designation == Designation.CC:
+            raise UserError(f"{recipient.name} is a CC recipient: they receive the signed "
+                            "document and have nothing to sign.")
+        state = request.recipients[index]
+        if state.done:
+            verb = "approved" if recipient.designation == Designation.APPROVER else "signed"
+            raise UserError(f"{recipient.name} has already {verb} {request.name!r}.")
+        turn = request.next_recipient()
+        if turn != index:
+            assert turn is not None
+            first = request.spec.recipients[turn]
+            raise UserError(f"It is not {recipient.name}'s turn yet: {first.name} (order "
+                            f"{first.order}) must act first.")
+
+    def open(self, request_id: str, index: int) -> Request:
+        """Start recipient ``index``'s signing: marks them, and the request, viewed."""
+        request = self.load(request_id)
+        self._check_turn(request, index)
+        if request.recipients[index].viewed_at is None:
+            self.requests.recipient_event(request.id, index, "viewed")
+        if request.status == Status.SENT:
+            self.requests.set_status(request.id, Status.VIEWED,
+                                     detail=f"opened by {request.spec.recipients[index].name}")
+        return self.requests.get(request.id)
+
+    def sign(self, request_id: str, index: int, signature: Signature | None,
+             values: dict[int, str] | None = None) -> Request:
+        """Recipient ``index`` signs (or approves) with ``signature`` and field ``values``.
+
+        Everything is checked first: a refused signing changes nothing."""
+        request = self.load(request_id)
+        self._check_turn(request, index)
+        recipient = request.spec.recipients[index]
+        values = dict(values or {})
+        own = dict(request.spec.fields_for(index))
+        foreign = sorted(set(values) - set(own))
+        if foreign:
+            raise UserError(f"Field {foreign[0]} does not belong to {recipient.name}: give only "
+                            f"the fields of recipient {index} "
+                            f"({', '.join(map(str, sorted(own))) or 'none'}).")
+        stored: dict[int, FieldValue] = {}
+        problems: list[str] = []
+        today = date.today().isoformat()
+        for idx, f in own.items():
+            given = values.get(idx)
+            if f.type in (FieldType.SIGNATURE, FieldType.INITIALS):
+                if signature is None:
+                    if f.required:
+                        problems.append(f"field {idx} ({f.type.value}) needs a signature: pass "
+                                        "--typed-signature NAME or --signature-image PNG")
+                    continue
+                if signature.image_png is not None:
+                    stored[idx] = FieldValue(None, signature.image_png)
+                else:
+                    assert signature.typed is not None
+                    text = signature.typed if f.type == FieldType.SIGNATURE else initials_of(
+                        signature.typed)
+                    stored[idx] = FieldValue(text, None)
+            elif f.type == FieldType.DATE:
+                stored[idx] = FieldValue(given or today, None)
+            elif f.type == FieldType.CHECKBOX:
+                flag = (given or "").strip().lower()
+                if flag not in TRUTHY | FALSY:
+                    problems.append(f"field {idx} (checkbox) takes yes or no, not {given!r}")
+                    continue
+                if f.required and flag not in TRUTHY:
+                    problems.append(f"field {idx} (checkbox) is required: pass --field {idx}=yes")
+                    continue
+                stored[idx] = FieldValue("true" if flag in TRUTHY else "false", None)
+            elif f.type.has_options:
+                if given is None:
+                    if f.required:
+                        problems.append(f"field {idx} ({f.type.value}) is required: pass "
+                                        f"--field {idx}=VALUE with one of: {', '.join(f.options)}")
+                    continue
+                if given not in f.options:
+                    problems.append(f"field {idx} ({f.type.value}): {given!r} is not one of "
+                                    f"{', '.join(f.options)}")
+                    continue
+                stored[idx] = FieldValue(given, None)
+            else:
+                if not given:
+                    if f.required:
+                        label = f" {f.label!r}" if f.label else ""
+                        problems.append(f"field {idx} ({f.type.value}{label}) is required: pass "
+                                        f"--field {idx}=TEXT")
+                    continue
+                stored[idx] = FieldValue(given, None)
+        if recipient.designation == Designation.SIGNER and signature is None:
+            problems.append(f"{recipient.name} is a Signer: pass --typed-signature NAME or "
+                            "--signature-image PNG")
+        if problems:
+            raise UserError(f"{recipient.name} cannot sign yet: " + "; ".join(problems) + ".")
+        self.open(request.id, index)
+        self.requests.set_field_values(request.id, stored)
+        kind = "approved" if recipient.designation == Designation.APPROVER else "signed"
+        how = ("typed signature" if signature and signature.typed
+               else "drawn signature" if signature else "approval")
+        self.requests.recipient_event(request.id, index, kind, detail=how)
+        log.info("request %s: recipient %d %s", request.id, index, kind)
+        request = self.requests.get(request.id)
+        if request.next_recipient() is None and self.all_done(request):
+            self.finalize(request.id)
+        return self.requests.get(request.id)
+
+    def decline(self, request_id: str, index: int, reason: str) -> Request:
+        if not reason.strip():
+            raise UserError("Give a reason for declining: --decline \"REASON\".")
+        request = self.open(request_id, index)
+        self.requests.recipient_event(request.id, index, "declined", detail=reason)
+        self.requests.set_status(request.id, Status.DECLINED,
+                                 detail=f"declined by {request.spec.recipients[index].name}",
+                                 error_message=reason)
+        return self.requests.get(request.id)
+
+    @staticmethod
+    def all_done(request: Request) -> bool:
+        acting = request.spec.signers_in_order()
+        return bool(acting) and all(request.recipients[i].done for i in acting)
+
+    def needs_finalizing(self, request: Request) -> bool:
+        return (request.provider == "local" and request.status.in_flight
+                and self.all_done(request))
+
+    # --- sealing --------------------------------------------------------------------------------
+
+    def identity(self) -> SealIdentity:
+        custom = self.ctx.settings.seal_pkcs12
+        if custom:
+            return load_pkcs12_identity(Path(custom).expanduser(),
+                                        self.ctx.secrets.get(PKCS12_PASSPHRASE))
+        return ensure_installation_identity(self.ctx.paths.seal_dir, self.ctx.secrets)
+
+    def finalize(self, request_id: str) -> Request:
+        """Stamp, seal and certify a fully signed request, then mark it completed."""
+        from app.services.send import document_path
+
+        request = self.load(request_id)
+        if request.status == Status.COMPLETED:
+            return request
+        if not self.needs_finalizing(request):
+            raise UserError(f"{request.name!r} cannot be completed yet: not everyone has signed.")
+        original = document_path(self.ctx, request.id).read_bytes()
+        if hashlib.sha256(original).hexdigest() != request.document_sha256:
+            raise UserError(f"The working copy of {request.name!r} no longer matches what was "
+                            "sent: the request cannot be completed.")
+        values = self.requests.field_values(request.id)
+        stamps = []
+        for idx, f in enumerate(request.spec.fields):
+            value = values.get(idx)
+            if value is None:
+                continue
+            if value.image is not None:
+                stamps.append(Stamp(f.page, f.rect, "image", value.image))
+            elif f.type in (FieldType.SIGNATURE, FieldType.INITIALS):
+                stamps.append(Stamp(f.page, f.rect, "typed_signature", value.value or ""))
+            elif f.type == FieldType.CHECKBOX:
+                stamps.append(Stamp(f.page, f.rect, "checkbox", value.value or "false"))
+            else:
+                stamps.append(Stamp(f.page, f.rect, "text", value.value or ""))
+        font = default_handwriting_font()
+        stamped = stamp_pdf(original, stamps, font)
+        identity = self.identity()
+        host = platform.node() or "this computer"
+        signed = seal_pdf(stamped, identity,
+                          reason=f"Signed in person with Sealbox: {request.name}",
+                          location=host)
+        crash_point("during-sealing")
+        completed_at = now()
+        certificate = seal_pdf(
+            build_certificate_pdf(self._certificate_data(request, original, signed, values,
+                                                         host, completed_at), font),
+            identity, reason=f"Completion certificate: {request.name}", location=host)
+        folder = LocalProvider(self.ctx.paths).result_dir(request.id)
+        atomic_write_bytes(folder / SIGNED_NAME, signed, mode=0o600)
+        atomic_write_bytes(folder / CERTIFICATE_NAME, certificate, mode=0o600)
+        log.info("request %s sealed by %s", request.id, identity.subject)
+        self.requests.set_status(request.id, Status.COMPLETED, at=completed_at,
+                                 detail="stamped and sealed on this computer")
+        return self.requests.get(request.id)
+
+    def _certificate_data(self, request: Request, original: bytes, signed: bytes,
+                          values: dict[int, FieldValue], host: str,
+                          completed_at: datetime) -> CertificateData:
+        sender_name, sender_email = self.ctx.settings.sender(self.ctx.environ)
+        recipients = []
+        for i, r in enumerate(request.spec.recipients):
+            state = request.recipients[i]
+            image = typed = None
+            for idx, f in request.spec.fields_for(i):
+                value = values.get(idx)
+                if f.type == FieldType.SIGNATURE and value is not None:
+                    image = value.image
+                    typed = value.value
+                    break
+            recipients.append(CertificateRecipient(
+                name=r.name, email=r.email, designation=r.designation.value, order=r.order,
+                viewed_at=state.viewed_at, signed_at=state.signed_at,
+                declined_at=state.declined_at, decline_reason=state.decline_reason,
+                signature_png=image, typed_signature=typed,
+            ))
+        events = [
+            CertificateEvent(at=e.at, event=e.kind, detail=self._event_detail(request, e.detail,
+                                                                              e.recipient_index))
+            for e in self.requests.events(request.id)
+        ]
+        events.append(CertificateEvent(at=completed_at, event="completed",
+                                       detail="stamped and sealed on this computer"))
+        return CertificateData(
+            request_name=request.name, request_id=request.id, provider=request.provider,
+            original_sha256=hashlib.sha256(original).hexdigest(),
+            signed_sha256=hashlib.sha256(signed).hexdigest(),
+            created_at=request.created_at, completed_at=completed_at,
+            recipients=recipients, events=events, host=host, os_user=_os_user(),
+            sender_name=sender_name, sender_email=sender_email,
+        )
+
+    @staticmethod
+    def _event_detail(request: Request, detail: str | None, index: int | None) -> str:
+        who = request.spec.recipients[index].name if index is not None else ""
+        return " — ".join(part for part in (who, detail or "") if part)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -1,0 +1,190 @@
+"""Sending a request: check everything, commit it to the outbox, then deliver it.
+
+The order is what makes a send safe to interrupt:
+
+1. The PDF, the spec and the provider's rules are checked; nothing is written if any fails.
+2. A working copy of the PDF is written (whole or not at all) and the request is committed with
+   its idempotency key in the outbox, in one transaction. From here on the request exists.
+3. The provider is called with that key. If the process dies during the call, ``sealbox sync``
+   calls again with the same key, so the provider sees one request, never two.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+from app.context import Context
+from app.domain.lifecycle import Status
+from app.domain.model import Request, RequestSpec, spec_problems
+from app.errors import SealboxError, UnavailableError, UserError, ValidationError
+from app.faults import crash_point
+from app.fsutil import atomic_copy
+from app.pdf.document import check_pdf
+from app.providers.anchors import resolve_anchors
+
+log = logging.getLogger(__name__)
+
+
+def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str | None = None,
+            render_id: str | None = None, idempotency_key: str | None = None) -> Request:
+    """Check the request and commit it to the outbox; returns the queued request."""
+    provider = ctx.provider(provider_id)
+    caps = provider.capabilities
+    problem = provider.configuration_problem()
+    if problem:
+        raise UserError(problem)
+    if caps.needs_render_id and not render_id:
+        raise UserError(f"{caps.name} sends a render, not a file: pass --render-id with the "
+                        "id of a succeeded render.")
+    info = check_pdf(pdf_path)
+    problems = spec_problems(spec, info.pages)
+    problems += provider.preflight(spec, info)
+    fields = list(spec.fields)
+    if spec.anchor_tags and caps.anchors == "local":
+        resolution = resolve_anchors(spec, pdf_path, info.pages)
+        problems += resolution.problems
+        fields += resolution.fields
+    if problems:
+        raise ValidationError(problems, f"The request {spec.name!r}")
+
+    requests = ctx.requests
+    key = idempotency_key or str(uuid.uuid4())
+    existing = requests.database.db.execute(
+        "SELECT request_id FROM outbox WHERE idempotency_key = ?", [key]).fetchone()
+    if existing:
+        # The same send again (a retried command): return what was sent, send nothing new.
+        return requests.get(existing[0])
+
+    request = Request(
+        id=str(uuid.uuid4()),
+        provider=caps.id,
+        spec=replace(spec, fields=tuple(fields)),
+        document_name=pdf_path.name,
+        document_sha256=info.sha256,
+        page_count=info.page_count,
+        render_id=render_id,
+    )
+    crash_point("before-outbox")
+    # The working copy carries this process's id until the request is committed, so `sync` can
+    # tell a copy whose send died (process gone) from one being sent right now.
+    pending = ctx.paths.documents_dir / f".pending-{os.getpid()}-{request.id}.pdf"
+    digest = atomic_copy(pdf_path, pending, mode=0o600)
+    if digest != info.sha256:
+        pending.unlink(missing_ok=True)
+        raise UserError(f"{pdf_path.name} changed while it was being sent: save it, then send "
+                        "again.")
+    crash_point("after-copy")
+    try:
+        requests.add(request, key)
+    except BaseException:
+        pending.unlink(missing_ok=True)
+        raise
+    log.info("queued request %s (%s) for %s", request.id, spec.name, caps.id)
+    crash_point("after-outbox")
+    document_path(ctx, request.id)
+    crash_point("after-outbox")
+    return request
+
+
+async def deliver(ctx: Context, request_id: str) -> Request:
+    """Send a queued request to its provider with its outbox key; safe to call again."""
+    requests = ctx.requests
+    request = requests.get(request_id)
+    item = requests.outbox(request.id)
+    if item is None or item.state != "pending":
+        return request
+    provider = ctx.provider(request.provider)
+    requests.outbox_attempt(request.id)
+    log.info("sending request %s to %s (attempt %d)", request.id, request.provider,
+             item.attempts + 1)
+    try:
+        report = await provider.create(request, document_path(ctx, request.id),
+                                       item.idempotency_key)
+    except UnavailableError as exc:
+        log.warning("send of %s interrupted: %s", request.id, exc.message)
+        requests.outbox_failed(request.id, exc.message, final=False)
+        raise
+    except SealboxError as exc:
+        log.warning("send of %s refused: %s", request.id, exc.message)
+        requests.outbox_failed(request.id, exc.message, final=True)
+        raise
+    crash_point("after-provider")
+    requests.outbox_done(request.id, report)
+    return requests.get(request.id)
+
+
+async def send(ctx: Context, pdf_path: Path, spec: RequestSpec, *,
+               provider_id: str | None = None, render_id: str | None = None,
+               idempotency_key: str | None = None) -> Request:
+    request = prepare(ctx, pdf_path, spec, provider_id=provider_id, render_id=render_id,
+                      idempotency_key=idempotency_key)
+    if request.status != Status.QUEUED:
+        return request
+    return await deliver(ctx, request.id)
+
+
+def document_path(ctx: Context, request_id: str) -> Path:
+    """The working copy of a committed request's PDF, finishing its rename if a send died
+    between the commit and the rename."""
+    final = ctx.paths.document(request_id)
+    if not final.exists():
+        for pending in ctx.paths.documents_dir.glob(f".pending-*-{request_id}.pdf"):
+            os.replace(pending, final)
+            break
+    return final
+
+
+_PENDING = re.compile(r"^\.pending-(\d+)-([0-9a-f-]{36})\.pdf$")
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def discard_orphans(ctx: Context) -> list[Path]:
+    """Remove working copies left by sends that died before their request was committed, and
+    half-written temporary files. Copies of committed requests are moved into place."""
+    removed: list[Path] = []
+    folder = ctx.paths.documents_dir
+    if not folder.exists():
+        return removed
+    for path in folder.iterdir():
+        match = _PENDING.match(path.name)
+        if match:
+            pid, request_id = int(match.group(1)), match.group(2)
+            if ctx.requests.exists(request_id):
+                document_path(ctx, request_id)
+            elif not _alive(pid):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        elif path.name.endswith(".part") and not _alive(_part_owner(path)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _part_owner(path: Path) -> int:
+    """The process writing a temporary file: named in it for a working copy; otherwise a file
+    younger than an hour counts as in use."""
+    match = re.search(r"\.pending-(\d+)-", path.name)
+    if match:
+        return int(match.group(1))
+    return os.getpid() if time.time() - path.stat().st_mtime < 3600 else -1

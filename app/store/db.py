@@ -1,0 +1,226 @@
+"""The SQLite store: connection settings, schema and migrations.
+
+One file, ``DATA/sealbox.db``, opened through sqlite-utils with WAL journaling,
+``synchronous=FULL`` and a busy timeout. Writes go through :meth:`Database.write`, which takes the
+write lock up front with ``BEGIN IMMEDIATE`` so two processes (the app and a ``sealbox sync`` from
+cron) never deadlock half-way through a transaction. The schema version is ``PRAGMA
+user_version``; a database written by a newer Sealbox is refused and never altered.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from app.errors import UnavailableError, UserError
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class NewerDatabaseError(UserError):
+    """The database was written by a newer Sealbox."""
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE requests (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            provider_id TEXT,
+            render_id TEXT,
+            status TEXT NOT NULL,
+            message TEXT,
+            expiration_hours INTEGER NOT NULL,
+            spec_json TEXT NOT NULL,
+            document_name TEXT NOT NULL,
+            document_sha256 TEXT,
+            page_count INTEGER NOT NULL DEFAULT 0,
+            error_message TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            completed_at TEXT,
+            updated_at TEXT NOT NULL,
+            archive_dir TEXT
+        )""")
+    db.execute("CREATE INDEX requests_status ON requests(status)")
+    db.execute("CREATE INDEX requests_provider ON requests(provider, provider_id)")
+    db.execute("CREATE INDEX requests_created ON requests(created_at)")
+    db.execute("""
+        CREATE TABLE recipients (
+            request_id TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            first_name TEXT NOT NULL,
+            last_name TEXT NOT NULL,
+            email TEXT NOT NULL,
+            designation TEXT NOT NULL,
+            signing_order INTEGER NOT NULL,
+            provider_recipient_id TEXT,
+            viewed_at TEXT,
+            signed_at TEXT,
+            declined_at TEXT,
+            decline_reason TEXT,
+            signing_url TEXT,
+            PRIMARY KEY (request_id, idx)
+        )""")
+    db.execute("CREATE INDEX recipients_email ON recipients(email)")
+    db.execute("""
+        CREATE TABLE fields (
+            request_id TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            recipient_index INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            page INTEGER NOT NULL,
+            x REAL NOT NULL, y REAL NOT NULL, width REAL NOT NULL, height REAL NOT NULL,
+            required INTEGER NOT NULL,
+            label TEXT,
+            options_json TEXT,
+            anchor TEXT,
+            value TEXT,
+            image BLOB,
+            PRIMARY KEY (request_id, idx)
+        )""")
+    db.execute("""
+        CREATE TABLE anchors (
+            request_id TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            anchor_string TEXT NOT NULL,
+            type TEXT NOT NULL,
+            recipient_index INTEGER NOT NULL,
+            width REAL, height REAL,
+            required INTEGER NOT NULL,
+            ignore_if_not_present INTEGER NOT NULL,
+            PRIMARY KEY (request_id, idx)
+        )""")
+    db.execute("""
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status TEXT,
+            recipient_index INTEGER,
+            detail TEXT,
+            payload_json TEXT
+        )""")
+    db.execute("CREATE INDEX events_request ON events(request_id, id)")
+    db.execute("""
+        CREATE TABLE outbox (
+            request_id TEXT PRIMARY KEY REFERENCES requests(id) ON DELETE CASCADE,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE archive_files (
+            request_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            archived_at TEXT NOT NULL,
+            PRIMARY KEY (request_id, kind)
+        )""")
+    db.execute("""
+        CREATE VIRTUAL TABLE search USING fts5(
+            request_id UNINDEXED, name, people, content,
+            tokenize = 'unicode61 remove_diacritics 2'
+        )""")
+
+
+#: Migrations in order: entry N brings a database from user_version N to N + 1.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Database:
+    """The store's connection. Use :meth:`write` for every change."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   check_same_thread=False)
+        except sqlite3.OperationalError as exc:
+            raise UnavailableError(f"Cannot open the Sealbox database {path}: {exc}.") from exc
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        try:
+            self._configure()
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise UnavailableError(
+                    f"The Sealbox database {path} is busy: another Sealbox is writing to it. "
+                    "Try again in a moment.") from exc
+            raise UserError(
+                f"The Sealbox database {path} is damaged ({exc}): restore it from a backup, or "
+                "move it aside and run `sealbox archive reindex` to rebuild it from the archive."
+            ) from exc
+        except BaseException:
+            conn.close()
+            raise
+
+    def _configure(self) -> None:
+        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._refuse_newer()
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = FULL")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+
+    def _refuse_newer(self) -> None:
+        version = self.user_version
+        if version > SCHEMA_VERSION:
+            raise NewerDatabaseError(
+                f"The database {self.path} was written by a newer Sealbox (schema {version}, "
+                f"this one knows {SCHEMA_VERSION}): update Sealbox to open it. It was not changed."
+            )
+
+    def _migrate(self) -> None:
+        version = self.user_version
+        if version == SCHEMA_VERSION:
+            return
+        with self.write():
+            # Read again under the write lock: another process may have migrated meanwhile.
+            version = self.user_version
+            for step in MIGRATIONS[version:]:
+                step(self.db)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @property
+    def user_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """A write transaction taken with ``BEGIN IMMEDIATE``; commits on success."""
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield self.db
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise UnavailableError(
+                f"The Sealbox database {self.path} is busy: another Sealbox is writing to it. "
+                "Try again in a moment.") from exc
+        try:
+            yield self.db
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()

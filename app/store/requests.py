@@ -1,0 +1,507 @@
+"""Requests in the store: saving, loading, status history, outbox, archive rows and search."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.domain.clock import iso, now, parse_iso
+from app.domain.lifecycle import Status, check_transition, merge_status
+from app.domain.model import Field, FieldType, RecipientState, Request, RequestSpec
+from app.domain.report import Report
+from app.errors import NotFoundError, UserError
+from app.store.db import Database
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    kind: str
+    status: str | None
+    recipient_index: int | None
+    detail: str | None
+    payload: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    request_id: str
+    idempotency_key: str
+    state: str
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class ArchivedFile:
+    kind: str
+    path: str
+    sha256: str
+    size: int
+    archived_at: datetime
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    value: str | None
+    image: bytes | None
+
+
+class Requests:
+    """The repository of requests. Every method that changes something is one transaction."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.db = database.db
+
+    # --- create and read --------------------------------------------------------------------
+
+    def add(self, request: Request, idempotency_key: str) -> None:
+        """Commit a new request with its outbox entry: the point of no return for a send."""
+        stamp = iso(now())
+        with self.database.write() as db:
+            db.table("requests").insert(self._row(request))
+            db.table("recipients").insert_all(
+                {
+                    "request_id": request.id, "idx": i, "first_name": r.first_name,
+                    "last_name": r.last_name, "email": r.email,
+                    "designation": r.designation.value, "signing_order": r.order,
+                }
+                for i, r in enumerate(request.spec.recipients)
+            )
+            self._write_fields(db, request.id, request.spec.fields)
+            db.table("anchors").insert_all(
+                {
+                    "request_id": request.id, "idx": i, "anchor_string": a.anchor_string,
+                    "type": a.type.value, "recipient_index": a.recipient_index,
+                    "width": a.width, "height": a.height, "required": a.required,
+                    "ignore_if_not_present": a.ignore_if_not_present,
+                }
+                for i, a in enumerate(request.spec.anchor_tags)
+            )
+            db.table("outbox").insert({
+                "request_id": request.id, "idempotency_key": idempotency_key,
+                "state": "pending", "attempts": 0, "created_at": stamp, "updated_at": stamp,
+            })
+            self._event(db, request.id, "queued", request.status, None,
+                        f"queued for {request.provider}", None)
+            self._index(db, request)
+
+    def _row(self, request: Request) -> dict[str, Any]:
+        return {
+            "id": request.id, "name": request.spec.name, "provider": request.provider,
+            "provider_id": request.provider_id, "render_id": request.render_id,
+            "status": request.status.value, "message": request.spec.message,
+            "expiration_hours": request.spec.expiration_hours,
+            "spec_json": json.dumps(request.spec.to_json(), ensure_ascii=False),
+            "document_name": request.document_name,
+            "document_sha256": request.document_sha256, "page_count": request.page_count,
+            "error_message": request.error_message, "created_at": iso(request.created_at),
+            "sent_at": iso(request.sent_at), "completed_at": iso(request.completed_at),
+            "updated_at": iso(request.updated_at or request.created_at),
+        }
+
+    @staticmethod
+    def _write_fields(db: Any, request_id: str, fields: Sequence[Field]) -> None:
+        db.execute("DELETE FROM fields WHERE request_id = ?", [request_id])
+        db.table("fields").insert_all(
+            {
+                "request_id": request_id, "idx": i, "recipient_index": f.recipient_index,
+                "type": f.type.value, "page": f.page, "x": f.x, "y": f.y, "width": f.width,
+                "height": f.height, "required": f.required, "label": f.label,
+                "options_json": json.dumps(list(f.options)) if f.options else None,
+                "anchor": f.anchor,
+            }
+            for i, f in enumerate(fields)
+        )
+
+    def resolve_id(self, ref: str) -> str:
+        """The full id for ``ref``: a whole id or an unambiguous prefix of at least 4 characters
+        (the archive folders show the first 8)."""
+        ref = ref.strip()
+        row = self.db.execute("SELECT id FROM requests WHERE id = ?", [ref]).fetchone()
+        if row:
+            return str(row[0])
+        if len(ref) >= 4 and re.fullmatch(r"[0-9a-fA-F-]+", ref):
+            rows = self.db.execute(
+                "SELECT id FROM requests WHERE id LIKE ? LIMIT 2", [ref.lower() + "%"]
+            ).fetchall()
+            if len(rows) == 1:
+                return str(rows[0][0])
+            if len(rows) > 1:
+                raise UserError(f"More than one request starts with {ref!r}: give more of the "
+                                "id (see `sealbox list`).")
+        raise NotFoundError(f"There is no request {ref!r}: check the id with `sealbox list`.")
+
+    def get(self, ref: str) -> Request:
+        request_id = self.resolve_id(ref)
+        row = next(self.db.query("SELECT * FROM requests WHERE id = ?", [request_id]))
+        return self._load(row)
+
+    def _load(self, row: dict[str, Any]) -> Request:
+        spec = RequestSpec.from_json(json.loads(row["spec_json"]))
+        fields = [
+            Field(
+                recipient_index=f["recipient_index"], type=FieldType(f["type"]), page=f["page"],
+                x=f["x"], y=f["y"], width=f["width"], height=f["height"],
+                required=bool(f["required"]), label=f["label"],
+                options=tuple(json.loads(f["options_json"])) if f["options_json"] else (),
+                anchor=f["anchor"],
+            )
+            for f in self.db.query(
+                "SELECT * FROM fields WHERE request_id = ? ORDER BY idx", [row["id"]])
+        ]
+        spec = spec.with_fields(fields)
+        states = [
+            RecipientState(
+                provider_recipient_id=r["provider_recipient_id"],
+                viewed_at=parse_iso(r["viewed_at"]), signed_at=parse_iso(r["signed_at"]),
+                declined_at=parse_iso(r["declined_at"]), decline_reason=r["decline_reason"],
+                signing_url=r["signing_url"],
+            )
+            for r in self.db.query(
+                "SELECT * FROM recipients WHERE request_id = ? ORDER BY idx", [row["id"]])
+        ]
+        created = parse_iso(row["created_at"])
+        assert created is not None
+        return Request(
+            id=row["id"], provider=row["provider"], spec=spec, status=Status(row["status"]),
+            provider_id=row["provider_id"], created_at=created,
+            sent_at=parse_iso(row["sent_at"]), completed_at=parse_iso(row["completed_at"]),
+            updated_at=parse_iso(row["updated_at"]), error_message=row["error_message"],
+            document_name=row["document_name"], document_sha256=row["document_sha256"],
+            page_count=row["page_count"], render_id=row["render_id"], recipients=states,
+        )
+
+    def find(
+        self,
+        *,
+        status: Sequence[Status] | None = None,
+        provider: str | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+    ) -> list[Request]:
+        where: list[str] = []
+        params: list[Any] = []
+        if status:
+            where.append(f"status IN ({', '.join('?' for _ in status)})")
+            params.extend(s.value for s in status)
+        if provider:
+            where.append("provider = ?")
+            params.append(provider)
+        if search and search.strip():
+            where.append("id IN (SELECT request_id FROM search WHERE search MATCH ?)")
+            params.append(fts_query(search))
+        sql = "SELECT * FROM requests"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(str(limit))
+        return [self._load(row) for row in self.db.query(sql, params)]
+
+    def ids_with_status(self, statuses: Iterable[Status]) -> list[str]:
+        values = [s.value for s in statuses]
+        rows = self.db.execute(
+            f"SELECT id FROM requests WHERE status IN ({', '.join('?' for _ in values)}) "
+            "ORDER BY created_at", values).fetchall()
+        return [str(r[0]) for r in rows]
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def set_status(self, request_id: str, status: Status, *, kind: str | None = None,
+                   detail: str | None = None, payload: dict[str, Any] | None = None,
+                   error_message: str | None = None, at: datetime | None = None) -> None:
+        """Move a request to ``status`` (checked against the lifecycle) and record the event."""
+        moment = at or now()
+        with self.database.write() as db:
+            current = Status(db.execute("SELECT status FROM requests WHERE id = ?",
+                                        [request_id]).fetchone()[0])
+            check_transition(current, status)
+            changes: dict[str, Any] = {"status": status.value, "updated_at": iso(moment)}
+            if status == Status.SENT and current != Status.SENT:
+                changes["sent_at"] = iso(moment)
+            if status.terminal and status != current:
+                changes["completed_at"] = iso(moment)
+            if error_message is not None:
+                changes["error_message"] = error_message
+            db.table("requests").update(request_id, changes)
+            self._event(db, request_id, kind or status.value, status, None, detail, payload)
+
+    def apply_report(self, request_id: str, report: Report, *, kind: str = "refresh") -> Status:
+        """Apply what the provider reported; returns the status kept.
+
+        A stale report never moves a request backwards; per-recipient times are merged (a time
+        once known is kept).
+        """
+        moment = now()
+        with self.database.write() as db:
+            row = db.execute("SELECT status, sent_at FROM requests WHERE id = ?",
+                             [request_id]).fetchone()
+            current = Status(row[0])
+            new = merge_status(current, report.status)
+            changes: dict[str, Any] = {"status": new.value, "updated_at": iso(moment)}
+            if report.provider_id:
+                changes["provider_id"] = report.provider_id
+            if new in (Status.SENT, Status.VIEWED) and row[1] is None:
+                changes["sent_at"] = iso(moment)
+            if new.terminal and new != current:
+                changes["completed_at"] = iso(report.completed_at or moment)
+            if report.error_message:
+                changes["error_message"] = report.error_message
+            db.table("requests").update(request_id, changes)
+            for rec in report.recipients:
+                existing = db.execute(
+                    "SELECT viewed_at, signed_at, declined_at FROM recipients "
+                    "WHERE request_id = ? AND idx = ?", [request_id, rec.index]).fetchone()
+                if existing is None:
+                    continue
+                updates: dict[str, Any] = {}
+                for column, seen_at, old in (
+                    ("viewed_at", rec.viewed_at, existing[0]),
+                    ("signed_at", rec.signed_at, existing[1]),
+                    ("declined_at", rec.declined_at, existing[2]),
+                ):
+                    if seen_at is not None and old is None:
+                        updates[column] = iso(seen_at)
+                        self._event(db, request_id, column.removesuffix("_at"), None, rec.index,
+                                    None, None, at=seen_at)
+                for column, text in (("provider_recipient_id", rec.provider_recipient_id),
+                                     ("decline_reason", rec.decline_reason),
+                                     ("signing_url", rec.signing_url)):
+                    if text:
+                        updates[column] = text
+                if updates:
+                    db.execute(
+                        "UPDATE recipients SET "
+                        + ", ".join(f"{k} = ?" for k in updates)
+                        + " WHERE request_id = ? AND idx = ?",
+                        [*updates.values(), request_id, rec.index])
+            if new != current or report.payload:
+                self._event(db, request_id, kind, new, None,
+                            f"{current.value} → {new.value}" if new != current else None,
+                            report.payload or None)
+        return new
+
+    def recipient_event(self, request_id: str, index: int, kind: str, *,
+                        at: datetime | None = None, detail: str | None = None) -> None:
+        """Record that recipient ``index`` viewed, signed, approved or declined."""
+        moment = at or now()
+        column = {"viewed": "viewed_at", "signed": "signed_at", "approved": "signed_at",
+                  "declined": "declined_at"}[kind]
+        with self.database.write() as db:
+            sets = [f"{column} = COALESCE({column}, ?)"]
+            params: list[Any] = [iso(moment)]
+            if kind == "declined":
+                sets.append("decline_reason = ?")
+                params.append(detail)
+            db.execute(f"UPDATE recipients SET {', '.join(sets)} WHERE request_id = ? AND idx = ?",
+                       [*params, request_id, index])
+            db.execute("UPDATE requests SET updated_at = ? WHERE id = ?", [iso(moment),
+                                                                           request_id])
+            self._event(db, request_id, kind, None, index, detail, None, at=moment)
+
+    def events(self, request_id: str) -> list[Event]:
+        return [
+            Event(
+                at=parse_iso(r["at"]) or now(), kind=r["kind"], status=r["status"],
+                recipient_index=r["recipient_index"], detail=r["detail"],
+                payload=json.loads(r["payload_json"]) if r["payload_json"] else None,
+            )
+            for r in self.db.query("SELECT * FROM events WHERE request_id = ? ORDER BY id",
+                                   [request_id])
+        ]
+
+    def add_event(self, request_id: str, kind: str, detail: str | None = None,
+                  payload: dict[str, Any] | None = None) -> None:
+        with self.database.write() as db:
+            self._event(db, request_id, kind, None, None, detail, payload)
+
+    @staticmethod
+    def _event(db: Any, request_id: str, kind: str, status: Status | None, index: int | None,
+               detail: str | None, payload: dict[str, Any] | None,
+               at: datetime | None = None) -> None:
+        db.table("events").insert({
+            "request_id": request_id, "at": iso(at or now()), "kind": kind,
+            "status": status.value if status else None, "recipient_index": index,
+            "detail": detail,
+            "payload_json": json.dumps(payload, ensure_ascii=False, default=str)
+            if payload is not None else None,
+        })
+
+    # --- field values (in-person signing) -----------------------------------------------------
+
+    def set_field_values(self, request_id: str, values: dict[int, FieldValue]) -> None:
+        with self.database.write() as db:
+            for idx, value in values.items():
+                db.execute("UPDATE fields SET value = ?, image = ? WHERE request_id = ? AND "
+                           "idx = ?", [value.value, value.image, request_id, idx])
+
+    def field_values(self, request_id: str) -> dict[int, FieldValue]:
+        return {
+            r["idx"]: FieldValue(r["value"], r["image"])
+            for r in self.db.query(
+                "SELECT idx, value, image FROM fields WHERE request_id = ? AND "
+                "(value IS NOT NULL OR image IS NOT NULL)", [request_id])
+        }
+
+    def replace_fields(self, request_id: str, fields: Sequence[Field]) -> None:
+        with self.database.write() as db:
+            self._write_fields(db, request_id, fields)
+
+    # --- outbox -------------------------------------------------------------------------------
+
+    def outbox(self, request_id: str) -> OutboxItem | None:
+        row = self.db.execute(
+            "SELECT request_id, idempotency_key, state, attempts, last_error FROM outbox "
+            "WHERE request_id = ?", [request_id]).fetchone()
+        return OutboxItem(*row) if row else None
+
+    def pending_outbox(self) -> list[OutboxItem]:
+        rows = self.db.execute(
+            "SELECT request_id, idempotency_key, state, attempts, last_error FROM outbox "
+            "WHERE state = 'pending' ORDER BY created_at").fetchall()
+        return [OutboxItem(*r) for r in rows]
+
+    def outbox_attempt(self, request_id: str) -> None:
+        with self.database.write() as db:
+            db.execute("UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE "
+                       "request_id = ?", [iso(now()), request_id])
+
+    def outbox_done(self, request_id: str, report: Report) -> Status:
+        """The provider accepted the request: apply its report and close the outbox entry."""
+        with self.database.write() as db:
+            status = self.apply_report(request_id, report, kind="sent")
+            db.execute("UPDATE outbox SET state = 'done', last_error = NULL, updated_at = ? "
+                       "WHERE request_id = ?", [iso(now()), request_id])
+        return status
+
+    def outbox_failed(self, request_id: str, error: str, *, final: bool) -> None:
+        """A send failed: a final failure (the provider said no) ends the request as failed;
+        otherwise the entry stays pending for ``sync`` to retry with the same key."""
+        with self.database.write() as db:
+            db.execute("UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE "
+                       "request_id = ?", ["failed" if final else "pending", error, iso(now()),
+                                          request_id])
+            if final:
+                self.set_status(request_id, Status.FAILED, detail=error, error_message=error)
+            else:
+                self._event(db, request_id, "send-error", None, None, error, None)
+
+    # --- archive --------------------------------------------------------------------------------
+
+    def record_archive(self, request_id: str, directory: str, files: Sequence[ArchivedFile],
+                       content: str | None) -> None:
+        with self.database.write() as db:
+            db.execute("DELETE FROM archive_files WHERE request_id = ?", [request_id])
+            db.table("archive_files").insert_all(
+                {"request_id": request_id, "kind": f.kind, "path": f.path, "sha256": f.sha256,
+                 "size": f.size, "archived_at": iso(f.archived_at)} for f in files)
+            if db.execute("SELECT 1 FROM requests WHERE id = ?", [request_id]).fetchone():
+                db.execute("UPDATE requests SET archive_dir = ? WHERE id = ?",
+                           [directory, request_id])
+                self._event(db, request_id, "archived", None, None, directory, None)
+            if content is not None:
+                db.execute("UPDATE search SET content = ? WHERE request_id = ?",
+                           [content, request_id])
+
+    def archived_files(self, request_id: str) -> list[ArchivedFile]:
+        return [
+            ArchivedFile(r["kind"], r["path"], r["sha256"], r["size"],
+                         parse_iso(r["archived_at"]) or now())
+            for r in self.db.query("SELECT * FROM archive_files WHERE request_id = ? "
+                                   "ORDER BY kind", [request_id])
+        ]
+
+    def archive_dir(self, request_id: str) -> str | None:
+        row = self.db.execute("SELECT archive_dir FROM requests WHERE id = ?",
+                              [request_id]).fetchone()
+        return row[0] if row else None
+
+    def archived_ids(self) -> list[str]:
+        rows = self.db.execute(
+            "SELECT DISTINCT request_id FROM archive_files ORDER BY archived_at DESC").fetchall()
+        return [str(r[0]) for r in rows]
+
+    def forget_archives(self, keep: set[str]) -> None:
+        """Drop archive rows of requests whose folder is gone (after a reindex)."""
+        with self.database.write() as db:
+            for rid in self.archived_ids():
+                if rid not in keep:
+                    db.execute("DELETE FROM archive_files WHERE request_id = ?", [rid])
+                    db.execute("UPDATE requests SET archive_dir = NULL WHERE id = ?", [rid])
+
+    def restore(self, request: Request, events: Sequence[Event]) -> None:
+        """Re-create a request read back from its archived ``request.json``."""
+        with self.database.write() as db:
+            db.table("requests").insert(self._row(request))
+            db.table("recipients").insert_all(
+                {
+                    "request_id": request.id, "idx": i, "first_name": r.first_name,
+                    "last_name": r.last_name, "email": r.email,
+                    "designation": r.designation.value, "signing_order": r.order,
+                    "provider_recipient_id": state.provider_recipient_id,
+                    "viewed_at": iso(state.viewed_at), "signed_at": iso(state.signed_at),
+                    "declined_at": iso(state.declined_at),
+                    "decline_reason": state.decline_reason,
+                }
+                for i, (r, state) in enumerate(zip(request.spec.recipients, request.recipients,
+                                                   strict=True))
+            )
+            self._write_fields(db, request.id, request.spec.fields)
+            for e in events:
+                db.table("events").insert({
+                    "request_id": request.id, "at": iso(e.at), "kind": e.kind,
+                    "status": e.status, "recipient_index": e.recipient_index,
+                    "detail": e.detail,
+                    "payload_json": json.dumps(e.payload, ensure_ascii=False, default=str)
+                    if e.payload is not None else None,
+                })
+            self._index(db, request)
+
+    def unarchived_completed(self) -> list[str]:
+        rows = self.db.execute(
+            "SELECT id FROM requests WHERE status = 'completed' AND archive_dir IS NULL "
+            "ORDER BY completed_at").fetchall()
+        return [str(r[0]) for r in rows]
+
+    def exists(self, request_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM requests WHERE id = ?",
+                               [request_id]).fetchone() is not None
+
+    # --- search ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _index(db: Any, request: Request) -> None:
+        people = " ".join(f"{r.name} {r.email}" for r in request.spec.recipients)
+        db.execute("DELETE FROM search WHERE request_id = ?", [request.id])
+        db.execute("INSERT INTO search (request_id, name, people, content) VALUES (?, ?, ?, ?)",
+                   [request.id, request.spec.name, people, ""])
+
+    def index_archived(self, request_id: str, name: str, people: str, content: str) -> None:
+        """Index an archived request that may have no row (a reindex from the folder)."""
+        with self.database.write() as db:
+            db.execute("DELETE FROM search WHERE request_id = ?", [request_id])
+            db.execute("INSERT INTO search (request_id, name, people, content) VALUES "
+                       "(?, ?, ?, ?)", [request_id, name, people, content])
+
+    def search_ids(self, text: str, limit: int | None = None) -> list[str]:
+        sql = "SELECT request_id FROM search WHERE search MATCH ? ORDER BY rank"
+        params: list[Any] = [fts_query(text)]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [str(r[0]) for r in self.db.execute(sql, params).fetchall()]
+
+
+def fts_query(text: str) -> str:
+    """Turn what a user typed into a safe FTS5 query: every word must match, as a prefix."""
+    words = re.findall(r"\w+", text, flags=re.UNICODE)
+    if not words:
+        return '""'
+    return " ".join(f'"{w}"*' for w in words)

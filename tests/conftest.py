@@ -1,0 +1,54 @@
+"""Shared fixtures: a temporary SEALBOX_HOME and keyring per test, offscreen Qt."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+ROOT = Path(__file__).resolve().parent.parent
+
+from tests.support.filekeyring import FileKeyring  # noqa: E402
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty SEALBOX_HOME and a keyring of this test's own (outside the home)."""
+    base = tmp_path / "home"
+    base.mkdir()
+    secrets_file = tmp_path / "keyring.json"
+    monkeypatch.setenv("SEALBOX_HOME", str(base))
+    monkeypatch.setenv("SEALBOX_TEST_KEYRING", str(secrets_file))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.filekeyring.FileKeyring")
+    for name in list(os.environ):
+        if name.startswith("SEALBOX_") and name not in ("SEALBOX_HOME", "SEALBOX_TEST_KEYRING"):
+            monkeypatch.delenv(name)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring())
+    yield base
+    keyring.set_keyring(previous)
+
+
+def run_sealbox(
+    *args: str, env_extra: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``sealbox`` command in a subprocess with the test's environment."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT)
+    env.pop("SEALBOX_CRASH_AT", None)
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )

@@ -1,0 +1,40 @@
+"""The main window shell: opens a PDF, refuses a bad one with a clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymupdf
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.ui.main import MainWindow
+
+
+def test_opens_a_pdf_and_shows_its_pages(qtbot: QtBot, tmp_path: Path) -> None:
+    pdf = tmp_path / "contract.pdf"
+    doc = pymupdf.open()
+    for n in range(3):
+        doc.new_page().insert_text((72, 72), f"Page {n + 1}")
+    doc.save(pdf)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    assert window.open_file(pdf)
+    assert window.windowTitle() == "contract.pdf — Sealbox"
+    assert window.info is not None and window.info.page_count == 3
+    assert "3 pages" in window.statusBar().currentMessage()
+
+
+def test_a_bad_pdf_is_refused_with_its_message(qtbot: QtBot, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "notes.pdf"
+    bad.write_text("not a pdf")
+    shown: list[str] = []
+    monkeypatch.setattr("app.ui.main.QMessageBox.warning",
+                        lambda parent, title, text: shown.append(text))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert not window.open_file(bad)
+    assert len(shown) == 1 and "notes.pdf" in shown[0] and "not a PDF" in shown[0]
+    assert window.info is None
