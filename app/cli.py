@@ -12,6 +12,7 @@ import asyncio
 import getpass
 import json
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -619,6 +620,11 @@ def open_app(args: list[str]) -> int:
     path = Path(files[0]) if files else None
     if path is not None and not path.exists():
         print(f"sealbox: {path} does not exist: check the path.", file=sys.stderr)
+        return 1
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        print("sealbox: there is no display to open the app on: run it in a desktop session, or "
+              "use the `sealbox` commands (see `sealbox --help`).", file=sys.stderr)
         return 1
     from app.ui.main import run_app
 

@@ -38,3 +38,14 @@ def test_a_bad_pdf_is_refused_with_its_message(qtbot: QtBot, tmp_path: Path,
     assert not window.open_file(bad)
     assert len(shown) == 1 and "notes.pdf" in shown[0] and "not a PDF" in shown[0]
     assert window.info is None
+
+
+def test_no_display_is_a_clear_message(monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main
+
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert main([]) == 1
+    assert "no display" in capsys.readouterr().err
