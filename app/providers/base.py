@@ -8,14 +8,19 @@ decide what to offer; an action a provider does not have is refused with a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from app.domain.model import FieldType, Request, RequestSpec
 from app.domain.report import Report
 from app.errors import CapabilityError
 from app.pdf.document import PdfInfo
+
+if TYPE_CHECKING:
+    import httpx
 
 AnchorSupport = Literal["native", "local", "none"]
 ALL_FIELD_TYPES = frozenset(FieldType)
@@ -70,6 +75,48 @@ _ACTIONS = {
 }
 
 
+@dataclass(frozen=True)
+class ProviderConfig:
+    """Everything a provider instance is built from; nothing is read from globals.
+
+    ``credential("api_key")`` returns a secret (OS keyring, overridden by
+    ``SEALBOX_<ID>_API_KEY``); ``setting("base_url")`` a plain setting (``config.toml``,
+    overridden by ``SEALBOX_<ID>_BASE_URL``). Tests inject ``transport`` and ``sleep``.
+    """
+
+    provider_id: str
+    credential: Callable[[str], str | None]
+    setting: Callable[[str], str | None]
+    sender_name: str | None = None
+    sender_email: str | None = None
+    transport: httpx.AsyncBaseTransport | None = None
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def env_prefix(self) -> str:
+        return f"SEALBOX_{self.provider_id.upper()}_"
+
+    def login_hint(self, key: str = "api_key") -> str:
+        return (f"run `sealbox login {self.provider_id}` or set "
+                f"{self.env_prefix}{key.upper()}")
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified webhook delivery: which request it is about (the provider's id)."""
+
+    provider: str
+    provider_request_id: str
+    event: str
+    delivery_id: str | None
+    payload: dict[str, object]
+
+
+class WebhookRejected(Exception):
+    """A webhook delivery that must be refused with 401 (bad or stale signature)."""
+
+
 class Provider(Protocol):
     """A signature service. Every network method may raise ``UserError`` (the provider said no)
     or ``UnavailableError`` (it could not be reached; retrying may help)."""
@@ -89,6 +136,12 @@ class Provider(Protocol):
         ...
 
     async def refresh(self, request: Request) -> Report: ...
+
+    async def reconcile(self, request: Request) -> Report | None:
+        """After an ambiguous create: the provider's record of ``request`` found by its external
+        reference (the Sealbox request id), or None when it certainly does not exist there.
+        Raises ``CapabilityError`` when the provider offers no way to tell."""
+        ...
 
     async def cancel(self, request: Request, reason: str | None) -> Report: ...
 

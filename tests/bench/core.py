@@ -18,6 +18,7 @@ Like the end-to-end tests (``tests/conftest.py``), everything runs with a tempor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -28,11 +29,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import keyring
 import pymupdf
@@ -41,7 +42,7 @@ from app.archive import folder
 from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import Field, FieldType, Recipient, RecipientState, Request, RequestSpec
-from app.store.requests import ArchivedFile, Event
+from app.store.requests import ArchivedFile, Event, Requests
 from tests.support.filekeyring import FileKeyring
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -51,6 +52,7 @@ FLOW_RUNS = 3
 FLOW_PAGES = (20, 200)
 ARCHIVED_REQUESTS = 10_000
 BATCH = 1_000
+REAL_PATH_SLICE = 200  # requests written through the unchanged API, first and last
 SEARCH_CLI_RUNS = 5
 SEARCH_INPROCESS_RUNS = 20
 SEED = 20240605
@@ -112,13 +114,28 @@ def isolate(home: Path, keyring_file: Path) -> None:
     keyring.set_keyring(FileKeyring())
 
 
-def sealbox(*args: str, timeout: float = 300) -> tuple[float, subprocess.CompletedProcess[str]]:
+#: Where the subprocesses keep their compiled bytecode (set by :func:`main`). An installed app
+#: has its ``.pyc`` files; without them every command first compiles Sealbox and its
+#: dependencies from source, which would dominate some figures.
+PYCACHE: dict[str, str] = {}
+
+
+def sealbox(*args: str, bytecode_cache: bool = True, timeout: float = 300
+            ) -> tuple[float, subprocess.CompletedProcess[str]]:
     """Run the real command as ``run_sealbox`` in the tests does; (wall seconds, result).
 
-    A failing command stops the benchmark with its stderr."""
+    With ``bytecode_cache`` the subprocess reads and writes ``.pyc`` files under the benchmark's
+    temporary folder (``PYTHONPYCACHEPREFIX``); without it, it writes none
+    (``PYTHONDONTWRITEBYTECODE=1``). A failing command stops the benchmark with its stderr."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
     env.pop("SEALBOX_CRASH_AT", None)
+    if bytecode_cache and PYCACHE:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = PYCACHE["prefix"]
+    else:
+        env.pop("PYTHONPYCACHEPREFIX", None)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
@@ -181,7 +198,7 @@ def section(title: str) -> None:
     print(f"\n== {title} " + "=" * max(0, 74 - len(title)), flush=True)
 
 
-@contextmanager
+@contextlib.contextmanager
 def timed(label: str) -> Iterator[None]:
     start = time.perf_counter()
     yield
@@ -193,6 +210,7 @@ def timed(label: str) -> Iterator[None]:
 
 def bench_version(summary: Summary) -> None:
     section(f"1. cold `sealbox --version` ({VERSION_RUNS} runs)")
+    sealbox("--version")  # fills the bytecode cache
     samples = []
     for _ in range(VERSION_RUNS):
         elapsed, result = sealbox("--version")
@@ -202,6 +220,20 @@ def bench_version(summary: Summary) -> None:
     print(f"  median {ms(statistics.median(samples))}, min {ms(min(samples))}")
     summary.add("--version median", ms(statistics.median(samples)))
     summary.add("--version min", ms(min(samples)))
+
+    # The same, and a command that imports the store and PyMuPDF, without a bytecode cache
+    # (what a checkout run with PYTHONDONTWRITEBYTECODE=1 pays on every command).
+    nocache = [sealbox("--version", bytecode_cache=False)[0] for _ in range(VERSION_RUNS)]
+    sealbox("list", "--json")
+    listing = [sealbox("list", "--json")[0] for _ in range(FLOW_RUNS)]
+    listing_nocache = [sealbox("list", "--json", bytecode_cache=False)[0]
+                       for _ in range(FLOW_RUNS)]
+    print(f"  without bytecode cache: --version median {ms(statistics.median(nocache))}; "
+          f"`sealbox list --json` (empty store) median {ms(statistics.median(listing))} with, "
+          f"{ms(statistics.median(listing_nocache))} without")
+    summary.add("--version median, no bytecode cache", ms(statistics.median(nocache)))
+    summary.add("list --json (empty) median, with / without bytecode cache",
+                f"{ms(statistics.median(listing))} / {ms(statistics.median(listing_nocache))}")
 
 
 # --- 2. send, sign, seal ------------------------------------------------------------------------
@@ -375,34 +407,83 @@ def vocabulary_of(rng: random.Random) -> list[str]:
     return LOREM + sorted(made_up - {RARE_WORD, COMMON_WORD})
 
 
-def fill_store(ctx: Context) -> tuple[float, list[float], str]:
-    """Write the synthetic archive; (total seconds, seconds per batch, an email to look for)."""
+@dataclass
+class Filled:
+    total: float
+    email: str
+    #: Seconds per request through the unchanged Requests.restore + record_archive path, on an
+    #: empty store and on a store already holding ARCHIVED_REQUESTS - REAL_PATH_SLICE requests.
+    real_first: float
+    real_last: float
+    #: Seconds per request with the search row written directly (see ``direct_search_rows``).
+    direct: float
+
+
+@contextlib.contextmanager
+def direct_search_rows(contents: dict[str, str]) -> Iterator[None]:
+    """Write each new request's full-text row in one INSERT, content included.
+
+    ``Requests._index`` (called by ``restore``) runs ``DELETE FROM search WHERE request_id = ?``
+    and ``record_archive`` runs ``UPDATE search SET content = ? WHERE request_id = ?``;
+    ``request_id`` is an UNINDEXED column of the FTS5 table, so both scan the whole table and
+    filling it costs O(n²). For a request id that is new, the DELETE matches nothing and the
+    UPDATE only sets the content of the row just inserted, so inserting the row with its content
+    gives the same database. Everything else goes through the real ``Requests`` methods.
+    """
+
+    def index(db: Any, request: Request) -> None:
+        people = " ".join(f"{r.name} {r.email}" for r in request.spec.recipients)  # as _index
+        db.execute("INSERT INTO search (request_id, name, people, content) VALUES (?, ?, ?, ?)",
+                   [request.id, request.spec.name, people, contents.pop(request.id)])
+
+    with mock.patch.object(Requests, "_index", staticmethod(index)):
+        yield
+
+
+def fill_store(ctx: Context) -> Filled:
+    """Write the synthetic archive: REAL_PATH_SLICE requests through the unchanged API first and
+    last (timed), the rest with :func:`direct_search_rows`; BATCH requests per transaction."""
     rng = random.Random(SEED + 1)
     pool = [person(i) for i in range(600)]
     vocabulary = vocabulary_of(rng)
     requests = ctx.requests
-    batches: list[float] = []
     emails: dict[str, int] = {}
+
+    def write(numbers: range, *, direct: bool) -> float:
+        start = time.perf_counter()
+        contents: dict[str, str] = {}
+        for first in range(numbers.start, numbers.stop, BATCH):
+            # One transaction: restore/record_archive nest in it as savepoints.
+            with (ctx.database.write(),
+                  direct_search_rows(contents) if direct else contextlib.nullcontext()):
+                for n in range(first, min(first + BATCH, numbers.stop)):
+                    request, events, content = synthetic_request(rng, n, pool, vocabulary)
+                    for r in request.spec.recipients:
+                        emails[r.email] = emails.get(r.email, 0) + 1
+                    done = request.completed_at or datetime.now(UTC)
+                    directory = (f"{done:%Y}/{done:%m}/{done:%Y-%m-%d} {request.name} "
+                                 f"{request.id[:8]}")
+                    files = archived_files(request, directory)
+                    if direct:
+                        contents[request.id] = content
+                        requests.restore(request, events)
+                        requests.record_archive(request.id, directory, files, None)
+                    else:
+                        requests.restore(request, events)
+                        requests.record_archive(request.id, directory, files, content)
+            if direct:
+                print(f"    {min(first + BATCH, numbers.stop):>6,} written", flush=True)
+        return (time.perf_counter() - start) / max(1, len(numbers))
+
     start = time.perf_counter()
-    for first in range(0, ARCHIVED_REQUESTS, BATCH):
-        batch_start = time.perf_counter()
-        with ctx.database.write():  # one transaction; restore/record_archive nest as savepoints
-            for n in range(first, min(first + BATCH, ARCHIVED_REQUESTS)):
-                request, events, content = synthetic_request(rng, n, pool, vocabulary)
-                for r in request.spec.recipients:
-                    emails[r.email] = emails.get(r.email, 0) + 1
-                done = request.completed_at or datetime.now(UTC)
-                directory = f"{done:%Y}/{done:%m}/{done:%Y-%m-%d} {request.name} {request.id[:8]}"
-                requests.restore(request, events)
-                requests.record_archive(request.id, directory,
-                                        archived_files(request, directory), content)
-        batches.append(time.perf_counter() - batch_start)
-        print(f"    {first + BATCH:>6,} written, this batch {ms(batches[-1])}", flush=True)
+    total_n = ARCHIVED_REQUESTS
+    real_first = write(range(0, REAL_PATH_SLICE), direct=False)
+    direct = write(range(REAL_PATH_SLICE, total_n - REAL_PATH_SLICE), direct=True)
+    real_last = write(range(total_n - REAL_PATH_SLICE, total_n), direct=False)
     total = time.perf_counter() - start
     # A recipient with a typical number of requests (the median count).
     counts = sorted(emails.items(), key=lambda kv: (kv[1], kv[0]))
-    email = counts[len(counts) // 2][0]
-    return total, batches, email
+    return Filled(total, counts[len(counts) // 2][0], real_first, real_last, direct)
 
 
 def median_of(runs: int, action: Callable[[], Any]) -> tuple[float, list[float], Any]:
@@ -421,21 +502,28 @@ def bench_search(tmp: Path, keyring_file: Path, summary: Summary) -> None:
     ctx = Context.from_environment()
     try:
         print(f"  writing {ARCHIVED_REQUESTS:,} synthetic archived requests "
-              f"(Requests.restore + record_archive, {BATCH:,} per transaction)", flush=True)
-        total, batches, email = fill_store(ctx)
+              f"(Requests.restore + record_archive, up to {BATCH:,} per transaction)", flush=True)
+        filled = fill_store(ctx)
+        email = filled.email
         db_size = ctx.paths.database.stat().st_size
         wal = ctx.paths.database.with_name(ctx.paths.database.name + "-wal")
         wal_size = wal.stat().st_size if wal.exists() else 0
-        print(f"  written in {total:.1f} s ({ARCHIVED_REQUESTS / total:,.0f} requests/s); "
-              f"first batch {ms(batches[0])}, last batch {ms(batches[-1])}; database "
-              f"{size_text(db_size)} (+ WAL {size_text(wal_size)})")
-        summary.add(f"write {ARCHIVED_REQUESTS:,} archived requests (in process)", f"{total:.1f} s")
-        summary.add("  first / last batch of 1,000",
-                    f"{batches[0]:.2f} s / {batches[-1]:.2f} s")
+        print(f"  written in {filled.total:.1f} s; database {size_text(db_size)} "
+              f"(+ WAL {size_text(wal_size)})")
+        print(f"  per request, unchanged restore + record_archive: {ms(filled.real_first)} on an "
+              f"empty store, {ms(filled.real_last)} with {ARCHIVED_REQUESTS - REAL_PATH_SLICE:,} "
+              f"already archived (each does 2 full scans of the FTS table);")
+        print(f"  per request with the search row inserted directly: {ms(filled.direct)}")
+        summary.add(f"write {ARCHIVED_REQUESTS:,} archived requests (in process)",
+                    f"{filled.total:.1f} s")
+        summary.add("  restore+record_archive per request, empty store", ms(filled.real_first))
+        summary.add(f"  restore+record_archive per request, {ARCHIVED_REQUESTS - REAL_PATH_SLICE:,}"
+                    " archived", ms(filled.real_last))
     finally:
         ctx.close()
 
     queries = (("rare word", RARE_WORD), ("common word", COMMON_WORD), ("recipient email", email))
+    sealbox("archive", "search", RARE_WORD, "--json")  # unmeasured: page cache, bytecode cache
     print(f"\n  `sealbox archive search TEXT --json`, median of {SEARCH_CLI_RUNS} runs:")
     for label, text in queries:
         def cli(text: str = text) -> int:
@@ -475,8 +563,11 @@ def main() -> int:
         tmp = Path(name)
         keyring_file = tmp / "keyring.json"
         isolate(tmp / "home", keyring_file)
+        PYCACHE["prefix"] = str(tmp / "pycache")
         print(f"Sealbox benchmarks: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
               f"PyMuPDF {pymupdf.VersionBind}; temporary home {tmp}")
+        print("Commands run as subprocesses with a bytecode cache in the temporary folder "
+              "(PYTHONPYCACHEPREFIX), filled by a first unmeasured run, unless said otherwise.")
         bench_version(summary)
         bench_flow(tmp, summary)
         bench_search(tmp, keyring_file, summary)

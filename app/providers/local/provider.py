@@ -70,6 +70,9 @@ class LocalProvider:
                           payload={"event": "expired"})
         return Report(status=request.status)
 
+    async def reconcile(self, request: Request) -> Report | None:
+        return Report(status=Status.SENT, provider_id=request.id)
+
     async def cancel(self, request: Request, reason: str | None) -> Report:
         return Report(status=Status.CANCELLED, error_message=reason,
                       payload={"event": "cancelled", "reason": reason})

@@ -1,0 +1,69 @@
+"""The typed errors of the provider clients.
+
+Every HTTP outcome maps onto one of these (see :func:`app.providers.http.error_for`). Those that
+derive from ``UserError`` mean the provider said no: retrying the same thing will not help, and
+the message says what to change. Those that derive from ``UnavailableError`` mean it could not be
+reached or was briefly unavailable: retrying later may help (the command line exits 3).
+"""
+
+from __future__ import annotations
+
+from app.errors import NotFoundError, UnavailableError, UserError
+
+
+class ProviderError(UserError):
+    """The provider refused the request."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
+                 issues: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.issues = list(issues or [])
+
+
+class InvalidRequestError(ProviderError):
+    """400: the provider found the request invalid (``issues`` names the fields)."""
+
+
+class AuthenticationError(ProviderError):
+    """401/403: the credentials were refused."""
+
+
+class OutOfCreditsError(ProviderError):
+    """402: the signature service account is out of credits."""
+
+
+class RemoteNotFoundError(ProviderError, NotFoundError):
+    """404: the provider does not know the request (or the render)."""
+
+
+class ConflictError(ProviderError):
+    """409: not ready yet (a download before archiving), or already finished (a cancel)."""
+
+
+class DocumentTooLargeError(ProviderError):
+    """413: the document is over the provider's size limit."""
+
+
+class ProviderRejectedError(ProviderError):
+    """502 and other refusals: the signature service behind the provider said no."""
+
+
+class ProviderUnavailableError(UnavailableError):
+    """The provider could not be reached, or answered 429/5xx; worth retrying later."""
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class AmbiguousSendError(ProviderUnavailableError):
+    """A create call may or may not have reached the provider (the connection was lost after the
+    request left). It must be reconciled, never blindly sent again."""
+
+
+class BadResponseError(ProviderUnavailableError):
+    """The provider answered with something Sealbox cannot read."""
