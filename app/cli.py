@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import logging
@@ -88,7 +89,11 @@ def build_parser() -> Parser:
     p.add_argument("id", metavar="ID")
     p.add_argument("--reason", metavar="TEXT")
 
-    command("sync", "finish interrupted sends, refresh in-flight requests, archive finished ones")
+    p = command("sync", "finish interrupted sends, refresh in-flight requests, archive "
+                "finished ones")
+    p.add_argument("--resend", action="append", default=[], metavar="ID",
+                   help="send again a request whose first send is unknown (reconciling), "
+                   "once you have checked the provider does not have it")
 
     p = command("download", "signed PDF and certificate into the archive")
     p.add_argument("id", metavar="ID")
@@ -296,7 +301,7 @@ async def refresh(ctx: Context, request: Request) -> Request:
             return request
         local = LocalSigning(ctx)
         if local.needs_finalizing(request):
-            await asyncio.to_thread(local.finalize, request.id)
+            await local.finalize_async(request.id)
         else:
             report = await ctx.provider(request.provider).refresh(request)
             ctx.requests.apply_report(request.id, report)
@@ -341,7 +346,7 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
 
     async def run() -> Any:
         try:
-            return await sync(ctx)
+            return await sync(ctx, args.resend)
         finally:
             await ctx.aclose()
 
@@ -545,8 +550,23 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_webhooks(ctx: Context, args: argparse.Namespace) -> int:
-    raise UserError("No provider with webhooks is available in this version of Sealbox: the "
-                    "built-in local provider needs none. Use `sealbox sync` to refresh requests.")
+    from app.services.webhooks import serve
+
+    def ready(url: str, providers: list[str]) -> None:
+        paths = ", ".join(f"{url}/webhooks/{p}" for p in providers)
+        emit(args, {"listening": url, "providers": providers},
+             lambda: print(f"Listening for webhooks on {paths} (Ctrl+C to stop)."))
+        sys.stdout.flush()
+
+    async def run() -> None:
+        try:
+            await serve(ctx, args.host, args.port, ready)
+        finally:
+            await ctx.aclose()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    return 0
 
 
 HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {

@@ -7,17 +7,22 @@ configuration.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from app.config import Paths, Settings, load_settings, resolve_paths
 from app.errors import UserError
-from app.providers.base import Provider
+from app.providers.base import Provider, ProviderConfig
 from app.secrets import KeyringSecrets, SecretStore
 from app.store.db import Database
 from app.store.requests import Requests
+
+if TYPE_CHECKING:
+    import httpx
 
 #: Every provider Sealbox knows of, by id, with its display name.
 KNOWN_PROVIDERS: dict[str, str] = {
@@ -30,12 +35,24 @@ KNOWN_PROVIDERS: dict[str, str] = {
 }
 
 
+#: The class implementing each remote provider, in ``app.providers.<id>``.
+PROVIDER_CLASSES: dict[str, str] = {
+    "craftkit": "CraftkitProvider",
+    "signature_nc": "SignatureNcProvider",
+    "signicat": "SignicatProvider",
+    "saypdf": "SayPdfProvider",
+    "itasign": "ItaSignProvider",
+}
+
+
 @dataclass
 class Context:
     paths: Paths
     settings: Settings
     secrets: SecretStore
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    #: An HTTP transport for every provider (tests inject one; None is the network).
+    transport: httpx.AsyncBaseTransport | None = None
     _providers: dict[str, Provider] = field(default_factory=dict)
 
     @classmethod
@@ -72,15 +89,29 @@ class Context:
         self._providers[pid] = provider
         return provider
 
+    def provider_config(self, pid: str) -> ProviderConfig:
+        sender_name, sender_email = self.settings.sender(self.environ)
+        return ProviderConfig(
+            provider_id=pid,
+            credential=lambda key: self.secrets.get(f"{pid}.{key}"),
+            setting=lambda key: self.settings.provider_setting(pid, key, self.environ),
+            sender_name=sender_name,
+            sender_email=sender_email,
+            transport=self.transport,
+        )
+
     def _create_provider(self, pid: str) -> Provider:
         if pid == "local":
             from app.providers.local.provider import LocalProvider
 
             return LocalProvider(self.paths)
-        raise UserError(
-            f"The {KNOWN_PROVIDERS[pid]} provider is not available in this version of Sealbox: "
-            "use the built-in `local` provider (sign in person) for now."
-        )
+        try:
+            module = importlib.import_module(f"app.providers.{pid}")
+        except ModuleNotFoundError as exc:
+            raise UserError(f"The {KNOWN_PROVIDERS[pid]} provider is not available in this "
+                            "version of Sealbox: use another provider.") from exc
+        cls: type[Provider] = getattr(module, PROVIDER_CLASSES[pid])
+        return cls(self.provider_config(pid))  # type: ignore[call-arg]
 
     async def aclose(self) -> None:
         for provider in self._providers.values():

@@ -42,6 +42,7 @@ def run_sealbox(
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
     env.pop("SEALBOX_CRASH_AT", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # let repeated commands reuse compiled modules
     env.update(env_extra or {})
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],

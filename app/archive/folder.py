@@ -356,8 +356,7 @@ def reindex(ctx: Context) -> list[Archived]:
 
 def search(ctx: Context, text: str, limit: int | None = None) -> list[str]:
     """Archived request ids whose name, recipients, emails or document text match ``text``."""
-    archived = set(ctx.requests.archived_ids())
-    return [rid for rid in ctx.requests.search_ids(text) if rid in archived][:limit]
+    return ctx.requests.search_ids(text, limit, archived_only=True)
 
 
 def export(ctx: Context, dest: Path, ids: list[str] | None = None) -> Path:

@@ -199,6 +199,14 @@ class RequestSpec:
             raise ValidationError(problems, "The request spec")
         return spec
 
+    @classmethod
+    def from_stored(cls, data: Any) -> RequestSpec:
+        """Read a spec Sealbox itself stored after checking it: read, not checked again."""
+        spec, problems = parse_spec(data, check=False)
+        if spec is None or problems:
+            raise ValidationError(problems, "A stored request spec")
+        return spec
+
     def signers_in_order(self) -> list[int]:
         """Indexes of the recipients who act (sign or approve), in signing order."""
         acting = [i for i, r in enumerate(self.recipients) if r.acts]
@@ -319,10 +327,11 @@ class _Reader:
         return out
 
 
-def parse_spec(data: Any) -> tuple[RequestSpec | None, list[str]]:
+def parse_spec(data: Any, *, check: bool = True) -> tuple[RequestSpec | None, list[str]]:
     """Read ``data`` (parsed JSON) into a spec and check every limit; return it with all problems.
 
-    The spec is None only when the document is not even an object.
+    The spec is None only when the document is not even an object. ``check=False`` reports only
+    what prevents reading it at all.
     """
     reader = _Reader()
     if not isinstance(data, dict):
@@ -429,9 +438,13 @@ def parse_spec(data: Any) -> tuple[RequestSpec | None, list[str]]:
     )
     # A field or anchor that could not be read was reported by the reader; the placeholder that
     # keeps the others' positions is not checked again.
+    if not check:
+        return spec, reader.problems
+    # Whether fields are required depends on the provider: checked when the request is sent.
     problems = reader.problems + spec_problems(
         spec, check_orders=orders_given, expiration_given=hours is not None,
-        skip_fields=frozenset(bad_fields), skip_anchors=frozenset(bad_anchors))
+        skip_fields=frozenset(bad_fields), skip_anchors=frozenset(bad_anchors),
+        fields_required=False)
     return spec, _unique(problems)
 
 
@@ -453,10 +466,13 @@ def spec_problems(
     expiration_given: bool = True,
     skip_fields: frozenset[int] = frozenset(),
     skip_anchors: frozenset[int] = frozenset(),
+    fields_required: bool = True,
 ) -> list[str]:
     """Every rule of DESIGN.md's limits that ``spec`` breaks, each naming the offending item.
 
     With ``pages`` (the document's page geometry) fields are also checked against the pages.
+    ``fields_required=False`` is for providers whose signers place their own signatures (or
+    sign by identity), where the "at least one field" rule cannot apply.
     """
     out: list[str] = []
     if not spec.name.strip():
@@ -507,9 +523,8 @@ def spec_problems(
     if len(spec.anchor_tags) > MAX_ANCHORS:
         out.append(f"anchorTags: at most {MAX_ANCHORS} anchor tags are allowed (there are "
                    f"{len(spec.anchor_tags)})")
-    if any(r.designation == Designation.SIGNER for r in spec.recipients) and not (
-        spec.fields or spec.anchor_tags
-    ):
+    if fields_required and any(r.designation == Designation.SIGNER
+                               for r in spec.recipients) and not (spec.fields or spec.anchor_tags):
         out.append("fields: at least one field or anchor tag is required when a recipient is "
                    "a Signer")
 

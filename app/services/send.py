@@ -28,6 +28,7 @@ from app.faults import crash_point
 from app.fsutil import atomic_copy
 from app.pdf.document import check_pdf
 from app.providers.anchors import resolve_anchors
+from app.providers.errors import AmbiguousSendError, ConflictError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
         raise UserError(f"{caps.name} sends a render, not a file: pass --render-id with the "
                         "id of a succeeded render.")
     info = check_pdf(pdf_path)
-    problems = spec_problems(spec, info.pages)
+    problems = spec_problems(spec, info.pages, fields_required=bool(caps.field_types))
     problems += provider.preflight(spec, info)
     fields = list(spec.fields)
     if spec.anchor_tags and caps.anchors == "local":
@@ -101,19 +102,27 @@ async def deliver(ctx: Context, request_id: str) -> Request:
     if item is None or item.state != "pending":
         return request
     provider = ctx.provider(request.provider)
-    requests.outbox_attempt(request.id)
+    requests.outbox_sending(request.id, os.getpid())
     log.info("sending request %s to %s (attempt %d)", request.id, request.provider,
              item.attempts + 1)
     try:
         report = await provider.create(request, document_path(ctx, request.id),
                                        item.idempotency_key)
+    except AmbiguousSendError as exc:
+        log.warning("send of %s ambiguous: %s", request.id, exc.message)
+        requests.outbox_reconciling(request.id, exc.message)
+        raise
     except UnavailableError as exc:
+        # Nothing reached the provider (or it said so): back to pending for the next sync.
         log.warning("send of %s interrupted: %s", request.id, exc.message)
         requests.outbox_failed(request.id, exc.message, final=False)
         raise
     except SealboxError as exc:
+        # A conflict ("not ready yet", e.g. a render still running) is worth sending again
+        # later; any other refusal ends the request as failed.
+        final = not isinstance(exc, ConflictError)
         log.warning("send of %s refused: %s", request.id, exc.message)
-        requests.outbox_failed(request.id, exc.message, final=True)
+        requests.outbox_failed(request.id, exc.message, final=final)
         raise
     crash_point("after-provider")
     requests.outbox_done(request.id, report)
@@ -144,7 +153,7 @@ def document_path(ctx: Context, request_id: str) -> Path:
 _PENDING = re.compile(r"^\.pending-(\d+)-([0-9a-f-]{36})\.pdf$")
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     if pid <= 0:
         return False
     if pid == os.getpid():
@@ -171,10 +180,10 @@ def discard_orphans(ctx: Context) -> list[Path]:
             pid, request_id = int(match.group(1)), match.group(2)
             if ctx.requests.exists(request_id):
                 document_path(ctx, request_id)
-            elif not _alive(pid):
+            elif not alive(pid):
                 path.unlink(missing_ok=True)
                 removed.append(path)
-        elif path.name.endswith(".part") and not _alive(_part_owner(path)):
+        elif path.name.endswith(".part") and not alive(_part_owner(path)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             removed.append(path)

@@ -135,8 +135,29 @@ def _v1(db: sqlite_utils.Database) -> None:
         )""")
 
 
+def _v2(db: sqlite_utils.Database) -> None:
+    """Webhook delivery ids already handled, so a redelivery is dropped; the process sending an
+    outbox entry, so a send cut off by a crash is told from one under way."""
+    db.execute("ALTER TABLE outbox ADD COLUMN owner_pid INTEGER")
+    # The full-text rows are keyed by an indexed docid: looking one up by its request id
+    # inside the FTS5 table would scan the whole index on every send and archive.
+    db.execute("""
+        CREATE TABLE search_keys (
+            docid INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL UNIQUE
+        )""")
+    db.execute("INSERT INTO search_keys (docid, request_id) SELECT rowid, request_id FROM search")
+    db.execute("""
+        CREATE TABLE webhook_deliveries (
+            provider TEXT NOT NULL,
+            delivery_id TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (provider, delivery_id)
+        )""")
+
+
 #: Migrations in order: entry N brings a database from user_version N to N + 1.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

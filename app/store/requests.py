@@ -143,7 +143,7 @@ class Requests:
         return self._load(row)
 
     def _load(self, row: dict[str, Any]) -> Request:
-        spec = RequestSpec.from_json(json.loads(row["spec_json"]))
+        spec = RequestSpec.from_stored(json.loads(row["spec_json"]))
         fields = [
             Field(
                 recipient_index=f["recipient_index"], type=FieldType(f["type"]), page=f["page"],
@@ -362,16 +362,42 @@ class Requests:
             "WHERE request_id = ?", [request_id]).fetchone()
         return OutboxItem(*row) if row else None
 
-    def pending_outbox(self) -> list[OutboxItem]:
+    def pending_outbox(self, state: str = "pending") -> list[OutboxItem]:
         rows = self.db.execute(
             "SELECT request_id, idempotency_key, state, attempts, last_error FROM outbox "
-            "WHERE state = 'pending' ORDER BY created_at").fetchall()
+            "WHERE state = ? ORDER BY created_at", [state]).fetchall()
         return [OutboxItem(*r) for r in rows]
 
-    def outbox_attempt(self, request_id: str) -> None:
+    def outbox_reconciling(self, request_id: str, error: str) -> None:
+        """A send whose outcome is unknown: it must be reconciled with the provider before
+        anything is sent again."""
         with self.database.write() as db:
-            db.execute("UPDATE outbox SET attempts = attempts + 1, updated_at = ? WHERE "
-                       "request_id = ?", [iso(now()), request_id])
+            db.execute("UPDATE outbox SET state = 'reconciling', last_error = ?, updated_at = ? "
+                       "WHERE request_id = ?", [error, iso(now()), request_id])
+            self.set_status(request_id, Status.RECONCILING, detail=error)
+
+    def outbox_requeue(self, request_id: str, detail: str) -> None:
+        """Send again with the same key (the provider does not have it, or the user said so)."""
+        with self.database.write() as db:
+            db.execute("UPDATE outbox SET state = 'pending', updated_at = ? WHERE request_id = ?",
+                       [iso(now()), request_id])
+            current = db.execute("SELECT status FROM requests WHERE id = ?",
+                                 [request_id]).fetchone()[0]
+            if current == Status.RECONCILING.value:
+                self.set_status(request_id, Status.QUEUED, kind="requeued", detail=detail)
+
+    def outbox_sending(self, request_id: str, pid: int) -> None:
+        """Committed before the provider is called: a crash from here on leaves the entry
+        ``sending``, which sync must reconcile rather than send blindly."""
+        with self.database.write() as db:
+            db.execute("UPDATE outbox SET state = 'sending', owner_pid = ?, "
+                       "attempts = attempts + 1, updated_at = ? WHERE request_id = ?",
+                       [pid, iso(now()), request_id])
+
+    def outbox_owner(self, request_id: str) -> int | None:
+        row = self.db.execute("SELECT owner_pid FROM outbox WHERE request_id = ?",
+                              [request_id]).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
 
     def outbox_done(self, request_id: str, report: Report) -> Status:
         """The provider accepted the request: apply its report and close the outbox entry."""
@@ -407,8 +433,8 @@ class Requests:
                            [directory, request_id])
                 self._event(db, request_id, "archived", None, None, directory, None)
             if content is not None:
-                db.execute("UPDATE search SET content = ? WHERE request_id = ?",
-                           [content, request_id])
+                db.execute("UPDATE search SET content = ? WHERE rowid = ?",
+                           [content, _docid(db, request_id)])
 
     def archived_files(self, request_id: str) -> list[ArchivedFile]:
         return [
@@ -479,24 +505,31 @@ class Requests:
     @staticmethod
     def _index(db: Any, request: Request) -> None:
         people = " ".join(f"{r.name} {r.email}" for r in request.spec.recipients)
-        db.execute("DELETE FROM search WHERE request_id = ?", [request.id])
-        db.execute("INSERT INTO search (request_id, name, people, content) VALUES (?, ?, ?, ?)",
-                   [request.id, request.spec.name, people, ""])
+        docid = _docid(db, request.id)
+        db.execute("DELETE FROM search WHERE rowid = ?", [docid])
+        db.execute("INSERT INTO search (rowid, request_id, name, people, content) "
+                   "VALUES (?, ?, ?, ?, ?)", [docid, request.id, request.spec.name, people, ""])
 
-    def index_archived(self, request_id: str, name: str, people: str, content: str) -> None:
-        """Index an archived request that may have no row (a reindex from the folder)."""
-        with self.database.write() as db:
-            db.execute("DELETE FROM search WHERE request_id = ?", [request_id])
-            db.execute("INSERT INTO search (request_id, name, people, content) VALUES "
-                       "(?, ?, ?, ?)", [request_id, name, people, content])
-
-    def search_ids(self, text: str, limit: int | None = None) -> list[str]:
-        sql = "SELECT request_id FROM search WHERE search MATCH ? ORDER BY rank"
+    def search_ids(self, text: str, limit: int | None = None, *,
+                   archived_only: bool = False) -> list[str]:
+        sql = "SELECT request_id FROM search WHERE search MATCH ?"
+        if archived_only:
+            sql += (" AND EXISTS (SELECT 1 FROM archive_files a WHERE a.request_id = "
+                    "search.request_id)")
+        sql += " ORDER BY rank"
         params: list[Any] = [fts_query(text)]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
         return [str(r[0]) for r in self.db.execute(sql, params).fetchall()]
+
+
+def _docid(db: Any, request_id: str) -> int:
+    """The full-text row of a request, found through an indexed key (an FTS5 column cannot be
+    looked up without scanning the whole index)."""
+    db.execute("INSERT OR IGNORE INTO search_keys (request_id) VALUES (?)", [request_id])
+    return int(db.execute("SELECT docid FROM search_keys WHERE request_id = ?",
+                          [request_id]).fetchone()[0])
 
 
 def fts_query(text: str) -> str:

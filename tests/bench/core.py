@@ -315,9 +315,11 @@ def bench_flow(work: Path, summary: Summary) -> None:
     # The first seal of an installation generates its CA and seal certificate: measured apart,
     # so it does not skew the first run of the first size.
     warm = run_flow(*pdfs[FLOW_PAGES[0]])
-    print(f"  warm-up ({FLOW_PAGES[0]} pages, first seal creates the installation certificate):"
-          f" send {ms(warm.send)}, sign first {ms(warm.first)}, sign last {ms(warm.last)}")
-    summary.add("first-ever last sign (creates seal certificate)", ms(warm.last))
+    print(f"  warm-up ({FLOW_PAGES[0]} pages; the first seal creates the installation certificate, "
+          f"and the commands fill the bytecode cache): send {ms(warm.send)}, sign first "
+          f"{ms(warm.first)}, sign last {ms(warm.last)}")
+    summary.add(f"warm-up last sign, {FLOW_PAGES[0]} pages (creates seal certificate)",
+                ms(warm.last))
 
     print(f"\n  {'pages':>5}  {'send':>9}  {'sign (1st)':>10}  {'sign (last)':>11}  "
           f"{'signed PDF':>11}  {'original':>10}  {'certificate':>11}")
@@ -472,7 +474,8 @@ def fill_store(ctx: Context) -> Filled:
                         requests.restore(request, events)
                         requests.record_archive(request.id, directory, files, content)
             if direct:
-                print(f"    {min(first + BATCH, numbers.stop):>6,} written", flush=True)
+                done_n = min(first + BATCH, numbers.stop)
+                print(f"    {done_n:>6,} of {ARCHIVED_REQUESTS:,} written", flush=True)
         return (time.perf_counter() - start) / max(1, len(numbers))
 
     start = time.perf_counter()

@@ -221,3 +221,14 @@ def test_sign_problems(with_one_request: Path, tmp_path: Path,
         code, _, err = run(capsys, "sign", rid, *args)
         assert code == 1 and message in err, (args, err)
     assert snapshot(with_one_request) == before
+
+
+def test_a_signer_without_fields_is_refused_by_the_local_provider(
+        with_one_request: Path, good: tuple[Path, Path], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "nofields.json"
+    spec.write_text(json.dumps({**SPEC, "fields": []}), encoding="utf-8")
+    before = snapshot(with_one_request)
+    code, _, err = run(capsys, "send", str(good[0]), "--spec", str(spec))
+    assert code == 1 and "at least one field or anchor tag is required" in err
+    assert snapshot(with_one_request) == before

@@ -13,6 +13,7 @@ Finalizing is idempotent: if it is interrupted, ``sealbox sync`` runs it again.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import hashlib
 import logging
@@ -20,6 +21,7 @@ import platform
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.context import Context
 from app.domain.clock import now
@@ -35,10 +37,11 @@ from app.providers.local.certificate import (
     CertificateRecipient,
     build_certificate_pdf,
 )
-from app.providers.local.pki import SealIdentity, ensure_installation_identity, load_pkcs12_identity
 from app.providers.local.provider import CERTIFICATE_NAME, SIGNED_NAME, LocalProvider
-from app.providers.local.seal import seal_pdf
 from app.store.requests import FieldValue
+
+if TYPE_CHECKING:
+    from app.providers.local.pki import SealIdentity
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +245,9 @@ class LocalSigning:
     # --- sealing --------------------------------------------------------------------------------
 
     def identity(self) -> SealIdentity:
+        # pyHanko takes a good part of a second to import: only when sealing.
+        from app.providers.local.pki import ensure_installation_identity, load_pkcs12_identity
+
         custom = self.ctx.settings.seal_pkcs12
         if custom:
             return load_pkcs12_identity(Path(custom).expanduser(),
@@ -250,6 +256,20 @@ class LocalSigning:
 
     def finalize(self, request_id: str) -> Request:
         """Stamp, seal and certify a fully signed request, then mark it completed."""
+        job = self._prepare(request_id)
+        if isinstance(job, Request):
+            return job
+        return self._commit(job, *_seal(job))
+
+    async def finalize_async(self, request_id: str) -> Request:
+        """:meth:`finalize` with the CPU-heavy part (stamping, sealing, the certificate) in a
+        worker thread; the store is only touched from the calling thread."""
+        job = self._prepare(request_id)
+        if isinstance(job, Request):
+            return job
+        return self._commit(job, *await asyncio.to_thread(_seal, job))
+
+    def _prepare(self, request_id: str) -> _SealJob | Request:
         from app.services.send import document_path
 
         request = self.load(request_id)
@@ -262,80 +282,104 @@ class LocalSigning:
             raise UserError(f"The working copy of {request.name!r} no longer matches what was "
                             "sent: the request cannot be completed.")
         values = self.requests.field_values(request.id)
-        stamps = []
-        for idx, f in enumerate(request.spec.fields):
-            value = values.get(idx)
-            if value is None:
-                continue
-            if value.image is not None:
-                stamps.append(Stamp(f.page, f.rect, "image", value.image))
-            elif f.type in (FieldType.SIGNATURE, FieldType.INITIALS):
-                stamps.append(Stamp(f.page, f.rect, "typed_signature", value.value or ""))
-            elif f.type == FieldType.CHECKBOX:
-                stamps.append(Stamp(f.page, f.rect, "checkbox", value.value or "false"))
-            else:
-                stamps.append(Stamp(f.page, f.rect, "text", value.value or ""))
-        font = default_handwriting_font()
-        stamped = stamp_pdf(original, stamps, font)
-        identity = self.identity()
-        host = platform.node() or "this computer"
-        signed = seal_pdf(stamped, identity,
-                          reason=f"Signed in person with Sealbox: {request.name}",
-                          location=host)
-        crash_point("during-sealing")
-        completed_at = now()
-        certificate = seal_pdf(
-            build_certificate_pdf(self._certificate_data(request, original, signed, values,
-                                                         host, completed_at), font),
-            identity, reason=f"Completion certificate: {request.name}", location=host)
-        folder = LocalProvider(self.ctx.paths).result_dir(request.id)
-        atomic_write_bytes(folder / SIGNED_NAME, signed, mode=0o600)
-        atomic_write_bytes(folder / CERTIFICATE_NAME, certificate, mode=0o600)
-        log.info("request %s sealed by %s", request.id, identity.subject)
-        self.requests.set_status(request.id, Status.COMPLETED, at=completed_at,
-                                 detail="stamped and sealed on this computer")
-        return self.requests.get(request.id)
-
-    def _certificate_data(self, request: Request, original: bytes, signed: bytes,
-                          values: dict[int, FieldValue], host: str,
-                          completed_at: datetime) -> CertificateData:
-        sender_name, sender_email = self.ctx.settings.sender(self.ctx.environ)
-        recipients = []
-        for i, r in enumerate(request.spec.recipients):
-            state = request.recipients[i]
-            image = typed = None
-            for idx, f in request.spec.fields_for(i):
-                value = values.get(idx)
-                if f.type == FieldType.SIGNATURE and value is not None:
-                    image = value.image
-                    typed = value.value
-                    break
-            recipients.append(CertificateRecipient(
-                name=r.name, email=r.email, designation=r.designation.value, order=r.order,
-                viewed_at=state.viewed_at, signed_at=state.signed_at,
-                declined_at=state.declined_at, decline_reason=state.decline_reason,
-                signature_png=image, typed_signature=typed,
-            ))
         events = [
-            CertificateEvent(at=e.at, event=e.kind, detail=self._event_detail(request, e.detail,
-                                                                              e.recipient_index))
+            CertificateEvent(at=e.at, event=e.kind,
+                             detail=self._event_detail(request, e.detail, e.recipient_index))
             for e in self.requests.events(request.id)
         ]
-        events.append(CertificateEvent(at=completed_at, event="completed",
-                                       detail="stamped and sealed on this computer"))
-        return CertificateData(
-            request_name=request.name, request_id=request.id, provider=request.provider,
-            original_sha256=hashlib.sha256(original).hexdigest(),
-            signed_sha256=hashlib.sha256(signed).hexdigest(),
-            created_at=request.created_at, completed_at=completed_at,
-            recipients=recipients, events=events, host=host, os_user=_os_user(),
-            sender_name=sender_name, sender_email=sender_email,
-        )
+        sender_name, sender_email = self.ctx.settings.sender(self.ctx.environ)
+        return _SealJob(request=request, original=original, values=values, events=events,
+                        identity=self.identity(), host=platform.node() or "this computer",
+                        font=default_handwriting_font(), sender=(sender_name, sender_email))
+
+    def _commit(self, job: _SealJob, signed: bytes, certificate: bytes,
+                completed_at: datetime) -> Request:
+        folder = LocalProvider(self.ctx.paths).result_dir(job.request.id)
+        atomic_write_bytes(folder / SIGNED_NAME, signed, mode=0o600)
+        atomic_write_bytes(folder / CERTIFICATE_NAME, certificate, mode=0o600)
+        log.info("request %s sealed by %s", job.request.id, job.identity.subject)
+        self.requests.set_status(job.request.id, Status.COMPLETED, at=completed_at,
+                                 detail="stamped and sealed on this computer")
+        return self.requests.get(job.request.id)
 
     @staticmethod
     def _event_detail(request: Request, detail: str | None, index: int | None) -> str:
         who = request.spec.recipients[index].name if index is not None else ""
         return " — ".join(part for part in (who, detail or "") if part)
+
+
+@dataclass(frozen=True)
+class _SealJob:
+    """Everything finalizing needs, read from the store up front."""
+
+    request: Request
+    original: bytes
+    values: dict[int, FieldValue]
+    events: list[CertificateEvent]
+    identity: SealIdentity
+    host: str
+    font: Path
+    sender: tuple[str | None, str | None]
+
+
+def _seal(job: _SealJob) -> tuple[bytes, bytes, datetime]:
+    """Stamp every value, seal the document, build and seal the certificate (no store access)."""
+    request = job.request
+    stamps = []
+    for idx, f in enumerate(request.spec.fields):
+        value = job.values.get(idx)
+        if value is None:
+            continue
+        if value.image is not None:
+            stamps.append(Stamp(f.page, f.rect, "image", value.image))
+        elif f.type in (FieldType.SIGNATURE, FieldType.INITIALS):
+            stamps.append(Stamp(f.page, f.rect, "typed_signature", value.value or ""))
+        elif f.type == FieldType.CHECKBOX:
+            stamps.append(Stamp(f.page, f.rect, "checkbox", value.value or "false"))
+        else:
+            stamps.append(Stamp(f.page, f.rect, "text", value.value or ""))
+    from app.providers.local.seal import seal_pdf
+
+    stamped = stamp_pdf(job.original, stamps, job.font)
+    signed = seal_pdf(stamped, job.identity,
+                      reason=f"Signed in person with Sealbox: {request.name}", location=job.host)
+    crash_point("during-sealing")
+    completed_at = now()
+    certificate = seal_pdf(build_certificate_pdf(_certificate_data(job, signed, completed_at),
+                                                 job.font),
+                           job.identity, reason=f"Completion certificate: {request.name}",
+                           location=job.host)
+    return signed, certificate, completed_at
+
+
+def _certificate_data(job: _SealJob, signed: bytes, completed_at: datetime) -> CertificateData:
+    request = job.request
+    recipients = []
+    for i, r in enumerate(request.spec.recipients):
+        state = request.recipients[i]
+        image = typed = None
+        for idx, f in request.spec.fields_for(i):
+            value = job.values.get(idx)
+            if f.type == FieldType.SIGNATURE and value is not None:
+                image = value.image
+                typed = value.value
+                break
+        recipients.append(CertificateRecipient(
+            name=r.name, email=r.email, designation=r.designation.value, order=r.order,
+            viewed_at=state.viewed_at, signed_at=state.signed_at,
+            declined_at=state.declined_at, decline_reason=state.decline_reason,
+            signature_png=image, typed_signature=typed,
+        ))
+    events = [*job.events, CertificateEvent(at=completed_at, event="completed",
+                                            detail="stamped and sealed on this computer")]
+    return CertificateData(
+        request_name=request.name, request_id=request.id, provider=request.provider,
+        original_sha256=hashlib.sha256(job.original).hexdigest(),
+        signed_sha256=hashlib.sha256(signed).hexdigest(),
+        created_at=request.created_at, completed_at=completed_at,
+        recipients=recipients, events=events, host=job.host, os_user=_os_user(),
+        sender_name=job.sender[0], sender_email=job.sender[1],
+    )
 
 
 def _os_user() -> str:
