@@ -43,7 +43,7 @@ CREDENTIALS: dict[str, list[str]] = {
     "craftkit": ["api_key", "webhook_secret"],
     "signature_nc": ["api_key"],
     "signicat": ["client_id", "client_secret"],
-    "saypdf": ["api_key", "webhook_secret"],
+    "saypdf": ["api_key", "webhook_secret", "email", "password"],
     "itasign": ["api_key"],
 }
 
