@@ -30,6 +30,13 @@ FAKES = {
 }
 #: Providers whose signers place their own signatures (or sign by identity): no fields.
 NO_FIELDS = {"signicat", "itasign"}
+#: Providers whose request is signed by one person (Signicat: one signing session each).
+ONE_SIGNER = {"signicat"}
+
+
+#: Terminal states each provider's document names (Signicat's guide names only READY and
+#: SIGNED; its unknown states are tracked as in flight, see test_signicat.py).
+TERMINAL = {pid: ["declined", "expired", "cancelled"] for pid in FAKES} | {"signicat": []}
 
 
 @pytest.fixture(params=sorted(FAKES))
@@ -57,18 +64,18 @@ class Session:
         for n in range(2):
             doc.new_page().insert_text((72, 72), f"Service agreement, page {n + 1}")
         doc.save(self.pdf)
+        recipients = [
+            {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com", "order": 1},
+            {"firstName": "Bob", "lastName": "Roe", "email": "bob@example.com", "order": 2},
+        ]
+        self.signers = 1 if self.pid in ONE_SIGNER else 2
         spec: dict[str, Any] = {
             "name": "Service agreement",
             "expirationHours": 72,
-            "recipients": [
-                {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com",
-                 "order": 1},
-                {"firstName": "Bob", "lastName": "Roe", "email": "bob@example.com",
-                 "order": 2},
-            ],
+            "recipients": recipients[:self.signers],
             "fields": [] if self.pid in NO_FIELDS else [
                 {"recipientIndex": i, "type": "signature", "page": 1, "x": 72,
-                 "y": 500 + 80 * i, "width": 180, "height": 48} for i in range(2)
+                 "y": 500 + 80 * i, "width": 180, "height": 48} for i in range(self.signers)
             ],
         }
         self.spec = tmp_path / "spec.json"
@@ -118,14 +125,16 @@ def test_send_track_complete_archive(session: Session) -> None:
     envelope = sent["providerId"]
     assert envelope == envelopes[0]
 
-    session.fake.advance(envelope, "viewed")
-    assert session.ok("show", sent["id"], "--refresh")["status"] == "viewed"
+    if session.pid != "signicat":  # Signicat reports no "viewed" state
+        session.fake.advance(envelope, "viewed")
+        assert session.ok("show", sent["id"], "--refresh")["status"] == "viewed"
 
-    session.fake.advance(envelope, "signed", 0)
-    shown = session.ok("show", sent["id"], "--refresh")
-    assert shown["status"] == "viewed"  # one signer's signing does not move the top level
-    assert "signedAt" in shown["recipients"][0]
-    assert "signedAt" not in shown["recipients"][1]
+    if session.signers > 1:
+        session.fake.advance(envelope, "signed", 0)
+        shown = session.ok("show", sent["id"], "--refresh")
+        assert shown["status"] == "viewed"  # one signer's signing does not move the top level
+        assert "signedAt" in shown["recipients"][0]
+        assert "signedAt" not in shown["recipients"][1]
 
     session.fake.advance(envelope, "completed")
     synced = session.ok("sync")
@@ -144,7 +153,9 @@ def test_send_track_complete_archive(session: Session) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("state", ["declined", "expired", "cancelled"])
+@pytest.mark.parametrize(("fake", "state"),
+                         [(pid, state) for pid in sorted(FAKES) for state in TERMINAL[pid]],
+                         indirect=["fake"])
 def test_terminal_states_are_tracked(session: Session, state: str) -> None:
     sent = session.send()
     try:
