@@ -11,6 +11,7 @@ every file is written and synced, so a request folder appears whole or not at al
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 import io
@@ -68,13 +69,6 @@ class Archived:
     files: list[ArchivedFile]
 
 
-def archive_request(ctx: Context, request_id: str) -> Archived:
-    """Download (or copy) a completed request's files into the archive; idempotent."""
-    import asyncio
-
-    return asyncio.run(archive_request_async(ctx, request_id))
-
-
 async def archive_request_async(ctx: Context, request_id: str) -> Archived:
     requests = ctx.requests
     request = requests.get(request_id)
@@ -113,10 +107,13 @@ async def archive_request_async(ctx: Context, request_id: str) -> Archived:
         with contextlib.suppress(OSError):
             staging.parent.rmdir()  # only when no other archiving is under way
         log.info("archived request %s in %s", request.id, final)
-    return _record(ctx, request.id, final)
+    # Extracting the text for search is CPU work: off the event loop.
+    content = await asyncio.to_thread(archive_text, final, read_manifest(final))
+    return _record(ctx, request.id, final, content)
 
 
-def _record(ctx: Context, request_id: str, folder: Path) -> Archived:
+def _record(ctx: Context, request_id: str, folder: Path, content: str | None = None
+            ) -> Archived:
     """Enter an archived folder in the store (hashes as ``request.json`` recorded them)."""
     root = ctx.paths.archive_dir
     manifest = read_manifest(folder)
@@ -129,7 +126,8 @@ def _record(ctx: Context, request_id: str, folder: Path) -> Archived:
     request_file = folder / "request.json"
     files.append(ArchivedFile("request", f"{rel}/request.json", sha256_file(request_file),
                               request_file.stat().st_size, stamp))
-    ctx.requests.record_archive(request_id, rel, files, archive_text(folder, manifest))
+    ctx.requests.record_archive(request_id, rel, files,
+                                content if content is not None else archive_text(folder, manifest))
     working = ctx.paths.document(request_id)
     working.unlink(missing_ok=True)
     shutil.rmtree(ctx.paths.local_dir / request_id, ignore_errors=True)

@@ -17,7 +17,7 @@ import email.utils
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -231,7 +231,7 @@ class ProviderHttp:
         json_body: Any = None,
         data: Mapping[str, Any] | None = None,
         files: Files | None = None,
-        content: bytes | None = None,
+        content: bytes | AsyncIterable[bytes] | None = None,
         headers: Headers | None = None,
         idempotency_key: str | None = None,
         idempotency_header: str = "Idempotency-Key",
@@ -243,7 +243,9 @@ class ProviderHttp:
         """Send a request, retrying where that is safe; returns a 2xx response or raises.
 
         ``files`` is a callable returning httpx's ``files`` argument, so each attempt opens the
-        document afresh and streams it. With ``stream=True`` the response body is not read;
+        document afresh and streams it; ``content`` may be an async iterable that yields the
+        body afresh on each iteration (give its Content-Length in ``headers``). With
+        ``stream=True`` the response body is not read;
         close it with ``await response.aclose()``.
         """
         method = method.upper()
@@ -312,7 +314,7 @@ class ProviderHttp:
 
     async def _send(self, method: str, url: httpx.URL, *, params: Mapping[str, Any] | None,
                     json_body: Any, data: Mapping[str, Any] | None, files: Files | None,
-                    content: bytes | None, headers: dict[str, str],
+                    content: bytes | AsyncIterable[bytes] | None, headers: dict[str, str],
                     timeout: httpx.Timeout | None, authenticated: bool,
                     stream: bool) -> httpx.Response:
         auth = dict(await self.auth()) if authenticated else {}

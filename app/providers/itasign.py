@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -407,9 +407,9 @@ class ItaSignProvider:
         return request.provider_id
 
     @staticmethod
-    def create_body(request: Request, pdf: bytes) -> bytes:
-        """The JSON body of ``POST /documents``, with ``pdf`` base64-encoded once and written
-        into the body without further copies of the text."""
+    def create_body(request: Request, pdf: Path) -> _Base64JsonBody:
+        """The JSON body of ``POST /documents``: streamed, with the PDF base64-encoded chunk by
+        chunk as it is sent, so the document is never held in memory whole."""
         spec = request.spec
         fields: dict[str, Any] = {
             "title": spec.name,
@@ -425,21 +425,21 @@ class ItaSignProvider:
             fields["message"] = spec.message
         rest = json.dumps(fields, separators=(",", ":")).encode("ascii")
         # Base64's alphabet needs no JSON escaping; ``rest`` starts with "{" and is never empty.
-        return b"".join((b'{"file":"', base64.b64encode(pdf), b'",', rest[1:]))
+        return _Base64JsonBody(b'{"file":"', pdf, b'",' + rest[1:])
 
     async def create(self, request: Request, document: Path, idempotency_key: str) -> Report:
         # ItaSign documents no idempotency key: none is sent, so ProviderHttp never retries the
         # create after it may have arrived (a lost answer is an AmbiguousSendError).
         del idempotency_key
-        body = self.create_body(request, document.read_bytes())
+        body = self.create_body(request, document)
         data = await self.http.json(
             "POST",
             "documents",
             content=body,
             timeout=UPLOAD_TIMEOUT,
-            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            headers={"Content-Type": "application/json", "Accept": "application/json",
+                     "Content-Length": str(body.length)},
         )
-        del body
         try:
             doc_id, status, report = parse_create_response(data, request.spec)
         except BadResponseError as exc:
@@ -522,3 +522,27 @@ __all__ = [
     "parse_status_response",
     "parse_void_response",
 ]
+
+
+class _Base64JsonBody:
+    """``prefix + base64(file) + suffix`` as an async byte stream of known length; every
+    iteration (every attempt) reads the file afresh."""
+
+    CHUNK = 3 * 64 * 1024  # a multiple of 3: the chunks' base64 concatenates cleanly
+
+    def __init__(self, prefix: bytes, path: Path, suffix: bytes) -> None:
+        self.prefix, self.path, self.suffix = prefix, path, suffix
+        size = path.stat().st_size
+        self.length = len(prefix) + 4 * ((size + 2) // 3) + len(suffix)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.prefix
+        with self.path.open("rb") as handle:
+            while chunk := handle.read(self.CHUNK):
+                yield base64.b64encode(chunk)
+        yield self.suffix
+
+    def read_all(self) -> bytes:
+        """The whole body at once (for tests)."""
+        with self.path.open("rb") as handle:
+            return self.prefix + base64.b64encode(handle.read()) + self.suffix

@@ -282,9 +282,10 @@ class Requests:
                         + ", ".join(f"{k} = ?" for k in updates)
                         + " WHERE request_id = ? AND idx = ?",
                         [*updates.values(), request_id, rec.index])
-            if new != current or report.payload:
-                self._event(db, request_id, kind, new, None,
-                            f"{current.value} → {new.value}" if new != current else None,
+            if new != current:
+                # The history keeps every change with the provider's answer that brought it; a
+                # refresh that finds nothing new adds nothing.
+                self._event(db, request_id, kind, new, None, f"{current.value} → {new.value}",
                             report.payload or None)
         return new
 

@@ -288,11 +288,20 @@ def test_create_without_message_leaves_it_out(fake: ItaSignFake, pdf: Path) -> N
     assert "message" not in sent.json()
 
 
-def test_create_body_is_one_json_document_with_the_pdf_encoded_once() -> None:
+def test_create_body_is_one_json_document_with_the_pdf_encoded_once(tmp_path: Path) -> None:
     request = make_request()
-    raw = b"%PDF-1.7\n" + bytes(range(256)) * 10
-    body = ItaSignProvider.create_body(request, raw)
-    data = json.loads(body)
+    raw = b"%PDF-1.7\n" + bytes(range(256)) * 3000  # several stream chunks
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(raw)
+    body = ItaSignProvider.create_body(request, path)
+
+    async def streamed() -> bytes:
+        return b"".join([chunk async for chunk in body])
+
+    whole = asyncio.run(streamed())
+    assert whole == body.read_all()
+    assert len(whole) == body.length
+    data = json.loads(whole)
     assert base64.b64decode(data["file"], validate=True) == raw
     assert data["signers"][1]["signing_order"] == 2
 
