@@ -351,10 +351,6 @@ class Requests:
                 "(value IS NOT NULL OR image IS NOT NULL)", [request_id])
         }
 
-    def replace_fields(self, request_id: str, fields: Sequence[Field]) -> None:
-        with self.database.write() as db:
-            self._write_fields(db, request_id, fields)
-
     # --- outbox -------------------------------------------------------------------------------
 
     def outbox(self, request_id: str) -> OutboxItem | None:
