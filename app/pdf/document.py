@@ -22,7 +22,7 @@ from typing import Any
 
 import pymupdf
 
-from app.domain.geometry import Box, PageGeometry, Rect, from_unrotated
+from app.domain.geometry import Box, PageGeometry, Rect
 from app.errors import NotFoundError, UserError
 
 MAX_PDF_BYTES = 20 * 1024 * 1024
@@ -247,40 +247,18 @@ def _document(path_or_doc: Path | str | Any) -> Iterator[Any]:
 _SEARCH_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
 
 
-def _line_matches(chars: list[dict[str, Any]], needle: str) -> Iterator[Box]:
-    text = "".join(str(ch["c"]) for ch in chars)
-    start = text.find(needle)
-    while start >= 0:
-        boxes = [chars[i]["bbox"] for i in range(start, start + len(needle))]
-        yield (
-            min(b[0] for b in boxes),
-            min(b[1] for b in boxes),
-            max(b[2] for b in boxes),
-            max(b[3] for b in boxes),
-        )
-        start = text.find(needle, start + len(needle))
-
-
 def find_text(path_or_doc: Path | str | Any, needle: str) -> list[tuple[int, Rect]]:
     """Every occurrence of ``needle`` (case-sensitive, within one line of text) as
     ``(page number from 1, canonical rectangle of the match)``, in page and reading order.
 
-    Only text inside the visible part of the page counts.
+    Only text inside the visible part of the page counts. To search one document many times,
+    build a :class:`app.pdf.textindex.TextIndex` once and call its ``find``.
     """
     if not needle:
         raise ValueError("cannot search for empty text")
-    found: list[tuple[int, Rect]] = []
-    with _document(path_or_doc) as doc:
-        for page in doc:
-            geom = page_geometry(page)
-            visible = pymupdf.Rect(0, 0, geom.unrotated_width, geom.unrotated_height)
-            content = page.get_text("rawdict", flags=_SEARCH_FLAGS, clip=visible)
-            for block in content["blocks"]:
-                for line in block.get("lines", ()):
-                    chars = [ch for span in line["spans"] for ch in span["chars"]]
-                    for box in _line_matches(chars, needle):
-                        found.append((geom.number, from_unrotated(box, geom)))
-    return found
+    from app.pdf.textindex import TextIndex  # it builds on this module
+
+    return TextIndex.build(path_or_doc).find(needle)
 
 
 def extract_text(path_or_doc: Path | str | Any) -> str:

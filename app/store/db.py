@@ -156,8 +156,21 @@ def _v2(db: sqlite_utils.Database) -> None:
         )""")
 
 
+def _v3(db: sqlite_utils.Database) -> None:
+    """Templates: a spec saved under a name with the page sizes (points, as displayed) of the
+    PDF it was made on. Names are unique regardless of case."""
+    db.execute("""
+        CREATE TABLE templates (
+            name TEXT PRIMARY KEY COLLATE NOCASE,
+            spec_json TEXT NOT NULL,
+            page_sizes_json TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""")
+
+
 #: Migrations in order: entry N brings a database from user_version N to N + 1.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -520,6 +520,31 @@ class Requests:
             params.append(limit)
         return [str(r[0]) for r in self.db.execute(sql, params).fetchall()]
 
+    # --- completions ------------------------------------------------------------------------------
+
+    def known_recipients(self, limit: int = 500) -> list[tuple[str, str, str]]:
+        """``(first name, last name, email)`` of people earlier requests went to, most recently
+        used first, one entry per email (compared regardless of case) with the latest name."""
+        if limit <= 0:
+            return []
+        rows = self.db.execute(
+            """
+            SELECT first_name, last_name, email FROM (
+                SELECT r.first_name, r.last_name, r.email, q.created_at,
+                       q.rowid AS seq, r.idx,
+                       ROW_NUMBER() OVER (
+                           PARTITION BY lower(trim(r.email))
+                           ORDER BY q.created_at DESC, q.rowid DESC, r.idx
+                       ) AS pick
+                FROM recipients r JOIN requests q ON q.id = r.request_id
+                WHERE trim(r.email) <> ''
+            )
+            WHERE pick = 1
+            ORDER BY created_at DESC, seq DESC, idx
+            LIMIT ?
+            """, [limit]).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
 
 def _docid(db: Any, request_id: str) -> int:
     """The full-text row of a request, found through an indexed key (an FTS5 column cannot be

@@ -1,0 +1,70 @@
+"""Fixtures for the GUI tests: a qasync loop on pytest-qt's application and the async bridge."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.ui.bridge import AsyncBridge
+
+TIMEOUT_MS = 3000
+
+
+@pytest.fixture
+def qloop(qapp: QApplication, qtbot: QtBot) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync loop on pytest-qt's QApplication, current and running for this test.
+
+    pytest-qt never calls ``QApplication.exec()``: it spins Qt with ``processEvents`` (inside
+    ``qtbot.waitUntil``) or a local ``QEventLoop`` (``qtbot.waitSignal``). qasync schedules
+    asyncio callbacks as Qt timers and delivers thread-safe calls as queued signals, so those
+    spins run the asyncio work too. Two things must be arranged by hand:
+
+    * asyncio must see the loop as the *running* one (``asyncio.get_running_loop()``, futures
+      and ``asyncio.Event`` need it), so the fixture marks it with
+      ``asyncio.events._set_running_loop`` (what qasync's own ``run_forever`` does) and clears
+      it at teardown.
+    * qasync's ``already_running=True`` would do that too, but it cannot be stopped without
+      ``loop.stop()``, which calls ``QApplication.exit()``. With no ``exec()`` running, that
+      leaves Qt's "quit now" flag set and every later ``QEventLoop.exec()`` returns at once, so
+      ``qtbot.waitSignal`` in every following test would fail (pytest-qt issue #37). Nor does
+      each test run under ``loop.run_until_complete``, which would re-enter ``exec()``.
+
+    At teardown, tasks still pending are cancelled and Qt is spun until they have finished; the
+    loop is then closed (no "unclosed event loop" ResourceWarning, which ``filterwarnings =
+    error`` would turn into a failure). Anything the loop's exception handler saw (a "Task
+    exception was never retrieved", a failing callback) fails the test.
+    """
+    loop = qasync.QEventLoop(qapp)
+    seen: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: seen.append(context))
+    asyncio.set_event_loop(loop)
+    asyncio.events._set_running_loop(loop)
+    try:
+        yield loop
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        qtbot.waitUntil(lambda: all(t.done() for t in pending), timeout=TIMEOUT_MS)
+    finally:
+        asyncio.events._set_running_loop(None)
+        loop.close()
+        asyncio.set_event_loop(None)
+    assert seen == [], f"the event loop reported problems: {seen}"
+
+
+@pytest.fixture
+def bridge(qloop: asyncio.AbstractEventLoop) -> Iterator[AsyncBridge]:
+    """A bridge on the test's loop; shut down (its worker threads joined) at teardown."""
+    bridge = AsyncBridge(loop=qloop)
+    yield bridge
+    bridge.shutdown(wait=True)
+    leftover = [t.name for t in threading.enumerate() if t.name.startswith("sealbox-worker")]
+    assert leftover == []
+    bridge.deleteLater()
