@@ -1,0 +1,252 @@
+"""The editor's pre-send check: every reason a send would be refused, worded for people."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from app.context import Context
+from app.domain.editing import EditorDocument
+from app.domain.geometry import PageGeometry
+from app.domain.model import AnchorTag, Designation, Field, FieldType, Recipient
+from app.pdf.document import MAX_PDF_BYTES, PdfInfo
+from app.providers.base import Provider
+from app.services.preflight import Problem, Target, explain, preflight
+
+PAGES = [PageGeometry.plain(1, 612, 792), PageGeometry.plain(2, 612, 792)]
+PDF = PdfInfo(path=Path("contract.pdf"), size_bytes=40_000, sha256="0" * 64, page_count=2,
+              pages=PAGES, title=None)
+
+
+def good_doc() -> EditorDocument:
+    doc = EditorDocument(pages=list(PAGES))
+    doc.set_meta(name="Charter handover — BK-12345", message="Please sign by Friday.")
+    doc.add_recipient(Recipient("Jane", "Doe", "jane@example.com"))
+    doc.add_recipient(Recipient("Bob", "Roe", "bob@example.com", Designation.SIGNER))
+    doc.add_fields([Field(0, FieldType.SIGNATURE, 1, 72, 650, 180, 48)])
+    doc.add_anchor(AnchorTag("{{sign_bob}}", FieldType.SIGNATURE, 1))
+    return doc
+
+
+@pytest.fixture
+def ctx(home: Path) -> Context:
+    return Context.from_environment()
+
+
+@pytest.fixture
+def local(ctx: Context) -> Provider:
+    return ctx.provider("local")
+
+
+@pytest.fixture
+def itasign(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> Provider:
+    monkeypatch.setenv("SEALBOX_ITASIGN_API_KEY", "test-key")
+    return Context.from_environment().provider("itasign")
+
+
+COUNTS = {"{{sign_bob}}": 2}
+
+
+def messages(problems: list[Problem]) -> list[str]:
+    return [p.message for p in problems]
+
+
+def test_a_good_request_has_no_problems(local: Provider) -> None:
+    assert preflight(good_doc(), PDF, local, COUNTS) == []
+
+
+def test_no_document_open(local: Provider) -> None:
+    problems = preflight(good_doc(), None, local, COUNTS)
+    assert problems == [Problem("No document is open: open the PDF you want to send for "
+                                "signature.", Target("document"))]
+
+
+def test_the_request_name(local: Provider) -> None:
+    doc = good_doc()
+    doc.set_meta(name="  ")
+    assert preflight(doc, PDF, local, COUNTS) == [
+        Problem("Request name: must not be empty", Target("request"))]
+
+
+def test_recipient_problems_name_the_recipient(local: Provider) -> None:
+    doc = good_doc()
+    doc.update_recipient(0, Recipient("Jane", "Doe", "jane-at-example"))
+    doc.update_recipient(1, Recipient("", "", "bob@example.com"))
+    assert preflight(doc, PDF, local, COUNTS) == [
+        Problem("Jane Doe's email: not an email address ('jane-at-example')",
+                Target("recipient", 0)),
+        Problem("Recipient 2's first name: must not be empty", Target("recipient", 1)),
+    ]
+
+
+def test_field_problems_target_the_field_id(local: Provider) -> None:
+    doc = good_doc()
+    # Ids are not positions: remove the first field, add two, the problem names the third id.
+    doc.remove_fields(doc.field_ids())
+    _ok, bad = doc.add_fields([
+        Field(0, FieldType.SIGNATURE, 1, 72, 650, 180, 48),
+        Field(0, FieldType.SIGNATURE, 2, 500, 780, 180, 48),
+    ])
+    assert bad != 2
+    problems = preflight(doc, PDF, local, COUNTS)
+    assert problems == [Problem("Field 2 (signature, page 2): lies outside page 2 (612 × 792 pt)",
+                                Target("field", bad))]
+
+
+def test_field_attribute_problems(local: Provider) -> None:
+    doc = good_doc()
+    (fid,) = doc.add_fields([Field(0, FieldType.DROPDOWN, 1, 72, 100, 100, 20)])
+    problems = preflight(doc, PDF, local, COUNTS)
+    assert problems == [Problem("Field 2 (dropdown, page 1), options: a dropdown field needs at "
+                                "least one option", Target("field", fid))]
+
+
+def test_a_field_for_a_cc_names_the_cc(local: Provider) -> None:
+    doc = good_doc()
+    doc.add_recipient(Recipient("Carl", "Coe", "carl@example.com", Designation.CC))
+    (fid,) = doc.add_fields([Field(2, FieldType.TEXT, 1, 72, 100, 100, 20)])
+    problems = preflight(doc, PDF, local, COUNTS)
+    assert problems == [Problem(
+        "Field 2 (text, page 1), recipient: Carl Coe is a CC and only receives the result; "
+        "assign the field to a Signer or Approver", Target("field", fid))]
+
+
+def test_a_missing_anchor(local: Provider) -> None:
+    doc = good_doc()
+    problems = preflight(doc, PDF, local, {"{{sign_bob}}": 0})
+    assert problems == [Problem(
+        "Anchor '{{sign_bob}}' is not in the document: fix the anchor text, or untick Required "
+        "to send without it", Target("anchor", 0))]
+    # One that may be missing, or whose count is not known, is not a problem.
+    doc.update_anchor(0, replace(doc.anchors[0], ignore_if_not_present=True))
+    assert preflight(doc, PDF, local, {"{{sign_bob}}": 0}) == []
+    doc.update_anchor(0, replace(doc.anchors[0], ignore_if_not_present=False, required=False))
+    assert preflight(doc, PDF, local, {"{{sign_bob}}": 0}) == []
+    doc.update_anchor(0, replace(doc.anchors[0], required=True))
+    assert preflight(doc, PDF, local, {}) == []
+
+
+def test_a_signer_with_nothing_to_sign(local: Provider) -> None:
+    doc = good_doc()
+    doc.add_recipient(Recipient("Al", "Poe", "al@example.com"))
+    doc.add_recipient(Recipient("Carl", "Coe", "carl@example.com", Designation.CC))
+    doc.add_recipient(Recipient("Ann", "Ode", "ann@example.com", Designation.APPROVER))
+    assert preflight(doc, PDF, local, COUNTS) == [Problem(
+        "Al Poe is a Signer but has no field to sign: add a signature field for them or make "
+        "them a CC", Target("recipient", 2))]
+
+
+def test_no_fields_at_all_is_said_once(local: Provider) -> None:
+    doc = good_doc()
+    doc.remove_fields(doc.field_ids())
+    doc.remove_anchor(0)
+    assert preflight(doc, PDF, local, COUNTS) == [Problem(
+        "Fields: at least one field or anchor tag is required when a recipient is a Signer",
+        Target("field"))]
+
+
+def test_the_file_size(local: Provider) -> None:
+    big = replace(PDF, size_bytes=MAX_PDF_BYTES + 1)
+    (problem,) = preflight(good_doc(), big, local, COUNTS)
+    assert problem.target == Target("document")
+    assert problem.message.startswith("Document: 21.0 MB is over Sealbox in person's limit")
+
+
+def test_an_unconfigured_provider_says_how_to_set_it_up(ctx: Context) -> None:
+    doc = good_doc()
+    doc.remove_fields(doc.field_ids())
+    doc.remove_anchor(0)
+    problems = preflight(doc, PDF, ctx.provider("itasign"), {})
+    assert problems == [Problem(
+        "ItaSign needs an API key: run `sealbox login itasign` or set SEALBOX_ITASIGN_API_KEY. "
+        "You can set up ItaSign in Settings.", Target("provider"))]
+
+
+def test_other_configuration_problems_point_to_settings(ctx: Context) -> None:
+    (problem, *_) = preflight(good_doc(), PDF, ctx.provider("saypdf"), COUNTS)
+    assert problem == Problem(
+        "SayPDF needs an API key: run `sealbox login saypdf` or set SEALBOX_SAYPDF_API_KEY. "
+        "You can set up SayPDF in Settings.", Target("provider"))
+
+
+def test_craftkit_needs_a_render_id(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEALBOX_CRAFTKIT_API_KEY", "test-key")
+    craftkit = Context.from_environment().provider("craftkit")
+    problems = preflight(good_doc(), PDF, craftkit, COUNTS)
+    assert problems == [Problem("Craftkit sends a render of the document, not the file: choose "
+                                "the id of a succeeded render to send.", Target("provider"))]
+    assert preflight(good_doc(), PDF, craftkit, COUNTS, render_id="render-1") == []
+    # Anchors are found by Craftkit itself, but one that is not in the document still fails.
+    assert messages(preflight(good_doc(), PDF, craftkit, {"{{sign_bob}}": 0}, "render-1")) == [
+        "Anchor '{{sign_bob}}' is not in the document: fix the anchor text, or untick Required "
+        "to send without it"]
+
+
+def test_a_provider_without_placed_fields(itasign: Provider) -> None:
+    doc = good_doc()
+    problems = preflight(doc, PDF, itasign, {"{{sign_bob}}": 0})
+    fid = doc.field_ids()[0]
+    assert problems == [
+        Problem("Field 1 (signature, page 1): ItaSign does not take placed fields (its signers "
+                "place their own); remove the fields or choose another provider",
+                Target("field", fid)),
+        Problem("Anchors: ItaSign does not take anchor tags; remove them or choose another "
+                "provider", Target("anchor")),
+    ]
+    # Without fields there is nothing more to say: signers place their own signatures.
+    doc.remove_fields(doc.field_ids())
+    doc.remove_anchor(0)
+    assert preflight(doc, PDF, itasign, {}) == []
+
+
+def test_provider_rules_about_recipients(itasign: Provider) -> None:
+    doc = good_doc()
+    doc.remove_fields(doc.field_ids())
+    doc.remove_anchor(0)
+    doc.add_recipient(Recipient("Carl", "Coe", "carl@example.com", Designation.CC))
+    assert preflight(doc, PDF, itasign, {}) == [Problem(
+        "Carl Coe's role: ItaSign has only signers, not CC recipients; make Carl Coe a Signer, "
+        "remove them, or choose another provider", Target("recipient", 2))]
+
+
+def test_unsupported_field_types(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEALBOX_SAYPDF_API_KEY", "test-key")
+    monkeypatch.setenv("SEALBOX_SENDER_EMAIL", "office@example.com")
+    saypdf = Context.from_environment().provider("saypdf")
+    doc = good_doc()
+    (fid,) = doc.add_fields([Field(0, FieldType.RADIO_BUTTONS, 1, 72, 100, 100, 20,
+                                   options=("Yes", "No"))])
+    assert preflight(doc, PDF, saypdf, COUNTS) == [Problem(
+        "Field 2 (radio buttons, page 1), type: SayPDF cannot take radio_buttons fields",
+        Target("field", fid))]
+
+
+def test_problems_come_in_a_stable_order(ctx: Context) -> None:
+    doc = good_doc()
+    doc.set_meta(name="")
+    doc.update_recipient(0, Recipient("Jane", "Doe", "nope"))
+    doc.add_fields([Field(0, FieldType.SIGNATURE, 2, 500, 780, 180, 48)])
+    provider = ctx.provider("craftkit")
+    first = preflight(doc, PDF, provider, {"{{sign_bob}}": 0})
+    assert [p.target.kind for p in first] == [
+        "provider", "provider", "request", "recipient", "field", "anchor"]
+    assert preflight(doc, PDF, provider, {"{{sign_bob}}": 0}) == first
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("recipients[0].order: 1 is already used by recipients[1]",
+     Problem("Jane Doe's signing order: 1 is already used by Bob Roe", Target("recipient", 0))),
+    ("recipients: at most 20 recipients are allowed (there are 21)",
+     Problem("Recipients: at most 20 recipients are allowed (there are 21)",
+             Target("recipient"))),
+    ("expirationHours: must be between 1 and 8760 (it is 0)",
+     Problem("Expiration: must be between 1 and 8760 (it is 0)", Target("request"))),
+    ("anchorTags[0].width: must be greater than 0 and at most 1000 points",
+     Problem("Anchor '{{sign_bob}}', width: must be greater than 0 and at most 1000 points",
+             Target("anchor", 0))),
+    ("something without a path", Problem("something without a path", Target("request"))),
+])
+def test_paths_are_rewritten_for_people(message: str, expected: Problem) -> None:
+    assert explain(message, good_doc()) == expected
