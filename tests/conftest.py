@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -33,6 +34,18 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     keyring.set_keyring(FileKeyring())
     yield base
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def _no_log_handlers_left() -> Iterator[None]:
+    """A command run in-process installs Sealbox's log handler on the root logger; remove it
+    after the test so later tests (and their ``caplog``) see unfiltered records."""
+    yield
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_sealbox", False):
+            root.removeHandler(handler)
+            handler.close()
 
 
 def run_sealbox(
