@@ -1,112 +1,212 @@
-"""The desktop app's entry point and main window shell.
+"""The desktop app's entry point and main window.
 
-The editor, requests and archive places are filled by their own work; until then the window opens
-a PDF and shows its pages, so ``sealbox`` and ``sealbox FILE.pdf`` do what they say.
+The window has three places, chosen from the rail on its left: Prepare (the editor), Requests and
+Archive. Menus carry the native shortcuts; a PDF dropped anywhere on the window opens in the
+editor. asyncio runs inside the Qt event loop (qasync), so network work never blocks the window.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QImage, QKeySequence, QPixmap
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
-    QScrollArea,
-    QVBoxLayout,
+    QStackedWidget,
+    QToolBar,
     QWidget,
 )
 
 from app import __version__
+from app.context import Context
 from app.errors import SealboxError
-from app.pdf.document import PdfInfo, check_pdf, render_page_png
+from app.ui.bridge import AsyncBridge, install_loop, run_app_loop
+from app.ui.editor.editor import EditorWidget
+from app.ui.requests_view import RequestsPage
 
-PREVIEW_SCALE = 1.25
-MAX_PREVIEW_PAGES = 20
+
+def ui_settings(ctx: Context) -> QSettings:
+    """Window state, recent files and the last folder: beside the settings file."""
+    path = ctx.paths.config_file.parent / "ui.ini"
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
+def _is_pdf(url_path: str) -> bool:
+    return url_path.lower().endswith(".pdf")
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    def __init__(self, ctx: Context | None = None, bridge: AsyncBridge | None = None) -> None:
         super().__init__()
+        self._owns_context = ctx is None
+        self.ctx = ctx or Context.from_environment()
+        self.bridge = bridge or AsyncBridge(self)
+        self.settings = ui_settings(self.ctx)
         self.setWindowTitle("Sealbox")
-        self.resize(1000, 760)
+        self.resize(1320, 860)
         self.setAcceptDrops(True)
-        self.info: PdfInfo | None = None
+        self.editor = EditorWidget(self.ctx, self.bridge, self.settings)
+        self.requests_page = RequestsPage(self.ctx.requests)
+        self.archive_page = self._archive_placeholder()
+        self.places = QStackedWidget()
+        for page in (self.editor, self.requests_page, self.archive_page):
+            self.places.addWidget(page)
+        self.setCentralWidget(self.places)
+        self._build_rail()
         self._build_menus()
-        self.pages_area = QScrollArea()
-        self.pages_area.setWidgetResizable(True)
-        self.pages_area.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        self.setCentralWidget(self.pages_area)
-        self._show_welcome()
+        self.editor.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.editor.documentChanged.connect(self._document_changed)
+        self.editor.sent.connect(self.show_request)
+        self.bridge.errorReported.connect(
+            lambda title, text: QMessageBox.warning(self, title, text))
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
         self.statusBar().showMessage("Open a PDF to prepare it for signature.")
 
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        open_action = QAction("&Open…", self)
-        open_action.setShortcut(QKeySequence.StandardKey.Open)
-        open_action.triggered.connect(self.choose_file)
-        file_menu.addAction(open_action)
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About Sealbox", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
-
-    def _show_welcome(self) -> None:
-        label = QLabel(
-            "<h2>Sealbox</h2><p>Open a PDF (Ctrl+O) or drop one here to prepare it for "
-            "signature.</p>"
-        )
+    def _archive_placeholder(self) -> QWidget:
+        label = QLabel("<h3>Archive</h3><p>Signed documents and their completion certificates "
+                       "are kept in the archive folder:</p><p><code>"
+                       f"{self.ctx.paths.archive_dir}</code></p>")
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.pages_area.setWidget(label)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
 
-    def choose_file(self) -> None:
-        start = str(QSettings().value("lastFolder", str(Path.home())))
-        name, _ = QFileDialog.getOpenFileName(self, "Open a PDF", start, "PDF files (*.pdf)")
-        if name:
-            self.open_file(Path(name))
+    def _build_rail(self) -> None:
+        rail = QToolBar("Places")
+        rail.setObjectName("places")
+        rail.setMovable(False)
+        rail.setOrientation(Qt.Orientation.Vertical)
+        rail.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        rail.setIconSize(QSize(24, 24))
+        rail.setStyleSheet("QToolBar#places { spacing: 4px; padding: 6px 2px; } "
+                           "QToolBar#places QToolButton { padding: 8px 10px; min-width: 72px; }")
+        group = QActionGroup(self)
+        self.place_actions: list[QAction] = []
+        for i, (name, shortcut) in enumerate((("Prepare", "Ctrl+1"), ("Requests", "Ctrl+2"),
+                                              ("Archive", "Ctrl+3"))):
+            action = QAction(name, self)
+            action.setCheckable(True)
+            action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(lambda _=False, index=i: self.show_place(index))
+            group.addAction(action)
+            rail.addAction(action)
+            self.place_actions.append(action)
+        self.place_actions[0].setChecked(True)
+        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, rail)
+
+    def show_place(self, index: int) -> None:
+        self.places.setCurrentIndex(index)
+        self.place_actions[index].setChecked(True)
+        if index == 1:
+            self.requests_page.refresh()
+
+    def _build_menus(self) -> None:
+        editor = self.editor
+        view = editor.view
+        bar = self.menuBar()
+
+        def add(menu: QMenu, text: str, slot: Callable[[], object],
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> QAction:
+            action = QAction(text, self)
+            if shortcut is not None:
+                action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            menu.addAction(action)
+            return action
+
+        file_menu = bar.addMenu("&File")
+        add(file_menu, "&Open…", editor.choose_file, QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        add(file_menu, "Save as &Template…", editor.save_template)
+        add(file_menu, "&Apply Template…", lambda: editor.apply_template())
+        add(file_menu, "&Export Template as Spec…", editor.export_template)
+        file_menu.addSeparator()
+        add(file_menu, "&Close Document", editor.close_document, QKeySequence.StandardKey.Close)
+        add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit = bar.addMenu("&Edit")
+        edit.addAction(editor.undo_action)
+        edit.addAction(editor.redo_action)
+        edit.addSeparator()
+        add(edit, "Cu&t", view.cut_selection, QKeySequence.StandardKey.Cut)
+        add(edit, "&Copy", view.copy_selection, QKeySequence.StandardKey.Copy)
+        add(edit, "&Paste", view.paste, QKeySequence.StandardKey.Paste)
+        add(edit, "&Duplicate", view.duplicate, "Ctrl+D")
+        add(edit, "De&lete", view.delete_selection, QKeySequence.StandardKey.Delete)
+        edit.addSeparator()
+        add(edit, "Select &All on Page", view.select_all_on_page,
+            QKeySequence.StandardKey.SelectAll)
+        add(edit, "Copy to All Pa&ges", editor.copy_to_all_pages)
+        add(edit, "Copy to Page &Range…", editor.copy_to_page_range)
+        edit.addSeparator()
+        snapping = QAction("S&nap to Other Fields", self)
+        snapping.setCheckable(True)
+        snapping.setChecked(True)
+        snapping.toggled.connect(lambda on: setattr(view, "snapping", on))
+        edit.addAction(snapping)
+
+        view_menu = bar.addMenu("&View")
+        add(view_menu, "Zoom &In", view.zoom_in, QKeySequence.StandardKey.ZoomIn)
+        add(view_menu, "Zoom &Out", view.zoom_out, QKeySequence.StandardKey.ZoomOut)
+        add(view_menu, "&Actual Size", lambda: view.set_zoom(1.0), "Ctrl+0")
+        add(view_menu, "Fit &Width", view.fit_width, "Ctrl+9")
+        add(view_menu, "Fit &Page", view.fit_page, "Ctrl+8")
+        view_menu.addSeparator()
+        add(view_menu, "&Next Page", lambda: view.go_to_page(view.current_page() + 1),
+            QKeySequence.StandardKey.MoveToNextPage)
+        add(view_menu, "P&revious Page", lambda: view.go_to_page(view.current_page() - 1),
+            QKeySequence.StandardKey.MoveToPreviousPage)
+        thumbs = QAction("&Thumbnails", self)
+        thumbs.setCheckable(True)
+        thumbs.setChecked(True)
+        thumbs.toggled.connect(editor.thumbnails.setVisible)
+        view_menu.addAction(thumbs)
+
+        request = bar.addMenu("&Request")
+        add(request, "&Send for Signature", editor.send)
+        add(request, "&Check", editor.show_check)
+
+        help_menu = bar.addMenu("&Help")
+        add(help_menu, "&About Sealbox", self._about)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.editor.recent_files()
+        if not recent:
+            none = self.recent_menu.addAction("No recent documents")
+            none.setEnabled(False)
+        for path in recent:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_file(Path(p)))
 
     def open_file(self, path: Path) -> bool:
-        try:
-            info = check_pdf(path)
-        except SealboxError as exc:
-            QMessageBox.warning(self, "Cannot open this PDF", exc.message)
-            return False
-        QSettings().setValue("lastFolder", str(path.parent))
-        self.info = info
-        pages = QWidget()
-        pages.setObjectName("pages")
-        pages.setStyleSheet("#pages { background: palette(mid); }")
-        layout = QVBoxLayout(pages)
-        layout.setSpacing(16)
-        layout.setContentsMargins(24, 24, 24, 24)
-        layout.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        ratio = self.devicePixelRatioF()
-        for number in range(1, min(info.page_count, MAX_PREVIEW_PAGES) + 1):
-            image = QImage.fromData(render_page_png(path, number, PREVIEW_SCALE * ratio))
-            pixmap = QPixmap.fromImage(image)
-            pixmap.setDevicePixelRatio(ratio)
-            page = QLabel()
-            page.setPixmap(pixmap)
-            page.setFixedSize(pixmap.deviceIndependentSize().toSize())
-            page.setStyleSheet("border: 1px solid palette(dark); background: white;")
-            layout.addWidget(page, 0, Qt.AlignmentFlag.AlignHCenter)
-        self.pages_area.setWidget(pages)
-        self.setWindowTitle(f"{path.name} — Sealbox")
-        shown = min(info.page_count, MAX_PREVIEW_PAGES)
-        more = f" (first {shown} shown)" if shown < info.page_count else ""
-        self.statusBar().showMessage(f"{path.name}: {info.page_count} page"
-                                     f"{'s' if info.page_count != 1 else ''}{more}")
-        return True
+        self.show_place(0)
+        return self.editor.open_file(path)
+
+    def show_request(self, request_id: str) -> None:
+        self.show_place(1)
+        self.requests_page.show_request(request_id)
+
+    def _document_changed(self, name: str) -> None:
+        self.setWindowTitle(f"{name} — Sealbox" if name else "Sealbox")
 
     def _about(self) -> None:
         QMessageBox.about(self, "About Sealbox",
@@ -115,13 +215,23 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()
-        if urls and urls[0].toLocalFile().lower().endswith(".pdf"):
+        if urls and _is_pdf(urls[0].toLocalFile()):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
         urls = event.mimeData().urls()
-        if urls:
+        if urls and _is_pdf(urls[0].toLocalFile()):
+            event.acceptProposedAction()
             self.open_file(Path(urls[0].toLocalFile()))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.sync()
+        self.editor.shutdown()
+        self.bridge.cancel_all()
+        if self._owns_context:
+            self.ctx.close()
+        super().closeEvent(event)
 
 
 def run_app(path: Path | None) -> int:
@@ -130,8 +240,15 @@ def run_app(path: Path | None) -> int:
     app.setApplicationName("Sealbox")
     app.setOrganizationName("Sealbox")
     app.setApplicationVersion(__version__)
-    window = MainWindow()
+    loop = install_loop(app)
+    try:
+        window = MainWindow()
+    except SealboxError as exc:
+        QMessageBox.critical(None, "Sealbox cannot start", exc.message)
+        return 1
     window.show()
     if path is not None:
         window.open_file(path)
-    return app.exec()
+    code = run_app_loop(app, loop)
+    window.bridge.shutdown()
+    return code

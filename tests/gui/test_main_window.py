@@ -8,36 +8,42 @@ import pymupdf
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.ui.bridge import AsyncBridge
 from app.ui.main import MainWindow
 
 
-def test_opens_a_pdf_and_shows_its_pages(qtbot: QtBot, tmp_path: Path) -> None:
+def test_opens_a_pdf_and_shows_its_pages(qtbot: QtBot, tmp_path: Path, home: Path,
+                                         bridge: AsyncBridge) -> None:
     pdf = tmp_path / "contract.pdf"
     doc = pymupdf.open()
     for n in range(3):
         doc.new_page().insert_text((72, 72), f"Page {n + 1}")
     doc.save(pdf)
-    window = MainWindow()
+    window = MainWindow(bridge=bridge)
     qtbot.addWidget(window)
     window.show()
     assert window.open_file(pdf)
     assert window.windowTitle() == "contract.pdf — Sealbox"
-    assert window.info is not None and window.info.page_count == 3
+    assert window.editor.info is not None and window.editor.info.page_count == 3
     assert "3 pages" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: window.editor.view.doc_scene.page_item(1).image is not None)
+    window.close()
 
 
-def test_a_bad_pdf_is_refused_with_its_message(qtbot: QtBot, tmp_path: Path,
+def test_a_bad_pdf_is_refused_with_its_message(qtbot: QtBot, tmp_path: Path, home: Path,
+                                               bridge: AsyncBridge,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     bad = tmp_path / "notes.pdf"
     bad.write_text("not a pdf")
     shown: list[str] = []
-    monkeypatch.setattr("app.ui.main.QMessageBox.warning",
+    monkeypatch.setattr("app.ui.editor.editor.QMessageBox.warning",
                         lambda parent, title, text: shown.append(text))
-    window = MainWindow()
+    window = MainWindow(bridge=bridge)
     qtbot.addWidget(window)
     assert not window.open_file(bad)
     assert len(shown) == 1 and "notes.pdf" in shown[0] and "not a PDF" in shown[0]
-    assert window.info is None
+    assert window.editor.info is None
+    window.close()
 
 
 def test_no_display_is_a_clear_message(monkeypatch: pytest.MonkeyPatch,

@@ -1,0 +1,633 @@
+"""The editor place: open a PDF, add recipients, place fields and anchors, check, send.
+
+The widget owns the editor document and its undo stack; the page view, the thumbnails and the
+panels all mirror that document. Sending runs the same service as ``sealbox send`` (check, outbox
+with an idempotency key, deliver) through the async bridge, so the window never freezes.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.context import KNOWN_PROVIDERS, Context
+from app.domain.editing import Change, EditorDocument, FieldId, parse_page_range
+from app.domain.geometry import Rect
+from app.domain.lifecycle import Status
+from app.domain.model import FieldType, Recipient, Request, RequestSpec
+from app.errors import SealboxError
+from app.pdf.document import PdfInfo, check_pdf
+from app.pdf.textindex import TextIndex
+from app.providers.base import Provider
+from app.services import send as send_service
+from app.services.preflight import Problem, Target, preflight
+from app.store.templates import Templates, apply_to, compatibility
+from app.ui.bridge import AsyncBridge
+from app.ui.commands import Editing
+from app.ui.editor.anchors import AnchorsPanel
+from app.ui.editor.palette import FieldPalette
+from app.ui.editor.preflight import PreflightPanel
+from app.ui.editor.properties import PropertiesPanel
+from app.ui.editor.recipients import RecipientsPanel, recipient_color
+from app.ui.editor.request_form import RequestForm
+from app.ui.editor.view import EditorView
+from app.ui.thumbnails import ThumbnailStrip
+
+log = logging.getLogger(__name__)
+
+ZOOM_CHOICES = (50, 75, 100, 125, 150, 200, 300, 400)
+PREFLIGHT_DELAY_MS = 120
+
+
+class EditorWidget(QWidget):
+    """Everything needed to prepare one PDF for signature."""
+
+    #: A request was sent (its id).
+    sent = Signal(str)
+    #: The open document changed: its file name, or "" when closed.
+    documentChanged = Signal(str)
+    #: A short message for the status bar.
+    statusMessage = Signal(str)
+
+    def __init__(self, ctx: Context, bridge: AsyncBridge, settings: QSettings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.bridge = bridge
+        self.settings = settings
+        self.path: Path | None = None
+        self.info: PdfInfo | None = None
+        self.text_index: TextIndex | None = None
+        self.doc = EditorDocument()
+        self.editing = Editing(self.doc, self)
+        self.provider_id = ctx.default_provider
+        self.problems: list[Problem] = []
+        self.sending = False
+        self._send_key = str(uuid.uuid4())
+        self._search_text = ""
+
+        self.view = EditorView(self.editing)
+        self.thumbnails = ThumbnailStrip(self.view)
+        self.field_palette = FieldPalette()
+        self.request_form = RequestForm(self.editing)
+        self.recipients = RecipientsPanel(self.editing, self._completions())
+        self.properties = PropertiesPanel(self.editing)
+        self.anchors = AnchorsPanel(self.editing, self._count_matches)
+        self.preflight_panel = PreflightPanel()
+
+        self._build_toolbar()
+        self._build_layout()
+        self._connect()
+        self._preflight_timer = QTimer(self)
+        self._preflight_timer.setSingleShot(True)
+        self._preflight_timer.setInterval(PREFLIGHT_DELAY_MS)
+        self._preflight_timer.timeout.connect(self.run_preflight)
+        self.doc.subscribe(self._document_edited)
+        self.set_provider(self.provider_id)
+        self._show_empty()
+
+    # --- building -------------------------------------------------------------------------------
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Editor")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.toolbar = bar
+        self.undo_action = self.editing.stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.editing.stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        # The toolbar keeps short names; the Edit menu says what would be undone.
+        for text, tip, stack_slot, signal in (
+                ("Undo", "Undo (Ctrl+Z)", self.editing.stack.undo,
+                 self.editing.stack.canUndoChanged),
+                ("Redo", "Redo (Ctrl+Shift+Z)", self.editing.stack.redo,
+                 self.editing.stack.canRedoChanged)):
+            button = QAction(text, self)
+            button.setToolTip(tip)
+            button.setEnabled(False)
+            button.triggered.connect(stack_slot)
+            signal.connect(button.setEnabled)
+            bar.addAction(button)
+        bar.addSeparator()
+        self.zoom_out_action = QAction("−", self)
+        self.zoom_out_action.setToolTip("Zoom out (Ctrl+−)")
+        self.zoom_out_action.triggered.connect(self.view.zoom_out)
+        self.zoom_in_action = QAction("+", self)
+        self.zoom_in_action.setToolTip("Zoom in (Ctrl++)")
+        self.zoom_in_action.triggered.connect(self.view.zoom_in)
+        self.zoom_box = QComboBox()
+        self.zoom_box.setEditable(True)
+        self.zoom_box.setMinimumContentsLength(9)
+        self.zoom_box.addItems(["Fit width", "Fit page"] + [f"{z}%" for z in ZOOM_CHOICES])
+        self.zoom_box.setToolTip("Zoom: pick a size or type a percentage")
+        self.zoom_box.textActivated.connect(self._zoom_chosen)
+        bar.addAction(self.zoom_out_action)
+        bar.addWidget(self.zoom_box)
+        bar.addAction(self.zoom_in_action)
+        bar.addSeparator()
+        self.page_label = QLabel("")
+        bar.addWidget(self.page_label)
+        spacer = QWidget()
+        spacer.setSizePolicy(spacer.sizePolicy().Policy.Expanding,
+                             spacer.sizePolicy().Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addWidget(QLabel("Send with "))
+        self.provider_box = QComboBox()
+        self.provider_box.setObjectName("provider")
+        for pid, name in KNOWN_PROVIDERS.items():
+            self.provider_box.addItem(name, pid)
+        self.provider_box.setToolTip("The signature service this request goes through")
+        bar.addWidget(self.provider_box)
+        self.render_id = QLineEdit()
+        self.render_id.setPlaceholderText("Craftkit render id")
+        self.render_id.setClearButtonEnabled(True)
+        self.render_id.setMaximumWidth(260)
+        self.render_id_action = bar.addWidget(self.render_id)
+        self.send_button = QPushButton("Send for signature")
+        self.send_button.setObjectName("send")
+        self.send_button.setDefault(True)
+        self.send_button.setShortcut(QKeySequence("Ctrl+Return"))
+        self.send_button.setStyleSheet(
+            "QPushButton#send { font-weight: 600; padding: 5px 14px; }")
+        bar.addWidget(self.send_button)
+
+    def _build_layout(self) -> None:
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(8, 8, 8, 8)
+        side_layout.setSpacing(10)
+        for title, widget in (("Request", self.request_form), ("Recipients", self.recipients),
+                              ("Fields", self.field_palette)):
+            box = QGroupBox(title)
+            inner = QVBoxLayout(box)
+            inner.setContentsMargins(8, 6, 8, 8)
+            inner.addWidget(widget)
+            side_layout.addWidget(box)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.properties, "Properties")
+        self.tabs.addTab(self.anchors, "Anchors")
+        self.tabs.addTab(self.preflight_panel, "Check")
+        side_layout.addWidget(self.tabs, 1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(340)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.thumbnails)
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(scroll)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([160, 700, 360])
+
+        self.empty = self._empty_page()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.splitter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.stack, 1)
+
+    def _empty_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        title = QLabel("<h2>Prepare a document for signature</h2>")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint = QLabel("Open a PDF or drop one here. Add who signs, drag the fields onto the "
+                      "pages, check, and send.")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setWordWrap(True)
+        self.open_button = QPushButton("Open a PDF…")
+        self.open_button.setMinimumWidth(180)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.open_button)
+        row.addStretch(1)
+        self.recent_label = QLabel("")
+        self.recent_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.recent_label.setTextFormat(Qt.TextFormat.RichText)
+        self.recent_label.linkActivated.connect(lambda href: self.open_file(Path(href)))
+        for w in (title, hint):
+            layout.addWidget(w)
+        layout.addLayout(row)
+        layout.addWidget(self.recent_label)
+        layout.addStretch(2)
+        return page
+
+    def _connect(self) -> None:
+        self.open_button.clicked.connect(self.choose_file)
+        self.provider_box.currentIndexChanged.connect(
+            lambda _: self.set_provider(str(self.provider_box.currentData())))
+        self.render_id.textChanged.connect(lambda _: self._preflight_timer.start())
+        self.send_button.clicked.connect(self.send)
+        self.field_palette.armed.connect(self.view.arm)
+        self.view.armedChanged.connect(self.field_palette.show_armed)
+        self.view.selectionChanged.connect(self._selection_changed)
+        self.view.zoomChanged.connect(self._zoom_changed)
+        self.view.currentPageChanged.connect(self._page_changed)
+        self.recipients.currentRecipientChanged.connect(self._recipient_chosen)
+        self.anchors.searchTextChanged.connect(self._search_changed)
+        self.preflight_panel.problemActivated.connect(self.reveal)
+        self.view.layer.on_changed = None
+
+    # --- documents ------------------------------------------------------------------------------
+
+    def _completions(self) -> list[tuple[str, str, str]]:
+        try:
+            return self.ctx.requests.known_recipients()
+        except SealboxError as exc:
+            log.warning("no recipient completions: %s", exc.message)
+            return []
+
+    def choose_file(self) -> None:
+        start = str(self.settings.value("lastFolder", str(Path.home())))
+        name, _ = QFileDialog.getOpenFileName(self, "Open a PDF", start, "PDF files (*.pdf)")
+        if name:
+            self.open_file(Path(name))
+
+    def open_file(self, path: Path) -> bool:
+        """Open ``path`` for editing; a bad PDF is refused with its message, nothing changes."""
+        try:
+            info = check_pdf(path)
+        except SealboxError as exc:
+            QMessageBox.warning(self, "Cannot open this PDF", exc.message)
+            return False
+        self.settings.setValue("lastFolder", str(path.parent))
+        self._remember_recent(path)
+        self.view.show_highlights([])
+        self.view.layer.clear()
+        self.path, self.info, self.text_index = path, info, None
+        self.doc.pages = list(info.pages)
+        self.doc.load(RequestSpec(name=info.title or path.stem,
+                                  recipients=(Recipient("", "", ""),)))
+        self.view.set_document(path, info.pages)
+        self.view.layer.rebuild()
+        self.editing.reset()
+        self._send_key = str(uuid.uuid4())
+        self.stack.setCurrentWidget(self.splitter)
+        self.recipients.set_current(0)
+        self._page_changed(1)
+        self.documentChanged.emit(path.name)
+        self.statusMessage.emit(f"{path.name}: {info.page_count} page"
+                                f"{'s' if info.page_count != 1 else ''}")
+        def ready(index: TextIndex) -> None:
+            self._index_ready(path, index)
+
+        self.bridge.start(self.bridge.run_blocking(TextIndex.build, path), on_done=ready,
+                          label="Reading the document's text")
+        self.run_preflight()
+        self.view.setFocus()
+        return True
+
+    def close_document(self) -> None:
+        self.view.show_highlights([])
+        self.view.layer.clear()
+        self.view.close_document()
+        self.path = self.info = self.text_index = None
+        self.doc.pages = []
+        self.doc.load(RequestSpec(name="", recipients=()))
+        self.editing.reset()
+        self._show_empty()
+        self.documentChanged.emit("")
+
+    def _show_empty(self) -> None:
+        recent = self.recent_files()
+        if recent:
+            links = "<br>".join(f'<a href="{p}">{Path(p).name}</a>' for p in recent[:6])
+            self.recent_label.setText(f"<p>Recent documents</p><p>{links}</p>")
+        else:
+            self.recent_label.setText("")
+        self.stack.setCurrentWidget(self.empty)
+        self.send_button.setEnabled(False)
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recentFiles", [])
+        items: list[object] = ([value] if isinstance(value, str) else
+                               list(value) if isinstance(value, list | tuple) else [])
+        return [str(p) for p in items if Path(str(p)).is_file()]
+
+    def _remember_recent(self, path: Path) -> None:
+        items = [p for p in self.recent_files() if p != str(path)]
+        self.settings.setValue("recentFiles", [str(path), *items][:10])
+
+    def _index_ready(self, path: Path, index: TextIndex) -> None:
+        if path != self.path:
+            return  # another document was opened meanwhile
+        self.text_index = index
+        self.anchors.refresh_counts()
+        self._update_highlights()
+        self.run_preflight()
+
+    # --- provider and preflight -----------------------------------------------------------------
+
+    def provider(self) -> Provider:
+        return self.ctx.provider(self.provider_id)
+
+    def set_provider(self, pid: str) -> None:
+        """Choose the provider; unsupported fields are marked, never deleted."""
+        self.provider_id = pid
+        index = self.provider_box.findData(pid)
+        if index >= 0 and index != self.provider_box.currentIndex():
+            self.provider_box.blockSignals(True)
+            self.provider_box.setCurrentIndex(index)
+            self.provider_box.blockSignals(False)
+        caps = self.provider().capabilities
+        self.field_palette.set_supported(caps.field_types, caps.name)
+        self.view.layer.set_supported(caps.field_types)
+        self.properties.set_supported(caps.field_types, caps.name)
+        self.render_id_action.setVisible(caps.needs_render_id)
+        self.run_preflight()
+
+    def _document_edited(self, change: Change) -> None:
+        if change.anchors or change.recipients:
+            self._update_highlights()
+        self._preflight_timer.start()
+
+    def anchor_counts(self) -> dict[str, int]:
+        return {a.anchor_string: self._count_matches(a.anchor_string) for a in self.doc.anchors}
+
+    def _count_matches(self, text: str) -> int:
+        if self.text_index is None or not text:
+            return 0
+        return len(self.text_index.find(text))
+
+    def run_preflight(self) -> list[Problem]:
+        self._preflight_timer.stop()
+        if self.path is None:
+            self.problems = []
+            self.preflight_panel.set_problems([])
+            self.send_button.setEnabled(False)
+            return []
+        render_id = self.render_id.text().strip() or None
+        try:
+            problems = preflight(self.doc, self.info, self.provider(), self.anchor_counts(),
+                                 render_id=render_id)
+        except SealboxError as exc:
+            problems = [Problem(exc.message, Target("provider", None))]
+        self.problems = problems
+        self.preflight_panel.set_problems(problems)
+        self.view.layer.set_problems(frozenset(
+            p.target.index for p in problems
+            if p.target.kind == "field" and p.target.index is not None))
+        count = len(problems)
+        self.tabs.setTabText(2, "Check" if not count else f"Check ({count})")
+        self.send_button.setEnabled(not count and not self.sending)
+        self.send_button.setToolTip("Send this request" if not count else
+                                    f"{count} problem{'s' if count != 1 else ''} to fix first: "
+                                    "see Check")
+        return problems
+
+    def show_check(self) -> None:
+        self.run_preflight()
+        self.tabs.setCurrentWidget(self.preflight_panel)
+
+    def reveal(self, target: Target) -> None:
+        """Jump to what a preflight problem is about."""
+        if target.kind == "field" and target.index is not None:
+            self.view.reveal_field(FieldId(target.index))
+            self.tabs.setCurrentWidget(self.properties)
+        elif target.kind == "recipient" and target.index is not None:
+            self.recipients.set_current(target.index)
+        elif target.kind == "anchor":
+            self.tabs.setCurrentWidget(self.anchors)
+            if target.index is not None:
+                self.anchors.select(target.index)
+        elif target.kind == "request":
+            self.request_form.setFocus()
+
+    # --- view reactions -------------------------------------------------------------------------
+
+    def _selection_changed(self, ids: list[FieldId]) -> None:
+        self.properties.set_selection(ids)
+        if ids:
+            self.tabs.setCurrentWidget(self.properties)
+
+    def _recipient_chosen(self, index: int) -> None:
+        self.view.current_recipient = max(index, 0)
+        self.field_palette.set_colour(recipient_color(max(index, 0)))
+
+    def _search_changed(self, text: str) -> None:
+        self._search_text = text
+        self._update_highlights()
+
+    def _update_highlights(self) -> None:
+        if self.text_index is None:
+            self.view.show_highlights([])
+            return
+        matches: list[tuple[int, Rect, int]] = []
+        for anchor in self.doc.anchors:
+            if anchor.anchor_string:
+                matches += [(page, rect, anchor.recipient_index)
+                            for page, rect in self.text_index.find(anchor.anchor_string)]
+        if self._search_text:
+            matches += [(page, rect, -1) for page, rect in self.text_index.find(self._search_text)]
+        self.view.show_highlights(matches)
+
+    def _zoom_changed(self, zoom: float) -> None:
+        edit = self.zoom_box.lineEdit()
+        if edit is None or not edit.hasFocus():
+            self.zoom_box.setEditText(f"{round(zoom * 100)}%")
+
+    def _zoom_chosen(self, text: str) -> None:
+        if text == "Fit width":
+            self.view.fit_width()
+        elif text == "Fit page":
+            self.view.fit_page()
+        else:
+            try:
+                value = float(text.strip().rstrip("%").strip())
+            except ValueError:
+                self.statusMessage.emit(f"{text!r} is not a zoom level: type a percentage like "
+                                        "125%")
+                return
+            self.view.set_zoom(value / 100)
+        self.view.setFocus()
+
+    def _page_changed(self, page: int) -> None:
+        if self.info is not None:
+            self.page_label.setText(f"  Page {page} of {self.info.page_count}  ")
+
+    # --- edit actions (menus) -------------------------------------------------------------------
+
+    def copy_to_all_pages(self) -> None:
+        if self.info is not None:
+            self.view.copy_to_pages(list(range(1, self.info.page_count + 1)))
+
+    def copy_to_page_range(self) -> None:
+        if self.info is None or not self.view.selected_ids():
+            return
+        text, ok = QInputDialog.getText(self, "Copy to pages",
+                                        f"Pages (1–{self.info.page_count}), e.g. 2-5, 8:")
+        if not ok:
+            return
+        try:
+            pages = parse_page_range(text, self.info.page_count)
+        except ValueError as exc:
+            QMessageBox.warning(self, "Copy to pages", str(exc))
+            return
+        self.view.copy_to_pages(pages)
+
+    # --- templates ------------------------------------------------------------------------------
+
+    def templates(self) -> Templates:
+        return Templates(self.ctx.database)
+
+    def save_template(self) -> None:
+        if self.info is None:
+            return
+        name, ok = QInputDialog.getText(self, "Save as template", "Template name:",
+                                        text=self.doc.name)
+        if not ok:
+            return
+        sizes = tuple((p.width, p.height) for p in self.info.pages)
+        store = self.templates()
+        try:
+            store.save(name, self.doc.to_spec(), sizes)
+        except SealboxError as exc:
+            if "already exists" not in exc.message:
+                QMessageBox.warning(self, "Save as template", exc.message)
+                return
+            answer = QMessageBox.question(self, "Save as template",
+                                          f"{exc.message}\n\nReplace it?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            try:
+                store.save(name, self.doc.to_spec(), sizes, replace=True)
+            except SealboxError as again:
+                QMessageBox.warning(self, "Save as template", again.message)
+                return
+        self.statusMessage.emit(f"Saved the template {name.strip()!r}")
+
+    def _choose_template(self, title: str) -> str | None:
+        names = [t.name for t in self.templates().list()]
+        if not names:
+            QMessageBox.information(self, title, "There are no templates yet: prepare a "
+                                    "document and choose File › Save as Template.")
+            return None
+        name, ok = QInputDialog.getItem(self, title, "Template:", names, 0, False)
+        return name if ok else None
+
+    def apply_template(self, name: str | None = None, *, confirm: bool = True) -> bool:
+        if self.info is None:
+            return False
+        name = name or self._choose_template("Apply template")
+        if not name:
+            return False
+        try:
+            template = self.templates().get(name)
+        except SealboxError as exc:
+            QMessageBox.warning(self, "Apply template", exc.message)
+            return False
+        warnings = compatibility(template, self.info.pages)
+        if warnings and confirm:
+            answer = QMessageBox.question(
+                self, "Apply template", "\n".join(warnings) + "\n\nApply it anyway?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        spec = apply_to(template, self.info.pages)
+        name_now = self.doc.name
+
+        def apply(d: EditorDocument) -> None:
+            d.load(spec)
+            d.set_meta(name=name_now or spec.name)
+
+        self.editing.perform(f"Apply template {name!r}", apply)
+        self.view.layer.select([])
+        self.statusMessage.emit(" ".join([f"Applied the template {name!r}.", *warnings]))
+        return True
+
+    def export_template(self) -> None:
+        name = self._choose_template("Export template")
+        if not name:
+            return
+        start = str(Path(str(self.settings.value("lastFolder", str(Path.home())))) /
+                    f"{name}.json")
+        dest, _ = QFileDialog.getSaveFileName(self, "Export template as request spec", start,
+                                              "Request spec (*.json)")
+        if not dest:
+            return
+        try:
+            self.templates().export_spec(name, Path(dest))
+        except SealboxError as exc:
+            QMessageBox.warning(self, "Export template", exc.message)
+            return
+        self.statusMessage.emit(f"Exported {name!r} to {Path(dest).name}")
+
+    # --- sending --------------------------------------------------------------------------------
+
+    def send(self) -> None:
+        """Send the request through the chosen provider, off the UI thread."""
+        if self.path is None or self.sending or self.run_preflight():
+            return
+        self.sending = True
+        self.send_button.setEnabled(False)
+        self.send_button.setText("Sending…")
+        self.statusMessage.emit(f"Sending {self.doc.name!r} through "
+                                f"{self.provider().capabilities.name}…")
+        self.bridge.start(self._send(), on_done=self._sent, on_error=self._send_failed,
+                          label="Sending")
+
+    async def _send(self) -> Request:
+        assert self.path is not None
+        spec = self.doc.to_spec()
+        render_id = self.render_id.text().strip() or None
+        request = await self.bridge.run_blocking(
+            lambda: send_service.prepare(self.ctx, self.path or Path(), spec,
+                                         provider_id=self.provider_id, render_id=render_id,
+                                         idempotency_key=self._send_key))
+        if request.status == Status.QUEUED:
+            request = await send_service.deliver(self.ctx, request.id)
+        return request
+
+    def _finish_sending(self) -> None:
+        self.sending = False
+        self.send_button.setText("Send for signature")
+        self.run_preflight()
+
+    def _sent(self, request: Request) -> None:
+        self._send_key = str(uuid.uuid4())
+        self._finish_sending()
+        self.statusMessage.emit(f"Sent {request.name!r}: {request.status.value}")
+        self.sent.emit(request.id)
+
+    def _send_failed(self, exc: BaseException) -> None:
+        self._finish_sending()
+        message = exc.message if isinstance(exc, SealboxError) else (
+            f"Something went wrong while sending: {type(exc).__name__}: {exc}")
+        QMessageBox.warning(self, "Not sent", message)
+
+    # --- helpers for tests and menus ------------------------------------------------------------
+
+    def add_field(self, kind: FieldType, page: int, rect: Rect) -> FieldId | None:
+        return self.view.add_field(kind, page, rect)
+
+    def shutdown(self) -> None:
+        self._preflight_timer.stop()
+        self.view.close_document()
