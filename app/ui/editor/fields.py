@@ -60,6 +60,9 @@ class FieldItem(QGraphicsObject):
         self.setAcceptHoverEvents(True)
         self.setZValue(FIELD_Z)
         self.setCursor(Qt.CursorShape.SizeAllCursor)
+        # Each field is drawn once into a pixmap at the screen's resolution and blitted after
+        # that: a page with hundreds of fields repaints fast while one of them is dragged.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.apply(field, recipient_name)
 
     # geometry -----------------------------------------------------------------------------------
