@@ -287,11 +287,13 @@ class EditorWidget(QWidget):
         self.doc.pages = list(info.pages)
         self.doc.load(RequestSpec(name=info.title or path.stem,
                                   recipients=(Recipient("", "", ""),)))
+        self.stack.setCurrentWidget(self.splitter)
         self.view.set_document(path, info.pages)
         self.view.layer.rebuild()
+        self.view.fit_width()  # kept as the window is resized, until a zoom is chosen
+        self._zoom_changed(self.view.zoom)
         self.editing.reset()
         self._send_key = str(uuid.uuid4())
-        self.stack.setCurrentWidget(self.splitter)
         self.recipients.set_current(0)
         self._page_changed(1)
         self.documentChanged.emit(path.name)
