@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QProgressBar,
     QStackedWidget,
     QToolBar,
     QWidget,
@@ -71,6 +72,13 @@ class MainWindow(QMainWindow):
         self.editor.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.editor.documentChanged.connect(self._document_changed)
         self.editor.sent.connect(self.show_request)
+        # Background work (sending, reading the document's text) shows as a busy bar.
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(140)
+        self.busy.setVisible(False)
+        self.statusBar().addPermanentWidget(self.busy)
+        self.bridge.busyChanged.connect(self.busy.setVisible)
         self.bridge.errorReported.connect(
             lambda title, text: QMessageBox.warning(self, title, text))
         geometry = self.settings.value("geometry")

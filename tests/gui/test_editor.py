@@ -484,8 +484,11 @@ def test_preflight_blocks_send_until_fixed_then_sends_like_the_command(
     spec = editor.doc.to_spec()
     with qtbot.waitSignal(editor.sent, timeout=TIMEOUT_MS) as sent:
         qtbot.mouseClick(editor.send_button, LEFT)
+        assert editor.send_button.text() == "Sending…" and not editor.send_button.isEnabled()
+        assert window.busy.isVisible()  # progress shows while the window stays responsive
     request_id = sent.args[0]
     assert window.places.currentIndex() == 1
+    qtbot.waitUntil(lambda: not window.busy.isVisible(), timeout=TIMEOUT_MS)
     assert window.requests_page.selected_id() == request_id
     ui = editor.ctx.requests.get(request_id)
 
