@@ -626,3 +626,39 @@ def test_field_items_mirror_undo_of_a_removed_recipient(qtbot: QtBot, window: Ma
     item = editor.view.layer.items[fid]
     assert isinstance(item, FieldItem) and item.field.recipient_index == 1
     assert "Sam Roe" in item.toolTip()
+
+
+@pytest.fixture
+def unreachable_saypdf(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SayPDF configured at a loopback port nobody listens on (set before the window exists)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("SEALBOX_SAYPDF_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("SEALBOX_SAYPDF_API_KEY", "key")
+    monkeypatch.setenv("SEALBOX_SENDER_EMAIL", "office@example.com")
+    monkeypatch.setenv("SEALBOX_SENDER_NAME", "Office")
+
+
+def test_a_send_that_cannot_reach_the_provider_is_kept_and_sent_once_later(
+        qtbot: QtBot, unreachable_saypdf: None, window: MainWindow, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The request stays queued with its key; a second Send delivers that same request instead
+    of making another."""
+    editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
+    editor.provider_box.setCurrentIndex(editor.provider_box.findData("saypdf"))
+    place(editor, FieldType.SIGNATURE, 1, 100, 680)
+    editor.run_preflight()
+    assert editor.problems == []
+    shown: list[str] = []
+    monkeypatch.setattr("app.ui.editor.editor.QMessageBox.warning",
+                        lambda parent, title, text: shown.append(text))
+    for attempt in (1, 2):
+        editor.send()
+        qtbot.waitUntil(lambda n=attempt: len(shown) == n, timeout=20_000)
+        assert "SayPDF" in shown[-1]
+        (request,) = editor.ctx.requests.find()
+        item = editor.ctx.requests.outbox(request.id)
+        assert item is not None and item.state == "pending" and item.attempts == attempt

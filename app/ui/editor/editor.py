@@ -37,7 +37,7 @@ from app.domain.editing import Change, EditorDocument, FieldId, parse_page_range
 from app.domain.geometry import Rect
 from app.domain.lifecycle import Status
 from app.domain.model import FieldType, Recipient, Request, RequestSpec
-from app.errors import SealboxError
+from app.errors import SealboxError, UnavailableError
 from app.pdf.document import PdfInfo, check_pdf
 from app.pdf.textindex import TextIndex
 from app.providers.base import Provider
@@ -620,6 +620,10 @@ class EditorWidget(QWidget):
         self.sent.emit(request.id)
 
     def _send_failed(self, exc: BaseException) -> None:
+        if not isinstance(exc, UnavailableError):
+            # Refused: the next Send is a new request. Unreachable: the next Send (or a sync)
+            # delivers the same queued one with its key, so the provider never sees two.
+            self._send_key = str(uuid.uuid4())
         self._finish_sending()
         message = exc.message if isinstance(exc, SealboxError) else (
             f"Something went wrong while sending: {type(exc).__name__}: {exc}")
