@@ -657,7 +657,11 @@ def test_a_send_that_cannot_reach_the_provider_is_kept_and_sent_once_later(
                         lambda parent, title, text: shown.append(text))
     for attempt in (1, 2):
         editor.send()
-        qtbot.waitUntil(lambda n=attempt: len(shown) == n, timeout=20_000)
+
+        def reported(count: int = attempt) -> bool:
+            return len(shown) == count
+
+        qtbot.waitUntil(reported, timeout=20_000)
         assert "SayPDF" in shown[-1]
         (request,) = editor.ctx.requests.find()
         item = editor.ctx.requests.outbox(request.id)
