@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from app.archive.folder import STAGING, archive_request_async
 from app.context import Context
 from app.domain.lifecycle import Status
-from app.errors import CapabilityError, SealboxError
+from app.errors import CapabilityError, SealboxError, UnavailableError
 from app.providers.errors import ConflictError
 from app.services.send import alive, deliver, discard_orphans
 
@@ -42,13 +42,23 @@ class SyncResult:
     waiting: list[str] = field(default_factory=list)
     changed: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    #: Providers that could not be reached during this sync (offline, or the service is down).
+    unavailable: set[str] = field(default_factory=set)
+    #: Providers that answered at least once during this sync.
+    reached: set[str] = field(default_factory=set)
     cleaned: int = 0
+
+    @property
+    def offline(self) -> bool:
+        """Nothing could be reached and something was tried: the network is likely down."""
+        return bool(self.unavailable) and not self.reached
 
     def to_json(self) -> dict[str, object]:
         return {"delivered": self.delivered, "reconciled": self.reconciled,
                 "refreshed": self.refreshed, "finalized": self.finalized,
                 "archived": self.archived, "waiting": self.waiting, "changed": self.changed,
-                "errors": self.errors, "cleaned": self.cleaned}
+                "errors": self.errors, "unavailable": sorted(self.unavailable),
+                "cleaned": self.cleaned}
 
 
 def _clean_staging(ctx: Context) -> int:
@@ -100,11 +110,16 @@ async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResu
     requests = ctx.requests
     limits: dict[str, asyncio.Semaphore] = {}
 
+    # One query for every request's provider: loading each request before it may run would do
+    # all the loading at once, in one step of the event loop (a stall the window would show).
+    wanted = list(ids)
+    provider_of = dict(requests.db.execute("SELECT id, provider FROM requests").fetchall())
+
     async def one(request_id: str) -> None:
-        request = requests.get(request_id)
-        gate = limits.setdefault(request.provider,
+        gate = limits.setdefault(str(provider_of.get(request_id, "")),
                                  asyncio.Semaphore(PER_PROVIDER_CONCURRENCY))
         async with gate:
+            request = requests.get(request_id)
             try:
                 if work == "refresh":
                     if local.needs_finalizing(request):
@@ -112,6 +127,7 @@ async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResu
                         result.finalized.append(request.id)
                         return
                     report = await ctx.provider(request.provider).refresh(request)
+                    result.reached.add(request.provider)
                     new = requests.apply_report(request.id, report)
                     result.refreshed.append(request.id)
                     if new != request.status:
@@ -121,10 +137,13 @@ async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResu
                     result.archived.append(request.id)
             except ConflictError:
                 result.waiting.append(request.id)  # not ready at the provider yet
+            except UnavailableError as exc:
+                result.unavailable.add(request.provider)
+                result.errors[request.id] = exc.message
             except SealboxError as exc:
                 result.errors[request.id] = exc.message
 
-    await asyncio.gather(*(one(rid) for rid in ids))
+    await asyncio.gather(*(one(rid) for rid in wanted))
 
 
 async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
@@ -150,6 +169,9 @@ async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
         try:
             await deliver(ctx, item.request_id)
             result.delivered.append(item.request_id)
+        except UnavailableError as exc:
+            result.unavailable.add(requests.get(item.request_id).provider)
+            result.errors[item.request_id] = exc.message
         except SealboxError as exc:
             result.errors[item.request_id] = exc.message
 

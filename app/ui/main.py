@@ -11,14 +11,18 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtCore import QRectF, QSettings, QSize, Qt
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
+    QColor,
     QDragEnterEvent,
     QDropEvent,
+    QIcon,
     QKeySequence,
+    QPainter,
+    QPixmap,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,6 +32,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QStackedWidget,
+    QSystemTrayIcon,
     QToolBar,
     QWidget,
 )
@@ -37,7 +42,31 @@ from app.context import Context
 from app.errors import SealboxError
 from app.ui.bridge import AsyncBridge, install_loop, run_app_loop
 from app.ui.editor.editor import EditorWidget
+from app.ui.gc_guard import GcGuard
 from app.ui.requests_view import RequestsPage
+from app.ui.sync_controller import SyncController
+
+
+def app_icon() -> QIcon:
+    """The app's icon: a sealed document (drawn, so it is crisp at every size)."""
+    icon = QIcon()
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pixmap)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        unit = size / 16
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#1e5aa8"))
+        p.drawRoundedRect(QRectF(2 * unit, 1 * unit, 10 * unit, 13 * unit), unit, unit)
+        p.setBrush(QColor("#ffffff"))
+        for row in range(3):
+            p.drawRect(QRectF(4 * unit, (4 + 2.2 * row) * unit, 6 * unit, 0.9 * unit))
+        p.setBrush(QColor("#d84315"))
+        p.drawEllipse(QRectF(8.5 * unit, 9.5 * unit, 6 * unit, 6 * unit))
+        p.end()
+        icon.addPixmap(pixmap)
+    return icon
 
 
 def ui_settings(ctx: Context) -> QSettings:
@@ -61,7 +90,7 @@ class MainWindow(QMainWindow):
         self.resize(1320, 860)
         self.setAcceptDrops(True)
         self.editor = EditorWidget(self.ctx, self.bridge, self.settings)
-        self.requests_page = RequestsPage(self.ctx.requests)
+        self.requests_page = RequestsPage(self.ctx, self.bridge)
         self.archive_page = self._archive_placeholder()
         self.places = QStackedWidget()
         for page in (self.editor, self.requests_page, self.archive_page):
@@ -79,6 +108,23 @@ class MainWindow(QMainWindow):
         self.busy.setVisible(False)
         self.statusBar().addPermanentWidget(self.busy)
         self.bridge.busyChanged.connect(self.busy.setVisible)
+        # Background sync: started by run_app (tests drive it themselves).
+        self.sync = SyncController(self.ctx, self.bridge, self)
+        self.offline_label = QLabel("Offline: Sealbox will try again")
+        self.offline_label.setStyleSheet("color: #c62828; padding: 0 6px;")
+        self.offline_label.setVisible(False)
+        self.statusBar().addPermanentWidget(self.offline_label)
+        self.sync.onlineChanged.connect(lambda online: self.offline_label.setVisible(not online))
+        self.sync.notified.connect(
+            lambda title, text: self.statusBar().showMessage(f"{title}: {text}", 15000))
+        self.sync.requestsChanged.connect(lambda _ids: self._requests_changed())
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            tray = QSystemTrayIcon(app_icon(), self)
+            tray.setToolTip("Sealbox")
+            tray.activated.connect(self._raise_window)
+            tray.show()
+            self.sync.tray = tray
+        self.setWindowIcon(app_icon())
         self.bridge.errorReported.connect(
             lambda title, text: QMessageBox.warning(self, title, text))
         geometry = self.settings.value("geometry")
@@ -213,6 +259,14 @@ class MainWindow(QMainWindow):
         self.show_place(1)
         self.requests_page.show_request(request_id)
 
+    def _raise_window(self) -> None:
+        self.showNormal()
+        self.activateWindow()
+
+    def _requests_changed(self) -> None:
+        if self.places.currentIndex() == 1:
+            self.requests_page.refresh()
+
     def _document_changed(self, name: str) -> None:
         self.setWindowTitle(f"{name} — Sealbox" if name else "Sealbox")
 
@@ -235,6 +289,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.sync()
+        self.sync.stop()
         self.editor.shutdown()
         self.bridge.cancel_all()
         if self._owns_context:
@@ -249,6 +304,7 @@ def run_app(path: Path | None) -> int:
     app.setOrganizationName("Sealbox")
     app.setApplicationVersion(__version__)
     loop = install_loop(app)
+    guard = GcGuard(app)
     try:
         window = MainWindow()
     except SealboxError as exc:
@@ -257,6 +313,8 @@ def run_app(path: Path | None) -> int:
     window.show()
     if path is not None:
         window.open_file(path)
+    window.sync.start()
     code = run_app_loop(app, loop)
     window.bridge.shutdown()
+    guard.stop()
     return code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -13,8 +14,18 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.ui.bridge import AsyncBridge
+from app.ui.gc_guard import GcGuard
 
 TIMEOUT_MS = 3000
+
+
+@pytest.fixture(autouse=True)
+def gc_on_gui_thread(qapp: QApplication) -> Iterator[None]:
+    """Collect garbage on the GUI thread only, as the app does (see app/ui/gc_guard.py)."""
+    guard = GcGuard()
+    yield
+    guard.stop()
+    guard.deleteLater()
 
 
 @pytest.fixture
@@ -56,6 +67,11 @@ def qloop(qapp: QApplication, qtbot: QtBot) -> Iterator[asyncio.AbstractEventLoo
         asyncio.events._set_running_loop(None)
         loop.close()
         asyncio.set_event_loop(None)
+        # The loop's timers are QObjects: collect them here, on the GUI thread. Left to the
+        # cyclic garbage collector they may be destroyed on a worker thread ("Timers cannot be
+        # stopped from another thread"), which crashes Qt.
+        del loop
+        gc.collect()
     assert seen == [], f"the event loop reported problems: {seen}"
 
 
