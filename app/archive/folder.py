@@ -21,11 +21,11 @@ import os
 import re
 import shutil
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.context import Context
 from app.domain.clock import iso, now, parse_iso
@@ -33,9 +33,12 @@ from app.domain.lifecycle import Status
 from app.domain.model import RecipientState, Request, RequestSpec
 from app.errors import NotFoundError, UserError
 from app.faults import crash_point
-from app.fsutil import atomic_write_bytes, fsync_dir, sha256_file
+from app.fsutil import atomic_file, atomic_write_bytes, fsync_dir, sha256_file
 from app.pdf.document import extract_text
 from app.store.requests import ArchivedFile, Event
+
+if TYPE_CHECKING:
+    from app.archive.verify import SignatureCheck
 
 log = logging.getLogger(__name__)
 
@@ -267,8 +270,6 @@ def trust_roots(ctx: Context) -> list[bytes]:
 
 def verify(ctx: Context, ref: str | None = None) -> list[FileCheck]:
     """Re-hash every archived file and validate every PDF signature, offline."""
-    from app.archive.verify import pdf_signature_status, verify_pdf_signatures
-
     root = ctx.paths.archive_dir
     roots = trust_roots(ctx)
     folders = list(iter_folders(root))
@@ -289,36 +290,10 @@ def verify(ctx: Context, ref: str | None = None) -> list[FileCheck]:
                                     "missing" if isinstance(exc, NotFoundError) else "modified",
                                     None, exc.message))
             continue
-        rid, name = manifest["id"], manifest.get("name", folder.name)
+        rid = manifest["id"]
         seen.add(rid)
         recorded = {f.kind: f for f in ctx.requests.archived_files(rid)}
-        request_json_row = recorded.get("request")
-        if request_json_row is not None:
-            actual = sha256_file(folder / "request.json")
-            state: FileState = "intact" if actual == request_json_row.sha256 else "modified"
-            checks.append(FileCheck(rid, name, "request", folder / "request.json", state, None,
-                                    "request.json intact" if state == "intact" else
-                                    "request.json was changed after archiving"))
-        for kind, entry in manifest["files"].items():
-            path = folder / entry["name"]
-            expected = entry["sha256"]
-            if kind in recorded and recorded[kind].sha256 != expected:
-                expected = recorded[kind].sha256
-            if not path.exists():
-                checks.append(FileCheck(rid, name, kind, path, "missing", None,
-                                        f"{path.name} is missing"))
-                continue
-            actual = sha256_file(path)
-            state = "intact" if actual == expected else "modified"
-            signature = summary = None
-            if path.suffix.lower() == ".pdf":
-                results = verify_pdf_signatures(path, roots)
-                signature = pdf_signature_status(results)
-                summary = "; ".join(r.summary for r in results) or "no signature"
-            text = f"{path.name} intact" if state == "intact" else (
-                f"{path.name} was modified: its SHA-256 no longer matches the archive record")
-            checks.append(FileCheck(rid, name, kind, path, state, signature,
-                                    f"{text}; {summary}" if summary else text))
+        checks.extend(check for check, _ in _check_folder(folder, manifest, recorded, roots))
     if ref is None:
         # Archived requests the store knows whose folder has gone.
         for rid in ctx.requests.archived_ids():
@@ -327,6 +302,152 @@ def verify(ctx: Context, ref: str | None = None) -> list[FileCheck]:
                 checks.append(FileCheck(rid, rel, "folder", root / rel, "missing", None,
                                         f"the archive folder {rel} is missing"))
     return checks
+
+
+def _check_folder(folder: Path, manifest: dict[str, Any], recorded: dict[str, ArchivedFile],
+                  roots: Sequence[bytes]) -> list[tuple[FileCheck, list[SignatureCheck]]]:
+    """Re-hash the files of one request folder against ``recorded`` (the store's rows, by kind)
+    and the manifest, and validate their signatures: no store access, safe in a worker thread."""
+    from app.archive.verify import pdf_signature_status, verify_pdf_signatures
+
+    rid, name = manifest["id"], manifest.get("name", folder.name)
+    out: list[tuple[FileCheck, list[SignatureCheck]]] = []
+    request_json_row = recorded.get("request")
+    if request_json_row is not None:
+        request_file = folder / "request.json"
+        actual = sha256_file(request_file)
+        state: FileState = "intact" if actual == request_json_row.sha256 else "modified"
+        out.append((FileCheck(rid, name, "request", request_file, state, None,
+                              "request.json intact" if state == "intact" else
+                              "request.json was changed after archiving"), []))
+    for kind, entry in manifest["files"].items():
+        path = folder / entry["name"]
+        expected = entry["sha256"]
+        if kind in recorded and recorded[kind].sha256 != expected:
+            expected = recorded[kind].sha256
+        if not path.exists():
+            out.append((FileCheck(rid, name, kind, path, "missing", None,
+                                  f"{path.name} is missing"), []))
+            continue
+        actual = sha256_file(path)
+        state = "intact" if actual == expected else "modified"
+        signature = summary = None
+        results: list[SignatureCheck] = []
+        if path.suffix.lower() == ".pdf":
+            results = verify_pdf_signatures(path, roots)
+            signature = pdf_signature_status(results)
+            summary = "; ".join(r.summary for r in results) or "no signature"
+        text = f"{path.name} intact" if state == "intact" else (
+            f"{path.name} was modified: its SHA-256 no longer matches the archive record")
+        out.append((FileCheck(rid, name, kind, path, state, signature,
+                              f"{text}; {summary}" if summary else text), results))
+    return out
+
+
+# --- one request's badge -----------------------------------------------------------------------
+
+BadgeState = Literal["valid", "untrusted", "modified", "missing"]
+
+
+@dataclass(frozen=True)
+class Badge:
+    """The verdict on one archived request, for people: every file intact and signed by a
+    trusted signer ("valid"); intact, but a signer this installation does not trust, or no
+    signature at all ("untrusted", ``subject`` names the signer when there is one); a file or
+    a signature that no longer matches ("modified"); a file or the folder gone ("missing")."""
+
+    state: BadgeState
+    subject: str | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class VerifyJob:
+    """What checking one request needs from the store, read up front so that the file work
+    (:func:`run_verify`) can run in a worker thread without touching the database."""
+
+    request_id: str
+    folder: Path
+    rel: str
+    recorded: tuple[ArchivedFile, ...]
+    roots: tuple[bytes, ...]
+
+
+def prepare_verify(ctx: Context, request_id: str,
+                   roots: Sequence[bytes] | None = None) -> VerifyJob:
+    """Read what :func:`run_verify` needs for ``request_id`` from the store; ``roots`` default
+    to this installation's (pass them when preparing many)."""
+    rid = ctx.requests.resolve_id(request_id)
+    rel = ctx.requests.archive_dir(rid)
+    if not rel:
+        raise UserError(f"Request {request_id!r} is not archived yet: download it first "
+                        f"(`sealbox download {request_id}`).")
+    return VerifyJob(rid, ctx.paths.archive_dir / rel, rel,
+                     tuple(ctx.requests.archived_files(rid)),
+                     tuple(trust_roots(ctx) if roots is None else roots))
+
+
+def run_verify(job: VerifyJob) -> Badge:
+    """Re-hash and validate one request folder offline (no store access: a worker thread may
+    run it)."""
+    if not job.folder.is_dir():
+        return Badge("missing", None, f"The archive folder {job.rel} is missing.")
+    try:
+        manifest = read_manifest(job.folder)
+    except NotFoundError:
+        return Badge("missing", None, "request.json is missing from the archive folder.")
+    except UserError:
+        return Badge("modified", None,
+                     "request.json is damaged: it was changed after archiving.")
+    recorded = {f.kind: f for f in job.recorded}
+    results = _check_folder(job.folder, manifest, recorded, job.roots)
+    return _badge(results)
+
+
+def verify_request(ctx: Context, request_id: str) -> Badge:
+    """One request's verification summary: re-hash its files and validate their signatures
+    offline against this installation's roots."""
+    return run_verify(prepare_verify(ctx, request_id))
+
+
+def _badge(results: list[tuple[FileCheck, list[SignatureCheck]]]) -> Badge:
+    changed = [c for c, _ in results if c.state == "modified"]
+    if changed:
+        return Badge("modified", None, f"{_names(changed)} {_was(changed)} changed after "
+                     "archiving: the SHA-256 no longer matches the archive record.")
+    broken = [(c, s) for c, s in results if c.signature == "invalid"]
+    if broken:
+        check, signatures = broken[0]
+        why = next((s.summary for s in signatures
+                    if not s.intact or not s.valid or s.modified_after), "invalid signature")
+        return Badge("modified", None, f"The signature of {check.path.name} does not hold: "
+                     f"{why}.")
+    gone = [c for c, _ in results if c.state == "missing"]
+    if gone:
+        return Badge("missing", None,
+                     f"{_names(gone)} {_was(gone, 'is', 'are')} missing from the archive folder.")
+    for check, signatures in results:
+        untrusted = next((s for s in signatures if not s.trusted), None)
+        if untrusted is not None:
+            return Badge("untrusted", untrusted.signer_subject,
+                         f"The files are intact, but the signer of {check.path.name} is not "
+                         f"trusted by this installation ({untrusted.signer_subject}).")
+    signed = [(c, s) for c, s in results if c.kind == "signed"]
+    if signed and not signed[0][1]:
+        return Badge("untrusted", None, f"The files are intact, but {signed[0][0].path.name} "
+                     "carries no digital signature to check.")
+    signers = sorted({s.signer_subject for _, sigs in signed for s in sigs})
+    by = f" (signed by {', '.join(signers)})" if signers else ""
+    return Badge("valid", None, f"Every file is intact and every signature is valid{by}.")
+
+
+def _names(checks: list[FileCheck]) -> str:
+    names = [c.path.name for c in checks]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def _was(checks: list[FileCheck], one: str = "was", many: str = "were") -> str:
+    return one if len(checks) == 1 else many
 
 
 # --- reindex, search, export -------------------------------------------------------------------
@@ -397,3 +518,71 @@ def export(ctx: Context, dest: Path, ids: list[str] | None = None) -> Path:
         shutil.copytree(root / rel, dest / rel)
     atomic_write_bytes(dest / "index.csv", index.getvalue().encode("utf-8"))
     return dest
+
+
+INDEX_COLUMNS = ("id", "name", "provider", "status", "completed", "folder", "signed_file",
+                 "signed_sha256", "certificate_file", "certificate_sha256")
+
+
+def export_selection(ctx: Context, ids: Sequence[str], dest_zip: Path) -> Path:
+    """Write the archived requests ``ids`` to the zip ``dest_zip``: each request's folder (as
+    ``YYYY/MM/<folder>/``) and an ``index.csv`` (:data:`INDEX_COLUMNS`; file columns are paths
+    inside the zip, hashes the SHA-256 recorded at archive time).
+
+    The zip appears whole or not at all: it is written to a temporary file beside
+    ``dest_zip``, fsynced and renamed over it (an existing file is replaced, as a save dialog
+    has asked). The destination folder must exist and be writable.
+    """
+    if not ids:
+        raise UserError("Nothing to export: select one or more archived requests first.")
+    dest_zip = Path(dest_zip)
+    parent = dest_zip.parent
+    if not parent.is_dir():
+        raise UserError(f"Cannot export to {dest_zip}: the folder {parent} does not exist. "
+                        "Choose an existing folder.")
+    if dest_zip.is_dir():
+        raise UserError(f"Cannot export to {dest_zip}: it is a folder. Choose a file name "
+                        "ending in .zip.")
+    root = ctx.paths.archive_dir
+    chosen: list[tuple[str, Path, dict[str, Any]]] = []
+    for ref in dict.fromkeys(ids):
+        rid = ctx.requests.resolve_id(ref)
+        rel = ctx.requests.archive_dir(rid)
+        if not rel:
+            raise UserError(f"Request {ref!r} is not archived yet: only archived requests can "
+                            "be exported.")
+        folder = root / rel
+        if not folder.is_dir():
+            raise NotFoundError(f"The archive folder {rel} is missing: restore it from a backup "
+                                "or run Reindex from folder, then export again.")
+        chosen.append((rel, folder, read_manifest(folder)))
+    index = io.StringIO()
+    writer = csv.writer(index, lineterminator="\n")
+    writer.writerow(INDEX_COLUMNS)
+    for rel, folder, manifest in chosen:
+        files = manifest["files"]
+        row: list[Any] = [manifest["id"], manifest.get("name"), manifest.get("provider"),
+                          manifest.get("status"), manifest.get("completedAt"), rel]
+        for kind in ("signed", "certificate"):
+            entry = files.get(kind) or {}
+            present = bool(entry) and (folder / entry["name"]).is_file()
+            row += [f"{rel}/{entry['name']}" if present else "", entry.get("sha256") or ""]
+        writer.writerow(row)
+    try:
+        with atomic_file(dest_zip) as (_, handle), \
+                zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as zf:
+            for rel, folder, _ in chosen:
+                for path in sorted(folder.iterdir()):
+                    if path.is_file():
+                        zf.write(path, f"{rel}/{path.name}")
+            zf.writestr("index.csv", index.getvalue())
+    except PermissionError as exc:
+        raise UserError(f"Cannot write {dest_zip}: permission denied. Choose a folder you can "
+                        "write to.") from exc
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise UserError(f"Could not export to {dest_zip}: {exc.strerror or exc}{where}. "
+                        "Nothing was written; free some space or choose another folder, and "
+                        "export again.") from exc
+    log.info("exported %d archived request(s) to %s", len(chosen), dest_zip)
+    return dest_zip

@@ -34,12 +34,12 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QSystemTrayIcon,
     QToolBar,
-    QWidget,
 )
 
 from app import __version__
 from app.context import Context
 from app.errors import SealboxError
+from app.ui.archive_view import ArchivePage
 from app.ui.bridge import AsyncBridge, install_loop, run_app_loop
 from app.ui.editor.editor import EditorWidget
 from app.ui.gc_guard import GcGuard
@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.editor = EditorWidget(self.ctx, self.bridge, self.settings)
         self.requests_page = RequestsPage(self.ctx, self.bridge)
-        self.archive_page = self._archive_placeholder()
+        self.archive_page = ArchivePage(self.ctx, self.bridge)
         self.places = QStackedWidget()
         for page in (self.editor, self.requests_page, self.archive_page):
             self.places.addWidget(page)
@@ -132,14 +132,6 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         self.statusBar().showMessage("Open a PDF to prepare it for signature.")
 
-    def _archive_placeholder(self) -> QWidget:
-        label = QLabel("<h3>Archive</h3><p>Signed documents and their completion certificates "
-                       "are kept in the archive folder:</p><p><code>"
-                       f"{self.ctx.paths.archive_dir}</code></p>")
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        return label
-
     def _build_rail(self) -> None:
         rail = QToolBar("Places")
         rail.setObjectName("places")
@@ -168,6 +160,8 @@ class MainWindow(QMainWindow):
         self.place_actions[index].setChecked(True)
         if index == 1:
             self.requests_page.refresh()
+        elif index == 2:
+            self.archive_page.refresh()
 
     def _build_menus(self) -> None:
         editor = self.editor
@@ -263,9 +257,15 @@ class MainWindow(QMainWindow):
         self.showNormal()
         self.activateWindow()
 
+    def show_archived(self, request_id: str) -> None:
+        self.show_place(2)
+        self.archive_page.show_request(request_id)
+
     def _requests_changed(self) -> None:
         if self.places.currentIndex() == 1:
             self.requests_page.refresh()
+        elif self.places.currentIndex() == 2:
+            self.archive_page.refresh()
 
     def _document_changed(self, name: str) -> None:
         self.setWindowTitle(f"{name} — Sealbox" if name else "Sealbox")
@@ -290,6 +290,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.sync()
         self.sync.stop()
+        self.archive_page.shutdown()
         self.editor.shutdown()
         self.bridge.cancel_all()
         if self._owns_context:
