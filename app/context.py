@@ -7,15 +7,17 @@ configuration.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from app.config import Paths, Settings, load_settings, resolve_paths
-from app.errors import UserError
+from app.errors import SealboxError, UserError
 from app.providers.base import Provider, ProviderConfig
 from app.secrets import KeyringSecrets, SecretStore
 from app.store.db import Database
@@ -23,6 +25,8 @@ from app.store.requests import Requests
 
 if TYPE_CHECKING:
     import httpx
+
+log = logging.getLogger(__name__)
 
 #: Every provider Sealbox knows of, by id, with its display name.
 KNOWN_PROVIDERS: dict[str, str] = {
@@ -94,32 +98,82 @@ class Context:
         return ProviderConfig(
             provider_id=pid,
             credential=lambda key: self.secrets.get(f"{pid}.{key}"),
-            setting=lambda key: self.settings.provider_setting(pid, key, self.environ),
+            setting=lambda key: self.provider_setting(pid, key),
             sender_name=sender_name,
             sender_email=sender_email,
             transport=self.transport,
         )
 
-    def _create_provider(self, pid: str) -> Provider:
+    def provider_setting(self, pid: str, key: str) -> str | None:
+        """A provider's plain setting as its configuration reads it (``SEALBOX_<ID>_<KEY>``, then
+        ``[providers.<id>]``); the local provider's ``seal_pkcs12`` is the top-level setting."""
+        if pid == "local" and key == "seal_pkcs12":
+            return self.settings.seal_pkcs12
+        return self.settings.provider_setting(pid, key, self.environ)
+
+    def build_provider(self, pid: str, config: ProviderConfig | None = None) -> Provider:
+        """A new provider instance that is not cached: built from ``config`` (by default the
+        current settings and secrets). The caller closes it with ``aclose()``."""
+        if pid not in KNOWN_PROVIDERS:
+            known = ", ".join(KNOWN_PROVIDERS)
+            raise UserError(f"Unknown provider {pid!r}: use one of {known} "
+                            "(see `sealbox providers`).")
+        config = config if config is not None else self.provider_config(pid)
         if pid == "local":
             from app.providers.local.provider import LocalProvider
 
-            return LocalProvider(self.paths)
+            return LocalProvider(self.paths, config)
         try:
             module = importlib.import_module(f"app.providers.{pid}")
         except ModuleNotFoundError as exc:
             raise UserError(f"The {KNOWN_PROVIDERS[pid]} provider is not available in this "
                             "version of Sealbox: use another provider.") from exc
         cls: type[Provider] = getattr(module, PROVIDER_CLASSES[pid])
-        return cls(self.provider_config(pid))  # type: ignore[call-arg]
+        return cls(config)  # type: ignore[call-arg]
+
+    def _create_provider(self, pid: str) -> Provider:
+        return self.build_provider(pid)
+
+    # --- settings changed while running ----------------------------------------------------
+
+    def forget_providers(self) -> list[Provider]:
+        """Drop every cached provider, so that the next :meth:`provider` builds a new one from
+        the current settings and secrets. Returns the dropped instances: the caller closes them
+        (:func:`close_providers`) once nothing is using them any more."""
+        dropped = list(self._providers.values())
+        self._providers.clear()
+        return dropped
+
+    def apply_settings(self, settings: Settings) -> list[Provider]:
+        """Use ``settings`` from now on (the archive folder follows ``archive_dir``) and drop the
+        cached providers, which were built from the old ones; returns them to be closed."""
+        if settings.archive_dir != self.settings.archive_dir:
+            archive = resolve_paths(self.environ, settings.archive_dir).archive_dir
+            self.paths = replace(self.paths, archive_dir=archive)
+        self.settings = settings
+        return self.forget_providers()
+
+    async def reload_settings(self, settings: Settings | None = None) -> None:
+        """Apply ``settings`` (by default ``config.toml`` read again) and close the providers
+        built from the old ones."""
+        fresh = settings if settings is not None else load_settings(self.paths.config_file)
+        await close_providers(self.apply_settings(fresh))
 
     async def aclose(self) -> None:
-        for provider in self._providers.values():
-            await provider.aclose()
-        self._providers.clear()
+        await close_providers(self.forget_providers())
 
     def close(self) -> None:
         if "database" in self.__dict__:
             self.database.close()
             del self.__dict__["database"]
             self.__dict__.pop("requests", None)
+
+
+async def close_providers(providers: list[Provider]) -> None:
+    """Close every one of ``providers``; one that fails to close does not stop the others."""
+    results = await asyncio.gather(*(p.aclose() for p in providers), return_exceptions=True)
+    for provider, result in zip(providers, results, strict=True):
+        if isinstance(result, SealboxError | OSError):
+            log.warning("Closing %s failed: %s", provider.capabilities.id, result)
+        elif isinstance(result, BaseException):
+            raise result

@@ -18,6 +18,7 @@ from app.domain.model import FieldType, Request, RequestSpec
 from app.domain.report import Report
 from app.errors import CapabilityError
 from app.pdf.document import PdfInfo
+from app.providers.errors import AuthenticationError, ProviderError
 
 if TYPE_CHECKING:
     import httpx
@@ -151,7 +152,39 @@ class Provider(Protocol):
 
     async def download_certificate(self, request: Request, dest: Path) -> None: ...
 
+    async def check_connection(self) -> str:
+        """One harmless call that proves the configuration works (for a remote provider an
+        authenticated request that changes nothing); returns one sentence for the user, such as
+        "Connected: Craftkit accepted the API key.". Raises ``UserError`` when something is
+        missing or the credentials are refused ("... rejected the API key ...") and
+        ``UnavailableError`` when the service cannot be reached. One attempt, no retries: the
+        user is waiting for the answer."""
+        ...
+
     async def aclose(self) -> None: ...
+
+
+#: How many attempts ``check_connection`` makes (no retries: the user is waiting).
+CHECK_ATTEMPTS = 1
+
+
+def credentials_rejected(name: str, what: str, error: ProviderError,
+                         fix: str | None = None) -> AuthenticationError:
+    """The error ``check_connection`` raises when ``name`` refused the credentials ``what``
+    ("API key", "API client credentials", ...): one sentence, without a status code."""
+    if error.status == 403:
+        text = (f"{name} accepted the {what} but refused it access: "
+                f"{fix or f'check the permissions of the {what} at {name}'}.")
+    else:
+        text = f"{name} rejected the {what}: {fix or f'check the {what} and test again'}."
+    return AuthenticationError(text, status=error.status, code=error.code, issues=error.issues)
+
+
+def not_the_api(name: str, url: str, error: ProviderError, what: str = "base URL") -> ProviderError:
+    """The error ``check_connection`` raises when ``url`` answered 404: nothing of ``name``'s API
+    is there."""
+    return ProviderError(f"{name}'s API is not at {url}: check the {what}.",
+                         status=error.status, code=error.code, issues=error.issues)
 
 
 def capability_problems(caps: Capabilities, spec: RequestSpec, pdf: PdfInfo) -> list[str]:

@@ -52,6 +52,9 @@ Assumptions where the document is silent (each choice is kept in one place below
 - Cancel: a reason longer than 500 characters is refused before sending; no reason sends ``{}``.
 - ``list_requests(limit=N)`` returns at most N requests in total, fetching pages of at most 100
   and following ``nextCursor`` while ``hasMore`` is true.
+- Connection check (:meth:`CraftkitProvider.check_connection`): ``GET /v1/signatures?limit=1``,
+  the documented list, which reads at most one request and changes nothing. A 401 is "rejected
+  the API key"; an answer that is not the list shape means the base URL is not Craftkit's API.
 - Webhooks: ``x-craftkit-timestamp`` is read as Unix seconds (the convention of HMAC-signed
   webhooks); milliseconds (13 digits) and ISO-8601 with a zone are accepted too. It must be within
   5 minutes of now either way. The signature covers the raw body only (as documented), so the
@@ -83,13 +86,17 @@ from app.errors import UserError, ValidationError
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo, check_pdf
 from app.providers.base import (
     ALL_FIELD_TYPES,
+    CHECK_ATTEMPTS,
     Capabilities,
     ProviderConfig,
     WebhookEvent,
     WebhookRejected,
     capability_problems,
+    credentials_rejected,
+    not_the_api,
 )
 from app.providers.errors import (
+    AuthenticationError,
     BadResponseError,
     ConflictError,
     OutOfCreditsError,
@@ -98,7 +105,7 @@ from app.providers.errors import (
     ProviderUnavailableError,
     RemoteNotFoundError,
 )
-from app.providers.http import ProviderHttp
+from app.providers.http import ProviderHttp, RetryPolicy
 
 PROVIDER_ID = "craftkit"
 NAME = "Craftkit"
@@ -418,13 +425,17 @@ class CraftkitProvider:
         self.base_url = config.setting("base_url") or DEFAULT_BASE_URL
         #: Page size for listing (at most Craftkit's 100).
         self.page_size = MAX_LIST_PAGE
-        self.http = ProviderHttp(
+        self.http = self._client()
+
+    def _client(self, policy: RetryPolicy | None = None) -> ProviderHttp:
+        return ProviderHttp(
             provider=NAME,
             base_url=self.base_url,
             auth=self._auth,
-            login_hint=config.login_hint("api_key"),
-            transport=config.transport,
-            sleep=config.sleep,
+            login_hint=self.config.login_hint("api_key"),
+            transport=self.config.transport,
+            sleep=self.config.sleep,
+            policy=policy,
         )
 
     # --- configuration ------------------------------------------------------------------------
@@ -451,6 +462,22 @@ class CraftkitProvider:
                     f"base_url under [providers.{PROVIDER_ID}] in the settings or set "
                     f"{self.config.env_prefix}BASE_URL.")
         return None
+
+    async def check_connection(self) -> str:
+        problem = self.configuration_problem()
+        if problem is not None:
+            raise UserError(problem)
+        probe = self._client(RetryPolicy(attempts=CHECK_ATTEMPTS))
+        try:
+            data = await probe.json("GET", "/v1/signatures", params={"limit": 1})
+        except AuthenticationError as exc:
+            raise credentials_rejected(NAME, "API key", exc) from exc
+        except RemoteNotFoundError as exc:
+            raise not_the_api(NAME, self.base_url, exc) from exc
+        finally:
+            await probe.aclose()
+        parse_list_page(data)
+        return f"Connected: {NAME} accepted the API key."
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
         problems = capability_problems(CAPABILITIES, spec, pdf)

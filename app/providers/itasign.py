@@ -47,6 +47,10 @@ Assumptions where the document is silent:
 - ``reconcile`` can only look a document up by the ItaSign id: with no list or filter by
   ``external_reference``, a send whose outcome is unknown cannot be looked up and raises
   ``CapabilityError``.
+- Connection check: ``GET /templates`` ("List all active templates in your organization"), the
+  one documented read that needs no document id; it changes nothing. A 401 is "rejected the API
+  key", a 403 a key without the ``documents:read`` permission; an answer without a ``templates``
+  list means the base URL is not ItaSign's API.
 """
 
 from __future__ import annotations
@@ -67,16 +71,26 @@ from app.domain.model import Designation, Request, RequestSpec
 from app.domain.report import RecipientReport, Report
 from app.errors import CapabilityError, SealboxError, UserError
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo
-from app.providers.base import Capabilities, ProviderConfig, capability_problems
+from app.providers.base import (
+    CHECK_ATTEMPTS,
+    Capabilities,
+    ProviderConfig,
+    capability_problems,
+    credentials_rejected,
+    not_the_api,
+)
 from app.providers.errors import (
     AmbiguousSendError,
+    AuthenticationError,
     BadResponseError,
     ProviderRejectedError,
+    RemoteNotFoundError,
 )
 from app.providers.http import (
     UPLOAD_TIMEOUT,
     ErrorBody,
     ProviderHttp,
+    RetryPolicy,
     default_error_body,
 )
 
@@ -86,6 +100,8 @@ DEFAULT_BASE_URL = "https://itasign.com/api/v1"
 API_KEY_HEADER = "X-API-Key"
 #: The signed-document format Sealbox archives: PAdES (a PDF), never CAdES (a P7M envelope).
 DOWNLOAD_FORMAT = "pades"
+#: The connection check: the organization's templates, a read that needs no document id.
+CHECK_PATH = "templates"
 
 CAPABILITIES = Capabilities(
     id=PROVIDER_ID,
@@ -341,14 +357,18 @@ class ItaSignProvider:
         self.base_url = config.setting("base_url") or DEFAULT_BASE_URL
         #: When Sealbox saw a signer view or decline (ItaSign gives no time); tests replace it.
         self.clock: Callable[[], datetime] = now
-        self.http = ProviderHttp(
+        self.http = self._client()
+
+    def _client(self, policy: RetryPolicy | None = None) -> ProviderHttp:
+        return ProviderHttp(
             provider=NAME,
             base_url=self.base_url,
             auth=self._auth,
-            login_hint=config.login_hint("api_key"),
-            transport=config.transport,
-            sleep=config.sleep,
+            login_hint=self.config.login_hint("api_key"),
+            transport=self.config.transport,
+            sleep=self.config.sleep,
             error_body=itasign_error_body,
+            policy=policy,
         )
 
     # --- configuration -------------------------------------------------------------------------
@@ -379,6 +399,28 @@ class ItaSignProvider:
                 f"base_url in the settings or set {self.config.env_prefix}BASE_URL."
             )
         return None
+
+    async def check_connection(self) -> str:
+        problem = self.configuration_problem()
+        if problem is not None:
+            raise UserError(problem)
+        probe = self._client(RetryPolicy(attempts=CHECK_ATTEMPTS))
+        try:
+            data = await probe.json("GET", CHECK_PATH)
+        except AuthenticationError as exc:
+            raise credentials_rejected(
+                NAME, "API key", exc,
+                "give the key the documents:create and documents:read permissions in the "
+                "organization settings" if exc.status == 403 else None) from exc
+        except RemoteNotFoundError as exc:
+            raise not_the_api(NAME, self.base_url, exc) from exc
+        finally:
+            await probe.aclose()
+        body = _object(data, "a template list")
+        _check_success(body)
+        if not isinstance(body.get("templates"), list):
+            raise _bad("a template list without templates")
+        return f"Connected: {NAME} accepted the API key."
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
         problems = capability_problems(CAPABILITIES, spec, pdf)

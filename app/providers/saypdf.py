@@ -60,6 +60,11 @@ Assumptions where the document is silent (kept in the constants and tables below
   describes retries up to hours later and replays at any time. The signature is the bare hex
   digest (no ``sha256=`` prefix is shown, so none is accepted).
 * The size limit is Sealbox's own 20 MB (SayPDF documents none).
+* Connection check: ``GET /esign/documents``, the documented list, which reads and changes
+  nothing (in email/password mode after ``POST /auth/login``, which only issues a token). A 401
+  is "rejected the API key" (or the email or password); an answer without ``"success": true``
+  and a document list means the base URL is not SayPDF's API. The sender's email is not needed
+  for it.
 """
 
 from __future__ import annotations
@@ -86,11 +91,14 @@ from app.domain.report import RecipientReport, Report
 from app.errors import CapabilityError, UserError
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo, check_pdf
 from app.providers.base import (
+    CHECK_ATTEMPTS,
     Capabilities,
     ProviderConfig,
     WebhookEvent,
     WebhookRejected,
     capability_problems,
+    credentials_rejected,
+    not_the_api,
 )
 from app.providers.errors import (
     AuthenticationError,
@@ -98,8 +106,9 @@ from app.providers.errors import (
     ConflictError,
     InvalidRequestError,
     OutOfCreditsError,
+    RemoteNotFoundError,
 )
-from app.providers.http import UPLOAD_TIMEOUT, ErrorBody, ProviderHttp
+from app.providers.http import UPLOAD_TIMEOUT, ErrorBody, ProviderHttp, RetryPolicy
 
 PROVIDER_ID = "saypdf"
 NAME = "SayPDF"
@@ -482,15 +491,19 @@ class SayPdfProvider:
         configured = (config.setting("base_url") or "").strip()
         jwt_mode = self._api_key is None and self._email is not None
         self.base_url = configured or (LOGIN_BASE_URL if jwt_mode else DEFAULT_BASE_URL)
-        self.http = ProviderHttp(
+        self.http = self._client()
+
+    def _client(self, policy: RetryPolicy | None = None) -> ProviderHttp:
+        return ProviderHttp(
             provider=NAME,
             base_url=self.base_url,
             auth=self._auth_headers,
             login_hint=self._login_hint(),
-            transport=config.transport,
-            sleep=config.sleep,
+            transport=self.config.transport,
+            sleep=self.config.sleep,
             error_body=error_body,
             on_unauthorized=self._renew if self._api_key is None else None,
+            policy=policy,
         )
 
     # --- configuration ---
@@ -505,7 +518,8 @@ class SayPdfProvider:
                     f"or use an API key ({self.config.login_hint()})")
         return self.config.login_hint()
 
-    def configuration_problem(self) -> str | None:
+    def _connection_problem(self) -> str | None:
+        """What is missing to reach SayPDF at all (credentials, base URL)."""
         prefix = self.config.env_prefix
         if self._api_key is None:
             if self._email is None and self._password is None:
@@ -517,6 +531,12 @@ class SayPdfProvider:
         if not self.base_url.startswith(("https://", "http://")):
             return (f"The {NAME} base URL {self.base_url!r} is not a web address: set "
                     f"{prefix}BASE_URL or the base_url setting to an https:// address.")
+        return None
+
+    def configuration_problem(self) -> str | None:
+        problem = self._connection_problem()
+        if problem is not None:
+            return problem
         email = (self.config.sender_email or "").strip()
         if not email:
             return (f"{NAME} needs the sender's email as the owner of every request: set "
@@ -563,12 +583,12 @@ class SayPdfProvider:
             self._token = await self._login()
         return {"Authorization": f"Bearer {self._token}"}
 
-    async def _login(self) -> str:
+    async def _login(self, http: ProviderHttp | None = None) -> str:
         if self._email is None or self._password is None:
             raise UserError(self.configuration_problem() or f"{NAME} is not configured.")
         method, path = ENDPOINTS["login"]
         with self._refusals("login"):
-            data = await self.http.json(method, path, authenticated=False,
+            data = await (http or self.http).json(method, path, authenticated=False,
                                         json_body={"email": self._email,
                                                    "password": self._password})
         return token_from_login(data)
@@ -578,6 +598,27 @@ class SayPdfProvider:
             return False
         self._token = None
         return True  # the next attempt signs in again through _auth_headers
+
+    async def check_connection(self) -> str:
+        problem = self._connection_problem()
+        if problem is not None:
+            raise UserError(problem)
+        what = "API key" if self._api_key is not None else "email or password"
+        probe = self._client(RetryPolicy(attempts=CHECK_ATTEMPTS))
+        method, path = ENDPOINTS["list"]
+        try:
+            if self._api_key is None:
+                self._token = await self._login(probe)
+            with self._refusals("list"):
+                data = await probe.json(method, path)
+        except AuthenticationError as exc:
+            raise credentials_rejected(NAME, what, exc) from exc
+        except RemoteNotFoundError as exc:
+            raise not_the_api(NAME, self.base_url, exc) from exc
+        finally:
+            await probe.aclose()
+        documents_from_list(data)
+        return f"Connected: {NAME} accepted the {what}."
 
     # --- errors ---
 

@@ -60,6 +60,12 @@ Assumptions where the document is silent (each kept in one constant or function 
 - ``403`` ("You've reached the API limit for this plan") is an exhausted quota, reported as
   :class:`~app.providers.errors.OutOfCreditsError`, not as a credentials problem.
 - Cancel, completion certificate, listing and webhooks are not documented: not offered.
+- Connection check (``CHECK_PATH``): only create is documented and a create is never sent to
+  test, so the check reads the status path (above) for the nil UUID, which no submission has:
+  ``GET /signatures/00000000-0000-0000-0000-000000000000``. It changes nothing; ``404`` (or a
+  ``200``) means the key was accepted, ``401`` that it was rejected, ``403`` the plan's quota.
+  A base URL that points at some other service answering 404 to everything cannot be told
+  apart from the right one this way.
 """
 
 from __future__ import annotations
@@ -83,18 +89,26 @@ from app.domain.model import EMAIL_RE, Designation, FieldType, Request, RequestS
 from app.domain.report import RecipientReport, Report
 from app.errors import CapabilityError, UserError, ValidationError
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo, check_pdf
-from app.providers.base import Capabilities, ProviderConfig, capability_problems
+from app.providers.base import (
+    CHECK_ATTEMPTS,
+    Capabilities,
+    ProviderConfig,
+    capability_problems,
+    credentials_rejected,
+)
 from app.providers.errors import (
     AmbiguousSendError,
     AuthenticationError,
     BadResponseError,
     ConflictError,
     OutOfCreditsError,
+    RemoteNotFoundError,
 )
 from app.providers.http import (
     UPLOAD_TIMEOUT,
     ErrorBody,
     ProviderHttp,
+    RetryPolicy,
     default_error_body,
     require_keys,
 )
@@ -122,6 +136,8 @@ CAPABILITIES = Capabilities(
 CREATE_PATH = "signatures"
 #: Assumed (not documented): the submission as the create response shows it.
 STATUS_PATH = "signatures/{uuid}"
+#: Assumed: the connection check reads the status of a submission that cannot exist.
+CHECK_PATH = STATUS_PATH.format(uuid="00000000-0000-0000-0000-000000000000")
 #: Documented: "page is 0-indexed".
 PAGE_BASE = 0
 #: Assumed: "PDF user-space points" measured from the bottom-left of the displayed page.
@@ -423,18 +439,22 @@ class SignatureNcProvider:
         self.config = config
         self.base_url = (config.setting("base_url") or "").strip() or DEFAULT_BASE_URL
         self._base_url_problem = _base_url_problem(self.base_url, config)
-        self.http = ProviderHttp(
+        self.http = self._client()
+        # Signed documents stored on another host get no credentials (made when needed).
+        self._anonymous: ProviderHttp | None = None
+
+    def _client(self, policy: RetryPolicy | None = None) -> ProviderHttp:
+        return ProviderHttp(
             provider=PROVIDER_NAME,
             # A base URL that is not a web address is refused before any call (see _auth).
             base_url=self.base_url if self._base_url_problem is None else "https://invalid.invalid",
             auth=self._auth,
-            login_hint=config.login_hint("api_key"),
-            transport=config.transport,
-            sleep=config.sleep,
+            login_hint=self.config.login_hint("api_key"),
+            transport=self.config.transport,
+            sleep=self.config.sleep,
             error_body=signature_nc_error_body,
+            policy=policy,
         )
-        # Signed documents stored on another host get no credentials (made when needed).
-        self._anonymous: ProviderHttp | None = None
 
     # --- configuration ------------------------------------------------------------------------
 
@@ -470,6 +490,25 @@ class SignatureNcProvider:
                 f"{PROVIDER_NAME} needs an API key: {self.config.login_hint('api_key')}."
             )
         return {"Authorization": f"Bearer {key}"}
+
+    async def check_connection(self) -> str:
+        if self._api_key() is None:
+            raise UserError(
+                f"{PROVIDER_NAME} needs an API key: {self.config.login_hint('api_key')}."
+            )
+        if self._base_url_problem is not None:
+            raise UserError(self._base_url_problem)
+        probe = self._client(RetryPolicy(attempts=CHECK_ATTEMPTS))
+        try:
+            with self._errors():
+                await probe.request("GET", CHECK_PATH)
+        except RemoteNotFoundError:
+            pass  # the key was accepted; the submission does not exist, as intended
+        except AuthenticationError as exc:
+            raise credentials_rejected(PROVIDER_NAME, "API key", exc) from exc
+        finally:
+            await probe.aclose()
+        return f"Connected: {PROVIDER_NAME} accepted the API key."
 
     # --- checks before sending ----------------------------------------------------------------
 

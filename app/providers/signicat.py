@@ -74,6 +74,9 @@ Assumptions where the document is silent:
   was damaged. Other hash forms are not checked.
 - Already signed PDFs are refused (the document: authentication-based signing does not support
   them). The size limit is Sealbox's 20 MB (the document states none).
+- Connection check: a fresh access token from the token endpoint (the guide's first step, which
+  changes nothing). It proves the client id, secret and token URL; the Sign API's base URL is
+  not contacted, since the guide offers no read that needs no existing document or session.
 """
 
 from __future__ import annotations
@@ -101,7 +104,14 @@ from app.domain.model import Designation, Request, RequestSpec
 from app.domain.report import RecipientReport, Report
 from app.errors import CapabilityError, UserError
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo
-from app.providers.base import Capabilities, ProviderConfig, capability_problems
+from app.providers.base import (
+    CHECK_ATTEMPTS,
+    Capabilities,
+    ProviderConfig,
+    capability_problems,
+    credentials_rejected,
+    not_the_api,
+)
 from app.providers.errors import (
     AmbiguousSendError,
     AuthenticationError,
@@ -115,6 +125,7 @@ from app.providers.http import (
     UPLOAD_TIMEOUT,
     ErrorBody,
     ProviderHttp,
+    RetryPolicy,
     default_error_body,
 )
 
@@ -412,15 +423,19 @@ class SignicatProvider:
         self._token: str | None = None
         self._token_expires: float | None = None
         self._token_lock = asyncio.Lock()
-        self.http = ProviderHttp(
+        self.http = self._client()
+
+    def _client(self, policy: RetryPolicy | None = None) -> ProviderHttp:
+        return ProviderHttp(
             provider=NAME,
-            base_url=config.setting("base_url") or DEFAULT_BASE_URL,
+            base_url=self.config.setting("base_url") or DEFAULT_BASE_URL,
             auth=self._auth_headers,
             login_hint=_LOGIN_HINT,
-            transport=config.transport,
-            sleep=config.sleep,
+            transport=self.config.transport,
+            sleep=self.config.sleep,
             error_body=signicat_error_body,
             on_unauthorized=self._drop_token,
+            policy=policy,
         )
 
     # --- configuration and checks --------------------------------------------------------------
@@ -493,12 +508,31 @@ class SignicatProvider:
                 self._token_expires = started + token.expires_in - margin
             return self._token
 
-    async def _fetch_token(self, client_id: str, secret: str) -> Any:
+    async def check_connection(self) -> str:
+        problem = self.configuration_problem()
+        if problem is not None:
+            raise UserError(problem)
+        credentials = self._credentials()
+        assert credentials is not None
+        probe = self._client(RetryPolicy(attempts=CHECK_ATTEMPTS))
+        try:
+            parse_token_response(await self._fetch_token(*credentials, http=probe))
+        except AuthenticationError as exc:
+            raise credentials_rejected(NAME, "API client credentials", exc,
+                                       "check the client id and secret") from exc
+        except RemoteNotFoundError as exc:
+            raise not_the_api(NAME, self.token_url, exc, "token URL") from exc
+        finally:
+            await probe.aclose()
+        return f"Connected: {NAME} accepted the API client credentials."
+
+    async def _fetch_token(self, client_id: str, secret: str,
+                           http: ProviderHttp | None = None) -> Any:
         # RFC 6749 §2.3.1: id and secret form-encoded, then joined for HTTP Basic.
         pair = f"{quote(client_id, safe='')}:{quote(secret, safe='')}"
         basic = base64.b64encode(pair.encode("utf-8")).decode("ascii")
         try:
-            return await self.http.json(
+            return await (http or self.http).json(
                 "POST", self.token_url, authenticated=False, retry=True,
                 data={"grant_type": "client_credentials", "scope": TOKEN_SCOPE},
                 headers={"Authorization": f"Basic {basic}", "Accept": "application/json"})

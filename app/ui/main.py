@@ -44,6 +44,7 @@ from app.ui.bridge import AsyncBridge, install_loop, run_app_loop
 from app.ui.editor.editor import EditorWidget
 from app.ui.gc_guard import GcGuard
 from app.ui.requests_view import RequestsPage
+from app.ui.settings_dialog import SettingsDialog
 from app.ui.sync_controller import SyncController
 
 
@@ -186,6 +187,8 @@ class MainWindow(QMainWindow):
         add(file_menu, "&Apply Template…", lambda: editor.apply_template())
         add(file_menu, "&Export Template as Spec…", editor.export_template)
         file_menu.addSeparator()
+        add(file_menu, "Se&ttings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        file_menu.addSeparator()
         add(file_menu, "&Close Document", editor.close_document, QKeySequence.StandardKey.Close)
         add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -256,6 +259,21 @@ class MainWindow(QMainWindow):
     def _raise_window(self) -> None:
         self.showNormal()
         self.activateWindow()
+
+    def open_settings(self, page: str | None = None) -> SettingsDialog:
+        dialog = SettingsDialog(self.ctx, self.bridge, self)
+        dialog.settingsChanged.connect(self._settings_changed)
+        if page:
+            dialog.show_page(page)
+        dialog.open()
+        return dialog
+
+    def _settings_changed(self) -> None:
+        """Apply new settings at once: sync interval, providers, archive folder."""
+        self.sync.apply_settings()
+        self.editor.set_provider(self.editor.provider_id)
+        self.archive_page.refresh()
+        self.statusBar().showMessage("Settings saved.", 5000)
 
     def show_archived(self, request_id: str) -> None:
         self.show_place(2)

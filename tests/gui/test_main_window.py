@@ -55,3 +55,17 @@ def test_no_display_is_a_clear_message(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr("sys.platform", "linux")
     assert main([]) == 1
     assert "no display" in capsys.readouterr().err
+
+
+def test_settings_apply_without_restart(qtbot: QtBot, home: Path, bridge: AsyncBridge) -> None:
+    window = MainWindow(bridge=bridge)
+    qtbot.addWidget(window)
+    window.sync._timer.start(window.sync.interval_s * 1000)  # as after the first sync
+    dialog = window.open_settings()
+    dialog.general.interval_spin.setValue(2)
+    with qtbot.waitSignal(dialog.settingsChanged, timeout=5000):
+        dialog.accept()
+    assert window.ctx.settings.sync_interval_s == 120
+    assert window.sync._timer.interval() == 120_000  # the new interval runs from now
+    assert window.statusBar().currentMessage() == "Settings saved."
+    window.close()

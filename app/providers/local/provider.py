@@ -5,10 +5,19 @@ approves, or declines) in signing order through :mod:`app.providers.local.signin
 one has signed, every value is stamped into the PDF, the result is sealed with a PAdES signature
 by the installation certificate, and a sealed completion certificate is written beside it. The
 "download" of this provider copies those two files from ``DATA/local/<id>/``.
+
+Its :meth:`~LocalProvider.check_connection` touches no network: it checks that the seal can be
+used. With ``seal_pkcs12`` set (the ``setting`` of its configuration) it opens that PKCS#12 file
+with the ``pkcs12_passphrase`` credential (keyring ``local.pkcs12_passphrase``); otherwise it
+unlocks the installation seal in ``DATA/seal/`` with ``seal_passphrase`` (keyring
+``local.seal_passphrase``). It creates nothing: a seal that does not exist yet is made at the
+first signing, and one that has expired is renewed then.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from pathlib import Path
 
 from app.config import Paths
@@ -19,7 +28,7 @@ from app.domain.report import Report
 from app.errors import UserError
 from app.fsutil import atomic_copy
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo
-from app.providers.base import ALL_FIELD_TYPES, Capabilities, capability_problems
+from app.providers.base import ALL_FIELD_TYPES, Capabilities, ProviderConfig, capability_problems
 
 CAPABILITIES = Capabilities(
     id="local",
@@ -37,6 +46,11 @@ CAPABILITIES = Capabilities(
 
 SIGNED_NAME = "signed.pdf"
 CERTIFICATE_NAME = "certificate.pdf"
+READY = "Ready: signing on this computer"
+#: The installation seal's files (as ``app.providers.local.pki`` names them).
+SEAL_FILES = ("ca.pem", "seal.pem", "seal-key.pem")
+#: A seal certificate this close to its end is renewed at the next signing (as in ``pki``).
+RENEW_MARGIN = dt.timedelta(days=1)
 
 
 class NotReadyError(UserError):
@@ -46,14 +60,58 @@ class NotReadyError(UserError):
 class LocalProvider:
     capabilities = CAPABILITIES
 
-    def __init__(self, paths: Paths) -> None:
+    def __init__(self, paths: Paths, config: ProviderConfig | None = None) -> None:
         self.paths = paths
+        #: The seal's setting and passphrases; without it the seal is not checked.
+        self.config = config
 
     def result_dir(self, request_id: str) -> Path:
         return self.paths.local_dir / request_id
 
     def configuration_problem(self) -> str | None:
         return None
+
+    async def check_connection(self) -> str:
+        # Unlocking a key and importing pyHanko take a moment: not on the event loop's thread.
+        return await asyncio.to_thread(self._check_seal)
+
+    def _check_seal(self) -> str:
+        if self.config is None:
+            return f"{READY}."
+        # pyHanko (under pki) takes a good part of a second to import: only when there is a seal.
+        from cryptography import x509
+
+        custom = (self.config.setting("seal_pkcs12") or "").strip()
+        if custom:
+            from app.providers.local.pki import load_pkcs12_identity
+
+            identity = load_pkcs12_identity(Path(custom).expanduser(),
+                                            self.config.credential("pkcs12_passphrase"))
+            until = identity.not_valid_after
+            if until <= dt.datetime.now(dt.UTC):
+                raise UserError(f"The seal certificate in {custom} expired on "
+                                f"{until:%Y-%m-%d}; choose a current one.")
+            return (f"{READY}, sealed with the certificate of {identity.subject} (valid until "
+                    f"{until:%Y-%m-%d}).")
+        directory = self.paths.seal_dir
+        present = [name for name in SEAL_FILES if (directory / name).exists()]
+        if not present:
+            return f"{READY} (its seal certificate is made at the first signing)."
+        if len(present) == len(SEAL_FILES):
+            try:
+                cert = x509.load_pem_x509_certificate((directory / "seal.pem").read_bytes())
+            except (OSError, ValueError):
+                cert = None  # reported by the full check below
+            soon = dt.datetime.now(dt.UTC) + RENEW_MARGIN
+            if cert is not None and cert.not_valid_after_utc <= soon:
+                return (f"{READY} (its seal certificate is at its end and is renewed at the next "
+                        "signing).")
+        # All present and current (only loads), or some missing (refused before any write).
+        from app.providers.local.pki import ensure_installation_identity
+
+        identity = ensure_installation_identity(directory, _ReadOnlySecrets(self.config))
+        return (f"{READY}, sealed by this installation's certificate (valid until "
+                f"{identity.not_valid_after:%Y-%m-%d}).")
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
         return capability_problems(self.capabilities, spec, pdf)
@@ -92,3 +150,19 @@ class LocalProvider:
 
     async def aclose(self) -> None:
         return None
+
+
+class _ReadOnlySecrets:
+    """The seal's passphrase through the provider's configuration; the check writes nothing."""
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+
+    def get(self, name: str) -> str | None:
+        return self.config.credential(name.removeprefix("local."))
+
+    def set(self, name: str, value: str) -> None:
+        raise RuntimeError("the seal check stores no secrets")
+
+    def delete(self, name: str) -> None:
+        raise RuntimeError("the seal check deletes no secrets")
