@@ -16,10 +16,10 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from app import __version__
 from app.domain.clock import iso, now
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from app.context import Context
 
 log = logging.getLogger("sealbox.cli")
+
+T = TypeVar("T")
 
 COMMANDS = {"send", "list", "show", "cancel", "sync", "download", "sign", "archive",
             "providers", "login", "webhooks"}
@@ -285,57 +287,29 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     request = ctx.requests.get(args.id)
     if args.refresh:
-        request = asyncio.run(refresh(ctx, request))
+        from app.services.requests import refresh_request
+
+        request = asyncio.run(closing(ctx, refresh_request(ctx, request.id)))
     emit(args, request_json(ctx, request), lambda: print_request(ctx, request))
     return 0
 
 
-async def refresh(ctx: Context, request: Request) -> Request:
-    from app.providers.local.signing import LocalSigning
-    from app.services.send import deliver
-
+async def closing(ctx: Context, work: Awaitable[T]) -> T:
+    """Await ``work``, then close the context's provider clients (each command's last use)."""
     try:
-        if request.status == Status.QUEUED:
-            return await deliver(ctx, request.id)
-        if request.status.terminal:
-            return request
-        local = LocalSigning(ctx)
-        if local.needs_finalizing(request):
-            await local.finalize_async(request.id)
-        else:
-            report = await ctx.provider(request.provider).refresh(request)
-            ctx.requests.apply_report(request.id, report)
-        return ctx.requests.get(request.id)
+        return await work
     finally:
         await ctx.aclose()
 
 
 def cmd_cancel(ctx: Context, args: argparse.Namespace) -> int:
+    from app.services.requests import MAX_CANCEL_REASON, cancel_request, check_cancel
+
     request = ctx.requests.get(args.id)
-    provider = ctx.provider(request.provider)
-    provider.capabilities.require("cancel")
-    if request.status.terminal:
-        raise UserError(f"{request.name!r} is already {request.status.value}: only a request "
-                        "still in flight can be cancelled.")
-    if args.reason is not None and len(args.reason) > 500:
-        raise UserError("--reason must be at most 500 characters.")
-
-    async def run() -> None:
-        from app.services.send import deliver
-
-        try:
-            current = request
-            if current.status == Status.QUEUED:
-                # It may already have reached the provider: finish the send (same key), so
-                # nothing is left running there, then cancel it.
-                current = await deliver(ctx, request.id)
-            report = await provider.cancel(current, args.reason)
-            ctx.requests.apply_report(request.id, report, kind="cancelled")
-        finally:
-            await ctx.aclose()
-
-    asyncio.run(run())
-    updated = ctx.requests.get(request.id)
+    check_cancel(ctx, request)
+    if args.reason is not None and len(args.reason) > MAX_CANCEL_REASON:
+        raise UserError(f"--reason must be at most {MAX_CANCEL_REASON} characters.")
+    updated = asyncio.run(closing(ctx, cancel_request(ctx, request.id, args.reason)))
     emit(args, request_json(ctx, updated),
          lambda: print(f"Cancelled {updated.name!r}: {updated.status.value}."))
     return 0
@@ -365,17 +339,10 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_download(ctx: Context, args: argparse.Namespace) -> int:
-    from app.archive.folder import archive_request_async
+    from app.services.requests import download_request
 
     request = ctx.requests.get(args.id)
-
-    async def run() -> Any:
-        try:
-            return await archive_request_async(ctx, request.id)
-        finally:
-            await ctx.aclose()
-
-    archived = asyncio.run(run())
+    archived = asyncio.run(closing(ctx, download_request(ctx, request.id)))
     updated = ctx.requests.get(request.id)
 
     def text() -> None:

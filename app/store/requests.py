@@ -51,6 +51,25 @@ class FieldValue:
     image: bytes | None
 
 
+@dataclass(frozen=True)
+class RequestFilter:
+    """Which requests a list shows: any of ``statuses`` (none: every status), one provider,
+    created in ``[since, until)``, and ``search``: words that must all match (as prefixes) the
+    request's name, its recipients' names or their emails."""
+
+    statuses: frozenset[Status] = frozenset()
+    provider: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    search: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether this filter lets every request through."""
+        return (not self.statuses and not self.provider and self.since is None
+                and self.until is None and not _has_words(self.search))
+
+
 class Requests:
     """The repository of requests. Every method that changes something is one transaction."""
 
@@ -211,6 +230,150 @@ class Requests:
             f"SELECT id FROM requests WHERE status IN ({', '.join('?' for _ in values)}) "
             "ORDER BY created_at", values).fetchall()
         return [str(r[0]) for r in rows]
+
+    # --- paging (the requests place) ------------------------------------------------------------
+
+    @staticmethod
+    def _filter_sql(filters: RequestFilter, *, scan_search: bool = False
+                    ) -> tuple[str, list[Any]]:
+        """The WHERE clause (with its leading ``WHERE``, or empty) and parameters of
+        ``filters``. Times are compared as stored ISO-8601 UTC text, which sorts as time.
+
+        A search goes from the full-text rows to their requests through ``search_keys`` (the
+        FTS rowid is read from the index itself; the request id column would be read from the
+        FTS content for every match). ``scan_search`` makes SQLite walk the requests in date
+        order and test each against the matches instead of looking every match up and sorting
+        them: far cheaper for the first pages of a common word."""
+        where: list[str] = []
+        params: list[Any] = []
+        if filters.statuses:
+            values = sorted(s.value for s in filters.statuses)
+            where.append(f"status IN ({', '.join('?' for _ in values)})")
+            params.extend(values)
+        if filters.provider:
+            where.append("provider = ?")
+            params.append(filters.provider)
+        if filters.since is not None:
+            where.append("created_at >= ?")
+            params.append(iso(filters.since))
+        if filters.until is not None:
+            where.append("created_at < ?")
+            params.append(iso(filters.until))
+        if _has_words(filters.search):
+            # A unary + keeps SQLite from driving the query by the id index.
+            where.append(f"{'+' if scan_search else ''}id IN (SELECT request_id FROM "
+                         "search_keys WHERE docid IN (SELECT rowid FROM search WHERE search "
+                         "MATCH ?))")
+            params.append(fts_query(filters.search))
+        return (" WHERE " + " AND ".join(where) if where else ""), params
+
+    def count(self, filters: RequestFilter | None = None) -> int:
+        """How many requests ``filters`` lets through (all of them without one)."""
+        where, params = self._filter_sql(filters or RequestFilter())
+        return int(self.db.execute(f"SELECT count(*) FROM requests{where}", params)
+                   .fetchone()[0])
+
+    def page(self, filters: RequestFilter, offset: int, limit: int) -> list[Request]:
+        """Requests ``offset`` to ``offset + limit`` of those ``filters`` lets through, newest
+        first (by creation; of requests created at the same moment, the last stored first).
+
+        The page is chosen on the indexes alone (``created_at``, or ``status``/``provider``
+        with ``created_at``) and only its rows are read, with their recipients and fields in
+        one query each: a page costs about the same at the top of 100,000 requests as of 100."""
+        if limit <= 0:
+            return []
+        offset = max(offset, 0)
+        where, params = self._filter_sql(filters, scan_search=self._scan_search(filters,
+                                                                                offset + limit))
+        order = "ORDER BY created_at DESC, rowid DESC"
+        keys = [int(r[0]) for r in self.db.execute(
+            f"SELECT rowid FROM requests{where} {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset]).fetchall()]
+        out: list[Request] = []
+        for first in range(0, len(keys), _CHUNK):  # within SQLite's limit on parameters
+            chunk = keys[first:first + _CHUNK]
+            rows = list(self.db.query(
+                f"SELECT rowid AS _seq, * FROM requests WHERE rowid IN "
+                f"({', '.join('?' for _ in chunk)})", chunk))
+            place = {key: i for i, key in enumerate(chunk)}
+            rows.sort(key=lambda row: place[row["_seq"]])
+            out += self._load_many(rows)
+        return out
+
+    def _scan_search(self, filters: RequestFilter, depth: int) -> bool:
+        """Whether to find a search's page by walking the requests in date order (cheap when
+        many requests match and the page is near the top) rather than by looking up every
+        match and sorting them (cheap when few match). Walking reaches row ``depth`` after
+        about ``depth × total / matches`` requests at ~1/5 of the cost of a lookup; with other
+        filters than a search SQLite's own choice stands."""
+        if not _has_words(filters.search) or filters.statuses or filters.provider:
+            return False
+        matches = int(self.db.execute(
+            "SELECT count(*) FROM search WHERE search MATCH ?",
+            [fts_query(filters.search)]).fetchone()[0])
+        if matches == 0:
+            return False
+        total = int(self.db.execute("SELECT count(*) FROM requests").fetchone()[0])
+        return depth * total < 5 * matches * matches
+
+    def position(self, filters: RequestFilter, request_id: str) -> int | None:
+        """The row of request ``request_id`` in :meth:`page`'s order under ``filters``, or None
+        when the filters leave it out (or there is no such request)."""
+        where, params = self._filter_sql(filters)
+        key = self.db.execute(
+            f"SELECT created_at, rowid FROM requests{where}{' AND' if where else ' WHERE'} "
+            "id = ?", [*params, request_id]).fetchone()
+        if key is None:
+            return None
+        before = (f"{where}{' AND' if where else ' WHERE'} (created_at > ? OR "
+                  "(created_at = ? AND rowid > ?))")
+        return int(self.db.execute(f"SELECT count(*) FROM requests{before}",
+                                   [*params, key[0], key[0], key[1]]).fetchone()[0])
+
+    def _load_many(self, rows: Sequence[dict[str, Any]]) -> list[Request]:
+        """:meth:`_load` for many rows at once (at most a few hundred: one SQL parameter
+        each): the same requests, in the same order."""
+        if not rows:
+            return []
+        ids = [row["id"] for row in rows]
+        marks = ", ".join("?" for _ in ids)
+        fields: dict[str, list[Field]] = {rid: [] for rid in ids}
+        for f in self.db.query(
+                f"SELECT * FROM fields WHERE request_id IN ({marks}) ORDER BY request_id, idx",
+                ids):
+            fields[f["request_id"]].append(Field(
+                recipient_index=f["recipient_index"], type=FieldType(f["type"]), page=f["page"],
+                x=f["x"], y=f["y"], width=f["width"], height=f["height"],
+                required=bool(f["required"]), label=f["label"],
+                options=tuple(json.loads(f["options_json"])) if f["options_json"] else (),
+                anchor=f["anchor"],
+            ))
+        states: dict[str, list[RecipientState]] = {rid: [] for rid in ids}
+        for r in self.db.query(
+                f"SELECT * FROM recipients WHERE request_id IN ({marks}) "
+                "ORDER BY request_id, idx", ids):
+            states[r["request_id"]].append(RecipientState(
+                provider_recipient_id=r["provider_recipient_id"],
+                viewed_at=parse_iso(r["viewed_at"]), signed_at=parse_iso(r["signed_at"]),
+                declined_at=parse_iso(r["declined_at"]), decline_reason=r["decline_reason"],
+                signing_url=r["signing_url"],
+            ))
+        out: list[Request] = []
+        for row in rows:
+            spec = RequestSpec.from_stored(json.loads(row["spec_json"]))
+            created = parse_iso(row["created_at"])
+            assert created is not None
+            out.append(Request(
+                id=row["id"], provider=row["provider"],
+                spec=spec.with_fields(fields[row["id"]]), status=Status(row["status"]),
+                provider_id=row["provider_id"], created_at=created,
+                sent_at=parse_iso(row["sent_at"]), completed_at=parse_iso(row["completed_at"]),
+                updated_at=parse_iso(row["updated_at"]), error_message=row["error_message"],
+                document_name=row["document_name"], document_sha256=row["document_sha256"],
+                page_count=row["page_count"], render_id=row["render_id"],
+                recipients=states[row["id"]],
+            ))
+        return out
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -546,12 +709,21 @@ class Requests:
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
+#: Requests read per query by :meth:`Requests.page` (each id is one SQL parameter).
+_CHUNK = 500
+
+
 def _docid(db: Any, request_id: str) -> int:
     """The full-text row of a request, found through an indexed key (an FTS5 column cannot be
     looked up without scanning the whole index)."""
     db.execute("INSERT OR IGNORE INTO search_keys (request_id) VALUES (?)", [request_id])
     return int(db.execute("SELECT docid FROM search_keys WHERE request_id = ?",
                           [request_id]).fetchone()[0])
+
+
+def _has_words(text: str) -> bool:
+    """Whether ``text`` holds anything to search for (a word :func:`fts_query` would keep)."""
+    return re.search(r"\w", text, flags=re.UNICODE) is not None
 
 
 def fts_query(text: str) -> str:

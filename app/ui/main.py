@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QSystemTrayIcon,
     QToolBar,
+    QVBoxLayout,
 )
 
 from app import __version__
@@ -45,6 +47,7 @@ from app.ui.editor.editor import EditorWidget
 from app.ui.gc_guard import GcGuard
 from app.ui.requests_view import RequestsPage
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.signing_view import SigningView
 from app.ui.sync_controller import SyncController
 
 
@@ -102,6 +105,9 @@ class MainWindow(QMainWindow):
         self.editor.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.editor.documentChanged.connect(self._document_changed)
         self.editor.sent.connect(self.show_request)
+        self.requests_page.openInArchive.connect(self.show_archived)
+        self.requests_page.signNow.connect(self.sign_now)
+        self.signing_windows: dict[str, QDialog] = {}
         # Background work (sending, reading the document's text) shows as a busy bar.
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
@@ -274,6 +280,30 @@ class MainWindow(QMainWindow):
         self.editor.set_provider(self.editor.provider_id)
         self.archive_page.refresh()
         self.statusBar().showMessage("Settings saved.", 5000)
+
+    def sign_now(self, request_id: str) -> SigningView:
+        """Open in-person signing for a local request (one window per request)."""
+        existing = self.signing_windows.get(request_id)
+        if existing is not None:
+            existing.raise_()
+            existing.activateWindow()
+            view = existing.findChild(SigningView)
+            assert view is not None
+            return view
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Sign in person — Sealbox")
+        dialog.resize(1100, 820)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        view = SigningView(self.ctx, self.bridge, request_id, dialog)
+        layout = QVBoxLayout(dialog)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(view)
+        view.finished.connect(lambda rid, _done: self.requests_page.refresh())
+        view.declined.connect(lambda rid: self.requests_page.refresh())
+        dialog.destroyed.connect(lambda _=None, rid=request_id: self.signing_windows.pop(rid, None))
+        self.signing_windows[request_id] = dialog
+        dialog.show()
+        return view
 
     def show_archived(self, request_id: str) -> None:
         self.show_place(2)

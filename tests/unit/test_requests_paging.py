@@ -1,0 +1,243 @@
+"""Paging and filtering requests in the store, and the single-request services the command
+line and the requests place share (refresh, cancel, download)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from app.context import Context
+from app.domain.lifecycle import Status
+from app.domain.model import Field, FieldType, Recipient, Request, RequestSpec
+from app.errors import CapabilityError, NotFoundError, UserError
+from app.services.requests import cancel_request, download_request, refresh_request
+from app.store.db import MIGRATIONS, SCHEMA_VERSION, Database
+from app.store.requests import RequestFilter, Requests
+
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def ctx(home: Path) -> Iterator[Context]:
+    context = Context.from_environment()
+    yield context
+    context.close()
+
+
+def make(name: str, *, created: datetime = START, status: Status = Status.SENT,
+         provider: str = "local", people: Sequence[tuple[str, str, str]] = (
+             ("Jane", "Doe", "jane@example.com"),)) -> Request:
+    recipients = tuple(Recipient(first, last, email, order=i + 1)
+                       for i, (first, last, email) in enumerate(people))
+    spec = RequestSpec(name=name, recipients=recipients,
+                       fields=tuple(Field(i, FieldType.SIGNATURE, 1, 72, 600 - 60 * i, 160, 48)
+                                    for i in range(len(recipients))))
+    sent = created if status not in (Status.QUEUED, Status.FAILED) else None
+    return Request(id=str(uuid.uuid4()), provider=provider, spec=spec, status=status,
+                   provider_id="p-" + name if sent else None, created_at=created, sent_at=sent,
+                   updated_at=created)
+
+
+def add(ctx: Context, request: Request) -> Request:
+    ctx.requests.add(request, str(uuid.uuid4()))
+    return request
+
+
+def many(ctx: Context, count: int) -> list[Request]:
+    """``count`` requests one minute apart, in one transaction; returned newest first."""
+    made = [make(f"Lease {n:03d}", created=START + timedelta(minutes=n)) for n in range(count)]
+    with ctx.database.write():
+        for request in made:
+            add(ctx, request)
+    return made[::-1]
+
+
+def ids(requests: Sequence[Request]) -> list[str]:
+    return [r.id for r in requests]
+
+
+# --- paging ------------------------------------------------------------------------------------
+
+
+def test_pages_are_newest_first_and_cover_every_request_once(ctx: Context) -> None:
+    expected = many(ctx, 450)
+    store = ctx.requests
+    everything = RequestFilter()
+    assert store.count(everything) == store.count() == 450
+    pages = [store.page(everything, offset, 200) for offset in (0, 200, 400)]
+    assert [len(p) for p in pages] == [200, 200, 50]
+    assert ids([r for p in pages for r in p]) == ids(expected)
+    assert store.page(everything, 450, 200) == []
+    assert store.page(everything, 0, 0) == []
+    assert ids(store.page(everything, 0, 1000)) == ids(expected)  # read in chunks of 500
+    # A paged request is the same as one read alone.
+    assert pages[1][7] == store.get(pages[1][7].id)
+
+
+def test_a_long_page_is_read_in_chunks(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = many(ctx, 45)
+    monkeypatch.setattr("app.store.requests._CHUNK", 10)
+    assert ids(ctx.requests.page(RequestFilter(), 3, 40)) == ids(expected[3:43])
+
+
+def test_requests_created_at_the_same_moment_keep_one_order(ctx: Context) -> None:
+    same = [add(ctx, make(f"Same {n}", created=START)) for n in range(5)]
+    older = add(ctx, make("Older", created=START - timedelta(days=1)))
+    first = ctx.requests.page(RequestFilter(), 0, 3)
+    rest = ctx.requests.page(RequestFilter(), 3, 3)
+    # Of equal times, the last stored comes first; the pages neither repeat nor skip one.
+    assert ids(first + rest) == [*ids(same[::-1]), older.id]
+    assert ctx.requests.position(RequestFilter(), same[0].id) == 4
+    assert ctx.requests.position(RequestFilter(), older.id) == 5
+
+
+def test_filters_by_status_provider_and_dates(ctx: Context) -> None:
+    a = add(ctx, make("Charter A", status=Status.COMPLETED, created=START))
+    b = add(ctx, make("Charter B", status=Status.VIEWED, provider="craftkit",
+                      created=START + timedelta(days=10)))
+    c = add(ctx, make("Charter C", status=Status.QUEUED, created=START + timedelta(days=20)))
+    d = add(ctx, make("Charter D", status=Status.CANCELLED, provider="saypdf",
+                      created=START + timedelta(days=30)))
+    store = ctx.requests
+
+    def check(filters: RequestFilter, expected: list[Request]) -> None:
+        assert ids(store.page(filters, 0, 50)) == ids(expected)
+        assert store.count(filters) == len(expected)
+
+    check(RequestFilter(), [d, c, b, a])
+    check(RequestFilter(statuses=frozenset({Status.COMPLETED})), [a])
+    in_flight = frozenset({Status.QUEUED, Status.RECONCILING, Status.SENT, Status.VIEWED})
+    check(RequestFilter(statuses=in_flight), [c, b])
+    check(RequestFilter(statuses=frozenset({Status.EXPIRED})), [])
+    check(RequestFilter(provider="local"), [c, a])
+    check(RequestFilter(provider="craftkit", statuses=in_flight), [b])
+    check(RequestFilter(since=START + timedelta(days=10)), [d, c, b])  # since is inclusive
+    check(RequestFilter(until=START + timedelta(days=20)), [b, a])  # until is exclusive
+    check(RequestFilter(since=START + timedelta(days=5), until=START + timedelta(days=25),
+                        provider="local"), [c])
+    assert store.position(RequestFilter(provider="local"), c.id) == 0
+    assert store.position(RequestFilter(provider="local"), b.id) is None
+    assert store.position(RequestFilter(), "no-such-id") is None
+
+
+def test_search_matches_names_recipients_and_emails_as_prefixes(ctx: Context) -> None:
+    lease = add(ctx, make("Berth lease 2026", people=[("Jane", "Doe", "jane@harbour.test")]))
+    crew = add(ctx, make("Crew contract Hopper", created=START + timedelta(hours=1),
+                         people=[("Bob", "Roe", "bob@acme.test"),
+                                 ("Ada", "Lovelace", "ada@harbour.test")]))
+    fuel = add(ctx, make("Fuel supply agreement", created=START + timedelta(hours=2),
+                         status=Status.COMPLETED, people=[("Åsa", "Öberg", "asa@fuel.test")]))
+    store = ctx.requests
+
+    def found(text: str, **more: object) -> list[str]:
+        filters = RequestFilter(search=text, **more)  # type: ignore[arg-type]
+        page = ids(store.page(filters, 0, 50))
+        assert store.count(filters) == len(page)
+        return page
+
+    assert found("berth") == [lease.id]  # a word of the name
+    assert found("lea") == [lease.id]  # as a prefix
+    assert found("lovelace") == [crew.id]  # a recipient's name, not the first one
+    assert found("harbour") == [crew.id, lease.id]  # an email's domain
+    assert found("bob@acme.test") == [crew.id]  # a whole email
+    assert found("asa oberg") == [fuel.id]  # diacritics do not matter
+    assert found("crew ada") == [crew.id]  # every word must match
+    assert found("crew jane") == []
+    assert found("harbour", statuses=frozenset({Status.SENT}),
+                 since=START + timedelta(minutes=30)) == [crew.id]
+    # Nothing to search for is no search at all (quotes and operators are only text).
+    assert found("  ") == found("?!") == [fuel.id, crew.id, lease.id]
+    assert found('"lease*"') == [lease.id]
+    assert RequestFilter(search="-").is_empty and not RequestFilter(search="a").is_empty
+
+
+def test_both_ways_of_finding_a_search_page_give_the_same_rows(
+        ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = many(ctx, 260)
+    add(ctx, make("Quarterly report", created=START - timedelta(days=1)))
+    store = ctx.requests
+    filters = RequestFilter(search="lease")
+    pages = {}
+    for scan in (False, True):
+        monkeypatch.setattr(Requests, "_scan_search", lambda *_a, s=scan: s)
+        pages[scan] = [ids(store.page(filters, offset, 100)) for offset in (0, 100, 200)]
+    assert pages[False] == pages[True]
+    assert [rid for page in pages[True] for rid in page] == ids(made)
+    monkeypatch.undo()
+    # A word in most requests is walked in date order near the top, looked up when rare.
+    assert store._scan_search(filters, 200)
+    assert not store._scan_search(RequestFilter(search="quarterly"), 200)
+    assert not store._scan_search(RequestFilter(search="lease", provider="local"), 200)
+
+
+def test_version_4_adds_the_paging_indexes(tmp_path: Path) -> None:
+    path = tmp_path / "v3.db"
+    conn = sqlite3.connect(path)
+    old = sqlite_utils.Database(conn)
+    for step in MIGRATIONS[:3]:
+        step(old)
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    database = Database(path)
+    try:
+        assert database.user_version == SCHEMA_VERSION >= 4
+        indexes = {r[0] for r in database.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'requests'")}
+        assert {"requests_status_created", "requests_provider_created",
+                "requests_created"} <= indexes
+        assert "requests_status" not in indexes
+        where, params = Requests._filter_sql(RequestFilter(statuses=frozenset({Status.SENT})))
+        plan = " ".join(str(r[3]) for r in database.conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT rowid FROM requests{where} ORDER BY created_at DESC, "
+            "rowid DESC LIMIT 10", params))
+        assert "requests_status_created" in plan and "TEMP B-TREE" not in plan
+    finally:
+        database.close()
+
+
+# --- the single-request services -----------------------------------------------------------------
+
+
+def test_cancel_a_local_request_in_flight(ctx: Context) -> None:
+    request = add(ctx, make("Lease to cancel"))
+    cancelled = asyncio.run(cancel_request(ctx, request.id[:8], "Terms changed"))
+    assert cancelled.status == Status.CANCELLED
+    assert cancelled.error_message == "Terms changed"
+    assert ctx.requests.events(request.id)[-1].kind == "cancelled"
+    with pytest.raises(UserError, match="already cancelled"):
+        asyncio.run(cancel_request(ctx, request.id, None))
+
+
+def test_cancel_is_refused_before_anything_is_sent(ctx: Context) -> None:
+    done = add(ctx, make("Signed lease", status=Status.COMPLETED))
+    with pytest.raises(UserError, match="already completed: only a request still in flight"):
+        asyncio.run(cancel_request(ctx, done.id, None))
+    other = add(ctx, make("Elsewhere", provider="signature_nc"))
+    with pytest.raises(CapabilityError, match="does not offer cancelling"):
+        asyncio.run(cancel_request(ctx, other.id, None))
+    assert ctx.requests.get(other.id).status == Status.SENT
+    live = add(ctx, make("Live lease"))
+    with pytest.raises(UserError, match="at most 500"):
+        asyncio.run(cancel_request(ctx, live.id, "x" * 501))
+    assert ctx.requests.get(live.id).status == Status.SENT
+    with pytest.raises(NotFoundError):
+        asyncio.run(cancel_request(ctx, "0000dead", None))
+
+
+def test_refresh_and_download(ctx: Context) -> None:
+    live = add(ctx, make("Live lease", created=datetime.now(UTC)))
+    assert asyncio.run(refresh_request(ctx, live.id)).status == Status.SENT
+    overdue = add(ctx, make("Old lease", created=datetime.now(UTC) - timedelta(days=30)))
+    assert asyncio.run(refresh_request(ctx, overdue.id)).status == Status.EXPIRED
+    # A finished request is returned as it is, without asking anyone.
+    assert asyncio.run(refresh_request(ctx, overdue.id)) == ctx.requests.get(overdue.id)
+    with pytest.raises(UserError, match="not completed"):
+        asyncio.run(download_request(ctx, live.id))
