@@ -40,6 +40,7 @@ from app.pdf.document import (
     open_pdf_bytes,
     page_geometry,
 )
+from app.resources import resource
 
 StampKind = Literal["text", "typed_signature", "image", "checkbox"]
 
@@ -75,8 +76,8 @@ class Stamp:
 
 
 def default_handwriting_font() -> Path:
-    """``<repo>/resources/fonts/DancingScript-Regular.otf``, the font of typed signatures."""
-    return Path(__file__).resolve().parents[2] / "resources" / "fonts" / "DancingScript-Regular.otf"
+    """``resources/fonts/DancingScript-Regular.otf``, the font of typed signatures."""
+    return resource("fonts", "DancingScript-Regular.otf")
 
 
 # --- fonts and measuring -----------------------------------------------------------------------

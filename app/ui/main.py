@@ -7,22 +7,21 @@ editor. asyncio runs inside the Qt event loop (qasync), so network work never bl
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSettings, QSize, Qt
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
-    QColor,
     QDragEnterEvent,
     QDropEvent,
     QIcon,
     QKeySequence,
-    QPainter,
-    QPixmap,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -41,6 +40,8 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.context import Context
 from app.errors import SealboxError
+from app.resources import resource
+from app.ui.about import AboutDialog
 from app.ui.archive_view import ArchivePage
 from app.ui.bridge import AsyncBridge, install_loop, run_app_loop
 from app.ui.editor.editor import EditorWidget
@@ -50,27 +51,20 @@ from app.ui.settings_dialog import SettingsDialog
 from app.ui.signing_view import SigningView
 from app.ui.sync_controller import SyncController
 
+log = logging.getLogger(__name__)
+
 
 def app_icon() -> QIcon:
-    """The app's icon: a sealed document (drawn, so it is crisp at every size)."""
+    """The app's icon, from the PNG sizes rendered from ``resources/icons/sealbox.svg``."""
     icon = QIcon()
-    for size in (16, 24, 32, 48, 64, 128, 256):
-        pixmap = QPixmap(size, size)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pixmap)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        unit = size / 16
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor("#1e5aa8"))
-        p.drawRoundedRect(QRectF(2 * unit, 1 * unit, 10 * unit, 13 * unit), unit, unit)
-        p.setBrush(QColor("#ffffff"))
-        for row in range(3):
-            p.drawRect(QRectF(4 * unit, (4 + 2.2 * row) * unit, 6 * unit, 0.9 * unit))
-        p.setBrush(QColor("#d84315"))
-        p.drawEllipse(QRectF(8.5 * unit, 9.5 * unit, 6 * unit, 6 * unit))
-        p.end()
-        icon.addPixmap(pixmap)
+    for size in (16, 24, 32, 48, 64, 128, 256, 512):
+        icon.addFile(str(resource("icons", f"sealbox-{size}.png")), QSize(size, size))
     return icon
+
+
+def style_sheet() -> str:
+    path = resource("styles", "sealbox.qss")
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def ui_settings(ctx: Context) -> QSettings:
@@ -146,8 +140,6 @@ class MainWindow(QMainWindow):
         rail.setOrientation(Qt.Orientation.Vertical)
         rail.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         rail.setIconSize(QSize(24, 24))
-        rail.setStyleSheet("QToolBar#places { spacing: 4px; padding: 6px 2px; } "
-                           "QToolBar#places QToolButton { padding: 8px 10px; min-width: 72px; }")
         group = QActionGroup(self)
         self.place_actions: list[QAction] = []
         for i, (name, shortcut) in enumerate((("Prepare", "Ctrl+1"), ("Requests", "Ctrl+2"),
@@ -241,6 +233,7 @@ class MainWindow(QMainWindow):
         add(request, "&Check", editor.show_check)
 
         help_menu = bar.addMenu("&Help")
+        add(help_menu, "Open the &Sample Contract", self.open_sample)
         add(help_menu, "&About Sealbox", self._about)
 
     def _fill_recent(self) -> None:
@@ -318,10 +311,12 @@ class MainWindow(QMainWindow):
     def _document_changed(self, name: str) -> None:
         self.setWindowTitle(f"{name} — Sealbox" if name else "Sealbox")
 
+    def open_sample(self) -> bool:
+        """Open the sample lease (it has {{sign_here}} and {{initials}} anchors to try)."""
+        return self.open_file(resource("samples", "sample-lease.pdf"))
+
     def _about(self) -> None:
-        QMessageBox.about(self, "About Sealbox",
-                          f"<b>Sealbox {__version__}</b><p>Send PDFs for signature and keep the "
-                          "signed originals.</p>")
+        AboutDialog(self).exec()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()
@@ -352,6 +347,9 @@ def run_app(path: Path | None) -> int:
     app.setApplicationName("Sealbox")
     app.setOrganizationName("Sealbox")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("io.sealbox.Sealbox")
+    app.setWindowIcon(app_icon())
+    app.setStyleSheet(style_sheet())
     loop = install_loop(app)
     guard = GcGuard(app)
     try:
@@ -359,6 +357,13 @@ def run_app(path: Path | None) -> int:
     except SealboxError as exc:
         QMessageBox.critical(None, "Sealbox cannot start", exc.message)
         return 1
+    from app import logs
+
+    logs.configure(window.ctx.paths.data_dir / "logs")
+    log.info("sealbox %s: the app started", __version__)
+    # A polite end on SIGTERM (a session logout, a test): quit the loop so everything closes.
+    # Queued, so a signal that arrives before the event loop runs still ends it once it does.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: QTimer.singleShot(0, app.quit))
     window.show()
     if path is not None:
         window.open_file(path)
@@ -366,4 +371,5 @@ def run_app(path: Path | None) -> int:
     code = run_app_loop(app, loop)
     window.bridge.shutdown()
     guard.stop()
+    log.info("the app closed (exit %d)", code)
     return code

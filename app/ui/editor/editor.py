@@ -170,8 +170,6 @@ class EditorWidget(QWidget):
         self.send_button.setObjectName("send")
         self.send_button.setDefault(True)
         self.send_button.setShortcut(QKeySequence("Ctrl+Return"))
-        self.send_button.setStyleSheet(
-            "QPushButton#send { font-weight: 600; padding: 5px 14px; }")
         bar.addWidget(self.send_button)
 
     def _build_layout(self) -> None:
@@ -297,6 +295,7 @@ class EditorWidget(QWidget):
         self.recipients.set_current(0)
         self._page_changed(1)
         self.documentChanged.emit(path.name)
+        log.info("opened %s: %d pages", path.name, info.page_count)
         self.statusMessage.emit(f"{path.name}: {info.page_count} page"
                                 f"{'s' if info.page_count != 1 else ''}")
         def ready(index: TextIndex) -> None:

@@ -1,0 +1,91 @@
+"""The licences of Sealbox's dependencies, read from the installed packages' metadata.
+
+Starts at Sealbox's own runtime requirements and follows each package's requirements (extras
+and markers that do not apply are skipped), so the About dialog lists everything that ships in
+the app. The bundle carries the packages' metadata for this (``packaging/sealbox.spec``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import metadata
+
+OWN = "sealbox"
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+@dataclass(frozen=True)
+class Licence:
+    name: str
+    version: str
+    licence: str
+    homepage: str | None = None
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _field(meta: metadata.PackageMetadata, key: str) -> str | None:
+    return str(meta[key]) if key in meta else None
+
+
+def _licence_of(meta: metadata.PackageMetadata) -> str:
+    expression = _field(meta, "License-Expression")
+    if expression:
+        return str(expression)
+    classifiers = [c.split("::")[-1].strip() for c in meta.get_all("Classifier") or []
+                   if c.startswith("License ::")]
+    if classifiers:
+        return ", ".join(dict.fromkeys(classifiers))
+    text = (_field(meta, "License") or "").strip()
+    if text and len(text) <= 100 and "\n" not in text:
+        return text
+    return "see the package's licence file" if text else "not stated"
+
+
+def _requirements(dist: metadata.Distribution) -> list[str]:
+    out = []
+    for requirement in dist.requires or []:
+        if ";" in requirement:
+            spec, marker = requirement.split(";", 1)
+            if "extra" in marker:
+                continue
+            try:
+                from packaging.markers import Marker
+
+                if not Marker(marker.strip()).evaluate():
+                    continue
+            except ImportError:  # no packaging: keep it (harmless in a list of licences)
+                pass
+            requirement = spec
+        match = _NAME.match(requirement)
+        if match:
+            out.append(match.group(1))
+    return out
+
+
+def dependency_licences(root: str = OWN) -> list[Licence]:
+    """Every package ``root`` needs at run time, with its version and licence, by name."""
+    seen: dict[str, Licence] = {}
+    try:
+        todo = _requirements(metadata.distribution(root))
+    except metadata.PackageNotFoundError:
+        return []
+    while todo:
+        name = todo.pop()
+        key = _normal(name)
+        if key in seen:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        meta = dist.metadata
+        home = _field(meta, "Home-page") or next(
+            (url.split(",", 1)[1].strip() for url in meta.get_all("Project-URL") or []
+             if "," in url), None)
+        seen[key] = Licence(_field(meta, "Name") or name, dist.version, _licence_of(meta), home)
+        todo.extend(_requirements(dist))
+    return sorted(seen.values(), key=lambda item: item.name.lower())
