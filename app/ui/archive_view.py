@@ -24,11 +24,9 @@ from typing import Any, Literal, TypeVar
 
 import shiboken6
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
-    QPersistentModelIndex,
     QRectF,
     QSize,
     Qt,
@@ -74,6 +72,7 @@ from app.errors import SealboxError
 from app.pdf.document import PdfTooLargeError, check_pdf, open_pdf_bytes, page_geometries
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.pages import PageView
+from app.ui.table_model import ModelIndex, RowTableModel
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,7 +81,6 @@ COLUMNS = ("Name", "Completed", "Provider", "Recipients", "Files", "Verification
 NAME, COMPLETED, PROVIDER, RECIPIENTS, FILES, BADGE = range(len(COLUMNS))
 SEARCH_DELAY_MS = 250
 BADGE_WIDTH = 230
-ModelIndex = QModelIndex | QPersistentModelIndex
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 """The request id of a row (any column)."""
@@ -212,9 +210,11 @@ def _when(value: datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-class ArchiveModel(QAbstractTableModel):
+class ArchiveModel(RowTableModel):
     """The archived requests of the store, one row each, filtered by provider, year and the
     ids a full-text search found; the last column holds the verification badge."""
+
+    COLUMN_TITLES = COLUMNS
 
     def __init__(self, ctx: Context) -> None:
         super().__init__()
@@ -305,19 +305,6 @@ class ArchiveModel(QAbstractTableModel):
             self.dataChanged.emit(index, index)
 
     # Qt model --------------------------------------------------------------------------------
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(COLUMNS)):
-            return COLUMNS[section]
-        return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):

@@ -24,10 +24,8 @@ from functools import cache
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QPoint,
     QRect,
     QRectF,
@@ -73,6 +71,7 @@ from app.providers.base import Capabilities
 from app.services.requests import cancel_request, check_cancel, download_request, refresh_request
 from app.store.requests import Event, RequestFilter, Requests
 from app.ui.bridge import AsyncBridge, describe_error
+from app.ui.table_model import ModelIndex, RowTableModel
 
 COLUMNS = ("Name", "Provider", "Progress", "Status", "Sent", "Last change")
 NAME_COLUMN, PROVIDER_COLUMN, PROGRESS_COLUMN, STATUS_COLUMN, SENT_COLUMN, CHANGED_COLUMN = range(6)
@@ -83,7 +82,6 @@ PAGE_SIZE = 200
 REFRESH_LIMIT = 5000
 #: How long the search box waits for typing to pause before it searches.
 SEARCH_DELAY_MS = 250
-ModelIndex = QModelIndex | QPersistentModelIndex
 
 #: The request's id (``UserRole``, as before) and its :class:`Status`.
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -203,9 +201,11 @@ def progress_text(request: Request) -> str:
 # --- the model ---------------------------------------------------------------------------------
 
 
-class RequestsModel(QAbstractTableModel):
+class RequestsModel(RowTableModel):
     """Requests of the store under a :class:`RequestFilter`, newest first, read a page at a
     time. Nothing is read until :meth:`refresh` or :meth:`set_filter`."""
+
+    COLUMN_TITLES = COLUMNS
 
     def __init__(self, requests: Requests, parent: QObject | None = None, *,
                  page_size: int = PAGE_SIZE) -> None:
@@ -342,19 +342,6 @@ class RequestsModel(QAbstractTableModel):
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
     # --- the Qt model -------------------------------------------------------------------------
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(COLUMNS)):
-            return COLUMNS[section]
-        return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
