@@ -694,6 +694,29 @@ class SignaturePad(QWidget):
 # --- dialogs ----------------------------------------------------------------------------------
 
 
+
+def _lay_out_dialog(dialog: QDialog, widgets: list[QWidget], stretch: QWidget, action: str,
+                    style: str, slot: Callable[[], None]) -> tuple[QPushButton, QPushButton]:
+    """The signing dialogs' layout: ``widgets`` in a column (``stretch`` takes the space) over a
+    right-aligned Cancel and ``action`` button; returns (cancel, action)."""
+    cancel = QPushButton("Cancel")
+    cancel.setObjectName("quiet")
+    act = QPushButton(action)
+    act.setObjectName(style)
+    cancel.clicked.connect(dialog.reject)
+    act.clicked.connect(slot)
+    buttons = QHBoxLayout()
+    buttons.addStretch(1)
+    buttons.addWidget(cancel)
+    buttons.addWidget(act)
+    layout = QVBoxLayout(dialog)
+    layout.setContentsMargins(20, 18, 20, 16)
+    layout.setSpacing(10)
+    for widget in widgets:
+        layout.addWidget(widget, 1 if widget is stretch else 0)
+    layout.addLayout(buttons)
+    return cancel, act
+
 class SignatureDialog(QDialog):
     """Adopt a signature or initials: draw them on a :class:`SignaturePad` or type them.
 
@@ -731,27 +754,10 @@ class SignatureDialog(QDialog):
         small.setPointSizeF(max(7.0, small.pointSizeF() * 0.9))
         consent.setFont(small)
 
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("quiet")
-        self.sign_button = QPushButton("Sign")
-        self.sign_button.setObjectName("primary")
+        self.cancel_button, self.sign_button = _lay_out_dialog(
+            self, [title, intro, self.pad, consent], self.pad, "Sign", "primary", self._sign)
         self.sign_button.setDefault(True)
-        self.cancel_button.clicked.connect(self.reject)
-        self.sign_button.clicked.connect(self._sign)
         self.pad.changed.connect(self._update)
-
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.sign_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 18, 20, 16)
-        layout.setSpacing(10)
-        layout.addWidget(title)
-        layout.addWidget(intro)
-        layout.addWidget(self.pad, 1)
-        layout.addWidget(consent)
-        layout.addLayout(buttons)
         self._update()
 
     def _update(self) -> None:
@@ -789,24 +795,10 @@ class DeclineDialog(QDialog):
         self.reason_edit.setPlaceholderText("Reason (required)")
         self.reason_edit.setTabChangesFocus(True)
         self.reason_edit.setMinimumSize(420, 110)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("quiet")
-        self.decline_button = QPushButton("Decline")
-        self.decline_button.setObjectName("danger")
-        self.cancel_button.clicked.connect(self.reject)
-        self.decline_button.clicked.connect(self._decline)
+        self.cancel_button, self.decline_button = _lay_out_dialog(
+            self, [title, intro, self.reason_edit], self.reason_edit, "Decline", "danger",
+            self._decline)
         self.reason_edit.textChanged.connect(self._update)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.decline_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(20, 18, 20, 16)
-        layout.setSpacing(10)
-        layout.addWidget(title)
-        layout.addWidget(intro)
-        layout.addWidget(self.reason_edit, 1)
-        layout.addLayout(buttons)
         self._update()
 
     def reason(self) -> str:
