@@ -12,7 +12,7 @@ from pathlib import Path
 import keyring
 import pytest
 
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 
 from tests.support.filekeyring import FileKeyring  # noqa: E402

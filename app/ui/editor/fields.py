@@ -50,6 +50,9 @@ class FieldItem(QGraphicsObject):
 
     def __init__(self, fid: FieldId, field: Field, recipient_name: str, parent: PageItem) -> None:
         super().__init__(parent)
+        # The rectangle exists before anything below can make Qt ask for the bounding rect
+        # (setCursor does on a real display).
+        self._rect = QRectF(0, 0, field.width, field.height)
         self.fid = fid
         self.field = field
         self.recipient_name = recipient_name
