@@ -8,9 +8,15 @@ Two families matter to the user:
   provider outage, OS keyring locked). Worth retrying; the command line exits 3.
 
 Anything else that escapes is a bug and becomes a crash report with a traceback.
+
+A message may be a :class:`~app.wording.Text`: the command line prints it as it is, the app shows
+:meth:`SealboxError.for_app`, the same message in the app's own words (its pages and fields rather
+than commands, flags and environment variables).
 """
 
 from __future__ import annotations
+
+from app.wording import ANYWHERE, Where, for_app
 
 
 class SealboxError(Exception):
@@ -24,6 +30,10 @@ class SealboxError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def for_app(self, where: Where = ANYWHERE) -> str:
+        """The message as a window shows it at ``where``."""
+        return for_app(self.message, where)
 
 
 class UserError(SealboxError):

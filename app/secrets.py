@@ -12,6 +12,7 @@ from typing import Protocol
 
 from app.errors import UnavailableError
 from app.logs import register_secret
+from app.wording import Alt, Detail, Text
 
 SERVICE = "Sealbox"
 
@@ -32,11 +33,14 @@ def env_name(name: str) -> str:
     return "SEALBOX_" + name.replace(".", "_").replace("-", "_").upper()
 
 
-_NO_KEYRING = (
-    "No OS keyring is available to keep Sealbox's secrets ({detail}). Install or unlock one "
-    "(GNOME Keyring, KWallet, macOS Keychain or Windows Credential Locker), or provide the secret "
-    "in the environment variable {var}."
-)
+def _no_keyring(exc: Exception, name: str) -> Text:
+    """The OS keyring failed: install or unlock one (or, on the command line, use the
+    secret's environment variable)."""
+    return Text("No OS keyring is available to keep Sealbox's secrets",
+                Detail(exc.__class__.__name__), ". Install or unlock one (GNOME Keyring, KWallet, "
+                "macOS Keychain or Windows Credential Locker)",
+                Alt(f", or provide the secret in the environment variable {env_name(name)}", ""),
+                ".")
 
 
 class KeyringSecrets:
@@ -58,9 +62,7 @@ class KeyringSecrets:
         except NoKeyringError:
             return None
         except KeyringError as exc:
-            raise UnavailableError(
-                _NO_KEYRING.format(detail=exc.__class__.__name__, var=env_name(name))
-            ) from exc
+            raise UnavailableError(_no_keyring(exc, name)) from exc
         register_secret(value)
         return value
 
@@ -72,9 +74,7 @@ class KeyringSecrets:
         try:
             keyring.set_password(SERVICE, name, value)
         except KeyringError as exc:
-            raise UnavailableError(
-                _NO_KEYRING.format(detail=exc.__class__.__name__, var=env_name(name))
-            ) from exc
+            raise UnavailableError(_no_keyring(exc, name)) from exc
 
     def delete(self, name: str) -> None:
         import keyring
@@ -85,9 +85,7 @@ class KeyringSecrets:
         except PasswordDeleteError:
             return
         except KeyringError as exc:
-            raise UnavailableError(
-                _NO_KEYRING.format(detail=exc.__class__.__name__, var=env_name(name))
-            ) from exc
+            raise UnavailableError(_no_keyring(exc, name)) from exc
 
 
 class MemorySecrets:

@@ -36,6 +36,7 @@ from app.faults import crash_point
 from app.fsutil import atomic_file, atomic_write_bytes, fsync_dir, sha256_file
 from app.pdf.document import extract_text
 from app.store.requests import ArchivedFile, Event
+from app.wording import Alt, Text
 
 if TYPE_CHECKING:
     from app.archive.verify import SignatureCheck
@@ -380,8 +381,9 @@ def prepare_verify(ctx: Context, request_id: str,
     rid = ctx.requests.resolve_id(request_id)
     rel = ctx.requests.archive_dir(rid)
     if not rel:
-        raise UserError(f"Request {request_id!r} is not archived yet: download it first "
-                        f"(`sealbox download {request_id}`).")
+        raise UserError(Text(f"Request {request_id!r} is not archived yet: download it first ",
+                             Alt(f"(`sealbox download {request_id}`)", "(Download in Requests)"),
+                             "."))
     return VerifyJob(rid, ctx.paths.archive_dir / rel, rel,
                      tuple(ctx.requests.archived_files(rid)),
                      tuple(trust_roots(ctx) if roots is None else roots))

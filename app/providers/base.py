@@ -19,6 +19,7 @@ from app.domain.report import Report
 from app.errors import CapabilityError
 from app.pdf.document import PdfInfo
 from app.providers.errors import AuthenticationError, ProviderError
+from app.wording import Alt, Credentials, SettingRef, Text
 
 if TYPE_CHECKING:
     import httpx
@@ -98,9 +99,10 @@ class ProviderConfig:
     def env_prefix(self) -> str:
         return f"SEALBOX_{self.provider_id.upper()}_"
 
-    def login_hint(self, key: str = "api_key") -> str:
-        return (f"run `sealbox login {self.provider_id}` or set "
-                f"{self.env_prefix}{key.upper()}")
+    def login_hint(self, key: str = "api_key", *, name: str | None = None) -> Text:
+        """How to give credential ``key``: ``sealbox login`` or its environment variable on the
+        command line, the field on the provider's Settings page (called ``name``) in the app."""
+        return Text(Credentials(self.provider_id, name, (key,)))
 
 
 @dataclass(frozen=True)
@@ -180,11 +182,31 @@ def credentials_rejected(name: str, what: str, error: ProviderError,
     return AuthenticationError(text, status=error.status, code=error.code, issues=error.issues)
 
 
-def not_the_api(name: str, url: str, error: ProviderError, what: str = "base URL") -> ProviderError:
+def not_the_api(name: str, url: str, error: ProviderError, what: str = "base URL",
+                provider_id: str | None = None) -> ProviderError:
     """The error ``check_connection`` raises when ``url`` answered 404: nothing of ``name``'s API
-    is there."""
-    return ProviderError(f"{name}'s API is not at {url}: check the {what}.",
+    is there. The app names the setting by its label on the provider's Settings page."""
+    label = what[:1].upper() + what[1:]
+    setting = SettingRef(provider_id, name, label, f"the {what}")
+    return ProviderError(Text(f"{name}'s API is not at {url}: check ", setting, "."),
                          status=error.status, code=error.code, issues=error.issues)
+
+
+def base_url_setting(provider_id: str, name: str, cli_words: str) -> SettingRef:
+    """The base URL setting as a fix names it: ``cli_words`` on the command line, "the Base URL
+    on this page" (or "in Settings › <name>") in the app."""
+    return SettingRef(provider_id, name, "Base URL", cli_words)
+
+
+#: Where the sender's name and email are set, in each front end's words.
+SENDER_SETTING = Alt("SEALBOX_SENDER_EMAIL (and SEALBOX_SENDER_NAME) or the sender in settings",
+                     "your name and email in Settings › General")
+
+
+#: What finishes an interrupted send, in each front end's words.
+FINISH_SENDING = Alt("run `sealbox sync` to finish sending it first",
+                     "Sealbox finishes sending it at the next check of the requests, then try "
+                     "again")
 
 
 def capability_problems(caps: Capabilities, spec: RequestSpec, pdf: PdfInfo) -> list[str]:

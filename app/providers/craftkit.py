@@ -106,6 +106,7 @@ from app.providers.errors import (
     RemoteNotFoundError,
 )
 from app.providers.http import ProviderHttp, RetryPolicy
+from app.wording import Alt, SettingRef, Text
 
 PROVIDER_ID = "craftkit"
 NAME = "Craftkit"
@@ -432,10 +433,11 @@ class CraftkitProvider:
             provider=NAME,
             base_url=self.base_url,
             auth=self._auth,
-            login_hint=self.config.login_hint("api_key"),
+            login_hint=self.config.login_hint("api_key", name=NAME),
             transport=self.config.transport,
             sleep=self.config.sleep,
             policy=policy,
+            provider_id=PROVIDER_ID,
         )
 
     # --- configuration ------------------------------------------------------------------------
@@ -451,16 +453,18 @@ class CraftkitProvider:
         return {"Authorization": f"Bearer {key}"}
 
     def _missing_key(self) -> str:
-        return f"{NAME} needs an API key: {self.config.login_hint('api_key')}."
+        return Text(f"{NAME} needs an API key: ", self.config.login_hint("api_key", name=NAME),
+                    ".")
 
     def configuration_problem(self) -> str | None:
         if self._api_key() is None:
             return self._missing_key()
         url = httpx.URL(self.base_url)
         if url.scheme not in ("http", "https") or not url.host:
-            return (f"{NAME}'s base URL {self.base_url!r} is not an http(s) address: fix "
-                    f"base_url under [providers.{PROVIDER_ID}] in the settings or set "
-                    f"{self.config.env_prefix}BASE_URL.")
+            return Text(f"{NAME}'s base URL {self.base_url!r} is not an http(s) address: fix ",
+                        SettingRef(PROVIDER_ID, NAME, "Base URL",
+                                   f"base_url under [providers.{PROVIDER_ID}] in the settings or "
+                                   f"set {self.config.env_prefix}BASE_URL"), ".")
         return None
 
     async def check_connection(self) -> str:
@@ -473,7 +477,7 @@ class CraftkitProvider:
         except AuthenticationError as exc:
             raise credentials_rejected(NAME, "API key", exc) from exc
         except RemoteNotFoundError as exc:
-            raise not_the_api(NAME, self.base_url, exc) from exc
+            raise not_the_api(NAME, self.base_url, exc, provider_id=PROVIDER_ID) from exc
         finally:
             await probe.aclose()
         parse_list_page(data)
@@ -498,8 +502,10 @@ class CraftkitProvider:
         spec = request.spec
         render_id = (request.render_id or "").strip()
         if not UUID_RE.match(render_id):
-            raise UserError(f"{NAME} sends a render, not a file: pass --render-id with the id "
-                            "(a UUID) of a succeeded render.")
+            raise UserError(Text(f"{NAME} sends a render, not a file: ", Alt(
+                "pass --render-id with the id (a UUID) of a succeeded render",
+                f"send documents that {NAME} rendered from the command line, or choose another "
+                "service for this one"), "."))
         problems = self.preflight(spec, pdf)
         fields: list[dict[str, Any]] = []
         for i, f in enumerate(spec.fields):
@@ -581,8 +587,9 @@ class CraftkitProvider:
 
     def _provider_id(self, request: Request) -> str:
         if not request.provider_id:
-            raise UserError(f"{request.name!r} has not reached {NAME} yet: run `sealbox sync` "
-                            "to finish sending it.")
+            raise UserError(Text(f"{request.name!r} has not reached {NAME} yet: ", Alt(
+                "run `sealbox sync` to finish sending it",
+                "Sealbox finishes sending it at the next check of the requests"), "."))
         return request.provider_id
 
     def _path(self, request: Request, suffix: str = "") -> str:
@@ -671,10 +678,11 @@ class CraftkitProvider:
                               "declined, expired, cancelled or failed) and cannot be "
                               "cancelled.") from exc
         except ProviderRejectedError as exc:
-            raise ProviderUnavailableError(
+            raise ProviderUnavailableError(Text(
                 f"{NAME}'s signature service failed to cancel {request.name!r}"
-                f"{f' ({exc.code})' if exc.code else ''}: try again later; `sealbox show "
-                f"{request.id[:8]} --refresh` tells whether it was cancelled.",
+                f"{f' ({exc.code})' if exc.code else ''}: try again later; ", Alt(
+                    f"`sealbox show {request.id[:8]} --refresh` tells whether it was cancelled",
+                    "Refresh tells whether it was cancelled"), "."),
                 status=exc.status) from exc
         return parse_signature(data, request.spec)
 

@@ -40,6 +40,7 @@ from app.providers.errors import (
     ProviderUnavailableError,
     RemoteNotFoundError,
 )
+from app.wording import Alt, CheckAddress, Detail, Text
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 #: Uploads of up to 20 MB on a slow office line.
@@ -144,8 +145,8 @@ def error_for(provider: str, response: httpx.Response, body: ErrorBody,
         return InvalidRequestError(f"{provider} refused the request as invalid: {details}. "
                                    "Correct it and send again.", **kwargs)
     if status in (401, 403):
-        return AuthenticationError(f"{provider} refused the credentials{said}: {login_hint}.",
-                                   **kwargs)
+        return AuthenticationError(Text(f"{provider} refused the credentials{said}: ",
+                                        login_hint, "."), **kwargs)
     if status == 402:
         return OutOfCreditsError(f"The signature service account is out of credits{said}: top "
                                  f"up the {provider} account, then send again.", **kwargs)
@@ -161,17 +162,22 @@ def error_for(provider: str, response: httpx.Response, body: ErrorBody,
         return ProviderRejectedError(f"{provider}'s signature service rejected the request"
                                      f"{said}: check the recipients and fields.", **kwargs)
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    # What a server says about its own trouble (a stack trace, "Service Unavailable") helps
+    # someone reading the command line's output or the log, not someone at a window.
+    server_said = Detail(body.message or "")
     if status == 429:
-        return ProviderUnavailableError(f"{provider} is limiting requests{said}: Sealbox will "
-                                        "try again later.", status=status,
-                                        retry_after=retry_after)
+        return ProviderUnavailableError(Text(f"{provider} is limiting requests", server_said,
+                                             ": Sealbox will try again later."),
+                                        status=status, retry_after=retry_after)
     if status == 503:
-        return ProviderUnavailableError(f"{provider} is unavailable{said}: try again later.",
+        return ProviderUnavailableError(Text(f"{provider} is unavailable", server_said,
+                                             ": try again later."),
                                         status=status, retry_after=retry_after)
     if status >= 500:
-        return ProviderUnavailableError(f"{provider} had an internal error ({status}){said}: "
-                                        "try again later.", status=status,
-                                        retry_after=retry_after)
+        return ProviderUnavailableError(Text(f"{provider} had an internal error",
+                                             Detail(str(status)), server_said,
+                                             ": try again later."),
+                                        status=status, retry_after=retry_after)
     return ProviderError(f"{provider} answered {status}{said}.", **kwargs)
 
 
@@ -185,6 +191,7 @@ class ProviderHttp:
     ``auth`` gives the credential headers for each attempt (a Signicat token is fetched there);
     ``on_unauthorized`` is called once after a 401 and, when it returns True, the request is
     tried again (a renewed token). ``error_body`` reads the provider's error format.
+    ``provider_id`` lets the app word a failure in terms of the provider's Settings page.
     """
 
     def __init__(
@@ -200,8 +207,10 @@ class ProviderHttp:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         error_body: Callable[[httpx.Response], ErrorBody] = default_error_body,
         on_unauthorized: Callable[[], Awaitable[bool]] | None = None,
+        provider_id: str | None = None,
     ) -> None:
         self.provider = provider
+        self.provider_id = provider_id
         self.base_url = httpx.URL(base_url.rstrip("/") + "/")
         self.auth = auth
         self.login_hint = login_hint
@@ -265,9 +274,7 @@ class ProviderHttp:
                                             stream=stream)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Nothing left this machine: safe to try again whatever the method.
-                error: SealboxError = ProviderUnavailableError(
-                    f"{self.provider} could not be reached ({_reason(exc)}): check the network "
-                    "connection and the base URL, then try again.")
+                error: SealboxError = ProviderUnavailableError(self._unreachable(path, exc))
                 if attempt + 1 < self.policy.attempts:
                     attempt += 1
                     await self.sleep(self.policy.delay(attempt, None))
@@ -275,17 +282,17 @@ class ProviderHttp:
                 raise error from exc
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 if not may_retry:
-                    raise AmbiguousSendError(
-                        f"The connection to {self.provider} was lost after the request was sent "
-                        f"({_reason(exc)}): Sealbox will check with {self.provider} before doing "
-                        "anything else.") from exc
+                    raise AmbiguousSendError(Text(
+                        f"The connection to {self.provider} was lost after the request was sent",
+                        Detail(_reason(exc)), f": Sealbox will check with {self.provider} before "
+                        "doing anything else.")) from exc
                 if attempt + 1 < self.policy.attempts:
                     attempt += 1
                     await self.sleep(self.policy.delay(attempt, None))
                     continue
-                raise ProviderUnavailableError(
-                    f"{self.provider} did not answer in time ({_reason(exc)}): try again "
-                    "later.") from exc
+                raise ProviderUnavailableError(Text(
+                    f"{self.provider} ({self.url(path).host}) did not answer in time",
+                    Detail(_reason(exc)), ": try again later.")) from exc
             status = response.status_code
             if status < 300:
                 return response
@@ -311,6 +318,17 @@ class ProviderHttp:
                     await self.sleep(self.policy.delay(attempt, wait))
                     continue
             raise error
+
+    def _unreachable(self, path: str, exc: Exception) -> Text:
+        """Nothing reached the provider's server: name the host, and what to check (the base
+        URL's setting when the host is the base URL's)."""
+        url = self.url(path)
+        host = url.host or str(url)
+        label = "Base URL" if _same_origin(url, self.base_url) else None
+        return Text(Alt(f"{self.provider} could not be reached at {host}",
+                        f"Could not reach {host}"),
+                    Detail(_reason(exc)), ": ",
+                    CheckAddress(self.provider_id, self.provider, label), ".")
 
     async def _send(self, method: str, url: httpx.URL, *, params: Mapping[str, Any] | None,
                     json_body: Any, data: Mapping[str, Any] | None, files: Files | None,
@@ -382,9 +400,9 @@ class ProviderHttp:
             except (httpx.TimeoutException, httpx.NetworkError,
                     httpx.RemoteProtocolError) as exc:
                 if attempt + 1 >= self.policy.attempts:
-                    raise ProviderUnavailableError(
-                        f"The download from {self.provider} was cut off ({_reason(exc)}): try "
-                        "again later.") from exc
+                    raise ProviderUnavailableError(Text(
+                        f"The download from {self.provider} was cut off", Detail(_reason(exc)),
+                        ": try again later.")) from exc
                 await self.sleep(self.policy.delay(attempt + 1, None))
             finally:
                 await response.aclose()

@@ -73,8 +73,10 @@ from app.errors import CapabilityError, SealboxError, UserError
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo
 from app.providers.base import (
     CHECK_ATTEMPTS,
+    FINISH_SENDING,
     Capabilities,
     ProviderConfig,
+    base_url_setting,
     capability_problems,
     credentials_rejected,
     not_the_api,
@@ -93,6 +95,7 @@ from app.providers.http import (
     RetryPolicy,
     default_error_body,
 )
+from app.wording import Text
 
 PROVIDER_ID = "itasign"
 NAME = "ItaSign"
@@ -364,7 +367,8 @@ class ItaSignProvider:
             provider=NAME,
             base_url=self.base_url,
             auth=self._auth,
-            login_hint=self.config.login_hint("api_key"),
+            login_hint=self.config.login_hint("api_key", name=NAME),
+            provider_id=PROVIDER_ID,
             transport=self.config.transport,
             sleep=self.config.sleep,
             error_body=itasign_error_body,
@@ -384,7 +388,8 @@ class ItaSignProvider:
         return {API_KEY_HEADER: key}
 
     def _missing_key(self) -> str:
-        return f"{NAME} needs an API key: {self.config.login_hint('api_key')}."
+        return Text(f"{NAME} needs an API key: ", self.config.login_hint("api_key", name=NAME),
+                    ".")
 
     def configuration_problem(self) -> str | None:
         if self._api_key() is None:
@@ -394,10 +399,10 @@ class ItaSignProvider:
         except httpx.InvalidURL:
             url = None
         if url is None or url.scheme not in ("http", "https") or not url.host:
-            return (
-                f"The {NAME} base URL {self.base_url!r} is not an http(s) address: fix "
-                f"base_url in the settings or set {self.config.env_prefix}BASE_URL."
-            )
+            return Text(
+                f"The {NAME} base URL {self.base_url!r} is not an http(s) address: fix ",
+                base_url_setting(PROVIDER_ID, NAME, "base_url in the settings or set "
+                                 f"{self.config.env_prefix}BASE_URL"), ".")
         return None
 
     async def check_connection(self) -> str:
@@ -413,7 +418,7 @@ class ItaSignProvider:
                 "give the key the documents:create and documents:read permissions in the "
                 "organization settings" if exc.status == 403 else None) from exc
         except RemoteNotFoundError as exc:
-            raise not_the_api(NAME, self.base_url, exc) from exc
+            raise not_the_api(NAME, self.base_url, exc, provider_id=PROVIDER_ID) from exc
         finally:
             await probe.aclose()
         body = _object(data, "a template list")
@@ -442,10 +447,8 @@ class ItaSignProvider:
     @staticmethod
     def _document_id(request: Request) -> str:
         if not request.provider_id:
-            raise UserError(
-                f"{request.name!r} has no {NAME} document yet: run `sealbox sync` to "
-                "finish sending it first."
-            )
+            raise UserError(Text(f"{request.name!r} has no {NAME} document yet: ",
+                                 FINISH_SENDING, "."))
         return request.provider_id
 
     @staticmethod

@@ -92,10 +92,13 @@ from app.errors import CapabilityError, UserError
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo, check_pdf
 from app.providers.base import (
     CHECK_ATTEMPTS,
+    FINISH_SENDING,
+    SENDER_SETTING,
     Capabilities,
     ProviderConfig,
     WebhookEvent,
     WebhookRejected,
+    base_url_setting,
     capability_problems,
     credentials_rejected,
     not_the_api,
@@ -109,6 +112,7 @@ from app.providers.errors import (
     RemoteNotFoundError,
 )
 from app.providers.http import UPLOAD_TIMEOUT, ErrorBody, ProviderHttp, RetryPolicy
+from app.wording import Alt, Text
 
 PROVIDER_ID = "saypdf"
 NAME = "SayPDF"
@@ -504,6 +508,7 @@ class SayPdfProvider:
             error_body=error_body,
             on_unauthorized=self._renew if self._api_key is None else None,
             policy=policy,
+            provider_id=PROVIDER_ID,
         )
 
     # --- configuration ---
@@ -513,24 +518,30 @@ class SayPdfProvider:
         return self._api_key is not None
 
     def _login_hint(self) -> str:
+        api_key = self.config.login_hint(name=NAME)
         if self._api_key is None and self._email is not None:
-            return (f"check {self.config.env_prefix}EMAIL and {self.config.env_prefix}PASSWORD, "
-                    f"or use an API key ({self.config.login_hint()})")
-        return self.config.login_hint()
+            prefix = self.config.env_prefix
+            return Text(Alt(f"check {prefix}EMAIL and {prefix}PASSWORD, or use an API key (",
+                            "check the sign-in email and password, or use an API key: "),
+                        api_key, Alt(")", ""))
+        return api_key
 
     def _connection_problem(self) -> str | None:
         """What is missing to reach SayPDF at all (credentials, base URL)."""
         prefix = self.config.env_prefix
         if self._api_key is None:
+            api_key = self.config.login_hint(name=NAME)
             if self._email is None and self._password is None:
-                return f"{NAME} needs an API key: {self.config.login_hint()}."
+                return Text(f"{NAME} needs an API key: ", api_key, ".")
             if self._email is None or self._password is None:
-                return (f"{NAME} sign-in needs both an email and a password: set {prefix}EMAIL "
-                        f"and {prefix}PASSWORD, or use an API key "
-                        f"({self.config.login_hint()}).")
+                return Text(f"{NAME} sign-in needs both an email and a password: ",
+                            Alt(f"set {prefix}EMAIL and {prefix}PASSWORD, or use an API key (",
+                                "enter both, or use an API key: "), api_key, Alt(").", "."))
         if not self.base_url.startswith(("https://", "http://")):
-            return (f"The {NAME} base URL {self.base_url!r} is not a web address: set "
-                    f"{prefix}BASE_URL or the base_url setting to an https:// address.")
+            return Text(f"The {NAME} base URL {self.base_url!r} is not a web address: set ",
+                        base_url_setting(PROVIDER_ID, NAME,
+                                         f"{prefix}BASE_URL or the base_url setting"),
+                        " to an https:// address.")
         return None
 
     def configuration_problem(self) -> str | None:
@@ -539,11 +550,12 @@ class SayPdfProvider:
             return problem
         email = (self.config.sender_email or "").strip()
         if not email:
-            return (f"{NAME} needs the sender's email as the owner of every request: set "
-                    "SEALBOX_SENDER_EMAIL (and SEALBOX_SENDER_NAME) or the sender in settings.")
+            return Text(f"{NAME} needs the sender's email as the owner of every request: set ",
+                        SENDER_SETTING, ".")
         if not EMAIL_RE.match(email):
-            return (f"The sender email {email!r} is not an email address: correct "
-                    "SEALBOX_SENDER_EMAIL or the sender in settings.")
+            return Text(f"The sender email {email!r} is not an email address: correct ",
+                        Alt("SEALBOX_SENDER_EMAIL or the sender in settings",
+                            "your email in Settings › General"), ".")
         return None
 
     def _require_configured(self) -> None:
@@ -614,7 +626,7 @@ class SayPdfProvider:
         except AuthenticationError as exc:
             raise credentials_rejected(NAME, what, exc) from exc
         except RemoteNotFoundError as exc:
-            raise not_the_api(NAME, self.base_url, exc) from exc
+            raise not_the_api(NAME, self.base_url, exc, provider_id=PROVIDER_ID) from exc
         finally:
             await probe.aclose()
         documents_from_list(data)
@@ -638,10 +650,10 @@ class SayPdfProvider:
                 raise OutOfCreditsError(
                     f"The {NAME} account's quota is used up{detail}: upgrade the {NAME} plan or "
                     "wait until the quota renews, then send again.", **kwargs) from exc
-            raise AuthenticationError(
+            raise AuthenticationError(Text(
                 f"{NAME} refused access{detail}: the request belongs to another {NAME} account "
-                f"or the quota is used up; check that Sealbox uses the account it was sent with "
-                f"({self._login_hint()}).", **kwargs) from exc
+                "or the quota is used up; check that Sealbox uses the account it was sent with "
+                "(", self._login_hint(), ")."), **kwargs) from exc
         except InvalidRequestError as exc:
             kwargs = {"status": exc.status, "code": exc.code, "issues": exc.issues}
             said = "; ".join(exc.issues)
@@ -659,8 +671,8 @@ class SayPdfProvider:
 
     def _path(self, operation: Operation, request: Request) -> tuple[str, str]:
         if not request.provider_id:
-            raise UserError(f"{request.name!r} has no {NAME} document id yet: run `sealbox "
-                            "sync` to finish sending it first.")
+            raise UserError(Text(f"{request.name!r} has no {NAME} document id yet: ",
+                                 FINISH_SENDING, "."))
         method, template = ENDPOINTS[operation]
         return method, template.format(id=quote(request.provider_id, safe=""))
 

@@ -93,6 +93,7 @@ from app.providers.base import (
     CHECK_ATTEMPTS,
     Capabilities,
     ProviderConfig,
+    base_url_setting,
     capability_problems,
     credentials_rejected,
 )
@@ -112,6 +113,7 @@ from app.providers.http import (
     default_error_body,
     require_keys,
 )
+from app.wording import Alt, Text
 
 PROVIDER_ID = "signature_nc"
 PROVIDER_NAME = "Signature.nc"
@@ -449,11 +451,12 @@ class SignatureNcProvider:
             # A base URL that is not a web address is refused before any call (see _auth).
             base_url=self.base_url if self._base_url_problem is None else "https://invalid.invalid",
             auth=self._auth,
-            login_hint=self.config.login_hint("api_key"),
+            login_hint=self.config.login_hint("api_key", name=PROVIDER_NAME),
             transport=self.config.transport,
             sleep=self.config.sleep,
             error_body=signature_nc_error_body,
             policy=policy,
+            provider_id=PROVIDER_ID,
         )
 
     # --- configuration ------------------------------------------------------------------------
@@ -470,32 +473,31 @@ class SignatureNcProvider:
 
     def configuration_problem(self) -> str | None:
         if self._api_key() is None:
-            return f"{PROVIDER_NAME} needs an API key: {self.config.login_hint('api_key')}."
+            return self._missing_key()
         if self._base_url_problem is not None:
             return self._base_url_problem
         if self._send_email() is None:
-            return (
-                f"{PROVIDER_NAME}'s send_email setting must be true or false: fix "
-                f"{self.config.env_prefix}SEND_EMAIL or send_email under "
-                f"[providers.{PROVIDER_ID}]."
-            )
+            return Text(f"{PROVIDER_NAME}'s send_email setting must be true or false: ", Alt(
+                f"fix {self.config.env_prefix}SEND_EMAIL or send_email under "
+                f"[providers.{PROVIDER_ID}]",
+                "correct it in Sealbox's settings file, or ask whoever set Sealbox up"), ".")
         return None
+
+    def _missing_key(self) -> str:
+        return Text(f"{PROVIDER_NAME} needs an API key: ",
+                    self.config.login_hint("api_key", name=PROVIDER_NAME), ".")
 
     async def _auth(self) -> dict[str, str]:
         if self._base_url_problem is not None:
             raise UserError(self._base_url_problem)
         key = self._api_key()
         if key is None:
-            raise AuthenticationError(
-                f"{PROVIDER_NAME} needs an API key: {self.config.login_hint('api_key')}."
-            )
+            raise AuthenticationError(self._missing_key())
         return {"Authorization": f"Bearer {key}"}
 
     async def check_connection(self) -> str:
         if self._api_key() is None:
-            raise UserError(
-                f"{PROVIDER_NAME} needs an API key: {self.config.login_hint('api_key')}."
-            )
+            raise UserError(self._missing_key())
         if self._base_url_problem is not None:
             raise UserError(self._base_url_problem)
         probe = self._client(RetryPolicy(attempts=CHECK_ATTEMPTS))
@@ -683,7 +685,7 @@ class SignatureNcProvider:
                 provider=PROVIDER_NAME,
                 base_url=str(self.http.base_url),
                 auth=_no_auth,
-                login_hint=self.config.login_hint("api_key"),
+                login_hint=self.config.login_hint("api_key", name=PROVIDER_NAME),
                 transport=self.config.transport,
                 sleep=self.config.sleep,
                 error_body=signature_nc_error_body,
@@ -718,11 +720,11 @@ def _base_url_problem(base_url: str, config: ProviderConfig) -> str | None:
         url = None
     if url is not None and url.scheme in ("http", "https") and url.host:
         return None
-    return (
-        f"{PROVIDER_NAME}'s base URL {base_url!r} is not a web address: set "
-        f"{config.env_prefix}BASE_URL or base_url under [providers.{PROVIDER_ID}] to an "
-        "https:// address."
-    )
+    return Text(
+        f"{PROVIDER_NAME}'s base URL {base_url!r} is not a web address: set ",
+        base_url_setting(PROVIDER_ID, PROVIDER_NAME, f"{config.env_prefix}BASE_URL or base_url "
+                         f"under [providers.{PROVIDER_ID}]"),
+        " to an https:// address.")
 
 
 __all__ = [

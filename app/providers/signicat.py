@@ -106,6 +106,7 @@ from app.errors import CapabilityError, UserError
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo
 from app.providers.base import (
     CHECK_ATTEMPTS,
+    FINISH_SENDING,
     Capabilities,
     ProviderConfig,
     capability_problems,
@@ -128,6 +129,7 @@ from app.providers.http import (
     RetryPolicy,
     default_error_body,
 )
+from app.wording import Credentials, SettingRef, Text
 
 PROVIDER_ID = "signicat"
 NAME = "Signicat"
@@ -161,8 +163,7 @@ STATUS_TABLE: dict[str, Status] = {
 }
 UNKNOWN_STATE_STATUS = Status.SENT
 
-_LOGIN_HINT = ("run `sealbox login signicat` or set SEALBOX_SIGNICAT_CLIENT_ID and "
-               "SEALBOX_SIGNICAT_CLIENT_SECRET")
+_LOGIN_HINT = Text(Credentials(PROVIDER_ID, NAME, ("client_id", "client_secret")))
 
 
 # --- reading Signicat's answers ----------------------------------------------------------------
@@ -436,6 +437,7 @@ class SignicatProvider:
             error_body=signicat_error_body,
             on_unauthorized=self._drop_token,
             policy=policy,
+            provider_id=PROVIDER_ID,
         )
 
     # --- configuration and checks --------------------------------------------------------------
@@ -449,11 +451,12 @@ class SignicatProvider:
 
     def configuration_problem(self) -> str | None:
         if self._credentials() is None:
-            return (f"{NAME} needs an API client id and secret: {_LOGIN_HINT}.")
+            return Text(f"{NAME} needs an API client id and secret: ", _LOGIN_HINT, ".")
         if not self.token_url.startswith(("https://", "http://")):
-            return (f"{NAME}'s token URL {self.token_url!r} is not a web address: set "
-                    "SEALBOX_SIGNICAT_TOKEN_URL (or token_url in the settings) to the OAuth "
-                    f"token endpoint, e.g. {DEFAULT_TOKEN_URL}.")
+            return Text(f"{NAME}'s token URL {self.token_url!r} is not a web address: set ",
+                        SettingRef(PROVIDER_ID, NAME, "Token URL", "SEALBOX_SIGNICAT_TOKEN_URL "
+                                   "(or token_url in the settings)"),
+                        f" to the OAuth token endpoint, e.g. {DEFAULT_TOKEN_URL}.")
         return None
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
@@ -521,7 +524,8 @@ class SignicatProvider:
             raise credentials_rejected(NAME, "API client credentials", exc,
                                        "check the client id and secret") from exc
         except RemoteNotFoundError as exc:
-            raise not_the_api(NAME, self.token_url, exc, "token URL") from exc
+            raise not_the_api(NAME, self.token_url, exc, "token URL",
+                              provider_id=PROVIDER_ID) from exc
         finally:
             await probe.aclose()
         return f"Connected: {NAME} accepted the API client credentials."
@@ -540,7 +544,7 @@ class SignicatProvider:
             said = exc.code or "refused"
             detail = f"{said}: {exc.issues[0]}" if exc.issues else said
             raise AuthenticationError(
-                f"{NAME} refused the API client credentials ({detail}): {_LOGIN_HINT}.",
+                Text(f"{NAME} refused the API client credentials ({detail}): ", _LOGIN_HINT, "."),
                 status=exc.status, code=exc.code, issues=exc.issues) from exc
 
     # --- requests ------------------------------------------------------------------------------
@@ -611,8 +615,8 @@ class SignicatProvider:
 
     async def _session(self, request: Request) -> Session:
         if not request.provider_id:
-            raise UserError(f"{request.name!r} has no {NAME} signing session yet: run `sealbox "
-                            "sync` to finish sending it.")
+            raise UserError(Text(f"{request.name!r} has no {NAME} signing session yet: ",
+                                 FINISH_SENDING, "."))
         path = f"signing-sessions/{quote(request.provider_id, safe='')}"
         data = await self.http.json("GET", path)
         session = parse_session(data)

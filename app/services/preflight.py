@@ -21,6 +21,7 @@ from app.domain.editing import EditorDocument
 from app.domain.model import AnchorTag, Designation, Recipient, RequestSpec, spec_problems
 from app.pdf.document import PdfInfo
 from app.providers.base import Capabilities, Provider
+from app.wording import Text, for_app
 
 TargetKind = Literal["request", "recipient", "field", "anchor", "document", "provider"]
 
@@ -164,10 +165,12 @@ def preflight(doc: EditorDocument, pdf: PdfInfo | None, provider: Provider,
 
 
 def _configuration_message(caps: Capabilities, problem: str) -> str:
-    text = problem.strip()
+    """The provider's configuration problem in the app's words (a message that says where in
+    Settings to fix it as it is; any other with a pointer to Settings)."""
+    text = for_app(problem).strip()
     if not text.endswith("."):
         text += "."
-    return f"{text} You can set up {caps.name} in Settings."
+    return text if isinstance(problem, Text) else f"{text} You can set up {caps.name} in Settings."
 
 
 def explain(message: str, doc: EditorDocument, spec: RequestSpec | None = None) -> Problem:

@@ -29,6 +29,7 @@ from app.fsutil import atomic_copy
 from app.pdf.document import check_pdf
 from app.providers.anchors import resolve_anchors
 from app.providers.errors import AmbiguousSendError, ConflictError
+from app.wording import Alt, Text
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,10 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
     if problem:
         raise UserError(problem)
     if caps.needs_render_id and not render_id:
-        raise UserError(f"{caps.name} sends a render, not a file: pass --render-id with the "
-                        "id of a succeeded render.")
+        raise UserError(Text(f"{caps.name} sends a render, not a file: ", Alt(
+            "pass --render-id with the id of a succeeded render",
+            f"send documents that {caps.name} rendered from the command line, or choose another "
+            "service for this one"), "."))
     info = check_pdf(pdf_path)
     problems = spec_problems(spec, info.pages, fields_required=bool(caps.field_types))
     problems += provider.preflight(spec, info)

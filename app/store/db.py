@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from app.errors import UnavailableError, UserError
+from app.wording import Alt, Detail, Text
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -194,7 +195,9 @@ class Database:
             conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
                                    check_same_thread=False)
         except sqlite3.OperationalError as exc:
-            raise UnavailableError(f"Cannot open the Sealbox database {path}: {exc}.") from exc
+            raise UnavailableError(Text(
+                f"Cannot open the Sealbox database {path}", Detail(str(exc)),
+                ": check that its folder exists and is writable.")) from exc
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         try:
@@ -206,10 +209,12 @@ class Database:
                 raise UnavailableError(
                     f"The Sealbox database {path} is busy: another Sealbox is writing to it. "
                     "Try again in a moment.") from exc
-            raise UserError(
-                f"The Sealbox database {path} is damaged ({exc}): restore it from a backup, or "
-                "move it aside and run `sealbox archive reindex` to rebuild it from the archive."
-            ) from exc
+            raise UserError(Text(
+                f"The Sealbox database {path} is damaged", Detail(str(exc)), ": restore it from "
+                "a backup, or move it aside and ", Alt(
+                    "run `sealbox archive reindex`",
+                    "start Sealbox again, then click Reindex from folder in the Archive"),
+                " to rebuild it from the archive.")) from exc
         except BaseException:
             conn.close()
             raise

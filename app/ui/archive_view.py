@@ -605,7 +605,7 @@ class ArchivePage(QWidget):
         try:
             self.model.refresh()
         except SealboxError as exc:  # the store cannot be opened (busy, damaged, newer)
-            self.say(exc.message, error=True)
+            self.say(exc.for_app(), error=True)
         self._fill_filters()
         self._apply_model_filters()
         self._after_reset(current)
@@ -624,7 +624,7 @@ class ArchivePage(QWidget):
             try:
                 matches = set(self.ctx.requests.search_ids(text, archived_only=True))
             except SealboxError as exc:
-                self.say(exc.message, error=True)
+                self.say(exc.for_app(), error=True)
                 matches = set()
         provider = self.provider_box.currentData()
         year = self.year_box.currentData()
@@ -855,7 +855,7 @@ class ArchivePage(QWidget):
             try:
                 jobs.append(prepare_verify(self.ctx, rid, roots))
             except SealboxError as exc:
-                self.model.set_badge(rid, Badge("missing", None, exc.message))
+                self.model.set_badge(rid, Badge("missing", None, exc.for_app()))
         self.progress.setRange(0, max(len(jobs), 1))
         self.progress.setValue(0)
         self.say("")

@@ -8,7 +8,8 @@ quits and then cancels what is still running and closes the loop.
 :class:`AsyncBridge` starts coroutines for the UI and delivers their outcome on the UI thread:
 a result to ``on_done``; an error to ``on_error`` or, without one, to the ``errorReported``
 signal. A :class:`~app.errors.SealboxError` is a "known" error whose message is for the user;
-anything else is a bug, logged with its traceback and shown as "Something went wrong". Blocking
+anything else is a bug, logged with its traceback and shown as "Something went wrong" (without
+its class or text: raw exception text never reaches a window). Blocking
 work (PDF parsing, SQLite, file copies) goes to the bridge's thread pool with
 :meth:`AsyncBridge.run_blocking`.
 """
@@ -28,6 +29,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
 from app.errors import SealboxError
+from app.wording import ANYWHERE, Where
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +94,22 @@ def close_loop(loop: asyncio.AbstractEventLoop) -> None:
             _installed = None
 
 
-def describe_error(exc: BaseException) -> str:
-    """The sentence a user sees for ``exc``: a known error's own message, or for a bug
-    "Something went wrong: <type>: <message>. Details are in the log."."""
+def describe_error(exc: BaseException, where: Where = ANYWHERE) -> str:
+    """The sentence a window shows for ``exc`` at ``where``: a known error's message in the app's
+    words; for a file that could not be read or written, the system's reason; for a bug, that
+    it is one (its class and text go to the log, never to a window)."""
     if isinstance(exc, SealboxError):
-        return exc.message
-    detail = str(exc).strip().rstrip(".")
-    what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-    return f"Something went wrong: {what}. Details are in the log."
+        return exc.for_app(where)
+    if isinstance(exc, OSError) and exc.strerror:
+        name = f" ({exc.filename})" if isinstance(exc.filename, str) else ""
+        return (f"Sealbox could not read or write a file{name}: {exc.strerror}. The details are "
+                "in the log.")
+    return BUG_TEXT
+
+
+#: What a window says about a bug: what happened is in the log, with its traceback.
+BUG_TEXT = ("Something went wrong inside Sealbox: this is a fault in Sealbox, not in what you "
+            "did. The details are in the log.")
 
 
 class AsyncBridge(QObject):

@@ -355,7 +355,7 @@ def run_app(path: Path | None) -> int:
     try:
         window = MainWindow()
     except SealboxError as exc:
-        QMessageBox.critical(None, "Sealbox cannot start", exc.message)
+        QMessageBox.critical(None, "Sealbox cannot start", exc.for_app())
         return 1
     from app import logs
 

@@ -58,6 +58,7 @@ from app.providers import craftkit, itasign, saypdf, signature_nc, signicat
 from app.providers.base import ProviderConfig
 from app.secrets import env_name
 from app.ui.bridge import AsyncBridge, describe_error
+from app.wording import Where
 
 ERROR_STYLE = "color: #d32f2f; font-size: 11px;"
 NOTE_STYLE = "color: palette(placeholder-text); font-size: 11px;"
@@ -108,7 +109,13 @@ def _base_url(default: str) -> SettingSpec:
     return SettingSpec("base_url", "Base URL", default)
 
 
-WEBHOOK_NOTE = "Proves that webhook deliveries come from the service (sealbox webhooks listen)."
+WEBHOOK_NOTE = ("Only where Sealbox receives the service's notifications (webhooks): proves "
+                "that they come from the service.")
+#: Said under an input whose value is set outside Sealbox (its environment), which wins.
+OVERRIDDEN_NOTE = ("Set outside Sealbox for this computer (by whoever set it up): that value is "
+                   "used, not the one here.")
+#: A credential's placeholder when the environment gives it.
+OVERRIDDEN = "•••• set outside Sealbox"
 
 #: What each provider's page offers, in the order of the page list.
 FORMS: tuple[ProviderForm, ...] = (
@@ -290,7 +297,7 @@ class SecretEdit(Field):
         self.stored = self._is_stored()
         self.cleared = False
         if self.overridden:
-            self.add_note(f"{self.env_var} is set in the environment and takes precedence.")
+            self.add_note(OVERRIDDEN_NOTE)
         elif self.keyring_problem:
             self.add_note(self.keyring_problem)
         self.edit.textEdited.connect(self._edited)
@@ -302,7 +309,7 @@ class SecretEdit(Field):
         try:
             return self.ctx.secrets.get(self.name) is not None
         except UnavailableError as exc:
-            self.keyring_problem = exc.message
+            self.keyring_problem = exc.for_app()
             return False
 
     def _edited(self, text: str) -> None:
@@ -320,7 +327,7 @@ class SecretEdit(Field):
         if self.cleared:
             placeholder = REMOVED
         elif self.overridden:
-            placeholder = f"•••• set by {self.env_var}"
+            placeholder = OVERRIDDEN
         elif self.stored:
             placeholder = STORED
         else:
@@ -371,7 +378,7 @@ class SettingEdit(Field):
         if spec.note:
             self.add_note(spec.note)
         if self.env_var:
-            self.add_note(f"{self.env_var} is set in the environment and takes precedence.")
+            self.add_note(OVERRIDDEN_NOTE)
 
     def value(self) -> str:
         return self.edit.text().strip()
@@ -429,8 +436,8 @@ class GeneralPage(QWidget):
         index = self.default_provider.findData(settings.default_provider)
         self.default_provider.setCurrentIndex(max(0, index))
         provider_field = Field(self.default_provider)
-        provider_field.add_note("Used for new requests, and by the sealbox send command without "
-                                "--provider.")
+        provider_field.add_note("New requests go through this service unless you choose "
+                                "another in Prepare.")
         form.addRow("Default service", provider_field)
 
         self.sender_name = QLineEdit(settings.sender_name or "")
@@ -448,7 +455,7 @@ class GeneralPage(QWidget):
         for var, fld in (("SEALBOX_SENDER_NAME", self.name_field),
                          ("SEALBOX_SENDER_EMAIL", self.email_field)):
             if ctx.environ.get(var):
-                fld.add_note(f"{var} is set in the environment and takes precedence.")
+                fld.add_note(OVERRIDDEN_NOTE)
 
         self.archive_edit = QLineEdit(settings.archive_dir or "")
         self.archive_edit.setPlaceholderText(str(resolve_paths(ctx.environ).archive_dir))
@@ -670,7 +677,7 @@ class SettingsDialog(QDialog):
         try:
             provider = self.ctx.build_provider(pid, page.config(*self._sender()))
         except SealboxError as exc:
-            page.show_status(False, exc.message)
+            page.show_status(False, exc.for_app(Where(pid)))
             return None
 
         async def check() -> str:
@@ -687,7 +694,7 @@ class SettingsDialog(QDialog):
         def failed(exc: BaseException) -> None:
             if shiboken6.isValid(page):
                 page.test_button.setEnabled(True)
-                page.show_status(False, describe_error(exc))
+                page.show_status(False, describe_error(exc, Where(pid)))
 
         page.test_button.setEnabled(False)
         page.show_status(None, "Checking…" if pid == "local" else "Connecting…")
@@ -759,7 +766,7 @@ class SettingsDialog(QDialog):
             changed = self._save_secrets()
             save_settings(self.ctx.paths.config_file, settings)
         except UnavailableError as exc:
-            self._show_save_error(exc.message)
+            self._show_save_error(exc.for_app())
             return False
         except OSError as exc:
             self._show_save_error(f"The settings could not be written to "

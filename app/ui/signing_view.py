@@ -138,8 +138,8 @@ TODO_COLOR = "#ef6c00"
 DIM_COLOR = QColor("#8a8f98")
 FIELD_Z = 10.0
 #: Said under an error after everyone has signed: the signatures are safe in the store.
-KEPT = ("Every signature is saved. Press Try again once the problem is solved; "
-        "`sealbox sync` also completes the request later.")
+KEPT = ("Every signature is saved. Press Try again once the problem is solved; Sealbox also "
+        "completes the request by itself at its next check of the requests.")
 
 PadMode = Literal["draw", "type"]
 
@@ -1368,7 +1368,7 @@ class SigningView(QWidget):
         try:
             self.request = request = self.signing.load(self.request_id)
         except SealboxError as exc:  # another provider's request
-            self._show_error(exc.message)
+            self._show_error(exc.for_app())
             return
         if request.status.terminal or request.status == Status.QUEUED:
             self._next_step()
@@ -1390,7 +1390,7 @@ class SigningView(QWidget):
         try:
             self.request = request = self.signing.load(self.request_id)
         except SealboxError as exc:
-            self._show_error(exc.message)
+            self._show_error(exc.for_app())
             return
         if request.status == Status.COMPLETED:
             self._archive()
@@ -1399,8 +1399,9 @@ class SigningView(QWidget):
             self._show_declined()
             return
         if request.status == Status.QUEUED:
-            self._show_error(f"{request.name!r} has not been sent yet: run `sealbox sync` "
-                             "first.", retry=self._next_step)
+            self._show_error(f"{request.name!r} has not been sent yet: Sealbox sends it at its "
+                             "next check of the requests; then press Try again.",
+                             retry=self._next_step)
             return
         if request.status.terminal:
             self._show_error(f"{request.name!r} is {request.status.value}: nothing can be "
@@ -1455,7 +1456,7 @@ class SigningView(QWidget):
         try:
             self.request = self.signing.open(self.request_id, index)
         except SealboxError as exc:
-            self._show_error(exc.message, retry=self._next_step)
+            self._show_error(exc.for_app(), retry=self._next_step)
             return
         self._begin_signing(index)
 
@@ -1933,7 +1934,7 @@ class SigningView(QWidget):
             if corrections:
                 self.ctx.requests.set_field_values(self.request_id, corrections)
         except SealboxError as exc:
-            self._show_banner(exc.message)
+            self._show_banner(exc.for_app())
             return
         self.request = request
         log.info("request %s: recipient %d finished on screen", self.request_id, index)
@@ -1998,7 +1999,7 @@ class SigningView(QWidget):
             self.request = self.signing.decline(self.request_id, self.recipient_index,
                                                 reason.strip())
         except SealboxError as exc:
-            self._show_banner(exc.message)
+            self._show_banner(exc.for_app())
             return
         self._show_declined()
         self.declined.emit(self.request_id)

@@ -4,6 +4,7 @@ be cancelled, busy state follows the work, and the app's loop quits cleanly."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import threading
 
@@ -14,7 +15,15 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.errors import UserError
-from app.ui.bridge import AsyncBridge, close_loop, describe_error, install_loop, run_app_loop
+from app.ui.bridge import (
+    BUG_TEXT,
+    AsyncBridge,
+    close_loop,
+    describe_error,
+    install_loop,
+    run_app_loop,
+)
+from app.wording import Credentials, Text, Where
 
 TIMEOUT_MS = 3000
 
@@ -74,11 +83,8 @@ def test_a_bug_is_reported_clearly_and_logged(bridge: AsyncBridge, qtbot: QtBot,
 
     with qtbot.waitSignal(bridge.errorReported, timeout=TIMEOUT_MS) as blocker:
         bridge.start(buggy(), label="Reading the document")
-    assert blocker.args == [
-        "Reading the document",
-        "Something went wrong: ZeroDivisionError: integer division or modulo by zero. "
-        "Details are in the log.",
-    ]
+    assert blocker.args == ["Reading the document", BUG_TEXT]
+    assert "ZeroDivisionError" not in BUG_TEXT
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1
     assert "Reading the document" in errors[0].getMessage()
@@ -96,8 +102,7 @@ def test_a_bug_with_on_error_is_logged_and_handed_over(bridge: AsyncBridge, qtbo
 
     bridge.start(buggy(), on_error=errors.append, label="Preflight")
     qtbot.waitUntil(lambda: errors != [], timeout=TIMEOUT_MS)
-    assert describe_error(errors[0]) == (
-        "Something went wrong: KeyError: 'page'. Details are in the log.")
+    assert describe_error(errors[0]) == BUG_TEXT
     assert shown == []
     assert [r.levelno for r in caplog.records] == [logging.ERROR]
 
@@ -112,9 +117,7 @@ def test_a_bug_in_a_callback_is_reported(bridge: AsyncBridge, qtbot: QtBot,
 
     with qtbot.waitSignal(bridge.errorReported, timeout=TIMEOUT_MS) as blocker:
         bridge.start(work(), on_done=on_done)
-    assert blocker.args == [
-        "Sealbox", "Something went wrong: RuntimeError: widget gone after done. Details are in "
-        "the log."]
+    assert blocker.args == ["Sealbox", BUG_TEXT]
     assert "in on_done" in caplog.text
 
 
@@ -223,10 +226,17 @@ def test_aclose_stops_everything_and_refuses_new_work(bridge: AsyncBridge,
 
 def test_describe_error() -> None:
     assert describe_error(UserError("Choose a PDF.")) == "Choose a PDF."
-    assert describe_error(ValueError()) == (
-        "Something went wrong: ValueError. Details are in the log.")
-    assert describe_error(OSError("disk full.")) == (
-        "Something went wrong: OSError: disk full. Details are in the log.")
+    assert describe_error(ValueError()) == BUG_TEXT
+    assert describe_error(OSError("disk full.")) == BUG_TEXT
+    full = OSError(errno.ENOSPC, "No space left on device", "/archive/a.pdf")
+    assert describe_error(full) == ("Sealbox could not read or write a file (/archive/a.pdf): "
+                                    "No space left on device. The details are in the log.")
+    # A message with the command line's advice is worded for the app.
+    hint = UserError(Text("Craftkit needs an API key: ", Credentials("craftkit", "Craftkit"), "."))
+    assert describe_error(hint) == (
+        "Craftkit needs an API key: enter the API key in Settings › Craftkit.")
+    assert describe_error(hint, Where("craftkit")) == (
+        "Craftkit needs an API key: enter the API key on this page.")
 
 
 def test_the_app_loop_returns_the_exit_code_and_cancels_what_is_left(qapp: QApplication) -> None:

@@ -28,6 +28,7 @@ from app.ui.settings_dialog import (
     ERROR_COLOR,
     NOT_SET,
     OK_COLOR,
+    OVERRIDDEN_NOTE,
     REMOVED,
     STORED,
     ProviderPage,
@@ -325,7 +326,8 @@ def test_test_connection_to_a_closed_port_says_unreachable(
     page.secrets["api_key"].edit.setText("any-key")
     run_test(dialog, "itasign", qtbot)
     text = page.status_label.text()
-    assert text.startswith("ItaSign could not be reached")
+    assert text == ("Could not reach 127.0.0.1: check the address on this page and your network "
+                    "connection.")
     assert ERROR_COLOR in page.status_label.styleSheet()
 
 
@@ -370,10 +372,10 @@ def test_environment_overrides_are_named(home: Path, bridge: AsyncBridge, qtbot:
     page = dialog.provider_pages["craftkit"]
     secret = page.secrets["api_key"]
     assert secret.edit.text() == ""
-    assert "SEALBOX_CRAFTKIT_API_KEY" in secret.edit.placeholderText()
+    assert secret.edit.placeholderText() == "•••• set outside Sealbox"
     assert "from-env" not in secret.edit.placeholderText()
     notes = [w.text() for w in page.findChildren(type(page.status_label))]
-    assert any("SEALBOX_CRAFTKIT_BASE_URL is set in the environment" in n for n in notes)
+    assert notes.count(OVERRIDDEN_NOTE) == 2  # the base URL and the API key
     ctx.close()
 
 

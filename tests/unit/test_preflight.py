@@ -159,16 +159,14 @@ def test_an_unconfigured_provider_says_how_to_set_it_up(ctx: Context) -> None:
     doc.remove_fields(doc.field_ids())
     doc.remove_anchor(0)
     problems = preflight(doc, PDF, ctx.provider("itasign"), {})
-    assert problems == [Problem(
-        "ItaSign needs an API key: run `sealbox login itasign` or set SEALBOX_ITASIGN_API_KEY. "
-        "You can set up ItaSign in Settings.", Target("provider"))]
+    assert problems == [Problem("ItaSign needs an API key: enter the API key in Settings › "
+                                "ItaSign.", Target("provider"))]
 
 
 def test_other_configuration_problems_point_to_settings(ctx: Context) -> None:
     (problem, *_) = preflight(good_doc(), PDF, ctx.provider("saypdf"), COUNTS)
-    assert problem == Problem(
-        "SayPDF needs an API key: run `sealbox login saypdf` or set SEALBOX_SAYPDF_API_KEY. "
-        "You can set up SayPDF in Settings.", Target("provider"))
+    assert problem == Problem("SayPDF needs an API key: enter the API key in Settings › SayPDF.",
+                              Target("provider"))
 
 
 def test_craftkit_needs_a_render_id(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:

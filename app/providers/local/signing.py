@@ -39,6 +39,7 @@ from app.providers.local.certificate import (
 )
 from app.providers.local.provider import CERTIFICATE_NAME, SIGNED_NAME, LocalProvider
 from app.store.requests import FieldValue
+from app.wording import Alt, Text
 
 if TYPE_CHECKING:
     from app.providers.local.pki import SealIdentity
@@ -97,6 +98,20 @@ def recipient_index(request: Request, ref: str) -> int:
                     "recipient's number or email (see `sealbox show`).")
 
 
+#: How a Signer gives a signature, in each front end's words.
+_SIGN_WITH = Alt("pass --typed-signature NAME or --signature-image PNG",
+                 "sign with a drawn or typed signature")
+
+
+def _joined(parts: list[str], separator: str) -> list[str]:
+    """``parts`` with ``separator`` between them, for ``Text(...)`` (which keeps each part's
+    wording for the app, where ``separator.join`` would not)."""
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        out += [separator, part] if i else [part]
+    return out
+
+
 class LocalSigning:
     """The in-person signing steps for requests of the ``local`` provider."""
 
@@ -113,7 +128,9 @@ class LocalSigning:
 
     def _check_turn(self, request: Request, index: int) -> None:
         if request.status == Status.QUEUED:
-            raise UserError(f"{request.name!r} has not been sent yet: run `sealbox sync` first.")
+            raise UserError(Text(f"{request.name!r} has not been sent yet: ", Alt(
+                "run `sealbox sync` first",
+                "Sealbox sends it at the next check of the requests, then try again"), "."))
         if request.status.terminal:
             raise UserError(f"{request.name!r} is already {request.status.value}: nothing can "
                             "be signed any more.")
@@ -166,8 +183,8 @@ class LocalSigning:
             if f.type in (FieldType.SIGNATURE, FieldType.INITIALS):
                 if signature is None:
                     if f.required:
-                        problems.append(f"field {idx} ({f.type.value}) needs a signature: pass "
-                                        "--typed-signature NAME or --signature-image PNG")
+                        problems.append(Text(f"field {idx} ({f.type.value}) needs a signature: ",
+                                             _SIGN_WITH))
                     continue
                 if signature.image_png is not None:
                     stored[idx] = FieldValue(None, signature.image_png)
@@ -184,14 +201,17 @@ class LocalSigning:
                     problems.append(f"field {idx} (checkbox) takes yes or no, not {given!r}")
                     continue
                 if f.required and flag not in TRUTHY:
-                    problems.append(f"field {idx} (checkbox) is required: pass --field {idx}=yes")
+                    problems.append(Text(f"field {idx} (checkbox) is required: ",
+                                         Alt(f"pass --field {idx}=yes", "tick it")))
                     continue
                 stored[idx] = FieldValue("true" if flag in TRUTHY else "false", None)
             elif f.type.has_options:
                 if given is None:
                     if f.required:
-                        problems.append(f"field {idx} ({f.type.value}) is required: pass "
-                                        f"--field {idx}=VALUE with one of: {', '.join(f.options)}")
+                        problems.append(Text(
+                            f"field {idx} ({f.type.value}) is required: ",
+                            Alt(f"pass --field {idx}=VALUE with", "choose"),
+                            f" one of: {', '.join(f.options)}"))
                     continue
                 if given not in f.options:
                     problems.append(f"field {idx} ({f.type.value}): {given!r} is not one of "
@@ -202,15 +222,15 @@ class LocalSigning:
                 if not given:
                     if f.required:
                         label = f" {f.label!r}" if f.label else ""
-                        problems.append(f"field {idx} ({f.type.value}{label}) is required: pass "
-                                        f"--field {idx}=TEXT")
+                        problems.append(Text(f"field {idx} ({f.type.value}{label}) is required: ",
+                                             Alt(f"pass --field {idx}=TEXT", "fill it in")))
                     continue
                 stored[idx] = FieldValue(given, None)
         if recipient.designation == Designation.SIGNER and signature is None:
-            problems.append(f"{recipient.name} is a Signer: pass --typed-signature NAME or "
-                            "--signature-image PNG")
+            problems.append(Text(f"{recipient.name} is a Signer: ", _SIGN_WITH))
         if problems:
-            raise UserError(f"{recipient.name} cannot sign yet: " + "; ".join(problems) + ".")
+            raise UserError(Text(f"{recipient.name} cannot sign yet: ",
+                                 *_joined(problems, "; "), "."))
         self.open(request.id, index)
         self.requests.set_field_values(request.id, stored)
         kind = "approved" if recipient.designation == Designation.APPROVER else "signed"
@@ -225,7 +245,8 @@ class LocalSigning:
 
     def decline(self, request_id: str, index: int, reason: str) -> Request:
         if not reason.strip():
-            raise UserError("Give a reason for declining: --decline \"REASON\".")
+            raise UserError(Text("Give a reason for declining",
+                                 Alt(": --decline \"REASON\"", ""), "."))
         request = self.open(request_id, index)
         self.requests.recipient_event(request.id, index, "declined", detail=reason)
         self.requests.set_status(request.id, Status.DECLINED,

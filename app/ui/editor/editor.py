@@ -44,7 +44,7 @@ from app.providers.base import Provider
 from app.services import send as send_service
 from app.services.preflight import Problem, Target, preflight
 from app.store.templates import Templates, apply_to, compatibility
-from app.ui.bridge import AsyncBridge
+from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.commands import Editing
 from app.ui.editor.anchors import AnchorsPanel
 from app.ui.editor.palette import FieldPalette
@@ -624,9 +624,7 @@ class EditorWidget(QWidget):
             # delivers the same queued one with its key, so the provider never sees two.
             self._send_key = str(uuid.uuid4())
         self._finish_sending()
-        message = exc.message if isinstance(exc, SealboxError) else (
-            f"Something went wrong while sending: {type(exc).__name__}: {exc}")
-        QMessageBox.warning(self, "Not sent", message)
+        QMessageBox.warning(self, "Not sent", describe_error(exc))
 
     # --- helpers for tests and menus ------------------------------------------------------------
 
