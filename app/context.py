@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 #: Every provider Sealbox knows of, by id, with its display name.
 KNOWN_PROVIDERS: dict[str, str] = {
-    "local": "Sealbox in person (built in)",
+    "local": "In person",
     "craftkit": "Craftkit",
     "signature_nc": "Signature.nc",
     "signicat": "Signicat",

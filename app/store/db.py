@@ -180,8 +180,22 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX requests_status")
 
 
+def _verifications(db: sqlite_utils.Database) -> None:
+    """The last verification of each archived request (its verdict, the signer it names, what
+    is wrong, and when it was checked), so that the Archive shows it after a restart."""
+    db.execute("""
+        CREATE TABLE verifications (
+            request_id TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            subject TEXT,
+            detail TEXT NOT NULL,
+            checked_at TEXT NOT NULL
+        )""")
+
+
 #: Migrations in order: entry N brings a database from user_version N to N + 1.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4,
+                                                             _verifications]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

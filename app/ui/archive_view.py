@@ -31,10 +31,9 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QTimer,
-    QUrl,
     Signal,
 )
-from PySide6.QtGui import QColor, QDesktopServices, QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -70,7 +69,9 @@ from app.context import KNOWN_PROVIDERS, Context
 from app.domain.geometry import PageGeometry
 from app.errors import SealboxError
 from app.pdf.document import PdfTooLargeError, check_pdf, open_pdf_bytes, page_geometries
+from app.store.verifications import Verifications
 from app.ui.bridge import AsyncBridge, describe_error
+from app.ui.desktop import NoFileManagerDialog, show_in_file_manager
 from app.ui.pages import PageView
 from app.ui.table_model import ModelIndex, RowTableModel
 
@@ -80,12 +81,20 @@ T = TypeVar("T")
 COLUMNS = ("Name", "Completed", "Provider", "Recipients", "Files", "Verification")
 NAME, COMPLETED, PROVIDER, RECIPIENTS, FILES, BADGE = range(len(COLUMNS))
 SEARCH_DELAY_MS = 250
-BADGE_WIDTH = 230
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 """The request id of a row (any column)."""
 BADGE_ROLE = Qt.ItemDataRole.UserRole + 1
 """The badge column's kind: a :data:`BadgeKind`."""
+CHECKED_ROLE = Qt.ItemDataRole.UserRole + 2
+"""The badge column's "Verified 6 Dec 2026 14:05", or None before any verification."""
+
+#: The width the name column should have: other columns give way (:data:`GIVE_WAY`) for it.
+NAME_WANTED_WIDTH = 280
+#: Columns hidden, in this order, when the table is too narrow for all of them (what they say is
+#: also in the name's tooltip). The verification badge never gives way.
+GIVE_WAY = (FILES, RECIPIENTS, PROVIDER)
+BADGE_STATES = ("valid", "untrusted", "modified", "missing")
 
 BadgeKind = Literal["valid", "untrusted", "modified", "missing", "unchecked", "checking"]
 
@@ -118,12 +127,6 @@ def badge_text(badge: Badge | None, checking: bool = False) -> str:
     return "Modified" if badge.state == "modified" else "Missing"
 
 
-def open_folder(path: Path) -> bool:
-    """Show ``path`` in the system's file manager (the one call to the desktop, so tests can
-    replace it)."""
-    return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
-
-
 def ask_export_path(parent: QWidget, suggested: Path) -> Path | None:
     """Ask where to save an export; ``None`` when the user cancels."""
     name, _ = QFileDialog.getSaveFileName(parent, "Export archived requests", str(suggested),
@@ -148,8 +151,13 @@ def preview_pages(path: Path) -> list[PageGeometry]:
 
 
 def provider_name(provider_id: str) -> str:
-    name = KNOWN_PROVIDERS.get(provider_id, provider_id)
-    return name.removesuffix(" (built in)")
+    return KNOWN_PROVIDERS.get(provider_id, provider_id)
+
+
+def verified_text(moment: datetime) -> str:
+    """"Verified 6 Dec 2026 14:05" (local time)."""
+    local = moment.astimezone()
+    return f"Verified {local.day} {local:%b %Y %H:%M}"
 
 
 # --- model --------------------------------------------------------------------------------------
@@ -222,23 +230,37 @@ class ArchiveModel(RowTableModel):
         self.all_rows: list[ArchiveRow] = []
         self.rows: list[ArchiveRow] = []
         self.badges: dict[str, Badge] = {}
+        #: When each badge was found (kept in the store, so it outlives the app).
+        self.checked_at: dict[str, datetime] = {}
         self.checking: set[str] = set()
         self.provider: str | None = None
         self.year: str | None = None
         self.matches: set[str] | None = None
         self._sort: tuple[int, Qt.SortOrder] = (COMPLETED, Qt.SortOrder.DescendingOrder)
 
+    @property
+    def verifications(self) -> Verifications:
+        """The kept verifications (looked up each time: the store may have been opened anew)."""
+        return Verifications(self.ctx.database)
+
     # loading and filtering -------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Read the archived requests from the store again (badges already known are kept)."""
+        """Read the archived requests and their last verification from the store again."""
         self.beginResetModel()
-        self.all_rows = load_rows(self.ctx)
-        known = {r.id for r in self.all_rows}
-        self.badges = {k: v for k, v in self.badges.items() if k in known}
-        self.checking &= known
-        self._apply()
-        self.endResetModel()
+        try:
+            self.all_rows = load_rows(self.ctx)
+            known = {r.id for r in self.all_rows}
+            self.badges, self.checked_at = {}, {}
+            for rid, kept in self.verifications.all().items():
+                if rid in known and kept.state in BADGE_STATES:
+                    state: BadgeState = kept.state  # type: ignore[assignment]
+                    self.badges[rid] = Badge(state, kept.subject, kept.detail)
+                    self.checked_at[rid] = kept.checked_at
+            self.checking &= known
+        finally:
+            self._apply()
+            self.endResetModel()
 
     def set_filters(self, *, provider: str | None, year: str | None,
                     matches: set[str] | None) -> None:
@@ -272,12 +294,24 @@ class ArchiveModel(RowTableModel):
         return self.badges.get(request_id)
 
     def set_badge(self, request_id: str, badge: Badge | None) -> None:
+        """Show ``badge`` for ``request_id`` (None: not checked) and keep it in the store with the
+        time it was found."""
         if badge is None:
             self.badges.pop(request_id, None)
+            self.checked_at.pop(request_id, None)
+            self.verifications.forget([request_id])
         else:
+            kept = self.verifications.record(request_id, badge.state, badge.subject,
+                                             badge.detail)
             self.badges[request_id] = badge
+            self.checked_at[request_id] = kept.checked_at
         self.checking.discard(request_id)
         self._badge_changed(request_id)
+
+    def checked_text(self, request_id: str) -> str | None:
+        """"Verified 6 Dec 2026 14:05", or None before any verification."""
+        moment = self.checked_at.get(request_id)
+        return verified_text(moment) if moment is not None else None
 
     def set_checking(self, request_id: str, checking: bool) -> None:
         if checking:
@@ -287,8 +321,12 @@ class ArchiveModel(RowTableModel):
         self._badge_changed(request_id)
 
     def clear_badges(self) -> None:
+        """Forget every verification (shown and kept): after a reindex the files may be other
+        ones."""
         self.badges.clear()
+        self.checked_at.clear()
         self.checking.clear()
+        self.verifications.forget()
         if self.rows:
             self.dataChanged.emit(self.index(0, BADGE), self.index(len(self.rows) - 1, BADGE))
 
@@ -320,12 +358,17 @@ class ArchiveModel(RowTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == BADGE:
                 badge = self.badges.get(row.id)
-                return badge.detail if badge else "Not verified yet: select it and click Verify."
+                if badge is None:
+                    return "Not verified yet: select it and click Verify."
+                checked = self.checked_text(row.id)
+                return f"{badge.detail}\n{checked}." if checked else badge.detail
             if column == RECIPIENTS:
                 return "\n".join(f"{n} <{e}>" for n, e in zip(row.recipients, row.emails,
                                                              strict=True))
             if column == NAME:
-                return str(row.folder)
+                people = ", ".join(row.recipients)
+                return (f"{row.name}\n{_when(row.completed)} · {provider_name(row.provider)} · "
+                        f"{people}\n{row.folder}")
             if column == FILES:
                 return "\n".join(p.name for p in row.files.values())
             return None
@@ -333,6 +376,8 @@ class ArchiveModel(RowTableModel):
             return row.id
         if role == BADGE_ROLE:
             return self.badge_kind(row.id)
+        if role == CHECKED_ROLE and column == BADGE and row.id not in self.checking:
+            return self.checked_text(row.id)
         return None
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
@@ -384,6 +429,7 @@ class BadgeDelegate(QStyledItemDelegate):
 
     PAD_X = 8
     PAD_Y = 3
+    GAP = 8
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: ModelIndex) -> None:
@@ -424,6 +470,17 @@ class BadgeDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(pill, height / 2, height / 2)
             painter.setPen(QColor(ink))
             painter.drawText(pill, int(Qt.AlignmentFlag.AlignCenter), shown)
+            # When it was checked, after the pill where there is room for it.
+            checked = index.data(CHECKED_ROLE)
+            rest = QRectF(pill.right() + self.GAP, rect.top(),
+                          rect.right() - pill.right() - self.GAP, rect.height())
+            if isinstance(checked, str) and rest.width() >= metrics.horizontalAdvance(checked):
+                selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+                role = (QPalette.ColorRole.HighlightedText if selected
+                        else QPalette.ColorRole.PlaceholderText)
+                painter.setPen(opt.palette.color(role))
+                painter.drawText(rest, int(Qt.AlignmentFlag.AlignVCenter
+                                           | Qt.AlignmentFlag.AlignLeft), checked)
         finally:
             painter.restore()
 
@@ -433,6 +490,57 @@ class BadgeDelegate(QStyledItemDelegate):
         text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
         return QSize(min(metrics.horizontalAdvance(text) + 2 * self.PAD_X + 12, 420),
                      max(hint.height(), metrics.height() + 2 * self.PAD_Y + 6))
+
+
+class NameDelegate(QStyledItemDelegate):
+    """Request names elided in the middle: names that differ at their end ("… 2026-01" and
+    "… 2026-02") stay told apart in a narrow column."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
+
+
+class ArchiveTable(QTableView):
+    """The archive list. Its columns fit the width it has: the name takes what is left; while
+    that is less than :data:`NAME_WANTED_WIDTH`, the files, recipients and provider columns give
+    way in that order (their values are in the name's tooltip). The verification badge always
+    shows."""
+
+    # At 1024×700 the name keeps about 250 px next to Completed and the badge; at 1600×1000 only
+    # the files column gives way.
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def wanted_width(self, column: int) -> int:
+        """The width ``column`` asks for, from the longest value it can hold (no pass over the
+        rows)."""
+        metrics = self.fontMetrics()
+        samples = {
+            COMPLETED: "2026-12-30 23:59",
+            PROVIDER: max(KNOWN_PROVIDERS.values(), key=metrics.horizontalAdvance),
+            RECIPIENTS: "Anne-Marie Lee, Bob Roe",
+            FILES: "PDF + certificate",
+            BADGE: "Intact — signer not trusted (",
+        }
+        header = metrics.horizontalAdvance(COLUMNS[column]) + 24
+        return max(header, metrics.horizontalAdvance(samples.get(column, "")) + 24)
+
+    def fit_columns(self) -> None:
+        header = self.horizontalHeader()
+        available = self.viewport().width()
+        widths = {c: self.wanted_width(c) for c in range(len(COLUMNS)) if c != NAME}
+        shown = set(widths)
+        for column in GIVE_WAY:
+            if sum(widths[c] for c in shown) + NAME_WANTED_WIDTH <= available:
+                break
+            shown.discard(column)
+        for column, width in widths.items():
+            self.setColumnHidden(column, column not in shown)
+            if column in shown and header.sectionSize(column) != width:
+                header.resizeSection(column, width)
 
 
 # --- page ---------------------------------------------------------------------------------------
@@ -460,6 +568,8 @@ class ArchivePage(QWidget):
         self._preview_generation = 0
         self.preview_kind: PreviewKind = "signed"
         self.preview_id: str | None = None
+        #: What Show in folder opened where no file manager could show the folder.
+        self.folder_dialog: NoFileManagerDialog | None = None
         self._build()
         self.refresh()
 
@@ -497,9 +607,10 @@ class ArchivePage(QWidget):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setVisible(False)
 
-        self.table = QTableView()
+        self.table = ArchiveTable()
         self.table.setModel(self.model)
         self.table.setItemDelegateForColumn(BADGE, BadgeDelegate(self.table))
+        self.table.setItemDelegateForColumn(NAME, NameDelegate(self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -507,15 +618,15 @@ class ArchivePage(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # The name takes what the other columns leave (see ArchiveTable.fit_columns); long
+        # signer subjects are elided in the pill (the tooltip has the whole sentence).
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        # Long signer subjects are elided in the pill (the tooltip has the whole sentence).
-        header.setSectionResizeMode(BADGE, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(BADGE, BADGE_WIDTH)
         header.setMinimumSectionSize(60)
         header.setSortIndicator(COMPLETED, Qt.SortOrder.DescendingOrder)
         self.table.setSortingEnabled(True)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.model.dataChanged.connect(lambda *_: self._show_verification(self.preview_id))
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
 
         self.empty = QLabel()
@@ -569,6 +680,11 @@ class ArchivePage(QWidget):
         preview_bar.addWidget(self.preview_title, 1)
         preview_bar.addWidget(self.certificate_button)
         preview_bar.addWidget(self.folder_button)
+        #: The previewed request's last verification and when it was done.
+        self.verification_label = QLabel()
+        self.verification_label.setWordWrap(True)
+        self.verification_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse)
         self.view = PageView()
         self.view.fit_width()
         self.preview_note = QLabel()
@@ -581,6 +697,7 @@ class ArchivePage(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addLayout(preview_bar)
+        right_layout.addWidget(self.verification_label)
         right_layout.addWidget(self.preview_stack, 1)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -748,11 +865,34 @@ class ArchivePage(QWidget):
         self.progress.setVisible(verifying)
         self.cancel_button.setVisible(verifying)
         row = self.model.row_by_id(self.preview_id) if self.preview_id else None
+        self._show_verification(row.id if row is not None else None)
         self.folder_button.setEnabled(row is not None)
         self.certificate_button.setEnabled(row is not None and "certificate" in row.files)
         self.certificate_button.setText("Show signed document"
                                         if self.preview_kind == "certificate" and row
                                         else "Open certificate")
+
+    def _show_verification(self, request_id: str | None) -> None:
+        """The previewed request's verdict and its time: "Signature valid — verified 6 Dec 2026
+        14:05", or that it has not been verified."""
+        label = self.verification_label
+        if request_id is None:
+            label.hide()
+            return
+        badge = self.model.badge(request_id)
+        kind = self.model.badge_kind(request_id)
+        if kind == "checking":
+            text, colour = "Checking…", None
+        elif badge is None:
+            text, colour = "Not verified yet: click Verify to check its files and signatures.", None
+        else:
+            checked = self.model.checked_text(request_id) or "Verified"
+            text = f"{badge_text(badge)} — {checked[:1].lower()}{checked[1:]}"
+            colour = BADGE_COLOURS[badge.state][0]
+        label.setText(text)
+        label.setToolTip(badge.detail if badge is not None else "")
+        label.setStyleSheet(f"color: {colour};" if colour else "color: palette(placeholder-text);")
+        label.show()
 
     # preview ---------------------------------------------------------------------------------
 
@@ -825,8 +965,7 @@ class ArchivePage(QWidget):
             self.say(f"The archive folder {row.folder} is missing: restore it from a backup, "
                      "then click Reindex from folder.", error=True)
             return
-        if not open_folder(row.folder):
-            self.say(f"No file manager could open {row.folder}.", error=True)
+        self.folder_dialog = show_in_file_manager(self, row.folder)
 
     # verification ----------------------------------------------------------------------------
 
@@ -847,8 +986,16 @@ class ArchivePage(QWidget):
             return None
         try:
             roots = trust_roots(self.ctx)
-        except (OSError, ValueError) as exc:
-            self.say(f"The trust roots of this installation cannot be read: {exc}", error=True)
+        except OSError as exc:
+            log.warning("reading the trust roots failed: %s", exc)
+            self.say("The certificates this installation trusts cannot be read "
+                     f"({exc.strerror or 'system error'}): check the permissions of Sealbox's "
+                     "data folder.", error=True)
+            return None
+        except ValueError as exc:
+            log.warning("reading the trust roots failed: %s", exc)
+            self.say("The certificates this installation trusts are damaged: restore Sealbox's "
+                     "data folder from a backup.", error=True)
             return None
         jobs: list[VerifyJob] = []
         for rid in ids:

@@ -144,15 +144,13 @@ DATE_RANGES: tuple[tuple[str, int | str | None], ...] = (
     ("This year", "year"),
 )
 
-#: Short provider names for the table (the built-in provider's full name is long).
-PROVIDER_SHORT = {"local": "In person"}
-
 EMPTY_STORE = "No requests yet: prepare a document and send it for signature."
 NO_MATCH = "No request matches these filters."
 
 
 def provider_label(provider_id: str) -> str:
-    return PROVIDER_SHORT.get(provider_id) or KNOWN_PROVIDERS.get(provider_id, provider_id)
+    """The provider's one display name (the same in the table, the filter and the details)."""
+    return KNOWN_PROVIDERS.get(provider_id, provider_id)
 
 
 def _when(value: datetime | None) -> str:
@@ -369,7 +367,7 @@ class RequestsModel(RowTableModel):
                 hint = STATUS_HINTS[request.status]
                 return f"{hint}\n{request.error_message}" if request.error_message else hint
             if column == PROVIDER_COLUMN:
-                return KNOWN_PROVIDERS.get(request.provider, request.provider)
+                return provider_label(request.provider)
             if column == SENT_COLUMN:
                 return (f"Sent {_when(request.sent_at)}" if request.sent_at
                         else "Not sent yet") + f"; created {_when(request.created_at)}"
@@ -794,7 +792,7 @@ class RequestDetails(QWidget):
         expires = request.expires_at if not request.status.terminal else None
         overdue = expires is not None and request.is_overdue(now())
         values = {
-            "Provider": KNOWN_PROVIDERS.get(request.provider, request.provider),
+            "Provider": provider_label(request.provider),
             "Document": f"{request.document_name}"
                         + (f" ({request.page_count} pages)" if request.page_count else ""),
             "Created": _when(request.created_at),

@@ -25,7 +25,7 @@ from pytestqt.qtbot import QtBot
 
 from app.archive.folder import Badge
 from app.context import Context
-from app.ui import archive_view
+from app.ui import archive_view, desktop
 from app.ui.archive_view import (
     BADGE,
     BADGE_ROLE,
@@ -128,7 +128,7 @@ def test_rows_show_name_completed_provider_recipients_files_and_badge(
     completed = ctx.requests.get(archived.crane.id).completed_at
     assert completed is not None
     assert row == ["Crane lease", completed.astimezone().strftime("%Y-%m-%d %H:%M"),
-                   "Sealbox in person", "Ann Lee", "PDF + certificate", "Not checked"]
+                   "In person", "Ann Lee", "PDF + certificate", "Not checked"]
     assert model.data(model.index(0, 0), ID_ROLE) == archived.crane.id
     assert model.data(model.index(0, BADGE), BADGE_ROLE) == "unchecked"
     assert "ann@example.com" in str(model.data(model.index(0, 3), Qt.ItemDataRole.ToolTipRole))
@@ -154,7 +154,7 @@ def test_the_list_needs_no_provider_and_filters_by_provider_and_year(
     assert names(page) == ["Crane lease", "Ledger audit"]
     assert page.table.isVisible() and not page.empty.isVisible()
     providers = [page.provider_box.itemText(i) for i in range(page.provider_box.count())]
-    assert providers == ["All providers", "Sealbox in person"]
+    assert providers == ["All providers", "In person"]
     year = f"{datetime.now():%Y}"
     years = [page.year_box.itemText(i) for i in range(page.year_box.count())]
     assert years[0] == "All years" and year in years
@@ -265,7 +265,7 @@ def test_show_in_folder_opens_the_request_folder(page: ArchivePage, ctx: Context
         opened.append(path)
         return True
 
-    monkeypatch.setattr(archive_view, "open_folder", fake_open)
+    monkeypatch.setattr(desktop, "open_folder", fake_open)
     assert not page.folder_button.isEnabled()
     page.show_request(archived.crane.id)
     page.folder_button.click()
