@@ -15,6 +15,10 @@ from app.domain.model import Field, FieldType, RecipientState, Request, RequestS
 from app.domain.report import Report
 from app.errors import NotFoundError, UserError
 from app.store.db import Database
+from app.wording import Text
+
+#: An event's detail in the app's words (in its payload), where they differ from the detail's.
+APP_DETAIL = "appDetail"
 
 
 @dataclass(frozen=True)
@@ -490,6 +494,9 @@ class Requests:
     def _event(db: Any, request_id: str, kind: str, status: Status | None, index: int | None,
                detail: str | None, payload: dict[str, Any] | None,
                at: datetime | None = None) -> None:
+        if isinstance(detail, Text) and detail.gui() != detail:
+            # The detail is kept in the command line's words; the app shows its own.
+            payload = {**(payload or {}), APP_DETAIL: detail.gui()}
         db.table("events").insert({
             "request_id": request_id, "at": iso(at or now()), "kind": kind,
             "status": status.value if status else None, "recipient_index": index,

@@ -16,6 +16,7 @@ command line (:mod:`app.services.requests`); a refusal is shown with its message
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -43,7 +44,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLayout,
     QLayoutItem,
@@ -69,8 +69,9 @@ from app.domain.model import Designation, Request
 from app.errors import SealboxError
 from app.providers.base import Capabilities
 from app.services.requests import cancel_request, check_cancel, download_request, refresh_request
-from app.store.requests import Event, RequestFilter, Requests
+from app.store.requests import APP_DETAIL, Event, RequestFilter, Requests
 from app.ui.bridge import AsyncBridge, describe_error
+from app.ui.cancel_dialog import CancelRequestDialog
 from app.ui.table_model import ModelIndex, RowTableModel
 
 COLUMNS = ("Name", "Provider", "Progress", "Status", "Sent", "Last change")
@@ -604,15 +605,60 @@ def newest_first(events: Sequence[Event]) -> list[Event]:
     return [event for _, event in order]
 
 
+#: A status change's detail that only repeats the change ("sent → viewed").
+_TRANSITION = re.compile(r"^\w+ → \w+$")
+#: Statuses a recipient's own act brings about (its line says it, by whom).
+_BY_RECIPIENT = {Status.VIEWED.value: "viewed", Status.DECLINED.value: "declined"}
+
+
+def history(request: Request, events: Sequence[Event]) -> list[tuple[datetime, str]]:
+    """The history as the details pane lists it, newest first: each thing that happened once.
+    A status change brought about by a recipient ("Viewed", "Declined") is said by that
+    recipient's own line ("Viewed by Jane Doe"), not a second time in other words."""
+    acted = {e.kind for e in events if e.recipient_index is not None}
+    shown = [e for e in events
+             if not (e.recipient_index is None and e.status in _BY_RECIPIENT
+                     and _BY_RECIPIENT[e.status] in acted)]
+    return [(e.at, describe_event(request, e)) for e in newest_first(shown)]
+
+
 def describe_event(request: Request, event: Event) -> str:
-    """One line of the history: what happened, by whom, and the detail."""
+    """One line of the history: what happened, by whom, and the detail (in the app's words)."""
+    if event.kind == "queued":
+        return f"Queued to send through {provider_label(request.provider)}"
     text = EVENT_LABELS.get(event.kind, event.kind.replace("-", " ").capitalize())
+    status_change = event.status is not None and event.recipient_index is None
+    if event.status is not None and status_change and (
+            event.kind == "refresh" or event.kind.startswith("webhook")):
+        text = STATUS_LABELS.get(Status(event.status), text)
     index = event.recipient_index
     if index is not None and 0 <= index < len(request.spec.recipients):
         text += f" by {request.spec.recipients[index].name}"
-    if event.detail:
-        text += f" — {event.detail}"
+    payload = event.payload or {}
+    detail = payload.get(APP_DETAIL) if isinstance(payload.get(APP_DETAIL), str) else event.detail
+    if status_change and detail and _TRANSITION.match(detail):
+        detail = None  # the label says it
+    if (event.status == Status.CANCELLED.value and request.status == Status.CANCELLED
+            and request.error_message and not detail):
+        detail = f"“{request.error_message}”"
+    if (event.kind == "declined" and index is not None and not detail
+            and 0 <= index < len(request.recipients)):
+        detail = request.recipients[index].decline_reason
+    if detail:
+        text += f" — {detail}"
     return text
+
+
+def _note(request: Request, events: Sequence[Event]) -> str:
+    """Why the request failed or was declined, in the app's words where the event that
+    recorded it keeps them."""
+    note = request.error_message or ""
+    if request.status == Status.FAILED:
+        for event in newest_first(events):
+            said = (event.payload or {}).get(APP_DETAIL)
+            if event.status == Status.FAILED.value and isinstance(said, str):
+                return said
+    return note
 
 
 class RecipientView(QFrame):
@@ -690,7 +736,8 @@ class RequestDetails(QWidget):
     """The selected request: its name and status, times, recipients, history and actions.
     The page connects the action buttons."""
 
-    FACTS = ("Provider", "Document", "Created", "Sent", "Finished", "Expires", "Note", "ID")
+    FACTS = ("Provider", "Document", "Message", "Created", "Sent", "Finished", "Expires", "Note",
+             "ID")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -801,7 +848,8 @@ class RequestDetails(QWidget):
                          if finished else ""),
             "Expires": (_when(expires) + (" (overdue: the next refresh expires it)"
                                           if overdue else "")) if expires else "",
-            "Note": request.error_message or "",
+            "Message": request.spec.message or "",
+            "Note": _note(request, events),
             "ID": request.id,
         }
         for name, text in values.items():
@@ -820,11 +868,11 @@ class RequestDetails(QWidget):
             self.history_grid.removeWidget(label)
             _discard(label)
         self.history_labels = []
-        for row, event in enumerate(events):
-            at = QLabel(_when(event.at))
+        for row, (moment, line) in enumerate(history(request, events)):
+            at = QLabel(_when(moment))
             at.setStyleSheet("color: palette(placeholder-text);")
             at.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-            what = QLabel(describe_event(request, event))
+            what = QLabel(line)
             what.setWordWrap(True)
             what.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.history_grid.addWidget(at, row, 0)
@@ -855,6 +903,8 @@ class RequestsPage(QWidget):
         self.bridge = bridge
         #: Requests with an action running (their buttons wait for it).
         self.busy: set[str] = set()
+        #: The Cancel request dialog while it is open.
+        self.cancel_dialog: CancelRequestDialog | None = None
         self.model = RequestsModel(ctx.requests, self)
         self._build()
         self.model.modelReset.connect(self._update_empty_state)
@@ -1126,14 +1176,17 @@ class RequestsPage(QWidget):
         except SealboxError as exc:
             self._warn("Cancel request", exc)
             return
-        reason, ok = QInputDialog.getText(
-            self, "Cancel request",
-            f"Cancel “{request.name}”? Recipients will no longer be able to sign it.\n\n"
-            "Reason (optional):")
-        if not ok:
-            return
-        self._run(request, "Cancel request",
-                  cancel_request(self.ctx, request.id, reason.strip() or None))
+        dialog = CancelRequestDialog(request.name, self)
+        self.cancel_dialog = dialog
+        dialog.accepted.connect(lambda: self._run(
+            request, "Cancel request", cancel_request(self.ctx, request.id, dialog.reason())))
+        dialog.finished.connect(lambda _code: self._cancel_dialog_closed(dialog))
+        dialog.open()
+
+    def _cancel_dialog_closed(self, dialog: CancelRequestDialog) -> None:
+        if self.cancel_dialog is dialog:
+            self.cancel_dialog = None
+        dialog.deleteLater()
 
     def download_selected(self) -> None:
         request = self._selected_request()

@@ -345,11 +345,12 @@ def test_details_show_recipients_links_history_and_copy(qtbot: QtBot, ctx: Conte
     assert QGuiApplication.clipboard().text() == link
     assert view.copy_button.text() == "Copied"
     history = details.history_texts()
-    assert history[-1] == "Queued — queued for craftkit"  # oldest last
-    assert any(h.startswith("Declined by R1 Doe") for h in history)
+    assert history[-1] == "Queued to send through Craftkit"  # oldest last
+    assert "Declined by R1 Doe — Wrong hire figure" in history
     assert any(h.startswith("Signed by R0 Doe") for h in history)
-    assert history.index("Status changed — sent → declined") < history.index(
-        "Queued — queued for craftkit")
+    # The request was declined because R1 declined: said once, by R1's line.
+    assert not any(h.startswith("Declined —") or h == "Declined" for h in history)
+    assert not any("→" in h for h in history)
     # Craftkit can cancel, but not a finished request; nothing to download or sign here.
     assert not details.cancel_button.isEnabled()
     assert not details.download_button.isEnabled()
@@ -370,24 +371,21 @@ def test_cancel_a_local_request_from_the_details_pane(
         qtbot.mouseClick(details.sign_button, LEFT)
     assert asked.args == [request_id]
 
-    asked_reason: list[str] = []
-
-    def get_text(_parent: object, _title: str, label: str) -> tuple[str, bool]:
-        asked_reason.append(label)
-        return "  Customer changed the terms ", True
-
-    monkeypatch.setattr("app.ui.requests_view.QInputDialog.getText", get_text)
+    qtbot.mouseClick(details.cancel_button, LEFT)
+    dialog = page.cancel_dialog
+    assert dialog is not None
+    assert "Berth lease 2026" in dialog.question.text()
+    qtbot.keyClicks(dialog.reason_edit, "  Customer changed the terms ")
     with qtbot.waitSignal(page.requestChanged, timeout=WAIT_MS):
-        qtbot.mouseClick(details.cancel_button, LEFT)
+        qtbot.mouseClick(dialog.cancel_button, LEFT)
         assert not details.cancel_button.isEnabled()  # while it runs
-    assert "Berth lease 2026" in asked_reason[0]
     stored = ctx.requests.get(request_id)
     assert stored.status == Status.CANCELLED
     assert stored.error_message == "Customer changed the terms"
     row = page.model.row_of(request_id)
     assert page.model.data(page.model.index(row, STATUS_COLUMN)) == "Cancelled"
     assert details.badge.text() == "Cancelled"
-    assert details.history_texts()[0].startswith("Cancelled — sent → cancelled")
+    assert details.history_texts()[0] == "Cancelled — “Customer changed the terms”"
     assert not details.cancel_button.isEnabled() and details.sign_button.isHidden()
     assert page.selected_id() == request_id
 
@@ -414,17 +412,16 @@ def test_a_refused_action_shows_its_message(qtbot: QtBot, ctx: Context, bridge: 
     with qtbot.waitSignal(page.requestChanged, timeout=WAIT_MS):
         page.download_selected()
     assert warnings.seen[-1][0] == "Download" and "not completed" in warnings.seen[-1][1]
-    monkeypatch.setattr("app.ui.requests_view.QInputDialog.getText",
-                        lambda *_args: ("x" * 501, True))
-    with qtbot.waitSignal(page.requestChanged, timeout=WAIT_MS):
-        page.cancel_selected()
-    assert "at most 500" in warnings.seen[-1][1]
     assert ctx.requests.get(local.id).status == Status.SENT
     assert page.details.cancel_button.isEnabled()  # usable again
-    # Dismissing the reason dialog cancels nothing.
-    monkeypatch.setattr("app.ui.requests_view.QInputDialog.getText",
-                        lambda *_args: ("", False))
+    # The reason takes at most what the service accepts; dismissing the dialog cancels nothing.
     page.cancel_selected()
+    dialog = page.cancel_dialog
+    assert dialog is not None
+    dialog.reason_edit.setText("x" * 501)
+    assert len(dialog.reason_edit.text()) == 500
+    qtbot.mouseClick(dialog.keep_button, LEFT)
+    assert page.cancel_dialog is None
     assert not bridge.busy and ctx.requests.get(local.id).status == Status.SENT
 
 

@@ -1,0 +1,136 @@
+"""The Requests place in the main window, driven by mouse and keys: the history says each thing
+once, the details show the request's message, the built-in provider has one name, and the
+Cancel request dialog's buttons say what they do.
+
+The request is sent and signed by its first recipient through the real ``sealbox`` command.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pymupdf
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QPushButton, QToolBar, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.domain.lifecycle import Status
+from app.ui.bridge import AsyncBridge
+from app.ui.cancel_dialog import CancelRequestDialog
+from app.ui.main import MainWindow
+from app.ui.requests_view import NAME_COLUMN, PROVIDER_COLUMN, RequestsPage
+from tests.conftest import run_sealbox
+
+WAIT_MS = 10_000
+MESSAGE = "Please sign by Friday: the crane arrives on Monday."
+
+
+@pytest.fixture
+def signed_once(home: Path, tmp_path: Path) -> str:
+    """A ``local`` request with a message, sent and signed by Jane through the command."""
+    pdf = tmp_path / "lease.pdf"
+    doc = pymupdf.open()
+    doc.new_page(width=612, height=792).insert_text((72, 80), "Berth lease", fontsize=20)
+    doc.save(pdf)
+    doc.close()
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({
+        "name": "Berth lease 2026", "message": MESSAGE,
+        "recipients": [
+            {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com", "order": 1},
+            {"firstName": "Bob", "lastName": "Roe", "email": "bob@example.com", "order": 2}],
+        "fields": [
+            {"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
+             "width": 180, "height": 48},
+            {"recipientIndex": 1, "type": "signature", "page": 1, "x": 300, "y": 600,
+             "width": 180, "height": 48}],
+    }))
+    sent = run_sealbox("send", str(pdf), "--spec", str(spec), "--json")
+    assert sent.returncode == 0, sent.stderr
+    rid: str = json.loads(sent.stdout)["id"]
+    signed = run_sealbox("sign", rid, "--recipient", "0", "--typed-signature", "Jane Doe")
+    assert signed.returncode == 0, signed.stderr
+    return rid
+
+
+def open_requests(qtbot: QtBot, bridge: AsyncBridge) -> tuple[MainWindow, RequestsPage]:
+    window = MainWindow(bridge=bridge)
+    qtbot.addWidget(window)
+    window.resize(1024, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    rail = window.findChild(QToolBar, "places")
+    assert rail is not None
+    action = next(a for a in rail.actions() if a.text() == "Requests")
+    button = rail.widgetForAction(action)
+    assert isinstance(button, QWidget)
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    page = window.requests_page
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=WAIT_MS)
+    rect = page.table.visualRect(page.model.index(0, NAME_COLUMN))
+    QTest.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.NoModifier, rect.center())
+    qtbot.waitUntil(lambda: page.details.request is not None, timeout=WAIT_MS)
+    return window, page
+
+
+def test_the_history_says_each_event_once_and_the_message_is_shown(
+        qtbot: QtBot, bridge: AsyncBridge, signed_once: str) -> None:
+    window, page = open_requests(qtbot, bridge)
+    details = page.details
+    history = details.history_texts()
+    assert history == ["Signed by Jane Doe — typed signature", "Viewed by Jane Doe", "Sent",
+                       "Queued to send through In person"]
+    message = details.facts["Message"]
+    assert message.isVisible() and message.text() == MESSAGE
+    window.close()
+
+
+def test_the_built_in_provider_has_one_name(qtbot: QtBot, bridge: AsyncBridge,
+                                            signed_once: str) -> None:
+    window, page = open_requests(qtbot, bridge)
+    in_table = page.model.index(0, PROVIDER_COLUMN).data()
+    in_filter = page.provider_box.itemText(page.provider_box.findData("local"))
+    in_details = page.details.facts["Provider"].text()
+    in_prepare = window.editor.provider_box.itemText(window.editor.provider_box.findData("local"))
+    assert in_table == in_filter == in_details == in_prepare == "In person"
+    window.close()
+
+
+def test_the_cancel_dialog_says_cancel_request_or_keep_request(
+        qtbot: QtBot, bridge: AsyncBridge, signed_once: str) -> None:
+    window, page = open_requests(qtbot, bridge)
+    ctx = window.ctx
+
+    def open_dialog() -> CancelRequestDialog:
+        QTest.mouseClick(page.details.cancel_button, Qt.MouseButton.LeftButton)
+        dialog = page.cancel_dialog
+        assert dialog is not None
+        qtbot.waitExposed(dialog)
+        return dialog
+
+    dialog = open_dialog()
+    texts = sorted(b.text() for b in dialog.findChildren(QPushButton) if b.isVisible())
+    assert texts == ["Cancel request", "Keep request"]
+    # Escape, and Keep request, keep it; Enter in the reason does not cancel either.
+    QTest.keyClick(dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: page.cancel_dialog is None, timeout=WAIT_MS)
+    dialog = open_dialog()
+    qtbot.keyClicks(dialog.reason_edit, "Wrong berth")
+    QTest.keyClick(dialog.reason_edit, Qt.Key.Key_Return)
+    assert page.cancel_dialog is dialog and dialog.isVisible()
+    QTest.mouseClick(dialog.keep_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.cancel_dialog is None, timeout=WAIT_MS)
+    assert ctx.requests.get(signed_once).status == Status.VIEWED
+
+    dialog = open_dialog()
+    qtbot.keyClicks(dialog.reason_edit, "Wrong berth")
+    with qtbot.waitSignal(page.requestChanged, timeout=WAIT_MS):
+        QTest.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert ctx.requests.get(signed_once).status == Status.CANCELLED
+    assert page.details.badge.text() == "Cancelled"
+    assert page.details.history_texts()[0] == "Cancelled — “Wrong berth”"
+    window.close()
