@@ -52,7 +52,6 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
-    QUrl,
     Signal,
 )
 from PySide6.QtGui import (
@@ -60,7 +59,6 @@ from PySide6.QtGui import (
     QActionGroup,
     QCloseEvent,
     QColor,
-    QDesktopServices,
     QFont,
     QFontDatabase,
     QFontMetricsF,
@@ -109,6 +107,7 @@ from app.providers.local.signing import LocalSigning, Signature, initials_of
 from app.services.send import document_path
 from app.store.requests import FieldValue
 from app.ui.bridge import AsyncBridge, describe_error
+from app.ui.desktop import NoFileManagerDialog, show_in_file_manager
 from app.ui.editor.recipients import recipient_color
 from app.ui.pages import PageView
 
@@ -1094,6 +1093,8 @@ class SigningView(QWidget):
         self.options_menu: QMenu | None = None
         #: What the handover screen says, as plain text.
         self.handover_text = ""
+        #: What Show in folder opened where no file manager could show the folder.
+        self.folder_dialog: NoFileManagerDialog | None = None
 
         self.setStyleSheet(STYLE)
         self.stack = QStackedWidget()
@@ -1335,12 +1336,15 @@ class SigningView(QWidget):
         self.folder_button = QPushButton("Show in folder")
         self.folder_button.setObjectName("quiet")
         self.folder_button.clicked.connect(self._open_folder)
+        #: Ends the signing: closes its window ("Done" after an outcome, "Close" after an error).
+        self.done_button = QPushButton("Done")
+        self.done_button.clicked.connect(self.close_window)
         spacer = QWidget()
         spacer.setFixedHeight(2)
         self._add_page(STATE_ERROR, self._centred(self.outcome_icon, self.outcome_title,
                                                   self.message, self.detail, spacer,
-                                                  self.retry_button, self.folder_button,
-                                                  width=600))
+                                                  self.retry_button, self.done_button,
+                                                  self.folder_button, width=600))
 
     # --- the steps --------------------------------------------------------------------------------
 
@@ -1515,8 +1519,12 @@ class SigningView(QWidget):
             self.items[i] = item
             if active:
                 item.clicked.connect(self.activate_field)
-                if f.type in (FieldType.TEXT, FieldType.TEXT_AREA, FieldType.DATE):
+                if f.type in (FieldType.TEXT, FieldType.TEXT_AREA):
                     self._add_editor(item, self.entries[i])
+                elif f.type == FieldType.DATE:
+                    # The signing date, filled in by Sealbox: shown, not edited (a sender who
+                    # wants a date typed by the signer places a text field).
+                    item.setToolTip(f"The signing date, filled in for {owner}")
             else:
                 value = stored.get(i)
                 if value is not None:
@@ -1551,11 +1559,7 @@ class SigningView(QWidget):
             line = QLineEdit()
             line.setFrame(False)
             line.setTextMargins(2, 0, 2, 0)
-            if f.type == FieldType.DATE:
-                line.setPlaceholderText("YYYY-MM-DD")
-                line.setText(entry.value or "")
-            else:
-                line.setPlaceholderText((f.label or "Text") + (" *" if f.required else ""))
+            line.setPlaceholderText((f.label or "Text") + (" *" if f.required else ""))
             line.textChanged.connect(lambda text: self._edited(entry.index, text))
             editor = line
         editor.setFont(font)
@@ -1608,10 +1612,11 @@ class SigningView(QWidget):
         kind = entry.field.type
         if entry.is_signature:
             if kind in self._adopted and not entry.placed:
-                entry.placed = True  # the adopted signature goes in with one click
-                self._refresh()
+                self._offer_same_signature(index)
             else:
                 self._open_signature_dialog(index)
+        elif kind == FieldType.DATE:
+            pass  # the signing date: nothing to do
         elif kind == FieldType.CHECKBOX:
             entry.value = None if entry.value == "yes" else "yes"
             self._refresh()
@@ -1669,9 +1674,52 @@ class SigningView(QWidget):
         if self.missing_fields():
             self.next_field()
 
+    def _offer_same_signature(self, index: int) -> None:
+        """A second signature (or initials) field: offer the one already adopted, in one click,
+        or to sign again (which then replaces it in every field)."""
+        entry = self.entries[index]
+        kind = entry.field.type
+        adopted = self._adopted[kind]
+        word = "signature" if kind == FieldType.SIGNATURE else "initials"
+        menu = QMenu(self)
+        same = QAction(f"Use the same {word}", menu)
+        if adopted.image_png is not None:
+            same.setIcon(QIcon(QPixmap.fromImage(QImage.fromData(adopted.image_png))))
+        else:
+            same.setText(f"Use the same {word} (“{adopted.typed}”)")
+        same.triggered.connect(lambda: self._place_same(index))
+        again = QAction("Sign again…" if kind == FieldType.SIGNATURE else "Initial again…",
+                        menu)
+        again.setToolTip(f"The new {word} replaces the one in your other fields")
+        again.triggered.connect(lambda: self._open_signature_dialog(index))
+        menu.addAction(same)
+        menu.addAction(again)
+        menu.setDefaultAction(same)
+        menu.setActiveAction(same)
+        self._popup_at_field(menu, index)
+
+    def _place_same(self, index: int) -> None:
+        entry = self.entries.get(index)
+        if entry is None or entry.field.type not in self._adopted:
+            return
+        entry.placed = True
+        self._refresh()
+        if self.missing_fields():
+            self.next_field()
+
+    def _popup_at_field(self, menu: QMenu, index: int) -> None:
+        """Show ``menu`` under field ``index`` (at least as wide as the field)."""
+        item = self.items[index]
+        view = self.page_view
+        on_screen = view.mapFromScene(item.mapRectToScene(item.field_rect())).boundingRect()
+        menu.setMinimumWidth(on_screen.width())
+        corner = view.mapFromScene(item.mapToScene(item.field_rect().bottomLeft()))
+        self.options_menu = menu
+        menu.aboutToHide.connect(lambda: self._menu_closed(menu))
+        menu.popup(view.viewport().mapToGlobal(corner + QPoint(0, 2)))
+
     def _choose_option(self, index: int) -> None:
         entry = self.entries[index]
-        item = self.items[index]
         menu = QMenu(self)
         group = QActionGroup(menu)
         group.setExclusive(True)
@@ -1682,13 +1730,7 @@ class SigningView(QWidget):
             group.addAction(action)
             menu.addAction(action)
             action.triggered.connect(lambda _checked=False, o=option: self.set_value(index, o))
-        view = self.page_view
-        on_screen = view.mapFromScene(item.mapRectToScene(item.field_rect())).boundingRect()
-        menu.setMinimumWidth(on_screen.width())
-        corner = view.mapFromScene(item.mapToScene(item.field_rect().bottomLeft()))
-        self.options_menu = menu
-        menu.aboutToHide.connect(lambda: self._menu_closed(menu))
-        menu.popup(view.viewport().mapToGlobal(corner + QPoint(0, 2)))
+        self._popup_at_field(menu, index)
 
     def _menu_closed(self, menu: QMenu) -> None:
         if self.options_menu is menu:
@@ -1876,8 +1918,8 @@ class SigningView(QWidget):
         values: dict[int, str] = {}
         for index, entry in self.entries.items():
             kind = entry.field.type
-            if entry.is_signature:
-                continue
+            if entry.is_signature or kind == FieldType.DATE:
+                continue  # signatures go as the signature; the date is the signing date
             if kind == FieldType.CHECKBOX:
                 if entry.value == "yes":
                     values[index] = "yes"
@@ -2029,6 +2071,13 @@ class SigningView(QWidget):
         self._retry = retry
         self.retry_button.setVisible(retry is not None)
         self.folder_button.setVisible(folder)
+        # After an outcome Done is the main button; after an error Try again is, and Close ends.
+        self.done_button.setText("Close" if badge == "error" else "Done")
+        self.done_button.setObjectName("quiet" if retry is not None else "primary")
+        self.done_button.style().unpolish(self.done_button)
+        self.done_button.style().polish(self.done_button)
+        self.done_button.setDefault(retry is None)
+        self.retry_button.setDefault(retry is not None)
 
     def _show_error(self, message: str, *, retry: Callable[[], None] | None = None,
                     title: str = "This request cannot be signed here",
@@ -2073,7 +2122,11 @@ class SigningView(QWidget):
 
     def _open_folder(self) -> None:
         if self.archived is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.archived.directory)))
+            self.folder_dialog = show_in_file_manager(self, self.archived.directory)
+
+    def close_window(self) -> None:
+        """Done: close the window the signing is in."""
+        self.window().close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.page_view.close_document()

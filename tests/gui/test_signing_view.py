@@ -256,7 +256,9 @@ def test_two_signers_sign_on_screen_as_sealbox_sign_would(
     assert ctx.requests.get(rid).status == Status.VIEWED
     assert set(view.items) == set(range(7)) and set(view.entries) == {0, 1, 2, 3}
     assert view.field_item(0).active and not view.field_item(4).active
-    assert line_edit(view, 1).text() == date.today().isoformat()
+    # The date is the signing date: shown, not edited.
+    assert view.field_item(1).shown_text == date.today().isoformat()
+    assert view.field_item(1).editor is None
     assert not view.finish_button.isEnabled()
     click_field(qtbot, view, 0)
     dialog = signature_dialog(qtbot, view)
@@ -370,16 +372,15 @@ def test_finish_waits_for_every_required_field(qtbot: QtBot, bridge: AsyncBridge
     assert view.state == STATE_SIGNING and view.banner.isVisible()
     assert ctx.requests.get(rid).recipients[0].signed_at is None
 
-    # The date is today's unless the signer changes it; an empty date is missing.
-    line_edit(view, 1).setText("")
-    assert view.missing_fields() == [0, 1]
+    # The date is the signing date: clicking it changes nothing, and it is never missing.
+    click_field(qtbot, view, 1)
+    assert view.field_item(1).shown_text == date.today().isoformat()
+    assert view.missing_fields() == [0]
     click_field(qtbot, view, 0)
     dialog = signature_dialog(qtbot, view)
     draw(qtbot, dialog.pad, SCRIBBLE[:1])
     qtbot.mouseClick(dialog.sign_button, Qt.MouseButton.LeftButton)
-    assert view.missing_fields() == [1] and not view.finish_button.isEnabled()
-    qtbot.keyClicks(view.editor(1), "2031-02-03")
-    assert view.finish_button.isEnabled()
+    assert view.missing_fields() == [] and view.finish_button.isEnabled()
     click_field(qtbot, view, 3)  # unticking a required box makes it missing again
     assert not view.finish_button.isEnabled() and view.missing_fields() == [3]
     click_field(qtbot, view, 3)
@@ -387,7 +388,7 @@ def test_finish_waits_for_every_required_field(qtbot: QtBot, bridge: AsyncBridge
     qtbot.mouseClick(view.finish_button, Qt.MouseButton.LeftButton)
     assert view.state == STATE_HANDOVER
     values = ctx.requests.field_values(rid)
-    assert values[1].value == "2031-02-03"
+    assert values[1].value == date.today().isoformat()
     assert values[3].value == "true" and values[2].value == "ACME"
 
 
