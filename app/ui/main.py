@@ -50,6 +50,7 @@ from app.ui.requests_view import RequestsPage
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.signing_view import SigningView
 from app.ui.sync_controller import SyncController
+from app.ui.welcome import WelcomeDialog, should_welcome
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +268,18 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def offer_welcome(self) -> WelcomeDialog | None:
+        """On the first run, ask for the sender's name and email (once, skippable); returns the
+        dialog, open, or None when it is not the first run."""
+        if not should_welcome(self.ctx, self.settings):
+            return None
+        dialog = WelcomeDialog(self.ctx, self.bridge, self.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self._settings_changed)
+        log.info("first run: asking for the sender's name and email")
+        dialog.open()
+        return dialog
+
     def _settings_changed(self) -> None:
         """Apply new settings at once: sync interval, providers, archive folder."""
         self.sync.apply_settings()
@@ -365,6 +378,7 @@ def run_app(path: Path | None) -> int:
     # Queued, so a signal that arrives before the event loop runs still ends it once it does.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: QTimer.singleShot(0, app.quit))
     window.show()
+    window.offer_welcome()
     if path is not None:
         window.open_file(path)
     window.sync.start()
