@@ -18,6 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 from tests.support.filekeyring import FileKeyring  # noqa: E402
 
 
+def pytest_report_header() -> str:
+    """Which Qt platform the GUI tests run on (``offscreen``, or ``xcb`` on an X server)."""
+    return f"Qt platform: {os.environ.get('QT_QPA_PLATFORM', '')}"
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty SEALBOX_HOME and a keyring of this test's own (outside the home)."""

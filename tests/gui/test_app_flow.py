@@ -119,10 +119,12 @@ def test_send_track_complete_archive_cancel_and_decline(
 
     # Cancel from the details pane, with a reason.
     second = send_from_editor(qtbot, window, tmp_path, "Lease B")
-    monkeypatch.setattr("app.ui.requests_view.QInputDialog.getText",
-                        lambda *a, **k: ("Sent to the wrong customer", True))
     window.requests_page.show_request(second)
     qtbot.mouseClick(window.requests_page.details.cancel_button, Qt.MouseButton.LeftButton)
+    dialog = window.requests_page.cancel_dialog
+    assert dialog is not None
+    qtbot.keyClicks(dialog.reason_edit, "Sent to the wrong customer")
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: requests.get(second).status == Status.CANCELLED,
                     timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: row_status(window, second) == Status.CANCELLED.value,
