@@ -71,6 +71,7 @@ from app.errors import SealboxError
 from app.pdf.document import PdfTooLargeError, check_pdf, open_pdf_bytes, page_geometries
 from app.store.verifications import Verifications
 from app.ui.bridge import AsyncBridge, describe_error
+from app.ui.columns import ElidedLabel, MiddleElideDelegate, fit_columns
 from app.ui.desktop import NoFileManagerDialog, show_in_file_manager
 from app.ui.pages import PageView
 from app.ui.table_model import ModelIndex, RowTableModel
@@ -308,6 +309,10 @@ class ArchiveModel(RowTableModel):
         self.checking.discard(request_id)
         self._badge_changed(request_id)
 
+    def badge_texts(self) -> set[str]:
+        """What the badge column says in the rows shown."""
+        return {badge_text(self.badges.get(r.id), r.id in self.checking) for r in self.rows}
+
     def checked_text(self, request_id: str) -> str | None:
         """"Verified 6 Dec 2026 14:05", or None before any verification."""
         moment = self.checked_at.get(request_id)
@@ -492,15 +497,6 @@ class BadgeDelegate(QStyledItemDelegate):
                      max(hint.height(), metrics.height() + 2 * self.PAD_Y + 6))
 
 
-class NameDelegate(QStyledItemDelegate):
-    """Request names elided in the middle: names that differ at their end ("… 2026-01" and
-    "… 2026-02") stay told apart in a narrow column."""
-
-    def initStyleOption(self, option: QStyleOptionViewItem, index: ModelIndex) -> None:
-        super().initStyleOption(option, index)
-        option.textElideMode = Qt.TextElideMode.ElideMiddle
-
-
 class ArchiveTable(QTableView):
     """The archive list. Its columns fit the width it has: the name takes what is left; while
     that is less than :data:`NAME_WANTED_WIDTH`, the files, recipients and provider columns give
@@ -518,29 +514,24 @@ class ArchiveTable(QTableView):
         """The width ``column`` asks for, from the longest value it can hold (no pass over the
         rows)."""
         metrics = self.fontMetrics()
+        header = metrics.horizontalAdvance(COLUMNS[column]) + 24
+        if column == BADGE:
+            # As wide as the widest pill the rows show (a long signer's name is elided).
+            model = self.model()
+            texts = model.badge_texts() if isinstance(model, ArchiveModel) else set()
+            pills = [metrics.horizontalAdvance(t) + 2 * BadgeDelegate.PAD_X + 16 for t in texts]
+            return max([header, *pills]) if max(pills, default=0) < 240 else 240
         samples = {
             COMPLETED: "2026-12-30 23:59",
             PROVIDER: max(KNOWN_PROVIDERS.values(), key=metrics.horizontalAdvance),
             RECIPIENTS: "Anne-Marie Lee, Bob Roe",
             FILES: "PDF + certificate",
-            BADGE: "Intact — signer not trusted (",
         }
-        header = metrics.horizontalAdvance(COLUMNS[column]) + 24
         return max(header, metrics.horizontalAdvance(samples.get(column, "")) + 24)
 
     def fit_columns(self) -> None:
-        header = self.horizontalHeader()
-        available = self.viewport().width()
         widths = {c: self.wanted_width(c) for c in range(len(COLUMNS)) if c != NAME}
-        shown = set(widths)
-        for column in GIVE_WAY:
-            if sum(widths[c] for c in shown) + NAME_WANTED_WIDTH <= available:
-                break
-            shown.discard(column)
-        for column, width in widths.items():
-            self.setColumnHidden(column, column not in shown)
-            if column in shown and header.sectionSize(column) != width:
-                header.resizeSection(column, width)
+        fit_columns(self, NAME, widths, GIVE_WAY, NAME_WANTED_WIDTH)
 
 
 # --- page ---------------------------------------------------------------------------------------
@@ -610,7 +601,7 @@ class ArchivePage(QWidget):
         self.table = ArchiveTable()
         self.table.setModel(self.model)
         self.table.setItemDelegateForColumn(BADGE, BadgeDelegate(self.table))
-        self.table.setItemDelegateForColumn(NAME, NameDelegate(self.table))
+        self.table.setItemDelegateForColumn(NAME, MiddleElideDelegate(self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -627,6 +618,9 @@ class ArchivePage(QWidget):
         self.table.setSortingEnabled(True)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.model.dataChanged.connect(lambda *_: self._show_verification(self.preview_id))
+        # A badge that says more ("Intact — signer not trusted") widens its column.
+        self.model.dataChanged.connect(lambda *_: self.table.fit_columns())
+        self.model.modelReset.connect(self.table.fit_columns)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
 
         self.empty = QLabel()
@@ -667,8 +661,8 @@ class ArchivePage(QWidget):
         left_layout.addWidget(self.list_stack, 1)
         left_layout.addLayout(actions)
 
-        self.preview_title = QLabel()
-        self.preview_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long name is elided (whole in the tooltip): it never makes the window wider.
+        self.preview_title = ElidedLabel()
         font = self.preview_title.font()
         font.setBold(True)
         self.preview_title.setFont(font)
@@ -676,10 +670,8 @@ class ArchivePage(QWidget):
         self.certificate_button.clicked.connect(self.toggle_certificate)
         self.folder_button = QPushButton("Show in folder")
         self.folder_button.clicked.connect(self.show_in_folder)
+        # The title on a line of its own; under it the verdict and the buttons.
         preview_bar = QHBoxLayout()
-        preview_bar.addWidget(self.preview_title, 1)
-        preview_bar.addWidget(self.certificate_button)
-        preview_bar.addWidget(self.folder_button)
         #: The previewed request's last verification and when it was done.
         self.verification_label = QLabel()
         self.verification_label.setWordWrap(True)
@@ -696,8 +688,11 @@ class ArchivePage(QWidget):
         right = self.preview_pane = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
+        preview_bar.addWidget(self.verification_label, 1)
+        preview_bar.addWidget(self.certificate_button)
+        preview_bar.addWidget(self.folder_button)
+        right_layout.addWidget(self.preview_title)
         right_layout.addLayout(preview_bar)
-        right_layout.addWidget(self.verification_label)
         right_layout.addWidget(self.preview_stack, 1)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -877,7 +872,8 @@ class ArchivePage(QWidget):
         14:05", or that it has not been verified."""
         label = self.verification_label
         if request_id is None:
-            label.hide()
+            label.setText("")  # keeps its room: the buttons stay on the right
+            label.setToolTip("")
             return
         badge = self.model.badge(request_id)
         kind = self.model.badge_kind(request_id)
@@ -892,7 +888,6 @@ class ArchivePage(QWidget):
         label.setText(text)
         label.setToolTip(badge.detail if badge is not None else "")
         label.setStyleSheet(f"color: {colour};" if colour else "color: palette(placeholder-text);")
-        label.show()
 
     # preview ---------------------------------------------------------------------------------
 
@@ -926,7 +921,7 @@ class ArchivePage(QWidget):
             self._show_preview_note(f"{path.name} is missing from the archive folder:\n"
                                     f"{row.folder}")
             return
-        self.preview_title.setToolTip(str(path))
+        self.preview_title.setToolTip(f"{row.name}\n{path}")
 
         def ready(pages: list[PageGeometry]) -> None:
             if generation == self._preview_generation:

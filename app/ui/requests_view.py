@@ -72,6 +72,7 @@ from app.services.requests import cancel_request, check_cancel, download_request
 from app.store.requests import APP_DETAIL, Event, RequestFilter, Requests
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.cancel_dialog import CancelRequestDialog
+from app.ui.columns import MiddleElideDelegate, fit_columns
 from app.ui.table_model import ModelIndex, RowTableModel
 
 COLUMNS = ("Name", "Provider", "Progress", "Status", "Sent", "Last change")
@@ -543,20 +544,27 @@ class FlowLayout(QLayout):
 
 
 class RequestsTable(QTableView):
-    """The table: the Name column takes the width the others leave, but never less than
-    ``NAME_MIN`` (the table scrolls sideways instead)."""
+    """The table: the Name column takes the width the others leave, elided in the middle; while
+    that is less than ``NAME_WANTED``, the last change, provider and sent columns give way in
+    that order (the status never does); below ``NAME_MIN`` the table scrolls sideways."""
 
     NAME_MIN = 200
+    NAME_WANTED = 240
+    GIVE_WAY = (CHANGED_COLUMN, PROVIDER_COLUMN, SENT_COLUMN)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        #: The width of each column but the name (from its longest value, or the user's).
+        self.widths: dict[int, int] = {}
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self.fit_name_column()
 
     def fit_name_column(self) -> None:
-        header = self.horizontalHeader()
-        others = sum(header.sectionSize(c) for c in range(1, header.count()))
-        header.resizeSection(NAME_COLUMN, max(self.NAME_MIN,
-                                              self.viewport().width() - others))
+        if self.widths:
+            fit_columns(self, NAME_COLUMN, self.widths, self.GIVE_WAY, self.NAME_WANTED,
+                        self.NAME_MIN)
 
 
 # --- the details pane --------------------------------------------------------------------------
@@ -985,6 +993,8 @@ class RequestsPage(QWidget):
                         metrics.horizontalAdvance(COLUMNS[column])) + extra
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width)
+            self.table.widths[column] = width
+        self.table.setItemDelegateForColumn(NAME_COLUMN, MiddleElideDelegate(self.table))
         header.sectionResized.connect(self._column_resized)
         self.table.selectionModel().selectionChanged.connect(
             lambda _selected, _deselected: self._show_selected())
@@ -1029,8 +1039,9 @@ class RequestsPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.splitter, 1)
 
-    def _column_resized(self, column: int, _old: int, _new: int) -> None:
-        if column != NAME_COLUMN:
+    def _column_resized(self, column: int, _old: int, new: int) -> None:
+        if column != NAME_COLUMN and new > 0 and not self.table.isColumnHidden(column):
+            self.table.widths[column] = new  # the user's width, kept
             self.table.fit_name_column()
 
     # --- filters ------------------------------------------------------------------------------

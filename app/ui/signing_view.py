@@ -1492,7 +1492,8 @@ class SigningView(QWidget):
         self.page_view.go_to_page(1)
         first = self._reading_order()
         if first:
-            self._set_current_field(first[0], scroll=False)
+            # The first field in sight (the page scrolls no further than it must).
+            self._set_current_field(first[0], scroll=True)
 
     # --- fields -----------------------------------------------------------------------------------
 

@@ -14,14 +14,22 @@ import pymupdf
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QPushButton, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QToolBar,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from app.domain.lifecycle import Status
 from app.ui.bridge import AsyncBridge
 from app.ui.cancel_dialog import CancelRequestDialog
 from app.ui.main import MainWindow
-from app.ui.requests_view import NAME_COLUMN, PROVIDER_COLUMN, RequestsPage
+from app.ui.requests_view import NAME_COLUMN, PROVIDER_COLUMN, STATUS_COLUMN, RequestsPage
 from tests.conftest import run_sealbox
 
 WAIT_MS = 10_000
@@ -56,10 +64,11 @@ def signed_once(home: Path, tmp_path: Path) -> str:
     return rid
 
 
-def open_requests(qtbot: QtBot, bridge: AsyncBridge) -> tuple[MainWindow, RequestsPage]:
+def open_requests(qtbot: QtBot, bridge: AsyncBridge,
+                  size: tuple[int, int] = (1024, 700)) -> tuple[MainWindow, RequestsPage]:
     window = MainWindow(bridge=bridge)
     qtbot.addWidget(window)
-    window.resize(1024, 700)
+    window.resize(*size)
     window.show()
     qtbot.waitExposed(window)
     rail = window.findChild(QToolBar, "places")
@@ -69,7 +78,7 @@ def open_requests(qtbot: QtBot, bridge: AsyncBridge) -> tuple[MainWindow, Reques
     assert isinstance(button, QWidget)
     QTest.mouseClick(button, Qt.MouseButton.LeftButton)
     page = window.requests_page
-    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.model.rowCount() == page.model.total > 0, timeout=WAIT_MS)
     rect = page.table.visualRect(page.model.index(0, NAME_COLUMN))
     QTest.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton,
                      Qt.KeyboardModifier.NoModifier, rect.center())
@@ -134,3 +143,47 @@ def test_the_cancel_dialog_says_cancel_request_or_keep_request(
     assert page.details.badge.text() == "Cancelled"
     assert page.details.history_texts()[0] == "Cancelled — “Wrong berth”"
     window.close()
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1600, 1000)])
+def test_the_list_fits_the_window_and_names_can_be_told_apart(
+        qtbot: QtBot, bridge: AsyncBridge, signed_once: str, tmp_path: Path,
+        size: tuple[int, int]) -> None:
+    base = "Service agreement — ACME Shipping Ltd, Rotterdam harbour cranes 2026-"
+    spec = json.loads((tmp_path / "spec.json").read_text())
+    for month in ("01", "02"):
+        spec["name"] = base + month
+        (tmp_path / "look-alike.json").write_text(json.dumps(spec))
+        sent = run_sealbox("send", str(tmp_path / "lease.pdf"), "--spec",
+                           str(tmp_path / "look-alike.json"))
+        assert sent.returncode == 0, sent.stderr
+    window, page = open_requests(qtbot, bridge, size)
+    table = page.table
+    header = table.horizontalHeader()
+    # The status is whole in sight, with no sideways scrolling.
+    assert not table.isColumnHidden(STATUS_COLUMN)
+    right = header.sectionViewportPosition(STATUS_COLUMN) + header.sectionSize(STATUS_COLUMN)
+    assert right <= table.viewport().width()
+    assert table.horizontalScrollBar().maximum() == 0
+    rows = {page.model.index(r, NAME_COLUMN).data(): r for r in range(page.model.rowCount())}
+    drawn = {shown_name(table, rows[base + month]) for month in ("01", "02")}
+    assert len(drawn) == 2, drawn  # told apart, as drawn
+    if size[0] >= 1600:
+        assert not any(table.isColumnHidden(c) for c in range(page.model.columnCount()))
+    window.close()
+
+
+def shown_name(table: QTableView, row: int) -> str:
+    """The name as the table draws it in its column (elided to the width it has)."""
+    index = table.model().index(row, NAME_COLUMN)
+    option = QStyleOptionViewItem()
+    table.initViewItemOption(option)
+    option.rect = table.visualRect(index)
+    delegate = table.itemDelegateForIndex(index)
+    assert isinstance(delegate, QStyledItemDelegate)
+    delegate.initStyleOption(option, index)
+    style = table.style()
+    text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, table)
+    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1
+    return option.fontMetrics.elidedText(option.text, option.textElideMode,
+                                         text_rect.width() - 2 * margin)

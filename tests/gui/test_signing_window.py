@@ -186,7 +186,13 @@ def test_everyone_has_signed_ends_with_done_and_show_in_folder_copes_without_a_f
     window = MainWindow(ctx, bridge)
     qtbot.addWidget(window)
     view = sign_window(qtbot, window, rid)
+    view.window().resize(1024, 700)
     start(qtbot, view)
+    # The signer's field is in sight at once (it is low on the page).
+    item = view.field_item(0)
+    qtbot.waitUntil(lambda: view.page_view.viewport().rect().contains(
+        view.page_view.mapFromScene(item.mapRectToScene(item.field_rect())).boundingRect()),
+        timeout=WAIT_MS)
     click_field(qtbot, view, 0)
     dialog = signature_dialog(qtbot, view)
     QTest.mouseClick(dialog.pad.mode_button, Qt.MouseButton.LeftButton)
