@@ -1,3 +1,5 @@
+# mypy: allow-untyped-calls
+# (PyMuPDF ships py.typed, but most of its API is not annotated.)
 """Screenshots of every place of the app at 1024×700 and 1600×1000, for a person to look at.
 
     uv run python tools/screenshots.py [OUT_DIR]          (default: screenshots/)
@@ -160,13 +162,9 @@ async def settle() -> None:
 
 
 async def shoot(out: Path, ids: dict[str, str]) -> list[Path]:
-    import httpx
     from PySide6.QtWidgets import QApplication, QWidget
 
-    from app.domain.model import RequestSpec
-    from app.resources import resource
     from app.ui.main import MainWindow
-    from app.ui.welcome import WelcomeDialog
 
     written: list[Path] = []
 
@@ -178,113 +176,124 @@ async def shoot(out: Path, ids: dict[str, str]) -> list[Path]:
 
     window = MainWindow()
     window.show()
-    lease = resource("samples", "sample-lease.pdf")
     for size in SIZES:
-        window.resize(*size)
-        await settle()
-
-        # Prepare: the sample lease with recipients, fields and anchors.
-        window.show_place(0)
-        window.open_file(lease)
-        editor = window.editor
-        spec = RequestSpec.from_json({
-            "name": "Residential lease — 4B Quay Street",
-            "message": "Please sign where marked.",
-            "recipients": [person("Tom", "Tenant", 1), person("Lena", "Landlord", 2)],
-            "fields": [
-                {"recipientIndex": 1, "type": "signature", "page": 1, "x": 72, "y": 360,
-                 "width": 200, "height": 50},
-                {"recipientIndex": 1, "type": "date", "page": 1, "x": 300, "y": 380,
-                 "width": 110, "height": 24},
-                {"recipientIndex": 0, "type": "text", "page": 2, "x": 72, "y": 200,
-                 "width": 220, "height": 24, "label": "Phone"}],
-            "anchorTags": [
-                {"anchorString": "{{sign_here}}", "type": "signature", "recipientIndex": 0,
-                 "width": 180, "height": 48},
-                {"anchorString": "{{initials}}", "type": "initials", "recipientIndex": 0,
-                 "width": 60, "height": 30}],
-        })
-        editor.doc.load(spec)
-        await until(lambda: editor.view.doc_scene.page_item(1).image is not None,
-                    "the first page of the lease")
-        await settle()
-        grab(window, "prepare", size)
-
-        # Requests: the half-signed one, with its details.
-        window.show_place(1)
-        window.requests_page.show_request(ids["berth"])
-        await settle()
-        grab(window, "requests", size)
-
-        # Cancel request, over the Requests place.
-        window.requests_page.cancel_selected()
-        dialog = window.requests_page.cancel_dialog
-        if dialog is not None:
-            await settle()
-            grab(dialog, "cancel-request", size)
-            dialog.reject()
-
-        # Sign now: the handover, then the signing screen for the next recipient.
-        view = window.sign_now(ids["berth"])
-        signing = view.window()
-        signing.resize(*size)
-        await until(lambda: view.state == "handover", "the handover screen")
-        await settle()
-        grab(signing, "sign-handover", size)
-        view.start()
-        await until(lambda: view.page_view.doc_scene.page_item(1).image is not None,
-                    "the document to sign")
-        await settle()
-        grab(signing, "sign-now", size)
-        signing.close()
-        await settle()
-
-        # Archive: every request verified, one selected with its preview.
-        window.show_place(2)
-        archive = window.archive_page
-        task = archive.verify_all()
-        if task is not None:
-            await until(task.done, "verification")
-        archive.show_request(ids["service-02"])
-        await until(lambda: archive.preview_stack.currentWidget() is archive.view,
-                    "the archive preview")
-        await until(lambda: archive.view.doc_scene.page_item(1).image is not None,
-                    "the archived page")
-        await settle()
-        grab(window, "archive", size)
-
-        # Settings: General, and a provider whose server cannot be reached.
-        settings = window.open_settings()
-        settings.resize(max(settings.minimumWidth(), min(size[0] - 100, 900)),
-                        max(settings.minimumHeight(), min(size[1] - 100, 640)))
-        await settle()
-        grab(settings, "settings", size)
-        settings.show_page("craftkit")
-        page = settings.provider_pages["craftkit"]
-        page.secrets["api_key"].edit.setText("ck_live_example")
-
-        def unreachable(request: httpx.Request) -> httpx.Response:
-            raise httpx.ConnectError("[Errno -2] Name or service not known")
-
-        window.ctx.transport = httpx.MockTransport(unreachable)
-        settings.test_connection("craftkit")
-        await until(page.test_button.isEnabled, "Test connection")
-        await settle()
-        grab(settings, "settings-craftkit", size)
-        window.ctx.transport = None
-        settings.reject()
-
-        # The first-run welcome (as a new user meets it).
-        welcome = WelcomeDialog(window.ctx, window.bridge, window.settings, window)
-        welcome.open()
-        await settle()
-        grab(welcome, "welcome", size)
-        welcome.reject()
-        window.settings.remove("welcome/shown")
-
+        await one_size(window, size, ids, grab)
     window.close()
     QApplication.processEvents()
     return written
+
+
+async def one_size(window: Any, size: tuple[int, int], ids: dict[str, str],
+                   grab: Callable[[Any, str, tuple[int, int]], None]) -> None:
+    """Every place at ``size``."""
+    import httpx
+
+    from app.domain.model import RequestSpec
+    from app.resources import resource
+    from app.ui.welcome import WelcomeDialog
+
+    lease = resource("samples", "sample-lease.pdf")
+    window.resize(*size)
+    await settle()
+
+    # Prepare: the sample lease with recipients, fields and anchors.
+    window.show_place(0)
+    window.open_file(lease)
+    editor = window.editor
+    spec = RequestSpec.from_json({
+        "name": "Residential lease — 4B Quay Street",
+        "message": "Please sign where marked.",
+        "recipients": [person("Tom", "Tenant", 1), person("Lena", "Landlord", 2)],
+        "fields": [
+            {"recipientIndex": 1, "type": "signature", "page": 1, "x": 72, "y": 360,
+             "width": 200, "height": 50},
+            {"recipientIndex": 1, "type": "date", "page": 1, "x": 300, "y": 380,
+             "width": 110, "height": 24},
+            {"recipientIndex": 0, "type": "text", "page": 2, "x": 72, "y": 200,
+             "width": 220, "height": 24, "label": "Phone"}],
+        "anchorTags": [
+            {"anchorString": "{{sign_here}}", "type": "signature", "recipientIndex": 0,
+             "width": 180, "height": 48},
+            {"anchorString": "{{initials}}", "type": "initials", "recipientIndex": 0,
+             "width": 60, "height": 30}],
+    })
+    editor.doc.load(spec)
+    await until(lambda: editor.view.doc_scene.page_item(1).image is not None,
+                "the first page of the lease")
+    await settle()
+    grab(window, "prepare", size)
+
+    # Requests: the half-signed one, with its details.
+    window.show_place(1)
+    window.requests_page.show_request(ids["berth"])
+    await settle()
+    grab(window, "requests", size)
+
+    # Cancel request, over the Requests place.
+    window.requests_page.cancel_selected()
+    dialog = window.requests_page.cancel_dialog
+    if dialog is not None:
+        await settle()
+        grab(dialog, "cancel-request", size)
+        dialog.reject()
+
+    # Sign now: the handover, then the signing screen for the next recipient.
+    view = window.sign_now(ids["berth"])
+    signing = view.window()
+    signing.resize(*size)
+    await until(lambda: view.state == "handover", "the handover screen")
+    await settle()
+    grab(signing, "sign-handover", size)
+    view.start()
+    await until(lambda: view.page_view.doc_scene.page_item(1).image is not None,
+                "the document to sign")
+    await settle()
+    grab(signing, "sign-now", size)
+    signing.close()
+    await settle()
+
+    # Archive: every request verified, one selected with its preview.
+    window.show_place(2)
+    archive = window.archive_page
+    task = archive.verify_all()
+    if task is not None:
+        await until(task.done, "verification")
+    archive.show_request(ids["service-02"])
+    await until(lambda: archive.preview_stack.currentWidget() is archive.view,
+                "the archive preview")
+    await until(lambda: archive.view.doc_scene.page_item(1).image is not None,
+                "the archived page")
+    await settle()
+    grab(window, "archive", size)
+
+    # Settings: General, and a provider whose server cannot be reached.
+    settings = window.open_settings()
+    settings.resize(max(settings.minimumWidth(), min(size[0] - 100, 900)),
+                    max(settings.minimumHeight(), min(size[1] - 100, 640)))
+    await settle()
+    grab(settings, "settings", size)
+    settings.show_page("craftkit")
+    page = settings.provider_pages["craftkit"]
+    page.secrets["api_key"].edit.setText("ck_live_example")
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno -2] Name or service not known")
+
+    window.ctx.transport = httpx.MockTransport(unreachable)
+    settings.test_connection("craftkit")
+    await until(page.test_button.isEnabled, "Test connection")
+    await settle()
+    grab(settings, "settings-craftkit", size)
+    window.ctx.transport = None
+    settings.reject()
+
+    # The first-run welcome (as a new user meets it).
+    welcome = WelcomeDialog(window.ctx, window.bridge, window.settings, window)
+    welcome.open()
+    await settle()
+    grab(welcome, "welcome", size)
+    welcome.reject()
+    window.settings.remove("welcome/shown")
 
 
 def main(argv: list[str]) -> int:
