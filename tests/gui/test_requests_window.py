@@ -31,6 +31,7 @@ from app.ui.cancel_dialog import CancelRequestDialog
 from app.ui.main import MainWindow
 from app.ui.requests_view import NAME_COLUMN, PROVIDER_COLUMN, STATUS_COLUMN, RequestsPage
 from tests.conftest import run_sealbox
+from tests.fakes.itasign import ItaSignFake
 
 WAIT_MS = 10_000
 MESSAGE = "Please sign by Friday: the crane arrives on Monday."
@@ -187,3 +188,37 @@ def shown_name(table: QTableView, row: int) -> str:
     margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1
     return option.fontMetrics.elidedText(option.text, option.textElideMode,
                                          text_rect.width() - 2 * margin)
+
+
+def test_a_refused_send_is_noted_in_the_apps_words(
+        qtbot: QtBot, bridge: AsyncBridge, home: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """ItaSign refuses the API key: the command line's record says `sealbox login`; the
+    details pane says where to enter the key."""
+    fake = ItaSignFake()
+    with fake:
+        for name, value in fake.env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("SEALBOX_ITASIGN_API_KEY", "not-the-key")
+        pdf = tmp_path / "nda.pdf"
+        doc = pymupdf.open()
+        doc.new_page().insert_text((72, 80), "Supplier NDA", fontsize=20)
+        doc.save(pdf)
+        doc.close()
+        spec = tmp_path / "spec.json"
+        spec.write_text(json.dumps({"name": "Supplier NDA", "recipients": [
+            {"firstName": "Dina", "lastName": "Vik", "email": "dina@example.com"}]}))
+        sent = run_sealbox("send", str(pdf), "--spec", str(spec), "--provider", "itasign")
+        assert sent.returncode == 1
+        assert "sealbox login itasign" in sent.stderr  # the command line's words
+        window, page = open_requests(qtbot, bridge)
+    details = page.details
+    assert details.badge.text() == "Failed"
+    note = details.facts["Note"].text()
+    assert note.startswith("ItaSign refused the credentials")
+    assert "enter the API key in Settings › ItaSign" in note
+    history = details.history_texts()
+    assert any(h.startswith("Failed — ItaSign refused the credentials") for h in history)
+    for text in [note, *history]:
+        assert "sealbox" not in text and "SEALBOX_" not in text, text
+    window.close()
