@@ -8,9 +8,14 @@ Two families matter to the user:
   provider outage, OS keyring locked). Worth retrying; the command line exits 3.
 
 Anything else that escapes is a bug and becomes a crash report with a traceback.
+
+Every message is redacted when the error is made (:func:`app.logs.redact`): a secret a provider
+echoed back never reaches the screen, the store or a log through an error.
 """
 
 from __future__ import annotations
+
+from app.logs import redact
 
 
 class SealboxError(Exception):
@@ -19,6 +24,7 @@ class SealboxError(Exception):
     exit_code = 1
 
     def __init__(self, message: str) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
 
