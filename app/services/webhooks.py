@@ -54,6 +54,9 @@ MAX_HEADER_LINES = 100
 MAX_HEADER_BYTES = 32 * 1024
 #: The longest a response may wait for a client that does not read it.
 WRITE_TIMEOUT = 5.0
+#: After answering, what the client still sends is dropped for this long, up to this much.
+LINGER = 1.0
+LINGER_BYTES = 1024 * 1024
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
            405: "Method Not Allowed", 408: "Request Timeout", 411: "Length Required",
            413: "Payload Too Large", 431: "Request Header Fields Too Large",
@@ -240,15 +243,25 @@ async def read_request(reader: asyncio.StreamReader, max_body: int
     return method, target, headers, body
 
 
-async def respond(writer: asyncio.StreamWriter, status: int, message: str) -> None:
-    """Answer and close; a client that does not read the answer is dropped after a while."""
+async def respond(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, status: int,
+                  message: str) -> None:
+    """Answer and close. What the client still sends is read and dropped for a moment (at most
+    :data:`LINGER_BYTES`), so that closing does not reset the connection before the client
+    reads the answer; a client that does not read it is dropped after a while."""
     body = json.dumps({"message": message}).encode()
     writer.write(f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\n"
                  "Content-Type: application/json\r\n"
                  f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
-    with contextlib.suppress(ConnectionError, TimeoutError):
+    with contextlib.suppress(ConnectionError, TimeoutError, asyncio.IncompleteReadError,
+                             asyncio.LimitOverrunError, ValueError):
         async with asyncio.timeout(WRITE_TIMEOUT):
             await writer.drain()
+            if writer.can_write_eof():
+                writer.write_eof()
+        async with asyncio.timeout(LINGER):
+            dropped = 0
+            while dropped < LINGER_BYTES and (chunk := await reader.read(65536)):
+                dropped += len(chunk)
     writer.close()
 
 
@@ -263,7 +276,7 @@ class Listener:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.active >= self.limits.max_connections:
             log.warning("webhook connection refused: %d connections open", self.active)
-            await respond(writer, 503, "too many connections: try again later")
+            await respond(reader, writer, 503, "too many connections: try again later")
             return
         self.active += 1
         try:
@@ -271,7 +284,7 @@ class Listener:
         except Exception:  # a bug: log it, answer 500, keep listening
             log.exception("webhook request failed")
             with contextlib.suppress(Exception):
-                await respond(writer, 500, "internal error")
+                await respond(reader, writer, 500, "internal error")
         finally:
             self.active -= 1
             writer.close()
@@ -281,14 +294,14 @@ class Listener:
             async with asyncio.timeout(self.limits.request_deadline):
                 parsed = await read_request(reader, self.limits.max_body)
         except TimeoutError:
-            await respond(writer, 408, "the request did not arrive in time")
+            await respond(reader, writer, 408, "the request did not arrive in time")
             return
         except Refused as exc:
-            await respond(writer, exc.status, exc.message)
+            await respond(reader, writer, exc.status, exc.message)
             return
         except (ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                 ConnectionError):
-            await respond(writer, 400, "bad request")
+            await respond(reader, writer, 400, "bad request")
             return
         if parsed is None:
             return
@@ -296,13 +309,13 @@ class Listener:
         path = target.split("?", 1)[0].rstrip("/")
         prefix = "/webhooks/"
         if not path.startswith(prefix):
-            await respond(writer, 404, "not found")
+            await respond(reader, writer, 404, "not found")
             return
         if method != "POST":
-            await respond(writer, 405, "use POST")
+            await respond(reader, writer, 405, "use POST")
             return
         outcome = await self.receiver.receive(path[len(prefix):], headers, body)
-        await respond(writer, outcome.status, outcome.message)
+        await respond(reader, writer, outcome.status, outcome.message)
 
 
 async def serve(ctx: Context, host: str, port: int,
