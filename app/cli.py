@@ -524,7 +524,10 @@ def cmd_providers(ctx: Context, args: argparse.Namespace) -> int:
         except SealboxError as exc:
             entry.update({"available": False, "configured": False, "problem": exc.message})
         else:
-            problem = provider.configuration_problem()
+            try:
+                problem = provider.configuration_problem()
+            except SealboxError as exc:  # e.g. a secret that cannot be used
+                problem = exc.message
             entry.update({"available": True, "configured": problem is None, "problem": problem,
                           "capabilities": provider.capabilities.summary()})
         rows.append(entry)

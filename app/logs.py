@@ -46,6 +46,7 @@ def _forms(value: str) -> set[str]:
     forms = {value}
     forms.add(json.dumps(value)[1:-1])
     forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
+    forms.add(json.dumps(value)[1:-1].replace("/", "\\/"))  # "\/" as PHP writes it
     forms.add(urllib.parse.quote(value, safe=""))
     forms.add(urllib.parse.quote_plus(value, safe=""))
     forms.add(urllib.parse.quote(value))

@@ -388,13 +388,20 @@ class ProviderHttp:
                     stream: bool) -> httpx.Response:
         auth = dict(await self.auth()) if authenticated else {}
         for name, value in {**headers, **auth}.items():
-            if name in auth or name.lower() in CREDENTIAL_HEADERS:
+            credential = name in auth or name.lower() in CREDENTIAL_HEADERS
+            if credential:
                 register_credentials(value)
-                if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-                    raise UserError(
-                        f"A {self.provider} credential contains a line break or another control "
-                        f"character, so it cannot be sent: enter it again as it was given "
-                        f"({self.login_hint}).")
+            if all(0x20 <= ord(c) < 0x7F for c in value):
+                continue
+            # A header carries printable ASCII only: a line break would split it, and httpx
+            # cannot encode anything else.
+            if credential:
+                raise UserError(
+                    f"A {self.provider} credential contains a line break, a control character "
+                    "or a character outside plain ASCII, so it cannot be sent: enter it again "
+                    f"exactly as it was given ({self.login_hint}).")
+            raise UserError(f"The {name} sent to {self.provider} may hold only plain ASCII "
+                            "letters, digits and punctuation: correct it and try again.")
         origin = url
         for _ in range(MAX_REDIRECTS + 1):
             same = _same_origin(origin, url)
