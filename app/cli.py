@@ -548,7 +548,8 @@ def cmd_providers(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
     provider_id = args.provider
     if provider_id not in CREDENTIALS:
-        ctx.provider(provider_id)  # raises the unknown-provider message
+        raise UserError(f"Unknown provider {shown(provider_id)}: use one of "
+                        f"{', '.join(CREDENTIALS)} (see `sealbox providers`).")
     names = CREDENTIALS[provider_id]
     if not names:
         emit(args, {"provider": provider_id, "stored": []},

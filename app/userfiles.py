@@ -45,8 +45,8 @@ def check_user_file(path: Path, label: str, kind: str) -> os.stat_result:
                         "or copy it somewhere you can read it.") from exc
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
-            raise UserError(f"The name of {label} is too long for the file system: check the "
-                            "path, or rename the file.") from exc
+            raise UserError(f"{label} has a name too long for the file system: check the path, "
+                            "or rename the file.") from exc
         if exc.errno == errno.ELOOP:
             raise UserError(f"{label} is a link that leads nowhere (a loop of links): give the "
                             "file itself.") from exc
