@@ -67,6 +67,13 @@ def register_secret(value: str | None) -> None:
         _known = tuple(sorted(set(_known) | _forms(value), key=len, reverse=True))
 
 
+def forget_secrets() -> None:
+    """Forget every registered secret (a test starts afresh with this)."""
+    global _known
+    with _lock:
+        _known = ()
+
+
 def register_credentials(header_value: str) -> None:
     """Register what an ``Authorization``-style header carries: the whole value, the
     credential after ``Bearer``/``Basic``, and for Basic both halves of ``user:password``."""

@@ -41,6 +41,7 @@ from app.config import Settings
 from app.context import Context
 from app.domain.clock import iso, now
 from app.domain.lifecycle import Status
+from app.domain.text import format_size
 from app.errors import SealboxError, UnavailableError, UserError
 from app.providers.base import WebhookEvent, WebhookRejected
 
@@ -238,7 +239,7 @@ async def read_request(reader: asyncio.StreamReader, max_body: int
         raise Refused(400, "bad Content-Length")
     length = int(text)
     if length > max_body:
-        raise Refused(413, f"the body is over {max_body} bytes")
+        raise Refused(413, f"the body is over {format_size(max_body)}")
     body = await reader.readexactly(length) if length else b""
     return method, target, headers, body
 
