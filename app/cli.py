@@ -3,6 +3,10 @@
 Exit codes: 0 done; 1 refused (bad input, or the provider said no) with one line on stderr naming
 the cause and the fix; 2 usage; 3 the provider or a needed service could not be reached (worth
 retrying). With ``--json`` a command prints exactly one JSON object on stdout.
+
+Human output goes through :func:`say`, which shows control and bidirectional characters of
+request names (and of anything else) escaped, so a name cannot steer the terminal. A closed
+stdout (``sealbox list | head -1``) ends the command quietly with exit 0.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import getpass
 import json
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,6 +31,7 @@ from app import __version__
 from app.domain.clock import iso, now
 from app.domain.lifecycle import Status
 from app.domain.model import Request, RequestSpec
+from app.domain.text import printable, shown
 from app.errors import SealboxError, UserError
 
 if TYPE_CHECKING:
@@ -38,6 +45,10 @@ COMMANDS = {"send", "list", "show", "cancel", "sync", "download", "sign", "archi
             "providers", "login", "webhooks"}
 EXIT_USAGE = 2
 EXIT_BUG = 70
+#: The largest ``--limit``; more is refused rather than passed to SQLite.
+MAX_LIMIT = 1_000_000
+#: The largest request spec read (one with 200 fields and 200 anchors is far below it).
+MAX_SPEC_BYTES = 5 * 1024 * 1024
 
 #: Credentials each provider needs, as keyring names ``<id>.<key>`` (env ``SEALBOX_<ID>_<KEY>``).
 CREDENTIALS: dict[str, list[str]] = {
@@ -52,8 +63,43 @@ CREDENTIALS: dict[str, list[str]] = {
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"sealbox: {message} (see `sealbox --help`)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: {printable(message)} (see `{self.prog} --help`)\n")
+
+
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        value = text.strip()
+        if not re.fullmatch(r"[+-]?[0-9]{1,12}", value) or not low <= int(value) <= high:
+            raise argparse.ArgumentTypeError(
+                f"{shown(text, 24)} is not a whole number from {low:,} to {high:,}")
+        return int(value)
+
+    parse.__name__ = "number"
+    return parse
+
+
+def say(line: object = "", *, err: bool = False) -> None:
+    """Print one line of human output, control and bidirectional characters escaped."""
+    print(printable(line), file=sys.stderr if err else sys.stdout)
+
+
+#: How the text arguments are named in messages (the option, or the positional's metavar).
+_ARGUMENT_NAMES = {"id": "ID", "ids": "--id", "text": "TEXT", "command": "command",
+                   "action": "action"}
+
+
+def _invalid_text(args: argparse.Namespace) -> str | None:
+    """The first text argument holding bytes that are not UTF-8, as a message (file names may
+    hold such bytes and are left alone)."""
+    for key, value in vars(args).items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in item):
+                option = _ARGUMENT_NAMES.get(key, "--" + key.replace("_", "-"))
+                return (f"the {option} given ({printable(item)[:60]}) is not valid text: it holds "
+                        "bytes that are not UTF-8. Type it again")
+    return None
 
 
 def build_parser() -> Parser:
@@ -81,7 +127,8 @@ def build_parser() -> Parser:
                    help="only this status (repeatable)")
     p.add_argument("--provider", metavar="ID")
     p.add_argument("--search", metavar="TEXT", help="names, recipients and emails")
-    p.add_argument("--limit", type=int, default=None, metavar="N")
+    p.add_argument("--limit", type=bounded_int(1, MAX_LIMIT), default=None, metavar="N",
+                   help=f"at most N requests (1 to {MAX_LIMIT:,})")
 
     p = command("show", "show one request")
     p.add_argument("id", metavar="ID")
@@ -137,7 +184,8 @@ def build_parser() -> Parser:
     wsub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=Parser)
     w = wsub.add_parser("listen", help="serve the webhook endpoints")
     w.add_argument("--host", default="127.0.0.1")
-    w.add_argument("--port", type=int, default=8787)
+    w.add_argument("--port", type=bounded_int(0, 65535), default=8787,
+                   help="0 picks a free port")
     w.add_argument("--json", action="store_true")
     return parser
 
@@ -190,29 +238,29 @@ def _when(moment: datetime | None) -> str:
 
 def print_request(ctx: Context, request: Request) -> None:
     done, total = request.progress()
-    print(f"{request.name}")
-    print(f"  id        {request.id}")
-    print(f"  status    {request.status.value} ({done} of {total} signed)")
-    print(f"  provider  {request.provider}" + (f" ({request.provider_id})"
-                                             if request.provider_id not in (None, request.id)
-                                             else ""))
-    print(f"  created   {_when(request.created_at)}")
+    say(f"{request.name}")
+    say(f"  id        {request.id}")
+    say(f"  status    {request.status.value} ({done} of {total} signed)")
+    say(f"  provider  {request.provider}" + (f" ({request.provider_id})"
+                                           if request.provider_id not in (None, request.id)
+                                           else ""))
+    say(f"  created   {_when(request.created_at)}")
     if request.completed_at:
-        print(f"  finished  {_when(request.completed_at)}")
+        say(f"  finished  {_when(request.completed_at)}")
     if request.error_message:
-        print(f"  note      {request.error_message}")
-    print("  recipients")
+        say(f"  note      {request.error_message}")
+    say("  recipients")
     for i, (r, s) in enumerate(zip(request.spec.recipients, request.recipients, strict=True)):
         state = ("declined " + _when(s.declined_at) if s.declined_at else
                  "signed " + _when(s.signed_at) if s.signed_at else
                  "viewed " + _when(s.viewed_at) if s.viewed_at else "waiting")
-        print(f"    {i}  {r.name} <{r.email}>  {r.designation.value}, order {r.order}: {state}")
+        say(f"    {i}  {r.name} <{r.email}>  {r.designation.value}, order {r.order}: {state}")
     files = ctx.requests.archived_files(request.id)
     if files:
-        print("  archive")
+        say("  archive")
         for f in files:
-            print(f"    {f.kind:<12} {ctx.paths.archive_dir / f.path}")
-            print(f"    {'':<12} sha256 {f.sha256}")
+            say(f"    {f.kind:<12} {ctx.paths.archive_dir / f.path}")
+            say(f"    {'':<12} sha256 {f.sha256}")
 
 
 def emit(args: argparse.Namespace, payload: dict[str, Any], text: Callable[[], None]) -> None:
@@ -226,19 +274,22 @@ def emit(args: argparse.Namespace, payload: dict[str, Any], text: Callable[[], N
 
 
 def load_spec(path: Path) -> RequestSpec:
+    from app.userfiles import display_name, read_user_file
+
+    label = f"The spec file {display_name(path)}"
+    content = read_user_file(path, label, "a request spec (JSON)", MAX_SPEC_BYTES)
     try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise UserError(f"The spec file {path} does not exist: check the path.") from exc
+        raw = content.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UserError(f"The spec file {path} is not UTF-8 text: save it as UTF-8 JSON.") from exc
-    except IsADirectoryError as exc:
-        raise UserError(f"{path} is a folder, not a spec file: give the JSON file.") from exc
+        raise UserError(f"{label} is not UTF-8 text: save it as UTF-8 JSON.") from exc
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise UserError(f"The spec file {path.name} is not valid JSON (line {exc.lineno}, "
-                        f"column {exc.colno}: {exc.msg}): fix it and try again.") from exc
+        raise UserError(f"{label} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                        f"{exc.msg}): fix it and try again.") from exc
+    except RecursionError as exc:
+        raise UserError(f"{label} is nested too deeply to be a request spec: check that it is "
+                        "the right file.") from exc
     return RequestSpec.from_json(data)
 
 
@@ -251,13 +302,13 @@ def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
                                     idempotency_key=args.idempotency_key))
 
     def text() -> None:
-        print(f"Sent {request.name!r} through {request.provider}: {request.status.value}.")
-        print(f"  id {request.id}")
+        say(f"Sent {request.name!r} through {request.provider}: {request.status.value}.")
+        say(f"  id {request.id}")
         if request.provider == "local":
             first = request.next_recipient()
             if first is not None:
-                print(f"  next: sealbox sign {request.id[:8]} --recipient {first} "
-                      f"--typed-signature \"{request.spec.recipients[first].name}\"")
+                say(f"  next: sealbox sign {request.id[:8]} --recipient {first} "
+                    f"--typed-signature \"{request.spec.recipients[first].name}\"")
 
     emit(args, request_json(ctx, request), text)
     return 0
@@ -274,11 +325,11 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
 
     def text() -> None:
         if not requests:
-            print("No requests.")
+            say("No requests.")
         for r in requests:
             done, total = r.progress()
-            print(f"{r.id[:8]}  {r.status.value:<10} {done}/{total}  {r.provider:<12} "
-                  f"{_when(r.created_at)}  {r.name}")
+            say(f"{r.id[:8]}  {r.status.value:<10} {done}/{total}  {r.provider:<12} "
+                f"{_when(r.created_at)}  {r.name}")
 
     emit(args, {"signatures": [request_json(ctx, r) for r in requests]}, text)
     return 0
@@ -311,7 +362,7 @@ def cmd_cancel(ctx: Context, args: argparse.Namespace) -> int:
         raise UserError(f"--reason must be at most {MAX_CANCEL_REASON} characters.")
     updated = asyncio.run(closing(ctx, cancel_request(ctx, request.id, args.reason)))
     emit(args, request_json(ctx, updated),
-         lambda: print(f"Cancelled {updated.name!r}: {updated.status.value}."))
+         lambda: say(f"Cancelled {updated.name!r}: {updated.status.value}."))
     return 0
 
 
@@ -327,12 +378,12 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
     result = asyncio.run(run())
 
     def text() -> None:
-        print(f"Sent {len(result.delivered)}, refreshed {len(result.refreshed)}, completed "
-              f"{len(result.finalized)}, archived {len(result.archived)}.")
+        say(f"Sent {len(result.delivered)}, refreshed {len(result.refreshed)}, completed "
+            f"{len(result.finalized)}, archived {len(result.archived)}.")
         for rid, status in result.changed.items():
-            print(f"  {rid[:8]} is now {status}")
+            say(f"  {rid[:8]} is now {status}")
         for rid, error in result.errors.items():
-            print(f"  {rid[:8]}: {error}", file=sys.stderr)
+            say(f"  {rid[:8]}: {error}", err=True)
 
     emit(args, result.to_json(), text)
     return 3 if result.errors else 0
@@ -346,9 +397,9 @@ def cmd_download(ctx: Context, args: argparse.Namespace) -> int:
     updated = ctx.requests.get(request.id)
 
     def text() -> None:
-        print(f"Archived {updated.name!r} in {archived.directory}")
+        say(f"Archived {updated.name!r} in {archived.directory}")
         for f in archived.files:
-            print(f"  {f.kind:<12} {Path(f.path).name}  sha256 {f.sha256}")
+            say(f"  {f.kind:<12} {Path(f.path).name}  sha256 {f.sha256}")
 
     emit(args, request_json(ctx, updated), text)
     return 0
@@ -358,8 +409,8 @@ def parse_field_values(items: Sequence[str]) -> dict[int, str]:
     values: dict[int, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key.strip().isdigit():
-            raise UserError(f"--field {item!r} is not N=VALUE: give the field's number (from "
+        if not sep or not re.fullmatch(r"[0-9]{1,9}", key.strip()):
+            raise UserError(f"--field {shown(item)} is not N=VALUE: give the field's number (from "
                             "`sealbox show`) and its value, like --field 2=\"ACME Ltd\".")
         values[int(key)] = value
     return values
@@ -396,15 +447,15 @@ def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
 
     def text() -> None:
         if args.decline is not None:
-            print(f"{name} declined {updated.name!r}.")
+            say(f"{name} declined {updated.name!r}.")
         elif updated.status == Status.COMPLETED:
-            print(f"{name} signed. {updated.name!r} is complete and archived:")
+            say(f"{name} signed. {updated.name!r} is complete and archived:")
             for f in ctx.requests.archived_files(updated.id):
-                print(f"  {ctx.paths.archive_dir / f.path}")
+                say(f"  {ctx.paths.archive_dir / f.path}")
         else:
             nxt = updated.next_recipient()
             who = updated.spec.recipients[nxt].name if nxt is not None else "nobody"
-            print(f"{name} signed. Next: {who} (recipient {nxt}).")
+            say(f"{name} signed. Next: {who} (recipient {nxt}).")
 
     emit(args, request_json(ctx, updated), text)
     return 0
@@ -420,11 +471,11 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
 
         def text() -> None:
             if not items:
-                print("Nothing archived." if args.action == "list" else "No match.")
+                say("Nothing archived." if args.action == "list" else "No match.")
             for r in items:
-                print(f"{r.id[:8]}  {_when(r.completed_at)}  {r.name}  "
-                      f"({', '.join(x.name for x in r.spec.recipients)})")
-                print(f"          {ctx.paths.archive_dir / (ctx.requests.archive_dir(r.id) or '')}")
+                say(f"{r.id[:8]}  {_when(r.completed_at)}  {r.name}  "
+                    f"({', '.join(x.name for x in r.spec.recipients)})")
+                say(f"          {ctx.paths.archive_dir / (ctx.requests.archive_dir(r.id) or '')}")
 
         emit(args, {"signatures": [request_json(ctx, r) for r in items]}, text)
         return 0
@@ -434,30 +485,30 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
 
         def text() -> None:
             if not checks:
-                print("Nothing archived to verify.")
+                say("Nothing archived to verify.")
             for c in checks:
                 mark = "OK " if c.ok else "BAD"
                 sig = f" [signature {c.signature}]" if c.signature else ""
-                print(f"{mark} {c.state:<8} {c.path}{sig}")
+                say(f"{mark} {c.state:<8} {c.path}{sig}")
                 if not c.ok:
-                    print(f"    {c.summary}")
-            print(f"{len(checks) - len(bad)} of {len(checks)} files intact.")
+                    say(f"    {c.summary}")
+            say(f"{len(checks) - len(bad)} of {len(checks)} files intact.")
 
         emit(args, {"ok": not bad, "files": [c.to_json() for c in checks]}, text)
         if bad:
             if not args.json:
-                print(f"sealbox: {len(bad)} archived file(s) failed verification: "
-                      f"{', '.join(str(c.path) for c in bad[:3])}", file=sys.stderr)
+                say(f"sealbox: {len(bad)} archived file(s) failed verification: "
+                    f"{', '.join(str(c.path) for c in bad[:3])}", err=True)
             return 1
         return 0
     if args.action == "reindex":
         archived = folder.reindex(ctx)
         emit(args, {"reindexed": [a.request_id for a in archived]},
-             lambda: print(f"Reindexed {len(archived)} archived request(s)."))
+             lambda: say(f"Reindexed {len(archived)} archived request(s)."))
         return 0
     if args.action == "export":
         dest = folder.export(ctx, args.dest, args.ids)
-        emit(args, {"exported": str(dest)}, lambda: print(f"Exported to {dest}"))
+        emit(args, {"exported": str(dest)}, lambda: say(f"Exported to {dest}"))
         return 0
     raise AssertionError(args.action)
 
@@ -473,7 +524,10 @@ def cmd_providers(ctx: Context, args: argparse.Namespace) -> int:
         except SealboxError as exc:
             entry.update({"available": False, "configured": False, "problem": exc.message})
         else:
-            problem = provider.configuration_problem()
+            try:
+                problem = provider.configuration_problem()
+            except SealboxError as exc:  # e.g. a secret that cannot be used
+                problem = exc.message
             entry.update({"available": True, "configured": problem is None, "problem": problem,
                           "capabilities": provider.capabilities.summary()})
         rows.append(entry)
@@ -483,9 +537,9 @@ def cmd_providers(ctx: Context, args: argparse.Namespace) -> int:
             state = ("ready" if row["configured"] else
                      "not configured" if row["available"] else "unavailable")
             default = " (default)" if row["default"] else ""
-            print(f"{row['id']:<13} {row['name']:<32} {state}{default}")
+            say(f"{row['id']:<13} {row['name']:<32} {state}{default}")
             if row.get("problem"):
-                print(f"{'':<14}{row['problem']}")
+                say(f"{'':<14}{row['problem']}")
 
     emit(args, {"providers": rows}, text)
     return 0
@@ -494,11 +548,12 @@ def cmd_providers(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
     provider_id = args.provider
     if provider_id not in CREDENTIALS:
-        ctx.provider(provider_id)  # raises the unknown-provider message
+        raise UserError(f"Unknown provider {shown(provider_id)}: use one of "
+                        f"{', '.join(CREDENTIALS)} (see `sealbox providers`).")
     names = CREDENTIALS[provider_id]
     if not names:
         emit(args, {"provider": provider_id, "stored": []},
-             lambda: print(f"{provider_id} needs no credentials."))
+             lambda: say(f"{provider_id} needs no credentials."))
         return 0
     if not sys.stdin.isatty():
         raise UserError(f"`sealbox login {provider_id}` asks for the credentials on a terminal; "
@@ -511,8 +566,8 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
             ctx.secrets.set(f"{provider_id}.{key}", value)
             stored.append(key)
     emit(args, {"provider": provider_id, "stored": stored},
-         lambda: print(f"Stored {', '.join(stored) or 'nothing'} for {provider_id} in the OS "
-                       "keyring."))
+         lambda: say(f"Stored {', '.join(stored) or 'nothing'} for {provider_id} in the OS "
+                     "keyring."))
     return 0
 
 
@@ -522,7 +577,7 @@ def cmd_webhooks(ctx: Context, args: argparse.Namespace) -> int:
     def ready(url: str, providers: list[str]) -> None:
         paths = ", ".join(f"{url}/webhooks/{p}" for p in providers)
         emit(args, {"listening": url, "providers": providers},
-             lambda: print(f"Listening for webhooks on {paths} (Ctrl+C to stop)."))
+             lambda: say(f"Listening for webhooks on {paths} (Ctrl+C to stop)."))
         sys.stdout.flush()
 
     async def run() -> None:
@@ -562,7 +617,53 @@ def _crash_report(ctx: Context | None, exc: BaseException) -> Path | None:
         return None
 
 
+#: What an OSError with a file name means to the user, when it reaches the top unhandled.
+_FILE_PROBLEMS = {
+    errno.ENAMETOOLONG: "its name is too long for the file system",
+    errno.ENOENT: "it does not exist",
+    errno.ENOTDIR: "a part of its path is not a folder",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EISDIR: "it is a folder",
+    errno.ELOOP: "it is a loop of links",
+    errno.EROFS: "the disk is read-only",
+}
+
+
+def _file_problem(exc: OSError) -> str | None:
+    """One line for an OSError about a file the user named, or None (then it is a bug)."""
+    if exc.filename is None or exc.errno not in _FILE_PROBLEMS:
+        return None
+    name = Path(os.fsdecode(exc.filename))
+    from app.userfiles import display_name
+
+    return (f"{display_name(name)} cannot be used: {_FILE_PROBLEMS[exc.errno]}. Check the path "
+            "and try again.")
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (``sealbox list | head -1``): a normal end. What is left
+    to print goes nowhere (the way the Python documentation gives for SIGPIPE)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # Names of files that are not UTF-8 print with escapes instead of stopping the command.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or (args_list[0] not in COMMANDS and not args_list[0].startswith("-")):
         return open_app(args_list)
@@ -570,6 +671,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(args_list)
     if args.command is None:
         return open_app([])
+    invalid = _invalid_text(args)
+    if invalid:
+        say(f"sealbox {args.command}: {invalid}.", err=True)
+        return EXIT_USAGE
 
     from app import logs
     from app.context import Context
@@ -579,39 +684,61 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx = Context.from_environment()
         logs.configure(ctx.paths.data_dir / "logs")
         log.info("sealbox %s %s", __version__, args.command)
-        return HANDLERS[args.command](ctx, args)
+        code = HANDLERS[args.command](ctx, args)
+        sys.stdout.flush()  # a closed stdout shows here, not at exit
+        return code
+    except BrokenPipeError:
+        raise
     except SealboxError as exc:
         log.warning("%s refused: %s", args.command, exc.message)
-        print(f"sealbox: {exc.message}", file=sys.stderr)
+        say(f"sealbox: {exc.message}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("sealbox: interrupted.", file=sys.stderr)
+        say("sealbox: interrupted.", err=True)
         return 130
+    except OSError as exc:
+        problem = _file_problem(exc)
+        if problem is None:
+            log.exception("bug in %s", args.command)
+            return _bug(ctx, exc)
+        log.warning("%s refused: %s", args.command, problem)
+        say(f"sealbox: {problem}", err=True)
+        return 1
     except Exception as exc:  # a bug: report it with a traceback, redacted
         log.exception("bug in %s", args.command)
-        report = _crash_report(ctx, exc)
-        where = f" The details are in {report}." if report else ""
-        print(f"sealbox: an unexpected error stopped the command ({type(exc).__name__}). This "
-              f"is a bug in Sealbox; please report it.{where}", file=sys.stderr)
-        return EXIT_BUG
+        return _bug(ctx, exc)
     finally:
         if ctx is not None:
             ctx.close()
 
 
+def _bug(ctx: Context | None, exc: Exception) -> int:
+    """A crash report (redacted) and one line saying where it is."""
+    report = _crash_report(ctx, exc)
+    where = f" The details are in {report}." if report else ""
+    say(f"sealbox: an unexpected error stopped the command ({type(exc).__name__}). This "
+        f"is a bug in Sealbox; please report it.{where}", err=True)
+    return EXIT_BUG
+
+
 def open_app(args: list[str]) -> int:
     files = [a for a in args if not a.startswith("-")]
     if len(files) > 1:
-        print("sealbox: give one PDF to open (see `sealbox --help`).", file=sys.stderr)
+        say("sealbox: give one PDF to open (see `sealbox --help`).", err=True)
         return EXIT_USAGE
     path = Path(files[0]) if files else None
-    if path is not None and not path.exists():
-        print(f"sealbox: {path} does not exist: check the path.", file=sys.stderr)
-        return 1
+    if path is not None:
+        from app.userfiles import check_user_file, display_name
+
+        try:
+            check_user_file(path, display_name(path), "a PDF file")
+        except SealboxError as exc:
+            say(f"sealbox: {exc.message}", err=True)
+            return 1
     if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
             and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
-        print("sealbox: there is no display to open the app on: run it in a desktop session, or "
-              "use the `sealbox` commands (see `sealbox --help`).", file=sys.stderr)
+        say("sealbox: there is no display to open the app on: run it in a desktop session, or "
+            "use the `sealbox` commands (see `sealbox --help`).", err=True)
         return 1
     from app.ui.main import run_app
 

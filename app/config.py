@@ -10,6 +10,7 @@ The settings file holds no secrets: credentials live in the OS keyring (see ``ap
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -88,7 +89,33 @@ class Settings:
     seal_pkcs12: str | None = None
     #: Per provider: non-secret settings such as ``base_url``.
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: ``[network]`` and ``[webhooks]``: limits (see :meth:`limit`).
+    network: dict[str, Any] = field(default_factory=dict)
+    webhooks: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def limit(self, section: str, key: str, default: float,
+              environ: Mapping[str, str] | None = None) -> float:
+        """A positive number from ``[section] key`` in the settings file, overridden by
+        ``SEALBOX_<SECTION>_<KEY>``; ``default`` when neither is set."""
+        env = os.environ if environ is None else environ
+        name = f"SEALBOX_{section.upper()}_{key.upper()}"
+        raw: Any = env.get(name)
+        where = name
+        if raw is None or raw == "":
+            table = getattr(self, section, {})
+            raw = table.get(key) if isinstance(table, dict) else None
+            where = f"{key} in [{section}] of the settings file"
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            value = math.nan
+        if isinstance(raw, bool) or not math.isfinite(value) or value <= 0:
+            raise UserError(f"The setting {where} must be a positive number: correct it or "
+                            "remove it to use the default.")
+        return value
 
     def provider_setting(self, provider: str, key: str,
                          environ: Mapping[str, str] | None = None) -> str | None:
@@ -107,7 +134,8 @@ class Settings:
 
 
 _KNOWN = {"default_provider", "archive_dir", "sender_name", "sender_email", "sync_interval_s",
-          "notifications", "seal_pkcs12", "providers"}
+          "notifications", "seal_pkcs12", "providers", "network", "webhooks"}
+_SECTIONS = ("network", "webhooks")
 
 
 def load_settings(path: Path) -> Settings:
@@ -132,17 +160,26 @@ def load_settings(path: Path) -> Settings:
         raise UserError(f"The settings file {path} has a bad [providers] section: each provider "
                         "must be a table such as [providers.craftkit].")
     settings.providers = providers
+    for section in _SECTIONS:
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise UserError(f"The settings file {path} has a bad [{section}] section: it must be "
+                            f"a table ([{section}] on a line of its own, then key = value lines).")
+        setattr(settings, section, table)
     return settings
 
 
 def save_settings(path: Path, settings: Settings) -> None:
     data: dict[str, Any] = dict(settings.extra)
-    for key in sorted(_KNOWN - {"providers"}):
+    for key in sorted(_KNOWN - {"providers", *_SECTIONS}):
         value = getattr(settings, key)
         if value is not None:
             data[key] = value
     if settings.providers:
         data["providers"] = settings.providers
+    for section in _SECTIONS:
+        if getattr(settings, section):
+            data[section] = getattr(settings, section)
     atomic_write_bytes(path, dumps_toml(data).encode("utf-8"))
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from app.config import Paths, Settings, load_settings, resolve_paths
 from app.errors import SealboxError, UserError
 from app.providers.base import Provider, ProviderConfig
+from app.providers.deadlines import Deadlines
 from app.secrets import KeyringSecrets, SecretStore
 from app.store.db import Database
 from app.store.requests import Requests
@@ -102,6 +103,7 @@ class Context:
             sender_name=sender_name,
             sender_email=sender_email,
             transport=self.transport,
+            deadlines=Deadlines.from_settings(self.settings, self.environ),
         )
 
     def provider_setting(self, pid: str, key: str) -> str | None:

@@ -12,11 +12,27 @@ Anything else that escapes is a bug and becomes a crash report with a traceback.
 A message may be a :class:`~app.wording.Text`: the command line prints it as it is, the app shows
 :meth:`SealboxError.for_app`, the same message in the app's own words (its pages and fields rather
 than commands, flags and environment variables).
+
+Every message is redacted when the error is made (:func:`app.logs.redact`): a secret a provider
+echoed back never reaches the screen, the store or a log through an error.
 """
 
 from __future__ import annotations
 
-from app.wording import ANYWHERE, Where, for_app
+from app.logs import redact
+from app.wording import ANYWHERE, Text, Where, for_app
+
+
+def _redacted(message: str) -> str:
+    """``message`` with every known secret masked, keeping a :class:`Text`'s parts where the
+    secret sits in its plain pieces (the usual case: a provider's message quoted in it)."""
+    clean = redact(message)
+    if clean == message:
+        return message
+    if not isinstance(message, Text):
+        return clean
+    pieces = Text(*(redact(p) if isinstance(p, str) else p for p in message.parts))
+    return pieces if str(pieces) == clean else clean
 
 
 class SealboxError(Exception):
@@ -25,6 +41,7 @@ class SealboxError(Exception):
     exit_code = 1
 
     def __init__(self, message: str) -> None:
+        message = _redacted(message)
         super().__init__(message)
         self.message = message
 

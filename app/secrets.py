@@ -1,7 +1,9 @@
 """Credentials: the OS keyring, overridable by environment variables.
 
 Secrets are never written to the settings file, the database or a log. When no keyring backend is
-available the user is told how to fix it; there is no plaintext fallback.
+available the user is told how to fix it; there is no plaintext fallback. A secret holding a line
+break or another control character (a paste gone wrong) is refused with a message that names the
+setting and never repeats the value: sent in a header it would fail, or split the header.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import os
 from collections.abc import Mapping
 from typing import Protocol
 
-from app.errors import UnavailableError
+from app.errors import UnavailableError, UserError
 from app.logs import register_secret
 from app.wording import Alt, Detail, Text
 
@@ -43,6 +45,28 @@ def _no_keyring(exc: Exception, name: str) -> Text:
                 ".")
 
 
+def check_secret(name: str, value: str, *, from_environment: bool) -> str:
+    """``value`` if it holds no control character; otherwise a UserError naming the setting
+    (the environment variable, or the keyring entry and how to replace it)."""
+    bad = next((c for c in value if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0), None)
+    if bad is None:
+        return value
+    register_secret(value)
+    what = "a line break" if bad in "\r\n" else "a control character"
+    provider = name.split(".", 1)[0]
+    label = name.split(".", 1)[-1].replace("_", " ")
+    if from_environment:
+        where = Alt(f"The environment variable {env_name(name)}",
+                    f"The {provider} {label} set outside Sealbox")
+        fix: str | Alt = "set it again with the value alone, on one line"
+    else:
+        where = Alt(f"The {provider} {label} stored in the OS keyring",
+                    f"The {provider} {label} kept in the system keyring")
+        fix = Alt(f"store it again with `sealbox login {provider}` (or in Settings)",
+                  "enter it again in Settings")
+    raise UserError(Text(where, f" contains {what}, which no credential has: ", fix, "."))
+
+
 class KeyringSecrets:
     """The OS credential store through ``keyring``, with environment overrides."""
 
@@ -53,7 +77,7 @@ class KeyringSecrets:
         override = self._environ.get(env_name(name))
         if override:
             register_secret(override)
-            return override
+            return check_secret(name, override, from_environment=True)
         import keyring
         from keyring.errors import KeyringError, NoKeyringError
 
@@ -64,10 +88,11 @@ class KeyringSecrets:
         except KeyringError as exc:
             raise UnavailableError(_no_keyring(exc, name)) from exc
         register_secret(value)
-        return value
+        return check_secret(name, value, from_environment=False) if value is not None else None
 
     def set(self, name: str, value: str) -> None:
         register_secret(value)
+        check_secret(name, value, from_environment=False)
         import keyring
         from keyring.errors import KeyringError
 

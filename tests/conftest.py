@@ -42,6 +42,16 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 @pytest.fixture(autouse=True)
+def _no_secrets_left() -> Iterator[None]:
+    """Secrets registered for redaction by one test (a password "wrong") are not masked in the
+    next one's output."""
+    from app.logs import forget_secrets
+
+    yield
+    forget_secrets()
+
+
+@pytest.fixture(autouse=True)
 def _no_log_handlers_left() -> Iterator[None]:
     """A command run in-process installs Sealbox's log handler on the root logger; remove it
     after the test so later tests (and their ``caplog``) see unfiltered records."""

@@ -13,7 +13,6 @@ of the page as the user sees it, pages numbered from 1.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +22,9 @@ from typing import Any
 import pymupdf
 
 from app.domain.geometry import Box, PageGeometry, Rect
+from app.domain.text import format_size
 from app.errors import NotFoundError, UserError
+from app.userfiles import check_user_file, display_name
 
 MAX_PDF_BYTES = 20 * 1024 * 1024
 _HEADER_WINDOW = 1024  # the PDF header may follow some junk; readers accept it within 1 KB
@@ -73,13 +74,6 @@ class PdfInfo:
     title: str | None
 
 
-def _megabytes(size: int) -> str:
-    """Rounded up to 0.1 MB (so a file over the limit never reads as the limit), whole numbers
-    without decimals: "20 MB", "20.1 MB"."""
-    tenths = math.ceil(size * 10 / (1024 * 1024))
-    return f"{tenths // 10} MB" if tenths % 10 == 0 else f"{tenths / 10:.1f} MB"
-
-
 def open_pdf_bytes(data: bytes, name: str) -> Any:
     """Open PDF bytes with PyMuPDF, mapping failures to the typed errors."""
     try:
@@ -95,19 +89,20 @@ def check_pdf(path: Path) -> PdfInfo:
     """Open and check the PDF at ``path``; raise a :class:`PdfError` (or
     :class:`~app.errors.NotFoundError`) that names the problem and the fix if it is unusable."""
     path = Path(path)
-    name = path.name or str(path)
-    if not path.exists():
-        raise NotFoundError(f"{name} does not exist: check the file name and folder and try again.")
-    if not path.is_file():
-        raise NotAPdfError(f"{name} is a folder, not a PDF file: choose the PDF inside it.")
-    size = path.stat().st_size
+    name = display_name(path)
+    try:
+        size = check_user_file(path, name, "a PDF file").st_size
+    except NotFoundError:
+        raise
+    except UserError as exc:  # a folder, a device or pipe, unreadable, a name too long
+        raise NotAPdfError(exc.message) from exc
     if size == 0:
         raise EmptyPdfError(
             f"{name} is empty (0 bytes): export or download the document again and try again."
         )
     if size > MAX_PDF_BYTES:
         raise PdfTooLargeError(
-            f"{name} is {_megabytes(size)}, more than the {_megabytes(MAX_PDF_BYTES)} limit: "
+            f"{name} is {format_size(size)}, more than the {format_size(MAX_PDF_BYTES)} limit: "
             f"compress it or split it into smaller PDFs and try again."
         )
     data = path.read_bytes()

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from app.domain.model import FieldType, Request, RequestSpec
 from app.domain.report import Report
+from app.domain.text import format_size
 from app.errors import CapabilityError
 from app.pdf.document import PdfInfo
+from app.providers.deadlines import Deadlines
 from app.providers.errors import AuthenticationError, ProviderError
 from app.wording import Alt, Credentials, SettingRef, Text
 
@@ -94,6 +96,8 @@ class ProviderConfig:
     transport: httpx.AsyncBaseTransport | None = None
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     extra: Mapping[str, str] = field(default_factory=dict)
+    #: How long each call, upload and download may take as a whole (``[network]`` settings).
+    deadlines: Deadlines = field(default_factory=Deadlines)
 
     @property
     def env_prefix(self) -> str:
@@ -213,8 +217,8 @@ def capability_problems(caps: Capabilities, spec: RequestSpec, pdf: PdfInfo) -> 
     """The problems every provider shares: field types, anchors and the size limit."""
     out: list[str] = []
     if pdf.size_bytes > caps.max_bytes:
-        out.append(f"document: {pdf.size_bytes / 1e6:.1f} MB is over {caps.name}'s limit of "
-                   f"{caps.max_bytes / 1e6:.0f} MB; reduce the file size")
+        out.append(f"document: {format_size(pdf.size_bytes)} is over {caps.name}'s limit of "
+                   f"{format_size(caps.max_bytes)}; reduce the file size")
     for i, f in enumerate(spec.fields):
         if not caps.field_types:
             out.append(f"fields[{i}]: {caps.name} does not take placed fields (its signers place "

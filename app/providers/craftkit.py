@@ -436,6 +436,7 @@ class CraftkitProvider:
             login_hint=self.config.login_hint("api_key", name=NAME),
             transport=self.config.transport,
             sleep=self.config.sleep,
+            deadlines=self.config.deadlines,
             policy=policy,
             provider_id=PROVIDER_ID,
         )
@@ -569,7 +570,8 @@ class CraftkitProvider:
         try:
             data = await self.http.json("POST", "/v1/signatures", json_body=body,
                                         idempotency_key=idempotency_key, retry=False,
-                                        timeout=CREATE_TIMEOUT)
+                                        timeout=CREATE_TIMEOUT,
+                                        deadline=self.http.deadlines.long_call)
         except RemoteNotFoundError as exc:
             raise _again(exc, f"{NAME} has no render {body['renderId']} in this project: check "
                               "--render-id and that the API key belongs to the render's "

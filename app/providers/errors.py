@@ -9,6 +9,11 @@ reached or was briefly unavailable: retrying later may help (the command line ex
 from __future__ import annotations
 
 from app.errors import NotFoundError, UnavailableError, UserError
+from app.logs import scrub
+
+#: The most of a message about a provider that is kept and shown (its own words are cut to
+#: ``MESSAGE_LIMIT`` where they are read; this bounds the whole sentence).
+PROVIDER_MESSAGE_LIMIT = 4000
 
 
 class ProviderError(UserError):
@@ -16,10 +21,10 @@ class ProviderError(UserError):
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
                  issues: list[str] | None = None) -> None:
-        super().__init__(message)
+        super().__init__(scrub(message, PROVIDER_MESSAGE_LIMIT))
         self.status = status
         self.code = code
-        self.issues = list(issues or [])
+        self.issues = [scrub(issue) for issue in issues or []]
 
 
 class InvalidRequestError(ProviderError):
@@ -55,7 +60,7 @@ class ProviderUnavailableError(UnavailableError):
 
     def __init__(self, message: str, *, status: int | None = None,
                  retry_after: float | None = None) -> None:
-        super().__init__(message)
+        super().__init__(scrub(message, PROVIDER_MESSAGE_LIMIT))
         self.status = status
         self.retry_after = retry_after
 

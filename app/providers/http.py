@@ -8,6 +8,15 @@
 - Redirects are followed by hand: within the same origin as they are; to another origin only for
   a GET and without any of the credentials.
 - One mapping from HTTP outcomes to typed errors, each with a sentence the user can act on.
+- A deadline for the whole of every call (:class:`Deadlines`): httpx's timeouts are per read, so
+  a server that trickles a byte a second would otherwise hold a command for ever. A call gets
+  ``call`` seconds (``long_call`` for the ones a provider documents as slow) from the moment it
+  starts to its last byte; an upload or a download gets ``transfer_base`` seconds plus one second
+  for every ``min_rate`` bytes. A call that runs out is not retried: the error names the host
+  and the time (exit 3).
+- What a provider says in an error is cut to a few thousand characters, and an answer larger
+  than :data:`MAX_ANSWER_BYTES` is not read whole; every credential sent is registered for
+  redaction (:mod:`app.logs`), so a server that echoes it back shows nothing.
 """
 
 from __future__ import annotations
@@ -25,8 +34,11 @@ from typing import Any
 import httpx
 
 from app import __version__
-from app.errors import SealboxError
+from app.domain.text import MESSAGE_LIMIT, format_size
+from app.errors import SealboxError, UserError
 from app.fsutil import atomic_file
+from app.logs import register_credentials, scrub
+from app.providers.deadlines import Deadlines
 from app.providers.errors import (
     AmbiguousSendError,
     AuthenticationError,
@@ -43,7 +55,7 @@ from app.providers.errors import (
 from app.wording import Alt, CheckAddress, Detail, Text
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-#: Uploads of up to 20 MB on a slow office line.
+#: Uploads of up to 20 MiB on a slow office line.
 UPLOAD_TIMEOUT = httpx.Timeout(30.0, connect=10.0, write=300.0)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -51,9 +63,20 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
 USER_AGENT = f"Sealbox/{__version__}"
 
+#: The most of an answer (other than a download) that is read: a bigger one is refused, and only
+#: the start of a bigger error body is read.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+#: Headers whose values are credentials: registered for redaction, checked before sending.
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key",
+                                "x-auth-token", "cookie"})
+
 Headers = Mapping[str, str]
 AuthHeaders = Callable[[], Awaitable[Headers]]
 Files = Callable[[], Any]
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
 
 @dataclass(frozen=True)
@@ -103,12 +126,12 @@ def default_error_body(response: httpx.Response) -> ErrorBody:
     try:
         data = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-        return ErrorBody(message=text[:500] or None)
+        return ErrorBody(message=scrub(text, 500) or None)
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         inner = data["error"]
         data = {**data, **inner}
     if not isinstance(data, dict):
-        return ErrorBody(message=text[:500] or None)
+        return ErrorBody(message=scrub(text, 500) or None)
     code = data.get("code") if isinstance(data.get("code"), str) else None
     if code is None and isinstance(data.get("error"), str):
         code = data["error"]
@@ -134,6 +157,14 @@ def default_error_body(response: httpx.Response) -> ErrorBody:
     return ErrorBody(code=code, message=message, issues=tuple(issues))
 
 
+def bounded(body: ErrorBody) -> ErrorBody:
+    """``body`` with its message and issues cut to what is kept and shown, secrets masked."""
+    return ErrorBody(
+        code=scrub(body.code, 200) if body.code else None,
+        message=scrub(body.message) if body.message else None,
+        issues=tuple(scrub(issue, MESSAGE_LIMIT // 4) for issue in body.issues[:20]))
+
+
 def error_for(provider: str, response: httpx.Response, body: ErrorBody,
               *, login_hint: str) -> SealboxError:
     """The typed error for a response that is not a success."""
@@ -157,7 +188,7 @@ def error_for(provider: str, response: httpx.Response, body: ErrorBody,
         return ConflictError(f"{provider} cannot do that yet or any more{said}.", **kwargs)
     if status == 413:
         return DocumentTooLargeError(f"The document is too large for {provider}{said}: reduce "
-                                     "it below 20 MB.", **kwargs)
+                                     "it below 20 MiB.", **kwargs)
     if status == 502:
         return ProviderRejectedError(f"{provider}'s signature service rejected the request"
                                      f"{said}: check the recipients and fields.", **kwargs)
@@ -185,6 +216,10 @@ def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
     return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
 
+class DeadlineExceeded(Exception):
+    """A call ran past its deadline (internal: turned into a ProviderUnavailableError)."""
+
+
 class ProviderHttp:
     """An authenticated HTTP client for one provider.
 
@@ -208,6 +243,7 @@ class ProviderHttp:
         error_body: Callable[[httpx.Response], ErrorBody] = default_error_body,
         on_unauthorized: Callable[[], Awaitable[bool]] | None = None,
         provider_id: str | None = None,
+        deadlines: Deadlines | None = None,
     ) -> None:
         self.provider = provider
         self.provider_id = provider_id
@@ -218,6 +254,7 @@ class ProviderHttp:
         self.sleep = sleep
         self.error_body = error_body
         self.on_unauthorized = on_unauthorized
+        self.deadlines = deadlines or Deadlines()
         self.client = httpx.AsyncClient(
             transport=transport, timeout=timeout, verify=True, follow_redirects=False,
             headers={"User-Agent": USER_AGENT},
@@ -248,14 +285,16 @@ class ProviderHttp:
         timeout: httpx.Timeout | None = None,
         authenticated: bool = True,
         stream: bool = False,
+        deadline: float | None = None,
     ) -> httpx.Response:
         """Send a request, retrying where that is safe; returns a 2xx response or raises.
 
         ``files`` is a callable returning httpx's ``files`` argument, so each attempt opens the
         document afresh and streams it; ``content`` may be an async iterable that yields the
         body afresh on each iteration (give its Content-Length in ``headers``). With
-        ``stream=True`` the response body is not read;
-        close it with ``await response.aclose()``.
+        ``stream=True`` the response body is not read (the deadline then covers the answer's
+        headers); close it with ``await response.aclose()``. ``deadline`` is the seconds each
+        attempt may take as a whole (default ``deadlines.call``).
         """
         method = method.upper()
         extra = dict(headers or {})
@@ -263,15 +302,27 @@ class ProviderHttp:
             extra[idempotency_header] = idempotency_key
         may_retry = retry if retry is not None else (method in SAFE_METHODS
                                                      or idempotency_key is not None)
+        limit = self.deadlines.call if deadline is None else deadline
+        target = self.url(path)
         renewed = False
         attempt = 0
         while True:
             try:
-                response = await self._send(method, self.url(path), params=params,
-                                            json_body=json_body, data=data, files=files,
-                                            content=content, headers=extra,
-                                            timeout=timeout, authenticated=authenticated,
-                                            stream=stream)
+                response = await self._send_within(
+                    limit, method, target, params=params, json_body=json_body, data=data,
+                    files=files, content=content, headers=extra, timeout=timeout,
+                    authenticated=authenticated, stream=stream)
+            except DeadlineExceeded:
+                # A server this slow will be as slow again: no retry, sync comes back later.
+                if not may_retry:
+                    raise AmbiguousSendError(
+                        f"{target.host} did not answer within {_seconds(limit)} s after the "
+                        f"request was sent: Sealbox will check with {self.provider} before "
+                        "doing anything else.") from None
+                raise ProviderUnavailableError(
+                    f"{target.host} did not answer within {_seconds(limit)} s: {self.provider} "
+                    "is too slow to answer or the connection is poor; try again later."
+                ) from None
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Nothing left this machine: safe to try again whatever the method.
                 error: SealboxError = ProviderUnavailableError(self._unreachable(path, exc))
@@ -293,17 +344,24 @@ class ProviderHttp:
                 raise ProviderUnavailableError(Text(
                     f"{self.provider} ({self.url(path).host}) did not answer in time",
                     Detail(_reason(exc)), ": try again later.")) from exc
+            except (httpx.LocalProtocolError, httpx.UnsupportedProtocol,
+                    httpx.InvalidURL) as exc:
+                # Nothing was sent: a header or the address cannot be put on the wire (the
+                # exception's text may quote a credential, so it is not repeated).
+                raise UserError(
+                    f"Sealbox could not send the request to {self.provider}: the base URL or a "
+                    f"header is not valid ({type(exc).__name__}). Check the {self.provider} "
+                    "settings and credentials.") from None
             status = response.status_code
             if status < 300:
                 return response
             if stream:
-                await response.aread()
-                await response.aclose()
+                response, _ = await _read_capped(response)
             if status == 401 and authenticated and not renewed and self.on_unauthorized:
                 renewed = True
                 if await self.on_unauthorized():
                     continue
-            error = error_for(self.provider, response, self.error_body(response),
+            error = error_for(self.provider, response, bounded(self.error_body(response)),
                               login_hint=self.login_hint)
             if status in RETRY_STATUSES and isinstance(error, ProviderUnavailableError):
                 if not may_retry and status in (500, 504):
@@ -330,12 +388,38 @@ class ProviderHttp:
                     Detail(_reason(exc)), ": ",
                     CheckAddress(self.provider_id, self.provider, label), ".")
 
+    async def _send_within(self, limit: float, method: str, url: httpx.URL,
+                           **kwargs: Any) -> httpx.Response:
+        """:meth:`_send` with ``limit`` seconds for all of it; DeadlineExceeded after that."""
+        try:
+            async with asyncio.timeout(limit) as scope:
+                return await self._send(method, url, **kwargs)
+        except TimeoutError:
+            if scope.expired():
+                raise DeadlineExceeded from None
+            raise
+
     async def _send(self, method: str, url: httpx.URL, *, params: Mapping[str, Any] | None,
                     json_body: Any, data: Mapping[str, Any] | None, files: Files | None,
                     content: bytes | AsyncIterable[bytes] | None, headers: dict[str, str],
                     timeout: httpx.Timeout | None, authenticated: bool,
                     stream: bool) -> httpx.Response:
         auth = dict(await self.auth()) if authenticated else {}
+        for name, value in {**headers, **auth}.items():
+            credential = name in auth or name.lower() in CREDENTIAL_HEADERS
+            if credential:
+                register_credentials(value)
+            if all(0x20 <= ord(c) < 0x7F for c in value):
+                continue
+            # A header carries printable ASCII only: a line break would split it, and httpx
+            # cannot encode anything else.
+            if credential:
+                raise UserError(
+                    f"A {self.provider} credential contains a line break, a control character "
+                    "or a character outside plain ASCII, so it cannot be sent: enter it again "
+                    f"exactly as it was given ({self.login_hint}).")
+            raise UserError(f"The {name} sent to {self.provider} may hold only plain ASCII "
+                            "letters, digits and punctuation: correct it and try again.")
         origin = url
         for _ in range(MAX_REDIRECTS + 1):
             same = _same_origin(origin, url)
@@ -348,10 +432,11 @@ class ProviderHttp:
             response = await self.client.send(request, stream=True)
             if response.status_code not in REDIRECTS or "location" not in response.headers:
                 if not stream:
-                    try:
-                        await response.aread()
-                    finally:
-                        await response.aclose()
+                    response, cut = await _read_capped(response)
+                    if cut and response.status_code < 300:
+                        raise BadResponseError(
+                            f"{self.provider} answered with more than "
+                            f"{format_size(MAX_ANSWER_BYTES)}: try again later.")
                 return response
             await response.aclose()
             target = url.join(response.headers["location"])
@@ -377,26 +462,49 @@ class ProviderHttp:
 
     async def download(self, path: str, dest: Path, *, expect_pdf: bool = True,
                        params: Mapping[str, Any] | None = None) -> str:
-        """Stream a document to ``dest`` (whole or not at all); returns its SHA-256."""
+        """Stream a document to ``dest`` (whole or not at all); returns its SHA-256.
+
+        The answer's headers must come within ``deadlines.call``; the body within
+        ``deadlines.transfer(size)`` of them, the size being the announced Content-Length or,
+        without one, what has arrived so far (so the body must keep up ``min_rate``)."""
         import hashlib
 
+        loop = asyncio.get_running_loop()
         for attempt in range(self.policy.attempts):
             response = await self.request("GET", path, params=params, stream=True)
             digest = hashlib.sha256()
+            started = loop.time()
+            announced = _content_length(response)
+            received = 0
             try:
-                with atomic_file(dest, 0o600) as (_, handle):
-                    first = True
-                    async for chunk in response.aiter_bytes(1024 * 256):
-                        if first and expect_pdf and chunk and not chunk.lstrip()[:5] == b"%PDF-":
-                            raise BadResponseError(f"{self.provider} sent a download that is not "
-                                                   "a PDF: try again later.")
-                        first = False
-                        digest.update(chunk)
-                        handle.write(chunk)
-                    if first and expect_pdf:
-                        raise BadResponseError(f"{self.provider} sent an empty download: try "
-                                               "again later.")
+                async with asyncio.timeout(None) as scope:
+                    scope.reschedule(started + self.deadlines.transfer(announced))
+                    with atomic_file(dest, 0o600) as (_, handle):
+                        first = True
+                        async for chunk in response.aiter_bytes(1024 * 256):
+                            if first and expect_pdf and chunk and not (
+                                    chunk.lstrip()[:5] == b"%PDF-"):
+                                raise BadResponseError(f"{self.provider} sent a download that is "
+                                                       "not a PDF: try again later.")
+                            first = False
+                            received += len(chunk)
+                            scope.reschedule(started + self.deadlines.transfer(
+                                max(announced, received)))
+                            digest.update(chunk)
+                            handle.write(chunk)
+                        if first and expect_pdf:
+                            raise BadResponseError(f"{self.provider} sent an empty download: try "
+                                                   "again later.")
                 return digest.hexdigest()
+            except TimeoutError:
+                if not scope.expired():
+                    raise
+                allowed = self.deadlines.transfer(max(announced, received))
+                of = f" of {format_size(announced)}" if announced else ""
+                raise ProviderUnavailableError(
+                    f"{response.request.url.host} did not send the download within "
+                    f"{_seconds(allowed)} s ({format_size(received)}{of} arrived): the "
+                    f"connection to {self.provider} is too slow; try again later.") from None
             except (httpx.TimeoutException, httpx.NetworkError,
                     httpx.RemoteProtocolError) as exc:
                 if attempt + 1 >= self.policy.attempts:
@@ -407,6 +515,36 @@ class ProviderHttp:
             finally:
                 await response.aclose()
         raise AssertionError("unreachable")
+
+
+def _content_length(response: httpx.Response) -> int:
+    value = response.headers.get("content-length", "")
+    return int(value) if value.isdigit() and "content-encoding" not in response.headers else 0
+
+
+async def _read_capped(response: httpx.Response) -> tuple[httpx.Response, bool]:
+    """The answer with its body read, at most :data:`MAX_ANSWER_BYTES` of it (decoded), and
+    whether it was longer than that (then only its start is there)."""
+    chunks: list[bytes] = []
+    size = 0
+    cut = False
+    try:
+        async for chunk in response.aiter_bytes():
+            room = MAX_ANSWER_BYTES - size
+            if len(chunk) > room:
+                chunks.append(chunk[:room])
+                cut = True
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        await response.aclose()
+    # The body is decoded already: the headers that described its encoding go.
+    headers = [(k, v) for k, v in response.headers.multi_items()
+               if k.lower() not in ("content-encoding", "transfer-encoding", "content-length")]
+    read = httpx.Response(response.status_code, headers=headers, content=b"".join(chunks),
+                          request=response.request, extensions=dict(response.extensions))
+    return read, cut
 
 
 def _reason(exc: Exception) -> str:
@@ -428,7 +566,9 @@ def require_keys(provider: str, data: Any, *keys: str) -> dict[str, Any]:
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "MAX_ANSWER_BYTES",
     "UPLOAD_TIMEOUT",
+    "Deadlines",
     "ErrorBody",
     "ProviderError",
     "ProviderHttp",

@@ -41,7 +41,7 @@ Assumptions where the document is silent:
   in the status payload.
 - ``file_type`` is sent explicitly as ``"base64"``; ``signature_level``, ``verification_mode`` and
   ``redirect_url`` are left to ItaSign's defaults.
-- The size limit is Sealbox's 20 MB for the PDF itself (ItaSign states none).
+- The size limit is Sealbox's 20 MiB for the PDF itself (ItaSign states none).
 - A create answered 2xx whose body cannot be read, or whose draft could not be sent, is treated as
   an ambiguous send (the document may exist), not as a failure to send again.
 - ``reconcile`` can only look a document up by the ItaSign id: with no list or filter by
@@ -371,6 +371,7 @@ class ItaSignProvider:
             provider_id=PROVIDER_ID,
             transport=self.config.transport,
             sleep=self.config.sleep,
+            deadlines=self.config.deadlines,
             error_body=itasign_error_body,
             policy=policy,
         )
@@ -482,6 +483,7 @@ class ItaSignProvider:
             "documents",
             content=body,
             timeout=UPLOAD_TIMEOUT,
+            deadline=self.http.deadlines.transfer(body.length),
             headers={"Content-Type": "application/json", "Accept": "application/json",
                      "Content-Length": str(body.length)},
         )

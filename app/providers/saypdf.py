@@ -59,7 +59,7 @@ Assumptions where the document is silent (kept in the constants and tables below
   body (a retried delivery has the same body), and no age limit is applied because the document
   describes retries up to hours later and replays at any time. The signature is the bare hex
   digest (no ``sha256=`` prefix is shown, so none is accepted).
-* The size limit is Sealbox's own 20 MB (SayPDF documents none).
+* The size limit is Sealbox's own 20 MiB (SayPDF documents none).
 * Connection check: ``GET /esign/documents``, the documented list, which reads and changes
   nothing (in email/password mode after ``POST /auth/login``, which only issues a token). A 401
   is "rejected the API key" (or the email or password); an answer without ``"success": true``
@@ -89,6 +89,7 @@ from app.domain.lifecycle import Status
 from app.domain.model import EMAIL_RE, Designation, FieldType, Request, RequestSpec
 from app.domain.report import RecipientReport, Report
 from app.errors import CapabilityError, UserError
+from app.logs import register_secret
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo, check_pdf
 from app.providers.base import (
     CHECK_ATTEMPTS,
@@ -400,6 +401,7 @@ def token_from_login(data: Any) -> str:
     token = body.get("access_token")
     if not isinstance(token, str) or not token.strip() or any(c in token for c in "\r\n"):
         raise _bad("a sign-in answer without an access_token")
+    register_secret(token.strip())
     return token.strip()
 
 
@@ -505,6 +507,7 @@ class SayPdfProvider:
             login_hint=self._login_hint(),
             transport=self.config.transport,
             sleep=self.config.sleep,
+            deadlines=self.config.deadlines,
             error_body=error_body,
             on_unauthorized=self._renew if self._api_key is None else None,
             policy=policy,
@@ -727,8 +730,10 @@ class SayPdfProvider:
         method, path = ENDPOINTS["create"]
         try:
             with self._refusals("create"):
-                data = await self.http.json(method, path, data={DATA_PART: payload},
-                                            files=files, timeout=UPLOAD_TIMEOUT)
+                data = await self.http.json(
+                    method, path, data={DATA_PART: payload}, files=files,
+                    timeout=UPLOAD_TIMEOUT,
+                    deadline=self.http.deadlines.transfer(document.stat().st_size))
         finally:
             for handle in handles:
                 handle.close()

@@ -56,7 +56,7 @@ Assumptions where the document is silent (each kept in one constant or function 
   signed), a message (none is sent) and signers without a last name (the service requires one).
   ``expirationHours`` is not sent: the service has no expiry.
 - ``signatureLink`` is stored as is; ``skipIntro`` is never set, so nothing is appended to it.
-- Size limit: none is documented; Sealbox's own 20 MB applies.
+- Size limit: none is documented; Sealbox's own 20 MiB applies.
 - ``403`` ("You've reached the API limit for this plan") is an exhausted quota, reported as
   :class:`~app.providers.errors.OutOfCreditsError`, not as a credentials problem.
 - Cancel, completion certificate, listing and webhooks are not documented: not offered.
@@ -454,6 +454,7 @@ class SignatureNcProvider:
             login_hint=self.config.login_hint("api_key", name=PROVIDER_NAME),
             transport=self.config.transport,
             sleep=self.config.sleep,
+            deadlines=self.config.deadlines,
             error_body=signature_nc_error_body,
             policy=policy,
             provider_id=PROVIDER_ID,
@@ -597,7 +598,8 @@ class SignatureNcProvider:
         try:
             with self._errors():
                 response = await self.http.request(
-                    "POST", CREATE_PATH, data=form, files=files, timeout=UPLOAD_TIMEOUT
+                    "POST", CREATE_PATH, data=form, files=files, timeout=UPLOAD_TIMEOUT,
+                    deadline=self.http.deadlines.transfer(document.stat().st_size),
                 )
         finally:
             for handle in handles:
@@ -688,6 +690,7 @@ class SignatureNcProvider:
                 login_hint=self.config.login_hint("api_key", name=PROVIDER_NAME),
                 transport=self.config.transport,
                 sleep=self.config.sleep,
+                deadlines=self.config.deadlines,
                 error_body=signature_nc_error_body,
             )
         return self._anonymous

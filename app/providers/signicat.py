@@ -73,7 +73,7 @@ Assumptions where the document is silent:
   the hex digest (as in the document's example) or the raw digest. A mismatch means the upload
   was damaged. Other hash forms are not checked.
 - Already signed PDFs are refused (the document: authentication-based signing does not support
-  them). The size limit is Sealbox's 20 MB (the document states none).
+  them). The size limit is Sealbox's 20 MiB (the document states none).
 - Connection check: a fresh access token from the token endpoint (the guide's first step, which
   changes nothing). It proves the client id, secret and token URL; the Sign API's base URL is
   not contacted, since the guide offers no read that needs no existing document or session.
@@ -103,6 +103,7 @@ from app.domain.lifecycle import Status
 from app.domain.model import Designation, Request, RequestSpec
 from app.domain.report import RecipientReport, Report
 from app.errors import CapabilityError, UserError
+from app.logs import register_secret
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo
 from app.providers.base import (
     CHECK_ATTEMPTS,
@@ -212,6 +213,7 @@ def parse_token_response(data: Any) -> Token:
     token = _text(body, "access_token", "a token response", required=True)
     assert token is not None
     # RFC 6750 b64token: visible ASCII only, or it cannot go into a header.
+    register_secret(token)
     if not all(0x21 <= ord(c) <= 0x7E for c in token):
         raise _bad("an access token that cannot be sent in a header")
     token_type = _text(body, "token_type", "a token response", required=False)
@@ -434,6 +436,7 @@ class SignicatProvider:
             login_hint=_LOGIN_HINT,
             transport=self.config.transport,
             sleep=self.config.sleep,
+            deadlines=self.config.deadlines,
             error_body=signicat_error_body,
             on_unauthorized=self._drop_token,
             policy=policy,
@@ -559,6 +562,7 @@ class SignicatProvider:
                             f"({exc.strerror or exc}): send the PDF again.") from exc
         uploaded_raw = await self.http.json(
             "POST", "documents", content=_FileBody(document), timeout=UPLOAD_TIMEOUT,
+            deadline=self.http.deadlines.transfer(size),
             retry=True, headers={"Content-Type": "application/pdf",
                                  "Content-Length": str(size)})
         upload = parse_document_response(uploaded_raw)

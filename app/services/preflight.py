@@ -19,6 +19,7 @@ from typing import Literal
 
 from app.domain.editing import EditorDocument
 from app.domain.model import AnchorTag, Designation, Recipient, RequestSpec, spec_problems
+from app.errors import UserError
 from app.pdf.document import PdfInfo
 from app.providers.base import Capabilities, Provider
 from app.wording import Text, for_app
@@ -126,7 +127,10 @@ def preflight(doc: EditorDocument, pdf: PdfInfo | None, provider: Provider,
     if pdf is None:
         out.append(Problem("No document is open: open the PDF you want to send for signature.",
                            Target("document")))
-    configuration = provider.configuration_problem()
+    try:
+        configuration = provider.configuration_problem()
+    except UserError as exc:  # a stored secret that cannot be used
+        configuration = exc.message
     if configuration:
         out.append(Problem(_configuration_message(caps, configuration), Target("provider")))
     if caps.needs_render_id and not render_id:

@@ -70,7 +70,8 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
         id=str(uuid.uuid4()),
         provider=caps.id,
         spec=replace(spec, fields=tuple(fields)),
-        document_name=pdf_path.name,
+        # A file name that is not UTF-8 is kept readable (its stray bytes become U+FFFD).
+        document_name=os.fsencode(pdf_path.name).decode("utf-8", "replace"),
         document_sha256=info.sha256,
         page_count=info.page_count,
         render_id=render_id,

@@ -13,12 +13,37 @@ from app.domain.clock import iso, now, parse_iso
 from app.domain.lifecycle import Status, check_transition, merge_status
 from app.domain.model import Field, FieldType, RecipientState, Request, RequestSpec
 from app.domain.report import Report
+from app.domain.text import shown
 from app.errors import NotFoundError, UserError
+from app.logs import redact, scrub
 from app.store.db import Database
 from app.wording import Text
 
 #: An event's detail in the app's words (in its payload), where they differ from the detail's.
 APP_DETAIL = "appDetail"
+
+#: The most of a message from elsewhere (a provider's error, a reason) the store keeps, in
+#: characters; longer ones are cut and marked so. Secrets in them are masked.
+STORED_TEXT_LIMIT = 4000
+#: Longer than any request id (a UUID has 36 characters): a longer reference names none.
+ID_LENGTH = 64
+#: A provider payload kept in the history larger than this (as JSON) is kept only in part.
+STORED_PAYLOAD_LIMIT = 64 * 1024
+
+
+def stored_text(text: str | None) -> str | None:
+    """``text`` as the store keeps it: secrets masked, at most :data:`STORED_TEXT_LIMIT`."""
+    return scrub(text, STORED_TEXT_LIMIT) if text is not None else None
+
+
+def stored_payload(payload: dict[str, Any]) -> str:
+    """A provider's payload as JSON for the history: secrets masked, and a large one cut to its
+    start (``{"cut": N, "start": "…"}``)."""
+    text = redact(json.dumps(payload, ensure_ascii=False, default=str))
+    if len(text) <= STORED_PAYLOAD_LIMIT:
+        return text
+    return json.dumps({"cut": len(text.encode("utf-8", "surrogatepass")),
+                       "start": text[:STORED_TEXT_LIMIT]}, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -146,6 +171,11 @@ class Requests:
         """The full id for ``ref``: a whole id or an unambiguous prefix of at least 4 characters
         (the archive folders show the first 8)."""
         ref = ref.strip()
+        if len(ref) > ID_LENGTH or any(0xD800 <= ord(c) <= 0xDFFF for c in ref):
+            # Longer than any id (and no LIKE pattern SQLite would call too complex), or bytes
+            # that are not text.
+            raise NotFoundError(f"There is no request {shown(ref, 40)}: check the id with "
+                                "`sealbox list`.")
         row = self.db.execute("SELECT id FROM requests WHERE id = ?", [ref]).fetchone()
         if row:
             return str(row[0])
@@ -158,7 +188,8 @@ class Requests:
             if len(rows) > 1:
                 raise UserError(f"More than one request starts with {ref!r}: give more of the "
                                 "id (see `sealbox list`).")
-        raise NotFoundError(f"There is no request {ref!r}: check the id with `sealbox list`.")
+        raise NotFoundError(f"There is no request {shown(ref, 40)}: check the id with "
+                            "`sealbox list`.")
 
     def get(self, ref: str) -> Request:
         request_id = self.resolve_id(ref)
@@ -396,7 +427,7 @@ class Requests:
             if status.terminal and status != current:
                 changes["completed_at"] = iso(moment)
             if error_message is not None:
-                changes["error_message"] = error_message
+                changes["error_message"] = stored_text(error_message)
             db.table("requests").update(request_id, changes)
             self._event(db, request_id, kind or status.value, status, None, detail, payload)
 
@@ -420,7 +451,7 @@ class Requests:
             if new.terminal and new != current:
                 changes["completed_at"] = iso(report.completed_at or moment)
             if report.error_message:
-                changes["error_message"] = report.error_message
+                changes["error_message"] = stored_text(report.error_message)
             db.table("requests").update(request_id, changes)
             for rec in report.recipients:
                 existing = db.execute(
@@ -442,7 +473,7 @@ class Requests:
                                      ("decline_reason", rec.decline_reason),
                                      ("signing_url", rec.signing_url)):
                     if text:
-                        updates[column] = text
+                        updates[column] = stored_text(text)
                 if updates:
                     db.execute(
                         "UPDATE recipients SET "
@@ -467,7 +498,7 @@ class Requests:
             params: list[Any] = [iso(moment)]
             if kind == "declined":
                 sets.append("decline_reason = ?")
-                params.append(detail)
+                params.append(stored_text(detail))
             db.execute(f"UPDATE recipients SET {', '.join(sets)} WHERE request_id = ? AND idx = ?",
                        [*params, request_id, index])
             db.execute("UPDATE requests SET updated_at = ? WHERE id = ?", [iso(moment),
@@ -500,9 +531,8 @@ class Requests:
         db.table("events").insert({
             "request_id": request_id, "at": iso(at or now()), "kind": kind,
             "status": status.value if status else None, "recipient_index": index,
-            "detail": detail,
-            "payload_json": json.dumps(payload, ensure_ascii=False, default=str)
-            if payload is not None else None,
+            "detail": stored_text(detail),
+            "payload_json": stored_payload(payload) if payload is not None else None,
         })
 
     # --- field values (in-person signing) -----------------------------------------------------
@@ -540,7 +570,7 @@ class Requests:
         anything is sent again."""
         with self.database.write() as db:
             db.execute("UPDATE outbox SET state = 'reconciling', last_error = ?, updated_at = ? "
-                       "WHERE request_id = ?", [error, iso(now()), request_id])
+                       "WHERE request_id = ?", [stored_text(error), iso(now()), request_id])
             self.set_status(request_id, Status.RECONCILING, detail=error)
 
     def outbox_requeue(self, request_id: str, detail: str) -> None:
@@ -579,8 +609,8 @@ class Requests:
         otherwise the entry stays pending for ``sync`` to retry with the same key."""
         with self.database.write() as db:
             db.execute("UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE "
-                       "request_id = ?", ["failed" if final else "pending", error, iso(now()),
-                                          request_id])
+                       "request_id = ?", ["failed" if final else "pending", stored_text(error),
+                                          iso(now()), request_id])
             if final:
                 self.set_status(request_id, Status.FAILED, detail=error, error_message=error)
             else:

@@ -52,7 +52,7 @@ from PySide6.QtWidgets import (
 from app.config import Settings, resolve_paths, save_settings
 from app.context import KNOWN_PROVIDERS, Context, close_providers
 from app.domain.model import EMAIL_RE
-from app.errors import SealboxError, UnavailableError
+from app.errors import SealboxError, UnavailableError, UserError
 from app.logs import register_secret
 from app.providers import craftkit, itasign, saypdf, signature_nc, signicat
 from app.providers.base import ProviderConfig
@@ -308,7 +308,7 @@ class SecretEdit(Field):
             return True
         try:
             return self.ctx.secrets.get(self.name) is not None
-        except UnavailableError as exc:
+        except (UnavailableError, UserError) as exc:
             self.keyring_problem = exc.for_app()
             return False
 

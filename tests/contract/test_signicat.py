@@ -655,7 +655,7 @@ def test_preflight_refuses_what_signicat_cannot_take(pdf: Path, fake: SignicatFa
     assert "recipients[1]: Signicat has no approvers" in text
     assert "recipients[2]: Signicat sends no copies" in text
     assert "recipients: a Signicat signing session is signed by one person" in text
-    assert "document: 22.0 MB is over Signicat's limit" in text
+    assert "document: 21 MiB is over Signicat's limit" in text
     assert len(problems) == 6
 
 

@@ -87,34 +87,34 @@ async def _deliveries(ctx: Context, fake: ProviderFake, tmp_path: Path) -> None:
         rid = await send_one(ctx, fake, tmp_path)
         envelope = ctx.requests.get(rid).provider_id
         assert envelope is not None
-        receiver = WebhookReceiver(ctx)
-        assert receiver.providers == [fake.provider_id]
+        async with WebhookReceiver(ctx) as receiver:
+            assert receiver.providers == [fake.provider_id]
 
-        # A forged delivery changes nothing.
-        headers, body = delivery(fake, envelope, "not-the-secret")
-        fake.advance(envelope, "completed")
-        before = len(ctx.requests.events(rid))
-        outcome = await receiver.receive(fake.provider_id, headers, body)
-        assert outcome.status == 401
-        assert ctx.requests.get(rid).status == Status.SENT
-        assert len(ctx.requests.events(rid)) == before
-        good_headers, good_body = delivery(fake, envelope, SECRET)
-        tampered = good_body.replace(b"completed", b"cancelled")
-        assert (await receiver.receive(fake.provider_id, good_headers, tampered)).status == 401
+            # A forged delivery changes nothing.
+            headers, body = delivery(fake, envelope, "not-the-secret")
+            fake.advance(envelope, "completed")
+            before = len(ctx.requests.events(rid))
+            outcome = await receiver.receive(fake.provider_id, headers, body)
+            assert outcome.status == 401
+            assert ctx.requests.get(rid).status == Status.SENT
+            assert len(ctx.requests.events(rid)) == before
+            good_headers, good_body = delivery(fake, envelope, SECRET)
+            tampered = good_body.replace(b"completed", b"cancelled")
+            assert (await receiver.receive(fake.provider_id, good_headers, tampered)).status == 401
 
-        # The real one: the request is refreshed from the API (not from the payload).
-        outcome = await receiver.receive(fake.provider_id, good_headers, good_body)
-        assert outcome.status == 200
-        request = ctx.requests.get(rid)
-        assert request.status == Status.COMPLETED
-        assert ctx.requests.archived_files(rid)
-        refreshes = len(fake.received)
+            # The real one: the request is refreshed from the API (not from the payload).
+            outcome = await receiver.receive(fake.provider_id, good_headers, good_body)
+            assert outcome.status == 200
+            request = ctx.requests.get(rid)
+            assert request.status == Status.COMPLETED
+            assert ctx.requests.archived_files(rid)
+            refreshes = len(fake.received)
 
-        # The same delivery again is acknowledged and dropped.
-        again = await receiver.receive(fake.provider_id, good_headers, good_body)
-        assert again.status == 200
-        assert "duplicate" in again.message
-        assert len(fake.received) == refreshes
+            # The same delivery again is acknowledged and dropped.
+            again = await receiver.receive(fake.provider_id, good_headers, good_body)
+            assert again.status == 200
+            assert "duplicate" in again.message
+            assert len(fake.received) == refreshes
     finally:
         await ctx.aclose()
 

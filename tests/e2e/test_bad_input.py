@@ -95,7 +95,7 @@ def bad_pdfs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     with big.open("wb") as handle:
         handle.write(b"%PDF-1.7\n")
         handle.truncate(21 * 1024 * 1024)
-    out["too large"] = (big, "20 MB")
+    out["too large"] = (big, "20 MiB")
     missing = tmp_path / "missing.pdf"
     out["missing"] = (missing, "does not exist")
     return out

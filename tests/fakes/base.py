@@ -96,16 +96,21 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, list[Part]]:
     return out
 
 
+Handler = Callable[[FakeRequest], FakeResponse]
+
+
 @dataclass
 class Fault:
     method: str
     path: re.Pattern[str]
-    response: FakeResponse
+    #: The answer, or a function of the request that makes it (a server that echoes).
+    response: FakeResponse | Handler
     after: bool  # True: run the real handler first, then replace its answer (e.g. drop)
     count: int
 
-
-Handler = Callable[[FakeRequest], FakeResponse]
+    def answer(self, request: FakeRequest) -> FakeResponse:
+        return self.response if isinstance(self.response, FakeResponse) else self.response(
+            request)
 
 
 class FakeServer:
@@ -192,7 +197,7 @@ class FakeServer:
         """``pattern`` is a path regex with named groups, e.g. ``/v1/signatures/(?P<id>[^/]+)``."""
         self.routes.append((method.upper(), re.compile(f"^{pattern}$"), handler))
 
-    def fail_next(self, method: str, path_pattern: str, response: FakeResponse, *,
+    def fail_next(self, method: str, path_pattern: str, response: FakeResponse | Handler, *,
                   count: int = 1, after: bool = False) -> None:
         """Answer the next ``count`` matching requests with ``response`` instead. With
         ``after=True`` the real handler runs first (so a create happens) and its answer is then
@@ -210,13 +215,13 @@ class FakeServer:
             if fault is not None:
                 fault.count -= 1
                 if not fault.after:
-                    return fault.response
+                    return fault.answer(request)
             for method, pattern, handler in self.routes:
                 match = pattern.match(request.path)
                 if method == request.method and match:
                     request.params = match.groupdict()
                     response = handler(request)
-                    return fault.response if fault is not None else response
+                    return fault.answer(request) if fault is not None else response
             return json_response(404, {"error": {"code": "not_found",
                                                  "message": f"no route {request.path}"}})
 

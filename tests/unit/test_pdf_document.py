@@ -117,7 +117,7 @@ def test_too_large_real_pdf(tmp_path: Path) -> None:
     assert path.stat().st_size > MAX_PDF_BYTES
     with pytest.raises(PdfTooLargeError) as info:
         check_pdf(path)
-    assert str(info.value).startswith("contract.pdf is 20.1 MB, more than the 20 MB limit")
+    assert str(info.value).startswith("contract.pdf is 20.1 MiB, more than the 20 MiB limit")
     assert str(info.value).endswith("split it into smaller PDFs and try again.")
 
 

@@ -18,6 +18,7 @@ import getpass
 import hashlib
 import logging
 import platform
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -27,7 +28,8 @@ from app.context import Context
 from app.domain.clock import now
 from app.domain.lifecycle import Status
 from app.domain.model import Designation, FieldType, Request
-from app.errors import NotFoundError, UserError
+from app.domain.text import shown
+from app.errors import UserError
 from app.faults import crash_point
 from app.fsutil import atomic_write_bytes
 from app.pdf.stamp import Stamp, default_handwriting_font, stamp_pdf
@@ -39,6 +41,7 @@ from app.providers.local.certificate import (
 )
 from app.providers.local.provider import CERTIFICATE_NAME, SIGNED_NAME, LocalProvider
 from app.store.requests import FieldValue
+from app.userfiles import display_name, read_user_file
 from app.wording import Alt, Text
 
 if TYPE_CHECKING:
@@ -66,14 +69,10 @@ class Signature:
 
 def read_signature_image(path: Path) -> bytes:
     """Read and check a PNG signature image; a clear error for each problem."""
-    if not path.exists():
-        raise NotFoundError(f"The signature image {path} does not exist: check the path.")
-    if path.stat().st_size > MAX_SIGNATURE_IMAGE:
-        raise UserError(f"The signature image {path.name} is over 5 MB: use a smaller PNG.")
-    data = path.read_bytes()
+    label = f"The signature image {display_name(path)}"
+    data = read_user_file(path, label, "a PNG signature image", MAX_SIGNATURE_IMAGE)
     if not data.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise UserError(f"The signature image {path.name} is not a PNG file: save the signature "
-                        "as PNG and try again.")
+        raise UserError(f"{label} is not a PNG file: save the signature as PNG and try again.")
     return data
 
 
@@ -85,16 +84,19 @@ def initials_of(name: str) -> str:
 def recipient_index(request: Request, ref: str) -> int:
     """A recipient by index (as in the spec's ``recipientIndex``, from 0) or by email."""
     recipients = request.spec.recipients
-    if ref.strip().lstrip("-").isdigit():
-        index = int(ref)
+    text = ref.strip()
+    if re.fullmatch(r"-?[0-9]+", text):
+        index = int(text) if len(text) <= 9 else -1
         if 0 <= index < len(recipients):
             return index
-        raise UserError(f"There is no recipient {index}: {request.name!r} has recipients 0 to "
-                        f"{len(recipients) - 1} (see `sealbox show {request.id[:8]}`).")
-    matches = [i for i, r in enumerate(recipients) if r.email.lower() == ref.strip().lower()]
+        number = text if len(text) <= 12 else text[:12] + "…"
+        raise UserError(f"There is no recipient {number}: {request.name!r} has "
+                        f"recipients 0 to {len(recipients) - 1} (see "
+                        f"`sealbox show {request.id[:8]}`).")
+    matches = [i for i, r in enumerate(recipients) if r.email.lower() == text.lower()]
     if len(matches) == 1:
         return matches[0]
-    raise UserError(f"No recipient of {request.name!r} has the email {ref!r}: give the "
+    raise UserError(f"No recipient of {request.name!r} has the email {shown(ref)}: give the "
                     "recipient's number or email (see `sealbox show`).")
 
 
