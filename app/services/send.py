@@ -22,11 +22,12 @@ from pathlib import Path
 
 from app.context import Context
 from app.domain.lifecycle import Status
-from app.domain.model import Request, RequestSpec, spec_problems
+from app.domain.model import Request, RequestSpec, field_count_problem, spec_problems
 from app.errors import SealboxError, UnavailableError, UserError, ValidationError
 from app.faults import crash_point
 from app.fsutil import atomic_copy
 from app.pdf.document import check_pdf
+from app.pdf.textindex import TextIndex
 from app.providers.anchors import resolve_anchors
 from app.providers.errors import AmbiguousSendError, ConflictError
 
@@ -52,6 +53,14 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
         resolution = resolve_anchors(spec, pdf_path, info.pages)
         problems += resolution.problems
         fields += resolution.fields
+    elif spec.anchor_tags and caps.anchors == "native":
+        # The provider places them, but the fields they make count against the same limit.
+        index = TextIndex.build(pdf_path, ocr=spec.ocr_anchors)
+        too_many = field_count_problem(len(spec.fields), [
+            (a.anchor_string, len(index.find(a.anchor_string)) if a.anchor_string else 0)
+            for a in spec.anchor_tags])
+        if too_many:
+            problems.append(too_many)
     if problems:
         raise ValidationError(problems, f"The request {spec.name!r}")
 

@@ -42,6 +42,8 @@ CAPABILITIES = Capabilities(
     idempotency=True,
     max_bytes=MAX_PDF_BYTES,
     in_person=True,
+    # every change is an incremental update.
+    signed_pdfs="kept",
 )
 
 SIGNED_NAME = "signed.pdf"

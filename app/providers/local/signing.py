@@ -18,7 +18,7 @@ import getpass
 import hashlib
 import logging
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,7 +30,7 @@ from app.domain.model import Designation, FieldType, Request
 from app.errors import NotFoundError, UserError
 from app.faults import crash_point
 from app.fsutil import atomic_write_bytes
-from app.pdf.stamp import Stamp, default_handwriting_font, stamp_pdf
+from app.pdf.stamp import AnchorText, Stamp, default_handwriting_font, stamp_pdf
 from app.providers.local.certificate import (
     CertificateData,
     CertificateEvent,
@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PKCS12_PASSPHRASE = "local.pkcs12_passphrase"
+TYPED_SIGNATURE = "typed signature"
+DRAWN_SIGNATURE = "drawn signature"
+UPLOADED_SIGNATURE = "uploaded signature image"
 MAX_SIGNATURE_IMAGE = 5 * 1024 * 1024
 TRUTHY = {"1", "true", "yes", "y", "on", "x", "checked"}
 FALSY = {"0", "false", "no", "n", "off", ""}
@@ -53,10 +56,19 @@ FALSY = {"0", "false", "no", "n", "off", ""}
 
 @dataclass(frozen=True)
 class Signature:
-    """How a recipient signs: a typed name, or a PNG image of their handwriting."""
+    """How a recipient signs: a typed name, or a PNG image of their handwriting (drawn on the
+    signing screen, or an image file they brought: ``uploaded``)."""
 
     typed: str | None = None
     image_png: bytes | None = None
+    uploaded: bool = False
+
+    @property
+    def how(self) -> str:
+        """The way of signing as the history and the certificate name it."""
+        if self.typed is not None:
+            return TYPED_SIGNATURE
+        return UPLOADED_SIGNATURE if self.uploaded else DRAWN_SIGNATURE
 
     def __post_init__(self) -> None:
         if (self.typed is None) == (self.image_png is None):
@@ -214,8 +226,7 @@ class LocalSigning:
         self.open(request.id, index)
         self.requests.set_field_values(request.id, stored)
         kind = "approved" if recipient.designation == Designation.APPROVER else "signed"
-        how = ("typed signature" if signature and signature.typed
-               else "drawn signature" if signature else "approval")
+        how = signature.how if signature else "approval"
         self.requests.recipient_event(request.id, index, kind, detail=how)
         log.info("request %s: recipient %d %s", request.id, index, kind)
         request = self.requests.get(request.id)
@@ -288,9 +299,12 @@ class LocalSigning:
             for e in self.requests.events(request.id)
         ]
         sender_name, sender_email = self.ctx.settings.sender(self.ctx.environ)
+        hows = {e.recipient_index: e.detail for e in self.requests.events(request.id)
+                if e.kind == "signed" and e.recipient_index is not None and e.detail}
         return _SealJob(request=request, original=original, values=values, events=events,
                         identity=self.identity(), host=platform.node() or "this computer",
-                        font=default_handwriting_font(), sender=(sender_name, sender_email))
+                        font=default_handwriting_font(), sender=(sender_name, sender_email),
+                        hows=hows)
 
     def _commit(self, job: _SealJob, signed: bytes, certificate: bytes,
                 completed_at: datetime) -> Request:
@@ -320,6 +334,8 @@ class _SealJob:
     host: str
     font: Path
     sender: tuple[str | None, str | None]
+    #: How each recipient signed ("typed signature", "uploaded signature image", ...).
+    hows: dict[int, str] = field(default_factory=dict)
 
 
 def _seal(job: _SealJob) -> tuple[bytes, bytes, datetime]:
@@ -340,7 +356,11 @@ def _seal(job: _SealJob) -> tuple[bytes, bytes, datetime]:
             stamps.append(Stamp(f.page, f.rect, "text", value.value or ""))
     from app.providers.local.seal import seal_pdf
 
-    stamped = stamp_pdf(job.original, stamps, job.font)
+    # Anchor texts ({{sign_here}}) come off the page under their fields unless the spec keeps
+    # them, also under a field left empty.
+    anchor_texts = [AnchorText(f.page, f.anchor_rect) for f in request.spec.fields
+                    if f.anchor_rect is not None and f.remove_anchor_text]
+    stamped = stamp_pdf(job.original, stamps, job.font, anchor_texts=anchor_texts)
     signed = seal_pdf(stamped, job.identity,
                       reason=f"Signed in person with Sealbox: {request.name}", location=job.host)
     crash_point("during-sealing")
@@ -368,7 +388,7 @@ def _certificate_data(job: _SealJob, signed: bytes, completed_at: datetime) -> C
             name=r.name, email=r.email, designation=r.designation.value, order=r.order,
             viewed_at=state.viewed_at, signed_at=state.signed_at,
             declined_at=state.declined_at, decline_reason=state.decline_reason,
-            signature_png=image, typed_signature=typed,
+            signature_png=image, typed_signature=typed, signature_how=job.hows.get(i),
         ))
     events = [*job.events, CertificateEvent(at=completed_at, event="completed",
                                             detail="stamped and sealed on this computer")]
