@@ -530,6 +530,11 @@ class AnchorsPanel(QWidget):
         if self.text_edit.text().strip():
             self._search()
 
+    def shutdown(self) -> None:
+        """Stop the typing delay: a search due after the window has gone would find its
+        pages deleted."""
+        self._search_timer.stop()
+
     def set_recipient(self, index: int) -> None:
         """The recipient new anchors are for (the editor's current recipient)."""
         self._recipient = index

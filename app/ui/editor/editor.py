@@ -683,4 +683,5 @@ class EditorWidget(QWidget):
 
     def shutdown(self) -> None:
         self._preflight_timer.stop()
+        self.anchors.shutdown()
         self.view.close_document()
