@@ -490,10 +490,10 @@ def field_count_problem(placed: int, from_anchors: Sequence[tuple[str, int]]) ->
     if made == 0 or total <= MAX_FIELDS:
         return None
     text, most = max(from_anchors, key=lambda item: item[1])
-    placed_text = f" and {placed} placed" if placed else ""
+    placed_text = f" and {placed} placed, {total} in all" if placed else ""
     return (f"anchorTags: they make {made} field{'s' if made != 1 else ''}{placed_text}, "
-            f"{total} in all, more than the limit of {MAX_FIELDS} ({text!r} alone makes {most}); "
-            "use an anchor text that appears only where a field belongs, or remove anchors")
+            f"more than the limit of {MAX_FIELDS} ({text!r} alone makes {most}); use an anchor "
+            "text that appears only where a field belongs, or remove anchors")
 
 
 def _unique(items: list[str]) -> list[str]:

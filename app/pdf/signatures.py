@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -47,9 +47,7 @@ class ExistingSignature:
 def existing_signatures(doc: Any) -> tuple[ExistingSignature, ...]:
     """Every filled signature field of an open PyMuPDF document, in form order.
 
-    ``doc`` must have been opened from ``data`` bytes that :func:`signature_contents` can slice;
-    the contents are read through the document's own objects. Never raises on a damaged form:
-    what cannot be read is left out (and logged).
+    Never raises on a damaged form: what cannot be read is left out (and logged).
     """
     try:
         flags = doc.get_sigflags()
@@ -115,7 +113,7 @@ def _signature_fields(doc: Any) -> list[tuple[str, int]]:
             continue
         seen.add(xref)
         kind, text = doc.xref_get_key(xref, "T")
-        part = _string(text) if kind == "string" else ""
+        part = text.strip() if kind == "string" else ""
         name = ".".join(p for p in (parent_name, part) if p)
         ft_kind, ft = doc.xref_get_key(xref, "FT")
         field_type = ft if ft_kind == "name" else parent_type
@@ -126,10 +124,6 @@ def _signature_fields(doc: Any) -> list[tuple[str, int]]:
                 out.append((name or f"Signature{len(out) + 1}", value))
         stack.extend((k, name, field_type) for k in reversed(kids))
     return out
-
-
-def _string(text: str) -> str:
-    return text.strip()
 
 
 def _certification(doc: Any) -> dict[int, int]:
@@ -160,7 +154,7 @@ def _read(doc: Any, name: str, sig_xref: int, certified: dict[int, int]) -> Exis
     signer = _cms_signer(_contents(doc, sig_xref))
     if not signer:
         kind, text = doc.xref_get_key(sig_xref, "Name")
-        signer = _string(text) if kind == "string" and text.strip() else ""
+        signer = text.strip() if kind == "string" else ""
     if not signer:
         signer = "a timestamp authority" if timestamp else "an unknown signer"
     kind, text = doc.xref_get_key(sig_xref, "M")
@@ -226,8 +220,6 @@ def parse_pdf_date(text: str) -> datetime | None:
     except ValueError:
         return None
     if sign in ("+", "-"):
-        from datetime import timedelta
-
         offset = timedelta(hours=int(off_h or 0), minutes=int(off_m or 0))
         moment = moment - offset if sign == "+" else moment + offset
     return moment

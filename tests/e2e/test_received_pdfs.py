@@ -25,7 +25,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from tests.conftest import run_sealbox
-from tests.support import forms, received
+from tests.support import forms, pdfgen, received
 
 _mu: Any = pymupdf
 
@@ -216,6 +216,22 @@ def test_a_permissions_password_that_allows_signing_is_followed(home: Path,
     assert re.search(r"^Encrypted:\s+yes", info, re.MULTILINE)  # the encryption is kept
     assert "Signature is Valid." in tool("pdfsig", str(signed))
     assert "Jane Doe" in tool("pdftotext", str(signed), "-")
+    assert run_sealbox("archive", "verify").returncode == 0
+
+
+def test_a_signed_form_with_a_permissions_password_keeps_both(home: Path,
+                                                              tmp_path: Path) -> None:
+    protected = pdfgen.encrypted_pdf(user_password="", source=received.contract(),
+                                     permissions=_mu.PDF_PERM_PRINT | _mu.PDF_PERM_FORM)
+    original = received.sign(protected)
+    pdf = tmp_path / "signed-and-protected.pdf"
+    pdf.write_bytes(original)
+    files = send_and_sign(pdf, anchor_spec(tmp_path))
+    signed = files["signed"]
+    assert signed.read_bytes().startswith(original)
+    assert re.search(r"^Encrypted:\s+yes", tool("pdfinfo", str(signed)), re.MULTILINE)
+    report = tool("pdfsig", str(signed))
+    assert report.count("Signature is Valid.") == 2 and "Digest Mismatch" not in report
     assert run_sealbox("archive", "verify").returncode == 0
 
 

@@ -20,10 +20,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from app.providers.local.seal import update_writer
 from tests.support import pdfgen
 
 _mu: Any = pymupdf
@@ -62,9 +62,7 @@ def sign(data: bytes, *, name: str = SIGNER_NAME, certify: bool = False,
          field_name: str = "Signature1") -> bytes:
     """``data`` signed by ``name`` (a PAdES signature appended as a revision); ``certify``
     makes it a certification signature that allows form filling and signing only (DocMDP 2)."""
-    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-    if writer.prev.encrypted:
-        writer.encrypt(b"")
+    writer = update_writer(data)  # an encrypted file is opened as Sealbox's seal opens it
     meta = signers.PdfSignatureMetadata(
         field_name=field_name, subfilter=fields.SigSeedSubFilter.PADES, certify=certify,
         docmdp_permissions=fields.MDPPerm.FILL_FORMS, reason="Approved by the counter-party")

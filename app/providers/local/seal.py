@@ -30,7 +30,7 @@ from pyhanko.sign.general import SigningError
 from app.errors import UserError
 from app.providers.local.pki import SealIdentity
 
-__all__ = ["seal_pdf", "seal_pdf_async"]
+__all__ = ["seal_pdf", "seal_pdf_async", "update_writer"]
 
 
 def seal_pdf(
@@ -68,15 +68,7 @@ async def seal_pdf_async(
     field_name: str = "SealboxSeal",
 ) -> bytes:
     """The async form of :func:`seal_pdf`."""
-    try:
-        writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False)
-    except (PdfError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise UserError(
-            f"The PDF could not be sealed because it could not be read ({exc}); "
-            "check that the file is a complete, undamaged PDF."
-        ) from exc
-    if writer.prev.encrypted:
-        _open_encrypted(writer)
+    writer = update_writer(pdf_bytes)
 
     meta = signers.PdfSignatureMetadata(
         field_name=_free_field_name(writer, field_name),
@@ -125,6 +117,22 @@ def _open_encrypted(writer: IncrementalPdfFileWriter) -> None:
     encrypt = writer._encrypt
     if isinstance(encrypt, generic.DictionaryObject) and not isinstance(encrypt, _InlineEncrypt):
         writer._encrypt = _InlineEncrypt(encrypt)
+
+
+def update_writer(pdf_bytes: bytes) -> IncrementalPdfFileWriter:
+    """A pyHanko writer that appends a revision to ``pdf_bytes`` (opened with the empty user
+    password when the file has a permissions password only, so the revision is encrypted like
+    the rest). Raises :class:`UserError` for a file that cannot be read or needs a password."""
+    try:
+        writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False)
+    except (PdfError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise UserError(
+            f"The PDF could not be sealed because it could not be read ({exc}); "
+            "check that the file is a complete, undamaged PDF."
+        ) from exc
+    if writer.prev.encrypted:
+        _open_encrypted(writer)
+    return writer
 
 
 def _loop_is_running() -> bool:

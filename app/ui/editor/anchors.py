@@ -173,7 +173,8 @@ class AnchorsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return ("Ticked: required, the request cannot be sent unless the text is in the "
                     "document" if section == TEXT else
-                    "How many times the text is in the document" if section == MATCHES else
+                    "How many times the text is in the document: one field each"
+                    if section == MATCHES else
                     None)
         return None
 
@@ -249,7 +250,8 @@ class AnchorsModel(QAbstractTableModel):
             if count == 0:
                 return NOT_FOUND if anchor_must_match(a) else (
                     f"{NOT_FOUND}: skipped when sending")
-            return f"Found {count} time{'s' if count != 1 else ''} in the document"
+            return (f"Found {count} time{'s' if count != 1 else ''} in the document: "
+                    f"{count} field{'s' if count != 1 else ''}")
         return None
 
     # --- editing --------------------------------------------------------------------------------
