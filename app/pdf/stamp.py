@@ -17,7 +17,8 @@ and light (a dark banner, a photo, dense print) a light backing is laid under th
 Anchor texts (``{{sign_here}}``) under the fields they made are taken off the page (a redaction
 of the text only) unless the request says otherwise. On a document that is already signed the
 page content belongs to the earlier signer, so nothing is redacted: an opaque light patch covers
-the anchor text instead (the text stays in the file, under the patch).
+the anchor text instead (the text stays in the file, under the patch). An anchor read by OCR
+from a scanned page is pixels, not text: it is covered the same way.
 
 How the drawing stays put: PyMuPDF draws in "unrotated page space" (top-left origin at the visible
 box's corner) and some of its methods misplace content on rotated pages with an offset CropBox, or
@@ -364,6 +365,11 @@ def _shrunk(rect: Rect, geom: PageGeometry) -> Any:
     return pymupdf.Rect(to_unrotated(inner, geom))
 
 
+def _has_text(page: Any, geom: PageGeometry, text: AnchorText) -> bool:
+    """Whether the page has text (not only pixels) where the anchor was found."""
+    return bool(page.get_text("text", clip=_shrunk(text.rect, geom)).strip())
+
+
 def _remove_anchor_texts(page: Any, geom: PageGeometry, texts: list[AnchorText]) -> None:
     """Take the anchor texts' glyphs off the page (text only: images and drawings stay)."""
     for text in texts:
@@ -534,12 +540,16 @@ def stamp_pdf(pdf_bytes: bytes, stamps: list[Stamp], handwriting_font: Path, *,
                 _check_rect(stamp, geom)
             texts = [t for t in anchors_by_page.get(number, []) if rect_within_page(t.rect, geom)]
             with _upright(doc, page, geom) as upright:
-                if texts and not signed:
-                    _remove_anchor_texts(upright, geom, texts)
+                # Text is redacted; on a signed document, and where the anchor was read from a
+                # scan by OCR (pixels, not text), it is covered instead.
+                covered = texts if signed else [t for t in texts
+                                                if not _has_text(upright, geom, t)]
+                redacted = [t for t in texts if t not in covered]
+                if redacted:
+                    _remove_anchor_texts(upright, geom, redacted)
                 backed = [_needs_backing(upright, geom, stamp.rect) for stamp in on_page]
-                if signed:
-                    for text in texts:
-                        _draw_backing(upright, geom, _grown(text.rect, geom), 1.0)
+                for text in covered:
+                    _draw_backing(upright, geom, _grown(text.rect, geom), 1.0)
                 for stamp, backing in zip(on_page, backed, strict=True):
                     if backing:
                         _draw_backing(upright, geom, stamp.rect, _BACKING_OPACITY)

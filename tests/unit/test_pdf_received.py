@@ -169,3 +169,12 @@ def test_a_document_that_needs_a_password_is_refused() -> None:
     with pytest.raises(EncryptedPdfError, match="against filling in and signing"):
         stamp_pdf(pdfgen.encrypted_pdf(user_password="", permissions=_mu.PDF_PERM_PRINT), [],
                   FONT)
+
+
+def test_an_anchor_read_from_a_scan_is_covered() -> None:
+    scan = received.image_only_pdf([(f"Sign here: {received.ANCHOR}", (72, 400))])
+    anchor = AnchorText(1, Rect(150, 386, 100, 18))  # where OCR finds it (pixels, no text)
+    out = stamp_pdf(scan, [], FONT, anchor_texts=[anchor])
+    (cover,) = filled_rects(out)
+    assert cover.contains(pymupdf.Rect(150, 386, 250, 404))
+    assert out.startswith(scan)
