@@ -98,6 +98,11 @@ class TextIndex:
                 lines.extend((geom.number, text, boxes) for text, boxes in found)
         return cls(pages, lines, scanned, read)
 
+    @property
+    def text(self) -> str:
+        """Every line of the document (OCR'd ones included), one per line, in reading order."""
+        return self._text
+
     def scanned_without_ocr(self) -> tuple[int, ...]:
         """Scanned pages whose text was not read (no OCR was asked for, or it is missing)."""
         return tuple(n for n in self.scanned_pages if n not in self.ocr_pages)

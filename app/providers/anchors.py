@@ -23,6 +23,8 @@ class AnchorResolution:
     fields: tuple[Field, ...]
     problems: tuple[str, ...]
     counts: tuple[int, ...]
+    #: The document's text, as read to find the anchors.
+    text: str = ""
 
 
 def page_list(pages: tuple[int, ...] | list[int], limit: int = 12) -> str:
@@ -99,4 +101,4 @@ def resolve_anchors(spec: RequestSpec, pdf: Path, pages: list[PageGeometry],
                                                                 strict=True)])
     if too_many:
         problems.append(too_many)
-    return AnchorResolution(tuple(fields), tuple(problems), tuple(counts))
+    return AnchorResolution(tuple(fields), tuple(problems), tuple(counts), index.text)

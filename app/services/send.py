@@ -30,6 +30,7 @@ from app.pdf.document import check_pdf
 from app.pdf.textindex import TextIndex
 from app.providers.anchors import resolve_anchors
 from app.providers.errors import AmbiguousSendError, ConflictError
+from app.providers.local.provider import LocalProvider
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +50,12 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
     problems = spec_problems(spec, info.pages, fields_required=bool(caps.field_types))
     problems += provider.preflight(spec, info)
     fields = list(spec.fields)
+    text: str | None = None
     if spec.anchor_tags and caps.anchors == "local":
         resolution = resolve_anchors(spec, pdf_path, info.pages)
         problems += resolution.problems
         fields += resolution.fields
+        text = resolution.text
     elif spec.anchor_tags and caps.anchors == "native":
         # The provider places them, but the fields they make count against the same limit.
         index = TextIndex.build(pdf_path, ocr=spec.ocr_anchors)
@@ -97,6 +100,8 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
         pending.unlink(missing_ok=True)
         raise
     log.info("queued request %s (%s) for %s", request.id, spec.name, caps.id)
+    if text is not None and isinstance(provider, LocalProvider):
+        provider.keep_text(request.id, text)  # read for the anchors: not read again
     crash_point("after-outbox")
     document_path(ctx, request.id)
     crash_point("after-outbox")

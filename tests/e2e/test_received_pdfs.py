@@ -375,3 +375,38 @@ def test_the_certificate_reads_as_people_read(home: Path, tmp_path: Path) -> Non
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", text)  # no ISO strings
     assert "Signature (uploaded image)" in text
     assert "uploaded signature image" in text and "drawn" not in text
+
+
+# --- issue 11, item 3: the last signature does not read the whole document again --------------
+
+
+def test_the_archive_finds_the_signed_words_without_reading_the_pdf_again(
+        home: Path, tmp_path: Path) -> None:
+    pdf = tmp_path / "contract.pdf"
+    pdf.write_bytes(received.contract())
+    spec_path = spec(tmp_path, fields=[
+        {"recipientIndex": 0, "type": "text", "page": 1, "x": 72, "y": 600, "width": 200,
+         "height": 24}], anchors=[{"anchorString": received.ANCHOR, "type": "signature",
+                                   "recipientIndex": 0}])
+    sent = ok("send", str(pdf), "--spec", str(spec_path))
+    kept = home / "data" / "local" / sent["id"] / "original.txt"
+    assert "The parties agree to the terms set out below." in kept.read_text(encoding="utf-8")
+    done = ok("sign", sent["id"], "--recipient", "0", "--typed-signature", "Jane Doe",
+              "--field", "0=Zanzibar Shipping")
+    assert done["status"] == "completed"
+    assert not kept.parent.exists()  # the working files go once archived
+    for word in ("Zanzibar", "parties"):  # a stamped value, and a word of the document
+        assert [s["id"] for s in ok("archive", "search", word)["signatures"]] == [sent["id"]]
+
+
+def test_a_stale_text_is_not_used(home: Path, tmp_path: Path) -> None:
+    from app.config import resolve_paths
+    from app.providers.local.provider import SEARCH_TEXT_NAME, LocalProvider
+
+    provider = LocalProvider(resolve_paths())
+    folder = provider.result_dir("r1")
+    folder.mkdir(parents=True)
+    (folder / SEARCH_TEXT_NAME).write_text("sha256 " + "a" * 64 + "\nwords", encoding="utf-8")
+    assert provider.search_text("r1", "a" * 64) == "words"
+    assert provider.search_text("r1", "b" * 64) is None
+    assert provider.search_text("r2", "a" * 64) is None

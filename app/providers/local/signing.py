@@ -37,7 +37,12 @@ from app.providers.local.certificate import (
     CertificateRecipient,
     build_certificate_pdf,
 )
-from app.providers.local.provider import CERTIFICATE_NAME, SIGNED_NAME, LocalProvider
+from app.providers.local.provider import (
+    CERTIFICATE_NAME,
+    SEARCH_TEXT_NAME,
+    SIGNED_NAME,
+    LocalProvider,
+)
 from app.store.requests import FieldValue
 
 if TYPE_CHECKING:
@@ -304,11 +309,16 @@ class LocalSigning:
         return _SealJob(request=request, original=original, values=values, events=events,
                         identity=self.identity(), host=platform.node() or "this computer",
                         font=default_handwriting_font(), sender=(sender_name, sender_email),
-                        hows=hows)
+                        hows=hows,
+                        original_text=LocalProvider(self.ctx.paths).original_text(request.id))
 
     def _commit(self, job: _SealJob, signed: bytes, certificate: bytes,
-                completed_at: datetime) -> Request:
+                completed_at: datetime, search_text: str | None) -> Request:
         folder = LocalProvider(self.ctx.paths).result_dir(job.request.id)
+        if search_text is not None:
+            digest = hashlib.sha256(signed).hexdigest()
+            atomic_write_bytes(folder / SEARCH_TEXT_NAME,
+                               f"sha256 {digest}\n{search_text}".encode(), mode=0o600)
         atomic_write_bytes(folder / SIGNED_NAME, signed, mode=0o600)
         atomic_write_bytes(folder / CERTIFICATE_NAME, certificate, mode=0o600)
         log.info("request %s sealed by %s", job.request.id, job.identity.subject)
@@ -336,10 +346,13 @@ class _SealJob:
     sender: tuple[str | None, str | None]
     #: How each recipient signed ("typed signature", "uploaded signature image", ...).
     hows: dict[int, str] = field(default_factory=dict)
+    #: The text of the document as sent, kept when the request was created (None: not kept).
+    original_text: str | None = None
 
 
-def _seal(job: _SealJob) -> tuple[bytes, bytes, datetime]:
-    """Stamp every value, seal the document, build and seal the certificate (no store access)."""
+def _seal(job: _SealJob) -> tuple[bytes, bytes, datetime, str | None]:
+    """Stamp every value, seal the document, build and seal the certificate, and write the
+    signed document's text for search when the original's was kept (no store access)."""
     request = job.request
     stamps = []
     for idx, f in enumerate(request.spec.fields):
@@ -369,7 +382,22 @@ def _seal(job: _SealJob) -> tuple[bytes, bytes, datetime]:
                                                  job.font),
                            job.identity, reason=f"Completion certificate: {request.name}",
                            location=job.host)
-    return signed, certificate, completed_at
+    return signed, certificate, completed_at, _search_text(job)
+
+
+def _search_text(job: _SealJob) -> str | None:
+    """The words of the signed document: the original's, less the anchor texts taken off the
+    pages, and the stamped values (not checkbox states)."""
+    if job.original_text is None:
+        return None
+    text = job.original_text
+    fields = job.request.spec.fields
+    for anchor in {f.anchor for f in fields if f.anchor and f.anchor_rect and
+                   f.remove_anchor_text}:
+        text = text.replace(anchor, "")
+    values = [value.value for idx, value in sorted(job.values.items())
+              if value.value and idx < len(fields) and fields[idx].type != FieldType.CHECKBOX]
+    return "\n".join([text, *values])
 
 
 def _certificate_data(job: _SealJob, signed: bytes, completed_at: datetime) -> CertificateData:
