@@ -23,6 +23,7 @@ import re
 import sys
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -121,6 +122,8 @@ def build_parser() -> Parser:
     p.add_argument("--render-id", metavar="UUID", help="Craftkit render to send")
     p.add_argument("--idempotency-key", metavar="K",
                    help="a key that makes a retried send return the first one")
+    p.add_argument("--ocr", action="store_true",
+                   help="also find anchor texts in scanned pages, by OCR (needs Tesseract)")
 
     p = command("list", "list requests")
     p.add_argument("--status", action="append", choices=[s.value for s in Status],
@@ -297,6 +300,8 @@ def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
     from app.services import send
 
     spec = load_spec(args.spec)
+    if args.ocr:
+        spec = replace(spec, ocr_anchors=True)
     request = asyncio.run(send.send(ctx, args.file, spec, provider_id=args.provider,
                                     render_id=args.render_id,
                                     idempotency_key=args.idempotency_key))
@@ -438,7 +443,8 @@ def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
                 raise UserError("--typed-signature needs the signer's name.")
             signature = Signature(typed=args.typed_signature.strip())
         elif args.signature_image is not None:
-            signature = Signature(image_png=read_signature_image(args.signature_image))
+            signature = Signature(image_png=read_signature_image(args.signature_image),
+                                  uploaded=True)
         updated = signing.sign(request.id, index, signature, values)
         if updated.status == Status.COMPLETED:
             asyncio.run(archive_request_async(ctx, updated.id))

@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -111,8 +111,18 @@ async def archive_request_async(ctx: Context, request_id: str) -> Archived:
         with contextlib.suppress(OSError):
             staging.parent.rmdir()  # only when no other archiving is under way
         log.info("archived request %s in %s", request.id, final)
-    # Extracting the text for search is CPU work: off the event loop.
-    content = await asyncio.to_thread(archive_text, final, read_manifest(final))
+    # Extracting the text for search is CPU work: off the event loop. The built-in provider
+    # wrote the signed PDF's text when it sealed it (reading a long PDF again takes seconds).
+    recorded = read_manifest(final)
+    known: dict[str, str] = {}
+    signed_entry = recorded["files"].get("signed")
+    if request.provider == "local" and signed_entry:
+        from app.providers.local.provider import LocalProvider
+
+        text = LocalProvider(ctx.paths).search_text(request.id, signed_entry["sha256"])
+        if text is not None:
+            known["signed"] = text
+    content = await asyncio.to_thread(archive_text, final, recorded, known)
     return _record(ctx, request.id, final, content)
 
 
@@ -138,9 +148,15 @@ def _record(ctx: Context, request_id: str, folder: Path, content: str | None = N
     return Archived(request_id, folder, files)
 
 
-def archive_text(folder: Path, manifest: dict[str, Any]) -> str:
+def archive_text(folder: Path, manifest: dict[str, Any],
+                 known: Mapping[str, str] | None = None) -> str:
+    """The words of an archived request's PDFs for search; ``known`` gives the text of some
+    of them (by kind) so they are not read again."""
     parts = []
-    for entry in manifest["files"].values():
+    for kind, entry in manifest["files"].items():
+        if known and kind in known:
+            parts.append(known[kind])
+            continue
         path = folder / entry["name"]
         if path.suffix.lower() == ".pdf" and path.exists():
             with contextlib.suppress(UserError):

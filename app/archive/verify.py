@@ -18,8 +18,16 @@ network:
 * **Key usage**: the signer's certificate must allow digitalSignature or nonRepudiation.
 * **Modifications**: pyHanko's difference analysis judges revisions added after a signature.
   Further signatures and form filling are allowed; anything else (annotations included: they
-  change what a reader sees) counts as ``modified_after``. Bytes appended without a new
-  revision are reported (``covers_whole_file=False``) but are not a modification.
+  change what a reader sees) counts as ``modified_after``, unless a later signature that is
+  intact, valid, trusted and covers the whole file vouches for those changes: a document that
+  arrived signed, then had the built-in provider's values stamped on it in a later revision and
+  sealed by this installation. The earlier signature is then valid *for the revision it
+  signed* (what its signer saw is still in the file, byte for byte), and its check names the
+  seal that covers what came after (``changes_sealed_by``). A DocMDP certification that forbids
+  the changes is never overridden. Bytes appended without a new revision are reported
+  (``covers_whole_file=False``) but are not a modification.
+* **Encryption**: a file encrypted with a permissions password only is read with the empty user
+  password; one that needs a password to open is reported as unreadable.
 
 Damaged or unreadable files never raise: they come back as one check that is not intact, with
 a summary that says why.
@@ -32,7 +40,7 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -40,6 +48,7 @@ from typing import Any, Literal, overload
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from pyhanko.keys import load_certs_from_pemder_data
+from pyhanko.pdf_utils.crypt import AuthStatus
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESIndeterminate
@@ -122,6 +131,12 @@ class SignatureCheck:
     expired_since_signing: bool = False
     """The certificate has expired since; it was valid and trusted at the signing time."""
     kind: Literal["signature", "timestamp", "unreadable"] = "signature"
+    content_changed_after: bool = False
+    """Later revisions changed the content (not only signatures or form filling), within what
+    the signature's DocMDP settings allow; see ``changes_sealed_by``."""
+    changes_sealed_by: str | None = None
+    """The subject of the later, trusted signature that covers those changes (then they do
+    not count as ``modified_after``)."""
 
     @property
     def ok(self) -> bool:
@@ -170,6 +185,9 @@ async def verify_pdf_signatures_async(
         return [_unreadable(f"the file could not be read: {exc.strerror or exc}")]
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
+        if reader.encrypted and reader.decrypt(b"").status == AuthStatus.FAILED:
+            return [_unreadable("the PDF needs a password to open, so its signatures cannot "
+                                "be checked")]
         embedded = list(reader.embedded_signatures)
     except _DAMAGED_INPUT_ERRORS as exc:
         return [_unreadable(f"the PDF is damaged or not a PDF and could not be read ({exc})")]
@@ -184,7 +202,39 @@ async def verify_pdf_signatures_async(
             checks.append(
                 _unreadable(f"the signature could not be validated: {exc}", field_name=name)
             )
-    return checks
+    if _locked(embedded):
+        return checks
+    return _credit_later_seals(checks)
+
+
+def _locked(embedded: Sequence[EmbeddedPdfSignature]) -> bool:
+    """Whether any signature certifies the document (DocMDP) or locks fields (FieldMDP): then
+    changes it does not allow are never excused."""
+    try:
+        return any(sig.docmdp_level is not None or sig.fieldmdp is not None for sig in embedded)
+    except _DAMAGED_INPUT_ERRORS:
+        return True
+
+
+def _credit_later_seals(checks: list[SignatureCheck]) -> list[SignatureCheck]:
+    """Content changes after a signature that a later trusted signature covering the whole file
+    vouches for are not a modification of the earlier one (see the module docstring)."""
+    out = list(checks)
+    for i, check in enumerate(out):
+        if not (check.content_changed_after and check.intact and check.valid):
+            continue
+        seal = next((later for later in reversed(out[i + 1:])
+                     if later.kind != "unreadable" and later.intact and later.valid
+                     and later.trusted and later.covers_whole_file
+                     and not later.modified_after), None)
+        if seal is None:
+            continue
+        who = (f"signed by {check.signer_subject}" if check.trusted else
+               f"signer not trusted ({check.signer_subject})")
+        out[i] = replace(check, modified_after=False, changes_sealed_by=seal.signer_subject,
+                         summary=f"signature valid for the revision it signed, {who}; the "
+                         f"changes after it are sealed by {seal.signer_subject}")
+    return out
 
 
 def rollup_status(checks: Sequence[SignatureCheck]) -> SignatureStatus:
@@ -281,6 +331,10 @@ async def _check_one(
     coverage = status.coverage
     covers_whole_file = coverage == SignatureCoverageLevel.ENTIRE_FILE
     modified_after = _modified_after(coverage, status.modification_level, status.docmdp_ok)
+    # pyHanko judges an approval signature against form filling by default (docmdp_ok False
+    # for any other change); a real certification or field lock is checked in
+    # _credit_later_seals.
+    content_changed = modified_after and coverage == SignatureCoverageLevel.ENTIRE_REVISION
     subject = describe_name(status.signing_cert.subject)
     summary = _summary(
         intact=intact,
@@ -304,6 +358,7 @@ async def _check_one(
         signing_time=signing_time,
         summary=summary,
         expired_since_signing=expired_since,
+        content_changed_after=content_changed,
     )
 
 

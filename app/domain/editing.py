@@ -88,6 +88,7 @@ class Snapshot:
     recipients: tuple[Recipient, ...]
     fields: tuple[tuple[FieldId, Field], ...]
     anchors: tuple[AnchorTag, ...]
+    ocr_anchors: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ class EditorDocument:
     expiration_hours: int = DEFAULT_EXPIRATION_HOURS
     recipients: list[Recipient] = field(default_factory=list)
     anchors: list[AnchorTag] = field(default_factory=list)
+    #: Anchor texts are also looked for in scanned pages, by OCR.
+    ocr_anchors: bool = False
     _fields: dict[FieldId, Field] = field(default_factory=dict)
     _next_id: int = 1
     _listeners: list[Listener] = field(default_factory=list)
@@ -181,13 +184,14 @@ class EditorDocument:
             recipients=tuple(self.recipients),
             fields=tuple(self._fields.values()),
             anchor_tags=tuple(self.anchors),
+            ocr_anchors=self.ocr_anchors,
         )
 
     # --- snapshots (undo) -----------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
         return Snapshot(self.name, self.message, self.expiration_hours, tuple(self.recipients),
-                        tuple(self._fields.items()), tuple(self.anchors))
+                        tuple(self._fields.items()), tuple(self.anchors), self.ocr_anchors)
 
     def restore(self, snap: Snapshot) -> None:
         """Make the document equal ``snap``, reporting only what differs."""
@@ -197,13 +201,14 @@ class EditorDocument:
         changed = frozenset(fid for fid in target.keys() & self._fields.keys()
                             if target[fid] != self._fields[fid])
         recipients = tuple(self.recipients) != snap.recipients
-        anchors = tuple(self.anchors) != snap.anchors
+        anchors = (tuple(self.anchors), self.ocr_anchors) != (snap.anchors, snap.ocr_anchors)
         meta = (self.name, self.message, self.expiration_hours) != (
             snap.name, snap.message, snap.expiration_hours)
         self.name, self.message, self.expiration_hours = (
             snap.name, snap.message, snap.expiration_hours)
         self.recipients = list(snap.recipients)
         self.anchors = list(snap.anchors)
+        self.ocr_anchors = snap.ocr_anchors
         self._fields = target
         if target:
             self._next_id = max(self._next_id, max(target) + 1)
@@ -226,7 +231,7 @@ class EditorDocument:
                                                              a.recipient_index))
                         for a in spec.anchor_tags)
         self.restore(Snapshot(spec.name, spec.message or "", spec.expiration_hours, recipients,
-                              tuple(fields.items()), anchors))
+                              tuple(fields.items()), anchors, spec.ocr_anchors))
 
     # --- fields ---------------------------------------------------------------------------------
 
@@ -369,6 +374,12 @@ class EditorDocument:
     def remove_anchor(self, index: int) -> None:
         del self.anchors[index]
         self._emit(Change(anchors=True))
+
+    def set_ocr_anchors(self, on: bool) -> None:
+        """Whether anchor texts are also looked for in scanned pages (OCR)."""
+        if self.ocr_anchors != on:
+            self.ocr_anchors = on
+            self._emit(Change(anchors=True))
 
     def set_meta(self, *, name: str | None = None, message: str | None = None,
                  expiration_hours: int | None = None) -> None:

@@ -116,6 +116,10 @@ class Field:
     options: tuple[str, ...] = ()
     #: Set when the field came from resolving an anchor tag on this machine.
     anchor: str | None = None
+    #: Where the anchor's text is on the page (canonical), for a field made from an anchor.
+    anchor_rect: Rect | None = None
+    #: Whether the anchor's text is taken off the page when the built-in provider stamps.
+    remove_anchor_text: bool = True
 
     @property
     def rect(self) -> Rect:
@@ -138,6 +142,11 @@ class Field:
             out["options"] = list(self.options)
         if self.anchor is not None:
             out["anchor"] = self.anchor
+        if self.anchor_rect is not None:
+            r = self.anchor_rect
+            out["anchorRect"] = [_num(r.x), _num(r.y), _num(r.width), _num(r.height)]
+        if not self.remove_anchor_text:
+            out["removeAnchorText"] = False
         return out
 
 
@@ -150,6 +159,9 @@ class AnchorTag:
     height: float | None = None
     required: bool = True
     ignore_if_not_present: bool = False
+    #: The built-in provider takes the text off the page under the field it makes (JSON
+    #: ``removeAnchorText``, true unless it says false).
+    remove_text: bool = True
 
     @property
     def size(self) -> tuple[float, float]:
@@ -168,6 +180,8 @@ class AnchorTag:
             out["width"] = _num(self.width)
         if self.height is not None:
             out["height"] = _num(self.height)
+        if not self.remove_text:
+            out["removeAnchorText"] = False
         return out
 
 
@@ -180,6 +194,8 @@ class RequestSpec:
     message: str | None = None
     expiration_hours: int = DEFAULT_EXPIRATION_HOURS
     version: int = SPEC_VERSION
+    #: Look for anchor texts in scanned pages too, by OCR (JSON ``ocrAnchors``).
+    ocr_anchors: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"version": self.version, "name": self.name}
@@ -189,6 +205,8 @@ class RequestSpec:
         out["recipients"] = [r.to_json() for r in self.recipients]
         out["fields"] = [f.to_json() for f in self.fields]
         out["anchorTags"] = [a.to_json() for a in self.anchor_tags]
+        if self.ocr_anchors:
+            out["ocrAnchors"] = True
         return out
 
     @classmethod
@@ -284,7 +302,7 @@ class _Reader:
         if value is None:
             return default
         if not isinstance(value, bool):
-            self.fail(f"{path}.{key}", "must be true or false")
+            self.fail(f"{path}.{key}" if path else key, "must be true or false")
             return default
         return value
 
@@ -397,6 +415,8 @@ def parse_spec(data: Any, *, check: bool = True) -> tuple[RequestSpec | None, li
             else:
                 options = tuple(raw_options)
         anchor = obj.get("anchor") if isinstance(obj.get("anchor"), str) else None
+        anchor_rect = _read_rect(obj.get("anchorRect"))
+        remove_anchor_text = reader.boolean(obj, "removeAnchorText", path, True)
         if None in (kind, index, page, x, y, width, height):
             bad_fields.add(i)
             fields.append(placeholder)
@@ -404,7 +424,7 @@ def parse_spec(data: Any, *, check: bool = True) -> tuple[RequestSpec | None, li
         assert kind is not None and index is not None and page is not None
         assert x is not None and y is not None and width is not None and height is not None
         fields.append(Field(index, kind, page, x, y, width, height, required, label, options,
-                            anchor))
+                            anchor, anchor_rect, remove_anchor_text))
 
     anchors: list[AnchorTag] = []
     bad_anchors: set[int] = set()
@@ -421,11 +441,12 @@ def parse_spec(data: Any, *, check: bool = True) -> tuple[RequestSpec | None, li
         height = reader.number(obj, "height", path, required=False)
         required = reader.boolean(obj, "required", path, True)
         ignore = reader.boolean(obj, "ignoreIfNotPresent", path, False)
+        remove = reader.boolean(obj, "removeAnchorText", path, True)
         if kind is None or index is None:
             bad_anchors.add(i)
             anchors.append(AnchorTag(text, FieldType.TEXT, 0))
             continue
-        anchors.append(AnchorTag(text, kind, index, width, height, required, ignore))
+        anchors.append(AnchorTag(text, kind, index, width, height, required, ignore, remove))
 
     spec = RequestSpec(
         name=name,
@@ -435,6 +456,7 @@ def parse_spec(data: Any, *, check: bool = True) -> tuple[RequestSpec | None, li
         message=message,
         expiration_hours=hours if hours is not None else DEFAULT_EXPIRATION_HOURS,
         version=SPEC_VERSION,
+        ocr_anchors=reader.boolean(data, "ocrAnchors", "", False),
     )
     # A field or anchor that could not be read was reported by the reader; the placeholder that
     # keeps the others' positions is not checked again.
@@ -446,6 +468,32 @@ def parse_spec(data: Any, *, check: bool = True) -> tuple[RequestSpec | None, li
         skip_fields=frozenset(bad_fields), skip_anchors=frozenset(bad_anchors),
         fields_required=False)
     return spec, _unique(problems)
+
+
+def _read_rect(value: Any) -> Rect | None:
+    """``[x, y, width, height]`` as written by :meth:`Field.to_json`; None for anything else."""
+    if not isinstance(value, list) or len(value) != 4:
+        return None
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+               for v in value):
+        return None
+    return Rect(*(float(v) for v in value))
+
+
+def field_count_problem(placed: int, from_anchors: Sequence[tuple[str, int]]) -> str | None:
+    """The refusal when the fields the anchors make (``from_anchors``: each anchor's text and
+    the fields it makes) and the ``placed`` ones are more than :data:`MAX_FIELDS`; None when
+    they fit, or when no anchor makes any (the placed fields alone are checked by
+    :func:`spec_problems`)."""
+    made = sum(count for _, count in from_anchors)
+    total = placed + made
+    if made == 0 or total <= MAX_FIELDS:
+        return None
+    text, most = max(from_anchors, key=lambda item: item[1])
+    placed_text = f" and {placed} placed, {total} in all" if placed else ""
+    return (f"anchorTags: they make {made} field{'s' if made != 1 else ''}{placed_text}, "
+            f"more than the limit of {MAX_FIELDS} ({text!r} alone makes {most}); use an anchor "
+            "text that appears only where a field belongs, or remove anchors")
 
 
 def _unique(items: list[str]) -> list[str]:

@@ -4,7 +4,10 @@
 
 Every PDF the user hands to Sealbox goes through :func:`check_pdf` first: it refuses, with one
 sentence that names the file, the problem and the fix, anything that cannot be sent for
-signature (missing, empty, not a PDF, damaged, password-protected, without pages, too large).
+signature (missing, empty, not a PDF, damaged, needing a password to open, protected against
+filling in and signing, without pages, too large). A file with a permissions password only (it
+opens without one) is accepted when its permissions allow filling in forms or signing; the
+built-in provider then keeps its encryption (:mod:`app.pdf.revision`).
 
 Coordinates returned here are canonical (see :mod:`app.domain.geometry`): points, top-left origin
 of the page as the user sees it, pages numbered from 1.
@@ -24,7 +27,11 @@ import pymupdf
 from app.domain.geometry import Box, PageGeometry, Rect
 from app.domain.text import format_size
 from app.errors import NotFoundError, UserError
+from app.pdf.signatures import ExistingSignature, existing_signatures
 from app.userfiles import check_user_file, display_name
+
+# PyMuPDF's type information lacks its constants: reach them through Any.
+_mu: Any = pymupdf
 
 MAX_PDF_BYTES = 20 * 1024 * 1024
 _HEADER_WINDOW = 1024  # the PDF header may follow some junk; readers accept it within 1 KB
@@ -47,7 +54,7 @@ class DamagedPdfError(PdfError):
 
 
 class EncryptedPdfError(PdfError):
-    """The PDF is password-protected or encrypted."""
+    """The PDF needs a password to open, or its permissions forbid filling in and signing."""
 
 
 class NoPagesError(PdfError):
@@ -72,6 +79,10 @@ class PdfInfo:
     page_count: int
     pages: list[PageGeometry]
     title: str | None
+    #: The signatures the file already carries (who signed it before it reached Sealbox).
+    signatures: tuple[ExistingSignature, ...] = ()
+    #: Encrypted with a permissions password only (it opens without a password).
+    encrypted: bool = False
 
 
 def open_pdf_bytes(data: bytes, name: str) -> Any:
@@ -83,6 +94,28 @@ def open_pdf_bytes(data: bytes, name: str) -> Any:
             f"{name} is damaged and cannot be repaired: open it in a PDF viewer, print it to a "
             f"new PDF and try again."
         ) from exc
+
+
+def needs_password_message(name: str) -> str:
+    return (f"{name} needs a password to open: ask the sender for a copy that opens without a "
+            "password, or open it with the password in a PDF reader, save a copy without the "
+            "open password, and try again.")
+
+
+def can_fill_and_sign(doc: Any) -> bool:
+    """Whether the document's permissions allow filling in form fields and signing (PDF
+    permission bit 9, "fill in forms", or bit 6, "annotations and forms"); always true for a
+    document without encryption."""
+    if not doc.is_pdf or not (doc.metadata or {}).get("encryption"):
+        return True
+    permissions = int(doc.permissions)
+    return bool(permissions & (_mu.PDF_PERM_FORM | _mu.PDF_PERM_ANNOTATE))
+
+
+def not_fillable_message(name: str) -> str:
+    return (f"{name} is protected by its author against filling in and signing (its "
+            "permissions password allows neither \"fill in form fields\" nor \"signing\"): ask "
+            "the sender for a copy that allows filling in and signing, and try again.")
 
 
 def check_pdf(path: Path) -> PdfInfo:
@@ -113,15 +146,10 @@ def check_pdf(path: Path) -> PdfInfo:
     doc = open_pdf_bytes(data, name)
     try:
         if doc.needs_pass or doc.is_encrypted:
-            raise EncryptedPdfError(
-                f"{name} is password-protected: remove the password (print it to a new PDF) "
-                f"and try again."
-            )
-        if (doc.metadata or {}).get("encryption"):
-            raise EncryptedPdfError(
-                f"{name} is encrypted with a permissions password: remove the protection (print "
-                f"it to a new PDF) and try again."
-            )
+            raise EncryptedPdfError(needs_password_message(name))
+        encrypted = bool((doc.metadata or {}).get("encryption"))
+        if encrypted and not can_fill_and_sign(doc):
+            raise EncryptedPdfError(not_fillable_message(name))
         if doc.page_count == 0:
             if not _has_empty_page_tree(doc):
                 raise DamagedPdfError(
@@ -146,6 +174,8 @@ def check_pdf(path: Path) -> PdfInfo:
             page_count=doc.page_count,
             pages=pages,
             title=title.strip() or None,
+            signatures=existing_signatures(doc),
+            encrypted=encrypted,
         )
     finally:
         doc.close()
@@ -228,10 +258,7 @@ def _document(path_or_doc: Path | str | Any) -> Iterator[Any]:
         doc = open_pdf_bytes(path.read_bytes(), path.name)
         try:
             if doc.needs_pass:
-                raise EncryptedPdfError(
-                    f"{path.name} is password-protected: remove the password (print it to a new "
-                    f"PDF) and try again."
-                )
+                raise EncryptedPdfError(needs_password_message(path.name))
             yield doc
         finally:
             doc.close()

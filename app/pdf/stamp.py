@@ -5,7 +5,20 @@
 Each :class:`Stamp` is drawn into the page's content stream (not as an annotation), fully inside
 its canonical rectangle and upright for the user, also on pages with /Rotate 90/180/270 or a
 CropBox that does not start at (0, 0). Text shrinks until it fits; nothing is cut off or dropped.
-The result is a plain, non-incremental, garbage-collected PDF, ready to be signed (PAdES).
+
+The result is the received PDF with the stamps appended as an incremental update
+(:mod:`app.pdf.revision`): earlier signatures stay valid, a permissions password's encryption is
+kept, and the cost does not grow with the page count. Form fields that rely on the viewer to
+draw them get their appearances drawn in the same update (a signature would hide their values).
+
+Legible on any background: the area under each value is rendered first; where it is not plain
+and light (a dark banner, a photo, dense print) a light backing is laid under the value.
+
+Anchor texts (``{{sign_here}}``) under the fields they made are taken off the page (a redaction
+of the text only) unless the request says otherwise. On a document that is already signed the
+page content belongs to the earlier signer, so nothing is redacted: an opaque light patch covers
+the anchor text instead (the text stays in the file, under the patch). An anchor read by OCR
+from a scanned page is pixels, not text: it is covered the same way.
 
 How the drawing stays put: PyMuPDF draws in "unrotated page space" (top-left origin at the visible
 box's corner) and some of its methods misplace content on rotated pages with an offset CropBox, or
@@ -17,7 +30,7 @@ keys are then put back exactly as they were. The page looks the same before and 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +50,18 @@ from app.pdf.document import (
     EncryptedPdfError,
     PageNotFoundError,
     PdfError,
+    can_fill_and_sign,
+    needs_password_message,
+    not_fillable_message,
     open_pdf_bytes,
     page_geometry,
 )
+from app.pdf.revision import draw_form_appearances, incremental_bytes, rewritten_bytes
+from app.pdf.signatures import existing_signatures
 from app.resources import resource
+
+# PyMuPDF's type information lacks its constants: reach them through Any.
+_mu: Any = pymupdf
 
 StampKind = Literal["text", "typed_signature", "image", "checkbox"]
 
@@ -53,6 +74,15 @@ MAX_SIGNATURE_FONT_SIZE = 72.0
 _SHRINK_STEP = 0.92
 _TEXT_COLOR = (0.0, 0.0, 0.0)
 _SIGNATURE_COLOR = (0.05, 0.1, 0.35)
+#: The backing laid under a value where the background is not plain and light.
+_BACKING_COLOR = (1.0, 1.0, 1.0)
+_BACKING_OPACITY = 0.92
+#: A background is "plain and light" when its mean grey is at least this (0 black, 1 white)...
+_LIGHT_MEAN = 0.8
+#: ...and at most this share of it is darker than mid-grey (a signature line, a little print).
+_DARK_SHARE = 0.2
+#: Resolution at which the background under a value is looked at.
+_PROBE_DPI = 36
 _TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on", "x", "checked", "✓", "✔"})
 _FALSE_WORDS = frozenset({"false", "0", "no", "n", "off", "", "unchecked"})
 
@@ -73,6 +103,14 @@ class Stamp:
     rect: Rect
     kind: StampKind
     value: str | bytes
+
+
+@dataclass(frozen=True)
+class AnchorText:
+    """Where an anchor's text is (``page`` from 1, ``rect`` canonical): taken off the page."""
+
+    page: int
+    rect: Rect
 
 
 def default_handwriting_font() -> Path:
@@ -296,6 +334,51 @@ def _padding(rect: Rect) -> float:
     return min(2.0, rect.width * 0.08, rect.height * 0.08)
 
 
+def _needs_backing(page: Any, geom: PageGeometry, rect: Rect) -> bool:
+    """Whether the page under ``rect`` is not plain and light enough for dark ink alone."""
+    clip = pymupdf.Rect(to_unrotated(rect, geom))
+    if clip.is_empty:
+        return False
+    pixmap = page.get_pixmap(clip=clip, dpi=_PROBE_DPI, colorspace=pymupdf.csGRAY, alpha=False)
+    samples = pixmap.samples
+    if not samples:
+        return False
+    total = len(samples)
+    mean = sum(samples) / (255.0 * total)
+    dark = sum(1 for value in samples if value < 128) / total
+    return mean < _LIGHT_MEAN or dark > _DARK_SHARE
+
+
+def _draw_backing(page: Any, geom: PageGeometry, rect: Rect, opacity: float) -> None:
+    box = pymupdf.Rect(to_unrotated(rect, geom))
+    page.draw_rect(box, color=None, fill=_BACKING_COLOR, fill_opacity=opacity, overlay=True,
+                   radius=min(0.15, 3.0 / max(1.0, min(box.width, box.height))))
+
+
+def _shrunk(rect: Rect, geom: PageGeometry) -> Any:
+    """The anchor text's box a little inside the glyphs, so that the characters next to it on
+    the line and the lines above and below are not touched by the redaction."""
+    inset_x = min(0.5, rect.width / 10)
+    inset_y = rect.height * 0.2
+    inner = Rect(rect.x + inset_x, rect.y + inset_y, max(0.1, rect.width - 2 * inset_x),
+                 max(0.1, rect.height - 2 * inset_y))
+    return pymupdf.Rect(to_unrotated(inner, geom))
+
+
+def _has_text(page: Any, geom: PageGeometry, text: AnchorText) -> bool:
+    """Whether the page has text (not only pixels) where the anchor was found."""
+    return bool(page.get_text("text", clip=_shrunk(text.rect, geom)).strip())
+
+
+def _remove_anchor_texts(page: Any, geom: PageGeometry, texts: list[AnchorText]) -> None:
+    """Take the anchor texts' glyphs off the page (text only: images and drawings stay)."""
+    for text in texts:
+        page.add_redact_annot(_shrunk(text.rect, geom), fill=False, cross_out=False)
+    page.apply_redactions(images=_mu.PDF_REDACT_IMAGE_NONE,
+                          graphics=_mu.PDF_REDACT_LINE_ART_NONE,
+                          text=_mu.PDF_REDACT_TEXT_REMOVE)
+
+
 def _draw_text(
     page: Any, geom: PageGeometry, fonts: _Fonts, stamp: Stamp, text: str, where: str
 ) -> None:
@@ -416,21 +499,24 @@ def _describe(stamp: Stamp) -> str:
     return f"{_KIND_NAMES[stamp.kind]} on page {stamp.page}"
 
 
-def stamp_pdf(pdf_bytes: bytes, stamps: list[Stamp], handwriting_font: Path) -> bytes:
-    """A new PDF: ``pdf_bytes`` with every stamp drawn into its page's content.
+def stamp_pdf(pdf_bytes: bytes, stamps: list[Stamp], handwriting_font: Path, *,
+              anchor_texts: Sequence[AnchorText] = ()) -> bytes:
+    """``pdf_bytes`` with every stamp drawn into its page's content and ``anchor_texts`` taken
+    off their pages (covered instead, on a document that is already signed), appended as an
+    incremental update.
 
     Raises :class:`StampError` (a user error) for a stamp that cannot be drawn (off the page,
     unreadable image, characters no font has) and the :mod:`app.pdf.document` errors for a PDF
-    that cannot be opened.
+    that cannot be opened, needs a password or may not be filled in and signed.
     """
     doc = open_pdf_bytes(pdf_bytes, "The document")
     fonts = _Fonts(Path(handwriting_font))
     try:
         if doc.needs_pass or doc.is_encrypted:
-            raise EncryptedPdfError(
-                "The document is password-protected: remove the password (print it to a new PDF) "
-                "and try again."
-            )
+            raise EncryptedPdfError(needs_password_message("The document"))
+        if not can_fill_and_sign(doc):
+            raise EncryptedPdfError(not_fillable_message("The document"))
+        signed = bool(existing_signatures(doc))
         by_page: dict[int, list[Stamp]] = {}
         for stamp in stamps:
             if not 1 <= stamp.page <= doc.page_count:
@@ -441,19 +527,46 @@ def stamp_pdf(pdf_bytes: bytes, stamps: list[Stamp], handwriting_font: Path) -> 
                     f"of them and try again."
                 )
             by_page.setdefault(stamp.page, []).append(stamp)
-        for number in sorted(by_page):
+        anchors_by_page: dict[int, list[AnchorText]] = {}
+        for text in anchor_texts:
+            if 1 <= text.page <= doc.page_count:
+                anchors_by_page.setdefault(text.page, []).append(text)
+        draw_form_appearances(doc)
+        for number in sorted(by_page.keys() | anchors_by_page.keys()):
             page = doc[number - 1]
             geom = page_geometry(page)
-            for stamp in by_page[number]:
+            on_page = by_page.get(number, [])
+            for stamp in on_page:
                 _check_rect(stamp, geom)
+            texts = [t for t in anchors_by_page.get(number, []) if rect_within_page(t.rect, geom)]
             with _upright(doc, page, geom) as upright:
-                for stamp in by_page[number]:
+                # Text is redacted; on a signed document, and where the anchor was read from a
+                # scan by OCR (pixels, not text), it is covered instead.
+                covered = texts if signed else [t for t in texts
+                                                if not _has_text(upright, geom, t)]
+                redacted = [t for t in texts if t not in covered]
+                if redacted:
+                    _remove_anchor_texts(upright, geom, redacted)
+                backed = [_needs_backing(upright, geom, stamp.rect) for stamp in on_page]
+                for text in covered:
+                    _draw_backing(upright, geom, _grown(text.rect, geom), 1.0)
+                for stamp, backing in zip(on_page, backed, strict=True):
+                    if backing:
+                        _draw_backing(upright, geom, stamp.rect, _BACKING_OPACITY)
                     _draw(upright, geom, fonts, stamp)
-        out: bytes = doc.tobytes(garbage=3, deflate=True)
-        return out
+        if doc.is_repaired and not signed:
+            return rewritten_bytes(doc)
+        return incremental_bytes(doc, pdf_bytes)
     finally:
         fonts.close()
         doc.close()
+
+
+def _grown(rect: Rect, geom: PageGeometry, by: float = 1.0) -> Rect:
+    """``rect`` grown by ``by`` points on every side, kept on the page."""
+    x0, y0 = max(0.0, rect.x - by), max(0.0, rect.y - by)
+    x1, y1 = min(geom.width, rect.x1 + by), min(geom.height, rect.y + rect.height + by)
+    return Rect(x0, y0, x1 - x0, y1 - y0)
 
 
 def _check_rect(stamp: Stamp, geom: PageGeometry) -> None:

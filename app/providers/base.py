@@ -19,6 +19,7 @@ from app.domain.report import Report
 from app.domain.text import format_size
 from app.errors import CapabilityError
 from app.pdf.document import PdfInfo
+from app.pdf.signatures import describe
 from app.providers.deadlines import Deadlines
 from app.providers.errors import AuthenticationError, ProviderError
 from app.wording import Alt, Credentials, SettingRef, Text
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
     import httpx
 
 AnchorSupport = Literal["native", "local", "none"]
+#: What becomes of signatures a PDF already carries when it is sent through a provider:
+#: ``kept`` (changes are incremental updates), ``broken`` (the provider rewrites or re-renders
+#: the file, so they would no longer verify: refused before sending), ``refused`` (the provider
+#: cannot sign a signed PDF at all and says so in its own preflight).
+SignedPdfs = Literal["kept", "broken", "refused"]
 ALL_FIELD_TYPES = frozenset(FieldType)
 
 
@@ -48,6 +54,8 @@ class Capabilities:
     in_person: bool = False
     #: The document is a provider-side render named by ``--render-id`` (Craftkit).
     needs_render_id: bool = False
+    #: What becomes of the signatures a PDF already carries (see :data:`SignedPdfs`).
+    signed_pdfs: SignedPdfs = "broken"
 
     def summary(self) -> dict[str, object]:
         return {
@@ -61,6 +69,7 @@ class Capabilities:
             "maxBytes": self.max_bytes,
             "inPerson": self.in_person,
             "needsRenderId": self.needs_render_id,
+            "existingSignatures": self.signed_pdfs,
         }
 
     def require(self, action: Literal["cancel", "certificate", "list", "webhooks"]) -> None:
@@ -216,6 +225,7 @@ FINISH_SENDING = Alt("run `sealbox sync` to finish sending it first",
 def capability_problems(caps: Capabilities, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
     """The problems every provider shares: field types, anchors and the size limit."""
     out: list[str] = []
+    out += signature_problems(caps, pdf)
     if pdf.size_bytes > caps.max_bytes:
         out.append(f"document: {format_size(pdf.size_bytes)} is over {caps.name}'s limit of "
                    f"{format_size(caps.max_bytes)}; reduce the file size")
@@ -234,3 +244,26 @@ def capability_problems(caps: Capabilities, spec: RequestSpec, pdf: PdfInfo) -> 
             if a.type not in caps.field_types:
                 out.append(f"anchorTags[{i}].type: {caps.name} cannot take {a.type.value} fields")
     return out
+
+
+def signature_problems(caps: Capabilities, pdf: PdfInfo) -> list[str]:
+    """What the signatures ``pdf`` already carries forbid: a certification that allows no
+    changes to the pages (every provider puts the values on them), and a provider that would
+    break them."""
+    if not pdf.signatures:
+        return []
+    name = pdf.path.name
+    certified = next((s for s in pdf.signatures if s.certification is not None), None)
+    if certified is not None:
+        return [f"document: {name} is certified by {certified.signer}, and the certification "
+                "allows no changes to its pages, so signing it would break the certification; "
+                "send the document as it was before it was certified"]
+    if caps.signed_pdfs != "broken":
+        return []
+    return [f"document: {name} is already signed by {describe(pdf.signatures)}, and {caps.name} "
+            "would invalidate that signature (it rewrites the document to add the new "
+            f"signatures); send it {KEEPS_SIGNATURES} instead"]
+
+
+#: The providers that keep earlier signatures, for the message that names them.
+KEEPS_SIGNATURES = "in person with Sealbox or through ItaSign"

@@ -60,6 +60,8 @@ Assumptions where the document is silent (each choice is kept in one place below
   5 minutes of now either way. The signature covers the raw body only (as documented), so the
   timestamp bounds staleness but cannot prove freshness; deliveries are told apart by
   ``x-craftkit-delivery-id``.
+- A PDF that is already signed is refused: Craftkit signs its own render of the document, a
+  new file, so the earlier signatures would not be in the signed copy (``signed_pdfs``).
 """
 
 from __future__ import annotations

@@ -51,6 +51,9 @@ Assumptions where the document is silent:
   one documented read that needs no document id; it changes nothing. A 401 is "rejected the API
   key", a 403 a key without the ``documents:read`` permission; an answer without a ``templates``
   list means the base URL is not ItaSign's API.
+- A PDF that is already signed is accepted: ItaSign returns PAdES, and a PAdES signature is an
+  incremental update that keeps earlier signatures (assumed: the document does not say how
+  the signer's drawing is put on the page) (``signed_pdfs``).
 """
 
 from __future__ import annotations
@@ -117,6 +120,8 @@ CAPABILITIES = Capabilities(
     webhooks=False,
     idempotency=False,
     max_bytes=MAX_PDF_BYTES,
+    # PAdES signatures are incremental updates (see the module docstring).
+    signed_pdfs="kept",
 )
 
 #: ItaSign's document statuses onto Sealbox's lifecycle: the one table of this provider.

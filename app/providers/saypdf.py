@@ -65,6 +65,9 @@ Assumptions where the document is silent (kept in the constants and tables below
   is "rejected the API key" (or the email or password); an answer without ``"success": true``
   and a document list means the base URL is not SayPDF's API. The sender's email is not needed
   for it.
+* A PDF that is already signed is refused: SayPDF puts the values on the pages before it
+  embeds its PKCS#7 signature ("finalized with PKCS#7 signature embedding"), which is taken as
+  a rewrite that breaks earlier signatures (``signed_pdfs``).
 """
 
 from __future__ import annotations

@@ -66,6 +66,9 @@ Assumptions where the document is silent (each kept in one constant or function 
   ``200``) means the key was accepted, ``401`` that it was rejected, ``403`` the plan's quota.
   A base URL that points at some other service answering 404 to everything cannot be told
   apart from the right one this way.
+- A PDF that is already signed is refused: the service puts the signatures on the pages of
+  its own copy (``signedDocuments``) and nothing says it keeps earlier ones, so it is taken to
+  rewrite the file (``signed_pdfs``).
 """
 
 from __future__ import annotations

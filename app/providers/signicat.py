@@ -154,6 +154,8 @@ CAPABILITIES = Capabilities(
     webhooks=False,
     idempotency=False,
     max_bytes=MAX_PDF_BYTES,
+    # refused in preflight, as its guide says.
+    signed_pdfs="refused",
 )
 
 #: Signicat's ``lifecycle.state`` onto Sealbox's lifecycle: the one table of this provider.

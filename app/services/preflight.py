@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.domain.editing import EditorDocument
-from app.domain.model import AnchorTag, Designation, Recipient, RequestSpec, spec_problems
+from app.domain.model import (
+    AnchorTag,
+    Designation,
+    Recipient,
+    RequestSpec,
+    field_count_problem,
+    spec_problems,
+)
 from app.errors import UserError
 from app.pdf.document import PdfInfo
 from app.providers.base import Capabilities, Provider
@@ -112,13 +119,16 @@ def anchor_must_match(anchor: AnchorTag) -> bool:
 
 
 def preflight(doc: EditorDocument, pdf: PdfInfo | None, provider: Provider,
-              anchor_counts: Mapping[str, int], render_id: str | None = None) -> list[Problem]:
+              anchor_counts: Mapping[str, int], render_id: str | None = None,
+              anchor_hint: str = "") -> list[Problem]:
     """Every reason ``sealbox send`` would refuse ``doc`` for ``pdf`` through ``provider``.
 
     ``anchor_counts`` maps an anchor text to the number of times it occurs in the document (a
-    text missing from it is not checked). The order is stable: the document, the provider's
-    configuration, the render id, the spec's own limits, the provider's rules, anchors that are
-    not found, then Signers with nothing to sign.
+    text missing from it is not checked); ``anchor_hint`` is added to the message of an anchor
+    that is not found (why text may be missing: scanned pages). The order is stable: the
+    document, the provider's configuration, the render id, the spec's own limits, the provider's
+    rules, anchors that are not found, the number of fields anchors make, then Signers with
+    nothing to sign.
     """
     caps = provider.capabilities
     spec = doc.to_spec()
@@ -146,8 +156,13 @@ def preflight(doc: EditorDocument, pdf: PdfInfo | None, provider: Provider,
             for i, anchor in enumerate(spec.anchor_tags):
                 if anchor_must_match(anchor) and anchor_counts.get(anchor.anchor_string) == 0:
                     raw.append(f"anchorTags[{i}]: {anchor.anchor_string!r} is not in the "
-                               "document: fix the anchor text, or untick Required to send "
-                               "without it")
+                               f"document{anchor_hint}: fix the anchor text, or untick "
+                               "Required to send without it")
+            too_many = field_count_problem(len(spec.fields), [
+                (a.anchor_string, anchor_counts.get(a.anchor_string, 0))
+                for a in spec.anchor_tags])
+            if too_many:
+                raw.append(too_many)
     if fields_required and (spec.fields or spec.anchor_tags):
         for i, r in enumerate(spec.recipients):
             if r.designation != Designation.SIGNER:

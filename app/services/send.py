@@ -22,13 +22,15 @@ from pathlib import Path
 
 from app.context import Context
 from app.domain.lifecycle import Status
-from app.domain.model import Request, RequestSpec, spec_problems
+from app.domain.model import Request, RequestSpec, field_count_problem, spec_problems
 from app.errors import SealboxError, UnavailableError, UserError, ValidationError
 from app.faults import crash_point
 from app.fsutil import atomic_copy
 from app.pdf.document import check_pdf
+from app.pdf.textindex import TextIndex
 from app.providers.anchors import resolve_anchors
 from app.providers.errors import AmbiguousSendError, ConflictError
+from app.providers.local.provider import LocalProvider
 from app.wording import Alt, Text
 
 log = logging.getLogger(__name__)
@@ -51,10 +53,20 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
     problems = spec_problems(spec, info.pages, fields_required=bool(caps.field_types))
     problems += provider.preflight(spec, info)
     fields = list(spec.fields)
+    text: str | None = None
     if spec.anchor_tags and caps.anchors == "local":
         resolution = resolve_anchors(spec, pdf_path, info.pages)
         problems += resolution.problems
         fields += resolution.fields
+        text = resolution.text
+    elif spec.anchor_tags and caps.anchors == "native":
+        # The provider places them, but the fields they make count against the same limit.
+        index = TextIndex.build(pdf_path, ocr=spec.ocr_anchors)
+        too_many = field_count_problem(len(spec.fields), [
+            (a.anchor_string, len(index.find(a.anchor_string)) if a.anchor_string else 0)
+            for a in spec.anchor_tags])
+        if too_many:
+            problems.append(too_many)
     if problems:
         raise ValidationError(problems, f"The request {spec.name!r}")
 
@@ -92,6 +104,8 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
         pending.unlink(missing_ok=True)
         raise
     log.info("queued request %s (%s) for %s", request.id, spec.name, caps.id)
+    if text is not None and isinstance(provider, LocalProvider):
+        provider.keep_text(request.id, text)  # read for the anchors: not read again
     crash_point("after-outbox")
     document_path(ctx, request.id)
     crash_point("after-outbox")

@@ -193,9 +193,19 @@ def _verifications(db: sqlite_utils.Database) -> None:
         )""")
 
 
+def _anchor_texts(db: sqlite_utils.Database) -> None:
+    """A field made from an anchor remembers where the anchor's text is (canonical
+    ``[x, y, width, height]`` as JSON) and whether the sender asked to keep that text on the
+    page, so the built-in provider can take it off when it stamps. Older rows have neither: their
+    anchor texts stay, as before."""
+    db.execute("ALTER TABLE fields ADD COLUMN anchor_rect_json TEXT")
+    db.execute("ALTER TABLE fields ADD COLUMN keep_anchor_text INTEGER NOT NULL DEFAULT 0")
+
+
 #: Migrations in order: entry N brings a database from user_version N to N + 1.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4,
-                                                             _verifications]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1, _v2, _v3, _v4, _verifications, _anchor_texts,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

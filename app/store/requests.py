@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.clock import iso, now, parse_iso
+from app.domain.geometry import Rect
 from app.domain.lifecycle import Status, check_transition, merge_status
 from app.domain.model import Field, FieldType, RecipientState, Request, RequestSpec
 from app.domain.report import Report
@@ -163,6 +164,10 @@ class Requests:
                 "height": f.height, "required": f.required, "label": f.label,
                 "options_json": json.dumps(list(f.options)) if f.options else None,
                 "anchor": f.anchor,
+                "anchor_rect_json": json.dumps([f.anchor_rect.x, f.anchor_rect.y,
+                                                f.anchor_rect.width, f.anchor_rect.height])
+                if f.anchor_rect is not None else None,
+                "keep_anchor_text": not f.remove_anchor_text,
             }
             for i, f in enumerate(fields)
         )
@@ -199,13 +204,7 @@ class Requests:
     def _load(self, row: dict[str, Any]) -> Request:
         spec = RequestSpec.from_stored(json.loads(row["spec_json"]))
         fields = [
-            Field(
-                recipient_index=f["recipient_index"], type=FieldType(f["type"]), page=f["page"],
-                x=f["x"], y=f["y"], width=f["width"], height=f["height"],
-                required=bool(f["required"]), label=f["label"],
-                options=tuple(json.loads(f["options_json"])) if f["options_json"] else (),
-                anchor=f["anchor"],
-            )
+            _field(f)
             for f in self.db.query(
                 "SELECT * FROM fields WHERE request_id = ? ORDER BY idx", [row["id"]])
         ]
@@ -376,13 +375,7 @@ class Requests:
         for f in self.db.query(
                 f"SELECT * FROM fields WHERE request_id IN ({marks}) ORDER BY request_id, idx",
                 ids):
-            fields[f["request_id"]].append(Field(
-                recipient_index=f["recipient_index"], type=FieldType(f["type"]), page=f["page"],
-                x=f["x"], y=f["y"], width=f["width"], height=f["height"],
-                required=bool(f["required"]), label=f["label"],
-                options=tuple(json.loads(f["options_json"])) if f["options_json"] else (),
-                anchor=f["anchor"],
-            ))
+            fields[f["request_id"]].append(_field(f))
         states: dict[str, list[RecipientState]] = {rid: [] for rid in ids}
         for r in self.db.query(
                 f"SELECT * FROM recipients WHERE request_id IN ({marks}) "
@@ -769,3 +762,17 @@ def fts_query(text: str) -> str:
     if not words:
         return '""'
     return " ".join(f'"{w}"*' for w in words)
+
+
+def _field(row: dict[str, Any]) -> Field:
+    """A field as the ``fields`` table holds it."""
+    rect = json.loads(row["anchor_rect_json"]) if row.get("anchor_rect_json") else None
+    return Field(
+        recipient_index=row["recipient_index"], type=FieldType(row["type"]), page=row["page"],
+        x=row["x"], y=row["y"], width=row["width"], height=row["height"],
+        required=bool(row["required"]), label=row["label"],
+        options=tuple(json.loads(row["options_json"])) if row["options_json"] else (),
+        anchor=row["anchor"],
+        anchor_rect=Rect(*rect) if rect else None,
+        remove_anchor_text=not row.get("keep_anchor_text"),
+    )

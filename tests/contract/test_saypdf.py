@@ -679,6 +679,7 @@ def test_capabilities() -> None:
         "maxBytes": 20 * 1024 * 1024,
         "inPerson": False,
         "needsRenderId": False,
+        "existingSignatures": "broken",
     }
 
 

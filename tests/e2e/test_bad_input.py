@@ -84,7 +84,7 @@ def bad_pdfs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     doc.new_page()
     doc.save(locked, encryption=pymupdf.PDF_ENCRYPT_AES_256,  # type: ignore[attr-defined]
               owner_pw="o", user_pw="u")
-    out["encrypted"] = (locked, "password-protected")
+    out["encrypted"] = (locked, "needs a password to open")
     nopages = tmp_path / "nopages.pdf"
     nopages.write_bytes(
         b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"

@@ -303,14 +303,23 @@ def big_pdf(path: Path, min_bytes: int = 20 * 1024 * 1024 + 1) -> Path:
     return path
 
 
-def encrypted_pdf(*, user_password: str = "secret", owner_password: str = "owner") -> bytes:
-    """A one-page PDF encrypted with AES-256 (a user password is needed to open it)."""
-    doc = pymupdf.open(stream=text_pdf(["confidential"]), filetype="pdf")
+#: Every permission bit a PDF can grant (print, modify, copy, annotate, forms, ...).
+ALL_PERMISSIONS = 4095
+
+
+def encrypted_pdf(*, user_password: str = "secret", owner_password: str = "owner",
+                  permissions: int = ALL_PERMISSIONS, source: bytes | None = None,
+                  method: int = pymupdf.mupdf.PDF_ENCRYPT_AES_256) -> bytes:
+    """A PDF (``source``, or one page) encrypted with AES-256 (or ``method``). With an empty
+    ``user_password`` it opens without one: a permissions password only, granting
+    ``permissions`` (the PDF permission bits, e.g. ``pymupdf.PDF_PERM_FORM``)."""
+    doc = pymupdf.open(stream=source or text_pdf(["confidential"]), filetype="pdf")
     try:
         data: bytes = doc.tobytes(
-            encryption=pymupdf.mupdf.PDF_ENCRYPT_AES_256,
+            encryption=method,
             user_pw=user_password,
             owner_pw=owner_password,
+            permissions=permissions,
         )
     finally:
         doc.close()

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pymupdf
 import pytest
@@ -16,7 +17,7 @@ from app.providers.local.certificate import (
     CertificateEvent,
     CertificateRecipient,
     build_certificate_pdf,
-    format_utc,
+    format_time,
 )
 from app.providers.local.pki import SealIdentity, ensure_installation_identity
 from app.providers.local.seal import seal_pdf
@@ -26,6 +27,7 @@ _mu: Any = pymupdf
 
 FONT = Path(__file__).resolve().parents[2] / "resources" / "fonts" / "DancingScript-Regular.otf"
 T0 = dt.datetime(2025, 1, 31, 14, 5, 9, tzinfo=dt.UTC)
+PARIS = ZoneInfo("Europe/Paris")
 ORIGINAL = "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"
 SIGNED = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -60,6 +62,7 @@ def two_recipients() -> CertificateData:
                 decline_reason=None,
                 signature_png=signature_png(),
                 typed_signature=None,
+                signature_how="uploaded signature image",
             ),
             CertificateRecipient(
                 name="Jeff Official",
@@ -72,6 +75,7 @@ def two_recipients() -> CertificateData:
                 decline_reason=None,
                 signature_png=None,
                 typed_signature="Jeff Official",
+                signature_how="typed signature",
             ),
         ],
         events=[
@@ -79,7 +83,8 @@ def two_recipients() -> CertificateData:
             CertificateEvent(
                 T0 + dt.timedelta(minutes=5), "viewed", "Jane Doe opened the document"
             ),
-            CertificateEvent(T0 + dt.timedelta(minutes=7), "signed", "Jane Doe signed (drawn)"),
+            CertificateEvent(T0 + dt.timedelta(minutes=7), "signed",
+                             "Jane Doe — uploaded signature image"),
             CertificateEvent(T0 + dt.timedelta(hours=2), "signed", "Jeff Official signed (typed)"),
             CertificateEvent(T0 + dt.timedelta(hours=2), "completed", "All recipients signed"),
         ],
@@ -87,6 +92,7 @@ def two_recipients() -> CertificateData:
         os_user="alice",
         sender_name="Office Staff",
         sender_email="office@example.com",
+        zone=PARIS,
     )
 
 
@@ -127,9 +133,9 @@ def test_certificate_records_everything() -> None:
         "Jeff Official",
         "jeff.office@example.com",
         "Approver",
-        "2025-01-31T14:05:09 UTC",  # created
-        "2025-01-31T16:05:09 UTC",  # completed
-        "2025-01-31T14:12:09 UTC",  # Jane signed
+        "31 January 2025, 15:05:09 CET",  # created, as people read it, in the zone given
+        "31 January 2025, 17:05:09 CET",  # completed
+        "31 January 2025, 15:12:09 CET",  # Jane signed
         "Request created on this computer",
         "Jane Doe opened the document",
         "All recipients signed",
@@ -142,7 +148,43 @@ def test_certificate_records_everything() -> None:
     assert completed
     same_line = [w[4] for w in words if abs(w[3] - completed[-1][3]) < 1]
     assert "recipients" in same_line
-    assert "UTC" in same_line
+    assert "CET" in same_line
+    assert "UTC" not in text and "T14:" not in text  # no ISO strings
+
+
+def test_every_table_starts_its_values_in_one_column() -> None:
+    data = dataclasses.replace(two_recipients(), request_name="A request name long enough to "
+                               "wrap onto a second line of the table, with many words — BK-1")
+    doc, _ = pdf_text(build_certificate_pdf(data, FONT))
+    labels = {"Request", "Sender", "Computer", "Operating-system", "Designation", "Email",
+              "Status", "Viewed", "Signed", "Time"}
+    starts: set[float] = set()
+    for page in doc:
+        lines = [line for block in page.get_text("dict")["blocks"]
+                 for line in block.get("lines", [])]
+        rows: dict[float, list[tuple[float, str]]] = {}
+        for line in lines:
+            text = "".join(span["text"] for span in line["spans"]).strip()
+            rows.setdefault(round(line["bbox"][1]), []).append((line["bbox"][0], text))
+        for cells in rows.values():
+            cells.sort()
+            if len(cells) >= 2 and cells[0][1].split()[0] in labels:
+                starts.add(round(cells[1][0], 1))
+    assert len(starts) == 1, starts  # facts, recipients and the event history alike
+
+
+def test_uploaded_image_is_labelled_as_such() -> None:
+    _, text = pdf_text(build_certificate_pdf(two_recipients(), FONT))
+    text = flat(text)
+    assert "Signature (uploaded image)" in text
+    assert "Signature (typed)" in text
+    assert "drawn" not in text
+
+
+def test_without_a_sender_it_says_so() -> None:
+    data = dataclasses.replace(two_recipients(), sender_name=None, sender_email=None)
+    _, text = pdf_text(build_certificate_pdf(data, FONT))
+    assert "Sender not recorded (no sender name or email was set in Sealbox)" in flat(text)
 
 
 def test_signatures_are_drawn() -> None:
@@ -192,7 +234,7 @@ def test_declined_recipient_and_undecodable_image() -> None:
     data = dataclasses.replace(data, recipients=[*data.recipients, declined])
     _, text = pdf_text(build_certificate_pdf(data, FONT))
     text = flat(text)
-    assert "Declined 2025-02-01T14:05:09 UTC" in text
+    assert "Declined 1 February 2025, 15:05:09 CET" in text
     assert "Wrong amount in clause 4; please send a corrected version." in text
     assert "the signature image could not be displayed" in text
 
@@ -250,8 +292,15 @@ def test_sealed_certificate_validates(identity: SealIdentity) -> None:
     assert ORIGINAL in text
 
 
-def test_format_utc() -> None:
-    assert format_utc(None) == "—"
-    assert format_utc(dt.datetime(2025, 1, 31, 14, 5, 9, 123456)) == "2025-01-31T14:05:09 UTC"
-    paris = dt.timezone(dt.timedelta(hours=1))
-    assert format_utc(dt.datetime(2025, 1, 31, 15, 5, 9, tzinfo=paris)) == "2025-01-31T14:05:09 UTC"
+def test_format_time() -> None:
+    assert format_time(None) == "—"
+    winter = dt.datetime(2026, 12, 6, 13, 5, 9, 123456, tzinfo=dt.UTC)
+    assert format_time(winter, PARIS) == "6 December 2026, 14:05:09 CET"
+    summer = dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)
+    assert format_time(summer, PARIS) == "1 July 2026, 14:00:00 CEST"
+    naive = dt.datetime(2025, 1, 31, 14, 5, 9)  # taken as UTC
+    assert format_time(naive, dt.UTC) == "31 January 2025, 14:05:09 UTC"
+    india = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    assert format_time(winter, india) == "6 December 2026, 18:35:09 UTC+05:30"
+    assert format_time(winter, ZoneInfo("America/Sao_Paulo")) == (
+        "6 December 2026, 10:05:09 UTC−03:00")  # a zone whose name is an offset

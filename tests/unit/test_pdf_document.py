@@ -91,17 +91,33 @@ def test_password_protected(tmp_path: Path) -> None:
     with pytest.raises(EncryptedPdfError) as info:
         check_pdf(write(tmp_path, "contract.pdf", pdfgen.encrypted_pdf()))
     assert str(info.value) == (
-        "contract.pdf is password-protected: remove the password (print it to a new PDF) and "
-        "try again."
+        "contract.pdf needs a password to open: ask the sender for a copy that opens without a "
+        "password, or open it with the password in a PDF reader, save a copy without the open "
+        "password, and try again."
     )
 
 
-def test_permissions_password_only(tmp_path: Path) -> None:
-    """Opens without a password, but is still encrypted: cannot be signed as it is."""
-    data = pdfgen.encrypted_pdf(user_password="")
+@pytest.mark.parametrize("granted", [pymupdf.PDF_PERM_FORM,  # type: ignore[attr-defined]
+                                     pymupdf.PDF_PERM_ANNOTATE,  # type: ignore[attr-defined]
+                                     pdfgen.ALL_PERMISSIONS])
+def test_permissions_password_that_allows_filling_and_signing(tmp_path: Path,
+                                                               granted: int) -> None:
+    """Opens without a password and allows filling in and signing: accepted, as encrypted."""
+    data = pdfgen.encrypted_pdf(user_password="", permissions=granted)
     assert not open_doc(data).needs_pass
-    with pytest.raises(EncryptedPdfError, match=r"^contract\.pdf is encrypted"):
+    info = check_pdf(write(tmp_path, "contract.pdf", data))
+    assert info.encrypted and info.page_count == 1
+
+
+def test_permissions_password_that_forbids_filling_and_signing(tmp_path: Path) -> None:
+    data = pdfgen.encrypted_pdf(user_password="", permissions=pymupdf.PDF_PERM_PRINT)  # type: ignore[attr-defined]
+    with pytest.raises(EncryptedPdfError) as info:
         check_pdf(write(tmp_path, "contract.pdf", data))
+    message = str(info.value)
+    assert message.startswith("contract.pdf is protected by its author against filling in and "
+                              "signing")
+    assert '"fill in form fields"' in message and '"signing"' in message
+    assert "print" not in message  # never "print it to a new PDF": that flattens a form
 
 
 def test_no_pages(tmp_path: Path) -> None:

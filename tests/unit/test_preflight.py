@@ -248,3 +248,60 @@ def test_problems_come_in_a_stable_order(ctx: Context) -> None:
 ])
 def test_paths_are_rewritten_for_people(message: str, expected: Problem) -> None:
     assert explain(message, good_doc()) == expected
+
+
+# --- documents that arrive signed, and anchors that make many fields ----------------------------
+
+
+def signed_pdf(certification: int | None = None) -> PdfInfo:
+    from app.pdf.signatures import ExistingSignature
+
+    return replace(PDF, signatures=(ExistingSignature("Signature1", "Erika Mustermann", None,
+                                                      certification),))
+
+
+def test_a_provider_that_would_break_a_signature_is_named(ctx: Context,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEALBOX_SIGNATURE_NC_API_KEY", "test-key")
+    provider = Context.from_environment().provider("signature_nc")
+    problems = preflight(good_doc(), signed_pdf(), provider, COUNTS)
+    (problem,) = [p for p in problems if "already signed" in p.message]
+    assert problem.message == (
+        "Document: contract.pdf is already signed by Erika Mustermann, and Signature.nc would "
+        "invalidate that signature (it rewrites the document to add the new signatures); send "
+        "it in person with Sealbox or through ItaSign instead")
+    assert problem.target == Target("document")
+
+
+def test_providers_that_keep_signatures_take_a_signed_pdf(local: Provider,
+                                                          itasign: Provider) -> None:
+    assert preflight(good_doc(), signed_pdf(), local, COUNTS) == []
+    assert not [p for p in preflight(good_doc(), signed_pdf(), itasign, COUNTS)
+                if "signed" in p.message]
+
+
+def test_a_certified_pdf_is_refused_by_every_provider(local: Provider) -> None:
+    (problem,) = preflight(good_doc(), signed_pdf(certification=2), local, COUNTS)
+    assert problem.message.startswith("Document: contract.pdf is certified by Erika Mustermann")
+
+
+def test_anchors_that_make_too_many_fields(local: Provider) -> None:
+    doc = good_doc()
+    doc.add_anchor(AnchorTag("Initials:", FieldType.INITIALS, 0))
+    counts = {**COUNTS, "Initials:": 336}
+    (problem,) = preflight(doc, PDF, local, counts)
+    assert problem.message == (
+        "Anchors: they make 338 fields and 1 placed, 339 in all, more than the limit of 200 "
+        "('Initials:' alone makes 336); use an anchor text that appears only where a field "
+        "belongs, or remove anchors")
+    assert problem.target == Target("anchor")
+    assert preflight(doc, PDF, local, {**COUNTS, "Initials:": 197}) == []
+
+
+def test_a_missing_anchor_on_a_scan_says_why(local: Provider) -> None:
+    doc = good_doc()
+    hint = "; page 2 is a scanned image without a text layer (tick ... to read it)"
+    (problem,) = preflight(doc, PDF, local, {"{{sign_bob}}": 0}, anchor_hint=hint)
+    assert problem.message.startswith(
+        "Anchor '{{sign_bob}}' is not in the document; page 2 is a scanned image without a "
+        "text layer (tick ... to read it): fix the anchor text")

@@ -201,3 +201,30 @@ def test_repeated_search_is_much_faster(capsys: pytest.CaptureFixture[str]) -> N
         print(f"\ntext index, 200 pages: build {1000 * (t1 - t0):.0f} ms, 100 searches "
               f"{1000 * (t2 - t1):.1f} ms; find_text once {1000 * (t3 - t2):.0f} ms "
               f"(x100 ≈ {100 * (t3 - t2):.1f} s)")
+
+
+# --- scanned pages ------------------------------------------------------------------------------
+
+
+def test_scanned_pages_are_known_and_read_by_ocr_when_asked() -> None:
+    from app.pdf.textindex import ocr_available
+    from tests.support import received
+
+    scan = received.image_only_pdf([(f"Sign here: {received.ANCHOR}", (72, 400))])
+    doc = pymupdf.open(stream=pdfgen.text_pdf(["cover page"]), filetype="pdf")
+    doc.insert_pdf(pymupdf.open(stream=scan, filetype="pdf"))
+    data = doc.tobytes()
+
+    plain = TextIndex.build(pymupdf.open(stream=data, filetype="pdf"))
+    assert plain.scanned_pages == (2,) and plain.ocr_pages == ()
+    assert plain.scanned_without_ocr() == (2,)
+    assert plain.find(received.ANCHOR) == []
+
+    assert ocr_available()  # .ci/run installs Tesseract with its English data
+    read = TextIndex.build(pymupdf.open(stream=data, filetype="pdf"), ocr=True)
+    assert read.ocr_pages == (2,) and read.scanned_without_ocr() == ()
+    ((page, rect),) = read.find(received.ANCHOR)
+    assert page == 2
+    # Drawn at x 72 + "Sign here: " (about 75 pt at 14 pt), baseline 400.
+    assert 130 < rect.x < 170 and 380 < rect.y < 400
+    assert read.find("cover page") == plain.find("cover page")  # text pages as before

@@ -19,9 +19,11 @@ from app.archive.verify import (
     verify_pdf_signatures,
     verify_pdf_signatures_async,
 )
+from app.domain.geometry import Rect
 from app.providers.local.pki import SealIdentity, ensure_installation_identity
 from app.providers.local.seal import seal_pdf
 from app.secrets import MemorySecrets
+from tests.support import pdfgen, received
 
 _mu: Any = pymupdf
 
@@ -251,3 +253,78 @@ def test_rollup_rules() -> None:
     assert rollup_status([_check(valid=False)]) == "invalid"
     assert rollup_status([_check(modified_after=True)]) == "invalid"
     assert pdf_signature_status([_check(covers_whole_file=False)]) == "valid"
+
+
+# --- a document that arrived signed, stamped and sealed here ------------------------------------
+
+
+def _stamped_then_sealed(identity: SealIdentity, received_pdf: bytes) -> bytes:
+    """What the built-in provider makes of a received PDF: a stamp revision, then the seal."""
+    from app.pdf.stamp import Stamp, default_handwriting_font, stamp_pdf
+
+    stamped = stamp_pdf(received_pdf, [Stamp(1, Rect(72, 600, 200, 50), "typed_signature",
+                                             "Jane Doe")], default_handwriting_font())
+    assert stamped.startswith(received_pdf)
+    return seal_pdf(stamped, identity, reason=REASON)
+
+
+def test_changes_sealed_by_a_trusted_seal_do_not_break_an_earlier_signature(
+        identity: SealIdentity) -> None:
+    countersigned = received.sign(make_pdf())
+    erika, seal = verify_pdf_signatures(_stamped_then_sealed(identity, countersigned),
+                                        identity.trust_roots_pem)
+    assert erika.intact and erika.valid and not erika.trusted
+    assert erika.content_changed_after
+    assert not erika.modified_after
+    assert erika.changes_sealed_by == identity.subject
+    assert erika.summary == (
+        "signature valid for the revision it signed, signer not trusted (CN=Erika Mustermann, "
+        f"O=Beispiel GmbH); the changes after it are sealed by {identity.subject}")
+    assert seal.ok and seal.covers_whole_file
+    assert rollup_status([erika, seal]) == "untrusted"  # Erika is not one of ours
+
+
+def test_the_same_changes_without_a_trusted_seal_are_modifications(
+        identity: SealIdentity, other_identity: SealIdentity) -> None:
+    countersigned = received.sign(make_pdf())
+    sealed_elsewhere = _stamped_then_sealed(other_identity, countersigned)
+    erika, seal = verify_pdf_signatures(sealed_elsewhere, identity.trust_roots_pem)
+    assert not seal.trusted
+    assert erika.modified_after and erika.changes_sealed_by is None
+    assert "document modified after signing" in erika.summary
+    assert rollup_status([erika, seal]) == "invalid"
+
+
+def test_changes_after_the_seal_are_never_excused(identity: SealIdentity) -> None:
+    sealed = _stamped_then_sealed(identity, received.sign(make_pdf()))
+    from app.pdf.revision import incremental_bytes
+
+    doc = _mu.open(stream=sealed, filetype="pdf")
+    doc[0].insert_text((72, 300), "added after the seal")
+    tampered = incremental_bytes(doc, sealed)
+    doc.close()
+    checks = verify_pdf_signatures(tampered, identity.trust_roots_pem)
+    assert all(c.modified_after for c in checks)
+    assert rollup_status(checks) == "invalid"
+
+
+def test_a_certification_is_never_overridden(identity: SealIdentity) -> None:
+    certified = received.sign(make_pdf(), certify=True)
+    erika, seal = verify_pdf_signatures(_stamped_then_sealed(identity, certified),
+                                        identity.trust_roots_pem)
+    assert erika.modified_after and erika.changes_sealed_by is None
+    assert rollup_status([erika, seal]) == "invalid"
+
+
+def test_an_encrypted_sealed_pdf_is_read_with_the_empty_password(identity: SealIdentity) -> None:
+    protected = pdfgen.encrypted_pdf(user_password="", source=make_pdf())
+    sealed = _stamped_then_sealed(identity, protected)
+    assert _mu.open(stream=sealed, filetype="pdf").metadata["encryption"]
+    (check,) = verify_pdf_signatures(sealed, identity.trust_roots_pem)
+    assert check.ok and check.covers_whole_file
+
+
+def test_a_pdf_that_needs_a_password_is_reported_not_raised(identity: SealIdentity) -> None:
+    (check,) = verify_pdf_signatures(pdfgen.encrypted_pdf(), identity.trust_roots_pem)
+    assert check.kind == "unreadable"
+    assert "needs a password to open" in check.summary

@@ -5,8 +5,10 @@ as many pages as it needs, so long event histories and many recipients paginate 
 text; a second pass writes "Page n of N" footers. All text is real text (searchable and
 extractable). Sealing the certificate is the caller's job (:func:`~.seal.seal_pdf`).
 
-Times are printed in UTC as ISO-8601 with a "UTC" suffix (``2025-01-31T14:05:09 UTC``); naive
-datetimes are taken to be UTC already.
+Times are written as people read them, in the time zone of the computer where the signing took
+place (or the one given), with the zone named: ``6 December 2026, 14:05:09 CET``; naive
+datetimes are taken to be UTC. Every table puts its values in one column that starts at the same
+place on the page, so the eye can run down them.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ __all__ = [
     "CertificateEvent",
     "CertificateRecipient",
     "build_certificate_pdf",
-    "format_utc",
+    "format_time",
 ]
 
 PAGE = _mu.paper_rect("a4")
@@ -46,6 +48,13 @@ MARGIN_BOTTOM = 56.0  # leaves room for the footer
 
 # The largest box a signature image is scaled into, in points.
 SIGNATURE_BOX = (220.0, 70.0)
+
+#: Where the value column of every table starts, from the left margin (points): wide enough for
+#: the longest label ("Operating-system user") and the longest time.
+LABEL_WIDTH = 150.0
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
 
 _HAND_FONT_NAME = "SealboxHandwriting"
 _HAND_FONT_FILE = "handwriting-font"
@@ -63,6 +72,9 @@ class CertificateRecipient:
     decline_reason: str | None = None
     signature_png: bytes | None = None
     typed_signature: str | None = None
+    #: How they signed, as recorded: "typed signature", "drawn signature", "uploaded signature
+    #: image".
+    signature_how: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,15 +99,26 @@ class CertificateData:
     os_user: str = ""
     sender_name: str | None = None
     sender_email: str | None = None
+    #: The time zone times are written in; None for this computer's.
+    zone: dt.tzinfo | None = None
 
 
-def format_utc(moment: dt.datetime | None) -> str:
-    """``2025-01-31T14:05:09 UTC``; an em dash for no time."""
+def format_time(moment: dt.datetime | None, zone: dt.tzinfo | None = None) -> str:
+    """``6 December 2026, 14:05:09 CET`` in ``zone`` (None: this computer's zone); a zone
+    without a name reads ``UTC+05:30``; an em dash for no time. Naive times are UTC."""
     if moment is None:
         return "—"
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC)
-    return moment.replace(tzinfo=None, microsecond=0).isoformat() + " UTC"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(zone) if zone is not None else moment.astimezone()
+    name = local.tzname() or ""
+    if not name.isalpha():
+        offset = local.utcoffset() or dt.timedelta(0)
+        minutes = int(offset.total_seconds() // 60)
+        sign = "+" if minutes >= 0 else "−"
+        name = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}" if minutes else "UTC"
+    return (f"{local.day} {_MONTHS[local.month - 1]} {local.year}, "
+            f"{local:%H:%M:%S} {name}")
 
 
 def build_certificate_pdf(data: CertificateData, handwriting_font: Path | None) -> bytes:
@@ -146,10 +169,9 @@ td, th { text-align: left; vertical-align: top; padding: 1.5pt 6pt 1.5pt 0; }
 td { overflow-wrap: break-word; }
 th { color: #57606a; font-size: 8.5pt; font-weight: bold; border-bottom: 0.5pt solid #d0d7de; }
 .facts td { font-size: 9.5pt; }
-.facts td.k { color: #57606a; width: 120pt; }
+.facts td.k, .events .t { color: #57606a; width: LABEL_WIDTHpt; }
 .events td { font-size: 8.5pt; }
-.events td.t { font-size: 8.5pt; width: 118pt; color: #57606a; }
-.events td.e { width: 100pt; font-weight: bold; }
+.events td.e { width: 70pt; font-weight: bold; }
 .recipient { margin: 6pt 0 0 0; }
 .status-signed { color: #1a7f37; font-weight: bold; }
 .status-declined { color: #cf222e; font-weight: bold; }
@@ -159,6 +181,8 @@ th { color: #57606a; font-size: 8.5pt; font-weight: bold; border-bottom: 0.5pt s
 .muted { color: #57606a; }
 """
 
+
+_CSS = _CSS.replace("LABEL_WIDTH", f"{LABEL_WIDTH:g}")
 
 _LIGATURE_START = re.compile(r"f(?=[fil])")
 
@@ -193,9 +217,9 @@ def _body_html(data: CertificateData, archive: Any, *, has_hand_font: bool) -> s
         ("Request", data.request_name),
         ("Request ID", data.request_id),
         ("Provider", data.provider),
-        ("Sender", sender or "—"),
-        ("Created", format_utc(data.created_at)),
-        ("Completed", format_utc(data.completed_at)),
+        ("Sender", sender or _NO_SENDER),
+        ("Created", format_time(data.created_at, data.zone)),
+        ("Completed", format_time(data.completed_at, data.zone)),
     ):
         parts.append(_row(label, _e(value)))
     parts.append("</table>")
@@ -216,7 +240,8 @@ def _body_html(data: CertificateData, archive: Any, *, has_hand_font: bool) -> s
     if not data.recipients:
         parts.append(f'<p class="muted">{_e("No recipients.")}</p>')
     for index, recipient in enumerate(sorted(data.recipients, key=lambda r: r.order), start=1):
-        parts.append(_recipient_html(recipient, index, archive, has_hand_font=has_hand_font))
+        parts.append(_recipient_html(recipient, index, archive, has_hand_font=has_hand_font,
+                                     zone=data.zone))
 
     parts.append(f"<h2>{_e('Event history')}</h2>")
     if not data.events:
@@ -224,16 +249,19 @@ def _body_html(data: CertificateData, archive: Any, *, has_hand_font: bool) -> s
     else:
         parts.append('<table class="events">')
         parts.append(
-            f"<tr><th>{_e('Time (UTC)')}</th><th>{_e('Event')}</th><th>{_e('Detail')}</th></tr>"
+            f'<tr><th class="t">{_e("Time")}</th><th>{_e("Event")}</th>'
+            f'<th>{_e("Detail")}</th></tr>'
         )
         for event in data.events:
             parts.append(
-                f'<tr><td class="t">{_e(format_utc(event.at))}</td>'
+                f'<tr><td class="t">{_e(format_time(event.at, data.zone))}</td>'
                 f'<td class="e">{_e(event.event)}</td><td>{_e(event.detail)}</td></tr>'
             )
         parts.append("</table>")
     return "<body>" + "\n".join(parts) + "</body>"
 
+
+_NO_SENDER = "not recorded (no sender name or email was set in Sealbox)"
 
 _LEAD = (
     "This certificate records how the document below was signed in person with Sealbox: the "
@@ -243,7 +271,8 @@ _LEAD = (
 
 
 def _recipient_html(
-    recipient: CertificateRecipient, index: int, archive: Any, *, has_hand_font: bool
+    recipient: CertificateRecipient, index: int, archive: Any, *, has_hand_font: bool,
+    zone: dt.tzinfo | None = None,
 ) -> str:
     if recipient.declined_at is not None:
         status = f'<span class="status-declined">{_e("Declined")}</span>'
@@ -257,11 +286,11 @@ def _recipient_html(
         _row("Signing order", _e(recipient.order)),
         _row("Email", _e(recipient.email)),
         _row("Status", status),
-        _row("Viewed", _e(format_utc(recipient.viewed_at))),
-        _row("Signed", _e(format_utc(recipient.signed_at))),
+        _row("Viewed", _e(format_time(recipient.viewed_at, zone))),
+        _row("Signed", _e(format_time(recipient.signed_at, zone))),
     ]
     if recipient.declined_at is not None or recipient.decline_reason:
-        rows.append(_row("Declined", _e(format_utc(recipient.declined_at))))
+        rows.append(_row("Declined", _e(format_time(recipient.declined_at, zone))))
         rows.append(_row("Decline reason", _e(recipient.decline_reason or "—")))
 
     out = [
@@ -272,10 +301,18 @@ def _recipient_html(
     ]
     signature = _signature_html(recipient, index, archive, has_hand_font=has_hand_font)
     if signature:
-        out.append(f'<p class="label">{_e("Signature")}</p>')
+        how = _SIGNATURE_LABELS.get(recipient.signature_how or "", "")
+        out.append(f'<p class="label">{_e("Signature" + how)}</p>')
         out.append(signature)
     out.append("</div>")
     return "\n".join(out)
+
+
+_SIGNATURE_LABELS = {
+    "typed signature": " (typed)",
+    "drawn signature": " (drawn)",
+    "uploaded signature image": " (uploaded image)",
+}
 
 
 def _signature_html(

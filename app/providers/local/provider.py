@@ -12,12 +12,19 @@ with the ``pkcs12_passphrase`` credential (keyring ``local.pkcs12_passphrase``);
 unlocks the installation seal in ``DATA/seal/`` with ``seal_passphrase`` (keyring
 ``local.seal_passphrase``). It creates nothing: a seal that does not exist yet is made at the
 first signing, and one that has expired is renewed then.
+
+The archive indexes the words of every signed PDF for search. Reading the text of a long document
+takes a while (about 1 ms a page), so this provider reads the original's text when the request
+is created (:data:`ORIGINAL_TEXT_NAME`), and finalizing writes the signed document's text from it
+and the stamped values (:data:`SEARCH_TEXT_NAME`, tied to the signed PDF by its SHA-256): the
+last signature, with a signer waiting at the computer, does not read the whole document again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from pathlib import Path
 
 from app.config import Paths
@@ -26,8 +33,8 @@ from app.domain.lifecycle import Status
 from app.domain.model import Request, RequestSpec
 from app.domain.report import Report
 from app.errors import UserError
-from app.fsutil import atomic_copy
-from app.pdf.document import MAX_PDF_BYTES, PdfInfo
+from app.fsutil import atomic_copy, atomic_write_bytes
+from app.pdf.document import MAX_PDF_BYTES, PdfInfo, extract_text
 from app.providers.base import ALL_FIELD_TYPES, Capabilities, ProviderConfig, capability_problems
 
 CAPABILITIES = Capabilities(
@@ -42,10 +49,18 @@ CAPABILITIES = Capabilities(
     idempotency=True,
     max_bytes=MAX_PDF_BYTES,
     in_person=True,
+    # every change is an incremental update.
+    signed_pdfs="kept",
 )
+
+log = logging.getLogger(__name__)
 
 SIGNED_NAME = "signed.pdf"
 CERTIFICATE_NAME = "certificate.pdf"
+#: The text of the document as sent (for the archive's search).
+ORIGINAL_TEXT_NAME = "original.txt"
+#: The text of the signed document: a first line ``sha256 <hex of signed.pdf>``, then the text.
+SEARCH_TEXT_NAME = "signed.txt"
 READY = "Ready: signing on this computer"
 #: The installation seal's files (as ``app.providers.local.pki`` names them).
 SEAL_FILES = ("ca.pem", "seal.pem", "seal-key.pem")
@@ -118,6 +133,7 @@ class LocalProvider:
 
     async def create(self, request: Request, document: Path, idempotency_key: str) -> Report:
         # The request id is the idempotency key's scope: creating twice changes nothing.
+        await asyncio.to_thread(self._keep_text, request.id, document)
         return Report(status=Status.SENT, provider_id=request.id,
                       payload={"event": "created", "idempotencyKey": idempotency_key})
 
@@ -134,6 +150,40 @@ class LocalProvider:
     async def cancel(self, request: Request, reason: str | None) -> Report:
         return Report(status=Status.CANCELLED, error_message=reason,
                       payload={"event": "cancelled", "reason": reason})
+
+    def keep_text(self, request_id: str, text: str) -> None:
+        """Keep the text of the document as sent (already read, e.g. to find its anchors)."""
+        atomic_write_bytes(self.result_dir(request_id) / ORIGINAL_TEXT_NAME,
+                           text.encode("utf-8"), mode=0o600)
+
+    def _keep_text(self, request_id: str, document: Path) -> None:
+        """Read the document's text now unless it was kept when sending, for the archive's
+        search (see the module docstring); without it the archive reads the signed PDF."""
+        if (self.result_dir(request_id) / ORIGINAL_TEXT_NAME).exists():
+            return
+        try:
+            text = extract_text(document)
+        except (UserError, OSError) as exc:
+            log.warning("text of request %s not kept: %s", request_id, exc)
+            return
+        self.keep_text(request_id, text)
+
+    def original_text(self, request_id: str) -> str | None:
+        path = self.result_dir(request_id) / ORIGINAL_TEXT_NAME
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def search_text(self, request_id: str, signed_sha256: str) -> str | None:
+        """The text of the signed PDF whose SHA-256 is ``signed_sha256``, if finalizing wrote
+        it; None otherwise (then the PDF itself is read)."""
+        path = self.result_dir(request_id) / SEARCH_TEXT_NAME
+        try:
+            head, _, text = path.read_text(encoding="utf-8").partition("\n")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text if head == f"sha256 {signed_sha256}" else None
 
     async def download_signed(self, request: Request, dest: Path) -> None:
         self._copy(request, SIGNED_NAME, dest)

@@ -9,6 +9,10 @@ pyHanko's signing API is async at heart; its synchronous wrappers call ``asyncio
   thread such as ``asyncio.to_thread(seal_pdf, ...)``); it refuses to run inside a running loop;
 * :func:`seal_pdf_async` is for code inside the event loop (it blocks the loop while hashing and
   signing, which takes milliseconds for ordinary PDFs).
+
+A PDF encrypted with a permissions password only (it opens with the empty user password) is
+sealed with its encryption kept, as the standard requires of an incremental update; one that
+needs a password to open is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import asyncio
 from io import BytesIO
 
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.crypt import AuthStatus
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
@@ -24,7 +30,7 @@ from pyhanko.sign.general import SigningError
 from app.errors import UserError
 from app.providers.local.pki import SealIdentity
 
-__all__ = ["seal_pdf", "seal_pdf_async"]
+__all__ = ["seal_pdf", "seal_pdf_async", "update_writer"]
 
 
 def seal_pdf(
@@ -62,18 +68,7 @@ async def seal_pdf_async(
     field_name: str = "SealboxSeal",
 ) -> bytes:
     """The async form of :func:`seal_pdf`."""
-    try:
-        writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False)
-    except (PdfError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise UserError(
-            f"The PDF could not be sealed because it could not be read ({exc}); "
-            "check that the file is a complete, undamaged PDF."
-        ) from exc
-    if writer.prev.encrypted:
-        raise UserError(
-            "The PDF is encrypted, so it cannot be sealed; remove its password protection "
-            "and try again."
-        )
+    writer = update_writer(pdf_bytes)
 
     meta = signers.PdfSignatureMetadata(
         field_name=_free_field_name(writer, field_name),
@@ -95,6 +90,49 @@ async def seal_pdf_async(
             "undamaged PDF without a certification that forbids changes."
         ) from exc
     return out.getvalue()
+
+
+class _InlineEncrypt(generic.DictionaryObject):
+    """An /Encrypt dictionary written inline in the trailer (as MuPDF writes it). pyHanko's
+    writer expects an indirect one and compares object numbers with it; no object has this
+    number, so every object of the update is encrypted, as it must be."""
+
+    idnum = -1
+
+
+def _open_encrypted(writer: IncrementalPdfFileWriter) -> None:
+    """Authenticate with the empty user password, so the seal's revision is encrypted like the
+    rest of the file; refuse a file that needs a password to open."""
+    try:
+        result = writer.encrypt(b"")  # type: ignore[no-untyped-call]  # pyHanko lacks hints
+    except (PdfError, ValueError, NotImplementedError) as exc:
+        raise UserError(
+            "The PDF is encrypted in a way Sealbox cannot read, so it cannot be sealed: ask the "
+            "sender for a copy without encryption and try again.") from exc
+    if result.status == AuthStatus.FAILED:
+        raise UserError(
+            "The PDF needs a password to open, so it cannot be sealed: ask the sender for a "
+            "copy that opens without a password and try again.")
+    # pyHanko's writer keeps the /Encrypt it found; MuPDF writes it inline (not as an object).
+    encrypt = writer._encrypt
+    if isinstance(encrypt, generic.DictionaryObject) and not isinstance(encrypt, _InlineEncrypt):
+        writer._encrypt = _InlineEncrypt(encrypt)
+
+
+def update_writer(pdf_bytes: bytes) -> IncrementalPdfFileWriter:
+    """A pyHanko writer that appends a revision to ``pdf_bytes`` (opened with the empty user
+    password when the file has a permissions password only, so the revision is encrypted like
+    the rest). Raises :class:`UserError` for a file that cannot be read or needs a password."""
+    try:
+        writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes), strict=False)
+    except (PdfError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise UserError(
+            f"The PDF could not be sealed because it could not be read ({exc}); "
+            "check that the file is a complete, undamaged PDF."
+        ) from exc
+    if writer.prev.encrypted:
+        _open_encrypted(writer)
+    return writer
 
 
 def _loop_is_running() -> bool:

@@ -19,7 +19,7 @@ import hashlib
 import logging
 import platform
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,14 +32,19 @@ from app.domain.text import shown
 from app.errors import UserError
 from app.faults import crash_point
 from app.fsutil import atomic_write_bytes
-from app.pdf.stamp import Stamp, default_handwriting_font, stamp_pdf
+from app.pdf.stamp import AnchorText, Stamp, default_handwriting_font, stamp_pdf
 from app.providers.local.certificate import (
     CertificateData,
     CertificateEvent,
     CertificateRecipient,
     build_certificate_pdf,
 )
-from app.providers.local.provider import CERTIFICATE_NAME, SIGNED_NAME, LocalProvider
+from app.providers.local.provider import (
+    CERTIFICATE_NAME,
+    SEARCH_TEXT_NAME,
+    SIGNED_NAME,
+    LocalProvider,
+)
 from app.store.requests import FieldValue
 from app.userfiles import display_name, read_user_file
 from app.wording import Alt, Text
@@ -50,6 +55,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PKCS12_PASSPHRASE = "local.pkcs12_passphrase"
+TYPED_SIGNATURE = "typed signature"
+DRAWN_SIGNATURE = "drawn signature"
+UPLOADED_SIGNATURE = "uploaded signature image"
 MAX_SIGNATURE_IMAGE = 5 * 1024 * 1024
 TRUTHY = {"1", "true", "yes", "y", "on", "x", "checked"}
 FALSY = {"0", "false", "no", "n", "off", ""}
@@ -57,10 +65,19 @@ FALSY = {"0", "false", "no", "n", "off", ""}
 
 @dataclass(frozen=True)
 class Signature:
-    """How a recipient signs: a typed name, or a PNG image of their handwriting."""
+    """How a recipient signs: a typed name, or a PNG image of their handwriting (drawn on the
+    signing screen, or an image file they brought: ``uploaded``)."""
 
     typed: str | None = None
     image_png: bytes | None = None
+    uploaded: bool = False
+
+    @property
+    def how(self) -> str:
+        """The way of signing as the history and the certificate name it."""
+        if self.typed is not None:
+            return TYPED_SIGNATURE
+        return UPLOADED_SIGNATURE if self.uploaded else DRAWN_SIGNATURE
 
     def __post_init__(self) -> None:
         if (self.typed is None) == (self.image_png is None):
@@ -236,8 +253,7 @@ class LocalSigning:
         self.open(request.id, index)
         self.requests.set_field_values(request.id, stored)
         kind = "approved" if recipient.designation == Designation.APPROVER else "signed"
-        how = ("typed signature" if signature and signature.typed
-               else "drawn signature" if signature else "approval")
+        how = signature.how if signature else "approval"
         self.requests.recipient_event(request.id, index, kind, detail=how)
         log.info("request %s: recipient %d %s", request.id, index, kind)
         request = self.requests.get(request.id)
@@ -311,13 +327,21 @@ class LocalSigning:
             for e in self.requests.events(request.id)
         ]
         sender_name, sender_email = self.ctx.settings.sender(self.ctx.environ)
+        hows = {e.recipient_index: e.detail for e in self.requests.events(request.id)
+                if e.kind == "signed" and e.recipient_index is not None and e.detail}
         return _SealJob(request=request, original=original, values=values, events=events,
                         identity=self.identity(), host=platform.node() or "this computer",
-                        font=default_handwriting_font(), sender=(sender_name, sender_email))
+                        font=default_handwriting_font(), sender=(sender_name, sender_email),
+                        hows=hows,
+                        original_text=LocalProvider(self.ctx.paths).original_text(request.id))
 
     def _commit(self, job: _SealJob, signed: bytes, certificate: bytes,
-                completed_at: datetime) -> Request:
+                completed_at: datetime, search_text: str | None) -> Request:
         folder = LocalProvider(self.ctx.paths).result_dir(job.request.id)
+        if search_text is not None:
+            digest = hashlib.sha256(signed).hexdigest()
+            atomic_write_bytes(folder / SEARCH_TEXT_NAME,
+                               f"sha256 {digest}\n{search_text}".encode(), mode=0o600)
         atomic_write_bytes(folder / SIGNED_NAME, signed, mode=0o600)
         atomic_write_bytes(folder / CERTIFICATE_NAME, certificate, mode=0o600)
         log.info("request %s sealed by %s", job.request.id, job.identity.subject)
@@ -343,10 +367,15 @@ class _SealJob:
     host: str
     font: Path
     sender: tuple[str | None, str | None]
+    #: How each recipient signed ("typed signature", "uploaded signature image", ...).
+    hows: dict[int, str] = field(default_factory=dict)
+    #: The text of the document as sent, kept when the request was created (None: not kept).
+    original_text: str | None = None
 
 
-def _seal(job: _SealJob) -> tuple[bytes, bytes, datetime]:
-    """Stamp every value, seal the document, build and seal the certificate (no store access)."""
+def _seal(job: _SealJob) -> tuple[bytes, bytes, datetime, str | None]:
+    """Stamp every value, seal the document, build and seal the certificate, and write the
+    signed document's text for search when the original's was kept (no store access)."""
     request = job.request
     stamps = []
     for idx, f in enumerate(request.spec.fields):
@@ -363,7 +392,11 @@ def _seal(job: _SealJob) -> tuple[bytes, bytes, datetime]:
             stamps.append(Stamp(f.page, f.rect, "text", value.value or ""))
     from app.providers.local.seal import seal_pdf
 
-    stamped = stamp_pdf(job.original, stamps, job.font)
+    # Anchor texts ({{sign_here}}) come off the page under their fields unless the spec keeps
+    # them, also under a field left empty.
+    anchor_texts = [AnchorText(f.page, f.anchor_rect) for f in request.spec.fields
+                    if f.anchor_rect is not None and f.remove_anchor_text]
+    stamped = stamp_pdf(job.original, stamps, job.font, anchor_texts=anchor_texts)
     signed = seal_pdf(stamped, job.identity,
                       reason=f"Signed in person with Sealbox: {request.name}", location=job.host)
     crash_point("during-sealing")
@@ -372,7 +405,22 @@ def _seal(job: _SealJob) -> tuple[bytes, bytes, datetime]:
                                                  job.font),
                            job.identity, reason=f"Completion certificate: {request.name}",
                            location=job.host)
-    return signed, certificate, completed_at
+    return signed, certificate, completed_at, _search_text(job)
+
+
+def _search_text(job: _SealJob) -> str | None:
+    """The words of the signed document: the original's, less the anchor texts taken off the
+    pages, and the stamped values (not checkbox states)."""
+    if job.original_text is None:
+        return None
+    text = job.original_text
+    fields = job.request.spec.fields
+    for anchor in {f.anchor for f in fields if f.anchor and f.anchor_rect and
+                   f.remove_anchor_text}:
+        text = text.replace(anchor, "")
+    values = [value.value for idx, value in sorted(job.values.items())
+              if value.value and idx < len(fields) and fields[idx].type != FieldType.CHECKBOX]
+    return "\n".join([text, *values])
 
 
 def _certificate_data(job: _SealJob, signed: bytes, completed_at: datetime) -> CertificateData:
@@ -391,7 +439,7 @@ def _certificate_data(job: _SealJob, signed: bytes, completed_at: datetime) -> C
             name=r.name, email=r.email, designation=r.designation.value, order=r.order,
             viewed_at=state.viewed_at, signed_at=state.signed_at,
             declined_at=state.declined_at, decline_reason=state.decline_reason,
-            signature_png=image, typed_signature=typed,
+            signature_png=image, typed_signature=typed, signature_how=job.hows.get(i),
         ))
     events = [*job.events, CertificateEvent(at=completed_at, event="completed",
                                             detail="stamped and sealed on this computer")]

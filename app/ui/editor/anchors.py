@@ -3,7 +3,10 @@
 :class:`AnchorsModel` shows ``doc.anchors`` as a table (text, type, recipient, size and how many
 times the text is in the document); :class:`AnchorsPanel` adds, edits and removes them through
 :meth:`Editing.perform`. Counting matches is the editor's business (a function given to the
-panel); the panel asks only when an anchor's text is new or the user types one.
+panel); the panel asks only when an anchor's text is new or the user types one. Under the table
+the panel adds up the fields the anchors will make and the placed ones, against the limit; it
+also holds the request's OCR option (anchors in scanned pages) and, for new anchors, whether
+their text is taken off the signed PDF.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QIcon, QResizeEvent
+from PySide6.QtGui import QColor, QIcon, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -48,11 +51,13 @@ from app.domain.model import (
     DEFAULT_ANCHOR_SIZE,
     MAX_ANCHOR_SIZE,
     MAX_ANCHORS,
+    MAX_FIELDS,
     AnchorTag,
     Designation,
     FieldType,
     Recipient,
 )
+from app.pdf.textindex import ocr_available
 from app.services.preflight import anchor_must_match, recipient_label
 from app.ui.commands import Editing
 from app.ui.editor.recipients import PAGE_MARGINS, follow_document, swatch_icon, warning_icon
@@ -73,6 +78,14 @@ WIDE_TABLE = 420
 WARNING_COLOR = "#d32f2f"
 NOT_FOUND = "Not found in the document"
 _SIZE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:[x×*, ]\s*)?(\d+(?:[.,]\d+)?)\s*(?:pt)?\s*$")
+
+
+def fields_total_text(from_anchors: int, placed: int) -> str:
+    """"Fields: 336 from anchors + 2 placed = 338 of at most 200"."""
+    total = from_anchors + placed
+    over = " — too many" if total > MAX_FIELDS else ""
+    return (f"Fields: {from_anchors} from anchors + {placed} placed = {total} of at most "
+            f"{MAX_FIELDS}{over}")
 
 
 def matches_text(count: int) -> str:
@@ -160,7 +173,8 @@ class AnchorsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return ("Ticked: required, the request cannot be sent unless the text is in the "
                     "document" if section == TEXT else
-                    "How many times the text is in the document" if section == MATCHES else
+                    "How many times the text is in the document: one field each"
+                    if section == MATCHES else
                     None)
         return None
 
@@ -236,7 +250,8 @@ class AnchorsModel(QAbstractTableModel):
             if count == 0:
                 return NOT_FOUND if anchor_must_match(a) else (
                     f"{NOT_FOUND}: skipped when sending")
-            return f"Found {count} time{'s' if count != 1 else ''} in the document"
+            return (f"Found {count} time{'s' if count != 1 else ''} in the document: "
+                    f"{count} field{'s' if count != 1 else ''}")
         return None
 
     # --- editing --------------------------------------------------------------------------------
@@ -375,6 +390,11 @@ class AnchorsPanel(QWidget):
         self.required_check.setChecked(True)
         self.required_check.setToolTip("Untick to send without this field when the text is "
                                        "not in the document (the field is then optional)")
+        self.remove_check = QCheckBox("Remove the anchor text from the signed PDF")
+        self.remove_check.setChecked(True)
+        self.remove_check.setToolTip(
+            "Signed in person with Sealbox, the text is taken off the page under its field (on a "
+            "PDF that is already signed it is covered instead, to keep the earlier signature)")
         self.add_button = QPushButton("Add anchor")
         self.add_button.setDefault(False)
 
@@ -404,6 +424,7 @@ class AnchorsPanel(QWidget):
         form.addRow("For", self.recipient_combo)
         form.addRow("Size", size_row)
         form.addRow("", self.required_check)
+        form.addRow("", self.remove_check)
         form.addRow(add_row)
 
         self.table = QTableView()
@@ -436,13 +457,25 @@ class AnchorsPanel(QWidget):
         inner.setContentsMargins(8, 8, 8, 8)
         inner.setSpacing(6)
         inner.addWidget(self.table, 1)
+        self.total_label = QLabel("")
+        self.total_label.setObjectName("fieldsTotal")
+        self.total_label.setWordWrap(True)
+        self.total_label.setToolTip("How many fields the request will have: one for every place "
+                                    f"an anchor's text appears, plus the placed ones (at most "
+                                    f"{MAX_FIELDS})")
+        inner.addWidget(self.total_label)
         inner.addLayout(remove_row)
+        self.ocr_check = QCheckBox("Find anchors in scanned pages (OCR)")
+        self.ocr_check.setToolTip("Read the text of pages that are scanned images, so anchors "
+                                  "written on them are found too (slower)")
+        self._ocr_checked_available = False
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(*PAGE_MARGINS)
         layout.setSpacing(8)
         layout.addWidget(intro)
         layout.addWidget(self.form_box)
+        layout.addWidget(self.ocr_check)
         layout.addWidget(self.list_box, 1)
 
         self._search_timer = QTimer(self)
@@ -456,12 +489,24 @@ class AnchorsPanel(QWidget):
             lambda i: setattr(self, "_recipient", int(self.recipient_combo.itemData(i))))
         self.add_button.clicked.connect(self.add)
         self.remove_button.clicked.connect(self.remove)
+        self.ocr_check.toggled.connect(self._ocr_toggled)
         self.table.selectionModel().selectionChanged.connect(self._row_selected)
         follow_document(self, self.doc, self._document_changed)
         self._type_changed()
         self._fill_recipients()
         self._update_counts()
         self._update_buttons()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # Looking for Tesseract runs a program: only once the panel is first seen.
+        if not self._ocr_checked_available:
+            self._ocr_checked_available = True
+            if not ocr_available() and not self.ocr_check.isChecked():
+                self.ocr_check.setEnabled(False)
+                self.ocr_check.setToolTip("Tesseract OCR is not installed on this computer: "
+                                          "install it (with its English data) to find anchors "
+                                          "in scanned pages")
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -487,6 +532,11 @@ class AnchorsPanel(QWidget):
         if self.text_edit.text().strip():
             self._search()
 
+    def shutdown(self) -> None:
+        """Stop the typing delay: a search due after the window has gone would find its
+        pages deleted."""
+        self._search_timer.stop()
+
     def set_recipient(self, index: int) -> None:
         """The recipient new anchors are for (the editor's current recipient)."""
         self._recipient = index
@@ -509,7 +559,8 @@ class AnchorsPanel(QWidget):
         width, height = _size_or_default(kind, self.width_spin.value(), self.height_spin.value())
         required = self.required_check.isChecked()
         anchor = AnchorTag(text, kind, int(recipient), width, height, required=required,
-                           ignore_if_not_present=not required)
+                           ignore_if_not_present=not required,
+                           remove_text=self.remove_check.isChecked())
         if self.editing.perform(f"Add anchor {text!r}", lambda d: d.add_anchor(anchor)):
             self.text_edit.clear()
 
@@ -560,12 +611,31 @@ class AnchorsPanel(QWidget):
         self.width_spin.setValue(width)
         self.height_spin.setValue(height)
 
+    def _ocr_toggled(self, on: bool) -> None:
+        if on != self.doc.ocr_anchors:
+            self.editing.perform("Find anchors in scanned pages" if on else
+                                 "Do not read scanned pages", lambda d: d.set_ocr_anchors(on))
+
     def _document_changed(self, change: Change) -> None:
         if change.recipients:
             self._fill_recipients()
         if change.anchors:
             self._update_counts()
+            if self.ocr_check.isChecked() != self.doc.ocr_anchors:
+                self.ocr_check.blockSignals(True)
+                self.ocr_check.setChecked(self.doc.ocr_anchors)
+                self.ocr_check.blockSignals(False)
+        self._update_total()
         self._update_buttons()
+
+    def _update_total(self) -> None:
+        from_anchors = sum(self._counts.get(a.anchor_string, 0) for a in self.doc.anchors)
+        placed = len(self.doc)
+        self.total_label.setText(fields_total_text(from_anchors, placed))
+        over = from_anchors + placed > MAX_FIELDS
+        self.total_label.setStyleSheet(f"color: {WARNING_COLOR}; font-weight: bold;" if over
+                                       else "color: palette(placeholder-text);")
+        self.total_label.setVisible(bool(self.doc.anchors))
 
     def _fill_recipients(self) -> None:
         _fill_recipients(self.recipient_combo, tuple(self.doc.recipients))
@@ -581,6 +651,7 @@ class AnchorsPanel(QWidget):
         for text in self._counts.keys() - texts:
             del self._counts[text]
         self.model.set_counts(self._counts)
+        self._update_total()
 
     def _update_buttons(self) -> None:
         self.add_button.setEnabled(bool(self.text_edit.text().strip())

@@ -39,8 +39,10 @@ from app.domain.lifecycle import Status
 from app.domain.model import FieldType, Recipient, Request, RequestSpec
 from app.errors import SealboxError, UnavailableError
 from app.pdf.document import PdfInfo, check_pdf
+from app.pdf.signatures import describe
 from app.pdf.textindex import TextIndex
-from app.providers.base import Provider
+from app.providers.anchors import scanned_hint
+from app.providers.base import KEEPS_SIGNATURES, Provider
 from app.services import send as send_service
 from app.services.preflight import Problem, Target, preflight
 from app.store.templates import Templates, apply_to, compatibility
@@ -87,6 +89,10 @@ class EditorWidget(QWidget):
         self.sending = False
         self._send_key = str(uuid.uuid4())
         self._search_text = ""
+        #: Counts text index builds, so only the latest one's result is used.
+        self._index_generation = 0
+        #: Whether the current (or pending) text index read scanned pages by OCR.
+        self._index_ocr = False
 
         self.view = EditorView(self.editing)
         self.thumbnails = ThumbnailStrip(self.view)
@@ -210,6 +216,14 @@ class EditorWidget(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
+        self.signed_banner = QLabel("")
+        self.signed_banner.setObjectName("signedBanner")
+        self.signed_banner.setWordWrap(True)
+        self.signed_banner.setStyleSheet(
+            "QLabel#signedBanner { background: #fff4ce; color: #3b2f00; padding: 6px 10px; "
+            "border-bottom: 1px solid #e0c97a; }")
+        self.signed_banner.hide()
+        layout.addWidget(self.signed_banner)
         layout.addWidget(self.stack, 1)
 
     def _empty_page(self) -> QWidget:
@@ -298,16 +312,46 @@ class EditorWidget(QWidget):
         log.info("opened %s: %d pages", path.name, info.page_count)
         self.statusMessage.emit(f"{path.name}: {info.page_count} page"
                                 f"{'s' if info.page_count != 1 else ''}")
-        def ready(index: TextIndex) -> None:
-            self._index_ready(path, index)
-
-        self.bridge.start(self.bridge.run_blocking(TextIndex.build, path), on_done=ready,
-                          label="Reading the document's text")
+        self._show_signatures(info)
+        self._read_text(path)
         self.run_preflight()
         self.view.setFocus()
         return True
 
+    def _read_text(self, path: Path) -> None:
+        """Build the document's text index in the background (by OCR too, where asked)."""
+        self._index_generation += 1
+        generation = self._index_generation
+        ocr = self._index_ocr = self.doc.ocr_anchors
+
+        def ready(index: TextIndex) -> None:
+            if generation == self._index_generation:
+                self._index_ready(path, index)
+
+        self.bridge.start(self.bridge.run_blocking(lambda: TextIndex.build(path, ocr=ocr)),
+                          on_done=ready,
+                          label=("Reading scanned pages (OCR)" if ocr else
+                                 "Reading the document's text"))
+
+    def _show_signatures(self, info: PdfInfo) -> None:
+        """The banner that says the PDF is already signed, and by whom."""
+        signatures = info.signatures
+        if not signatures:
+            self.signed_banner.hide()
+            return
+        count = len(signatures)
+        what = "a digital signature" if count == 1 else f"{count} digital signatures"
+        self.signed_banner.setText(
+            f"This PDF is already signed by {describe(signatures)} ({what}). Sending it "
+            f"{KEEPS_SIGNATURES} keeps the signature valid; Check says if the service you chose "
+            "would break it.")
+        self.signed_banner.setToolTip("\n".join(
+            f"{s.field_name}: {s.signer}" + (f", {s.signed_at:%d %B %Y}" if s.signed_at else "")
+            for s in signatures))
+        self.signed_banner.show()
+
     def close_document(self) -> None:
+        self.signed_banner.hide()
         self.view.show_highlights([])
         self.view.layer.clear()
         self.view.close_document()
@@ -369,6 +413,8 @@ class EditorWidget(QWidget):
     def _document_edited(self, change: Change) -> None:
         if change.anchors or change.recipients:
             self._update_highlights()
+        if change.anchors and self.path is not None and self.doc.ocr_anchors != self._index_ocr:
+            self._read_text(self.path)  # the OCR option changed: read the text again
         self._preflight_timer.start()
 
     def anchor_counts(self) -> dict[str, int]:
@@ -388,8 +434,10 @@ class EditorWidget(QWidget):
             return []
         render_id = self.render_id.text().strip() or None
         try:
+            hint = (scanned_hint(self.text_index, self.doc.ocr_anchors, in_app=True)
+                    if self.text_index is not None else "")
             problems = preflight(self.doc, self.info, self.provider(), self.anchor_counts(),
-                                 render_id=render_id)
+                                 render_id=render_id, anchor_hint=hint)
         except SealboxError as exc:
             problems = [Problem(exc.message, Target("provider", None))]
         self.problems = problems
@@ -633,4 +681,5 @@ class EditorWidget(QWidget):
 
     def shutdown(self) -> None:
         self._preflight_timer.stop()
+        self.anchors.shutdown()
         self.view.close_document()
