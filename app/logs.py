@@ -31,14 +31,19 @@ LOG_MESSAGE_LIMIT = 8000
 _MIN_SECRET = 4
 _lock = threading.Lock()
 _known: tuple[str, ...] = ()
+_KEY = (r"(?:x-api-key|api[_-]?key|apikey|client[_-]?secret|secret|password|passphrase|"
+        r"access[_-]?token|refresh[_-]?token|token)")
+_VALUE = r"[^\s'\",;&}]"
 _PATTERNS = [
     re.compile(r"(?i)(authorization\s*[:=]\s*(?:bearer|basic)\s+)[^\s'\",;]+"),
     re.compile(r"(?i)(\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/-]{12,}=*"),
-    re.compile(r"(?i)((?:x-api-key|api[_-]?key|apikey|client[_-]?secret|secret|password|"
-               r"passphrase|access[_-]?token|refresh[_-]?token|token)[\"']?\s*[:=]\s*[\"']?)"
-               # A credential, not a word of a sentence ("secret: run `sealbox login`"): it has
-               # a digit, or is longer than words are.
-               r"(?:(?=[^\s'\",;&}]*\d)[^\s'\",;&}]{6,}|[^\s'\",;&}]{16,})"),
+    # A credential-shaped value: quoted after its key ('"apiKey": "k123"'), or right after
+    # "key=" as in a form or a query string ...
+    re.compile(rf"(?i)({_KEY}[\"']?\s*[:=]\s*[\"'])[^\"'\s]+"),
+    re.compile(rf"(?i)({_KEY}[\"']?=){_VALUE}+"),
+    # ... or bare after "key: " when it looks like one rather than a word of a sentence
+    # ("secret: run `sealbox login`"): it has a digit, or is longer than words are.
+    re.compile(rf"(?i)({_KEY}[\"']?\s*[:=]\s*)(?:(?={_VALUE}*\d){_VALUE}{{4,}}|{_VALUE}{{16,}})"),
 ]
 
 
