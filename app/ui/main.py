@@ -44,6 +44,7 @@ from app.resources import resource
 from app.ui.about import AboutDialog
 from app.ui.archive_view import ArchivePage
 from app.ui.bridge import AsyncBridge, install_loop, run_app_loop
+from app.ui.crash import install_crash_hook
 from app.ui.editor.editor import EditorWidget
 from app.ui.gc_guard import GcGuard
 from app.ui.requests_view import RequestsPage
@@ -360,6 +361,7 @@ def run_app(path: Path | None) -> int:
     from app import logs
 
     logs.configure(window.ctx.paths.data_dir / "logs")
+    install_crash_hook(window, window.ctx.paths.data_dir)
     log.info("sealbox %s: the app started", __version__)
     # A polite end on SIGTERM (a session logout, a test): quit the loop so everything closes.
     # Queued, so a signal that arrives before the event loop runs still ends it once it does.

@@ -115,20 +115,18 @@ class EditorWidget(QWidget):
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.toolbar = bar
-        self.undo_action = self.editing.stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.editing.stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        self.undo_action = self.editing.undo_action(self)
+        self.redo_action = self.editing.redo_action(self)
         # The toolbar keeps short names; the Edit menu says what would be undone.
-        for text, tip, stack_slot, signal in (
-                ("Undo", "Undo (Ctrl+Z)", self.editing.stack.undo,
+        for text, tip, slot, signal in (
+                ("Undo", "Undo (Ctrl+Z)", self.editing.undo,
                  self.editing.stack.canUndoChanged),
-                ("Redo", "Redo (Ctrl+Shift+Z)", self.editing.stack.redo,
+                ("Redo", "Redo (Ctrl+Shift+Z)", self.editing.redo,
                  self.editing.stack.canRedoChanged)):
             button = QAction(text, self)
             button.setToolTip(tip)
             button.setEnabled(False)
-            button.triggered.connect(stack_slot)
+            button.triggered.connect(lambda _checked=False, step=slot: step())
             signal.connect(button.setEnabled)
             bar.addAction(button)
         bar.addSeparator()
