@@ -45,6 +45,10 @@ class Capabilities:
     in_person: bool = False
     #: The document is a provider-side render named by ``--render-id`` (Craftkit).
     needs_render_id: bool = False
+    #: The request's message reaches the recipients.
+    message: bool = True
+    #: A field's label is shown to the signer.
+    field_labels: bool = True
 
     def summary(self) -> dict[str, object]:
         return {
@@ -58,6 +62,8 @@ class Capabilities:
             "maxBytes": self.max_bytes,
             "inPerson": self.in_person,
             "needsRenderId": self.needs_render_id,
+            "message": self.message,
+            "fieldLabels": self.field_labels,
         }
 
     def require(self, action: Literal["cancel", "certificate", "list", "webhooks"]) -> None:
@@ -129,7 +135,15 @@ class Provider(Protocol):
         ...
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
-        """Every reason this provider would refuse ``spec`` for ``pdf``, before anything is sent."""
+        """Every reason this provider would refuse ``spec`` for ``pdf``, before anything is sent:
+        whatever would change who signs what (recipients, field types, required fields, the
+        order)."""
+        ...
+
+    def warnings(self, spec: RequestSpec) -> list[str]:
+        """What of ``spec`` this provider cannot deliver although it changes nothing about who
+        signs what (the message, field labels): sent anyway, said to the user, and recorded.
+        Written like preflight problems (``message: …``)."""
         ...
 
     async def create(self, request: Request, document: Path, idempotency_key: str) -> Report:
@@ -207,4 +221,23 @@ def capability_problems(caps: Capabilities, spec: RequestSpec, pdf: PdfInfo) -> 
         for i, a in enumerate(spec.anchor_tags):
             if a.type not in caps.field_types:
                 out.append(f"anchorTags[{i}].type: {caps.name} cannot take {a.type.value} fields")
+    return out
+
+
+def delivery_warnings(caps: Capabilities, spec: RequestSpec) -> list[str]:
+    """The warnings every provider shares, from its capabilities: a message it does not deliver
+    and field labels it does not show."""
+    out: list[str] = []
+    if spec.message and spec.message.strip() and not caps.message:
+        out.append(f"message: {caps.name} does not deliver a message to the recipients; it is "
+                   "sent without it and kept in Sealbox only, so tell them another way if it "
+                   "matters")
+    if caps.field_types and not caps.field_labels:
+        labelled = [i for i, f in enumerate(spec.fields) if f.label and f.label.strip()]
+        if labelled:
+            count = len(labelled)
+            which = ("the field's label stays" if count == 1 else
+                     f"the labels of {count} fields stay")
+            out.append(f"fields[{labelled[0]}].label: {caps.name} does not show field labels to "
+                       f"signers; {which} in Sealbox only")
     return out

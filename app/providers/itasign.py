@@ -77,6 +77,7 @@ from app.providers.base import (
     ProviderConfig,
     capability_problems,
     credentials_rejected,
+    delivery_warnings,
     not_the_api,
 )
 from app.providers.errors import (
@@ -114,6 +115,7 @@ CAPABILITIES = Capabilities(
     webhooks=False,
     idempotency=False,
     max_bytes=MAX_PDF_BYTES,
+    field_labels=False,
 )
 
 #: ItaSign's document statuses onto Sealbox's lifecycle: the one table of this provider.
@@ -421,6 +423,9 @@ class ItaSignProvider:
         if not isinstance(body.get("templates"), list):
             raise _bad("a template list without templates")
         return f"Connected: {NAME} accepted the API key."
+
+    def warnings(self, spec: RequestSpec) -> list[str]:
+        return delivery_warnings(CAPABILITIES, spec)
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
         problems = capability_problems(CAPABILITIES, spec, pdf)

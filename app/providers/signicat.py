@@ -110,6 +110,7 @@ from app.providers.base import (
     ProviderConfig,
     capability_problems,
     credentials_rejected,
+    delivery_warnings,
     not_the_api,
 )
 from app.providers.errors import (
@@ -151,6 +152,8 @@ CAPABILITIES = Capabilities(
     webhooks=False,
     idempotency=False,
     max_bytes=MAX_PDF_BYTES,
+    message=False,
+    field_labels=False,
 )
 
 #: Signicat's ``lifecycle.state`` onto Sealbox's lifecycle: the one table of this provider.
@@ -455,6 +458,9 @@ class SignicatProvider:
                     "SEALBOX_SIGNICAT_TOKEN_URL (or token_url in the settings) to the OAuth "
                     f"token endpoint, e.g. {DEFAULT_TOKEN_URL}.")
         return None
+
+    def warnings(self, spec: RequestSpec) -> list[str]:
+        return delivery_warnings(CAPABILITIES, spec)
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
         out = capability_problems(CAPABILITIES, spec, pdf)

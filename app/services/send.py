@@ -83,7 +83,12 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
                         "again.")
     crash_point("after-copy")
     try:
-        requests.add(request, key)
+        with requests.database.write():
+            requests.add(request, key)
+            # What the provider will not deliver (the message, field labels) is sent without,
+            # and kept here: the request's own record says so.
+            for warning in provider.warnings(spec):
+                requests.add_event(request.id, "warning", warning_sentence(warning))
     except BaseException:
         pending.unlink(missing_ok=True)
         raise
@@ -92,6 +97,19 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
     document_path(ctx, request.id)
     crash_point("after-outbox")
     return request
+
+
+def warning_sentence(warning: str) -> str:
+    """A provider's warning (``message: Craftkit does not …``) as a sentence for people."""
+    _path, sep, rest = warning.partition(": ")
+    text = rest if sep else warning
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def warnings_of(ctx: Context, request_id: str) -> list[str]:
+    """The warnings recorded when the request was sent (what its provider did not deliver)."""
+    return [e.detail for e in ctx.requests.events(request_id)
+            if e.kind == "warning" and e.detail]
 
 
 async def deliver(ctx: Context, request_id: str) -> Request:

@@ -679,6 +679,8 @@ def test_capabilities() -> None:
         "maxBytes": 20 * 1024 * 1024,
         "inPerson": False,
         "needsRenderId": False,
+        "message": True,
+        "fieldLabels": False,
     }
 
 

@@ -28,7 +28,13 @@ from app.domain.report import Report
 from app.errors import UserError
 from app.fsutil import atomic_copy
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo
-from app.providers.base import ALL_FIELD_TYPES, Capabilities, ProviderConfig, capability_problems
+from app.providers.base import (
+    ALL_FIELD_TYPES,
+    Capabilities,
+    ProviderConfig,
+    capability_problems,
+    delivery_warnings,
+)
 
 CAPABILITIES = Capabilities(
     id="local",
@@ -42,6 +48,7 @@ CAPABILITIES = Capabilities(
     idempotency=True,
     max_bytes=MAX_PDF_BYTES,
     in_person=True,
+    message=False,
 )
 
 SIGNED_NAME = "signed.pdf"
@@ -112,6 +119,9 @@ class LocalProvider:
         identity = ensure_installation_identity(directory, _ReadOnlySecrets(self.config))
         return (f"{READY}, sealed by this installation's certificate (valid until "
                 f"{identity.not_valid_after:%Y-%m-%d}).")
+
+    def warnings(self, spec: RequestSpec) -> list[str]:
+        return delivery_warnings(self.capabilities, spec)
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
         return capability_problems(self.capabilities, spec, pdf)
