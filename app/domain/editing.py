@@ -144,7 +144,7 @@ class EditorDocument:
         for listener in list(self._listeners):
             try:
                 listener(change)
-            except Exception as exc:  # raised again below, after the others have heard
+            except Exception as exc:  # noqa: BLE001 - raised again below, once all have heard
                 if failure is None:
                     failure = exc
         if failure is not None:

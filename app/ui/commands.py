@@ -18,7 +18,6 @@ import logging
 from collections.abc import Callable
 
 import shiboken6
-
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 

@@ -51,6 +51,7 @@ from app.ui.requests_view import RequestsPage
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.signing_view import SigningView
 from app.ui.sync_controller import SyncController
+from app.ui.wheel import install_wheel_guard
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,9 @@ def _is_pdf(url_path: str) -> bool:
 class MainWindow(QMainWindow):
     def __init__(self, ctx: Context | None = None, bridge: AsyncBridge | None = None) -> None:
         super().__init__()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            install_wheel_guard(app)  # before any panel exists, so every one is guarded
         self._owns_context = ctx is None
         self.ctx = ctx or Context.from_environment()
         self.bridge = bridge or AsyncBridge(self)

@@ -12,27 +12,23 @@ import uuid
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QGroupBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
-    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from app.context import KNOWN_PROVIDERS, Context
+from app.context import Context
 from app.domain.editing import Change, EditorDocument, FieldId, parse_page_range
 from app.domain.geometry import Rect
 from app.domain.lifecycle import Status
@@ -42,7 +38,7 @@ from app.pdf.document import PdfInfo, check_pdf
 from app.pdf.textindex import TextIndex
 from app.providers.base import Provider
 from app.services import send as send_service
-from app.services.preflight import Problem, Target, preflight
+from app.services.preflight import Problem, Target, errors, preflight
 from app.store.templates import Templates, apply_to, compatibility
 from app.ui.bridge import AsyncBridge
 from app.ui.commands import Editing
@@ -52,6 +48,7 @@ from app.ui.editor.preflight import PreflightPanel
 from app.ui.editor.properties import PropertiesPanel
 from app.ui.editor.recipients import RecipientsPanel, recipient_color
 from app.ui.editor.request_form import RequestForm
+from app.ui.editor.side import ANCHORS_TAB, CHECK_TAB, FIELDS_TAB, RECIPIENTS_TAB, SidePanel
 from app.ui.editor.view import EditorView
 from app.ui.thumbnails import ThumbnailStrip
 
@@ -148,57 +145,24 @@ class EditorWidget(QWidget):
         bar.addSeparator()
         self.page_label = QLabel("")
         bar.addWidget(self.page_label)
-        spacer = QWidget()
-        spacer.setSizePolicy(spacer.sizePolicy().Policy.Expanding,
-                             spacer.sizePolicy().Policy.Preferred)
-        bar.addWidget(spacer)
-        bar.addWidget(QLabel("Send with "))
-        self.provider_box = QComboBox()
-        self.provider_box.setObjectName("provider")
-        for pid, name in KNOWN_PROVIDERS.items():
-            self.provider_box.addItem(name, pid)
-        self.provider_box.setToolTip("The signature service this request goes through")
-        bar.addWidget(self.provider_box)
-        self.render_id = QLineEdit()
-        self.render_id.setPlaceholderText("Craftkit render id")
-        self.render_id.setClearButtonEnabled(True)
-        self.render_id.setMaximumWidth(260)
-        self.render_id_action = bar.addWidget(self.render_id)
-        self.send_button = QPushButton("Send for signature")
-        self.send_button.setObjectName("send")
-        self.send_button.setDefault(True)
-        self.send_button.setShortcut(QKeySequence("Ctrl+Return"))
-        bar.addWidget(self.send_button)
 
     def _build_layout(self) -> None:
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(8, 8, 8, 8)
-        side_layout.setSpacing(10)
-        for title, widget in (("Request", self.request_form), ("Recipients", self.recipients),
-                              ("Fields", self.field_palette)):
-            box = QGroupBox(title)
-            inner = QVBoxLayout(box)
-            inner.setContentsMargins(8, 6, 8, 8)
-            inner.addWidget(widget)
-            side_layout.addWidget(box)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.properties, "Properties")
-        self.tabs.addTab(self.anchors, "Anchors")
-        self.tabs.addTab(self.preflight_panel, "Check")
-        side_layout.addWidget(self.tabs, 1)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(340)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side = SidePanel(self.doc, self.request_form, self.recipients, self.field_palette,
+                              self.properties, self.anchors, self.preflight_panel)
+        self.tabs = self.side.tabs
+        self.provider_box = self.side.provider_box
+        self.render_id = self.side.render_id
+        self.send_button = self.side.send_button
+        self.check_status = self.side.check_status
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.thumbnails)
         self.splitter.addWidget(self.view)
-        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(self.side)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([160, 700, 360])
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setCollapsible(2, False)
+        self.splitter.setSizes([150, 700, 360])
 
         self.empty = self._empty_page()
         self.stack = QStackedWidget()
@@ -249,6 +213,7 @@ class EditorWidget(QWidget):
         self.view.zoomChanged.connect(self._zoom_changed)
         self.view.currentPageChanged.connect(self._page_changed)
         self.recipients.currentRecipientChanged.connect(self._recipient_chosen)
+        self.side.recipientChosen.connect(self.recipients.set_current)
         self.anchors.searchTextChanged.connect(self._search_changed)
         self.preflight_panel.problemActivated.connect(self.reveal)
         self.view.layer.on_changed = None
@@ -361,7 +326,7 @@ class EditorWidget(QWidget):
         self.field_palette.set_supported(caps.field_types, caps.name)
         self.view.layer.set_supported(caps.field_types)
         self.properties.set_supported(caps.field_types, caps.name)
-        self.render_id_action.setVisible(caps.needs_render_id)
+        self.render_id.setVisible(caps.needs_render_id)
         self.run_preflight()
 
     def _document_edited(self, change: Change) -> None:
@@ -392,11 +357,11 @@ class EditorWidget(QWidget):
             problems = [Problem(exc.message, Target("provider", None))]
         self.problems = problems
         self.preflight_panel.set_problems(problems)
+        self.side.set_problems(problems)
         self.view.layer.set_problems(frozenset(
-            p.target.index for p in problems
+            p.target.index for p in errors(problems)
             if p.target.kind == "field" and p.target.index is not None))
-        count = len(problems)
-        self.tabs.setTabText(2, "Check" if not count else f"Check ({count})")
+        count = len(errors(problems))
         self.send_button.setEnabled(not count and not self.sending)
         self.send_button.setToolTip("Send this request" if not count else
                                     f"{count} problem{'s' if count != 1 else ''} to fix first: "
@@ -405,20 +370,22 @@ class EditorWidget(QWidget):
 
     def show_check(self) -> None:
         self.run_preflight()
-        self.tabs.setCurrentWidget(self.preflight_panel)
+        self.side.show_tab(CHECK_TAB)
 
     def reveal(self, target: Target) -> None:
         """Jump to what a preflight problem is about."""
         if target.kind == "field" and target.index is not None:
             self.view.reveal_field(FieldId(target.index))
-            self.tabs.setCurrentWidget(self.properties)
+            self.side.show_tab(FIELDS_TAB)
         elif target.kind == "recipient" and target.index is not None:
+            self.side.show_tab(RECIPIENTS_TAB)
             self.recipients.set_current(target.index)
         elif target.kind == "anchor":
-            self.tabs.setCurrentWidget(self.anchors)
+            self.side.show_tab(ANCHORS_TAB)
             if target.index is not None:
                 self.anchors.select(target.index)
         elif target.kind == "request":
+            self.side.show_tab(RECIPIENTS_TAB)
             self.request_form.setFocus()
 
     # --- view reactions -------------------------------------------------------------------------
@@ -426,11 +393,12 @@ class EditorWidget(QWidget):
     def _selection_changed(self, ids: list[FieldId]) -> None:
         self.properties.set_selection(ids)
         if ids:
-            self.tabs.setCurrentWidget(self.properties)
+            self.side.show_tab(FIELDS_TAB)
 
     def _recipient_chosen(self, index: int) -> None:
         self.view.current_recipient = max(index, 0)
         self.field_palette.set_colour(recipient_color(max(index, 0)))
+        self.side.set_recipient(index)
 
     def _search_changed(self, text: str) -> None:
         self._search_text = text
@@ -583,7 +551,7 @@ class EditorWidget(QWidget):
 
     def send(self) -> None:
         """Send the request through the chosen provider, off the UI thread."""
-        if self.path is None or self.sending or self.run_preflight():
+        if self.path is None or self.sending or errors(self.run_preflight()):
             return
         self.sending = True
         self.send_button.setEnabled(False)
