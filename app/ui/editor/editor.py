@@ -249,6 +249,7 @@ class EditorWidget(QWidget):
         self.doc.load(RequestSpec(name=info.title or path.stem,
                                   recipients=(Recipient("", "", ""),)))
         self.stack.setCurrentWidget(self.splitter)
+        self._document_controls(True)
         self.view.set_document(path, info.pages)
         self.view.layer.rebuild()
         self.view.fit_width()  # kept as the window is resized, until a zoom is chosen
@@ -278,6 +279,9 @@ class EditorWidget(QWidget):
         self.doc.pages = []
         self.doc.load(RequestSpec(name="", recipients=()))
         self.editing.reset()
+        # The next document opens fitted to the width; nothing here speaks of the old one.
+        self.view.fit_width()
+        self._page_changed(0)
         self._show_empty()
         self.documentChanged.emit("")
 
@@ -290,6 +294,7 @@ class EditorWidget(QWidget):
             self.recent_label.setText("")
         self.stack.setCurrentWidget(self.empty)
         self.send_button.setEnabled(False)
+        self._document_controls(False)
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("recentFiles", [])
@@ -418,9 +423,15 @@ class EditorWidget(QWidget):
         self.view.show_highlights(matches)
 
     def _zoom_changed(self, zoom: float) -> None:
+        """Show the zoom as the user chose it: "Fit width" while fitted, else a percentage."""
+        mode = self.view.fit_mode
+        percent = f"{round(zoom * 100)}%"
+        text = "Fit width" if mode == "width" else "Fit page" if mode == "page" else percent
+        self.zoom_box.setToolTip(f"Zoom: {percent}. Pick a size or type a percentage"
+                                 if mode else "Zoom: pick a size or type a percentage")
         edit = self.zoom_box.lineEdit()
         if edit is None or not edit.hasFocus():
-            self.zoom_box.setEditText(f"{round(zoom * 100)}%")
+            self.zoom_box.setEditText(text)
 
     def _zoom_chosen(self, text: str) -> None:
         if text == "Fit width":
@@ -438,8 +449,17 @@ class EditorWidget(QWidget):
         self.view.setFocus()
 
     def _page_changed(self, page: int) -> None:
-        if self.info is not None:
+        if self.info is not None and page >= 1:
             self.page_label.setText(f"  Page {page} of {self.info.page_count}  ")
+        else:
+            self.page_label.setText("")
+
+    def _document_controls(self, on: bool) -> None:
+        """The toolbar's page and zoom controls work only with a document open."""
+        for widget in (self.zoom_box, self.page_label):
+            widget.setEnabled(on)
+        for action in (self.zoom_in_action, self.zoom_out_action):
+            action.setEnabled(on)
 
     # --- edit actions (menus) -------------------------------------------------------------------
 
