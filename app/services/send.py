@@ -17,6 +17,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -97,6 +98,24 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
     document_path(ctx, request.id)
     crash_point("after-outbox")
     return request
+
+
+def earlier_sends(ctx: Context, sha256: str, emails: Sequence[str], *,
+                  idempotency_key: str | None = None) -> list[Request]:
+    """Requests that sent this very document (same SHA-256) to the same people (the same
+    emails, in any order and case), newest first. Failed sends do not count, nor the request
+    of ``idempotency_key`` (a send being retried is not a second one)."""
+    wanted = sorted(e.strip().lower() for e in emails)
+    rows = ctx.requests.db.execute(
+        "SELECT id FROM requests WHERE document_sha256 = ? AND status <> ? AND id NOT IN "
+        "(SELECT request_id FROM outbox WHERE idempotency_key = ?) ORDER BY created_at DESC",
+        [sha256, Status.FAILED.value, idempotency_key or ""]).fetchall()
+    found = []
+    for (request_id,) in rows:
+        request = ctx.requests.get(request_id)
+        if sorted(r.email.strip().lower() for r in request.spec.recipients) == wanted:
+            found.append(request)
+    return found
 
 
 def warning_sentence(warning: str) -> str:

@@ -104,6 +104,8 @@ class MainWindow(QMainWindow):
         self.editor.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.editor.documentChanged.connect(self._document_changed)
         self.editor.sent.connect(self.show_request)
+        self.editor.showRequest.connect(self.show_request)
+        self._quitting = False
         self.requests_page.openInArchive.connect(self.show_archived)
         self.requests_page.signNow.connect(self.sign_now)
         self.signing_windows: dict[str, QDialog] = {}
@@ -192,8 +194,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         add(file_menu, "Se&ttings…", self.open_settings, QKeySequence.StandardKey.Preferences)
         file_menu.addSeparator()
-        add(file_menu, "&Close Document", editor.close_document, QKeySequence.StandardKey.Close)
-        add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        add(file_menu, "&Close Document", editor.request_close, QKeySequence.StandardKey.Close)
+        add(file_menu, "&Quit", self.quit, QKeySequence.StandardKey.Quit)
 
         edit = bar.addMenu("&Edit")
         edit.addAction(editor.undo_action)
@@ -250,11 +252,32 @@ class MainWindow(QMainWindow):
         for path in recent:
             action = self.recent_menu.addAction(Path(path).name)
             action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_file(Path(p)))
+            action.triggered.connect(lambda _=False, p=path: self.user_open(Path(p)))
 
     def open_file(self, path: Path) -> bool:
+        """Open ``path`` in Prepare (unsent work on the open document is kept as a draft)."""
         self.show_place(0)
         return self.editor.open_file(path)
+
+    def user_open(self, path: Path) -> bool:
+        """Open ``path`` as the user asked: unsent work is saved or discarded as they say."""
+        self.show_place(0)
+        return self.editor.request_open(path)
+
+    def offer_restore(self) -> bool:
+        """At start: offer to restore work that a crash or a kill cut off."""
+        if not self.editor.drafts.orphaned():
+            return False
+        self.show_place(0)
+        return self.editor.restore_unfinished()
+
+    def quit(self) -> None:
+        """File › Quit (Ctrl+Q): asks about unsent work like closing the window does."""
+        self._quitting = True
+        try:
+            self.close()
+        finally:
+            self._quitting = False
 
     def show_request(self, request_id: str) -> None:
         self.show_place(1)
@@ -332,9 +355,15 @@ class MainWindow(QMainWindow):
         urls = event.mimeData().urls()
         if urls and _is_pdf(urls[0].toLocalFile()):
             event.acceptProposedAction()
-            self.open_file(Path(urls[0].toLocalFile()))
+            self.user_open(Path(urls[0].toLocalFile()))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        # The user closing the window (or Quit) is asked about unsent work; a close by the
+        # program or the session keeps it as a draft without asking.
+        if (event.spontaneous() or self._quitting) and not self.editor.confirm_leave():
+            event.ignore()
+            return
+        self.editor.keep_work()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.sync()
         self.sync.stop()
@@ -371,8 +400,13 @@ def run_app(path: Path | None) -> int:
     # Queued, so a signal that arrives before the event loop runs still ends it once it does.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: QTimer.singleShot(0, app.quit))
     window.show()
-    if path is not None:
-        window.open_file(path)
+
+    def start() -> None:  # inside the event loop: the questions are asked over the window
+        window.offer_restore()
+        if path is not None:
+            window.open_file(path)
+
+    QTimer.singleShot(0, start)
     window.sync.start()
     code = run_app_loop(app, loop)
     window.bridge.shutdown()

@@ -16,11 +16,9 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QMessageBox,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -39,16 +37,19 @@ from app.pdf.textindex import TextIndex
 from app.providers.base import Provider
 from app.services import send as send_service
 from app.services.preflight import Problem, Target, errors, preflight
+from app.store.drafts import Draft, Drafts
 from app.store.templates import Templates, apply_to, compatibility
 from app.ui.bridge import AsyncBridge
 from app.ui.commands import Editing
 from app.ui.editor.anchors import AnchorsPanel
+from app.ui.editor.drafting import DraftKeeper, Working, ask_restore, ask_unsaved, confirm_again
 from app.ui.editor.palette import FieldPalette
 from app.ui.editor.preflight import PreflightPanel
 from app.ui.editor.properties import PropertiesPanel
 from app.ui.editor.recipients import RecipientsPanel, recipient_color
 from app.ui.editor.request_form import RequestForm
 from app.ui.editor.side import ANCHORS_TAB, CHECK_TAB, FIELDS_TAB, RECIPIENTS_TAB, SidePanel
+from app.ui.editor.states import EmptyPage, SentPage
 from app.ui.editor.view import EditorView
 from app.ui.thumbnails import ThumbnailStrip
 
@@ -67,6 +68,8 @@ class EditorWidget(QWidget):
     documentChanged = Signal(str)
     #: A short message for the status bar.
     statusMessage = Signal(str)
+    #: The user asked to see a request in Requests (its id).
+    showRequest = Signal(str)
 
     def __init__(self, ctx: Context, bridge: AsyncBridge, settings: QSettings,
                  parent: QWidget | None = None) -> None:
@@ -93,6 +96,8 @@ class EditorWidget(QWidget):
         self.properties = PropertiesPanel(self.editing)
         self.anchors = AnchorsPanel(self.editing, self._count_matches)
         self.preflight_panel = PreflightPanel()
+        self.drafts = Drafts(ctx.database, ctx.paths.drafts_dir)
+        self.keeper = DraftKeeper(self.drafts, bridge, self._working, self)
 
         self._build_toolbar()
         self._build_layout()
@@ -164,48 +169,28 @@ class EditorWidget(QWidget):
         self.splitter.setCollapsible(2, False)
         self.splitter.setSizes([150, 700, 360])
 
-        self.empty = self._empty_page()
+        self.empty = EmptyPage()
+        self.open_button = self.empty.open_button
+        self.sent_page = SentPage()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.splitter)
+        self.stack.addWidget(self.sent_page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.stack, 1)
 
-    def _empty_page(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        title = QLabel("<h2>Prepare a document for signature</h2>")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint = QLabel("Open a PDF or drop one here. Add who signs, drag the fields onto the "
-                      "pages, check, and send.")
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setWordWrap(True)
-        self.open_button = QPushButton("Open a PDF…")
-        self.open_button.setMinimumWidth(180)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.open_button)
-        row.addStretch(1)
-        self.recent_label = QLabel("")
-        self.recent_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.recent_label.setTextFormat(Qt.TextFormat.RichText)
-        self.recent_label.linkActivated.connect(lambda href: self.open_file(Path(href)))
-        for w in (title, hint):
-            layout.addWidget(w)
-        layout.addLayout(row)
-        layout.addWidget(self.recent_label)
-        layout.addStretch(2)
-        return page
-
     def _connect(self) -> None:
-        self.open_button.clicked.connect(self.choose_file)
-        self.provider_box.currentIndexChanged.connect(
-            lambda _: self.set_provider(str(self.provider_box.currentData())))
-        self.render_id.textChanged.connect(lambda _: self._preflight_timer.start())
+        self.empty.openRequested.connect(self.choose_file)
+        self.empty.recentChosen.connect(lambda path: self.request_open(Path(path)))
+        self.empty.draftChosen.connect(self.request_open_draft)
+        self.empty.draftDeleteRequested.connect(self.delete_draft)
+        self.sent_page.showRequest.connect(self.showRequest)
+        self.sent_page.prepareAnother.connect(self._prepare_another)
+        self.provider_box.currentIndexChanged.connect(self._provider_chosen)
+        self.render_id.textChanged.connect(self._render_id_edited)
         self.send_button.clicked.connect(self.send)
         self.field_palette.armed.connect(self.view.arm)
         self.view.armedChanged.connect(self.field_palette.show_armed)
@@ -228,26 +213,45 @@ class EditorWidget(QWidget):
             return []
 
     def choose_file(self) -> None:
+        if not self.confirm_leave():
+            return
         start = str(self.settings.value("lastFolder", str(Path.home())))
         name, _ = QFileDialog.getOpenFileName(self, "Open a PDF", start, "PDF files (*.pdf)")
         if name:
             self.open_file(Path(name))
 
+    def request_open(self, path: Path) -> bool:
+        """Open ``path`` as the user asked (a recent document, a drop): unsent work is saved as
+        a draft or discarded first, as the user says."""
+        return self.confirm_leave() and self.open_file(path)
+
     def open_file(self, path: Path) -> bool:
-        """Open ``path`` for editing; a bad PDF is refused with its message, nothing changes."""
+        """Open ``path`` for editing; a bad PDF is refused with its message, nothing changes.
+        Unsent work on the document open before is kept as a draft."""
         try:
             info = check_pdf(path)
         except SealboxError as exc:
             QMessageBox.warning(self, "Cannot open this PDF", exc.message)
             return False
+        self.keep_work()
         self.settings.setValue("lastFolder", str(path.parent))
         self._remember_recent(path)
+        self._load(path, info, RequestSpec(name=info.title or path.stem,
+                                           recipients=(Recipient("", "", ""),)))
+        return True
+
+    def _load(self, path: Path, info: PdfInfo, spec: RequestSpec, draft: Draft | None = None,
+              provider: str | None = None, render_id: str | None = None) -> None:
         self.view.show_highlights([])
         self.view.layer.clear()
         self.path, self.info, self.text_index = path, info, None
         self.doc.pages = list(info.pages)
-        self.doc.load(RequestSpec(name=info.title or path.stem,
-                                  recipients=(Recipient("", "", ""),)))
+        self.doc.load(spec)
+        if provider is not None:
+            self.set_provider(provider)
+        self.render_id.blockSignals(True)
+        self.render_id.setText(render_id or "")
+        self.render_id.blockSignals(False)
         self.stack.setCurrentWidget(self.splitter)
         self._document_controls(True)
         self.view.set_document(path, info.pages)
@@ -255,13 +259,15 @@ class EditorWidget(QWidget):
         self.view.fit_width()  # kept as the window is resized, until a zoom is chosen
         self._zoom_changed(self.view.zoom)
         self.editing.reset()
+        self.keeper.started(draft)
         self._send_key = str(uuid.uuid4())
         self.recipients.set_current(0)
         self._page_changed(1)
-        self.documentChanged.emit(path.name)
+        self.documentChanged.emit(draft.document_name if draft is not None else path.name)
         log.info("opened %s: %d pages", path.name, info.page_count)
         self.statusMessage.emit(f"{path.name}: {info.page_count} page"
                                 f"{'s' if info.page_count != 1 else ''}")
+
         def ready(index: TextIndex) -> None:
             self._index_ready(path, index)
 
@@ -269,9 +275,8 @@ class EditorWidget(QWidget):
                           label="Reading the document's text")
         self.run_preflight()
         self.view.setFocus()
-        return True
 
-    def close_document(self) -> None:
+    def _clear_document(self) -> None:
         self.view.show_highlights([])
         self.view.layer.clear()
         self.view.close_document()
@@ -279,19 +284,129 @@ class EditorWidget(QWidget):
         self.doc.pages = []
         self.doc.load(RequestSpec(name="", recipients=()))
         self.editing.reset()
+        self.keeper.started(None)
         # The next document opens fitted to the width; nothing here speaks of the old one.
         self.view.fit_width()
         self._page_changed(0)
-        self._show_empty()
         self.documentChanged.emit("")
 
-    def _show_empty(self) -> None:
-        recent = self.recent_files()
-        if recent:
-            links = "<br>".join(f'<a href="{p}">{Path(p).name}</a>' for p in recent[:6])
-            self.recent_label.setText(f"<p>Recent documents</p><p>{links}</p>")
+    def close_document(self) -> None:
+        """Close the document; unsent changes are kept as a draft (nothing is ever lost)."""
+        self.keep_work()
+        self._clear_document()
+        self._show_empty()
+
+    def request_close(self) -> bool:
+        """Close as the user asked (Ctrl+W): unsent work is saved or discarded as they say."""
+        if not self.confirm_leave():
+            return False
+        self._clear_document()
+        self._show_empty()
+        return True
+
+    # --- drafts ---------------------------------------------------------------------------------
+
+    def _working(self) -> Working | None:
+        if self.path is None or self.info is None:
+            return None
+        return Working(self.path, self.info, self.doc.to_spec(), self.provider_id,
+                       self.render_id.text().strip() or None)
+
+    def has_unsaved_work(self) -> bool:
+        return self.keeper.has_unsaved_work()
+
+    def keep_work(self) -> None:
+        """Leave the document without asking: its unsent changes become a saved draft."""
+        if self.path is not None:
+            self.keeper.keep()
+
+    def discard_work(self) -> None:
+        """Leave the document and throw away its draft (the user said Discard)."""
+        self.keeper.discard()
+
+    def confirm_leave(self) -> bool:
+        """Before the document is left: if it has unsent changes, ask Save Draft / Discard /
+        Cancel and do it; False when the user cancelled."""
+        if not self.has_unsaved_work():
+            self.keep_work()  # a reopened draft left as it was goes back to the list
+            return True
+        answer = ask_unsaved(self, repr(self.doc.name.strip() or (
+            self.path.name if self.path else "This document")))
+        if answer == "cancel":
+            return False
+        if answer == "save":
+            try:
+                self.keeper.save_and_release()
+            except SealboxError as exc:
+                QMessageBox.warning(self, "Not saved", exc.message)
+                return False
+            self.statusMessage.emit("Saved as a draft: it is listed in Prepare.")
         else:
-            self.recent_label.setText("")
+            self.keeper.discard()
+        return True
+
+    def request_open_draft(self, draft_id: str) -> bool:
+        return self.confirm_leave() and self.open_draft(draft_id)
+
+    def open_draft(self, draft_id: str) -> bool:
+        """Carry on with a draft exactly where it was left."""
+        try:
+            draft = self.drafts.get(draft_id)
+            pdf = self.drafts.pdf_path(draft.id, draft.document_name)
+            info = check_pdf(pdf)
+        except SealboxError as exc:
+            QMessageBox.warning(self, "Cannot open this draft", exc.message)
+            self._show_empty()
+            return False
+        self.keep_work()
+        self._load(pdf, info, draft.spec, draft, provider=draft.provider,
+                   render_id=draft.render_id)
+        self.statusMessage.emit(f"Opened the draft {draft.title!r}")
+        return True
+
+    def delete_draft(self, draft_id: str) -> None:
+        try:
+            draft = self.drafts.get(draft_id)
+        except SealboxError:
+            self._show_empty()
+            return
+        answer = QMessageBox.question(
+            self, "Delete draft", f"Delete the draft {draft.title!r}? It was never sent; this "
+            "cannot be undone.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.drafts.delete(draft_id)
+            self.statusMessage.emit(f"Deleted the draft {draft.title!r}")
+            self._show_empty()
+
+    def restore_unfinished(self) -> bool:
+        """At start: offer to restore work a crash or a kill cut off (the latest; the others
+        stay in Drafts). True when a draft was restored."""
+        orphans = self.drafts.orphaned()
+        if not orphans:
+            return False
+        latest, others = orphans[0], orphans[1:]
+        for draft in others:
+            self.drafts.set_state(draft.id, "saved")
+        answer = ask_restore(self, latest)
+        if answer == "restore":
+            return self.open_draft(latest.id)
+        if answer == "discard":
+            self.drafts.delete(latest.id)
+        else:
+            self.drafts.set_state(latest.id, "saved")
+        self._show_empty()
+        return False
+
+    def _show_empty(self) -> None:
+        if self.path is not None:
+            return
+        self.empty.set_recent(self.recent_files())
+        try:
+            drafts = self.drafts.all()
+        except SealboxError as exc:
+            log.warning("cannot list the drafts: %s", exc.message)
+            drafts = []
+        self.empty.set_drafts(drafts)
         self.stack.setCurrentWidget(self.empty)
         self.send_button.setEnabled(False)
         self._document_controls(False)
@@ -338,6 +453,15 @@ class EditorWidget(QWidget):
         if change.anchors or change.recipients:
             self._update_highlights()
         self._preflight_timer.start()
+        self.keeper.touch()
+
+    def _provider_chosen(self, _index: int) -> None:
+        self.set_provider(str(self.provider_box.currentData()))
+        self.keeper.touch()
+
+    def _render_id_edited(self, _text: str) -> None:
+        self._preflight_timer.start()
+        self.keeper.touch()
 
     def anchor_counts(self) -> dict[str, int]:
         return {a.anchor_string: self._count_matches(a.anchor_string) for a in self.doc.anchors}
@@ -570,9 +694,17 @@ class EditorWidget(QWidget):
     # --- sending --------------------------------------------------------------------------------
 
     def send(self) -> None:
-        """Send the request through the chosen provider, off the UI thread."""
+        """Send the request through the chosen provider, off the UI thread. The same document
+        to the same people again is sent only when the user says so."""
         if self.path is None or self.sending or errors(self.run_preflight()):
             return
+        if self.info is not None:
+            earlier = send_service.earlier_sends(
+                self.ctx, self.info.sha256, [r.email for r in self.doc.recipients],
+                idempotency_key=self._send_key)
+            if earlier and not confirm_again(self, earlier):
+                self.statusMessage.emit("Not sent: it was sent before.")
+                return
         self.sending = True
         self.send_button.setEnabled(False)
         self.send_button.setText("Sending…")
@@ -601,8 +733,20 @@ class EditorWidget(QWidget):
     def _sent(self, request: Request) -> None:
         self._send_key = str(uuid.uuid4())
         self._finish_sending()
+        # Sent: the draft has done its work, and the document is not left under a live Send.
+        self.keeper.sent()
+        self._clear_document()
+        self.sent_page.set_request(request, self.ctx.provider(request.provider).capabilities.name)
+        self.stack.setCurrentWidget(self.sent_page)
+        self.send_button.setEnabled(False)
+        self._document_controls(False)
+        self.recipients.set_completions(self._completions())  # the people just sent to
         self.statusMessage.emit(f"Sent {request.name!r}: {request.status.value}")
         self.sent.emit(request.id)
+
+    def _prepare_another(self) -> None:
+        self._show_empty()
+        self.choose_file()
 
     def _send_failed(self, exc: BaseException) -> None:
         if not isinstance(exc, UnavailableError):
