@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.domain.geometry import PageGeometry
+from app.domain.geometry import PageGeometry, field_at_anchor
 from app.domain.model import Field, RequestSpec
 from app.pdf.document import find_text
 
@@ -41,11 +41,10 @@ def resolve_anchors(spec: RequestSpec, pdf: Path, pages: list[PageGeometry]) -> 
             continue
         width, height = anchor.size
         for page, x, y in matches:
-            geom = pages[page - 1]
-            w, h = min(width, geom.width), min(height, geom.height)
+            rect = field_at_anchor(x, y, width, height, pages[page - 1])
             fields.append(Field(
                 recipient_index=anchor.recipient_index, type=anchor.type, page=page,
-                x=max(0.0, min(x, geom.width - w)), y=max(0.0, min(y, geom.height - h)),
-                width=w, height=h, required=anchor.required, anchor=text,
+                x=rect.x, y=rect.y, width=rect.width, height=rect.height,
+                required=anchor.required, anchor=text,
             ))
     return AnchorResolution(tuple(fields), tuple(problems), tuple(counts))

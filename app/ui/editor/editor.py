@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.context import Context
 from app.domain.editing import Change, EditorDocument, FieldId, parse_page_range
-from app.domain.geometry import Rect
+from app.domain.geometry import Rect, field_at_anchor
 from app.domain.lifecycle import Status
 from app.domain.model import FieldType, Recipient, Request, RequestSpec
 from app.errors import SealboxError, UnavailableError
@@ -45,6 +45,7 @@ from app.ui.editor.anchors import AnchorsPanel
 from app.ui.editor.drafting import DraftKeeper, Working, ask_restore, ask_unsaved, confirm_again
 from app.ui.editor.palette import FieldPalette
 from app.ui.editor.preflight import PreflightPanel
+from app.ui.editor.previews import AnchorField
 from app.ui.editor.properties import PropertiesPanel
 from app.ui.editor.recipients import RecipientsPanel, recipient_color
 from app.ui.editor.request_form import RequestForm
@@ -87,6 +88,7 @@ class EditorWidget(QWidget):
         self.sending = False
         self._send_key = str(uuid.uuid4())
         self._search_text = ""
+        self._jump_index = -1
 
         self.view = EditorView(self.editing)
         self.thumbnails = ThumbnailStrip(self.view)
@@ -200,6 +202,7 @@ class EditorWidget(QWidget):
         self.recipients.currentRecipientChanged.connect(self._recipient_chosen)
         self.side.recipientChosen.connect(self.recipients.set_current)
         self.anchors.searchTextChanged.connect(self._search_changed)
+        self.anchors.jumpRequested.connect(self.jump_to_match)
         self.preflight_panel.problemActivated.connect(self.reveal)
         self.view.layer.on_changed = None
 
@@ -242,6 +245,7 @@ class EditorWidget(QWidget):
 
     def _load(self, path: Path, info: PdfInfo, spec: RequestSpec, draft: Draft | None = None,
               provider: str | None = None, render_id: str | None = None) -> None:
+        self.view.show_anchor_fields([])
         self.view.show_highlights([])
         self.view.layer.clear()
         self.path, self.info, self.text_index = path, info, None
@@ -277,6 +281,7 @@ class EditorWidget(QWidget):
         self.view.setFocus()
 
     def _clear_document(self) -> None:
+        self.view.show_anchor_fields([])
         self.view.show_highlights([])
         self.view.layer.clear()
         self.view.close_document()
@@ -534,17 +539,69 @@ class EditorWidget(QWidget):
         self._update_highlights()
 
     def _update_highlights(self) -> None:
+        """Highlight the anchors' matches and show at each the field it will become."""
+        self._jump_index = -1
         if self.text_index is None:
             self.view.show_highlights([])
+            self.view.show_anchor_fields([])
+            self._show_match_position()
             return
         matches: list[tuple[int, Rect, int]] = []
+        previews: list[AnchorField] = []
         for anchor in self.doc.anchors:
-            if anchor.anchor_string:
-                matches += [(page, rect, anchor.recipient_index)
-                            for page, rect in self.text_index.find(anchor.anchor_string)]
+            if not anchor.anchor_string:
+                continue
+            width, height = anchor.size
+            who = (self.doc.recipients[anchor.recipient_index].name
+                   if 0 <= anchor.recipient_index < len(self.doc.recipients) else "")
+            for page, rect in self.text_index.find(anchor.anchor_string):
+                matches.append((page, rect, anchor.recipient_index))
+                previews.append(AnchorField(
+                    page, field_at_anchor(rect.x, rect.y, width, height, self.doc.page(page)),
+                    anchor.type, anchor.recipient_index, anchor.anchor_string, anchor.required,
+                    who))
         if self._search_text:
             matches += [(page, rect, -1) for page, rect in self.text_index.find(self._search_text)]
         self.view.show_highlights(matches)
+        self.view.show_anchor_fields(previews)
+        self._show_match_position()
+
+    def _jump_targets(self) -> list[tuple[int, Rect]]:
+        """The matches Next/Previous go through: the text typed or the anchor selected in the
+        Anchors tab, else every anchor's, in page and reading order."""
+        if self.text_index is None:
+            return []
+        texts = [self._search_text] if self._search_text else list(dict.fromkeys(
+            a.anchor_string for a in self.doc.anchors if a.anchor_string))
+        found = {(page, rect.x, rect.y, rect.width, rect.height): (page, rect)
+                 for text in texts for page, rect in self.text_index.find(text)}
+        return [found[key] for key in sorted(found, key=lambda k: (k[0], k[2], k[1]))]
+
+    def jump_to_match(self, step: int) -> None:
+        """Scroll to the next (1) or previous (-1) match, round and round."""
+        targets = self._jump_targets()
+        if not targets:
+            self._show_match_position()
+            return
+        if self._jump_index < 0:
+            self._jump_index = 0 if step > 0 else len(targets) - 1
+        else:
+            self._jump_index = (self._jump_index + step) % len(targets)
+        page, rect = targets[self._jump_index]
+        self.view.reveal_match(page, rect)
+        self._show_match_position(targets)
+
+    def _show_match_position(self, targets: list[tuple[int, Rect]] | None = None) -> None:
+        targets = self._jump_targets() if targets is None else targets
+        if not targets:
+            self.anchors.set_match_position("", False)
+        elif 0 <= self._jump_index < len(targets):
+            page = targets[self._jump_index][0]
+            self.anchors.set_match_position(
+                f"Match {self._jump_index + 1} of {len(targets)} (page {page})", True)
+        else:
+            count = len(targets)
+            self.anchors.set_match_position(f"{count} match{'es' if count != 1 else ''}", True)
 
     def _zoom_changed(self, zoom: float) -> None:
         """Show the zoom as the user chose it: "Fit width" while fitted, else a percentage."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import shiboken6
 from PySide6.QtCore import QLineF, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -28,6 +29,7 @@ from app.domain.geometry import Rect
 from app.domain.model import Field, FieldType
 from app.ui.commands import Editing
 from app.ui.editor.fields import HANDLES, FieldItem, FieldLayer, SnapLines
+from app.ui.editor.previews import AnchorField, AnchorFieldItem
 from app.ui.editor.recipients import recipient_color
 from app.ui.pages import PageItem, PageView
 
@@ -284,6 +286,7 @@ class EditorView(PageView):
         self._mode: _Mode | None = None
         self._ghost: QGraphicsRectItem | None = None
         self._highlights: list[QGraphicsRectItem] = []
+        self._previews: list[AnchorFieldItem] = []
         self._clipboard: list[Field] = []
         self._nudge_run = 0
         self._nudge_selection: list[FieldId] = []
@@ -593,7 +596,7 @@ class EditorView(PageView):
     def show_highlights(self, matches: list[tuple[int, Rect, int]]) -> None:
         """Highlight text matches: (page, rectangle, recipient index for the colour)."""
         for item in self._highlights:
-            if item.scene() is not None:
+            if shiboken6.isValid(item) and item.scene() is not None:
                 item.scene().removeItem(item)
         self._highlights = []
         count = len(self.doc_scene.page_items)
@@ -613,3 +616,31 @@ class EditorView(PageView):
 
     def highlight_count(self) -> int:
         return len(self._highlights)
+
+    def show_anchor_fields(self, previews: list[AnchorField]) -> None:
+        """Show the field each anchor places at each of its matches (see previews.py)."""
+        for item in self._previews:
+            if shiboken6.isValid(item) and item.scene() is not None:
+                item.scene().removeItem(item)
+        self._previews = []
+        count = len(self.doc_scene.page_items)
+        for preview in previews:
+            if 1 <= preview.page <= count:
+                self._previews.append(
+                    AnchorFieldItem(preview, self.doc_scene.page_item(preview.page)))
+
+    def anchor_fields(self) -> list[AnchorFieldItem]:
+        return list(self._previews)
+
+    def reveal_match(self, page: int, rect: Rect) -> None:
+        """Scroll the match at ``rect`` of ``page`` into the middle of the view and mark the
+        anchor's field there as the current one."""
+        if not 1 <= page <= len(self.doc_scene.page_items):
+            return
+        item = self.doc_scene.page_item(page)
+        scene_rect = item.mapRectToScene(QRectF(rect.x, rect.y, rect.width, rect.height))
+        for preview in self._previews:
+            preview.set_current(preview.preview.page == page and abs(
+                preview.preview.rect.x - rect.x) < 1e-6 and abs(preview.preview.rect.y - rect.y)
+                < 1e-6)
+        self.centerOn(scene_rect.center())
