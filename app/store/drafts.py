@@ -173,4 +173,14 @@ def _next_touch(db: Any) -> int:
 
 
 def _spec_json(spec: RequestSpec) -> str:
-    return json.dumps(spec.to_json(), ensure_ascii=False)
+    """The spec as JSON, with every coordinate exact: a draft gives back the very rectangles
+    the user left (the spec's own JSON rounds them to 4 decimals)."""
+    data = spec.to_json()
+    for out, f in zip(data["fields"], spec.fields, strict=True):
+        out.update(x=f.x, y=f.y, width=f.width, height=f.height)
+    for out, a in zip(data["anchorTags"], spec.anchor_tags, strict=True):
+        if a.width is not None:
+            out["width"] = a.width
+        if a.height is not None:
+            out["height"] = a.height
+    return json.dumps(data, ensure_ascii=False)

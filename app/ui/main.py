@@ -177,7 +177,14 @@ class MainWindow(QMainWindow):
         def add(menu: QMenu, text: str, slot: Callable[[], object],
                 shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> QAction:
             action = QAction(text, self)
-            if shortcut is not None:
+            if isinstance(shortcut, QKeySequence.StandardKey):
+                # Every binding of the platform (Close is Ctrl+F4 and Ctrl+W on some), and
+                # Ctrl+Q for Quit where the platform names none.
+                keys = QKeySequence.keyBindings(shortcut) or (
+                    [QKeySequence("Ctrl+Q")] if shortcut == QKeySequence.StandardKey.Quit
+                    else [])
+                action.setShortcuts(keys)
+            elif shortcut is not None:
                 action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(slot)
             menu.addAction(action)

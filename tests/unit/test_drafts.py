@@ -21,7 +21,8 @@ HALF = RequestSpec(
     message="Please sign by Friday.",
     expiration_hours=72,
     recipients=(Recipient("Jane", "Doe", "jane@example.com"), Recipient("Bob", "", "", order=2)),
-    fields=(Field(0, FieldType.SIGNATURE, 1, 72.5, 600.25, 180, 48, label="Tenant"),
+    fields=(Field(0, FieldType.SIGNATURE, 1, 72.51456310679, 600.25, 180.1, 48 / 7,
+                  label="Tenant"),
             Field(1, FieldType.CHECKBOX, 2, 10, 10, 18, 18, required=False)),
     anchor_tags=(AnchorTag("{{sign}}", FieldType.INITIALS, 1, 80, 30, False, True),),
 )

@@ -16,12 +16,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from app.domain.lifecycle import Status
 from app.domain.model import Request, RequestSpec
 from app.errors import SealboxError, UserError
 from app.pdf.document import PdfInfo
@@ -220,7 +222,7 @@ def ask_unsaved(parent: QWidget, name: str) -> Answer:
                            "discard your changes.")
     save = box.addButton("Save Draft", QMessageBox.ButtonRole.AcceptRole)
     discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    cancel = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(save)
     box.setEscapeButton(cancel)
     box.exec()
@@ -244,9 +246,8 @@ def ask_restore(parent: QWidget, draft: Draft) -> Restore:
     fields = len(draft.spec.fields)
     box.setInformativeText(
         f"{draft.document_name}: {people} recipient{'s' if people != 1 else ''}, {fields} "
-        f"field{'s' if fields != 1 else ''}, last changed "
-        f"{draft.updated_at.astimezone():%d %b %Y at %H:%M}. Restore it now, keep it in Drafts "
-        "for later, or discard it.")
+        f"field{'s' if fields != 1 else ''}, last changed {when_text(draft.updated_at)}. "
+        "Restore it now, keep it in Drafts for later, or discard it.")
     restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
     keep = box.addButton("Keep in Drafts", QMessageBox.ButtonRole.RejectRole)
     discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
@@ -265,18 +266,17 @@ def ask_restore(parent: QWidget, draft: Draft) -> Restore:
 def confirm_again(parent: QWidget, earlier: Sequence[Request]) -> bool:
     """The same document to the same people again: only as a deliberate choice."""
     last = earlier[0]
-    people = ", ".join(r.name or r.email for r in last.spec.recipients)
+    people = and_list([r.name or r.email for r in last.spec.recipients])
     box = QMessageBox(parent)
     box.setObjectName("sendAgain")
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Send it again?")
     box.setText(f"<b>You already sent this document to {_html(people)}.</b>")
-    when = last.created_at.astimezone()
     more = f" (and {len(earlier) - 1} more time{'s' if len(earlier) > 2 else ''})" if len(
         earlier) > 1 else ""
     box.setInformativeText(
-        f"{last.name!r} was sent on {when:%d %b %Y at %H:%M}{more}; it is "
-        f"{last.status.value}. Sending again creates a second request and the recipients are "
+        f"{last.name!r} was sent on {when_text(last.created_at)}{more} and "
+        f"{STANDING[last.status]}. Sending again makes a second request: the recipients are "
         "asked to sign twice.")
     again = box.addButton("Send Again", QMessageBox.ButtonRole.AcceptRole)
     keep = box.addButton("Don't Send", QMessageBox.ButtonRole.RejectRole)
@@ -286,6 +286,33 @@ def confirm_again(parent: QWidget, earlier: Sequence[Request]) -> bool:
     clicked = box.clickedButton()
     box.deleteLater()
     return clicked is again
+
+
+#: How a request stands, after "… was sent on 6 Dec 2026 at 12:26 and".
+STANDING: dict[Status, str] = {
+    Status.QUEUED: "is still being sent",
+    Status.RECONCILING: "is still being sent",
+    Status.SENT: "is waiting for signatures",
+    Status.VIEWED: "is waiting for signatures",
+    Status.COMPLETED: "has been signed by everyone",
+    Status.DECLINED: "was declined",
+    Status.EXPIRED: "has expired",
+    Status.CANCELLED: "was cancelled",
+    Status.FAILED: "could not be sent",
+}
+
+
+def when_text(moment: datetime) -> str:
+    """"6 Dec 2026 at 12:26", in this computer's time zone."""
+    local = moment.astimezone()
+    return f"{local.day} {local:%b %Y at %H:%M}"
+
+
+def and_list(items: Sequence[str]) -> str:
+    """"Jane Doe", "Jane Doe and Bob Roe", "Ann, Bob and Cy"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" and {items[-1]}"
 
 
 def _html(text: str) -> str:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.model import Request
 from app.store.drafts import Draft
+from app.ui.editor.drafting import and_list, when_text
 from app.ui.editor.preflight import ready_icon
 
 #: The draft id of a row of the drafts list.
@@ -36,11 +37,10 @@ def draft_line(draft: Draft) -> str:
     """"Lease — contract.pdf · 2 recipients, 3 fields · 12 Dec 14:02"."""
     people = len(draft.spec.recipients)
     fields = len(draft.spec.fields)
-    when = draft.updated_at.astimezone()
     name = draft.title
     doc = "" if name == draft.document_name else f" — {draft.document_name}"
     return (f"{name}{doc} · {people} recipient{'s' if people != 1 else ''}, {fields} "
-            f"field{'s' if fields != 1 else ''} · {when:%d %b %H:%M}")
+            f"field{'s' if fields != 1 else ''} · {when_text(draft.updated_at)}")
 
 
 def _centred(widget: QWidget) -> QHBoxLayout:
@@ -82,8 +82,10 @@ class EmptyPage(QWidget):
         self.drafts_list = QListWidget()
         self.drafts_list.setObjectName("drafts")
         self.drafts_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.drafts_list.setMaximumWidth(CONTENT_WIDTH)
-        self.drafts_list.setMaximumHeight(180)
+        self.drafts_list.setFixedWidth(CONTENT_WIDTH)
+        self.drafts_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.drafts_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.drafts_list.setUniformItemSizes(True)
         self.drafts_list.setAlternatingRowColors(True)
         self.drafts_list.setToolTip("Double-click a draft to carry on with it")
         self.open_draft_button = QPushButton("Open Draft")
@@ -138,6 +140,10 @@ class EmptyPage(QWidget):
             self.drafts_list.addItem(item)
         if drafts:
             self.drafts_list.setCurrentRow(0)
+        rows = min(max(len(drafts), 1), 6)  # as tall as its drafts, up to six, then it scrolls
+        row_height = max(self.drafts_list.sizeHintForRow(0), self.fontMetrics().height() + 6)
+        self.drafts_list.setFixedHeight(rows * row_height + 2 * self.drafts_list.frameWidth()
+                                        + 2)
         self.drafts_box.setVisible(bool(drafts))
         self._update_buttons()
 
@@ -200,8 +206,6 @@ class SentPage(QWidget):
     def set_request(self, request: Request, provider_name: str) -> None:
         self.request_id = request.id
         self.title.setText(f"<h2>Sent {html.escape(request.name)}</h2>")
-        people = [r.name or r.email for r in request.spec.recipients]
-        who = ", ".join(people[:-1]) + f" and {people[-1]}" if len(people) > 1 else (
-            people[0] if people else "nobody")
-        self.detail.setText(f"{request.document_name} went to {who} through {provider_name} "
-                            f"({request.status.value}). Follow it in Requests.")
+        who = and_list([r.name or r.email for r in request.spec.recipients]) or "nobody"
+        self.detail.setText(f"{request.document_name} went to {who} through {provider_name}. "
+                            "Follow it in Requests.")
