@@ -9,7 +9,9 @@ before anything is sent. Every provider, against its loopback fake; the built-in
 
 from __future__ import annotations
 
+import importlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,9 @@ import pytest
 
 from app.context import Context
 from app.services.send import warnings_of
-from tests.contract.test_all_providers import Session, fake, session  # noqa: F401
 from tests.conftest import run_sealbox
+from tests.contract.test_all_providers import FAKES, Session
+from tests.fakes.base import ProviderFake
 
 MESSAGE = "Please sign by Friday, the keys are ready."
 LABEL = "Initial here please"
@@ -32,6 +35,22 @@ CARRIES = {
     "itasign": (True, None),  # no placed fields at all
     "local": (False, True),
 }
+
+
+@pytest.fixture(params=sorted(FAKES))
+def fake(request: pytest.FixtureRequest) -> Iterator[ProviderFake]:
+    module, name = FAKES[request.param]
+    server: ProviderFake = getattr(importlib.import_module(module), name)()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def session(fake: ProviderFake, home: Path, tmp_path: Path) -> Session:
+    return Session(fake, home, tmp_path)
 
 
 def write_spec(session: Session, **changes: Any) -> None:

@@ -332,10 +332,12 @@ def test_the_zoom_box_names_the_fit_mode_and_closing_resets_the_toolbar(
     open_by_menu(qtbot, win, lease_pdf(tmp_path), monkeypatch)
     assert editor.zoom_box.currentText() == "Fit width"
     assert editor.page_label.text().strip() == "Page 1 of 2"
-    click(qtbot, editor.zoom_box.lineEdit())
-    qtbot.keyClick(editor.zoom_box.lineEdit(), Qt.Key.Key_A, CTRL)
-    qtbot.keyClicks(editor.zoom_box.lineEdit(), "150%")
-    qtbot.keyClick(editor.zoom_box.lineEdit(), Qt.Key.Key_Return)
+    zoom = editor.zoom_box.lineEdit()
+    assert zoom is not None
+    click(qtbot, zoom)
+    qtbot.keyClick(zoom, Qt.Key.Key_A, CTRL)
+    qtbot.keyClicks(zoom, "150%")
+    qtbot.keyClick(zoom, Qt.Key.Key_Return)
     assert abs(editor.view.zoom - 1.5) < 1e-9 and editor.zoom_box.currentText() == "150%"
     shortcut(qtbot, win, Qt.Key.Key_8)  # View › Fit Page
     assert editor.zoom_box.currentText() == "Fit page"
