@@ -179,6 +179,7 @@ def test_people_sent_to_are_offered_at_once_in_a_list_wide_enough_to_read(
     type_keys(qtbot, panel.first_edit, "Mar")
     completer = panel.first_edit.completer()
     popup = completer.popup()
+    assert popup is not None
     qtbot.waitUntil(popup.isVisible, timeout=WAIT_MS)
     entry = ("Marguerite Vandenberghe-Oosterhuis "
              "<marguerite.vandenberghe@harbour-lettings.example>")
