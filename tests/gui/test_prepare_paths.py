@@ -247,7 +247,7 @@ def test_close_with_unsaved_work_then_the_draft_restores_exactly(
     assert editor.page_label.text() == "" and editor.zoom_box.currentText() == "Fit width"
     drafts = editor.empty.drafts_list
     assert drafts.count() == 1 and drafts.item(0).text().startswith(
-        "Flat lease — lease.pdf · 1 recipient, 1 field · ")
+        "Flat lease\nlease.pdf · 1 recipient, 1 field · changed ")
     assert win.statusBar().currentMessage() == "Saved as a draft: it is listed in Prepare."
 
     # The original goes away; the draft has its own copy. Double-click: it is all back.

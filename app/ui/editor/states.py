@@ -34,13 +34,13 @@ CONTENT_WIDTH = 520
 
 
 def draft_line(draft: Draft) -> str:
-    """"Lease — contract.pdf · 2 recipients, 3 fields · 12 Dec 14:02"."""
+    """Two lines: "Lease", then "contract.pdf · 2 recipients, 3 fields · changed 6 Dec 2026 at
+    14:02"."""
     people = len(draft.spec.recipients)
     fields = len(draft.spec.fields)
-    name = draft.title
-    doc = "" if name == draft.document_name else f" — {draft.document_name}"
-    return (f"{name}{doc} · {people} recipient{'s' if people != 1 else ''}, {fields} "
-            f"field{'s' if fields != 1 else ''} · {when_text(draft.updated_at)}")
+    return (f"{draft.title}\n{draft.document_name} · {people} "
+            f"recipient{'s' if people != 1 else ''}, {fields} field{'s' if fields != 1 else ''}"
+            f" · changed {when_text(draft.updated_at)}")
 
 
 def _centred(widget: QWidget) -> QHBoxLayout:
@@ -84,7 +84,8 @@ class EmptyPage(QWidget):
         self.drafts_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.drafts_list.setFixedWidth(CONTENT_WIDTH)
         self.drafts_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.drafts_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.drafts_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.drafts_list.setSpacing(2)
         self.drafts_list.setUniformItemSizes(True)
         self.drafts_list.setAlternatingRowColors(True)
         self.drafts_list.setToolTip("Double-click a draft to carry on with it")
@@ -141,8 +142,8 @@ class EmptyPage(QWidget):
         if drafts:
             self.drafts_list.setCurrentRow(0)
         rows = min(max(len(drafts), 1), 6)  # as tall as its drafts, up to six, then it scrolls
-        row_height = max(self.drafts_list.sizeHintForRow(0), self.fontMetrics().height() + 6)
-        self.drafts_list.setFixedHeight(rows * row_height + 2 * self.drafts_list.frameWidth()
+        row_height = max(self.drafts_list.sizeHintForRow(0), 2 * self.fontMetrics().height() + 6)
+        self.drafts_list.setFixedHeight(rows * (row_height + 4) + 2 * self.drafts_list.frameWidth()
                                         + 2)
         self.drafts_box.setVisible(bool(drafts))
         self._update_buttons()
