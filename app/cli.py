@@ -306,6 +306,10 @@ def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
                                     render_id=args.render_id,
                                     idempotency_key=args.idempotency_key))
 
+    warnings = send.warnings_of(ctx, request.id)
+    for warning in warnings:  # on stderr, so stdout stays the one JSON object with --json
+        print(f"warning: {warning}", file=sys.stderr)
+
     def text() -> None:
         say(f"Sent {request.name!r} through {request.provider}: {request.status.value}.")
         say(f"  id {request.id}")
@@ -315,7 +319,7 @@ def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
                 say(f"  next: sealbox sign {request.id[:8]} --recipient {first} "
                     f"--typed-signature \"{request.spec.recipients[first].name}\"")
 
-    emit(args, request_json(ctx, request), text)
+    emit(args, {**request_json(ctx, request), "warnings": warnings}, text)
     return 0
 
 

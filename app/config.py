@@ -44,6 +44,11 @@ class Paths:
         return self.data_dir / "documents"
 
     @property
+    def drafts_dir(self) -> Path:
+        """Copies of the PDFs of drafts (requests being prepared, not sent yet)."""
+        return self.data_dir / "drafts"
+
+    @property
     def local_dir(self) -> Path:
         """The local provider's results (stamped, sealed PDFs and certificates)."""
         return self.data_dir / "local"

@@ -139,9 +139,19 @@ class EditorDocument:
         return unsubscribe
 
     def _emit(self, change: Change) -> None:
-        if change:
-            for listener in list(self._listeners):
+        """Tell every listener, even when one of them fails, then raise the first failure: the
+        caller (an undoable edit) puts the document back and every mirror hears of that too."""
+        if not change:
+            return
+        failure: BaseException | None = None
+        for listener in list(self._listeners):
+            try:
                 listener(change)
+            except Exception as exc:  # noqa: BLE001 - raised again below, once all have heard
+                if failure is None:
+                    failure = exc
+        if failure is not None:
+            raise failure
 
     # --- reading --------------------------------------------------------------------------------
 

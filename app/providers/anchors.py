@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.domain.geometry import PageGeometry
+from app.domain.geometry import PageGeometry, field_at_anchor
 from app.domain.model import Field, RequestSpec, field_count_problem
 from app.pdf.textindex import TextIndex, ocr_available
 
@@ -88,12 +88,11 @@ def resolve_anchors(spec: RequestSpec, pdf: Path, pages: list[PageGeometry],
             continue
         width, height = anchor.size
         for page, rect in matches:
-            geom = pages[page - 1]
-            w, h = min(width, geom.width), min(height, geom.height)
+            placed = field_at_anchor(rect.x, rect.y, width, height, pages[page - 1])
             fields.append(Field(
                 recipient_index=anchor.recipient_index, type=anchor.type, page=page,
-                x=max(0.0, min(rect.x, geom.width - w)), y=max(0.0, min(rect.y, geom.height - h)),
-                width=w, height=h, required=anchor.required, anchor=text, anchor_rect=rect,
+                x=placed.x, y=placed.y, width=placed.width, height=placed.height,
+                required=anchor.required, anchor=text, anchor_rect=rect,
                 remove_anchor_text=anchor.remove_text,
             ))
     too_many = field_count_problem(

@@ -56,6 +56,10 @@ class Capabilities:
     needs_render_id: bool = False
     #: What becomes of the signatures a PDF already carries (see :data:`SignedPdfs`).
     signed_pdfs: SignedPdfs = "broken"
+    #: The request's message reaches the recipients.
+    message: bool = True
+    #: A field's label is shown to the signer.
+    field_labels: bool = True
 
     def summary(self) -> dict[str, object]:
         return {
@@ -70,6 +74,8 @@ class Capabilities:
             "inPerson": self.in_person,
             "needsRenderId": self.needs_render_id,
             "existingSignatures": self.signed_pdfs,
+            "message": self.message,
+            "fieldLabels": self.field_labels,
         }
 
     def require(self, action: Literal["cancel", "certificate", "list", "webhooks"]) -> None:
@@ -144,7 +150,15 @@ class Provider(Protocol):
         ...
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
-        """Every reason this provider would refuse ``spec`` for ``pdf``, before anything is sent."""
+        """Every reason this provider would refuse ``spec`` for ``pdf``, before anything is sent:
+        whatever would change who signs what (recipients, field types, required fields, the
+        order)."""
+        ...
+
+    def warnings(self, spec: RequestSpec) -> list[str]:
+        """What of ``spec`` this provider cannot deliver although it changes nothing about who
+        signs what (the message, field labels): sent anyway, said to the user, and recorded.
+        Written like preflight problems (``message: …``)."""
         ...
 
     async def create(self, request: Request, document: Path, idempotency_key: str) -> Report:
@@ -267,3 +281,22 @@ def signature_problems(caps: Capabilities, pdf: PdfInfo) -> list[str]:
 
 #: The providers that keep earlier signatures, for the message that names them.
 KEEPS_SIGNATURES = "in person with Sealbox or through ItaSign"
+
+
+def delivery_warnings(caps: Capabilities, spec: RequestSpec) -> list[str]:
+    """The warnings every provider shares, from its capabilities: a message it does not deliver
+    and field labels it does not show."""
+    out: list[str] = []
+    if spec.message and spec.message.strip() and not caps.message:
+        out.append(f"message: {caps.name} does not deliver a message to the recipients; it is "
+                   "sent without it and kept in Sealbox only, so tell them another way if it "
+                   "matters")
+    if caps.field_types and not caps.field_labels:
+        labelled = [i for i, f in enumerate(spec.fields) if f.label and f.label.strip()]
+        if labelled:
+            count = len(labelled)
+            which = ("the field's label stays" if count == 1 else
+                     f"the labels of {count} fields stay")
+            out.append(f"fields[{labelled[0]}].label: {caps.name} does not show field labels to "
+                       f"signers; {which} in Sealbox only")
+    return out

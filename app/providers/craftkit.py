@@ -95,6 +95,7 @@ from app.providers.base import (
     WebhookRejected,
     capability_problems,
     credentials_rejected,
+    delivery_warnings,
     not_the_api,
 )
 from app.providers.errors import (
@@ -138,6 +139,8 @@ CAPABILITIES = Capabilities(
     idempotency=True,
     max_bytes=MAX_PDF_BYTES,
     needs_render_id=True,
+    message=False,
+    field_labels=False,
 )
 
 #: Craftkit's lifecycle vocabulary -> Sealbox's. The one table.
@@ -485,6 +488,9 @@ class CraftkitProvider:
             await probe.aclose()
         parse_list_page(data)
         return f"Connected: {NAME} accepted the API key."
+
+    def warnings(self, spec: RequestSpec) -> list[str]:
+        return delivery_warnings(CAPABILITIES, spec)
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
         problems = capability_problems(CAPABILITIES, spec, pdf)

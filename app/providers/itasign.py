@@ -82,6 +82,7 @@ from app.providers.base import (
     base_url_setting,
     capability_problems,
     credentials_rejected,
+    delivery_warnings,
     not_the_api,
 )
 from app.providers.errors import (
@@ -122,6 +123,7 @@ CAPABILITIES = Capabilities(
     max_bytes=MAX_PDF_BYTES,
     # PAdES signatures are incremental updates (see the module docstring).
     signed_pdfs="kept",
+    field_labels=False,
 )
 
 #: ItaSign's document statuses onto Sealbox's lifecycle: the one table of this provider.
@@ -432,6 +434,9 @@ class ItaSignProvider:
         if not isinstance(body.get("templates"), list):
             raise _bad("a template list without templates")
         return f"Connected: {NAME} accepted the API key."
+
+    def warnings(self, spec: RequestSpec) -> list[str]:
+        return delivery_warnings(CAPABILITIES, spec)
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
         problems = capability_problems(CAPABILITIES, spec, pdf)

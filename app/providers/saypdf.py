@@ -105,6 +105,7 @@ from app.providers.base import (
     base_url_setting,
     capability_problems,
     credentials_rejected,
+    delivery_warnings,
     not_the_api,
 )
 from app.providers.errors import (
@@ -177,6 +178,7 @@ CAPABILITIES = Capabilities(
     webhooks=True,
     idempotency=False,
     max_bytes=MAX_PDF_BYTES,
+    field_labels=False,
 )
 
 
@@ -568,6 +570,9 @@ class SayPdfProvider:
         problem = self.configuration_problem()
         if problem:
             raise UserError(problem)
+
+    def warnings(self, spec: RequestSpec) -> list[str]:
+        return delivery_warnings(CAPABILITIES, spec)
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
         out = capability_problems(CAPABILITIES, spec, pdf)

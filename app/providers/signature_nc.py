@@ -99,6 +99,7 @@ from app.providers.base import (
     base_url_setting,
     capability_problems,
     credentials_rejected,
+    delivery_warnings,
 )
 from app.providers.errors import (
     AmbiguousSendError,
@@ -133,6 +134,7 @@ CAPABILITIES = Capabilities(
     webhooks=False,
     idempotency=False,
     max_bytes=MAX_PDF_BYTES,
+    message=False,
 )
 
 # --- the wire contract, and the choices where the document is silent -------------------------
@@ -518,13 +520,11 @@ class SignatureNcProvider:
 
     # --- checks before sending ----------------------------------------------------------------
 
+    def warnings(self, spec: RequestSpec) -> list[str]:
+        return delivery_warnings(CAPABILITIES, spec)
+
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
         out = capability_problems(CAPABILITIES, spec, pdf)
-        if spec.message:
-            out.append(
-                f"message: {PROVIDER_NAME} does not send a message to signers; remove it "
-                "or choose another provider"
-            )
         for i, r in enumerate(spec.recipients):
             if r.designation != Designation.SIGNER:
                 out.append(

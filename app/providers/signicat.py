@@ -112,6 +112,7 @@ from app.providers.base import (
     ProviderConfig,
     capability_problems,
     credentials_rejected,
+    delivery_warnings,
     not_the_api,
 )
 from app.providers.errors import (
@@ -156,6 +157,8 @@ CAPABILITIES = Capabilities(
     max_bytes=MAX_PDF_BYTES,
     # refused in preflight, as its guide says.
     signed_pdfs="refused",
+    message=False,
+    field_labels=False,
 )
 
 #: Signicat's ``lifecycle.state`` onto Sealbox's lifecycle: the one table of this provider.
@@ -463,6 +466,9 @@ class SignicatProvider:
                                    "(or token_url in the settings)"),
                         f" to the OAuth token endpoint, e.g. {DEFAULT_TOKEN_URL}.")
         return None
+
+    def warnings(self, spec: RequestSpec) -> list[str]:
+        return delivery_warnings(CAPABILITIES, spec)
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
         out = capability_problems(CAPABILITIES, spec, pdf)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from app.domain.editing import EditorDocument
@@ -43,10 +43,22 @@ class Target:
     index: int | None = None
 
 
+Severity = Literal["error", "warning"]
+
+
 @dataclass(frozen=True)
 class Problem:
+    """One finding of the check. An ``error`` stops the send; a ``warning`` is something the
+    provider cannot deliver that changes nothing about who signs what (the message, a field's
+    label): the request can be sent, the user is told, and Sealbox records it."""
+
     message: str
     target: Target
+    severity: Severity = "error"
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == "warning"
 
 
 #: The path at the start of a problem: ``fields[3].type: …``, ``recipients: …``, ``name: …``.
@@ -121,14 +133,15 @@ def anchor_must_match(anchor: AnchorTag) -> bool:
 def preflight(doc: EditorDocument, pdf: PdfInfo | None, provider: Provider,
               anchor_counts: Mapping[str, int], render_id: str | None = None,
               anchor_hint: str = "") -> list[Problem]:
-    """Every reason ``sealbox send`` would refuse ``doc`` for ``pdf`` through ``provider``.
+    """Every reason ``sealbox send`` would refuse ``doc`` for ``pdf`` through ``provider``,
+    then (as warnings) what the provider would not deliver.
 
     ``anchor_counts`` maps an anchor text to the number of times it occurs in the document (a
     text missing from it is not checked); ``anchor_hint`` is added to the message of an anchor
     that is not found (why text may be missing: scanned pages). The order is stable: the
     document, the provider's configuration, the render id, the spec's own limits, the provider's
-    rules, anchors that are not found, the number of fields anchors make, then Signers with
-    nothing to sign.
+    rules, anchors that are not found, the number of fields anchors make, Signers with nothing
+    to sign, then the warnings.
     """
     caps = provider.capabilities
     spec = doc.to_spec()
@@ -180,7 +193,16 @@ def preflight(doc: EditorDocument, pdf: PdfInfo | None, provider: Provider,
         if message not in seen:
             seen.add(message)
             out.append(explain(message, doc, spec))
+    for message in provider.warnings(spec):
+        if message not in seen:
+            seen.add(message)
+            out.append(replace(explain(message, doc, spec), severity="warning"))
     return out
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    """The problems that stop the send."""
+    return [p for p in problems if not p.is_warning]
 
 
 def _configuration_message(caps: Capabilities, problem: str) -> str:

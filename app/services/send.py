@@ -17,6 +17,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -99,7 +100,12 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
                         "again.")
     crash_point("after-copy")
     try:
-        requests.add(request, key)
+        with requests.database.write():
+            requests.add(request, key)
+            # What the provider will not deliver (the message, field labels) is sent without,
+            # and kept here: the request's own record says so.
+            for warning in provider.warnings(spec):
+                requests.add_event(request.id, "warning", warning_sentence(warning))
     except BaseException:
         pending.unlink(missing_ok=True)
         raise
@@ -110,6 +116,37 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
     document_path(ctx, request.id)
     crash_point("after-outbox")
     return request
+
+
+def earlier_sends(ctx: Context, sha256: str, emails: Sequence[str], *,
+                  idempotency_key: str | None = None) -> list[Request]:
+    """Requests that sent this very document (same SHA-256) to the same people (the same
+    emails, in any order and case), newest first. Failed sends do not count, nor the request
+    of ``idempotency_key`` (a send being retried is not a second one)."""
+    wanted = sorted(e.strip().lower() for e in emails)
+    rows = ctx.requests.db.execute(
+        "SELECT id FROM requests WHERE document_sha256 = ? AND status <> ? AND id NOT IN "
+        "(SELECT request_id FROM outbox WHERE idempotency_key = ?) ORDER BY created_at DESC",
+        [sha256, Status.FAILED.value, idempotency_key or ""]).fetchall()
+    found = []
+    for (request_id,) in rows:
+        request = ctx.requests.get(request_id)
+        if sorted(r.email.strip().lower() for r in request.spec.recipients) == wanted:
+            found.append(request)
+    return found
+
+
+def warning_sentence(warning: str) -> str:
+    """A provider's warning (``message: Craftkit does not …``) as a sentence for people."""
+    _path, sep, rest = warning.partition(": ")
+    text = rest if sep else warning
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def warnings_of(ctx: Context, request_id: str) -> list[str]:
+    """The warnings recorded when the request was sent (what its provider did not deliver)."""
+    return [e.detail for e in ctx.requests.events(request_id)
+            if e.kind == "warning" and e.detail]
 
 
 async def deliver(ctx: Context, request_id: str) -> Request:

@@ -202,9 +202,34 @@ def _anchor_texts(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE fields ADD COLUMN keep_anchor_text INTEGER NOT NULL DEFAULT 0")
 
 
+def _drafts(db: sqlite_utils.Database) -> None:
+    """Drafts: requests being prepared, kept as the user edits so that no work is lost (see
+    app/store/drafts.py); and an index on the document's SHA-256, so that sending the same
+    document to the same people again is noticed at once."""
+    db.execute("""
+        CREATE TABLE drafts (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            document_name TEXT NOT NULL,
+            source_path TEXT,
+            document_sha256 TEXT NOT NULL,
+            page_count INTEGER NOT NULL,
+            provider TEXT NOT NULL,
+            render_id TEXT,
+            spec_json TEXT NOT NULL,
+            state TEXT NOT NULL,
+            owner_pid INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            touched INTEGER NOT NULL
+        )""")
+    db.execute("CREATE INDEX drafts_touched ON drafts(touched)")
+    db.execute("CREATE INDEX requests_sha256 ON requests(document_sha256)")
+
+
 #: Migrations in order: entry N brings a database from user_version N to N + 1.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1, _v2, _v3, _v4, _verifications, _anchor_texts,
+    _v1, _v2, _v3, _v4, _verifications, _anchor_texts, _drafts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

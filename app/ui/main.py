@@ -44,6 +44,7 @@ from app.resources import resource
 from app.ui.about import AboutDialog
 from app.ui.archive_view import ArchivePage
 from app.ui.bridge import AsyncBridge, install_loop, run_app_loop
+from app.ui.crash import install_crash_hook
 from app.ui.editor.editor import EditorWidget
 from app.ui.gc_guard import GcGuard
 from app.ui.requests_view import RequestsPage
@@ -51,6 +52,7 @@ from app.ui.settings_dialog import SettingsDialog
 from app.ui.signing_view import SigningView
 from app.ui.sync_controller import SyncController
 from app.ui.welcome import WelcomeDialog, should_welcome
+from app.ui.wheel import install_wheel_guard
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,9 @@ def _is_pdf(url_path: str) -> bool:
 class MainWindow(QMainWindow):
     def __init__(self, ctx: Context | None = None, bridge: AsyncBridge | None = None) -> None:
         super().__init__()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            install_wheel_guard(app)  # before any panel exists, so every one is guarded
         self._owns_context = ctx is None
         self.ctx = ctx or Context.from_environment()
         self.bridge = bridge or AsyncBridge(self)
@@ -100,6 +105,8 @@ class MainWindow(QMainWindow):
         self.editor.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.editor.documentChanged.connect(self._document_changed)
         self.editor.sent.connect(self.show_request)
+        self.editor.showRequest.connect(self.show_request)
+        self._quitting = False
         self.requests_page.openInArchive.connect(self.show_archived)
         self.requests_page.signNow.connect(self.sign_now)
         self.signing_windows: dict[str, QDialog] = {}
@@ -171,7 +178,14 @@ class MainWindow(QMainWindow):
         def add(menu: QMenu, text: str, slot: Callable[[], object],
                 shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> QAction:
             action = QAction(text, self)
-            if shortcut is not None:
+            if isinstance(shortcut, QKeySequence.StandardKey):
+                # Every binding of the platform (Close is Ctrl+F4 and Ctrl+W on some), and
+                # Ctrl+Q for Quit where the platform names none.
+                keys = QKeySequence.keyBindings(shortcut) or (
+                    [QKeySequence("Ctrl+Q")] if shortcut == QKeySequence.StandardKey.Quit
+                    else [])
+                action.setShortcuts(keys)
+            elif shortcut is not None:
                 action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(slot)
             menu.addAction(action)
@@ -188,8 +202,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         add(file_menu, "Se&ttings…", self.open_settings, QKeySequence.StandardKey.Preferences)
         file_menu.addSeparator()
-        add(file_menu, "&Close Document", editor.close_document, QKeySequence.StandardKey.Close)
-        add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        add(file_menu, "&Close Document", editor.request_close, QKeySequence.StandardKey.Close)
+        add(file_menu, "&Quit", self.quit, QKeySequence.StandardKey.Quit)
 
         edit = bar.addMenu("&Edit")
         edit.addAction(editor.undo_action)
@@ -246,11 +260,32 @@ class MainWindow(QMainWindow):
         for path in recent:
             action = self.recent_menu.addAction(Path(path).name)
             action.setToolTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_file(Path(p)))
+            action.triggered.connect(lambda _=False, p=path: self.user_open(Path(p)))
 
     def open_file(self, path: Path) -> bool:
+        """Open ``path`` in Prepare (unsent work on the open document is kept as a draft)."""
         self.show_place(0)
         return self.editor.open_file(path)
+
+    def user_open(self, path: Path) -> bool:
+        """Open ``path`` as the user asked: unsent work is saved or discarded as they say."""
+        self.show_place(0)
+        return self.editor.request_open(path)
+
+    def offer_restore(self) -> bool:
+        """At start: offer to restore work that a crash or a kill cut off."""
+        if not self.editor.drafts.orphaned():
+            return False
+        self.show_place(0)
+        return self.editor.restore_unfinished()
+
+    def quit(self) -> None:
+        """File › Quit (Ctrl+Q): asks about unsent work like closing the window does."""
+        self._quitting = True
+        try:
+            self.close()
+        finally:
+            self._quitting = False
 
     def show_request(self, request_id: str) -> None:
         self.show_place(1)
@@ -340,9 +375,15 @@ class MainWindow(QMainWindow):
         urls = event.mimeData().urls()
         if urls and _is_pdf(urls[0].toLocalFile()):
             event.acceptProposedAction()
-            self.open_file(Path(urls[0].toLocalFile()))
+            self.user_open(Path(urls[0].toLocalFile()))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        # The user closing the window (or Quit) is asked about unsent work; a close by the
+        # program or the session keeps it as a draft without asking.
+        if (event.spontaneous() or self._quitting) and not self.editor.confirm_leave():
+            event.ignore()
+            return
+        self.editor.keep_work()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.sync()
         self.sync.stop()
@@ -373,14 +414,20 @@ def run_app(path: Path | None) -> int:
     from app import logs
 
     logs.configure(window.ctx.paths.data_dir / "logs")
+    install_crash_hook(window, window.ctx.paths.data_dir)
     log.info("sealbox %s: the app started", __version__)
     # A polite end on SIGTERM (a session logout, a test): quit the loop so everything closes.
     # Queued, so a signal that arrives before the event loop runs still ends it once it does.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: QTimer.singleShot(0, app.quit))
     window.show()
-    window.offer_welcome()
-    if path is not None:
-        window.open_file(path)
+
+    def start() -> None:  # inside the event loop: the questions are asked over the window
+        window.offer_welcome()
+        window.offer_restore()
+        if path is not None:
+            window.open_file(path)
+
+    QTimer.singleShot(0, start)
     window.sync.start()
     code = run_app_loop(app, loop)
     window.bridge.shutdown()

@@ -815,11 +815,13 @@ class PageView(QGraphicsView):
         """Zoom so the widest page and its margins fill the view's width (kept on resize)."""
         self._fit = "width"
         self._apply_fit(keep_position=True)
+        self.zoomChanged.emit(self._zoom)  # the mode changed even if the zoom did not
 
     def fit_page(self) -> None:
         """Zoom so the current page fits the view whole (kept on resize)."""
         self._fit = "page"
         self._apply_fit(keep_position=True)
+        self.zoomChanged.emit(self._zoom)
 
     def _fit_zoom(self) -> float | None:
         items = self.doc_scene.page_items

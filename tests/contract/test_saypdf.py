@@ -680,6 +680,8 @@ def test_capabilities() -> None:
         "inPerson": False,
         "needsRenderId": False,
         "existingSignatures": "broken",
+        "message": True,
+        "fieldLabels": False,
     }
 
 

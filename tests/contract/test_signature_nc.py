@@ -939,12 +939,17 @@ def test_preflight(fake: SignatureNcFake, pdf: Path) -> None:
         anchor_tags=(AnchorTag("{{x}}", FieldType.DATE, 0, required=False),),
     )
     problems = provider.preflight(spec, info)
+    warnings = provider.warnings(spec)
     asyncio.run(provider.aclose())
+    # The message changes nothing about who signs what: sent without it, with a warning.
+    assert warnings == ["message: Signature.nc does not deliver a message to the recipients; it "
+                        "is sent without it and kept in Sealbox only, so tell them another way "
+                        "if it matters"]
     joined = "\n".join(problems)
+    assert "message" not in joined
     for expected in (
         "fields[1].type: Signature.nc cannot take initials fields",
         "anchorTags[0].type: Signature.nc cannot take date fields",
-        "message: Signature.nc does not send a message",
         "recipients[1].lastName: Signature.nc needs a last name",
         "recipients[1]: Signature.nc needs at least one signature field",
         "recipients[2].designation: Signature.nc has only signers, no Approver",
@@ -953,7 +958,7 @@ def test_preflight(fake: SignatureNcFake, pdf: Path) -> None:
         "anchorTags[0].required",
     ):
         assert expected in joined, expected
-    assert len(problems) == 9
+    assert len(problems) == 8
 
 
 def test_create_refuses_what_it_cannot_send(fake: SignatureNcFake, pdf: Path) -> None:

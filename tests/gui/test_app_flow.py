@@ -54,7 +54,8 @@ def window(qtbot: QtBot, saypdf: SayPdfFake, bridge: AsyncBridge) -> Iterator[Ma
 
 
 def send_from_editor(qtbot: QtBot, win: MainWindow, tmp_path: Path, name: str) -> str:
-    editor = open_pdf(qtbot, win, contract_pdf(tmp_path, f"{name}.pdf"))
+    # Each its own document: the same one to the same people again would ask first.
+    editor = open_pdf(qtbot, win, contract_pdf(tmp_path, f"{name}.pdf", title=name))
     editor.provider_box.setCurrentIndex(editor.provider_box.findData("saypdf"))
     editor.editing.perform("Name", lambda d: d.set_meta(name=name))
     place(editor, FieldType.SIGNATURE, 1, 100, 680)

@@ -49,8 +49,10 @@ def window(qtbot: QtBot, home: Path, bridge: AsyncBridge) -> Iterator[MainWindow
     ctx.close()
 
 
-def contract_pdf(tmp_path: Path, name: str = "contract.pdf") -> Path:
-    """Three pages: a plain one with two anchors, a /Rotate 90 one and a cropped one."""
+def contract_pdf(tmp_path: Path, name: str = "contract.pdf",
+                 title: str = "Rental agreement") -> Path:
+    """Three pages: a plain one with two anchors, a /Rotate 90 one and a cropped one (another
+    ``title`` makes another document, with another SHA-256)."""
     pages = [
         pdfgen.anchor_page(anchor="{{sign_here}}", at=(100, 650),
                            extra=[pdfgen.TextRun("{{sign_here}}", 350, 650, 14),
@@ -59,7 +61,7 @@ def contract_pdf(tmp_path: Path, name: str = "contract.pdf") -> Path:
         pdfgen.anchor_page(cropbox=pdfgen.OFFSET_CROPBOX, anchor="MARK", at=(120, 300),
                            extra=[pdfgen.TextRun("{{sign_here}}", 60, 500, 14)]),
     ]
-    return pdfgen.write(tmp_path / name, pdfgen.build_pdf(pages, title="Rental agreement"))
+    return pdfgen.write(tmp_path / name, pdfgen.build_pdf(pages, title=title))
 
 
 def open_pdf(qtbot: QtBot, win: MainWindow, path: Path) -> EditorWidget:

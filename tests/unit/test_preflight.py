@@ -13,7 +13,7 @@ from app.domain.geometry import PageGeometry
 from app.domain.model import AnchorTag, Designation, Field, FieldType, Recipient
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo
 from app.providers.base import Provider
-from app.services.preflight import Problem, Target, explain, preflight
+from app.services.preflight import Problem, Target, errors, explain, preflight
 
 PAGES = [PageGeometry.plain(1, 612, 792), PageGeometry.plain(2, 612, 792)]
 PDF = PdfInfo(path=Path("contract.pdf"), size_bytes=40_000, sha256="0" * 64, page_count=2,
@@ -22,7 +22,7 @@ PDF = PdfInfo(path=Path("contract.pdf"), size_bytes=40_000, sha256="0" * 64, pag
 
 def good_doc() -> EditorDocument:
     doc = EditorDocument(pages=list(PAGES))
-    doc.set_meta(name="Charter handover — BK-12345", message="Please sign by Friday.")
+    doc.set_meta(name="Charter handover — BK-12345")
     doc.add_recipient(Recipient("Jane", "Doe", "jane@example.com"))
     doc.add_recipient(Recipient("Bob", "Roe", "bob@example.com", Designation.SIGNER))
     doc.add_fields([Field(0, FieldType.SIGNATURE, 1, 72, 650, 180, 48)])
@@ -167,6 +167,38 @@ def test_other_configuration_problems_point_to_settings(ctx: Context) -> None:
     (problem, *_) = preflight(good_doc(), PDF, ctx.provider("saypdf"), COUNTS)
     assert problem == Problem("SayPDF needs an API key: enter the API key in Settings › SayPDF.",
                               Target("provider"))
+
+
+def test_a_message_the_provider_does_not_deliver_is_a_warning(local: Provider) -> None:
+    doc = good_doc()
+    doc.set_meta(message="Please sign by Friday.")
+    problems = preflight(doc, PDF, local, COUNTS)
+    assert problems == [Problem(
+        "Message: Sealbox in person does not deliver a message to the recipients; it is sent "
+        "without it and kept in Sealbox only, so tell them another way if it matters",
+        Target("request"), "warning")]
+    assert problems[0].is_warning and errors(problems) == []
+
+
+def test_warnings_come_after_the_errors_and_name_a_labelled_field(
+        ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEALBOX_CRAFTKIT_API_KEY", "test-key")
+    craftkit = Context.from_environment().provider("craftkit")
+    doc = good_doc()
+    doc.set_meta(message="Please sign by Friday.")
+    fid = doc.field_ids()[0]
+    doc.update_fields({fid: replace(doc.field(fid), label="Tenant")})
+    doc.set_meta(name=" ")
+    problems = preflight(doc, PDF, craftkit, COUNTS, render_id="render-1")
+    assert [(p.severity, p.target) for p in problems] == [
+        ("error", Target("request")),
+        ("warning", Target("request")),
+        ("warning", Target("field", fid)),
+    ]
+    assert problems[2].message == (
+        "Field 1 (signature, page 1), label: Craftkit does not show field labels to signers; "
+        "the field's label stays in Sealbox only")
+    assert errors(problems) == problems[:1]
 
 
 def test_craftkit_needs_a_render_id(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,7 +35,13 @@ from app.domain.report import Report
 from app.errors import UserError
 from app.fsutil import atomic_copy, atomic_write_bytes
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo, extract_text
-from app.providers.base import ALL_FIELD_TYPES, Capabilities, ProviderConfig, capability_problems
+from app.providers.base import (
+    ALL_FIELD_TYPES,
+    Capabilities,
+    ProviderConfig,
+    capability_problems,
+    delivery_warnings,
+)
 
 CAPABILITIES = Capabilities(
     id="local",
@@ -51,6 +57,7 @@ CAPABILITIES = Capabilities(
     in_person=True,
     # every change is an incremental update.
     signed_pdfs="kept",
+    message=False,
 )
 
 log = logging.getLogger(__name__)
@@ -127,6 +134,9 @@ class LocalProvider:
         identity = ensure_installation_identity(directory, _ReadOnlySecrets(self.config))
         return (f"{READY}, sealed by this installation's certificate (valid until "
                 f"{identity.not_valid_after:%Y-%m-%d}).")
+
+    def warnings(self, spec: RequestSpec) -> list[str]:
+        return delivery_warnings(self.capabilities, spec)
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
         return capability_problems(self.capabilities, spec, pdf)

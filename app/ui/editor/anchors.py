@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -356,6 +357,8 @@ class AnchorsPanel(QWidget):
     #: The text to highlight on the pages (typed in the form, or the selected anchor's), "" for
     #: none; typing is debounced by SEARCH_DELAY_MS.
     searchTextChanged = Signal(str)
+    #: Go to the next (1) or previous (-1) match on the pages.
+    jumpRequested = Signal(int)
 
     def __init__(self, editing: Editing, count: Callable[[str], int],
                  parent: QWidget | None = None) -> None:
@@ -449,7 +452,18 @@ class AnchorsPanel(QWidget):
         header.setMinimumSectionSize(40)
         self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Remove the selected anchor")
+        self.previous_button = QToolButton()
+        self.previous_button.setText("◀")
+        self.previous_button.setToolTip("Go to the previous match on the pages")
+        self.next_button = QToolButton()
+        self.next_button.setText("▶")
+        self.next_button.setToolTip("Go to the next match on the pages")
+        self.match_label = QLabel("")
+        self.match_label.setObjectName("matchPosition")
         remove_row = QHBoxLayout()
+        remove_row.addWidget(self.previous_button)
+        remove_row.addWidget(self.next_button)
+        remove_row.addWidget(self.match_label)
         remove_row.addStretch(1)
         remove_row.addWidget(self.remove_button)
         self.list_box = QGroupBox("Anchors in this request")
@@ -490,6 +504,8 @@ class AnchorsPanel(QWidget):
         self.add_button.clicked.connect(self.add)
         self.remove_button.clicked.connect(self.remove)
         self.ocr_check.toggled.connect(self._ocr_toggled)
+        self.previous_button.clicked.connect(lambda: self.jumpRequested.emit(-1))
+        self.next_button.clicked.connect(lambda: self.jumpRequested.emit(1))
         self.table.selectionModel().selectionChanged.connect(self._row_selected)
         follow_document(self, self.doc, self._document_changed)
         self._type_changed()
@@ -543,6 +559,12 @@ class AnchorsPanel(QWidget):
         found = self.recipient_combo.findData(index)
         if found >= 0:
             self.recipient_combo.setCurrentIndex(found)
+
+    def set_match_position(self, text: str, can_jump: bool) -> None:
+        """Where the last jump went ("Match 2 of 5"), and whether there is anywhere to go."""
+        self.match_label.setText(text)
+        self.previous_button.setEnabled(can_jump)
+        self.next_button.setEnabled(can_jump)
 
     def select(self, index: int) -> None:
         """Select (and scroll to) anchor ``index``, e.g. the one a pre-send problem names."""

@@ -12,29 +12,23 @@ import uuid
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QGroupBox,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QMessageBox,
-    QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
-    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from app.context import KNOWN_PROVIDERS, Context
+from app.context import Context
 from app.domain.editing import Change, EditorDocument, FieldId, parse_page_range
-from app.domain.geometry import Rect
+from app.domain.geometry import Rect, field_at_anchor
 from app.domain.lifecycle import Status
 from app.domain.model import FieldType, Recipient, Request, RequestSpec
 from app.errors import SealboxError, UnavailableError
@@ -44,16 +38,21 @@ from app.pdf.textindex import TextIndex
 from app.providers.anchors import scanned_hint
 from app.providers.base import KEEPS_SIGNATURES, Provider
 from app.services import send as send_service
-from app.services.preflight import Problem, Target, preflight
+from app.services.preflight import Problem, Target, errors, preflight
+from app.store.drafts import Draft, Drafts
 from app.store.templates import Templates, apply_to, compatibility
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.commands import Editing
 from app.ui.editor.anchors import AnchorsPanel
+from app.ui.editor.drafting import DraftKeeper, Working, ask_restore, ask_unsaved, confirm_again
 from app.ui.editor.palette import FieldPalette
 from app.ui.editor.preflight import PreflightPanel
+from app.ui.editor.previews import AnchorField
 from app.ui.editor.properties import PropertiesPanel
 from app.ui.editor.recipients import RecipientsPanel, recipient_color
 from app.ui.editor.request_form import RequestForm
+from app.ui.editor.side import ANCHORS_TAB, CHECK_TAB, FIELDS_TAB, RECIPIENTS_TAB, SidePanel
+from app.ui.editor.states import EmptyPage, SentPage
 from app.ui.editor.view import EditorView
 from app.ui.thumbnails import ThumbnailStrip
 
@@ -72,6 +71,8 @@ class EditorWidget(QWidget):
     documentChanged = Signal(str)
     #: A short message for the status bar.
     statusMessage = Signal(str)
+    #: The user asked to see a request in Requests (its id).
+    showRequest = Signal(str)
 
     def __init__(self, ctx: Context, bridge: AsyncBridge, settings: QSettings,
                  parent: QWidget | None = None) -> None:
@@ -93,6 +94,7 @@ class EditorWidget(QWidget):
         self._index_generation = 0
         #: Whether the current (or pending) text index read scanned pages by OCR.
         self._index_ocr = False
+        self._jump_index = -1
 
         self.view = EditorView(self.editing)
         self.thumbnails = ThumbnailStrip(self.view)
@@ -102,6 +104,8 @@ class EditorWidget(QWidget):
         self.properties = PropertiesPanel(self.editing)
         self.anchors = AnchorsPanel(self.editing, self._count_matches)
         self.preflight_panel = PreflightPanel()
+        self.drafts = Drafts(ctx.database, ctx.paths.drafts_dir)
+        self.keeper = DraftKeeper(self.drafts, bridge, self._working, self)
 
         self._build_toolbar()
         self._build_layout()
@@ -121,20 +125,18 @@ class EditorWidget(QWidget):
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.toolbar = bar
-        self.undo_action = self.editing.stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.editing.stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        self.undo_action = self.editing.undo_action(self)
+        self.redo_action = self.editing.redo_action(self)
         # The toolbar keeps short names; the Edit menu says what would be undone.
-        for text, tip, stack_slot, signal in (
-                ("Undo", "Undo (Ctrl+Z)", self.editing.stack.undo,
+        for text, tip, slot, signal in (
+                ("Undo", "Undo (Ctrl+Z)", self.editing.undo,
                  self.editing.stack.canUndoChanged),
-                ("Redo", "Redo (Ctrl+Shift+Z)", self.editing.stack.redo,
+                ("Redo", "Redo (Ctrl+Shift+Z)", self.editing.redo,
                  self.editing.stack.canRedoChanged)):
             button = QAction(text, self)
             button.setToolTip(tip)
             button.setEnabled(False)
-            button.triggered.connect(stack_slot)
+            button.triggered.connect(lambda _checked=False, step=slot: step())
             signal.connect(button.setEnabled)
             bar.addAction(button)
         bar.addSeparator()
@@ -156,62 +158,32 @@ class EditorWidget(QWidget):
         bar.addSeparator()
         self.page_label = QLabel("")
         bar.addWidget(self.page_label)
-        spacer = QWidget()
-        spacer.setSizePolicy(spacer.sizePolicy().Policy.Expanding,
-                             spacer.sizePolicy().Policy.Preferred)
-        bar.addWidget(spacer)
-        bar.addWidget(QLabel("Send with "))
-        self.provider_box = QComboBox()
-        self.provider_box.setObjectName("provider")
-        for pid, name in KNOWN_PROVIDERS.items():
-            self.provider_box.addItem(name, pid)
-        self.provider_box.setToolTip("The signature service this request goes through")
-        bar.addWidget(self.provider_box)
-        self.render_id = QLineEdit()
-        self.render_id.setPlaceholderText("Craftkit render id")
-        self.render_id.setClearButtonEnabled(True)
-        self.render_id.setMaximumWidth(260)
-        self.render_id_action = bar.addWidget(self.render_id)
-        self.send_button = QPushButton("Send for signature")
-        self.send_button.setObjectName("send")
-        self.send_button.setDefault(True)
-        self.send_button.setShortcut(QKeySequence("Ctrl+Return"))
-        bar.addWidget(self.send_button)
 
     def _build_layout(self) -> None:
-        side = QWidget()
-        side_layout = QVBoxLayout(side)
-        side_layout.setContentsMargins(8, 8, 8, 8)
-        side_layout.setSpacing(10)
-        for title, widget in (("Request", self.request_form), ("Recipients", self.recipients),
-                              ("Fields", self.field_palette)):
-            box = QGroupBox(title)
-            inner = QVBoxLayout(box)
-            inner.setContentsMargins(8, 6, 8, 8)
-            inner.addWidget(widget)
-            side_layout.addWidget(box)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.properties, "Properties")
-        self.tabs.addTab(self.anchors, "Anchors")
-        self.tabs.addTab(self.preflight_panel, "Check")
-        side_layout.addWidget(self.tabs, 1)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(340)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side = SidePanel(self.doc, self.request_form, self.recipients, self.field_palette,
+                              self.properties, self.anchors, self.preflight_panel)
+        self.tabs = self.side.tabs
+        self.provider_box = self.side.provider_box
+        self.render_id = self.side.render_id
+        self.send_button = self.side.send_button
+        self.check_status = self.side.check_status
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.thumbnails)
         self.splitter.addWidget(self.view)
-        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(self.side)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([160, 700, 360])
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setCollapsible(2, False)
+        self.splitter.setSizes([150, 700, 360])
 
-        self.empty = self._empty_page()
+        self.empty = EmptyPage()
+        self.open_button = self.empty.open_button
+        self.sent_page = SentPage()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.splitter)
+        self.stack.addWidget(self.sent_page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -226,38 +198,15 @@ class EditorWidget(QWidget):
         layout.addWidget(self.signed_banner)
         layout.addWidget(self.stack, 1)
 
-    def _empty_page(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        title = QLabel("<h2>Prepare a document for signature</h2>")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint = QLabel("Open a PDF or drop one here. Add who signs, drag the fields onto the "
-                      "pages, check, and send.")
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setWordWrap(True)
-        self.open_button = QPushButton("Open a PDF…")
-        self.open_button.setMinimumWidth(180)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.open_button)
-        row.addStretch(1)
-        self.recent_label = QLabel("")
-        self.recent_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.recent_label.setTextFormat(Qt.TextFormat.RichText)
-        self.recent_label.linkActivated.connect(lambda href: self.open_file(Path(href)))
-        for w in (title, hint):
-            layout.addWidget(w)
-        layout.addLayout(row)
-        layout.addWidget(self.recent_label)
-        layout.addStretch(2)
-        return page
-
     def _connect(self) -> None:
-        self.open_button.clicked.connect(self.choose_file)
-        self.provider_box.currentIndexChanged.connect(
-            lambda _: self.set_provider(str(self.provider_box.currentData())))
-        self.render_id.textChanged.connect(lambda _: self._preflight_timer.start())
+        self.empty.openRequested.connect(self.choose_file)
+        self.empty.recentChosen.connect(lambda path: self.request_open(Path(path)))
+        self.empty.draftChosen.connect(self.request_open_draft)
+        self.empty.draftDeleteRequested.connect(self.delete_draft)
+        self.sent_page.showRequest.connect(self.showRequest)
+        self.sent_page.prepareAnother.connect(self._prepare_another)
+        self.provider_box.currentIndexChanged.connect(self._provider_chosen)
+        self.render_id.textChanged.connect(self._render_id_edited)
         self.send_button.clicked.connect(self.send)
         self.field_palette.armed.connect(self.view.arm)
         self.view.armedChanged.connect(self.field_palette.show_armed)
@@ -265,7 +214,9 @@ class EditorWidget(QWidget):
         self.view.zoomChanged.connect(self._zoom_changed)
         self.view.currentPageChanged.connect(self._page_changed)
         self.recipients.currentRecipientChanged.connect(self._recipient_chosen)
+        self.side.recipientChosen.connect(self.recipients.set_current)
         self.anchors.searchTextChanged.connect(self._search_changed)
+        self.anchors.jumpRequested.connect(self.jump_to_match)
         self.preflight_panel.problemActivated.connect(self.reveal)
         self.view.layer.on_changed = None
 
@@ -279,36 +230,58 @@ class EditorWidget(QWidget):
             return []
 
     def choose_file(self) -> None:
+        if not self.confirm_leave():
+            return
         start = str(self.settings.value("lastFolder", str(Path.home())))
         name, _ = QFileDialog.getOpenFileName(self, "Open a PDF", start, "PDF files (*.pdf)")
         if name:
             self.open_file(Path(name))
 
+    def request_open(self, path: Path) -> bool:
+        """Open ``path`` as the user asked (a recent document, a drop): unsent work is saved as
+        a draft or discarded first, as the user says."""
+        return self.confirm_leave() and self.open_file(path)
+
     def open_file(self, path: Path) -> bool:
-        """Open ``path`` for editing; a bad PDF is refused with its message, nothing changes."""
+        """Open ``path`` for editing; a bad PDF is refused with its message, nothing changes.
+        Unsent work on the document open before is kept as a draft."""
         try:
             info = check_pdf(path)
         except SealboxError as exc:
             QMessageBox.warning(self, "Cannot open this PDF", exc.message)
             return False
+        self.keep_work()
         self.settings.setValue("lastFolder", str(path.parent))
         self._remember_recent(path)
+        self._load(path, info, RequestSpec(name=info.title or path.stem,
+                                           recipients=(Recipient("", "", ""),)))
+        return True
+
+    def _load(self, path: Path, info: PdfInfo, spec: RequestSpec, draft: Draft | None = None,
+              provider: str | None = None, render_id: str | None = None) -> None:
+        self.view.show_anchor_fields([])
         self.view.show_highlights([])
         self.view.layer.clear()
         self.path, self.info, self.text_index = path, info, None
         self.doc.pages = list(info.pages)
-        self.doc.load(RequestSpec(name=info.title or path.stem,
-                                  recipients=(Recipient("", "", ""),)))
+        self.doc.load(spec)
+        if provider is not None:
+            self.set_provider(provider)
+        self.render_id.blockSignals(True)
+        self.render_id.setText(render_id or "")
+        self.render_id.blockSignals(False)
         self.stack.setCurrentWidget(self.splitter)
+        self._document_controls(True)
         self.view.set_document(path, info.pages)
         self.view.layer.rebuild()
         self.view.fit_width()  # kept as the window is resized, until a zoom is chosen
         self._zoom_changed(self.view.zoom)
         self.editing.reset()
+        self.keeper.started(draft)
         self._send_key = str(uuid.uuid4())
         self.recipients.set_current(0)
         self._page_changed(1)
-        self.documentChanged.emit(path.name)
+        self.documentChanged.emit(draft.document_name if draft is not None else path.name)
         log.info("opened %s: %d pages", path.name, info.page_count)
         self.statusMessage.emit(f"{path.name}: {info.page_count} page"
                                 f"{'s' if info.page_count != 1 else ''}")
@@ -316,7 +289,6 @@ class EditorWidget(QWidget):
         self._read_text(path)
         self.run_preflight()
         self.view.setFocus()
-        return True
 
     def _read_text(self, path: Path) -> None:
         """Build the document's text index in the background (by OCR too, where asked)."""
@@ -350,8 +322,9 @@ class EditorWidget(QWidget):
             for s in signatures))
         self.signed_banner.show()
 
-    def close_document(self) -> None:
+    def _clear_document(self) -> None:
         self.signed_banner.hide()
+        self.view.show_anchor_fields([])
         self.view.show_highlights([])
         self.view.layer.clear()
         self.view.close_document()
@@ -359,18 +332,132 @@ class EditorWidget(QWidget):
         self.doc.pages = []
         self.doc.load(RequestSpec(name="", recipients=()))
         self.editing.reset()
-        self._show_empty()
+        self.keeper.started(None)
+        # The next document opens fitted to the width; nothing here speaks of the old one.
+        self.view.fit_width()
+        self._page_changed(0)
         self.documentChanged.emit("")
 
-    def _show_empty(self) -> None:
-        recent = self.recent_files()
-        if recent:
-            links = "<br>".join(f'<a href="{p}">{Path(p).name}</a>' for p in recent[:6])
-            self.recent_label.setText(f"<p>Recent documents</p><p>{links}</p>")
+    def close_document(self) -> None:
+        """Close the document; unsent changes are kept as a draft (nothing is ever lost)."""
+        self.keep_work()
+        self._clear_document()
+        self._show_empty()
+
+    def request_close(self) -> bool:
+        """Close as the user asked (Ctrl+W): unsent work is saved or discarded as they say."""
+        if not self.confirm_leave():
+            return False
+        self._clear_document()
+        self._show_empty()
+        return True
+
+    # --- drafts ---------------------------------------------------------------------------------
+
+    def _working(self) -> Working | None:
+        if self.path is None or self.info is None:
+            return None
+        return Working(self.path, self.info, self.doc.to_spec(), self.provider_id,
+                       self.render_id.text().strip() or None)
+
+    def has_unsaved_work(self) -> bool:
+        return self.keeper.has_unsaved_work()
+
+    def keep_work(self) -> None:
+        """Leave the document without asking: its unsent changes become a saved draft."""
+        if self.path is not None:
+            self.keeper.keep()
+
+    def discard_work(self) -> None:
+        """Leave the document and throw away its draft (the user said Discard)."""
+        self.keeper.discard()
+
+    def confirm_leave(self) -> bool:
+        """Before the document is left: if it has unsent changes, ask Save Draft / Discard /
+        Cancel and do it; False when the user cancelled."""
+        if not self.has_unsaved_work():
+            self.keep_work()  # a reopened draft left as it was goes back to the list
+            return True
+        answer = ask_unsaved(self, repr(self.doc.name.strip() or (
+            self.path.name if self.path else "This document")))
+        if answer == "cancel":
+            return False
+        if answer == "save":
+            try:
+                self.keeper.save_and_release()
+            except SealboxError as exc:
+                QMessageBox.warning(self, "Not saved", exc.message)
+                return False
+            self.statusMessage.emit("Saved as a draft: it is listed in Prepare.")
         else:
-            self.recent_label.setText("")
+            self.keeper.discard()
+        return True
+
+    def request_open_draft(self, draft_id: str) -> bool:
+        return self.confirm_leave() and self.open_draft(draft_id)
+
+    def open_draft(self, draft_id: str) -> bool:
+        """Carry on with a draft exactly where it was left."""
+        try:
+            draft = self.drafts.get(draft_id)
+            pdf = self.drafts.pdf_path(draft.id, draft.document_name)
+            info = check_pdf(pdf)
+        except SealboxError as exc:
+            QMessageBox.warning(self, "Cannot open this draft", exc.message)
+            self._show_empty()
+            return False
+        self.keep_work()
+        self._load(pdf, info, draft.spec, draft, provider=draft.provider,
+                   render_id=draft.render_id)
+        self.statusMessage.emit(f"Opened the draft {draft.title!r}")
+        return True
+
+    def delete_draft(self, draft_id: str) -> None:
+        try:
+            draft = self.drafts.get(draft_id)
+        except SealboxError:
+            self._show_empty()
+            return
+        answer = QMessageBox.question(
+            self, "Delete draft", f"Delete the draft {draft.title!r}? It was never sent; this "
+            "cannot be undone.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.drafts.delete(draft_id)
+            self.statusMessage.emit(f"Deleted the draft {draft.title!r}")
+            self._show_empty()
+
+    def restore_unfinished(self) -> bool:
+        """At start: offer to restore work a crash or a kill cut off (the latest; the others
+        stay in Drafts). True when a draft was restored."""
+        orphans = self.drafts.orphaned()
+        if not orphans:
+            return False
+        latest, others = orphans[0], orphans[1:]
+        for draft in others:
+            self.drafts.set_state(draft.id, "saved")
+        answer = ask_restore(self, latest)
+        if answer == "restore":
+            return self.open_draft(latest.id)
+        if answer == "discard":
+            self.drafts.delete(latest.id)
+        else:
+            self.drafts.set_state(latest.id, "saved")
+        self._show_empty()
+        return False
+
+    def _show_empty(self) -> None:
+        if self.path is not None:
+            return
+        self.empty.set_recent(self.recent_files())
+        try:
+            drafts = self.drafts.all()
+        except SealboxError as exc:
+            log.warning("cannot list the drafts: %s", exc.message)
+            drafts = []
+        self.empty.set_drafts(drafts)
         self.stack.setCurrentWidget(self.empty)
         self.send_button.setEnabled(False)
+        self._document_controls(False)
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("recentFiles", [])
@@ -407,7 +494,7 @@ class EditorWidget(QWidget):
         self.field_palette.set_supported(caps.field_types, caps.name)
         self.view.layer.set_supported(caps.field_types)
         self.properties.set_supported(caps.field_types, caps.name)
-        self.render_id_action.setVisible(caps.needs_render_id)
+        self.render_id.setVisible(caps.needs_render_id)
         self.run_preflight()
 
     def _document_edited(self, change: Change) -> None:
@@ -416,6 +503,15 @@ class EditorWidget(QWidget):
         if change.anchors and self.path is not None and self.doc.ocr_anchors != self._index_ocr:
             self._read_text(self.path)  # the OCR option changed: read the text again
         self._preflight_timer.start()
+        self.keeper.touch()
+
+    def _provider_chosen(self, _index: int) -> None:
+        self.set_provider(str(self.provider_box.currentData()))
+        self.keeper.touch()
+
+    def _render_id_edited(self, _text: str) -> None:
+        self._preflight_timer.start()
+        self.keeper.touch()
 
     def anchor_counts(self) -> dict[str, int]:
         return {a.anchor_string: self._count_matches(a.anchor_string) for a in self.doc.anchors}
@@ -442,11 +538,11 @@ class EditorWidget(QWidget):
             problems = [Problem(exc.message, Target("provider", None))]
         self.problems = problems
         self.preflight_panel.set_problems(problems)
+        self.side.set_problems(problems)
         self.view.layer.set_problems(frozenset(
-            p.target.index for p in problems
+            p.target.index for p in errors(problems)
             if p.target.kind == "field" and p.target.index is not None))
-        count = len(problems)
-        self.tabs.setTabText(2, "Check" if not count else f"Check ({count})")
+        count = len(errors(problems))
         self.send_button.setEnabled(not count and not self.sending)
         self.send_button.setToolTip("Send this request" if not count else
                                     f"{count} problem{'s' if count != 1 else ''} to fix first: "
@@ -455,20 +551,22 @@ class EditorWidget(QWidget):
 
     def show_check(self) -> None:
         self.run_preflight()
-        self.tabs.setCurrentWidget(self.preflight_panel)
+        self.side.show_tab(CHECK_TAB)
 
     def reveal(self, target: Target) -> None:
         """Jump to what a preflight problem is about."""
         if target.kind == "field" and target.index is not None:
             self.view.reveal_field(FieldId(target.index))
-            self.tabs.setCurrentWidget(self.properties)
+            self.side.show_tab(FIELDS_TAB)
         elif target.kind == "recipient" and target.index is not None:
+            self.side.show_tab(RECIPIENTS_TAB)
             self.recipients.set_current(target.index)
         elif target.kind == "anchor":
-            self.tabs.setCurrentWidget(self.anchors)
+            self.side.show_tab(ANCHORS_TAB)
             if target.index is not None:
                 self.anchors.select(target.index)
         elif target.kind == "request":
+            self.side.show_tab(RECIPIENTS_TAB)
             self.request_form.setFocus()
 
     # --- view reactions -------------------------------------------------------------------------
@@ -476,33 +574,92 @@ class EditorWidget(QWidget):
     def _selection_changed(self, ids: list[FieldId]) -> None:
         self.properties.set_selection(ids)
         if ids:
-            self.tabs.setCurrentWidget(self.properties)
+            self.side.show_tab(FIELDS_TAB)
 
     def _recipient_chosen(self, index: int) -> None:
         self.view.current_recipient = max(index, 0)
         self.field_palette.set_colour(recipient_color(max(index, 0)))
+        self.side.set_recipient(index)
 
     def _search_changed(self, text: str) -> None:
         self._search_text = text
         self._update_highlights()
 
     def _update_highlights(self) -> None:
+        """Highlight the anchors' matches and show at each the field it will become."""
+        self._jump_index = -1
         if self.text_index is None:
             self.view.show_highlights([])
+            self.view.show_anchor_fields([])
+            self._show_match_position()
             return
         matches: list[tuple[int, Rect, int]] = []
+        previews: list[AnchorField] = []
         for anchor in self.doc.anchors:
-            if anchor.anchor_string:
-                matches += [(page, rect, anchor.recipient_index)
-                            for page, rect in self.text_index.find(anchor.anchor_string)]
+            if not anchor.anchor_string:
+                continue
+            width, height = anchor.size
+            who = (self.doc.recipients[anchor.recipient_index].name
+                   if 0 <= anchor.recipient_index < len(self.doc.recipients) else "")
+            for page, rect in self.text_index.find(anchor.anchor_string):
+                matches.append((page, rect, anchor.recipient_index))
+                previews.append(AnchorField(
+                    page, field_at_anchor(rect.x, rect.y, width, height, self.doc.page(page)),
+                    anchor.type, anchor.recipient_index, anchor.anchor_string, anchor.required,
+                    who))
         if self._search_text:
             matches += [(page, rect, -1) for page, rect in self.text_index.find(self._search_text)]
         self.view.show_highlights(matches)
+        self.view.show_anchor_fields(previews)
+        self._show_match_position()
+
+    def _jump_targets(self) -> list[tuple[int, Rect]]:
+        """The matches Next/Previous go through: the text typed or the anchor selected in the
+        Anchors tab, else every anchor's, in page and reading order."""
+        if self.text_index is None:
+            return []
+        texts = [self._search_text] if self._search_text else list(dict.fromkeys(
+            a.anchor_string for a in self.doc.anchors if a.anchor_string))
+        found = {(page, rect.x, rect.y, rect.width, rect.height): (page, rect)
+                 for text in texts for page, rect in self.text_index.find(text)}
+        return [found[key] for key in sorted(found, key=lambda k: (k[0], k[2], k[1]))]
+
+    def jump_to_match(self, step: int) -> None:
+        """Scroll to the next (1) or previous (-1) match, round and round."""
+        targets = self._jump_targets()
+        if not targets:
+            self._show_match_position()
+            return
+        if self._jump_index < 0:
+            self._jump_index = 0 if step > 0 else len(targets) - 1
+        else:
+            self._jump_index = (self._jump_index + step) % len(targets)
+        page, rect = targets[self._jump_index]
+        self.view.reveal_match(page, rect)
+        self._show_match_position(targets)
+
+    def _show_match_position(self, targets: list[tuple[int, Rect]] | None = None) -> None:
+        targets = self._jump_targets() if targets is None else targets
+        if not targets:
+            self.anchors.set_match_position("", False)
+        elif 0 <= self._jump_index < len(targets):
+            page = targets[self._jump_index][0]
+            self.anchors.set_match_position(
+                f"Match {self._jump_index + 1} of {len(targets)} (page {page})", True)
+        else:
+            count = len(targets)
+            self.anchors.set_match_position(f"{count} match{'es' if count != 1 else ''}", True)
 
     def _zoom_changed(self, zoom: float) -> None:
+        """Show the zoom as the user chose it: "Fit width" while fitted, else a percentage."""
+        mode = self.view.fit_mode
+        percent = f"{round(zoom * 100)}%"
+        text = "Fit width" if mode == "width" else "Fit page" if mode == "page" else percent
+        self.zoom_box.setToolTip(f"Zoom: {percent}. Pick a size or type a percentage"
+                                 if mode else "Zoom: pick a size or type a percentage")
         edit = self.zoom_box.lineEdit()
         if edit is None or not edit.hasFocus():
-            self.zoom_box.setEditText(f"{round(zoom * 100)}%")
+            self.zoom_box.setEditText(text)
 
     def _zoom_chosen(self, text: str) -> None:
         if text == "Fit width":
@@ -520,8 +677,17 @@ class EditorWidget(QWidget):
         self.view.setFocus()
 
     def _page_changed(self, page: int) -> None:
-        if self.info is not None:
+        if self.info is not None and page >= 1:
             self.page_label.setText(f"  Page {page} of {self.info.page_count}  ")
+        else:
+            self.page_label.setText("")
+
+    def _document_controls(self, on: bool) -> None:
+        """The toolbar's page and zoom controls work only with a document open."""
+        for widget in (self.zoom_box, self.page_label):
+            widget.setEnabled(on)
+        for action in (self.zoom_in_action, self.zoom_out_action):
+            action.setEnabled(on)
 
     # --- edit actions (menus) -------------------------------------------------------------------
 
@@ -632,9 +798,17 @@ class EditorWidget(QWidget):
     # --- sending --------------------------------------------------------------------------------
 
     def send(self) -> None:
-        """Send the request through the chosen provider, off the UI thread."""
-        if self.path is None or self.sending or self.run_preflight():
+        """Send the request through the chosen provider, off the UI thread. The same document
+        to the same people again is sent only when the user says so."""
+        if self.path is None or self.sending or errors(self.run_preflight()):
             return
+        if self.info is not None:
+            earlier = send_service.earlier_sends(
+                self.ctx, self.info.sha256, [r.email for r in self.doc.recipients],
+                idempotency_key=self._send_key)
+            if earlier and not confirm_again(self, earlier):
+                self.statusMessage.emit("Not sent: it was sent before.")
+                return
         self.sending = True
         self.send_button.setEnabled(False)
         self.send_button.setText("Sending…")
@@ -663,8 +837,20 @@ class EditorWidget(QWidget):
     def _sent(self, request: Request) -> None:
         self._send_key = str(uuid.uuid4())
         self._finish_sending()
+        # Sent: the draft has done its work, and the document is not left under a live Send.
+        self.keeper.sent()
+        self._clear_document()
+        self.sent_page.set_request(request, self.ctx.provider(request.provider).capabilities.name)
+        self.stack.setCurrentWidget(self.sent_page)
+        self.send_button.setEnabled(False)
+        self._document_controls(False)
+        self.recipients.set_completions(self._completions())  # the people just sent to
         self.statusMessage.emit(f"Sent {request.name!r}: {request.status.value}")
         self.sent.emit(request.id)
+
+    def _prepare_another(self) -> None:
+        self._show_empty()
+        self.choose_file()
 
     def _send_failed(self, exc: BaseException) -> None:
         if not isinstance(exc, UnavailableError):

@@ -48,7 +48,8 @@ def _screen_scale(painter_or_item: QPainter | QGraphicsItem) -> float:
 class FieldItem(QGraphicsObject):
     """One field drawn on its page: a tinted box in its recipient's colour, named by type."""
 
-    def __init__(self, fid: FieldId, field: Field, recipient_name: str, parent: PageItem) -> None:
+    def __init__(self, fid: FieldId, field: Field, recipient_name: str,
+                 parent: PageItem | None = None) -> None:
         super().__init__(parent)
         # The rectangle exists before anything below can make Qt ask for the bounding rect
         # (setCursor does on a real display).
@@ -292,22 +293,32 @@ class FieldLayer:
             return r.name or r.email or f"Recipient {index + 1}"
         return f"Recipient {index + 1}"
 
+    def _remove(self, fid: FieldId) -> None:
+        item = self.items.pop(fid, None)
+        if item is not None and item.scene() is not None:
+            item.scene().removeItem(item)
+
     def _add(self, fid: FieldId) -> None:
+        self._remove(fid)  # never two items for one field (a change heard again after a failure)
         f = self.doc.field(fid)
         if not 1 <= f.page <= len(self.scene.page_items):
             return
-        item = FieldItem(fid, f, self._recipient_name(f.recipient_index),
-                         self.scene.page_item(f.page))
-        item.supported = f.type in self.supported
-        item.problem = fid in self.problem_ids
-        item.apply(f, item.recipient_name)
+        # Built whole before it goes on its page: an item that fails half-way is never shown.
+        item = FieldItem(fid, f, self._recipient_name(f.recipient_index))
+        try:
+            item.supported = f.type in self.supported
+            item.problem = fid in self.problem_ids
+            item.apply(f, item.recipient_name)
+            item.setParentItem(self.scene.page_item(f.page))
+        except Exception:
+            if item.scene() is not None:
+                item.scene().removeItem(item)
+            raise
         self.items[fid] = item
 
     def _changed(self, change: Change) -> None:
         for fid in change.removed:
-            item = self.items.pop(fid, None)
-            if item is not None and item.scene() is not None:
-                item.scene().removeItem(item)
+            self._remove(fid)
         for fid in change.added:
             self._add(fid)
         for fid in change.changed:

@@ -1,5 +1,6 @@
 """The pre-send check: "Ready to send", or the problems to fix first, each one a link to what it
-is about (the editor jumps to the recipient, field, anchor or setting it names)."""
+is about (the editor jumps to the recipient, field, anchor or setting it names). Warnings (what
+the provider will not deliver, which does not stop the send) are listed with a warning icon."""
 
 from __future__ import annotations
 
@@ -46,16 +47,24 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 
 #: The :class:`Target` of a problem.
 TARGET_ROLE = Qt.ItemDataRole.UserRole + 1
+#: "error" (stops the send) or "warning" (sent anyway, the user is told).
+SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 2
 READY_COLOR = "#2e7d32"
 
 
+def error_icon() -> QIcon:
+    return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical)
+
+
 class PreflightModel(QAbstractListModel):
-    """A list of :class:`Problem`: the message, a warning icon and (TARGET_ROLE) the target."""
+    """A list of :class:`Problem`: the message, an icon for its severity (an error or a
+    warning) and (TARGET_ROLE) the target."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._problems: list[Problem] = []
         self._icon: QIcon | None = None
+        self._warning_icon: QIcon | None = None
 
     def set_problems(self, problems: Sequence[Problem]) -> None:
         new = list(problems)
@@ -78,9 +87,15 @@ class PreflightModel(QAbstractListModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return problem.message
         if role == Qt.ItemDataRole.DecorationRole:
+            if problem.is_warning:
+                if self._warning_icon is None:
+                    self._warning_icon = warning_icon()
+                return self._warning_icon
             if self._icon is None:
-                self._icon = warning_icon()
+                self._icon = error_icon()
             return self._icon
+        if role == SEVERITY_ROLE:
+            return problem.severity
         if role == TARGET_ROLE:
             return problem.target
         return None
@@ -202,18 +217,22 @@ class PreflightPanel(QWidget):
             self.problemActivated.emit(target)
 
     def _show(self) -> None:
-        count = self.model.rowCount()
+        problems = self.model.problems()
+        count = sum(1 for p in problems if not p.is_warning)
+        warnings = len(problems) - count
+        them = "them" if warnings != 1 else "it"
+        note = (f"<br>{warnings} warning{'s' if warnings != 1 else ''}: the request can be sent, "
+                f"but read {them} first." if warnings else "")
         if count:
-            style = QApplication.style()
-            icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-            self.icon.setPixmap(icon.pixmap(20, 20))
+            self.icon.setPixmap(error_icon().pixmap(20, 20))
             self.summary.setText(f"<b>{count} problem{'s' if count != 1 else ''} to fix before "
-                                 "sending</b>")
+                                 f"sending</b>{note}")
             self.summary.setStyleSheet("")
         else:
             self.icon.setPixmap(ready_icon(20))
-            self.summary.setText("<b>Ready to send</b>")
-            self.summary.setStyleSheet(f"color: {READY_COLOR};")
-        self.list.setVisible(bool(count))
-        self.hint.setVisible(bool(count))
-        self._stretch.setVisible(not count)
+            self.summary.setText(f"<b>Ready to send</b>{note}")
+            self.summary.setStyleSheet(f"color: {READY_COLOR};" if not warnings else "")
+        shown = bool(problems)
+        self.list.setVisible(shown)
+        self.hint.setVisible(shown)
+        self._stretch.setVisible(not shown)

@@ -17,6 +17,7 @@ from dataclasses import replace
 from PySide6.QtCore import (
     QAbstractListModel,
     QByteArray,
+    QEvent,
     QMimeData,
     QModelIndex,
     QObject,
@@ -24,6 +25,7 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -78,6 +80,8 @@ RECIPIENT_ROLE = Qt.ItemDataRole.UserRole + 2
 
 _MIME = "application/x-sealbox-recipient"
 ERROR_STYLE = "color: #d32f2f; font-size: 11px;"
+#: A new message under an input waits until typing has paused this long (or the input is left).
+TYPING_PAUSE_MS = 700
 #: Margins of a panel that is a page of its own (a tab), not a box's content.
 PAGE_MARGINS = (6, 6, 6, 6)
 
@@ -251,6 +255,10 @@ class _PeopleModel(QStandardItemModel):
     def __init__(self, people: Sequence[tuple[str, str, str]], parent: QObject | None = None
                  ) -> None:
         super().__init__(parent)
+        self.set_people(people)
+
+    def set_people(self, people: Sequence[tuple[str, str, str]]) -> None:
+        self.clear()
         for first, last, email in people:
             name = f"{first} {last}".strip()
             item = QStandardItem(f"{name} <{email}>" if name else email)
@@ -259,6 +267,43 @@ class _PeopleModel(QStandardItemModel):
             item.setData(email, self.EMAIL)
             item.setEditable(False)
             self.appendRow(item)
+
+    def people(self) -> list[tuple[str, str, str]]:
+        out = []
+        for row in range(self.rowCount()):
+            item = self.item(row)
+            out.append((str(item.data(self.FIRST)), str(item.data(self.LAST)),
+                        str(item.data(self.EMAIL))))
+        return out
+
+
+class _WidePopup(QObject):
+    """Makes a completer's list as wide as its entries need, and never narrower than the input
+    it completes (Qt sizes it to the input alone, cutting "Jane Doe <jane@…" short)."""
+
+    def __init__(self, edit: QLineEdit, popup: QAbstractItemView) -> None:
+        super().__init__(popup)
+        self._edit = edit
+        self._popup = popup
+        popup.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._popup and event.type() in (QEvent.Type.Show,
+                                                      QEvent.Type.LayoutRequest):
+            popup = self._popup
+            frame = popup.frameWidth() * 2
+            bar = popup.verticalScrollBar()
+            content = popup.sizeHintForColumn(0) + frame + (
+                bar.sizeHint().width() if bar.isVisible() else 0) + 8
+            wanted = max(self._edit.width(), content)
+            screen = self._edit.screen().availableGeometry()
+            wanted = min(wanted, screen.width())
+            if popup.width() != wanted:
+                popup.setMinimumWidth(wanted)
+                popup.resize(wanted, popup.height())
+                if popup.geometry().right() > screen.right():
+                    popup.move(max(screen.left(), screen.right() - wanted), popup.y())
+        return False
 
 
 class _Input(QWidget):
@@ -376,6 +421,7 @@ class RecipientsPanel(QWidget):
 
         self._people = _PeopleModel(completions, self)
         self._completers: list[QCompleter] = []
+        self._popups: list[_WidePopup] = []
         for edit, role in ((self.first_edit, _PeopleModel.FIRST),
                            (self.last_edit, _PeopleModel.LAST),
                            (self.email_edit, _PeopleModel.EMAIL)):
@@ -386,19 +432,35 @@ class RecipientsPanel(QWidget):
             completer.activated[QModelIndex].connect(self._person_chosen)  # type: ignore[index]
             edit.setCompleter(completer)
             self._completers.append(completer)
+            popup = completer.popup()
+            if popup is not None:
+                self._popups.append(_WidePopup(edit, popup))
 
         self.add_button.clicked.connect(self.add)
         self.remove_button.clicked.connect(self.remove)
         self.up_button.clicked.connect(lambda: self.move_current(-1))
         self.down_button.clicked.connect(lambda: self.move_current(+1))
         self.list.selectionModel().currentChanged.connect(self._current_index_changed)
+        self._typing: QLineEdit | None = None
+        self._pause_timer = QTimer(self)
+        self._pause_timer.setSingleShot(True)
+        self._pause_timer.setInterval(TYPING_PAUSE_MS)
+        self._pause_timer.timeout.connect(self._paused)
         for edit in (self.first_edit, self.last_edit, self.email_edit):
-            edit.editingFinished.connect(self._commit_text)
+            edit.editingFinished.connect(self._finished)
+            edit.textEdited.connect(lambda _text, e=edit: self._typed(e))
         self.designation.activated.connect(self._designation_chosen)
         follow_document(self, self.doc, self._document_changed)
         self._refresh()
 
     # --- public ---------------------------------------------------------------------------------
+
+    def set_completions(self, people: Sequence[tuple[str, str, str]]) -> None:
+        """Offer these people (first, last, email) from now on (after a send, the new ones)."""
+        self._people.set_people(people)
+
+    def completions(self) -> list[tuple[str, str, str]]:
+        return self._people.people()
 
     def current(self) -> int:
         """The selected recipient's index, -1 when there is none."""
@@ -455,6 +517,13 @@ class RecipientsPanel(QWidget):
         word = "earlier" if to < index else "later"
         self.editing.perform(f"Move {label} {word}", lambda d: d.move_recipient(index, to))
         self.set_current(to)
+
+    def _finished(self) -> None:
+        """An input was left (or Return pressed): commit it and say what is wrong at once."""
+        self._pause_timer.stop()
+        self._typing = None
+        self._commit_text()
+        self._show_errors()
 
     def _commit_text(self) -> None:
         index = self._current
@@ -554,24 +623,46 @@ class RecipientsPanel(QWidget):
         self.details.setTitle(f"Recipient {index + 1}" if valid else "No recipient selected")
         self._show_errors()
 
+    def _typed(self, edit: QLineEdit) -> None:
+        """A key was typed in ``edit``: check what is there now. A message that no longer holds
+        goes at once; a new one waits until the typing pauses or the input is left."""
+        self._typing = edit
+        self._show_errors()
+        self._pause_timer.start()
+
+    def _paused(self) -> None:
+        self._typing = None
+        self._show_errors()
+
     def _show_errors(self) -> None:
-        """The document's own checks for the selected recipient, under each input."""
+        """The document's own checks for the selected recipient as it is typed, under each
+        input (the inputs' text, committed or not)."""
         index = self._current
         errors: dict[str, str] = {}
         if 0 <= index < len(self.doc.recipients):
-            r = self.doc.recipients[index]
+            r = replace(self.doc.recipients[index],
+                        first_name=self.first_edit.text().strip(),
+                        last_name=self.last_edit.text().strip(),
+                        email=self.email_edit.text().strip())
             blank = not (r.first_name or r.last_name or r.email)
+            recipients = list(self.doc.recipients)
+            recipients[index] = r
+            spec = replace(self.doc.to_spec(), recipients=tuple(recipients))
             prefix = f"recipients[{index}]."
-            for problem in spec_problems(self.doc.to_spec(), fields_required=False):
+            for problem in spec_problems(spec, fields_required=False):
                 if not problem.startswith(prefix):
                     continue
                 attr, _, message = problem[len(prefix):].partition(": ")
                 if blank and message == "must not be empty":
                     continue  # a recipient just added: no red before anything is typed
                 errors.setdefault(attr, message[:1].upper() + message[1:])
-        self.first.show_error(errors.get("firstName", ""))
-        self.last.show_error(errors.get("lastName", ""))
-        self.email.show_error(errors.get("email", ""))
+        for box, attr in ((self.first, "firstName"), (self.last, "lastName"),
+                          (self.email, "email")):
+            text = errors.get(attr, "")
+            if box.edit is self._typing and text and (
+                    box.error.isHidden() or box.error.text() != text):
+                text = ""  # being typed: no new message before the typing pauses
+            box.show_error(text)
         order = errors.get("order", "")
         self.order_error.setText(order)
         self.order_error.setVisible(bool(order))

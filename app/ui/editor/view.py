@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import shiboken6
 from PySide6.QtCore import QLineF, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -21,13 +22,14 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPen,
 )
-from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsView, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsRectItem, QGraphicsView, QWidget
 
 from app.domain.editing import DEFAULT_FIELD_SIZE, TYPE_LABELS, FieldId
 from app.domain.geometry import Rect
 from app.domain.model import Field, FieldType
 from app.ui.commands import Editing
 from app.ui.editor.fields import HANDLES, FieldItem, FieldLayer, SnapLines
+from app.ui.editor.previews import AnchorField, AnchorFieldItem
 from app.ui.editor.recipients import recipient_color
 from app.ui.pages import PageItem, PageView
 
@@ -51,6 +53,10 @@ def _mime_type(mime: QMimeData) -> FieldType | None:
         return FieldType(bytes(mime.data(FIELD_MIME).data()).decode())
     except ValueError:
         return None
+
+
+#: Movements smaller than this (points) are no movement: a click is not a move.
+EPSILON = 1e-6
 
 
 class _Mode:
@@ -78,6 +84,7 @@ class _MoveMode(_Mode):
             (f for fid, f in view.editing.doc.fields_on_page(page) if fid not in moving),
             geom.width, geom.height)
         self.dx = self.dy = 0.0
+        self.started = False
 
     def _limits(self) -> tuple[float, float, float, float]:
         lo_x = lo_y = -1e12
@@ -92,6 +99,11 @@ class _MoveMode(_Mode):
     def move(self, scene_pos: QPointF, modifiers: Qt.KeyboardModifier) -> None:
         dx = scene_pos.x() - self.press.x()
         dy = scene_pos.y() - self.press.y()
+        if not self.started:
+            # A click (or a tremble of the hand) is not a drag: nothing moves, nothing snaps.
+            if not self.view.past_drag_distance(dx, dy):
+                return
+            self.started = True
         lo_x, hi_x, lo_y, hi_y = self._limits()
         dx, dy = min(max(dx, lo_x), hi_x), min(max(dy, lo_y), hi_y)
         guides: list[QLineF] = []
@@ -119,7 +131,8 @@ class _MoveMode(_Mode):
 
     def finish(self) -> None:
         self.view.layer.show_guides(None, [])
-        if self.dx == 0 and self.dy == 0:
+        if not self.started or (abs(self.dx) < EPSILON and abs(self.dy) < EPSILON):
+            self.cancel()  # nothing moved: no undo step, and Redo stays as it was
             return
         doc = self.view.editing.doc
         new = {}
@@ -147,6 +160,7 @@ class _ResizeMode(_Mode):
         self.press = press
         self.start = item.page_rect()
         self.rect = QRectF(self.start)
+        self.started = False
         page = item.field.page
         geom = view.editing.doc.page(page)
         self.geom = geom
@@ -157,6 +171,10 @@ class _ResizeMode(_Mode):
     def move(self, scene_pos: QPointF, modifiers: Qt.KeyboardModifier) -> None:
         dx = scene_pos.x() - self.press.x()
         dy = scene_pos.y() - self.press.y()
+        if not self.started:
+            if not self.view.past_drag_distance(dx, dy):
+                return
+            self.started = True
         left, top, right, bottom = (self.start.left(), self.start.top(), self.start.right(),
                                     self.start.bottom())
         snap = self.view.snapping and not modifiers & Qt.KeyboardModifier.AltModifier
@@ -188,7 +206,11 @@ class _ResizeMode(_Mode):
 
     def finish(self) -> None:
         self.view.layer.show_guides(None, [])
-        if self.rect == self.start:
+        if not self.started or all(abs(a - b) < EPSILON for a, b in (
+                (self.rect.left(), self.start.left()), (self.rect.top(), self.start.top()),
+                (self.rect.right(), self.start.right()),
+                (self.rect.bottom(), self.start.bottom()))):
+            self.cancel()
             return
         f = self.view.editing.doc.field(self.item.fid)
         new = replace(f, x=self.rect.x(), y=self.rect.y(), width=self.rect.width(),
@@ -227,14 +249,16 @@ class _DrawMode(_Mode):
     def finish(self) -> None:
         self._drop_preview()
         scale = self.view.scale_px()
-        if self.rect.width() * scale < 4 and self.rect.height() * scale < 4:
-            self.view.place_field(self.kind, self.page.number, self.origin)
-        else:
-            r = self.rect
-            self.view.add_field(self.kind, self.page.number,
-                                Rect(r.x(), r.y(), max(r.width(), MIN_SIZE),
-                                     max(r.height(), MIN_SIZE)))
-        self.view.arm(None)
+        try:
+            if self.rect.width() * scale < 4 and self.rect.height() * scale < 4:
+                self.view.place_field(self.kind, self.page.number, self.origin)
+            else:
+                r = self.rect
+                self.view.add_field(self.kind, self.page.number,
+                                    Rect(r.x(), r.y(), max(r.width(), MIN_SIZE),
+                                         max(r.height(), MIN_SIZE)))
+        finally:
+            self.view.arm(None)  # drawn or refused, the tool is put down
 
     def cancel(self) -> None:
         self._drop_preview()
@@ -262,6 +286,7 @@ class EditorView(PageView):
         self._mode: _Mode | None = None
         self._ghost: QGraphicsRectItem | None = None
         self._highlights: list[QGraphicsRectItem] = []
+        self._previews: list[AnchorFieldItem] = []
         self._clipboard: list[Field] = []
         self._nudge_run = 0
         self._nudge_selection: list[FieldId] = []
@@ -281,6 +306,11 @@ class EditorView(PageView):
 
     def selected_ids(self) -> list[FieldId]:
         return self.layer.selected_ids()
+
+    def past_drag_distance(self, dx: float, dy: float) -> bool:
+        """Whether a pointer that moved (dx, dy) points since the press is dragging."""
+        scale = self.scale_px()
+        return abs(dx * scale) + abs(dy * scale) >= QApplication.startDragDistance()
 
     def arm(self, kind: FieldType | None) -> None:
         """Arm the drawing tool: the next click-drag on a page draws a field of ``kind``."""
@@ -566,7 +596,7 @@ class EditorView(PageView):
     def show_highlights(self, matches: list[tuple[int, Rect, int]]) -> None:
         """Highlight text matches: (page, rectangle, recipient index for the colour)."""
         for item in self._highlights:
-            if item.scene() is not None:
+            if shiboken6.isValid(item) and item.scene() is not None:
                 item.scene().removeItem(item)
         self._highlights = []
         count = len(self.doc_scene.page_items)
@@ -586,3 +616,31 @@ class EditorView(PageView):
 
     def highlight_count(self) -> int:
         return len(self._highlights)
+
+    def show_anchor_fields(self, previews: list[AnchorField]) -> None:
+        """Show the field each anchor places at each of its matches (see previews.py)."""
+        for item in self._previews:
+            if shiboken6.isValid(item) and item.scene() is not None:
+                item.scene().removeItem(item)
+        self._previews = []
+        count = len(self.doc_scene.page_items)
+        for preview in previews:
+            if 1 <= preview.page <= count:
+                self._previews.append(
+                    AnchorFieldItem(preview, self.doc_scene.page_item(preview.page)))
+
+    def anchor_fields(self) -> list[AnchorFieldItem]:
+        return list(self._previews)
+
+    def reveal_match(self, page: int, rect: Rect) -> None:
+        """Scroll the match at ``rect`` of ``page`` into the middle of the view and mark the
+        anchor's field there as the current one."""
+        if not 1 <= page <= len(self.doc_scene.page_items):
+            return
+        item = self.doc_scene.page_item(page)
+        scene_rect = item.mapRectToScene(QRectF(rect.x, rect.y, rect.width, rect.height))
+        for preview in self._previews:
+            preview.set_current(preview.preview.page == page and abs(
+                preview.preview.rect.x - rect.x) < 1e-6 and abs(preview.preview.rect.y - rect.y)
+                < 1e-6)
+        self.centerOn(scene_rect.center())
