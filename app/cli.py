@@ -331,10 +331,20 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
               f"{len(result.finalized)}, archived {len(result.archived)}.")
         for rid, status in result.changed.items():
             print(f"  {rid[:8]} is now {status}")
+        for rid, why in result.left.items():
+            print(f"  {rid[:8]} left in flight: {why}")
         for rid, error in result.errors.items():
             print(f"  {rid[:8]}: {error}", file=sys.stderr)
 
     emit(args, result.to_json(), text)
+    if result.bugs:
+        report = _crash_report(ctx, next(iter(result.bugs.values())))
+        where = f" The details are in {report}." if report else ""
+        print(f"sealbox: an unexpected error stopped {len(result.bugs)} request(s); the others "
+              f"were synced. This is a bug in Sealbox; please report it.{where}", file=sys.stderr)
+        return EXIT_BUG
+    if set(result.errors) - result.retryable:
+        return 1
     return 3 if result.errors else 0
 
 

@@ -18,7 +18,6 @@ import io
 import json
 import logging
 import os
-import re
 import shutil
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -27,13 +26,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from app.archive.names import NAME_BYTES, portable_name
+from app.archive.staging import claim_staging
 from app.context import Context
 from app.domain.clock import iso, now, parse_iso
 from app.domain.lifecycle import Status
 from app.domain.model import RecipientState, Request, RequestSpec
-from app.errors import NotFoundError, UserError
-from app.faults import crash_point
+from app.errors import BusyError, NotFoundError, UserError
+from app.faults import crash_point, reached
 from app.fsutil import atomic_file, atomic_write_bytes, fsync_dir, sha256_file
+from app.oslock import lock_waiting_async
 from app.pdf.document import extract_text
 from app.store.requests import ArchivedFile, Event
 
@@ -43,26 +45,34 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FORMAT = 1
-STAGING = ".staging"
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-             *(f"LPT{i}" for i in range(1, 10))}
+#: How long archiving waits for another process archiving the same request.
+ARCHIVE_WAIT = 600.0
 
 
-def safe_name(name: str, limit: int = 80) -> str:
-    """``name`` made safe as a file name on Windows, macOS and Linux."""
-    text = _UNSAFE.sub("_", name)
-    text = re.sub(r"\s+", " ", text).strip().strip(".").strip()
-    text = text[:limit].rstrip(" .") or "request"
-    if text.upper() in _RESERVED:
-        text = f"_{text}"
-    return text
+def safe_name(name: str) -> str:
+    """``name`` made into the start of an archive name (:func:`portable_name`)."""
+    return portable_name(name, NAME_BYTES)
 
 
 def folder_for(root: Path, request: Request, completed: datetime) -> Path:
+    """Where ``request`` is archived: ``YYYY/MM/YYYY-MM-DD <name> <first 8 of id>``, or with
+    the whole id if another request's folder already has that name."""
     local = completed.astimezone()
-    name = f"{local:%Y-%m-%d} {safe_name(request.name)} {request.id[:8]}"
-    return root / f"{local:%Y}" / f"{local:%m}" / name
+    parent = root / f"{local:%Y}" / f"{local:%m}"
+    for tag in (request.id[:8], request.id):
+        folder = parent / f"{local:%Y-%m-%d} {safe_name(request.name)} {tag}"
+        if not folder.exists() or _manifest_id(folder) in (request.id, None):
+            return folder
+    raise UserError(f"The archive folder {folder} belongs to another request: move it away, "
+                    "then archive again.")
+
+
+def _manifest_id(folder: Path) -> str | None:
+    """The request id in ``folder``'s request.json, or None when it has none to read."""
+    try:
+        return str(read_manifest(folder)["id"])
+    except UserError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,24 @@ class Archived:
     files: list[ArchivedFile]
 
 
-async def archive_request_async(ctx: Context, request_id: str) -> Archived:
+async def archive_request_async(ctx: Context, request_id: str, *,
+                                wait: float = ARCHIVE_WAIT) -> Archived:
+    """Download a completed request's signed PDF (and certificate) into its archive folder and
+    record it; the folder already archived when there is one.
+
+    One process at a time archives a request (it holds the request's archive lock); another
+    waits up to ``wait`` seconds for it, then finds it archived (or :class:`BusyError`)."""
+    request = ctx.requests.get(request_id)
+    reached("archive-start")
+    held = await lock_waiting_async(ctx.paths.lock("archive", request.id), wait)
+    if held is None:
+        raise BusyError(f"Another Sealbox is archiving {request.name!r} right now: it will be "
+                        "in the archive when that is done.")
+    with held:
+        return await _archive_locked(ctx, request.id)
+
+
+async def _archive_locked(ctx: Context, request_id: str) -> Archived:
     requests = ctx.requests
     request = requests.get(request_id)
     root = ctx.paths.archive_dir
@@ -87,28 +114,26 @@ async def archive_request_async(ctx: Context, request_id: str) -> Archived:
     final = folder_for(root, request, completed)
     base = safe_name(request.name)
     if not final.is_dir():
-        staging = root / STAGING / request.id
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        signed = staging / f"{base}-signed.pdf"
-        await provider.download_signed(request, signed)
-        if provider.capabilities.certificate:
-            await provider.download_certificate(request, staging / f"{base}-certificate.pdf")
-        crash_point("during-archive")
-        files = {
-            kind: {"name": path.name, "sha256": sha256_file(path), "size": path.stat().st_size}
-            for kind, path in (("signed", signed),
-                               ("certificate", staging / f"{base}-certificate.pdf"))
-            if path.exists()
-        }
-        manifest = request_json(request, requests.events(request.id), files)
-        atomic_write_bytes(staging / "request.json", manifest)
-        fsync_dir(staging)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging, final)
-        fsync_dir(final.parent)
-        with contextlib.suppress(OSError):
-            staging.parent.rmdir()  # only when no other archiving is under way
+        with claim_staging(root, request.id) as staging:
+            signed = staging.path / f"{base}-signed.pdf"
+            certificate = staging.path / f"{base}-certificate.pdf"
+            await provider.download_signed(request, signed)
+            if provider.capabilities.certificate:
+                await provider.download_certificate(request, certificate)
+            crash_point("during-archive")
+            reached("archive-staged")
+            files = {
+                kind: {"name": path.name, "sha256": sha256_file(path),
+                       "size": path.stat().st_size}
+                for kind, path in (("signed", signed), ("certificate", certificate))
+                if path.exists()
+            }
+            manifest = request_json(request, requests.events(request.id), files)
+            atomic_write_bytes(staging.path / "request.json", manifest)
+            fsync_dir(staging.path)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging.path, final)
+            fsync_dir(final.parent)
         log.info("archived request %s in %s", request.id, final)
     # Extracting the text for search is CPU work: off the event loop.
     content = await asyncio.to_thread(archive_text, final, read_manifest(final))

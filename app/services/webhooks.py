@@ -25,8 +25,9 @@ from app.archive.folder import archive_request_async
 from app.context import Context
 from app.domain.clock import iso, now
 from app.domain.lifecycle import Status
-from app.errors import SealboxError, UserError
+from app.errors import BusyError, SealboxError, UserError
 from app.providers.base import WebhookEvent, WebhookRejected
+from app.services.requests import refresh_and_apply
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,14 @@ class WebhookReceiver:
             return Outcome(200, "unknown request ignored")
         request = requests.get(rows[0][0])
         try:
-            report = await self.ctx.provider(pid).refresh(request)
-            status = requests.apply_report(request.id, report, kind=f"webhook {event.event}")
-            if status == Status.COMPLETED:
-                await archive_request_async(self.ctx, request.id)
+            # A compare-and-set, like sync's: applied only if no sync, sign or other delivery
+            # changed the request since it was read (then read and asked again).
+            await refresh_and_apply(self.ctx, request.id, kind=f"webhook {event.event}")
+            if requests.get(request.id).status == Status.COMPLETED:
+                # Archived here unless another process is archiving it right now.
+                await archive_request_async(self.ctx, request.id, wait=0)
+        except BusyError as exc:
+            log.info("after webhook %s: %s", event.event, exc.message)
         except SealboxError as exc:
             # Received and verified; the next refresh or sync will catch up.
             log.warning("refresh after webhook %s failed: %s", event.event, exc.message)

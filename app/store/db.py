@@ -179,8 +179,17 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX requests_status")
 
 
+def _v5(db: sqlite_utils.Database) -> None:
+    """Each request's ``version``, raised by every change to it, so that a change decided on
+    what was read earlier is applied only if nothing changed in between (compare-and-set); and
+    ``archive_error``, why the request's signed files could not be archived (a download that
+    failed its checks, a file the disk refused), shown until an archive succeeds."""
+    db.execute("ALTER TABLE requests ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE requests ADD COLUMN archive_error TEXT")
+
+
 #: Migrations in order: entry N brings a database from user_version N to N + 1.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
