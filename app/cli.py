@@ -14,6 +14,7 @@ import getpass
 import json
 import logging
 import os
+import sqlite3
 import sys
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
@@ -170,6 +171,7 @@ def request_json(ctx: Context, request: Request) -> dict[str, Any]:
         "completedAt": iso(request.completed_at) if request.status == Status.COMPLETED else None,
         "provider": request.provider,
         "providerId": request.provider_id,
+        "archiveError": request.archive_error,
     }
     if request.render_id:
         out["renderId"] = request.render_id
@@ -208,6 +210,8 @@ def print_request(ctx: Context, request: Request) -> None:
                  "viewed " + _when(s.viewed_at) if s.viewed_at else "waiting")
         print(f"    {i}  {r.name} <{r.email}>  {r.designation.value}, order {r.order}: {state}")
     files = ctx.requests.archived_files(request.id)
+    if request.archive_error and not files:
+        print(f"  archive   not archived: {request.archive_error}")
     if files:
         print("  archive")
         for f in files:
@@ -376,13 +380,13 @@ def parse_field_values(items: Sequence[str]) -> dict[int, str]:
 
 
 def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
-    from app.archive.folder import archive_request_async
     from app.providers.local.signing import (
         LocalSigning,
         Signature,
         read_signature_image,
         recipient_index,
     )
+    from app.storage import DiskFullError
 
     signing = LocalSigning(ctx)
     request = signing.load(args.id)
@@ -398,9 +402,23 @@ def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
             signature = Signature(typed=args.typed_signature.strip())
         elif args.signature_image is not None:
             signature = Signature(image_png=read_signature_image(args.signature_image))
-        updated = signing.sign(request.id, index, signature, values)
-        if updated.status == Status.COMPLETED:
-            asyncio.run(archive_request_async(ctx, updated.id))
+        updated = signing.sign(request.id, index, signature, values, complete=False)
+        if signing.needs_finalizing(updated) or updated.status == Status.COMPLETED:
+            # The signature is stored: what follows (sealing, archiving) is finished by
+            # `sealbox sync` if it cannot be done now.
+            stopped = _complete_and_archive(ctx, signing, updated.id)
+            if stopped is not None:
+                step, problem = stopped
+                who = updated.spec.recipients[index].name
+                log.warning("sign of %s: %s stopped: %s", updated.id, step, problem.message)
+                if isinstance(problem, DiskFullError):
+                    advice = DiskFullError(problem.path, "run `sealbox sync` to finish it")
+                    why = advice.message
+                else:
+                    why = f"{problem.message} Then run `sealbox sync` to finish it."
+                print(f"sealbox: {who} signed {updated.name!r}, but {step} stopped. {why}",
+                      file=sys.stderr)
+                return problem.exit_code
             updated = ctx.requests.get(updated.id)
     name = updated.spec.recipients[index].name
 
@@ -418,6 +436,30 @@ def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
 
     emit(args, request_json(ctx, updated), text)
     return 0
+
+
+def _complete_and_archive(ctx: Context, signing: Any, request_id: str
+                          ) -> tuple[str, SealboxError] | None:
+    """Seal and archive a request whose signers are all done; if that stopped, the step and
+    the reason (the request stays as far as it got, for ``sync`` to finish)."""
+    from app.archive.folder import archive_request_async
+
+    step = "completing it"
+    try:
+        signing.finalize(request_id)
+        step = "archiving it"
+        asyncio.run(archive_request_async(ctx, request_id))
+    except SealboxError as exc:
+        problem: SealboxError = exc
+    except OSError as exc:
+        problem = _storage_problem(ctx, exc) or UserError(
+            f"{exc.strerror or exc} ({exc.filename}).")
+    else:
+        return None
+    if step == "archiving it":
+        with contextlib.suppress(SealboxError, OSError, sqlite3.Error):  # a full disk, too
+            ctx.requests.set_archive_error(request_id, problem.message)
+    return step, problem
 
 
 def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
@@ -557,6 +599,8 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
 
 
 def _crash_report(ctx: Context | None, exc: BaseException) -> Path | None:
+    """Write a crash report, whole or not at all (never an empty file); its path, or None."""
+    from app.fsutil import atomic_write_bytes
     from app.logs import redact
 
     text = redact("".join(traceback.format_exception(exc)))
@@ -566,10 +610,18 @@ def _crash_report(ctx: Context | None, exc: BaseException) -> Path | None:
         folder: Path = ctx.paths.data_dir / "crash-reports"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"crash-{now():%Y%m%d-%H%M%S}.txt"
-        path.write_text(f"sealbox {__version__}\n{text}", encoding="utf-8")
+        atomic_write_bytes(path, f"sealbox {__version__}\n{text}".encode())
         return path
     except OSError:
         return None
+
+
+def _storage_problem(ctx: Context | None, exc: BaseException) -> SealboxError | None:
+    """A full disk (or a file size limit) behind ``exc``, as a user error; None otherwise."""
+    from app.storage import storage_error
+
+    database = ctx.paths.database if ctx is not None else None
+    return storage_error(exc, database=database)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -598,6 +650,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("sealbox: interrupted.", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: report it with a traceback, redacted
+        problem = _storage_problem(ctx, exc)
+        if problem is not None:  # not a bug: the disk is full
+            log.warning("%s stopped: %s", args.command, problem.message, exc_info=True)
+            print(f"sealbox: {problem.message}", file=sys.stderr)
+            return problem.exit_code
         log.exception("bug in %s", args.command)
         report = _crash_report(ctx, exc)
         where = f" The details are in {report}." if report else ""

@@ -7,6 +7,7 @@ filter also masks anything shaped like a credential (``Authorization: Bearer …
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import re
@@ -48,6 +49,27 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class QuietFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file, which never disturbs the command it logs: when a record cannot be written
+    (the disk is full, the file went away), logging to the file stops quietly for the rest of
+    the process instead of printing "--- Logging error ---" with a traceback on stderr. The
+    command's own outcome (a message and an exit code) says what went wrong."""
+
+    broken = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.broken:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.broken = True
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            # The buffered lines cannot be written either: they are dropped.
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
 def configure(log_dir: Path, *, verbose: bool = False) -> None:
     """Log to ``log_dir/sealbox.log`` (rotated), redacted; warnings also to stderr if verbose."""
     root = logging.getLogger()
@@ -56,7 +78,7 @@ def configure(log_dir: Path, *, verbose: bool = False) -> None:
             root.removeHandler(handler)
             handler.close()
     log_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
+    handler = QuietFileHandler(
         log_dir / "sealbox.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -24,11 +25,12 @@ from app.archive.folder import archive_request_async
 from app.archive.staging import clean_staging
 from app.context import Context
 from app.domain.lifecycle import Status
-from app.errors import BusyError, CapabilityError, SealboxError, UnavailableError
+from app.errors import BusyError, CapabilityError, SealboxError, UnavailableError, UserError
 from app.oslock import try_lock
 from app.providers.errors import ConflictError
 from app.services.requests import refresh_and_apply
 from app.services.send import deliver, discard_orphans
+from app.storage import storage_error
 
 log = logging.getLogger(__name__)
 
@@ -170,10 +172,13 @@ async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResu
                 if not isinstance(exc, BusyError):
                     result.unavailable.add(provider)
                 result.fail(request_id, exc)
-            except SealboxError as exc:
-                result.fail(request_id, exc)
+            except (SealboxError, OSError, sqlite3.Error) as exc:
+                problem = as_user_error(ctx, exc)
+                if problem is None:
+                    raise
+                result.fail(request_id, problem)
                 if work == "archive":
-                    _note_archive_error(ctx, request_id, exc.message)
+                    _note_archive_error(ctx, request_id, problem.message)
             except Exception as exc:  # one request's failure never stops the others
                 log.exception("sync: %s of %s failed", work, request_id)
                 result.fail(request_id, exc)
@@ -183,10 +188,25 @@ async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResu
     await asyncio.gather(*(one(rid) for rid in wanted))
 
 
+def as_user_error(ctx: Context, exc: SealboxError | OSError | sqlite3.Error
+                  ) -> SealboxError | None:
+    """An error of one request's step as the user reads it: a file the system would not write
+    or read (a full disk above all) is named with what to do, not taken for a bug; None for a
+    database error that is not the disk's (a bug)."""
+    if isinstance(exc, SealboxError):
+        return exc
+    problem = storage_error(exc, database=ctx.paths.database)
+    if problem is not None or isinstance(exc, sqlite3.Error):
+        return problem
+    where = f" ({exc.filename})" if exc.filename else ""
+    return UserError(f"Sealbox could not read or write a file: {exc.strerror or exc}{where}. "
+                     "Fix that, then run `sealbox sync` again.")
+
+
 def _note_archive_error(ctx: Context, request_id: str, message: str) -> None:
     try:
         ctx.requests.set_archive_error(request_id, message)
-    except (SealboxError, OSError) as exc:  # the store may be what failed
+    except (SealboxError, OSError, sqlite3.Error) as exc:  # the store may be what failed
         log.warning("could not record the archive error of %s: %s", request_id, exc)
 
 

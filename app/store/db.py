@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from app.errors import UnavailableError, UserError
+from app.storage import damaged_database, is_damage, storage_error, unreadable_database
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -215,10 +216,12 @@ class Database:
                 raise UnavailableError(
                     f"The Sealbox database {path} is busy: another Sealbox is writing to it. "
                     "Try again in a moment.") from exc
-            raise UserError(
-                f"The Sealbox database {path} is damaged ({exc}): restore it from a backup, or "
-                "move it aside and run `sealbox archive reindex` to rebuild it from the archive."
-            ) from exc
+            full = storage_error(exc, database=path)
+            if full is not None:
+                raise full from exc
+            if is_damage(exc):
+                raise damaged_database(path, exc) from exc
+            raise unreadable_database(path, exc) from exc
         except BaseException:
             conn.close()
             raise

@@ -803,7 +803,7 @@ class RequestDetails(QWidget):
                          if finished else ""),
             "Expires": (_when(expires) + (" (overdue: the next refresh expires it)"
                                           if overdue else "")) if expires else "",
-            "Note": request.error_message or "",
+            "Note": request.error_message or request.archive_error or "",
             "ID": request.id,
         }
         for name, text in values.items():

@@ -105,6 +105,19 @@ class Fault:
     count: int
 
 
+@dataclass
+class Hold:
+    """A response held back: the request was processed (``arrived`` is set), the answer waits
+    until the test sets ``release`` (as a provider that takes its time, or a connection that
+    hangs after the request left)."""
+
+    method: str
+    path: re.Pattern[str]
+    count: int
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
 Handler = Callable[[FakeRequest], FakeResponse]
 
 
@@ -114,6 +127,7 @@ class FakeServer:
     def __init__(self) -> None:
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self.faults: list[Fault] = []
+        self.holds: list[Hold] = []
         self.received: list[FakeRequest] = []
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -166,6 +180,8 @@ class FakeServer:
         return self
 
     def stop(self) -> None:
+        for hold in self.holds:
+            hold.release.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -202,7 +218,27 @@ class FakeServer:
             self.faults.append(Fault(method.upper(), re.compile(f"^{path_pattern}$"), response,
                                      after, count))
 
+    def hold_next(self, method: str, path_pattern: str, *, count: int = 1) -> Hold:
+        """Process the next ``count`` matching requests, then hold each answer until the test
+        sets the returned hold's ``release``."""
+        hold = Hold(method.upper(), re.compile(f"^{path_pattern}$"), count)
+        with self.lock:
+            self.holds.append(hold)
+        return hold
+
     def dispatch(self, request: FakeRequest) -> FakeResponse:
+        with self.lock:
+            hold = next((h for h in self.holds if h.count > 0 and h.method == request.method
+                         and h.path.match(request.path)), None)
+            if hold is not None:
+                hold.count -= 1
+        response = self._dispatch(request)
+        if hold is not None:
+            hold.arrived.set()
+            hold.release.wait(120)
+        return response
+
+    def _dispatch(self, request: FakeRequest) -> FakeResponse:
         with self.lock:
             self.received.append(request)
             fault = next((f for f in self.faults if f.count > 0 and f.method == request.method

@@ -156,8 +156,9 @@ class LocalSigning:
                                      detail=f"opened by {request.spec.recipients[index].name}")
 
     def sign(self, request_id: str, index: int, signature: Signature | None,
-             values: dict[int, str] | None = None) -> Request:
-        """Recipient ``index`` signs (or approves) with ``signature`` and field ``values``.
+             values: dict[int, str] | None = None, *, complete: bool = True) -> Request:
+        """Recipient ``index`` signs (or approves) with ``signature`` and field ``values``; the
+        last one completes the request too (unless ``complete`` is False: the caller does).
 
         Everything is checked first: a refused signing changes nothing."""
         request = self.load(request_id)
@@ -239,7 +240,7 @@ class LocalSigning:
         log.info("request %s: recipient %d %s", request.id, index, kind)
         reached("sign-recorded")
         request = self.requests.get(request.id)
-        if request.next_recipient() is None and self.all_done(request):
+        if complete and request.next_recipient() is None and self.all_done(request):
             self.finalize(request.id)
         return self.requests.get(request.id)
 
