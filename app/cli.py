@@ -481,21 +481,43 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
         emit(args, {"signatures": [request_json(ctx, r) for r in items]}, text)
         return 0
     if args.action == "verify":
-        checks = folder.verify(ctx, args.id)
+        result = folder.verify(ctx, args.id)
+        checks = result.checks
         bad = [c for c in checks if not c.ok]
+        root = ctx.paths.archive_dir
 
         def text() -> None:
             if not checks:
                 print("Nothing archived to verify.")
+            group = None
             for c in checks:
-                mark = "OK " if c.ok else "BAD"
-                sig = f" [signature {c.signature}]" if c.signature else ""
-                print(f"{mark} {c.state:<8} {c.path}{sig}")
+                where = c.path if c.kind in ("folder",) else c.path.parent
+                heading = str(where.relative_to(root)) if where.is_relative_to(root) else str(where)
+                if heading != group:
+                    group = heading
+                    print(f"{heading}  ({c.request_name})")
+                mark = "ok" if c.ok else "FAILED"
+                label = "folder" if c.kind == "folder" else c.path.name
+                print(f"  {mark:<7} {label}: {folder.describe_check(c)}")
                 if not c.ok:
-                    print(f"    {c.summary}")
-            print(f"{len(checks) - len(bad)} of {len(checks)} files intact.")
+                    print(f"  {'':<7} {c.summary}")
+            counts = {state: sum(c.state == state for c in checks)
+                      for state in ("intact", "modified", "missing", "mismatch", "added",
+                                    "moved")}
+            invalid = sum(c.signature == "invalid" for c in checks)
+            others = ", ".join(f"{n} {label}" for label, n in (
+                ("not what their certificate names", counts["mismatch"]),
+                ("added to a folder", counts["added"]), ("folders moved", counts["moved"]))
+                if n)
+            print(f"{len(checks)} checked: {counts['intact']} intact, {counts['modified']} "
+                  f"modified, {counts['missing']} missing{', ' + others if others else ''}; "
+                  f"{invalid} with an invalid signature.")
 
-        emit(args, {"ok": not bad, "files": [c.to_json() for c in checks]}, text)
+        emit(args, {"ok": result.ok, "files": [c.to_json() for c in checks],
+                    "trustRoot": result.trust_problem}, text)
+        if result.trust_problem is not None:
+            print(f"sealbox: {result.trust_problem}", file=sys.stderr)
+            return 1
         if bad:
             if not args.json:
                 print(f"sealbox: {len(bad)} archived file(s) failed verification: "
@@ -508,8 +530,18 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
              lambda: print(f"Reindexed {len(archived)} archived request(s)."))
         return 0
     if args.action == "export":
-        dest = folder.export(ctx, args.dest, args.ids)
-        emit(args, {"exported": str(dest)}, lambda: print(f"Exported to {dest}"))
+        done = folder.export(ctx, args.dest, args.ids)
+        moved = {f.manifest["id"]: str(f.folder) for f in done.moved}
+
+        def exported() -> None:
+            print(f"Exported {len(done.folders)} archived request(s) to {done.dest}")
+            for rid, where in moved.items():
+                print(f"  {rid[:8]} was not where the archive index has it: exported from "
+                      f"{where} (`sealbox archive reindex` records the new place)")
+
+        emit(args, {"exported": str(done.dest), "requests": [f.manifest["id"]
+                                                              for f in done.folders],
+                    "moved": moved}, exported)
         return 0
     raise AssertionError(args.action)
 
