@@ -100,6 +100,9 @@ def build_parser() -> Parser:
 
     p = command("download", "signed PDF and certificate into the archive")
     p.add_argument("id", metavar="ID")
+    p.add_argument("--again", action="store_true",
+                   help="download an archived request again, replacing a bad copy (the "
+                   "earlier files are kept in the folder's .replaced-<time>/)")
 
     p = command("sign", "sign in person on this computer (local provider)")
     p.add_argument("id", metavar="ID")
@@ -356,11 +359,19 @@ def cmd_download(ctx: Context, args: argparse.Namespace) -> int:
     from app.services.requests import download_request
 
     request = ctx.requests.get(args.id)
-    archived = asyncio.run(closing(ctx, download_request(ctx, request.id)))
+    already = ctx.requests.archive_dir(request.id)
+    archived = asyncio.run(closing(ctx, download_request(ctx, request.id, again=args.again)))
     updated = ctx.requests.get(request.id)
 
     def text() -> None:
-        print(f"Archived {updated.name!r} in {archived.directory}")
+        if args.again and already:
+            print(f"Downloaded {updated.name!r} again into {archived.directory} (the earlier "
+                  "copy is kept in its .replaced-… folder)")
+        elif already:
+            print(f"{updated.name!r} is already archived in {archived.directory} (`sealbox "
+                  f"download --again {updated.id[:8]}` replaces a bad copy)")
+        else:
+            print(f"Archived {updated.name!r} in {archived.directory}")
         for f in archived.files:
             print(f"  {f.kind:<12} {Path(f.path).name}  sha256 {f.sha256}")
 

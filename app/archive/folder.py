@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from app.archive.checks import check_download
 from app.archive.integrity import (
     archived_names,
     certificate_facts,
@@ -33,7 +34,7 @@ from app.archive.integrity import (
     trust_root_problem,
 )
 from app.archive.names import NAME_BYTES, portable_name
-from app.archive.staging import claim_staging
+from app.archive.staging import REPLACED_PREFIX, claim_staging, swap_into_place
 from app.context import Context
 from app.csvsafe import csv_text
 from app.domain.clock import iso, now, parse_iso
@@ -44,6 +45,7 @@ from app.faults import crash_point, reached
 from app.fsutil import atomic_copy, atomic_file, atomic_write_bytes, fsync_dir, sha256_file
 from app.oslock import lock_waiting_async
 from app.pdf.document import extract_text
+from app.providers.errors import DownloadRejectedError
 from app.store.requests import ArchivedFile, Event
 
 if TYPE_CHECKING:
@@ -90,9 +92,13 @@ class Archived:
 
 
 async def archive_request_async(ctx: Context, request_id: str, *,
-                                wait: float = ARCHIVE_WAIT) -> Archived:
+                                wait: float = ARCHIVE_WAIT, again: bool = False) -> Archived:
     """Download a completed request's signed PDF (and certificate) into its archive folder and
-    record it; the folder already archived when there is one.
+    record it; the folder already archived when there is one, unless ``again``: then the files
+    are downloaded afresh and replace the archived ones, which are kept aside in the folder's
+    ``.replaced-<time>/``. Every download is checked before it is archived
+    (:func:`app.archive.checks.check_download`); one that fails is not archived, and the reason
+    is kept on the request.
 
     One process at a time archives a request (it holds the request's archive lock); another
     waits up to ``wait`` seconds for it, then finds it archived (or :class:`BusyError`)."""
@@ -103,30 +109,42 @@ async def archive_request_async(ctx: Context, request_id: str, *,
         raise BusyError(f"Another Sealbox is archiving {request.name!r} right now: it will be "
                         "in the archive when that is done.")
     with held:
-        return await _archive_locked(ctx, request.id)
+        try:
+            return await _archive_locked(ctx, request.id, again)
+        except DownloadRejectedError as exc:
+            ctx.requests.set_archive_error(request.id, exc.message, kind="download-rejected")
+            raise
 
 
-async def _archive_locked(ctx: Context, request_id: str) -> Archived:
+async def _archive_locked(ctx: Context, request_id: str, again: bool) -> Archived:
     requests = ctx.requests
     request = requests.get(request_id)
     root = ctx.paths.archive_dir
     existing = requests.archive_dir(request.id)
+    replacing = None
     if existing and (root / existing).is_dir():
-        return Archived(request.id, root / existing, requests.archived_files(request.id))
+        if not again:
+            return Archived(request.id, root / existing, requests.archived_files(request.id))
+        replacing = root / existing
     if request.status != Status.COMPLETED:
         raise UserError(f"{request.name!r} is {request.status.value}, not completed: only a "
                         "completed request has a signed document to download.")
     provider = ctx.provider(request.provider)
     completed = request.completed_at or now()
-    final = folder_for(root, request, completed)
+    final = replacing or folder_for(root, request, completed)
     base = safe_name(request.name)
-    if not final.is_dir():
+    if replacing is not None or not final.is_dir():
         with claim_staging(root, request.id) as staging:
             signed = staging.path / f"{base}-signed.pdf"
             certificate = staging.path / f"{base}-certificate.pdf"
             await provider.download_signed(request, signed)
             if provider.capabilities.certificate:
                 await provider.download_certificate(request, certificate)
+            name = provider.capabilities.name
+            roots = trust_roots(ctx)
+            for what, path in (("signed PDF", signed), ("certificate", certificate)):
+                if path.exists():
+                    await asyncio.to_thread(check_download, path, what, name, roots)
             crash_point("during-archive")
             reached("archive-staged")
             files = {
@@ -135,16 +153,31 @@ async def _archive_locked(ctx: Context, request_id: str) -> Archived:
                 for kind, path in (("signed", signed), ("certificate", certificate))
                 if path.exists()
             }
+            stamp = f"{now():%Y%m%dT%H%M%SZ}"
+            if replacing is not None:
+                requests.add_event(request.id, "downloaded again",
+                                   f"the earlier archived copy is kept in "
+                                   f"{REPLACED_PREFIX}{stamp}")
             manifest = request_json(request, requests.events(request.id), files)
             atomic_write_bytes(staging.path / "request.json", manifest)
             fsync_dir(staging.path)
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging.path, final)
+            if replacing is None:
+                os.replace(staging.path, final)
+            else:
+                swap_into_place(staging.path, final, root, stamp)
             fsync_dir(final.parent)
-        log.info("archived request %s in %s", request.id, final)
+        log.info("archived request %s in %s%s", request.id, final,
+                 " (downloaded again)" if replacing is not None else "")
     # Extracting the text for search is CPU work: off the event loop.
     content = await asyncio.to_thread(archive_text, final, read_manifest(final))
     return _record(ctx, request.id, final, content)
+
+
+def record_folder(ctx: Context, folder: Path) -> Archived:
+    """Enter an archive folder in the store again, as its ``request.json`` has it (after a
+    replacement cut off and finished by the clean-up)."""
+    return _record(ctx, str(read_manifest(folder)["id"]), folder)
 
 
 def _record(ctx: Context, request_id: str, folder: Path, content: str | None = None

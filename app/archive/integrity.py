@@ -25,12 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.archive.staging import REPLACED_PREFIX, TARGET_FILE
 from app.config import Paths
 
 #: Files an operating system drops into folders people browse: not reported.
 OS_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", "Desktop.ini", ".directory"})
-#: Sealbox's own: earlier copies kept aside by ``download --again``.
-REPLACED_PREFIX = ".replaced-"
 _HASH = r"([0-9a-f]{64})"
 _SIGNED = re.compile(r"Signed document\s+" + _HASH)
 _ORIGINAL = re.compile(r"Original document\s+" + _HASH)
@@ -112,8 +111,8 @@ def extra_entries(folder: Path, manifest: dict[str, Any]) -> list[Path]:
         name = path.name
         if name in known or name in OS_LITTER or name.startswith("._"):
             continue
-        if name.startswith(REPLACED_PREFIX) and path.is_dir():
-            continue
+        if (name.startswith(REPLACED_PREFIX) and path.is_dir()) or name == TARGET_FILE:
+            continue  # earlier copies kept by `download --again`, and its note
         out.append(path)
     return out
 

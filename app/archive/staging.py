@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.faults import crash_point
 from app.oslock import OwnerLock, try_lock
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 STAGING = ".staging"
 LOCK_SUFFIX = ".lock"
 #: In a replacement's staging folder: the archive folder it replaces (relative to the archive).
-TARGET_FILE = ".target"
+TARGET_FILE = ".sealbox-target"
 REPLACED_PREFIX = ".replaced-"
 
 
@@ -63,14 +64,22 @@ def claim_staging(root: Path, request_id: str) -> Iterator[Staging]:
                 base.rmdir()  # only when no other archiving is under way
 
 
-def clean_staging(root: Path) -> int:
-    """Remove the staging folders of archivings whose process has died; returns how many.
+@dataclass
+class Cleaned:
+    """What :func:`clean_staging` did: how many dead owners' folders it took, and the archive
+    folders whose replacement it finished (their records must be made again)."""
 
-    Folders of live owners are left alone, however long they take."""
+    count: int = 0
+    finished: list[Path] | None = None
+
+
+def clean_staging(root: Path) -> Cleaned:
+    """Remove the staging folders of archivings whose process has died (finishing a cut-off
+    replacement instead). Folders of live owners are left alone, however long they take."""
     base = root / STAGING
+    done = Cleaned(0, [])
     if not base.is_dir():
-        return 0
-    count = 0
+        return done
     for entry in sorted(base.iterdir()):
         if entry.name.endswith(LOCK_SUFFIX):
             folder = base / entry.name.removesuffix(LOCK_SUFFIX)
@@ -79,26 +88,48 @@ def clean_staging(root: Path) -> int:
                 continue  # its owner is alive: its folder is its own
             with held:
                 if folder.exists():
-                    _recover_or_remove(root, folder)
-                    count += 1
+                    _recover_or_remove(root, folder, done)
         elif entry.is_dir() and not (base / f"{entry.name}{LOCK_SUFFIX}").exists():
             # No lock file: left by an older Sealbox (which named folders by request id
             # alone) or by a clean-up cut off. Owners make their lock before their folder.
-            _recover_or_remove(root, entry)
-            count += 1
+            _recover_or_remove(root, entry, done)
     with contextlib.suppress(OSError):
         base.rmdir()
-    return count
+    return done
 
 
-def _recover_or_remove(root: Path, folder: Path) -> None:
+def _recover_or_remove(root: Path, folder: Path, done: Cleaned) -> None:
+    done.count += 1
     target_file = folder / TARGET_FILE
     replaced = [p for p in folder.glob(f"{REPLACED_PREFIX}*") if p.is_dir()]
     if replaced and target_file.is_file():
         target = root / target_file.read_text(encoding="utf-8").strip()
         if not target.exists():
-            target_file.unlink()
+            # Cut off between moving the old folder in here and moving this into place.
             os.replace(folder, target)
+            (target / TARGET_FILE).unlink(missing_ok=True)
             log.warning("finished replacing the archive folder %s (cut off before)", target)
+            assert done.finished is not None
+            done.finished.append(target)
             return
+        # Cut off before the old folder moved: the earlier copies go back to it.
+        for earlier in replaced:
+            if not (target / earlier.name).exists():
+                os.replace(earlier, target / earlier.name)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def swap_into_place(staging: Path, final: Path, root: Path, stamp: str) -> Path:
+    """Put the folder assembled in ``staging`` in the place of the archive folder ``final``,
+    keeping the old one inside the new as ``.replaced-<stamp>/`` (earlier copies too). Every
+    step is a rename; if one is cut off, :func:`clean_staging` finishes or undoes it."""
+    (staging / TARGET_FILE).write_text(final.relative_to(root).as_posix(), encoding="utf-8")
+    for earlier in sorted(final.glob(f"{REPLACED_PREFIX}*")):
+        if earlier.is_dir():
+            os.replace(earlier, staging / earlier.name)
+    kept = staging / f"{REPLACED_PREFIX}{stamp}"
+    os.replace(final, kept)
+    crash_point("during-replace")
+    os.replace(staging, final)
+    (final / TARGET_FILE).unlink()
+    return final / kept.name

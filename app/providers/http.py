@@ -33,6 +33,7 @@ from app.providers.errors import (
     BadResponseError,
     ConflictError,
     DocumentTooLargeError,
+    DownloadRejectedError,
     InvalidRequestError,
     OutOfCreditsError,
     ProviderError,
@@ -48,6 +49,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
+#: The largest download accepted (a signed PDF or a certificate), enforced while it streams.
+MAX_DOWNLOAD_BYTES = 100_000_000
 USER_AGENT = f"Sealbox/{__version__}"
 
 Headers = Mapping[str, str]
@@ -358,17 +361,27 @@ class ProviderHttp:
                                    "try again later.") from exc
 
     async def download(self, path: str, dest: Path, *, expect_pdf: bool = True,
-                       params: Mapping[str, Any] | None = None) -> str:
-        """Stream a document to ``dest`` (whole or not at all); returns its SHA-256."""
+                       params: Mapping[str, Any] | None = None,
+                       max_bytes: int = MAX_DOWNLOAD_BYTES) -> str:
+        """Stream a document to ``dest`` (whole or not at all); returns its SHA-256. A body
+        over ``max_bytes`` is refused as soon as it is announced or, without a length, as soon
+        as that much has arrived (:class:`DownloadRejectedError`): it is never read whole."""
         import hashlib
 
         for attempt in range(self.policy.attempts):
             response = await self.request("GET", path, params=params, stream=True)
             digest = hashlib.sha256()
             try:
+                announced = response.headers.get("content-length", "")
+                if announced.isdigit() and int(announced) > max_bytes:
+                    raise self._too_big(max_bytes)
+                received = 0
                 with atomic_file(dest, 0o600) as (_, handle):
                     first = True
                     async for chunk in response.aiter_bytes(1024 * 256):
+                        received += len(chunk)
+                        if received > max_bytes:
+                            raise self._too_big(max_bytes)
                         if first and expect_pdf and chunk and not chunk.lstrip()[:5] == b"%PDF-":
                             raise BadResponseError(f"{self.provider} sent a download that is not "
                                                    "a PDF: try again later.")
@@ -389,6 +402,13 @@ class ProviderHttp:
             finally:
                 await response.aclose()
         raise AssertionError("unreachable")
+
+
+    def _too_big(self, max_bytes: int) -> DownloadRejectedError:
+        return DownloadRejectedError(
+            f"{self.provider} sent a download larger than {max_bytes // 1_000_000} MB, more "
+            "than any signed PDF Sealbox accepts: it was not kept. Check the request at "
+            f"{self.provider}, then download it again.")
 
 
 def _reason(exc: Exception) -> str:

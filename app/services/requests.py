@@ -138,8 +138,10 @@ async def cancel_request(ctx: Context, request_id: str, reason: str | None) -> R
     return ctx.requests.get(request.id)
 
 
-async def download_request(ctx: Context, request_id: str) -> Archived:
+async def download_request(ctx: Context, request_id: str, *, again: bool = False) -> Archived:
     """Download the signed PDF and the certificate of a completed request into the archive;
-    returns the archived folder (the one already there when it was downloaded before)."""
+    returns the archived folder (the one already there when it was downloaded before, unless
+    ``again``: then the files are downloaded afresh, checked, and replace the archived ones,
+    which are kept aside in the folder)."""
     request = ctx.requests.get(request_id)
-    return await archive_request_async(ctx, request.id)
+    return await archive_request_async(ctx, request.id, again=again)

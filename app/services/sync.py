@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from app.archive.folder import archive_request_async
+from app.archive.folder import archive_request_async, record_folder
 from app.archive.staging import clean_staging
 from app.context import Context
 from app.domain.lifecycle import Status
@@ -213,7 +213,13 @@ def _note_archive_error(ctx: Context, request_id: str, message: str) -> None:
 async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
     result = SyncResult()
     requests = ctx.requests
-    result.cleaned = len(discard_orphans(ctx)) + clean_staging(ctx.paths.archive_dir)
+    cleaned = clean_staging(ctx.paths.archive_dir)
+    result.cleaned = len(discard_orphans(ctx)) + cleaned.count
+    for folder in cleaned.finished or []:
+        try:
+            record_folder(ctx, folder)
+        except SealboxError as exc:
+            result.errors[folder.name] = exc.message
 
     for ref in resend:
         request = requests.get(ref)

@@ -14,7 +14,7 @@ import json
 import re
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -47,6 +47,9 @@ class FakeResponse:
     headers: dict[str, str] = field(default_factory=dict)
     #: Close the connection without answering (the request did arrive and was processed).
     drop: bool = False
+    #: A body sent in chunks as it is made (``Transfer-Encoding: chunked``, no length given),
+    #: for bodies too big to hold; ``body`` is then ignored.
+    chunks: Callable[[], Iterator[bytes]] | None = None
 
 
 def json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> FakeResponse:
@@ -159,6 +162,16 @@ class FakeServer:
                 self.send_response(response.status)
                 for key, value in response.headers.items():
                     self.send_header(key, value)
+                if response.chunks is not None:
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    try:
+                        for chunk in response.chunks():
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        self.wfile.write(b"0\r\n\r\n")
+                    except (BrokenPipeError, ConnectionResetError):
+                        self.close_connection = True  # the client stopped reading: its right
+                    return
                 self.send_header("Content-Length", str(len(response.body)))
                 self.end_headers()
                 self.wfile.write(response.body)
