@@ -183,3 +183,20 @@ def test_only_one_process_takes_a_pending_send(repo: Requests) -> None:
     assert repo.outbox_sending(request.id, 111) is True
     assert repo.outbox_sending(request.id, 222) is False
     assert repo.outbox_owner(request.id) == 111
+
+
+def test_an_archive_folder_of_another_request_is_never_taken(tmp_path: Path) -> None:
+    import json as _json
+
+    from app.archive.folder import folder_for
+
+    first = make_request("0193c2c3-aaaa-4aaa-8bbb-000000000001", "Lease")
+    second = make_request("0193c2c3-bbbb-4aaa-8bbb-000000000002", "Lease")  # same 8 first
+    moment = first.created_at
+    taken = folder_for(tmp_path, first, moment)
+    taken.mkdir(parents=True)
+    (taken / "request.json").write_text(_json.dumps({"id": first.id, "files": {}}),
+                                        encoding="utf-8")
+    assert folder_for(tmp_path, first, moment) == taken
+    other = folder_for(tmp_path, second, moment)
+    assert other != taken and other.name.endswith(second.id)
