@@ -356,22 +356,27 @@ def verify(ctx: Context, ref: str | None = None) -> Verification:
     folders gone. ``verify`` of everything and of one request say the same about a folder."""
     root = ctx.paths.archive_dir
     roots = trust_roots(ctx)
-    on_disk = folders_by_id(root)
     requests = ctx.requests
     if ref is not None:
         request_id = requests.resolve_id(ref)
-        if not requests.archive_dir(request_id):
+        rel = requests.archive_dir(request_id)
+        if not rel:
             raise UserError(f"Request {ref!r} is not archived yet: run `sealbox download "
                             f"{ref}` first.")
         wanted = [request_id]
+        # Looked for by its id only when it is not where the store has it.
+        on_disk = {} if (root / rel).is_dir() else folders_by_id(root)
     else:
+        on_disk = folders_by_id(root)
         wanted = list(dict.fromkeys([*requests.archived_ids(), *on_disk]))
     checks: list[FileCheck] = []
     for rid in wanted:
         checks.extend(_verify_one(ctx, rid, on_disk.get(rid, []), roots))
     if ref is None:
         checks.extend(_unreadable_folders(root, on_disk))
-    local = any(requests.exists(rid) and requests.get(rid).provider == "local" for rid in wanted)
+    local = requests.db.execute(
+        "SELECT 1 FROM requests WHERE provider = 'local' AND archive_dir IS NOT NULL "
+        "LIMIT 1").fetchone() is not None
     return Verification(checks, trust_root_problem(ctx.paths, local))
 
 

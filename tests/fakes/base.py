@@ -173,8 +173,11 @@ class FakeServer:
                         self.close_connection = True  # the client stopped reading: its right
                     return
                 self.send_header("Content-Length", str(len(response.body)))
-                self.end_headers()
-                self.wfile.write(response.body)
+                try:
+                    self.end_headers()
+                    self.wfile.write(response.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client is gone (e.g. killed by a test)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
