@@ -67,12 +67,13 @@ def storage_error(exc: BaseException, database: Path | None = None,
         if isinstance(cause, sqlite3.Error) and database is not None:
             code = _sqlite_code(cause)
             text = str(cause).lower()
-            if code == _SQLITE_FULL or "database or disk is full" in text:
-                # With room left on the disk, what stopped SQLite is a limit on the file.
-                return DiskFullError(database) if nearly_full(database) is not False \
-                    else FileSizeLimitError(database)
-            if (code == _SQLITE_IOERR or "disk i/o error" in text) and nearly_full(database):
+            full = code == _SQLITE_FULL or "database or disk is full" in text
+            failed_io = code == _SQLITE_IOERR or "disk i/o error" in text
+            if (full or failed_io) and nearly_full(database):
                 return DiskFullError(database)
+            if full or (failed_io and file_size_limited()):
+                # With room left on the disk, what stopped SQLite is a limit on file sizes.
+                return FileSizeLimitError(database)
     return None
 
 
@@ -99,6 +100,16 @@ def unreadable_database(path: Path, exc: BaseException) -> UserError:
         f"The Sealbox database {path} could not be read or written ({exc}): check the disk "
         "(is it still connected, is it failing?), then run the command again. Nothing was "
         "changed.")
+
+
+def file_size_limited() -> bool:
+    """Whether this process runs under a limit on file sizes (``ulimit -f``)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return False
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return soft != resource.RLIM_INFINITY
 
 
 def nearly_full(path: Path) -> bool | None:

@@ -1,8 +1,10 @@
 """A full disk is told apart from a damaged database, named, and loses nothing.
 
 The home lives on a small tmpfs mounted for the test (CI runs as root), filled until only a few
-KB are free. Without root, the commands run under a file size limit instead (RLIMIT_FSIZE),
-which fails writes with EFBIG: the same paths, told apart as a limit rather than a full disk.
+KB are free. Without root, the commands run under a file size limit of 0 instead (RLIMIT_FSIZE),
+which fails every write with EFBIG: the same paths, told apart as a limit rather than a full disk
+(``DISK_TESTS_WITHOUT_MOUNT=1`` tries that as root too); the tests that fill a disk for the store
+or for the test process itself need the tmpfs.
 """
 
 from __future__ import annotations
@@ -34,13 +36,18 @@ class SmallDisk:
         self.filler = mount / "filler"
         self.limit: int | None = None
 
+    def need_mount(self) -> None:
+        """Tests that fill the disk for the store or the test process itself need the tmpfs
+        (CI runs as root, so it never skips there)."""
+        if not self.mounted:
+            pytest.skip("needs a small tmpfs, which only root can mount here")
+
     def leave_free(self, kb: int) -> None:
-        """Fill the disk until about ``kb`` KB are free (or, without a mount, let no file
-        grow)."""
+        """Fill the disk until about ``kb`` KB are free (or, without a mount, let the commands
+        write nothing at all)."""
         self.free_all()
         if not self.mounted:
-            self.limit = max((p.stat().st_size for p in self.home.rglob("*") if p.is_file()),
-                             default=0)
+            self.limit = 0
             return
         stat = os.statvfs(self.mount)
         room = stat.f_bavail * stat.f_frsize - kb * 1024
@@ -68,7 +75,9 @@ class SmallDisk:
 
 
 def _can_mount() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
+    # DISK_TESTS_WITHOUT_MOUNT=1 tries the fallback as root too.
+    return (hasattr(os, "geteuid") and os.geteuid() == 0
+            and not os.environ.get("DISK_TESTS_WITHOUT_MOUNT"))
 
 
 @pytest.fixture
@@ -168,6 +177,7 @@ def test_send_and_sign_on_a_full_disk(disk: SmallDisk, inputs: tuple[Path, Path]
 @pytest.mark.slow
 def test_an_archive_on_a_full_disk_is_named_and_finished_once_there_is_room(
         home: Path, disk: SmallDisk, inputs: tuple[Path, Path]) -> None:
+    disk.need_mount()
     # The store on a disk with room, the archive folder on the full one.
     (home / "config.toml").write_text(f'archive_dir = "{disk.mount / "archive"}"\n',
                                       encoding="utf-8")
@@ -217,6 +227,7 @@ def test_a_crash_report_is_whole_or_not_there(disk: SmallDisk) -> None:
     from app.cli import _crash_report
     from app.context import Context
 
+    disk.need_mount()
     ctx = Context.from_environment({"SEALBOX_HOME": str(disk.home)})
     (disk.home / "data" / "crash-reports").mkdir(parents=True)
     disk.leave_free(0)
