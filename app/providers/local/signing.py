@@ -30,7 +30,7 @@ from app.domain.model import Designation, FieldType, Request
 from app.errors import BusyError, NotFoundError, UserError
 from app.faults import crash_point, reached
 from app.fsutil import atomic_write_bytes
-from app.oslock import lock_waiting, lock_waiting_async
+from app.oslock import is_held, lock_waiting, lock_waiting_async
 from app.pdf.stamp import Stamp, default_handwriting_font, stamp_pdf
 from app.providers.local.certificate import (
     CertificateData,
@@ -129,7 +129,13 @@ class LocalSigning:
         state = request.recipients[index]
         if state.done:
             verb = "approved" if recipient.designation == Designation.APPROVER else "signed"
-            raise UserError(f"{recipient.name} has already {verb} {request.name!r}.")
+            waiting = ""
+            if self.needs_finalizing(request):
+                waiting = (" Everyone has signed and it is being completed right now."
+                           if is_held(self._lock_path(request.id)) else
+                           " Everyone has signed; it is waiting to be completed: run `sealbox "
+                           "sync`.")
+            raise UserError(f"{recipient.name} has already {verb} {request.name!r}.{waiting}")
         turn = request.next_recipient()
         if turn != index:
             assert turn is not None
