@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import sys
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
@@ -149,6 +150,9 @@ def build_parser() -> Parser:
 
     p = command("download", "signed PDF and certificate into the archive")
     p.add_argument("id", metavar="ID")
+    p.add_argument("--again", action="store_true",
+                   help="download an archived request again, replacing a bad copy (the "
+                   "earlier files are kept in the folder's .replaced-<time>/)")
 
     p = command("sign", "sign in person on this computer (local provider)")
     p.add_argument("id", metavar="ID")
@@ -221,6 +225,7 @@ def request_json(ctx: Context, request: Request) -> dict[str, Any]:
         "completedAt": iso(request.completed_at) if request.status == Status.COMPLETED else None,
         "provider": request.provider,
         "providerId": request.provider_id,
+        "archiveError": request.archive_error,
     }
     if request.render_id:
         out["renderId"] = request.render_id
@@ -259,6 +264,8 @@ def print_request(ctx: Context, request: Request) -> None:
                  "viewed " + _when(s.viewed_at) if s.viewed_at else "waiting")
         say(f"    {i}  {r.name} <{r.email}>  {r.designation.value}, order {r.order}: {state}")
     files = ctx.requests.archived_files(request.id)
+    if request.archive_error and not files:
+        say(f"  archive   not archived: {request.archive_error}")
     if files:
         say("  archive")
         for f in files:
@@ -308,7 +315,7 @@ def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
 
     warnings = send.warnings_of(ctx, request.id)
     for warning in warnings:  # on stderr, so stdout stays the one JSON object with --json
-        print(f"warning: {warning}", file=sys.stderr)
+        say(f"warning: {warning}", err=True)
 
     def text() -> None:
         say(f"Sent {request.name!r} through {request.provider}: {request.status.value}.")
@@ -391,10 +398,20 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
             f"{len(result.finalized)}, archived {len(result.archived)}.")
         for rid, status in result.changed.items():
             say(f"  {rid[:8]} is now {status}")
+        for rid, why in result.left.items():
+            say(f"  {rid[:8]} left in flight: {why}")
         for rid, error in result.errors.items():
             say(f"  {rid[:8]}: {error}", err=True)
 
     emit(args, result.to_json(), text)
+    if result.bugs:
+        report = _crash_report(ctx, next(iter(result.bugs.values())))
+        where = f" The details are in {report}." if report else ""
+        say(f"sealbox: an unexpected error stopped {len(result.bugs)} request(s); the others "
+            f"were synced. This is a bug in Sealbox; please report it.{where}", err=True)
+        return EXIT_BUG
+    if set(result.errors) - result.retryable:
+        return 1
     return 3 if result.errors else 0
 
 
@@ -402,11 +419,19 @@ def cmd_download(ctx: Context, args: argparse.Namespace) -> int:
     from app.services.requests import download_request
 
     request = ctx.requests.get(args.id)
-    archived = asyncio.run(closing(ctx, download_request(ctx, request.id)))
+    already = ctx.requests.archive_dir(request.id)
+    archived = asyncio.run(closing(ctx, download_request(ctx, request.id, again=args.again)))
     updated = ctx.requests.get(request.id)
 
     def text() -> None:
-        say(f"Archived {updated.name!r} in {archived.directory}")
+        if args.again and already:
+            say(f"Downloaded {updated.name!r} again into {archived.directory} (the earlier "
+                  "copy is kept in its .replaced-… folder)")
+        elif already:
+            say(f"{updated.name!r} is already archived in {archived.directory} (`sealbox "
+                  f"download --again {updated.id[:8]}` replaces a bad copy)")
+        else:
+            say(f"Archived {updated.name!r} in {archived.directory}")
         for f in archived.files:
             say(f"  {f.kind:<12} {Path(f.path).name}  sha256 {f.sha256}")
 
@@ -426,13 +451,13 @@ def parse_field_values(items: Sequence[str]) -> dict[int, str]:
 
 
 def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
-    from app.archive.folder import archive_request_async
     from app.providers.local.signing import (
         LocalSigning,
         Signature,
         read_signature_image,
         recipient_index,
     )
+    from app.storage import DiskFullError
 
     signing = LocalSigning(ctx)
     request = signing.load(args.id)
@@ -449,9 +474,23 @@ def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
         elif args.signature_image is not None:
             signature = Signature(image_png=read_signature_image(args.signature_image),
                                   uploaded=True)
-        updated = signing.sign(request.id, index, signature, values)
-        if updated.status == Status.COMPLETED:
-            asyncio.run(archive_request_async(ctx, updated.id))
+        updated = signing.sign(request.id, index, signature, values, complete=False)
+        if signing.needs_finalizing(updated) or updated.status == Status.COMPLETED:
+            # The signature is stored: what follows (sealing, archiving) is finished by
+            # `sealbox sync` if it cannot be done now.
+            stopped = _complete_and_archive(ctx, signing, updated.id)
+            if stopped is not None:
+                step, problem = stopped
+                who = updated.spec.recipients[index].name
+                log.warning("sign of %s: %s stopped: %s", updated.id, step, problem.message)
+                if isinstance(problem, DiskFullError):
+                    advice = DiskFullError(problem.path, "run `sealbox sync` to finish it")
+                    why = advice.message
+                else:
+                    why = f"{problem.message} Then run `sealbox sync` to finish it."
+                say(f"sealbox: {who} signed {updated.name!r}, but {step} stopped. {why}",
+                      file=sys.stderr)
+                return problem.exit_code
             updated = ctx.requests.get(updated.id)
     name = updated.spec.recipients[index].name
 
@@ -469,6 +508,30 @@ def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
 
     emit(args, request_json(ctx, updated), text)
     return 0
+
+
+def _complete_and_archive(ctx: Context, signing: Any, request_id: str
+                          ) -> tuple[str, SealboxError] | None:
+    """Seal and archive a request whose signers are all done; if that stopped, the step and
+    the reason (the request stays as far as it got, for ``sync`` to finish)."""
+    from app.archive.folder import archive_request_async
+
+    step = "completing it"
+    try:
+        signing.finalize(request_id)
+        step = "archiving it"
+        asyncio.run(archive_request_async(ctx, request_id))
+    except SealboxError as exc:
+        problem: SealboxError = exc
+    except OSError as exc:
+        problem = _storage_problem(ctx, exc) or UserError(
+            f"{exc.strerror or exc} ({exc.filename}).")
+    else:
+        return None
+    if step == "archiving it":
+        with contextlib.suppress(SealboxError, OSError, sqlite3.Error):  # a full disk, too
+            ctx.requests.set_archive_error(request_id, problem.message)
+    return step, problem
 
 
 def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
@@ -490,21 +553,43 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
         emit(args, {"signatures": [request_json(ctx, r) for r in items]}, text)
         return 0
     if args.action == "verify":
-        checks = folder.verify(ctx, args.id)
+        result = folder.verify(ctx, args.id)
+        checks = result.checks
         bad = [c for c in checks if not c.ok]
+        root = ctx.paths.archive_dir
 
         def text() -> None:
             if not checks:
                 say("Nothing archived to verify.")
+            group = None
             for c in checks:
-                mark = "OK " if c.ok else "BAD"
-                sig = f" [signature {c.signature}]" if c.signature else ""
-                say(f"{mark} {c.state:<8} {c.path}{sig}")
+                where = c.path if c.kind in ("folder",) else c.path.parent
+                heading = str(where.relative_to(root)) if where.is_relative_to(root) else str(where)
+                if heading != group:
+                    group = heading
+                    say(f"{heading}  ({c.request_name})")
+                mark = "ok" if c.ok else "FAILED"
+                label = "folder" if c.kind == "folder" else c.path.name
+                say(f"  {mark:<7} {label}: {folder.describe_check(c)}")
                 if not c.ok:
-                    say(f"    {c.summary}")
-            say(f"{len(checks) - len(bad)} of {len(checks)} files intact.")
+                    say(f"  {'':<7} {c.summary}")
+            counts = {state: sum(c.state == state for c in checks)
+                      for state in ("intact", "modified", "missing", "mismatch", "added",
+                                    "moved")}
+            invalid = sum(c.signature == "invalid" for c in checks)
+            others = ", ".join(f"{n} {label}" for label, n in (
+                ("not what their certificate names", counts["mismatch"]),
+                ("added to a folder", counts["added"]), ("folders moved", counts["moved"]))
+                if n)
+            say(f"{len(checks)} checked: {counts['intact']} intact, {counts['modified']} "
+                  f"modified, {counts['missing']} missing{', ' + others if others else ''}; "
+                  f"{invalid} with an invalid signature.")
 
-        emit(args, {"ok": not bad, "files": [c.to_json() for c in checks]}, text)
+        emit(args, {"ok": result.ok, "files": [c.to_json() for c in checks],
+                    "trustRoot": result.trust_problem}, text)
+        if result.trust_problem is not None:
+            say(f"sealbox: {result.trust_problem}", err=True)
+            return 1
         if bad:
             if not args.json:
                 say(f"sealbox: {len(bad)} archived file(s) failed verification: "
@@ -517,8 +602,18 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
              lambda: say(f"Reindexed {len(archived)} archived request(s)."))
         return 0
     if args.action == "export":
-        dest = folder.export(ctx, args.dest, args.ids)
-        emit(args, {"exported": str(dest)}, lambda: say(f"Exported to {dest}"))
+        done = folder.export(ctx, args.dest, args.ids)
+        moved = {f.manifest["id"]: str(f.folder) for f in done.moved}
+
+        def exported() -> None:
+            say(f"Exported {len(done.folders)} archived request(s) to {done.dest}")
+            for rid, where in moved.items():
+                say(f"  {rid[:8]} was not where the archive index has it: exported from "
+                      f"{where} (`sealbox archive reindex` records the new place)")
+
+        emit(args, {"exported": str(done.dest), "requests": [f.manifest["id"]
+                                                              for f in done.folders],
+                    "moved": moved}, exported)
         return 0
     raise AssertionError(args.action)
 
@@ -612,6 +707,8 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
 
 
 def _crash_report(ctx: Context | None, exc: BaseException) -> Path | None:
+    """Write a crash report, whole or not at all (never an empty file); its path, or None."""
+    from app.fsutil import atomic_write_bytes
     from app.logs import redact
 
     text = redact("".join(traceback.format_exception(exc)))
@@ -621,7 +718,7 @@ def _crash_report(ctx: Context | None, exc: BaseException) -> Path | None:
         folder: Path = ctx.paths.data_dir / "crash-reports"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"crash-{now():%Y%m%d-%H%M%S}.txt"
-        path.write_text(f"sealbox {__version__}\n{text}", encoding="utf-8")
+        atomic_write_bytes(path, f"sealbox {__version__}\n{text}".encode())
         return path
     except OSError:
         return None
@@ -658,6 +755,14 @@ def _stdout_closed() -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     return 0
+
+
+def _storage_problem(ctx: Context | None, exc: BaseException) -> SealboxError | None:
+    """A full disk (or a file size limit) behind ``exc``, as a user error; None otherwise."""
+    from app.storage import storage_error
+
+    database = ctx.paths.database if ctx is not None else None
+    return storage_error(exc, database=database)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -707,6 +812,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
         say("sealbox: interrupted.", err=True)
         return 130
     except OSError as exc:
+        full = _storage_problem(ctx, exc)
+        if full is not None:  # not a bug: the disk is full
+            log.warning("%s stopped: %s", args.command, full.message, exc_info=True)
+            say(f"sealbox: {full.message}", err=True)
+            return full.exit_code
         problem = _file_problem(exc)
         if problem is None:
             log.exception("bug in %s", args.command)
@@ -715,6 +825,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
         say(f"sealbox: {problem}", err=True)
         return 1
     except Exception as exc:  # a bug: report it with a traceback, redacted
+        problem = _storage_problem(ctx, exc)
+        if problem is not None:  # not a bug: the disk is full
+            log.warning("%s stopped: %s", args.command, problem.message, exc_info=True)
+            say(f"sealbox: {problem.message}", err=True)
+            return problem.exit_code
         log.exception("bug in %s", args.command)
         return _bug(ctx, exc)
     finally:

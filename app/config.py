@@ -61,6 +61,16 @@ class Paths:
     def document(self, request_id: str) -> Path:
         return self.documents_dir / f"{request_id}.pdf"
 
+    @property
+    def locks_dir(self) -> Path:
+        """Lock files: a live process holds the lock of what it is working on
+        (:mod:`app.oslock`)."""
+        return self.data_dir / "locks"
+
+    def lock(self, what: str, request_id: str) -> Path:
+        """The lock file of ``what`` (``send``, ``finalize``, ``archive``) for one request."""
+        return self.locks_dir / f"{what}-{request_id}.lock"
+
 
 def resolve_paths(environ: Mapping[str, str] | None = None,
                   archive_override: str | None = None) -> Paths:

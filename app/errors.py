@@ -77,5 +77,9 @@ class UnavailableError(SealboxError):
     exit_code = 3
 
 
+class BusyError(UnavailableError):
+    """Another Sealbox process is doing this very thing right now (it holds the lock)."""
+
+
 class CapabilityError(UserError):
     """The chosen provider does not offer what was asked."""

@@ -15,6 +15,7 @@ the store for what it keeps of a provider's messages, by the log filter and by c
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import logging.handlers
@@ -142,6 +143,27 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class QuietFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file, which never disturbs the command it logs: when a record cannot be written
+    (the disk is full, the file went away), logging to the file stops quietly for the rest of
+    the process instead of printing "--- Logging error ---" with a traceback on stderr. The
+    command's own outcome (a message and an exit code) says what went wrong."""
+
+    broken = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.broken:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.broken = True
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            # The buffered lines cannot be written either: they are dropped.
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
 def configure(log_dir: Path, *, verbose: bool = False) -> None:
     """Log to ``log_dir/sealbox.log`` (rotated), redacted; warnings also to stderr if verbose.
 
@@ -153,7 +175,7 @@ def configure(log_dir: Path, *, verbose: bool = False) -> None:
             root.removeHandler(handler)
             handler.close()
     log_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
+    handler = QuietFileHandler(
         log_dir / "sealbox.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8", delay=True,
         errors="backslashreplace")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

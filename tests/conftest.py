@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,15 +64,44 @@ def _no_log_handlers_left() -> Iterator[None]:
             handler.close()
 
 
+def sealbox_env(env_extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment the real ``sealbox`` command runs with in a test."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT)
+    for name in ("SEALBOX_CRASH_AT", "SEALBOX_REACHED_DIR", "SEALBOX_PAUSE_AT"):
+        env.pop(name, None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # let repeated commands reuse compiled modules
+    env.update(env_extra or {})
+    return env
+
+
+def start_sealbox(*args: str, env_extra: dict[str, str] | None = None
+                  ) -> subprocess.Popen[str]:
+    """Start the real ``sealbox`` command without waiting for it (read it with
+    ``communicate``)."""
+    return subprocess.Popen([sys.executable, "-m", "app.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=sealbox_env(env_extra),
+                            cwd=ROOT)
+
+
+def wait_for_files(folder: Path, prefix: str, count: int, timeout: float = 60) -> list[Path]:
+    """Wait (polling, with a deadline) until ``folder`` holds ``count`` files named
+    ``prefix*``: the marks :func:`app.faults.reached` leaves."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = sorted(folder.glob(f"{prefix}*"))
+        if len(found) >= count:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"only {len(found)} of {count} processes reached {prefix}")
+        time.sleep(0.02)
+
+
 def run_sealbox(
     *args: str, env_extra: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """Run the real ``sealbox`` command in a subprocess with the test's environment."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT)
-    env.pop("SEALBOX_CRASH_AT", None)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # let repeated commands reuse compiled modules
-    env.update(env_extra or {})
+    env = sealbox_env(env_extra)
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         capture_output=True,

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
-import io
 import json
 import logging
 import os
-import re
 import shutil
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,14 +24,28 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from app.archive.checks import check_download
+from app.archive.integrity import (
+    archived_names,
+    certificate_facts,
+    certificate_problems,
+    extra_entries,
+    folders_by_id,
+    trust_root_problem,
+)
+from app.archive.names import NAME_BYTES, portable_name
+from app.archive.staging import REPLACED_PREFIX, claim_staging, swap_into_place
 from app.context import Context
+from app.csvsafe import csv_text
 from app.domain.clock import iso, now, parse_iso
 from app.domain.lifecycle import Status
 from app.domain.model import RecipientState, Request, RequestSpec
-from app.errors import NotFoundError, UserError
-from app.faults import crash_point
-from app.fsutil import atomic_file, atomic_write_bytes, fsync_dir, sha256_file
+from app.errors import BusyError, NotFoundError, UserError
+from app.faults import crash_point, reached
+from app.fsutil import atomic_copy, atomic_file, atomic_write_bytes, fsync_dir, sha256_file
+from app.oslock import lock_waiting_async
 from app.pdf.document import extract_text
+from app.providers.errors import DownloadRejectedError
 from app.store.requests import ArchivedFile, Event
 from app.wording import Alt, Text
 
@@ -44,26 +55,34 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FORMAT = 1
-STAGING = ".staging"
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-             *(f"LPT{i}" for i in range(1, 10))}
+#: How long archiving waits for another process archiving the same request.
+ARCHIVE_WAIT = 600.0
 
 
-def safe_name(name: str, limit: int = 80) -> str:
-    """``name`` made safe as a file name on Windows, macOS and Linux."""
-    text = _UNSAFE.sub("_", name)
-    text = re.sub(r"\s+", " ", text).strip().strip(".").strip()
-    text = text[:limit].rstrip(" .") or "request"
-    if text.upper() in _RESERVED:
-        text = f"_{text}"
-    return text
+def safe_name(name: str) -> str:
+    """``name`` made into the start of an archive name (:func:`portable_name`)."""
+    return portable_name(name, NAME_BYTES)
 
 
 def folder_for(root: Path, request: Request, completed: datetime) -> Path:
+    """Where ``request`` is archived: ``YYYY/MM/YYYY-MM-DD <name> <first 8 of id>``, or with
+    the whole id if another request's folder already has that name."""
     local = completed.astimezone()
-    name = f"{local:%Y-%m-%d} {safe_name(request.name)} {request.id[:8]}"
-    return root / f"{local:%Y}" / f"{local:%m}" / name
+    parent = root / f"{local:%Y}" / f"{local:%m}"
+    for tag in (request.id[:8], request.id):
+        folder = parent / f"{local:%Y-%m-%d} {safe_name(request.name)} {tag}"
+        if not folder.exists() or _manifest_id(folder) in (request.id, None):
+            return folder
+    raise UserError(f"The archive folder {folder} belongs to another request: move it away, "
+                    "then archive again.")
+
+
+def _manifest_id(folder: Path) -> str | None:
+    """The request id in ``folder``'s request.json, or None when it has none to read."""
+    try:
+        return str(read_manifest(folder)["id"])
+    except UserError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -73,44 +92,84 @@ class Archived:
     files: list[ArchivedFile]
 
 
-async def archive_request_async(ctx: Context, request_id: str) -> Archived:
+async def archive_request_async(ctx: Context, request_id: str, *,
+                                wait: float = ARCHIVE_WAIT, again: bool = False) -> Archived:
+    """Download a completed request's signed PDF (and certificate) into its archive folder and
+    record it; the folder already archived when there is one, unless ``again``: then the files
+    are downloaded afresh and replace the archived ones, which are kept aside in the folder's
+    ``.replaced-<time>/``. Every download is checked before it is archived
+    (:func:`app.archive.checks.check_download`); one that fails is not archived, and the reason
+    is kept on the request.
+
+    One process at a time archives a request (it holds the request's archive lock); another
+    waits up to ``wait`` seconds for it, then finds it archived (or :class:`BusyError`)."""
+    request = ctx.requests.get(request_id)
+    reached("archive-start")
+    held = await lock_waiting_async(ctx.paths.lock("archive", request.id), wait)
+    if held is None:
+        raise BusyError(f"Another Sealbox is archiving {request.name!r} right now: it will be "
+                        "in the archive when that is done.")
+    with held:
+        try:
+            return await _archive_locked(ctx, request.id, again)
+        except DownloadRejectedError as exc:
+            ctx.requests.set_archive_error(request.id, exc.message, kind="download-rejected")
+            raise
+
+
+async def _archive_locked(ctx: Context, request_id: str, again: bool) -> Archived:
     requests = ctx.requests
     request = requests.get(request_id)
     root = ctx.paths.archive_dir
     existing = requests.archive_dir(request.id)
+    replacing = None
     if existing and (root / existing).is_dir():
-        return Archived(request.id, root / existing, requests.archived_files(request.id))
+        if not again:
+            return Archived(request.id, root / existing, requests.archived_files(request.id))
+        replacing = root / existing
     if request.status != Status.COMPLETED:
         raise UserError(f"{request.name!r} is {request.status.value}, not completed: only a "
                         "completed request has a signed document to download.")
     provider = ctx.provider(request.provider)
     completed = request.completed_at or now()
-    final = folder_for(root, request, completed)
+    final = replacing or folder_for(root, request, completed)
     base = safe_name(request.name)
-    if not final.is_dir():
-        staging = root / STAGING / request.id
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        signed = staging / f"{base}-signed.pdf"
-        await provider.download_signed(request, signed)
-        if provider.capabilities.certificate:
-            await provider.download_certificate(request, staging / f"{base}-certificate.pdf")
-        crash_point("during-archive")
-        files = {
-            kind: {"name": path.name, "sha256": sha256_file(path), "size": path.stat().st_size}
-            for kind, path in (("signed", signed),
-                               ("certificate", staging / f"{base}-certificate.pdf"))
-            if path.exists()
-        }
-        manifest = request_json(request, requests.events(request.id), files)
-        atomic_write_bytes(staging / "request.json", manifest)
-        fsync_dir(staging)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging, final)
-        fsync_dir(final.parent)
-        with contextlib.suppress(OSError):
-            staging.parent.rmdir()  # only when no other archiving is under way
-        log.info("archived request %s in %s", request.id, final)
+    if replacing is not None or not final.is_dir():
+        with claim_staging(root, request.id) as staging:
+            signed = staging.path / f"{base}-signed.pdf"
+            certificate = staging.path / f"{base}-certificate.pdf"
+            await provider.download_signed(request, signed)
+            if provider.capabilities.certificate:
+                await provider.download_certificate(request, certificate)
+            name = provider.capabilities.name
+            roots = trust_roots(ctx)
+            for what, path in (("signed PDF", signed), ("certificate", certificate)):
+                if path.exists():
+                    await asyncio.to_thread(check_download, path, what, name, roots)
+            crash_point("during-archive")
+            reached("archive-staged")
+            files = {
+                kind: {"name": path.name, "sha256": sha256_file(path),
+                       "size": path.stat().st_size}
+                for kind, path in (("signed", signed), ("certificate", certificate))
+                if path.exists()
+            }
+            stamp = f"{now():%Y%m%dT%H%M%SZ}"
+            if replacing is not None:
+                requests.add_event(request.id, "downloaded again",
+                                   f"the earlier archived copy is kept in "
+                                   f"{REPLACED_PREFIX}{stamp}")
+            manifest = request_json(request, requests.events(request.id), files)
+            atomic_write_bytes(staging.path / "request.json", manifest)
+            fsync_dir(staging.path)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if replacing is None:
+                os.replace(staging.path, final)
+            else:
+                swap_into_place(staging.path, final, root, stamp)
+            fsync_dir(final.parent)
+        log.info("archived request %s in %s%s", request.id, final,
+                 " (downloaded again)" if replacing is not None else "")
     # Extracting the text for search is CPU work: off the event loop. The built-in provider
     # wrote the signed PDF's text when it sealed it (reading a long PDF again takes seconds).
     recorded = read_manifest(final)
@@ -124,6 +183,12 @@ async def archive_request_async(ctx: Context, request_id: str) -> Archived:
             known["signed"] = text
     content = await asyncio.to_thread(archive_text, final, recorded, known)
     return _record(ctx, request.id, final, content)
+
+
+def record_folder(ctx: Context, folder: Path) -> Archived:
+    """Enter an archive folder in the store again, as its ``request.json`` has it (after a
+    replacement cut off and finished by the clean-up)."""
+    return _record(ctx, str(read_manifest(folder)["id"]), folder)
 
 
 def _record(ctx: Context, request_id: str, folder: Path, content: str | None = None
@@ -255,7 +320,11 @@ def iter_folders(root: Path) -> Iterator[Path]:
 
 # --- verify ------------------------------------------------------------------------------------
 
-FileState = Literal["intact", "modified", "missing"]
+#: What holds for a file (or a folder): its content as archived ("intact"), changed since
+#: ("modified"), gone ("missing"), the folder found elsewhere than the store has it ("moved"),
+#: a file Sealbox did not archive there ("added"), or intact but not the document its sealed
+#: certificate names ("mismatch").
+FileState = Literal["intact", "modified", "missing", "moved", "added", "mismatch"]
 
 
 @dataclass(frozen=True)
@@ -278,6 +347,19 @@ class FileCheck:
                 "summary": self.summary, "ok": self.ok}
 
 
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of ``archive verify``: every file's check, and what stops the checks from
+    vouching for anything (this installation's trust root gone)."""
+
+    checks: list[FileCheck]
+    trust_problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.trust_problem is None and all(c.ok for c in self.checks)
+
+
 def trust_roots(ctx: Context) -> list[bytes]:
     """The roots a seal may chain to: this installation's (current and retired)."""
     from app.providers.local.pki import installation_trust_roots
@@ -285,46 +367,94 @@ def trust_roots(ctx: Context) -> list[bytes]:
     return installation_trust_roots(ctx.paths.seal_dir)
 
 
-def verify(ctx: Context, ref: str | None = None) -> list[FileCheck]:
-    """Re-hash every archived file and validate every PDF signature, offline."""
+def verify(ctx: Context, ref: str | None = None) -> Verification:
+    """Re-hash every archived file (or one request's), validate every PDF signature offline,
+    cross-check each folder with its certificate, and report folders moved, files added and
+    folders gone. ``verify`` of everything and of one request say the same about a folder."""
     root = ctx.paths.archive_dir
     roots = trust_roots(ctx)
-    folders = list(iter_folders(root))
+    requests = ctx.requests
     if ref is not None:
-        request_id = ctx.requests.resolve_id(ref)
-        rel = ctx.requests.archive_dir(request_id)
+        request_id = requests.resolve_id(ref)
+        rel = requests.archive_dir(request_id)
         if not rel:
             raise UserError(f"Request {ref!r} is not archived yet: run `sealbox download "
                             f"{ref}` first.")
-        folders = [root / rel]
+        wanted = [request_id]
+        # Looked for by its id only when it is not where the store has it.
+        on_disk = {} if (root / rel).is_dir() else folders_by_id(root)
+    else:
+        on_disk = folders_by_id(root)
+        wanted = list(dict.fromkeys([*requests.archived_ids(), *on_disk]))
     checks: list[FileCheck] = []
-    seen: set[str] = set()
-    for folder in folders:
-        try:
-            manifest = read_manifest(folder)
-        except UserError as exc:
-            checks.append(FileCheck("?", folder.name, "request", folder / "request.json",
-                                    "missing" if isinstance(exc, NotFoundError) else "modified",
-                                    None, exc.message))
-            continue
-        rid = manifest["id"]
-        seen.add(rid)
-        recorded = {f.kind: f for f in ctx.requests.archived_files(rid)}
-        checks.extend(check for check, _ in _check_folder(folder, manifest, recorded, roots))
+    for rid in wanted:
+        checks.extend(_verify_one(ctx, rid, on_disk.get(rid, []), roots))
     if ref is None:
-        # Archived requests the store knows whose folder has gone.
-        for rid in ctx.requests.archived_ids():
-            if rid not in seen:
-                rel = ctx.requests.archive_dir(rid) or "?"
-                checks.append(FileCheck(rid, rel, "folder", root / rel, "missing", None,
-                                        f"the archive folder {rel} is missing"))
-    return checks
+        checks.extend(_unreadable_folders(root, on_disk))
+    local = requests.db.execute(
+        "SELECT 1 FROM requests WHERE provider = 'local' AND archive_dir IS NOT NULL "
+        "LIMIT 1").fetchone() is not None
+    return Verification(checks, trust_root_problem(ctx.paths, local))
+
+
+def _verify_one(ctx: Context, rid: str, found: list[Path], roots: Sequence[bytes]
+                ) -> list[FileCheck]:
+    root = ctx.paths.archive_dir
+    rel = ctx.requests.archive_dir(rid)
+    recorded_rows = ctx.requests.archived_files(rid)
+    recorded = {f.kind: f for f in recorded_rows}
+    expected = root / rel if rel else None
+    out: list[FileCheck] = []
+    if expected is not None and expected.is_dir():
+        folders = [expected, *(f for f in found if f != expected)]
+    else:
+        folders = list(found)
+        if expected is not None:
+            name = ctx.requests.get(rid).name if ctx.requests.exists(rid) else rel
+            where = (f"; a folder holding it is at {found[0].relative_to(root)}: run `sealbox "
+                     "archive reindex` to record the new place, or move it back" if found else
+                     ": restore it from a backup")
+            out.append(FileCheck(rid, str(name), "folder", expected,
+                                 "moved" if found else "missing", None,
+                                 f"the archive folder {rel} is "
+                                 f"{'not where it was archived' if found else 'missing'}{where}"))
+    for folder in folders:
+        manifest = read_manifest(folder)
+        if expected is not None and folder != expected and expected.is_dir():
+            out.append(FileCheck(rid, manifest.get("name", folder.name), "folder", folder,
+                                 "moved", None,
+                                 f"{folder.relative_to(root)} is a second folder of this "
+                                 f"request (it is archived in {rel}): remove the copy"))
+        elif expected is None:
+            out.append(FileCheck(rid, manifest.get("name", folder.name), "folder", folder,
+                                 "moved", None,
+                                 f"{folder.relative_to(root)} is not in the archive index: run "
+                                 "`sealbox archive reindex`"))
+        out.extend(check for check, _ in _check_folder(folder, manifest, recorded, roots))
+    return out
+
+
+def _unreadable_folders(root: Path, on_disk: dict[str, list[Path]]) -> list[FileCheck]:
+    """Folders with a request.json that cannot be read (so no id to check them by)."""
+    readable = {folder for folders in on_disk.values() for folder in folders}
+    out = []
+    for folder in iter_folders(root):
+        if folder in readable:
+            continue
+        try:
+            read_manifest(folder)
+        except UserError as exc:
+            out.append(FileCheck("?", folder.name, "request", folder / "request.json",
+                                 "missing" if isinstance(exc, NotFoundError) else "modified",
+                                 None, exc.message))
+    return out
 
 
 def _check_folder(folder: Path, manifest: dict[str, Any], recorded: dict[str, ArchivedFile],
                   roots: Sequence[bytes]) -> list[tuple[FileCheck, list[SignatureCheck]]]:
     """Re-hash the files of one request folder against ``recorded`` (the store's rows, by kind)
-    and the manifest, and validate their signatures: no store access, safe in a worker thread."""
+    and the manifest, validate their signatures, cross-check the certificate and look for
+    files nobody archived: no store access, safe in a worker thread."""
     from app.archive.verify import pdf_signature_status, verify_pdf_signatures
 
     rid, name = manifest["id"], manifest.get("name", folder.name)
@@ -337,6 +467,7 @@ def _check_folder(folder: Path, manifest: dict[str, Any], recorded: dict[str, Ar
         out.append((FileCheck(rid, name, "request", request_file, state, None,
                               "request.json intact" if state == "intact" else
                               "request.json was changed after archiving"), []))
+    hashes: dict[str, str] = {}
     for kind, entry in manifest["files"].items():
         path = folder / entry["name"]
         expected = entry["sha256"]
@@ -347,6 +478,7 @@ def _check_folder(folder: Path, manifest: dict[str, Any], recorded: dict[str, Ar
                                   f"{path.name} is missing"), []))
             continue
         actual = sha256_file(path)
+        hashes[kind] = actual
         state = "intact" if actual == expected else "modified"
         signature = summary = None
         results: list[SignatureCheck] = []
@@ -358,7 +490,44 @@ def _check_folder(folder: Path, manifest: dict[str, Any], recorded: dict[str, Ar
             f"{path.name} was modified: its SHA-256 no longer matches the archive record")
         out.append((FileCheck(rid, name, kind, path, state, signature,
                               f"{text}; {summary}" if summary else text), results))
+    certificate = manifest["files"].get("certificate")
+    if certificate and "certificate" in hashes:
+        # The certificate's own word (it is sealed) against the folder's: only files whose
+        # hashes match the record are judged (a modified one is reported as such already).
+        facts = certificate_facts(folder / certificate["name"])
+        problems = certificate_problems(manifest, facts, hashes.get("signed")) if facts else {}
+        out = [(_mismatch(c, problems[c.kind]) if c.kind in problems and c.state == "intact"
+                else c, s) for c, s in out]
+    for extra in extra_entries(folder, manifest):
+        out.append((FileCheck(rid, name, "added", extra, "added", None,
+                              f"{extra.name} was not archived by Sealbox: it was put in the "
+                              "folder afterwards (exports leave it out)"), []))
     return out
+
+
+def _mismatch(check: FileCheck, problems: list[str]) -> FileCheck:
+    return FileCheck(check.request_id, check.request_name, check.kind, check.path, "mismatch",
+                     check.signature, f"{check.path.name}: " + "; ".join(problems))
+
+
+def describe_check(check: FileCheck) -> str:
+    """One line that says what holds for a file: its content, then its signature."""
+    content = {
+        "intact": "file intact",
+        "modified": "file modified since it was archived",
+        "missing": "missing",
+        "moved": "folder not where the archive index has it",
+        "added": "not archived by Sealbox (added to the folder later)",
+        "mismatch": "file intact, but not what its certificate names",
+    }[check.state]
+    signature = {
+        None: "",
+        "valid": "; signature valid",
+        "untrusted": "; signature valid, but the signer is not trusted by this installation",
+        "invalid": "; signature INVALID",
+        "unsigned": "; no signature",
+    }.get(check.signature, f"; signature {check.signature}")
+    return f"{content}{signature}"
 
 
 # --- one request's badge -----------------------------------------------------------------------
@@ -388,6 +557,8 @@ class VerifyJob:
     rel: str
     recorded: tuple[ArchivedFile, ...]
     roots: tuple[bytes, ...]
+    #: Where the folder is now when it is not where the store has it (found by its id).
+    moved_to: Path | None = None
 
 
 def prepare_verify(ctx: Context, request_id: str,
@@ -400,15 +571,22 @@ def prepare_verify(ctx: Context, request_id: str,
         raise UserError(Text(f"Request {request_id!r} is not archived yet: download it first ",
                              Alt(f"(`sealbox download {request_id}`)", "(Download in Requests)"),
                              "."))
-    return VerifyJob(rid, ctx.paths.archive_dir / rel, rel,
-                     tuple(ctx.requests.archived_files(rid)),
-                     tuple(trust_roots(ctx) if roots is None else roots))
+    root = ctx.paths.archive_dir
+    moved_to = None
+    if not (root / rel).is_dir():
+        moved_to = next(iter(folders_by_id(root).get(rid, [])), None)
+    return VerifyJob(rid, root / rel, rel, tuple(ctx.requests.archived_files(rid)),
+                     tuple(trust_roots(ctx) if roots is None else roots), moved_to)
 
 
 def run_verify(job: VerifyJob) -> Badge:
     """Re-hash and validate one request folder offline (no store access: a worker thread may
     run it)."""
     if not job.folder.is_dir():
+        if job.moved_to is not None:
+            return Badge("missing", None, f"The archive folder {job.rel} is not where it was "
+                         f"archived: it is now at {job.moved_to} (Reindex from folder records "
+                         "the new place).")
         return Badge("missing", None, f"The archive folder {job.rel} is missing.")
     try:
         manifest = read_manifest(job.folder)
@@ -433,6 +611,15 @@ def _badge(results: list[tuple[FileCheck, list[SignatureCheck]]]) -> Badge:
     if changed:
         return Badge("modified", None, f"{_names(changed)} {_was(changed)} changed after "
                      "archiving: the SHA-256 no longer matches the archive record.")
+    mismatch = [c for c, _ in results if c.state == "mismatch"]
+    if mismatch:
+        return Badge("modified", None, f"The folder does not hold what its certificate "
+                     f"certifies: {mismatch[0].summary}.")
+    added = [c for c, _ in results if c.state == "added"]
+    if added:
+        return Badge("modified", None, f"{_names(added)} {_was(added)} put in the folder "
+                     "after archiving (Sealbox did not archive "
+                     f"{'it' if len(added) == 1 else 'them'}).")
     broken = [(c, s) for c, s in results if c.signature == "invalid"]
     if broken:
         check, signatures = broken[0]
@@ -496,46 +683,103 @@ def search(ctx: Context, text: str, limit: int | None = None) -> list[str]:
     return ctx.requests.search_ids(text, limit, archived_only=True)
 
 
-def export(ctx: Context, dest: Path, ids: list[str] | None = None) -> Path:
-    """Copy archived requests (all, or ``ids``) to a folder or a ``.zip``, with ``index.csv``."""
+@dataclass(frozen=True)
+class ExportFolder:
+    """One archived request as an export takes it: its folder where it is now (``rel`` from
+    the archive root), its manifest, and whether it was found elsewhere than the store has it."""
+
+    rel: str
+    folder: Path
+    manifest: dict[str, Any]
+    moved: bool
+
+    def files(self) -> list[Path]:
+        """The files Sealbox archived there (anything added later is left out)."""
+        names = archived_names(self.manifest)
+        return [p for p in sorted(self.folder.iterdir()) if p.is_file() and p.name in names]
+
+
+@dataclass(frozen=True)
+class Exported:
+    dest: Path
+    folders: list[ExportFolder]
+
+    @property
+    def moved(self) -> list[ExportFolder]:
+        return [f for f in self.folders if f.moved]
+
+
+def locate_for_export(ctx: Context, ids: Sequence[str] | None) -> list[ExportFolder]:
+    """The folders of the archived requests ``ids`` (all archived ones when None). A folder
+    renamed or moved is found by the id in its ``request.json``; a request not archived, or
+    whose folder cannot be found, refuses the export (nothing is left out silently)."""
     root = ctx.paths.archive_dir
-    chosen = ids if ids is not None else ctx.requests.archived_ids()
-    folders = []
+    requests = ctx.requests
+    chosen = list(dict.fromkeys(requests.resolve_id(r) for r in ids)) if ids is not None \
+        else requests.archived_ids()
+    by_id: dict[str, list[Path]] | None = None
+    out: list[ExportFolder] = []
+    lost: list[str] = []
     for rid in chosen:
-        rel = ctx.requests.archive_dir(ctx.requests.resolve_id(rid))
-        if rel and (root / rel).is_dir():
-            folders.append((rel, read_manifest(root / rel)))
-    index = io.StringIO()
-    writer = csv.writer(index)
-    writer.writerow(["id", "name", "provider", "status", "created", "completed", "recipients",
-                     "folder", "signed_sha256", "certificate_sha256"])
-    for rel, m in folders:
+        rel = requests.archive_dir(rid)
+        if not rel:
+            name = requests.get(rid).name
+            raise UserError(f"{name!r} ({rid[:8]}) is not archived yet: only archived requests "
+                            "can be exported (`sealbox download` archives a completed one).")
+        folder = root / rel
+        moved = False
+        if not folder.is_dir():
+            by_id = folders_by_id(root) if by_id is None else by_id
+            found = by_id.get(rid, [])
+            if not found:
+                lost.append(f"{rid[:8]} ({rel})")
+                continue
+            folder, moved = found[0], True
+        out.append(ExportFolder(folder.relative_to(root).as_posix(), folder,
+                                read_manifest(folder), moved))
+    if lost:
+        raise NotFoundError(f"The archive folder of {len(lost)} request(s) is missing: "
+                            f"{', '.join(lost[:5])}{' …' if len(lost) > 5 else ''}. Restore it "
+                            "from a backup (or export the others with --id); nothing was "
+                            "exported.")
+    return out
+
+
+def export(ctx: Context, dest: Path, ids: list[str] | None = None) -> Exported:
+    """Copy archived requests (all, or ``ids``) to a folder or a ``.zip``, with ``index.csv``:
+    only the files Sealbox archived, whole or not at all."""
+    folders = locate_for_export(ctx, ids)
+    rows = []
+    for f in folders:
+        m = f.manifest
         files = m["files"]
-        writer.writerow([
+        rows.append([
             m["id"], m.get("name"), m.get("provider"), m.get("status"), m.get("createdAt"),
             m.get("completedAt"),
             "; ".join(f"{r.get('firstName', '')} {r.get('lastName', '')} <{r.get('email')}>"
                       .replace("  ", " ") for r in m.get("recipients", [])),
-            rel, files.get("signed", {}).get("sha256"), files.get("certificate", {}).get("sha256"),
+            f.rel, files.get("signed", {}).get("sha256"),
+            files.get("certificate", {}).get("sha256"),
         ])
+    index = csv_text(["id", "name", "provider", "status", "created", "completed", "recipients",
+                      "folder", "signed_sha256", "certificate_sha256"], rows)
     if dest.suffix.lower() == ".zip":
         if dest.exists():
             raise UserError(f"{dest} already exists: choose a new file name for the export.")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.part")
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            for rel, _ in folders:
-                for path in sorted((root / rel).iterdir()):
-                    zf.write(path, f"{rel}/{path.name}")
-            zf.writestr("index.csv", index.getvalue())
-        os.replace(tmp, dest)
-        return dest
+        with atomic_file(dest) as (_, handle), \
+                zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in folders:
+                for path in f.files():
+                    zf.write(path, f"{f.rel}/{path.name}")
+            zf.writestr("index.csv", index)
+        return Exported(dest, folders)
     if dest.exists() and any(dest.iterdir()):
         raise UserError(f"{dest} is not empty: export into a new or empty folder.")
-    for rel, _ in folders:
-        shutil.copytree(root / rel, dest / rel)
-    atomic_write_bytes(dest / "index.csv", index.getvalue().encode("utf-8"))
-    return dest
+    for f in folders:
+        for path in f.files():
+            atomic_copy(path, dest / f.rel / path.name)
+    atomic_write_bytes(dest / "index.csv", index.encode("utf-8"))
+    return Exported(dest, folders)
 
 
 INDEX_COLUMNS = ("id", "name", "provider", "status", "completed", "folder", "signed_file",
@@ -544,12 +788,14 @@ INDEX_COLUMNS = ("id", "name", "provider", "status", "completed", "folder", "sig
 
 def export_selection(ctx: Context, ids: Sequence[str], dest_zip: Path) -> Path:
     """Write the archived requests ``ids`` to the zip ``dest_zip``: each request's folder (as
-    ``YYYY/MM/<folder>/``) and an ``index.csv`` (:data:`INDEX_COLUMNS`; file columns are paths
-    inside the zip, hashes the SHA-256 recorded at archive time).
+    ``YYYY/MM/<folder>/``, only the files Sealbox archived) and an ``index.csv``
+    (:data:`INDEX_COLUMNS`; file columns are paths inside the zip, hashes the SHA-256 recorded
+    at archive time; cells that a spreadsheet would run as formulas are quoted).
 
     The zip appears whole or not at all: it is written to a temporary file beside
     ``dest_zip``, fsynced and renamed over it (an existing file is replaced, as a save dialog
-    has asked). The destination folder must exist and be writable.
+    has asked). The destination folder must exist and be writable. A folder renamed or moved
+    is found by its request id.
     """
     if not ids:
         raise UserError("Nothing to export: select one or more archived requests first.")
@@ -561,39 +807,26 @@ def export_selection(ctx: Context, ids: Sequence[str], dest_zip: Path) -> Path:
     if dest_zip.is_dir():
         raise UserError(f"Cannot export to {dest_zip}: it is a folder. Choose a file name "
                         "ending in .zip.")
-    root = ctx.paths.archive_dir
-    chosen: list[tuple[str, Path, dict[str, Any]]] = []
-    for ref in dict.fromkeys(ids):
-        rid = ctx.requests.resolve_id(ref)
-        rel = ctx.requests.archive_dir(rid)
-        if not rel:
-            raise UserError(f"Request {ref!r} is not archived yet: only archived requests can "
-                            "be exported.")
-        folder = root / rel
-        if not folder.is_dir():
-            raise NotFoundError(f"The archive folder {rel} is missing: restore it from a backup "
-                                "or run Reindex from folder, then export again.")
-        chosen.append((rel, folder, read_manifest(folder)))
-    index = io.StringIO()
-    writer = csv.writer(index, lineterminator="\n")
-    writer.writerow(INDEX_COLUMNS)
-    for rel, folder, manifest in chosen:
+    chosen = locate_for_export(ctx, ids)
+    rows = []
+    for f in chosen:
+        manifest = f.manifest
         files = manifest["files"]
         row: list[Any] = [manifest["id"], manifest.get("name"), manifest.get("provider"),
-                          manifest.get("status"), manifest.get("completedAt"), rel]
+                          manifest.get("status"), manifest.get("completedAt"), f.rel]
         for kind in ("signed", "certificate"):
             entry = files.get(kind) or {}
-            present = bool(entry) and (folder / entry["name"]).is_file()
-            row += [f"{rel}/{entry['name']}" if present else "", entry.get("sha256") or ""]
-        writer.writerow(row)
+            present = bool(entry) and (f.folder / entry["name"]).is_file()
+            row += [f"{f.rel}/{entry['name']}" if present else "", entry.get("sha256") or ""]
+        rows.append(row)
+    index = csv_text(INDEX_COLUMNS, rows, lineterminator="\n")
     try:
         with atomic_file(dest_zip) as (_, handle), \
                 zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as zf:
-            for rel, folder, _ in chosen:
-                for path in sorted(folder.iterdir()):
-                    if path.is_file():
-                        zf.write(path, f"{rel}/{path.name}")
-            zf.writestr("index.csv", index.getvalue())
+            for f in chosen:
+                for path in f.files():
+                    zf.write(path, f"{f.rel}/{path.name}")
+            zf.writestr("index.csv", index)
     except PermissionError as exc:
         raise UserError(f"Cannot write {dest_zip}: permission denied. Choose a folder you can "
                         "write to.") from exc

@@ -667,6 +667,10 @@ class Request:
     page_count: int = 0
     render_id: str | None = None
     recipients: list[RecipientState] = field(default_factory=list)
+    #: Raised by every change to the stored request (compare-and-set on it).
+    version: int = 0
+    #: Why the signed files could not be archived (until an archive succeeds).
+    archive_error: str | None = None
 
     def __post_init__(self) -> None:
         while len(self.recipients) < len(self.spec.recipients):

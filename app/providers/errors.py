@@ -55,6 +55,11 @@ class ProviderRejectedError(ProviderError):
     """502 and other refusals: the signature service behind the provider said no."""
 
 
+class DownloadRejectedError(ProviderError):
+    """A signed PDF or certificate the provider sent failed Sealbox's checks (too big, not a
+    readable PDF, a broken signature): it is not archived."""
+
+
 class ProviderUnavailableError(UnavailableError):
     """The provider could not be reached, or answered 429/5xx; worth retrying later."""
 

@@ -45,6 +45,7 @@ from app.providers.errors import (
     BadResponseError,
     ConflictError,
     DocumentTooLargeError,
+    DownloadRejectedError,
     InvalidRequestError,
     OutOfCreditsError,
     ProviderError,
@@ -61,6 +62,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
+#: The largest download accepted (a signed PDF or a certificate), enforced while it streams.
+MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
 USER_AGENT = f"Sealbox/{__version__}"
 
 #: The most of an answer (other than a download) that is read: a bigger one is refused, and only
@@ -461,12 +464,15 @@ class ProviderHttp:
                                    "try again later.") from exc
 
     async def download(self, path: str, dest: Path, *, expect_pdf: bool = True,
-                       params: Mapping[str, Any] | None = None) -> str:
+                       params: Mapping[str, Any] | None = None,
+                       max_bytes: int = MAX_DOWNLOAD_BYTES) -> str:
         """Stream a document to ``dest`` (whole or not at all); returns its SHA-256.
 
         The answer's headers must come within ``deadlines.call``; the body within
         ``deadlines.transfer(size)`` of them, the size being the announced Content-Length or,
-        without one, what has arrived so far (so the body must keep up ``min_rate``)."""
+        without one, what has arrived so far (so the body must keep up ``min_rate``). A body
+        over ``max_bytes`` is refused as soon as it is announced or, without a length, as soon
+        as that much has arrived (:class:`DownloadRejectedError`): it is never read whole."""
         import hashlib
 
         loop = asyncio.get_running_loop()
@@ -477,6 +483,9 @@ class ProviderHttp:
             announced = _content_length(response)
             received = 0
             try:
+                length = response.headers.get("content-length", "")
+                if length.isdigit() and int(length) > max_bytes:
+                    raise self._too_big(max_bytes)
                 async with asyncio.timeout(None) as scope:
                     scope.reschedule(started + self.deadlines.transfer(announced))
                     with atomic_file(dest, 0o600) as (_, handle):
@@ -488,6 +497,8 @@ class ProviderHttp:
                                                        "not a PDF: try again later.")
                             first = False
                             received += len(chunk)
+                            if received > max_bytes:
+                                raise self._too_big(max_bytes)
                             scope.reschedule(started + self.deadlines.transfer(
                                 max(announced, received)))
                             digest.update(chunk)
@@ -515,6 +526,12 @@ class ProviderHttp:
             finally:
                 await response.aclose()
         raise AssertionError("unreachable")
+
+    def _too_big(self, max_bytes: int) -> DownloadRejectedError:
+        return DownloadRejectedError(
+            f"{self.provider} sent a download larger than {format_size(max_bytes)}, more "
+            "than any signed PDF Sealbox accepts: it was not kept. Check the request at "
+            f"{self.provider}, then download it again.")
 
 
 def _content_length(response: httpx.Response) -> int:

@@ -7,6 +7,12 @@ The order is what makes a send safe to interrupt:
    its idempotency key in the outbox, in one transaction. From here on the request exists.
 3. The provider is called with that key. If the process dies during the call, ``sealbox sync``
    calls again with the same key, so the provider sees one request, never two.
+
+From the first write to the end of the call the sending process holds the request's send lock
+(``DATA/locks/send-<id>.lock``, :mod:`app.oslock`). The kernel releases it when the process dies,
+however it dies, so ``sync`` judges a send cut off by taking that lock: it gets it only when the
+sender is gone. A process id is no such proof (a killed process not yet reaped still answers
+``kill(pid, 0)``; after a reboot its id may belong to anyone).
 """
 
 from __future__ import annotations
@@ -24,9 +30,10 @@ from pathlib import Path
 from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import Request, RequestSpec, field_count_problem, spec_problems
-from app.errors import SealboxError, UnavailableError, UserError, ValidationError
-from app.faults import crash_point
+from app.errors import BusyError, SealboxError, UnavailableError, UserError, ValidationError
+from app.faults import crash_point, reached
 from app.fsutil import atomic_copy
+from app.oslock import is_held, lock_waiting_async, try_lock
 from app.pdf.document import check_pdf
 from app.pdf.textindex import TextIndex
 from app.providers.anchors import resolve_anchors
@@ -35,6 +42,9 @@ from app.providers.local.provider import LocalProvider
 from app.wording import Alt, Text
 
 log = logging.getLogger(__name__)
+
+#: How long ``send`` waits for a sync that started sending the same request.
+SEND_WAIT = 120.0
 
 
 def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str | None = None,
@@ -90,30 +100,34 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
         render_id=render_id,
     )
     crash_point("before-outbox")
-    # The working copy carries this process's id until the request is committed, so `sync` can
-    # tell a copy whose send died (process gone) from one being sent right now.
-    pending = ctx.paths.documents_dir / f".pending-{os.getpid()}-{request.id}.pdf"
-    digest = atomic_copy(pdf_path, pending, mode=0o600)
-    if digest != info.sha256:
-        pending.unlink(missing_ok=True)
-        raise UserError(f"{pdf_path.name} changed while it was being sent: save it, then send "
-                        "again.")
-    crash_point("after-copy")
-    try:
-        with requests.database.write():
-            requests.add(request, key)
-            # What the provider will not deliver (the message, field labels) is sent without,
-            # and kept here: the request's own record says so.
-            for warning in provider.warnings(spec):
-                requests.add_event(request.id, "warning", warning_sentence(warning))
-    except BaseException:
-        pending.unlink(missing_ok=True)
-        raise
-    log.info("queued request %s (%s) for %s", request.id, spec.name, caps.id)
-    if text is not None and isinstance(provider, LocalProvider):
-        provider.keep_text(request.id, text)  # read for the anchors: not read again
-    crash_point("after-outbox")
-    document_path(ctx, request.id)
+    # Until the request is committed, its working copy is this process's: it holds the send
+    # lock, so `sync` can tell a copy whose send died from one being sent right now.
+    held = try_lock(ctx.paths.lock("send", request.id))
+    if held is None:  # a new id no one else has: cannot happen
+        raise RuntimeError(f"the send lock of {request.id} is taken")
+    with held:
+        pending = ctx.paths.documents_dir / f".pending-{os.getpid()}-{request.id}.pdf"
+        digest = atomic_copy(pdf_path, pending, mode=0o600)
+        if digest != info.sha256:
+            pending.unlink(missing_ok=True)
+            raise UserError(f"{pdf_path.name} changed while it was being sent: save it, then "
+                            "send again.")
+        crash_point("after-copy")
+        try:
+            with requests.database.write():
+                requests.add(request, key)
+                # What the provider will not deliver (the message, field labels) is sent
+                # without, and kept here: the request's own record says so.
+                for warning in provider.warnings(spec):
+                    requests.add_event(request.id, "warning", warning_sentence(warning))
+        except BaseException:
+            pending.unlink(missing_ok=True)
+            raise
+        log.info("queued request %s (%s) for %s", request.id, spec.name, caps.id)
+        if text is not None and isinstance(provider, LocalProvider):
+            provider.keep_text(request.id, text)  # read for the anchors: not read again
+        crash_point("after-outbox")
+        document_path(ctx, request.id)
     crash_point("after-outbox")
     return request
 
@@ -149,17 +163,36 @@ def warnings_of(ctx: Context, request_id: str) -> list[str]:
             if e.kind == "warning" and e.detail]
 
 
-async def deliver(ctx: Context, request_id: str) -> Request:
-    """Send a queued request to its provider with its outbox key; safe to call again."""
+async def deliver(ctx: Context, request_id: str, *, wait: float = 0.0) -> Request:
+    """Send a queued request to its provider with its outbox key; safe to call again.
+
+    The process holds the request's send lock from before the outbox entry is marked
+    ``sending`` until the outcome is stored. When another process holds it (it is sending this
+    request right now), this one waits up to ``wait`` seconds, then raises
+    :class:`BusyError`; a request that process has sent meanwhile is returned as it is."""
     requests = ctx.requests
     request = requests.get(request_id)
     item = requests.outbox(request.id)
     if item is None or item.state != "pending":
         return request
+    held = await lock_waiting_async(ctx.paths.lock("send", request.id), wait)
+    if held is None:
+        raise BusyError(f"Another Sealbox is sending {request.name!r} right now: see "
+                        f"`sealbox show {request.id[:8]}` in a moment.")
+    with held:
+        return await _deliver_locked(ctx, request.id)
+
+
+async def _deliver_locked(ctx: Context, request_id: str) -> Request:
+    requests = ctx.requests
+    request = requests.get(request_id)
+    item = requests.outbox(request.id)
+    if item is None or not requests.outbox_sending(request.id, os.getpid()):
+        return request  # sent (or being reconciled) by another process meanwhile
     provider = ctx.provider(request.provider)
-    requests.outbox_sending(request.id, os.getpid())
     log.info("sending request %s to %s (attempt %d)", request.id, request.provider,
              item.attempts + 1)
+    reached("send-calling")
     try:
         report = await provider.create(request, document_path(ctx, request.id),
                                        item.idempotency_key)
@@ -191,7 +224,8 @@ async def send(ctx: Context, pdf_path: Path, spec: RequestSpec, *,
                       idempotency_key=idempotency_key)
     if request.status != Status.QUEUED:
         return request
-    return await deliver(ctx, request.id)
+    # A sync that picked the request up between the commit and here is sending it: wait.
+    return await deliver(ctx, request.id, wait=SEND_WAIT)
 
 
 def document_path(ctx: Context, request_id: str) -> Path:
@@ -206,49 +240,47 @@ def document_path(ctx: Context, request_id: str) -> Path:
 
 
 _PENDING = re.compile(r"^\.pending-(\d+)-([0-9a-f-]{36})\.pdf$")
+_PENDING_PART = re.compile(r"^\.\.pending-\d+-([0-9a-f-]{36})\.pdf\..*\.part$")
 
 
-def alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def sending_elsewhere(ctx: Context, request_id: str) -> bool:
+    """Whether a live process holds ``request_id``'s send lock (is sending it right now)."""
+    return is_held(ctx.paths.lock("send", request_id))
 
 
 def discard_orphans(ctx: Context) -> list[Path]:
     """Remove working copies left by sends that died before their request was committed, and
-    half-written temporary files. Copies of committed requests are moved into place."""
+    half-written temporary files. Copies of committed requests are moved into place. A copy
+    is its sender's while the sender holds the request's send lock, however long it takes."""
     removed: list[Path] = []
     folder = ctx.paths.documents_dir
     if not folder.exists():
         return removed
     for path in folder.iterdir():
         match = _PENDING.match(path.name)
+        part = _PENDING_PART.match(path.name)
         if match:
-            pid, request_id = int(match.group(1)), match.group(2)
+            request_id = match.group(2)
             if ctx.requests.exists(request_id):
                 document_path(ctx, request_id)
-            elif not alive(pid):
+            elif not sending_elsewhere(ctx, request_id):
                 path.unlink(missing_ok=True)
                 removed.append(path)
-        elif path.name.endswith(".part") and not alive(_part_owner(path)):
+        elif part:
+            if not sending_elsewhere(ctx, part.group(1)):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                removed.append(path)
+        elif path.name.endswith(".part") and _abandoned(path):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             removed.append(path)
     return removed
 
 
-def _part_owner(path: Path) -> int:
-    """The process writing a temporary file: named in it for a working copy; otherwise a file
-    younger than an hour counts as in use."""
-    match = re.search(r"\.pending-(\d+)-", path.name)
-    if match:
-        return int(match.group(1))
-    return os.getpid() if time.time() - path.stat().st_mtime < 3600 else -1
+def _abandoned(path: Path) -> bool:
+    """A temporary file no send names as its own: one untouched for an hour is abandoned."""
+    try:
+        return time.time() - path.stat().st_mtime >= 3600
+    except FileNotFoundError:
+        return False

@@ -16,17 +16,23 @@ Each step is safe to repeat and safe to interrupt:
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import shutil
+import logging
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from app.archive.folder import STAGING, archive_request_async
+from app.archive.folder import archive_request_async, record_folder
+from app.archive.staging import clean_staging
 from app.context import Context
 from app.domain.lifecycle import Status
-from app.errors import CapabilityError, SealboxError, UnavailableError
+from app.errors import BusyError, CapabilityError, SealboxError, UnavailableError, UserError
+from app.oslock import try_lock
 from app.providers.errors import ConflictError
-from app.services.send import alive, deliver, discard_orphans
+from app.services.requests import refresh_and_apply
+from app.services.send import deliver, discard_orphans
+from app.storage import storage_error
+
+log = logging.getLogger(__name__)
 
 #: At most this many calls in flight to one provider at a time.
 PER_PROVIDER_CONCURRENCY = 8
@@ -42,10 +48,17 @@ class SyncResult:
     waiting: list[str] = field(default_factory=list)
     changed: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    #: Requests this sync left as they were because another process is working on them, and
+    #: why (a send, a seal or an archive under way elsewhere).
+    left: dict[str, str] = field(default_factory=dict)
+    #: Requests whose step failed with an unexpected error (a bug): the pass went on.
+    bugs: dict[str, BaseException] = field(default_factory=dict)
     #: Providers that could not be reached during this sync (offline, or the service is down).
     unavailable: set[str] = field(default_factory=set)
     #: Providers that answered at least once during this sync.
     reached: set[str] = field(default_factory=set)
+    #: Requests whose error only needs a retry (the provider could not be reached).
+    retryable: set[str] = field(default_factory=set)
     cleaned: int = 0
 
     @property
@@ -57,21 +70,23 @@ class SyncResult:
         return {"delivered": self.delivered, "reconciled": self.reconciled,
                 "refreshed": self.refreshed, "finalized": self.finalized,
                 "archived": self.archived, "waiting": self.waiting, "changed": self.changed,
-                "errors": self.errors, "unavailable": sorted(self.unavailable),
-                "cleaned": self.cleaned}
+                "errors": self.errors, "leftInFlight": self.left,
+                "unavailable": sorted(self.unavailable), "cleaned": self.cleaned}
 
-
-def _clean_staging(ctx: Context) -> int:
-    staging = ctx.paths.archive_dir / STAGING
-    if not staging.is_dir():
-        return 0
-    count = 0
-    for folder in staging.iterdir():
-        shutil.rmtree(folder, ignore_errors=True)
-        count += 1
-    with contextlib.suppress(OSError):
-        staging.rmdir()
-    return count
+    def fail(self, request_id: str, exc: BaseException) -> None:
+        """Record what stopped one request's step; the pass goes on with the others."""
+        if isinstance(exc, BusyError):
+            self.left[request_id] = exc.message
+        elif isinstance(exc, UnavailableError):
+            self.errors[request_id] = exc.message
+            self.retryable.add(request_id)
+        elif isinstance(exc, SealboxError):
+            self.errors[request_id] = exc.message
+        else:
+            self.bugs[request_id] = exc
+            self.errors[request_id] = (f"an unexpected error stopped it ({type(exc).__name__}: "
+                                       f"{exc}); this is a bug in Sealbox, the details are in "
+                                       "the log")
 
 
 async def reconcile(ctx: Context, request_id: str, result: SyncResult) -> None:
@@ -93,6 +108,7 @@ async def reconcile(ctx: Context, request_id: str, result: SyncResult) -> None:
             f"Sealbox cannot tell whether {request.name!r} reached {name}: look for it there; "
             f"if it is not there, run `sealbox sync --resend {request.id[:8]}`, otherwise cancel "
             "it there.")
+        result.retryable.add(request.id)  # unresolved until the user looks (exit 3)
         return
     if report is None:
         requests.outbox_requeue(request.id, f"{provider.capabilities.name} does not have it")
@@ -103,10 +119,27 @@ async def reconcile(ctx: Context, request_id: str, result: SyncResult) -> None:
         result.reconciled.append(request.id)
 
 
-async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResult) -> None:
-    from app.providers.local.signing import LocalSigning
+def judge_interrupted_sends(ctx: Context, result: SyncResult) -> None:
+    """Sends marked ``sending``: one whose process is gone (its send lock can be taken) may
+    have reached the provider and is reconciled; one whose process is alive is left to it."""
+    requests = ctx.requests
+    for item in requests.pending_outbox("sending"):
+        held = try_lock(ctx.paths.lock("send", item.request_id))
+        if held is None:
+            pid = requests.outbox_owner(item.request_id)
+            who = f" (process {pid})" if pid else ""
+            result.left[item.request_id] = (f"another Sealbox{who} is sending it right now; "
+                                            "it is left to that process")
+            continue
+        with held:
+            # Under the lock: the sender is gone, and no one else is judging it meanwhile.
+            if (current := requests.outbox(item.request_id)) and current.state == "sending":
+                log.warning("send of %s was cut off: its process is gone", item.request_id)
+                requests.outbox_reconciling(item.request_id, "the send was interrupted (the "
+                                            "process sending it ended before the answer)")
 
-    local = LocalSigning(ctx)
+
+async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResult) -> None:
     requests = ctx.requests
     limits: dict[str, asyncio.Semaphore] = {}
 
@@ -116,40 +149,77 @@ async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResu
     provider_of = dict(requests.db.execute("SELECT id, provider FROM requests").fetchall())
 
     async def one(request_id: str) -> None:
-        gate = limits.setdefault(str(provider_of.get(request_id, "")),
-                                 asyncio.Semaphore(PER_PROVIDER_CONCURRENCY))
+        provider = str(provider_of.get(request_id, ""))
+        gate = limits.setdefault(provider, asyncio.Semaphore(PER_PROVIDER_CONCURRENCY))
         async with gate:
-            request = requests.get(request_id)
             try:
                 if work == "refresh":
-                    if local.needs_finalizing(request):
-                        await local.finalize_async(request.id)
-                        result.finalized.append(request.id)
+                    done = await refresh_and_apply(ctx, request_id)
+                    if done.finalized:
+                        result.finalized.append(request_id)
                         return
-                    report = await ctx.provider(request.provider).refresh(request)
-                    result.reached.add(request.provider)
-                    new = requests.apply_report(request.id, report)
-                    result.refreshed.append(request.id)
-                    if new != request.status:
-                        result.changed[request.id] = new.value
+                    if done.reached:
+                        result.reached.add(provider)
+                        result.refreshed.append(request_id)
+                    if done.after != done.before:
+                        result.changed[request_id] = done.after.value
                 else:
-                    await archive_request_async(ctx, request.id)
-                    result.archived.append(request.id)
+                    await archive_request_async(ctx, request_id, wait=0)
+                    result.archived.append(request_id)
             except ConflictError:
-                result.waiting.append(request.id)  # not ready at the provider yet
+                result.waiting.append(request_id)  # not ready at the provider yet
             except UnavailableError as exc:
-                result.unavailable.add(request.provider)
-                result.errors[request.id] = exc.message
-            except SealboxError as exc:
-                result.errors[request.id] = exc.message
+                if not isinstance(exc, BusyError):
+                    result.unavailable.add(provider)
+                result.fail(request_id, exc)
+            except (SealboxError, OSError, sqlite3.Error) as exc:
+                problem = as_user_error(ctx, exc)
+                if problem is None:
+                    raise
+                result.fail(request_id, problem)
+                if work == "archive":
+                    _note_archive_error(ctx, request_id, problem.message)
+            except Exception as exc:  # one request's failure never stops the others
+                log.exception("sync: %s of %s failed", work, request_id)
+                result.fail(request_id, exc)
+                if work == "archive":
+                    _note_archive_error(ctx, request_id, result.errors[request_id])
 
     await asyncio.gather(*(one(rid) for rid in wanted))
+
+
+def as_user_error(ctx: Context, exc: SealboxError | OSError | sqlite3.Error
+                  ) -> SealboxError | None:
+    """An error of one request's step as the user reads it: a file the system would not write
+    or read (a full disk above all) is named with what to do, not taken for a bug; None for a
+    database error that is not the disk's (a bug)."""
+    if isinstance(exc, SealboxError):
+        return exc
+    problem = storage_error(exc, database=ctx.paths.database)
+    if problem is not None or isinstance(exc, sqlite3.Error):
+        return problem
+    where = f" ({exc.filename})" if exc.filename else ""
+    return UserError(f"Sealbox could not read or write a file: {exc.strerror or exc}{where}. "
+                     "Fix that, then run `sealbox sync` again.")
+
+
+def _note_archive_error(ctx: Context, request_id: str, message: str) -> None:
+    try:
+        ctx.requests.set_archive_error(request_id, message)
+    except (SealboxError, OSError, sqlite3.Error) as exc:  # the store may be what failed
+        log.warning("could not record the archive error of %s: %s", request_id, exc)
 
 
 async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
     result = SyncResult()
     requests = ctx.requests
-    result.cleaned = len(discard_orphans(ctx)) + _clean_staging(ctx)
+    cleaned = clean_staging(ctx.paths.archive_dir)
+    result.cleaned = len(discard_orphans(ctx)) + cleaned.count
+    for folder in cleaned.finished or []:
+        try:
+            record_folder(ctx, folder)
+        except SealboxError as exc:
+            result.errors[folder.name] = exc.message
 
     for ref in resend:
         request = requests.get(ref)
@@ -159,27 +229,24 @@ async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
                                "whose send is unknown (reconciling) can be sent again.")
         requests.outbox_requeue(request.id, "sent again at the user's request")
 
-    for item in requests.pending_outbox("sending"):
-        # A send cut off by a crash (its process is gone): it may have reached the provider.
-        if alive(requests.outbox_owner(item.request_id) or -1):
-            continue
-        requests.outbox_reconciling(item.request_id, "the send was interrupted")
+    judge_interrupted_sends(ctx, result)
 
     for item in requests.pending_outbox():
         try:
             await deliver(ctx, item.request_id)
             result.delivered.append(item.request_id)
         except UnavailableError as exc:
-            result.unavailable.add(requests.get(item.request_id).provider)
-            result.errors[item.request_id] = exc.message
+            if not isinstance(exc, BusyError):
+                result.unavailable.add(requests.get(item.request_id).provider)
+            result.fail(item.request_id, exc)
         except SealboxError as exc:
-            result.errors[item.request_id] = exc.message
+            result.fail(item.request_id, exc)
 
     for item in requests.pending_outbox("reconciling"):
         try:
             await reconcile(ctx, item.request_id, result)
         except SealboxError as exc:
-            result.errors[item.request_id] = exc.message
+            result.fail(item.request_id, exc)
 
     await _bounded(ctx, requests.ids_with_status([Status.SENT, Status.VIEWED]), "refresh",
                    result)

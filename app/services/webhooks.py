@@ -42,8 +42,9 @@ from app.context import Context
 from app.domain.clock import iso, now
 from app.domain.lifecycle import Status
 from app.domain.text import format_size
-from app.errors import SealboxError, UnavailableError, UserError
+from app.errors import BusyError, SealboxError, UnavailableError, UserError
 from app.providers.base import WebhookEvent, WebhookRejected
+from app.services.requests import refresh_and_apply
 
 log = logging.getLogger(__name__)
 
@@ -169,10 +170,14 @@ class WebhookReceiver:
                 return Outcome(200, "unknown request ignored")
             request = requests.get(rows[0][0])
             try:
-                report = await ctx.provider(pid).refresh(request)
-                status = requests.apply_report(request.id, report, kind=f"webhook {event.event}")
-                if status == Status.COMPLETED:
-                    await archive_request_async(ctx, request.id)
+                # A compare-and-set, like sync's: applied only if no sync, sign or other
+                # delivery changed the request since it was read (then read and asked again).
+                await refresh_and_apply(ctx, request.id, kind=f"webhook {event.event}")
+                if requests.get(request.id).status == Status.COMPLETED:
+                    # Archived here unless another process is archiving it right now.
+                    await archive_request_async(ctx, request.id, wait=0)
+            except BusyError as exc:
+                log.info("after webhook %s: %s", event.event, exc.message)
             except SealboxError as exc:
                 # Received and verified; the next refresh or sync will catch up.
                 log.warning("refresh after webhook %s failed: %s", event.event, exc.message)

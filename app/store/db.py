@@ -18,6 +18,7 @@ import sqlite_utils
 
 from app.errors import UnavailableError, UserError
 from app.wording import Alt, Detail, Text
+from app.storage import damaged_database, is_damage, storage_error, unreadable_database
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -227,9 +228,18 @@ def _drafts(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX requests_sha256 ON requests(document_sha256)")
 
 
+def _request_versions(db: sqlite_utils.Database) -> None:
+    """Each request's ``version``, raised by every change to it, so that a change decided on
+    what was read earlier is applied only if nothing changed in between (compare-and-set); and
+    ``archive_error``, why the request's signed files could not be archived (a download that
+    failed its checks, a file the disk refused), shown until an archive succeeds."""
+    db.execute("ALTER TABLE requests ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE requests ADD COLUMN archive_error TEXT")
+
+
 #: Migrations in order: entry N brings a database from user_version N to N + 1.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1, _v2, _v3, _v4, _verifications, _anchor_texts, _drafts,
+    _v1, _v2, _v3, _v4, _verifications, _anchor_texts, _drafts, _request_versions,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -258,12 +268,12 @@ class Database:
                 raise UnavailableError(
                     f"The Sealbox database {path} is busy: another Sealbox is writing to it. "
                     "Try again in a moment.") from exc
-            raise UserError(Text(
-                f"The Sealbox database {path} is damaged", Detail(str(exc)), ": restore it from "
-                "a backup, or move it aside and ", Alt(
-                    "run `sealbox archive reindex`",
-                    "start Sealbox again, then click Reindex from folder in the Archive"),
-                " to rebuild it from the archive.")) from exc
+            full = storage_error(exc, database=path)
+            if full is not None:
+                raise full from exc
+            if is_damage(exc):
+                raise damaged_database(path, exc) from exc
+            raise unreadable_database(path, exc) from exc
         except BaseException:
             conn.close()
             raise

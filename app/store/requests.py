@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +15,7 @@ from app.domain.lifecycle import Status, check_transition, merge_status
 from app.domain.model import Field, FieldType, RecipientState, Request, RequestSpec
 from app.domain.report import Report
 from app.domain.text import shown
-from app.errors import NotFoundError, UserError
+from app.errors import NotFoundError, SealboxError, UserError
 from app.logs import redact, scrub
 from app.store.db import Database
 from app.wording import Text
@@ -228,6 +228,7 @@ class Requests:
             updated_at=parse_iso(row["updated_at"]), error_message=row["error_message"],
             document_name=row["document_name"], document_sha256=row["document_sha256"],
             page_count=row["page_count"], render_id=row["render_id"], recipients=states,
+            version=row["version"], archive_error=row["archive_error"],
         )
 
     def find(
@@ -400,6 +401,7 @@ class Requests:
                 document_name=row["document_name"], document_sha256=row["document_sha256"],
                 page_count=row["page_count"], render_id=row["render_id"],
                 recipients=states[row["id"]],
+                version=row["version"], archive_error=row["archive_error"],
             ))
         return out
 
@@ -407,12 +409,20 @@ class Requests:
 
     def set_status(self, request_id: str, status: Status, *, kind: str | None = None,
                    detail: str | None = None, payload: dict[str, Any] | None = None,
-                   error_message: str | None = None, at: datetime | None = None) -> None:
-        """Move a request to ``status`` (checked against the lifecycle) and record the event."""
+                   error_message: str | None = None, at: datetime | None = None,
+                   expect: Collection[Status] | None = None) -> None:
+        """Move a request to ``status`` (checked against the lifecycle) and record the event.
+
+        With ``expect``, only if it is still in one of those states (compare-and-set: the check
+        and the change are one transaction); otherwise :class:`StateConflict`, nothing changed.
+        """
         moment = at or now()
         with self.database.write() as db:
-            current = Status(db.execute("SELECT status FROM requests WHERE id = ?",
-                                        [request_id]).fetchone()[0])
+            row = db.execute("SELECT status, name FROM requests WHERE id = ?",
+                             [request_id]).fetchone()
+            current = Status(row[0])
+            if expect is not None and current not in expect:
+                raise StateConflict(request_id, row[1], current)
             check_transition(current, status)
             changes: dict[str, Any] = {"status": status.value, "updated_at": iso(moment)}
             if status == Status.SENT and current != Status.SENT:
@@ -422,19 +432,37 @@ class Requests:
             if error_message is not None:
                 changes["error_message"] = stored_text(error_message)
             db.table("requests").update(request_id, changes)
+            _touch(db, request_id)
             self._event(db, request_id, kind or status.value, status, None, detail, payload)
 
-    def apply_report(self, request_id: str, report: Report, *, kind: str = "refresh") -> Status:
+    def version(self, request_id: str) -> int:
+        row = self.db.execute("SELECT version FROM requests WHERE id = ?",
+                              [request_id]).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no request {request_id!r}: check the id with "
+                                "`sealbox list`.")
+        return int(row[0])
+
+    def apply_report(self, request_id: str, report: Report, *, kind: str = "refresh",
+                     expect_version: int | None = None,
+                     expect: Collection[Status] | None = None) -> Status:
         """Apply what the provider reported; returns the status kept.
 
         A stale report never moves a request backwards; per-recipient times are merged (a time
-        once known is kept).
+        once known is kept). Compare-and-set, in the same transaction as the change: with
+        ``expect_version`` (the :attr:`Request.version` the report was asked on) a request
+        changed since raises :class:`ChangedMeanwhile`; with ``expect`` one no longer in those
+        states raises :class:`StateConflict`. Either way nothing is changed.
         """
         moment = now()
         with self.database.write() as db:
-            row = db.execute("SELECT status, sent_at FROM requests WHERE id = ?",
+            row = db.execute("SELECT status, sent_at, version, name FROM requests WHERE id = ?",
                              [request_id]).fetchone()
             current = Status(row[0])
+            if expect_version is not None and row[2] != expect_version:
+                raise ChangedMeanwhile(request_id)
+            if expect is not None and current not in expect:
+                raise StateConflict(request_id, row[3], current)
             new = merge_status(current, report.status)
             changes: dict[str, Any] = {"status": new.value, "updated_at": iso(moment)}
             if report.provider_id:
@@ -446,6 +474,7 @@ class Requests:
             if report.error_message:
                 changes["error_message"] = stored_text(report.error_message)
             db.table("requests").update(request_id, changes)
+            _touch(db, request_id)
             for rec in report.recipients:
                 existing = db.execute(
                     "SELECT viewed_at, signed_at, declined_at FROM recipients "
@@ -496,6 +525,7 @@ class Requests:
                        [*params, request_id, index])
             db.execute("UPDATE requests SET updated_at = ? WHERE id = ?", [iso(moment),
                                                                            request_id])
+            _touch(db, request_id)
             self._event(db, request_id, kind, None, index, detail, None, at=moment)
 
     def events(self, request_id: str) -> list[Event]:
@@ -535,6 +565,7 @@ class Requests:
             for idx, value in values.items():
                 db.execute("UPDATE fields SET value = ?, image = ? WHERE request_id = ? AND "
                            "idx = ?", [value.value, value.image, request_id, idx])
+            _touch(db, request_id)
 
     def field_values(self, request_id: str) -> dict[int, FieldValue]:
         return {
@@ -576,13 +607,15 @@ class Requests:
             if current == Status.RECONCILING.value:
                 self.set_status(request_id, Status.QUEUED, kind="requeued", detail=detail)
 
-    def outbox_sending(self, request_id: str, pid: int) -> None:
+    def outbox_sending(self, request_id: str, pid: int) -> bool:
         """Committed before the provider is called: a crash from here on leaves the entry
-        ``sending``, which sync must reconcile rather than send blindly."""
+        ``sending``, which sync must reconcile rather than send blindly. Compare-and-set: only
+        a ``pending`` entry becomes ``sending`` (False when another process took it first)."""
         with self.database.write() as db:
-            db.execute("UPDATE outbox SET state = 'sending', owner_pid = ?, "
-                       "attempts = attempts + 1, updated_at = ? WHERE request_id = ?",
-                       [pid, iso(now()), request_id])
+            cursor = db.execute("UPDATE outbox SET state = 'sending', owner_pid = ?, "
+                                "attempts = attempts + 1, updated_at = ? WHERE request_id = ? "
+                                "AND state = 'pending'", [pid, iso(now()), request_id])
+            return bool(cursor.rowcount == 1)
 
     def outbox_owner(self, request_id: str) -> int | None:
         row = self.db.execute("SELECT owner_pid FROM outbox WHERE request_id = ?",
@@ -619,12 +652,20 @@ class Requests:
                 {"request_id": request_id, "kind": f.kind, "path": f.path, "sha256": f.sha256,
                  "size": f.size, "archived_at": iso(f.archived_at)} for f in files)
             if db.execute("SELECT 1 FROM requests WHERE id = ?", [request_id]).fetchone():
-                db.execute("UPDATE requests SET archive_dir = ? WHERE id = ?",
-                           [directory, request_id])
+                db.execute("UPDATE requests SET archive_dir = ?, archive_error = NULL WHERE "
+                           "id = ?", [directory, request_id])
                 self._event(db, request_id, "archived", None, None, directory, None)
             if content is not None:
                 db.execute("UPDATE search SET content = ? WHERE rowid = ?",
                            [content, _docid(db, request_id)])
+
+    def set_archive_error(self, request_id: str, error: str, *, kind: str = "archive-error"
+                          ) -> None:
+        """Record why the request's signed files could not be archived (kept until an archive
+        succeeds), with an event in its history."""
+        with self.database.write() as db:
+            db.execute("UPDATE requests SET archive_error = ? WHERE id = ?", [error, request_id])
+            self._event(db, request_id, kind, None, None, error, None)
 
     def archived_files(self, request_id: str) -> list[ArchivedFile]:
         return [
@@ -741,6 +782,32 @@ class Requests:
 
 #: Requests read per query by :meth:`Requests.page` (each id is one SQL parameter).
 _CHUNK = 500
+
+
+class ChangedMeanwhile(SealboxError):
+    """The request changed after it was read: what was decided on the old reading is not
+    applied. Read it again and decide again."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"The request {request_id} changed while it was being updated: try "
+                         "again.")
+        self.request_id = request_id
+
+
+class StateConflict(UserError):
+    """The request is no longer in the state a change needs (another process moved it first):
+    nothing was changed."""
+
+    def __init__(self, request_id: str, name: str, status: Status) -> None:
+        super().__init__(f"{name!r} is already {status.value}: it changed a moment ago, before "
+                         f"this could be done (see `sealbox show {request_id[:8]}`).")
+        self.request_id = request_id
+        self.status = status
+
+
+def _touch(db: Any, request_id: str) -> None:
+    """Raise the request's version: every change to it does (see :class:`ChangedMeanwhile`)."""
+    db.execute("UPDATE requests SET version = version + 1 WHERE id = ?", [request_id])
 
 
 def _docid(db: Any, request_id: str) -> int:

@@ -660,7 +660,7 @@ def describe_event(request: Request, event: Event) -> str:
 def _note(request: Request, events: Sequence[Event]) -> str:
     """Why the request failed or was declined, in the app's words where the event that
     recorded it keeps them."""
-    note = request.error_message or ""
+    note = request.error_message or request.archive_error or ""
     if request.status == Status.FAILED:
         for event in newest_first(events):
             said = (event.payload or {}).get(APP_DETAIL)

@@ -1042,7 +1042,7 @@ class _ScreenSigning(LocalSigning):
     thread with :meth:`LocalSigning.finalize_async` instead (``sealbox sync`` also finishes a
     request left unsealed)."""
 
-    def finalize(self, request_id: str) -> Request:
+    def finalize(self, request_id: str, *, wait: float = 0.0) -> Request:
         return self.load(request_id)
 
 

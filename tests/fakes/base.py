@@ -14,7 +14,7 @@ import json
 import re
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -47,6 +47,9 @@ class FakeResponse:
     headers: dict[str, str] = field(default_factory=dict)
     #: Close the connection without answering (the request did arrive and was processed).
     drop: bool = False
+    #: A body sent in chunks as it is made (``Transfer-Encoding: chunked``, no length given),
+    #: for bodies too big to hold; ``body`` is then ignored.
+    chunks: Callable[[], Iterator[bytes]] | None = None
 
 
 def json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> FakeResponse:
@@ -112,6 +115,21 @@ class Fault:
         return self.response if isinstance(self.response, FakeResponse) else self.response(
             request)
 
+@dataclass
+class Hold:
+    """A response held back: the request was processed (``arrived`` is set), the answer waits
+    until the test sets ``release`` (as a provider that takes its time, or a connection that
+    hangs after the request left)."""
+
+    method: str
+    path: re.Pattern[str]
+    count: int
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+Handler = Callable[[FakeRequest], FakeResponse]
+
 
 class FakeServer:
     """A threaded HTTP server on 127.0.0.1 with regex routes. Use as a context manager."""
@@ -119,6 +137,7 @@ class FakeServer:
     def __init__(self) -> None:
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self.faults: list[Fault] = []
+        self.holds: list[Hold] = []
         self.received: list[FakeRequest] = []
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -150,9 +169,22 @@ class FakeServer:
                 self.send_response(response.status)
                 for key, value in response.headers.items():
                     self.send_header(key, value)
+                if response.chunks is not None:
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    try:
+                        for chunk in response.chunks():
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        self.wfile.write(b"0\r\n\r\n")
+                    except (BrokenPipeError, ConnectionResetError):
+                        self.close_connection = True  # the client stopped reading: its right
+                    return
                 self.send_header("Content-Length", str(len(response.body)))
-                self.end_headers()
-                self.wfile.write(response.body)
+                try:
+                    self.end_headers()
+                    self.wfile.write(response.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client is gone (e.g. killed by a test)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
@@ -171,6 +203,8 @@ class FakeServer:
         return self
 
     def stop(self) -> None:
+        for hold in self.holds:
+            hold.release.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -207,7 +241,27 @@ class FakeServer:
             self.faults.append(Fault(method.upper(), re.compile(f"^{path_pattern}$"), response,
                                      after, count))
 
+    def hold_next(self, method: str, path_pattern: str, *, count: int = 1) -> Hold:
+        """Process the next ``count`` matching requests, then hold each answer until the test
+        sets the returned hold's ``release``."""
+        hold = Hold(method.upper(), re.compile(f"^{path_pattern}$"), count)
+        with self.lock:
+            self.holds.append(hold)
+        return hold
+
     def dispatch(self, request: FakeRequest) -> FakeResponse:
+        with self.lock:
+            hold = next((h for h in self.holds if h.count > 0 and h.method == request.method
+                         and h.path.match(request.path)), None)
+            if hold is not None:
+                hold.count -= 1
+        response = self._dispatch(request)
+        if hold is not None:
+            hold.arrived.set()
+            hold.release.wait(120)
+        return response
+
+    def _dispatch(self, request: FakeRequest) -> FakeResponse:
         with self.lock:
             self.received.append(request)
             fault = next((f for f in self.faults if f.count > 0 and f.method == request.method

@@ -277,3 +277,29 @@ def test_an_unwritable_folder_is_named(ctx: Context, archived: ArchiveTemplate, 
     with pytest.raises(UserError, match="permission denied"):
         export_selection(ctx, [archived.crane.id], tmp_path / "export.zip")
     assert not (tmp_path / "export.zip").exists()
+
+
+def test_the_apps_export_finds_a_renamed_folder_and_leaves_added_files_out(
+        ctx: Context, archived: ArchiveTemplate, tmp_path: Path) -> None:
+    folder = files_of(ctx, archived.crane.id)["signed"].parent
+    renamed = folder.with_name(folder.name + " (renamed)")
+    folder.rename(renamed)
+    (renamed / "notes.txt").write_text("added later", encoding="utf-8")
+    dest = export_selection(ctx, [archived.crane.id], tmp_path / "sel.zip")
+    with zipfile.ZipFile(dest) as zf:
+        names = zf.namelist()
+    rel = renamed.relative_to(ctx.paths.archive_dir).as_posix()
+    assert f"{rel}/request.json" in names
+    assert not [n for n in names if n.endswith("notes.txt")]
+    badge = verify_request(ctx, archived.crane.id)
+    assert badge.state == "missing" and "is now at" in badge.detail
+
+
+def test_a_file_added_to_a_folder_changes_the_badge(ctx: Context,
+                                                    archived: ArchiveTemplate) -> None:
+    folder = files_of(ctx, archived.crane.id)["signed"].parent
+    (folder / "invoice.pdf").write_bytes(b"%PDF-1.7\n")
+    (folder / "Thumbs.db").write_bytes(b"\0")
+    badge = verify_request(ctx, archived.crane.id)
+    assert badge.state == "modified"
+    assert "invoice.pdf was put in the folder after archiving" in badge.detail

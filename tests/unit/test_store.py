@@ -144,3 +144,59 @@ def test_search_by_name_person_and_email(repo: Requests) -> None:
     assert len(repo.find(search="jane@example")) == 2
     assert len(repo.find(search='"); DROP TABLE requests; --')) == 0
     assert fts_query("  ") == '""'
+
+
+def test_a_report_decided_on_an_old_reading_is_not_applied(repo: Requests) -> None:
+    from app.store.requests import ChangedMeanwhile
+
+    request = make_request()
+    repo.add(request, "key-cas")
+    repo.apply_report(request.id, Report(status=Status.SENT, provider_id="p-1"))
+    seen = repo.get(request.id)
+    repo.recipient_event(request.id, 0, "viewed")  # another process, meanwhile
+    with pytest.raises(ChangedMeanwhile):
+        repo.apply_report(request.id, Report(status=Status.EXPIRED),
+                          expect_version=seen.version)
+    assert repo.get(request.id).status == Status.SENT
+    fresh = repo.get(request.id)
+    assert fresh.version > seen.version
+    assert repo.apply_report(request.id, Report(status=Status.EXPIRED),
+                             expect_version=fresh.version) == Status.EXPIRED
+
+
+def test_a_state_change_expects_the_state_it_was_decided_on(repo: Requests) -> None:
+    from app.store.requests import StateConflict
+
+    request = make_request()
+    repo.add(request, "key-cas2")
+    repo.apply_report(request.id, Report(status=Status.SENT))
+    repo.set_status(request.id, Status.CANCELLED)
+    with pytest.raises(StateConflict, match="already cancelled"):
+        repo.set_status(request.id, Status.COMPLETED, expect=(Status.SENT, Status.VIEWED))
+    kinds = [e.kind for e in repo.events(request.id)]
+    assert "completed" not in kinds
+
+
+def test_only_one_process_takes_a_pending_send(repo: Requests) -> None:
+    request = make_request()
+    repo.add(request, "key-cas3")
+    assert repo.outbox_sending(request.id, 111) is True
+    assert repo.outbox_sending(request.id, 222) is False
+    assert repo.outbox_owner(request.id) == 111
+
+
+def test_an_archive_folder_of_another_request_is_never_taken(tmp_path: Path) -> None:
+    import json as _json
+
+    from app.archive.folder import folder_for
+
+    first = make_request("0193c2c3-aaaa-4aaa-8bbb-000000000001", "Lease")
+    second = make_request("0193c2c3-bbbb-4aaa-8bbb-000000000002", "Lease")  # same 8 first
+    moment = first.created_at
+    taken = folder_for(tmp_path, first, moment)
+    taken.mkdir(parents=True)
+    (taken / "request.json").write_text(_json.dumps({"id": first.id, "files": {}}),
+                                        encoding="utf-8")
+    assert folder_for(tmp_path, first, moment) == taken
+    other = folder_for(tmp_path, second, moment)
+    assert other != taken and other.name.endswith(second.id)

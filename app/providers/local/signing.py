@@ -29,9 +29,10 @@ from app.domain.clock import now
 from app.domain.lifecycle import Status
 from app.domain.model import Designation, FieldType, Request
 from app.domain.text import shown
-from app.errors import UserError
-from app.faults import crash_point
+from app.errors import BusyError, NotFoundError, UserError
+from app.faults import crash_point, reached
 from app.fsutil import atomic_write_bytes
+from app.oslock import is_held, lock_waiting, lock_waiting_async
 from app.pdf.stamp import AnchorText, Stamp, default_handwriting_font, stamp_pdf
 from app.providers.local.certificate import (
     CertificateData,
@@ -45,7 +46,7 @@ from app.providers.local.provider import (
     SIGNED_NAME,
     LocalProvider,
 )
-from app.store.requests import FieldValue
+from app.store.requests import FieldValue, StateConflict
 from app.userfiles import display_name, read_user_file
 from app.wording import Alt, Text
 
@@ -61,6 +62,10 @@ UPLOADED_SIGNATURE = "uploaded signature image"
 MAX_SIGNATURE_IMAGE = 5 * 1024 * 1024
 TRUTHY = {"1", "true", "yes", "y", "on", "x", "checked"}
 FALSY = {"0", "false", "no", "n", "off", ""}
+IN_FLIGHT = (Status.SENT, Status.VIEWED)
+#: How long a signing waits for another process completing the same request (sealing a very
+#: long document takes minutes).
+FINALIZE_WAIT = 600.0
 
 
 @dataclass(frozen=True)
@@ -160,7 +165,13 @@ class LocalSigning:
         state = request.recipients[index]
         if state.done:
             verb = "approved" if recipient.designation == Designation.APPROVER else "signed"
-            raise UserError(f"{recipient.name} has already {verb} {request.name!r}.")
+            waiting = ""
+            if self.needs_finalizing(request):
+                waiting = (" Everyone has signed and it is being completed right now."
+                           if is_held(self._lock_path(request.id)) else
+                           " Everyone has signed; it is waiting to be completed: run `sealbox "
+                           "sync`.")
+            raise UserError(f"{recipient.name} has already {verb} {request.name!r}.{waiting}")
         turn = request.next_recipient()
         if turn != index:
             assert turn is not None
@@ -172,16 +183,24 @@ class LocalSigning:
         """Start recipient ``index``'s signing: marks them, and the request, viewed."""
         request = self.load(request_id)
         self._check_turn(request, index)
+        with self.requests.database.write():
+            current = self.requests.get(request.id)
+            self._check_turn(current, index)
+            self._mark_viewed(current, index)
+        return self.requests.get(request.id)
+
+    def _mark_viewed(self, request: Request, index: int) -> None:
+        """Inside a write transaction, on ``request`` as read in it."""
         if request.recipients[index].viewed_at is None:
             self.requests.recipient_event(request.id, index, "viewed")
         if request.status == Status.SENT:
-            self.requests.set_status(request.id, Status.VIEWED,
+            self.requests.set_status(request.id, Status.VIEWED, expect=(Status.SENT,),
                                      detail=f"opened by {request.spec.recipients[index].name}")
-        return self.requests.get(request.id)
 
     def sign(self, request_id: str, index: int, signature: Signature | None,
-             values: dict[int, str] | None = None) -> Request:
-        """Recipient ``index`` signs (or approves) with ``signature`` and field ``values``.
+             values: dict[int, str] | None = None, *, complete: bool = True) -> Request:
+        """Recipient ``index`` signs (or approves) with ``signature`` and field ``values``; the
+        last one completes the request too (unless ``complete`` is False: the caller does).
 
         Everything is checked first: a refused signing changes nothing."""
         request = self.load(request_id)
@@ -250,14 +269,22 @@ class LocalSigning:
         if problems:
             raise UserError(Text(f"{recipient.name} cannot sign yet: ",
                                  *_joined(problems, "; "), "."))
-        self.open(request.id, index)
-        self.requests.set_field_values(request.id, stored)
         kind = "approved" if recipient.designation == Designation.APPROVER else "signed"
         how = signature.how if signature else "approval"
-        self.requests.recipient_event(request.id, index, kind, detail=how)
+        reached("sign-checked")
+        with self.requests.database.write():
+            # The turn is checked again under the store's write lock, and the signature written
+            # in the same transaction: of two people signing as one recipient at the same
+            # moment, one signs and the other is told it has been done.
+            current = self.requests.get(request.id)
+            self._check_turn(current, index)
+            self._mark_viewed(current, index)
+            self.requests.set_field_values(request.id, stored)
+            self.requests.recipient_event(request.id, index, kind, detail=how)
         log.info("request %s: recipient %d %s", request.id, index, kind)
+        reached("sign-recorded")
         request = self.requests.get(request.id)
-        if request.next_recipient() is None and self.all_done(request):
+        if complete and request.next_recipient() is None and self.all_done(request):
             self.finalize(request.id)
         return self.requests.get(request.id)
 
@@ -265,11 +292,17 @@ class LocalSigning:
         if not reason.strip():
             raise UserError(Text("Give a reason for declining",
                                  Alt(": --decline \"REASON\"", ""), "."))
-        request = self.open(request_id, index)
-        self.requests.recipient_event(request.id, index, "declined", detail=reason)
-        self.requests.set_status(request.id, Status.DECLINED,
-                                 detail=f"declined by {request.spec.recipients[index].name}",
-                                 error_message=reason)
+        request = self.load(request_id)
+        self._check_turn(request, index)
+        reached("decline-checked")
+        with self.requests.database.write():
+            current = self.requests.get(request.id)
+            self._check_turn(current, index)
+            self._mark_viewed(current, index)
+            self.requests.recipient_event(request.id, index, "declined", detail=reason)
+            self.requests.set_status(request.id, Status.DECLINED, expect=IN_FLIGHT,
+                                     detail=f"declined by {request.spec.recipients[index].name}",
+                                     error_message=reason)
         return self.requests.get(request.id)
 
     @staticmethod
@@ -293,20 +326,40 @@ class LocalSigning:
                                         self.ctx.secrets.get(PKCS12_PASSPHRASE))
         return ensure_installation_identity(self.ctx.paths.seal_dir, self.ctx.secrets)
 
-    def finalize(self, request_id: str) -> Request:
-        """Stamp, seal and certify a fully signed request, then mark it completed."""
-        job = self._prepare(request_id)
-        if isinstance(job, Request):
-            return job
-        return self._commit(job, *_seal(job))
+    def finalize(self, request_id: str, *, wait: float = FINALIZE_WAIT) -> Request:
+        """Stamp, seal and certify a fully signed request, then mark it completed.
 
-    async def finalize_async(self, request_id: str) -> Request:
+        One process at a time finalizes a request: it holds the request's finalize lock
+        throughout. Another waits up to ``wait`` seconds for it (then :class:`BusyError`) and
+        finds the request completed."""
+        held = lock_waiting(self._lock_path(request_id), wait)
+        if held is None:
+            raise self._busy(request_id)
+        with held:
+            job = self._prepare(request_id)
+            if isinstance(job, Request):
+                return job
+            return self._commit(job, *_seal(job))
+
+    async def finalize_async(self, request_id: str, *, wait: float = FINALIZE_WAIT) -> Request:
         """:meth:`finalize` with the CPU-heavy part (stamping, sealing, the certificate) in a
         worker thread; the store is only touched from the calling thread."""
-        job = self._prepare(request_id)
-        if isinstance(job, Request):
-            return job
-        return self._commit(job, *await asyncio.to_thread(_seal, job))
+        held = await lock_waiting_async(self._lock_path(request_id), wait)
+        if held is None:
+            raise self._busy(request_id)
+        with held:
+            job = self._prepare(request_id)
+            if isinstance(job, Request):
+                return job
+            return self._commit(job, *await asyncio.to_thread(_seal, job))
+
+    def _lock_path(self, request_id: str) -> Path:
+        return self.ctx.paths.lock("finalize", self.requests.resolve_id(request_id))
+
+    def _busy(self, request_id: str) -> BusyError:
+        request = self.requests.get(request_id)
+        return BusyError(f"Another Sealbox is completing {request.name!r} right now: it will "
+                         "be archived when that is done (`sealbox sync` finishes it otherwise).")
 
     def _prepare(self, request_id: str) -> _SealJob | Request:
         from app.services.send import document_path
@@ -314,6 +367,9 @@ class LocalSigning:
         request = self.load(request_id)
         if request.status == Status.COMPLETED:
             return request
+        if request.status.terminal:
+            raise UserError(f"{request.name!r} is already {request.status.value}: it cannot be "
+                            "completed.")
         if not self.needs_finalizing(request):
             raise UserError(f"{request.name!r} cannot be completed yet: not everyone has signed.")
         original = document_path(self.ctx, request.id).read_bytes()
@@ -338,15 +394,24 @@ class LocalSigning:
     def _commit(self, job: _SealJob, signed: bytes, certificate: bytes,
                 completed_at: datetime, search_text: str | None) -> Request:
         folder = LocalProvider(self.ctx.paths).result_dir(job.request.id)
+        written = [folder / SIGNED_NAME, folder / CERTIFICATE_NAME]
         if search_text is not None:
             digest = hashlib.sha256(signed).hexdigest()
-            atomic_write_bytes(folder / SEARCH_TEXT_NAME,
-                               f"sha256 {digest}\n{search_text}".encode(), mode=0o600)
-        atomic_write_bytes(folder / SIGNED_NAME, signed, mode=0o600)
-        atomic_write_bytes(folder / CERTIFICATE_NAME, certificate, mode=0o600)
+            written.append(folder / SEARCH_TEXT_NAME)
+            atomic_write_bytes(written[2], f"sha256 {digest}\n{search_text}".encode(), mode=0o600)
+        atomic_write_bytes(written[0], signed, mode=0o600)
+        atomic_write_bytes(written[1], certificate, mode=0o600)
         log.info("request %s sealed by %s", job.request.id, job.identity.subject)
-        self.requests.set_status(job.request.id, Status.COMPLETED, at=completed_at,
-                                 detail="stamped and sealed on this computer")
+        try:
+            # Only a request still in flight is completed (cancelled or expired meanwhile:
+            # the sealed files go, nothing else changes).
+            self.requests.set_status(job.request.id, Status.COMPLETED, at=completed_at,
+                                     detail="stamped and sealed on this computer",
+                                     expect=IN_FLIGHT)
+        except StateConflict:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
         return self.requests.get(job.request.id)
 
     @staticmethod
@@ -400,6 +465,7 @@ def _seal(job: _SealJob) -> tuple[bytes, bytes, datetime, str | None]:
     signed = seal_pdf(stamped, job.identity,
                       reason=f"Signed in person with Sealbox: {request.name}", location=job.host)
     crash_point("during-sealing")
+    reached("sealing")
     completed_at = now()
     certificate = seal_pdf(build_certificate_pdf(_certificate_data(job, signed, completed_at),
                                                  job.font),
