@@ -489,7 +489,7 @@ def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
                 else:
                     why = f"{problem.message} Then run `sealbox sync` to finish it."
                 say(f"sealbox: {who} signed {updated.name!r}, but {step} stopped. {why}",
-                      file=sys.stderr)
+                    err=True)
                 return problem.exit_code
             updated = ctx.requests.get(updated.id)
     name = updated.spec.recipients[index].name
@@ -825,11 +825,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
         say(f"sealbox: {problem}", err=True)
         return 1
     except Exception as exc:  # a bug: report it with a traceback, redacted
-        problem = _storage_problem(ctx, exc)
-        if problem is not None:  # not a bug: the disk is full
-            log.warning("%s stopped: %s", args.command, problem.message, exc_info=True)
-            say(f"sealbox: {problem.message}", err=True)
-            return problem.exit_code
+        stopped = _storage_problem(ctx, exc)
+        if stopped is not None:  # not a bug: the disk is full
+            log.warning("%s stopped: %s", args.command, stopped.message, exc_info=True)
+            say(f"sealbox: {stopped.message}", err=True)
+            return stopped.exit_code
         log.exception("bug in %s", args.command)
         return _bug(ctx, exc)
     finally:

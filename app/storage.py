@@ -17,6 +17,7 @@ import sqlite3
 from pathlib import Path
 
 from app.errors import SealboxError, UserError
+from app.wording import Alt, Detail, Text
 
 #: Less free space than this, with a disk I/O error, is a full disk.
 NEARLY_FULL_BYTES = 4 * 1024 * 1024
@@ -87,19 +88,21 @@ def is_damage(exc: sqlite3.Error) -> bool:
 
 def damaged_database(path: Path, exc: BaseException) -> UserError:
     """The message for a database SQLite reports as damaged: keep it, restore a backup."""
-    return UserError(
-        f"The Sealbox database {path} is damaged ({exc}): restore it from a backup. Keep the "
-        "damaged file (do not delete or replace it): it holds the requests still in flight, "
-        "which the archive cannot give back; `sealbox archive reindex` rebuilds only the "
-        "archived ones.")
+    return UserError(Text(
+        f"The Sealbox database {path} is damaged", Detail(str(exc)), ": restore it from a "
+        "backup. Keep the damaged file (do not delete or replace it): it holds the requests "
+        "still in flight, which the archive cannot give back; ",
+        Alt("`sealbox archive reindex`", "Reindex from folder in the Archive"),
+        " rebuilds only the archived ones."))
 
 
 def unreadable_database(path: Path, exc: BaseException) -> UserError:
     """The message for a disk I/O error on a disk that is not full."""
-    return UserError(
-        f"The Sealbox database {path} could not be read or written ({exc}): check the disk "
-        "(is it still connected, is it failing?), then run the command again. Nothing was "
-        "changed.")
+    return UserError(Text(
+        f"The Sealbox database {path} could not be read or written", Detail(str(exc)),
+        ": check the disk "
+        "(is it still connected, is it failing?), then ", Alt("run the command", "try"),
+        " again. Nothing was changed."))
 
 
 def file_size_limited() -> bool:

@@ -17,8 +17,8 @@ from pathlib import Path
 import sqlite_utils
 
 from app.errors import UnavailableError, UserError
-from app.wording import Alt, Detail, Text
 from app.storage import damaged_database, is_damage, storage_error, unreadable_database
+from app.wording import Detail, Text
 
 BUSY_TIMEOUT_MS = 10_000
 

@@ -1202,6 +1202,12 @@ class SigningView(QWidget):
         self.order_label.setWordWrap(True)
         self.order_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.order_label.setTextFormat(Qt.TextFormat.RichText)
+        # The sender's message reaches each recipient here, as a service's email would carry it.
+        self.message_label = QLabel()
+        self.message_label.setObjectName("message")
+        self.message_label.setWordWrap(True)
+        self.message_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message_label.setTextFormat(Qt.TextFormat.RichText)
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("primary")
         self.start_button.setMinimumWidth(180)
@@ -1214,8 +1220,8 @@ class SigningView(QWidget):
         spacer = QWidget()
         spacer.setFixedHeight(4)
         self._add_page(STATE_HANDOVER, self._centred(
-            self.avatar, self.handover_label, self.handover_detail, self.order_label, spacer,
-            self.start_button, note, width=620))
+            self.avatar, self.handover_label, self.handover_detail, self.message_label,
+            self.order_label, spacer, self.start_button, note, width=620))
 
     def _build_signing(self) -> None:
         page = QWidget()
@@ -1449,6 +1455,11 @@ class SigningView(QWidget):
                 parts.append(f"<span style='color:#8a8f98'>{_html(r.name)}</span>")
         self.order_label.setText("&nbsp;&nbsp;·&nbsp;&nbsp;".join(parts))
         self.order_label.setVisible(len(acting) > 1)
+        message = (request.spec.message or "").strip()
+        self.message_label.setText(
+            "Message from the sender:<br><i>“" + _html(message).replace("\n", "<br>") + "”</i>"
+            if message else "")
+        self.message_label.setVisible(bool(message))
         self._set_state(STATE_HANDOVER)
         self.start_button.setFocus()
 

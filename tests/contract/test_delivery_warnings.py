@@ -33,7 +33,7 @@ CARRIES = {
     "signicat": (False, None),  # no placed fields at all
     "saypdf": (True, False),
     "itasign": (True, None),  # no placed fields at all
-    "local": (False, True),
+    "local": (True, True),  # the message is shown on each recipient's handover screen
 }
 
 
@@ -126,7 +126,7 @@ def test_what_changes_the_signing_is_still_refused_before_sending(session: Sessi
     assert session.ok("list")["signatures"] == []
 
 
-def test_the_built_in_provider_warns_of_the_message_it_does_not_show(
+def test_the_built_in_provider_carries_the_message_and_labels_without_a_warning(
         home: Path, tmp_path: Path) -> None:
     import pymupdf
 
@@ -144,8 +144,7 @@ def test_the_built_in_provider_warns_of_the_message_it_does_not_show(
     result = run_sealbox("send", str(pdf), "--spec", str(path), "--json")
     assert result.returncode == 0, result.stderr
     sent = json.loads(result.stdout)
-    message_ok, labels_ok = CARRIES["local"]
-    assert not message_ok and labels_ok
-    assert len(sent["warnings"]) == 1 and "does not deliver a message" in sent["warnings"][0]
-    assert result.stderr.count("warning: ") == 1
-    assert recorded(home, sent["id"]) == sent["warnings"]
+    assert CARRIES["local"] == (True, True)
+    assert sent["warnings"] == []
+    assert "warning: " not in result.stderr
+    assert recorded(home, sent["id"]) == []

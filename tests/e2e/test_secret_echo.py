@@ -107,7 +107,7 @@ def test_an_echoed_api_key_is_masked_everywhere(home: Path, craftkit: CraftkitFa
                "--render-id", render, "--json") == 0
     sent = json.loads(outputs[-1])
     craftkit.fail_next("GET", f"/v1/signatures/{sent['providerId']}", echo)
-    assert run("sync", "--json") == 3
+    assert run("sync", "--json") == 1  # refused (a 4xx): exit 1, not worth retrying
     errors = json.loads(outputs[-1])["errors"]
     assert "•••" in errors[sent["id"]]
     assert run("list") == 0 and run("show", sent["id"], "--json") == 0

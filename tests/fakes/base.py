@@ -115,6 +115,7 @@ class Fault:
         return self.response if isinstance(self.response, FakeResponse) else self.response(
             request)
 
+
 @dataclass
 class Hold:
     """A response held back: the request was processed (``arrived`` is set), the answer waits
@@ -126,9 +127,6 @@ class Hold:
     count: int
     arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
-
-
-Handler = Callable[[FakeRequest], FakeResponse]
 
 
 class FakeServer:

@@ -192,10 +192,32 @@ def test_people_sent_to_are_offered_at_once_in_a_list_wide_enough_to_read(
 # --- Check: warnings -----------------------------------------------------------------------------
 
 
+@pytest.fixture
+def signature_nc_window(qtbot: QtBot, home: Path, bridge: AsyncBridge,
+                        monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
+    """The window with Signature.nc set up (it does not deliver a request's message)."""
+    monkeypatch.setenv("SEALBOX_SIGNATURE_NC_API_KEY", "test-key")
+    ctx = Context.from_environment()
+    win = MainWindow(ctx, bridge)
+    qtbot.addWidget(win)
+    win.resize(1024, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+    ctx.close()
+
+
 def test_a_warning_is_shown_with_its_icon_and_does_not_block_send(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+        qtbot: QtBot, signature_nc_window: MainWindow, tmp_path: Path) -> None:
+    window = signature_nc_window
     editor = window.editor
     open_lease(qtbot, window, tmp_path)
+    # Signature.nc does not deliver a message (the built-in provider shows it on the handover):
+    # chosen from the keyboard, as a user tabbing to the chooser would.
+    editor.provider_box.setFocus()
+    qtbot.keyClicks(editor.provider_box, "Signature.nc")
+    qtbot.waitUntil(lambda: editor.provider_id == "signature_nc", timeout=WAIT_MS)
     panel = editor.recipients
     click_tab(qtbot, editor.side.tabs, "Recipients")
     type_into(qtbot, panel.first_edit, "Jane")
@@ -213,7 +235,7 @@ def test_a_warning_is_shown_with_its_icon_and_does_not_block_send(
     model = editor.preflight_panel.model
     assert model.rowCount() == 1
     assert model.index(0).data(SEVERITY_ROLE) == "warning"
-    assert model.index(0).data().startswith("Message: Sealbox in person does not deliver")
+    assert model.index(0).data().startswith("Message: Signature.nc does not deliver")
     assert "Ready to send" in editor.preflight_panel.summary.text()
     assert "1 warning" in editor.preflight_panel.summary.text()
     assert editor.side.tabs.tabText(3) == "Check"  # no problem to count

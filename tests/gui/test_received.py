@@ -15,6 +15,7 @@ from app.context import Context
 from app.domain.model import AnchorTag, FieldType, Recipient
 from app.ui.bridge import AsyncBridge
 from app.ui.editor.editor import EditorWidget
+from app.ui.editor.side import ANCHORS_TAB
 from app.ui.main import MainWindow
 from tests.support import pdfgen, received
 
@@ -71,11 +72,18 @@ def test_a_signed_pdf_shows_who_signed_it(qtbot: QtBot, window: MainWindow, tmp_
     assert not banner.isVisible()
 
 
+def show_anchors_tab(qtbot: QtBot, editor: EditorWidget) -> None:
+    """Click the Anchors tab, as a user does."""
+    bar = editor.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(ANCHORS_TAB).center())
+    assert editor.side.current_tab() == ANCHORS_TAB
+
+
 def test_the_anchors_panel_adds_up_the_fields(qtbot: QtBot, window: MainWindow,
                                               tmp_path: Path) -> None:
     pdf = pdfgen.write(tmp_path / "terms.pdf", received.footer_pdf(210))
     editor = open_pdf(qtbot, window, pdf)
-    window.editor.tabs.setCurrentWidget(editor.anchors)
+    show_anchors_tab(qtbot, editor)
     panel = editor.anchors
     panel.text_edit.setText("Initials:")
     panel.type_combo.setCurrentIndex(panel.type_combo.findData(FieldType.INITIALS))
@@ -95,7 +103,7 @@ def test_the_remove_text_option_goes_into_the_anchor(qtbot: QtBot, window: MainW
                                                      tmp_path: Path) -> None:
     editor = open_pdf(qtbot, window, pdfgen.write(tmp_path / "c.pdf", received.contract()))
     panel = editor.anchors
-    window.editor.tabs.setCurrentWidget(panel)
+    show_anchors_tab(qtbot, editor)
     assert panel.remove_check.isChecked()
     qtbot.mouseClick(panel.remove_check, Qt.MouseButton.LeftButton,
                      pos=panel.remove_check.rect().center())
@@ -112,7 +120,7 @@ def test_ocr_finds_an_anchor_on_a_scan(qtbot: QtBot, window: MainWindow, tmp_pat
     scan = received.image_only_pdf([(f"Sign here: {received.ANCHOR}", (72, 400))])
     editor = open_pdf(qtbot, window, pdfgen.write(tmp_path / "scan.pdf", scan))
     panel = editor.anchors
-    window.editor.tabs.setCurrentWidget(panel)
+    show_anchors_tab(qtbot, editor)
     editor.editing.perform("Add anchor", lambda d: d.add_anchor(
         AnchorTag(received.ANCHOR, FieldType.SIGNATURE, 0)))
     (problem,) = [p.message for p in editor.run_preflight() if "scanned" in p.message]

@@ -567,3 +567,21 @@ def test_a_failure_while_sealing_loses_no_signature(
     assert done.args == [rid, True]
     assert ctx.requests.get(rid).status == Status.COMPLETED
     assert view.state == STATE_COMPLETED
+
+
+def test_each_recipient_reads_the_senders_message_before_starting(
+        qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path) -> None:
+    rid = send_local(qtbot, bridge, ctx, tmp_path,
+                     {**SPEC, "message": "The keys are at the front desk <b>today</b>."})
+    view = open_view(qtbot, ctx, bridge, rid)
+    assert view.message_label.isVisible()
+    assert "The keys are at the front desk <b>today</b>." in view.message_label.text().replace(
+        "&lt;", "<").replace("&gt;", ">")
+    assert "<b>today</b>" not in view.message_label.text()  # shown as text, not as markup
+
+
+def test_no_message_no_message_line(qtbot: QtBot, bridge: AsyncBridge, ctx: Context,
+                                    tmp_path: Path) -> None:
+    rid = send_local(qtbot, bridge, ctx, tmp_path, {**SPEC, "message": ""})
+    view = open_view(qtbot, ctx, bridge, rid)
+    assert not view.message_label.isVisible()

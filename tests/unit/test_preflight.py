@@ -169,15 +169,24 @@ def test_other_configuration_problems_point_to_settings(ctx: Context) -> None:
                               Target("provider"))
 
 
-def test_a_message_the_provider_does_not_deliver_is_a_warning(local: Provider) -> None:
+def test_a_message_the_provider_does_not_deliver_is_a_warning(
+        ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEALBOX_SIGNATURE_NC_API_KEY", "test-key")
+    signature_nc = Context.from_environment().provider("signature_nc")
     doc = good_doc()
     doc.set_meta(message="Please sign by Friday.")
-    problems = preflight(doc, PDF, local, COUNTS)
+    problems = preflight(doc, PDF, signature_nc, COUNTS)
     assert problems == [Problem(
-        "Message: Sealbox in person does not deliver a message to the recipients; it is sent "
+        "Message: Signature.nc does not deliver a message to the recipients; it is sent "
         "without it and kept in Sealbox only, so tell them another way if it matters",
         Target("request"), "warning")]
     assert problems[0].is_warning and errors(problems) == []
+
+
+def test_the_built_in_provider_shows_the_message_so_it_is_no_warning(local: Provider) -> None:
+    doc = good_doc()
+    doc.set_meta(message="Please sign by Friday.")
+    assert preflight(doc, PDF, local, COUNTS) == []
 
 
 def test_warnings_come_after_the_errors_and_name_a_labelled_field(

@@ -57,7 +57,6 @@ CAPABILITIES = Capabilities(
     in_person=True,
     # every change is an incremental update.
     signed_pdfs="kept",
-    message=False,
 )
 
 log = logging.getLogger(__name__)

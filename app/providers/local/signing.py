@@ -29,7 +29,7 @@ from app.domain.clock import now
 from app.domain.lifecycle import Status
 from app.domain.model import Designation, FieldType, Request
 from app.domain.text import shown
-from app.errors import BusyError, NotFoundError, UserError
+from app.errors import BusyError, UserError
 from app.faults import crash_point, reached
 from app.fsutil import atomic_write_bytes
 from app.oslock import is_held, lock_waiting, lock_waiting_async
