@@ -7,8 +7,9 @@ Run on demand (pytest ignores ``tests/bench``)::
 Everything runs with a temporary ``SEALBOX_HOME`` and a file-backed keyring, offscreen. The
 store is filled straight through sqlite-utils in one transaction: the request rows are the
 store's own (``Requests._row``), recipients, fields and two events per request, and the
-full-text rows are written as ``Requests._index`` writes them (a ``search_keys`` docid, then the
-``search`` row with the name and "<recipient name> <email>" of every recipient). It measures:
+full-text rows are written as ``Requests._index`` writes them (a ``search_keys`` docid from the
+creation time, then the ``search`` row with the name and "<recipient name> <email>" of every
+recipient). It measures:
 
 1. the store: ``count`` and ``page`` with no filter, deep in the list, by status, by provider,
    by date and by search;
@@ -71,6 +72,7 @@ def fill(ctx: Any, total: int = REQUESTS, seed: int = SEED) -> float:
     from app.domain.clock import iso
     from app.domain.lifecycle import Status
     from app.domain.model import Field, FieldType, Recipient, RecipientState, Request, RequestSpec
+    from app.store.db import docid_base
 
     rng = random.Random(seed)
     statuses = list(STATUS_MIX)
@@ -151,8 +153,9 @@ def fill(ctx: Any, total: int = REQUESTS, seed: int = SEED) -> float:
                                "kind": status.value, "status": status.value,
                                "recipient_index": None,
                                "detail": f"sent → {status.value}", "payload_json": None})
-        # As Requests._index: an indexed docid, then the full-text row under it.
-        docid = n + 1
+        # As Requests._index: an indexed docid (keyed by the creation time, every request
+        # here a different millisecond), then the full-text row under it.
+        docid = docid_base(iso(created) or "")
         key_rows.append((docid, rid))
         search_rows.append((docid, rid, name, " ".join(f"{r.name} {r.email}"
                                                        for r in recipients), ""))
