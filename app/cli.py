@@ -8,14 +8,10 @@ retrying). With ``--json`` a command prints exactly one JSON object on stdout.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import getpass
 import json
 import logging
 import os
 import sys
-import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -24,11 +20,14 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from app import __version__
 from app.domain.clock import iso, now
 from app.domain.lifecycle import Status
-from app.domain.model import Request, RequestSpec
 from app.errors import SealboxError, UserError
 
+# Each command imports what it needs when it runs: a command that only reads the store
+# (``list``, ``show``, ``archive search``) never loads asyncio, httpx, pyHanko or PyMuPDF, and
+# the desktop app shows its window before loading any of them.
 if TYPE_CHECKING:
     from app.context import Context
+    from app.domain.model import Request, RequestSpec
 
 log = logging.getLogger("sealbox.cli")
 
@@ -38,6 +37,8 @@ COMMANDS = {"send", "list", "show", "cancel", "sync", "download", "sign", "archi
             "providers", "login", "webhooks"}
 EXIT_USAGE = 2
 EXIT_BUG = 70
+#: Documents ``sealbox archive search`` shows unless told otherwise (``--limit``).
+SEARCH_LIMIT = 50
 
 #: Credentials each provider needs, as keyring names ``<id>.<key>`` (env ``SEALBOX_<ID>_<KEY>``).
 CREDENTIALS: dict[str, list[str]] = {
@@ -118,8 +119,13 @@ def build_parser() -> Parser:
                        ("reindex", "rebuild the archive index from the folder")):
         a = asub.add_parser(name, help=text)
         a.add_argument("--json", action="store_true")
-    a = asub.add_parser("search", help="find archived documents")
+    a = asub.add_parser("search", help="find archived documents (best match first, "
+                        f"{SEARCH_LIMIT} at a time)")
     a.add_argument("text", metavar="TEXT")
+    a.add_argument("--limit", type=int, default=SEARCH_LIMIT, metavar="N",
+                   help=f"show at most N documents (default {SEARCH_LIMIT})")
+    a.add_argument("--offset", type=int, default=0, metavar="N",
+                   help="skip the first N documents (to see the next ones)")
     a.add_argument("--json", action="store_true")
     a = asub.add_parser("verify", help="re-hash every file and validate every signature")
     a.add_argument("id", nargs="?", metavar="ID")
@@ -226,6 +232,8 @@ def emit(args: argparse.Namespace, payload: dict[str, Any], text: Callable[[], N
 
 
 def load_spec(path: Path) -> RequestSpec:
+    from app.domain.model import RequestSpec
+
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -243,6 +251,8 @@ def load_spec(path: Path) -> RequestSpec:
 
 
 def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
+    import asyncio
+
     from app.services import send
 
     spec = load_spec(args.spec)
@@ -287,6 +297,8 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     request = ctx.requests.get(args.id)
     if args.refresh:
+        import asyncio
+
         from app.services.requests import refresh_request
 
         request = asyncio.run(closing(ctx, refresh_request(ctx, request.id)))
@@ -303,6 +315,8 @@ async def closing(ctx: Context, work: Awaitable[T]) -> T:
 
 
 def cmd_cancel(ctx: Context, args: argparse.Namespace) -> int:
+    import asyncio
+
     from app.services.requests import MAX_CANCEL_REASON, cancel_request, check_cancel
 
     request = ctx.requests.get(args.id)
@@ -316,6 +330,8 @@ def cmd_cancel(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
+    import asyncio
+
     from app.services.sync import sync
 
     async def run() -> Any:
@@ -339,6 +355,8 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_download(ctx: Context, args: argparse.Namespace) -> int:
+    import asyncio
+
     from app.services.requests import download_request
 
     request = ctx.requests.get(args.id)
@@ -366,6 +384,8 @@ def parse_field_values(items: Sequence[str]) -> dict[int, str]:
 
 
 def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
+    import asyncio
+
     from app.archive.folder import archive_request_async
     from app.providers.local.signing import (
         LocalSigning,
@@ -411,23 +431,16 @@ def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
+    if args.action == "search":
+        return archive_search(ctx, args)
+    if args.action == "list":
+        items = [ctx.requests.get(rid) for rid in ctx.requests.archived_ids()
+                 if ctx.requests.exists(rid)]
+        emit(args, {"signatures": [request_json(ctx, r) for r in items]},
+             lambda: print_archived(ctx, items) if items else print("Nothing archived."))
+        return 0
     from app.archive import folder
 
-    if args.action == "list" or args.action == "search":
-        ids = (ctx.requests.archived_ids() if args.action == "list"
-               else folder.search(ctx, args.text))
-        items = [ctx.requests.get(rid) for rid in ids if ctx.requests.exists(rid)]
-
-        def text() -> None:
-            if not items:
-                print("Nothing archived." if args.action == "list" else "No match.")
-            for r in items:
-                print(f"{r.id[:8]}  {_when(r.completed_at)}  {r.name}  "
-                      f"({', '.join(x.name for x in r.spec.recipients)})")
-                print(f"          {ctx.paths.archive_dir / (ctx.requests.archive_dir(r.id) or '')}")
-
-        emit(args, {"signatures": [request_json(ctx, r) for r in items]}, text)
-        return 0
     if args.action == "verify":
         checks = folder.verify(ctx, args.id)
         bad = [c for c in checks if not c.ok]
@@ -460,6 +473,50 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
         emit(args, {"exported": str(dest)}, lambda: print(f"Exported to {dest}"))
         return 0
     raise AssertionError(args.action)
+
+
+def print_archived(ctx: Context, items: Sequence[Request]) -> None:
+    for r in items:
+        print(f"{r.id[:8]}  {_when(r.completed_at)}  {r.name}  "
+              f"({', '.join(x.name for x in r.spec.recipients)})")
+        print(f"          {ctx.paths.archive_dir / (ctx.requests.archive_dir(r.id) or '')}")
+
+
+def archive_search(ctx: Context, args: argparse.Namespace) -> int:
+    """One page of the archived documents matching TEXT, best first, after their number."""
+    if args.limit < 1:
+        raise UserError("--limit must be 1 or more.")
+    if args.offset < 0:
+        raise UserError("--offset must be 0 or more.")
+    total = ctx.requests.search_count(args.text, archived_only=True)
+    ids = ctx.requests.search_ids(args.text, args.limit, offset=args.offset,
+                                  archived_only=True) if total > args.offset else []
+    items = [ctx.requests.get(rid) for rid in ids if ctx.requests.exists(rid)]
+    first, last = args.offset + 1, args.offset + len(items)
+
+    def text() -> None:
+        if not total:
+            print("No match.")
+            return
+        found = f"{total:,} document{'s' if total != 1 else ''} match{'es' if total == 1 else ''}"
+        if not items:
+            print(f"{found}; none after number {total:,} (--offset {args.offset} is past the "
+                  "last one).")
+            return
+        print(f"{found}; showing {first:,}–{last:,}.")
+        print_archived(ctx, items)
+        if last < total:
+            print(f"More: sealbox archive search {_quoted(args.text)} --offset {last}")
+
+    emit(args, {"total": total, "limit": args.limit, "offset": args.offset,
+                "signatures": [request_json(ctx, r) for r in items]}, text)
+    return 0
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
 
 
 def cmd_providers(ctx: Context, args: argparse.Namespace) -> int:
@@ -504,6 +561,8 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
         raise UserError(f"`sealbox login {provider_id}` asks for the credentials on a terminal; "
                         "without one, set them in the environment (e.g. "
                         f"SEALBOX_{provider_id.upper()}_{names[0].upper()}).")
+    import getpass
+
     stored = []
     for key in names:
         value = getpass.getpass(f"{provider_id} {key.replace('_', ' ')} (leave empty to keep): ")
@@ -517,6 +576,9 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_webhooks(ctx: Context, args: argparse.Namespace) -> int:
+    import asyncio
+    import contextlib
+
     from app.services.webhooks import serve
 
     def ready(url: str, providers: list[str]) -> None:
@@ -547,6 +609,8 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
 
 
 def _crash_report(ctx: Context | None, exc: BaseException) -> Path | None:
+    import traceback
+
     from app.logs import redact
 
     text = redact("".join(traceback.format_exception(exc)))
