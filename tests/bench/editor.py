@@ -392,7 +392,7 @@ def bench_render_ratio(doc: Document, summary: Summary) -> None:
 
 def bench_memory(view: PageView, before: int, summary: Summary) -> None:
     now = rss_bytes()
-    pid = view.renderer.worker_pid
+    pid = getattr(view.renderer, "worker_pid", None)  # (None: a Sealbox rendering in-process)
     worker = rss_bytes(pid) if pid is not None else 0
     print(f"  resident memory after the scroll: {size_text(now)} (before opening it: "
           f"{size_text(before)}), its render process {size_text(worker)} (the page images are "

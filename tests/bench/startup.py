@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -44,9 +45,11 @@ def start(kind: str, args: list[str], env: dict[str, str], log: Path | None) -> 
     if log is not None:
         log.unlink(missing_ok=True)
     began = time.monotonic()
+    # A session of its own: the app's helpers (the page renderers' fork server) end with it,
+    # rather than finishing their start-up while the next program is timed.
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.bench.startup_probe", kind, *args], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -64,7 +67,7 @@ def start(kind: str, args: list[str], env: dict[str, str], log: Path | None) -> 
         return Run(float(at) - began, ready, qt.split(","),
                    [] if heavy == "-" else heavy.split(","))
     finally:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 
