@@ -432,11 +432,6 @@ class RenderLink:
 
     # --- the end ----------------------------------------------------------------------------------
 
-    @property
-    def alive(self) -> bool:
-        with self._lock:
-            return not self._terminated and self._process.is_alive()
-
     def terminate(self) -> None:
         """End the process now (from any thread): a request under way is not answered."""
         with self._lock:

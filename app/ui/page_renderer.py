@@ -408,12 +408,13 @@ class PageRenderer(QObject):
             state.notifier.deleteLater()
             state.notifier = None
         link, state.link = state.link, None
+        if link is not None:
+            link.terminate()
         if state.receiver is not None:
             state.receiver.wait()
             state.threads.remove(state.receiver)
             state.receiver = None
         if link is not None:
-            link.terminate()
             link.close()
         if self._open is not None and self._open_error != CRASHED:
             self._open = None  # a new process opens the document again
