@@ -15,8 +15,10 @@ pipe, which lets the GIL go.
 * :class:`RenderLink` is the app's end: it starts the process, sends one request at a time
   and reads the answer when it is there, without waiting in between (the page view's renderer,
   :mod:`app.ui.page_renderer`, restarts a process that dies).
-* MuPDF draws a page straight into **shared memory**, in the byte order of Qt's ``RGB32``
-  (BGRA, opaque), and the view's process shows that memory as it is: no pixel is copied.
+* MuPDF draws a page straight into **shared memory**, three bytes a pixel (R, G, B: Qt's
+  ``RGB888``, no alpha), and the view's process shows that memory as it is: no pixel is
+  copied. (Drawing with an alpha channel into Qt's four-byte ``RGB32`` costs MuPDF a third more
+  at 200 %, far more than the raster engine spends converting the three bytes as it paints.)
   Buffers are recycled: the process keeps the memory of images the view has let go (up to
   :data:`FREE_BUDGET`) and draws the next page into it, since fresh memory costs more to touch
   than drawing a text page. :class:`RenderedPage.buffer` keeps a buffer alive as long as any
@@ -66,7 +68,7 @@ FREE_BUDGET = 48 * 1024 * 1024
 SLOT_STEP = 64 * 1024
 #: A buffer is reused for an image at most this many times smaller than itself.
 SLOT_REUSE_RATIO = 2
-#: The largest image drawn (pixels; 160 MB in RGB32). The view caps its pages far below it.
+#: The largest image drawn (pixels; 120 MB). The view caps its pages far below it.
 MAX_PIXELS = 40_000_000
 #: What the failed page of a crashed render process says.
 CRASHED = "the page renderer stopped while drawing it"
@@ -163,30 +165,55 @@ class _Slots:
 # --- the render process -------------------------------------------------------------------------
 
 
-def draw_page(pdf_page: Any, scale: float, memory: Any, stride: int) -> None:
-    """Draw a loaded page as a reader shows it (/Rotate and CropBox applied, annotations
-    included, like ``get_pixmap``) at ``scale`` pixels per point into ``memory``, in the byte
-    order of Qt's ``RGB32`` (BGRA, opaque), ``stride`` bytes a row."""
+@dataclass(frozen=True)
+class PageToDraw:
+    """A page loaded for drawing: MuPDF's page and its bounds (points, as a reader shows it)."""
+
+    page: Any
+    x0: float
+    y0: float
+    width: float
+    height: float
+
+    def size(self, scale: float) -> tuple[int, int]:
+        """Pixels of the page drawn at ``scale`` pixels per point."""
+        return max(1, round(self.width * scale)), max(1, round(self.height * scale))
+
+
+def load_page(doc: Any, page: int) -> PageToDraw:
+    """Page ``page`` (from 1) of an open PyMuPDF document, through MuPDF directly (PyMuPDF's
+    own page object costs a tenth of a text page's drawing time in Python)."""
     mupdf = pymupdf.mupdf
-    width, height = page_size(pdf_page.rect, scale)
+    loaded = mupdf.fz_load_page(doc.this, page - 1)
+    bounds = mupdf.fz_bound_page(loaded)
+    return PageToDraw(loaded, bounds.x0, bounds.y0, bounds.x1 - bounds.x0,
+                      bounds.y1 - bounds.y0)
+
+
+def draw_page(page: PageToDraw, scale: float, memory: Any, stride: int) -> None:
+    """Draw a loaded page as a reader shows it (/Rotate and CropBox applied, annotations
+    included, like ``get_pixmap``) at ``scale`` pixels per point into ``memory``: R, G, B
+    bytes (Qt's ``RGB888``), ``stride`` bytes a row, on white."""
+    mupdf = pymupdf.mupdf
+    width, height = page.size(scale)
     samples = mupdf.python_mutable_buffer_data(memory)
-    pixmap = mupdf.fz_new_pixmap_with_data(mupdf.fz_device_bgr(), width, height,
-                                           mupdf.FzSeparations(), 1, stride, samples)
+    pixmap = mupdf.fz_new_pixmap_with_data(mupdf.fz_device_rgb(), width, height,
+                                           mupdf.FzSeparations(), 0, stride, samples)
     mupdf.fz_clear_pixmap_with_value(pixmap, 255)
     device = mupdf.fz_new_draw_device(mupdf.FzMatrix(), pixmap)
     try:
-        bounds = pdf_page.rect
-        sx, sy = width / bounds.width, height / bounds.height
-        ctm = mupdf.FzMatrix(sx, 0, 0, sy, -bounds.x0 * sx, -bounds.y0 * sy)
-        mupdf.fz_run_page(pdf_page.this, device, ctm, mupdf.FzCookie())
+        sx, sy = width / page.width, height / page.height
+        ctm = mupdf.FzMatrix(sx, 0, 0, sy, -page.x0 * sx, -page.y0 * sy)
+        mupdf.fz_run_page(page.page, device, ctm, mupdf.FzCookie())
         mupdf.fz_close_device(device)
     finally:
         del device, pixmap, samples  # MuPDF lets go of the memory before it is handed on
 
 
-def page_size(bounds: Any, scale: float) -> tuple[int, int]:
-    """Pixels of a page of ``bounds`` (points) drawn at ``scale`` pixels per point."""
-    return max(1, round(bounds.width * scale)), max(1, round(bounds.height * scale))
+def row_bytes(width: int) -> int:
+    """Bytes of a row of ``width`` pixels: three a pixel, rounded up to four (as Qt's images
+    align their rows)."""
+    return (width * 3 + 3) & ~3
 
 
 def _close_document(doc: Any) -> None:
@@ -239,11 +266,11 @@ def _render(conn: Connection, doc: Any, slots: _Slots, page: int, scale: float,
             raise ValueError("no document is open")
         if not 1 <= page <= doc.page_count:
             raise ValueError(f"there is no page {page} in this document of {doc.page_count}")
-        pdf_page = doc.load_page(page - 1)
-        width, height = page_size(pdf_page.rect, scale)
+        pdf_page = load_page(doc, page)
+        width, height = pdf_page.size(scale)
         if width * height > MAX_PIXELS:
             raise ValueError(f"a {width} x {height} image is too large to draw")
-        stride = width * 4
+        stride = row_bytes(width)
         slot_id, slot, handle = slots.take(stride * height)
         try:
             draw_page(pdf_page, scale, slot.memory, stride)
@@ -292,8 +319,8 @@ def prestart() -> None:
 
 @dataclass
 class RenderedPage:
-    """A drawn page: ``buffer`` (shared memory, ``stride * height`` bytes, BGRA) stays valid
-    while anything holds it or an image made from it."""
+    """A drawn page: ``buffer`` (shared memory, ``stride * height`` bytes of R, G, B) stays
+    valid while anything holds it or an image made from it."""
 
     buffer: Any
     width: int

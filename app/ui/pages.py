@@ -90,7 +90,7 @@ WHEEL_ZOOM_BASE = 1.2
 DEFAULT_CACHE_BYTES = 160 * 1024 * 1024
 RERENDER_DELAY_MS = 100
 MAX_RENDER_PIXELS = 16_000_000
-"""Largest page image rendered (64 MB in RGB32); beyond it a page is drawn scaled up."""
+"""Largest page image rendered (48 MB); beyond it a page is drawn scaled up."""
 
 FitMode = Literal["width", "page"]
 

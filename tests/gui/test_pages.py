@@ -481,7 +481,7 @@ def test_rotated_and_cropped_pages_render_as_a_reader_shows_them(
         assert image.width() == round(item.geometry.width * scale)
         assert image.height() == round(item.geometry.height * scale)
         assert image.devicePixelRatio() == ratio
-        assert image.format() == QImage.Format.Format_RGB32
+        assert image.format() == QImage.Format.Format_RGB888
 
         def ink(x0: float, y0: float, x1: float, y1: float, image: QImage = image,
                 scale: float = scale) -> int:
