@@ -21,34 +21,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# Only what the window's frame needs is imported here (PySide6 makes each class when it is
+# first imported); the rest where it is used, after the first paint.
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QIcon,
-    QKeySequence,
-)
-from PySide6.QtWidgets import (
-    QApplication,
-    QDialog,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QProgressBar,
-    QStackedWidget,
-    QSystemTrayIcon,
-    QToolBar,
-    QVBoxLayout,
-)
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
+from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QToolBar
 
 from app import __version__
 from app.resources import resource
 
-if TYPE_CHECKING:  # imported by finish_start, after the window's first paint
+if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QDialog, QMenu
+
     from app.context import Context
     from app.ui.archive_view import ArchivePage
     from app.ui.bridge import AsyncBridge
@@ -137,6 +122,8 @@ class MainWindow(QMainWindow):
     def finish_start(self) -> None:
         """Build the places, menus, busy bar, background sync and tray icon: everything that
         needs the store, the providers or the async loop (imported here)."""
+        from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QSystemTrayIcon
+
         from app.context import Context
         from app.ui.archive_view import ArchivePage
         from app.ui.bridge import AsyncBridge
@@ -342,6 +329,8 @@ class MainWindow(QMainWindow):
 
     def sign_now(self, request_id: str) -> SigningView:
         """Open in-person signing for a local request (one window per request)."""
+        from PySide6.QtWidgets import QDialog, QVBoxLayout
+
         from app.ui.signing_view import SigningView
 
         existing = self.signing_windows.get(request_id)
@@ -456,6 +445,8 @@ def run_app(path: Path | None) -> int:
     # The window first: everything else is loaded once it is on screen.
     window = MainWindow(deferred=True)
     shown = show_first(window)
+
+    from PySide6.QtWidgets import QMessageBox
 
     from app import logs
     from app.errors import SealboxError

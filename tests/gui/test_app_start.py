@@ -31,7 +31,7 @@ def test_a_store_that_cannot_be_opened_is_reported_in_a_message(
         return real_show_first(window)
 
     monkeypatch.setattr(main_module, "show_first", watch)
-    monkeypatch.setattr("app.ui.main.QMessageBox.critical",
+    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.critical",
                         lambda parent, title, text: shown.append((parent, title, text)))
     sheet = qapp.styleSheet()
     try:
