@@ -709,3 +709,19 @@ def test_the_view_paints_pages_frames_and_placeholders(qtbot: QtBot, view: PageV
     assert view.pages_visible() == [1, 2, 3]
     callable_ratio: Callable[[], float] = view.render_ratio
     assert callable_ratio() == view.devicePixelRatioF()
+
+
+def test_a_render_process_that_cannot_start_fails_the_pages_with_a_message(
+        qtbot: QtBot, view: PageView, small_pdf: PdfInfo,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def cannot(_link: RenderLink) -> None:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(RenderLink, "__init__", cannot)
+    with qtbot.waitSignal(view.renderer.failed, check_params_cb=lambda p, m: p == 1) as failed:
+        view.set_document(small_pdf.path, small_pdf.pages)
+    assert failed.args is not None and "cannot start" in failed.args[1]
+    qtbot.waitUntil(lambda: view.doc_scene.page_item(1).failed is not None)
+    assert not view.renderer.running
+    monkeypatch.undo()
+    open_and_wait(qtbot, view, small_pdf)  # the next document tries again

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-from app.pdf.render import SLOT_STEP, _Slots, row_bytes
+import pytest
+
+from app.pdf.render import SLOT_STEP, _create_shared, _open_shared, _Slots, row_bytes
 
 
 def close(handle: int | str | None) -> None:
@@ -43,3 +45,18 @@ def test_buffers_let_go_beyond_the_budget_are_dropped_oldest_first() -> None:
 
 def test_rows_are_three_bytes_a_pixel_aligned_to_four() -> None:
     assert [row_bytes(w) for w in (1, 2, 4, 5, 816)] == [4, 8, 12, 16, 2448]
+
+
+def test_shared_memory_without_memfd_is_an_anonymous_file(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Where there is no memfd (macOS), the buffer is an unlinked temporary file: the same
+    memory seen by both ends."""
+    monkeypatch.delattr(os, "memfd_create", raising=False)
+    memory, handle = _create_shared(2 * SLOT_STEP, "sealbox-test")
+    assert isinstance(handle, int)
+    other = _open_shared(os.dup(handle), 2 * SLOT_STEP)
+    os.close(handle)
+    memory[10:13] = b"RGB"
+    assert other[10:13] == b"RGB"
+    memory.close()
+    other.close()
