@@ -370,19 +370,22 @@ class PageRenderer(QObject):
                 logger.warning("cannot open %s for rendering: %s", what[0].name, answer.message)
             elif not isinstance(answer, Opened):
                 logger.error("unexpected answer to open: %r", answer)
-        elif kind == "render" and what.generation == self._generation:
-            job: _Job = what
-            if isinstance(answer, Drawn):
-                if self._drawn != job.generation and self._path is not None:
-                    self._drawn = job.generation
-                    logger.info("%s: page %d drawn by the page renderer (process %s)",
-                                self._path.name, job.page, self.worker_pid)
-                self.rendered.emit(job.generation, job.page, job.scale,
-                                   page_image(answer.page, job.ratio))
-            elif isinstance(answer, Failed):
-                logger.warning("page %d cannot be rendered: %s", job.page, answer.message)
-                self.failed.emit(job.page, f"{FAILED_TEXT}: {answer.message}")
+        # The next request goes first: the process draws it while this result is shown.
         self._pump()
+        if kind == "render" and what.generation == self._generation:
+            self._deliver(what, answer)
+
+    def _deliver(self, job: _Job, answer: Answer) -> None:
+        if isinstance(answer, Drawn):
+            if self._drawn != job.generation and self._path is not None:
+                self._drawn = job.generation
+                logger.info("%s: page %d drawn by the page renderer (process %s)",
+                            self._path.name, job.page, self.worker_pid)
+            self.rendered.emit(job.generation, job.page, job.scale,
+                               page_image(answer.page, job.ratio))
+        elif isinstance(answer, Failed):
+            logger.warning("page %d cannot be rendered: %s", job.page, answer.message)
+            self.failed.emit(job.page, f"{FAILED_TEXT}: {answer.message}")
 
     def _gone(self) -> None:
         """The render process ended while answering: fail the page it was drawing (or the
