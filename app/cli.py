@@ -12,7 +12,6 @@ stdout (``sealbox list | head -1``) ends the command quietly with exit 0.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import errno
 import getpass
@@ -22,8 +21,7 @@ import os
 import re
 import sqlite3
 import sys
-import traceback
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -32,12 +30,15 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from app import __version__
 from app.domain.clock import iso, now
 from app.domain.lifecycle import Status
-from app.domain.model import Request, RequestSpec
 from app.domain.text import printable, shown
 from app.errors import SealboxError, UserError
 
+# Each command imports what it needs when it runs: a command that only reads the store
+# (``list``, ``show``, ``archive search``) never loads asyncio, httpx, pyHanko or PyMuPDF, and
+# the desktop app shows its window before loading any of them.
 if TYPE_CHECKING:
     from app.context import Context
+    from app.domain.model import Request, RequestSpec
 
 log = logging.getLogger("sealbox.cli")
 
@@ -51,6 +52,8 @@ EXIT_BUG = 70
 MAX_LIMIT = 1_000_000
 #: The largest request spec read (one with 200 fields and 200 anchors is far below it).
 MAX_SPEC_BYTES = 5 * 1024 * 1024
+#: Documents ``sealbox archive search`` shows unless told otherwise (``--limit``).
+SEARCH_LIMIT = 50
 
 #: Credentials each provider needs, as keyring names ``<id>.<key>`` (env ``SEALBOX_<ID>_<KEY>``).
 CREDENTIALS: dict[str, list[str]] = {
@@ -172,8 +175,13 @@ def build_parser() -> Parser:
                        ("reindex", "rebuild the archive index from the folder")):
         a = asub.add_parser(name, help=text)
         a.add_argument("--json", action="store_true")
-    a = asub.add_parser("search", help="find archived documents")
+    a = asub.add_parser("search", help="find archived documents (best match first, "
+                        f"{SEARCH_LIMIT} at a time)")
     a.add_argument("text", metavar="TEXT")
+    a.add_argument("--limit", type=int, default=SEARCH_LIMIT, metavar="N",
+                   help=f"show at most N documents (default {SEARCH_LIMIT})")
+    a.add_argument("--offset", type=int, default=0, metavar="N",
+                   help="skip the first N documents (to see the next ones)")
     a.add_argument("--json", action="store_true")
     a = asub.add_parser("verify", help="re-hash every file and validate every signature")
     a.add_argument("id", nargs="?", metavar="ID")
@@ -284,6 +292,7 @@ def emit(args: argparse.Namespace, payload: dict[str, Any], text: Callable[[], N
 
 
 def load_spec(path: Path) -> RequestSpec:
+    from app.domain.model import RequestSpec
     from app.userfiles import display_name, read_user_file
 
     label = f"The spec file {display_name(path)}"
@@ -304,12 +313,13 @@ def load_spec(path: Path) -> RequestSpec:
 
 
 def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
+
     from app.services import send
 
     spec = load_spec(args.spec)
     if args.ocr:
         spec = replace(spec, ocr_anchors=True)
-    request = asyncio.run(send.send(ctx, args.file, spec, provider_id=args.provider,
+    request = _run(send.send(ctx, args.file, spec, provider_id=args.provider,
                                     render_id=args.render_id,
                                     idempotency_key=args.idempotency_key))
 
@@ -354,9 +364,10 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     request = ctx.requests.get(args.id)
     if args.refresh:
+
         from app.services.requests import refresh_request
 
-        request = asyncio.run(closing(ctx, refresh_request(ctx, request.id)))
+        request = _run(closing(ctx, refresh_request(ctx, request.id)))
     emit(args, request_json(ctx, request), lambda: print_request(ctx, request))
     return 0
 
@@ -370,19 +381,21 @@ async def closing(ctx: Context, work: Awaitable[T]) -> T:
 
 
 def cmd_cancel(ctx: Context, args: argparse.Namespace) -> int:
+
     from app.services.requests import MAX_CANCEL_REASON, cancel_request, check_cancel
 
     request = ctx.requests.get(args.id)
     check_cancel(ctx, request)
     if args.reason is not None and len(args.reason) > MAX_CANCEL_REASON:
         raise UserError(f"--reason must be at most {MAX_CANCEL_REASON} characters.")
-    updated = asyncio.run(closing(ctx, cancel_request(ctx, request.id, args.reason)))
+    updated = _run(closing(ctx, cancel_request(ctx, request.id, args.reason)))
     emit(args, request_json(ctx, updated),
          lambda: say(f"Cancelled {updated.name!r}: {updated.status.value}."))
     return 0
 
 
 def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
+
     from app.services.sync import sync
 
     async def run() -> Any:
@@ -391,7 +404,7 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
         finally:
             await ctx.aclose()
 
-    result = asyncio.run(run())
+    result = _run(run())
 
     def text() -> None:
         say(f"Sent {len(result.delivered)}, refreshed {len(result.refreshed)}, completed "
@@ -416,11 +429,12 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_download(ctx: Context, args: argparse.Namespace) -> int:
+
     from app.services.requests import download_request
 
     request = ctx.requests.get(args.id)
     already = ctx.requests.archive_dir(request.id)
-    archived = asyncio.run(closing(ctx, download_request(ctx, request.id, again=args.again)))
+    archived = _run(closing(ctx, download_request(ctx, request.id, again=args.again)))
     updated = ctx.requests.get(request.id)
 
     def text() -> None:
@@ -510,6 +524,13 @@ def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to its end (asyncio is imported by the commands that need it only)."""
+    import asyncio
+
+    return asyncio.run(coro)
+
+
 def _complete_and_archive(ctx: Context, signing: Any, request_id: str
                           ) -> tuple[str, SealboxError] | None:
     """Seal and archive a request whose signers are all done; if that stopped, the step and
@@ -520,7 +541,7 @@ def _complete_and_archive(ctx: Context, signing: Any, request_id: str
     try:
         signing.finalize(request_id)
         step = "archiving it"
-        asyncio.run(archive_request_async(ctx, request_id))
+        _run(archive_request_async(ctx, request_id))
     except SealboxError as exc:
         problem: SealboxError = exc
     except OSError as exc:
@@ -535,23 +556,16 @@ def _complete_and_archive(ctx: Context, signing: Any, request_id: str
 
 
 def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
+    if args.action == "search":
+        return archive_search(ctx, args)
+    if args.action == "list":
+        items = [ctx.requests.get(rid) for rid in ctx.requests.archived_ids()
+                 if ctx.requests.exists(rid)]
+        emit(args, {"signatures": [request_json(ctx, r) for r in items]},
+             lambda: print_archived(ctx, items) if items else say("Nothing archived."))
+        return 0
     from app.archive import folder
 
-    if args.action == "list" or args.action == "search":
-        ids = (ctx.requests.archived_ids() if args.action == "list"
-               else folder.search(ctx, args.text))
-        items = [ctx.requests.get(rid) for rid in ids if ctx.requests.exists(rid)]
-
-        def text() -> None:
-            if not items:
-                say("Nothing archived." if args.action == "list" else "No match.")
-            for r in items:
-                say(f"{r.id[:8]}  {_when(r.completed_at)}  {r.name}  "
-                    f"({', '.join(x.name for x in r.spec.recipients)})")
-                say(f"          {ctx.paths.archive_dir / (ctx.requests.archive_dir(r.id) or '')}")
-
-        emit(args, {"signatures": [request_json(ctx, r) for r in items]}, text)
-        return 0
     if args.action == "verify":
         result = folder.verify(ctx, args.id)
         checks = result.checks
@@ -618,6 +632,50 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
     raise AssertionError(args.action)
 
 
+def print_archived(ctx: Context, items: Sequence[Request]) -> None:
+    for r in items:
+        say(f"{r.id[:8]}  {_when(r.completed_at)}  {r.name}  "
+              f"({', '.join(x.name for x in r.spec.recipients)})")
+        say(f"          {ctx.paths.archive_dir / (ctx.requests.archive_dir(r.id) or '')}")
+
+
+def archive_search(ctx: Context, args: argparse.Namespace) -> int:
+    """One page of the archived documents matching TEXT, best first, after their number."""
+    if args.limit < 1:
+        raise UserError("--limit must be 1 or more.")
+    if args.offset < 0:
+        raise UserError("--offset must be 0 or more.")
+    total = ctx.requests.search_count(args.text, archived_only=True)
+    ids = ctx.requests.search_ids(args.text, args.limit, offset=args.offset,
+                                  archived_only=True) if total > args.offset else []
+    items = [ctx.requests.get(rid) for rid in ids if ctx.requests.exists(rid)]
+    first, last = args.offset + 1, args.offset + len(items)
+
+    def text() -> None:
+        if not total:
+            say("No match.")
+            return
+        found = f"{total:,} document{'s' if total != 1 else ''} match{'es' if total == 1 else ''}"
+        if not items:
+            say(f"{found}; none after number {total:,} (--offset {args.offset} is past the "
+                  "last one).")
+            return
+        say(f"{found}; showing {first:,}–{last:,}.")
+        print_archived(ctx, items)
+        if last < total:
+            say(f"More: sealbox archive search {_quoted(args.text)} --offset {last}")
+
+    emit(args, {"total": total, "limit": args.limit, "offset": args.offset,
+                "signatures": [request_json(ctx, r) for r in items]}, text)
+    return 0
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
 def cmd_providers(ctx: Context, args: argparse.Namespace) -> int:
     from app.context import KNOWN_PROVIDERS
 
@@ -664,6 +722,7 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
         raise UserError(f"`sealbox login {provider_id}` asks for the credentials on a terminal; "
                         "without one, set them in the environment (e.g. "
                         f"SEALBOX_{provider_id.upper()}_{names[0].upper()}).")
+
     stored = []
     for key in names:
         value = getpass.getpass(f"{provider_id} {key.replace('_', ' ')} (leave empty to keep): ")
@@ -677,6 +736,8 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_webhooks(ctx: Context, args: argparse.Namespace) -> int:
+    import contextlib
+
     from app.services.webhooks import serve
 
     def ready(url: str, providers: list[str]) -> None:
@@ -692,7 +753,7 @@ def cmd_webhooks(ctx: Context, args: argparse.Namespace) -> int:
             await ctx.aclose()
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+        _run(run())
     return 0
 
 
@@ -708,6 +769,8 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
 
 def _crash_report(ctx: Context | None, exc: BaseException) -> Path | None:
     """Write a crash report, whole or not at all (never an empty file); its path, or None."""
+    import traceback
+
     from app.fsutil import atomic_write_bytes
     from app.logs import redact
 

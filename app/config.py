@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from app.errors import UserError
-from app.fsutil import atomic_write_bytes
+
+# tomllib and platformdirs are imported where they are used: the desktop app finds its window
+# settings (resolve_paths) before its first paint, and tomllib alone costs 20 ms to import.
 
 APP_NAME = "Sealbox"
 DEFAULT_PROVIDER = "local"
@@ -82,6 +81,8 @@ def resolve_paths(environ: Mapping[str, str] | None = None,
         data_dir = base / "data"
         archive = base / "archive"
     else:
+        import platformdirs
+
         config_file = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
         data_dir = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
         archive = Path(platformdirs.user_documents_dir()) / "Sealbox Archive"
@@ -154,6 +155,8 @@ _SECTIONS = ("network", "webhooks")
 
 
 def load_settings(path: Path) -> Settings:
+    import tomllib
+
     if not path.exists():
         return Settings()
     try:
@@ -185,6 +188,8 @@ def load_settings(path: Path) -> Settings:
 
 
 def save_settings(path: Path, settings: Settings) -> None:
+    from app.fsutil import atomic_write_bytes
+
     data: dict[str, Any] = dict(settings.extra)
     for key in sorted(_KNOWN - {"providers", *_SECTIONS}):
         value = getattr(settings, key)

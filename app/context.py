@@ -7,7 +7,6 @@ configuration.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import logging
 import os
@@ -26,6 +25,10 @@ from app.store.requests import Requests
 
 if TYPE_CHECKING:
     import httpx
+
+    # Imported where a provider is built: the provider layer loads PyMuPDF and asyncio, which a
+    # command reading the store does not need (and the app loads after showing its window).
+    from app.providers.base import Provider, ProviderConfig
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +98,8 @@ class Context:
         return provider
 
     def provider_config(self, pid: str) -> ProviderConfig:
+        from app.providers.base import ProviderConfig
+
         sender_name, sender_email = self.settings.sender(self.environ)
         return ProviderConfig(
             provider_id=pid,
@@ -173,6 +178,8 @@ class Context:
 
 async def close_providers(providers: list[Provider]) -> None:
     """Close every one of ``providers``; one that fails to close does not stop the others."""
+    import asyncio
+
     results = await asyncio.gather(*(p.aclose() for p in providers), return_exceptions=True)
     for provider, result in zip(providers, results, strict=True):
         if isinstance(result, SealboxError | OSError):

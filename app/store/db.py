@@ -1,24 +1,31 @@
 """The SQLite store: connection settings, schema and migrations.
 
-One file, ``DATA/sealbox.db``, opened through sqlite-utils with WAL journaling,
-``synchronous=FULL`` and a busy timeout. Writes go through :meth:`Database.write`, which takes the
-write lock up front with ``BEGIN IMMEDIATE`` so two processes (the app and a ``sealbox sync`` from
-cron) never deadlock half-way through a transaction. The schema version is ``PRAGMA
-user_version``; a database written by a newer Sealbox is refused and never altered.
+One file, ``DATA/sealbox.db``, opened with WAL journaling, ``synchronous=FULL`` and a busy
+timeout. Reads go straight to the connection (:attr:`Database.reader`); sqlite-utils, which
+costs a fifth of a second to import, is loaded for the first write or migration only, so a
+command that only reads (``sealbox archive search``) starts quickly. Writes go through
+:meth:`Database.write`, which takes the write lock up front with ``BEGIN IMMEDIATE`` so two
+processes (the app and a ``sealbox sync`` from cron) never deadlock half-way through a
+transaction. The schema version is ``PRAGMA user_version``; a database written by a newer
+Sealbox is refused and never altered.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from app.errors import UnavailableError, UserError
 from app.storage import damaged_database, is_damage, storage_error, unreadable_database
 from app.wording import Detail, Text
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -237,11 +244,81 @@ def _request_versions(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE requests ADD COLUMN archive_error TEXT")
 
 
+#: Full-text rows are keyed by a docid that sorts as the request list does (newest first is
+#: docid descending): the creation time in milliseconds since 1970 times DOCID_SPAN, plus a
+#: sequence number for requests created in the same millisecond (the one stored last highest).
+DOCID_SPAN = 1024
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+def docid_base(created_at: str) -> int:
+    """The first docid of the millisecond of ``created_at`` (stored ISO-8601 text)."""
+    moment = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return ((moment - _EPOCH) // _MILLISECOND) * DOCID_SPAN
+
+
+def _search_order(db: sqlite_utils.Database) -> None:
+    """The full-text rows are keyed in the order of the request list (see ``DOCID_SPAN``), so a
+    search reads its matches newest first straight off the full-text index and stops after a
+    page: the first page of a word in 20,000 of 100,000 requests takes under a millisecond
+    instead of 30 (every match had to be looked up and sorted). The index is copied under the
+    new keys; rows whose request is gone (shown nowhere) are left behind."""
+    rows = db.execute("SELECT k.docid, k.request_id, r.created_at FROM search_keys k "
+                      "JOIN requests r ON r.id = k.request_id "
+                      "ORDER BY r.created_at, r.rowid").fetchall()
+    moves: list[tuple[int, int, str]] = []
+    last: int | None = None
+    for old, request_id, created in rows:
+        base = docid_base(created)
+        new = base if last is None or last < base else last + 1
+        moves.append((old, new, request_id))
+        last = new
+    db.execute("""
+        CREATE VIRTUAL TABLE search_v5 USING fts5(
+            request_id UNINDEXED, name, people, content,
+            tokenize = 'unicode61 remove_diacritics 2'
+        )""")
+    db.execute("CREATE TEMP TABLE docid_moves (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)")
+    db.conn.executemany("INSERT INTO docid_moves (old, new) VALUES (?, ?)",
+                        [(old, new) for old, new, _ in moves])
+    db.execute("INSERT INTO search_v5 (rowid, request_id, name, people, content) "
+               "SELECT m.new, s.request_id, s.name, s.people, s.content "
+               "FROM docid_moves m JOIN search s ON s.rowid = m.old ORDER BY m.new")
+    db.execute("DROP TABLE docid_moves")
+    db.execute("DROP TABLE search")
+    db.execute("ALTER TABLE search_v5 RENAME TO search")
+    db.execute("DELETE FROM search_keys")
+    db.conn.executemany("INSERT INTO search_keys (docid, request_id) VALUES (?, ?)",
+                        [(new, request_id) for _, new, request_id in moves])
+
+
 #: Migrations in order: entry N brings a database from user_version N to N + 1.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1, _v2, _v3, _v4, _verifications, _anchor_texts, _drafts, _request_versions,
+    _search_order,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Reader:
+    """Reads on the store's connection: the two calls of sqlite-utils' ``Database`` the
+    repositories read with, without importing sqlite-utils."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> sqlite3.Cursor:
+        return self.conn.execute(sql, parameters or ())
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Rows as dicts of column name to value."""
+        cursor = self.conn.execute(sql, params or ())
+        keys = [d[0] for d in cursor.description]
+        for row in cursor:
+            yield dict(zip(keys, row, strict=True))
 
 
 class Database:
@@ -258,7 +335,7 @@ class Database:
                 f"Cannot open the Sealbox database {path}", Detail(str(exc)),
                 ": check that its folder exists and is writable.")) from exc
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+        self.reader = Reader(conn)
         try:
             self._configure()
             self._migrate()
@@ -303,6 +380,13 @@ class Database:
             for step in MIGRATIONS[version:]:
                 step(self.db)
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils on the same connection, for writes (imported on first use)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     @property
     def user_version(self) -> int:

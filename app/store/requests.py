@@ -17,7 +17,7 @@ from app.domain.report import Report
 from app.domain.text import shown
 from app.errors import NotFoundError, SealboxError, UserError
 from app.logs import redact, scrub
-from app.store.db import Database
+from app.store.db import DOCID_SPAN, Database, docid_base
 from app.wording import Text
 
 #: An event's detail in the app's words (in its payload), where they differ from the detail's.
@@ -105,7 +105,7 @@ class Requests:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self.db = database.db
+        self.db = database.reader
 
     # --- create and read --------------------------------------------------------------------
 
@@ -269,16 +269,15 @@ class Requests:
     # --- paging (the requests place) ------------------------------------------------------------
 
     @staticmethod
-    def _filter_sql(filters: RequestFilter, *, scan_search: bool = False
-                    ) -> tuple[str, list[Any]]:
+    def _filter_sql(filters: RequestFilter) -> tuple[str, list[Any]]:
         """The WHERE clause (with its leading ``WHERE``, or empty) and parameters of
-        ``filters``. Times are compared as stored ISO-8601 UTC text, which sorts as time.
+        ``filters`` on the requests table. Times are compared as stored ISO-8601 UTC text,
+        which sorts as time.
 
-        A search goes from the full-text rows to their requests through ``search_keys`` (the
-        FTS rowid is read from the index itself; the request id column would be read from the
-        FTS content for every match). ``scan_search`` makes SQLite walk the requests in date
-        order and test each against the matches instead of looking every match up and sorting
-        them: far cheaper for the first pages of a common word."""
+        A search with a status or provider goes from the full-text rows to their requests
+        through ``search_keys`` (the FTS rowid is read from the index itself; the request id
+        column would be read from the FTS content for every match); a search alone is answered
+        by the full-text index (:meth:`_text_only`)."""
         where: list[str] = []
         params: list[Any] = []
         if filters.statuses:
@@ -295,16 +294,39 @@ class Requests:
             where.append("created_at < ?")
             params.append(iso(filters.until))
         if _has_words(filters.search):
-            # A unary + keeps SQLite from driving the query by the id index.
-            where.append(f"{'+' if scan_search else ''}id IN (SELECT request_id FROM "
-                         "search_keys WHERE docid IN (SELECT rowid FROM search WHERE search "
-                         "MATCH ?))")
+            where.append("id IN (SELECT request_id FROM search_keys WHERE docid IN "
+                         "(SELECT rowid FROM search WHERE search MATCH ?))")
             params.append(fts_query(filters.search))
         return (" WHERE " + " AND ".join(where) if where else ""), params
 
+    @staticmethod
+    def _text_only(filters: RequestFilter) -> bool:
+        """Whether ``filters`` is a search with at most a date range: answered from the
+        full-text index alone, whose docids sort as the list does (``DOCID_SPAN``), so the
+        matches come newest first and a date range is a docid range."""
+        return _has_words(filters.search) and not filters.statuses and not filters.provider
+
+    @staticmethod
+    def _text_sql(filters: RequestFilter) -> tuple[str, list[Any]]:
+        """The WHERE clause on the ``search`` table for a :meth:`_text_only` filter."""
+        where = ["search MATCH ?"]
+        params: list[Any] = [fts_query(filters.search)]
+        if filters.since is not None:
+            where.append("search.rowid >= ?")
+            params.append(_docid_floor(filters.since))
+        if filters.until is not None:
+            where.append("search.rowid < ?")
+            params.append(_docid_floor(filters.until))
+        return " WHERE " + " AND ".join(where), params
+
     def count(self, filters: RequestFilter | None = None) -> int:
         """How many requests ``filters`` lets through (all of them without one)."""
-        where, params = self._filter_sql(filters or RequestFilter())
+        filters = filters or RequestFilter()
+        if self._text_only(filters):
+            where, params = self._text_sql(filters)
+            return int(self.db.execute(f"SELECT count(*) FROM search{where}", params)
+                       .fetchone()[0])
+        where, params = self._filter_sql(filters)
         return int(self.db.execute(f"SELECT count(*) FROM requests{where}", params)
                    .fetchone()[0])
 
@@ -318,8 +340,14 @@ class Requests:
         if limit <= 0:
             return []
         offset = max(offset, 0)
-        where, params = self._filter_sql(filters, scan_search=self._scan_search(filters,
-                                                                                offset + limit))
+        if self._text_only(filters):
+            where, params = self._text_sql(filters)
+            ids = [str(r[0]) for r in self.db.execute(
+                f"SELECT k.request_id FROM search JOIN search_keys k ON k.docid = search.rowid"
+                f"{where} ORDER BY search.rowid DESC LIMIT ? OFFSET ?",
+                [*params, limit, offset]).fetchall()]
+            return self._load_ids(ids)
+        where, params = self._filter_sql(filters)
         order = "ORDER BY created_at DESC, rowid DESC"
         keys = [int(r[0]) for r in self.db.execute(
             f"SELECT rowid FROM requests{where} {order} LIMIT ? OFFSET ?",
@@ -335,25 +363,32 @@ class Requests:
             out += self._load_many(rows)
         return out
 
-    def _scan_search(self, filters: RequestFilter, depth: int) -> bool:
-        """Whether to find a search's page by walking the requests in date order (cheap when
-        many requests match and the page is near the top) rather than by looking up every
-        match and sorting them (cheap when few match). Walking reaches row ``depth`` after
-        about ``depth × total / matches`` requests at ~1/5 of the cost of a lookup; with other
-        filters than a search SQLite's own choice stands."""
-        if not _has_words(filters.search) or filters.statuses or filters.provider:
-            return False
-        matches = int(self.db.execute(
-            "SELECT count(*) FROM search WHERE search MATCH ?",
-            [fts_query(filters.search)]).fetchone()[0])
-        if matches == 0:
-            return False
-        total = int(self.db.execute("SELECT count(*) FROM requests").fetchone()[0])
-        return depth * total < 5 * matches * matches
+    def _load_ids(self, ids: Sequence[str]) -> list[Request]:
+        """The requests ``ids`` in that order (ids with no request are left out)."""
+        out: list[Request] = []
+        for first in range(0, len(ids), _CHUNK):  # within SQLite's limit on parameters
+            chunk = ids[first:first + _CHUNK]
+            rows = list(self.db.query(
+                f"SELECT * FROM requests WHERE id IN ({', '.join('?' for _ in chunk)})", chunk))
+            place = {rid: i for i, rid in enumerate(chunk)}
+            rows.sort(key=lambda row: place[row["id"]])
+            out += self._load_many(rows)
+        return out
 
     def position(self, filters: RequestFilter, request_id: str) -> int | None:
         """The row of request ``request_id`` in :meth:`page`'s order under ``filters``, or None
         when the filters leave it out (or there is no such request)."""
+        if self._text_only(filters):
+            found = self.db.execute("SELECT docid FROM search_keys WHERE request_id = ?",
+                                    [request_id]).fetchone()
+            if found is None or not self.exists(request_id):
+                return None
+            where, params = self._text_sql(filters)
+            if self.db.execute(f"SELECT 1 FROM search{where} AND search.rowid = ?",
+                               [*params, found[0]]).fetchone() is None:
+                return None
+            return int(self.db.execute(f"SELECT count(*) FROM search{where} AND "
+                                       "search.rowid > ?", [*params, found[0]]).fetchone()[0])
         where, params = self._filter_sql(filters)
         key = self.db.execute(
             f"SELECT created_at, rowid FROM requests{where}{' AND' if where else ' WHERE'} "
@@ -736,23 +771,33 @@ class Requests:
     @staticmethod
     def _index(db: Any, request: Request) -> None:
         people = " ".join(f"{r.name} {r.email}" for r in request.spec.recipients)
-        docid = _docid(db, request.id)
+        docid = _docid(db, request.id, iso(request.created_at))
         db.execute("DELETE FROM search WHERE rowid = ?", [docid])
         db.execute("INSERT INTO search (rowid, request_id, name, people, content) "
                    "VALUES (?, ?, ?, ?, ?)", [docid, request.id, request.spec.name, people, ""])
 
+    #: Matches of a search, best first (then newest first), with their request ids read from
+    #: the indexed ``search_keys`` rather than from the full-text table's content.
+    _MATCHES = ("FROM search JOIN search_keys k ON k.docid = search.rowid WHERE search MATCH ?"
+                "{archived}")
+    _ARCHIVED = (" AND EXISTS (SELECT 1 FROM archive_files a WHERE a.request_id = "
+                 "k.request_id)")
+
     def search_ids(self, text: str, limit: int | None = None, *,
-                   archived_only: bool = False) -> list[str]:
-        sql = "SELECT request_id FROM search WHERE search MATCH ?"
-        if archived_only:
-            sql += (" AND EXISTS (SELECT 1 FROM archive_files a WHERE a.request_id = "
-                    "search.request_id)")
-        sql += " ORDER BY rank"
-        params: list[Any] = [fts_query(text)]
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
+                   archived_only: bool = False, offset: int = 0) -> list[str]:
+        """Ids of the requests whose name, recipients, emails or (archived) document text
+        match ``text``, best match first; ``limit`` and ``offset`` choose a page of them."""
+        sql = ("SELECT k.request_id " + self._MATCHES.format(
+            archived=self._ARCHIVED if archived_only else "")
+            + " ORDER BY search.rank, search.rowid DESC LIMIT ? OFFSET ?")
+        params: list[Any] = [fts_query(text), -1 if limit is None else limit, max(offset, 0)]
         return [str(r[0]) for r in self.db.execute(sql, params).fetchall()]
+
+    def search_count(self, text: str, *, archived_only: bool = False) -> int:
+        """How many requests :meth:`search_ids` finds for ``text`` in all."""
+        sql = "SELECT count(*) " + self._MATCHES.format(
+            archived=self._ARCHIVED if archived_only else "")
+        return int(self.db.execute(sql, [fts_query(text)]).fetchone()[0])
 
     # --- completions ------------------------------------------------------------------------------
 
@@ -810,12 +855,35 @@ def _touch(db: Any, request_id: str) -> None:
     db.execute("UPDATE requests SET version = version + 1 WHERE id = ?", [request_id])
 
 
-def _docid(db: Any, request_id: str) -> int:
+def _docid(db: Any, request_id: str, created_at: str | None = None) -> int:
     """The full-text row of a request, found through an indexed key (an FTS5 column cannot be
-    looked up without scanning the whole index)."""
-    db.execute("INSERT OR IGNORE INTO search_keys (request_id) VALUES (?)", [request_id])
-    return int(db.execute("SELECT docid FROM search_keys WHERE request_id = ?",
-                          [request_id]).fetchone()[0])
+    looked up without scanning the whole index); a new one is keyed by the request's creation
+    time (``created_at``, or as stored), after any other request of the same millisecond (see
+    ``app.store.db.DOCID_SPAN``)."""
+    row = db.execute("SELECT docid FROM search_keys WHERE request_id = ?",
+                     [request_id]).fetchone()
+    if row is not None:
+        return int(row[0])
+    if created_at is None:
+        stored = db.execute("SELECT created_at FROM requests WHERE id = ?",
+                            [request_id]).fetchone()
+        created_at = str(stored[0]) if stored else iso(now())
+    assert created_at is not None
+    base = docid_base(created_at)
+    last = db.execute("SELECT max(docid) FROM search_keys WHERE docid >= ? AND docid < ?",
+                      [base, base + DOCID_SPAN]).fetchone()[0]
+    docid = base if last is None else int(last) + 1
+    if docid >= base + DOCID_SPAN:  # over a thousand requests in one millisecond: any free key
+        docid = int(db.execute("SELECT max(docid) FROM search_keys").fetchone()[0]) + 1
+    db.execute("INSERT INTO search_keys (docid, request_id) VALUES (?, ?)", [docid, request_id])
+    return docid
+
+
+def _docid_floor(moment: datetime) -> int:
+    """The smallest docid of a request created at ``moment`` or later."""
+    text = iso(moment)
+    assert text is not None
+    return docid_base(text)
 
 
 def _has_words(text: str) -> bool:

@@ -92,7 +92,7 @@ class Templates:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self.db = database.db
+        self.db = database.reader
 
     def save(self, name: str, spec: RequestSpec, page_sizes: Sequence[Sequence[float]], *,
              replace: bool = False) -> Template:

@@ -3,58 +3,53 @@
 The window has three places, chosen from the rail on its left: Prepare (the editor), Requests and
 Archive. Menus carry the native shortcuts; a PDF dropped anywhere on the window opens in the
 editor. asyncio runs inside the Qt event loop (qasync), so network work never blocks the window.
+
+The window is shown before the rest of the app is loaded: :func:`run_app` builds its frame
+(title, saved size, rail, menu titles, status bar), waits for its first paint, and only then
+imports and builds the places, the store, the providers, the async loop and the background
+sync (:meth:`MainWindow.finish_start`). This module imports nothing beyond Qt for that reason.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QIcon,
-    QKeySequence,
-)
-from PySide6.QtWidgets import (
-    QApplication,
-    QDialog,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QProgressBar,
-    QStackedWidget,
-    QSystemTrayIcon,
-    QToolBar,
-    QVBoxLayout,
-)
+# Only what the window's frame needs is imported here (PySide6 makes each class when it is
+# first imported); the rest where it is used, after the first paint.
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
+from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QToolBar
 
 from app import __version__
-from app.context import Context
-from app.errors import SealboxError
 from app.resources import resource
-from app.ui.about import AboutDialog
-from app.ui.archive_view import ArchivePage
-from app.ui.bridge import AsyncBridge, install_loop, run_app_loop
-from app.ui.crash import install_crash_hook
-from app.ui.editor.editor import EditorWidget
-from app.ui.gc_guard import GcGuard
-from app.ui.requests_view import RequestsPage
-from app.ui.settings_dialog import SettingsDialog
-from app.ui.signing_view import SigningView
-from app.ui.sync_controller import SyncController
-from app.ui.welcome import WelcomeDialog, should_welcome
-from app.ui.wheel import install_wheel_guard
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QDialog, QMenu
+
+    from app.context import Context
+    from app.ui.archive_view import ArchivePage
+    from app.ui.bridge import AsyncBridge
+    from app.ui.editor.editor import EditorWidget
+    from app.ui.requests_view import RequestsPage
+    from app.ui.settings_dialog import SettingsDialog
+    from app.ui.signing_view import SigningView
+    from app.ui.sync_controller import SyncController
+    from app.ui.welcome import WelcomeDialog
 
 log = logging.getLogger(__name__)
+
+#: The menus of the menu bar, shown (empty) from the first paint; filled by finish_start.
+MENU_TITLES = ("&File", "&Edit", "&View", "&Request", "&Help")
+#: How long run_app waits for the window's first paint before completing it anyway.
+FIRST_PAINT_WAIT_MS = 3000
 
 
 def app_icon() -> QIcon:
@@ -70,10 +65,16 @@ def style_sheet() -> str:
     return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
-def ui_settings(ctx: Context) -> QSettings:
-    """Window state, recent files and the last folder: beside the settings file."""
-    path = ctx.paths.config_file.parent / "ui.ini"
-    return QSettings(str(path), QSettings.Format.IniFormat)
+def ui_settings(ctx: Context | None = None) -> QSettings:
+    """Window state, recent files and the last folder: beside the settings file (found from
+    the environment alone when there is no context yet)."""
+    if ctx is not None:
+        config_file = ctx.paths.config_file
+    else:
+        from app.config import resolve_paths
+
+        config_file = resolve_paths(os.environ).config_file
+    return QSettings(str(config_file.parent / "ui.ini"), QSettings.Format.IniFormat)
 
 
 def _is_pdf(url_path: str) -> bool:
@@ -81,32 +82,78 @@ def _is_pdf(url_path: str) -> bool:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: Context | None = None, bridge: AsyncBridge | None = None) -> None:
+    """The main window. ``MainWindow(deferred=True)`` is only its frame, ready to show at once;
+    :meth:`finish_start` completes it (without ``deferred`` the constructor does)."""
+
+    ctx: Context
+    bridge: AsyncBridge
+    editor: EditorWidget
+    requests_page: RequestsPage
+    archive_page: ArchivePage
+    sync: SyncController
+
+    def __init__(self, ctx: Context | None = None, bridge: AsyncBridge | None = None, *,
+                 deferred: bool = False) -> None:
         super().__init__()
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            install_wheel_guard(app)  # before any panel exists, so every one is guarded
         self._owns_context = ctx is None
-        self.ctx = ctx or Context.from_environment()
-        self.bridge = bridge or AsyncBridge(self)
-        self.settings = ui_settings(self.ctx)
+        self._quitting = False
+        if ctx is not None:
+            self.ctx = ctx
+        if bridge is not None:
+            self.bridge = bridge
+        self.started = False
+        self._place_wanted = 0
+        self.settings = ui_settings(ctx)
         self.setWindowTitle("Sealbox")
         self.resize(1320, 860)
         self.setAcceptDrops(True)
+        self.places = QStackedWidget()
+        self.setCentralWidget(self.places)
+        self._build_rail()
+        # The menu bar as it will be, so nothing moves when finish_start fills it.
+        self._menu_frame = [self.menuBar().addMenu(title) for title in MENU_TITLES
+                            if deferred]
+        self.setWindowIcon(app_icon())
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self.statusBar().showMessage("Starting…")
+        if not deferred:
+            self.finish_start()
+
+    def finish_start(self) -> None:
+        """Build the places, menus, busy bar, background sync and tray icon: everything that
+        needs the store, the providers or the async loop (imported here)."""
+        from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QSystemTrayIcon
+
+        from app.context import Context
+        from app.ui.archive_view import ArchivePage
+        from app.ui.bridge import AsyncBridge
+        from app.ui.editor.editor import EditorWidget
+        from app.ui.requests_view import RequestsPage
+        from app.ui.sync_controller import SyncController
+        from app.ui.wheel import install_wheel_guard
+
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            install_wheel_guard(app)  # before any panel exists, so every one is guarded
+        if self._owns_context:
+            self.ctx = Context.from_environment()
+        if not hasattr(self, "bridge"):
+            self.bridge = AsyncBridge(self)
         self.editor = EditorWidget(self.ctx, self.bridge, self.settings)
         self.requests_page = RequestsPage(self.ctx, self.bridge)
         self.archive_page = ArchivePage(self.ctx, self.bridge)
-        self.places = QStackedWidget()
         for page in (self.editor, self.requests_page, self.archive_page):
             self.places.addWidget(page)
-        self.setCentralWidget(self.places)
-        self._build_rail()
+        self.menuBar().clear()
+        for menu in self._menu_frame:
+            menu.deleteLater()
         self._build_menus()
         self.editor.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.editor.documentChanged.connect(self._document_changed)
         self.editor.sent.connect(self.show_request)
         self.editor.showRequest.connect(self.show_request)
-        self._quitting = False
         self.requests_page.openInArchive.connect(self.show_archived)
         self.requests_page.signNow.connect(self.sign_now)
         self.signing_windows: dict[str, QDialog] = {}
@@ -133,13 +180,12 @@ class MainWindow(QMainWindow):
             tray.activated.connect(self._raise_window)
             tray.show()
             self.sync.tray = tray
-        self.setWindowIcon(app_icon())
         self.bridge.errorReported.connect(
             lambda title, text: QMessageBox.warning(self, title, text))
-        geometry = self.settings.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
         self.statusBar().showMessage("Open a PDF to prepare it for signature.")
+        self.started = True
+        if self._place_wanted:
+            self.show_place(self._place_wanted)
 
     def _build_rail(self) -> None:
         rail = QToolBar("Places")
@@ -163,6 +209,10 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, rail)
 
     def show_place(self, index: int) -> None:
+        if not self.started:  # a place chosen before the window is complete: shown then
+            self._place_wanted = index
+            self.place_actions[index].setChecked(True)
+            return
         self.places.setCurrentIndex(index)
         self.place_actions[index].setChecked(True)
         if index == 1:
@@ -296,6 +346,8 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def open_settings(self, page: str | None = None) -> SettingsDialog:
+        from app.ui.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(self.ctx, self.bridge, self)
         dialog.settingsChanged.connect(self._settings_changed)
         if page:
@@ -306,6 +358,8 @@ class MainWindow(QMainWindow):
     def offer_welcome(self) -> WelcomeDialog | None:
         """On the first run, ask for the sender's name and email (once, skippable); returns the
         dialog, open, or None when it is not the first run."""
+        from app.ui.welcome import WelcomeDialog, should_welcome
+
         if not should_welcome(self.ctx, self.settings):
             return None
         dialog = WelcomeDialog(self.ctx, self.bridge, self.settings, self)
@@ -324,6 +378,10 @@ class MainWindow(QMainWindow):
 
     def sign_now(self, request_id: str) -> SigningView:
         """Open in-person signing for a local request (one window per request)."""
+        from PySide6.QtWidgets import QDialog, QVBoxLayout
+
+        from app.ui.signing_view import SigningView
+
         existing = self.signing_windows.get(request_id)
         if existing is not None:
             existing.raise_()
@@ -364,20 +422,27 @@ class MainWindow(QMainWindow):
         return self.open_file(resource("samples", "sample-lease.pdf"))
 
     def _about(self) -> None:
+        from app.ui.about import AboutDialog
+
         AboutDialog(self).exec()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()
-        if urls and _is_pdf(urls[0].toLocalFile()):
+        if self.started and urls and _is_pdf(urls[0].toLocalFile()):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
         urls = event.mimeData().urls()
-        if urls and _is_pdf(urls[0].toLocalFile()):
+        if self.started and urls and _is_pdf(urls[0].toLocalFile()):
             event.acceptProposedAction()
             self.user_open(Path(urls[0].toLocalFile()))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.started:  # closed before it was complete (it could not start)
+            self.settings.setValue("geometry", self.saveGeometry())
+            self.settings.sync()
+            super().closeEvent(event)
+            return
         # The user closing the window (or Quit) is asked about unsent work; a close by the
         # program or the session keeps it as a draft without asking.
         if (event.spontaneous() or self._quitting) and not self.editor.confirm_leave():
@@ -395,7 +460,37 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
+class _FirstPaint(QObject):
+    """Quits ``loop`` after the watched window has painted for the first time (Qt shows the
+    painted frame before it handles the next event)."""
+
+    def __init__(self, loop: QEventLoop) -> None:
+        super().__init__()
+        self._loop = loop
+        self.at: float | None = None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self.at is None:
+            self.at = time.monotonic()
+            QTimer.singleShot(0, self._loop.quit)
+        return False
+
+
+def show_first(window: MainWindow) -> float | None:
+    """Show ``window`` and run the event loop until it has painted once (or a few seconds have
+    passed: a window manager may keep it hidden); the moment it painted, or None."""
+    loop = QEventLoop()
+    watcher = _FirstPaint(loop)
+    window.installEventFilter(watcher)
+    QTimer.singleShot(FIRST_PAINT_WAIT_MS, loop.quit)
+    window.show()
+    loop.exec()
+    window.removeEventFilter(watcher)
+    return watcher.at
+
+
 def run_app(path: Path | None) -> int:
+    started = time.monotonic()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Sealbox")
@@ -404,22 +499,39 @@ def run_app(path: Path | None) -> int:
     app.setDesktopFileName("io.sealbox.Sealbox")
     app.setWindowIcon(app_icon())
     app.setStyleSheet(style_sheet())
+    # The window first: everything else is loaded once it is on screen.
+    window = MainWindow(deferred=True)
+    shown = show_first(window)
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from app import logs
+    from app.errors import SealboxError
+    from app.pdf.render import prestart
+    from app.ui.bridge import close_loop, install_loop, run_app_loop
+    from app.ui.crash import install_crash_hook
+    from app.ui.gc_guard import GcGuard
+
+    prestart()  # the page renderers' fork server imports PyMuPDF meanwhile, in its own process
     loop = install_loop(app)
     guard = GcGuard(app)
     try:
-        window = MainWindow()
+        window.finish_start()
     except SealboxError as exc:
-        QMessageBox.critical(None, "Sealbox cannot start", exc.for_app())
+        QMessageBox.critical(window, "Sealbox cannot start", exc.for_app())
+        window.close()
+        guard.stop()
+        close_loop(loop)
         return 1
-    from app import logs
-
     logs.configure(window.ctx.paths.data_dir / "logs")
     install_crash_hook(window, window.ctx.paths.data_dir)
-    log.info("sealbox %s: the app started", __version__)
+    ready = time.monotonic()
+    log.info("sealbox %s: the app started (window shown after %s, ready after %.2f s)",
+             __version__, "no paint" if shown is None else f"{shown - started:.2f} s",
+             ready - started)
     # A polite end on SIGTERM (a session logout, a test): quit the loop so everything closes.
     # Queued, so a signal that arrives before the event loop runs still ends it once it does.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: QTimer.singleShot(0, app.quit))
-    window.show()
 
     def start() -> None:  # inside the event loop: the questions are asked over the window
         window.offer_welcome()
@@ -429,6 +541,7 @@ def run_app(path: Path | None) -> int:
 
     QTimer.singleShot(0, start)
     window.sync.start()
+    log.info("background sync started")
     code = run_app_loop(app, loop)
     window.bridge.shutdown()
     guard.stop()

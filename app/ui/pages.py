@@ -16,35 +16,21 @@ How it works:
   view gives its image back; the :class:`ImageCache` (an LRU bounded by bytes) keeps recent
   images so scrolling back is instant. After a zoom the pages draw the best cached image scaled
   until the re-render, which waits :data:`RERENDER_DELAY_MS` for the zooming to settle.
-* :class:`PageRenderer` owns one worker ``QThread`` that opens its own PyMuPDF document from the
-  file's bytes (a document is never shared between threads). Requests wait in a priority queue:
-  one entry per (page, scale), visible pages before thumbnails, stale entries (document
-  reopened, zoom changed away) dropped before rendering. MuPDF draws each page straight into the
-  memory of an ``RGB32`` QImage (BGRA byte order, the format the raster paint engine blits
-  fastest): no intermediate pixmap, no conversion, no copy. The image goes to the UI thread
-  through a queued signal; a page that cannot be rendered is reported through ``failed`` and
-  shown as a placeholder.
-
-Note: PyMuPDF holds the GIL while it renders (it is not built to release it), so the worker
-keeps rendering out of the UI thread's code but the UI thread still waits while a page renders:
-about 1 ms for a text page at 100 %, 50-100 ms for a 300 dpi scan.
+* :class:`~app.ui.page_renderer.PageRenderer` draws the pages in a **render process** of its
+  own (PyMuPDF holds Python's GIL while it draws, 50-100 ms for a 300 dpi scan, which would
+  stall the window): requests in a priority queue, images over shared memory, a placeholder for
+  a page that cannot be drawn.
 """
 
 from __future__ import annotations
 
 import bisect
-import itertools
 import logging
 import math
-import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import pymupdf
 from PySide6.QtCore import (
     QCoreApplication,
     QEvent,
@@ -53,7 +39,6 @@ from PySide6.QtCore import (
     QRect,
     QRectF,
     Qt,
-    QThread,
     QTimer,
     Signal,
 )
@@ -80,8 +65,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.geometry import PageGeometry
-from app.errors import SealboxError
-from app.pdf.document import open_pdf_bytes
+from app.ui.page_renderer import (
+    FAILED_TEXT,
+    PRIORITY_THUMBNAIL,
+    PRIORITY_VISIBLE,
+    PageRenderer,
+)
+
+__all__ = ["FAILED_TEXT", "PRIORITY_THUMBNAIL", "PRIORITY_VISIBLE", "DocumentScene",
+           "ImageCache", "PageItem", "PageRenderer", "PageView"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,13 +90,7 @@ WHEEL_ZOOM_BASE = 1.2
 DEFAULT_CACHE_BYTES = 160 * 1024 * 1024
 RERENDER_DELAY_MS = 100
 MAX_RENDER_PIXELS = 16_000_000
-"""Largest page image rendered (64 MB in RGB32); beyond it a page is drawn scaled up."""
-
-PRIORITY_VISIBLE = 0
-"""Priority of the main view's requests: smaller numbers render first."""
-PRIORITY_THUMBNAIL = 10
-
-FAILED_TEXT = "This page could not be shown"
+"""Largest page image rendered (48 MB); beyond it a page is drawn scaled up."""
 
 FitMode = Literal["width", "page"]
 
@@ -416,273 +402,6 @@ def _closer(candidate: float, current: float, wanted: float) -> bool:
     if (candidate >= wanted) != (current >= wanted):
         return candidate >= wanted
     return abs(candidate - wanted) < abs(current - wanted)
-
-
-# --- renderer ---------------------------------------------------------------------------------
-
-
-def render_page_image(doc: Any, page: int, scale: float, ratio: float) -> QImage:
-    """Render page ``page`` (from 1) of an open PyMuPDF document as a reader shows it (/Rotate
-    and CropBox applied, annotations included, like ``get_pixmap``), ``round(width * scale)`` x
-    ``round(height * scale)`` pixels, drawing at ``1 / ratio`` logical pixels per pixel.
-
-    MuPDF draws straight into the QImage's own memory, in the byte order of ``Format_RGB32``
-    (BGRA, opaque on a white page): no intermediate pixmap, no format conversion, no copy.
-    Runs in the renderer's worker thread."""
-    mupdf = pymupdf.mupdf
-    pdf_page = doc.load_page(page - 1)
-    bounds = pdf_page.rect
-    width = max(1, round(bounds.width * scale))
-    height = max(1, round(bounds.height * scale))
-    sx, sy = width / bounds.width, height / bounds.height
-    image = QImage(width, height, QImage.Format.Format_RGB32)
-    if image.isNull():
-        raise MemoryError(f"no memory for a {width} x {height} image of page {page}")
-    image.fill(0xFFFFFFFF)
-    samples = mupdf.python_mutable_buffer_data(image.bits())
-    pixmap = mupdf.fz_new_pixmap_with_data(mupdf.fz_device_bgr(), width, height,
-                                           mupdf.FzSeparations(), 1, image.bytesPerLine(),
-                                           samples)
-    device = mupdf.fz_new_draw_device(mupdf.FzMatrix(), pixmap)
-    try:
-        ctm = mupdf.FzMatrix(sx, 0, 0, sy, -bounds.x0 * sx, -bounds.y0 * sy)
-        mupdf.fz_run_page(pdf_page.this, device, ctm, mupdf.FzCookie())
-        mupdf.fz_close_device(device)
-    finally:
-        del device, pixmap  # drop MuPDF's hold on the image's memory before handing it on
-    image.setDevicePixelRatio(ratio)
-    return image
-
-
-@dataclass
-class _Job:
-    page: int
-    scale: float
-    priority: int
-    ratio: float
-    generation: int
-    order: int
-
-
-class _JobQueue:
-    """The requests shared by the UI thread and the worker; every access holds ``cond``."""
-
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.pending: dict[tuple[int, float], _Job] = {}
-        self.generation = 0
-        self.path: Path | None = None
-        self.stopping = False
-        self.busy: tuple[int, int, float] | None = None  # (generation, page, scale)
-        self._order = itertools.count()
-
-    def add(self, page: int, scale: float, priority: int, ratio: float) -> None:
-        with self.cond:
-            if self.path is None or self.stopping:
-                return
-            if self.busy == (self.generation, page, scale):
-                return  # being rendered now
-            job = self.pending.get((page, scale))
-            if job is not None:
-                job.priority = min(job.priority, priority)
-                return
-            self.pending[(page, scale)] = _Job(page, scale, priority, ratio, self.generation,
-                                               next(self._order))
-            self.cond.notify()
-
-    def take(self) -> tuple[_Job, Path] | None:
-        """The most urgent current job (blocking until there is one), or None to stop."""
-        with self.cond:
-            while True:
-                if self.stopping:
-                    return None
-                for key in [k for k, j in self.pending.items()
-                            if j.generation != self.generation]:
-                    del self.pending[key]
-                if self.pending and self.path is not None:
-                    job = min(self.pending.values(), key=lambda j: (j.priority, j.order))
-                    del self.pending[(job.page, job.scale)]
-                    self.busy = (job.generation, job.page, job.scale)
-                    return job, self.path
-                self.cond.wait()
-
-    def done(self) -> None:
-        with self.cond:
-            self.busy = None
-
-
-class _RenderThread(QThread):
-    """The worker: owns its own PyMuPDF document, renders the queue's jobs one by one."""
-
-    done = Signal(int, int, float, QImage)
-    error = Signal(int, int, float, str)
-
-    def __init__(self, queue: _JobQueue) -> None:
-        super().__init__()
-        self._queue = queue
-        self.setObjectName("sealbox-page-renderer")
-
-    def run(self) -> None:
-        doc: Any = None
-        doc_generation = -1
-        open_error = ""
-        try:
-            while True:
-                task = self._queue.take()
-                if task is None:
-                    return
-                job, path = task
-                try:
-                    if doc_generation != job.generation:
-                        if doc is not None:
-                            _close_document(doc)
-                            doc = None
-                        doc_generation = job.generation
-                        try:
-                            doc = open_pdf_bytes(path.read_bytes(), path.name)
-                        except (OSError, SealboxError) as exc:
-                            open_error = str(exc)
-                            logger.warning("cannot open %s for rendering: %s", path.name, exc)
-                    if doc is None:
-                        self.error.emit(job.generation, job.page, job.scale, open_error)
-                    else:
-                        self._render(doc, job)
-                finally:
-                    self._queue.done()
-        finally:
-            if doc is not None:
-                _close_document(doc)
-
-    def _render(self, doc: Any, job: _Job) -> None:
-        try:
-            image = render_page_image(doc, job.page, job.scale, job.ratio)
-        except (RuntimeError, ValueError, MemoryError, IndexError,
-                pymupdf.mupdf.FzErrorBase) as exc:
-            logger.warning("page %d cannot be rendered: %s", job.page, exc)
-            self.error.emit(job.generation, job.page, job.scale, f"{FAILED_TEXT}: {exc}")
-        except Exception as exc:  # a bug: log it with its traceback, keep the worker alive
-            logger.exception("rendering page %d failed", job.page)
-            self.error.emit(job.generation, job.page, job.scale, f"{FAILED_TEXT}: {exc}")
-        else:
-            self.done.emit(job.generation, job.page, job.scale, image)
-
-
-def _close_document(doc: Any) -> None:
-    """Close the worker's document and empty MuPDF's resource store (decoded images and fonts,
-    up to 256 MB by default), which would otherwise keep the closed document's images."""
-    doc.close()
-    pymupdf.TOOLS.store_shrink(100)
-
-
-def _stop_thread(queue: _JobQueue, holder: list[_RenderThread]) -> None:
-    """Stop and join the worker (if running). Holds no reference to the renderer, so it can run
-    from the renderer's ``destroyed`` signal."""
-    with queue.cond:
-        queue.stopping = True
-        queue.generation += 1
-        queue.pending.clear()
-        queue.cond.notify_all()
-    for thread in holder:
-        thread.wait()
-    holder.clear()
-    with queue.cond:
-        queue.stopping = False
-
-
-class PageRenderer(QObject):
-    """Renders pages in one worker thread; results arrive in the UI thread.
-
-    ``rendered(generation, page, scale, image)`` delivers an image (already checked to belong
-    to the open document); ``failed(page, message)`` a page that could not be rendered.
-    ``request`` priorities: smaller numbers render first (:data:`PRIORITY_VISIBLE`,
-    :data:`PRIORITY_THUMBNAIL`). :meth:`close` must be called (the view does it); it is also
-    called when the renderer is destroyed or the application quits.
-    """
-
-    rendered = Signal(int, int, float, QImage)
-    failed = Signal(int, str)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._queue = _JobQueue()
-        self._holder: list[_RenderThread] = []
-        self._path: Path | None = None
-        # Runs from the C++ destructor too (no reference to self): a running QThread must never
-        # be destroyed.
-        self.destroyed.connect(partial(_stop_thread, self._queue, self._holder))
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.close)
-
-    @property
-    def generation(self) -> int:
-        """Bumped by every :meth:`open` and :meth:`close`; results carry the one they were
-        requested under."""
-        with self._queue.cond:
-            return self._queue.generation
-
-    @property
-    def path(self) -> Path | None:
-        return self._path
-
-    @property
-    def worker_thread(self) -> QThread | None:
-        """The worker thread while it runs."""
-        return self._holder[0] if self._holder else None
-
-    def open(self, path: Path | None) -> None:
-        """Render pages of ``path`` from now on (None: nothing); drops every pending request."""
-        self._path = path
-        with self._queue.cond:
-            self._queue.generation += 1
-            self._queue.path = path
-            self._queue.pending.clear()
-            self._queue.cond.notify_all()
-        if path is not None and not self._holder:
-            thread = _RenderThread(self._queue)
-            thread.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
-            thread.error.connect(self._on_error, Qt.ConnectionType.QueuedConnection)
-            self._holder.append(thread)
-            thread.start()
-
-    def request(self, page: int, scale: float, priority: int = PRIORITY_VISIBLE, *,
-                ratio: float = 1.0) -> None:
-        """Ask for page ``page`` at ``scale`` pixels per point (``ratio``: the device pixel
-        ratio the image is for). Requests for the same page and scale coalesce."""
-        self._queue.add(page, scale, priority, ratio)
-
-    def cancel_pending(self, predicate: Callable[[int, float, int], bool] | None = None
-                       ) -> list[tuple[int, float, int]]:
-        """Drop pending requests (those for which ``predicate(page, scale, priority)`` is true,
-        or all); returns the (page, scale, priority) of those dropped. A page being rendered
-        now is not pending: its result still arrives."""
-        with self._queue.cond:
-            drop = [job for job in self._queue.pending.values()
-                    if predicate is None or predicate(job.page, job.scale, job.priority)]
-            for job in drop:
-                del self._queue.pending[(job.page, job.scale)]
-        return [(job.page, job.scale, job.priority) for job in drop]
-
-    def pending(self) -> list[tuple[int, float, int]]:
-        """(page, scale, priority) of the requests waiting, most urgent first."""
-        with self._queue.cond:
-            jobs = sorted(self._queue.pending.values(), key=lambda j: (j.priority, j.order))
-            return [(j.page, j.scale, j.priority) for j in jobs]
-
-    def close(self) -> None:
-        """Drop every request, stop the worker and wait for it to finish."""
-        self._path = None
-        with self._queue.cond:
-            self._queue.path = None
-        _stop_thread(self._queue, self._holder)
-
-    def _on_done(self, generation: int, page: int, scale: float, image: QImage) -> None:
-        if generation == self.generation:
-            self.rendered.emit(generation, page, scale, image)
-
-    def _on_error(self, generation: int, page: int, scale: float, message: str) -> None:
-        if generation == self.generation:
-            self.failed.emit(page, message)
 
 
 # --- view -------------------------------------------------------------------------------------

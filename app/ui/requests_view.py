@@ -77,8 +77,11 @@ from app.ui.table_model import ModelIndex, RowTableModel
 
 COLUMNS = ("Name", "Provider", "Progress", "Status", "Sent", "Last change")
 NAME_COLUMN, PROVIDER_COLUMN, PROGRESS_COLUMN, STATUS_COLUMN, SENT_COLUMN, CHANGED_COLUMN = range(6)
-#: Rows read from the store at a time.
+#: Rows read from the store at a time as the view scrolls.
 PAGE_SIZE = 200
+#: Rows read when the filter changes: a tall window's worth (the view reads on as it needs),
+#: so a search shows its first rows at once (reading a row costs ~0.15 ms).
+FIRST_PAGE = 50
 #: At most this many rows are read again by a refresh; rows further down are dropped and read
 #: again as the view scrolls to them.
 REFRESH_LIMIT = 5000
@@ -208,10 +211,11 @@ class RequestsModel(RowTableModel):
     COLUMN_TITLES = COLUMNS
 
     def __init__(self, requests: Requests, parent: QObject | None = None, *,
-                 page_size: int = PAGE_SIZE) -> None:
+                 page_size: int = PAGE_SIZE, first_page: int = FIRST_PAGE) -> None:
         super().__init__(parent)
         self.requests = requests
         self.page_size = page_size
+        self.first_page = first_page
         self.filters = RequestFilter()
         self.rows: list[Request] = []
         #: How many requests the filter lets through (as of the last count).
@@ -231,7 +235,7 @@ class RequestsModel(RowTableModel):
             self.beginResetModel()
             self.filters = filters
             self.total = self.requests.count(filters)
-            self.rows = self.requests.page(filters, 0, self.page_size)
+            self.rows = self.requests.page(filters, 0, self.first_page)
             self._reindex()
             self.loaded = True
             self.endResetModel()

@@ -11,14 +11,19 @@ store but no compositor. Two documents are generated in a temporary folder: a 50
 (a few paragraphs a page) and a 20-page PDF of full-page scans (a different 2480 x 3508 noisy
 grey JPEG per page, as a 300 dpi scanner makes). For each it measures:
 
-1. ``set_document`` to page 1 painted (``pagePainted(1)``), cold (first view, thread start)
-   and warm (the document opened again in a fresh view);
+1. ``set_document`` to page 1 painted (``pagePainted(1)``), in a fresh view (which starts its
+   own render process; the render process imports this module, as multiprocessing does with
+   the program's main module) and in the same view again (as the editor opens documents);
 2. scrolling through every page with the scroll bar, waiting at each step until every visible
    page is painted, with the longest stall of the UI thread's event loop meanwhile (PyMuPDF
-   holds the GIL while it renders, so a long render stalls the UI thread);
+   holds the GIL while it renders: pages are drawn in the renderer's own process so that this
+   stays short), three times, against the floor: the same scroll through blank pages;
 3. resident memory (VmRSS) after the scroll through the 500 pages;
 4. page render time through the app's ``PageRenderer`` (request to ``rendered`` received in the
-   UI thread) against PyMuPDF's ``get_pixmap`` alone on the same pages at the same scale.
+   UI thread; the page is drawn in the renderer's own process) against PyMuPDF's
+   ``get_pixmap`` alone in this process on the same pages at the same scale, measured in turns.
+
+The machine's load makes single figures noisy: every figure is a median of several runs.
 """
 
 from __future__ import annotations
@@ -112,6 +117,18 @@ def _scan_jpeg(rng: random.Random) -> bytes:
     return data
 
 
+def make_blank_pdf(path: Path, like: PdfInfo) -> Path:
+    """Empty pages of the sizes of ``like``'s: the floor of scrolling (nothing to draw)."""
+    doc = pymupdf.open()
+    try:
+        for geom in like.pages:
+            doc.new_page(width=geom.width, height=geom.height)
+        doc.save(path)
+    finally:
+        doc.close()
+    return path
+
+
 def make_scanned_pdf(path: Path, pages: int = SCAN_PAGES) -> Path:
     """An A4 PDF of full-page scans, a different image on every page."""
     rng = random.Random(SEED + 1)
@@ -160,9 +177,9 @@ def new_view() -> PageView:
     return view
 
 
-def rss_bytes() -> int:
-    """Resident memory of this process (VmRSS)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_bytes(pid: int | str = "self") -> int:
+    """Resident memory of this process, or of process ``pid`` (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
@@ -201,42 +218,64 @@ class Document:
 # --- 1. open ----------------------------------------------------------------------------------
 
 
-def open_once(doc: Document) -> tuple[float, PageView]:
-    """Seconds from ``set_document`` to ``pagePainted(1)`` in a fresh view (returned open)."""
-    view = new_view()
+def open_once(doc: Document, view: PageView | None = None) -> tuple[float, PageView]:
+    """Seconds from ``set_document`` to ``pagePainted(1)``, in ``view`` or a fresh view
+    (returned open)."""
+    view = view or new_view()
     done: list[float] = []
-    view.pagePainted.connect(lambda n: done.append(time.perf_counter()) if n == 1 else None)
+
+    def first(number: int) -> None:
+        if number == 1 and not done:
+            done.append(time.perf_counter())
+
+    view.pagePainted.connect(first)
     start = time.perf_counter()
     view.set_document(doc.info.path, doc.info.pages)
     wait_until(lambda: bool(done))
+    view.pagePainted.disconnect(first)
     return done[0] - start, view
 
 
 def bench_open(doc: Document, summary: Summary) -> None:
-    cold, view = open_once(doc)
-    view.close_document()
-    warm: list[float] = []
+    fresh: list[float] = []
     for _ in range(WARM_OPENS):
         seconds, view = open_once(doc)
-        warm.append(seconds)
+        fresh.append(seconds)
         view.close_document()
-    median = statistics.median(warm)
-    print(f"  set_document -> page 1 painted: first {ms(cold)} (starts the thread); "
-          f"again, median of {WARM_OPENS}: {ms(median)} [{', '.join(ms(s) for s in warm)}]")
-    summary.add(f"{doc.label}: open to page 1 painted (first)", ms(cold))
-    summary.add(f"{doc.label}: open to page 1 painted (median)", ms(median))
+        view.deleteLater()
+    warm: list[float] = []
+    view = new_view()
+    open_once(doc, view)
+    for _ in range(WARM_OPENS):
+        seconds, _ = open_once(doc, view)
+        warm.append(seconds)
+    view.close_document()
+    view.deleteLater()
+    print(f"  set_document -> page 1 painted: in a fresh view (which starts its render process) "
+          f"median of {WARM_OPENS} {ms(statistics.median(fresh))} "
+          f"[{', '.join(ms(s) for s in fresh)}]; the document opened again in the same view "
+          f"(as the editor does), median {ms(statistics.median(warm))} "
+          f"[{', '.join(ms(s) for s in warm)}]")
+    summary.add(f"{doc.label}: open to page 1 painted, fresh view (median)",
+                ms(statistics.median(fresh)))
+    summary.add(f"{doc.label}: open to page 1 painted, same view (median)",
+                ms(statistics.median(warm)))
 
 
 # --- 2. scroll --------------------------------------------------------------------------------
 
 
-def bench_scroll(doc: Document, summary: Summary) -> PageView:
-    """Scroll through every page; returns the view (still open) for the memory figure."""
-    view = new_view()
-    view.set_document(doc.info.path, doc.info.pages)
+SCROLL_RUNS = 3
+
+
+def scroll_once(view: PageView, info: PdfInfo) -> tuple[float, list[float], int, float]:
+    """Open ``info`` (nothing cached) and scroll from the top through every page, waiting at
+    each step until every visible page is painted: (seconds, step times, pages painted,
+    longest UI stall)."""
+    view.set_document(info.path, info.pages)
     wait_until(lambda: all_visible_painted(view))
+    count = len(info.pages)
     bar = view.verticalScrollBar()
-    count = len(doc.info.pages)
     steps: list[float] = []
     renders: list[int] = []
     view.pagePainted.connect(renders.append)
@@ -249,22 +288,48 @@ def bench_scroll(doc: Document, summary: Summary) -> PageView:
             wait_until(lambda: all_visible_painted(view))
             steps.append(time.perf_counter() - step)
         total = time.perf_counter() - start
+    view.pagePainted.disconnect(renders.append)
+    return total, steps, len(renders), stall.longest
+
+
+def bench_scroll(doc: Document, blank: Document, summary: Summary) -> PageView:
+    """Scroll through every page (SCROLL_RUNS times, each from an empty cache), and as the
+    floor through as many blank pages of the same sizes; returns the view (still open) for
+    the memory figure."""
+    floor_view = new_view()
+    floors = [scroll_once(floor_view, blank.info)[3] for _ in range(SCROLL_RUNS)]
+    floor_view.close_document()
+    floor_view.deleteLater()
+    view = new_view()
+    count = len(doc.info.pages)
+    runs = [scroll_once(view, doc.info) for _ in range(SCROLL_RUNS)]
+    total = statistics.median(r[0] for r in runs)
+    steps = [t for r in runs for t in r[1]]
+    stalls = [r[3] for r in runs]
+    stall, floor = statistics.median(stalls), statistics.median(floors)
     print(f"  scroll through {count} pages with the scroll bar, waiting for every visible page "
-          f"to be painted: {total:.2f} s ({ms(total / max(1, count - 1))} a page; step median "
-          f"{ms(statistics.median(steps))}, slowest {ms(max(steps))}); "
-          f"{len(renders)} pages painted")
-    print(f"  longest UI event-loop stall while scrolling: {ms(stall.longest)}")
-    summary.add(f"{doc.label}: scroll through all pages", f"{total:.2f} s")
+          f"to be painted, {SCROLL_RUNS} times from an empty cache: median {total:.2f} s "
+          f"({ms(total / max(1, count - 1))} a page; step median {ms(statistics.median(steps))}"
+          f", slowest {ms(max(steps))}); {runs[0][2]} pages painted a run")
+    print(f"  longest UI event-loop stall while scrolling: median {ms(stall)} "
+          f"[{', '.join(ms(s) for s in stalls)}]; floor (the same scroll through blank pages, "
+          f"nothing to draw) {ms(floor)} [{', '.join(ms(s) for s in floors)}]")
+    summary.add(f"{doc.label}: scroll through all pages (median)", f"{total:.2f} s")
     summary.add(f"{doc.label}: scroll, per page", ms(total / max(1, count - 1)))
-    summary.add(f"{doc.label}: longest UI stall while scrolling", ms(stall.longest))
+    summary.add(f"{doc.label}: longest UI stall while scrolling (median of {SCROLL_RUNS})",
+                f"{ms(stall)} (floor {ms(floor)})")
     return view
 
 
 # --- 3. render time: pipeline against PyMuPDF alone --------------------------------------------
 
 
-def pipeline_times(path: Path, numbers: list[int], scale: float) -> list[float]:
-    """Seconds from ``request`` to ``rendered`` received in the UI thread, page by page."""
+def render_times(path: Path, numbers: list[int], scale: float, passes: int = 2
+                 ) -> tuple[list[float], list[float]]:
+    """Seconds per page through the app's ``PageRenderer`` (``request`` to ``rendered``
+    received in the UI thread) and through PyMuPDF's ``doc[n - 1].get_pixmap`` alone (page load
+    included), page by page in turns: the machine's load drifts, so both are measured side by
+    side, each going first on every other page. Both have their document open beforehand."""
     renderer = PageRenderer()
     arrived: dict[int, float] = {}
 
@@ -272,36 +337,39 @@ def pipeline_times(path: Path, numbers: list[int], scale: float) -> list[float]:
         arrived[page] = time.perf_counter()
 
     renderer.rendered.connect(on_rendered)
+    doc = pymupdf.open(path)
+    app: list[float] = []
+    raw: list[float] = []
+
+    def through_app(number: int) -> None:
+        arrived.pop(number, None)
+        start = time.perf_counter()
+        renderer.request(number, scale, PRIORITY_VISIBLE)
+        wait_until(lambda: number in arrived)
+        app.append(arrived[number] - start)
+        renderer.cancel_pending()
+
+    def alone(number: int) -> None:
+        start = time.perf_counter()
+        doc[number - 1].get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
+        raw.append(time.perf_counter() - start)
+
     try:
         renderer.open(path)
         warm_page = 1 if 1 not in numbers else len(numbers) + 1
-        renderer.request(warm_page, scale, PRIORITY_VISIBLE)  # opens the worker's document
-        wait_until(lambda: warm_page in arrived)
-        times: list[float] = []
-        for number in numbers:
-            start = time.perf_counter()
-            renderer.request(number, scale, PRIORITY_VISIBLE)
-            wait_until(lambda n=number: n in arrived)  # type: ignore[misc]
-            times.append(arrived[number] - start)
-        return times
-    finally:
-        renderer.close()
-
-
-def pymupdf_times(path: Path, numbers: list[int], scale: float) -> list[float]:
-    """Seconds for ``doc[n - 1].get_pixmap`` alone (page load included), page by page."""
-    doc = pymupdf.open(path)
-    try:
-        warm_page = 1 if 1 not in numbers else len(numbers) + 1
-        doc[warm_page - 1].get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
-        times: list[float] = []
-        for number in numbers:
-            start = time.perf_counter()
-            doc[number - 1].get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
-            times.append(time.perf_counter() - start)
-        return times
+        through_app(warm_page)  # starts the render process, opens its document
+        alone(warm_page)
+        app.clear()
+        raw.clear()
+        for turn in range(passes):
+            for i, number in enumerate(numbers):
+                for measure in ((through_app, alone) if (i + turn) % 2 == 0
+                                else (alone, through_app)):
+                    measure(number)
+        return app, raw
     finally:
         doc.close()
+        renderer.close()
 
 
 def bench_render_ratio(doc: Document, summary: Summary) -> None:
@@ -310,15 +378,11 @@ def bench_render_ratio(doc: Document, summary: Summary) -> None:
     numbers = list(range(2, count + 1, every))[:TEXT_RATIO_PAGES]
     for zoom in (1.0, 2.0):
         scale = zoom * POINT_PX
-        # Alternate which goes first so neither always finds the file in a warmer cache.
-        app_times = pipeline_times(doc.info.path, numbers, scale)
-        raw_times = pymupdf_times(doc.info.path, numbers, scale)
-        app_times += pipeline_times(doc.info.path, numbers, scale)
-        raw_times = pymupdf_times(doc.info.path, numbers, scale) + raw_times
+        app_times, raw_times = render_times(doc.info.path, numbers, scale)
         app, raw = statistics.median(app_times), statistics.median(raw_times)
-        print(f"  {zoom:.0%} ({scale:.3f} px/pt), {len(numbers)} pages x 2: PageRenderer "
-              f"request -> rendered median {ms(app)}; get_pixmap alone median {ms(raw)}; "
-              f"ratio {app / raw:.2f}")
+        print(f"  {zoom:.0%} ({scale:.3f} px/pt), {len(numbers)} pages x 2, in turns: "
+              f"PageRenderer request -> rendered median {ms(app)}; get_pixmap alone median "
+              f"{ms(raw)}; ratio {app / raw:.2f}")
         summary.add(f"{doc.label}: render {zoom:.0%} PageRenderer / get_pixmap",
                     f"{ms(app)} / {ms(raw)} = {app / raw:.2f}")
 
@@ -328,10 +392,14 @@ def bench_render_ratio(doc: Document, summary: Summary) -> None:
 
 def bench_memory(view: PageView, before: int, summary: Summary) -> None:
     now = rss_bytes()
+    pid = getattr(view.renderer, "worker_pid", None)  # (None: a Sealbox rendering in-process)
+    worker = rss_bytes(pid) if pid is not None else 0
     print(f"  resident memory after the scroll: {size_text(now)} (before opening it: "
-          f"{size_text(before)}); image cache {size_text(view.cache.bytes_used)} in "
-          f"{len(view.cache)} images (budget {size_text(view.cache.max_bytes)})")
-    summary.add("RSS after scrolling the 500 pages", size_text(now))
+          f"{size_text(before)}), its render process {size_text(worker)} (the page images are "
+          f"memory both share, counted in both); image cache {size_text(view.cache.bytes_used)} "
+          f"in {len(view.cache)} images (budget {size_text(view.cache.max_bytes)})")
+    summary.add("RSS after scrolling the 500 pages (app / render process)",
+                f"{size_text(now)} / {size_text(worker)}")
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -442,12 +510,14 @@ def main() -> int:
         print(f"  generated in {time.perf_counter() - generated:.1f} s; resident memory now "
               f"{size_text(rss_bytes())}")
 
+        blanks = {doc.label: Document(f"blank {doc.label}", check_pdf(make_blank_pdf(
+            tmp / f"blank-{doc.info.path.name}", doc.info))) for doc in (text, scans)}
         for doc in (text, scans):
             section(f"1. open: {doc.label}")
             bench_open(doc, summary)
             section(f"2. scroll: {doc.label}")
             before = rss_bytes()
-            view = bench_scroll(doc, summary)
+            view = bench_scroll(doc, blanks[doc.label], summary)
             if doc is text:
                 section("3. memory after scrolling the 500-page text PDF")
                 bench_memory(view, before, summary)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import multiprocessing
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +27,16 @@ def gc_on_gui_thread(qapp: QApplication) -> Iterator[None]:
     yield
     guard.stop()
     guard.deleteLater()
+
+
+@pytest.fixture(autouse=True)
+def no_process_left() -> Iterator[None]:
+    """Every process a test starts (a page view's render process) has ended, and been waited
+    for, by the end of the test (after pytest-qt has closed the test's widgets)."""
+    before = {p.pid for p in multiprocessing.active_children()}
+    yield
+    left = [p for p in multiprocessing.active_children() if p.pid not in before]
+    assert left == [], f"processes left running: {left}"
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def page(qtbot: QtBot, ctx: Context, bridge: AsyncBridge) -> Iterator[ArchivePag
     qtbot.waitExposed(widget)
     yield widget
     widget.shutdown()
-    assert widget.view.renderer.worker_thread is None
+    assert not widget.view.renderer.running
 
 
 def names(page: ArchivePage) -> list[str]:

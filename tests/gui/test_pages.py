@@ -1,12 +1,14 @@
 """The page view: layout, lazy rendering, cache, zoom, navigation, rotated and cropped pages,
-render failures and the renderer thread's life."""
+render failures and the render process's life (started with a document, ended on close,
+started again after a crash)."""
 
 from __future__ import annotations
 
-import threading
+import multiprocessing
+import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import shiboken6
@@ -17,7 +19,8 @@ from pytestqt.qtbot import QtBot
 
 from app.domain.geometry import PageGeometry
 from app.pdf.document import PdfInfo, check_pdf
-from app.ui import pages
+from app.pdf.render import CRASHED, RenderLink
+from app.ui import page_renderer
 from app.ui.pages import (
     FAILED_TEXT,
     PAGE_GAP,
@@ -72,25 +75,27 @@ def view(qtbot: QtBot) -> Iterator[PageView]:
     view.show()
     qtbot.waitExposed(view)
     yield view
-    thread = view.renderer.worker_thread
+    pid = view.renderer.worker_pid
     view.close_document()
-    assert thread is None or thread.isFinished()
-    assert view.renderer.worker_thread is None
+    assert not view.renderer.running and ended(pid)
+
+
+def ended(pid: int | None) -> bool:
+    """Whether render process ``pid`` is gone (waited for, not left as a zombie)."""
+    return pid is None or pid not in {p.pid for p in multiprocessing.active_children()}
 
 
 @pytest.fixture
 def renders(monkeypatch: pytest.MonkeyPatch) -> RenderLog:
-    """Every (page, scale) the worker renders, in order."""
+    """Every (page, scale) asked of the render process, in order."""
     log: RenderLog = []
-    lock = threading.Lock()
-    real = pages.render_page_image
+    real = RenderLink.send_render
 
-    def counting(doc: Any, page: int, scale: float, ratio: float) -> QImage:
-        with lock:
-            log.append((page, scale))
-        return real(doc, page, scale, ratio)
+    def counting(link: RenderLink, page: int, scale: float) -> None:
+        log.append((page, scale))
+        real(link, page, scale)
 
-    monkeypatch.setattr(pages, "render_page_image", counting)
+    monkeypatch.setattr(RenderLink, "send_render", counting)
     return log
 
 
@@ -476,7 +481,7 @@ def test_rotated_and_cropped_pages_render_as_a_reader_shows_them(
         assert image.width() == round(item.geometry.width * scale)
         assert image.height() == round(item.geometry.height * scale)
         assert image.devicePixelRatio() == ratio
-        assert image.format() == QImage.Format.Format_RGB32
+        assert image.format() == QImage.Format.Format_RGB888
 
         def ink(x0: float, y0: float, x1: float, y1: float, image: QImage = image,
                 scale: float = scale) -> int:
@@ -497,20 +502,18 @@ def test_rotated_and_cropped_pages_render_as_a_reader_shows_them(
 def test_a_page_that_cannot_be_rendered_shows_a_placeholder(
         qtbot: QtBot, view: PageView, small_pdf: PdfInfo,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    real = pages.render_page_image
+    real = RenderLink.send_render
     attempts: list[int] = []
 
-    def broken_page_2(doc: Any, page: int, scale: float, ratio: float) -> QImage:
+    def page_2_is_missing(link: RenderLink, page: int, scale: float) -> None:
         attempts.append(page)
-        if page == 2:
-            raise RuntimeError("content stream is damaged")
-        return real(doc, page, scale, ratio)
+        real(link, 99 if page == 2 else page, scale)  # the process cannot draw it
 
-    monkeypatch.setattr(pages, "render_page_image", broken_page_2)
+    monkeypatch.setattr(RenderLink, "send_render", page_2_is_missing)
     view.set_zoom(0.15)  # all three pages in view
     with qtbot.waitSignal(view.renderer.failed, check_params_cb=lambda p, m: p == 2) as failed:
         view.set_document(small_pdf.path, small_pdf.pages)
-    assert failed.args is not None and "damaged" in failed.args[1]
+    assert failed.args is not None and "there is no page 99" in failed.args[1]
     qtbot.waitUntil(lambda: painted(view, 1) and painted(view, 3))
     item = view.doc_scene.page_item(2)
     assert item.failed is not None and item.failed.startswith(FAILED_TEXT)
@@ -521,38 +524,131 @@ def test_a_page_that_cannot_be_rendered_shows_a_placeholder(
     assert attempts.count(2) == 1  # not retried over and over
 
 
-def test_closing_the_document_stops_the_thread(qtbot: QtBot, view: PageView,
-                                               small_pdf: PdfInfo) -> None:
+def test_pages_are_drawn_in_a_process_that_ends_with_the_document(
+        qtbot: QtBot, view: PageView, small_pdf: PdfInfo) -> None:
+    assert not view.renderer.running  # nothing starts before a document
     open_and_wait(qtbot, view, small_pdf)
-    thread = view.renderer.worker_thread
-    assert thread is not None and thread.isRunning()
+    pid = view.renderer.worker_pid
+    assert pid is not None and pid != os.getpid() and not ended(pid)
+    image = view.doc_scene.page_item(1).image
+    assert image is not None
     view.set_zoom(2.0)  # starts the re-render timer
     view.close_document()
-    assert thread.isFinished()
-    assert view.renderer.worker_thread is None
+    assert not view.renderer.running and ended(pid)
     assert not view._rerender_timer.isActive()
     assert view.doc_scene.page_items == []
+    # An image drawn by the process stays whole after it has ended (shared memory).
+    assert image.pixelColor(2, 2).lightness() == 255
     open_and_wait(qtbot, view, small_pdf)  # and a document can be opened again
-    assert view.renderer.worker_thread is not None
+    assert view.renderer.worker_pid not in (None, pid)
 
 
-def test_closing_or_destroying_the_view_stops_the_thread(qtbot: QtBot,
-                                                         small_pdf: PdfInfo) -> None:
+def test_closing_or_destroying_the_view_ends_the_process(qtbot: QtBot,
+                                                          small_pdf: PdfInfo) -> None:
     closed = PageView()
     qtbot.addWidget(closed)
     closed.show()
     open_and_wait(qtbot, closed, small_pdf)
-    thread = closed.renderer.worker_thread
-    assert thread is not None
+    pid = closed.renderer.worker_pid
+    assert pid is not None
     closed.close()
-    assert thread.isFinished()
+    assert ended(pid)
 
     destroyed = PageView()
     open_and_wait(qtbot, destroyed, small_pdf)
-    thread = destroyed.renderer.worker_thread
-    assert thread is not None and thread.isRunning()
+    pid = destroyed.renderer.worker_pid
+    assert pid is not None and not ended(pid)
     shiboken6.delete(destroyed)
-    assert thread.isFinished()
+    assert ended(pid)
+
+
+def slow_pdf(path: Path) -> PdfInfo:
+    """Page 2 takes MuPDF a long while to draw (tens of thousands of strokes); 1 and 3 do not."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    for number in (1, 2, 3):
+        page = doc.new_page(width=612, height=792)
+        page.insert_text((72, 72), f"Page {number}", fontsize=20)
+        if number == 2:
+            shape = page.new_shape()
+            for i in range(60_000):
+                x, y = 20 + (i * 7) % 570, 20 + (i * 13) % 750
+                shape.draw_bezier((x, y), (x + 40, y + 90), (x + 90, y - 40), (x + 30, y + 30))
+            shape.finish(width=2.5, color=(0.2, 0.2, 0.2), fill=(0.8, 0.8, 1.0), fill_opacity=0.5)
+            shape.commit()
+        doc.save(path)
+    doc.close()
+    return check_pdf(path)
+
+
+def test_a_crashed_render_process_fails_its_page_and_is_started_again(
+        qtbot: QtBot, view: PageView, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    info = slow_pdf(tmp_path / "slow.pdf")
+    drawing: list[int] = []
+    real = RenderLink.send_render
+
+    def note(link: RenderLink, page: int, scale: float) -> None:
+        drawing.append(page)
+        real(link, page, scale)
+
+    monkeypatch.setattr(RenderLink, "send_render", note)
+    view.set_zoom(0.5)
+    view.set_document(info.path, info.pages)
+    view.go_to_page(2)
+    qtbot.waitUntil(lambda: drawing[-1:] == [2])  # page 2 is being drawn...
+    first = view.renderer.worker_pid
+    assert first is not None
+    with qtbot.waitSignal(view.renderer.failed, check_params_cb=lambda p, m: p == 2) as failed:
+        os.kill(first, signal.SIGKILL)  # ...when its process dies, as a crash in MuPDF would
+    assert failed.args is not None and CRASHED in failed.args[1]
+    item = view.doc_scene.page_item(2)
+    assert item.failed is not None and item.image is None  # the placeholder
+    # The other pages are drawn by a new process, which opens the document again.
+    view.go_to_page(3)
+    qtbot.waitUntil(lambda: painted(view, 3))
+    assert view.renderer.worker_pid not in (None, first) and ended(first)
+    assert view.doc_scene.page_item(2).failed is not None  # not retried
+
+
+def test_a_render_process_that_ended_while_idle_is_replaced_without_a_failure(
+        qtbot: QtBot, view: PageView, big_pdf: PdfInfo) -> None:
+    open_and_wait(qtbot, view, big_pdf)
+    first = view.renderer.worker_pid
+    assert first is not None
+    failures: list[int] = []
+    view.renderer.failed.connect(lambda page, _m: failures.append(page))
+    os.kill(first, signal.SIGKILL)
+    qtbot.waitUntil(lambda: view.renderer.worker_pid != first)  # noticed at once
+    view.go_to_page(100)
+    qtbot.waitUntil(lambda: all_visible_painted(view))
+    assert failures == [] and ended(first)
+
+
+@pytest.mark.parametrize("in_thread", [False, True], ids=["socket notifier", "thread"])
+def test_answers_arrive_by_notifier_or_by_thread(
+        qtbot: QtBot, small_pdf: PdfInfo, monkeypatch: pytest.MonkeyPatch,
+        in_thread: bool) -> None:
+    monkeypatch.setattr(page_renderer, "RECEIVE_IN_THREAD", in_thread)  # Windows: a thread
+    renderer = PageRenderer()
+    try:
+        renderer.open(small_pdf.path)
+        with qtbot.waitSignal(renderer.rendered, check_params_cb=lambda _g, p, _s, _i: p == 3
+                              ) as got:
+            for page in (1, 2, 3):
+                renderer.request(page, 0.5)
+        assert got.args is not None and got.args[3].width() == round(400 * 0.5)
+        pid = renderer.worker_pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        qtbot.waitUntil(lambda: renderer.worker_pid != pid)
+        with qtbot.waitSignal(renderer.rendered):
+            renderer.request(1, 0.25)
+    finally:
+        pid = renderer.worker_pid
+        renderer.close()
+    assert not renderer.running and ended(pid)
 
 
 def test_results_for_a_previous_document_are_ignored(qtbot: QtBot, view: PageView,
@@ -596,9 +692,9 @@ def test_renderer_drops_stale_and_coalesces_requests(qtbot: QtBot, small_pdf: Pd
         assert results[-1] == (renderer.generation, 2, 1.0)
         assert all(gen == renderer.generation for gen, _, _ in results)
     finally:
-        thread = renderer.worker_thread
+        pid = renderer.worker_pid
         renderer.close()
-        assert thread is not None and thread.isFinished()
+        assert pid is not None and ended(pid)
 
 
 def test_the_view_paints_pages_frames_and_placeholders(qtbot: QtBot, view: PageView,
@@ -613,3 +709,19 @@ def test_the_view_paints_pages_frames_and_placeholders(qtbot: QtBot, view: PageV
     assert view.pages_visible() == [1, 2, 3]
     callable_ratio: Callable[[], float] = view.render_ratio
     assert callable_ratio() == view.devicePixelRatioF()
+
+
+def test_a_render_process_that_cannot_start_fails_the_pages_with_a_message(
+        qtbot: QtBot, view: PageView, small_pdf: PdfInfo,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def cannot(_link: RenderLink) -> None:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(RenderLink, "__init__", cannot)
+    with qtbot.waitSignal(view.renderer.failed, check_params_cb=lambda p, m: p == 1) as failed:
+        view.set_document(small_pdf.path, small_pdf.pages)
+    assert failed.args is not None and "cannot start" in failed.args[1]
+    qtbot.waitUntil(lambda: view.doc_scene.page_item(1).failed is not None)
+    assert not view.renderer.running
+    monkeypatch.undo()
+    open_and_wait(qtbot, view, small_pdf)  # the next document tries again

@@ -3,17 +3,17 @@ only, navigation by click, and the strip following the page view."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QPixmap
 from pytestqt.qtbot import QtBot
 
 from app.pdf.document import PdfInfo, check_pdf
+from app.pdf.render import RenderLink
 from app.ui import pages
 from app.ui.pages import PageRenderer, PageView
 from app.ui.thumbnails import (
@@ -43,9 +43,8 @@ def long_pdf(tmp_path: Path) -> PdfInfo:
 def renderer(qtbot: QtBot) -> Iterator[PageRenderer]:
     renderer = PageRenderer()
     yield renderer
-    thread = renderer.worker_thread
     renderer.close()
-    assert thread is None or thread.isFinished()
+    assert not renderer.running
 
 
 @pytest.fixture
@@ -55,9 +54,8 @@ def view(qtbot: QtBot) -> Iterator[PageView]:
     view.resize(600, 500)
     view.show()
     yield view
-    thread = view.renderer.worker_thread
     view.close_document()
-    assert thread is None or thread.isFinished()
+    assert not view.renderer.running
 
 
 def decoration(model: ThumbnailModel, row: int) -> QPixmap:
@@ -111,41 +109,42 @@ def test_thumbnails_render_lazily_through_the_shared_renderer(
 
 
 def test_view_requests_go_before_thumbnails(qtbot: QtBot, renderer: PageRenderer,
-                                            pdf: PdfInfo) -> None:
+                                            pdf: PdfInfo,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[tuple[int, float]] = []
+    real = RenderLink.send_render
+
+    def note(link: RenderLink, page: int, scale: float) -> None:
+        sent.append((page, scale))
+        real(link, page, scale)
+
+    monkeypatch.setattr(RenderLink, "send_render", note)
     renderer.open(pdf.path)
-    block = threading.Event()
     model = ThumbnailModel(renderer)
     model.set_pages(pdf.pages)
-    with pytest.MonkeyPatch.context() as patch:
-        real = pages.render_page_image
-
-        def slow(doc: Any, page: int, scale: float, ratio: float) -> QImage:
-            block.wait(5)
-            return real(doc, page, scale, ratio)
-
-        patch.setattr(pages, "render_page_image", slow)
-        for row in range(5):
-            decoration(model, row)
-        renderer.request(4, 1.0, pages.PRIORITY_VISIBLE)
-        queued = renderer.pending()
-        assert queued[0] == (4, 1.0, pages.PRIORITY_VISIBLE)
-        assert {prio for _, _, prio in queued[1:]} == {pages.PRIORITY_THUMBNAIL}
-        block.set()
-        qtbot.waitUntil(lambda: all(model.has_thumbnail(row) for row in range(5)))
+    # Requests wait for the event loop, which sends the most urgent first.
+    for row in range(5):
+        decoration(model, row)
+    renderer.request(4, 1.0, pages.PRIORITY_VISIBLE)
+    queued = renderer.pending()
+    assert queued[0] == (4, 1.0, pages.PRIORITY_VISIBLE)
+    assert {prio for _, _, prio in queued[1:]} == {pages.PRIORITY_THUMBNAIL}
+    qtbot.waitUntil(lambda: all(model.has_thumbnail(row) for row in range(5)))
+    assert sent[0] == (4, 1.0) and len(sent) == 6
 
 
 def test_strip_renders_only_the_rows_it_shows(qtbot: QtBot, view: PageView,
                                               long_pdf: PdfInfo,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     thumbs: list[int] = []
-    real = pages.render_page_image
+    real = RenderLink.send_render
 
-    def counting(doc: Any, page: int, scale: float, ratio: float) -> QImage:
+    def counting(link: RenderLink, page: int, scale: float) -> None:
         if scale < 0.5:  # thumbnails are far smaller than any page view scale here
             thumbs.append(page)
-        return real(doc, page, scale, ratio)
+        real(link, page, scale)
 
-    monkeypatch.setattr(pages, "render_page_image", counting)
+    monkeypatch.setattr(RenderLink, "send_render", counting)
     strip = ThumbnailStrip(view)
     qtbot.addWidget(strip)
     strip.resize(150, 400)

@@ -158,23 +158,88 @@ def test_search_matches_names_recipients_and_emails_as_prefixes(ctx: Context) ->
     assert RequestFilter(search="-").is_empty and not RequestFilter(search="a").is_empty
 
 
-def test_both_ways_of_finding_a_search_page_give_the_same_rows(
+def test_a_search_alone_is_paged_off_the_full_text_index_in_list_order(
         ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
     made = many(ctx, 260)
+    ties = [add(ctx, make(f"Lease tie {n}", created=START + timedelta(minutes=100)))
+            for n in range(3)]
     add(ctx, make("Quarterly report", created=START - timedelta(days=1)))
+    # A request read back from the archive later, created long before the others.
+    old = make("Lease of 2019", created=START - timedelta(days=700))
+    ctx.requests.restore(old, [])
     store = ctx.requests
-    filters = RequestFilter(search="lease")
-    pages = {}
-    for scan in (False, True):
-        monkeypatch.setattr(Requests, "_scan_search", lambda *_a, s=scan: s)
-        pages[scan] = [ids(store.page(filters, offset, 100)) for offset in (0, 100, 200)]
-    assert pages[False] == pages[True]
-    assert [rid for page in pages[True] for rid in page] == ids(made)
+    filters = [RequestFilter(search="lease"), RequestFilter(search="lease tie"),
+               RequestFilter(search="lease", since=START + timedelta(minutes=100)),
+               RequestFilter(search="lease", until=START + timedelta(minutes=100)),
+               RequestFilter(search="lease", since=START - timedelta(days=800),
+                             until=START + timedelta(minutes=7))]
+
+    def read(f: RequestFilter) -> tuple[int, list[str], list[int | None]]:
+        rows = [r for offset in (0, 100, 200, 300) for r in ids(store.page(f, offset, 100))]
+        return store.count(f), rows, [store.position(f, rid) for rid in rows]
+
+    fast = [read(f) for f in filters]
+    # The same through the requests table (as a search with a status filter is found).
+    monkeypatch.setattr(Requests, "_text_only", staticmethod(lambda _f: False))
+    assert [read(f) for f in filters] == fast
     monkeypatch.undo()
-    # A word in most requests is walked in date order near the top, looked up when rare.
-    assert store._scan_search(filters, 200)
-    assert not store._scan_search(RequestFilter(search="quarterly"), 200)
-    assert not store._scan_search(RequestFilter(search="lease", provider="local"), 200)
+    everything = fast[0]
+    assert everything[0] == 264 and everything[2] == list(range(264))
+    newest_first = ids(made)
+    # The ties share minute 100 with made[159]: of equal times the last stored comes first.
+    newest_first[159:159] = ids(ties[::-1])
+    assert everything[1] == [*newest_first, old.id]
+    assert fast[1][1] == ids(ties[::-1])
+    assert fast[2][1] == everything[1][:163] and fast[3][1] == everything[1][163:]
+    assert store.position(RequestFilter(search="lease"), "no-such-id") is None
+    assert store.position(RequestFilter(search="quarterly"), old.id) is None
+    # The page is read newest first off the index: no sorting of the matches.
+    where, params = Requests._text_sql(filters[0])
+    plan = " ".join(str(r[3]) for r in ctx.database.conn.execute(
+        f"EXPLAIN QUERY PLAN SELECT k.request_id FROM search JOIN search_keys k "
+        f"ON k.docid = search.rowid{where} ORDER BY search.rowid DESC LIMIT 10", params))
+    assert "TEMP B-TREE" not in plan
+
+
+def test_version_5_keys_the_search_rows_in_list_order(tmp_path: Path) -> None:
+    path = tmp_path / "v4.db"
+    conn = sqlite3.connect(path)
+    old = sqlite_utils.Database(conn)
+    for step in MIGRATIONS[:4]:
+        step(old)
+    created = ["2026-03-01T09:00:00.000Z", "2025-01-01T00:00:00.000Z",
+               "2026-03-01T09:00:00.000Z", "2026-05-01T10:00:00.000Z"]
+    for n, when in enumerate(created):
+        old.execute("INSERT INTO requests (id, name, provider, status, expiration_hours, "
+                    "spec_json, document_name, created_at, updated_at) VALUES "
+                    "(?, ?, 'local', 'sent', 1, '{}', 'a.pdf', ?, ?)",
+                    [f"r{n}", f"Lease {n}", when, when])
+        # As versions 2 to 4 keyed them: 1, 2, 3... in the order stored.
+        old.execute("INSERT INTO search_keys (docid, request_id) VALUES (?, ?)", [n + 1, f"r{n}"])
+        old.execute("INSERT INTO search (rowid, request_id, name, people, content) VALUES "
+                    "(?, ?, ?, 'Jane Doe', ?)", [n + 1, f"r{n}", f"Lease {n}",
+                                                 "archived text" if n == 1 else ""])
+    old.execute("INSERT INTO search_keys (docid, request_id) VALUES (9, 'gone')")
+    old.execute("INSERT INTO search (rowid, request_id, name, people, content) VALUES "
+                "(9, 'gone', 'Lease gone', '', '')")
+    conn.execute("PRAGMA user_version = 4")
+    conn.commit()
+    conn.close()
+    database = Database(path)
+    try:
+        assert database.user_version == SCHEMA_VERSION >= 5
+        rows = database.conn.execute(
+            "SELECT k.docid, k.request_id, s.request_id FROM search_keys k "
+            "JOIN search s ON s.rowid = k.docid ORDER BY k.docid DESC").fetchall()
+        # Newest first; of the two created at the same moment, the one stored last first.
+        assert [r[1] for r in rows] == [r[2] for r in rows] == ["r3", "r2", "r0", "r1"]
+        assert rows[1][0] == rows[2][0] + 1
+        assert database.conn.execute("SELECT count(*) FROM search").fetchone()[0] == 4
+        store = Requests(database)
+        assert store.search_ids("archived") == ["r1"]
+        assert store.count(RequestFilter(search="lease")) == 4
+    finally:
+        database.close()
 
 
 def test_version_4_adds_the_paging_indexes(tmp_path: Path) -> None:
