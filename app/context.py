@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING
 
 from app.config import Paths, Settings, load_settings, resolve_paths
 from app.errors import SealboxError, UserError
-from app.providers.base import Provider, ProviderConfig
-from app.providers.deadlines import Deadlines
 from app.secrets import KeyringSecrets, SecretStore
 from app.store.db import Database
 from app.store.requests import Requests
@@ -99,6 +97,7 @@ class Context:
 
     def provider_config(self, pid: str) -> ProviderConfig:
         from app.providers.base import ProviderConfig
+        from app.providers.deadlines import Deadlines
 
         sender_name, sender_email = self.settings.sender(self.environ)
         return ProviderConfig(

@@ -451,6 +451,8 @@ class MainWindow(QMainWindow):
         self.editor.keep_work()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.sync()
+        for dialog in list(self.signing_windows.values()):
+            dialog.close()  # its page view ends its render process
         self.sync.stop()
         self.archive_page.shutdown()
         self.editor.shutdown()

@@ -35,6 +35,11 @@ from tests.gui.test_editor import place
 
 @pytest.fixture
 def window(qtbot: QtBot, home: Path, bridge: AsyncBridge) -> Iterator[MainWindow]:
+    yield from shown_window(qtbot, bridge)
+
+
+def shown_window(qtbot: QtBot, bridge: AsyncBridge) -> Iterator[MainWindow]:
+    """The main window at 1024×700, shown and active, closed after the test."""
     ctx = Context.from_environment()
     win = MainWindow(ctx, bridge)
     qtbot.addWidget(win)
@@ -197,15 +202,7 @@ def signature_nc_window(qtbot: QtBot, home: Path, bridge: AsyncBridge,
                         monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
     """The window with Signature.nc set up (it does not deliver a request's message)."""
     monkeypatch.setenv("SEALBOX_SIGNATURE_NC_API_KEY", "test-key")
-    ctx = Context.from_environment()
-    win = MainWindow(ctx, bridge)
-    qtbot.addWidget(win)
-    win.resize(1024, 700)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-    ctx.close()
+    yield from shown_window(qtbot, bridge)
 
 
 def test_a_warning_is_shown_with_its_icon_and_does_not_block_send(
@@ -228,7 +225,8 @@ def test_a_warning_is_shown_with_its_icon_and_does_not_block_send(
     click(qtbot, editor.request_form.message_edit)
     qtbot.keyClicks(editor.request_form.message_edit, "Keys at the desk.")
     qtbot.waitUntil(lambda: "warning" in editor.check_status.text(), timeout=WAIT_MS)
-    assert editor.check_status.text() == "Ready to send · 1 warning"
+    assert editor.check_status.text() == "Ready to send · 1 warning", [
+        p.message for p in editor.run_preflight()]
     assert editor.send_button.isEnabled()
     click(qtbot, editor.check_status)  # next to Send: opens Check
     assert editor.side.tabs.currentWidget().isAncestorOf(editor.preflight_panel)
