@@ -31,18 +31,21 @@ ALL_FIELD_TYPES = frozenset(FieldType)
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What a provider can do. Each default is the least a provider may offer, so that its
+    record names only what it does."""
+
     id: str
     #: The provider's one display name (lists, choosers, Settings, messages).
     name: str
     #: Field types that can be placed; empty when the provider takes no placed fields.
-    field_types: frozenset[FieldType]
+    field_types: frozenset[FieldType] = frozenset()
     #: ``native``: sent as anchors; ``local``: resolved into fields on this machine.
-    anchors: AnchorSupport
-    cancel: bool
-    certificate: bool
-    list: bool
-    webhooks: bool
-    idempotency: bool
+    anchors: AnchorSupport = "none"
+    cancel: bool = False
+    certificate: bool = False
+    list: bool = False
+    webhooks: bool = False
+    idempotency: bool = False
     max_bytes: int = MAX_PDF_BYTES
     #: Signing happens on this computer (the built-in provider).
     in_person: bool = False
@@ -142,6 +145,15 @@ WEBHOOK_SECRET = "webhook_secret"
 WEBHOOK_NOTE = ("Only where Sealbox receives the service's notifications (webhooks): proves "
                 "that they come from the service.")
 
+#: The fields most remote providers have: an API key, a webhook secret, a base URL.
+API_KEY_FIELD = SecretField("api_key", "API key")
+WEBHOOK_SECRET_FIELD = SecretField(WEBHOOK_SECRET, "Webhook secret", WEBHOOK_NOTE)
+
+
+def base_url_field(default: str, note: str | None = None) -> SettingField:
+    """The ``base_url`` setting, empty meaning ``default`` (shown in grey)."""
+    return SettingField("base_url", "Base URL", default, note=note)
+
 
 @dataclass(frozen=True)
 class WebhookEvent:
@@ -218,8 +230,10 @@ class ProviderInfo:
 
 __all__ = [
     "ALL_FIELD_TYPES",
+    "API_KEY_FIELD",
     "WEBHOOK_NOTE",
     "WEBHOOK_SECRET",
+    "WEBHOOK_SECRET_FIELD",
     "AnchorSupport",
     "Capabilities",
     "Factory",
@@ -230,5 +244,6 @@ __all__ = [
     "WebhookEvent",
     "WebhookParser",
     "WebhookRejected",
+    "base_url_field",
     "env_variable",
 ]

@@ -8,11 +8,11 @@ from app.domain.model import FieldType
 from app.providers.craftkit.webhooks import parse_webhook
 from app.providers.info import (
     ALL_FIELD_TYPES,
-    WEBHOOK_NOTE,
+    API_KEY_FIELD,
+    WEBHOOK_SECRET_FIELD,
     Capabilities,
     ProviderInfo,
-    SecretField,
-    SettingField,
+    base_url_field,
 )
 
 if TYPE_CHECKING:
@@ -24,19 +24,11 @@ NAME = "Craftkit"
 DEFAULT_BASE_URL = "https://api.craftkit.dev"
 
 CAPABILITIES = Capabilities(
-    id=ID,
-    name=NAME,
+    ID, NAME,
     # fields[] has no ``options``: dropdown and radio buttons could not be sent whole.
     field_types=frozenset(ALL_FIELD_TYPES - {FieldType.DROPDOWN, FieldType.RADIO_BUTTONS}),
-    anchors="native",
-    cancel=True,
-    certificate=True,
-    list=True,
-    webhooks=True,
-    idempotency=True,
-    needs_render_id=True,
-    message=False,
-    field_labels=False,
+    anchors="native", cancel=True, certificate=True, list=True, webhooks=True,
+    idempotency=True, needs_render_id=True, message=False, field_labels=False,
 )
 
 def create(config: ProviderConfig, paths: Paths) -> Provider:
@@ -50,8 +42,7 @@ INFO = ProviderInfo(
     create=create,
     about="Sends a Craftkit render out for signature. Use the project's API key from the "
           "Craftkit dashboard.",
-    settings=(SettingField("base_url", "Base URL", DEFAULT_BASE_URL),),
-    secrets=(SecretField("api_key", "API key"),
-             SecretField("webhook_secret", "Webhook secret", WEBHOOK_NOTE)),
+    settings=(base_url_field(DEFAULT_BASE_URL),),
+    secrets=(API_KEY_FIELD, WEBHOOK_SECRET_FIELD),
     webhook=parse_webhook,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.providers.info import Capabilities, ProviderInfo, SecretField, SettingField
+from app.providers.info import API_KEY_FIELD, Capabilities, ProviderInfo, base_url_field
 
 if TYPE_CHECKING:
     from app.config import Paths
@@ -14,20 +14,9 @@ ID = "itasign"
 NAME = "ItaSign"
 DEFAULT_BASE_URL = "https://itasign.com/api/v1"
 
-CAPABILITIES = Capabilities(
-    id=ID,
-    name=NAME,
-    field_types=frozenset(),
-    anchors="none",
-    cancel=True,
-    certificate=False,
-    list=False,
-    webhooks=False,
-    idempotency=False,
-    # PAdES signatures are incremental updates (see the package's docstring).
-    signed_pdfs="kept",
-    field_labels=False,
-)
+#: Signers place their own signatures: no fields or anchors. PAdES signatures are incremental
+#: updates, so earlier ones are kept (see the package's docstring).
+CAPABILITIES = Capabilities(ID, NAME, cancel=True, signed_pdfs="kept", field_labels=False)
 
 
 def create(config: ProviderConfig, paths: Paths) -> Provider:
@@ -41,6 +30,6 @@ INFO = ProviderInfo(
     create=create,
     about="Sends the PDF to ItaSign; signers place their own signatures. The API key needs the "
           "documents:create and documents:read permissions.",
-    settings=(SettingField("base_url", "Base URL", DEFAULT_BASE_URL),),
-    secrets=(SecretField("api_key", "API key"),),
+    settings=(base_url_field(DEFAULT_BASE_URL),),
+    secrets=(API_KEY_FIELD,),
 )

@@ -20,20 +20,10 @@ ID = "local"
 #: The one name of the built-in provider, wherever Sealbox shows it.
 NAME = "In person"
 
-CAPABILITIES = Capabilities(
-    id=ID,
-    name=NAME,
-    field_types=ALL_FIELD_TYPES,
-    anchors="local",
-    cancel=True,
-    certificate=True,
-    list=False,
-    webhooks=False,
-    idempotency=True,
-    in_person=True,
-    # every change is an incremental update.
-    signed_pdfs="kept",
-)
+#: Every change is an incremental update: signatures the PDF carries are kept.
+CAPABILITIES = Capabilities(ID, NAME, field_types=ALL_FIELD_TYPES, anchors="local", cancel=True,
+                            certificate=True, idempotency=True, in_person=True,
+                            signed_pdfs="kept")
 
 
 def create(config: ProviderConfig, paths: Paths) -> Provider:

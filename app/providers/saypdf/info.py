@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.domain.model import FieldType
-from app.providers.info import WEBHOOK_NOTE, Capabilities, ProviderInfo, SecretField, SettingField
+from app.providers.info import (
+    API_KEY_FIELD,
+    WEBHOOK_SECRET_FIELD,
+    Capabilities,
+    ProviderInfo,
+    SecretField,
+    base_url_field,
+)
 from app.providers.saypdf.webhooks import parse_webhook
 
 if TYPE_CHECKING:
@@ -24,18 +31,8 @@ LOGIN_BASE_URL = "https://pdf.classicmovie.net/api"
 FIELD_TYPES = frozenset({FieldType.SIGNATURE, FieldType.INITIALS, FieldType.DATE,
                          FieldType.TEXT})
 
-CAPABILITIES = Capabilities(
-    id=ID,
-    name=NAME,
-    field_types=FIELD_TYPES,
-    anchors="local",
-    cancel=True,
-    certificate=True,
-    list=True,
-    webhooks=True,
-    idempotency=False,
-    field_labels=False,
-)
+CAPABILITIES = Capabilities(ID, NAME, field_types=FIELD_TYPES, anchors="local", cancel=True,
+                            certificate=True, list=True, webhooks=True, field_labels=False)
 
 
 def create(config: ProviderConfig, paths: Paths) -> Provider:
@@ -49,12 +46,11 @@ INFO = ProviderInfo(
     create=create,
     about="Uploads the PDF with its fields to SayPDF e-sign. Use an API key, or the email and "
           "password of your SayPDF account.",
-    settings=(SettingField("base_url", "Base URL", DEFAULT_BASE_URL,
-                           note=f"Sign-in with email and password uses {LOGIN_BASE_URL} when "
-                                "this is empty."),),
-    secrets=(SecretField("api_key", "API key"),
+    settings=(base_url_field(DEFAULT_BASE_URL, f"Sign-in with email and password uses "
+                                               f"{LOGIN_BASE_URL} when this is empty."),),
+    secrets=(API_KEY_FIELD,
              SecretField("email", "Sign-in email", "Only without an API key."),
              SecretField("password", "Sign-in password", "Only without an API key."),
-             SecretField("webhook_secret", "Webhook secret", WEBHOOK_NOTE)),
+             WEBHOOK_SECRET_FIELD),
     webhook=parse_webhook,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.domain.model import FieldType
-from app.providers.info import Capabilities, ProviderInfo, SecretField, SettingField
+from app.providers.info import API_KEY_FIELD, Capabilities, ProviderInfo, base_url_field
 
 if TYPE_CHECKING:
     from app.config import Paths
@@ -15,18 +15,8 @@ ID = "signature_nc"
 NAME = "Signature.nc"
 DEFAULT_BASE_URL = "https://api.signature.nc/api/v3"
 
-CAPABILITIES = Capabilities(
-    id=ID,
-    name=NAME,
-    field_types=frozenset({FieldType.SIGNATURE}),
-    anchors="local",
-    cancel=False,
-    certificate=False,
-    list=False,
-    webhooks=False,
-    idempotency=False,
-    message=False,
-)
+CAPABILITIES = Capabilities(ID, NAME, field_types=frozenset({FieldType.SIGNATURE}),
+                            anchors="local", message=False)
 
 
 def create(config: ProviderConfig, paths: Paths) -> Provider:
@@ -39,6 +29,6 @@ INFO = ProviderInfo(
     capabilities=CAPABILITIES,
     create=create,
     about="Uploads the PDF with its signature fields to Signature.nc (API V3).",
-    settings=(SettingField("base_url", "Base URL", DEFAULT_BASE_URL),),
-    secrets=(SecretField("api_key", "API key"),),
+    settings=(base_url_field(DEFAULT_BASE_URL),),
+    secrets=(API_KEY_FIELD,),
 )

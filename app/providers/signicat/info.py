@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.providers.info import Capabilities, ProviderInfo, SecretField, SettingField
+from app.providers.info import (
+    Capabilities,
+    ProviderInfo,
+    SecretField,
+    SettingField,
+    base_url_field,
+)
 
 if TYPE_CHECKING:
     from app.config import Paths
@@ -15,21 +21,9 @@ NAME = "Signicat"
 DEFAULT_BASE_URL = "https://api.signicat.com/sign"
 DEFAULT_TOKEN_URL = "https://api.signicat.com/auth/open/connect/token"
 
-CAPABILITIES = Capabilities(
-    id=ID,
-    name=NAME,
-    field_types=frozenset(),
-    anchors="none",
-    cancel=False,
-    certificate=False,
-    list=False,
-    webhooks=False,
-    idempotency=False,
-    # refused in preflight, as its guide says.
-    signed_pdfs="refused",
-    message=False,
-    field_labels=False,
-)
+#: Identity-based signing: no placed fields or anchors; a signed PDF is refused in preflight,
+#: as its guide says.
+CAPABILITIES = Capabilities(ID, NAME, signed_pdfs="refused", message=False, field_labels=False)
 
 
 def create(config: ProviderConfig, paths: Paths) -> Provider:
@@ -43,7 +37,7 @@ INFO = ProviderInfo(
     create=create,
     about="Signers sign with an electronic ID through the Signicat Sign API. Use the API "
           "client's id and secret from the Signicat dashboard.",
-    settings=(SettingField("base_url", "Base URL", DEFAULT_BASE_URL),
+    settings=(base_url_field(DEFAULT_BASE_URL),
               SettingField("token_url", "Token URL", DEFAULT_TOKEN_URL),
               SettingField("identity_providers", "Identity providers",
                            "All of the account's (e.g. ftn, nbid)", kind="text",
