@@ -55,17 +55,6 @@ MAX_SPEC_BYTES = 5 * 1024 * 1024
 #: Documents ``sealbox archive search`` shows unless told otherwise (``--limit``).
 SEARCH_LIMIT = 50
 
-#: Credentials each provider needs, as keyring names ``<id>.<key>`` (env ``SEALBOX_<ID>_<KEY>``).
-CREDENTIALS: dict[str, list[str]] = {
-    "local": [],
-    "craftkit": ["api_key", "webhook_secret"],
-    "signature_nc": ["api_key"],
-    "signicat": ["client_id", "client_secret"],
-    "saypdf": ["api_key", "webhook_secret", "email", "password"],
-    "itasign": ["api_key"],
-}
-
-
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: {printable(message)} (see `{self.prog} --help`)\n")
@@ -330,7 +319,7 @@ def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
     def text() -> None:
         say(f"Sent {request.name!r} through {request.provider}: {request.status.value}.")
         say(f"  id {request.id}")
-        if request.provider == "local":
+        if ctx.provider(request.provider).capabilities.in_person:
             first = request.next_recipient()
             if first is not None:
                 say(f"  next: sealbox sign {request.id[:8]} --recipient {first} "
@@ -677,11 +666,13 @@ def _quoted(text: str) -> str:
 
 
 def cmd_providers(ctx: Context, args: argparse.Namespace) -> int:
-    from app.context import KNOWN_PROVIDERS
+    from app.providers import registry
 
     rows = []
-    for pid, name in KNOWN_PROVIDERS.items():
-        entry: dict[str, Any] = {"id": pid, "name": name, "default": pid == ctx.default_provider}
+    for info in registry.providers():
+        pid = info.id
+        entry: dict[str, Any] = {"id": pid, "name": info.name,
+                                 "default": pid == ctx.default_provider}
         try:
             provider = ctx.provider(pid)
         except SealboxError as exc:
@@ -709,11 +700,12 @@ def cmd_providers(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
-    provider_id = args.provider
-    if provider_id not in CREDENTIALS:
-        raise UserError(f"Unknown provider {shown(provider_id)}: use one of "
-                        f"{', '.join(CREDENTIALS)} (see `sealbox providers`).")
-    names = CREDENTIALS[provider_id]
+    from app.providers import registry
+    from app.providers.info import env_variable
+
+    info = registry.get(args.provider)
+    provider_id = info.id
+    names = [secret.key for secret in info.login_secrets]
     if not names:
         emit(args, {"provider": provider_id, "stored": []},
              lambda: say(f"{provider_id} needs no credentials."))
@@ -721,7 +713,7 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
     if not sys.stdin.isatty():
         raise UserError(f"`sealbox login {provider_id}` asks for the credentials on a terminal; "
                         "without one, set them in the environment (e.g. "
-                        f"SEALBOX_{provider_id.upper()}_{names[0].upper()}).")
+                        f"{env_variable(provider_id, names[0])}).")
 
     stored = []
     for key in names:

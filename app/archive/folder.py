@@ -45,6 +45,7 @@ from app.faults import crash_point, reached
 from app.fsutil import atomic_copy, atomic_file, atomic_write_bytes, fsync_dir, sha256_file
 from app.oslock import lock_waiting_async
 from app.pdf.document import extract_text
+from app.providers import registry
 from app.providers.errors import DownloadRejectedError
 from app.store.requests import ArchivedFile, Event
 from app.wording import Alt, Text
@@ -175,7 +176,7 @@ async def _archive_locked(ctx: Context, request_id: str, again: bool) -> Archive
     recorded = read_manifest(final)
     known: dict[str, str] = {}
     signed_entry = recorded["files"].get("signed")
-    if request.provider == "local" and signed_entry:
+    if registry.in_person(request.provider) and signed_entry:
         from app.providers.local.provider import LocalProvider
 
         text = LocalProvider(ctx.paths).search_text(request.id, signed_entry["sha256"])
@@ -391,9 +392,10 @@ def verify(ctx: Context, ref: str | None = None) -> Verification:
         checks.extend(_verify_one(ctx, rid, on_disk.get(rid, []), roots))
     if ref is None:
         checks.extend(_unreadable_folders(root, on_disk))
+    in_person = registry.in_person_ids()
     local = requests.db.execute(
-        "SELECT 1 FROM requests WHERE provider = 'local' AND archive_dir IS NOT NULL "
-        "LIMIT 1").fetchone() is not None
+        f"SELECT 1 FROM requests WHERE provider IN ({', '.join('?' * len(in_person))}) "
+        "AND archive_dir IS NOT NULL LIMIT 1", list(in_person)).fetchone() is not None
     return Verification(checks, trust_root_problem(ctx.paths, local))
 
 

@@ -27,13 +27,13 @@ import pymupdf
 from app.domain.geometry import Box, PageGeometry, Rect
 from app.domain.text import format_size
 from app.errors import NotFoundError, UserError
+from app.pdf.limits import MAX_PDF_BYTES as MAX_PDF_BYTES  # re-exported: its old home
 from app.pdf.signatures import ExistingSignature, existing_signatures
 from app.userfiles import check_user_file, display_name
 
 # PyMuPDF's type information lacks its constants: reach them through Any.
 _mu: Any = pymupdf
 
-MAX_PDF_BYTES = 20 * 1024 * 1024
 _HEADER_WINDOW = 1024  # the PDF header may follow some junk; readers accept it within 1 KB
 
 
@@ -83,6 +83,9 @@ class PdfInfo:
     signatures: tuple[ExistingSignature, ...] = ()
     #: Encrypted with a permissions password only (it opens without a password).
     encrypted: bool = False
+    #: The form says the file is signed (its /SigFlags has SignaturesExist), whether or not a
+    #: signature in it could be read.
+    signatures_flagged: bool = False
 
 
 def open_pdf_bytes(data: bytes, name: str) -> Any:
@@ -176,9 +179,18 @@ def check_pdf(path: Path) -> PdfInfo:
             title=title.strip() or None,
             signatures=existing_signatures(doc),
             encrypted=encrypted,
+            signatures_flagged=_signatures_flagged(doc),
         )
     finally:
         doc.close()
+
+
+def _signatures_flagged(doc: Any) -> bool:
+    try:
+        flags = doc.get_sigflags()
+    except (RuntimeError, ValueError):
+        return False
+    return isinstance(flags, int) and flags > 0 and bool(flags & 1)
 
 
 def _has_empty_page_tree(doc: Any) -> bool:

@@ -165,7 +165,7 @@ def preflight(doc: EditorDocument, pdf: PdfInfo | None, provider: Provider,
                          fields_required=fields_required)
     if pdf is not None:
         raw += provider.preflight(spec, pdf)
-        if caps.anchors in ("local", "native"):
+        if caps.anchors != "none":
             for i, anchor in enumerate(spec.anchor_tags):
                 if anchor_must_match(anchor) and anchor_counts.get(anchor.anchor_string) == 0:
                     raw.append(f"anchorTags[{i}]: {anchor.anchor_string!r} is not in the "

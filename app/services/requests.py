@@ -16,6 +16,7 @@ from app.domain.lifecycle import Status
 from app.domain.model import Request
 from app.errors import BusyError, UserError
 from app.faults import reached
+from app.providers import registry
 from app.store.requests import ChangedMeanwhile
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def check_cancel(ctx: Context, request: Request, reason: str | None = None) -> N
                         "still in flight can be cancelled.")
     from app.providers.local.signing import LocalSigning
 
-    if request.provider == "local" and LocalSigning.all_done(request):
+    if registry.in_person(request.provider) and LocalSigning.all_done(request):
         raise UserError(f"Everyone has already signed {request.name!r}: it is being completed "
                         "and can no longer be cancelled.")
     if reason is not None and len(reason) > MAX_CANCEL_REASON:
@@ -129,7 +130,7 @@ async def cancel_request(ctx: Context, request_id: str, reason: str | None) -> R
         # Compare-and-set: the request must still be in flight now, under the write lock (a
         # sign, a decline or a sync may have finished it since it was read).
         latest = ctx.requests.get(request.id)
-        if latest.provider == "local" and LocalSigning.all_done(latest):
+        if registry.in_person(latest.provider) and LocalSigning.all_done(latest):
             raise UserError(f"Everyone has already signed {latest.name!r}: it is being "
                             "completed and can no longer be cancelled.")
         ctx.requests.apply_report(request.id, report, kind="cancelled",

@@ -34,7 +34,7 @@ from app.errors import BusyError, SealboxError, UnavailableError, UserError, Val
 from app.faults import crash_point, reached
 from app.fsutil import atomic_copy
 from app.oslock import is_held, lock_waiting_async, try_lock
-from app.pdf.document import check_pdf
+from app.pdf.document import PdfInfo, check_pdf
 from app.pdf.textindex import TextIndex
 from app.providers.anchors import resolve_anchors
 from app.providers.errors import AmbiguousSendError, ConflictError
@@ -65,12 +65,12 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
     problems += provider.preflight(spec, info)
     fields = list(spec.fields)
     text: str | None = None
-    if spec.anchor_tags and caps.anchors == "local":
+    if spec.anchor_tags and caps.resolves_anchors:
         resolution = resolve_anchors(spec, pdf_path, info.pages)
         problems += resolution.problems
         fields += resolution.fields
         text = resolution.text
-    elif spec.anchor_tags and caps.anchors == "native":
+    elif spec.anchor_tags and caps.sends_anchors:
         # The provider places them, but the fields they make count against the same limit.
         index = TextIndex.build(pdf_path, ocr=spec.ocr_anchors)
         too_many = field_count_problem(len(spec.fields), [
@@ -127,7 +127,8 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
         if text is not None and isinstance(provider, LocalProvider):
             provider.keep_text(request.id, text)  # read for the anchors: not read again
         crash_point("after-outbox")
-        document_path(ctx, request.id)
+        # The provider sends the working copy as it was checked here, without reading it again.
+        ctx.checked_documents[request.id] = replace(info, path=document_path(ctx, request.id))
     crash_point("after-outbox")
     return request
 
@@ -194,7 +195,7 @@ async def _deliver_locked(ctx: Context, request_id: str) -> Request:
              item.attempts + 1)
     reached("send-calling")
     try:
-        report = await provider.create(request, document_path(ctx, request.id),
+        report = await provider.create(request, checked_document(ctx, request.id),
                                        item.idempotency_key)
     except AmbiguousSendError as exc:
         log.warning("send of %s ambiguous: %s", request.id, exc.message)
@@ -226,6 +227,17 @@ async def send(ctx: Context, pdf_path: Path, spec: RequestSpec, *,
         return request
     # A sync that picked the request up between the commit and here is sending it: wait.
     return await deliver(ctx, request.id, wait=SEND_WAIT)
+
+
+def checked_document(ctx: Context, request_id: str) -> PdfInfo:
+    """The working copy of a queued request as its provider sends it: as :func:`prepare` checked
+    it when that was this process (the same bytes: the copy's SHA-256 was compared), else
+    checked now (a send resumed by ``sync``)."""
+    path = document_path(ctx, request_id)
+    checked = ctx.checked_documents.pop(request_id, None)
+    if checked is not None and checked.path == path:
+        return checked
+    return check_pdf(path)
 
 
 def document_path(ctx: Context, request_id: str) -> Path:

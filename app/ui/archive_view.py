@@ -65,10 +65,11 @@ from app.archive.folder import (
     run_verify,
     trust_roots,
 )
-from app.context import KNOWN_PROVIDERS, Context
+from app.context import Context
 from app.domain.geometry import PageGeometry
 from app.errors import SealboxError
 from app.pdf.document import PdfTooLargeError, check_pdf, open_pdf_bytes, page_geometries
+from app.providers import registry
 from app.store.verifications import Verifications
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.columns import ElidedLabel, MiddleElideDelegate, fit_columns
@@ -152,7 +153,7 @@ def preview_pages(path: Path) -> list[PageGeometry]:
 
 
 def provider_name(provider_id: str) -> str:
-    return KNOWN_PROVIDERS.get(provider_id, provider_id)
+    return registry.display_name(provider_id)
 
 
 def verified_text(moment: datetime) -> str:
@@ -523,7 +524,8 @@ class ArchiveTable(QTableView):
             return max([header, *pills]) if max(pills, default=0) < 240 else 240
         samples = {
             COMPLETED: "2026-12-30 23:59",
-            PROVIDER: max(KNOWN_PROVIDERS.values(), key=metrics.horizontalAdvance),
+            PROVIDER: max((info.name for info in registry.providers()),
+                          key=metrics.horizontalAdvance),
             RECIPIENTS: "Anne-Marie Lee, Bob Roe",
             FILES: "PDF + certificate",
         }

@@ -34,30 +34,9 @@ from app.domain.model import Request, RequestSpec
 from app.domain.report import Report
 from app.errors import UserError
 from app.fsutil import atomic_copy, atomic_write_bytes
-from app.pdf.document import MAX_PDF_BYTES, PdfInfo, extract_text
-from app.providers.base import (
-    ALL_FIELD_TYPES,
-    Capabilities,
-    ProviderConfig,
-    capability_problems,
-    delivery_warnings,
-)
-
-CAPABILITIES = Capabilities(
-    id="local",
-    name="Sealbox in person",
-    field_types=ALL_FIELD_TYPES,
-    anchors="local",
-    cancel=True,
-    certificate=True,
-    list=False,
-    webhooks=False,
-    idempotency=True,
-    max_bytes=MAX_PDF_BYTES,
-    in_person=True,
-    # every change is an incremental update.
-    signed_pdfs="kept",
-)
+from app.pdf.document import PdfInfo, extract_text
+from app.providers.base import ProviderConfig, capability_problems, delivery_warnings
+from app.providers.local.info import CAPABILITIES
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +119,9 @@ class LocalProvider:
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
         return capability_problems(self.capabilities, spec, pdf)
 
-    async def create(self, request: Request, document: Path, idempotency_key: str) -> Report:
+    async def create(self, request: Request, pdf: PdfInfo, idempotency_key: str) -> Report:
         # The request id is the idempotency key's scope: creating twice changes nothing.
-        await asyncio.to_thread(self._keep_text, request.id, document)
+        await asyncio.to_thread(self._keep_text, request.id, pdf.path)
         return Report(status=Status.SENT, provider_id=request.id,
                       payload={"event": "created", "idempotencyKey": idempotency_key})
 
