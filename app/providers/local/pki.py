@@ -53,8 +53,8 @@ from pyhanko.keys.internal import (
 from pyhanko.sign.signers import SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from app.archive.verify import describe_name
 from app.errors import UserError
+from app.pdf.signatures import describe_name
 from app.secrets import SecretStore
 
 PASSPHRASE_SECRET = "local.seal_passphrase"
