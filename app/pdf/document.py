@@ -111,26 +111,7 @@ def check_pdf(path: Path) -> PdfInfo:
     :class:`~app.errors.NotFoundError`) that names the problem and the fix if it is unusable."""
     path = Path(path)
     name = display_name(path)
-    try:
-        size = check_user_file(path, name, "a PDF file").st_size
-    except NotFoundError:
-        raise
-    except UserError as exc:  # a folder, a device or pipe, unreadable, a name too long
-        raise NotAPdfError(exc.message) from exc
-    if size == 0:
-        raise EmptyPdfError(
-            f"{name} is empty (0 bytes): export or download the document again and try again."
-        )
-    if size > MAX_PDF_BYTES:
-        raise PdfTooLargeError(
-            f"{name} is {format_size(size)}, more than the {format_size(MAX_PDF_BYTES)} limit: "
-            f"compress it or split it into smaller PDFs and try again."
-        )
-    data = path.read_bytes()
-    if b"%PDF-" not in data[:_HEADER_WINDOW]:
-        raise NotAPdfError(
-            f"{name} is not a PDF: choose a PDF file, or print or export the document as PDF first."
-        )
+    data = _read_pdf_bytes(path, name)
     doc = open_pdf_bytes(data, name)
     try:
         if doc.needs_pass or doc.is_encrypted:
@@ -157,7 +138,7 @@ def check_pdf(path: Path) -> PdfInfo:
         title = (doc.metadata or {}).get("title") or ""
         return PdfInfo(
             path=path,
-            size_bytes=size,
+            size_bytes=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
             page_count=doc.page_count,
             pages=pages,
@@ -167,6 +148,32 @@ def check_pdf(path: Path) -> PdfInfo:
         )
     finally:
         doc.close()
+
+
+def _read_pdf_bytes(path: Path, name: str) -> bytes:
+    """The bytes of the file at ``path`` if it is a readable, non-empty file of at most
+    :data:`MAX_PDF_BYTES` that starts like a PDF."""
+    try:
+        size = check_user_file(path, name, "a PDF file").st_size
+    except NotFoundError:
+        raise
+    except UserError as exc:  # a folder, a device or pipe, unreadable, a name too long
+        raise NotAPdfError(exc.message) from exc
+    if size == 0:
+        raise EmptyPdfError(
+            f"{name} is empty (0 bytes): export or download the document again and try again."
+        )
+    if size > MAX_PDF_BYTES:
+        raise PdfTooLargeError(
+            f"{name} is {format_size(size)}, more than the {format_size(MAX_PDF_BYTES)} limit: "
+            f"compress it or split it into smaller PDFs and try again."
+        )
+    data = path.read_bytes()
+    if b"%PDF-" not in data[:_HEADER_WINDOW]:
+        raise NotAPdfError(
+            f"{name} is not a PDF: choose a PDF file, or print or export the document as PDF first."
+        )
+    return data
 
 
 def _has_empty_page_tree(doc: Any) -> bool:

@@ -313,49 +313,59 @@ def stamp_pdf(pdf_bytes: bytes, stamps: list[Stamp], handwriting_font: Path, *,
         if not can_fill_and_sign(doc):
             raise EncryptedPdfError(not_fillable_message("The document"))
         signed = bool(existing_signatures(doc))
-        by_page: dict[int, list[Stamp]] = {}
-        for stamp in stamps:
-            if not 1 <= stamp.page <= doc.page_count:
-                count = doc.page_count
-                raise PageNotFoundError(
-                    f"{_KIND_NAMES[stamp.kind].capitalize()} is placed on page {stamp.page}, but "
-                    f"the document has {count} page{'s' if count != 1 else ''}: move it onto one "
-                    f"of them and try again."
-                )
-            by_page.setdefault(stamp.page, []).append(stamp)
+        by_page = _stamps_by_page(stamps, doc.page_count)
         anchors_by_page: dict[int, list[AnchorText]] = {}
         for text in anchor_texts:
             if 1 <= text.page <= doc.page_count:
                 anchors_by_page.setdefault(text.page, []).append(text)
         draw_form_appearances(doc)
         for number in sorted(by_page.keys() | anchors_by_page.keys()):
-            page = doc[number - 1]
-            geom = page_geometry(page)
-            on_page = by_page.get(number, [])
-            for stamp in on_page:
-                _check_rect(stamp, geom)
-            texts = [t for t in anchors_by_page.get(number, []) if rect_within_page(t.rect, geom)]
-            with _upright(doc, page, geom) as upright:
-                # Text is redacted; on a signed document, and where the anchor was read from a
-                # scan by OCR (pixels, not text), it is covered instead.
-                covered = texts if signed else [t for t in texts
-                                                if not _has_text(upright, geom, t)]
-                redacted = [t for t in texts if t not in covered]
-                if redacted:
-                    _remove_anchor_texts(upright, geom, redacted)
-                backed = [_needs_backing(upright, geom, stamp.rect) for stamp in on_page]
-                for text in covered:
-                    _draw_backing(upright, geom, _grown(text.rect, geom), 1.0)
-                for stamp, backing in zip(on_page, backed, strict=True):
-                    if backing:
-                        _draw_backing(upright, geom, stamp.rect, _BACKING_OPACITY)
-                    _draw(upright, geom, fonts, stamp)
+            _stamp_page(doc, doc[number - 1], fonts, by_page.get(number, []),
+                        anchors_by_page.get(number, []), signed=signed)
         if doc.is_repaired and not signed:
             return rewritten_bytes(doc)
         return incremental_bytes(doc, pdf_bytes)
     finally:
         fonts.close()
         doc.close()
+
+
+def _stamps_by_page(stamps: list[Stamp], page_count: int) -> dict[int, list[Stamp]]:
+    """The stamps by page number; refused when one is on a page the document lacks."""
+    by_page: dict[int, list[Stamp]] = {}
+    for stamp in stamps:
+        if not 1 <= stamp.page <= page_count:
+            raise PageNotFoundError(
+                f"{_KIND_NAMES[stamp.kind].capitalize()} is placed on page {stamp.page}, but "
+                f"the document has {page_count} page{'s' if page_count != 1 else ''}: move it "
+                f"onto one of them and try again."
+            )
+        by_page.setdefault(stamp.page, []).append(stamp)
+    return by_page
+
+
+def _stamp_page(doc: Any, page: Any, fonts: Fonts, on_page: list[Stamp],
+                anchors: list[AnchorText], *, signed: bool) -> None:
+    """Take the anchor texts off one page (or cover them) and draw its stamps, each on a
+    backing where the page under it is not plain and light."""
+    geom = page_geometry(page)
+    for stamp in on_page:
+        _check_rect(stamp, geom)
+    texts = [t for t in anchors if rect_within_page(t.rect, geom)]
+    with _upright(doc, page, geom) as upright:
+        # Text is redacted; on a signed document, and where the anchor was read from a scan by
+        # OCR (pixels, not text), it is covered instead.
+        covered = texts if signed else [t for t in texts if not _has_text(upright, geom, t)]
+        redacted = [t for t in texts if t not in covered]
+        if redacted:
+            _remove_anchor_texts(upright, geom, redacted)
+        backed = [_needs_backing(upright, geom, stamp.rect) for stamp in on_page]
+        for text in covered:
+            _draw_backing(upright, geom, _grown(text.rect, geom), 1.0)
+        for stamp, backing in zip(on_page, backed, strict=True):
+            if backing:
+                _draw_backing(upright, geom, stamp.rect, _BACKING_OPACITY)
+            _draw(upright, geom, fonts, stamp)
 
 
 def _grown(rect: Rect, geom: PageGeometry, by: float = 1.0) -> Rect:

@@ -170,7 +170,6 @@ class SigningFieldItem(QGraphicsObject):
     ) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         rect = self._rect
-        kind = self.field.type
         has_value = (
             self.shown_text is not None
             or self.shown_image is not None
@@ -178,6 +177,19 @@ class SigningFieldItem(QGraphicsObject):
             or bool(self.checked)
         )
         colour = self.colour if self.active else DIM_COLOR
+        self._paint_frame(painter, colour, has_value)
+        ink = QColor(INK) if self.active else QColor("#3c4250")
+        pad = min(2.0, rect.width() * 0.08, rect.height() * 0.08)
+        inner = rect.adjusted(pad, pad, -pad, -pad)
+        self._paint_value(painter, inner, colour, ink)
+        self._paint_prompt(painter, inner, colour, has_value)
+        if self.active and self.field.type.has_options:
+            self._paint_chevron(painter, inner, colour)
+
+    def _paint_frame(self, painter: QPainter, colour: QColor, has_value: bool) -> None:
+        """The field's tint, the glow of the current field, and its border (dashed while a
+        required field of the signer is not done)."""
+        rect = self._rect
         if self.active:
             fill = QColor(colour)
             fill.setAlpha(26 if self.done else 52)
@@ -200,40 +212,21 @@ class SigningFieldItem(QGraphicsObject):
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(rect)
-        ink = QColor(INK) if self.active else QColor("#3c4250")
-        pad = min(2.0, rect.width() * 0.08, rect.height() * 0.08)
-        inner = rect.adjusted(pad, pad, -pad, -pad)
-        if kind == FieldType.CHECKBOX:
+
+    def _paint_value(self, painter: QPainter, inner: QRectF, colour: QColor, ink: QColor) -> None:
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        if self.field.type == FieldType.CHECKBOX:
             self._paint_checkbox(painter, inner, colour, ink)
         elif self.shown_image is not None:
             self._paint_image(painter, inner, self.shown_image)
         elif self.shown_typed is not None:
             size = min(inner.height() * 0.8, 28.0)
-            draw_fitted_text(
-                painter,
-                inner,
-                self.shown_typed,
-                handwriting_font(size),
-                size,
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                ink,
-            )
-        elif self.editor is not None:
-            pass  # the line edit shows the text itself
-        elif self.shown_text is not None:
+            font = handwriting_font(size)
+            draw_fitted_text(painter, inner, self.shown_typed, font, size, left, ink)
+        elif self.editor is None and self.shown_text is not None:  # an editor shows its text
             size = min(inner.height() * 0.62, 12.0)
-            draw_fitted_text(
-                painter,
-                inner.adjusted(2, 0, -2, 0),
-                self.shown_text,
-                QFont(),
-                size,
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                ink,
-            )
-        self._paint_prompt(painter, inner, colour, has_value)
-        if self.active and kind.has_options:
-            self._paint_chevron(painter, inner, colour)
+            text_rect = inner.adjusted(2, 0, -2, 0)
+            draw_fitted_text(painter, text_rect, self.shown_text, QFont(), size, left, ink)
 
     @staticmethod
     def _paint_chevron(painter: QPainter, inner: QRectF, colour: QColor) -> None:
