@@ -166,9 +166,7 @@ def measure(fonts: Fonts, choice: FontChoice, line: str) -> LineBox:
     return LineBox(x0, top, x1, bottom)
 
 
-def wrap(
-    fonts: Fonts, choice: FontChoice, text: str, size: float, max_width: float
-) -> list[str]:
+def wrap(fonts: Fonts, choice: FontChoice, text: str, size: float, max_width: float) -> list[str]:
     """Greedy word wrap at ``size``; words longer than a line are broken between characters."""
 
     def width(line: str) -> float:

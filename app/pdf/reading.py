@@ -66,10 +66,11 @@ def open_pdf_bytes(data: bytes, name: str) -> Any:
 
 
 def needs_password_message(name: str) -> str:
-    return (f"{name} needs a password to open: ask the sender for a copy that opens without a "
-            "password, or open it with the password in a PDF reader, save a copy without the "
-            "open password, and try again.")
-
+    return (
+        f"{name} needs a password to open: ask the sender for a copy that opens without a "
+        "password, or open it with the password in a PDF reader, save a copy without the "
+        "open password, and try again."
+    )
 
 
 # --- page geometry ---------------------------------------------------------------------------

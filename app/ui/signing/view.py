@@ -185,8 +185,9 @@ class SigningView(QWidget):
     # --- public -----------------------------------------------------------------------------------
 
     @property
-    def state(self) -> SigningState:
-        """The screen shown."""
+    def state(self) -> str:
+        """The screen shown: a :class:`SigningState` (typed as its text, so that a caller's
+        check of the state is not taken to hold after the next step)."""
         return self._state
 
     @property
