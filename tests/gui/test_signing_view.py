@@ -21,7 +21,9 @@ from pytestqt.qtbot import QtBot
 from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import RequestSpec
+from app.services.in_person import InPersonSigning
 from app.services.send import deliver, document_path, prepare
+from app.services.signing_values import Signature
 from app.ui.bridge import AsyncBridge
 from app.ui.signing import DeclineDialog, SignatureDialog, SignaturePad, SigningState, SigningView
 from tests.conftest import run_sealbox
@@ -575,3 +577,23 @@ def test_no_message_no_message_line(qtbot: QtBot, bridge: AsyncBridge, ctx: Cont
     rid = send_local(qtbot, bridge, ctx, tmp_path, {**SPEC, "message": ""})
     view = open_view(qtbot, ctx, bridge, rid)
     assert not view.message_label.isVisible()
+
+
+def test_a_signature_made_elsewhere_meanwhile_is_told_in_the_apps_words(
+        qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path) -> None:
+    """Jane signs on another Sealbox while this one shows her handover: Start says so without
+    naming a command, and Try again completes the request."""
+    spec = dict(SPEC, recipients=[JANE], fields=[SPEC["fields"][0]])
+    rid = send_local(qtbot, bridge, ctx, tmp_path, spec)
+    view = open_view(qtbot, ctx, bridge, rid)
+    InPersonSigning(ctx).sign(rid, 0, Signature(typed="Jane Doe"))  # not sealed yet
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    assert view.state == SigningState.ERROR
+    message = view.message.text()
+    assert message == ("Jane Doe has already signed 'Charter agreement BK-12345'. Everyone has "
+                       "signed; it is waiting to be completed: Sealbox finishes it at its next "
+                       "check of the requests.")
+    with qtbot.waitSignal(view.finished, timeout=SEAL_TIMEOUT_MS) as done:
+        qtbot.mouseClick(view.retry_button, Qt.MouseButton.LeftButton)
+    assert done.args == [rid, True]
+    assert ctx.requests.get(rid).status == Status.COMPLETED
