@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import re
-import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import replace
@@ -39,6 +38,7 @@ from app.errors import SealboxError, UserError
 if TYPE_CHECKING:
     from app.context import Context
     from app.domain.model import Request, RequestSpec
+    from app.services.signing_values import Signature
 
 log = logging.getLogger("sealbox.cli")
 
@@ -454,46 +454,26 @@ def parse_field_values(items: Sequence[str]) -> dict[int, str]:
 
 
 def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
-    from app.providers.local.signing import (
-        LocalSigning,
-        Signature,
-        read_signature_image,
-        recipient_index,
-    )
-    from app.storage import DiskFullError
+    from app.services.in_person import InPersonSigning, recipient_index
+    from app.services.signing_values import FieldInput, TextValue
 
-    signing = LocalSigning(ctx)
+    signing = InPersonSigning(ctx)
     request = signing.load(args.id)
     index = recipient_index(request, args.recipient)
-    values = parse_field_values(args.field)
+    # Each value as typed; the service reads it by its field's type (yes/no, an option, text).
+    values: dict[int, FieldInput] = {
+        idx: TextValue(text) for idx, text in parse_field_values(args.field).items()}
     if args.decline is not None:
-        updated = signing.decline(request.id, index, args.decline)
+        updated = signing.decline(request.id, index, args.decline).request
     else:
-        signature = None
-        if args.typed_signature is not None:
-            if not args.typed_signature.strip():
-                raise UserError("--typed-signature needs the signer's name.")
-            signature = Signature(typed=args.typed_signature.strip())
-        elif args.signature_image is not None:
-            signature = Signature(image_png=read_signature_image(args.signature_image),
-                                  uploaded=True)
-        updated = signing.sign(request.id, index, signature, values, complete=False)
-        if signing.needs_finalizing(updated) or updated.status == Status.COMPLETED:
+        step = signing.sign(request.id, index, _signature(args), values)
+        updated = step.request
+        if step.needs_completing or updated.status == Status.COMPLETED:
             # The signature is stored: what follows (sealing, archiving) is finished by
             # `sealbox sync` if it cannot be done now.
-            stopped = _complete_and_archive(ctx, signing, updated.id)
+            stopped = signing.complete_and_archive(updated.id)
             if stopped is not None:
-                step, problem = stopped
-                who = updated.spec.recipients[index].name
-                log.warning("sign of %s: %s stopped: %s", updated.id, step, problem.message)
-                if isinstance(problem, DiskFullError):
-                    advice = DiskFullError(problem.path, "run `sealbox sync` to finish it")
-                    why = advice.message
-                else:
-                    why = f"{problem.message} Then run `sealbox sync` to finish it."
-                say(f"sealbox: {who} signed {updated.name!r}, but {step} stopped. {why}",
-                    err=True)
-                return problem.exit_code
+                return _sign_stopped(updated, index, stopped.step, stopped.problem)
             updated = ctx.requests.get(updated.id)
     name = updated.spec.recipients[index].name
 
@@ -513,35 +493,38 @@ def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def _signature(args: argparse.Namespace) -> Signature | None:
+    """The signature ``sealbox sign`` was given: a typed name or a PNG image (None: approve)."""
+    from app.services.signing_values import Signature, read_signature_image
+
+    if args.typed_signature is not None:
+        if not args.typed_signature.strip():
+            raise UserError("--typed-signature needs the signer's name.")
+        return Signature(typed=args.typed_signature.strip())
+    if args.signature_image is not None:
+        return Signature(image_png=read_signature_image(args.signature_image), uploaded=True)
+    return None
+
+
+def _sign_stopped(request: Request, index: int, step: str, problem: SealboxError) -> int:
+    """Say that the signature is kept but ``step`` (sealing, archiving) stopped, and why."""
+    from app.storage import DiskFullError
+
+    who = request.spec.recipients[index].name
+    log.warning("sign of %s: %s stopped: %s", request.id, step, problem.message)
+    if isinstance(problem, DiskFullError):
+        why = DiskFullError(problem.path, "run `sealbox sync` to finish it").message
+    else:
+        why = f"{problem.message} Then run `sealbox sync` to finish it."
+    say(f"sealbox: {who} signed {request.name!r}, but {step} stopped. {why}", err=True)
+    return problem.exit_code
+
+
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to its end (asyncio is imported by the commands that need it only)."""
     import asyncio
 
     return asyncio.run(coro)
-
-
-def _complete_and_archive(ctx: Context, signing: Any, request_id: str
-                          ) -> tuple[str, SealboxError] | None:
-    """Seal and archive a request whose signers are all done; if that stopped, the step and
-    the reason (the request stays as far as it got, for ``sync`` to finish)."""
-    from app.archive.folder import archive_request_async
-
-    step = "completing it"
-    try:
-        signing.finalize(request_id)
-        step = "archiving it"
-        _run(archive_request_async(ctx, request_id))
-    except SealboxError as exc:
-        problem: SealboxError = exc
-    except OSError as exc:
-        problem = _storage_problem(ctx, exc) or UserError(
-            f"{exc.strerror or exc} ({exc.filename}).")
-    else:
-        return None
-    if step == "archiving it":
-        with contextlib.suppress(SealboxError, OSError, sqlite3.Error):  # a full disk, too
-            ctx.requests.set_archive_error(request_id, problem.message)
-    return step, problem
 
 
 def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """The built-in ``local`` provider: recipients sign in person on this computer.
 
 Nothing leaves the machine. ``create`` marks the request sent; each recipient then signs (or
-approves, or declines) in signing order through :mod:`app.providers.local.signing`; when the last
+approves, or declines) in signing order through :mod:`app.services.in_person`; when the last
 one has signed, every value is stamped into the PDF, the result is sealed with a PAdES signature
 by the installation certificate, and a sealed completion certificate is written beside it. The
 "download" of this provider copies those two files from ``DATA/local/<id>/``.
