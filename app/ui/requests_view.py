@@ -831,7 +831,7 @@ class RequestDetails(QWidget):
         self.stack.setCurrentWidget(self.placeholder)
 
     def show_request(self, request: Request, events: Sequence[Event]) -> None:
-        """Show ``request`` with its ``events`` (newest first)."""
+        """Show ``request`` with its ``events`` in the order they were recorded."""
         self.request = request
         self.stack.setCurrentWidget(self.scroll_area)
         self.title.setText(request.name)
@@ -1135,8 +1135,9 @@ class RequestsPage(QWidget):
             self.details.clear()
             return
         request = self.ctx.requests.get(request_id)
-        events = newest_first(self.ctx.requests.events(request_id))
-        self.details.show_request(request, events)
+        # As recorded: the pane orders them itself, and events of one moment keep the order
+        # they were recorded in (sorting them twice would turn those ties around).
+        self.details.show_request(request, self.ctx.requests.events(request_id))
         self._update_actions(request)
 
     def _update_actions(self, request: Request) -> None:

@@ -8,6 +8,7 @@ The request is sent and signed by its first recipient through the real ``sealbox
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pymupdf
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from app.domain.lifecycle import Status
+from app.store.requests import Event
 from app.ui.bridge import AsyncBridge
 from app.ui.cancel_dialog import CancelRequestDialog
 from app.ui.main import MainWindow
@@ -96,6 +98,26 @@ def test_the_history_says_each_event_once_and_the_message_is_shown(
                        "Queued to send through In person"]
     message = details.facts["Message"]
     assert message.isVisible() and message.text() == MESSAGE
+    window.close()
+
+
+def test_events_of_one_moment_are_listed_newest_first_in_the_order_they_happened(
+        qtbot: QtBot, bridge: AsyncBridge, signed_once: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signature records "viewed" and "signed" often in the same millisecond (they are one
+    act); the history must still list the signature above the view."""
+    window, page = open_requests(qtbot, bridge)
+    recorded = window.ctx.requests.events
+
+    def one_moment(request_id: str) -> list[Event]:
+        events = recorded(request_id)
+        last = events[-1].at
+        return [replace(e, at=last) if e.recipient_index == 0 else e for e in events]
+
+    monkeypatch.setattr(window.ctx.requests, "events", one_moment)
+    page.refresh()
+    assert page.details.history_texts()[:2] == ["Signed by Jane Doe — typed signature",
+                                                 "Viewed by Jane Doe"]
     window.close()
 
 
