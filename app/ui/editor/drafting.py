@@ -213,54 +213,50 @@ class DraftKeeper(QObject):
 
 def ask_unsaved(parent: QWidget, name: str) -> Answer:
     """Save Draft / Discard / Cancel for work that was not sent."""
-    box = QMessageBox(parent)
-    box.setObjectName("unsavedWork")
-    box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle("Keep your work?")
-    box.setText(f"<b>{_html(name)} has not been sent.</b>")
-    box.setInformativeText("Save it as a draft to finish it later (it is listed in Prepare), or "
-                           "discard your changes.")
-    save = box.addButton("Save Draft", QMessageBox.ButtonRole.AcceptRole)
-    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-    cancel = box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(save)
-    box.setEscapeButton(cancel)
-    box.exec()
-    clicked = box.clickedButton()
-    box.deleteLater()
-    if clicked is save:
-        return "save"
-    if clicked is discard:
-        return "discard"
-    return "cancel"
+    answer = _ask(
+        parent, "unsavedWork", "Keep your work?", f"<b>{_html(name)} has not been sent.</b>",
+        "Save it as a draft to finish it later (it is listed in Prepare), or discard your "
+        "changes.",
+        [("save", "Save Draft", QMessageBox.ButtonRole.AcceptRole),
+         ("discard", "Discard", QMessageBox.ButtonRole.DestructiveRole),
+         ("cancel", "Cancel", QMessageBox.ButtonRole.RejectRole)])
+    return "save" if answer == "save" else "discard" if answer == "discard" else "cancel"
 
 
 def ask_restore(parent: QWidget, draft: Draft) -> Restore:
     """After a crash: restore the work, keep it in Drafts for later, or discard it."""
-    box = QMessageBox(parent)
-    box.setObjectName("restoreDraft")
-    box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle("Restore your work?")
-    box.setText(f"<b>Sealbox closed before you had finished {_html(draft.title)}.</b>")
     people = len(draft.spec.recipients)
     fields = len(draft.spec.fields)
-    box.setInformativeText(
+    answer = _ask(
+        parent, "restoreDraft", "Restore your work?",
+        f"<b>Sealbox closed before you had finished {_html(draft.title)}.</b>",
         f"{draft.document_name}: {people} recipient{'s' if people != 1 else ''}, {fields} "
         f"field{'s' if fields != 1 else ''}, last changed {when_text(draft.updated_at)}. "
-        "Restore it now, keep it in Drafts for later, or discard it.")
-    restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
-    keep = box.addButton("Keep in Drafts", QMessageBox.ButtonRole.RejectRole)
-    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-    box.setDefaultButton(restore)
-    box.setEscapeButton(keep)
+        "Restore it now, keep it in Drafts for later, or discard it.",
+        [("restore", "Restore", QMessageBox.ButtonRole.AcceptRole),
+         ("keep", "Keep in Drafts", QMessageBox.ButtonRole.RejectRole),
+         ("discard", "Discard", QMessageBox.ButtonRole.DestructiveRole)])
+    return "restore" if answer == "restore" else "discard" if answer == "discard" else "keep"
+
+
+def _ask(parent: QWidget, name: str, title: str, text: str, informative: str,
+         buttons: list[tuple[str, str, QMessageBox.ButtonRole]]) -> str:
+    """Ask with ``buttons`` (key, label, role): the first is the default, the one whose role
+    is RejectRole answers Escape. Returns the key of the button clicked."""
+    box = QMessageBox(parent)
+    box.setObjectName(name)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.setInformativeText(informative)
+    made = {key: box.addButton(label, role) for key, label, role in buttons}
+    box.setDefaultButton(made[buttons[0][0]])
+    escape = next(key for key, _, role in buttons if role == QMessageBox.ButtonRole.RejectRole)
+    box.setEscapeButton(made[escape])
     box.exec()
     clicked = box.clickedButton()
     box.deleteLater()
-    if clicked is restore:
-        return "restore"
-    if clicked is discard:
-        return "discard"
-    return "keep"
+    return next((key for key, button in made.items() if button is clicked), escape)
 
 
 def confirm_again(parent: QWidget, earlier: Sequence[Request]) -> bool:
