@@ -18,10 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.requests import MAX_CANCEL_REASON
-
-DANGER_STYLE = ("QPushButton { color: white; background: #c62828; border: 1px solid #a51f1f; "
-                "border-radius: 4px; padding: 4px 12px; } "
-                "QPushButton:disabled { background: #e0a0a0; }")
+from app.ui.style import DANGER_BUTTON_STYLE
 
 
 class CancelRequestDialog(QDialog):
@@ -40,7 +37,7 @@ class CancelRequestDialog(QDialog):
         self.reason_edit.setMinimumWidth(380)
         self.keep_button = QPushButton("Keep request")
         self.cancel_button = QPushButton("Cancel request")
-        self.cancel_button.setStyleSheet(DANGER_STYLE)
+        self.cancel_button.setStyleSheet(DANGER_BUTTON_STYLE)
         # No default button (a QDialogButtonBox would make Cancel request one): Enter in the
         # reason does neither; Escape keeps the request.
         for button in (self.cancel_button, self.keep_button):

@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         from app.ui.bridge import AsyncBridge
         from app.ui.editor.editor import EditorWidget
         from app.ui.requests_view import RequestsPage
+        from app.ui.style import DANGER
         from app.ui.sync_controller import SyncController
         from app.ui.wheel import install_wheel_guard
 
@@ -167,7 +168,7 @@ class MainWindow(QMainWindow):
         # Background sync: started by run_app (tests drive it themselves).
         self.sync = SyncController(self.ctx, self.bridge, self)
         self.offline_label = QLabel("Offline: Sealbox will try again")
-        self.offline_label.setStyleSheet("color: #c62828; padding: 0 6px;")
+        self.offline_label.setStyleSheet(f"color: {DANGER}; padding: 0 6px;")
         self.offline_label.setVisible(False)
         self.statusBar().addPermanentWidget(self.offline_label)
         self.sync.onlineChanged.connect(lambda online: self.offline_label.setVisible(not online))
