@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QDialog,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from app.services.requests import MAX_CANCEL_REASON
 from app.ui.style import DANGER_BUTTON_STYLE
+from app.ui.widgets import button_row, column
 
 
 class CancelRequestDialog(QDialog):
@@ -45,15 +44,8 @@ class CancelRequestDialog(QDialog):
             button.setDefault(False)
         self.cancel_button.clicked.connect(self.accept)
         self.keep_button.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.keep_button)
-        buttons.addWidget(self.cancel_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(question)
-        layout.addWidget(QLabel("Reason:"))
-        layout.addWidget(self.reason_edit)
-        layout.addLayout(buttons)
+        column(self, question, QLabel("Reason:"), self.reason_edit,
+               button_row(self.keep_button, self.cancel_button))
         self.reason_edit.setFocus()
 
     def reason(self) -> str | None:
