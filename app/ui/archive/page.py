@@ -95,6 +95,30 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
     # layout ----------------------------------------------------------------------------------
 
     def _build(self) -> None:
+        top = self._filter_bar()
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setVisible(False)
+        left = self._build_list()
+        right = self._build_preview()
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addWidget(self.splitter, 1)
+        self._show_preview_note("Select an archived request to see its signed document.")
+        self._update_actions()
+
+    def _filter_bar(self) -> QHBoxLayout:
+        """The search, the provider and year filters and Reindex."""
         self.search = SearchBox("Search names, recipients and the words inside signed "
                                 "documents and certificates")
         self.search_timer = self.search.timer
@@ -114,12 +138,10 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         top.addWidget(self.provider_box)
         top.addWidget(self.year_box)
         top.addWidget(self.reindex_button)
+        return top
 
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message.setVisible(False)
-
+    def _build_list(self) -> QWidget:
+        """The table (or what it would say when empty) and the actions under it."""
         self.table = ArchiveTable()
         self.table.setModel(self.model)
         self.table.setItemDelegateForColumn(BADGE, BadgeDelegate(self.table))
@@ -182,7 +204,10 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.list_stack, 1)
         left_layout.addLayout(actions)
+        return left
 
+    def _build_preview(self) -> QWidget:
+        """The preview pane: title, last verification, buttons and the pages."""
         # A long name is elided (whole in the tooltip): it never makes the window wider.
         self.preview_title = ElidedLabel()
         font = self.preview_title.font()
@@ -216,20 +241,7 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         right_layout.addWidget(self.preview_title)
         right_layout.addLayout(preview_bar)
         right_layout.addWidget(self.preview_stack, 1)
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setChildrenCollapsible(False)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.message)
-        layout.addWidget(self.splitter, 1)
-        self._show_preview_note("Select an archived request to see its signed document.")
-        self._update_actions()
+        return right
 
     # list ------------------------------------------------------------------------------------
 

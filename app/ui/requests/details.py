@@ -251,6 +251,8 @@ class RequestDetails(QWidget):
              "ID")
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        # Long: the pane is built top to bottom as it reads (title, pill, actions, facts,
+        # recipients, history); cut into parts the order would be harder to follow.
         super().__init__(parent)
         self.request: Request | None = None
         outer = QVBoxLayout(self)

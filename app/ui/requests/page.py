@@ -103,76 +103,8 @@ class RequestsPage(QWidget):
     # --- building -----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        bar = QHBoxLayout()
-        bar.setSpacing(6)
-        self.status_box = QComboBox()
-        for label, statuses in STATUS_FILTERS:
-            self.status_box.addItem(label, statuses)
-        self.status_box.setToolTip("Show requests in this state")
-        self.provider_box = QComboBox()
-        self.provider_box.addItem("All providers", None)
-        for info in registry.providers():
-            self.provider_box.addItem(info.name, info.id)
-        self.provider_box.setToolTip("Show requests sent through this service")
-        self.date_box = QComboBox()
-        for label, since in DATE_RANGES:
-            self.date_box.addItem(label, since)
-        self.date_box.setToolTip("Show requests created in this period")
-        self.search = SearchBox("Search names, recipients and emails")
-        self.search.setMinimumWidth(220)
-        self.count_label = QLabel()
-        self.count_label.setStyleSheet(MUTED_STYLE)
-        bar.addWidget(QLabel("Status:"))
-        bar.addWidget(self.status_box)
-        bar.addWidget(self.provider_box)
-        bar.addWidget(self.date_box)
-        bar.addWidget(self.search, 1)
-        bar.addWidget(self.count_label)
-
-        self.search_timer = self.search.timer
-        self.search.searched.connect(self.apply_filters)
-        for box in (self.status_box, self.provider_box, self.date_box):
-            box.currentIndexChanged.connect(lambda _i: self.apply_filters())
-
-        self.table = RequestsTable()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.badges = StatusBadgeDelegate(self.table)
-        self.table.setItemDelegateForColumn(STATUS_COLUMN, self.badges)
-        metrics = self.table.fontMetrics()
-        rows = self.table.verticalHeader()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(metrics.height() + 12)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Fixed)
-        # Widths from the longest value each column can hold: no pass over the rows.
-        samples = {PROVIDER_COLUMN: "Signature.nc", PROGRESS_COLUMN: "10 of 12 signed",
-                   STATUS_COLUMN: max(STATUS_LABELS.values(), key=metrics.horizontalAdvance),
-                   SENT_COLUMN: "30 Sep 2026", CHANGED_COLUMN: "30 Sep 23:59"}
-        samples[SENT_COLUMN] = max(samples[SENT_COLUMN], samples[CHANGED_COLUMN],
-                                   key=metrics.horizontalAdvance)
-        samples[CHANGED_COLUMN] = samples[SENT_COLUMN]
-        for column, sample in samples.items():
-            extra = 2 * (StatusBadgeDelegate.PAD_X + StatusBadgeDelegate.MARGIN) + 8 \
-                if column == STATUS_COLUMN else 24
-            width = max(metrics.horizontalAdvance(sample),
-                        metrics.horizontalAdvance(COLUMNS[column])) + extra
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(column, width)
-            self.table.widths[column] = width
-        self.table.setItemDelegateForColumn(NAME_COLUMN, MiddleElideDelegate(self.table))
-        header.sectionResized.connect(self._column_resized)
-        self.table.selectionModel().selectionChanged.connect(
-            lambda _selected, _deselected: self._show_selected())
+        bar = self._filter_bar()
+        self._build_table()
 
         self.empty = QWidget()
         empty_layout = QVBoxLayout(self.empty)
@@ -213,6 +145,82 @@ class RequestsPage(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(bar)
         layout.addWidget(self.splitter, 1)
+
+    def _filter_bar(self) -> QHBoxLayout:
+        """The filters above the table: status, provider, dates, the search and the count."""
+        bar = QHBoxLayout()
+        bar.setSpacing(6)
+        self.status_box = QComboBox()
+        for label, statuses in STATUS_FILTERS:
+            self.status_box.addItem(label, statuses)
+        self.status_box.setToolTip("Show requests in this state")
+        self.provider_box = QComboBox()
+        self.provider_box.addItem("All providers", None)
+        for info in registry.providers():
+            self.provider_box.addItem(info.name, info.id)
+        self.provider_box.setToolTip("Show requests sent through this service")
+        self.date_box = QComboBox()
+        for label, since in DATE_RANGES:
+            self.date_box.addItem(label, since)
+        self.date_box.setToolTip("Show requests created in this period")
+        self.search = SearchBox("Search names, recipients and emails")
+        self.search.setMinimumWidth(220)
+        self.count_label = QLabel()
+        self.count_label.setStyleSheet(MUTED_STYLE)
+        bar.addWidget(QLabel("Status:"))
+        bar.addWidget(self.status_box)
+        bar.addWidget(self.provider_box)
+        bar.addWidget(self.date_box)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.count_label)
+
+        self.search_timer = self.search.timer
+        self.search.searched.connect(self.apply_filters)
+        for box in (self.status_box, self.provider_box, self.date_box):
+            box.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        return bar
+
+    def _build_table(self) -> None:
+        """The table, its status pills and its columns' widths."""
+        self.table = RequestsTable()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.badges = StatusBadgeDelegate(self.table)
+        self.table.setItemDelegateForColumn(STATUS_COLUMN, self.badges)
+        metrics = self.table.fontMetrics()
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(metrics.height() + 12)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Fixed)
+        # Widths from the longest value each column can hold: no pass over the rows.
+        samples = {PROVIDER_COLUMN: "Signature.nc", PROGRESS_COLUMN: "10 of 12 signed",
+                   STATUS_COLUMN: max(STATUS_LABELS.values(), key=metrics.horizontalAdvance),
+                   SENT_COLUMN: "30 Sep 2026", CHANGED_COLUMN: "30 Sep 23:59"}
+        samples[SENT_COLUMN] = max(samples[SENT_COLUMN], samples[CHANGED_COLUMN],
+                                   key=metrics.horizontalAdvance)
+        samples[CHANGED_COLUMN] = samples[SENT_COLUMN]
+        for column, sample in samples.items():
+            extra = 2 * (StatusBadgeDelegate.PAD_X + StatusBadgeDelegate.MARGIN) + 8 \
+                if column == STATUS_COLUMN else 24
+            width = max(metrics.horizontalAdvance(sample),
+                        metrics.horizontalAdvance(COLUMNS[column])) + extra
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, width)
+            self.table.widths[column] = width
+        self.table.setItemDelegateForColumn(NAME_COLUMN, MiddleElideDelegate(self.table))
+        header.sectionResized.connect(self._column_resized)
+        self.table.selectionModel().selectionChanged.connect(
+            lambda _selected, _deselected: self._show_selected())
 
     def _column_resized(self, column: int, _old: int, new: int) -> None:
         if column != NAME_COLUMN and new > 0 and not self.table.isColumnHidden(column):
