@@ -188,10 +188,23 @@ def draw_pill(
 
 
 def paint_status_pill(
-    painter: QPainter, area: QRectF, text: str, status: Status, base: QFont, pad_x: float,
+    painter: QPainter,
+    area: QRectF,
+    text: str,
+    status: Status,
+    base: QFont,
+    pad_x: float,
     pad_y: float,
 ) -> None:
     """Paint ``text`` as a rounded pill in ``status``'s colour, white on it, left and vertically
     centred in ``area`` (elided to fit)."""
-    draw_pill(painter, area, text, badge_font(base), QColor(STATUS_COLOURS[status]),
-              QColor("white"), pad_x, pad_y)
+    draw_pill(
+        painter,
+        area,
+        text,
+        badge_font(base),
+        QColor(STATUS_COLOURS[status]),
+        QColor("white"),
+        pad_x,
+        pad_y,
+    )

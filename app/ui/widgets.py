@@ -3,12 +3,25 @@ more rows, the search box that searches once typing pauses, and the rows of a si
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLayout,
     QLayoutItem,
     QLineEdit,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -82,6 +95,25 @@ class FlowLayout(QLayout):
         return y + line - rect.y()
 
 
+def paint_bare_cell(
+    delegate: QStyledItemDelegate,
+    painter: QPainter,
+    option: QStyleOptionViewItem,
+    index: QModelIndex | QPersistentModelIndex,
+) -> tuple[QStyleOptionViewItem, str]:
+    """Paint a cell's background, selection and focus frame as for any cell, without its text
+    (a delegate draws that its own way); returns the cell's option and its text."""
+    opt = QStyleOptionViewItem(option)
+    delegate.initStyleOption(opt, index)
+    text = opt.text
+    opt.text = ""
+    widget = opt.widget
+    style = widget.style() if widget is not None else None
+    if style is not None:
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+    return opt, text
+
+
 class SearchBox(QLineEdit):
     """A search entry with a clear button. :attr:`searched` is emitted once typing pauses for
     ``delay_ms`` (:attr:`timer` runs meanwhile) and at once on Return; whoever searches stops
@@ -89,8 +121,9 @@ class SearchBox(QLineEdit):
 
     searched = Signal()
 
-    def __init__(self, placeholder: str, parent: QWidget | None = None, *,
-                 delay_ms: int = SEARCH_DELAY_MS) -> None:
+    def __init__(
+        self, placeholder: str, parent: QWidget | None = None, *, delay_ms: int = SEARCH_DELAY_MS
+    ) -> None:
         super().__init__(parent)
         self.setPlaceholderText(placeholder)
         self.setClearButtonEnabled(True)

@@ -27,13 +27,13 @@ T = TypeVar("T")
 
 def ask_export_path(parent: QWidget, suggested: Path) -> Path | None:
     """Ask where to save an export; ``None`` when the user cancels."""
-    name, _ = QFileDialog.getSaveFileName(parent, "Export archived requests", str(suggested),
-                                          "Zip archives (*.zip)")
+    name, _ = QFileDialog.getSaveFileName(
+        parent, "Export archived requests", str(suggested), "Zip archives (*.zip)"
+    )
     if not name:
         return None
     path = Path(name)
     return path if path.suffix.lower() == ".zip" else path.with_name(f"{path.name}.zip")
-
 
 
 class ExportPart(PagePart):
@@ -56,8 +56,11 @@ class ExportPart(PagePart):
         def done(result: Path) -> None:
             self.say(f"Exported {len(ids)} request{'s' if len(ids) != 1 else ''} to {result}.")
 
-        return self._run_busy(self.bridge.run_blocking(export_selection, self.ctx, ids, target),
-                              done, "Exporting from the archive")
+        return self._run_busy(
+            self.bridge.run_blocking(export_selection, self.ctx, ids, target),
+            done,
+            "Exporting from the archive",
+        )
 
     def reindex(self) -> asyncio.Task[list[Archived]] | None:
         """Rebuild the store's archive rows from the folder alone (off the UI thread), then
@@ -68,14 +71,18 @@ class ExportPart(PagePart):
             count = len(result)
             self.model.clear_badges()
             self.refresh()
-            self.say(f"Reindexed {count} archived request{'s' if count != 1 else ''} from "
-                     f"{self.ctx.paths.archive_dir}.")
+            self.say(
+                f"Reindexed {count} archived request{'s' if count != 1 else ''} from "
+                f"{self.ctx.paths.archive_dir}."
+            )
 
-        return self._run_busy(self.bridge.run_blocking(reindex, self.ctx), done,
-                              "Reindexing the archive")
+        return self._run_busy(
+            self.bridge.run_blocking(reindex, self.ctx), done, "Reindexing the archive"
+        )
 
-    def _run_busy(self, work: asyncio.Future[T], on_done: Callable[[T], None],
-                  label: str) -> asyncio.Task[T] | None:
+    def _run_busy(
+        self, work: asyncio.Future[T], on_done: Callable[[T], None], label: str
+    ) -> asyncio.Task[T] | None:
         if self._busy_task is not None and not self._busy_task.done():
             work.cancel()
             return None

@@ -47,6 +47,7 @@ _SEVERITY = ("modified", "missing", "untrusted", "checking", "unchecked", "valid
 
 PreviewKind = Literal["signed", "certificate"]
 
+
 def badge_text(badge: Badge | None, checking: bool = False) -> str:
     """What a badge says: "Signature valid", "Intact — signer not trusted (<subject>)",
     "Modified", "Missing", or "Not checked" before verification."""
@@ -68,11 +69,9 @@ def provider_name(provider_id: str) -> str:
 
 
 def verified_text(moment: datetime) -> str:
-    """"Verified 6 Dec 2026 14:05" (local time)."""
+    """ "Verified 6 Dec 2026 14:05" (local time)."""
     local = moment.astimezone()
     return f"Verified {local.day} {local:%b %Y %H:%M}"
-
-
 
 
 @dataclass(frozen=True)
@@ -99,9 +98,11 @@ class ArchiveRow:
 
     @property
     def files_text(self) -> str:
-        parts = [label for kind, label in (("signed", "PDF"),
-                                           ("certificate", "certificate"))
-                 if kind in self.files]
+        parts = [
+            label
+            for kind, label in (("signed", "PDF"), ("certificate", "certificate"))
+            if kind in self.files
+        ]
         return " + ".join(parts) if parts else "—"
 
 
@@ -116,15 +117,20 @@ def load_rows(ctx: Context) -> list[ArchiveRow]:
         request = requests.get(rid)
         rel = requests.archive_dir(rid) or ""
         files = {f.kind: root / f.path for f in requests.archived_files(rid)}
-        rows.append(ArchiveRow(
-            id=rid, name=request.name, completed=request.completed_at,
-            provider=request.provider,
-            recipients=tuple(r.name or r.email for r in request.spec.recipients),
-            emails=tuple(r.email for r in request.spec.recipients),
-            rel=rel, folder=root / rel, files=files,
-        ))
+        rows.append(
+            ArchiveRow(
+                id=rid,
+                name=request.name,
+                completed=request.completed_at,
+                provider=request.provider,
+                recipients=tuple(r.name or r.email for r in request.spec.recipients),
+                emails=tuple(r.email for r in request.spec.recipients),
+                rel=rel,
+                folder=root / rel,
+                files=files,
+            )
+        )
     return rows
-
 
 
 class ArchiveModel(RowTableModel):
@@ -171,8 +177,9 @@ class ArchiveModel(RowTableModel):
             self._apply()
             self.endResetModel()
 
-    def set_filters(self, *, provider: str | None, year: str | None,
-                    matches: set[str] | None) -> None:
+    def set_filters(
+        self, *, provider: str | None, year: str | None, matches: set[str] | None
+    ) -> None:
         """Show only rows of ``provider`` and ``year`` (None: any) whose id is in ``matches``
         (None: no search)."""
         self.beginResetModel()
@@ -181,10 +188,13 @@ class ArchiveModel(RowTableModel):
         self.endResetModel()
 
     def _apply(self) -> None:
-        rows = [r for r in self.all_rows
-                if (self.provider is None or r.provider == self.provider)
-                and (self.year is None or r.year == self.year)
-                and (self.matches is None or r.id in self.matches)]
+        rows = [
+            r
+            for r in self.all_rows
+            if (self.provider is None or r.provider == self.provider)
+            and (self.year is None or r.year == self.year)
+            and (self.matches is None or r.id in self.matches)
+        ]
         column, order = self._sort
         rows.sort(key=lambda r: self._key(r, column))
         if order == Qt.SortOrder.DescendingOrder:
@@ -210,8 +220,7 @@ class ArchiveModel(RowTableModel):
             self.checked_at.pop(request_id, None)
             self.verifications.forget([request_id])
         else:
-            kept = self.verifications.record(request_id, badge.state, badge.subject,
-                                             badge.detail)
+            kept = self.verifications.record(request_id, badge.state, badge.subject, badge.detail)
             self.badges[request_id] = badge
             self.checked_at[request_id] = kept.checked_at
         self.checking.discard(request_id)
@@ -222,7 +231,7 @@ class ArchiveModel(RowTableModel):
         return {badge_text(self.badges.get(r.id), r.id in self.checking) for r in self.rows}
 
     def checked_text(self, request_id: str) -> str | None:
-        """"Verified 6 Dec 2026 14:05", or None before any verification."""
+        """ "Verified 6 Dec 2026 14:05", or None before any verification."""
         moment = self.checked_at.get(request_id)
         return verified_text(moment) if moment is not None else None
 
@@ -265,8 +274,13 @@ class ArchiveModel(RowTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == BADGE:
                 return badge_text(self.badges.get(row.id), row.id in self.checking)
-            values = (row.name, when(row.completed), provider_name(row.provider),
-                      ", ".join(row.recipients), row.files_text)
+            values = (
+                row.name,
+                when(row.completed),
+                provider_name(row.provider),
+                ", ".join(row.recipients),
+                row.files_text,
+            )
             return values[column] if 0 <= column < len(values) else None
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == BADGE:
@@ -276,12 +290,15 @@ class ArchiveModel(RowTableModel):
                 checked = self.checked_text(row.id)
                 return f"{badge.detail}\n{checked}." if checked else badge.detail
             if column == RECIPIENTS:
-                return "\n".join(f"{n} <{e}>" for n, e in zip(row.recipients, row.emails,
-                                                             strict=True))
+                return "\n".join(
+                    f"{n} <{e}>" for n, e in zip(row.recipients, row.emails, strict=True)
+                )
             if column == NAME:
                 people = ", ".join(row.recipients)
-                return (f"{row.name}\n{when(row.completed)} · {provider_name(row.provider)} · "
-                        f"{people}\n{row.folder}")
+                return (
+                    f"{row.name}\n{when(row.completed)} · {provider_name(row.provider)} · "
+                    f"{people}\n{row.folder}"
+                )
             if column == FILES:
                 return "\n".join(p.name for p in row.files.values())
             return None
@@ -310,7 +327,8 @@ class ArchiveModel(RowTableModel):
         for old in persistent:
             new_row = after.get(before[old.row()], -1) if 0 <= old.row() < len(before) else -1
             self.changePersistentIndex(
-                old, self.index(new_row, old.column()) if new_row >= 0 else QModelIndex())
+                old, self.index(new_row, old.column()) if new_row >= 0 else QModelIndex()
+            )
         self.layoutChanged.emit()
 
     def _key(self, row: ArchiveRow, column: int) -> tuple[object, ...]:

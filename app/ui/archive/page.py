@@ -12,7 +12,6 @@ Messages about what the page did (exported, reindexed, a failure) appear in a li
 table rather than in dialogs, so nothing modal interrupts a long verification.
 """
 
-
 from __future__ import annotations
 
 import asyncio
@@ -119,8 +118,9 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
 
     def _filter_bar(self) -> QHBoxLayout:
         """The search, the provider and year filters and Reindex."""
-        self.search = SearchBox("Search names, recipients and the words inside signed "
-                                "documents and certificates")
+        self.search = SearchBox(
+            "Search names, recipients and the words inside signed documents and certificates"
+        )
         self.search_timer = self.search.timer
         self.search.searched.connect(self.apply_filters)
         self.provider_box = QComboBox()
@@ -130,8 +130,10 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         self.provider_box.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.year_box.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.reindex_button = QPushButton("Reindex from folder")
-        self.reindex_button.setToolTip("Rebuild the list from the archive folder alone (after "
-                                       "restoring a backup or losing the database)")
+        self.reindex_button.setToolTip(
+            "Rebuild the list from the archive folder alone (after "
+            "restoring a backup or losing the database)"
+        )
         self.reindex_button.clicked.connect(self.reindex)
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
@@ -176,8 +178,9 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         self.list_stack.addWidget(self.empty)
 
         self.verify_button = QPushButton("Verify")
-        self.verify_button.setToolTip("Re-hash the selected requests' files and check their "
-                                      "signatures, offline")
+        self.verify_button.setToolTip(
+            "Re-hash the selected requests' files and check their signatures, offline"
+        )
         self.verify_button.clicked.connect(self.verify_selected)
         self.verify_all_button = QPushButton("Verify all")
         self.verify_all_button.clicked.connect(self.verify_all)
@@ -223,7 +226,8 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         self.verification_label = QLabel()
         self.verification_label.setWordWrap(True)
         self.verification_label.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse)
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
         self.view = PageView()
         self.view.fit_width()
         self.preview_note = QLabel()
@@ -274,8 +278,11 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
                 matches = set()
         provider = self.provider_box.currentData()
         year = self.year_box.currentData()
-        self.model.set_filters(provider=provider if isinstance(provider, str) else None,
-                               year=year if isinstance(year, str) else None, matches=matches)
+        self.model.set_filters(
+            provider=provider if isinstance(provider, str) else None,
+            year=year if isinstance(year, str) else None,
+            matches=matches,
+        )
 
     def _fill_filters(self) -> None:
         for box, everything, values, label in (
@@ -301,7 +308,8 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
                 "<h3>Nothing archived yet</h3><p>When a request is completed, Sealbox keeps "
                 "its signed PDF and completion certificate in the archive folder:</p><p><code>"
                 f"{self.ctx.paths.archive_dir}</code></p><p>Restored a backup of that folder? "
-                "Click <b>Reindex from folder</b>.</p>")
+                "Click <b>Reindex from folder</b>.</p>"
+            )
         elif not self.model.rows:
             self.empty.setText("<p>No archived request matches the search and filters.</p>")
         self.list_stack.setCurrentWidget(self.table if self.model.rows else self.empty)
@@ -334,7 +342,8 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
     def current_id(self) -> str | None:
         index = self.table.selectionModel().currentIndex()
         if not index.isValid() or not self.table.selectionModel().isRowSelected(
-                index.row(), QModelIndex()):
+            index.row(), QModelIndex()
+        ):
             rows = self.table.selectionModel().selectedRows()
             if not rows:
                 return None
@@ -351,15 +360,17 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         for rid in ids:
             row = self.model.row_of(rid)
             if row >= 0:
-                selection.select(self.model.index(row, 0),
-                                 self.model.index(row, len(COLUMNS) - 1))
-        flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect
-                 | QItemSelectionModel.SelectionFlag.Rows)
+                selection.select(self.model.index(row, 0), self.model.index(row, len(COLUMNS) - 1))
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
         self.table.selectionModel().select(selection, flags)
         if ids and self.model.row_of(ids[0]) >= 0:
             self.table.selectionModel().setCurrentIndex(
                 self.model.index(self.model.row_of(ids[0]), 0),
-                QItemSelectionModel.SelectionFlag.NoUpdate)
+                QItemSelectionModel.SelectionFlag.NoUpdate,
+            )
 
     def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         self._update_actions()
@@ -386,8 +397,7 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         for widget in (self.search, self.provider_box, self.year_box, self.reindex_button):
             widget.setEnabled(not busy and not (verifying and widget is self.reindex_button))
         self.verify_button.setEnabled(has_selection and not verifying and not busy)
-        self.verify_all_button.setEnabled(bool(self.model.all_rows) and not verifying
-                                          and not busy)
+        self.verify_all_button.setEnabled(bool(self.model.all_rows) and not verifying and not busy)
         self.export_button.setEnabled(has_selection and not busy)
         self.progress.setVisible(verifying)
         self.cancel_button.setVisible(verifying)
@@ -395,9 +405,11 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         self._show_verification(row.id if row is not None else None)
         self.folder_button.setEnabled(row is not None)
         self.certificate_button.setEnabled(row is not None and "certificate" in row.files)
-        self.certificate_button.setText("Show signed document"
-                                        if self.preview_kind == "certificate" and row
-                                        else "Open certificate")
+        self.certificate_button.setText(
+            "Show signed document"
+            if self.preview_kind == "certificate" and row
+            else "Open certificate"
+        )
 
     def _show_verification(self, request_id: str | None) -> None:
         """The previewed request's verdict and its time: "Signature valid — verified 6 Dec 2026
@@ -428,4 +440,3 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         self.search_timer.stop()
         self.cancel_verify()
         self.view.close_document()
-

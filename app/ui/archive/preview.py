@@ -26,7 +26,6 @@ def preview_pages(path: Path) -> list[PageGeometry]:
             doc.close()
 
 
-
 class PreviewPart(PagePart):
     """The preview of :class:`~app.ui.archive.page.ArchivePage`."""
 
@@ -34,8 +33,9 @@ class PreviewPart(PagePart):
         """Show the certificate of the previewed request, or back to its signed PDF."""
         if self.preview_id is None:
             return
-        self._preview(self.preview_id,
-                      "signed" if self.preview_kind == "certificate" else "certificate")
+        self._preview(
+            self.preview_id, "signed" if self.preview_kind == "certificate" else "certificate"
+        )
 
     def open_certificate(self) -> None:
         if self.preview_id is not None:
@@ -57,8 +57,9 @@ class PreviewPart(PagePart):
             self._show_preview_note(f"{row.name} has no {what.lower()} in the archive.")
             return
         if not path.is_file():
-            self._show_preview_note(f"{path.name} is missing from the archive folder:\n"
-                                    f"{row.folder}")
+            self._show_preview_note(
+                f"{path.name} is missing from the archive folder:\n{row.folder}"
+            )
             return
         self.preview_title.setToolTip(f"{row.name}\n{path}")
 
@@ -72,8 +73,12 @@ class PreviewPart(PagePart):
             if generation == self._preview_generation:
                 self._show_preview_note(f"{path.name} cannot be shown: {describe_error(exc)}")
 
-        self.bridge.start(self.bridge.run_blocking(preview_pages, path), on_done=ready,
-                          on_error=failed, label="Reading an archived PDF")
+        self.bridge.start(
+            self.bridge.run_blocking(preview_pages, path),
+            on_done=ready,
+            on_error=failed,
+            label="Reading an archived PDF",
+        )
 
     def _show_preview_note(self, text: str) -> None:
         self.view.clear()
@@ -96,7 +101,10 @@ class PreviewPart(PagePart):
         if row is None:
             return
         if not row.folder.is_dir():
-            self.say(f"The archive folder {row.folder} is missing: restore it from a backup, "
-                     "then click Reindex from folder.", error=True)
+            self.say(
+                f"The archive folder {row.folder} is missing: restore it from a backup, "
+                "then click Reindex from folder.",
+                error=True,
+            )
             return
         self.folder_dialog = show_in_file_manager(self, row.folder)

@@ -34,6 +34,7 @@ from app.ui.archive.model import (
 from app.ui.columns import fit_columns
 from app.ui.style import BADGE_COLOURS, draw_pill
 from app.ui.table_model import ModelIndex
+from app.ui.widgets import paint_bare_cell
 
 
 class BadgeDelegate(QStyledItemDelegate):
@@ -44,18 +45,10 @@ class BadgeDelegate(QStyledItemDelegate):
     PAD_Y = 3
     GAP = 8
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: ModelIndex) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         kind = index.data(BADGE_ROLE)
         text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        # The selection background and focus frame as for any cell, without the text.
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else None
-        if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        opt, _ = paint_bare_cell(self, painter, option, index)
         rect = QRectF(opt.rect).adjusted(4, 3, -4, -3)
         metrics = QFontMetrics(opt.font)
         painter.save()
@@ -65,27 +58,48 @@ class BadgeDelegate(QStyledItemDelegate):
             if colours is None:
                 palette: QPalette = opt.palette
                 selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-                role = (QPalette.ColorRole.HighlightedText if selected
-                        else QPalette.ColorRole.PlaceholderText)
+                role = (
+                    QPalette.ColorRole.HighlightedText
+                    if selected
+                    else QPalette.ColorRole.PlaceholderText
+                )
                 painter.setPen(palette.color(role))
                 shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(rect.width()))
-                painter.drawText(rect, int(Qt.AlignmentFlag.AlignVCenter
-                                           | Qt.AlignmentFlag.AlignLeft), shown)
+                painter.drawText(
+                    rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), shown
+                )
                 return
             fill, ink = (QColor(c) for c in colours)
-            pill = draw_pill(painter, rect, text, opt.font, fill, ink, self.PAD_X, self.PAD_Y,
-                             border=fill.darker(115))
+            pill = draw_pill(
+                painter,
+                rect,
+                text,
+                opt.font,
+                fill,
+                ink,
+                self.PAD_X,
+                self.PAD_Y,
+                border=fill.darker(115),
+            )
             # When it was checked, after the pill where there is room for it.
             checked = index.data(CHECKED_ROLE)
-            rest = QRectF(pill.right() + self.GAP, rect.top(),
-                          rect.right() - pill.right() - self.GAP, rect.height())
+            rest = QRectF(
+                pill.right() + self.GAP,
+                rect.top(),
+                rect.right() - pill.right() - self.GAP,
+                rect.height(),
+            )
             if isinstance(checked, str) and rest.width() >= metrics.horizontalAdvance(checked):
                 selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-                role = (QPalette.ColorRole.HighlightedText if selected
-                        else QPalette.ColorRole.PlaceholderText)
+                role = (
+                    QPalette.ColorRole.HighlightedText
+                    if selected
+                    else QPalette.ColorRole.PlaceholderText
+                )
                 painter.setPen(opt.palette.color(role))
-                painter.drawText(rest, int(Qt.AlignmentFlag.AlignVCenter
-                                           | Qt.AlignmentFlag.AlignLeft), checked)
+                painter.drawText(
+                    rest, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), checked
+                )
         finally:
             painter.restore()
 
@@ -93,8 +107,10 @@ class BadgeDelegate(QStyledItemDelegate):
         hint = super().sizeHint(option, index)
         metrics = QFontMetrics(option.font)
         text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        return QSize(min(metrics.horizontalAdvance(text) + 2 * self.PAD_X + 12, 420),
-                     max(hint.height(), metrics.height() + 2 * self.PAD_Y + 6))
+        return QSize(
+            min(metrics.horizontalAdvance(text) + 2 * self.PAD_X + 12, 420),
+            max(hint.height(), metrics.height() + 2 * self.PAD_Y + 6),
+        )
 
 
 class ArchiveTable(QTableView):
@@ -123,8 +139,9 @@ class ArchiveTable(QTableView):
             return max([header, *pills]) if max(pills, default=0) < 240 else 240
         samples = {
             COMPLETED: "2026-12-30 23:59",
-            PROVIDER: max((info.name for info in registry.providers()),
-                          key=metrics.horizontalAdvance),
+            PROVIDER: max(
+                (info.name for info in registry.providers()), key=metrics.horizontalAdvance
+            ),
             RECIPIENTS: "Anne-Marie Lee, Bob Roe",
             FILES: "PDF + certificate",
         }

@@ -46,14 +46,20 @@ class VerifyingPart(PagePart):
             roots = trust_roots(self.ctx)
         except OSError as exc:
             log.warning("reading the trust roots failed: %s", exc)
-            self.say("The certificates this installation trusts cannot be read "
-                     f"({exc.strerror or 'system error'}): check the permissions of Sealbox's "
-                     "data folder.", error=True)
+            self.say(
+                "The certificates this installation trusts cannot be read "
+                f"({exc.strerror or 'system error'}): check the permissions of Sealbox's "
+                "data folder.",
+                error=True,
+            )
             return None
         except ValueError as exc:
             log.warning("reading the trust roots failed: %s", exc)
-            self.say("The certificates this installation trusts are damaged: restore Sealbox's "
-                     "data folder from a backup.", error=True)
+            self.say(
+                "The certificates this installation trusts are damaged: restore Sealbox's "
+                "data folder from a backup.",
+                error=True,
+            )
             return None
         jobs: list[VerifyJob] = []
         for rid in ids:
@@ -66,8 +72,9 @@ class VerifyingPart(PagePart):
         self.say("")
         self._verified = 0
         self._verify_total = len(jobs)
-        task = self.bridge.start(self._run_verify(jobs), on_error=self._verify_failed,
-                                 label="Verifying the archive")
+        task = self.bridge.start(
+            self._run_verify(jobs), on_error=self._verify_failed, label="Verifying the archive"
+        )
         task.add_done_callback(self._verify_ended)
         self._verify_task = task
         self._update_actions()
@@ -94,8 +101,10 @@ class VerifyingPart(PagePart):
         self._verify_task = None
         if task.cancelled():
             total = self._verify_total
-            self.say(f"Verification cancelled after {self._verified} of {total} request"
-                     f"{'s' if total != 1 else ''}.")
+            self.say(
+                f"Verification cancelled after {self._verified} of {total} request"
+                f"{'s' if total != 1 else ''}."
+            )
         elif task.exception() is None:
             self._report_verified(self._verified)
         self._update_actions()
@@ -110,8 +119,11 @@ class VerifyingPart(PagePart):
         bad = states.get("modified", 0) + states.get("missing", 0)
         head = f"Verified {done} request{'s' if done != 1 else ''}"
         if bad:
-            self.say(f"{head}: {bad} with modified or missing files — hover over a badge for "
-                     "what is wrong.", error=True)
+            self.say(
+                f"{head}: {bad} with modified or missing files — hover over a badge for "
+                "what is wrong.",
+                error=True,
+            )
         else:
             self.say(f"{head}.")
 

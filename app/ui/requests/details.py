@@ -61,16 +61,23 @@ class StatusBadge(QWidget):
 
     def sizeHint(self) -> QSize:
         metrics = QFontMetrics(badge_font(self.font()))
-        return QSize(metrics.horizontalAdvance(self.text()) + 2 * self.PAD_X + 2,
-                     metrics.height() + 2 * self.PAD_Y)
+        return QSize(
+            metrics.horizontalAdvance(self.text()) + 2 * self.PAD_X + 2,
+            metrics.height() + 2 * self.PAD_Y,
+        )
 
     def paintEvent(self, event: Any) -> None:
         painter = QPainter(self)
-        paint_status_pill(painter, QRectF(self.rect()), self.text(), self.status, self.font(),
-                   self.PAD_X, self.PAD_Y)
+        paint_status_pill(
+            painter,
+            QRectF(self.rect()),
+            self.text(),
+            self.status,
+            self.font(),
+            self.PAD_X,
+            self.PAD_Y,
+        )
         painter.end()
-
-
 
 
 def recipient_state_lines(request: Request, index: int) -> list[str]:
@@ -93,19 +100,30 @@ def recipient_state_lines(request: Request, index: int) -> list[str]:
         if request.status.terminal:
             lines.append("Did not sign")
         elif request.next_recipient() == index:
-            lines.append("Next to sign" if recipient.designation == Designation.SIGNER
-                         else "Next to approve")
+            lines.append(
+                "Next to sign" if recipient.designation == Designation.SIGNER else "Next to approve"
+            )
         else:
             lines.append("Waiting for their turn")
     return lines
 
 
 EVENT_LABELS = {
-    "queued": "Queued", "requeued": "Queued again", "sent": "Sent", "viewed": "Viewed",
-    "signed": "Signed", "approved": "Approved", "declined": "Declined",
-    "completed": "Completed", "expired": "Expired", "cancelled": "Cancelled",
-    "failed": "Failed", "refresh": "Status changed", "archived": "Downloaded into the archive",
-    "send-error": "Could not send (will retry)", "reconciling": "Send unconfirmed",
+    "queued": "Queued",
+    "requeued": "Queued again",
+    "sent": "Sent",
+    "viewed": "Viewed",
+    "signed": "Signed",
+    "approved": "Approved",
+    "declined": "Declined",
+    "completed": "Completed",
+    "expired": "Expired",
+    "cancelled": "Cancelled",
+    "failed": "Failed",
+    "refresh": "Status changed",
+    "archived": "Downloaded into the archive",
+    "send-error": "Could not send (will retry)",
+    "reconciling": "Send unconfirmed",
 }
 
 
@@ -127,9 +145,15 @@ def history(request: Request, events: Sequence[Event]) -> list[tuple[datetime, s
     A status change brought about by a recipient ("Viewed", "Declined") is said by that
     recipient's own line ("Viewed by Jane Doe"), not a second time in other words."""
     acted = {e.kind for e in events if e.recipient_index is not None}
-    shown = [e for e in events
-             if not (e.recipient_index is None and e.status in _BY_RECIPIENT
-                     and _BY_RECIPIENT[e.status] in acted)]
+    shown = [
+        e
+        for e in events
+        if not (
+            e.recipient_index is None
+            and e.status in _BY_RECIPIENT
+            and _BY_RECIPIENT[e.status] in acted
+        )
+    ]
     return [(e.at, describe_event(request, e)) for e in newest_first(shown)]
 
 
@@ -139,8 +163,11 @@ def describe_event(request: Request, event: Event) -> str:
         return f"Queued to send through {provider_label(request.provider)}"
     text = EVENT_LABELS.get(event.kind, event.kind.replace("-", " ").capitalize())
     status_change = event.status is not None and event.recipient_index is None
-    if event.status is not None and status_change and (
-            event.kind == "refresh" or event.kind.startswith("webhook")):
+    if (
+        event.status is not None
+        and status_change
+        and (event.kind == "refresh" or event.kind.startswith("webhook"))
+    ):
         text = STATUS_LABELS.get(Status(event.status), text)
     index = event.recipient_index
     if index is not None and 0 <= index < len(request.spec.recipients):
@@ -149,11 +176,19 @@ def describe_event(request: Request, event: Event) -> str:
     detail = payload.get(APP_DETAIL) if isinstance(payload.get(APP_DETAIL), str) else event.detail
     if status_change and detail and _TRANSITION.match(detail):
         detail = None  # the label says it
-    if (event.status == Status.CANCELLED.value and request.status == Status.CANCELLED
-            and request.error_message and not detail):
+    if (
+        event.status == Status.CANCELLED.value
+        and request.status == Status.CANCELLED
+        and request.error_message
+        and not detail
+    ):
         detail = f"“{request.error_message}”"
-    if (event.kind == "declined" and index is not None and not detail
-            and 0 <= index < len(request.recipients)):
+    if (
+        event.kind == "declined"
+        and index is not None
+        and not detail
+        and 0 <= index < len(request.recipients)
+    ):
         detail = request.recipients[index].decline_reason
     if detail:
         text += f" — {detail}"
@@ -184,8 +219,9 @@ class RecipientView(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(2)
-        self.name_label = QLabel(f"<b>{_escape(recipient.name)}</b> "
-                                 f"&lt;{_escape(recipient.email)}&gt;")
+        self.name_label = QLabel(
+            f"<b>{_escape(recipient.name)}</b> &lt;{_escape(recipient.email)}&gt;"
+        )
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.name_label.setWordWrap(True)
         role = QLabel(f"{recipient.designation.value}, order {recipient.order}")
@@ -207,8 +243,9 @@ class RecipientView(QFrame):
             self.link_edit = QLineEdit(state.signing_url)
             self.link_edit.setReadOnly(True)
             self.link_edit.setCursorPosition(0)
-            self.link_edit.setToolTip("Signing link: send it to this recipient if they cannot "
-                                      "find the provider's email.")
+            self.link_edit.setToolTip(
+                "Signing link: send it to this recipient if they cannot find the provider's email."
+            )
             self.copy_button = QPushButton("Copy")
             self.copy_button.setToolTip("Copy the signing link")
             url = state.signing_url
@@ -247,8 +284,17 @@ class RequestDetails(QWidget):
     """The selected request: its name and status, times, recipients, history and actions.
     The page connects the action buttons."""
 
-    FACTS = ("Provider", "Document", "Message", "Created", "Sent", "Finished", "Expires", "Note",
-             "ID")
+    FACTS = (
+        "Provider",
+        "Document",
+        "Message",
+        "Created",
+        "Sent",
+        "Finished",
+        "Expires",
+        "Note",
+        "ID",
+    )
 
     def __init__(self, parent: QWidget | None = None) -> None:
         # Long: the pane is built top to bottom as it reads (title, pill, actions, facts,
@@ -260,8 +306,9 @@ class RequestDetails(QWidget):
         self.stack = QStackedWidget()
         outer.addWidget(self.stack)
 
-        self.placeholder = QLabel("Select a request to see its recipients, signing links and "
-                                  "history.")
+        self.placeholder = QLabel(
+            "Select a request to see its recipients, signing links and history."
+        )
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.placeholder.setStyleSheet(text_style(None, "padding: 24px;"))
@@ -293,13 +340,19 @@ class RequestDetails(QWidget):
         self.refresh_button.setToolTip("Ask the provider for news of this request (F5)")
         self.cancel_button = QPushButton("Cancel…")
         self.download_button = QPushButton("Download")
-        self.download_button.setToolTip("Download the signed PDF and the completion "
-                                        "certificate into the archive")
+        self.download_button.setToolTip(
+            "Download the signed PDF and the completion certificate into the archive"
+        )
         self.archive_button = QPushButton("Open in Archive")
         self.sign_button = QPushButton("Sign now")
         self.sign_button.setToolTip("Let the next recipient sign on this computer")
-        for button in (self.sign_button, self.refresh_button, self.cancel_button,
-                       self.download_button, self.archive_button):
+        for button in (
+            self.sign_button,
+            self.refresh_button,
+            self.cancel_button,
+            self.download_button,
+            self.archive_button,
+        ):
             actions.addWidget(button)
         layout.addLayout(actions)
 
@@ -354,13 +407,15 @@ class RequestDetails(QWidget):
         values = {
             "Provider": provider_label(request.provider),
             "Document": f"{request.document_name}"
-                        + (f" ({request.page_count} pages)" if request.page_count else ""),
+            + (f" ({request.page_count} pages)" if request.page_count else ""),
             "Created": when(request.created_at),
             "Sent": when(request.sent_at),
-            "Finished": (f"{STATUS_LABELS[request.status]} {when(finished)}"
-                         if finished else ""),
-            "Expires": (when(expires) + (" (overdue: the next refresh expires it)"
-                                          if overdue else "")) if expires else "",
+            "Finished": (f"{STATUS_LABELS[request.status]} {when(finished)}" if finished else ""),
+            "Expires": (
+                when(expires) + (" (overdue: the next refresh expires it)" if overdue else "")
+            )
+            if expires
+            else "",
             "Message": request.spec.message or "",
             "Note": _note(request, events),
             "ID": request.id,
@@ -372,8 +427,9 @@ class RequestDetails(QWidget):
         for view in self.recipient_views:
             self.recipients_box.removeWidget(view)
             _discard(view)
-        self.recipient_views = [RecipientView(request, i)
-                                for i in range(len(request.spec.recipients))]
+        self.recipient_views = [
+            RecipientView(request, i) for i in range(len(request.spec.recipients))
+        ]
         for view in self.recipient_views:
             self.recipients_box.addWidget(view)
 

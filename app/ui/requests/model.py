@@ -56,7 +56,7 @@ STATUS_LABELS: dict[Status, str] = {
 STATUS_HINTS: dict[Status, str] = {
     Status.QUEUED: "Waiting to be sent: it goes out with the next sync.",
     Status.RECONCILING: "The send was interrupted: the next sync checks whether the provider "
-                        "received it.",
+    "received it.",
     Status.SENT: "Sent: nobody has opened it yet.",
     Status.VIEWED: "Opened by a recipient; not everyone has signed yet.",
     Status.COMPLETED: "Everyone has signed.",
@@ -101,8 +101,14 @@ class RequestsModel(RowTableModel):
 
     COLUMN_TITLES = COLUMNS
 
-    def __init__(self, requests: Requests, parent: QObject | None = None, *,
-                 page_size: int = PAGE_SIZE, first_page: int = FIRST_PAGE) -> None:
+    def __init__(
+        self,
+        requests: Requests,
+        parent: QObject | None = None,
+        *,
+        page_size: int = PAGE_SIZE,
+        first_page: int = FIRST_PAGE,
+    ) -> None:
         super().__init__(parent)
         self.requests = requests
         self.page_size = page_size
@@ -164,8 +170,9 @@ class RequestsModel(RowTableModel):
             self.total = max(total, len(self.rows))
             self._reindex()
             if self.rows:
-                self.dataChanged.emit(self.index(0, 0),
-                                      self.index(len(self.rows) - 1, len(COLUMNS) - 1))
+                self.dataChanged.emit(
+                    self.index(0, 0), self.index(len(self.rows) - 1, len(COLUMNS) - 1)
+                )
 
     def reload_row(self, request_id: str) -> bool:
         """Read one request again (after an action); False when it is not shown."""
@@ -177,8 +184,12 @@ class RequestsModel(RowTableModel):
         return True
 
     def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008
-        return (not parent.isValid() and self.loaded and not self._changing
-                and len(self.rows) < self.total)
+        return (
+            not parent.isValid()
+            and self.loaded
+            and not self._changing
+            and len(self.rows) < self.total
+        )
 
     def fetchMore(self, parent: ModelIndex = QModelIndex()) -> None:  # noqa: B008
         if self.canFetchMore(parent):
@@ -266,8 +277,9 @@ class RequestsModel(RowTableModel):
             if column == PROVIDER_COLUMN:
                 return provider_label(request.provider)
             if column == SENT_COLUMN:
-                return (f"Sent {when(request.sent_at)}" if request.sent_at
-                        else "Not sent yet") + f"; created {when(request.created_at)}"
+                return (
+                    f"Sent {when(request.sent_at)}" if request.sent_at else "Not sent yet"
+                ) + f"; created {when(request.created_at)}"
             if column == CHANGED_COLUMN:
                 return f"Last change {when(request.updated_at or request.created_at)}"
             return None

@@ -203,24 +203,35 @@ class RequestsPage(QWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Fixed)
         # Widths from the longest value each column can hold: no pass over the rows.
-        samples = {PROVIDER_COLUMN: "Signature.nc", PROGRESS_COLUMN: "10 of 12 signed",
-                   STATUS_COLUMN: max(STATUS_LABELS.values(), key=metrics.horizontalAdvance),
-                   SENT_COLUMN: "30 Sep 2026", CHANGED_COLUMN: "30 Sep 23:59"}
-        samples[SENT_COLUMN] = max(samples[SENT_COLUMN], samples[CHANGED_COLUMN],
-                                   key=metrics.horizontalAdvance)
+        samples = {
+            PROVIDER_COLUMN: "Signature.nc",
+            PROGRESS_COLUMN: "10 of 12 signed",
+            STATUS_COLUMN: max(STATUS_LABELS.values(), key=metrics.horizontalAdvance),
+            SENT_COLUMN: "30 Sep 2026",
+            CHANGED_COLUMN: "30 Sep 23:59",
+        }
+        samples[SENT_COLUMN] = max(
+            samples[SENT_COLUMN], samples[CHANGED_COLUMN], key=metrics.horizontalAdvance
+        )
         samples[CHANGED_COLUMN] = samples[SENT_COLUMN]
         for column, sample in samples.items():
-            extra = 2 * (StatusBadgeDelegate.PAD_X + StatusBadgeDelegate.MARGIN) + 8 \
-                if column == STATUS_COLUMN else 24
-            width = max(metrics.horizontalAdvance(sample),
-                        metrics.horizontalAdvance(COLUMNS[column])) + extra
+            extra = (
+                2 * (StatusBadgeDelegate.PAD_X + StatusBadgeDelegate.MARGIN) + 8
+                if column == STATUS_COLUMN
+                else 24
+            )
+            width = (
+                max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(COLUMNS[column]))
+                + extra
+            )
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width)
             self.table.widths[column] = width
         self.table.setItemDelegateForColumn(NAME_COLUMN, MiddleElideDelegate(self.table))
         header.sectionResized.connect(self._column_resized)
         self.table.selectionModel().selectionChanged.connect(
-            lambda _selected, _deselected: self._show_selected())
+            lambda _selected, _deselected: self._show_selected()
+        )
 
     def _column_resized(self, column: int, _old: int, new: int) -> None:
         if column != NAME_COLUMN and new > 0 and not self.table.isColumnHidden(column):
@@ -260,8 +271,9 @@ class RequestsPage(QWidget):
 
     def _update_empty_state(self) -> None:
         total = self.model.total
-        self.count_label.setText(f"{total:,} request{'s' if total != 1 else ''}"
-                                 if self.model.loaded else "")
+        self.count_label.setText(
+            f"{total:,} request{'s' if total != 1 else ''}" if self.model.loaded else ""
+        )
         if self.model.rowCount() > 0 or not self.model.loaded:
             self.list_stack.setCurrentWidget(self.table)
             return
@@ -334,13 +346,18 @@ class RequestsPage(QWidget):
         d.refresh_button.setEnabled(idle)
         d.cancel_button.setEnabled(idle and can_cancel and request.status.in_flight)
         d.cancel_button.setToolTip(
-            "Cancel this request at the provider" if can_cancel else
-            f"{caps.name if caps else request.provider} does not offer cancelling a request")
+            "Cancel this request at the provider"
+            if can_cancel
+            else f"{caps.name if caps else request.provider} does not offer cancelling a request"
+        )
         d.download_button.setEnabled(idle and request.status == Status.COMPLETED)
         d.archive_button.setEnabled(self.ctx.requests.archive_dir(request.id) is not None)
-        d.sign_button.setVisible(caps is not None and caps.in_person
-                                 and request.status.in_flight
-                                 and request.next_recipient() is not None)
+        d.sign_button.setVisible(
+            caps is not None
+            and caps.in_person
+            and request.status.in_flight
+            and request.next_recipient() is not None
+        )
         d.sign_button.setEnabled(idle)
 
     def reload_request(self, request_id: str) -> None:
@@ -371,8 +388,11 @@ class RequestsPage(QWidget):
             return
         dialog = CancelRequestDialog(request.name, self)
         self.cancel_dialog = dialog
-        dialog.accepted.connect(lambda: self._run(
-            request, "Cancel request", cancel_request(self.ctx, request.id, dialog.reason())))
+        dialog.accepted.connect(
+            lambda: self._run(
+                request, "Cancel request", cancel_request(self.ctx, request.id, dialog.reason())
+            )
+        )
         dialog.finished.connect(lambda _code: self._cancel_dialog_closed(dialog))
         dialog.open()
 
@@ -412,8 +432,7 @@ class RequestsPage(QWidget):
             finished()
             self._warn(title, exc)
 
-        self.bridge.start(work, on_done=lambda _result: finished(), on_error=failed,
-                          label=title)
+        self.bridge.start(work, on_done=lambda _result: finished(), on_error=failed, label=title)
 
     def _warn(self, title: str, exc: BaseException) -> None:
         QMessageBox.warning(self, title, describe_error(exc))

@@ -12,7 +12,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFontMetrics, QPainter
 from PySide6.QtWidgets import (
-    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
@@ -30,6 +29,7 @@ from app.ui.requests.model import (
 )
 from app.ui.style import paint_status_pill
 from app.ui.table_model import ModelIndex
+from app.ui.widgets import paint_bare_cell
 
 
 class StatusBadgeDelegate(QStyledItemDelegate):
@@ -40,14 +40,7 @@ class StatusBadgeDelegate(QStyledItemDelegate):
     MARGIN = 5
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        text = opt.text
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else None
-        if style is not None:  # the cell's background, selection and focus, without text
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        opt, text = paint_bare_cell(self, painter, option, index)
         value = index.data(STATUS_ROLE)
         if not text or value is None:
             return
@@ -57,9 +50,10 @@ class StatusBadgeDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
         metrics = QFontMetrics(option.font)
         text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        return QSize(metrics.horizontalAdvance(text) + 2 * (self.PAD_X + self.MARGIN) + 4,
-                     metrics.height() + 2 * self.PAD_Y + 8)
-
+        return QSize(
+            metrics.horizontalAdvance(text) + 2 * (self.PAD_X + self.MARGIN) + 4,
+            metrics.height() + 2 * self.PAD_Y + 8,
+        )
 
 
 class RequestsTable(QTableView):
@@ -82,5 +76,6 @@ class RequestsTable(QTableView):
 
     def fit_name_column(self) -> None:
         if self.widths:
-            fit_columns(self, NAME_COLUMN, self.widths, self.GIVE_WAY, self.NAME_WANTED,
-                        self.NAME_MIN)
+            fit_columns(
+                self, NAME_COLUMN, self.widths, self.GIVE_WAY, self.NAME_WANTED, self.NAME_MIN
+            )
