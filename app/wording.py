@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from typing import SupportsIndex
 
 #: Each credential as a sentence names it (its Settings page labels it the same, capitalised).
@@ -219,3 +220,9 @@ __all__ = [
     "Where",
     "for_app",
 ]
+
+
+def when(moment: datetime | None) -> str:
+    """A moment as the app and the command line show it: local time to the minute,
+    "2026-12-06 14:05"; an empty string for None."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QDialog,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from app.services.requests import MAX_CANCEL_REASON
-
-DANGER_STYLE = ("QPushButton { color: white; background: #c62828; border: 1px solid #a51f1f; "
-                "border-radius: 4px; padding: 4px 12px; } "
-                "QPushButton:disabled { background: #e0a0a0; }")
+from app.ui.style import DANGER_BUTTON_STYLE
+from app.ui.widgets import button_row, column
 
 
 class CancelRequestDialog(QDialog):
@@ -40,7 +36,7 @@ class CancelRequestDialog(QDialog):
         self.reason_edit.setMinimumWidth(380)
         self.keep_button = QPushButton("Keep request")
         self.cancel_button = QPushButton("Cancel request")
-        self.cancel_button.setStyleSheet(DANGER_STYLE)
+        self.cancel_button.setStyleSheet(DANGER_BUTTON_STYLE)
         # No default button (a QDialogButtonBox would make Cancel request one): Enter in the
         # reason does neither; Escape keeps the request.
         for button in (self.cancel_button, self.keep_button):
@@ -48,15 +44,8 @@ class CancelRequestDialog(QDialog):
             button.setDefault(False)
         self.cancel_button.clicked.connect(self.accept)
         self.keep_button.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.keep_button)
-        buttons.addWidget(self.cancel_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(question)
-        layout.addWidget(QLabel("Reason:"))
-        layout.addWidget(self.reason_edit)
-        layout.addLayout(buttons)
+        column(self, question, QLabel("Reason:"), self.reason_edit,
+               button_row(self.keep_button, self.cancel_button))
         self.reason_edit.setFocus()
 
     def reason(self) -> str | None:

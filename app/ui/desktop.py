@@ -14,13 +14,13 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
+
+from app.ui.widgets import button_row, column
 
 
 def open_folder(path: Path) -> bool:
@@ -48,14 +48,7 @@ class NoFileManagerDialog(QDialog):
         self.close_button = QPushButton("Close")
         self.close_button.setDefault(True)
         self.close_button.clicked.connect(self.accept)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.copy_button)
-        buttons.addWidget(self.close_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(text)
-        layout.addWidget(self.path_edit)
-        layout.addLayout(buttons)
+        column(self, text, self.path_edit, button_row(self.copy_button, self.close_button))
 
     def copy_path(self) -> None:
         QGuiApplication.clipboard().setText(str(self.path))

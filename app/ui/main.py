@@ -35,10 +35,10 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QDialog, QMenu
 
     from app.context import Context
-    from app.ui.archive_view import ArchivePage
+    from app.ui.archive.page import ArchivePage
     from app.ui.bridge import AsyncBridge
     from app.ui.editor.editor import EditorWidget
-    from app.ui.requests_view import RequestsPage
+    from app.ui.requests.page import RequestsPage
     from app.ui.settings_dialog import SettingsDialog
     from app.ui.signing import SigningView
     from app.ui.sync_controller import SyncController
@@ -127,10 +127,11 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QSystemTrayIcon
 
         from app.context import Context
-        from app.ui.archive_view import ArchivePage
+        from app.ui.archive.page import ArchivePage
         from app.ui.bridge import AsyncBridge
         from app.ui.editor.editor import EditorWidget
-        from app.ui.requests_view import RequestsPage
+        from app.ui.requests.page import RequestsPage
+        from app.ui.style import DANGER
         from app.ui.sync_controller import SyncController
         from app.ui.wheel import install_wheel_guard
 
@@ -167,7 +168,7 @@ class MainWindow(QMainWindow):
         # Background sync: started by run_app (tests drive it themselves).
         self.sync = SyncController(self.ctx, self.bridge, self)
         self.offline_label = QLabel("Offline: Sealbox will try again")
-        self.offline_label.setStyleSheet("color: #c62828; padding: 0 6px;")
+        self.offline_label.setStyleSheet(f"color: {DANGER}; padding: 0 6px;")
         self.offline_label.setVisible(False)
         self.statusBar().addPermanentWidget(self.offline_label)
         self.sync.onlineChanged.connect(lambda online: self.offline_label.setVisible(not online))

@@ -17,7 +17,6 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -29,7 +28,9 @@ from app.config import save_settings
 from app.context import Context, close_providers
 from app.errors import UnavailableError
 from app.ui.bridge import AsyncBridge
-from app.ui.settings_dialog import ERROR_STYLE, email_problem
+from app.ui.settings_dialog import email_problem
+from app.ui.style import ERROR_STYLE
+from app.ui.widgets import button_row, column
 
 log = logging.getLogger(__name__)
 
@@ -90,18 +91,11 @@ class WelcomeDialog(QDialog):
         self.save_button = QPushButton("Save")
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.accept)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.save_error, 1)
-        buttons.addWidget(self.skip_button)
-        buttons.addWidget(self.save_button)
+        buttons = button_row(self.skip_button, self.save_button, lead=self.save_error)
 
-        layout = QVBoxLayout(self)
+        layout = column(self, heading, intro, form, buttons)
         layout.setContentsMargins(24, 20, 24, 16)
         layout.setSpacing(10)
-        layout.addWidget(heading)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
         self.setMinimumWidth(480)
         self.name_edit.setFocus()
 

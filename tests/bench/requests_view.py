@@ -252,7 +252,7 @@ def bench_page(ctx: Any, summary: Summary) -> None:
     from PySide6.QtWidgets import QApplication
 
     from app.ui.bridge import AsyncBridge, close_loop, install_loop
-    from app.ui.requests_view import RequestsPage
+    from app.ui.requests.page import RequestsPage
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)

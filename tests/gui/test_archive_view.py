@@ -25,16 +25,17 @@ from pytestqt.qtbot import QtBot
 
 from app.archive.folder import Badge
 from app.context import Context
-from app.ui import archive_view, desktop
-from app.ui.archive_view import (
+from app.ui import desktop
+from app.ui.archive import exporting
+from app.ui.archive.model import (
     BADGE,
     BADGE_ROLE,
     COLUMNS,
     ID_ROLE,
     ArchiveModel,
-    ArchivePage,
     badge_text,
 )
+from app.ui.archive.page import ArchivePage
 from app.ui.bridge import AsyncBridge
 from tests.unit.test_archive_export import ArchiveTemplate, build_archive, files_of, flip_byte
 
@@ -282,7 +283,7 @@ def test_export_of_the_selection_writes_a_zip_with_a_matching_index(
         asked.append(suggested)
         return dest
 
-    monkeypatch.setattr(archive_view, "ask_export_path", ask)
+    monkeypatch.setattr(exporting, "ask_export_path", ask)
     page.select_ids([archived.crane.id, archived.ledger.id])
     assert set(page.selected_ids()) == {archived.crane.id, archived.ledger.id}
     with qtbot.waitSignal(page.messageChanged, timeout=WAIT_MS,

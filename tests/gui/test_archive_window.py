@@ -28,16 +28,16 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from app.ui import desktop
-from app.ui.archive_view import (
+from app.ui.archive.model import (
     BADGE,
     CHECKED_ROLE,
     NAME,
     NAME_WANTED_WIDTH,
     PROVIDER,
     RECIPIENTS,
-    ArchivePage,
     verified_text,
 )
+from app.ui.archive.page import ArchivePage
 from app.ui.bridge import AsyncBridge
 from app.ui.main import MainWindow
 from tests.unit.test_archive_export import Archived, _signed_request

@@ -23,20 +23,19 @@ from app.domain.report import RecipientReport, Report
 from app.services.send import deliver, prepare
 from app.store.requests import RequestFilter
 from app.ui.bridge import AsyncBridge
-from app.ui.requests_view import (
+from app.ui.requests.filters import EMPTY_STORE, NO_MATCH
+from app.ui.requests.model import (
     COLUMNS,
-    EMPTY_STORE,
     FIRST_PAGE,
     ID_ROLE,
-    NO_MATCH,
     PAGE_SIZE,
     STATUS_COLUMN,
     STATUS_ROLE,
     RequestsModel,
-    RequestsPage,
-    StatusBadgeDelegate,
     short_when,
 )
+from app.ui.requests.page import RequestsPage
+from app.ui.requests.table import StatusBadgeDelegate
 from tests.bench.requests_view import fill
 
 WAIT_MS = 5000
@@ -119,7 +118,7 @@ class Warnings:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.seen: list[tuple[str, str]] = []
-        monkeypatch.setattr("app.ui.requests_view.QMessageBox.warning", self)
+        monkeypatch.setattr("app.ui.requests.page.QMessageBox.warning", self)
 
     def __call__(self, _parent: object, title: str, text: str) -> None:
         self.seen.append((title, text))
@@ -229,7 +228,7 @@ def test_a_refresh_keeps_a_selection_further_down_than_it_reads(
         qtbot: QtBot, ctx: Context, bridge: AsyncBridge,
         monkeypatch: pytest.MonkeyPatch) -> None:
     made = add_many(ctx, 450)
-    monkeypatch.setattr("app.ui.requests_view.REFRESH_LIMIT", 250)
+    monkeypatch.setattr("app.ui.requests.model.REFRESH_LIMIT", 250)
     page = open_page(qtbot, ctx, bridge)
     assert page.show_request(made[420].id)
     page.refresh()

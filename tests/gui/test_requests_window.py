@@ -31,7 +31,8 @@ from app.store.requests import Event
 from app.ui.bridge import AsyncBridge
 from app.ui.cancel_dialog import CancelRequestDialog
 from app.ui.main import MainWindow
-from app.ui.requests_view import NAME_COLUMN, PROVIDER_COLUMN, STATUS_COLUMN, RequestsPage
+from app.ui.requests.model import NAME_COLUMN, PROVIDER_COLUMN, STATUS_COLUMN
+from app.ui.requests.page import RequestsPage
 from tests.conftest import run_sealbox
 from tests.fakes.itasign import ItaSignFake
 

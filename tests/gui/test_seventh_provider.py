@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from app.context import Context
 from app.ui.bridge import AsyncBridge
-from app.ui.requests_view import provider_label
+from app.ui.requests.model import provider_label
 from app.ui.settings_dialog import NOT_SET, SettingsDialog
 from tests.gui.conftest import TIMEOUT_MS
 from tests.support.seventh import DEFAULT_BASE_URL, ID, PostboxService, registered

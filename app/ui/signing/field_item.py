@@ -28,6 +28,7 @@ from app.services.signing_values import (
     is_filled,
 )
 from app.ui.signing.style import DIM_COLOR, INK, draw_fitted_text, handwriting_font
+from app.ui.style import SIGNING_IDLE_TEXT
 
 FIELD_Z = 10.0
 
@@ -178,7 +179,7 @@ class SigningFieldItem(QGraphicsObject):
         )
         colour = self.colour if self.active else DIM_COLOR
         self._paint_frame(painter, colour, has_value)
-        ink = QColor(INK) if self.active else QColor("#3c4250")
+        ink = QColor(INK) if self.active else QColor(SIGNING_IDLE_TEXT)
         pad = min(2.0, rect.width() * 0.08, rect.height() * 0.08)
         inner = rect.adjusted(pad, pad, -pad, -pad)
         self._paint_value(painter, inner, colour, ink)

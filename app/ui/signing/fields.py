@@ -42,6 +42,7 @@ from app.ui.signing.dialogs import SignatureDialog
 from app.ui.signing.field_item import FieldEntry, SigningFieldItem
 from app.ui.signing.screens import SigningScreen
 from app.ui.signing.style import INK, Badge, badge
+from app.ui.style import SIGNING_SELECTION
 
 #: Pixels per point of the signature images made for the stamped PDF (about 290 dpi).
 IMAGE_SCALE = 4.0
@@ -347,7 +348,7 @@ class RecipientFields(QObject):
         editor.setFont(font)
         editor.setStyleSheet(
             f"background: transparent; border: none; color: {INK.name()};"
-            "selection-background-color: #b6cdf5; selection-color: black;"
+            f"selection-background-color: {SIGNING_SELECTION}; selection-color: black;"
         )
         editor.setFixedSize(max(1, math.floor(f.width)), max(1, math.floor(f.height)))
         proxy = QGraphicsProxyWidget(item)

@@ -36,6 +36,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from app.ui.signing.style import INK, handwriting_font
+from app.ui.style import PAD_BASELINE, PAD_BORDER, PAD_CROSS, PAD_HINT
 
 #: Pen width of a stroke at normal pressure, in the pad's logical pixels.
 STROKE_WIDTH = 2.6
@@ -365,23 +366,23 @@ class SignaturePad(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         card = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        painter.setPen(QPen(QColor("#c3c9d4"), 1))
+        painter.setPen(QPen(QColor(PAD_BORDER), 1))
         painter.setBrush(QColor("white"))
         painter.drawRoundedRect(card, 10, 10)
         base = self._baseline_y()
-        painter.setPen(QPen(QColor("#aab1bd"), 1))
+        painter.setPen(QPen(QColor(PAD_BASELINE), 1))
         painter.drawLine(QPointF(28, base), QPointF(self.width() - 28, base))
         cross = QFont()
         cross.setPixelSize(18)
         painter.setFont(cross)
-        painter.setPen(QColor("#8a93a3"))
+        painter.setPen(QColor(PAD_CROSS))
         painter.drawText(QRectF(28, base - 28, 24, 24), Qt.AlignmentFlag.AlignCenter, "✕")
         if self._mode == "draw":
             if not self._strokes and self._current is None:
                 hint = QFont()
                 hint.setPixelSize(15)
                 painter.setFont(hint)
-                painter.setPen(QColor("#a3aab6"))
+                painter.setPen(QColor(PAD_HINT))
                 painter.drawText(
                     QRectF(0, base - 60, self.width(), 40), Qt.AlignmentFlag.AlignCenter, self._hint
                 )

@@ -26,6 +26,7 @@ from app.domain.model import Designation, Request
 from app.ui.editor.recipients import recipient_color
 from app.ui.pages import PageView
 from app.ui.signing.style import DONE_COLOR, avatar, badge, html, ordinal
+from app.ui.style import DIM, SIGNING_EMAIL
 
 
 def _label(
@@ -127,7 +128,7 @@ class HandoverScreen(QWidget):
         self.text = f"Pass the computer to {recipient.name} ({recipient.email})"
         self.handover_label.setText(
             f"Pass the computer to {html(recipient.name)}<br><span style='font-size:15px; "
-            f"font-weight:normal; color:#5f6673'>({html(recipient.email)})</span>"
+            f"font-weight:normal; color:{SIGNING_EMAIL}'>({html(recipient.email)})</span>"
         )
         self.handover_label.setAccessibleName(self.text)
         who = recipient.first_name or recipient.name
@@ -143,7 +144,7 @@ class HandoverScreen(QWidget):
             elif i == index:
                 parts.append(f"<b>→ {name}</b>")
             else:
-                parts.append(f"<span style='color:#8a8f98'>{name}</span>")
+                parts.append(f"<span style='color:{DIM}'>{name}</span>")
         self.order_label.setText("&nbsp;&nbsp;·&nbsp;&nbsp;".join(parts))
         self.order_label.setVisible(len(acting) > 1)
         message = (request.spec.message or "").strip()

@@ -1,5 +1,5 @@
-"""The signing screens' look: colours, style sheet, the handwriting font, and small drawings
-(fitted text, status badges, the recipient's avatar)."""
+"""The signing screens' look: the handwriting font and small drawings (fitted text, status
+badges, the recipient's avatar). Their colours and style sheet come from :mod:`app.ui.style`."""
 
 from __future__ import annotations
 
@@ -20,58 +20,22 @@ from PySide6.QtGui import (
 
 from app.pdf.stamp import default_handwriting_font
 from app.services.signing_values import initials_of
+from app.ui import style
 
 log = logging.getLogger(__name__)
 
-#: The ink of drawn and typed signatures: a dark blue-black, as from a good pen.
-INK = QColor("#14235a")
-PRIMARY = "#0b5cd5"
-DANGER = "#c62828"
-DONE_COLOR = "#2e7d32"
-TODO_COLOR = "#ef6c00"
-DIM_COLOR = QColor("#8a8f98")
+#: The ink of drawn and typed signatures (see :data:`app.ui.style.INK`).
+INK = QColor(style.INK)
+PRIMARY = style.PRIMARY
+DANGER = style.DANGER
+DONE_COLOR = style.SUCCESS
+TODO_COLOR = style.TODO
+DIM_COLOR = QColor(style.DIM)
 
 Badge = Literal["done", "declined", "error", "todo", "optional"]
 
-STYLE = f"""
-QPushButton#primary {{
-    background: {PRIMARY}; color: white; border: 1px solid {PRIMARY}; border-radius: 6px;
-    padding: 7px 22px; font-weight: 600;
-}}
-QPushButton#primary:hover {{ background: #0a4fb8; }}
-QPushButton#primary:pressed {{ background: #08439c; }}
-QPushButton#primary:disabled {{ background: #b7c9e6; border-color: #b7c9e6; color: #f4f7fc; }}
-QPushButton#danger {{
-    background: {DANGER}; color: white; border: 1px solid {DANGER}; border-radius: 6px;
-    padding: 7px 18px; font-weight: 600;
-}}
-QPushButton#danger:disabled {{ background: #e9b5b5; border-color: #e9b5b5; }}
-QPushButton#quiet {{
-    background: transparent; border: 1px solid palette(mid); border-radius: 6px;
-    padding: 7px 14px;
-}}
-QPushButton#quiet:hover {{ background: palette(midlight); }}
-QPushButton#padTool {{
-    background: transparent; border: none; color: {PRIMARY}; padding: 2px 6px;
-}}
-QPushButton#padTool:hover {{ text-decoration: underline; }}
-QPushButton#padTool:disabled {{ color: palette(mid); }}
-QLabel#heading {{ font-size: 20px; font-weight: 600; }}
-QLabel#title {{ font-size: 15px; font-weight: 600; }}
-QLabel#muted {{ color: palette(placeholder-text); }}
-QLabel#banner {{
-    background: #fdecea; color: #7f1d1d; border: 1px solid #f3c1bd; border-radius: 6px;
-    padding: 8px 12px;
-}}
-QFrame#topBar {{ border-bottom: 1px solid palette(mid); }}
-QFrame#sidePanel {{ border-left: 1px solid palette(mid); }}
-QFrame#card {{
-    background: palette(base); border: 1px solid palette(mid); border-radius: 12px;
-}}
-QListWidget#fieldList {{ border: none; background: transparent; }}
-QListWidget#fieldList::item {{ padding: 6px 4px; border-radius: 6px; }}
-QListWidget#fieldList::item:selected {{ background: #e3ecfb; color: palette(text); }}
-"""
+#: The signing screens' style sheet (kept with the other colours in :mod:`app.ui.style`).
+STYLE = style.SIGNING_STYLE
 
 
 _handwriting: list[str] = []
@@ -143,9 +107,9 @@ def badge(kind: Badge, size: int) -> QPixmap:
     colour = {
         "done": QColor(DONE_COLOR),
         "declined": QColor(DANGER),
-        "error": QColor("#e65100"),
+        "error": QColor(style.SIGNING_ERROR),
         "todo": QColor(TODO_COLOR),
-        "optional": QColor("#9aa0a6"),
+        "optional": QColor(style.SIGNING_OPTIONAL),
     }[kind]
     if kind in ("todo", "optional"):
         painter.setPen(QPen(colour, max(1.5, size * 0.12)))
