@@ -20,6 +20,7 @@ from app.errors import SealboxError, UserError
 from app.secrets import KeyringSecrets, SecretStore
 from app.store.db import Database
 from app.store.requests import Requests
+from app.store.sqlite import SqliteStore
 
 if TYPE_CHECKING:
     import httpx
@@ -76,8 +77,12 @@ class Context:
         return Database(self.paths.database)
 
     @cached_property
+    def store(self) -> SqliteStore:
+        return SqliteStore(self.database, self.paths.drafts_dir)
+
+    @cached_property
     def requests(self) -> Requests:
-        return Requests(self.database)
+        return self.store.requests
 
     @property
     def default_provider(self) -> str:
@@ -172,6 +177,7 @@ class Context:
         if "database" in self.__dict__:
             self.database.close()
             del self.__dict__["database"]
+            self.__dict__.pop("store", None)
             self.__dict__.pop("requests", None)
 
 

@@ -81,13 +81,12 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
     if problems:
         raise ValidationError(problems, f"The request {spec.name!r}")
 
-    requests = ctx.requests
+    store = ctx.store
     key = idempotency_key or str(uuid.uuid4())
-    existing = requests.database.db.execute(
-        "SELECT request_id FROM outbox WHERE idempotency_key = ?", [key]).fetchone()
+    existing = store.outbox.request_for_key(key)
     if existing:
         # The same send again (a retried command): return what was sent, send nothing new.
-        return requests.get(existing[0])
+        return store.requests.get(existing)
 
     request = Request(
         id=str(uuid.uuid4()),
@@ -114,12 +113,12 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
                             "send again.")
         crash_point("after-copy")
         try:
-            with requests.database.write():
-                requests.add(request, key)
+            with store.transaction():
+                store.requests.add(request, key)
                 # What the provider will not deliver (the message, field labels) is sent
                 # without, and kept here: the request's own record says so.
                 for warning in provider.warnings(spec):
-                    requests.add_event(request.id, "warning", warning_sentence(warning))
+                    store.requests.add_event(request.id, "warning", warning_sentence(warning))
         except BaseException:
             pending.unlink(missing_ok=True)
             raise
@@ -138,12 +137,8 @@ def earlier_sends(ctx: Context, sha256: str, emails: Sequence[str], *,
     emails, in any order and case), newest first. Failed sends do not count, nor the request
     of ``idempotency_key`` (a send being retried is not a second one)."""
     wanted = sorted(e.strip().lower() for e in emails)
-    rows = ctx.requests.db.execute(
-        "SELECT id FROM requests WHERE document_sha256 = ? AND status <> ? AND id NOT IN "
-        "(SELECT request_id FROM outbox WHERE idempotency_key = ?) ORDER BY created_at DESC",
-        [sha256, Status.FAILED.value, idempotency_key or ""]).fetchall()
     found = []
-    for (request_id,) in rows:
+    for request_id in ctx.requests.ids_with_document(sha256, except_key=idempotency_key):
         request = ctx.requests.get(request_id)
         if sorted(r.email.strip().lower() for r in request.spec.recipients) == wanted:
             found.append(request)
@@ -170,9 +165,8 @@ async def deliver(ctx: Context, request_id: str, *, wait: float = 0.0) -> Reques
     ``sending`` until the outcome is stored. When another process holds it (it is sending this
     request right now), this one waits up to ``wait`` seconds, then raises
     :class:`BusyError`; a request that process has sent meanwhile is returned as it is."""
-    requests = ctx.requests
-    request = requests.get(request_id)
-    item = requests.outbox(request.id)
+    request = ctx.requests.get(request_id)
+    item = ctx.store.outbox.get(request.id)
     if item is None or item.state != "pending":
         return request
     held = await lock_waiting_async(ctx.paths.lock("send", request.id), wait)
@@ -184,10 +178,10 @@ async def deliver(ctx: Context, request_id: str, *, wait: float = 0.0) -> Reques
 
 
 async def _deliver_locked(ctx: Context, request_id: str) -> Request:
-    requests = ctx.requests
+    requests, outbox = ctx.requests, ctx.store.outbox
     request = requests.get(request_id)
-    item = requests.outbox(request.id)
-    if item is None or not requests.outbox_sending(request.id, os.getpid()):
+    item = outbox.get(request.id)
+    if item is None or not outbox.start_sending(request.id, os.getpid()):
         return request  # sent (or being reconciled) by another process meanwhile
     provider = ctx.provider(request.provider)
     log.info("sending request %s to %s (attempt %d)", request.id, request.provider,
@@ -198,22 +192,22 @@ async def _deliver_locked(ctx: Context, request_id: str) -> Request:
                                        item.idempotency_key)
     except AmbiguousSendError as exc:
         log.warning("send of %s ambiguous: %s", request.id, exc.message)
-        requests.outbox_reconciling(request.id, exc.message)
+        outbox.mark_reconciling(request.id, exc.message)
         raise
     except UnavailableError as exc:
         # Nothing reached the provider (or it said so): back to pending for the next sync.
         log.warning("send of %s interrupted: %s", request.id, exc.message)
-        requests.outbox_failed(request.id, exc.message, final=False)
+        outbox.mark_failed(request.id, exc.message, final=False)
         raise
     except SealboxError as exc:
         # A conflict ("not ready yet", e.g. a render still running) is worth sending again
         # later; any other refusal ends the request as failed.
         final = not isinstance(exc, ConflictError)
         log.warning("send of %s refused: %s", request.id, exc.message)
-        requests.outbox_failed(request.id, exc.message, final=final)
+        outbox.mark_failed(request.id, exc.message, final=final)
         raise
     crash_point("after-provider")
-    requests.outbox_done(request.id, report)
+    outbox.mark_done(request.id, report)
     return requests.get(request.id)
 
 

@@ -54,22 +54,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.archive.folder import (
-    Archived,
-    Badge,
-    BadgeState,
-    VerifyJob,
-    export_selection,
-    prepare_verify,
-    reindex,
-    run_verify,
-    trust_roots,
-)
+from app.archive.audit import trust_roots
+from app.archive.badge import Badge, BadgeState, VerifyJob, prepare_verify, run_verify
+from app.archive.export import export_selection
+from app.archive.folder import Archived
+from app.archive.reindex import reindex
 from app.context import KNOWN_PROVIDERS, Context
 from app.domain.geometry import PageGeometry
 from app.errors import SealboxError
 from app.pdf.document import PdfTooLargeError, check_pdf, open_pdf_bytes, page_geometries
-from app.store.verifications import Verifications
+from app.store.interface import VerificationRepository
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.columns import ElidedLabel, MiddleElideDelegate, fit_columns
 from app.ui.desktop import NoFileManagerDialog, show_in_file_manager
@@ -196,15 +190,15 @@ class ArchiveRow:
 
 def load_rows(ctx: Context) -> list[ArchiveRow]:
     """Every archived request in the store (most recently archived first)."""
-    requests = ctx.requests
+    requests, index = ctx.requests, ctx.store.archive
     root = ctx.paths.archive_dir
     rows = []
-    for rid in requests.archived_ids():
+    for rid in index.archived_ids():
         if not requests.exists(rid):
             continue
         request = requests.get(rid)
-        rel = requests.archive_dir(rid) or ""
-        files = {f.kind: root / f.path for f in requests.archived_files(rid)}
+        rel = index.folder(rid) or ""
+        files = {f.kind: root / f.path for f in index.files(rid)}
         rows.append(ArchiveRow(
             id=rid, name=request.name, completed=request.completed_at,
             provider=request.provider,
@@ -240,9 +234,9 @@ class ArchiveModel(RowTableModel):
         self._sort: tuple[int, Qt.SortOrder] = (COMPLETED, Qt.SortOrder.DescendingOrder)
 
     @property
-    def verifications(self) -> Verifications:
+    def verifications(self) -> VerificationRepository:
         """The kept verifications (looked up each time: the store may have been opened anew)."""
-        return Verifications(self.ctx.database)
+        return self.ctx.store.verifications
 
     # loading and filtering -------------------------------------------------------------------
 
@@ -734,7 +728,7 @@ class ArchivePage(QWidget):
         matches: set[str] | None = None
         if text:
             try:
-                matches = set(self.ctx.requests.search_ids(text, archived_only=True))
+                matches = set(self.ctx.store.search.matches(text, archived_only=True))
             except SealboxError as exc:
                 self.say(exc.for_app(), error=True)
                 matches = set()

@@ -69,7 +69,8 @@ from app.domain.model import Designation, Request
 from app.errors import SealboxError
 from app.providers.base import Capabilities
 from app.services.requests import cancel_request, check_cancel, download_request, refresh_request
-from app.store.requests import APP_DETAIL, Event, RequestFilter, Requests
+from app.store.interface import Store
+from app.store.records import APP_DETAIL, Event, RequestFilter
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.cancel_dialog import CancelRequestDialog
 from app.ui.columns import MiddleElideDelegate, fit_columns
@@ -210,10 +211,10 @@ class RequestsModel(RowTableModel):
 
     COLUMN_TITLES = COLUMNS
 
-    def __init__(self, requests: Requests, parent: QObject | None = None, *,
+    def __init__(self, store: Store, parent: QObject | None = None, *,
                  page_size: int = PAGE_SIZE, first_page: int = FIRST_PAGE) -> None:
         super().__init__(parent)
-        self.requests = requests
+        self.store = store
         self.page_size = page_size
         self.first_page = first_page
         self.filters = RequestFilter()
@@ -234,8 +235,8 @@ class RequestsModel(RowTableModel):
         with self._change():
             self.beginResetModel()
             self.filters = filters
-            self.total = self.requests.count(filters)
-            self.rows = self.requests.page(filters, 0, self.first_page)
+            self.total = self.store.search.count(filters)
+            self.rows = self.store.search.page(filters, 0, self.first_page)
             self._reindex()
             self.loaded = True
             self.endResetModel()
@@ -247,9 +248,9 @@ class RequestsModel(RowTableModel):
         if not self.loaded:
             self.set_filter(self.filters)
             return
-        total = self.requests.count(self.filters)
+        total = self.store.search.count(self.filters)
         wanted = min(max(len(self.rows), self.page_size), max(REFRESH_LIMIT, self.page_size))
-        fresh = self.requests.page(self.filters, 0, wanted)
+        fresh = self.store.search.page(self.filters, 0, wanted)
         old_ids = [r.id for r in self.rows]
         new_ids = [r.id for r in fresh]
         root = QModelIndex()
@@ -281,7 +282,7 @@ class RequestsModel(RowTableModel):
         row = self.row_of(request_id)
         if row < 0:
             return False
-        self.rows[row] = self.requests.get(request_id)
+        self.rows[row] = self.store.requests.get(request_id)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
         return True
 
@@ -303,7 +304,7 @@ class RequestsModel(RowTableModel):
 
     def _fetch(self, count: int) -> int:
         """Read up to ``count`` more rows; returns how many were added."""
-        batch = self.requests.page(self.filters, len(self.rows), count)
+        batch = self.store.search.page(self.filters, len(self.rows), count)
         # A request stored meanwhile shifts the pages by one: skip what is already shown.
         batch = [r for r in batch if r.id not in self._rows_by_id]
         if not batch:
@@ -324,7 +325,7 @@ class RequestsModel(RowTableModel):
         row = self.row_of(request_id)
         if row >= 0:
             return row
-        position = self.requests.position(self.filters, request_id)
+        position = self.store.search.position(self.filters, request_id)
         if position is None:
             return -1
         while len(self.rows) <= position:
@@ -917,7 +918,7 @@ class RequestsPage(QWidget):
         self.busy: set[str] = set()
         #: The Cancel request dialog while it is open.
         self.cancel_dialog: CancelRequestDialog | None = None
-        self.model = RequestsModel(ctx.requests, self)
+        self.model = RequestsModel(ctx.store, self)
         self._build()
         self.model.modelReset.connect(self._update_empty_state)
         self.model.rowsInserted.connect(self._update_empty_state)
@@ -1088,7 +1089,7 @@ class RequestsPage(QWidget):
         if self.model.rowCount() > 0 or not self.model.loaded:
             self.list_stack.setCurrentWidget(self.table)
             return
-        anything = not self.model.filters.is_empty and self.ctx.requests.count() > 0
+        anything = not self.model.filters.is_empty and self.ctx.store.search.count() > 0
         self.empty_label.setText(NO_MATCH if anything else EMPTY_STORE)
         self.clear_button.setVisible(anything)
         self.list_stack.setCurrentWidget(self.empty)
@@ -1160,7 +1161,7 @@ class RequestsPage(QWidget):
             "Cancel this request at the provider" if can_cancel else
             f"{caps.name if caps else request.provider} does not offer cancelling a request")
         d.download_button.setEnabled(idle and request.status == Status.COMPLETED)
-        d.archive_button.setEnabled(self.ctx.requests.archive_dir(request.id) is not None)
+        d.archive_button.setEnabled(self.ctx.store.archive.folder(request.id) is not None)
         d.sign_button.setVisible(request.provider == "local" and request.status.in_flight
                                  and request.next_recipient() is not None)
         d.sign_button.setEnabled(idle)
@@ -1210,7 +1211,7 @@ class RequestsPage(QWidget):
 
     def _open_in_archive(self) -> None:
         request_id = self.selected_id()
-        if request_id is not None and self.ctx.requests.archive_dir(request_id) is not None:
+        if request_id is not None and self.ctx.store.archive.folder(request_id) is not None:
             self.openInArchive.emit(request_id)
 
     def _sign_now(self) -> None:
