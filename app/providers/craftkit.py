@@ -83,6 +83,7 @@ import httpx
 from app.domain.geometry import to_percent
 from app.domain.lifecycle import Status
 from app.domain.model import FieldType, Request, RequestSpec
+from app.domain.problems import Issue
 from app.domain.report import RecipientReport, Report
 from app.errors import UserError, ValidationError
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo, check_pdf
@@ -499,9 +500,9 @@ class CraftkitProvider:
                 # Say why, in place of the generic "cannot take" sentence.
                 generic = f"fields[{i}].type: {NAME} cannot take {f.type.value} fields"
                 problems = [p for p in problems if p != generic]
-                problems.append(f"fields[{i}].type: {NAME}'s fields carry no options, so a "
-                                f"{f.type.value} field cannot be sent; use another type or "
-                                "another provider")
+                problems.append(Issue(("fields", i, "type"), f"{NAME}'s fields carry no "
+                                      f"options, so a {f.type.value} field cannot be sent; use "
+                                      "another type or another provider"))
         return problems
 
     # --- create -------------------------------------------------------------------------------

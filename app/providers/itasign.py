@@ -71,6 +71,7 @@ import httpx
 from app.domain.clock import now, parse_iso
 from app.domain.lifecycle import Status
 from app.domain.model import Designation, Request, RequestSpec
+from app.domain.problems import Issue
 from app.domain.report import RecipientReport, Report
 from app.errors import CapabilityError, SealboxError, UserError
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo
@@ -442,11 +443,11 @@ class ItaSignProvider:
         problems = capability_problems(CAPABILITIES, spec, pdf)
         for i, r in enumerate(spec.recipients):
             if r.designation != Designation.SIGNER:
-                problems.append(
-                    f"recipients[{i}].designation: {NAME} has only signers, not "
+                problems.append(Issue(
+                    ("recipients", i, "designation"), f"{NAME} has only signers, not "
                     f"{r.designation.value} recipients; make {r.name or 'them'} a Signer, "
                     "remove them, or choose another provider"
-                )
+                ))
         return problems
 
     # --- requests ------------------------------------------------------------------------------

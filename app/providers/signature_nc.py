@@ -89,6 +89,7 @@ from app.domain.clock import now, parse_iso
 from app.domain.geometry import Origin, to_points
 from app.domain.lifecycle import Status
 from app.domain.model import EMAIL_RE, Designation, FieldType, Request, RequestSpec
+from app.domain.problems import Issue
 from app.domain.report import RecipientReport, Report
 from app.errors import CapabilityError, UserError, ValidationError
 from app.pdf.document import MAX_PDF_BYTES, PdfInfo, check_pdf
@@ -527,35 +528,36 @@ class SignatureNcProvider:
         out = capability_problems(CAPABILITIES, spec, pdf)
         for i, r in enumerate(spec.recipients):
             if r.designation != Designation.SIGNER:
-                out.append(
-                    f"recipients[{i}].designation: {PROVIDER_NAME} has only signers, no "
+                out.append(Issue(
+                    ("recipients", i, "designation"), f"{PROVIDER_NAME} has only signers, no "
                     f"{r.designation.value}; make them a Signer or choose another "
                     "provider"
-                )
+                ))
                 continue
             if not r.last_name.strip():
-                out.append(
-                    f"recipients[{i}].lastName: {PROVIDER_NAME} needs a last name for every signer"
-                )
+                out.append(Issue(
+                    ("recipients", i, "lastName"), f"{PROVIDER_NAME} needs a last name for every "
+                    "signer"
+                ))
             if not any(f.recipient_index == i for f in spec.fields) and not any(
                 a.recipient_index == i for a in spec.anchor_tags
             ):
-                out.append(
-                    f"recipients[{i}]: {PROVIDER_NAME} needs at least one signature "
+                out.append(Issue(
+                    ("recipients", i), f"{PROVIDER_NAME} needs at least one signature "
                     "field for every signer; place one or add an anchor tag"
-                )
+                ))
         for i, f in enumerate(spec.fields):
             if not f.required:
-                out.append(
-                    f"fields[{i}].required: {PROVIDER_NAME} fields are always required; "
+                out.append(Issue(
+                    ("fields", i, "required"), f"{PROVIDER_NAME} fields are always required; "
                     "make it required or remove it"
-                )
+                ))
         for i, a in enumerate(spec.anchor_tags):
             if not a.required:
-                out.append(
-                    f"anchorTags[{i}].required: {PROVIDER_NAME} fields are always "
+                out.append(Issue(
+                    ("anchorTags", i, "required"), f"{PROVIDER_NAME} fields are always "
                     "required; make it required or remove it"
-                )
+                ))
         return out
 
     # --- calls --------------------------------------------------------------------------------

@@ -29,17 +29,17 @@ from pathlib import Path
 
 from app.context import Context
 from app.domain.lifecycle import Status
-from app.domain.model import Request, RequestSpec, field_count_problem, spec_problems
+from app.domain.model import Field, Request, RequestSpec
 from app.errors import BusyError, SealboxError, UnavailableError, UserError, ValidationError
 from app.faults import crash_point, reached
 from app.fsutil import atomic_copy
 from app.oslock import is_held, lock_waiting_async, try_lock
-from app.pdf.document import check_pdf
+from app.pdf.document import PdfInfo, check_pdf
 from app.pdf.textindex import TextIndex
 from app.providers.anchors import resolve_anchors
 from app.providers.errors import AmbiguousSendError, ConflictError
 from app.providers.local.provider import LocalProvider
-from app.wording import Alt, Text
+from app.services.checks import AnchorMatches, Subject, refusals, setup_refusal
 
 log = logging.getLogger(__name__)
 
@@ -52,35 +52,13 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
     """Check the request and commit it to the outbox; returns the queued request."""
     provider = ctx.provider(provider_id)
     caps = provider.capabilities
-    problem = provider.configuration_problem()
-    if problem:
-        raise UserError(problem)
-    if caps.needs_render_id and not render_id:
-        raise UserError(Text(f"{caps.name} sends a render, not a file: ", Alt(
-            "pass --render-id with the id of a succeeded render",
-            f"send documents that {caps.name} rendered from the command line, or choose another "
-            "service for this one"), "."))
+    setup_refusal(provider, render_id)
     info = check_pdf(pdf_path)
-    problems = spec_problems(spec, info.pages, fields_required=bool(caps.field_types))
-    problems += provider.preflight(spec, info)
-    fields = list(spec.fields)
-    text: str | None = None
-    if spec.anchor_tags and caps.anchors == "local":
-        resolution = resolve_anchors(spec, pdf_path, info.pages)
-        problems += resolution.problems
-        fields += resolution.fields
-        text = resolution.text
-    elif spec.anchor_tags and caps.anchors == "native":
-        # The provider places them, but the fields they make count against the same limit.
-        index = TextIndex.build(pdf_path, ocr=spec.ocr_anchors)
-        too_many = field_count_problem(len(spec.fields), [
-            (a.anchor_string, len(index.find(a.anchor_string)) if a.anchor_string else 0)
-            for a in spec.anchor_tags])
-        if too_many:
-            problems.append(too_many)
+    anchors, fields, text = _anchors(spec, pdf_path, info, caps.anchors)
+    problems, warnings = refusals(Subject(spec, provider, info, render_id, anchors,
+                                          purpose="send"))
     if problems:
         raise ValidationError(problems, f"The request {spec.name!r}")
-
     store = ctx.store
     key = idempotency_key or str(uuid.uuid4())
     existing = store.outbox.request_for_key(key)
@@ -91,7 +69,7 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
     request = Request(
         id=str(uuid.uuid4()),
         provider=caps.id,
-        spec=replace(spec, fields=tuple(fields)),
+        spec=replace(spec, fields=(*spec.fields, *fields)),
         # A file name that is not UTF-8 is kept readable (its stray bytes become U+FFFD).
         document_name=os.fsencode(pdf_path.name).decode("utf-8", "replace"),
         document_sha256=info.sha256,
@@ -117,7 +95,7 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
                 store.requests.add(request, key)
                 # What the provider will not deliver (the message, field labels) is sent
                 # without, and kept here: the request's own record says so.
-                for warning in provider.warnings(spec):
+                for warning in warnings:
                     store.requests.add_event(request.id, "warning", warning_sentence(warning))
         except BaseException:
             pending.unlink(missing_ok=True)
@@ -129,6 +107,26 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
         document_path(ctx, request.id)
     crash_point("after-outbox")
     return request
+
+
+def _anchors(spec: RequestSpec, pdf_path: Path, info: PdfInfo, how: str
+             ) -> tuple[AnchorMatches | None, tuple[Field, ...], str | None]:
+    """The anchors of ``spec`` in the document: what the checks need to judge them, the fields
+    they make when they are resolved on this machine (``how`` is "local"), and the document's
+    text as it was read to find them (None when it was not)."""
+    if not spec.anchor_tags or how == "none":
+        return None, (), None
+    if how == "local":
+        resolution = resolve_anchors(spec, pdf_path, info.pages)
+        counts = {a.anchor_string: n for a, n in zip(spec.anchor_tags, resolution.counts,
+                                                     strict=True)}
+        return (AnchorMatches(counts, resolved=resolution.problems), resolution.fields,
+                resolution.text)
+    # The provider places them, but the fields they make count against the same limit.
+    index = TextIndex.build(pdf_path, ocr=spec.ocr_anchors)
+    counts = {a.anchor_string: len(index.find(a.anchor_string)) if a.anchor_string else 0
+              for a in spec.anchor_tags}
+    return AnchorMatches(counts), (), None
 
 
 def earlier_sends(ctx: Context, sha256: str, emails: Sequence[str], *,

@@ -208,3 +208,27 @@ def test_an_archive_folder_of_another_request_is_never_taken(tmp_path: Path) -> 
     assert folder_for(tmp_path, first, moment) == taken
     other = folder_for(tmp_path, second, moment)
     assert other != taken and other.name.endswith(second.id)
+
+
+def test_a_transaction_spans_the_repositories(store: SqliteStore) -> None:
+    request = make_request()
+
+    def fail_half_way() -> None:
+        with store.transaction():
+            store.requests.add(request, "key-t")
+            store.outbox.start_sending(request.id, 111)
+            store.archive.set_error(request.id, "the disk is full")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fail_half_way()
+    assert not store.requests.exists(request.id)
+    assert store.outbox.get(request.id) is None and store.outbox.request_for_key("key-t") is None
+    assert store.search.count() == 0 and store.search.matches("charter") == []
+    # The same calls without the failure are all kept.
+    with store.transaction():
+        store.requests.add(request, "key-t")
+        store.outbox.start_sending(request.id, 111)
+    assert store.outbox.request_for_key("key-t") == request.id
+    assert store.outbox.owner_pid(request.id) == 111
+    assert store.search.matches("charter") == [request.id]

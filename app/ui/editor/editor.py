@@ -38,7 +38,7 @@ from app.pdf.textindex import TextIndex
 from app.providers.anchors import scanned_hint
 from app.providers.base import KEEPS_SIGNATURES, Provider
 from app.services import send as send_service
-from app.services.preflight import Problem, Target, errors, preflight
+from app.services.checks import Problem, Target, errors, preflight
 from app.store.drafts import Draft
 from app.store.templates import Templates, apply_to, compatibility
 from app.ui.bridge import AsyncBridge, describe_error
@@ -535,7 +535,7 @@ class EditorWidget(QWidget):
             problems = preflight(self.doc, self.info, self.provider(), self.anchor_counts(),
                                  render_id=render_id, anchor_hint=hint)
         except SealboxError as exc:
-            problems = [Problem(exc.message, Target("provider", None))]
+            problems = [Problem((), exc.message, Target("provider", None))]
         self.problems = problems
         self.preflight_panel.set_problems(problems)
         self.side.set_problems(problems)
