@@ -38,6 +38,7 @@ from app.errors import SealboxError, UserError
 if TYPE_CHECKING:
     from app.context import Context
     from app.domain.model import Request, RequestSpec
+    from app.services.signing_values import Signature
 
 log = logging.getLogger("sealbox.cli")
 
@@ -53,17 +54,6 @@ MAX_LIMIT = 1_000_000
 MAX_SPEC_BYTES = 5 * 1024 * 1024
 #: Documents ``sealbox archive search`` shows unless told otherwise (``--limit``).
 SEARCH_LIMIT = 50
-
-#: Credentials each provider needs, as keyring names ``<id>.<key>`` (env ``SEALBOX_<ID>_<KEY>``).
-CREDENTIALS: dict[str, list[str]] = {
-    "local": [],
-    "craftkit": ["api_key", "webhook_secret"],
-    "signature_nc": ["api_key"],
-    "signicat": ["client_id", "client_secret"],
-    "saypdf": ["api_key", "webhook_secret", "email", "password"],
-    "itasign": ["api_key"],
-}
-
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
@@ -329,7 +319,7 @@ def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
     def text() -> None:
         say(f"Sent {request.name!r} through {request.provider}: {request.status.value}.")
         say(f"  id {request.id}")
-        if request.provider == "local":
+        if ctx.provider(request.provider).capabilities.in_person:
             first = request.next_recipient()
             if first is not None:
                 say(f"  next: sealbox sign {request.id[:8]} --recipient {first} "
@@ -464,46 +454,26 @@ def parse_field_values(items: Sequence[str]) -> dict[int, str]:
 
 
 def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
-    from app.providers.local.signing import (
-        LocalSigning,
-        Signature,
-        read_signature_image,
-        recipient_index,
-    )
-    from app.storage import DiskFullError
+    from app.services.in_person import InPersonSigning, recipient_index
+    from app.services.signing_values import FieldInput, TextValue
 
-    signing = LocalSigning(ctx)
+    signing = InPersonSigning(ctx)
     request = signing.load(args.id)
     index = recipient_index(request, args.recipient)
-    values = parse_field_values(args.field)
+    # Each value as typed; the service reads it by its field's type (yes/no, an option, text).
+    values: dict[int, FieldInput] = {
+        idx: TextValue(text) for idx, text in parse_field_values(args.field).items()}
     if args.decline is not None:
-        updated = signing.decline(request.id, index, args.decline)
+        updated = signing.decline(request.id, index, args.decline).request
     else:
-        signature = None
-        if args.typed_signature is not None:
-            if not args.typed_signature.strip():
-                raise UserError("--typed-signature needs the signer's name.")
-            signature = Signature(typed=args.typed_signature.strip())
-        elif args.signature_image is not None:
-            signature = Signature(image_png=read_signature_image(args.signature_image),
-                                  uploaded=True)
-        updated = signing.sign(request.id, index, signature, values, complete=False)
-        if signing.needs_finalizing(updated) or updated.status == Status.COMPLETED:
+        step = signing.sign(request.id, index, _signature(args), values)
+        updated = step.request
+        if step.needs_completing or updated.status == Status.COMPLETED:
             # The signature is stored: what follows (sealing, archiving) is finished by
             # `sealbox sync` if it cannot be done now.
-            stopped = _complete_and_archive(ctx, signing, updated.id)
+            stopped = signing.complete_and_archive(updated.id)
             if stopped is not None:
-                step, problem = stopped
-                who = updated.spec.recipients[index].name
-                log.warning("sign of %s: %s stopped: %s", updated.id, step, problem.message)
-                if isinstance(problem, DiskFullError):
-                    advice = DiskFullError(problem.path, "run `sealbox sync` to finish it")
-                    why = advice.message
-                else:
-                    why = f"{problem.message} Then run `sealbox sync` to finish it."
-                say(f"sealbox: {who} signed {updated.name!r}, but {step} stopped. {why}",
-                    err=True)
-                return problem.exit_code
+                return _sign_stopped(updated, index, stopped.step, stopped.problem)
             updated = ctx.requests.get(updated.id)
     name = updated.spec.recipients[index].name
 
@@ -523,37 +493,38 @@ def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def _signature(args: argparse.Namespace) -> Signature | None:
+    """The signature ``sealbox sign`` was given: a typed name or a PNG image (None: approve)."""
+    from app.services.signing_values import Signature, read_signature_image
+
+    if args.typed_signature is not None:
+        if not args.typed_signature.strip():
+            raise UserError("--typed-signature needs the signer's name.")
+        return Signature(typed=args.typed_signature.strip())
+    if args.signature_image is not None:
+        return Signature(image_png=read_signature_image(args.signature_image), uploaded=True)
+    return None
+
+
+def _sign_stopped(request: Request, index: int, step: str, problem: SealboxError) -> int:
+    """Say that the signature is kept but ``step`` (sealing, archiving) stopped, and why."""
+    from app.storage import DiskFullError
+
+    who = request.spec.recipients[index].name
+    log.warning("sign of %s: %s stopped: %s", request.id, step, problem.message)
+    if isinstance(problem, DiskFullError):
+        why = DiskFullError(problem.path, "run `sealbox sync` to finish it").message
+    else:
+        why = f"{problem.message} Then run `sealbox sync` to finish it."
+    say(f"sealbox: {who} signed {request.name!r}, but {step} stopped. {why}", err=True)
+    return problem.exit_code
+
+
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to its end (asyncio is imported by the commands that need it only)."""
     import asyncio
 
     return asyncio.run(coro)
-
-
-def _complete_and_archive(ctx: Context, signing: Any, request_id: str
-                          ) -> tuple[str, SealboxError] | None:
-    """Seal and archive a request whose signers are all done; if that stopped, the step and
-    the reason (the request stays as far as it got, for ``sync`` to finish)."""
-    from app.archive.folder import archive_request_async
-
-    step = "completing it"
-    try:
-        signing.finalize(request_id)
-        step = "archiving it"
-        _run(archive_request_async(ctx, request_id))
-    except SealboxError as exc:
-        problem: SealboxError = exc
-    except OSError as exc:
-        problem = _storage_problem(ctx, exc) or UserError(
-            f"{exc.strerror or exc} ({exc.filename}).")
-    else:
-        return None
-    if step == "archiving it":
-        from app.store.records import DATABASE_ERRORS
-
-        with contextlib.suppress(SealboxError, OSError, *DATABASE_ERRORS):  # a full disk, too
-            ctx.store.archive.set_error(request_id, problem.message)
-    return step, problem
 
 
 def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
@@ -678,11 +649,13 @@ def _quoted(text: str) -> str:
 
 
 def cmd_providers(ctx: Context, args: argparse.Namespace) -> int:
-    from app.context import KNOWN_PROVIDERS
+    from app.providers import registry
 
     rows = []
-    for pid, name in KNOWN_PROVIDERS.items():
-        entry: dict[str, Any] = {"id": pid, "name": name, "default": pid == ctx.default_provider}
+    for info in registry.providers():
+        pid = info.id
+        entry: dict[str, Any] = {"id": pid, "name": info.name,
+                                 "default": pid == ctx.default_provider}
         try:
             provider = ctx.provider(pid)
         except SealboxError as exc:
@@ -710,11 +683,12 @@ def cmd_providers(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
-    provider_id = args.provider
-    if provider_id not in CREDENTIALS:
-        raise UserError(f"Unknown provider {shown(provider_id)}: use one of "
-                        f"{', '.join(CREDENTIALS)} (see `sealbox providers`).")
-    names = CREDENTIALS[provider_id]
+    from app.providers import registry
+    from app.providers.info import env_variable
+
+    info = registry.get(args.provider)
+    provider_id = info.id
+    names = [secret.key for secret in info.login_secrets]
     if not names:
         emit(args, {"provider": provider_id, "stored": []},
              lambda: say(f"{provider_id} needs no credentials."))
@@ -722,7 +696,7 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
     if not sys.stdin.isatty():
         raise UserError(f"`sealbox login {provider_id}` asks for the credentials on a terminal; "
                         "without one, set them in the environment (e.g. "
-                        f"SEALBOX_{provider_id.upper()}_{names[0].upper()}).")
+                        f"{env_variable(provider_id, names[0])}).")
 
     stored = []
     for key in names:

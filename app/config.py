@@ -23,7 +23,6 @@ from app.errors import UserError
 # settings (resolve_paths) before its first paint, and tomllib alone costs 20 ms to import.
 
 APP_NAME = "Sealbox"
-DEFAULT_PROVIDER = "local"
 DEFAULT_SYNC_INTERVAL_S = 300
 
 
@@ -49,7 +48,8 @@ class Paths:
 
     @property
     def local_dir(self) -> Path:
-        """The local provider's results (stamped, sealed PDFs and certificates)."""
+        """The built-in provider's results (stamped, sealed PDFs and certificates): a folder
+        whose name is part of the data layout, kept as it has always been."""
         return self.data_dir / "local"
 
     @property
@@ -95,7 +95,9 @@ def resolve_paths(environ: Mapping[str, str] | None = None,
 class Settings:
     """The contents of ``config.toml``. Unknown keys are kept as they are when saving."""
 
-    default_provider: str = DEFAULT_PROVIDER
+    #: The provider new requests go through; None until chosen (the context then names the
+    #: registry's default, :data:`app.providers.registry.DEFAULT`).
+    default_provider: str | None = None
     archive_dir: str | None = None
     sender_name: str | None = None
     sender_email: str | None = None

@@ -2,12 +2,11 @@
 
 It is built once at start-up (paths, settings, secrets, store) and passed to the services; there
 is no global service locator. Providers are created on first use, each with its own injected
-configuration.
+configuration, from their entries in :mod:`app.providers.registry`.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from collections.abc import Mapping
@@ -16,7 +15,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from app.config import Paths, Settings, load_settings, resolve_paths
-from app.errors import SealboxError, UserError
+from app.errors import SealboxError
+from app.providers import registry
 from app.secrets import KeyringSecrets, SecretStore
 from app.store.db import Database
 from app.store.requests import Requests
@@ -25,32 +25,13 @@ from app.store.sqlite import SqliteStore
 if TYPE_CHECKING:
     import httpx
 
-    # Imported where a provider is built: the provider layer loads PyMuPDF and asyncio, which a
-    # command reading the store does not need (and the app loads after showing its window).
+    # Imported where a provider is built: a provider's client loads PyMuPDF, httpx and asyncio,
+    # which a command reading the store does not need (and the app loads after showing its
+    # window). The registry itself is plain data.
+    from app.pdf.document import PdfInfo
     from app.providers.base import Provider, ProviderConfig
 
 log = logging.getLogger(__name__)
-
-#: Every provider Sealbox knows of, by id, with its display name.
-KNOWN_PROVIDERS: dict[str, str] = {
-    "local": "In person",
-    "craftkit": "Craftkit",
-    "signature_nc": "Signature.nc",
-    "signicat": "Signicat",
-    "saypdf": "SayPDF",
-    "itasign": "ItaSign",
-}
-
-
-#: The class implementing each remote provider, in ``app.providers.<id>``.
-PROVIDER_CLASSES: dict[str, str] = {
-    "craftkit": "CraftkitProvider",
-    "signature_nc": "SignatureNcProvider",
-    "signicat": "SignicatProvider",
-    "saypdf": "SayPdfProvider",
-    "itasign": "ItaSignProvider",
-}
-
 
 @dataclass
 class Context:
@@ -61,6 +42,12 @@ class Context:
     #: An HTTP transport for every provider (tests inject one; None is the network).
     transport: httpx.AsyncBaseTransport | None = None
     _providers: dict[str, Provider] = field(default_factory=dict)
+    #: The documents ``send.prepare`` checked, by request id, until they are delivered: the
+    #: provider gets what was checked instead of reading and checking the file again.
+    checked_documents: dict[str, PdfInfo] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.settings = _with_default_provider(self.settings)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None,
@@ -86,17 +73,13 @@ class Context:
 
     @property
     def default_provider(self) -> str:
-        return self.settings.default_provider or "local"
+        return self.settings.default_provider or registry.DEFAULT
 
     def provider(self, provider_id: str | None = None) -> Provider:
         pid = provider_id or self.default_provider
         if pid in self._providers:
             return self._providers[pid]
-        if pid not in KNOWN_PROVIDERS:
-            known = ", ".join(KNOWN_PROVIDERS)
-            raise UserError(f"Unknown provider {pid!r}: use one of {known} "
-                            "(see `sealbox providers`).")
-        provider = self._create_provider(pid)
+        provider = self.build_provider(pid)
         self._providers[pid] = provider
         return provider
 
@@ -117,33 +100,22 @@ class Context:
 
     def provider_setting(self, pid: str, key: str) -> str | None:
         """A provider's plain setting as its configuration reads it (``SEALBOX_<ID>_<KEY>``, then
-        ``[providers.<id>]``); the local provider's ``seal_pkcs12`` is the top-level setting."""
-        if pid == "local" and key == "seal_pkcs12":
-            return self.settings.seal_pkcs12
+        ``[providers.<id>]``); one its registry entry calls top-level is the settings file's own
+        (``seal_pkcs12``), which the environment does not override."""
+        info = registry.find(pid)
+        field = info.setting(key) if info is not None else None
+        if field is not None and field.top_level:
+            value = getattr(self.settings, key, None)
+            return value if isinstance(value, str) else None
         return self.settings.provider_setting(pid, key, self.environ)
 
     def build_provider(self, pid: str, config: ProviderConfig | None = None) -> Provider:
         """A new provider instance that is not cached: built from ``config`` (by default the
-        current settings and secrets). The caller closes it with ``aclose()``."""
-        if pid not in KNOWN_PROVIDERS:
-            known = ", ".join(KNOWN_PROVIDERS)
-            raise UserError(f"Unknown provider {pid!r}: use one of {known} "
-                            "(see `sealbox providers`).")
-        config = config if config is not None else self.provider_config(pid)
-        if pid == "local":
-            from app.providers.local.provider import LocalProvider
-
-            return LocalProvider(self.paths, config)
-        try:
-            module = importlib.import_module(f"app.providers.{pid}")
-        except ModuleNotFoundError as exc:
-            raise UserError(f"The {KNOWN_PROVIDERS[pid]} provider is not available in this "
-                            "version of Sealbox: use another provider.") from exc
-        cls: type[Provider] = getattr(module, PROVIDER_CLASSES[pid])
-        return cls(config)  # type: ignore[call-arg]
-
-    def _create_provider(self, pid: str) -> Provider:
-        return self.build_provider(pid)
+        current settings and secrets) by its registry entry. The caller closes it with
+        ``aclose()``."""
+        info = registry.get(pid)
+        return info.create(config if config is not None else self.provider_config(pid),
+                           self.paths)
 
     # --- settings changed while running ----------------------------------------------------
 
@@ -161,7 +133,7 @@ class Context:
         if settings.archive_dir != self.settings.archive_dir:
             archive = resolve_paths(self.environ, settings.archive_dir).archive_dir
             self.paths = replace(self.paths, archive_dir=archive)
-        self.settings = settings
+        self.settings = _with_default_provider(settings)
         return self.forget_providers()
 
     async def reload_settings(self, settings: Settings | None = None) -> None:
@@ -179,6 +151,14 @@ class Context:
             del self.__dict__["database"]
             self.__dict__.pop("store", None)
             self.__dict__.pop("requests", None)
+
+
+def _with_default_provider(settings: Settings) -> Settings:
+    """``settings`` naming the provider new requests go through (on a fresh install, the
+    registry's default)."""
+    if settings.default_provider:
+        return settings
+    return replace(settings, default_provider=registry.DEFAULT)
 
 
 async def close_providers(providers: list[Provider]) -> None:

@@ -23,6 +23,7 @@ from app.archive.manifest import iter_folders, read_manifest
 from app.context import Context
 from app.errors import NotFoundError, UserError
 from app.fsutil import sha256_file
+from app.providers import registry
 from app.store.records import ArchivedFile
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def verify(ctx: Context, ref: str | None = None) -> Verification:
         checks.extend(_verify_one(ctx, rid, on_disk.get(rid, []), roots))
     if ref is None:
         checks.extend(_unreadable_folders(root, on_disk))
-    local = index.any_archived_from("local")
+    local = index.any_archived_from(registry.in_person_ids())
     return Verification(checks, trust_root_problem(ctx.paths, local))
 
 

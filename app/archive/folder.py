@@ -36,6 +36,7 @@ from app.faults import crash_point, reached
 from app.fsutil import atomic_write_bytes, fsync_dir, sha256_file
 from app.oslock import lock_waiting_async
 from app.pdf.document import extract_text
+from app.providers import registry
 from app.providers.errors import DownloadRejectedError
 from app.store.records import ArchivedFile
 
@@ -161,7 +162,7 @@ async def _archive_locked(ctx: Context, request_id: str, again: bool) -> Archive
     recorded = read_manifest(final)
     known: dict[str, str] = {}
     signed_entry = recorded["files"].get("signed")
-    if request.provider == "local" and signed_entry:
+    if registry.in_person(request.provider) and signed_entry:
         from app.providers.local.provider import LocalProvider
 
         text = LocalProvider(ctx.paths).search_text(request.id, signed_entry["sha256"])

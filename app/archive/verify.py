@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import Any, Literal, overload
 
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509
 from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.crypt import AuthStatus
 from pyhanko.pdf_utils.misc import PdfError
@@ -62,6 +61,8 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
+
+from app.pdf.signatures import describe_name
 
 __all__ = [
     "PdfSource",
@@ -457,26 +458,6 @@ def _summary(
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
-
-
-def describe_name(name: asn1_x509.Name | x509.Name) -> str:
-    """A distinguished name as ``CN=..., O=..., C=...`` (common name first)."""
-    if isinstance(name, asn1_x509.Name):
-        name = _to_pyca(name)
-    parts = [attr.rfc4514_string() for attr in name]
-    cn = [p for p in parts if p.startswith("CN=")]
-    return ", ".join(cn + [p for p in parts if not p.startswith("CN=")]) or "(no subject)"
-
-
-def _to_pyca(name: asn1_x509.Name) -> x509.Name:
-    # cryptography parses names only inside certificates, so rebuild it attribute by attribute.
-    attrs: list[x509.NameAttribute[str]] = []
-    for rdn in name.chosen:
-        for type_and_value in rdn:
-            oid = x509.ObjectIdentifier(type_and_value["type"].dotted)
-            value = type_and_value["value"].native
-            attrs.append(x509.NameAttribute(oid, str(value)))
-    return x509.Name(attrs)
 
 
 def _load_roots(trust_roots_pem: Sequence[bytes]) -> list[asn1_x509.Certificate]:

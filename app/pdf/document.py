@@ -16,57 +16,62 @@ of the page as the user sees it, pages numbered from 1.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pymupdf
 
-from app.domain.geometry import Box, PageGeometry, Rect
+from app.domain.geometry import PageGeometry, Rect
 from app.domain.text import format_size
 from app.errors import NotFoundError, UserError
+from app.pdf.limits import MAX_PDF_BYTES as MAX_PDF_BYTES  # re-exported: its old home
+from app.pdf.reading import (
+    DamagedPdfError,
+    EmptyPdfError,
+    EncryptedPdfError,
+    NoPagesError,
+    NotAPdfError,
+    PageNotFoundError,
+    PdfError,
+    PdfTooLargeError,
+    needs_password_message,
+    open_pdf_bytes,
+    opened,
+    page_geometries,
+    page_geometry,
+)
 from app.pdf.signatures import ExistingSignature, existing_signatures
+from app.pdf.textindex import TextIndex
 from app.userfiles import check_user_file, display_name
+
+__all__ = [
+    "MAX_PDF_BYTES",
+    "DamagedPdfError",
+    "EmptyPdfError",
+    "EncryptedPdfError",
+    "NoPagesError",
+    "NotAPdfError",
+    "PageNotFoundError",
+    "PdfError",
+    "PdfInfo",
+    "PdfTooLargeError",
+    "can_fill_and_sign",
+    "check_pdf",
+    "extract_text",
+    "find_text",
+    "needs_password_message",
+    "not_fillable_message",
+    "open_pdf_bytes",
+    "page_geometries",
+    "page_geometry",
+    "render_page_png",
+]
 
 # PyMuPDF's type information lacks its constants: reach them through Any.
 _mu: Any = pymupdf
 
-MAX_PDF_BYTES = 20 * 1024 * 1024
 _HEADER_WINDOW = 1024  # the PDF header may follow some junk; readers accept it within 1 KB
-
-
-class PdfError(UserError):
-    """A PDF cannot be used: the message names the file, the problem and the fix."""
-
-
-class EmptyPdfError(PdfError):
-    """The file has zero bytes."""
-
-
-class NotAPdfError(PdfError):
-    """The file is not a PDF at all."""
-
-
-class DamagedPdfError(PdfError):
-    """The file claims to be a PDF but cannot be read, even after repair."""
-
-
-class EncryptedPdfError(PdfError):
-    """The PDF needs a password to open, or its permissions forbid filling in and signing."""
-
-
-class NoPagesError(PdfError):
-    """The PDF is readable but has no pages."""
-
-
-class PdfTooLargeError(PdfError):
-    """The file is bigger than :data:`MAX_PDF_BYTES`."""
-
-
-class PageNotFoundError(PdfError):
-    """A page number outside the document was asked for."""
 
 
 @dataclass(frozen=True)
@@ -83,23 +88,9 @@ class PdfInfo:
     signatures: tuple[ExistingSignature, ...] = ()
     #: Encrypted with a permissions password only (it opens without a password).
     encrypted: bool = False
-
-
-def open_pdf_bytes(data: bytes, name: str) -> Any:
-    """Open PDF bytes with PyMuPDF, mapping failures to the typed errors."""
-    try:
-        return pymupdf.open(stream=data, filetype="pdf")
-    except (pymupdf.FileDataError, RuntimeError, ValueError) as exc:
-        raise DamagedPdfError(
-            f"{name} is damaged and cannot be repaired: open it in a PDF viewer, print it to a "
-            f"new PDF and try again."
-        ) from exc
-
-
-def needs_password_message(name: str) -> str:
-    return (f"{name} needs a password to open: ask the sender for a copy that opens without a "
-            "password, or open it with the password in a PDF reader, save a copy without the "
-            "open password, and try again.")
+    #: The form says the file is signed (its /SigFlags has SignaturesExist), whether or not a
+    #: signature in it could be read.
+    signatures_flagged: bool = False
 
 
 def can_fill_and_sign(doc: Any) -> bool:
@@ -123,26 +114,7 @@ def check_pdf(path: Path) -> PdfInfo:
     :class:`~app.errors.NotFoundError`) that names the problem and the fix if it is unusable."""
     path = Path(path)
     name = display_name(path)
-    try:
-        size = check_user_file(path, name, "a PDF file").st_size
-    except NotFoundError:
-        raise
-    except UserError as exc:  # a folder, a device or pipe, unreadable, a name too long
-        raise NotAPdfError(exc.message) from exc
-    if size == 0:
-        raise EmptyPdfError(
-            f"{name} is empty (0 bytes): export or download the document again and try again."
-        )
-    if size > MAX_PDF_BYTES:
-        raise PdfTooLargeError(
-            f"{name} is {format_size(size)}, more than the {format_size(MAX_PDF_BYTES)} limit: "
-            f"compress it or split it into smaller PDFs and try again."
-        )
-    data = path.read_bytes()
-    if b"%PDF-" not in data[:_HEADER_WINDOW]:
-        raise NotAPdfError(
-            f"{name} is not a PDF: choose a PDF file, or print or export the document as PDF first."
-        )
+    data = _read_pdf_bytes(path, name)
     doc = open_pdf_bytes(data, name)
     try:
         if doc.needs_pass or doc.is_encrypted:
@@ -169,16 +141,51 @@ def check_pdf(path: Path) -> PdfInfo:
         title = (doc.metadata or {}).get("title") or ""
         return PdfInfo(
             path=path,
-            size_bytes=size,
+            size_bytes=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
             page_count=doc.page_count,
             pages=pages,
             title=title.strip() or None,
             signatures=existing_signatures(doc),
             encrypted=encrypted,
+            signatures_flagged=_signatures_flagged(doc),
         )
     finally:
         doc.close()
+
+
+def _signatures_flagged(doc: Any) -> bool:
+    try:
+        flags = doc.get_sigflags()
+    except (RuntimeError, ValueError):
+        return False
+    return isinstance(flags, int) and flags > 0 and bool(flags & 1)
+
+
+def _read_pdf_bytes(path: Path, name: str) -> bytes:
+    """The bytes of the file at ``path`` if it is a readable, non-empty file of at most
+    :data:`MAX_PDF_BYTES` that starts like a PDF."""
+    try:
+        size = check_user_file(path, name, "a PDF file").st_size
+    except NotFoundError:
+        raise
+    except UserError as exc:  # a folder, a device or pipe, unreadable, a name too long
+        raise NotAPdfError(exc.message) from exc
+    if size == 0:
+        raise EmptyPdfError(
+            f"{name} is empty (0 bytes): export or download the document again and try again."
+        )
+    if size > MAX_PDF_BYTES:
+        raise PdfTooLargeError(
+            f"{name} is {format_size(size)}, more than the {format_size(MAX_PDF_BYTES)} limit: "
+            f"compress it or split it into smaller PDFs and try again."
+        )
+    data = path.read_bytes()
+    if b"%PDF-" not in data[:_HEADER_WINDOW]:
+        raise NotAPdfError(
+            f"{name} is not a PDF: choose a PDF file, or print or export the document as PDF first."
+        )
+    return data
 
 
 def _has_empty_page_tree(doc: Any) -> bool:
@@ -200,73 +207,7 @@ def _has_empty_page_tree(doc: Any) -> bool:
     return bool(kind == "array" and kids.strip("[] \n\r\t") == "")
 
 
-# --- page geometry ---------------------------------------------------------------------------
-
-
-def _inherited_rotate(doc: Any, xref: int) -> int | None:
-    """The raw /Rotate of a page, looked up through its /Parent chain like viewers do."""
-    seen: set[int] = set()
-    while xref and xref not in seen and len(seen) < 64:
-        seen.add(xref)
-        kind, value = doc.xref_get_key(xref, "Rotate")
-        if kind == "int":
-            return int(value)
-        if kind == "real":
-            return round(float(value))
-        if kind == "xref":
-            resolved = doc.xref_object(int(value.split()[0]), compressed=True).strip()
-            try:
-                return round(float(resolved))
-            except ValueError:
-                return None
-        kind, value = doc.xref_get_key(xref, "Parent")
-        if kind != "xref":
-            return None
-        xref = int(value.split()[0])
-    return None
-
-
-def page_geometry(page: Any) -> PageGeometry:
-    """The geometry of one PyMuPDF page, boxes in the file's own (bottom-left) user space."""
-    media = page.mediabox  # PyMuPDF: raw MediaBox, normalised
-    crop = page.cropbox  # PyMuPDF: y measured down from the MediaBox top
-    mediabox: Box = (media.x0, media.y0, media.x1, media.y1)
-    cropbox: Box = (crop.x0, media.y1 - crop.y1, crop.x1, media.y1 - crop.y0)
-    rotate = _inherited_rotate(page.parent, page.xref)
-    if rotate is None:
-        rotate = page.rotation
-    return PageGeometry.from_boxes(page.number + 1, cropbox, mediabox, rotate)
-
-
-def page_geometries(doc: Any) -> list[PageGeometry]:
-    """The geometry of every page of a PyMuPDF document, in page order."""
-    return [page_geometry(page) for page in doc]
-
-
 # --- reading ---------------------------------------------------------------------------------
-
-
-@contextmanager
-def _document(path_or_doc: Path | str | Any) -> Iterator[Any]:
-    """A PyMuPDF document for a path (opened and closed here) or an open document (left open)."""
-    if isinstance(path_or_doc, str | Path):
-        path = Path(path_or_doc)
-        if not path.is_file():
-            raise NotFoundError(
-                f"{path.name or path} does not exist: check the file name and folder and try again."
-            )
-        doc = open_pdf_bytes(path.read_bytes(), path.name)
-        try:
-            if doc.needs_pass:
-                raise EncryptedPdfError(needs_password_message(path.name))
-            yield doc
-        finally:
-            doc.close()
-    else:
-        yield path_or_doc
-
-
-_SEARCH_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
 
 
 def find_text(path_or_doc: Path | str | Any, needle: str) -> list[tuple[int, Rect]]:
@@ -278,14 +219,12 @@ def find_text(path_or_doc: Path | str | Any, needle: str) -> list[tuple[int, Rec
     """
     if not needle:
         raise ValueError("cannot search for empty text")
-    from app.pdf.textindex import TextIndex  # it builds on this module
-
     return TextIndex.build(path_or_doc).find(needle)
 
 
 def extract_text(path_or_doc: Path | str | Any) -> str:
     """All text of the document, pages joined by newlines (for the full-text index)."""
-    with _document(path_or_doc) as doc:
+    with opened(path_or_doc) as doc:
         return "\n".join(str(page.get_text("text")) for page in doc)
 
 
@@ -294,7 +233,7 @@ def render_page_png(path_or_doc: Path | str | Any, page_number: int, scale: floa
     ``scale`` pixels per point."""
     if not scale > 0:
         raise ValueError(f"scale must be positive, not {scale}")
-    with _document(path_or_doc) as doc:
+    with opened(path_or_doc) as doc:
         if not 1 <= page_number <= doc.page_count:
             raise PageNotFoundError(
                 f"page {page_number} does not exist: the document has {doc.page_count} "

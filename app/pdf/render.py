@@ -58,7 +58,7 @@ from typing import Any
 import pymupdf
 
 from app.errors import SealboxError
-from app.pdf.document import open_pdf_bytes
+from app.pdf.reading import open_pdf_bytes
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,11 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +210,32 @@ def _cms_signer(blob: bytes) -> str:
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         log.warning("a signature's CMS blob could not be read: %s", exc)
         return ""
+
+
+def describe_name(name: asn1_x509.Name | x509.Name) -> str:
+    """A certificate's distinguished name as ``CN=..., O=..., C=...`` (common name first), for
+    the archive's verification and the seal's own description."""
+    # Loaded only when a name is described: cryptography and asn1crypto come with pyHanko.
+    from asn1crypto import x509 as asn1
+
+    if isinstance(name, asn1.Name):
+        name = _to_pyca(name)
+    parts = [attr.rfc4514_string() for attr in name]
+    cn = [p for p in parts if p.startswith("CN=")]
+    return ", ".join(cn + [p for p in parts if not p.startswith("CN=")]) or "(no subject)"
+
+
+def _to_pyca(name: asn1_x509.Name) -> x509.Name:
+    from cryptography import x509 as pyca
+
+    # cryptography parses names only inside certificates, so rebuild it attribute by attribute.
+    attrs: list[pyca.NameAttribute[str]] = []
+    for rdn in name.chosen:
+        for type_and_value in rdn:
+            oid = pyca.ObjectIdentifier(type_and_value["type"].dotted)
+            value = type_and_value["value"].native
+            attrs.append(pyca.NameAttribute(oid, str(value)))
+    return pyca.Name(attrs)
 
 
 def parse_pdf_date(text: str) -> datetime | None:

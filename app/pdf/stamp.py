@@ -32,27 +32,33 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pymupdf
 
 from app.domain.geometry import (
-    Box,
     PageGeometry,
     Rect,
     display_to_unrotated_point,
     rect_within_page,
     to_unrotated,
 )
-from app.pdf.document import (
+from app.pdf.document import can_fill_and_sign, not_fillable_message
+from app.pdf.lettering import (
+    MAX_SIGNATURE_FONT_SIZE,
+    MIN_FONT_SIZE,
+    TEXT_FONT_SIZE,
+    Fonts,
+    StampError,
+    StampKind,
+    lay_out,
+)
+from app.pdf.reading import (
     EncryptedPdfError,
     PageNotFoundError,
-    PdfError,
-    can_fill_and_sign,
     needs_password_message,
-    not_fillable_message,
     open_pdf_bytes,
     page_geometry,
 )
@@ -60,18 +66,21 @@ from app.pdf.revision import draw_form_appearances, incremental_bytes, rewritten
 from app.pdf.signatures import existing_signatures
 from app.resources import resource
 
+__all__ = [
+    "MAX_SIGNATURE_FONT_SIZE",
+    "MIN_FONT_SIZE",
+    "TEXT_FONT_SIZE",
+    "AnchorText",
+    "Stamp",
+    "StampError",
+    "StampKind",
+    "default_handwriting_font",
+    "stamp_pdf",
+]
+
 # PyMuPDF's type information lacks its constants: reach them through Any.
 _mu: Any = pymupdf
 
-StampKind = Literal["text", "typed_signature", "image", "checkbox"]
-
-MIN_FONT_SIZE = 6.0
-"""Text shrinks in steps down to this size while it can still wrap; below it, the text is scaled
-down further as one block so that it still fits (never cut off)."""
-TEXT_FONT_SIZE = 11.0
-"""The size text starts at; it only shrinks from there."""
-MAX_SIGNATURE_FONT_SIZE = 72.0
-_SHRINK_STEP = 0.92
 _TEXT_COLOR = (0.0, 0.0, 0.0)
 _SIGNATURE_COLOR = (0.05, 0.1, 0.35)
 #: The backing laid under a value where the background is not plain and light.
@@ -85,10 +94,6 @@ _DARK_SHARE = 0.2
 _PROBE_DPI = 36
 _TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on", "x", "checked", "✓", "✔"})
 _FALSE_WORDS = frozenset({"false", "0", "no", "n", "off", "", "unchecked"})
-
-
-class StampError(PdfError):
-    """A stamp cannot be drawn: the message names the problem and the fix."""
 
 
 @dataclass(frozen=True)
@@ -116,215 +121,6 @@ class AnchorText:
 def default_handwriting_font() -> Path:
     """``resources/fonts/DancingScript-Regular.otf``, the font of typed signatures."""
     return resource("fonts", "DancingScript-Regular.otf")
-
-
-# --- fonts and measuring -----------------------------------------------------------------------
-
-
-@dataclass
-class _FontChoice:
-    """A font as drawn on pages: its resource name, metrics and where its bytes come from."""
-
-    name: str
-    font: Any  # pymupdf.Font
-    fontfile: str | None = None
-    fontbuffer: bytes | None = None
-    ink: dict[str, Box | None] = field(default_factory=dict)
-    advances: dict[str, float] = field(default_factory=dict)
-
-    def install(self, page: Any) -> None:
-        if self.fontfile is not None:
-            page.insert_font(fontname=self.name, fontfile=self.fontfile)
-        else:
-            page.insert_font(fontname=self.name, fontbuffer=self.fontbuffer)
-
-    def covers(self, text: str) -> bool:
-        return all(ch.isspace() or self.font.has_glyph(ord(ch)) for ch in text)
-
-    @property
-    def ascender(self) -> float:
-        return float(self.font.ascender)
-
-    @property
-    def descender(self) -> float:
-        return float(self.font.descender)
-
-    def advance(self, ch: str) -> float:
-        width = self.advances.get(ch)
-        if width is None:
-            width = self.advances[ch] = float(self.font.glyph_advance(ord(ch)))
-        return width
-
-
-class _Fonts:
-    """The fonts of one :func:`stamp_pdf` run and a scratch document to measure glyph ink."""
-
-    def __init__(self, handwriting_font: Path) -> None:
-        self._scratch = pymupdf.open()
-        self.sans = _FontChoice("SbxSans", pymupdf.Font("helv"))
-        self.sans.fontbuffer = bytes(self.sans.font.buffer)
-        self._handwriting_path = handwriting_font
-        self._script: _FontChoice | None = None
-
-    def close(self) -> None:
-        self._scratch.close()
-
-    def script(self) -> _FontChoice:
-        if self._script is None:
-            path = self._handwriting_path
-            if not path.is_file():
-                raise StampError(
-                    f"The handwriting font {path.name} is missing from {path.parent}: reinstall "
-                    f"Sealbox and try again."
-                )
-            try:
-                font = pymupdf.Font(fontfile=str(path))
-            except (RuntimeError, ValueError) as exc:
-                raise StampError(
-                    f"The handwriting font {path.name} cannot be read: reinstall Sealbox and try "
-                    f"again."
-                ) from exc
-            self._script = _FontChoice("SbxScript", font, fontfile=str(path))
-        return self._script
-
-    def pick(self, text: str, kind: StampKind, where: str) -> _FontChoice:
-        candidates = [self.sans]
-        if kind == "typed_signature":
-            candidates.insert(0, self.script())
-        for choice in candidates:
-            if choice.covers(text):
-                return choice
-        missing = sorted({ch for ch in text if not any(c.covers(ch) for c in candidates)})
-        raise StampError(
-            f"The value for {where} has characters no font can draw ({''.join(missing)}): remove "
-            f"them and try again."
-        )
-
-    def glyph_ink(self, choice: _FontChoice, ch: str) -> Box | None:
-        """Where the glyph's ink lies at font size 1, relative to its origin, y down."""
-        if ch in choice.ink:
-            return choice.ink[ch]
-        ink: Box | None = None
-        if not ch.isspace():
-            size, ox, oy = 100.0, 100.0, 200.0
-            page = self._scratch.new_page(width=400, height=400)
-            choice.install(page)
-            page.insert_text((ox, oy), ch, fontsize=size, fontname=choice.name)
-            boxes = [box for kind, box in page.get_bboxlog() if "text" in kind]
-            if boxes:
-                ink = (
-                    (min(b[0] for b in boxes) - ox) / size,
-                    (min(b[1] for b in boxes) - oy) / size,
-                    (max(b[2] for b in boxes) - ox) / size,
-                    (max(b[3] for b in boxes) - oy) / size,
-                )
-        choice.ink[ch] = ink
-        return ink
-
-
-@dataclass(frozen=True)
-class _LineBox:
-    """A line's extent at font size 1, relative to its origin on the baseline, y down."""
-
-    x0: float
-    top: float
-    x1: float
-    bottom: float
-
-
-def _measure(fonts: _Fonts, choice: _FontChoice, line: str) -> _LineBox:
-    """Union of the extraction box (advances x ascender/descender) and the glyphs' ink."""
-    x0, x1 = 0.0, 0.0
-    top, bottom = -choice.ascender, -choice.descender
-    pen = 0.0
-    for ch in line:
-        ink = fonts.glyph_ink(choice, ch)
-        if ink is not None:
-            x0 = min(x0, pen + ink[0])
-            x1 = max(x1, pen + ink[2])
-            top = min(top, ink[1])
-            bottom = max(bottom, ink[3])
-        pen += choice.advance(ch)
-    x1 = max(x1, pen)
-    return _LineBox(x0, top, x1, bottom)
-
-
-def _wrap(
-    fonts: _Fonts, choice: _FontChoice, text: str, size: float, max_width: float
-) -> list[str]:
-    """Greedy word wrap at ``size``; words longer than a line are broken between characters."""
-
-    def width(line: str) -> float:
-        box = _measure(fonts, choice, line)
-        return (box.x1 - box.x0) * size
-
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        current = ""
-        for word in paragraph.split(" "):
-            candidate = f"{current} {word}" if current else word
-            if width(candidate) <= max_width:
-                current = candidate
-                continue
-            if current:
-                lines.append(current)
-            current = ""
-            for ch in word:  # the word alone does not fit: break it between characters
-                if current and width(current + ch) > max_width:
-                    lines.append(current)
-                    current = ""
-                current += ch
-        lines.append(current)
-    return lines
-
-
-@dataclass(frozen=True)
-class _Layout:
-    lines: list[str]
-    boxes: list[_LineBox]
-    size: float
-    pitch: float  # baseline to baseline, at font size 1
-
-    def extent(self) -> tuple[float, float, float, float]:
-        """(x0, top, x1, bottom) of the block at font size 1, first baseline at y = 0."""
-        return (
-            min(b.x0 for b in self.boxes),
-            min(b.top + i * self.pitch for i, b in enumerate(self.boxes)),
-            max(b.x1 for b in self.boxes),
-            max(b.bottom + i * self.pitch for i, b in enumerate(self.boxes)),
-        )
-
-    def fits(self, width: float, height: float) -> bool:
-        x0, top, x1, bottom = self.extent()
-        return (x1 - x0) * self.size <= width and (bottom - top) * self.size <= height
-
-
-def _layout(
-    fonts: _Fonts, choice: _FontChoice, text: str, kind: StampKind, width: float, height: float
-) -> _Layout:
-    """Lines and a font size at which ``text`` fits in ``width`` x ``height`` points."""
-    pitch = choice.ascender - choice.descender
-    if kind == "typed_signature":
-        text = " ".join(text.split())
-        size = min(MAX_SIGNATURE_FONT_SIZE, height / pitch)
-    else:
-        size = min(TEXT_FONT_SIZE, height / pitch)
-    size = max(size, MIN_FONT_SIZE)
-
-    def make(at: float) -> _Layout:
-        lines = [text] if kind == "typed_signature" else _wrap(fonts, choice, text, at, width)
-        return _Layout(lines, [_measure(fonts, choice, line) for line in lines], at, pitch)
-
-    layout = make(size)
-    while not layout.fits(width, height) and size > MIN_FONT_SIZE:
-        size = max(MIN_FONT_SIZE, size * _SHRINK_STEP)
-        layout = make(size)
-    if not layout.fits(width, height):
-        # Still too big at the smallest wrapping size: keep these lines and scale the block.
-        x0, top, x1, bottom = layout.extent()
-        scale = min(width / ((x1 - x0) * layout.size), height / ((bottom - top) * layout.size))
-        layout = _Layout(layout.lines, layout.boxes, layout.size * scale * 0.999, pitch)
-    return layout
 
 
 # --- drawing -----------------------------------------------------------------------------------
@@ -380,7 +176,7 @@ def _remove_anchor_texts(page: Any, geom: PageGeometry, texts: list[AnchorText])
 
 
 def _draw_text(
-    page: Any, geom: PageGeometry, fonts: _Fonts, stamp: Stamp, text: str, where: str
+    page: Any, geom: PageGeometry, fonts: Fonts, stamp: Stamp, text: str, where: str
 ) -> None:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = "".join(ch for ch in text if ch == "\n" or ch.isprintable())
@@ -389,7 +185,7 @@ def _draw_text(
     choice = fonts.pick(text, stamp.kind, where)
     pad = _padding(stamp.rect)
     width, height = stamp.rect.width - 2 * pad, stamp.rect.height - 2 * pad
-    layout = _layout(fonts, choice, text, stamp.kind, width, height)
+    layout = lay_out(fonts, choice, text, stamp.kind, width, height)
     x0, top, _x1, bottom = layout.extent()
     size = layout.size
     block_height = (bottom - top) * size
@@ -510,56 +306,66 @@ def stamp_pdf(pdf_bytes: bytes, stamps: list[Stamp], handwriting_font: Path, *,
     that cannot be opened, needs a password or may not be filled in and signed.
     """
     doc = open_pdf_bytes(pdf_bytes, "The document")
-    fonts = _Fonts(Path(handwriting_font))
+    fonts = Fonts(Path(handwriting_font))
     try:
         if doc.needs_pass or doc.is_encrypted:
             raise EncryptedPdfError(needs_password_message("The document"))
         if not can_fill_and_sign(doc):
             raise EncryptedPdfError(not_fillable_message("The document"))
         signed = bool(existing_signatures(doc))
-        by_page: dict[int, list[Stamp]] = {}
-        for stamp in stamps:
-            if not 1 <= stamp.page <= doc.page_count:
-                count = doc.page_count
-                raise PageNotFoundError(
-                    f"{_KIND_NAMES[stamp.kind].capitalize()} is placed on page {stamp.page}, but "
-                    f"the document has {count} page{'s' if count != 1 else ''}: move it onto one "
-                    f"of them and try again."
-                )
-            by_page.setdefault(stamp.page, []).append(stamp)
+        by_page = _stamps_by_page(stamps, doc.page_count)
         anchors_by_page: dict[int, list[AnchorText]] = {}
         for text in anchor_texts:
             if 1 <= text.page <= doc.page_count:
                 anchors_by_page.setdefault(text.page, []).append(text)
         draw_form_appearances(doc)
         for number in sorted(by_page.keys() | anchors_by_page.keys()):
-            page = doc[number - 1]
-            geom = page_geometry(page)
-            on_page = by_page.get(number, [])
-            for stamp in on_page:
-                _check_rect(stamp, geom)
-            texts = [t for t in anchors_by_page.get(number, []) if rect_within_page(t.rect, geom)]
-            with _upright(doc, page, geom) as upright:
-                # Text is redacted; on a signed document, and where the anchor was read from a
-                # scan by OCR (pixels, not text), it is covered instead.
-                covered = texts if signed else [t for t in texts
-                                                if not _has_text(upright, geom, t)]
-                redacted = [t for t in texts if t not in covered]
-                if redacted:
-                    _remove_anchor_texts(upright, geom, redacted)
-                backed = [_needs_backing(upright, geom, stamp.rect) for stamp in on_page]
-                for text in covered:
-                    _draw_backing(upright, geom, _grown(text.rect, geom), 1.0)
-                for stamp, backing in zip(on_page, backed, strict=True):
-                    if backing:
-                        _draw_backing(upright, geom, stamp.rect, _BACKING_OPACITY)
-                    _draw(upright, geom, fonts, stamp)
+            _stamp_page(doc, doc[number - 1], fonts, by_page.get(number, []),
+                        anchors_by_page.get(number, []), signed=signed)
         if doc.is_repaired and not signed:
             return rewritten_bytes(doc)
         return incremental_bytes(doc, pdf_bytes)
     finally:
         fonts.close()
         doc.close()
+
+
+def _stamps_by_page(stamps: list[Stamp], page_count: int) -> dict[int, list[Stamp]]:
+    """The stamps by page number; refused when one is on a page the document lacks."""
+    by_page: dict[int, list[Stamp]] = {}
+    for stamp in stamps:
+        if not 1 <= stamp.page <= page_count:
+            raise PageNotFoundError(
+                f"{_KIND_NAMES[stamp.kind].capitalize()} is placed on page {stamp.page}, but "
+                f"the document has {page_count} page{'s' if page_count != 1 else ''}: move it "
+                f"onto one of them and try again."
+            )
+        by_page.setdefault(stamp.page, []).append(stamp)
+    return by_page
+
+
+def _stamp_page(doc: Any, page: Any, fonts: Fonts, on_page: list[Stamp],
+                anchors: list[AnchorText], *, signed: bool) -> None:
+    """Take the anchor texts off one page (or cover them) and draw its stamps, each on a
+    backing where the page under it is not plain and light."""
+    geom = page_geometry(page)
+    for stamp in on_page:
+        _check_rect(stamp, geom)
+    texts = [t for t in anchors if rect_within_page(t.rect, geom)]
+    with _upright(doc, page, geom) as upright:
+        # Text is redacted; on a signed document, and where the anchor was read from a scan by
+        # OCR (pixels, not text), it is covered instead.
+        covered = texts if signed else [t for t in texts if not _has_text(upright, geom, t)]
+        redacted = [t for t in texts if t not in covered]
+        if redacted:
+            _remove_anchor_texts(upright, geom, redacted)
+        backed = [_needs_backing(upright, geom, stamp.rect) for stamp in on_page]
+        for text in covered:
+            _draw_backing(upright, geom, _grown(text.rect, geom), 1.0)
+        for stamp, backing in zip(on_page, backed, strict=True):
+            if backing:
+                _draw_backing(upright, geom, stamp.rect, _BACKING_OPACITY)
+            _draw(upright, geom, fonts, stamp)
 
 
 def _grown(rect: Rect, geom: PageGeometry, by: float = 1.0) -> Rect:
@@ -584,7 +390,7 @@ def _check_rect(stamp: Stamp, geom: PageGeometry) -> None:
         )
 
 
-def _draw(page: Any, geom: PageGeometry, fonts: _Fonts, stamp: Stamp) -> None:
+def _draw(page: Any, geom: PageGeometry, fonts: Fonts, stamp: Stamp) -> None:
     where = _describe(stamp)
     if stamp.kind in ("text", "typed_signature"):
         value = stamp.value

@@ -29,7 +29,7 @@ from typing import Any
 import pymupdf
 
 from app.domain.geometry import Box, PageGeometry, Rect, from_unrotated
-from app.pdf.document import _SEARCH_FLAGS, _document, page_geometry
+from app.pdf.reading import opened, page_geometry
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 OCR_LANGUAGE = "eng"
 #: Resolution scanned pages are read at for OCR.
 OCR_DPI = 300
+
+#: How text is read for searching: whitespace kept, only what lies on the MediaBox.
+SEARCH_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
 
 #: Put between lines in the joined text. A match that would span it is not a match (text is
 #: matched within one line), so any character would do; a newline keeps it readable.
@@ -84,12 +87,12 @@ class TextIndex:
         scanned: list[int] = []
         read: list[int] = []
         use_ocr = ocr and ocr_available()
-        with _document(path_or_doc) as doc:
+        with opened(path_or_doc) as doc:
             for page in doc:
                 geom = page_geometry(page)
                 pages.append(geom)
                 visible = pymupdf.Rect(0, 0, geom.unrotated_width, geom.unrotated_height)
-                found = _lines(page.get_text("rawdict", flags=_SEARCH_FLAGS, clip=visible))
+                found = _lines(page.get_text("rawdict", flags=SEARCH_FLAGS, clip=visible))
                 if not found and page.get_images():
                     scanned.append(geom.number)
                     if use_ocr:
@@ -163,9 +166,9 @@ def _lines(content: dict[str, Any], visible: Any = None) -> list[tuple[str, Sequ
 def _ocr_lines(page: Any, visible: Any) -> list[tuple[str, Sequence[Box]]]:
     """The text of a scanned page, read by Tesseract; none when OCR fails on it."""
     try:
-        textpage = page.get_textpage_ocr(flags=_SEARCH_FLAGS, language=OCR_LANGUAGE,
+        textpage = page.get_textpage_ocr(flags=SEARCH_FLAGS, language=OCR_LANGUAGE,
                                          dpi=OCR_DPI, full=True, tessdata=_tessdata())
-        return _lines(page.get_text("rawdict", flags=_SEARCH_FLAGS, textpage=textpage),
+        return _lines(page.get_text("rawdict", flags=SEARCH_FLAGS, textpage=textpage),
                       visible)
     except (RuntimeError, ValueError) as exc:
         log.warning("OCR of page %d failed: %s", page.number + 1, exc)

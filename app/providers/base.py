@@ -1,9 +1,10 @@
-"""The one protocol every signature service sits behind, and its capabilities record.
+"""The one protocol every signature service sits behind, and the checks every one shares.
 
 A provider is an instance with injected configuration (and, for the remote ones, an injected HTTP
-client); nothing here is a module global. The command line and the UI read ``capabilities`` to
-decide what to offer; an action a provider does not have is refused with a
-:class:`~app.errors.CapabilityError`, never silently skipped.
+client); nothing here is a module global. The command line and the UI read ``capabilities``
+(:mod:`app.providers.info`) to decide what to offer; an action a provider does not have is
+refused with a :class:`~app.errors.CapabilityError`, never silently skipped. Which providers
+there are is :mod:`app.providers.registry`.
 """
 
 from __future__ import annotations
@@ -12,87 +13,27 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from app.domain.model import FieldType, Request, RequestSpec
+from app.domain.model import Request, RequestSpec
 from app.domain.problems import Issue
 from app.domain.report import Report
 from app.domain.text import format_size
-from app.errors import CapabilityError
 from app.pdf.document import PdfInfo
 from app.pdf.signatures import describe
 from app.providers.deadlines import Deadlines
-from app.providers.errors import AuthenticationError, ProviderError
-from app.wording import Alt, Credentials, SettingRef, Text
+from app.providers.info import (
+    ALL_FIELD_TYPES,
+    AnchorSupport,
+    Capabilities,
+    SignedPdfs,
+    WebhookEvent,
+    WebhookRejected,
+)
+from app.wording import Credentials, Text
 
 if TYPE_CHECKING:
     import httpx
-
-AnchorSupport = Literal["native", "local", "none"]
-#: What becomes of signatures a PDF already carries when it is sent through a provider:
-#: ``kept`` (changes are incremental updates), ``broken`` (the provider rewrites or re-renders
-#: the file, so they would no longer verify: refused before sending), ``refused`` (the provider
-#: cannot sign a signed PDF at all and says so in its own preflight).
-SignedPdfs = Literal["kept", "broken", "refused"]
-ALL_FIELD_TYPES = frozenset(FieldType)
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    id: str
-    name: str
-    #: Field types that can be placed; empty when the provider takes no placed fields.
-    field_types: frozenset[FieldType]
-    #: ``native``: sent as anchors; ``local``: resolved into fields on this machine.
-    anchors: AnchorSupport
-    cancel: bool
-    certificate: bool
-    list: bool
-    webhooks: bool
-    idempotency: bool
-    max_bytes: int
-    #: Signing happens on this computer (the ``local`` provider).
-    in_person: bool = False
-    #: The document is a provider-side render named by ``--render-id`` (Craftkit).
-    needs_render_id: bool = False
-    #: What becomes of the signatures a PDF already carries (see :data:`SignedPdfs`).
-    signed_pdfs: SignedPdfs = "broken"
-    #: The request's message reaches the recipients.
-    message: bool = True
-    #: A field's label is shown to the signer.
-    field_labels: bool = True
-
-    def summary(self) -> dict[str, object]:
-        return {
-            "fieldTypes": sorted(t.value for t in self.field_types),
-            "anchors": self.anchors,
-            "cancel": self.cancel,
-            "certificate": self.certificate,
-            "list": self.list,
-            "webhooks": self.webhooks,
-            "idempotency": self.idempotency,
-            "maxBytes": self.max_bytes,
-            "inPerson": self.in_person,
-            "needsRenderId": self.needs_render_id,
-            "existingSignatures": self.signed_pdfs,
-            "message": self.message,
-            "fieldLabels": self.field_labels,
-        }
-
-    def require(self, action: Literal["cancel", "certificate", "list", "webhooks"]) -> None:
-        if not getattr(self, action):
-            raise CapabilityError(
-                f"{self.name} does not offer {_ACTIONS[action]}: it is unavailable for requests "
-                f"sent through {self.id}."
-            )
-
-
-_ACTIONS = {
-    "cancel": "cancelling a request",
-    "certificate": "a completion certificate",
-    "list": "listing requests",
-    "webhooks": "webhooks",
-}
 
 
 @dataclass(frozen=True)
@@ -125,21 +66,6 @@ class ProviderConfig:
         return Text(Credentials(self.provider_id, name, (key,)))
 
 
-@dataclass(frozen=True)
-class WebhookEvent:
-    """A verified webhook delivery: which request it is about (the provider's id)."""
-
-    provider: str
-    provider_request_id: str
-    event: str
-    delivery_id: str | None
-    payload: dict[str, object]
-
-
-class WebhookRejected(Exception):
-    """A webhook delivery that must be refused with 401 (bad or stale signature)."""
-
-
 class Provider(Protocol):
     """A signature service. Every network method may raise ``UserError`` (the provider said no)
     or ``UnavailableError`` (it could not be reached; retrying may help)."""
@@ -150,20 +76,24 @@ class Provider(Protocol):
         """None when the provider can be used; otherwise what is missing and how to set it."""
         ...
 
-    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
+    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
         """Every reason this provider would refuse ``spec`` for ``pdf``, before anything is sent:
         whatever would change who signs what (recipients, field types, required fields, the
         order)."""
         ...
 
-    def warnings(self, spec: RequestSpec) -> list[str]:
+    def warnings(self, spec: RequestSpec) -> list[Issue]:
         """What of ``spec`` this provider cannot deliver although it changes nothing about who
         signs what (the message, field labels): sent anyway, said to the user, and recorded.
-        Written like preflight problems (``message: …``)."""
+        Each is an issue like a preflight problem (``message: …``)."""
         ...
 
-    async def create(self, request: Request, document: Path, idempotency_key: str) -> Report:
-        """Create and send the request; a replay with the same key returns the original."""
+    async def create(self, request: Request, pdf: PdfInfo, idempotency_key: str) -> Report:
+        """Create and send the request; a replay with the same key returns the original.
+
+        ``pdf`` is the document as it was checked before the request was queued: its
+        ``path`` is the working copy to send, its pages the geometry to convert the fields
+        with. The provider neither opens nor checks it again."""
         ...
 
     async def refresh(self, request: Request) -> Report: ...
@@ -194,52 +124,9 @@ class Provider(Protocol):
     async def aclose(self) -> None: ...
 
 
-#: How many attempts ``check_connection`` makes (no retries: the user is waiting).
-CHECK_ATTEMPTS = 1
-
-
-def credentials_rejected(name: str, what: str, error: ProviderError,
-                         fix: str | None = None) -> AuthenticationError:
-    """The error ``check_connection`` raises when ``name`` refused the credentials ``what``
-    ("API key", "API client credentials", ...): one sentence, without a status code."""
-    if error.status == 403:
-        text = (f"{name} accepted the {what} but refused it access: "
-                f"{fix or f'check the permissions of the {what} at {name}'}.")
-    else:
-        text = f"{name} rejected the {what}: {fix or f'check the {what} and test again'}."
-    return AuthenticationError(text, status=error.status, code=error.code, issues=error.issues)
-
-
-def not_the_api(name: str, url: str, error: ProviderError, what: str = "base URL",
-                provider_id: str | None = None) -> ProviderError:
-    """The error ``check_connection`` raises when ``url`` answered 404: nothing of ``name``'s API
-    is there. The app names the setting by its label on the provider's Settings page."""
-    label = what[:1].upper() + what[1:]
-    setting = SettingRef(provider_id, name, label, f"the {what}")
-    return ProviderError(Text(f"{name}'s API is not at {url}: check ", setting, "."),
-                         status=error.status, code=error.code, issues=error.issues)
-
-
-def base_url_setting(provider_id: str, name: str, cli_words: str) -> SettingRef:
-    """The base URL setting as a fix names it: ``cli_words`` on the command line, "the Base URL
-    on this page" (or "in Settings › <name>") in the app."""
-    return SettingRef(provider_id, name, "Base URL", cli_words)
-
-
-#: Where the sender's name and email are set, in each front end's words.
-SENDER_SETTING = Alt("SEALBOX_SENDER_EMAIL (and SEALBOX_SENDER_NAME) or the sender in settings",
-                     "your name and email in Settings › General")
-
-
-#: What finishes an interrupted send, in each front end's words.
-FINISH_SENDING = Alt("run `sealbox sync` to finish sending it first",
-                     "Sealbox finishes sending it at the next check of the requests, then try "
-                     "again")
-
-
-def capability_problems(caps: Capabilities, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
+def capability_problems(caps: Capabilities, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
     """The problems every provider shares: field types, anchors and the size limit."""
-    out: list[str] = []
+    out: list[Issue] = []
     out += signature_problems(caps, pdf)
     if pdf.size_bytes > caps.max_bytes:
         out.append(Issue(("document",), f"{format_size(pdf.size_bytes)} is over {caps.name}'s "
@@ -264,7 +151,7 @@ def capability_problems(caps: Capabilities, spec: RequestSpec, pdf: PdfInfo) -> 
     return out
 
 
-def signature_problems(caps: Capabilities, pdf: PdfInfo) -> list[str]:
+def signature_problems(caps: Capabilities, pdf: PdfInfo) -> list[Issue]:
     """What the signatures ``pdf`` already carries forbid: a certification that allows no
     changes to the pages (every provider puts the values on them), and a provider that would
     break them."""
@@ -287,10 +174,10 @@ def signature_problems(caps: Capabilities, pdf: PdfInfo) -> list[str]:
 KEEPS_SIGNATURES = "in person with Sealbox or through ItaSign"
 
 
-def delivery_warnings(caps: Capabilities, spec: RequestSpec) -> list[str]:
+def delivery_warnings(caps: Capabilities, spec: RequestSpec) -> list[Issue]:
     """The warnings every provider shares, from its capabilities: a message it does not deliver
     and field labels it does not show."""
-    out: list[str] = []
+    out: list[Issue] = []
     if spec.message and spec.message.strip() and not caps.message:
         out.append(Issue(("message",), f"{caps.name} does not deliver a message to the "
                          "recipients; it is sent without it and kept in Sealbox only, so tell "
@@ -304,3 +191,19 @@ def delivery_warnings(caps: Capabilities, spec: RequestSpec) -> list[str]:
             out.append(Issue(("fields", labelled[0], "label"), f"{caps.name} does not show field "
                              f"labels to signers; {which} in Sealbox only"))
     return out
+
+
+__all__ = [
+    "ALL_FIELD_TYPES",
+    "KEEPS_SIGNATURES",
+    "AnchorSupport",
+    "Capabilities",
+    "Provider",
+    "ProviderConfig",
+    "SignedPdfs",
+    "WebhookEvent",
+    "WebhookRejected",
+    "capability_problems",
+    "delivery_warnings",
+    "signature_problems",
+]

@@ -22,36 +22,37 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import random
-import time
 from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from app import __version__
-from app.domain.text import MESSAGE_LIMIT, format_size
+from app.domain.text import format_size
 from app.errors import SealboxError, UserError
 from app.fsutil import atomic_file
-from app.logs import register_credentials, scrub
+from app.logs import register_credentials
 from app.providers.deadlines import Deadlines
 from app.providers.errors import (
     AmbiguousSendError,
-    AuthenticationError,
     BadResponseError,
-    ConflictError,
-    DocumentTooLargeError,
     DownloadRejectedError,
-    InvalidRequestError,
-    OutOfCreditsError,
     ProviderError,
-    ProviderRejectedError,
     ProviderUnavailableError,
-    RemoteNotFoundError,
+)
+from app.providers.http_errors import (
+    ErrorBody,
+    ErrorReader,
+    Refusal,
+    StatusHook,
+    bounded,
+    default_error_body,
+    error_for,
+    parse_retry_after,
 )
 from app.wording import Alt, CheckAddress, Detail, Text
 
@@ -65,6 +66,8 @@ MAX_REDIRECTS = 5
 #: The largest download accepted (a signed PDF or a certificate), enforced while it streams.
 MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
 USER_AGENT = f"Sealbox/{__version__}"
+#: How many attempts a connection test makes (no retries: the user is waiting).
+CHECK_ATTEMPTS = 1
 
 #: The most of an answer (other than a download) that is read: a bigger one is refused, and only
 #: the start of a bigger error body is read.
@@ -97,124 +100,6 @@ class RetryPolicy:
         return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
 
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-@dataclass(frozen=True)
-class ErrorBody:
-    """What a provider's error body says: a code, a message and the offending fields."""
-
-    code: str | None = None
-    message: str | None = None
-    issues: tuple[str, ...] = ()
-
-
-def default_error_body(response: httpx.Response) -> ErrorBody:
-    """Read the common JSON error shapes (``{"error": {"code", "message"}}``, ``{"code",
-    "message", "issues"}``, ``{"message": ...}``) or plain text."""
-    text = response.text.strip()
-    try:
-        data = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-        return ErrorBody(message=scrub(text, 500) or None)
-    if isinstance(data, dict) and isinstance(data.get("error"), dict):
-        inner = data["error"]
-        data = {**data, **inner}
-    if not isinstance(data, dict):
-        return ErrorBody(message=scrub(text, 500) or None)
-    code = data.get("code") if isinstance(data.get("code"), str) else None
-    if code is None and isinstance(data.get("error"), str):
-        code = data["error"]
-    message = None
-    for key in ("message", "error_description", "detail", "title", "errorMessage"):
-        if isinstance(data.get(key), str) and data[key].strip():
-            message = data[key].strip()
-            break
-    issues: list[str] = []
-    raw = data.get("issues") or data.get("errors") or data.get("details")
-    if isinstance(raw, list):
-        for item in raw[:20]:
-            if isinstance(item, str):
-                issues.append(item)
-            elif isinstance(item, dict):
-                path = item.get("path") or item.get("field") or item.get("param")
-                if isinstance(path, list):
-                    path = ".".join(str(p) for p in path)
-                msg = item.get("message") or item.get("msg") or item.get("detail") or ""
-                issues.append(f"{path}: {msg}" if path else str(msg))
-    elif isinstance(raw, dict):
-        issues = [f"{k}: {v}" for k, v in list(raw.items())[:20]]
-    return ErrorBody(code=code, message=message, issues=tuple(issues))
-
-
-def bounded(body: ErrorBody) -> ErrorBody:
-    """``body`` with its message and issues cut to what is kept and shown, secrets masked."""
-    return ErrorBody(
-        code=scrub(body.code, 200) if body.code else None,
-        message=scrub(body.message) if body.message else None,
-        issues=tuple(scrub(issue, MESSAGE_LIMIT // 4) for issue in body.issues[:20]))
-
-
-def error_for(provider: str, response: httpx.Response, body: ErrorBody,
-              *, login_hint: str) -> SealboxError:
-    """The typed error for a response that is not a success."""
-    status = response.status_code
-    said = f" ({body.message})" if body.message else ""
-    kwargs: dict[str, Any] = {"status": status, "code": body.code, "issues": list(body.issues)}
-    if status == 400 or status == 422:
-        details = "; ".join(body.issues) or body.message or "no details given"
-        return InvalidRequestError(f"{provider} refused the request as invalid: {details}. "
-                                   "Correct it and send again.", **kwargs)
-    if status in (401, 403):
-        return AuthenticationError(Text(f"{provider} refused the credentials{said}: ",
-                                        login_hint, "."), **kwargs)
-    if status == 402:
-        return OutOfCreditsError(f"The signature service account is out of credits{said}: top "
-                                 f"up the {provider} account, then send again.", **kwargs)
-    if status == 404:
-        return RemoteNotFoundError(f"{provider} does not know this request{said}: check that it "
-                                   "was sent with the same account.", **kwargs)
-    if status == 409:
-        return ConflictError(f"{provider} cannot do that yet or any more{said}.", **kwargs)
-    if status == 413:
-        return DocumentTooLargeError(f"The document is too large for {provider}{said}: reduce "
-                                     "it below 20 MiB.", **kwargs)
-    if status == 502:
-        return ProviderRejectedError(f"{provider}'s signature service rejected the request"
-                                     f"{said}: check the recipients and fields.", **kwargs)
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    # What a server says about its own trouble (a stack trace, "Service Unavailable") helps
-    # someone reading the command line's output or the log, not someone at a window.
-    server_said = Detail(body.message or "")
-    if status == 429:
-        return ProviderUnavailableError(Text(f"{provider} is limiting requests", server_said,
-                                             ": Sealbox will try again later."),
-                                        status=status, retry_after=retry_after)
-    if status == 503:
-        return ProviderUnavailableError(Text(f"{provider} is unavailable", server_said,
-                                             ": try again later."),
-                                        status=status, retry_after=retry_after)
-    if status >= 500:
-        return ProviderUnavailableError(Text(f"{provider} had an internal error",
-                                             Detail(str(status)), server_said,
-                                             ": try again later."),
-                                        status=status, retry_after=retry_after)
-    return ProviderError(f"{provider} answered {status}{said}.", **kwargs)
-
-
 def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
     return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
@@ -228,7 +113,9 @@ class ProviderHttp:
 
     ``auth`` gives the credential headers for each attempt (a Signicat token is fetched there);
     ``on_unauthorized`` is called once after a 401 and, when it returns True, the request is
-    tried again (a renewed token). ``error_body`` reads the provider's error format.
+    tried again (a renewed token). ``error_body`` reads the provider's error format and
+    ``status_hook`` gives the provider's own meaning of a status (see
+    :mod:`app.providers.http_errors`); a call names its ``operation`` for it.
     ``provider_id`` lets the app word a failure in terms of the provider's Settings page.
     """
 
@@ -243,11 +130,13 @@ class ProviderHttp:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        error_body: Callable[[httpx.Response], ErrorBody] = default_error_body,
+        error_body: ErrorReader = default_error_body,
+        status_hook: StatusHook | None = None,
         on_unauthorized: Callable[[], Awaitable[bool]] | None = None,
         provider_id: str | None = None,
         deadlines: Deadlines | None = None,
     ) -> None:
+        self._transport, self._timeout = transport, timeout
         self.provider = provider
         self.provider_id = provider_id
         self.base_url = httpx.URL(base_url.rstrip("/") + "/")
@@ -256,12 +145,24 @@ class ProviderHttp:
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
         self.error_body = error_body
+        self.status_hook = status_hook
         self.on_unauthorized = on_unauthorized
         self.deadlines = deadlines or Deadlines()
         self.client = httpx.AsyncClient(
             transport=transport, timeout=timeout, verify=True, follow_redirects=False,
             headers={"User-Agent": USER_AGENT},
         )
+
+    def probe(self) -> ProviderHttp:
+        """A new client like this one that makes one attempt per call (a connection test: the
+        user is waiting, nothing is retried). The caller closes it."""
+        return ProviderHttp(
+            provider=self.provider, base_url=str(self.base_url), auth=self.auth,
+            login_hint=self.login_hint, transport=self._transport, timeout=self._timeout,
+            policy=replace(self.policy, attempts=CHECK_ATTEMPTS), sleep=self.sleep,
+            error_body=self.error_body, status_hook=self.status_hook,
+            on_unauthorized=self.on_unauthorized, provider_id=self.provider_id,
+            deadlines=self.deadlines)
 
     def url(self, path: str) -> httpx.URL:
         if path.startswith(("http://", "https://")):
@@ -289,6 +190,7 @@ class ProviderHttp:
         authenticated: bool = True,
         stream: bool = False,
         deadline: float | None = None,
+        operation: str | None = None,
     ) -> httpx.Response:
         """Send a request, retrying where that is safe; returns a 2xx response or raises.
 
@@ -364,8 +266,7 @@ class ProviderHttp:
                 renewed = True
                 if await self.on_unauthorized():
                     continue
-            error = error_for(self.provider, response, bounded(self.error_body(response)),
-                              login_hint=self.login_hint)
+            error = self._refusal(response, operation)
             if status in RETRY_STATUSES and isinstance(error, ProviderUnavailableError):
                 if not may_retry and status in (500, 504):
                     raise AmbiguousSendError(error.message, status=status) from None
@@ -379,6 +280,16 @@ class ProviderHttp:
                     await self.sleep(self.policy.delay(attempt, wait))
                     continue
             raise error
+
+    def _refusal(self, response: httpx.Response, operation: str | None) -> SealboxError:
+        """The typed error for an answer that is not a success: the provider's own meaning of
+        its status where its hook gives one, else the shared mapping."""
+        body = bounded(self.error_body(response))
+        if self.status_hook is not None:
+            own = self.status_hook(Refusal(response.status_code, body, operation))
+            if own is not None:
+                return own
+        return error_for(self.provider, response, body, login_hint=self.login_hint)
 
     def _unreachable(self, path: str, exc: Exception) -> Text:
         """Nothing reached the provider's server: name the host, and what to check (the base
@@ -465,7 +376,8 @@ class ProviderHttp:
 
     async def download(self, path: str, dest: Path, *, expect_pdf: bool = True,
                        params: Mapping[str, Any] | None = None,
-                       max_bytes: int = MAX_DOWNLOAD_BYTES) -> str:
+                       max_bytes: int = MAX_DOWNLOAD_BYTES,
+                       operation: str | None = None) -> str:
         """Stream a document to ``dest`` (whole or not at all); returns its SHA-256.
 
         The answer's headers must come within ``deadlines.call``; the body within
@@ -477,7 +389,8 @@ class ProviderHttp:
 
         loop = asyncio.get_running_loop()
         for attempt in range(self.policy.attempts):
-            response = await self.request("GET", path, params=params, stream=True)
+            response = await self.request("GET", path, params=params, stream=True,
+                                          operation=operation)
             digest = hashlib.sha256()
             started = loop.time()
             announced = _content_length(response)
@@ -569,19 +482,8 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def require_keys(provider: str, data: Any, *keys: str) -> dict[str, Any]:
-    """``data`` as a dict holding ``keys``, or BadResponseError naming what is missing."""
-    if not isinstance(data, dict):
-        raise BadResponseError(f"{provider} answered with an unexpected shape (not an object): "
-                               "try again later.")
-    missing = [k for k in keys if k not in data]
-    if missing:
-        raise BadResponseError(f"{provider} answered without {', '.join(missing)}: try again "
-                               "later.")
-    return data
-
-
 __all__ = [
+    "CHECK_ATTEMPTS",
     "DEFAULT_TIMEOUT",
     "MAX_ANSWER_BYTES",
     "UPLOAD_TIMEOUT",
@@ -589,9 +491,10 @@ __all__ = [
     "ErrorBody",
     "ProviderError",
     "ProviderHttp",
+    "Refusal",
     "RetryPolicy",
+    "StatusHook",
     "default_error_body",
     "error_for",
     "parse_retry_after",
-    "require_keys",
 ]

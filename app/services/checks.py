@@ -159,8 +159,8 @@ def _render_id(s: Subject, _found: Sequence[Finding]) -> Iterator[Finding]:
             f"{caps.name} sends a render, not a file: ",
             Alt(
                 "pass --render-id with the id of a succeeded render",
-                f"send documents that {caps.name} rendered from the command line, or choose another "
-                "service for this one",
+                f"send documents that {caps.name} rendered from the command line, or choose "
+                "another service for this one",
             ),
             ".",
         )

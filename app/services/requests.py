@@ -16,6 +16,7 @@ from app.domain.lifecycle import Status
 from app.domain.model import Request
 from app.errors import BusyError, UserError
 from app.faults import reached
+from app.providers import registry
 from app.store.records import ChangedMeanwhile
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,9 @@ async def refresh_and_apply(ctx: Context, request_id: str, *, kind: str = "refre
     what was decided on an older reading. Then it is read and asked again. A ``local`` request
     whose signers are all done is completed here instead (waiting ``finalize_wait`` seconds for
     another process completing it, then :class:`BusyError`)."""
-    from app.providers.local.signing import LocalSigning
+    from app.services.in_person import InPersonSigning
 
-    local = LocalSigning(ctx)
+    local = InPersonSigning(ctx)
     first: Status | None = None
     for _ in range(REFRESH_ATTEMPTS):
         request = ctx.requests.get(request_id)
@@ -78,7 +79,7 @@ async def refresh_request(ctx: Context, request_id: str) -> Request:
     A queued request is sent (with its outbox key); a finished one is returned unchanged; a
     ``local`` request whose signers are all done is completed (stamped and sealed) here.
     """
-    from app.providers.local.signing import FINALIZE_WAIT
+    from app.services.in_person import FINALIZE_WAIT
     from app.services.send import deliver
 
     request = ctx.requests.get(request_id)
@@ -97,9 +98,9 @@ def check_cancel(ctx: Context, request: Request, reason: str | None = None) -> N
     if request.status.terminal:
         raise UserError(f"{request.name!r} is already {request.status.value}: only a request "
                         "still in flight can be cancelled.")
-    from app.providers.local.signing import LocalSigning
+    from app.services.in_person import InPersonSigning
 
-    if request.provider == "local" and LocalSigning.all_done(request):
+    if registry.in_person(request.provider) and InPersonSigning.all_done(request):
         raise UserError(f"Everyone has already signed {request.name!r}: it is being completed "
                         "and can no longer be cancelled.")
     if reason is not None and len(reason) > MAX_CANCEL_REASON:
@@ -115,7 +116,7 @@ async def cancel_request(ctx: Context, request_id: str, reason: str | None) -> R
     still queued is first delivered with its outbox key (it may already have reached the
     provider), so nothing is left running there.
     """
-    from app.providers.local.signing import LocalSigning
+    from app.services.in_person import InPersonSigning
     from app.services.send import deliver
 
     request = ctx.requests.get(request_id)
@@ -129,7 +130,7 @@ async def cancel_request(ctx: Context, request_id: str, reason: str | None) -> R
         # Compare-and-set: the request must still be in flight now, under the write lock (a
         # sign, a decline or a sync may have finished it since it was read).
         latest = ctx.requests.get(request.id)
-        if latest.provider == "local" and LocalSigning.all_done(latest):
+        if registry.in_person(latest.provider) and InPersonSigning.all_done(latest):
             raise UserError(f"Everyone has already signed {latest.name!r}: it is being "
                             "completed and can no longer be cancelled.")
         ctx.requests.apply_report(request.id, report, kind="cancelled",

@@ -38,6 +38,7 @@ from app.pdf.document import PdfInfo, check_pdf
 from app.pdf.textindex import TextIndex
 from app.providers.anchors import resolve_anchors
 from app.providers.errors import AmbiguousSendError, ConflictError
+from app.providers.info import Capabilities
 from app.providers.local.provider import LocalProvider
 from app.services.checks import AnchorMatches, Subject, refusals, setup_refusal
 
@@ -54,7 +55,7 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
     caps = provider.capabilities
     setup_refusal(provider, render_id)
     info = check_pdf(pdf_path)
-    anchors, fields, text = _anchors(spec, pdf_path, info, caps.anchors)
+    anchors, fields, text = _anchors(spec, pdf_path, info, caps)
     problems, warnings = refusals(Subject(spec, provider, info, render_id, anchors,
                                           purpose="send"))
     if problems:
@@ -104,19 +105,20 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
         if text is not None and isinstance(provider, LocalProvider):
             provider.keep_text(request.id, text)  # read for the anchors: not read again
         crash_point("after-outbox")
-        document_path(ctx, request.id)
+        # The provider sends the working copy as it was checked here, without reading it again.
+        ctx.checked_documents[request.id] = replace(info, path=document_path(ctx, request.id))
     crash_point("after-outbox")
     return request
 
 
-def _anchors(spec: RequestSpec, pdf_path: Path, info: PdfInfo, how: str
+def _anchors(spec: RequestSpec, pdf_path: Path, info: PdfInfo, caps: Capabilities
              ) -> tuple[AnchorMatches | None, tuple[Field, ...], str | None]:
     """The anchors of ``spec`` in the document: what the checks need to judge them, the fields
-    they make when they are resolved on this machine (``how`` is "local"), and the document's
-    text as it was read to find them (None when it was not)."""
-    if not spec.anchor_tags or how == "none":
+    they make when they are resolved on this machine, and the document's text as it was read to
+    find them (None when it was not)."""
+    if not spec.anchor_tags or not (caps.resolves_anchors or caps.sends_anchors):
         return None, (), None
-    if how == "local":
+    if caps.resolves_anchors:
         resolution = resolve_anchors(spec, pdf_path, info.pages)
         counts = {a.anchor_string: n for a, n in zip(spec.anchor_tags, resolution.counts,
                                                      strict=True)}
@@ -186,7 +188,7 @@ async def _deliver_locked(ctx: Context, request_id: str) -> Request:
              item.attempts + 1)
     reached("send-calling")
     try:
-        report = await provider.create(request, document_path(ctx, request.id),
+        report = await provider.create(request, checked_document(ctx, request.id),
                                        item.idempotency_key)
     except AmbiguousSendError as exc:
         log.warning("send of %s ambiguous: %s", request.id, exc.message)
@@ -218,6 +220,17 @@ async def send(ctx: Context, pdf_path: Path, spec: RequestSpec, *,
         return request
     # A sync that picked the request up between the commit and here is sending it: wait.
     return await deliver(ctx, request.id, wait=SEND_WAIT)
+
+
+def checked_document(ctx: Context, request_id: str) -> PdfInfo:
+    """The working copy of a queued request as its provider sends it: as :func:`prepare` checked
+    it when that was this process (the same bytes: the copy's SHA-256 was compared), else
+    checked now (a send resumed by ``sync``)."""
+    path = document_path(ctx, request_id)
+    checked = ctx.checked_documents.pop(request_id, None)
+    if checked is not None and checked.path == path:
+        return checked
+    return check_pdf(path)
 
 
 def document_path(ctx: Context, request_id: str) -> Path:

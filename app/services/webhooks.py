@@ -1,7 +1,9 @@
-"""``sealbox webhooks listen``: receive Craftkit and SayPDF webhook deliveries.
+"""``sealbox webhooks listen``: receive the webhook deliveries of the providers that send them.
 
+Which providers those are, and how each one's deliveries are verified, is their registry entry's
+``webhook`` parser (:mod:`app.providers.registry`); each is served on ``POST /webhooks/<id>``.
 Each delivery is verified (HMAC-SHA256 of the raw body against the configured secret, compared
-in constant time, by the provider's own ``parse_webhook``); a bad or stale signature gets 401 and
+in constant time, by the provider's own parser); a bad or stale signature gets 401 and
 changes nothing. A delivery id seen before is acknowledged and dropped. A good delivery is never
 trusted for its content: the request is refreshed from the provider's API instead, and archived
 if it has finished.
@@ -28,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
 import time
@@ -42,13 +43,12 @@ from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.text import format_size
 from app.errors import BusyError, SealboxError, UnavailableError, UserError
-from app.providers.base import WebhookEvent, WebhookRejected
+from app.providers import registry
+from app.providers.info import WEBHOOK_SECRET, WebhookEvent, WebhookParser, WebhookRejected
 from app.services.requests import refresh_and_apply
 
 log = logging.getLogger(__name__)
 
-#: Providers whose webhooks Sealbox accepts, and the path each is served on.
-WEBHOOK_PROVIDERS = ("craftkit", "saypdf")
 #: Worker threads acting on verified deliveries (each with its own store connection).
 WORKERS = 4
 MAX_HEADER_LINES = 100
@@ -91,9 +91,6 @@ class Outcome:
     message: str
 
 
-Parser = Callable[[dict[str, str], bytes, str, float], WebhookEvent]
-
-
 class WebhookReceiver:
     """Verifies, de-duplicates and acts on deliveries (no HTTP here, so it is easy to test).
 
@@ -103,13 +100,14 @@ class WebhookReceiver:
     def __init__(self, ctx: Context, *, workers: int = WORKERS) -> None:
         self.ctx = ctx
         self.secrets: dict[str, str] = {}
-        self.parsers: dict[str, Parser] = {}
-        for pid in WEBHOOK_PROVIDERS:
-            secret = ctx.secrets.get(f"{pid}.webhook_secret")
+        #: Every provider with webhooks, by id: its endpoint exists, with or without a secret.
+        self.parsers: dict[str, WebhookParser] = {}
+        for info in registry.with_webhooks():
+            assert info.webhook is not None
+            self.parsers[info.id] = info.webhook
+            secret = ctx.secrets.get(f"{info.id}.{WEBHOOK_SECRET}")
             if secret:
-                self.secrets[pid] = secret
-                module = importlib.import_module(f"app.providers.{pid}")
-                self.parsers[pid] = module.parse_webhook
+                self.secrets[info.id] = secret
         self._workers = ThreadPoolExecutor(max_workers=workers,
                                            thread_name_prefix="sealbox-webhook")
 
@@ -128,7 +126,7 @@ class WebhookReceiver:
         await asyncio.get_running_loop().run_in_executor(None, self.close)
 
     async def receive(self, pid: str, headers: dict[str, str], body: bytes) -> Outcome:
-        if pid not in WEBHOOK_PROVIDERS:
+        if pid not in self.parsers:
             return Outcome(404, "no such webhook endpoint")
         if pid not in self.secrets:
             log.warning("webhook for %s refused: no webhook secret configured", pid)

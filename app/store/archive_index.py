@@ -7,7 +7,7 @@ reindex``). Recording an archive also makes the words of its documents searchabl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from app.domain.clock import iso, now, parse_iso
 from app.store.db import Database
@@ -91,12 +91,16 @@ class ArchiveIndex:
         ).fetchall()
         return [str(r[0]) for r in rows]
 
-    def any_archived_from(self, provider: str) -> bool:
-        """Whether any request sent through ``provider`` is archived."""
+    def any_archived_from(self, providers: Collection[str]) -> bool:
+        """Whether any request sent through one of ``providers`` is archived."""
+        if not providers:
+            return False
+        marks = ", ".join("?" * len(providers))
         return (
             self.db.execute(
-                "SELECT 1 FROM requests WHERE provider = ? AND archive_dir IS NOT NULL LIMIT 1",
-                [provider],
+                f"SELECT 1 FROM requests WHERE provider IN ({marks}) "
+                "AND archive_dir IS NOT NULL LIMIT 1",
+                list(providers),
             ).fetchone()
             is not None
         )

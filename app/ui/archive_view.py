@@ -59,10 +59,11 @@ from app.archive.badge import Badge, BadgeState, VerifyJob, prepare_verify, run_
 from app.archive.export import export_selection
 from app.archive.folder import Archived
 from app.archive.reindex import reindex
-from app.context import KNOWN_PROVIDERS, Context
+from app.context import Context
 from app.domain.geometry import PageGeometry
 from app.errors import SealboxError
 from app.pdf.document import PdfTooLargeError, check_pdf, open_pdf_bytes, page_geometries
+from app.providers import registry
 from app.store.interface import VerificationRepository
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.columns import ElidedLabel, MiddleElideDelegate, fit_columns
@@ -146,7 +147,7 @@ def preview_pages(path: Path) -> list[PageGeometry]:
 
 
 def provider_name(provider_id: str) -> str:
-    return KNOWN_PROVIDERS.get(provider_id, provider_id)
+    return registry.display_name(provider_id)
 
 
 def verified_text(moment: datetime) -> str:
@@ -517,7 +518,8 @@ class ArchiveTable(QTableView):
             return max([header, *pills]) if max(pills, default=0) < 240 else 240
         samples = {
             COMPLETED: "2026-12-30 23:59",
-            PROVIDER: max(KNOWN_PROVIDERS.values(), key=metrics.horizontalAdvance),
+            PROVIDER: max((info.name for info in registry.providers()),
+                          key=metrics.horizontalAdvance),
             RECIPIENTS: "Anne-Marie Lee, Bob Roe",
             FILES: "PDF + certificate",
         }

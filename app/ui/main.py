@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from app.ui.editor.editor import EditorWidget
     from app.ui.requests_view import RequestsPage
     from app.ui.settings_dialog import SettingsDialog
-    from app.ui.signing_view import SigningView
+    from app.ui.signing import SigningView
     from app.ui.sync_controller import SyncController
     from app.ui.welcome import WelcomeDialog
 
@@ -380,7 +380,7 @@ class MainWindow(QMainWindow):
         """Open in-person signing for a local request (one window per request)."""
         from PySide6.QtWidgets import QDialog, QVBoxLayout
 
-        from app.ui.signing_view import SigningView
+        from app.ui.signing import SigningView
 
         existing = self.signing_windows.get(request_id)
         if existing is not None:

@@ -15,13 +15,11 @@ command line (:mod:`app.services.requests`); a refusal is shown with its message
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
-from functools import cache
 from typing import Any
 
 from PySide6.QtCore import (
@@ -62,12 +60,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.context import KNOWN_PROVIDERS, Context
+from app.context import Context
 from app.domain.clock import now
 from app.domain.lifecycle import TERMINAL, Status
 from app.domain.model import Designation, Request
 from app.errors import SealboxError
-from app.providers.base import Capabilities
+from app.providers import registry
+from app.providers.info import Capabilities
 from app.services.requests import cancel_request, check_cancel, download_request, refresh_request
 from app.store.interface import Store
 from app.store.records import APP_DETAIL, Event, RequestFilter
@@ -156,7 +155,7 @@ NO_MATCH = "No request matches these filters."
 
 def provider_label(provider_id: str) -> str:
     """The provider's one display name (the same in the table, the filter and the details)."""
-    return KNOWN_PROVIDERS.get(provider_id, provider_id)
+    return registry.display_name(provider_id)
 
 
 def _when(value: datetime | None) -> str:
@@ -182,19 +181,10 @@ def _since(choice: int | str | None, moment: datetime) -> datetime | None:
     return moment - timedelta(days=choice)
 
 
-@cache
 def capabilities_of(provider_id: str) -> Capabilities | None:
-    """What the provider can do, read from its module (no client is created); None for a
+    """What the provider can do, from its registry entry (no client is created); None for a
     provider this Sealbox does not have."""
-    module = ("app.providers.local.provider" if provider_id == "local"
-              else f"app.providers.{provider_id}")
-    if provider_id not in KNOWN_PROVIDERS:
-        return None
-    try:
-        caps = importlib.import_module(module).CAPABILITIES
-    except (ImportError, AttributeError):
-        return None
-    return caps if isinstance(caps, Capabilities) else None
+    return registry.capabilities(provider_id)
 
 
 def progress_text(request: Request) -> str:
@@ -935,8 +925,8 @@ class RequestsPage(QWidget):
         self.status_box.setToolTip("Show requests in this state")
         self.provider_box = QComboBox()
         self.provider_box.addItem("All providers", None)
-        for pid, name in KNOWN_PROVIDERS.items():
-            self.provider_box.addItem(name, pid)
+        for info in registry.providers():
+            self.provider_box.addItem(info.name, info.id)
         self.provider_box.setToolTip("Show requests sent through this service")
         self.date_box = QComboBox()
         for label, since in DATE_RANGES:
@@ -1162,7 +1152,8 @@ class RequestsPage(QWidget):
             f"{caps.name if caps else request.provider} does not offer cancelling a request")
         d.download_button.setEnabled(idle and request.status == Status.COMPLETED)
         d.archive_button.setEnabled(self.ctx.store.archive.folder(request.id) is not None)
-        d.sign_button.setVisible(request.provider == "local" and request.status.in_flight
+        d.sign_button.setVisible(caps is not None and caps.in_person
+                                 and request.status.in_flight
                                  and request.next_recipient() is not None)
         d.sign_button.setEnabled(idle)
 

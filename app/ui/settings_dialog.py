@@ -24,9 +24,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import httpx
 import shiboken6
@@ -50,12 +48,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import Settings, resolve_paths, save_settings
-from app.context import KNOWN_PROVIDERS, Context, close_providers
+from app.context import Context, close_providers
 from app.domain.model import EMAIL_RE
 from app.errors import SealboxError, UnavailableError, UserError
 from app.logs import register_secret
-from app.providers import craftkit, itasign, saypdf, signature_nc, signicat
+from app.providers import registry
 from app.providers.base import ProviderConfig
+from app.providers.info import ProviderInfo, SettingField
 from app.secrets import env_name
 from app.ui.bridge import AsyncBridge, describe_error
 from app.wording import Where
@@ -72,109 +71,11 @@ STORED = "•••• stored in the system keyring"
 NOT_SET = "Not set"
 REMOVED = "Removed when you press OK"
 
-SettingKind = Literal["url", "text", "file"]
-
-
-@dataclass(frozen=True)
-class SettingSpec:
-    """A plain setting on a provider's page (``[providers.<id>] <key>`` in ``config.toml``)."""
-
-    key: str
-    label: str
-    placeholder: str
-    kind: SettingKind = "url"
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class SecretSpec:
-    """A credential on a provider's page (keyring ``<id>.<key>``)."""
-
-    key: str
-    label: str
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class ProviderForm:
-    pid: str
-    title: str
-    about: str
-    settings: tuple[SettingSpec, ...]
-    secrets: tuple[SecretSpec, ...]
-    test_label: str = "Test connection"
-
-
-def _base_url(default: str) -> SettingSpec:
-    return SettingSpec("base_url", "Base URL", default)
-
-
-WEBHOOK_NOTE = ("Only where Sealbox receives the service's notifications (webhooks): proves "
-                "that they come from the service.")
 #: Said under an input whose value is set outside Sealbox (its environment), which wins.
 OVERRIDDEN_NOTE = ("Set outside Sealbox for this computer (by whoever set it up): that value is "
                    "used, not the one here.")
 #: A credential's placeholder when the environment gives it.
 OVERRIDDEN = "•••• set outside Sealbox"
-
-#: What each provider's page offers, in the order of the page list.
-FORMS: tuple[ProviderForm, ...] = (
-    ProviderForm(
-        "local", "In person",
-        "Recipients sign on this computer and nothing leaves it. When the last one has signed, "
-        "the PDF is sealed with a certificate: this installation's own (made at the first "
-        "signing) or your organisation's PKCS#12 file.",
-        (SettingSpec("seal_pkcs12", "Seal certificate", "This installation's own certificate",
-                     kind="file"),),
-        (SecretSpec("pkcs12_passphrase", "Certificate passphrase",
-                    "Only for a PKCS#12 file that has one."),),
-        test_label="Check the seal",
-    ),
-    ProviderForm(
-        "craftkit", "Craftkit",
-        "Sends a Craftkit render out for signature. Use the project's API key from the "
-        "Craftkit dashboard.",
-        (_base_url(craftkit.DEFAULT_BASE_URL),),
-        (SecretSpec("api_key", "API key"),
-         SecretSpec("webhook_secret", "Webhook secret", WEBHOOK_NOTE)),
-    ),
-    ProviderForm(
-        "signature_nc", "Signature.nc",
-        "Uploads the PDF with its signature fields to Signature.nc (API V3).",
-        (_base_url(signature_nc.DEFAULT_BASE_URL),),
-        (SecretSpec("api_key", "API key"),),
-    ),
-    ProviderForm(
-        "signicat", "Signicat",
-        "Signers sign with an electronic ID through the Signicat Sign API. Use the API "
-        "client's id and secret from the Signicat dashboard.",
-        (_base_url(signicat.DEFAULT_BASE_URL),
-         SettingSpec("token_url", "Token URL", signicat.DEFAULT_TOKEN_URL),
-         SettingSpec("identity_providers", "Identity providers",
-                     "All of the account's (e.g. ftn, nbid)", kind="text",
-                     note="Comma-separated; leave empty to offer every one.")),
-        (SecretSpec("client_id", "Client ID"), SecretSpec("client_secret", "Client secret")),
-    ),
-    ProviderForm(
-        "saypdf", "SayPDF",
-        "Uploads the PDF with its fields to SayPDF e-sign. Use an API key, or the email and "
-        "password of your SayPDF account.",
-        (SettingSpec("base_url", "Base URL", saypdf.DEFAULT_BASE_URL,
-                     note=f"Sign-in with email and password uses {saypdf.LOGIN_BASE_URL} "
-                          "when this is empty."),),
-        (SecretSpec("api_key", "API key"),
-         SecretSpec("email", "Sign-in email", "Only without an API key."),
-         SecretSpec("password", "Sign-in password", "Only without an API key."),
-         SecretSpec("webhook_secret", "Webhook secret", WEBHOOK_NOTE)),
-    ),
-    ProviderForm(
-        "itasign", "ItaSign",
-        "Sends the PDF to ItaSign; signers place their own signatures. The API key needs the "
-        "documents:create and documents:read permissions.",
-        (_base_url(itasign.DEFAULT_BASE_URL),),
-        (SecretSpec("api_key", "API key"),),
-    ),
-)
 
 
 # --- checks ----------------------------------------------------------------------------------
@@ -361,7 +262,7 @@ class SecretEdit(Field):
 class SettingEdit(Field):
     """A plain setting: an address, a file or some text."""
 
-    def __init__(self, spec: SettingSpec, value: str | None, env_var: str | None,
+    def __init__(self, spec: SettingField, value: str | None, env_var: str | None,
                  environ: dict[str, str], parent: QWidget | None = None) -> None:
         edit = QLineEdit(value or "")
         super().__init__(edit, parent)
@@ -431,8 +332,8 @@ class GeneralPage(QWidget):
         form = _page_layout(self, "General", None)
 
         self.default_provider = QComboBox()
-        for pid, name in KNOWN_PROVIDERS.items():
-            self.default_provider.addItem(name, pid)
+        for info in registry.providers():
+            self.default_provider.addItem(info.name, info.id)
         index = self.default_provider.findData(settings.default_provider)
         self.default_provider.setCurrentIndex(max(0, index))
         provider_field = Field(self.default_provider)
@@ -514,29 +415,30 @@ class GeneralPage(QWidget):
 
 
 class ProviderPage(QWidget):
-    """One provider's settings and credentials, and its Test connection button."""
+    """One provider's settings and credentials (as its registry entry lists them), and its
+    Test connection button."""
 
-    def __init__(self, ctx: Context, form: ProviderForm, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: Context, info: ProviderInfo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.form = form
-        self.pid = form.pid
-        layout = _page_layout(self, form.title, form.about)
+        self.info = info
+        self.pid = info.id
+        layout = _page_layout(self, info.name, info.about)
         self.settings: dict[str, SettingEdit] = {}
-        for spec in form.settings:
+        for spec in info.settings:
             edit = SettingEdit(spec, self.stored_setting(spec.key), self.env_var(spec.key),
                                dict(ctx.environ))
             self.settings[spec.key] = edit
             layout.addRow(spec.label, edit)
         self.secrets: dict[str, SecretEdit] = {}
-        for secret in form.secrets:
+        for secret in info.secrets:
             field = SecretEdit(ctx, f"{self.pid}.{secret.key}")
             if secret.note:
                 field.add_note(secret.note)
             self.secrets[secret.key] = field
             layout.addRow(secret.label, field)
 
-        self.test_button = QPushButton(form.test_label)
+        self.test_button = QPushButton(info.test_label)
         self.test_button.setToolTip("Saves nothing: tries the values in this dialog")
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
@@ -551,13 +453,16 @@ class ProviderPage(QWidget):
         layout.addRow("", test_row)
 
     def env_var(self, key: str) -> str | None:
-        """The environment variable that overrides setting ``key`` (none for the local seal)."""
-        return None if self.pid == "local" else f"SEALBOX_{self.pid.upper()}_{key.upper()}"
+        """The environment variable that overrides setting ``key`` (none for a top-level one,
+        such as the seal certificate)."""
+        return self.info.setting_variable(key)
 
     def stored_setting(self, key: str) -> str | None:
         """The value in ``config.toml`` (not the environment's)."""
-        if self.pid == "local" and key == "seal_pkcs12":
-            return self.ctx.settings.seal_pkcs12
+        spec = self.info.setting(key)
+        if spec is not None and spec.top_level:
+            value = getattr(self.ctx.settings, key, None)
+            return value if isinstance(value, str) else None
         value = self.ctx.settings.providers.get(self.pid, {}).get(key)
         return str(value) if value is not None else None
 
@@ -620,11 +525,11 @@ class SettingsDialog(QDialog):
         self.general = GeneralPage(ctx)
         self._add_page("General", self.general)
         self.provider_pages: dict[str, ProviderPage] = {}
-        for form in FORMS:
-            page = ProviderPage(ctx, form)
+        for info in registry.providers():
+            page = ProviderPage(ctx, info)
             page.test_button.clicked.connect(lambda _c=False, p=page: self.test_connection(p.pid))
-            self.provider_pages[form.pid] = page
-            self._add_page(form.title, page)
+            self.provider_pages[info.id] = page
+            self._add_page(info.name, page)
         self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.page_list.setCurrentRow(0)
 
@@ -697,9 +602,9 @@ class SettingsDialog(QDialog):
                 page.show_status(False, describe_error(exc, Where(pid)))
 
         page.test_button.setEnabled(False)
-        page.show_status(None, "Checking…" if pid == "local" else "Connecting…")
+        page.show_status(None, page.info.testing)
         task = self.bridge.start(check(), on_done=done, on_error=failed,
-                                 label=f"Testing {page.form.title}")
+                                 label=f"Testing {page.info.name}")
         self._tests[pid] = task
         return task
 
@@ -730,8 +635,8 @@ class SettingsDialog(QDialog):
         for pid, page in self.provider_pages.items():
             for key, edit in page.settings.items():
                 value = edit.value() or None
-                if pid == "local" and key == "seal_pkcs12":
-                    new.seal_pkcs12 = value
+                if edit.spec.top_level:  # a key of the settings file's own (``seal_pkcs12``)
+                    setattr(new, key, value)
                     continue
                 table = providers.setdefault(pid, {})
                 if value is None:

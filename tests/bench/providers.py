@@ -56,7 +56,7 @@ from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import Request, RequestSpec
 from app.errors import SealboxError
-from app.pdf.document import MAX_PDF_BYTES
+from app.pdf.document import MAX_PDF_BYTES, check_pdf
 from app.services import sync as sync_service
 from app.services.send import send
 from tests.bench.core import Summary, isolate, ms, section, size_text
@@ -497,18 +497,20 @@ def upload_child() -> int:
     warm = child_request(provider_id, "warm-up", 1, os.environ.get(CHILD_SMALL_RENDER))
     measured = child_request(provider_id, "noise", pages, os.environ.get(CHILD_RENDER))
     out: dict[str, Any] = {"provider": provider_id, "size": big.stat().st_size}
+    # Checked before, as ``send.prepare`` does: create gets the checked document.
+    small_pdf, big_pdf = check_pdf(small), check_pdf(big)
 
     async def run() -> None:
         provider = ctx.provider(provider_id)
         try:
-            await provider.create(warm, small, str(uuid.uuid4()))
+            await provider.create(warm, small_pdf, str(uuid.uuid4()))
             gc.collect()
             out["maxrss_before"] = ru_maxrss()
             out["hwm_reset"] = reset_peak_rss()
             out["rss_before"] = proc_status("VmRSS")
             tracemalloc.start()
             start = time.perf_counter()
-            report = await provider.create(measured, big, str(uuid.uuid4()))
+            report = await provider.create(measured, big_pdf, str(uuid.uuid4()))
             out["seconds"] = time.perf_counter() - start
             out["traced_peak"] = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from app.config import resolve_paths
-from app.context import PROVIDER_CLASSES
 from app.errors import UnavailableError, UserError
+from app.providers import registry
 from app.providers.base import Provider, ProviderConfig
 from app.providers.errors import AuthenticationError
 from app.providers.local.pki import ensure_installation_identity
@@ -61,11 +61,10 @@ def settings_from(fake_env: dict[str, str], pid: str) -> dict[str, str]:
 
 
 def make(pid: str, values: dict[str, str], sleep: NoSleep) -> Provider:
-    module = importlib.import_module(f"app.providers.{pid}")
     config = ProviderConfig(provider_id=pid, credential=values.get, setting=values.get,
                             sender_email="ada@example.com", sleep=sleep)
-    cls: type[Provider] = getattr(module, PROVIDER_CLASSES[pid])
-    return cls(config)  # type: ignore[call-arg]
+    # A remote provider keeps nothing on this computer: no data folder is needed.
+    return registry.get(pid).create(config, resolve_paths({"SEALBOX_HOME": "/nonexistent"}))
 
 
 def check(provider: Provider) -> str:

@@ -35,15 +35,10 @@ from app.errors import SealboxError, UserError, ValidationError
 from app.pdf.document import check_pdf
 from app.providers import errors as provider_errors
 from app.providers.base import ProviderConfig, WebhookRejected
-from app.providers.craftkit import (
-    CAPABILITIES,
-    DEFAULT_BASE_URL,
-    STATUS_MAP,
-    CraftkitProvider,
-    parse_list_page,
-    parse_signature,
-    parse_webhook,
-)
+from app.providers.craftkit.client import CraftkitProvider
+from app.providers.craftkit.info import CAPABILITIES, DEFAULT_BASE_URL
+from app.providers.craftkit.mapping import STATUS_MAP, parse_list_page, parse_signature
+from app.providers.craftkit.webhooks import parse_webhook
 from app.providers.errors import (
     AmbiguousSendError,
     AuthenticationError,
@@ -151,7 +146,7 @@ async def created(provider: CraftkitProvider, fake: CraftkitFake, pdf: Path,
     """A request created at the fake, with its provider id set."""
     render_id = fake.add_render(pdf.read_bytes())
     request = make_request(render_id, spec)
-    report = await provider.create(request, pdf, f"key-{request.id}")
+    report = await provider.create(request, check_pdf(pdf), f"key-{request.id}")
     request.provider_id = report.provider_id
     request.status = report.status
     return request
@@ -166,7 +161,7 @@ def test_create_sends_the_documented_wire_format(fake: CraftkitFake, render_pdf:
 
     async def main() -> None:
         async with open_provider(fake) as provider:
-            report = await provider.create(request, render_pdf, "outbox-key-1")
+            report = await provider.create(request, check_pdf(render_pdf), "outbox-key-1")
         assert report.status == Status.SENT
         assert report.provider_id == fake.envelope_ids()[0]
         assert [r.index for r in report.recipients] == [0, 1, 2]
@@ -227,7 +222,7 @@ def test_fields_land_where_placed_on_rotated_and_cropped_pages(
 
     async def main() -> None:
         async with open_provider(fake) as provider:
-            await provider.create(make_request(render_id), render_pdf, "k-coords")
+            await provider.create(make_request(render_id), check_pdf(render_pdf), "k-coords")
 
     run(main)
     body = fake.bodies[fake.envelope_ids()[0]]
@@ -247,8 +242,8 @@ def test_replayed_create_returns_the_original(fake: CraftkitFake, render_pdf: Pa
 
     async def main() -> None:
         async with open_provider(fake) as provider:
-            first = await provider.create(request, render_pdf, "same-key")
-            again = await provider.create(request, render_pdf, "same-key")
+            first = await provider.create(request, check_pdf(render_pdf), "same-key")
+            again = await provider.create(request, check_pdf(render_pdf), "same-key")
         assert again.provider_id == first.provider_id
         assert again.status == first.status == Status.SENT
         assert again.recipients == first.recipients
@@ -265,7 +260,7 @@ def test_create_needs_a_render_id_and_sends_nothing_without(
         async with open_provider(fake) as provider:
             for render_id in (None, "", "not-a-uuid"):
                 with pytest.raises(UserError, match="--render-id"):
-                    await provider.create(make_request(render_id), render_pdf, "k")
+                    await provider.create(make_request(render_id), check_pdf(render_pdf), "k")
 
     run(main)
     assert fake.received == []
@@ -278,7 +273,7 @@ def test_create_refuses_fields_beyond_the_render(fake: CraftkitFake, render_pdf:
     async def main() -> None:
         async with open_provider(fake) as provider:
             with pytest.raises(ValidationError, match=r"fields\[0\]\.page"):
-                await provider.create(make_request(render_id, spec), render_pdf, "k")
+                await provider.create(make_request(render_id, spec), check_pdf(render_pdf), "k")
 
     run(main)
     assert fake.received == []
@@ -292,11 +287,11 @@ def test_render_problems_come_back_as_clear_errors(fake: CraftkitFake, render_pd
     async def main() -> None:
         async with open_provider(fake) as provider:
             with pytest.raises(RemoteNotFoundError, match=f"no render {missing}"):
-                await provider.create(make_request(missing), render_pdf, "k1")
+                await provider.create(make_request(missing), check_pdf(render_pdf), "k1")
             with pytest.raises(ConflictError, match="not ready for signing"):
-                await provider.create(make_request(not_ready), render_pdf, "k2")
+                await provider.create(make_request(not_ready), check_pdf(render_pdf), "k2")
             with pytest.raises(provider_errors.DocumentTooLargeError, match="20MB"):
-                await provider.create(make_request(too_large), render_pdf, "k3")
+                await provider.create(make_request(too_large), check_pdf(render_pdf), "k3")
 
     run(main)
     assert fake.envelope_ids() == []
@@ -520,7 +515,7 @@ def test_every_documented_error(fake: CraftkitFake, render_pdf: Path, tmp_path: 
             fake.advance(request.provider_id, "completed")
             fresh = make_request(fake.add_render(render_pdf.read_bytes()))
             operations: dict[str, Callable[[], Coroutine[Any, Any, object]]] = {
-                "create": lambda: provider.create(fresh, render_pdf, "error-key"),
+                "create": lambda: provider.create(fresh, check_pdf(render_pdf), "error-key"),
                 "refresh": lambda: provider.refresh(request),
                 "cancel": lambda: provider.cancel(request, "reason"),
                 "download": lambda: provider.download_signed(request, tmp_path / "s.pdf"),
@@ -544,7 +539,7 @@ def test_wrong_api_key_is_an_authentication_error(fake: CraftkitFake, render_pdf
     async def main() -> None:
         async with open_provider(fake, api_key="ck_wrong") as provider:
             with pytest.raises(AuthenticationError, match="sealbox login craftkit"):
-                await provider.create(make_request(render_id), render_pdf, "k")
+                await provider.create(make_request(render_id), check_pdf(render_pdf), "k")
             with pytest.raises(AuthenticationError):
                 await provider.list_requests()
 
@@ -639,10 +634,10 @@ def test_an_ambiguous_create_is_reconciled(fake: CraftkitFake, render_pdf: Path)
 
     async def main() -> None:
         async with open_provider(fake, sleeps) as provider:
-            await provider.create(other, render_pdf, "other-key")
+            await provider.create(other, check_pdf(render_pdf), "other-key")
             fake.fail_next("POST", "/v1/signatures", FakeResponse(drop=True), after=True)
             with pytest.raises(AmbiguousSendError):
-                await provider.create(request, render_pdf, "the-key")
+                await provider.create(request, check_pdf(render_pdf), "the-key")
             assert len(fake.envelope_ids()) == 2
             found = await provider.reconcile(request)
             assert found is not None
@@ -650,7 +645,7 @@ def test_an_ambiguous_create_is_reconciled(fake: CraftkitFake, render_pdf: Path)
             assert found.status == Status.SENT
             assert [r.index for r in found.recipients] == [0, 1, 2]
             # Sending again with the same key returns the original, never a second one.
-            again = await provider.create(request, render_pdf, "the-key")
+            again = await provider.create(request, check_pdf(render_pdf), "the-key")
             assert again.provider_id == found.provider_id
 
     run(main)
@@ -669,12 +664,12 @@ def test_reconcile_answers_none_when_craftkit_does_not_have_it(fake: CraftkitFak
         async with open_provider(fake) as provider:
             fake.fail_next("POST", "/v1/signatures", FakeResponse(drop=True))
             with pytest.raises(AmbiguousSendError):
-                await provider.create(request, render_pdf, "lost-key")
+                await provider.create(request, check_pdf(render_pdf), "lost-key")
             assert await provider.reconcile(request) is None
             # Same name, other recipients: not this request.
             stranger = replace(SPEC, recipients=(
                 Recipient("Zed", "", "zed@example.com"), *SPEC.recipients[1:]))
-            await provider.create(make_request(render_id, stranger), render_pdf, "k2")
+            await provider.create(make_request(render_id, stranger), check_pdf(render_pdf), "k2")
             assert await provider.reconcile(request) is None
             assert await provider.reconcile(make_request(None)) is None
 
@@ -927,7 +922,7 @@ def test_preflight_refuses_what_craftkit_cannot_take(fake: CraftkitFake,
             assert any("limit" in p for p in provider.preflight(SPEC, big))
             request = make_request(fake.add_render(render_pdf.read_bytes()), spec)
             with pytest.raises(ValidationError, match="carry no options"):
-                await provider.create(request, render_pdf, "k")
+                await provider.create(request, check_pdf(render_pdf), "k")
 
     run(main)
     assert fake.received == []

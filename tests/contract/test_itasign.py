@@ -40,11 +40,11 @@ from app.providers.errors import (
     InvalidRequestError,
     ProviderRejectedError,
 )
-from app.providers.itasign import (
-    CAPABILITIES,
-    DEFAULT_BASE_URL,
+from app.providers.itasign.client import ItaSignProvider
+from app.providers.itasign.info import CAPABILITIES, DEFAULT_BASE_URL
+from app.providers.itasign.mapping import (
     STATUS_TABLE,
-    ItaSignProvider,
+    create_body,
     itasign_error_body,
     parse_create_response,
     parse_status_response,
@@ -141,7 +141,7 @@ def run(provider: ItaSignProvider, work: Callable[[], Awaitable[T]]) -> T:
 
 
 async def created(provider: ItaSignProvider, pdf: Path, request: Request) -> Request:
-    report = await provider.create(request, pdf, "key-1")
+    report = await provider.create(request, check_pdf(pdf), "key-1")
     request.provider_id = report.provider_id
     request.status = report.status
     return request
@@ -192,7 +192,7 @@ def test_default_base_url_is_used_without_a_setting() -> None:
 def test_missing_key_refused_before_anything_is_sent(fake: ItaSignFake, pdf: Path) -> None:
     provider = make_provider(fake.url, key=None)
     with pytest.raises(app.errors.UserError, match="SEALBOX_ITASIGN_API_KEY"):
-        run(provider, lambda: provider.create(make_request(), pdf, "k"))
+        run(provider, lambda: provider.create(make_request(), check_pdf(pdf), "k"))
     assert fake.received == []
 
 
@@ -240,7 +240,7 @@ def test_preflight_refuses_approvers_cc_and_large_files(pdf: Path) -> None:
 def test_create_sends_the_documented_wire_format(fake: ItaSignFake, pdf: Path) -> None:
     provider = make_provider(fake.url)
     request = make_request()
-    report = run(provider, lambda: provider.create(request, pdf, "outbox-key-1"))
+    report = run(provider, lambda: provider.create(request, check_pdf(pdf), "outbox-key-1"))
 
     [sent] = fake.requests_to("POST", DOCUMENTS)
     assert sent.header("x-api-key") == DEFAULT_KEY
@@ -283,7 +283,8 @@ def test_create_sends_the_documented_wire_format(fake: ItaSignFake, pdf: Path) -
 
 def test_create_without_message_leaves_it_out(fake: ItaSignFake, pdf: Path) -> None:
     provider = make_provider(fake.url)
-    run(provider, lambda: provider.create(make_request(make_spec(message=None)), pdf, "k"))
+    request = make_request(make_spec(message=None))
+    run(provider, lambda: provider.create(request, check_pdf(pdf), "k"))
     [sent] = fake.requests_to("POST", DOCUMENTS)
     assert "message" not in sent.json()
 
@@ -293,7 +294,7 @@ def test_create_body_is_one_json_document_with_the_pdf_encoded_once(tmp_path: Pa
     raw = b"%PDF-1.7\n" + bytes(range(256)) * 3000  # several stream chunks
     path = tmp_path / "doc.pdf"
     path.write_bytes(raw)
-    body = ItaSignProvider.create_body(request, path)
+    body = create_body(request, path, len(raw))
 
     async def streamed() -> bytes:
         return b"".join([chunk async for chunk in body])
@@ -309,7 +310,7 @@ def test_create_body_is_one_json_document_with_the_pdf_encoded_once(tmp_path: Pa
 def test_create_left_as_draft_is_sent(fake: ItaSignFake, pdf: Path) -> None:
     fake.create_as_draft = True
     provider = make_provider(fake.url)
-    report = run(provider, lambda: provider.create(make_request(), pdf, "k"))
+    report = run(provider, lambda: provider.create(make_request(), check_pdf(pdf), "k"))
     [doc_id] = fake.envelope_ids()
     [send] = fake.requests_to("POST", f"{DOCUMENTS}/{doc_id}/send")
     assert send.header("x-api-key") == DEFAULT_KEY
@@ -324,7 +325,7 @@ def test_create_refused_by_fake_for_bad_input(fake: ItaSignFake, pdf: Path) -> N
         make_spec(), recipients=(Recipient("", "", "mario@example.com", Designation.SIGNER, 1),)
     )
     with pytest.raises(InvalidRequestError, match=r"signers\[0\]\.name: is required"):
-        run(provider, lambda: provider.create(make_request(spec), pdf, "k"))
+        run(provider, lambda: provider.create(make_request(spec), check_pdf(pdf), "k"))
     assert fake.envelope_ids() == []
 
 
@@ -588,7 +589,7 @@ def test_every_documented_error_maps(fake: ItaSignFake, pdf: Path, tmp_path: Pat
     async def one(case: ErrorCase, request: Request) -> None:
         fake.fail_next(case.method, case.path, case.response)
         operations: dict[str, Callable[[], Awaitable[Any]]] = {
-            "create": lambda: provider.create(make_request(), pdf, "k"),
+            "create": lambda: provider.create(make_request(), check_pdf(pdf), "k"),
             "refresh": lambda: provider.refresh(request),
             "cancel": lambda: provider.cancel(request, "reason"),
             "download": lambda: provider.download_signed(request, tmp_path / "x.pdf"),
@@ -609,7 +610,7 @@ def test_every_documented_error_maps(fake: ItaSignFake, pdf: Path, tmp_path: Pat
 def test_wrong_key_is_refused_by_the_fake(fake: ItaSignFake, pdf: Path) -> None:
     provider = make_provider(fake.url, key="itasign_wrong")
     with pytest.raises(AuthenticationError) as info:
-        run(provider, lambda: provider.create(make_request(), pdf, "k"))
+        run(provider, lambda: provider.create(make_request(), check_pdf(pdf), "k"))
     assert "Invalid or missing API key" in str(info.value)
     assert "sealbox login itasign" in str(info.value)
 
@@ -722,7 +723,7 @@ def test_ambiguous_create_then_reconcile(fake: ItaSignFake, pdf: Path) -> None:
     async def work() -> Any:
         fake.fail_next("POST", DOCUMENTS, FakeResponse(drop=True), after=True)
         with pytest.raises(AmbiguousSendError):
-            await provider.create(request, pdf, "k")
+            await provider.create(request, check_pdf(pdf), "k")
         # ItaSign has no lookup by external_reference: Sealbox cannot tell on its own.
         with pytest.raises(CapabilityError, match="external reference"):
             await provider.reconcile(request)
@@ -742,7 +743,7 @@ def test_unreadable_create_answer_is_ambiguous(fake: ItaSignFake, pdf: Path) -> 
         "POST", DOCUMENTS, json_response(201, {"success": True, "document": {}}), after=True
     )
     with pytest.raises(AmbiguousSendError, match="Look for it on ItaSign"):
-        run(provider, lambda: provider.create(make_request(), pdf, "k"))
+        run(provider, lambda: provider.create(make_request(), check_pdf(pdf), "k"))
     assert len(fake.envelope_ids()) == 1
 
 

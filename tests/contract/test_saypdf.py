@@ -33,18 +33,16 @@ from app.providers.errors import (
     BadResponseError,
     ConflictError,
 )
-from app.providers.saypdf import (
-    CAPABILITIES,
-    DEFAULT_BASE_URL,
-    LOGIN_BASE_URL,
-    SayPdfProvider,
+from app.providers.saypdf.client import SayPdfProvider
+from app.providers.saypdf.info import CAPABILITIES, DEFAULT_BASE_URL, LOGIN_BASE_URL
+from app.providers.saypdf.mapping import (
     documents_from_list,
     error_body,
-    parse_webhook,
     report_from_create,
     report_from_document,
     token_from_login,
 )
+from app.providers.saypdf.webhooks import parse_webhook
 from tests.fakes.base import FakeResponse, json_response
 from tests.fakes.saypdf import DECLINE_REASON, SayPdfFake
 from tests.support.pdfgen import (
@@ -164,7 +162,7 @@ def new_request(spec: RequestSpec = SPEC, provider_id: str | None = None) -> Req
 
 def created(fake: SayPdfFake, pdf: Path, sleeps: Sleeps | None = None) -> Request:
     request = new_request()
-    report = run(config(fake, sleeps), lambda p: p.create(request, pdf, "key-1"))
+    report = run(config(fake, sleeps), lambda p: p.create(request, check_pdf(pdf), "key-1"))
     request.provider_id = report.provider_id
     return request
 
@@ -184,7 +182,7 @@ def when(text: str | None) -> datetime | None:
 
 def test_create_sends_multipart_pdf_and_data_with_api_key(fake: SayPdfFake, pdf: Path) -> None:
     request = new_request()
-    report = run(config(fake), lambda p: p.create(request, pdf, "idem-1"))
+    report = run(config(fake), lambda p: p.create(request, check_pdf(pdf), "idem-1"))
 
     (post,) = fake.requests_to("POST", "/esign/documents")
     assert post.header("x-api-key") == fake.api_key
@@ -233,7 +231,7 @@ def test_create_sends_multipart_pdf_and_data_with_api_key(fake: SayPdfFake, pdf:
 
 def test_fields_land_where_placed_on_rotated_and_cropped_pages(fake: SayPdfFake,
                                                                 pdf: Path) -> None:
-    run(config(fake), lambda p: p.create(new_request(), pdf, "k"))
+    run(config(fake), lambda p: p.create(new_request(), check_pdf(pdf), "k"))
     dto = sent_dto(fake)
     sent = [f for party in dto["parties"] for f in party["fields"]]
     for placed, field in zip(SPEC.fields, sent, strict=True):
@@ -259,7 +257,7 @@ def test_fields_land_where_placed_on_every_layout(fake: SayPdfFake, tmp_path: Pa
               for n, (_, h) in enumerate(sizes)]
     spec = RequestSpec.from_json({**SPEC_JSON, "recipients": SPEC_JSON["recipients"][:1],
                                   "fields": fields})
-    run(config(fake), lambda p: p.create(new_request(spec), path, "k"))
+    run(config(fake), lambda p: p.create(new_request(spec), check_pdf(path), "k"))
     sent = sent_dto(fake)["parties"][0]["fields"]
     assert len(sent) == len(pages)
     for n, (placed, field) in enumerate(zip(fields, sent, strict=True)):
@@ -448,7 +446,7 @@ def test_documented_errors(fake: SayPdfFake, pdf: Path, tmp_path: Path, sleeps: 
     fake.fail_next(case.method, case.path, case.response, count=10)
     dest = tmp_path / "out.pdf"
     operations: dict[str, Callable[[SayPdfProvider], Awaitable[object]]] = {
-        "create": lambda p: p.create(request, pdf, "k"),
+        "create": lambda p: p.create(request, check_pdf(pdf), "k"),
         "refresh": lambda p: p.refresh(request),
         "cancel": lambda p: p.cancel(request, None),
         "download": lambda p: p.download_signed(request, dest),
@@ -467,7 +465,7 @@ def test_documented_errors(fake: SayPdfFake, pdf: Path, tmp_path: Path, sleeps: 
 def test_retry_after_on_429_create_is_honoured(fake: SayPdfFake, pdf: Path,
                                                sleeps: Sleeps) -> None:
     fake.rate_limit_next(7)
-    report = run(config(fake, sleeps), lambda p: p.create(new_request(), pdf, "k"))
+    report = run(config(fake, sleeps), lambda p: p.create(new_request(), check_pdf(pdf), "k"))
     assert sleeps.delays == [7.0]
     assert len(fake.requests_to("POST", "/esign/documents")) == 2
     assert fake.envelope_ids() == [report.provider_id]
@@ -497,7 +495,7 @@ def test_ambiguous_create_then_reconcile(fake: SayPdfFake, pdf: Path, sleeps: Sl
     fake.fail_next("POST", "/esign/documents", FakeResponse(drop=True), after=True)
     request = new_request()
     with pytest.raises(AmbiguousSendError, match="connection to SayPDF was lost"):
-        run(config(fake, sleeps), lambda p: p.create(request, pdf, "k"))
+        run(config(fake, sleeps), lambda p: p.create(request, check_pdf(pdf), "k"))
     assert len(fake.envelope_ids()) == 1  # it did arrive
     assert len(fake.requests_to("POST", "/esign/documents")) == 1  # and was not sent again
     with pytest.raises(CapabilityError, match="check the SayPDF dashboard"):
@@ -538,7 +536,7 @@ def jwt_config(fake: SayPdfFake, password: str | None = None) -> ProviderConfig:
 
 def test_jwt_login_mode(fake: SayPdfFake, pdf: Path) -> None:
     request = new_request()
-    report = run(jwt_config(fake), lambda p: p.create(request, pdf, "k"))
+    report = run(jwt_config(fake), lambda p: p.create(request, check_pdf(pdf), "k"))
     (login,) = fake.requests_to("POST", "/auth/login")
     assert login.json() == {"email": fake.email, "password": fake.password}
     assert login.header("authorization") is None
@@ -573,7 +571,7 @@ def test_jwt_renews_after_401_within_one_provider(fake: SayPdfFake, pdf: Path) -
 
 def test_jwt_wrong_password(fake: SayPdfFake, pdf: Path) -> None:
     with pytest.raises(AuthenticationError, match="SEALBOX_SAYPDF_PASSWORD"):
-        run(jwt_config(fake, "wrong"), lambda p: p.create(new_request(), pdf, "k"))
+        run(jwt_config(fake, "wrong"), lambda p: p.create(new_request(), check_pdf(pdf), "k"))
     assert fake.envelope_ids() == []
 
 
@@ -607,7 +605,8 @@ def test_configuration_problem() -> None:
 
 def test_create_refused_when_not_configured(fake: SayPdfFake, pdf: Path) -> None:
     with pytest.raises(UserError, match="SEALBOX_SENDER_EMAIL"):
-        run(config(fake, sender=("A", None)), lambda p: p.create(new_request(), pdf, "k"))
+        run(config(fake, sender=("A", None)),
+            lambda p: p.create(new_request(), check_pdf(pdf), "k"))
     assert fake.received == []
 
 

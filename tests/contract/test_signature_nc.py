@@ -44,13 +44,12 @@ from app.providers.errors import (
     InvalidRequestError,
     OutOfCreditsError,
 )
-from app.providers.signature_nc import (
-    CAPABILITIES,
-    DEFAULT_BASE_URL,
+from app.providers.signature_nc.client import SignatureNcProvider
+from app.providers.signature_nc.info import CAPABILITIES, DEFAULT_BASE_URL
+from app.providers.signature_nc.mapping import (
     ORIGIN,
     PAGE_BASE,
     SIGNER_STATUS,
-    SignatureNcProvider,
     parse_submission,
     signed_document_url,
     upload_name,
@@ -174,7 +173,7 @@ def created(
     request = request or make_request()
 
     async def work(p: SignatureNcProvider) -> None:
-        report = await p.create(request, pdf, "outbox-key-1")
+        report = await p.create(request, check_pdf(pdf), "outbox-key-1")
         request.provider_id = report.provider_id
 
     run(provider, work)
@@ -193,7 +192,7 @@ def sent_signers(fake: SignatureNcFake) -> list[dict[str, Any]]:
 def test_create_sends_the_documented_multipart_body(fake: SignatureNcFake, pdf: Path) -> None:
     provider, sleeps = make_provider(fake.url)
     request = make_request()
-    report = run(provider, lambda p: p.create(request, pdf, "outbox-key-1"))
+    report = run(provider, lambda p: p.create(request, check_pdf(pdf), "outbox-key-1"))
 
     [sent] = fake.requests_to("POST", CREATE)
     assert sent.header("authorization") == f"Bearer {API_KEY}"
@@ -248,7 +247,7 @@ def test_signers_go_in_signing_order_and_map_back_by_email(
         )
     )
     provider, _ = make_provider(fake.url)
-    report = run(provider, lambda p: p.create(make_request(spec), pdf, "k"))
+    report = run(provider, lambda p: p.create(make_request(spec), check_pdf(pdf), "k"))
     assert [s["firstname"] for s in sent_signers(fake)] == ["Bob", "Jane"]
     submitters = fake.submissions[fake.envelope_ids()[0]].submitters
     by_index = {r.index: r.provider_recipient_id for r in report.recipients}
@@ -277,7 +276,7 @@ def test_signers_without_email_map_back_by_position() -> None:
 
 def test_send_email_setting_false_is_sent_as_false(fake: SignatureNcFake, pdf: Path) -> None:
     provider, _ = make_provider(fake.url, settings={"send_email": "false"})
-    run(provider, lambda p: p.create(make_request(), pdf, "k"))
+    run(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     form = fake.requests_to("POST", CREATE)[0].form()
     assert form["sendEmail"][0].text == "false"
     assert [s["email"] for s in sent_signers(fake)] == ["jane@example.com", "bob@example.com"]
@@ -302,7 +301,7 @@ def test_fields_on_rotated_and_cropped_pages_land_where_placed(
 ) -> None:
     assert (ORIGIN, PAGE_BASE) == ("bottom-left", 0)
     provider, _ = make_provider(fake.url)
-    run(provider, lambda p: p.create(make_request(), pdf, "k"))
+    run(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     areas = {}
     for s, signer in enumerate(sent_signers(fake)):
         for f in signer["fields"]:
@@ -351,7 +350,7 @@ def test_anchor_fields_arrive_resolved_as_plain_fields(
     [anchored] = resolution.fields
     request = make_request(spec.with_fields(resolution.fields), name="anchored.pdf")
     provider, _ = make_provider(fake.url)
-    run(provider, lambda p: p.create(request, path, "k"))
+    run(provider, lambda p: p.create(request, check_pdf(path), "k"))
     [signer] = sent_signers(fake)
     [sent] = signer["fields"]
     assert sent["document"] == "anchored.pdf"
@@ -533,7 +532,7 @@ def test_documented_errors(fake: SignatureNcFake, pdf: Path, case: ErrorCase) ->
     fake.fail_next(case.method, case.path, case.response)
     provider, sleeps = make_provider(fake.url)
     with pytest.raises(SealboxError) as caught:
-        run(provider, lambda p: p.create(make_request(), pdf, "k"))
+        run(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert type(caught.value).__name__ == case.expected
     assert isinstance(caught.value, getattr(provider_errors, case.expected))
     assert case.message in caught.value.message
@@ -555,7 +554,7 @@ def test_a_400_is_shown_word_for_word(fake: SignatureNcFake, pdf: Path) -> None:
     spec = make_spec(recipients=(Recipient("Jane", "", "jane@example.com", order=1), BOB))
     provider, _ = make_provider(fake.url)
     with pytest.raises(InvalidRequestError) as caught:
-        run(provider, lambda p: p.create(make_request(spec), pdf, "k"))
+        run(provider, lambda p: p.create(make_request(spec), check_pdf(pdf), "k"))
     assert caught.value.message == (
         "Signature.nc refused the request as invalid: Signer 1: A "
         "lastname must be provided. Correct it and send again."
@@ -574,7 +573,7 @@ def test_quota_403_is_out_of_credits_not_bad_credentials(fake: SignatureNcFake, 
     )
     provider, _ = make_provider(fake.url)
     with pytest.raises(OutOfCreditsError) as caught:
-        run(provider, lambda p: p.create(make_request(), pdf, "k"))
+        run(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert "You've reached the API limit for this plan" in caught.value.message
     assert "Upgrade the Signature.nc plan" in caught.value.message
 
@@ -582,7 +581,7 @@ def test_quota_403_is_out_of_credits_not_bad_credentials(fake: SignatureNcFake, 
 def test_wrong_api_key_is_refused_with_the_login_hint(fake: SignatureNcFake, pdf: Path) -> None:
     provider, _ = make_provider(fake.url, key="wrong")
     with pytest.raises(AuthenticationError, match="sealbox login signature_nc"):
-        run(provider, lambda p: p.create(make_request(), pdf, "k"))
+        run(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert fake.envelope_ids() == []
 
 
@@ -593,7 +592,7 @@ def test_missing_api_key_sends_nothing(fake: SignatureNcFake, pdf: Path) -> None
         "SEALBOX_SIGNATURE_NC_API_KEY."
     )
     with pytest.raises(AuthenticationError, match="needs an API key"):
-        run(provider, lambda p: p.create(make_request(), pdf, "k"))
+        run(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert fake.received == []
 
 
@@ -708,7 +707,7 @@ def test_fake_accepts_the_documented_example(fake: SignatureNcFake) -> None:
 def test_retry_after_on_429_is_honoured_for_create(fake: SignatureNcFake, pdf: Path) -> None:
     fake.fail_next("POST", CREATE, FakeResponse(429, b"Too many requests", {"Retry-After": "7"}))
     provider, sleeps = make_provider(fake.url)
-    report = run(provider, lambda p: p.create(make_request(), pdf, "k"))
+    report = run(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert sleeps == [7.0]
     first, second = fake.requests_to("POST", CREATE)
     for attempt in (first, second):  # the file is opened afresh for every attempt
@@ -735,7 +734,7 @@ def test_ambiguous_create_is_not_retried_and_cannot_be_reconciled(
     request = make_request()
     provider, sleeps = make_provider(fake.url)
     with pytest.raises(AmbiguousSendError):
-        run(provider, lambda p: p.create(request, pdf, "k"))
+        run(provider, lambda p: p.create(request, check_pdf(pdf), "k"))
     assert len(fake.requests_to("POST", CREATE)) == 1  # never sent twice
     assert len(fake.envelope_ids()) == 1  # it did arrive
     assert sleeps == []
@@ -748,7 +747,7 @@ def test_a_500_on_create_is_ambiguous_too(fake: SignatureNcFake, pdf: Path) -> N
     fake.fail_next("POST", CREATE, FakeResponse(500, b"boom"))
     provider, _ = make_provider(fake.url)
     with pytest.raises(AmbiguousSendError):
-        run(provider, lambda p: p.create(make_request(), pdf, "k"))
+        run(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert len(fake.requests_to("POST", CREATE)) == 1
 
 
@@ -777,7 +776,7 @@ def test_malformed_create_answers_are_ambiguous(
     provider, sleeps = make_provider(fake.url)
     # It was accepted: with no idempotency key it must be looked for, never sent again.
     with pytest.raises(AmbiguousSendError, match="answer could not be read"):
-        run(provider, lambda p: p.create(make_request(), pdf, "k"))
+        run(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert len(fake.requests_to("POST", CREATE)) == 1 and sleeps == []
     assert len(fake.envelope_ids()) == 1
 
@@ -972,11 +971,11 @@ def test_create_refuses_what_it_cannot_send(fake: SignatureNcFake, pdf: Path) ->
 
     async def work(p: SignatureNcProvider) -> None:
         with pytest.raises(CapabilityError, match="only signers"):
-            await p.create(make_request(cc), pdf, "k")
+            await p.create(make_request(cc), check_pdf(pdf), "k")
         with pytest.raises(CapabilityError, match="initials"):
-            await p.create(make_request(initials), pdf, "k")
+            await p.create(make_request(initials), check_pdf(pdf), "k")
         with pytest.raises(UserError, match="has 5 pages"):
-            await p.create(make_request(off_document), pdf, "k")
+            await p.create(make_request(off_document), check_pdf(pdf), "k")
 
     run(provider, work)
     assert fake.received == []

@@ -45,12 +45,10 @@ from app.providers.errors import (
     ConflictError,
     InvalidRequestError,
 )
-from app.providers.signicat import (
-    CAPABILITIES,
-    DEFAULT_BASE_URL,
-    DEFAULT_TOKEN_URL,
+from app.providers.signicat.client import SignicatProvider
+from app.providers.signicat.info import CAPABILITIES, DEFAULT_BASE_URL, DEFAULT_TOKEN_URL
+from app.providers.signicat.mapping import (
     STATUS_TABLE,
-    SignicatProvider,
     parse_collection_response,
     parse_document_response,
     parse_session,
@@ -159,7 +157,7 @@ def run(provider: SignicatProvider, work: Callable[[SignicatProvider], Awaitable
 
 def sent(fake: SignicatFake, pdf: Path, request: Request) -> str:
     """Create ``request`` through a provider of its own; returns the session id."""
-    report = run(make_provider(fake), lambda p: p.create(request, pdf, "key"))
+    report = run(make_provider(fake), lambda p: p.create(request, check_pdf(pdf), "key"))
     assert report.provider_id is not None
     request.provider_id = report.provider_id
     return report.provider_id
@@ -178,7 +176,7 @@ def raised(provider: SignicatProvider,
 def test_create_sends_the_three_documented_steps(fake: SignicatFake, pdf: Path) -> None:
     request = make_request(hours=48)
     before = datetime.now(UTC)
-    report = run(make_provider(fake), lambda p: p.create(request, pdf, "outbox-key"))
+    report = run(make_provider(fake), lambda p: p.create(request, check_pdf(pdf), "outbox-key"))
     after = datetime.now(UTC)
 
     assert [(r.method, r.path) for r in fake.received] == [
@@ -238,7 +236,7 @@ def test_create_sends_the_three_documented_steps(fake: SignicatFake, pdf: Path) 
 
 def test_identity_providers_setting_is_sent(fake: SignicatFake, pdf: Path) -> None:
     provider = make_provider(fake, settings_={"identity_providers": "ftn, nbid,"})
-    run(provider, lambda p: p.create(make_request(), pdf, "k"))
+    run(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     body = fake.requests_to("POST", SESSIONS)[0].json()
     assert body[0]["signingSetup"] == [{"identityProviders": [{"idpName": "ftn"},
                                                               {"idpName": "nbid"}],
@@ -252,7 +250,7 @@ def test_upload_is_retried_with_the_whole_file_after_a_401(fake: SignicatFake,
     async def work(p: SignicatProvider) -> None:
         await p.reconcile(request)  # fetches and caches a token
         fake.expire_tokens()
-        await p.create(request, pdf, "k")
+        await p.create(request, check_pdf(pdf), "k")
 
     run(make_provider(fake), work)
     uploads = fake.requests_to("POST", DOCS)
@@ -267,7 +265,7 @@ def test_a_damaged_upload_is_detected_by_its_hash(fake: SignicatFake, pdf: Path)
     fake.fail_next("POST", DOCS, json_response(201, {
         "documentId": "0197d5cb-0000-7000-8000-000000000001", "mimeType": "application/pdf",
         "documentHash": {"hash": wrong, "hashAlgorithm": "SHA256"}}), after=True)
-    error = raised(make_provider(fake), lambda p: p.create(make_request(), pdf, "k"))
+    error = raised(make_provider(fake), lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert isinstance(error, BadResponseError)
     assert "hash does not match" in error.message
     assert fake.requests_to("POST", COLLECTIONS) == []
@@ -402,7 +400,7 @@ def test_documented_errors(fake: SignicatFake, pdf: Path, tmp_path: Path,
         fake.advance(session_id, "completed")
     fake.fail_next(case.method, case.path, case.response, count=10)
     operations: dict[str, Callable[[SignicatProvider], Awaitable[Any]]] = {
-        "create": lambda p: p.create(request, pdf, "k"),
+        "create": lambda p: p.create(request, check_pdf(pdf), "k"),
         "refresh": lambda p: p.refresh(request),
         "download": lambda p: p.download_signed(request, tmp_path / "signed.pdf"),
     }
@@ -415,7 +413,7 @@ def test_documented_errors(fake: SignicatFake, pdf: Path, tmp_path: Path,
 def test_invalid_params_name_the_field(fake: SignicatFake, pdf: Path) -> None:
     fake.fail_next("POST", SESSIONS, problem(400, "Bad request", "Validation failed.",
                                              invalid=[("[0].title", "too long")]))
-    error = raised(make_provider(fake), lambda p: p.create(make_request(), pdf, "k"))
+    error = raised(make_provider(fake), lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert isinstance(error, InvalidRequestError)
     assert error.issues == ["[0].title: too long"]
     assert error.code == "bad_request"
@@ -424,7 +422,7 @@ def test_invalid_params_name_the_field(fake: SignicatFake, pdf: Path) -> None:
 def test_refused_credentials(fake: SignicatFake, pdf: Path) -> None:
     provider = make_provider(fake, credentials={"client_id": CLIENT_ID,
                                                 "client_secret": "wrong"})
-    error = raised(provider, lambda p: p.create(make_request(), pdf, "k"))
+    error = raised(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert isinstance(error, AuthenticationError)
     assert "invalid_client" in error.message
     assert "sealbox login signicat" in error.message
@@ -438,7 +436,7 @@ def test_missing_credentials(fake: SignicatFake, pdf: Path) -> None:
     assert "sealbox login signicat" in problem_text
     assert "SEALBOX_SIGNICAT_CLIENT_ID" in problem_text
     assert "SEALBOX_SIGNICAT_CLIENT_SECRET" in problem_text
-    error = raised(provider, lambda p: p.create(make_request(), pdf, "k"))
+    error = raised(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert type(error) is UserError
     assert fake.received == []
     assert make_provider(fake).configuration_problem() is None
@@ -495,7 +493,8 @@ def test_retry_after_on_503_is_honoured_for_the_session_create(fake: SignicatFak
     fake.fail_next("POST", SESSIONS, problem(503, "Service unavailable", "Busy.",
                                              headers={"Retry-After": "3"}))
     sleeps = Sleeps()
-    report = run(make_provider(fake, sleeps), lambda p: p.create(make_request(), pdf, "k"))
+    report = run(make_provider(fake, sleeps),
+                 lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert sleeps.delays == [3.0]
     assert len(fake.envelope_ids()) == 1
     assert report.provider_id == fake.envelope_ids()[0]
@@ -510,7 +509,7 @@ def test_ambiguous_create_is_reconciled_by_external_reference(fake: SignicatFake
     other = make_request()
     sent(fake, pdf, other)
     fake.fail_next("POST", SESSIONS, FakeResponse(drop=True), after=True)
-    error = raised(make_provider(fake), lambda p: p.create(request, pdf, "k"))
+    error = raised(make_provider(fake), lambda p: p.create(request, check_pdf(pdf), "k"))
     assert isinstance(error, AmbiguousSendError)
     assert len(fake.requests_to("POST", SESSIONS)) == 2  # never sent twice
     session_id = fake.envelope_ids()[1]
@@ -534,7 +533,7 @@ def test_ambiguous_create_is_reconciled_by_external_reference(fake: SignicatFake
 def test_unreadable_or_failed_create_answer_is_ambiguous(fake: SignicatFake, pdf: Path,
                                                          answer: FakeResponse) -> None:
     fake.fail_next("POST", SESSIONS, answer, after=True)
-    error = raised(make_provider(fake), lambda p: p.create(make_request(), pdf, "k"))
+    error = raised(make_provider(fake), lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert isinstance(error, AmbiguousSendError)
     assert len(fake.envelope_ids()) == 1
 
@@ -564,7 +563,7 @@ def test_token_is_cached(fake: SignicatFake, pdf: Path) -> None:
     request = make_request()
 
     async def work(p: SignicatProvider) -> None:
-        await p.create(request, pdf, "k")
+        await p.create(request, check_pdf(pdf), "k")
         request.provider_id = fake.envelope_ids()[0]
         await p.refresh(request)
         await p.refresh(request)
@@ -688,7 +687,7 @@ def test_rotated_and_cropped_pages(pdf: Path, fake: SignicatFake, tmp_path: Path
     problems = provider.preflight(placed, info)
     assert problems == ["fields[0]: Signicat does not take placed fields (its signers place "
                         "their own); remove the fields or choose another provider"]
-    run(provider, lambda p: p.create(make_request(), pdf, "k"))
+    run(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     uploaded = write(tmp_path / "uploaded.pdf", fake.requests_to("POST", DOCS)[0].body)
     assert uploaded.read_bytes() == pdf.read_bytes()
     assert check_pdf(uploaded).pages == info.pages

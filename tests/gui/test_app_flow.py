@@ -18,7 +18,7 @@ from app.services.sync import SyncResult
 from app.ui.bridge import AsyncBridge
 from app.ui.main import MainWindow
 from app.ui.requests_view import STATUS_ROLE
-from app.ui.signing_view import SigningView
+from app.ui.signing import SigningView
 from tests.fakes.saypdf import SayPdfFake
 from tests.gui.test_editor import contract_pdf, open_pdf, place
 

@@ -23,7 +23,7 @@ from app.ui.bridge import AsyncBridge
 from app.ui.editor.previews import AnchorFieldItem
 from app.ui.editor.recipients import recipient_color
 from app.ui.main import MainWindow
-from app.ui.signing_view import STATE_COMPLETED, STATE_HANDOVER, SigningView
+from app.ui.signing import SigningState, SigningView
 from tests.gui.prepare_support import (
     CTRL,
     LEFT,
@@ -157,7 +157,7 @@ def test_open_recipients_fields_anchor_check_send_sign_and_verify_in_the_archive
     dialog = win.signing_windows[request_id]
     view = dialog.findChild(SigningView)
     assert view is not None
-    qtbot.waitUntil(lambda: view.state == STATE_HANDOVER, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: view.state == SigningState.HANDOVER, timeout=WAIT_MS)
     fields = stored.spec.fields
     jane_sig = next(i for i, f in enumerate(fields) if f.type == FieldType.SIGNATURE
                     and f.recipient_index == 0)
@@ -186,7 +186,7 @@ def test_open_recipients_fields_anchor_check_send_sign_and_verify_in_the_archive
     qtbot.waitUntil(lambda: view.active_dialog is None, timeout=WAIT_MS)
     with qtbot.waitSignal(view.finished, timeout=SEAL_MS):
         click(qtbot, view.finish_button)
-    qtbot.waitUntil(lambda: view.state == STATE_COMPLETED, timeout=SEAL_MS)
+    qtbot.waitUntil(lambda: view.state == SigningState.COMPLETED, timeout=SEAL_MS)
     assert editor.ctx.requests.get(request_id).status == Status.COMPLETED
     dialog.close()
 

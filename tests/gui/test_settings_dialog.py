@@ -20,8 +20,8 @@ from pytestqt.qtbot import QtBot
 
 from app.config import DEFAULT_SYNC_INTERVAL_S
 from app.context import Context
-from app.providers import craftkit
-from app.providers.craftkit import CraftkitProvider
+from app.providers.craftkit import info as craftkit
+from app.providers.craftkit.client import CraftkitProvider
 from app.secrets import KeyringSecrets
 from app.ui.bridge import AsyncBridge
 from app.ui.settings_dialog import (

@@ -33,8 +33,9 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from app.context import Context
+from app.providers import registry
 from app.ui.bridge import AsyncBridge
-from app.ui.settings_dialog import ERROR_COLOR, FORMS, SettingsDialog
+from app.ui.settings_dialog import ERROR_COLOR, SettingsDialog
 from tests.gui.conftest import TIMEOUT_MS
 
 #: What must never appear in a window: flags, environment variables, commands, exception classes.
@@ -43,7 +44,7 @@ FORBIDDEN = re.compile(
     r"|\b[A-Z]\w*(?:Error|Exception|Timeout|Warning)\b|Errno|Traceback"
 )
 
-REMOTE = [form.pid for form in FORMS if form.pid != "local"]
+REMOTE = [info.id for info in registry.providers() if not info.capabilities.in_person]
 
 #: The credentials each provider's page needs to get as far as the network.
 CREDENTIALS: dict[str, dict[str, str]] = {
@@ -163,8 +164,7 @@ def press_test(dialog: SettingsDialog, pid: str, qtbot: QtBot) -> str:
 def test_every_failure_of_test_connection_is_worded_for_office_staff(
         pid: str, ctx: Context, bridge: AsyncBridge, qtbot: QtBot) -> None:
     dialog = open_dialog(ctx, bridge, qtbot)
-    form = next(f for f in FORMS if f.pid == pid)
-    go_to_page(dialog, qtbot, form.title)
+    go_to_page(dialog, qtbot, registry.get(pid).name)
     page = dialog.provider_pages[pid]
     host = f"{pid.replace('_', '-')}.example.test"
     type_into(qtbot, page.settings["base_url"].edit, f"https://{host}/api")
@@ -220,12 +220,12 @@ def visit_every_page(dialog: SettingsDialog, qtbot: QtBot) -> dict[str, list[str
 def test_values_set_outside_sealbox_are_said_without_naming_variables(
         home: Path, bridge: AsyncBridge, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     variables = {"SEALBOX_SENDER_NAME": "Env Name", "SEALBOX_SENDER_EMAIL": "env@example.com"}
-    for form in FORMS:
-        for spec in form.settings:
-            if form.pid != "local":
-                variables[f"SEALBOX_{form.pid.upper()}_{spec.key.upper()}"] = "https://env.test"
-        for secret in form.secrets:
-            variables[f"SEALBOX_{form.pid.upper()}_{secret.key.upper()}"] = "from-environment"
+    for info in registry.providers():
+        for spec in info.settings:
+            if not spec.top_level:
+                variables[f"SEALBOX_{info.id.upper()}_{spec.key.upper()}"] = "https://env.test"
+        for secret in info.secrets:
+            variables[f"SEALBOX_{info.id.upper()}_{secret.key.upper()}"] = "from-environment"
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     ctx = Context.from_environment()

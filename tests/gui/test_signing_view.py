@@ -21,19 +21,11 @@ from pytestqt.qtbot import QtBot
 from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import RequestSpec
+from app.services.in_person import InPersonSigning
 from app.services.send import deliver, document_path, prepare
+from app.services.signing_values import Signature
 from app.ui.bridge import AsyncBridge
-from app.ui.signing_view import (
-    STATE_COMPLETED,
-    STATE_DECLINED,
-    STATE_ERROR,
-    STATE_HANDOVER,
-    STATE_SIGNING,
-    DeclineDialog,
-    SignatureDialog,
-    SignaturePad,
-    SigningView,
-)
+from app.ui.signing import DeclineDialog, SignatureDialog, SignaturePad, SigningState, SigningView
 from tests.conftest import run_sealbox
 from tests.e2e.test_local_flow import displayed_words, inside, validate
 
@@ -121,13 +113,13 @@ def open_view(qtbot: QtBot, ctx: Context, bridge: AsyncBridge, rid: str) -> Sign
     view.resize(1180, 820)
     view.show()
     qtbot.waitExposed(view)
-    qtbot.waitUntil(lambda: view.state == STATE_HANDOVER, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: view.state == SigningState.HANDOVER, timeout=WAIT_MS)
     return view
 
 
 def start(qtbot: QtBot, view: SigningView) -> None:
     qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
-    assert view.state == STATE_SIGNING
+    assert view.state == SigningState.SIGNING
 
 
 def click_field(qtbot: QtBot, view: SigningView, index: int) -> None:
@@ -277,7 +269,7 @@ def test_two_signers_sign_on_screen_as_sealbox_sign_would(
     assert first.args == [rid, False]
 
     # Bob: the handover first, then initials (pre-filled) and a typed signature.
-    assert view.state == STATE_HANDOVER
+    assert view.state == SigningState.HANDOVER
     assert view.handover_text == "Pass the computer to Bob Roe (bob@example.com)"
     start(qtbot, view)
     assert set(view.entries) == {4, 5, 6}
@@ -296,7 +288,7 @@ def test_two_signers_sign_on_screen_as_sealbox_sign_would(
     with qtbot.waitSignal(view.finished, timeout=SEAL_TIMEOUT_MS) as last:
         qtbot.mouseClick(view.finish_button, Qt.MouseButton.LeftButton)
     assert last.args == [rid, True]
-    assert view.state == STATE_COMPLETED
+    assert view.state == SigningState.COMPLETED
 
     # Completed and archived.
     request = ctx.requests.get(rid)
@@ -369,7 +361,7 @@ def test_finish_waits_for_every_required_field(qtbot: QtBot, bridge: AsyncBridge
     line_edit(view, 2).setText("ACME")
     assert not view.finish_button.isEnabled() and view.missing_fields() == [0]
     view.finish()  # refused: nothing is recorded
-    assert view.state == STATE_SIGNING and view.banner.isVisible()
+    assert view.state == SigningState.SIGNING and view.banner.isVisible()
     assert ctx.requests.get(rid).recipients[0].signed_at is None
 
     # The date is the signing date: clicking it changes nothing, and it is never missing.
@@ -386,7 +378,7 @@ def test_finish_waits_for_every_required_field(qtbot: QtBot, bridge: AsyncBridge
     click_field(qtbot, view, 3)
     assert view.finish_button.isEnabled()
     qtbot.mouseClick(view.finish_button, Qt.MouseButton.LeftButton)
-    assert view.state == STATE_HANDOVER
+    assert view.state == SigningState.HANDOVER
     values = ctx.requests.field_values(rid)
     assert values[1].value == date.today().isoformat()
     assert values[3].value == "true" and values[2].value == "ACME"
@@ -422,7 +414,7 @@ def test_a_typed_signature_and_separately_drawn_initials(
     qtbot.mouseClick(initials.sign_button, Qt.MouseButton.LeftButton)
     assert view.finish_button.isEnabled()  # the optional initials stay empty
     qtbot.mouseClick(view.finish_button, Qt.MouseButton.LeftButton)
-    assert view.state == STATE_HANDOVER
+    assert view.state == SigningState.HANDOVER
 
     values = ctx.requests.field_values(rid)
     assert values[0].value == "Jane A. Doe" and values[0].image is None
@@ -468,7 +460,7 @@ def test_choices_and_a_text_area(qtbot: QtBot, bridge: AsyncBridge, ctx: Context
     qtbot.keyClicks(view.editor(2), "Pets allowed.")
     assert view.finish_button.isEnabled()
     qtbot.mouseClick(view.finish_button, Qt.MouseButton.LeftButton)
-    assert view.state == STATE_HANDOVER
+    assert view.state == SigningState.HANDOVER
     values = ctx.requests.field_values(rid)
     assert {i: v.value for i, v in values.items()} == {
         0: "Borealis", 1: "No", 2: "Crew of two.\nPets allowed."}
@@ -495,7 +487,7 @@ def test_declining_needs_a_reason(qtbot: QtBot, bridge: AsyncBridge, ctx: Contex
     with qtbot.waitSignal(view.declined, timeout=WAIT_MS) as declined:
         qtbot.mouseClick(dialog.decline_button, Qt.MouseButton.LeftButton)
     assert declined.args == [rid]
-    assert view.state == STATE_DECLINED
+    assert view.state == SigningState.DECLINED
     assert "Jane Doe declined" in view.outcome_title.text()
     assert "EUR 9,200" in view.detail.text()
     request = ctx.requests.get(rid)
@@ -524,7 +516,7 @@ def test_an_approver_approves(qtbot: QtBot, bridge: AsyncBridge, ctx: Context,
     request = ctx.requests.get(rid)
     assert request.recipients[0].signed_at is not None
     assert ("approved", 0) in history(ctx, rid)
-    assert view.state == STATE_HANDOVER and "Bob Roe" in view.handover_text
+    assert view.state == SigningState.HANDOVER and "Bob Roe" in view.handover_text
 
 
 def test_a_damaged_working_copy_is_reported_before_anyone_signs(
@@ -534,7 +526,7 @@ def test_a_damaged_working_copy_is_reported_before_anyone_signs(
     view = SigningView(ctx, bridge, rid)
     qtbot.addWidget(view)
     view.show()
-    qtbot.waitUntil(lambda: view.state == STATE_ERROR, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: view.state == SigningState.ERROR, timeout=WAIT_MS)
     assert "working copy" in view.message.text() and "damaged" in view.message.text()
     assert ctx.requests.get(rid).status == Status.SENT
 
@@ -554,7 +546,7 @@ def test_a_failure_while_sealing_loses_no_signature(
     original = working.read_bytes()
     working.write_bytes(original + b"\n% changed after sending\n")
     qtbot.mouseClick(view.finish_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.state == STATE_ERROR, timeout=SEAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: view.state == SigningState.ERROR, timeout=SEAL_TIMEOUT_MS)
     assert "no longer matches" in view.message.text()
     assert view.retry_button.isVisible()
     request = ctx.requests.get(rid)
@@ -566,7 +558,7 @@ def test_a_failure_while_sealing_loses_no_signature(
         qtbot.mouseClick(view.retry_button, Qt.MouseButton.LeftButton)
     assert done.args == [rid, True]
     assert ctx.requests.get(rid).status == Status.COMPLETED
-    assert view.state == STATE_COMPLETED
+    assert view.state == SigningState.COMPLETED
 
 
 def test_each_recipient_reads_the_senders_message_before_starting(
@@ -585,3 +577,23 @@ def test_no_message_no_message_line(qtbot: QtBot, bridge: AsyncBridge, ctx: Cont
     rid = send_local(qtbot, bridge, ctx, tmp_path, {**SPEC, "message": ""})
     view = open_view(qtbot, ctx, bridge, rid)
     assert not view.message_label.isVisible()
+
+
+def test_a_signature_made_elsewhere_meanwhile_is_told_in_the_apps_words(
+        qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path) -> None:
+    """Jane signs on another Sealbox while this one shows her handover: Start says so without
+    naming a command, and Try again completes the request."""
+    spec = dict(SPEC, recipients=[JANE], fields=[SPEC["fields"][0]])
+    rid = send_local(qtbot, bridge, ctx, tmp_path, spec)
+    view = open_view(qtbot, ctx, bridge, rid)
+    InPersonSigning(ctx).sign(rid, 0, Signature(typed="Jane Doe"))  # not sealed yet
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    assert view.state == SigningState.ERROR
+    message = view.message.text()
+    assert message == ("Jane Doe has already signed 'Charter agreement BK-12345'. Everyone has "
+                       "signed; it is waiting to be completed: Sealbox finishes it at its next "
+                       "check of the requests.")
+    with qtbot.waitSignal(view.finished, timeout=SEAL_TIMEOUT_MS) as done:
+        qtbot.mouseClick(view.retry_button, Qt.MouseButton.LeftButton)
+    assert done.args == [rid, True]
+    assert ctx.requests.get(rid).status == Status.COMPLETED

@@ -21,13 +21,7 @@ from app.domain.lifecycle import Status
 from app.ui import desktop
 from app.ui.bridge import AsyncBridge
 from app.ui.main import MainWindow
-from app.ui.signing_view import (
-    STATE_COMPLETED,
-    STATE_DECLINED,
-    STATE_HANDOVER,
-    DeclineDialog,
-    SigningView,
-)
+from app.ui.signing import DeclineDialog, SigningState, SigningView
 from tests.gui.test_signing_view import (
     BOB,
     JANE,
@@ -87,7 +81,7 @@ def choose(qtbot: QtBot, menu: QMenu, text: str) -> None:
 def sign_window(qtbot: QtBot, window: MainWindow, rid: str) -> SigningView:
     view = window.sign_now(rid)
     qtbot.waitExposed(view.window())
-    qtbot.waitUntil(lambda: view.state == STATE_HANDOVER, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: view.state == SigningState.HANDOVER, timeout=WAIT_MS)
     return view
 
 
@@ -147,7 +141,7 @@ def test_a_second_signature_field_offers_the_same_signature(
 
     assert view.finish_button.isEnabled()
     QTest.mouseClick(view.finish_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.state == STATE_HANDOVER, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: view.state == SigningState.HANDOVER, timeout=WAIT_MS)
     values = ctx.requests.field_values(rid)
     assert values[0].image is not None and values[0].image == values[1].image
     assert values[2].image is not None and values[2].image == values[3].image
@@ -168,7 +162,7 @@ def test_a_declined_request_ends_with_done(qtbot: QtBot, bridge: AsyncBridge, ct
     assert isinstance(dialog, DeclineDialog)
     qtbot.keyClicks(dialog.reason_edit, "Wrong vessel")
     QTest.mouseClick(dialog.decline_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.state == STATE_DECLINED, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: view.state == SigningState.DECLINED, timeout=WAIT_MS)
     assert view.done_button.isVisible() and view.done_button.text() == "Done"
     assert not view.retry_button.isVisible()
 
@@ -199,7 +193,7 @@ def test_everyone_has_signed_ends_with_done_and_show_in_folder_copes_without_a_f
     QTest.mouseClick(dialog.sign_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
     QTest.mouseClick(view.finish_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.state == STATE_COMPLETED, timeout=SEAL_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: view.state == SigningState.COMPLETED, timeout=SEAL_TIMEOUT_MS)
     assert view.outcome_title.text() == "Everyone has signed"
     assert view.done_button.isVisible() and view.done_button.text() == "Done"
     assert view.folder_button.isVisible()

@@ -48,8 +48,8 @@ class Person:
     def __init__(self, app: QApplication) -> None:
         self.app = app
         self.steps: list[Callable[[], bool]] = [
-            self.window_up, self.document_read, self.type_recipient, self.draw_field,
-            self.open_providers, self.choose_provider, self.draft_kept]
+            self.window_up, self.welcome_skipped, self.document_read, self.type_recipient,
+            self.draw_field, self.open_providers, self.choose_provider, self.draft_kept]
         self.win: MainWindow | None = None
         self.timer = QTimer()
         self.timer.setInterval(50)
@@ -69,9 +69,23 @@ class Person:
 
     def window_up(self) -> bool:
         self.win = next((w for w in self.app.topLevelWidgets()
-                         if isinstance(w, MainWindow) and w.isVisible()), None)
-        if self.win is None:
+                         if isinstance(w, MainWindow) and w.isVisible() and w.started), None)
+        return self.win is not None
+
+    def welcome_skipped(self) -> bool:
+        """A first run asks for the sender's name: the person skips it, then works in the
+        window."""
+        from app.ui.welcome import WelcomeDialog
+
+        assert self.win is not None
+        welcome = next((w for w in self.app.topLevelWidgets()
+                        if isinstance(w, WelcomeDialog) and w.isVisible()), None)
+        if welcome is not None:
+            QTest.mouseClick(welcome.skip_button, LEFT,
+                             pos=welcome.skip_button.rect().center())
             return False
+        if self.editor.text_index is None:
+            return False  # the welcome (if any) is asked before the document opens
         self.win.activateWindow()
         return True
 

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.errors import SealboxError
 from app.providers.errors import (
     AmbiguousSendError,
     AuthenticationError,
@@ -24,7 +25,7 @@ from app.providers.errors import (
     ProviderUnavailableError,
     RemoteNotFoundError,
 )
-from app.providers.http import ProviderHttp, RetryPolicy, parse_retry_after
+from app.providers.http import ProviderHttp, Refusal, RetryPolicy, parse_retry_after
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -213,3 +214,35 @@ def test_download_streams_whole_or_not_at_all(tmp_path: Path) -> None:
     with pytest.raises(ConflictError):
         run(client(rec).download("/d", bad))
     assert not bad.exists()
+
+
+def test_a_status_hook_gives_a_provider_its_own_meaning_of_a_status() -> None:
+    seen: list[Refusal] = []
+
+    def hook(refusal: Refusal) -> SealboxError | None:
+        seen.append(refusal)
+        if refusal.status == 400 and refusal.operation == "cancel":
+            return ConflictError(f"Acme cannot cancel this any more{refusal.said}.",
+                                 **refusal.kwargs())
+        return None
+
+    rec = Recorder(httpx.Response(400, json={"code": "not_pending",
+                                             "issues": ["document is completed"]}))
+    http = client(rec, status_hook=hook)
+    with pytest.raises(ConflictError, match=r"cancel this any more \(document is completed\)"):
+        run(http.json("POST", "/documents/1/cancel", operation="cancel"))
+    # The same status for another operation: the shared mapping.
+    with pytest.raises(InvalidRequestError, match="document is completed"):
+        run(http.json("GET", "/documents/1"))
+    assert [(r.status, r.operation, r.body.code) for r in seen] == [
+        (400, "cancel", "not_pending"), (400, None, "not_pending")]
+    assert len(rec.requests) == 2  # a refusal is not retried
+
+
+def test_a_connection_probe_makes_one_attempt() -> None:
+    rec = Recorder(httpx.Response(503, json={"message": "down"}))
+    probe = client(rec).probe()
+    with pytest.raises(ProviderUnavailableError):
+        run(probe.json("GET", "/ping"))
+    assert len(rec.requests) == 1 and rec.sleeps == []
+    run(probe.aclose())

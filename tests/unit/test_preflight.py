@@ -161,7 +161,7 @@ def test_the_file_size(local: Provider) -> None:
     big = replace(PDF, size_bytes=MAX_PDF_BYTES + 1)
     (problem,) = preflight(good_doc(), big, local, COUNTS)
     assert problem.target == Target("document")
-    assert problem.message.startswith("Document: 20.1 MiB is over Sealbox in person's limit")
+    assert problem.message.startswith("Document: 20.1 MiB is over In person's limit")
 
 
 def test_an_unconfigured_provider_says_how_to_set_it_up(ctx: Context) -> None:

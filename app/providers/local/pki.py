@@ -53,8 +53,8 @@ from pyhanko.keys.internal import (
 from pyhanko.sign.signers import SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from app.archive.verify import describe_name
 from app.errors import UserError
+from app.pdf.signatures import describe_name
 from app.secrets import SecretStore
 
 PASSPHRASE_SECRET = "local.seal_passphrase"
@@ -214,85 +214,10 @@ def _retire_current(directory: Path, now: dt.datetime) -> None:
 def _generate_identity(directory: Path, secrets: SecretStore, *, common_name: str) -> SealIdentity:
     host = socket.gethostname() or "localhost"
     now = dt.datetime.now(dt.UTC)
-
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, _cn(f"{common_name} root — {host}")),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sealbox"),
-        ]
-    )
-    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _BACKDATE)
-        .not_valid_after(now + CA_VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(ca_ski, critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-
+    ca_cert = _root_certificate(ca_key, _cn(f"{common_name} root — {host}"), now)
     seal_key = ec.generate_private_key(ec.SECP256R1())
-    seal_name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, _cn(f"Sealbox seal — {host}")),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sealbox"),
-        ]
-    )
-    seal_cert = (
-        x509.CertificateBuilder()
-        .subject_name(seal_name)
-        .issuer_name(ca_name)
-        .public_key(seal_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _BACKDATE)
-        .not_valid_after(now + SEAL_VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.ExtendedKeyUsage([DOCUMENT_SIGNING_OID, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
-            critical=False,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(seal_key.public_key()), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    seal_cert = _seal_certificate(seal_key, ca_key, ca_cert, _cn(f"Sealbox seal — {host}"), now)
     del ca_key  # never stored: nothing else is ever issued under this root
 
     # A passphrase already provided (SEALBOX_LOCAL_SEAL_PASSPHRASE where no keyring exists, or
@@ -311,15 +236,80 @@ def _generate_identity(directory: Path, secrets: SecretStore, *, common_name: st
     # unavailable, UnavailableError propagates and no file exists.
     if not existing:
         secrets.set(PASSPHRASE_SECRET, passphrase)
+    _save_seal_files(directory, [(SEAL_KEY_FILE, key_pem, 0o600),
+                                 (SEAL_CERT_FILE, seal_pem, 0o644), (CA_FILE, ca_pem, 0o644)])
+    roots = [ca_pem, *_retired_roots(directory)]
+    return _make_identity(seal_key, [seal_cert, ca_cert], roots, source="installation")
 
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sealbox")])
+
+
+def _key_usage(*, signs_documents: bool) -> x509.KeyUsage:
+    """A seal signs documents (and commits to their content); a root signs certificates and
+    CRLs; neither does anything else."""
+    return x509.KeyUsage(
+        digital_signature=signs_documents, content_commitment=signs_documents,
+        key_encipherment=False, data_encipherment=False, key_agreement=False,
+        key_cert_sign=not signs_documents, crl_sign=not signs_documents,
+        encipher_only=False, decipher_only=False)
+
+
+def _root_certificate(key: ec.EllipticCurvePrivateKey, common_name: str,
+                      now: dt.datetime) -> x509.Certificate:
+    """The installation's own root: self-signed, issuing only its seal certificate."""
+    name = _name(common_name)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _BACKDATE)
+        .not_valid_after(now + CA_VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(signs_documents=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )
+
+
+def _seal_certificate(key: ec.EllipticCurvePrivateKey, ca_key: ec.EllipticCurvePrivateKey,
+                      ca_cert: x509.Certificate, common_name: str,
+                      now: dt.datetime) -> x509.Certificate:
+    """The seal certificate for ``key``, issued by the root ``ca_cert``: document signing."""
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    return (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _BACKDATE)
+        .not_valid_after(now + SEAL_VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(signs_documents=True), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([DOCUMENT_SIGNING_OID, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                       critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
+                       critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+
+
+def _save_seal_files(directory: Path, files: list[tuple[str, bytes, int]]) -> None:
+    """Write each ``(name, data, mode)`` into ``directory``, all or none of them."""
     written: list[Path] = []
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for name, data, mode in (
-            (SEAL_KEY_FILE, key_pem, 0o600),
-            (SEAL_CERT_FILE, seal_pem, 0o644),
-            (CA_FILE, ca_pem, 0o644),
-        ):
+        for name, data, mode in files:
             path = directory / name
             atomic_write(path, data, mode=mode)
             written.append(path)
@@ -331,9 +321,6 @@ def _generate_identity(directory: Path, secrets: SecretStore, *, common_name: st
             f"The Sealbox seal could not be saved in {directory} ({exc.strerror or exc}); make "
             "sure the folder is writable and the disk is not full, then try again."
         ) from exc
-
-    roots = [ca_pem, *_retired_roots(directory)]
-    return _make_identity(seal_key, [seal_cert, ca_cert], roots, source="installation")
 
 
 def _cn(value: str) -> str:

@@ -1,7 +1,7 @@
 """The built-in ``local`` provider: recipients sign in person on this computer.
 
 Nothing leaves the machine. ``create`` marks the request sent; each recipient then signs (or
-approves, or declines) in signing order through :mod:`app.providers.local.signing`; when the last
+approves, or declines) in signing order through :mod:`app.services.in_person`; when the last
 one has signed, every value is stamped into the PDF, the result is sealed with a PAdES signature
 by the installation certificate, and a sealed completion certificate is written beside it. The
 "download" of this provider copies those two files from ``DATA/local/<id>/``.
@@ -31,33 +31,13 @@ from app.config import Paths
 from app.domain.clock import now
 from app.domain.lifecycle import Status
 from app.domain.model import Request, RequestSpec
+from app.domain.problems import Issue
 from app.domain.report import Report
 from app.errors import UserError
 from app.fsutil import atomic_copy, atomic_write_bytes
-from app.pdf.document import MAX_PDF_BYTES, PdfInfo, extract_text
-from app.providers.base import (
-    ALL_FIELD_TYPES,
-    Capabilities,
-    ProviderConfig,
-    capability_problems,
-    delivery_warnings,
-)
-
-CAPABILITIES = Capabilities(
-    id="local",
-    name="Sealbox in person",
-    field_types=ALL_FIELD_TYPES,
-    anchors="local",
-    cancel=True,
-    certificate=True,
-    list=False,
-    webhooks=False,
-    idempotency=True,
-    max_bytes=MAX_PDF_BYTES,
-    in_person=True,
-    # every change is an incremental update.
-    signed_pdfs="kept",
-)
+from app.pdf.document import PdfInfo, extract_text
+from app.providers.base import ProviderConfig, capability_problems, delivery_warnings
+from app.providers.local.info import CAPABILITIES
 
 log = logging.getLogger(__name__)
 
@@ -134,15 +114,15 @@ class LocalProvider:
         return (f"{READY}, sealed by this installation's certificate (valid until "
                 f"{identity.not_valid_after:%Y-%m-%d}).")
 
-    def warnings(self, spec: RequestSpec) -> list[str]:
+    def warnings(self, spec: RequestSpec) -> list[Issue]:
         return delivery_warnings(self.capabilities, spec)
 
-    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
+    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
         return capability_problems(self.capabilities, spec, pdf)
 
-    async def create(self, request: Request, document: Path, idempotency_key: str) -> Report:
+    async def create(self, request: Request, pdf: PdfInfo, idempotency_key: str) -> Report:
         # The request id is the idempotency key's scope: creating twice changes nothing.
-        await asyncio.to_thread(self._keep_text, request.id, document)
+        await asyncio.to_thread(self._keep_text, request.id, pdf.path)
         return Report(status=Status.SENT, provider_id=request.id,
                       payload={"event": "created", "idempotencyKey": idempotency_key})
 

@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.context import KNOWN_PROVIDERS
 from app.domain.editing import Change, EditorDocument
 from app.domain.model import Designation
+from app.providers import registry
 from app.services.checks import Problem, recipient_label
 from app.ui.editor.preflight import ready_icon
 from app.ui.editor.recipients import follow_document, swatch_icon
@@ -131,8 +131,8 @@ class SidePanel(QWidget):
         # The footer, always in view.
         self.provider_box = QComboBox()
         self.provider_box.setObjectName("provider")
-        for pid, name in KNOWN_PROVIDERS.items():
-            self.provider_box.addItem(name, pid)
+        for info in registry.providers():
+            self.provider_box.addItem(info.name, info.id)
         self.provider_box.setToolTip("The signature service this request goes through")
         self.render_id = QLineEdit()
         self.render_id.setPlaceholderText("Craftkit render id")
