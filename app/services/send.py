@@ -30,6 +30,7 @@ from pathlib import Path
 from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import Field, Request, RequestSpec
+from app.domain.problems import Issue
 from app.errors import BusyError, SealboxError, UnavailableError, UserError, ValidationError
 from app.faults import crash_point, reached
 from app.fsutil import atomic_copy
@@ -145,10 +146,10 @@ def earlier_sends(ctx: Context, sha256: str, emails: Sequence[str], *,
     return found
 
 
-def warning_sentence(warning: str) -> str:
-    """A provider's warning (``message: Craftkit does not …``) as a sentence for people."""
-    _path, sep, rest = warning.partition(": ")
-    text = rest if sep else warning
+def warning_sentence(warning: Issue) -> str:
+    """A provider's warning (``message: Craftkit does not …``) as a sentence for people: its
+    text without the path."""
+    text = str(warning.text)
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
