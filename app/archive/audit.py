@@ -201,24 +201,25 @@ def _unreadable_folders(root: Path, on_disk: dict[str, list[Path]]) -> list[File
     return out
 
 
+Checked = tuple[FileCheck, list["SignatureCheck"]]
+
+
 def check_folder(
     folder: Path,
     manifest: dict[str, Any],
     recorded: dict[str, ArchivedFile],
     roots: Sequence[bytes],
-) -> list[tuple[FileCheck, list[SignatureCheck]]]:
+) -> list[Checked]:
     """Re-hash the files of one request folder against ``recorded`` (the store's rows, by kind)
     and the manifest, validate their signatures, cross-check the certificate and look for
     files nobody archived: no store access, safe in a worker thread."""
-    from app.archive.verify import pdf_signature_status, verify_pdf_signatures
-
     rid, name = manifest["id"], manifest.get("name", folder.name)
-    out: list[tuple[FileCheck, list[SignatureCheck]]] = []
+    out: list[Checked] = []
     request_json_row = recorded.get("request")
     if request_json_row is not None:
         request_file = folder / "request.json"
-        actual = sha256_file(request_file)
-        state: FileState = "intact" if actual == request_json_row.sha256 else "modified"
+        intact = sha256_file(request_file) == request_json_row.sha256
+        summary = "request.json intact" if intact else "request.json was changed after archiving"
         out.append(
             (
                 FileCheck(
@@ -226,54 +227,19 @@ def check_folder(
                     name,
                     "request",
                     request_file,
-                    state,
+                    "intact" if intact else "modified",
                     None,
-                    "request.json intact"
-                    if state == "intact"
-                    else "request.json was changed after archiving",
+                    summary,
                 ),
                 [],
             )
         )
     hashes: dict[str, str] = {}
     for kind, entry in manifest["files"].items():
-        path = folder / entry["name"]
         expected = entry["sha256"]
         if kind in recorded and recorded[kind].sha256 != expected:
             expected = recorded[kind].sha256
-        if not path.exists():
-            out.append(
-                (FileCheck(rid, name, kind, path, "missing", None, f"{path.name} is missing"), [])
-            )
-            continue
-        actual = sha256_file(path)
-        hashes[kind] = actual
-        state = "intact" if actual == expected else "modified"
-        signature = summary = None
-        results: list[SignatureCheck] = []
-        if path.suffix.lower() == ".pdf":
-            results = verify_pdf_signatures(path, roots)
-            signature = pdf_signature_status(results)
-            summary = "; ".join(r.summary for r in results) or "no signature"
-        text = (
-            f"{path.name} intact"
-            if state == "intact"
-            else (f"{path.name} was modified: its SHA-256 no longer matches the archive record")
-        )
-        out.append(
-            (
-                FileCheck(
-                    rid,
-                    name,
-                    kind,
-                    path,
-                    state,
-                    signature,
-                    f"{text}; {summary}" if summary else text,
-                ),
-                results,
-            )
-        )
+        out.append(_check_file(rid, name, kind, folder / entry["name"], expected, roots, hashes))
     certificate = manifest["files"].get("certificate")
     if certificate and "certificate" in hashes:
         # The certificate's own word (it is sealed) against the folder's: only files whose
@@ -285,22 +251,49 @@ def check_folder(
             for c, s in out
         ]
     for extra in extra_entries(folder, manifest):
-        out.append(
-            (
-                FileCheck(
-                    rid,
-                    name,
-                    "added",
-                    extra,
-                    "added",
-                    None,
-                    f"{extra.name} was not archived by Sealbox: it was put in the "
-                    "folder afterwards (exports leave it out)",
-                ),
-                [],
-            )
+        summary = (
+            f"{extra.name} was not archived by Sealbox: it was put in the folder afterwards "
+            "(exports leave it out)"
         )
+        out.append((FileCheck(rid, name, "added", extra, "added", None, summary), []))
     return out
+
+
+def _check_file(
+    rid: str,
+    name: str,
+    kind: str,
+    path: Path,
+    expected: str,
+    roots: Sequence[bytes],
+    hashes: dict[str, str],
+) -> Checked:
+    """One archived file: re-hashed against ``expected`` (its hash is added to ``hashes``) and,
+    for a PDF, its signatures validated against ``roots``."""
+    from app.archive.verify import pdf_signature_status, verify_pdf_signatures
+
+    if not path.exists():
+        return FileCheck(rid, name, kind, path, "missing", None, f"{path.name} is missing"), []
+    actual = sha256_file(path)
+    hashes[kind] = actual
+    state: FileState = "intact" if actual == expected else "modified"
+    signature = summary = None
+    results: list[SignatureCheck] = []
+    if path.suffix.lower() == ".pdf":
+        results = verify_pdf_signatures(path, roots)
+        signature = pdf_signature_status(results)
+        summary = "; ".join(r.summary for r in results) or "no signature"
+    text = (
+        f"{path.name} intact"
+        if state == "intact"
+        else f"{path.name} was modified: its SHA-256 no longer matches the archive record"
+    )
+    return (
+        FileCheck(
+            rid, name, kind, path, state, signature, f"{text}; {summary}" if summary else text
+        ),
+        results,
+    )
 
 
 def _mismatch(check: FileCheck, problems: list[str]) -> FileCheck:

@@ -97,6 +97,23 @@ def export(ctx: Context, dest: Path, ids: list[str] | None = None) -> Exported:
     """Copy archived requests (all, or ``ids``) to a folder or a ``.zip``, with ``index.csv``:
     only the files Sealbox archived, whole or not at all."""
     folders = locate_for_export(ctx, ids)
+    index = _index_csv(folders)
+    if dest.suffix.lower() == ".zip":
+        if dest.exists():
+            raise UserError(f"{dest} already exists: choose a new file name for the export.")
+        _write_zip(dest, folders, index)
+        return Exported(dest, folders)
+    if dest.exists() and any(dest.iterdir()):
+        raise UserError(f"{dest} is not empty: export into a new or empty folder.")
+    for f in folders:
+        for path in f.files():
+            atomic_copy(path, dest / f.rel / path.name)
+    atomic_write_bytes(dest / "index.csv", index.encode("utf-8"))
+    return Exported(dest, folders)
+
+
+def _index_csv(folders: list[ExportFolder]) -> str:
+    """``index.csv`` of an export: one row a request folder."""
     rows = []
     for f in folders:
         m = f.manifest
@@ -120,7 +137,7 @@ def export(ctx: Context, dest: Path, ids: list[str] | None = None) -> Exported:
                 files.get("certificate", {}).get("sha256"),
             ]
         )
-    index = csv_text(
+    return csv_text(
         [
             "id",
             "name",
@@ -135,25 +152,6 @@ def export(ctx: Context, dest: Path, ids: list[str] | None = None) -> Exported:
         ],
         rows,
     )
-    if dest.suffix.lower() == ".zip":
-        if dest.exists():
-            raise UserError(f"{dest} already exists: choose a new file name for the export.")
-        with (
-            atomic_file(dest) as (_, handle),
-            zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as zf,
-        ):
-            for f in folders:
-                for path in f.files():
-                    zf.write(path, f"{f.rel}/{path.name}")
-            zf.writestr("index.csv", index)
-        return Exported(dest, folders)
-    if dest.exists() and any(dest.iterdir()):
-        raise UserError(f"{dest} is not empty: export into a new or empty folder.")
-    for f in folders:
-        for path in f.files():
-            atomic_copy(path, dest / f.rel / path.name)
-    atomic_write_bytes(dest / "index.csv", index.encode("utf-8"))
-    return Exported(dest, folders)
 
 
 INDEX_COLUMNS = (
@@ -195,8 +193,28 @@ def export_selection(ctx: Context, ids: Sequence[str], dest_zip: Path) -> Path:
             f"Cannot export to {dest_zip}: it is a folder. Choose a file name ending in .zip."
         )
     chosen = locate_for_export(ctx, ids)
+    index = _selection_index_csv(chosen)
+    try:
+        _write_zip(dest_zip, chosen, index)
+    except PermissionError as exc:
+        raise UserError(
+            f"Cannot write {dest_zip}: permission denied. Choose a folder you can write to."
+        ) from exc
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise UserError(
+            f"Could not export to {dest_zip}: {exc.strerror or exc}{where}. "
+            "Nothing was written; free some space or choose another folder, and "
+            "export again."
+        ) from exc
+    log.info("exported %d archived request(s) to %s", len(chosen), dest_zip)
+    return dest_zip
+
+
+def _selection_index_csv(folders: list[ExportFolder]) -> str:
+    """``index.csv`` of an export from the archive view (:data:`INDEX_COLUMNS`)."""
     rows = []
-    for f in chosen:
+    for f in folders:
         manifest = f.manifest
         files = manifest["files"]
         row: list[Any] = [
@@ -212,26 +230,17 @@ def export_selection(ctx: Context, ids: Sequence[str], dest_zip: Path) -> Path:
             present = bool(entry) and (f.folder / entry["name"]).is_file()
             row += [f"{f.rel}/{entry['name']}" if present else "", entry.get("sha256") or ""]
         rows.append(row)
-    index = csv_text(INDEX_COLUMNS, rows, lineterminator="\n")
-    try:
-        with (
-            atomic_file(dest_zip) as (_, handle),
-            zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as zf,
-        ):
-            for f in chosen:
-                for path in f.files():
-                    zf.write(path, f"{f.rel}/{path.name}")
-            zf.writestr("index.csv", index)
-    except PermissionError as exc:
-        raise UserError(
-            f"Cannot write {dest_zip}: permission denied. Choose a folder you can write to."
-        ) from exc
-    except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        raise UserError(
-            f"Could not export to {dest_zip}: {exc.strerror or exc}{where}. "
-            "Nothing was written; free some space or choose another folder, and "
-            "export again."
-        ) from exc
-    log.info("exported %d archived request(s) to %s", len(chosen), dest_zip)
-    return dest_zip
+    return csv_text(INDEX_COLUMNS, rows, lineterminator="\n")
+
+
+def _write_zip(dest: Path, folders: list[ExportFolder], index: str) -> None:
+    """The zip ``dest``, whole or not at all: every folder's archived files under its place in
+    the archive, and ``index``."""
+    with (
+        atomic_file(dest) as (_, handle),
+        zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as zf,
+    ):
+        for f in folders:
+            for path in f.files():
+                zf.write(path, f"{f.rel}/{path.name}")
+        zf.writestr("index.csv", index)
