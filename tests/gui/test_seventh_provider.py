@@ -52,6 +52,8 @@ def test_its_settings_page_appears(ctx: Context, bridge: AsyncBridge, qtbot: QtB
     task = dialog.test_connection(ID)
     assert task is not None
     qtbot.waitUntil(task.done, timeout=TIMEOUT_MS)
+    # The answer is shown by the task's done callback, which runs just after the task is done.
+    qtbot.waitUntil(page.test_button.isEnabled, timeout=TIMEOUT_MS)
     assert page.status_label.text() == "Connected: Postbox is always there."
 
 
