@@ -226,11 +226,11 @@ def request_json(ctx: Context, request: Request) -> dict[str, Any]:
     }
     if request.render_id:
         out["renderId"] = request.render_id
-    files = ctx.requests.archived_files(request.id)
+    files = ctx.store.archive.files(request.id)
     if files:
         root = ctx.paths.archive_dir
         out["archive"] = {
-            "folder": str(root / (ctx.requests.archive_dir(request.id) or "")),
+            "folder": str(root / (ctx.store.archive.folder(request.id) or "")),
             "files": {f.kind: {"path": str(root / f.path), "sha256": f.sha256, "size": f.size}
                       for f in files},
         }
@@ -260,7 +260,7 @@ def print_request(ctx: Context, request: Request) -> None:
                  "signed " + _when(s.signed_at) if s.signed_at else
                  "viewed " + _when(s.viewed_at) if s.viewed_at else "waiting")
         say(f"    {i}  {r.name} <{r.email}>  {r.designation.value}, order {r.order}: {state}")
-    files = ctx.requests.archived_files(request.id)
+    files = ctx.store.archive.files(request.id)
     if request.archive_error and not files:
         say(f"  archive   not archived: {request.archive_error}")
     if files:
@@ -422,7 +422,7 @@ def cmd_download(ctx: Context, args: argparse.Namespace) -> int:
     from app.services.requests import download_request
 
     request = ctx.requests.get(args.id)
-    already = ctx.requests.archive_dir(request.id)
+    already = ctx.store.archive.folder(request.id)
     archived = _run(closing(ctx, download_request(ctx, request.id, again=args.again)))
     updated = ctx.requests.get(request.id)
 
@@ -482,7 +482,7 @@ def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
             say(f"{name} declined {updated.name!r}.")
         elif updated.status == Status.COMPLETED:
             say(f"{name} signed. {updated.name!r} is complete and archived:")
-            for f in ctx.requests.archived_files(updated.id):
+            for f in ctx.store.archive.files(updated.id):
                 say(f"  {ctx.paths.archive_dir / f.path}")
         else:
             nxt = updated.next_recipient()
@@ -531,15 +531,15 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
     if args.action == "search":
         return archive_search(ctx, args)
     if args.action == "list":
-        items = [ctx.requests.get(rid) for rid in ctx.requests.archived_ids()
+        items = [ctx.requests.get(rid) for rid in ctx.store.archive.archived_ids()
                  if ctx.requests.exists(rid)]
         emit(args, {"signatures": [request_json(ctx, r) for r in items]},
              lambda: print_archived(ctx, items) if items else say("Nothing archived."))
         return 0
-    from app.archive import folder
+    from app.archive import audit, export, reindex
 
     if args.action == "verify":
-        result = folder.verify(ctx, args.id)
+        result = audit.verify(ctx, args.id)
         checks = result.checks
         bad = [c for c in checks if not c.ok]
         root = ctx.paths.archive_dir
@@ -556,7 +556,7 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
                     say(f"{heading}  ({c.request_name})")
                 mark = "ok" if c.ok else "FAILED"
                 label = "folder" if c.kind == "folder" else c.path.name
-                say(f"  {mark:<7} {label}: {folder.describe_check(c)}")
+                say(f"  {mark:<7} {label}: {audit.describe_check(c)}")
                 if not c.ok:
                     say(f"  {'':<7} {c.summary}")
             counts = {state: sum(c.state == state for c in checks)
@@ -583,12 +583,12 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
             return 1
         return 0
     if args.action == "reindex":
-        archived = folder.reindex(ctx)
+        archived = reindex.reindex(ctx)
         emit(args, {"reindexed": [a.request_id for a in archived]},
              lambda: say(f"Reindexed {len(archived)} archived request(s)."))
         return 0
     if args.action == "export":
-        done = folder.export(ctx, args.dest, args.ids)
+        done = export.export(ctx, args.dest, args.ids)
         moved = {f.manifest["id"]: str(f.folder) for f in done.moved}
 
         def exported() -> None:
@@ -608,7 +608,7 @@ def print_archived(ctx: Context, items: Sequence[Request]) -> None:
     for r in items:
         say(f"{r.id[:8]}  {_when(r.completed_at)}  {r.name}  "
               f"({', '.join(x.name for x in r.spec.recipients)})")
-        say(f"          {ctx.paths.archive_dir / (ctx.requests.archive_dir(r.id) or '')}")
+        say(f"          {ctx.paths.archive_dir / (ctx.store.archive.folder(r.id) or '')}")
 
 
 def archive_search(ctx: Context, args: argparse.Namespace) -> int:
@@ -617,9 +617,9 @@ def archive_search(ctx: Context, args: argparse.Namespace) -> int:
         raise UserError("--limit must be 1 or more.")
     if args.offset < 0:
         raise UserError("--offset must be 0 or more.")
-    total = ctx.requests.search_count(args.text, archived_only=True)
-    ids = ctx.requests.search_ids(args.text, args.limit, offset=args.offset,
-                                  archived_only=True) if total > args.offset else []
+    total = ctx.store.search.count_matches(args.text, archived_only=True)
+    ids = ctx.store.search.matches(args.text, args.limit, offset=args.offset,
+                                   archived_only=True) if total > args.offset else []
     items = [ctx.requests.get(rid) for rid in ids if ctx.requests.exists(rid)]
     first, last = args.offset + 1, args.offset + len(items)
 

@@ -20,6 +20,7 @@ from app.providers import registry
 from app.secrets import KeyringSecrets, SecretStore
 from app.store.db import Database
 from app.store.requests import Requests
+from app.store.sqlite import SqliteStore
 
 if TYPE_CHECKING:
     import httpx
@@ -63,8 +64,12 @@ class Context:
         return Database(self.paths.database)
 
     @cached_property
+    def store(self) -> SqliteStore:
+        return SqliteStore(self.database, self.paths.drafts_dir)
+
+    @cached_property
     def requests(self) -> Requests:
-        return Requests(self.database)
+        return self.store.requests
 
     @property
     def default_provider(self) -> str:
@@ -144,6 +149,7 @@ class Context:
         if "database" in self.__dict__:
             self.database.close()
             del self.__dict__["database"]
+            self.__dict__.pop("store", None)
             self.__dict__.pop("requests", None)
 
 

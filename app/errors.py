@@ -19,6 +19,8 @@ echoed back never reaches the screen, the store or a log through an error.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from app.logs import redact
 from app.wording import ANYWHERE, Text, Where, for_app
 
@@ -64,7 +66,7 @@ class NotFoundError(UserError):
 class ValidationError(UserError):
     """A request spec breaks one or more rules; ``problems`` lists every one of them."""
 
-    def __init__(self, problems: list[str], what: str = "The request") -> None:
+    def __init__(self, problems: Sequence[str], what: str = "The request") -> None:
         self.problems = list(problems)
         count = len(self.problems)
         head = f"{what} has {count} problem{'s' if count != 1 else ''}"

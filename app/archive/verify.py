@@ -301,31 +301,8 @@ async def _check_one(
 
     signing_time: dt.datetime | None = status.signer_reported_dt
     trusted = bool(status.trusted)
-    expired_since = False
-    horizon: dt.datetime | None = status.error_time_horizon
-    if (
-        not trusted
-        and status.intact
-        and status.valid
-        and status.trust_problem_indic in _EXPIRY_INDICATIONS
-        and signing_time is not None
-        and horizon is not None
-        and signing_time < horizon
-    ):
-        # The certificate expired after the signing time: judge the chain at that time.
-        retry_context = _context(roots, signing_time)
-        try:
-            retry: Any = await async_validate_pdf_signature(
-                sig,
-                signer_validation_context=retry_context,
-                key_usage_settings=_KEY_USAGE,
-                skip_diff=True,
-            )
-        finally:
-            await _close(retry_context)
-        if retry.trusted:
-            trusted = True
-            expired_since = True
+    expired_since = not trusted and await _trusted_when_signed(sig, status, roots)
+    trusted = trusted or expired_since
 
     intact = bool(status.intact)
     valid = bool(status.valid)
@@ -361,6 +338,35 @@ async def _check_one(
         expired_since_signing=expired_since,
         content_changed_after=content_changed,
     )
+
+
+async def _trusted_when_signed(
+    sig: EmbeddedPdfSignature, status: Any, roots: list[asn1_x509.Certificate]
+) -> bool:
+    """Whether a signature not trusted now (``status``) was trusted when it was made: its
+    certificate expired after the signing time, so the chain is judged at that time."""
+    signing_time: dt.datetime | None = status.signer_reported_dt
+    horizon: dt.datetime | None = status.error_time_horizon
+    if not (
+        status.intact
+        and status.valid
+        and status.trust_problem_indic in _EXPIRY_INDICATIONS
+        and signing_time is not None
+        and horizon is not None
+        and signing_time < horizon
+    ):
+        return False
+    retry_context = _context(roots, signing_time)
+    try:
+        retry: Any = await async_validate_pdf_signature(
+            sig,
+            signer_validation_context=retry_context,
+            key_usage_settings=_KEY_USAGE,
+            skip_diff=True,
+        )
+    finally:
+        await _close(retry_context)
+    return bool(retry.trusted)
 
 
 async def _check_timestamp(

@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.domain.geometry import PageGeometry, field_at_anchor
-from app.domain.model import Field, RequestSpec, field_count_problem
+from app.domain.model import Field, RequestSpec
+from app.domain.problems import Issue
+from app.domain.validation import field_count_problem
 from app.pdf.textindex import TextIndex, ocr_available
 
 
 @dataclass(frozen=True)
 class AnchorResolution:
     fields: tuple[Field, ...]
-    problems: tuple[str, ...]
+    problems: tuple[Issue, ...]
     counts: tuple[int, ...]
     #: The document's text, as read to find the anchors.
     text: str = ""
@@ -73,7 +75,7 @@ def resolve_anchors(spec: RequestSpec, pdf: Path, pages: list[PageGeometry],
     if index is None:
         index = TextIndex.build(pdf, ocr=spec.ocr_anchors)
     fields: list[Field] = []
-    problems: list[str] = []
+    problems: list[Issue] = []
     counts: list[int] = []
     for i, anchor in enumerate(spec.anchor_tags):
         text = anchor.anchor_string
@@ -81,10 +83,10 @@ def resolve_anchors(spec: RequestSpec, pdf: Path, pages: list[PageGeometry],
         counts.append(len(matches))
         if not matches:
             if not anchor.ignore_if_not_present:
-                problems.append(
-                    f"anchorTags[{i}]: the text {text!r} does not appear in the document"
+                problems.append(Issue(
+                    ("anchorTags", i), f"the text {text!r} does not appear in the document"
                     f"{scanned_hint(index, spec.ocr_anchors)}; fix the anchor text, or set "
-                    "ignoreIfNotPresent to send without it")
+                    "ignoreIfNotPresent to send without it"))
             continue
         width, height = anchor.size
         for page, rect in matches:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from app.domain.model import Request, RequestSpec
+from app.domain.problems import Issue
 from app.domain.report import Report
 from app.domain.text import format_size
 from app.pdf.document import PdfInfo
@@ -75,16 +76,16 @@ class Provider(Protocol):
         """None when the provider can be used; otherwise what is missing and how to set it."""
         ...
 
-    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
+    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
         """Every reason this provider would refuse ``spec`` for ``pdf``, before anything is sent:
         whatever would change who signs what (recipients, field types, required fields, the
         order)."""
         ...
 
-    def warnings(self, spec: RequestSpec) -> list[str]:
+    def warnings(self, spec: RequestSpec) -> list[Issue]:
         """What of ``spec`` this provider cannot deliver although it changes nothing about who
         signs what (the message, field labels): sent anyway, said to the user, and recorded.
-        Written like preflight problems (``message: …``)."""
+        Each is an issue like a preflight problem (``message: …``)."""
         ...
 
     async def create(self, request: Request, pdf: PdfInfo, idempotency_key: str) -> Report:
@@ -123,31 +124,34 @@ class Provider(Protocol):
     async def aclose(self) -> None: ...
 
 
-def capability_problems(caps: Capabilities, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
+def capability_problems(caps: Capabilities, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
     """The problems every provider shares: field types, anchors and the size limit."""
-    out: list[str] = []
+    out: list[Issue] = []
     out += signature_problems(caps, pdf)
     if pdf.size_bytes > caps.max_bytes:
-        out.append(f"document: {format_size(pdf.size_bytes)} is over {caps.name}'s limit of "
-                   f"{format_size(caps.max_bytes)}; reduce the file size")
+        out.append(Issue(("document",), f"{format_size(pdf.size_bytes)} is over {caps.name}'s "
+                         f"limit of {format_size(caps.max_bytes)}; reduce the file size"))
     for i, f in enumerate(spec.fields):
         if not caps.field_types:
-            out.append(f"fields[{i}]: {caps.name} does not take placed fields (its signers place "
-                       "their own); remove the fields or choose another provider")
+            out.append(Issue(("fields", i), f"{caps.name} does not take placed fields (its "
+                             "signers place their own); remove the fields or choose another "
+                             "provider"))
             break
         if f.type not in caps.field_types:
-            out.append(f"fields[{i}].type: {caps.name} cannot take {f.type.value} fields")
+            out.append(Issue(("fields", i, "type"), f"{caps.name} cannot take {f.type.value} "
+                                                    "fields"))
     if spec.anchor_tags and caps.anchors == "none":
-        out.append(f"anchorTags: {caps.name} does not take anchor tags; remove them or choose "
-                   "another provider")
+        out.append(Issue(("anchorTags",), f"{caps.name} does not take anchor tags; remove them "
+                                          "or choose another provider"))
     elif caps.anchors != "none":
         for i, a in enumerate(spec.anchor_tags):
             if a.type not in caps.field_types:
-                out.append(f"anchorTags[{i}].type: {caps.name} cannot take {a.type.value} fields")
+                out.append(Issue(("anchorTags", i, "type"), f"{caps.name} cannot take "
+                                                            f"{a.type.value} fields"))
     return out
 
 
-def signature_problems(caps: Capabilities, pdf: PdfInfo) -> list[str]:
+def signature_problems(caps: Capabilities, pdf: PdfInfo) -> list[Issue]:
     """What the signatures ``pdf`` already carries forbid: a certification that allows no
     changes to the pages (every provider puts the values on them), and a provider that would
     break them."""
@@ -156,36 +160,36 @@ def signature_problems(caps: Capabilities, pdf: PdfInfo) -> list[str]:
     name = pdf.path.name
     certified = next((s for s in pdf.signatures if s.certification is not None), None)
     if certified is not None:
-        return [f"document: {name} is certified by {certified.signer}, and the certification "
-                "allows no changes to its pages, so signing it would break the certification; "
-                "send the document as it was before it was certified"]
+        return [Issue(("document",), f"{name} is certified by {certified.signer}, and the "
+                      "certification allows no changes to its pages, so signing it would break "
+                      "the certification; send the document as it was before it was certified")]
     if caps.signed_pdfs != "broken":
         return []
-    return [f"document: {name} is already signed by {describe(pdf.signatures)}, and {caps.name} "
-            "would invalidate that signature (it rewrites the document to add the new "
-            f"signatures); send it {KEEPS_SIGNATURES} instead"]
+    return [Issue(("document",), f"{name} is already signed by {describe(pdf.signatures)}, and "
+                  f"{caps.name} would invalidate that signature (it rewrites the document to add "
+                  f"the new signatures); send it {KEEPS_SIGNATURES} instead")]
 
 
 #: The providers that keep earlier signatures, for the message that names them.
 KEEPS_SIGNATURES = "in person with Sealbox or through ItaSign"
 
 
-def delivery_warnings(caps: Capabilities, spec: RequestSpec) -> list[str]:
+def delivery_warnings(caps: Capabilities, spec: RequestSpec) -> list[Issue]:
     """The warnings every provider shares, from its capabilities: a message it does not deliver
     and field labels it does not show."""
-    out: list[str] = []
+    out: list[Issue] = []
     if spec.message and spec.message.strip() and not caps.message:
-        out.append(f"message: {caps.name} does not deliver a message to the recipients; it is "
-                   "sent without it and kept in Sealbox only, so tell them another way if it "
-                   "matters")
+        out.append(Issue(("message",), f"{caps.name} does not deliver a message to the "
+                         "recipients; it is sent without it and kept in Sealbox only, so tell "
+                         "them another way if it matters"))
     if caps.field_types and not caps.field_labels:
         labelled = [i for i, f in enumerate(spec.fields) if f.label and f.label.strip()]
         if labelled:
             count = len(labelled)
             which = ("the field's label stays" if count == 1 else
                      f"the labels of {count} fields stay")
-            out.append(f"fields[{labelled[0]}].label: {caps.name} does not show field labels to "
-                       f"signers; {which} in Sealbox only")
+            out.append(Issue(("fields", labelled[0], "label"), f"{caps.name} does not show field "
+                             f"labels to signers; {which} in Sealbox only"))
     return out
 
 

@@ -27,7 +27,6 @@ import hashlib
 import logging
 import platform
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -54,6 +53,7 @@ from app.providers.local.provider import (
 from app.services.completion import COMPLETED_DETAIL, Sealed, SealJob, seal_job
 from app.services.signing_values import FieldInput, Signature, stored_values
 from app.storage import storage_error
+from app.store.records import DATABASE_ERRORS
 from app.store.requests import StateConflict
 from app.wording import Alt, Text
 
@@ -345,8 +345,8 @@ class InPersonSigning:
         else:
             return None
         if step == "archiving it":
-            with contextlib.suppress(SealboxError, OSError, sqlite3.Error):  # a full disk, too
-                self.requests.set_archive_error(request_id, problem.message)
+            with contextlib.suppress(SealboxError, OSError, *DATABASE_ERRORS):  # a full disk, too
+                self.ctx.store.archive.set_error(request_id, problem.message)
         return Stopped(step, problem)
 
     async def complete_and_archive_async(self, request_id: str) -> Archived:

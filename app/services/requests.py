@@ -17,7 +17,7 @@ from app.domain.model import Request
 from app.errors import BusyError, UserError
 from app.faults import reached
 from app.providers import registry
-from app.store.requests import ChangedMeanwhile
+from app.store.records import ChangedMeanwhile
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ async def cancel_request(ctx: Context, request_id: str, reason: str | None) -> R
         current = await deliver(ctx, request.id)
     report = await ctx.provider(request.provider).cancel(current, reason)
     reached("cancel-checked")
-    with ctx.database.write():
+    with ctx.store.transaction():
         # Compare-and-set: the request must still be in flight now, under the write lock (a
         # sign, a decline or a sync may have finished it since it was read).
         latest = ctx.requests.get(request.id)

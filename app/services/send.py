@@ -29,7 +29,8 @@ from pathlib import Path
 
 from app.context import Context
 from app.domain.lifecycle import Status
-from app.domain.model import Request, RequestSpec, field_count_problem, spec_problems
+from app.domain.model import Field, Request, RequestSpec
+from app.domain.problems import Issue
 from app.errors import BusyError, SealboxError, UnavailableError, UserError, ValidationError
 from app.faults import crash_point, reached
 from app.fsutil import atomic_copy
@@ -38,8 +39,9 @@ from app.pdf.document import PdfInfo, check_pdf
 from app.pdf.textindex import TextIndex
 from app.providers.anchors import resolve_anchors
 from app.providers.errors import AmbiguousSendError, ConflictError
+from app.providers.info import Capabilities
 from app.providers.local.provider import LocalProvider
-from app.wording import Alt, Text
+from app.services.checks import AnchorMatches, Subject, refusals, setup_refusal
 
 log = logging.getLogger(__name__)
 
@@ -52,47 +54,24 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
     """Check the request and commit it to the outbox; returns the queued request."""
     provider = ctx.provider(provider_id)
     caps = provider.capabilities
-    problem = provider.configuration_problem()
-    if problem:
-        raise UserError(problem)
-    if caps.needs_render_id and not render_id:
-        raise UserError(Text(f"{caps.name} sends a render, not a file: ", Alt(
-            "pass --render-id with the id of a succeeded render",
-            f"send documents that {caps.name} rendered from the command line, or choose another "
-            "service for this one"), "."))
+    setup_refusal(provider, render_id)
     info = check_pdf(pdf_path)
-    problems = spec_problems(spec, info.pages, fields_required=bool(caps.field_types))
-    problems += provider.preflight(spec, info)
-    fields = list(spec.fields)
-    text: str | None = None
-    if spec.anchor_tags and caps.resolves_anchors:
-        resolution = resolve_anchors(spec, pdf_path, info.pages)
-        problems += resolution.problems
-        fields += resolution.fields
-        text = resolution.text
-    elif spec.anchor_tags and caps.sends_anchors:
-        # The provider places them, but the fields they make count against the same limit.
-        index = TextIndex.build(pdf_path, ocr=spec.ocr_anchors)
-        too_many = field_count_problem(len(spec.fields), [
-            (a.anchor_string, len(index.find(a.anchor_string)) if a.anchor_string else 0)
-            for a in spec.anchor_tags])
-        if too_many:
-            problems.append(too_many)
+    anchors, fields, text = _anchors(spec, pdf_path, info, caps)
+    problems, warnings = refusals(Subject(spec, provider, info, render_id, anchors,
+                                          purpose="send"))
     if problems:
         raise ValidationError(problems, f"The request {spec.name!r}")
-
-    requests = ctx.requests
+    store = ctx.store
     key = idempotency_key or str(uuid.uuid4())
-    existing = requests.database.db.execute(
-        "SELECT request_id FROM outbox WHERE idempotency_key = ?", [key]).fetchone()
+    existing = store.outbox.request_for_key(key)
     if existing:
         # The same send again (a retried command): return what was sent, send nothing new.
-        return requests.get(existing[0])
+        return store.requests.get(existing)
 
     request = Request(
         id=str(uuid.uuid4()),
         provider=caps.id,
-        spec=replace(spec, fields=tuple(fields)),
+        spec=replace(spec, fields=(*spec.fields, *fields)),
         # A file name that is not UTF-8 is kept readable (its stray bytes become U+FFFD).
         document_name=os.fsencode(pdf_path.name).decode("utf-8", "replace"),
         document_sha256=info.sha256,
@@ -114,12 +93,12 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
                             "send again.")
         crash_point("after-copy")
         try:
-            with requests.database.write():
-                requests.add(request, key)
+            with store.transaction():
+                store.requests.add(request, key)
                 # What the provider will not deliver (the message, field labels) is sent
                 # without, and kept here: the request's own record says so.
-                for warning in provider.warnings(spec):
-                    requests.add_event(request.id, "warning", warning_sentence(warning))
+                for warning in warnings:
+                    store.requests.add_event(request.id, "warning", warning_sentence(warning))
         except BaseException:
             pending.unlink(missing_ok=True)
             raise
@@ -133,28 +112,44 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
     return request
 
 
+def _anchors(spec: RequestSpec, pdf_path: Path, info: PdfInfo, caps: Capabilities
+             ) -> tuple[AnchorMatches | None, tuple[Field, ...], str | None]:
+    """The anchors of ``spec`` in the document: what the checks need to judge them, the fields
+    they make when they are resolved on this machine, and the document's text as it was read to
+    find them (None when it was not)."""
+    if not spec.anchor_tags or not (caps.resolves_anchors or caps.sends_anchors):
+        return None, (), None
+    if caps.resolves_anchors:
+        resolution = resolve_anchors(spec, pdf_path, info.pages)
+        counts = {a.anchor_string: n for a, n in zip(spec.anchor_tags, resolution.counts,
+                                                     strict=True)}
+        return (AnchorMatches(counts, resolved=resolution.problems), resolution.fields,
+                resolution.text)
+    # The provider places them, but the fields they make count against the same limit.
+    index = TextIndex.build(pdf_path, ocr=spec.ocr_anchors)
+    counts = {a.anchor_string: len(index.find(a.anchor_string)) if a.anchor_string else 0
+              for a in spec.anchor_tags}
+    return AnchorMatches(counts), (), None
+
+
 def earlier_sends(ctx: Context, sha256: str, emails: Sequence[str], *,
                   idempotency_key: str | None = None) -> list[Request]:
     """Requests that sent this very document (same SHA-256) to the same people (the same
     emails, in any order and case), newest first. Failed sends do not count, nor the request
     of ``idempotency_key`` (a send being retried is not a second one)."""
     wanted = sorted(e.strip().lower() for e in emails)
-    rows = ctx.requests.db.execute(
-        "SELECT id FROM requests WHERE document_sha256 = ? AND status <> ? AND id NOT IN "
-        "(SELECT request_id FROM outbox WHERE idempotency_key = ?) ORDER BY created_at DESC",
-        [sha256, Status.FAILED.value, idempotency_key or ""]).fetchall()
     found = []
-    for (request_id,) in rows:
+    for request_id in ctx.requests.ids_with_document(sha256, except_key=idempotency_key):
         request = ctx.requests.get(request_id)
         if sorted(r.email.strip().lower() for r in request.spec.recipients) == wanted:
             found.append(request)
     return found
 
 
-def warning_sentence(warning: str) -> str:
-    """A provider's warning (``message: Craftkit does not …``) as a sentence for people."""
-    _path, sep, rest = warning.partition(": ")
-    text = rest if sep else warning
+def warning_sentence(warning: Issue) -> str:
+    """A provider's warning (``message: Craftkit does not …``) as a sentence for people: its
+    text without the path."""
+    text = str(warning.text)
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
@@ -171,9 +166,8 @@ async def deliver(ctx: Context, request_id: str, *, wait: float = 0.0) -> Reques
     ``sending`` until the outcome is stored. When another process holds it (it is sending this
     request right now), this one waits up to ``wait`` seconds, then raises
     :class:`BusyError`; a request that process has sent meanwhile is returned as it is."""
-    requests = ctx.requests
-    request = requests.get(request_id)
-    item = requests.outbox(request.id)
+    request = ctx.requests.get(request_id)
+    item = ctx.store.outbox.get(request.id)
     if item is None or item.state != "pending":
         return request
     held = await lock_waiting_async(ctx.paths.lock("send", request.id), wait)
@@ -185,10 +179,10 @@ async def deliver(ctx: Context, request_id: str, *, wait: float = 0.0) -> Reques
 
 
 async def _deliver_locked(ctx: Context, request_id: str) -> Request:
-    requests = ctx.requests
+    requests, outbox = ctx.requests, ctx.store.outbox
     request = requests.get(request_id)
-    item = requests.outbox(request.id)
-    if item is None or not requests.outbox_sending(request.id, os.getpid()):
+    item = outbox.get(request.id)
+    if item is None or not outbox.start_sending(request.id, os.getpid()):
         return request  # sent (or being reconciled) by another process meanwhile
     provider = ctx.provider(request.provider)
     log.info("sending request %s to %s (attempt %d)", request.id, request.provider,
@@ -199,22 +193,22 @@ async def _deliver_locked(ctx: Context, request_id: str) -> Request:
                                        item.idempotency_key)
     except AmbiguousSendError as exc:
         log.warning("send of %s ambiguous: %s", request.id, exc.message)
-        requests.outbox_reconciling(request.id, exc.message)
+        outbox.mark_reconciling(request.id, exc.message)
         raise
     except UnavailableError as exc:
         # Nothing reached the provider (or it said so): back to pending for the next sync.
         log.warning("send of %s interrupted: %s", request.id, exc.message)
-        requests.outbox_failed(request.id, exc.message, final=False)
+        outbox.mark_failed(request.id, exc.message, final=False)
         raise
     except SealboxError as exc:
         # A conflict ("not ready yet", e.g. a render still running) is worth sending again
         # later; any other refusal ends the request as failed.
         final = not isinstance(exc, ConflictError)
         log.warning("send of %s refused: %s", request.id, exc.message)
-        requests.outbox_failed(request.id, exc.message, final=final)
+        outbox.mark_failed(request.id, exc.message, final=final)
         raise
     crash_point("after-provider")
-    requests.outbox_done(request.id, report)
+    outbox.mark_done(request.id, report)
     return requests.get(request.id)
 
 

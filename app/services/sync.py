@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -31,8 +30,13 @@ from app.providers.errors import ConflictError
 from app.services.requests import refresh_and_apply
 from app.services.send import deliver, discard_orphans
 from app.storage import storage_error
+from app.store.records import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
+
+#: What one request's step may fail with that is not a bug: Sealbox's own errors, a file the
+#: system would not read or write, the store's database (a full disk).
+_STEP_ERRORS: tuple[type[Exception], ...] = (SealboxError, OSError, *DATABASE_ERRORS)
 
 #: At most this many calls in flight to one provider at a time.
 PER_PROVIDER_CONCURRENCY = 8
@@ -91,12 +95,12 @@ class SyncResult:
 
 async def reconcile(ctx: Context, request_id: str, result: SyncResult) -> None:
     """Resolve a send whose outcome is unknown, never by blindly sending again."""
-    requests = ctx.requests
-    request = requests.get(request_id)
+    request = ctx.requests.get(request_id)
+    outbox = ctx.store.outbox
     provider = ctx.provider(request.provider)
     if provider.capabilities.idempotency:
         # The same key makes the provider return the original if it had arrived.
-        requests.outbox_requeue(request.id, "sent again with the same idempotency key")
+        outbox.requeue(request.id, "sent again with the same idempotency key")
         await deliver(ctx, request.id)
         result.delivered.append(request.id)
         return
@@ -111,42 +115,41 @@ async def reconcile(ctx: Context, request_id: str, result: SyncResult) -> None:
         result.retryable.add(request.id)  # unresolved until the user looks (exit 3)
         return
     if report is None:
-        requests.outbox_requeue(request.id, f"{provider.capabilities.name} does not have it")
+        outbox.requeue(request.id, f"{provider.capabilities.name} does not have it")
         await deliver(ctx, request.id)
         result.delivered.append(request.id)
     else:
-        requests.outbox_done(request.id, report)
+        outbox.mark_done(request.id, report)
         result.reconciled.append(request.id)
 
 
 def judge_interrupted_sends(ctx: Context, result: SyncResult) -> None:
     """Sends marked ``sending``: one whose process is gone (its send lock can be taken) may
     have reached the provider and is reconciled; one whose process is alive is left to it."""
-    requests = ctx.requests
-    for item in requests.pending_outbox("sending"):
+    outbox = ctx.store.outbox
+    for item in outbox.in_state("sending"):
         held = try_lock(ctx.paths.lock("send", item.request_id))
         if held is None:
-            pid = requests.outbox_owner(item.request_id)
+            pid = outbox.owner_pid(item.request_id)
             who = f" (process {pid})" if pid else ""
             result.left[item.request_id] = (f"another Sealbox{who} is sending it right now; "
                                             "it is left to that process")
             continue
         with held:
             # Under the lock: the sender is gone, and no one else is judging it meanwhile.
-            if (current := requests.outbox(item.request_id)) and current.state == "sending":
+            if (current := outbox.get(item.request_id)) and current.state == "sending":
                 log.warning("send of %s was cut off: its process is gone", item.request_id)
-                requests.outbox_reconciling(item.request_id, "the send was interrupted (the "
+                outbox.mark_reconciling(item.request_id, "the send was interrupted (the "
                                             "process sending it ended before the answer)")
 
 
 async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResult) -> None:
-    requests = ctx.requests
     limits: dict[str, asyncio.Semaphore] = {}
 
     # One query for every request's provider: loading each request before it may run would do
     # all the loading at once, in one step of the event loop (a stall the window would show).
     wanted = list(ids)
-    provider_of = dict(requests.db.execute("SELECT id, provider FROM requests").fetchall())
+    provider_of = ctx.requests.providers_by_id()
 
     async def one(request_id: str) -> None:
         provider = str(provider_of.get(request_id, ""))
@@ -172,7 +175,7 @@ async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResu
                 if not isinstance(exc, BusyError):
                     result.unavailable.add(provider)
                 result.fail(request_id, exc)
-            except (SealboxError, OSError, sqlite3.Error) as exc:
+            except _STEP_ERRORS as exc:
                 problem = as_user_error(ctx, exc)
                 if problem is None:
                     raise
@@ -188,16 +191,15 @@ async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResu
     await asyncio.gather(*(one(rid) for rid in wanted))
 
 
-def as_user_error(ctx: Context, exc: SealboxError | OSError | sqlite3.Error
-                  ) -> SealboxError | None:
+def as_user_error(ctx: Context, exc: Exception) -> SealboxError | None:
     """An error of one request's step as the user reads it: a file the system would not write
     or read (a full disk above all) is named with what to do, not taken for a bug; None for a
     database error that is not the disk's (a bug)."""
     if isinstance(exc, SealboxError):
         return exc
     problem = storage_error(exc, database=ctx.paths.database)
-    if problem is not None or isinstance(exc, sqlite3.Error):
-        return problem
+    if problem is not None or not isinstance(exc, OSError):
+        return problem  # None: a database error that is not the disk's
     where = f" ({exc.filename})" if exc.filename else ""
     return UserError(f"Sealbox could not read or write a file: {exc.strerror or exc}{where}. "
                      "Fix that, then run `sealbox sync` again.")
@@ -205,14 +207,14 @@ def as_user_error(ctx: Context, exc: SealboxError | OSError | sqlite3.Error
 
 def _note_archive_error(ctx: Context, request_id: str, message: str) -> None:
     try:
-        ctx.requests.set_archive_error(request_id, message)
-    except (SealboxError, OSError, sqlite3.Error) as exc:  # the store may be what failed
+        ctx.store.archive.set_error(request_id, message)
+    except _STEP_ERRORS as exc:  # the store may be what failed
         log.warning("could not record the archive error of %s: %s", request_id, exc)
 
 
 async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
     result = SyncResult()
-    requests = ctx.requests
+    requests, outbox = ctx.requests, ctx.store.outbox
     cleaned = clean_staging(ctx.paths.archive_dir)
     result.cleaned = len(discard_orphans(ctx)) + cleaned.count
     for folder in cleaned.finished or []:
@@ -223,15 +225,15 @@ async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
 
     for ref in resend:
         request = requests.get(ref)
-        item = requests.outbox(request.id)
+        item = outbox.get(request.id)
         if request.status != Status.RECONCILING or item is None:
             raise SealboxError(f"{request.name!r} is {request.status.value}: only a request "
                                "whose send is unknown (reconciling) can be sent again.")
-        requests.outbox_requeue(request.id, "sent again at the user's request")
+        outbox.requeue(request.id, "sent again at the user's request")
 
     judge_interrupted_sends(ctx, result)
 
-    for item in requests.pending_outbox():
+    for item in outbox.in_state("pending"):
         try:
             await deliver(ctx, item.request_id)
             result.delivered.append(item.request_id)
@@ -242,7 +244,7 @@ async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
         except SealboxError as exc:
             result.fail(item.request_id, exc)
 
-    for item in requests.pending_outbox("reconciling"):
+    for item in outbox.in_state("reconciling"):
         try:
             await reconcile(ctx, item.request_id, result)
         except SealboxError as exc:
@@ -250,5 +252,5 @@ async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
 
     await _bounded(ctx, requests.ids_with_status([Status.SENT, Status.VIEWED]), "refresh",
                    result)
-    await _bounded(ctx, requests.unarchived_completed(), "archive", result)
+    await _bounded(ctx, ctx.store.archive.completed_unarchived(), "archive", result)
     return result

@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from app.archive.folder import archive_request_async
 from app.config import Settings
 from app.context import Context
-from app.domain.clock import iso, now
 from app.domain.lifecycle import Status
 from app.domain.text import format_size
 from app.errors import BusyError, SealboxError, UnavailableError, UserError
@@ -156,17 +155,16 @@ class WebhookReceiver:
 
     async def _act(self, ctx: Context, pid: str, event: WebhookEvent) -> Outcome:
         try:
-            if event.delivery_id and not _first_delivery(ctx, pid, event.delivery_id):
+            if event.delivery_id and not ctx.store.webhook_deliveries.first_delivery(
+                    pid, event.delivery_id):
                 return Outcome(200, "duplicate delivery ignored")
             requests = ctx.requests
-            rows = requests.db.execute(
-                "SELECT id FROM requests WHERE provider = ? AND provider_id = ?",
-                [pid, event.provider_request_id]).fetchall()
-            if not rows:
+            request_id = requests.id_at_provider(pid, event.provider_request_id)
+            if request_id is None:
                 log.info("webhook %s for unknown %s request %s", event.event, pid,
                          event.provider_request_id)
                 return Outcome(200, "unknown request ignored")
-            request = requests.get(rows[0][0])
+            request = requests.get(request_id)
             try:
                 # A compare-and-set, like sync's: applied only if no sync, sign or other
                 # delivery changed the request since it was read (then read and asked again).
@@ -184,17 +182,6 @@ class WebhookReceiver:
             return Outcome(200, "ok")
         finally:
             await ctx.aclose()
-
-
-def _first_delivery(ctx: Context, pid: str, delivery_id: str) -> bool:
-    with ctx.database.write() as db:
-        seen = db.execute("SELECT 1 FROM webhook_deliveries WHERE provider = ? AND "
-                          "delivery_id = ?", [pid, delivery_id]).fetchone()
-        if seen:
-            return False
-        db.execute("INSERT INTO webhook_deliveries (provider, delivery_id, received_at) "
-                   "VALUES (?, ?, ?)", [pid, delivery_id, iso(now())])
-    return True
 
 
 class Refused(Exception):

@@ -35,6 +35,8 @@ class NewerDatabaseError(UserError):
 
 
 def _v1(db: sqlite_utils.Database) -> None:
+    # Long: the first schema as it shipped, one statement a table. Migrations are never edited
+    # once released (a database already at v1 never runs this again), so it stays whole.
     db.execute("""
         CREATE TABLE requests (
             id TEXT PRIMARY KEY,

@@ -73,7 +73,7 @@ class Drafts:
     def __init__(self, database: Database, folder: Path,
                  alive: Callable[[int], bool] = _alive) -> None:
         self.database = database
-        self.db = database.db
+        self.db = database.reader
         self.folder = folder
         self._alive = alive
 

@@ -9,20 +9,13 @@ ones now).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from app.domain.clock import iso, now, parse_iso
 from app.store.db import Database
+from app.store.records import Verification
 
-
-@dataclass(frozen=True)
-class Verification:
-    request_id: str
-    state: str
-    subject: str | None
-    detail: str
-    checked_at: datetime
+__all__ = ["Verification", "Verifications"]
 
 
 class Verifications:
@@ -46,7 +39,7 @@ class Verifications:
 
     def all(self) -> dict[str, Verification]:
         """Every kept verdict, by request id."""
-        rows = self.database.conn.execute(
+        rows = self.database.reader.execute(
             "SELECT request_id, state, subject, detail, checked_at FROM verifications")
         out: dict[str, Verification] = {}
         for rid, state, subject, detail, checked_at in rows:

@@ -39,11 +39,11 @@ from unittest import mock
 import keyring
 import pymupdf
 
-from app.archive import folder
+from app.archive import reindex
 from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import Field, FieldType, Recipient, RecipientState, Request, RequestSpec
-from app.store.requests import ArchivedFile, Event, Requests
+from app.store.records import ArchivedFile, Event
 from tests.support.filekeyring import FileKeyring
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -426,8 +426,9 @@ class Filled:
 def direct_search_rows(contents: dict[str, str]) -> Iterator[None]:
     """Write each new request's full-text row in one INSERT, content included.
 
-    ``Requests._index`` (called by ``restore``) runs ``DELETE FROM search WHERE request_id = ?``
-    and ``record_archive`` runs ``UPDATE search SET content = ? WHERE request_id = ?``;
+    ``index_request`` (called by ``Requests.restore``) runs ``DELETE FROM search WHERE
+    request_id = ?`` and ``ArchiveIndex.record`` runs ``UPDATE search SET content = ? WHERE
+    request_id = ?``;
     ``request_id`` is an UNINDEXED column of the FTS5 table, so both scan the whole table and
     filling it costs O(n²). For a request id that is new, the DELETE matches nothing and the
     UPDATE only sets the content of the row just inserted, so inserting the row with its content
@@ -439,7 +440,7 @@ def direct_search_rows(contents: dict[str, str]) -> Iterator[None]:
         db.execute("INSERT INTO search (request_id, name, people, content) VALUES (?, ?, ?, ?)",
                    [request.id, request.spec.name, people, contents.pop(request.id)])
 
-    with mock.patch.object(Requests, "_index", staticmethod(index)):
+    with mock.patch("app.store.requests.index_request", index):
         yield
 
 
@@ -470,10 +471,10 @@ def fill_store(ctx: Context) -> Filled:
                     if direct:
                         contents[request.id] = content
                         requests.restore(request, events)
-                        requests.record_archive(request.id, directory, files, None)
+                        ctx.store.archive.record(request.id, directory, files, None)
                     else:
                         requests.restore(request, events)
-                        requests.record_archive(request.id, directory, files, content)
+                        ctx.store.archive.record(request.id, directory, files, content)
             done_n = min(first + BATCH, numbers.stop)
             print(f"    {done_n:>6,} of {ARCHIVED_REQUESTS:,} written", flush=True)
         return (time.perf_counter() - start) / max(1, len(numbers))
@@ -551,15 +552,15 @@ def bench_search(tmp: Path, keyring_file: Path, summary: Summary) -> None:
         summary.add(f"archive search CLI, {label} ({total:,} matches, {shown} shown)",
                     f"{ms(median)} (floor {ms(floor)}, {median / floor:.2f}x)")
 
-    print(f"\n  in process: app.archive.folder.search(ctx, TEXT), median of "
+    print(f"\n  in process: app.archive.reindex.search(ctx, TEXT), median of "
           f"{SEARCH_INPROCESS_RUNS} runs (one Context, opened before timing):")
     ctx = Context.from_environment()
     try:
-        ctx.requests.archived_ids()  # open the database outside the timing
+        ctx.store.archive.archived_ids()  # open the database outside the timing
         for label, text in queries:
 
             def query(text: str = text) -> list[str]:
-                return folder.search(ctx, text)
+                return reindex.search(ctx, text)
 
             median, samples, ids = median_of(SEARCH_INPROCESS_RUNS, query)
             print(f"    {label:<16} {text!r:<40} {len(ids):>6,} matches  median {ms(median):>9}  "

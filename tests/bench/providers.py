@@ -385,7 +385,7 @@ async def sync_flow(
     print_sync(f"sync, refresh + download + archive {len(envelopes):,}{slower}", archive, summary)
     if profiler is not None:
         print_profile(profiler, "the refresh + archive sync")
-    archived = len(requests.archived_ids())
+    archived = len(ctx.store.archive.archived_ids())
     print(
         f"    {archived:,} requests now in the archive; archive folder "
         f"{size_text(folder_size(ctx.paths.archive_dir))}"

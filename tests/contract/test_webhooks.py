@@ -107,7 +107,7 @@ async def _deliveries(ctx: Context, fake: ProviderFake, tmp_path: Path) -> None:
             assert outcome.status == 200
             request = ctx.requests.get(rid)
             assert request.status == Status.COMPLETED
-            assert ctx.requests.archived_files(rid)
+            assert ctx.store.archive.files(rid)
             refreshes = len(fake.received)
 
             # The same delivery again is acknowledged and dropped.

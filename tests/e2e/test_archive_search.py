@@ -18,7 +18,7 @@ import pytest
 from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import Field, FieldType, Recipient, RecipientState, Request, RequestSpec
-from app.store.requests import ArchivedFile
+from app.store.records import ArchivedFile
 from tests.conftest import ROOT, run_sealbox
 
 START = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
@@ -37,7 +37,7 @@ def archive(ctx: Context, n: int, text: str) -> Request:
                       recipients=[RecipientState(signed_at=created + timedelta(hours=1))])
     folder = f"2025/06/Charter {n:02d} {request.id[:8]}"
     ctx.requests.restore(request, [])
-    ctx.requests.record_archive(request.id, folder, [
+    ctx.store.archive.record(request.id, folder, [
         ArchivedFile("signed", f"{folder}/Charter-signed.pdf", "a" * 64, 1000, created),
     ], f"Charter {n:02d}\n{text}")
     return request

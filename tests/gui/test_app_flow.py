@@ -115,7 +115,7 @@ def test_send_track_complete_archive_cancel_and_decline(
     badge = archive.model.badge(first)
     assert badge is not None and badge.state in ("valid", "untrusted")
     assert "intact" in badge.detail.lower() or badge.state == "valid"
-    folder = window.ctx.paths.archive_dir / str(requests.archive_dir(first))
+    folder = window.ctx.paths.archive_dir / str(window.ctx.store.archive.folder(first))
     assert sorted(p.name for p in folder.iterdir() if p.suffix == ".pdf")
 
     # Cancel from the details pane, with a reason.

@@ -23,7 +23,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.archive.folder import Badge
+from app.archive.badge import Badge
 from app.context import Context
 from app.ui import desktop
 from app.ui.archive import exporting

@@ -502,7 +502,7 @@ def test_preflight_blocks_send_until_fixed_then_sends_like_the_command(
     assert ui.spec == cli.spec == spec
     assert (ui.provider, ui.status, ui.document_sha256, ui.page_count) == (
         cli.provider, cli.status, cli.document_sha256, cli.page_count)
-    assert editor.ctx.requests.outbox(ui.id) is not None
+    assert editor.ctx.store.outbox.get(ui.id) is not None
 
 
 def test_a_refused_send_says_why_and_keeps_the_document(qtbot: QtBot, window: MainWindow,
@@ -666,5 +666,5 @@ def test_a_send_that_cannot_reach_the_provider_is_kept_and_sent_once_later(
         qtbot.waitUntil(reported, timeout=20_000)
         assert "SayPDF" in shown[-1]
         (request,) = editor.ctx.requests.find()
-        item = editor.ctx.requests.outbox(request.id)
+        item = editor.ctx.store.outbox.get(request.id)
         assert item is not None and item.state == "pending" and item.attempts == attempt

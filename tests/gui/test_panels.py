@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 from app.domain.editing import EditorDocument
 from app.domain.geometry import PageGeometry
 from app.domain.model import AnchorTag, Designation, Field, FieldType, Recipient
-from app.services.preflight import Problem, Target
+from app.services.checks import Problem, Target
 from app.ui.commands import Editing
 from app.ui.editor.anchors import (
     ANCHOR_ROLE,
@@ -195,8 +195,9 @@ def test_preflight_model(qtbot: QtBot, qtmodeltester: ModelTester) -> None:
     model = PreflightModel()
     keep = qt_tester(model)
     qtmodeltester.check(model, force_py=True)
-    problems = [Problem("Request name: must not be empty", Target("request")),
-                Problem("Field 1 (signature, page 1): lies outside page 1", Target("field", 7))]
+    problems = [Problem(("name",), "Request name: must not be empty", Target("request")),
+                Problem(("fields", 0), "Field 1 (signature, page 1): lies outside page 1",
+                        Target("field", 7))]
     model.set_problems(problems)
     assert model.rowCount() == 2
     index = model.index(1)
@@ -637,9 +638,10 @@ def test_preflight_panel(qtbot: QtBot) -> None:
     assert "Ready to send" in panel.summary.text() and panel.list.isHidden()
 
     problems = [
-        Problem("Jane Doe's email: not an email address ('jane@')", Target("recipient", 0)),
-        Problem("Field 2 (signature, page 1): lies outside page 1 (612 × 792 pt), and this "
-                "sentence is long enough to need a second line in a narrow panel",
+        Problem(("recipients", 0, "email"), "Jane Doe's email: not an email address ('jane@')",
+                Target("recipient", 0)),
+        Problem(("fields", 1), "Field 2 (signature, page 1): lies outside page 1 (612 × 792 "
+                "pt), and this sentence is long enough to need a second line in a narrow panel",
                 Target("field", 9)),
     ]
     panel.set_problems(problems)

@@ -21,7 +21,7 @@ from app.domain.lifecycle import Status
 from app.domain.model import Field, FieldType, Recipient, Request, RequestSpec
 from app.domain.report import RecipientReport, Report
 from app.services.send import deliver, prepare
-from app.store.requests import RequestFilter
+from app.store.records import RequestFilter
 from app.ui.bridge import AsyncBridge
 from app.ui.requests.filters import EMPTY_STORE, NO_MATCH
 from app.ui.requests.model import (
@@ -131,7 +131,7 @@ def test_the_model_passes_the_model_tester_with_filters_and_paging(
         qtmodeltester: Any, ctx: Context) -> None:
     made = add_many(ctx, 450)
     add_request(ctx, "Signed charter", status=Status.COMPLETED, provider="craftkit")
-    model = RequestsModel(ctx.requests)
+    model = RequestsModel(ctx.store)
     # The tester checks the model now (nothing read yet) and again after every change below.
     qtmodeltester.check(model, force_py=True)
     assert model.rowCount() == 0 and not model.canFetchMore(QModelIndex())
@@ -165,7 +165,7 @@ def test_rows_show_name_provider_progress_status_and_times(ctx: Context) -> None
         RecipientReport(0, signed_at=NOW), RecipientReport(1, signed_at=NOW))))
     add_request(ctx, "Charter", status=Status.QUEUED, provider="saypdf",
                 created=NOW - timedelta(hours=1))
-    model = RequestsModel(ctx.requests)
+    model = RequestsModel(ctx.store)
     model.refresh()
     row = [model.data(model.index(0, c)) for c in range(len(COLUMNS))]
     assert row[:4] == ["Lease A", "In person", "2 of 3 signed", "Viewed"]
@@ -201,7 +201,7 @@ def test_five_thousand_rows_are_read_a_page_at_a_time(qtbot: QtBot, ctx: Context
     assert created == sorted(created, reverse=True)
     assert len({r.id for r in model.rows}) == 5000
     # The last row is the oldest request, and it can be shown.
-    oldest = ctx.requests.page(RequestFilter(), 4999, 1)[0]
+    oldest = ctx.store.search.page(RequestFilter(), 4999, 1)[0]
     assert model.rows[-1].id == oldest.id
 
 
@@ -432,7 +432,7 @@ def test_refresh_download_and_open_in_archive(qtbot: QtBot, ctx: Context, bridge
     overdue = add_request(ctx, "Overdue lease", created=NOW - timedelta(days=30))
     done = add_request(ctx, "Done lease", status=Status.COMPLETED,
                        created=NOW - timedelta(days=40))
-    ctx.requests.record_archive(done.id, "2026/01/2026-01-02 Done lease x", [], None)
+    ctx.store.archive.record(done.id, "2026/01/2026-01-02 Done lease x", [], None)
     page = open_page(qtbot, ctx, bridge)
     assert page.show_request(overdue.id)
     with qtbot.waitSignal(page.requestChanged, timeout=WAIT_MS):

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from app.domain.lifecycle import Status
-from app.store.requests import Event
+from app.store.records import Event
 from app.ui.bridge import AsyncBridge
 from app.ui.cancel_dialog import CancelRequestDialog
 from app.ui.main import MainWindow

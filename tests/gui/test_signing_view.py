@@ -293,7 +293,7 @@ def test_two_signers_sign_on_screen_as_sealbox_sign_would(
     # Completed and archived.
     request = ctx.requests.get(rid)
     assert request.status == Status.COMPLETED
-    files = {f.kind: home / "archive" / f.path for f in ctx.requests.archived_files(rid)}
+    files = {f.kind: home / "archive" / f.path for f in ctx.store.archive.files(rid)}
     assert set(files) == {"signed", "certificate", "request"}
     assert view.archived is not None and view.archived.directory == files["signed"].parent
     root = (home / "data" / "seal" / "ca.pem").read_bytes()
@@ -339,7 +339,7 @@ def test_two_signers_sign_on_screen_as_sealbox_sign_would(
     assert ctx.requests.get(twin).status == Status.COMPLETED
     assert ctx.requests.field_values(twin) == stored
     assert history(ctx, twin) == history(ctx, rid)
-    assert {f.kind for f in ctx.requests.archived_files(twin)} == set(files)
+    assert {f.kind for f in ctx.store.archive.files(twin)} == set(files)
 
 
 def test_finish_waits_for_every_required_field(qtbot: QtBot, bridge: AsyncBridge,

@@ -105,7 +105,7 @@ def test_finished_requests_are_archived_and_notified(
     controller.notified.connect(lambda title, text: notes.append((title, text)))
     result = run_sync(qtbot, controller)
     assert result.changed == {done_id: "completed", declined_id: "declined"}
-    assert done_id in result.archived and ctx.requests.archive_dir(done_id)
+    assert done_id in result.archived and ctx.store.archive.folder(done_id)
     assert sorted(notes) == [("Declined", "'Charter handover' was declined."),
                              ("Signed", "'Charter handover' was signed by everyone.")]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from app.config import Paths
 from app.domain.lifecycle import Status
 from app.domain.model import FieldType, Request, RequestSpec
+from app.domain.problems import Issue
 from app.domain.report import Report
 from app.pdf.document import PdfInfo
 from app.providers import registry
@@ -63,10 +64,10 @@ class PostboxProvider:
     def configuration_problem(self) -> str | None:
         return None if self.config.credential("api_key") else "Postbox needs an API key."
 
-    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
+    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
         return capability_problems(CAPABILITIES, spec, pdf)
 
-    def warnings(self, spec: RequestSpec) -> list[str]:
+    def warnings(self, spec: RequestSpec) -> list[Issue]:
         return delivery_warnings(CAPABILITIES, spec)
 
     async def create(self, request: Request, pdf: PdfInfo, idempotency_key: str) -> Report:

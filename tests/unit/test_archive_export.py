@@ -24,7 +24,8 @@ from typing import Any
 import pymupdf
 import pytest
 
-from app.archive.folder import INDEX_COLUMNS, Badge, export_selection, verify_request
+from app.archive.badge import Badge, verify_request
+from app.archive.export import INDEX_COLUMNS, export_selection
 from app.context import Context
 from app.errors import UserError
 from tests.conftest import run_sealbox
@@ -125,7 +126,7 @@ def ctx(archived: ArchiveTemplate) -> Iterator[Context]:
 
 def files_of(ctx: Context, request_id: str) -> dict[str, Path]:
     root = ctx.paths.archive_dir
-    return {f.kind: root / f.path for f in ctx.requests.archived_files(request_id)}
+    return {f.kind: root / f.path for f in ctx.store.archive.files(request_id)}
 
 
 def flip_byte(path: Path) -> None:

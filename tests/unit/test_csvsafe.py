@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.archive.folder import export_selection
+from app.archive.export import export_selection
 from app.context import Context
 from app.csvsafe import FORMULA_STARTS, csv_text, safe_cell
 from tests.unit.test_archive_export import (  # noqa: F401  (fixtures)

@@ -11,14 +11,10 @@ from hypothesis import strategies as st
 
 from app.domain.geometry import PageGeometry
 from app.domain.lifecycle import TERMINAL, Status, TransitionError, can_transition, check_transition
-from app.domain.model import (
-    Designation,
-    FieldType,
-    Request,
-    RequestSpec,
-    parse_spec,
-    spec_problems,
-)
+from app.domain.model import Designation, FieldType, Request, RequestSpec
+from app.domain.problems import Issue
+from app.domain.spec_json import parse_spec
+from app.domain.validation import spec_problems
 from app.errors import ValidationError
 
 
@@ -70,7 +66,7 @@ def good_spec() -> dict[str, Any]:
     }
 
 
-def problems_of(data: Any) -> list[str]:
+def problems_of(data: Any) -> list[Issue]:
     return parse_spec(data)[1]
 
 

@@ -268,7 +268,7 @@ def test_signing_records_and_leaves_completing_to_the_caller(ctx: Context, tmp_p
 
     assert signing.complete_and_archive(rid) is None
     assert ctx.requests.get(rid).status == Status.COMPLETED
-    assert {f.kind for f in ctx.requests.archived_files(rid)} == {
+    assert {f.kind for f in ctx.store.archive.files(rid)} == {
         "signed",
         "certificate",
         "request",

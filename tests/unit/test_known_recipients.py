@@ -9,59 +9,59 @@ import pytest
 
 from app.domain.model import Recipient, Request, RequestSpec
 from app.store.db import Database
-from app.store.requests import Requests
+from app.store.sqlite import SqliteStore
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Requests:
-    return Requests(Database(tmp_path / "sealbox.db"))
+def repo(tmp_path: Path) -> SqliteStore:
+    return SqliteStore(Database(tmp_path / "sealbox.db"), tmp_path / "drafts")
 
 
-def add(repo: Requests, number: int, *people: tuple[str, str, str],
+def add(repo: SqliteStore, number: int, *people: tuple[str, str, str],
         at: datetime | None = None) -> None:
     recipients = tuple(Recipient(first, last, email, order=i + 1)
                        for i, (first, last, email) in enumerate(people))
     spec = RequestSpec(name=f"Request {number}", recipients=recipients)
     request_id = f"0193c2c3-0000-4aaa-8bbb-{number:012d}"
-    repo.add(Request(id=request_id, provider="local", spec=spec,
+    repo.requests.add(Request(id=request_id, provider="local", spec=spec,
                      created_at=at or T0 + timedelta(hours=number)), f"key-{number}")
 
 
-def test_an_empty_store_knows_nobody(repo: Requests) -> None:
-    assert repo.known_recipients() == []
+def test_an_empty_store_knows_nobody(repo: SqliteStore) -> None:
+    assert repo.known_recipients.recent() == []
 
 
-def test_most_recent_first_one_entry_per_email_with_the_latest_name(repo: Requests) -> None:
+def test_most_recent_first_one_entry_per_email_with_the_latest_name(repo: SqliteStore) -> None:
     add(repo, 1, ("Jane", "Doe", "jane@example.com"), ("Bob", "Roe", "bob@example.com"))
     add(repo, 2, ("Ann", "Lee", "ann@example.com"))
     add(repo, 3, ("Janet", "Doe-Smith", "Jane@Example.com"))
-    assert repo.known_recipients() == [
+    assert repo.known_recipients.recent() == [
         ("Janet", "Doe-Smith", "Jane@Example.com"),
         ("Ann", "Lee", "ann@example.com"),
         ("Bob", "Roe", "bob@example.com"),
     ]
 
 
-def test_order_follows_creation_time_not_insertion(repo: Requests) -> None:
+def test_order_follows_creation_time_not_insertion(repo: SqliteStore) -> None:
     add(repo, 1, ("Late", "One", "late@example.com"), at=T0 + timedelta(days=5))
     add(repo, 2, ("Early", "One", "early@example.com"), at=T0)
-    assert [email for _, _, email in repo.known_recipients()] == [
+    assert [email for _, _, email in repo.known_recipients.recent()] == [
         "late@example.com", "early@example.com"]
 
 
 def test_same_time_ties_go_to_the_request_added_last_then_recipient_order(
-        repo: Requests) -> None:
+        repo: SqliteStore) -> None:
     add(repo, 1, ("A", "", "a@example.com"), at=T0)
     add(repo, 2, ("B", "", "b@example.com"), ("C", "", "c@example.com"), at=T0)
-    assert [first for first, _, _ in repo.known_recipients()] == ["B", "C", "A"]
+    assert [first for first, _, _ in repo.known_recipients.recent()] == ["B", "C", "A"]
 
 
-def test_limit(repo: Requests) -> None:
+def test_limit(repo: SqliteStore) -> None:
     for n in range(1, 6):
         add(repo, n, (f"P{n}", "X", f"p{n}@example.com"))
-    assert [first for first, _, _ in repo.known_recipients(limit=2)] == ["P5", "P4"]
-    assert repo.known_recipients(limit=0) == []
-    assert repo.known_recipients(limit=-1) == []
-    assert len(repo.known_recipients()) == 5
+    assert [first for first, _, _ in repo.known_recipients.recent(limit=2)] == ["P5", "P4"]
+    assert repo.known_recipients.recent(limit=0) == []
+    assert repo.known_recipients.recent(limit=-1) == []
+    assert len(repo.known_recipients.recent()) == 5

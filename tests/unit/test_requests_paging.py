@@ -18,8 +18,10 @@ from app.domain.lifecycle import Status
 from app.domain.model import Field, FieldType, Recipient, Request, RequestSpec
 from app.errors import CapabilityError, NotFoundError, UserError
 from app.services.requests import cancel_request, download_request, refresh_request
+from app.store import search as search_module
 from app.store.db import MIGRATIONS, SCHEMA_VERSION, Database
-from app.store.requests import RequestFilter, Requests
+from app.store.records import RequestFilter
+from app.store.search import RequestSearch
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -68,7 +70,7 @@ def ids(requests: Sequence[Request]) -> list[str]:
 
 def test_pages_are_newest_first_and_cover_every_request_once(ctx: Context) -> None:
     expected = many(ctx, 450)
-    store = ctx.requests
+    store = ctx.store.search
     everything = RequestFilter()
     assert store.count(everything) == store.count() == 450
     pages = [store.page(everything, offset, 200) for offset in (0, 200, 400)]
@@ -78,24 +80,24 @@ def test_pages_are_newest_first_and_cover_every_request_once(ctx: Context) -> No
     assert store.page(everything, 0, 0) == []
     assert ids(store.page(everything, 0, 1000)) == ids(expected)  # read in chunks of 500
     # A paged request is the same as one read alone.
-    assert pages[1][7] == store.get(pages[1][7].id)
+    assert pages[1][7] == ctx.requests.get(pages[1][7].id)
 
 
 def test_a_long_page_is_read_in_chunks(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
     expected = many(ctx, 45)
-    monkeypatch.setattr("app.store.requests._CHUNK", 10)
-    assert ids(ctx.requests.page(RequestFilter(), 3, 40)) == ids(expected[3:43])
+    monkeypatch.setattr("app.store.rows.CHUNK", 10)
+    assert ids(ctx.store.search.page(RequestFilter(), 3, 40)) == ids(expected[3:43])
 
 
 def test_requests_created_at_the_same_moment_keep_one_order(ctx: Context) -> None:
     same = [add(ctx, make(f"Same {n}", created=START)) for n in range(5)]
     older = add(ctx, make("Older", created=START - timedelta(days=1)))
-    first = ctx.requests.page(RequestFilter(), 0, 3)
-    rest = ctx.requests.page(RequestFilter(), 3, 3)
+    first = ctx.store.search.page(RequestFilter(), 0, 3)
+    rest = ctx.store.search.page(RequestFilter(), 3, 3)
     # Of equal times, the last stored comes first; the pages neither repeat nor skip one.
     assert ids(first + rest) == [*ids(same[::-1]), older.id]
-    assert ctx.requests.position(RequestFilter(), same[0].id) == 4
-    assert ctx.requests.position(RequestFilter(), older.id) == 5
+    assert ctx.store.search.position(RequestFilter(), same[0].id) == 4
+    assert ctx.store.search.position(RequestFilter(), older.id) == 5
 
 
 def test_filters_by_status_provider_and_dates(ctx: Context) -> None:
@@ -105,7 +107,7 @@ def test_filters_by_status_provider_and_dates(ctx: Context) -> None:
     c = add(ctx, make("Charter C", status=Status.QUEUED, created=START + timedelta(days=20)))
     d = add(ctx, make("Charter D", status=Status.CANCELLED, provider="saypdf",
                       created=START + timedelta(days=30)))
-    store = ctx.requests
+    store = ctx.store.search
 
     def check(filters: RequestFilter, expected: list[Request]) -> None:
         assert ids(store.page(filters, 0, 50)) == ids(expected)
@@ -134,7 +136,7 @@ def test_search_matches_names_recipients_and_emails_as_prefixes(ctx: Context) ->
                                  ("Ada", "Lovelace", "ada@harbour.test")]))
     fuel = add(ctx, make("Fuel supply agreement", created=START + timedelta(hours=2),
                          status=Status.COMPLETED, people=[("Åsa", "Öberg", "asa@fuel.test")]))
-    store = ctx.requests
+    store = ctx.store.search
 
     def found(text: str, **more: object) -> list[str]:
         filters = RequestFilter(search=text, **more)  # type: ignore[arg-type]
@@ -167,7 +169,7 @@ def test_a_search_alone_is_paged_off_the_full_text_index_in_list_order(
     # A request read back from the archive later, created long before the others.
     old = make("Lease of 2019", created=START - timedelta(days=700))
     ctx.requests.restore(old, [])
-    store = ctx.requests
+    store = ctx.store.search
     filters = [RequestFilter(search="lease"), RequestFilter(search="lease tie"),
                RequestFilter(search="lease", since=START + timedelta(minutes=100)),
                RequestFilter(search="lease", until=START + timedelta(minutes=100)),
@@ -180,7 +182,7 @@ def test_a_search_alone_is_paged_off_the_full_text_index_in_list_order(
 
     fast = [read(f) for f in filters]
     # The same through the requests table (as a search with a status filter is found).
-    monkeypatch.setattr(Requests, "_text_only", staticmethod(lambda _f: False))
+    monkeypatch.setattr(search_module, "_text_only", lambda _f: False)
     assert [read(f) for f in filters] == fast
     monkeypatch.undo()
     everything = fast[0]
@@ -194,7 +196,7 @@ def test_a_search_alone_is_paged_off_the_full_text_index_in_list_order(
     assert store.position(RequestFilter(search="lease"), "no-such-id") is None
     assert store.position(RequestFilter(search="quarterly"), old.id) is None
     # The page is read newest first off the index: no sorting of the matches.
-    where, params = Requests._text_sql(filters[0])
+    where, params = search_module._text_sql(filters[0])
     plan = " ".join(str(r[3]) for r in ctx.database.conn.execute(
         f"EXPLAIN QUERY PLAN SELECT k.request_id FROM search JOIN search_keys k "
         f"ON k.docid = search.rowid{where} ORDER BY search.rowid DESC LIMIT 10", params))
@@ -235,8 +237,8 @@ def test_version_5_keys_the_search_rows_in_list_order(tmp_path: Path) -> None:
         assert [r[1] for r in rows] == [r[2] for r in rows] == ["r3", "r2", "r0", "r1"]
         assert rows[1][0] == rows[2][0] + 1
         assert database.conn.execute("SELECT count(*) FROM search").fetchone()[0] == 4
-        store = Requests(database)
-        assert store.search_ids("archived") == ["r1"]
+        store = RequestSearch(database)
+        assert store.matches("archived") == ["r1"]
         assert store.count(RequestFilter(search="lease")) == 4
     finally:
         database.close()
@@ -259,7 +261,8 @@ def test_version_4_adds_the_paging_indexes(tmp_path: Path) -> None:
         assert {"requests_status_created", "requests_provider_created",
                 "requests_created"} <= indexes
         assert "requests_status" not in indexes
-        where, params = Requests._filter_sql(RequestFilter(statuses=frozenset({Status.SENT})))
+        where, params = search_module._filter_sql(
+            RequestFilter(statuses=frozenset({Status.SENT})))
         plan = " ".join(str(r[3]) for r in database.conn.execute(
             f"EXPLAIN QUERY PLAN SELECT rowid FROM requests{where} ORDER BY created_at DESC, "
             "rowid DESC LIMIT 10", params))

@@ -12,7 +12,9 @@ from app.domain.model import Request, RequestSpec
 from app.domain.report import RecipientReport, Report
 from app.errors import NotFoundError, UserError
 from app.store.db import SCHEMA_VERSION, Database, NewerDatabaseError
-from app.store.requests import Requests, fts_query
+from app.store.requests import Requests
+from app.store.search import fts_query
+from app.store.sqlite import SqliteStore
 from tests.unit.test_domain import good_spec
 
 
@@ -25,8 +27,13 @@ def make_request(
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Requests:
-    return Requests(Database(tmp_path / "sealbox.db"))
+def store(tmp_path: Path) -> SqliteStore:
+    return SqliteStore(Database(tmp_path / "sealbox.db"), tmp_path / "drafts")
+
+
+@pytest.fixture
+def repo(store: SqliteStore) -> Requests:
+    return store.requests
 
 
 def test_pragmas_and_version(tmp_path: Path) -> None:
@@ -84,22 +91,22 @@ def test_write_takes_the_lock_up_front(tmp_path: Path) -> None:
         pass
 
 
-def test_add_get_and_outbox(repo: Requests) -> None:
+def test_add_get_and_outbox(store: SqliteStore, repo: Requests) -> None:
     request = make_request()
     repo.add(request, "key-1")
     loaded = repo.get(request.id)
     assert loaded.spec == request.spec
     assert loaded.status == Status.QUEUED
     assert repo.get(request.id[:8]).id == request.id
-    item = repo.outbox(request.id)
+    item = store.outbox.get(request.id)
     assert item is not None and item.idempotency_key == "key-1" and item.state == "pending"
-    assert [i.request_id for i in repo.pending_outbox()] == [request.id]
+    assert [i.request_id for i in store.outbox.in_state()] == [request.id]
     with pytest.raises(sqlite3.IntegrityError):
         repo.add(make_request("0193c2c3-2222-4aaa-8bbb-000000000003"), "key-1")
     # The failed add left nothing behind.
     assert len(repo.find()) == 1
-    repo.outbox_done(request.id, Report(status=Status.SENT, provider_id="p-1"))
-    assert repo.pending_outbox() == []
+    store.outbox.mark_done(request.id, Report(status=Status.SENT, provider_id="p-1"))
+    assert store.outbox.in_state() == []
     loaded = repo.get(request.id)
     assert loaded.status == Status.SENT and loaded.provider_id == "p-1"
     assert loaded.sent_at is not None
@@ -110,10 +117,11 @@ def test_unknown_id(repo: Requests) -> None:
         repo.get("does-not-exist")
 
 
-def test_reports_never_go_backwards_and_history_keeps_payloads(repo: Requests) -> None:
+def test_reports_never_go_backwards_and_history_keeps_payloads(store: SqliteStore,
+                                                                repo: Requests) -> None:
     request = make_request()
     repo.add(request, "k")
-    repo.outbox_done(request.id, Report(status=Status.SENT))
+    store.outbox.mark_done(request.id, Report(status=Status.SENT))
     from app.domain.clock import now
 
     seen = now()
@@ -147,7 +155,7 @@ def test_search_by_name_person_and_email(repo: Requests) -> None:
 
 
 def test_a_report_decided_on_an_old_reading_is_not_applied(repo: Requests) -> None:
-    from app.store.requests import ChangedMeanwhile
+    from app.store.records import ChangedMeanwhile
 
     request = make_request()
     repo.add(request, "key-cas")
@@ -165,7 +173,7 @@ def test_a_report_decided_on_an_old_reading_is_not_applied(repo: Requests) -> No
 
 
 def test_a_state_change_expects_the_state_it_was_decided_on(repo: Requests) -> None:
-    from app.store.requests import StateConflict
+    from app.store.records import StateConflict
 
     request = make_request()
     repo.add(request, "key-cas2")
@@ -177,12 +185,12 @@ def test_a_state_change_expects_the_state_it_was_decided_on(repo: Requests) -> N
     assert "completed" not in kinds
 
 
-def test_only_one_process_takes_a_pending_send(repo: Requests) -> None:
+def test_only_one_process_takes_a_pending_send(store: SqliteStore, repo: Requests) -> None:
     request = make_request()
     repo.add(request, "key-cas3")
-    assert repo.outbox_sending(request.id, 111) is True
-    assert repo.outbox_sending(request.id, 222) is False
-    assert repo.outbox_owner(request.id) == 111
+    assert store.outbox.start_sending(request.id, 111) is True
+    assert store.outbox.start_sending(request.id, 222) is False
+    assert store.outbox.owner_pid(request.id) == 111
 
 
 def test_an_archive_folder_of_another_request_is_never_taken(tmp_path: Path) -> None:
@@ -200,3 +208,27 @@ def test_an_archive_folder_of_another_request_is_never_taken(tmp_path: Path) -> 
     assert folder_for(tmp_path, first, moment) == taken
     other = folder_for(tmp_path, second, moment)
     assert other != taken and other.name.endswith(second.id)
+
+
+def test_a_transaction_spans_the_repositories(store: SqliteStore) -> None:
+    request = make_request()
+
+    def fail_half_way() -> None:
+        with store.transaction():
+            store.requests.add(request, "key-t")
+            store.outbox.start_sending(request.id, 111)
+            store.archive.set_error(request.id, "the disk is full")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fail_half_way()
+    assert not store.requests.exists(request.id)
+    assert store.outbox.get(request.id) is None and store.outbox.request_for_key("key-t") is None
+    assert store.search.count() == 0 and store.search.matches("charter") == []
+    # The same calls without the failure are all kept.
+    with store.transaction():
+        store.requests.add(request, "key-t")
+        store.outbox.start_sending(request.id, 111)
+    assert store.outbox.request_for_key("key-t") == request.id
+    assert store.outbox.owner_pid(request.id) == 111
+    assert store.search.matches("charter") == [request.id]

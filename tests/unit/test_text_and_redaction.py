@@ -25,7 +25,7 @@ from app.logs import (
 )
 from app.providers.errors import InvalidRequestError
 from app.secrets import KeyringSecrets
-from app.store.requests import stored_payload, stored_text
+from app.store.records import stored_payload, stored_text
 
 
 @pytest.mark.parametrize(("raw", "seen"), [

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import httpx
 
 from app.domain.model import Request, RequestSpec
+from app.domain.problems import Issue
 from app.domain.report import Report
 from app.errors import UserError, ValidationError
 from app.pdf.document import PdfInfo
@@ -75,19 +76,18 @@ class CraftkitProvider:
         parse_list_page(data)
         return f"Connected: {NAME} accepted the API key."
 
-    def warnings(self, spec: RequestSpec) -> list[str]:
+    def warnings(self, spec: RequestSpec) -> list[Issue]:
         return delivery_warnings(CAPABILITIES, spec)
 
-    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
+    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
         problems = capability_problems(CAPABILITIES, spec, pdf)
         for i, f in enumerate(spec.fields):
             if f.type.has_options:
                 # Say why, in place of the generic "cannot take" sentence.
-                generic = f"fields[{i}].type: {NAME} cannot take {f.type.value} fields"
-                problems = [p for p in problems if p != generic]
-                problems.append(f"fields[{i}].type: {NAME}'s fields carry no options, so a "
-                                f"{f.type.value} field cannot be sent; use another type or "
-                                "another provider")
+                problems = [p for p in problems if p.path != ("fields", i, "type")]
+                problems.append(Issue(("fields", i, "type"), f"{NAME}'s fields carry no "
+                                      f"options, so a {f.type.value} field cannot be sent; use "
+                                      "another type or another provider"))
         return problems
 
     # --- create -------------------------------------------------------------------------------

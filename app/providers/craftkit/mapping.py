@@ -14,6 +14,7 @@ from typing import Any
 from app.domain.geometry import to_percent
 from app.domain.lifecycle import Status
 from app.domain.model import FieldType, RequestSpec
+from app.domain.problems import Issue
 from app.domain.report import RecipientReport, Report
 from app.pdf.document import PdfInfo
 from app.providers.craftkit.info import NAME
@@ -78,14 +79,14 @@ def _num(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
-def wire_fields(spec: RequestSpec, pdf: PdfInfo) -> tuple[list[dict[str, Any]], list[str]]:
+def wire_fields(spec: RequestSpec, pdf: PdfInfo) -> tuple[list[dict[str, Any]], list[Issue]]:
     """``fields[]`` in percentages of the render's pages, and the fields that cannot be sent."""
     fields: list[dict[str, Any]] = []
-    problems: list[str] = []
+    problems: list[Issue] = []
     for i, f in enumerate(spec.fields):
         if not 1 <= f.page <= len(pdf.pages):
-            problems.append(f"fields[{i}].page: the render has {len(pdf.pages)} page(s) "
-                            f"(it is {f.page})")
+            problems.append(Issue(("fields", i, "page"), f"the render has {len(pdf.pages)} "
+                                  f"page(s) (it is {f.page})"))
             continue
         percent = to_percent(f.rect, pdf.pages[f.page - 1], PAGE_BASE)
         fields.append({
@@ -101,15 +102,15 @@ def wire_fields(spec: RequestSpec, pdf: PdfInfo) -> tuple[list[dict[str, Any]], 
     return fields, problems
 
 
-def wire_anchors(spec: RequestSpec) -> tuple[list[dict[str, Any]], list[str]]:
+def wire_anchors(spec: RequestSpec) -> tuple[list[dict[str, Any]], list[Issue]]:
     """``anchorTags[]``, and the anchors that cannot be sent."""
     anchors: list[dict[str, Any]] = []
-    problems: list[str] = []
+    problems: list[Issue] = []
     for i, a in enumerate(spec.anchor_tags):
         wire_type = ANCHOR_WIRE_TYPES.get(a.type)
         if wire_type is None:
-            problems.append(f"anchorTags[{i}].type: {NAME} anchors cannot place "
-                            f"{a.type.value} fields")
+            problems.append(Issue(("anchorTags", i, "type"), f"{NAME} anchors cannot place "
+                                  f"{a.type.value} fields"))
             continue
         tag: dict[str, Any] = {
             "anchorString": a.anchor_string,

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from app.domain.clock import now
 from app.domain.lifecycle import Status
 from app.domain.model import Designation, Request, RequestSpec
+from app.domain.problems import Issue
 from app.domain.report import Report
 from app.errors import CapabilityError, SealboxError, UserError
 from app.pdf.document import PdfInfo
@@ -75,18 +76,18 @@ class ItaSignProvider:
             raise ANSWER.bad("a template list without templates")
         return f"Connected: {NAME} accepted the API key."
 
-    def warnings(self, spec: RequestSpec) -> list[str]:
+    def warnings(self, spec: RequestSpec) -> list[Issue]:
         return delivery_warnings(CAPABILITIES, spec)
 
-    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
+    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
         problems = capability_problems(CAPABILITIES, spec, pdf)
         for i, r in enumerate(spec.recipients):
             if r.designation != Designation.SIGNER:
-                problems.append(
-                    f"recipients[{i}].designation: {NAME} has only signers, not "
+                problems.append(Issue(
+                    ("recipients", i, "designation"), f"{NAME} has only signers, not "
                     f"{r.designation.value} recipients; make {r.name or 'them'} a Signer, "
                     "remove them, or choose another provider"
-                )
+                ))
         return problems
 
     # --- requests ------------------------------------------------------------------------------

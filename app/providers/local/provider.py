@@ -31,6 +31,7 @@ from app.config import Paths
 from app.domain.clock import now
 from app.domain.lifecycle import Status
 from app.domain.model import Request, RequestSpec
+from app.domain.problems import Issue
 from app.domain.report import Report
 from app.errors import UserError
 from app.fsutil import atomic_copy, atomic_write_bytes
@@ -113,10 +114,10 @@ class LocalProvider:
         return (f"{READY}, sealed by this installation's certificate (valid until "
                 f"{identity.not_valid_after:%Y-%m-%d}).")
 
-    def warnings(self, spec: RequestSpec) -> list[str]:
+    def warnings(self, spec: RequestSpec) -> list[Issue]:
         return delivery_warnings(self.capabilities, spec)
 
-    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
+    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
         return capability_problems(self.capabilities, spec, pdf)
 
     async def create(self, request: Request, pdf: PdfInfo, idempotency_key: str) -> Report:

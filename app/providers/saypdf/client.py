@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from app.domain.lifecycle import Status
 from app.domain.model import EMAIL_RE, Designation, Request, RequestSpec
+from app.domain.problems import Issue
 from app.domain.report import Report
 from app.errors import CapabilityError, UserError
 from app.pdf.document import PdfInfo
@@ -106,26 +107,28 @@ class SayPdfProvider:
                             "your email in Settings › General"), ".")
         return None
 
-    def warnings(self, spec: RequestSpec) -> list[str]:
+    def warnings(self, spec: RequestSpec) -> list[Issue]:
         return delivery_warnings(CAPABILITIES, spec)
 
-    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
+    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
         out = capability_problems(CAPABILITIES, spec, pdf)
         for i, r in enumerate(spec.recipients):
             if r.designation != Designation.SIGNER:
-                out.append(f"recipients[{i}].designation: {NAME} has only signers, no "
-                           f"{r.designation.value} recipients; make {r.name or r.email} a "
-                           "Signer, remove them, or choose another provider")
+                out.append(Issue(("recipients", i, "designation"), f"{NAME} has only signers, "
+                                 f"no {r.designation.value} recipients; make "
+                                 f"{r.name or r.email} a Signer, remove them, or choose another "
+                                 "provider"))
                 continue
             has_field = any(f.recipient_index == i for f in spec.fields) or any(
                 a.recipient_index == i for a in spec.anchor_tags)
             if not has_field:
-                out.append(f"recipients[{i}]: {NAME} needs at least one field for every signer; "
-                           f"place a field or anchor for {r.name or r.email}")
-        out += [f"fields[{i}].required: every {NAME} field must be filled in; make the field "
-                "required or remove it" for i, f in enumerate(spec.fields) if not f.required]
-        out += [f"anchorTags[{i}].required: every {NAME} field must be filled in; make the "
-                "anchor required or remove it"
+                out.append(Issue(("recipients", i), f"{NAME} needs at least one field for every "
+                                 f"signer; place a field or anchor for {r.name or r.email}"))
+        out += [Issue(("fields", i, "required"), f"every {NAME} field must be filled in; make "
+                      "the field required or remove it")
+                for i, f in enumerate(spec.fields) if not f.required]
+        out += [Issue(("anchorTags", i, "required"), f"every {NAME} field must be filled in; "
+                      "make the anchor required or remove it")
                 for i, a in enumerate(spec.anchor_tags) if not a.required]
         return out
 

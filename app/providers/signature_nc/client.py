@@ -13,6 +13,7 @@ import httpx
 from app.domain.clock import now
 from app.domain.lifecycle import Status
 from app.domain.model import Designation, Request, RequestSpec
+from app.domain.problems import Issue
 from app.domain.report import Report
 from app.errors import CapabilityError, UserError
 from app.pdf.document import PdfInfo
@@ -95,28 +96,30 @@ class SignatureNcProvider:
 
     # --- checks before sending ----------------------------------------------------------------
 
-    def warnings(self, spec: RequestSpec) -> list[str]:
+    def warnings(self, spec: RequestSpec) -> list[Issue]:
         return delivery_warnings(CAPABILITIES, spec)
 
-    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
+    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
         out = capability_problems(CAPABILITIES, spec, pdf)
         for i, r in enumerate(spec.recipients):
             if r.designation != Designation.SIGNER:
-                out.append(f"recipients[{i}].designation: {NAME} has only signers, no "
-                           f"{r.designation.value}; make them a Signer or choose another "
-                           "provider")
+                out.append(Issue(("recipients", i, "designation"), f"{NAME} has only signers, "
+                                 f"no {r.designation.value}; make them a Signer or choose "
+                                 "another provider"))
                 continue
             if not r.last_name.strip():
-                out.append(f"recipients[{i}].lastName: {NAME} needs a last name for every "
-                           "signer")
+                out.append(Issue(("recipients", i, "lastName"), f"{NAME} needs a last name for "
+                                 "every signer"))
             if not any(f.recipient_index == i for f in spec.fields) and not any(
                     a.recipient_index == i for a in spec.anchor_tags):
-                out.append(f"recipients[{i}]: {NAME} needs at least one signature field for "
-                           "every signer; place one or add an anchor tag")
-        out += [f"fields[{i}].required: {NAME} fields are always required; make it required "
-                "or remove it" for i, f in enumerate(spec.fields) if not f.required]
-        out += [f"anchorTags[{i}].required: {NAME} fields are always required; make it "
-                "required or remove it" for i, a in enumerate(spec.anchor_tags) if not a.required]
+                out.append(Issue(("recipients", i), f"{NAME} needs at least one signature field "
+                                 "for every signer; place one or add an anchor tag"))
+        out += [Issue(("fields", i, "required"), f"{NAME} fields are always required; make it "
+                      "required or remove it")
+                for i, f in enumerate(spec.fields) if not f.required]
+        out += [Issue(("anchorTags", i, "required"), f"{NAME} fields are always required; make "
+                      "it required or remove it")
+                for i, a in enumerate(spec.anchor_tags) if not a.required]
         return out
 
     # --- calls --------------------------------------------------------------------------------

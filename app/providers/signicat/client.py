@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from app.domain.lifecycle import Status
 from app.domain.model import Designation, Request, RequestSpec
+from app.domain.problems import Issue
 from app.domain.report import Report
 from app.errors import CapabilityError, UserError
 from app.pdf.document import PdfInfo
@@ -106,29 +107,30 @@ class SignicatProvider:
                         f" to the OAuth token endpoint, e.g. {DEFAULT_TOKEN_URL}.")
         return base_url_problem(self.config, NAME, self.base_url)
 
-    def warnings(self, spec: RequestSpec) -> list[str]:
+    def warnings(self, spec: RequestSpec) -> list[Issue]:
         return delivery_warnings(CAPABILITIES, spec)
 
-    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[str]:
+    def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
         out = capability_problems(CAPABILITIES, spec, pdf)
         signers = 0
         for i, recipient in enumerate(spec.recipients):
             if recipient.designation == Designation.CC:
-                out.append(f"recipients[{i}]: {NAME} sends no copies, so it takes no CC "
-                           "recipients; remove them (Sealbox keeps the signed PDF in the "
-                           "archive) or choose another provider")
+                out.append(Issue(("recipients", i), f"{NAME} sends no copies, so it takes no "
+                                 "CC recipients; remove them (Sealbox keeps the signed PDF in "
+                                 "the archive) or choose another provider"))
             elif recipient.designation == Designation.APPROVER:
-                out.append(f"recipients[{i}]: {NAME} has no approvers, everyone signs with an "
-                           "electronic ID; make the recipient a Signer or choose another "
-                           "provider")
+                out.append(Issue(("recipients", i), f"{NAME} has no approvers, everyone signs "
+                                 "with an electronic ID; make the recipient a Signer or choose "
+                                 "another provider"))
             else:
                 signers += 1
         if signers > 1:
-            out.append(f"recipients: a {NAME} signing session is signed by one person; send one "
-                       "request per signer or choose another provider")
+            out.append(Issue(("recipients",), f"a {NAME} signing session is signed by one "
+                             "person; send one request per signer or choose another provider"))
         if pdf.signatures_flagged:
-            out.append(f"document: {pdf.path.name} is already signed and {NAME} cannot sign a "
-                       "signed PDF with an electronic ID; send the unsigned original")
+            out.append(Issue(("document",), f"{pdf.path.name} is already signed and {NAME} "
+                             "cannot sign a signed PDF with an electronic ID; send the unsigned "
+                             "original"))
         return out
 
     # --- the access token ----------------------------------------------------------------------

@@ -14,11 +14,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.archive.folder import (
-    Archived,
-    export_selection,
-    reindex,
-)
+from app.archive.export import export_selection
+from app.archive.folder import Archived
+from app.archive.reindex import reindex
 from app.ui.archive.parts import PagePart
 from app.ui.bridge import describe_error
 

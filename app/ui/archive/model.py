@@ -13,13 +13,10 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from app.archive.folder import (
-    Badge,
-    BadgeState,
-)
+from app.archive.badge import Badge, BadgeState
 from app.context import Context
 from app.providers import registry
-from app.store.verifications import Verifications
+from app.store.interface import VerificationRepository
 from app.ui.table_model import ModelIndex, RowTableModel
 from app.wording import when
 
@@ -108,15 +105,15 @@ class ArchiveRow:
 
 def load_rows(ctx: Context) -> list[ArchiveRow]:
     """Every archived request in the store (most recently archived first)."""
-    requests = ctx.requests
+    requests, index = ctx.requests, ctx.store.archive
     root = ctx.paths.archive_dir
     rows = []
-    for rid in requests.archived_ids():
+    for rid in index.archived_ids():
         if not requests.exists(rid):
             continue
         request = requests.get(rid)
-        rel = requests.archive_dir(rid) or ""
-        files = {f.kind: root / f.path for f in requests.archived_files(rid)}
+        rel = index.folder(rid) or ""
+        files = {f.kind: root / f.path for f in index.files(rid)}
         rows.append(
             ArchiveRow(
                 id=rid,
@@ -154,9 +151,9 @@ class ArchiveModel(RowTableModel):
         self._sort: tuple[int, Qt.SortOrder] = (COMPLETED, Qt.SortOrder.DescendingOrder)
 
     @property
-    def verifications(self) -> Verifications:
+    def verifications(self) -> VerificationRepository:
         """The kept verifications (looked up each time: the store may have been opened anew)."""
-        return Verifications(self.ctx.database)
+        return self.ctx.store.verifications
 
     # loading and filtering -------------------------------------------------------------------
 

@@ -272,7 +272,7 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         matches: set[str] | None = None
         if text:
             try:
-                matches = set(self.ctx.requests.search_ids(text, archived_only=True))
+                matches = set(self.ctx.store.search.matches(text, archived_only=True))
             except SealboxError as exc:
                 self.say(exc.for_app(), error=True)
                 matches = set()

@@ -9,14 +9,8 @@ from collections.abc import Sequence
 
 import shiboken6
 
-from app.archive.folder import (
-    Badge,
-    BadgeState,
-    VerifyJob,
-    prepare_verify,
-    run_verify,
-    trust_roots,
-)
+from app.archive.audit import trust_roots
+from app.archive.badge import Badge, BadgeState, VerifyJob, prepare_verify, run_verify
 from app.errors import SealboxError
 from app.ui.archive.parts import PagePart
 from app.ui.bridge import describe_error

@@ -38,8 +38,8 @@ from app.pdf.textindex import TextIndex
 from app.providers.anchors import scanned_hint
 from app.providers.base import KEEPS_SIGNATURES, Provider
 from app.services import send as send_service
-from app.services.preflight import Problem, Target, errors, preflight
-from app.store.drafts import Draft, Drafts
+from app.services.checks import Problem, Target, errors, preflight
+from app.store.drafts import Draft
 from app.store.templates import Templates, apply_to, compatibility
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.commands import Editing
@@ -104,7 +104,7 @@ class EditorWidget(QWidget):
         self.properties = PropertiesPanel(self.editing)
         self.anchors = AnchorsPanel(self.editing, self._count_matches)
         self.preflight_panel = PreflightPanel()
-        self.drafts = Drafts(ctx.database, ctx.paths.drafts_dir)
+        self.drafts = ctx.store.drafts
         self.keeper = DraftKeeper(self.drafts, bridge, self._working, self)
 
         self._build_toolbar()
@@ -224,7 +224,7 @@ class EditorWidget(QWidget):
 
     def _completions(self) -> list[tuple[str, str, str]]:
         try:
-            return self.ctx.requests.known_recipients()
+            return self.ctx.store.known_recipients.recent()
         except SealboxError as exc:
             log.warning("no recipient completions: %s", exc.message)
             return []
@@ -535,7 +535,7 @@ class EditorWidget(QWidget):
             problems = preflight(self.doc, self.info, self.provider(), self.anchor_counts(),
                                  render_id=render_id, anchor_hint=hint)
         except SealboxError as exc:
-            problems = [Problem(exc.message, Target("provider", None))]
+            problems = [Problem((), exc.message, Target("provider", None))]
         self.problems = problems
         self.preflight_panel.set_problems(problems)
         self.side.set_problems(problems)
@@ -712,7 +712,7 @@ class EditorWidget(QWidget):
     # --- templates ------------------------------------------------------------------------------
 
     def templates(self) -> Templates:
-        return Templates(self.ctx.database)
+        return self.ctx.store.templates
 
     def save_template(self) -> None:
         if self.info is None:

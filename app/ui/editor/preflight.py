@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.preflight import Problem, Target
+from app.services.checks import Problem, Target
 from app.ui.editor.recipients import PAGE_MARGINS, warning_icon
 
 ModelIndex = QModelIndex | QPersistentModelIndex

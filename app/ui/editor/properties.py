@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.editing import TYPE_LABELS, Change, EditorDocument, FieldId
 from app.domain.model import MAX_NAME, Designation, Field, FieldType
-from app.services.preflight import recipient_label
+from app.services.checks import recipient_label
 from app.ui.commands import Editing
 from app.ui.editor.recipients import PAGE_MARGINS, follow_document, swatch_icon
 

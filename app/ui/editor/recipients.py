@@ -57,8 +57,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.editing import Change, EditorDocument
-from app.domain.model import MAX_RECIPIENTS, Designation, Recipient, spec_problems
-from app.services.preflight import recipient_label
+from app.domain.model import MAX_RECIPIENTS, Designation, Recipient
+from app.domain.validation import spec_problems
+from app.services.checks import recipient_label
 from app.ui.commands import Editing
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -648,11 +649,10 @@ class RecipientsPanel(QWidget):
             recipients = list(self.doc.recipients)
             recipients[index] = r
             spec = replace(self.doc.to_spec(), recipients=tuple(recipients))
-            prefix = f"recipients[{index}]."
             for problem in spec_problems(spec, fields_required=False):
-                if not problem.startswith(prefix):
+                if len(problem.path) != 3 or problem.path[:2] != ("recipients", index):
                     continue
-                attr, _, message = problem[len(prefix):].partition(": ")
+                attr, message = str(problem.path[2]), str(problem.text)
                 if blank and message == "must not be empty":
                     continue  # a recipient just added: no red before anything is typed
                 errors.setdefault(attr, message[:1].upper() + message[1:])

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.editing import Change
-from app.domain.model import MAX_EXPIRATION_HOURS, MAX_MESSAGE, MAX_NAME, spec_problems
+from app.domain.model import MAX_EXPIRATION_HOURS, MAX_MESSAGE, MAX_NAME
+from app.domain.validation import spec_problems
 from app.ui.commands import Editing
 from app.ui.editor.recipients import ERROR_STYLE, follow_document
 
@@ -163,9 +164,9 @@ class RequestForm(QWidget):
     def _show_errors(self) -> None:
         errors: dict[str, str] = {}
         for problem in spec_problems(self.doc.to_spec(), fields_required=False):
-            key, _, message = problem.partition(": ")
-            if key in ("name", "message"):
-                errors.setdefault(key, message[:1].upper() + message[1:])
+            if problem.path in (("name",), ("message",)):
+                message = str(problem.text)
+                errors.setdefault(str(problem.path[0]), message[:1].upper() + message[1:])
         if len(self.doc.message) > MAX_MESSAGE:
             errors.setdefault("message", f"Must be at most {MAX_MESSAGE} characters")
         for label, key in ((self.name_error, "name"), (self.message_error, "message")):

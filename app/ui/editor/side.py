@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from app.domain.editing import Change, EditorDocument
 from app.domain.model import Designation
 from app.providers import registry
-from app.services.preflight import Problem, recipient_label
+from app.services.checks import Problem, recipient_label
 from app.ui.editor.preflight import ready_icon
 from app.ui.editor.recipients import follow_document, swatch_icon
 

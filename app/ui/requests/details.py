@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from app.domain.clock import now
 from app.domain.lifecycle import Status
 from app.domain.model import Designation, Request
-from app.store.requests import APP_DETAIL, Event
+from app.store.records import APP_DETAIL, Event
 from app.ui.requests.model import STATUS_HINTS, STATUS_LABELS, progress_text, provider_label
 from app.ui.style import MUTED_STYLE, STATUS_COLOURS, badge_font, paint_status_pill, text_style
 from app.ui.widgets import FlowLayout

@@ -21,7 +21,8 @@ from app.domain.lifecycle import Status
 from app.domain.model import Request
 from app.providers import registry
 from app.providers.info import Capabilities
-from app.store.requests import RequestFilter, Requests
+from app.store.interface import Store
+from app.store.records import RequestFilter
 from app.ui.style import STATUS_COLOURS
 from app.ui.table_model import ModelIndex, RowTableModel
 from app.wording import when
@@ -103,14 +104,14 @@ class RequestsModel(RowTableModel):
 
     def __init__(
         self,
-        requests: Requests,
+        store: Store,
         parent: QObject | None = None,
         *,
         page_size: int = PAGE_SIZE,
         first_page: int = FIRST_PAGE,
     ) -> None:
         super().__init__(parent)
-        self.requests = requests
+        self.store = store
         self.page_size = page_size
         self.first_page = first_page
         self.filters = RequestFilter()
@@ -131,8 +132,8 @@ class RequestsModel(RowTableModel):
         with self._change():
             self.beginResetModel()
             self.filters = filters
-            self.total = self.requests.count(filters)
-            self.rows = self.requests.page(filters, 0, self.first_page)
+            self.total = self.store.search.count(filters)
+            self.rows = self.store.search.page(filters, 0, self.first_page)
             self._reindex()
             self.loaded = True
             self.endResetModel()
@@ -144,9 +145,9 @@ class RequestsModel(RowTableModel):
         if not self.loaded:
             self.set_filter(self.filters)
             return
-        total = self.requests.count(self.filters)
+        total = self.store.search.count(self.filters)
         wanted = min(max(len(self.rows), self.page_size), max(REFRESH_LIMIT, self.page_size))
-        fresh = self.requests.page(self.filters, 0, wanted)
+        fresh = self.store.search.page(self.filters, 0, wanted)
         old_ids = [r.id for r in self.rows]
         new_ids = [r.id for r in fresh]
         root = QModelIndex()
@@ -179,7 +180,7 @@ class RequestsModel(RowTableModel):
         row = self.row_of(request_id)
         if row < 0:
             return False
-        self.rows[row] = self.requests.get(request_id)
+        self.rows[row] = self.store.requests.get(request_id)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
         return True
 
@@ -205,7 +206,7 @@ class RequestsModel(RowTableModel):
 
     def _fetch(self, count: int) -> int:
         """Read up to ``count`` more rows; returns how many were added."""
-        batch = self.requests.page(self.filters, len(self.rows), count)
+        batch = self.store.search.page(self.filters, len(self.rows), count)
         # A request stored meanwhile shifts the pages by one: skip what is already shown.
         batch = [r for r in batch if r.id not in self._rows_by_id]
         if not batch:
@@ -226,7 +227,7 @@ class RequestsModel(RowTableModel):
         row = self.row_of(request_id)
         if row >= 0:
             return row
-        position = self.requests.position(self.filters, request_id)
+        position = self.store.search.position(self.filters, request_id)
         if position is None:
             return -1
         while len(self.rows) <= position:

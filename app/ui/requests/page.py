@@ -44,7 +44,7 @@ from app.domain.model import Request
 from app.errors import SealboxError
 from app.providers import registry
 from app.services.requests import cancel_request, check_cancel, download_request, refresh_request
-from app.store.requests import RequestFilter
+from app.store.records import RequestFilter
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.cancel_dialog import CancelRequestDialog
 
@@ -94,7 +94,7 @@ class RequestsPage(QWidget):
         self.busy: set[str] = set()
         #: The Cancel request dialog while it is open.
         self.cancel_dialog: CancelRequestDialog | None = None
-        self.model = RequestsModel(ctx.requests, self)
+        self.model = RequestsModel(ctx.store, self)
         self._build()
         self.model.modelReset.connect(self._update_empty_state)
         self.model.rowsInserted.connect(self._update_empty_state)
@@ -277,7 +277,7 @@ class RequestsPage(QWidget):
         if self.model.rowCount() > 0 or not self.model.loaded:
             self.list_stack.setCurrentWidget(self.table)
             return
-        anything = not self.model.filters.is_empty and self.ctx.requests.count() > 0
+        anything = not self.model.filters.is_empty and self.ctx.store.search.count() > 0
         self.empty_label.setText(NO_MATCH if anything else EMPTY_STORE)
         self.clear_button.setVisible(anything)
         self.list_stack.setCurrentWidget(self.empty)
@@ -352,7 +352,7 @@ class RequestsPage(QWidget):
             else f"{caps.name if caps else request.provider} does not offer cancelling a request"
         )
         d.download_button.setEnabled(idle and request.status == Status.COMPLETED)
-        d.archive_button.setEnabled(self.ctx.requests.archive_dir(request.id) is not None)
+        d.archive_button.setEnabled(self.ctx.store.archive.folder(request.id) is not None)
         d.sign_button.setVisible(
             caps is not None
             and caps.in_person
@@ -409,7 +409,7 @@ class RequestsPage(QWidget):
 
     def _open_in_archive(self) -> None:
         request_id = self.selected_id()
-        if request_id is not None and self.ctx.requests.archive_dir(request_id) is not None:
+        if request_id is not None and self.ctx.store.archive.folder(request_id) is not None:
             self.openInArchive.emit(request_id)
 
     def _sign_now(self) -> None:

@@ -1,0 +1,328 @@
+"""``sealbox archive verify``: every archived file re-hashed, every signature validated offline.
+
+Each folder is checked against the store's record and its own ``request.json``, its certificate's
+own word is cross-checked (:mod:`app.archive.integrity`), and folders moved, files added and
+folders gone are reported. :func:`check_folder` touches no store, so a worker thread may run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from app.archive.integrity import (
+    certificate_facts,
+    certificate_problems,
+    extra_entries,
+    folders_by_id,
+    trust_root_problem,
+)
+from app.archive.manifest import iter_folders, read_manifest
+from app.context import Context
+from app.errors import NotFoundError, UserError
+from app.fsutil import sha256_file
+from app.providers import registry
+from app.store.records import ArchivedFile
+
+if TYPE_CHECKING:
+    from app.archive.verify import SignatureCheck
+
+#: What holds for a file (or a folder): its content as archived ("intact"), changed since
+#: ("modified"), gone ("missing"), the folder found elsewhere than the store has it ("moved"),
+#: a file Sealbox did not archive there ("added"), or intact but not the document its sealed
+#: certificate names ("mismatch").
+FileState = Literal["intact", "modified", "missing", "moved", "added", "mismatch"]
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    request_id: str
+    request_name: str
+    kind: str
+    path: Path
+    state: FileState
+    signature: str | None
+    summary: str
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "intact" and self.signature not in ("invalid",)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requestId": self.request_id,
+            "name": self.request_name,
+            "kind": self.kind,
+            "path": str(self.path),
+            "state": self.state,
+            "signature": self.signature,
+            "summary": self.summary,
+            "ok": self.ok,
+        }
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of ``archive verify``: every file's check, and what stops the checks from
+    vouching for anything (this installation's trust root gone)."""
+
+    checks: list[FileCheck]
+    trust_problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.trust_problem is None and all(c.ok for c in self.checks)
+
+
+def trust_roots(ctx: Context) -> list[bytes]:
+    """The roots a seal may chain to: this installation's (current and retired)."""
+    from app.providers.local.pki import installation_trust_roots
+
+    return installation_trust_roots(ctx.paths.seal_dir)
+
+
+def verify(ctx: Context, ref: str | None = None) -> Verification:
+    """Re-hash every archived file (or one request's), validate every PDF signature offline,
+    cross-check each folder with its certificate, and report folders moved, files added and
+    folders gone. ``verify`` of everything and of one request say the same about a folder."""
+    root = ctx.paths.archive_dir
+    roots = trust_roots(ctx)
+    index = ctx.store.archive
+    if ref is not None:
+        request_id = ctx.requests.resolve_id(ref)
+        rel = index.folder(request_id)
+        if not rel:
+            raise UserError(
+                f"Request {ref!r} is not archived yet: run `sealbox download {ref}` first."
+            )
+        wanted = [request_id]
+        # Looked for by its id only when it is not where the store has it.
+        on_disk = {} if (root / rel).is_dir() else folders_by_id(root)
+    else:
+        on_disk = folders_by_id(root)
+        wanted = list(dict.fromkeys([*index.archived_ids(), *on_disk]))
+    checks: list[FileCheck] = []
+    for rid in wanted:
+        checks.extend(_verify_one(ctx, rid, on_disk.get(rid, []), roots))
+    if ref is None:
+        checks.extend(_unreadable_folders(root, on_disk))
+    local = index.any_archived_from(registry.in_person_ids())
+    return Verification(checks, trust_root_problem(ctx.paths, local))
+
+
+def _verify_one(
+    ctx: Context, rid: str, found: list[Path], roots: Sequence[bytes]
+) -> list[FileCheck]:
+    root = ctx.paths.archive_dir
+    rel = ctx.store.archive.folder(rid)
+    recorded_rows = ctx.store.archive.files(rid)
+    recorded = {f.kind: f for f in recorded_rows}
+    expected = root / rel if rel else None
+    out: list[FileCheck] = []
+    if expected is not None and expected.is_dir():
+        folders = [expected, *(f for f in found if f != expected)]
+    else:
+        folders = list(found)
+        if expected is not None:
+            name = ctx.requests.get(rid).name if ctx.requests.exists(rid) else rel
+            where = (
+                f"; a folder holding it is at {found[0].relative_to(root)}: run `sealbox "
+                "archive reindex` to record the new place, or move it back"
+                if found
+                else ": restore it from a backup"
+            )
+            out.append(
+                FileCheck(
+                    rid,
+                    str(name),
+                    "folder",
+                    expected,
+                    "moved" if found else "missing",
+                    None,
+                    f"the archive folder {rel} is "
+                    f"{'not where it was archived' if found else 'missing'}{where}",
+                )
+            )
+    for folder in folders:
+        manifest = read_manifest(folder)
+        if expected is not None and folder != expected and expected.is_dir():
+            out.append(
+                FileCheck(
+                    rid,
+                    manifest.get("name", folder.name),
+                    "folder",
+                    folder,
+                    "moved",
+                    None,
+                    f"{folder.relative_to(root)} is a second folder of this "
+                    f"request (it is archived in {rel}): remove the copy",
+                )
+            )
+        elif expected is None:
+            out.append(
+                FileCheck(
+                    rid,
+                    manifest.get("name", folder.name),
+                    "folder",
+                    folder,
+                    "moved",
+                    None,
+                    f"{folder.relative_to(root)} is not in the archive index: run "
+                    "`sealbox archive reindex`",
+                )
+            )
+        out.extend(check for check, _ in check_folder(folder, manifest, recorded, roots))
+    return out
+
+
+def _unreadable_folders(root: Path, on_disk: dict[str, list[Path]]) -> list[FileCheck]:
+    """Folders with a request.json that cannot be read (so no id to check them by)."""
+    readable = {folder for folders in on_disk.values() for folder in folders}
+    out = []
+    for folder in iter_folders(root):
+        if folder in readable:
+            continue
+        try:
+            read_manifest(folder)
+        except UserError as exc:
+            out.append(
+                FileCheck(
+                    "?",
+                    folder.name,
+                    "request",
+                    folder / "request.json",
+                    "missing" if isinstance(exc, NotFoundError) else "modified",
+                    None,
+                    exc.message,
+                )
+            )
+    return out
+
+
+Checked = tuple[FileCheck, list["SignatureCheck"]]
+
+
+def check_folder(
+    folder: Path,
+    manifest: dict[str, Any],
+    recorded: dict[str, ArchivedFile],
+    roots: Sequence[bytes],
+) -> list[Checked]:
+    """Re-hash the files of one request folder against ``recorded`` (the store's rows, by kind)
+    and the manifest, validate their signatures, cross-check the certificate and look for
+    files nobody archived: no store access, safe in a worker thread."""
+    rid, name = manifest["id"], manifest.get("name", folder.name)
+    out: list[Checked] = []
+    request_json_row = recorded.get("request")
+    if request_json_row is not None:
+        request_file = folder / "request.json"
+        intact = sha256_file(request_file) == request_json_row.sha256
+        summary = "request.json intact" if intact else "request.json was changed after archiving"
+        out.append(
+            (
+                FileCheck(
+                    rid,
+                    name,
+                    "request",
+                    request_file,
+                    "intact" if intact else "modified",
+                    None,
+                    summary,
+                ),
+                [],
+            )
+        )
+    hashes: dict[str, str] = {}
+    for kind, entry in manifest["files"].items():
+        expected = entry["sha256"]
+        if kind in recorded and recorded[kind].sha256 != expected:
+            expected = recorded[kind].sha256
+        out.append(_check_file(rid, name, kind, folder / entry["name"], expected, roots, hashes))
+    certificate = manifest["files"].get("certificate")
+    if certificate and "certificate" in hashes:
+        # The certificate's own word (it is sealed) against the folder's: only files whose
+        # hashes match the record are judged (a modified one is reported as such already).
+        facts = certificate_facts(folder / certificate["name"])
+        problems = certificate_problems(manifest, facts, hashes.get("signed")) if facts else {}
+        out = [
+            (_mismatch(c, problems[c.kind]) if c.kind in problems and c.state == "intact" else c, s)
+            for c, s in out
+        ]
+    for extra in extra_entries(folder, manifest):
+        summary = (
+            f"{extra.name} was not archived by Sealbox: it was put in the folder afterwards "
+            "(exports leave it out)"
+        )
+        out.append((FileCheck(rid, name, "added", extra, "added", None, summary), []))
+    return out
+
+
+def _check_file(
+    rid: str,
+    name: str,
+    kind: str,
+    path: Path,
+    expected: str,
+    roots: Sequence[bytes],
+    hashes: dict[str, str],
+) -> Checked:
+    """One archived file: re-hashed against ``expected`` (its hash is added to ``hashes``) and,
+    for a PDF, its signatures validated against ``roots``."""
+    from app.archive.verify import pdf_signature_status, verify_pdf_signatures
+
+    if not path.exists():
+        return FileCheck(rid, name, kind, path, "missing", None, f"{path.name} is missing"), []
+    actual = sha256_file(path)
+    hashes[kind] = actual
+    state: FileState = "intact" if actual == expected else "modified"
+    signature = summary = None
+    results: list[SignatureCheck] = []
+    if path.suffix.lower() == ".pdf":
+        results = verify_pdf_signatures(path, roots)
+        signature = pdf_signature_status(results)
+        summary = "; ".join(r.summary for r in results) or "no signature"
+    text = (
+        f"{path.name} intact"
+        if state == "intact"
+        else f"{path.name} was modified: its SHA-256 no longer matches the archive record"
+    )
+    return (
+        FileCheck(
+            rid, name, kind, path, state, signature, f"{text}; {summary}" if summary else text
+        ),
+        results,
+    )
+
+
+def _mismatch(check: FileCheck, problems: list[str]) -> FileCheck:
+    return FileCheck(
+        check.request_id,
+        check.request_name,
+        check.kind,
+        check.path,
+        "mismatch",
+        check.signature,
+        f"{check.path.name}: " + "; ".join(problems),
+    )
+
+
+def describe_check(check: FileCheck) -> str:
+    """One line that says what holds for a file: its content, then its signature."""
+    content = {
+        "intact": "file intact",
+        "modified": "file modified since it was archived",
+        "missing": "missing",
+        "moved": "folder not where the archive index has it",
+        "added": "not archived by Sealbox (added to the folder later)",
+        "mismatch": "file intact, but not what its certificate names",
+    }[check.state]
+    signature = {
+        None: "",
+        "valid": "; signature valid",
+        "untrusted": "; signature valid, but the signer is not trusted by this installation",
+        "invalid": "; signature INVALID",
+        "unsigned": "; no signature",
+    }.get(check.signature, f"; signature {check.signature}")
+    return f"{content}{signature}"

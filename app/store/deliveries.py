@@ -1,0 +1,30 @@
+"""Webhook deliveries already handled, so that a provider's redelivery is dropped."""
+
+from __future__ import annotations
+
+from app.domain.clock import iso, now
+from app.store.db import Database
+
+
+class WebhookDeliveries:
+    """The ``webhook_deliveries`` table: one row per (provider, delivery id)."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def first_delivery(self, provider: str, delivery_id: str) -> bool:
+        """Record that ``provider``'s delivery ``delivery_id`` was received; False when it had
+        been received before (a redelivery), checked and recorded in one transaction."""
+        with self.database.write() as db:
+            seen = db.execute(
+                "SELECT 1 FROM webhook_deliveries WHERE provider = ? AND delivery_id = ?",
+                [provider, delivery_id],
+            ).fetchone()
+            if seen:
+                return False
+            db.execute(
+                "INSERT INTO webhook_deliveries (provider, delivery_id, received_at) "
+                "VALUES (?, ?, ?)",
+                [provider, delivery_id, iso(now())],
+            )
+        return True
