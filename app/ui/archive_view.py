@@ -6,7 +6,7 @@ full-text search (names, recipients, emails and the words inside the signed PDFs
 certificates) once typing pauses. Verification re-hashes the files and validates their
 signatures with pyHanko in the bridge's thread pool, one request at a time, and each result
 shows as a coloured badge as soon as it is known. The selected request's signed PDF (or its
-completion certificate) is previewed in the editor's :class:`~app.ui.pages.PageView`.
+completion certificate) is previewed in the editor's :class:`~app.ui.pdfview.view.PageView`.
 
 Messages about what the page did (exported, reindexed, a failure) appear in a line above the
 table rather than in dialogs, so nothing modal interrupts a long verification.
@@ -74,7 +74,7 @@ from app.store.verifications import Verifications
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.columns import ElidedLabel, MiddleElideDelegate, fit_columns
 from app.ui.desktop import NoFileManagerDialog, show_in_file_manager
-from app.ui.pages import PageView
+from app.ui.pdfview.view import PageView
 from app.ui.table_model import ModelIndex, RowTableModel
 
 log = logging.getLogger(__name__)
