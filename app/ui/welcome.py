@@ -29,7 +29,8 @@ from app.config import save_settings
 from app.context import Context, close_providers
 from app.errors import UnavailableError
 from app.ui.bridge import AsyncBridge
-from app.ui.settings_dialog import ERROR_STYLE, email_problem
+from app.ui.settings.checks import email_problem
+from app.ui.settings.fields import ERROR_STYLE
 
 log = logging.getLogger(__name__)
 
