@@ -14,7 +14,7 @@ pipe, which lets the GIL go.
   :func:`multiprocessing.freeze_support` first thing (``packaging/entry.py``).
 * :class:`RenderLink` is the app's end: it starts the process, sends one request at a time
   and reads the answer when it is there, without waiting in between (the page view's renderer,
-  :mod:`app.ui.page_renderer`, restarts a process that dies).
+  :mod:`app.ui.pdfview.renderer`, restarts a process that dies).
 * MuPDF draws a page straight into **shared memory**, three bytes a pixel (R, G, B: Qt's
   ``RGB888``, no alpha), and the view's process shows that memory as it is: no pixel is
   copied. (Drawing with an alpha channel into Qt's four-byte ``RGB32`` costs MuPDF a third more

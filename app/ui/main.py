@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from app.ui.bridge import AsyncBridge
     from app.ui.editor.editor import EditorWidget
     from app.ui.requests.page import RequestsPage
-    from app.ui.settings_dialog import SettingsDialog
+    from app.ui.settings.dialog import SettingsDialog
     from app.ui.signing import SigningView
     from app.ui.sync_controller import SyncController
     from app.ui.welcome import WelcomeDialog
@@ -347,7 +347,7 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def open_settings(self, page: str | None = None) -> SettingsDialog:
-        from app.ui.settings_dialog import SettingsDialog
+        from app.ui.settings.dialog import SettingsDialog
 
         dialog = SettingsDialog(self.ctx, self.bridge, self)
         dialog.settingsChanged.connect(self._settings_changed)

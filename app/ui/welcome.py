@@ -28,7 +28,7 @@ from app.config import save_settings
 from app.context import Context, close_providers
 from app.errors import UnavailableError
 from app.ui.bridge import AsyncBridge
-from app.ui.settings_dialog import email_problem
+from app.ui.settings.checks import email_problem
 from app.ui.style import ERROR_STYLE
 from app.ui.widgets import button_row, column
 

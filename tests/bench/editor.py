@@ -48,7 +48,8 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 
 from app.pdf.document import PdfInfo, check_pdf
-from app.ui.pages import POINT_PX, PRIORITY_VISIBLE, PageRenderer, PageView
+from app.ui.pdfview.renderer import PRIORITY_VISIBLE, PageRenderer
+from app.ui.pdfview.view import POINT_PX, PageView
 from tests.bench.core import Summary, ms, section, size_text
 
 TEXT_PAGES = 500

@@ -100,7 +100,7 @@ def test_the_first_screen_loads_no_heavy_library(home: Path) -> None:
         "import sys\n"
         "from PySide6.QtCore import QCoreApplication\n"
         "from PySide6.QtWidgets import QApplication\n"
-        "from app.cli import open_app\n"
+        "from app.cli.entry import open_app\n"
         "import app.ui.main as m\n"
         "app = QApplication(sys.argv[:1])\n"
         "window = m.MainWindow(deferred=True)\n"

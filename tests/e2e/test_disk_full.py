@@ -224,7 +224,7 @@ def test_a_database_on_a_full_disk_is_not_called_damaged(disk: SmallDisk,
 
 
 def test_a_crash_report_is_whole_or_not_there(disk: SmallDisk) -> None:
-    from app.cli import _crash_report
+    from app.cli.problems import crash_report
     from app.context import Context
 
     disk.need_mount()
@@ -234,14 +234,14 @@ def test_a_crash_report_is_whole_or_not_there(disk: SmallDisk) -> None:
     try:
         raise RuntimeError("x" * 200_000)  # a report bigger than the room left
     except RuntimeError as exc:
-        report = _crash_report(ctx, exc)
+        report = crash_report(ctx, exc)
     assert report is None or report.stat().st_size > 0
     assert [p.name for p in (disk.home / "data" / "crash-reports").iterdir()] == []
     disk.free_all()
     try:
         raise RuntimeError("boom")
     except RuntimeError as exc:
-        report = _crash_report(ctx, exc)
+        report = crash_report(ctx, exc)
     assert report is not None and "boom" in report.read_text(encoding="utf-8")
 
 

@@ -24,16 +24,16 @@ from app.providers.craftkit import info as craftkit
 from app.providers.craftkit.client import CraftkitProvider
 from app.secrets import KeyringSecrets
 from app.ui.bridge import AsyncBridge
-from app.ui.settings_dialog import (
+from app.ui.settings.dialog import SettingsDialog
+from app.ui.settings.fields import (
     ERROR_COLOR,
     NOT_SET,
     OK_COLOR,
     OVERRIDDEN_NOTE,
     REMOVED,
     STORED,
-    ProviderPage,
-    SettingsDialog,
 )
+from app.ui.settings.provider import ProviderPage
 from tests.fakes.craftkit import API_KEY, CraftkitFake
 from tests.gui.conftest import TIMEOUT_MS
 

@@ -35,7 +35,8 @@ from pytestqt.qtbot import QtBot
 from app.context import Context
 from app.providers import registry
 from app.ui.bridge import AsyncBridge
-from app.ui.settings_dialog import ERROR_COLOR, SettingsDialog
+from app.ui.settings.dialog import SettingsDialog
+from app.ui.settings.fields import ERROR_COLOR
 from tests.gui.conftest import TIMEOUT_MS
 
 #: What must never appear in a window: flags, environment variables, commands, exception classes.

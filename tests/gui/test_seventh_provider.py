@@ -13,7 +13,8 @@ from pytestqt.qtbot import QtBot
 from app.context import Context
 from app.ui.bridge import AsyncBridge
 from app.ui.requests.model import provider_label
-from app.ui.settings_dialog import NOT_SET, SettingsDialog
+from app.ui.settings.dialog import SettingsDialog
+from app.ui.settings.fields import NOT_SET
 from tests.gui.conftest import TIMEOUT_MS
 from tests.support.seventh import DEFAULT_BASE_URL, ID, PostboxService, registered
 

@@ -14,15 +14,15 @@ from pytestqt.qtbot import QtBot
 
 from app.pdf.document import PdfInfo, check_pdf
 from app.pdf.render import RenderLink
-from app.ui import pages
-from app.ui.pages import PageRenderer, PageView
-from app.ui.thumbnails import (
+from app.ui.pdfview.renderer import PRIORITY_THUMBNAIL, PRIORITY_VISIBLE, PageRenderer
+from app.ui.pdfview.thumbnails import (
     THUMB_HEIGHT,
     THUMB_WIDTH,
     ThumbnailModel,
     ThumbnailStrip,
     thumbnail_scale,
 )
+from app.ui.pdfview.view import PageView
 from tests.support.pdfgen import anchor_page, build_pdf, text_pdf, write
 
 
@@ -90,7 +90,7 @@ def test_thumbnails_render_lazily_through_the_shared_renderer(
     assert renderer.pending() == []  # nothing until a view asks
     placeholder = decoration(model, 1)
     assert not model.has_thumbnail(1)
-    assert [(p, prio) for p, _, prio in renderer.pending()] in ([(2, pages.PRIORITY_THUMBNAIL)],
+    assert [(p, prio) for p, _, prio in renderer.pending()] in ([(2, PRIORITY_THUMBNAIL)],
                                                                  [])
     with qtbot.waitSignal(model.dataChanged) as changed:
         pass
@@ -125,10 +125,10 @@ def test_view_requests_go_before_thumbnails(qtbot: QtBot, renderer: PageRenderer
     # Requests wait for the event loop, which sends the most urgent first.
     for row in range(5):
         decoration(model, row)
-    renderer.request(4, 1.0, pages.PRIORITY_VISIBLE)
+    renderer.request(4, 1.0, PRIORITY_VISIBLE)
     queued = renderer.pending()
-    assert queued[0] == (4, 1.0, pages.PRIORITY_VISIBLE)
-    assert {prio for _, _, prio in queued[1:]} == {pages.PRIORITY_THUMBNAIL}
+    assert queued[0] == (4, 1.0, PRIORITY_VISIBLE)
+    assert {prio for _, _, prio in queued[1:]} == {PRIORITY_THUMBNAIL}
     qtbot.waitUntil(lambda: all(model.has_thumbnail(row) for row in range(5)))
     assert sent[0] == (4, 1.0) and len(sent) == 6
 

@@ -6,7 +6,7 @@ full-text search (names, recipients, emails and the words inside the signed PDFs
 certificates) once typing pauses. Verification re-hashes the files and validates their
 signatures with pyHanko in the bridge's thread pool, one request at a time, and each result
 shows as a coloured badge as soon as it is known. The selected request's signed PDF (or its
-completion certificate) is previewed in the editor's :class:`~app.ui.pages.PageView`.
+completion certificate) is previewed in the editor's :class:`~app.ui.pdfview.view.PageView`.
 
 Messages about what the page did (exported, reindexed, a failure) appear in a line above the
 table rather than in dialogs, so nothing modal interrupts a long verification.
@@ -59,7 +59,7 @@ from app.ui.archive.verifying import VerifyingPart
 from app.ui.bridge import AsyncBridge
 from app.ui.columns import ElidedLabel, MiddleElideDelegate
 from app.ui.desktop import NoFileManagerDialog
-from app.ui.pages import PageView
+from app.ui.pdfview.view import PageView
 from app.ui.style import BADGE_COLOURS, DANGER, text_style
 from app.ui.widgets import SearchBox
 

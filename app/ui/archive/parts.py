@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from app.ui.bridge import AsyncBridge
     from app.ui.columns import ElidedLabel
     from app.ui.desktop import NoFileManagerDialog
-    from app.ui.pages import PageView
+    from app.ui.pdfview.view import PageView
 
     _Widget = QWidget
 else:

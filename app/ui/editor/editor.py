@@ -54,7 +54,7 @@ from app.ui.editor.request_form import RequestForm
 from app.ui.editor.side import ANCHORS_TAB, CHECK_TAB, FIELDS_TAB, RECIPIENTS_TAB, SidePanel
 from app.ui.editor.states import EmptyPage, SentPage
 from app.ui.editor.view import EditorView
-from app.ui.thumbnails import ThumbnailStrip
+from app.ui.pdfview.thumbnails import ThumbnailStrip
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from app.domain.editing import TYPE_LABELS, Change, EditorDocument, FieldId
 from app.domain.model import Field, FieldType
 from app.ui.editor.recipients import recipient_color
-from app.ui.pages import DocumentScene, PageItem
+from app.ui.pdfview.scene import DocumentScene, PageItem
 
 #: Handle positions, as fractions of the rectangle: (fx, fy).
 HANDLES: tuple[tuple[float, float], ...] = (

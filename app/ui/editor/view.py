@@ -31,7 +31,8 @@ from app.ui.commands import Editing
 from app.ui.editor.fields import HANDLES, FieldItem, FieldLayer, SnapLines
 from app.ui.editor.previews import AnchorField, AnchorFieldItem
 from app.ui.editor.recipients import recipient_color
-from app.ui.pages import PageItem, PageView
+from app.ui.pdfview.scene import PageItem
+from app.ui.pdfview.view import PageView
 
 #: The drag-and-drop type a palette entry carries: the field type's value.
 FIELD_MIME = "application/x-sealbox-field-type"

@@ -2,9 +2,10 @@
 
 How it works: :class:`ThumbnailModel` has one row per page. A row's picture is rendered only
 when a view asks for it (``data(DecorationRole)``, which a list view does for the rows it
-shows): the model then asks the page view's own :class:`~app.ui.pages.PageRenderer` for the
-page at a small scale with :data:`~app.ui.pages.PRIORITY_THUMBNAIL` (after the main view's
-visible pages) and answers with a grey placeholder of the page's shape until the image arrives.
+shows): the model then asks the page view's own
+:class:`~app.ui.pdfview.renderer.PageRenderer` for the page at a small scale with
+:data:`~app.ui.pdfview.renderer.PRIORITY_THUMBNAIL` (after the main view's visible pages) and
+answers with a grey placeholder of the page's shape until the image arrives.
 :class:`ThumbnailStrip` is the list view: a narrow vertical strip that highlights the page view's
 current page, goes to a page when its thumbnail is clicked, and drops pending thumbnail requests
 for rows scrolled out of sight.
@@ -36,7 +37,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.geometry import PageGeometry
-from app.ui.pages import PRIORITY_THUMBNAIL, PageRenderer, PageView
+from app.ui.pdfview.renderer import PRIORITY_THUMBNAIL, PageRenderer
+from app.ui.pdfview.view import PageView
 
 THUMB_WIDTH = 96
 """Largest thumbnail width in logical pixels."""

@@ -20,17 +20,11 @@ from pytestqt.qtbot import QtBot
 from app.domain.geometry import PageGeometry
 from app.pdf.document import PdfInfo, check_pdf
 from app.pdf.render import CRASHED, RenderLink
-from app.ui import page_renderer
-from app.ui.pages import (
-    FAILED_TEXT,
-    PAGE_GAP,
-    POINT_PX,
-    PRIORITY_VISIBLE,
-    DocumentScene,
-    ImageCache,
-    PageRenderer,
-    PageView,
-)
+from app.ui.pdfview import renderer as page_renderer
+from app.ui.pdfview.cache import ImageCache
+from app.ui.pdfview.renderer import FAILED_TEXT, PRIORITY_VISIBLE, PageRenderer
+from app.ui.pdfview.scene import PAGE_GAP, DocumentScene
+from app.ui.pdfview.view import POINT_PX, PageView
 from tests.support.pdfgen import (
     OFFSET_CROPBOX,
     anchor_page,

@@ -1,84 +1,44 @@
 # mypy: allow-untyped-calls
 # (PyMuPDF ships py.typed, but most of its API is not annotated.)
-"""The fast PDF page view of the document editor: scene, page items, view, renderer, cache.
+"""The PDF view: :class:`PageView`, a scrollable, zoomable view of a
+:class:`~app.ui.pdfview.scene.DocumentScene` that renders only the pages in view.
 
-How it works:
-
-* :class:`DocumentScene` lays the pages out in one vertical column in scene units of PDF points:
-  every page centred on x = 0, :data:`PAGE_GAP` points between pages and around the column. A
-  :class:`PageItem` sits at its page's top-left and is exactly the page's displayed size, so a
-  child item at (x, y) is at canonical coordinates (points from the top-left of the page as the
-  user sees it). Lookups by y are binary searches over the page tops.
-* :class:`PageView` shows the scene at ``zoom * 96/72`` logical pixels per point and renders
-  only the pages in view: after every scroll, resize or zoom it asks the :class:`PageRenderer`
-  for the visible pages it has no image for (at ``zoom * 96/72 * render_ratio()`` pixels per
-  point), and drops pending requests for pages that left the view. A page that scrolls out of
-  view gives its image back; the :class:`ImageCache` (an LRU bounded by bytes) keeps recent
-  images so scrolling back is instant. After a zoom the pages draw the best cached image scaled
-  until the re-render, which waits :data:`RERENDER_DELAY_MS` for the zooming to settle.
-* :class:`~app.ui.page_renderer.PageRenderer` draws the pages in a **render process** of its
-  own (PyMuPDF holds Python's GIL while it draws, 50-100 ms for a 300 dpi scan, which would
-  stall the window): requests in a priority queue, images over shared memory, a placeholder for
-  a page that cannot be drawn.
+It shows the scene at ``zoom * 96/72`` logical pixels per point: after every scroll, resize or
+zoom it asks its :class:`~app.ui.pdfview.renderer.PageRenderer` for the visible pages it has no
+image for (at ``zoom * 96/72 * render_ratio()`` pixels per point), and drops pending requests for
+pages that left the view. A page that scrolls out of view gives its image back; the
+:class:`~app.ui.pdfview.cache.ImageCache` keeps recent images so scrolling back is instant. After
+a zoom the pages draw the best cached image scaled until the re-render, which waits
+:data:`RERENDER_DELAY_MS` for the zooming to settle.
 """
 
 from __future__ import annotations
 
-import bisect
 import logging
 import math
-from collections import OrderedDict
 from pathlib import Path
 from typing import Literal
 
-from PySide6.QtCore import (
-    QCoreApplication,
-    QEvent,
-    QObject,
-    QPointF,
-    QRect,
-    QRectF,
-    Qt,
-    QTimer,
-    Signal,
-)
+from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
-    QColor,
-    QFont,
     QImage,
     QPainter,
     QPalette,
-    QPen,
     QResizeEvent,
     QShowEvent,
     QTransform,
     QWheelEvent,
 )
-from PySide6.QtWidgets import (
-    QGraphicsItem,
-    QGraphicsObject,
-    QGraphicsScene,
-    QGraphicsView,
-    QStyleOptionGraphicsItem,
-    QWidget,
-)
+from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from app.domain.geometry import PageGeometry
-from app.ui.page_renderer import (
-    FAILED_TEXT,
-    PRIORITY_THUMBNAIL,
-    PRIORITY_VISIBLE,
-    PageRenderer,
-)
-
-__all__ = ["FAILED_TEXT", "PRIORITY_THUMBNAIL", "PRIORITY_VISIBLE", "DocumentScene",
-           "ImageCache", "PageItem", "PageRenderer", "PageView"]
+from app.ui.pdfview.cache import DEFAULT_CACHE_BYTES, ImageCache
+from app.ui.pdfview.renderer import PRIORITY_VISIBLE, PageRenderer
+from app.ui.pdfview.scene import PAGE_GAP, DocumentScene, PageItem
 
 logger = logging.getLogger(__name__)
 
-PAGE_GAP = 24.0
-"""Points between pages and around the column."""
 POINT_PX = 96.0 / 72.0
 """Logical pixels per point at 100 % (a constant, not the screen's DPI)."""
 MIN_ZOOM = 0.1
@@ -87,324 +47,11 @@ ZOOM_STEPS = (0.1, 0.25, 0.33, 0.5, 0.67, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 
               6.0, 8.0)
 WHEEL_ZOOM_BASE = 1.2
 """Zoom factor per wheel notch (120 eighths of a degree) with Ctrl held."""
-DEFAULT_CACHE_BYTES = 160 * 1024 * 1024
 RERENDER_DELAY_MS = 100
 MAX_RENDER_PIXELS = 16_000_000
 """Largest page image rendered (48 MB); beyond it a page is drawn scaled up."""
 
 FitMode = Literal["width", "page"]
-
-
-# --- scene ------------------------------------------------------------------------------------
-
-
-class PageItem(QGraphicsObject):
-    """One page: its rendered image, or a white placeholder with a faint page number.
-
-    The item is at the page's top-left in the scene and its bounding rect is the displayed page
-    in points, so children are placed in canonical coordinates. The border and shadow are drawn
-    around the page by the view's background (outside this item's bounds).
-    """
-
-    def __init__(self, geometry: PageGeometry, parent: QGraphicsItem | None = None) -> None:
-        super().__init__(parent)
-        self.number = geometry.number
-        self.geometry = geometry
-        self._rect = QRectF(0.0, 0.0, geometry.width, geometry.height)
-        self._image: QImage | None = None
-        self._image_scale = 0.0
-        self._failed: str | None = None
-        self.setZValue(0.0)
-
-    # state --------------------------------------------------------------------------------------
-
-    @property
-    def image(self) -> QImage | None:
-        """The image drawn now (possibly at another scale than the view's), or None."""
-        return self._image
-
-    @property
-    def image_scale(self) -> float:
-        """Pixels per point of :attr:`image` (0 without an image)."""
-        return self._image_scale
-
-    @property
-    def failed(self) -> str | None:
-        """Why the page could not be rendered, or None."""
-        return self._failed
-
-    def set_image(self, image: QImage, scale: float) -> None:
-        self._image = image
-        self._image_scale = scale
-        self._failed = None
-        self.update()
-
-    def clear_image(self) -> None:
-        if self._image is not None:
-            self._image = None
-            self._image_scale = 0.0
-            self.update()
-
-    def set_failed(self, message: str) -> None:
-        self._failed = message
-        self._image = None
-        self._image_scale = 0.0
-        self.update()
-
-    # painting -----------------------------------------------------------------------------------
-
-    def boundingRect(self) -> QRectF:
-        return self._rect
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
-        image = self._image
-        if image is not None and not image.isNull():
-            if not _blit(painter, image, self._rect):
-                painter.drawImage(self._rect, image)
-            return
-        painter.fillRect(self._rect, Qt.GlobalColor.white)
-        if self._failed is not None:
-            self._paint_failed(painter)
-        else:
-            self._paint_number(painter)
-
-    def _paint_number(self, painter: QPainter) -> None:
-        font = QFont(painter.font())
-        font.setPointSizeF(max(4.0, min(self._rect.width(), self._rect.height()) / 8.0))
-        painter.setFont(font)
-        painter.setPen(QColor(0, 0, 0, 40))
-        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, str(self.number))
-
-    def _paint_failed(self, painter: QPainter) -> None:
-        font = QFont(painter.font())
-        font.setPointSizeF(max(4.0, self._rect.width() / 28.0))
-        painter.setFont(font)
-        painter.setPen(QColor(120, 40, 40))
-        margin = self._rect.width() / 10.0
-        text_rect = self._rect.adjusted(margin, margin, -margin, -margin)
-        painter.drawText(
-            text_rect,
-            int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
-            f"{FAILED_TEXT}\n(page {self.number})",
-        )
-
-
-def _blit(painter: QPainter, image: QImage, rect: QRectF) -> bool:
-    """Draw ``image`` over ``rect`` pixel for pixel when the painter's transform maps ``rect``
-    onto the image's own size (give or take a device pixel): no resampling, so text stays sharp
-    and drawing is several times faster. False when the image would have to be scaled."""
-    transform = painter.worldTransform()
-    if transform.m12() or transform.m21() or transform.m13() or transform.m23():
-        return False  # rotated, sheared or projected
-    if transform.m11() <= 0 or transform.m22() <= 0:
-        return False
-    target = transform.mapRect(rect)
-    ratio = image.devicePixelRatio()
-    if (abs(target.width() * ratio - image.width()) > 1.0
-            or abs(target.height() * ratio - image.height()) > 1.0):
-        return False
-    painter.save()
-    painter.setWorldTransform(QTransform())
-    x = round(target.x() * ratio) / ratio
-    y = round(target.y() * ratio) / ratio
-    painter.drawImage(QPointF(x, y), image)
-    painter.restore()
-    return True
-
-
-class DocumentScene(QGraphicsScene):
-    """All pages in one continuous vertical column, in PDF points (see the module docstring)."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.page_items: list[PageItem] = []
-        self._tops: list[float] = []
-        self._bottoms: list[float] = []
-        self._max_width = 0.0
-
-    def set_pages(self, pages: list[PageGeometry]) -> None:
-        """Lay out one :class:`PageItem` per page (replacing any earlier pages and their
-        children)."""
-        self.clear_pages()
-        y = PAGE_GAP
-        for geom in pages:
-            item = PageItem(geom)
-            item.setPos(-geom.width / 2.0, y)
-            self.addItem(item)
-            self.page_items.append(item)
-            self._tops.append(y)
-            self._bottoms.append(y + geom.height)
-            y += geom.height + PAGE_GAP
-        self._max_width = max((g.width for g in pages), default=0.0)
-        half = self._max_width / 2.0 + PAGE_GAP
-        self.setSceneRect(QRectF(-half, 0.0, 2.0 * half, y if pages else 0.0))
-
-    def clear_pages(self) -> None:
-        for item in self.page_items:
-            self.removeItem(item)
-        self.page_items = []
-        self._tops = []
-        self._bottoms = []
-        self._max_width = 0.0
-        self.setSceneRect(QRectF())
-
-    @property
-    def max_page_width(self) -> float:
-        return self._max_width
-
-    def page_item(self, number: int) -> PageItem:
-        """The item of page ``number`` (from 1); IndexError outside the document."""
-        if not 1 <= number <= len(self.page_items):
-            raise IndexError(f"page {number} is not in this document of "
-                             f"{len(self.page_items)} pages")
-        return self.page_items[number - 1]
-
-    def page_rect(self, number: int) -> QRectF:
-        """Page ``number``'s rectangle in scene coordinates."""
-        item = self.page_item(number)
-        return QRectF(item.pos(), item.boundingRect().size())
-
-    def page_at(self, scene_pos: QPointF) -> PageItem | None:
-        """The page under a scene point, or None (gaps, margins, outside)."""
-        index = bisect.bisect_right(self._tops, scene_pos.y()) - 1
-        if index < 0 or scene_pos.y() > self._bottoms[index]:
-            return None
-        item = self.page_items[index]
-        half = item.geometry.width / 2.0
-        return item if -half <= scene_pos.x() <= half else None
-
-    def nearest_page(self, scene_pos: QPointF) -> PageItem:
-        """The page under a scene point or, in a gap or margin, the closest page (by distance
-        to its rectangle). The document must have pages."""
-        if not self.page_items:
-            raise IndexError("the document has no pages")
-        index = bisect.bisect_right(self._tops, scene_pos.y()) - 1
-        candidates = [i for i in (index, index + 1) if 0 <= i < len(self.page_items)]
-        return min((self.page_items[i] for i in candidates),
-                   key=lambda item: _distance(self.page_rect(item.number), scene_pos))
-
-    def pages_in(self, rect: QRectF) -> list[int]:
-        """Numbers of the pages whose rectangle overlaps ``rect`` (scene coordinates)."""
-        if not self.page_items or rect.isEmpty():
-            return []
-        first = bisect.bisect_right(self._bottoms, rect.top())
-        last = bisect.bisect_left(self._tops, rect.bottom())
-        found: list[int] = []
-        for index in range(first, min(last, len(self.page_items))):
-            half = self.page_items[index].geometry.width / 2.0
-            if rect.left() < half and rect.right() > -half:
-                found.append(index + 1)
-        return found
-
-    def draw_page_frames(self, painter: QPainter, rect: QRectF) -> None:
-        """Draw a soft shadow and a thin border around every page overlapping ``rect``."""
-        pixel = 1.0 / max(painter.worldTransform().m11(), 1e-6)  # one logical pixel in points
-        grow = 4.0 * pixel
-        painter.save()
-        painter.setPen(Qt.PenStyle.NoPen)
-        for number in self.pages_in(rect.adjusted(-grow, -grow, grow, grow)):
-            page = self.page_rect(number)
-            for step, alpha in ((3.0, 18), (2.0, 28), (1.0, 40)):
-                painter.setBrush(QColor(0, 0, 0, alpha))
-                shadow = page.adjusted(-step * pixel + pixel, -step * pixel + 2 * pixel,
-                                       step * pixel + pixel, step * pixel + 2 * pixel)
-                painter.drawRect(shadow)
-            painter.fillRect(page, Qt.GlobalColor.white)
-            pen = QPen(QColor(0, 0, 0, 90), 0)  # cosmetic: one pixel at any zoom
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRect(page.adjusted(-pixel / 2, -pixel / 2, pixel / 2, pixel / 2))
-            painter.setPen(Qt.PenStyle.NoPen)
-        painter.restore()
-
-
-def _distance(rect: QRectF, point: QPointF) -> float:
-    dx = max(rect.left() - point.x(), 0.0, point.x() - rect.right())
-    dy = max(rect.top() - point.y(), 0.0, point.y() - rect.bottom())
-    return math.hypot(dx, dy)
-
-
-# --- image cache ------------------------------------------------------------------------------
-
-
-class ImageCache:
-    """Rendered page images keyed by (page, scale), least recently used evicted first once
-    their total size passes ``max_bytes``."""
-
-    def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
-        self._images: OrderedDict[tuple[int, float], QImage] = OrderedDict()
-        self._bytes = 0
-        self._max_bytes = max_bytes
-
-    @property
-    def max_bytes(self) -> int:
-        return self._max_bytes
-
-    @max_bytes.setter
-    def max_bytes(self, value: int) -> None:
-        self._max_bytes = value
-        self._evict()
-
-    @property
-    def bytes_used(self) -> int:
-        return self._bytes
-
-    def __len__(self) -> int:
-        return len(self._images)
-
-    def __contains__(self, key: tuple[int, float]) -> bool:
-        return key in self._images
-
-    def keys(self) -> list[tuple[int, float]]:
-        """Keys from least to most recently used."""
-        return list(self._images)
-
-    def get(self, page: int, scale: float) -> QImage | None:
-        image = self._images.get((page, scale))
-        if image is not None:
-            self._images.move_to_end((page, scale))
-        return image
-
-    def put(self, page: int, scale: float, image: QImage) -> None:
-        old = self._images.pop((page, scale), None)
-        if old is not None:
-            self._bytes -= old.sizeInBytes()
-        self._images[(page, scale)] = image
-        self._bytes += image.sizeInBytes()
-        self._evict()
-
-    def best(self, page: int, scale: float) -> tuple[float, QImage] | None:
-        """The cached image of ``page`` closest to ``scale`` (a larger one preferred)."""
-        found: tuple[float, QImage] | None = None
-        for (number, have), image in self._images.items():
-            if number != page:
-                continue
-            if found is None or _closer(have, found[0], scale):
-                found = (have, image)
-        return found
-
-    def clear(self) -> None:
-        self._images.clear()
-        self._bytes = 0
-
-    def _evict(self) -> None:
-        while self._bytes > self._max_bytes and len(self._images) > 1:
-            _, image = self._images.popitem(last=False)
-            self._bytes -= image.sizeInBytes()
-        if self._bytes > self._max_bytes and self._images:  # one image bigger than the budget
-            _, image = self._images.popitem(last=False)
-            self._bytes -= image.sizeInBytes()
-
-
-def _closer(candidate: float, current: float, wanted: float) -> bool:
-    """Whether scale ``candidate`` is a better stand-in for ``wanted`` than ``current``."""
-    if (candidate >= wanted) != (current >= wanted):
-        return candidate >= wanted
-    return abs(candidate - wanted) < abs(current - wanted)
-
-
-# --- view -------------------------------------------------------------------------------------
 
 
 class PageView(QGraphicsView):

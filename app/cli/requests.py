@@ -1,0 +1,176 @@
+"""The commands about requests: send, list, show, cancel, sync, download."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.cli.output import emit, print_request, request_json, say, when
+from app.cli.problems import EXIT_BUG, crash_report
+from app.cli.runner import closing, run_to_end
+from app.domain.lifecycle import Status
+from app.errors import UserError
+
+if TYPE_CHECKING:
+    from app.context import Context
+    from app.domain.model import RequestSpec
+
+#: The largest request spec read (one with 200 fields and 200 anchors is far below it).
+MAX_SPEC_BYTES = 5 * 1024 * 1024
+
+
+def load_spec(path: Path) -> RequestSpec:
+    from app.domain.model import RequestSpec
+    from app.userfiles import display_name, read_user_file
+
+    label = f"The spec file {display_name(path)}"
+    content = read_user_file(path, label, "a request spec (JSON)", MAX_SPEC_BYTES)
+    try:
+        raw = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{label} is not UTF-8 text: save it as UTF-8 JSON.") from exc
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{label} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                        f"{exc.msg}): fix it and try again.") from exc
+    except RecursionError as exc:
+        raise UserError(f"{label} is nested too deeply to be a request spec: check that it is "
+                        "the right file.") from exc
+    return RequestSpec.from_json(data)
+
+
+def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
+
+    from app.services import send
+
+    spec = load_spec(args.spec)
+    if args.ocr:
+        spec = replace(spec, ocr_anchors=True)
+    request = run_to_end(send.send(ctx, args.file, spec, provider_id=args.provider,
+                                    render_id=args.render_id,
+                                    idempotency_key=args.idempotency_key))
+
+    warnings = send.warnings_of(ctx, request.id)
+    for warning in warnings:  # on stderr, so stdout stays the one JSON object with --json
+        say(f"warning: {warning}", err=True)
+
+    def text() -> None:
+        say(f"Sent {request.name!r} through {request.provider}: {request.status.value}.")
+        say(f"  id {request.id}")
+        if ctx.provider(request.provider).capabilities.in_person:
+            first = request.next_recipient()
+            if first is not None:
+                say(f"  next: sealbox sign {request.id[:8]} --recipient {first} "
+                    f"--typed-signature \"{request.spec.recipients[first].name}\"")
+
+    emit(args, {**request_json(ctx, request), "warnings": warnings}, text)
+    return 0
+
+
+def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise UserError("--limit must be 1 or more.")
+    statuses = [Status(s) for s in args.status] if args.status else None
+    if args.provider:
+        ctx.provider(args.provider)  # an unknown id is refused
+    requests = ctx.requests.find(status=statuses, provider=args.provider, search=args.search,
+                                 limit=args.limit)
+
+    def text() -> None:
+        if not requests:
+            say("No requests.")
+        for r in requests:
+            done, total = r.progress()
+            say(f"{r.id[:8]}  {r.status.value:<10} {done}/{total}  {r.provider:<12} "
+                f"{when(r.created_at)}  {r.name}")
+
+    emit(args, {"signatures": [request_json(ctx, r) for r in requests]}, text)
+    return 0
+
+
+def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
+    request = ctx.requests.get(args.id)
+    if args.refresh:
+
+        from app.services.requests import refresh_request
+
+        request = run_to_end(closing(ctx, refresh_request(ctx, request.id)))
+    emit(args, request_json(ctx, request), lambda: print_request(ctx, request))
+    return 0
+
+
+def cmd_cancel(ctx: Context, args: argparse.Namespace) -> int:
+
+    from app.services.requests import MAX_CANCEL_REASON, cancel_request, check_cancel
+
+    request = ctx.requests.get(args.id)
+    check_cancel(ctx, request)
+    if args.reason is not None and len(args.reason) > MAX_CANCEL_REASON:
+        raise UserError(f"--reason must be at most {MAX_CANCEL_REASON} characters.")
+    updated = run_to_end(closing(ctx, cancel_request(ctx, request.id, args.reason)))
+    emit(args, request_json(ctx, updated),
+         lambda: say(f"Cancelled {updated.name!r}: {updated.status.value}."))
+    return 0
+
+
+def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
+
+    from app.services.sync import sync
+
+    async def run() -> Any:
+        try:
+            return await sync(ctx, args.resend)
+        finally:
+            await ctx.aclose()
+
+    result = run_to_end(run())
+
+    def text() -> None:
+        say(f"Sent {len(result.delivered)}, refreshed {len(result.refreshed)}, completed "
+            f"{len(result.finalized)}, archived {len(result.archived)}.")
+        for rid, status in result.changed.items():
+            say(f"  {rid[:8]} is now {status}")
+        for rid, why in result.left.items():
+            say(f"  {rid[:8]} left in flight: {why}")
+        for rid, error in result.errors.items():
+            say(f"  {rid[:8]}: {error}", err=True)
+
+    emit(args, result.to_json(), text)
+    if result.bugs:
+        report = crash_report(ctx, next(iter(result.bugs.values())))
+        where = f" The details are in {report}." if report else ""
+        say(f"sealbox: an unexpected error stopped {len(result.bugs)} request(s); the others "
+            f"were synced. This is a bug in Sealbox; please report it.{where}", err=True)
+        return EXIT_BUG
+    if set(result.errors) - result.retryable:
+        return 1
+    return 3 if result.errors else 0
+
+
+def cmd_download(ctx: Context, args: argparse.Namespace) -> int:
+
+    from app.services.requests import download_request
+
+    request = ctx.requests.get(args.id)
+    already = ctx.store.archive.folder(request.id)
+    archived = run_to_end(closing(ctx, download_request(ctx, request.id, again=args.again)))
+    updated = ctx.requests.get(request.id)
+
+    def text() -> None:
+        if args.again and already:
+            say(f"Downloaded {updated.name!r} again into {archived.directory} (the earlier "
+                  "copy is kept in its .replaced-… folder)")
+        elif already:
+            say(f"{updated.name!r} is already archived in {archived.directory} (`sealbox "
+                  f"download --again {updated.id[:8]}` replaces a bad copy)")
+        else:
+            say(f"Archived {updated.name!r} in {archived.directory}")
+        for f in archived.files:
+            say(f"  {f.kind:<12} {Path(f.path).name}  sha256 {f.sha256}")
+
+    emit(args, request_json(ctx, updated), text)
+    return 0
