@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from app import __version__
+from app import __version__, bulk_cli
 from app.domain.clock import iso, now
 from app.domain.lifecycle import Status
 from app.domain.text import printable, shown
@@ -45,7 +45,7 @@ log = logging.getLogger("sealbox.cli")
 T = TypeVar("T")
 
 COMMANDS = {"send", "list", "show", "cancel", "sync", "download", "sign", "archive",
-            "providers", "login", "webhooks"}
+            "providers", "login", "webhooks", "runs"}
 EXIT_USAGE = 2
 EXIT_BUG = 70
 #: The largest ``--limit``; more is refused rather than passed to SQLite.
@@ -109,7 +109,7 @@ def build_parser() -> Parser:
 
     p = command("send", "send a PDF for signature")
     p.add_argument("file", type=Path, metavar="FILE.pdf")
-    p.add_argument("--spec", type=Path, required=True, metavar="SPEC.json",
+    p.add_argument("--spec", type=Path, metavar="SPEC.json",
                    help="the request spec (recipients, fields, anchors)")
     p.add_argument("--provider", metavar="ID", help="signature service (default: settings)")
     p.add_argument("--render-id", metavar="UUID", help="Craftkit render to send")
@@ -117,6 +117,8 @@ def build_parser() -> Parser:
                    help="a key that makes a retried send return the first one")
     p.add_argument("--ocr", action="store_true",
                    help="also find anchor texts in scanned pages, by OCR (needs Tesseract)")
+    bulk_cli.add_send_options(p)
+    bulk_cli.add_runs_command(sub)
 
     p = command("list", "list requests")
     p.add_argument("--status", action="append", choices=[s.value for s in Status],
@@ -305,7 +307,9 @@ def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
 
     from app.services import send
 
-    spec = load_spec(args.spec)
+    if args.rows is not None:  # send to many
+        return bulk_cli.cmd_send_rows(ctx, args)
+    spec = bulk_cli.request_spec(ctx, args)
     if args.ocr:
         spec = replace(spec, ocr_anchors=True)
     request = _run(send.send(ctx, args.file, spec, provider_id=args.provider,
@@ -736,6 +740,7 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "send": cmd_send, "list": cmd_list, "show": cmd_show, "cancel": cmd_cancel,
     "sync": cmd_sync, "download": cmd_download, "sign": cmd_sign, "archive": cmd_archive,
     "providers": cmd_providers, "login": cmd_login, "webhooks": cmd_webhooks,
+    "runs": bulk_cli.cmd_runs,
 }
 
 
