@@ -113,7 +113,7 @@ def cmd_send_rows(ctx: Context, args: argparse.Namespace) -> int:
             print(json.dumps({"run": None, "sent": False, "problems": [
                 p.to_json() for p in exc.problems]}, ensure_ascii=False))
         say(f"sealbox: {exc.message}", err=True)
-        if not args.json:
+        if not args.json and len(exc.problems) > 1:
             for problem in exc.problems:
                 say(f"  {problem.sentence()}", err=True)
         return 1

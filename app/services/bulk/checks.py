@@ -165,7 +165,8 @@ def plan_run(ctx: Context, pdf_path: Path, spec: RequestSpec, sheet: Sheet, mapp
     if spec.anchor_tags and caps.resolves_anchors:
         for message in resolve_anchors(spec, pdf_path, info.pages).problems:
             say(f"The document: {message}")
-    rows = build_rows(spec, sheet, mapping)
+    # Rows are read only through a mapping that holds (its columns are the sheet's).
+    rows = [] if run else build_rows(spec, sheet, mapping)
     if not run:
         run += _check_rows(ctx, spec, sheet, mapping, rows, info, provider_id)
     return Plan(spec, sheet, mapping, caps.id, render_id, info, rows, run)
