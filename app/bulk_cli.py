@@ -164,7 +164,8 @@ def cmd_runs(ctx: Context, args: argparse.Namespace) -> int:
     action = args.action or "list"
     if action == "list":
         items = store.all()
-        payload: list[dict[str, Any]] = [{"id": r.id, "name": r.name, "provider": r.provider, "state": r.state,
+        payload: list[dict[str, Any]] = [
+            {"id": r.id, "name": r.name, "provider": r.provider, "state": r.state,
                     "sheet": r.sheet, "createdAt": r.created_at.isoformat(),
                     "summary": run.summary(run.outcomes(ctx, r.id))} for r in items]
 

@@ -31,8 +31,12 @@ AMOUNT = {"recipientIndex": 0, "type": "text", "page": 1, "x": 72, "y": 120, "wi
 
 @pytest.fixture
 def saypdf() -> Iterator[SayPdfFake]:
-    with SayPdfFake() as server:
+    server = SayPdfFake()
+    server.start()
+    try:
         yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -70,7 +74,7 @@ def people(count: int) -> list[list[str]]:
 def page_text(pdf: bytes) -> str:
     doc = pymupdf.open(stream=pdf, filetype="pdf")
     try:
-        return " ".join(page.get_text() for page in doc)
+        return " ".join(doc[i].get_text() for i in range(doc.page_count))
     finally:
         doc.close()
 

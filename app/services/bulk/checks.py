@@ -18,8 +18,8 @@ from typing import Any
 from app.context import Context
 from app.domain.model import (
     EMAIL_RE,
-    Designation,
     MAX_NAME,
+    Designation,
     Recipient,
     RequestSpec,
     spec_problems,

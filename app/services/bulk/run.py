@@ -146,25 +146,49 @@ def start(ctx: Context, pdf_path: Path, plan: Plan, *, skip_faulty: bool = False
 
 def make_request(ctx: Context, run: Run, row: RunRow, spec: RequestSpec) -> str:
     """The row's request, committed to the outbox under the row's key (made once only)."""
-    store = runs(ctx)
-    existing = store.request_for_key(row.idempotency_key)
+    existing = runs(ctx).request_for_key(row.idempotency_key)
     if existing is None:
-        one, stamps = row_spec(spec, row.data)
-        source = run_folder(ctx, run.id) / run.document_name
-        path = source
-        if stamps:
-            path = run_folder(ctx, run.id) / "rows" / str(row.number) / run.document_name
-            atomic_write_bytes(path, stamp_pdf(source.read_bytes(), stamps,
-                                               default_handwriting_font()), mode=0o600)
-        try:
-            existing = prepare(ctx, path, one, provider_id=run.provider,
-                               render_id=run.render_id, idempotency_key=row.idempotency_key).id
-        finally:
-            if path != source:
-                shutil.rmtree(path.parent, ignore_errors=True)
+        existing = _prepare(ctx, run, row, spec, _stamped(ctx, run, row, spec))
+    return _link(ctx, run, row, existing)
+
+
+async def make_request_async(ctx: Context, run: Run, row: RunRow, spec: RequestSpec) -> str:
+    """:func:`make_request` in two steps, giving the event loop (the window) a turn between
+    stamping the copy and committing it."""
+    existing = runs(ctx).request_for_key(row.idempotency_key)
+    if existing is None:
+        path = _stamped(ctx, run, row, spec)
+        await asyncio.sleep(0)
+        existing = _prepare(ctx, run, row, spec, path)
+    return _link(ctx, run, row, existing)
+
+
+def _stamped(ctx: Context, run: Run, row: RunRow, spec: RequestSpec) -> Path:
+    """The row's copy of the document with its values stamped (the run's copy if none)."""
+    _one, stamps = row_spec(spec, row.data)
+    source = run_folder(ctx, run.id) / run.document_name
+    if not stamps:
+        return source
+    path = run_folder(ctx, run.id) / "rows" / str(row.number) / run.document_name
+    atomic_write_bytes(path, stamp_pdf(source.read_bytes(), stamps,
+                                       default_handwriting_font()), mode=0o600)
+    return path
+
+
+def _prepare(ctx: Context, run: Run, row: RunRow, spec: RequestSpec, path: Path) -> str:
+    one, _stamps = row_spec(spec, row.data)
+    try:
+        return prepare(ctx, path, one, provider_id=run.provider, render_id=run.render_id,
+                       idempotency_key=row.idempotency_key).id
+    finally:
+        if path != run_folder(ctx, run.id) / run.document_name:
+            shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def _link(ctx: Context, run: Run, row: RunRow, request_id: str) -> str:
     crash_point("run-row-committed")
-    store.link(run.id, row.number, existing)
-    return existing
+    runs(ctx).link(run.id, row.number, request_id)
+    return request_id
 
 
 def _spec(run: Run) -> RequestSpec:
@@ -195,7 +219,7 @@ async def proceed(ctx: Context, run_id: str, *, control: RunControl | None = Non
             if store.state(run.id) == "cancelled":
                 break
             try:
-                request_id = row.request_id or make_request(ctx, run, row, spec)
+                request_id = row.request_id or await make_request_async(ctx, run, row, spec)
             except UnavailableError:
                 raise
             except SealboxError as exc:
