@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import __version__
+from app.cli import bulk
 from app.cli.archive import cmd_archive
 from app.cli.output import say
 from app.cli.parser import COMMANDS, EXIT_USAGE, build_parser, invalid_text
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("sealbox.cli")
 
 HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
+    "runs": bulk.cmd_runs,
     "send": cmd_send, "list": cmd_list, "show": cmd_show, "cancel": cmd_cancel,
     "sync": cmd_sync, "download": cmd_download, "sign": cmd_sign, "archive": cmd_archive,
     "providers": cmd_providers, "login": cmd_login, "webhooks": cmd_webhooks,

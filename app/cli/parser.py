@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import NoReturn
 
 from app import __version__
+from app.cli import bulk
 from app.domain.lifecycle import Status
 from app.domain.text import printable, shown
 
 COMMANDS = {"send", "list", "show", "cancel", "sync", "download", "sign", "archive",
-            "providers", "login", "webhooks"}
+            "providers", "login", "webhooks", "runs"}
 EXIT_USAGE = 2
 #: The largest ``--limit``; more is refused rather than passed to SQLite.
 MAX_LIMIT = 1_000_000
@@ -82,6 +83,7 @@ def build_parser() -> Parser:
     p = command("login", "store a provider's credentials in the OS keyring")
     p.add_argument("provider", metavar="ID")
     _webhooks_command(command)
+    bulk.add_runs_command(sub)
     return parser
 
 
@@ -89,7 +91,7 @@ def _request_commands(command: AddCommand) -> None:
     """send, list, show, cancel, sync, download."""
     p = command("send", "send a PDF for signature")
     p.add_argument("file", type=Path, metavar="FILE.pdf")
-    p.add_argument("--spec", type=Path, required=True, metavar="SPEC.json",
+    p.add_argument("--spec", type=Path, metavar="SPEC.json",
                    help="the request spec (recipients, fields, anchors)")
     p.add_argument("--provider", metavar="ID", help="signature service (default: settings)")
     p.add_argument("--render-id", metavar="UUID", help="Craftkit render to send")
@@ -97,6 +99,7 @@ def _request_commands(command: AddCommand) -> None:
                    help="a key that makes a retried send return the first one")
     p.add_argument("--ocr", action="store_true",
                    help="also find anchor texts in scanned pages, by OCR (needs Tesseract)")
+    bulk.add_send_options(p)
 
     p = command("list", "list requests")
     p.add_argument("--status", action="append", choices=[s.value for s in Status],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,38 +15,15 @@ from app.errors import UserError
 
 if TYPE_CHECKING:
     from app.context import Context
-    from app.domain.model import RequestSpec
-
-#: The largest request spec read (one with 200 fields and 200 anchors is far below it).
-MAX_SPEC_BYTES = 5 * 1024 * 1024
-
-
-def load_spec(path: Path) -> RequestSpec:
-    from app.domain.model import RequestSpec
-    from app.userfiles import display_name, read_user_file
-
-    label = f"The spec file {display_name(path)}"
-    content = read_user_file(path, label, "a request spec (JSON)", MAX_SPEC_BYTES)
-    try:
-        raw = content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{label} is not UTF-8 text: save it as UTF-8 JSON.") from exc
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{label} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                        f"{exc.msg}): fix it and try again.") from exc
-    except RecursionError as exc:
-        raise UserError(f"{label} is nested too deeply to be a request spec: check that it is "
-                        "the right file.") from exc
-    return RequestSpec.from_json(data)
-
 
 def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
 
+    from app.cli import bulk
     from app.services import send
 
-    spec = load_spec(args.spec)
+    if args.rows is not None:  # send to many
+        return bulk.cmd_send_rows(ctx, args)
+    spec = bulk.request_spec(ctx, args)
     if args.ocr:
         spec = replace(spec, ocr_anchors=True)
     request = run_to_end(send.send(ctx, args.file, spec, provider_id=args.provider,

@@ -27,6 +27,7 @@ from app.domain.lifecycle import Status
 from app.errors import BusyError, CapabilityError, SealboxError, UnavailableError, UserError
 from app.oslock import try_lock
 from app.providers.errors import ConflictError
+from app.services.bulk.run import resume_runs
 from app.services.requests import refresh_and_apply
 from app.services.send import deliver, discard_orphans
 from app.storage import storage_error
@@ -231,6 +232,9 @@ async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
                                "whose send is unknown (reconciling) can be sent again.")
         outbox.requeue(request.id, "sent again at the user's request")
 
+    for run_id, why in resume_runs(ctx).items():  # runs cut off: their rows' requests
+        result.errors[run_id] = why
+        result.retryable.add(run_id)
     judge_interrupted_sends(ctx, result)
 
     for item in outbox.in_state("pending"):

@@ -297,10 +297,17 @@ def _search_order(db: sqlite_utils.Database) -> None:
                         [(new, request_id) for _, new, request_id in moves])
 
 
+def _runs(db: sqlite_utils.Database) -> None:
+    """Runs of "send to many" (app/store/runs.py): one row per run and per sheet row."""
+    from app.store.runs import create_tables
+
+    create_tables(db)
+
+
 #: Migrations in order: entry N brings a database from user_version N to N + 1.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1, _v2, _v3, _v4, _verifications, _anchor_texts, _drafts, _request_versions,
-    _search_order,
+    _search_order, _runs,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -14,6 +14,7 @@ from app.store.drafts import Drafts
 from app.store.outbox import Outbox
 from app.store.recipients import KnownRecipients
 from app.store.requests import Requests
+from app.store.runs import Runs
 from app.store.search import RequestSearch
 from app.store.templates import Templates
 from app.store.verifications import Verifications
@@ -34,6 +35,7 @@ class SqliteStore:
         self.verifications = Verifications(database)
         self.search = RequestSearch(database)
         self.templates = Templates(database)
+        self.runs = Runs(database)
         self.drafts = Drafts(database, drafts_dir)
         self.known_recipients = KnownRecipients(database)
         self.webhook_deliveries = WebhookDeliveries(database)
