@@ -1,4 +1,4 @@
-"""The test PKI's services on loopback, in a process of their own (run by :mod:`tests.support.testpki`).
+"""The test PKI's services on loopback, in a process of their own (see tests.support.testpki).
 
 ``python -m tests.support.pki_server DIR`` makes EC keys, writes a certomancer configuration for a
 root, an intermediate, two signers (one revoked), a timestamp authority, an OCSP responder and

@@ -54,3 +54,44 @@ def test_seal_with_a_timestamp_authority_is_b_lta(test_pki: TestPki, tmp_path: P
     report = pdfsig(sealed.pdf, tmp_path)
     assert "Signature is Valid" in report, report
     assert report.count("Signature #") >= 2, report  # the seal and the document timestamp
+
+
+def _dead_url() -> str:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/tsa"
+
+
+def test_tsa_unreachable_seals_b_b_says_why_and_upgrade_brings_it_up(
+        test_pki: TestPki, tmp_path: Path) -> None:
+    identity = _identity(test_pki)
+    dead = _tsa(test_pki, _dead_url())
+    sealed = _seal(text_pdf(["Sealed while offline."]), identity, dead)
+    assert sealed.level == "B-B"
+    assert sealed.reason is not None
+    assert "could not be reached" in sealed.reason
+    assert dead.url in sealed.reason
+    assert "Signature is Valid" in pdfsig(sealed.pdf, tmp_path)
+
+    upgraded = asyncio.run(raise_level(sealed.pdf, identity, _tsa(test_pki)))
+    assert upgraded.level == "B-LTA", upgraded.reason
+    assert upgraded.pdf.startswith(sealed.pdf)  # the sealed revision is kept byte for byte
+    assert "Signature is Valid" in pdfsig(upgraded.pdf, tmp_path)
+
+
+def test_revocation_service_down_stops_at_b_t(test_pki: TestPki, tmp_path: Path) -> None:
+    identity = _identity(test_pki)
+    test_pki.revocation_down()
+    sealed = _seal(text_pdf(["Revocation down."]), identity, _tsa(test_pki))
+    assert sealed.level == "B-T"
+    assert sealed.reason is not None
+    assert "validation data" in sealed.reason
+    assert document_level(sealed.pdf) == "B-T"
+
+    test_pki.revocation_down(False)
+    upgraded = asyncio.run(raise_level(sealed.pdf, identity, _tsa(test_pki)))
+    assert upgraded.level == "B-LTA", upgraded.reason
+    assert "Signature is Valid" in pdfsig(upgraded.pdf, tmp_path)

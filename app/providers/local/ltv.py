@@ -32,12 +32,12 @@ from pyhanko.sign import signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
-from pyhanko.sign.validation import async_add_validation_info
+from pyhanko.sign.validation.dss import async_add_validation_info
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-from app.pdf.pades import B_LTA, document_level
+from app.pdf.pades import B_B, B_LTA, document_level
 from app.providers.local.pki import SealIdentity
 from app.providers.local.seal import seal_pdf_async, update_writer
 
@@ -92,7 +92,7 @@ async def seal_long_term(
         log.warning("sealing without a timestamp: %s", why)
         signed = await seal_pdf_async(pdf_bytes, identity, reason=reason, location=location,
                                       field_name=field_name)
-        return LongTermSeal(signed, document_level(signed), why)
+        return LongTermSeal(signed, _level(signed), why)
     return await raise_level(signed, identity, tsa)
 
 
@@ -102,30 +102,30 @@ async def raise_level(pdf_bytes: bytes, identity: SealIdentity | None,
     a document timestamp first if no timestamp covers its signatures yet, then the validation
     data of every signature and timestamp, then a document timestamp over all of it."""
     current = pdf_bytes
-    if document_level(current) == B_LTA:
+    if _level(current) == B_LTA:
         return LongTermSeal(current, B_LTA, None)
     timestamper = _timestamper(tsa)
     backend = AIOHttpFetcherBackend(per_request_timeout=tsa.timeout)
     try:
-        if document_level(current) == "B-B":
+        if _level(current) == B_B:
             try:
                 current = await _document_timestamp(current, timestamper, None)
             except _UNREACHABLE as exc:
-                return LongTermSeal(current, document_level(current), _tsa_unreachable(tsa, exc))
+                return LongTermSeal(current, _level(current), _tsa_unreachable(tsa, exc))
         context = _validation_context(identity, tsa, backend)
         try:
             current = await _add_validation_data(current, context)
         except _UNREACHABLE as exc:
-            return LongTermSeal(current, document_level(current),
+            return LongTermSeal(current, _level(current),
                                 "the validation data (revocation status of the certificates) "
                                 f"could not be fetched ({_what(exc)})")
         try:
             current = await _document_timestamp(current, timestamper, None)
         except _UNREACHABLE as exc:
-            return LongTermSeal(current, document_level(current), _tsa_unreachable(tsa, exc))
+            return LongTermSeal(current, _level(current), _tsa_unreachable(tsa, exc))
     finally:
-        await backend.close()
-    level = document_level(current)
+        await backend.close()  # type: ignore[no-untyped-call]  # pyHanko lacks hints
+    level = _level(current)
     return LongTermSeal(current, level, None if level == B_LTA else
                         "the document's signatures do not allow a higher level")
 
@@ -165,6 +165,10 @@ def _validation_context(identity: SealIdentity | None, tsa: TimestampAuthority,
         revocation_mode="hard-fail",
         fetcher_backend=backend,
     )
+
+
+def _level(pdf: bytes) -> str:
+    return document_level(pdf) or B_B
 
 
 def _timestamper(tsa: TimestampAuthority) -> HTTPTimeStamper:
