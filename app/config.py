@@ -110,6 +110,9 @@ class Settings:
     #: ``[network]`` and ``[webhooks]``: limits (see :meth:`limit`).
     network: dict[str, Any] = field(default_factory=dict)
     webhooks: dict[str, Any] = field(default_factory=dict)
+    #: ``[timestamp]``: the RFC 3161 timestamp authority for long-term seals (``url``,
+    #: ``username``, ``ca_file``); its password lives in the keyring (``timestamp.password``).
+    timestamp: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def limit(self, section: str, key: str, default: float,
@@ -152,8 +155,8 @@ class Settings:
 
 
 _KNOWN = {"default_provider", "archive_dir", "sender_name", "sender_email", "sync_interval_s",
-          "notifications", "seal_pkcs12", "providers", "network", "webhooks"}
-_SECTIONS = ("network", "webhooks")
+          "notifications", "seal_pkcs12", "providers", "network", "webhooks", "timestamp"}
+_SECTIONS = ("network", "webhooks", "timestamp")
 
 
 def load_settings(path: Path) -> Settings:

@@ -11,6 +11,7 @@ archive's search from the original's and the stamped values.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import hashlib
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from app.providers.local.certificate import (
 from app.store.requests import FieldValue
 
 if TYPE_CHECKING:
+    from app.providers.local.ltv import TimestampAuthority
     from app.providers.local.pki import SealIdentity
 
 #: What completing records as the request's last event.
@@ -53,6 +55,8 @@ class SealJob:
     hows: dict[int, str] = field(default_factory=dict)
     #: The text of the document as sent, kept when the request was created (None: not kept).
     original_text: str | None = None
+    #: The timestamp authority for long-term seals (None: seals are PAdES B-B, as before).
+    tsa: TimestampAuthority | None = None
 
 
 @dataclass(frozen=True)
@@ -64,14 +68,14 @@ class Sealed:
     certificate: bytes
     completed_at: datetime
     search_text: str | None
+    #: With a timestamp authority: each sealed file's kind ("signed", "certificate") with the
+    #: PAdES level it reached and, below B-LTA, why.
+    levels: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
 
 def seal_job(job: SealJob) -> Sealed:
     """Stamp every value, seal the document, build and seal the certificate, and write the
     signed document's text for search when the original's was kept (no store access)."""
-    # pyHanko takes a good part of a second to import: only when sealing.
-    from app.providers.local.seal import seal_pdf
-
     request = job.request
     # Anchor texts ({{sign_here}}) come off the page under their fields unless the spec keeps
     # them, also under a field left empty.
@@ -81,22 +85,33 @@ def seal_job(job: SealJob) -> Sealed:
         if f.anchor_rect is not None and f.remove_anchor_text
     ]
     stamped = stamp_pdf(job.original, _stamps(job), job.font, anchor_texts=anchor_texts)
-    signed = seal_pdf(
-        stamped,
-        job.identity,
-        reason=f"Signed in person with Sealbox: {request.name}",
-        location=job.host,
-    )
+    levels: dict[str, tuple[str, str | None]] = {}
+    signed = _seal(stamped, job, f"Signed in person with Sealbox: {request.name}", "signed",
+                   levels)
     crash_point("during-sealing")
     reached("sealing")
     completed_at = now()
-    certificate = seal_pdf(
+    certificate = _seal(
         build_certificate_pdf(_certificate_data(job, signed, completed_at), job.font),
-        job.identity,
-        reason=f"Completion certificate: {request.name}",
-        location=job.host,
-    )
-    return Sealed(signed, certificate, completed_at, _search_text(job))
+        job, f"Completion certificate: {request.name}", "certificate", levels)
+    return Sealed(signed, certificate, completed_at, _search_text(job), levels)
+
+
+def _seal(pdf: bytes, job: SealJob, reason: str, kind: str,
+          levels: dict[str, tuple[str, str | None]]) -> bytes:
+    """Seal ``pdf``: PAdES B-B without a timestamp authority (no network), else as far up as
+    B-LTA as the network allows, noting the level reached in ``levels``."""
+    # pyHanko takes a good part of a second to import: only when sealing.
+    if job.tsa is None:
+        from app.providers.local.seal import seal_pdf
+
+        return seal_pdf(pdf, job.identity, reason=reason, location=job.host)
+    from app.providers.local.ltv import seal_long_term
+
+    sealed = asyncio.run(seal_long_term(pdf, job.identity, job.tsa, reason=reason,
+                                        location=job.host))
+    levels[kind] = (sealed.level, sealed.reason)
+    return sealed.pdf
 
 
 def _stamps(job: SealJob) -> list[Stamp]:

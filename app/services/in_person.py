@@ -51,6 +51,7 @@ from app.providers.local.provider import (
     LocalProvider,
 )
 from app.services.completion import COMPLETED_DETAIL, Sealed, SealJob, seal_job
+from app.services.seal_levels import record_seal_levels, timestamp_authority
 from app.services.signing_values import FieldInput, Signature, stored_values
 from app.storage import storage_error
 from app.store.records import DATABASE_ERRORS
@@ -413,6 +414,7 @@ class InPersonSigning:
             sender=self.ctx.settings.sender(self.ctx.environ),
             hows=hows,
             original_text=LocalProvider(self.ctx.paths).original_text(request.id),
+            tsa=timestamp_authority(self.ctx.settings, self.ctx.secrets, self.ctx.environ),
         )
 
     def _commit(self, job: SealJob, sealed: Sealed) -> Request:
@@ -427,6 +429,7 @@ class InPersonSigning:
         atomic_write_bytes(written[0], sealed.signed, mode=0o600)
         atomic_write_bytes(written[1], sealed.certificate, mode=0o600)
         log.info("request %s sealed by %s", job.request.id, job.identity.subject)
+        record_seal_levels(self.requests, job.request.id, sealed.levels)
         try:
             # Only a request still in flight is completed (cancelled or expired meanwhile:
             # the sealed files go, nothing else changes).

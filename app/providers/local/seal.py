@@ -26,6 +26,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
+from pyhanko.sign.timestamps.api import TimeStamper
 
 from app.errors import UserError
 from app.providers.local.pki import SealIdentity
@@ -66,8 +67,10 @@ async def seal_pdf_async(
     reason: str,
     location: str | None = None,
     field_name: str = "SealboxSeal",
+    timestamper: TimeStamper | None = None,
 ) -> bytes:
-    """The async form of :func:`seal_pdf`."""
+    """The async form of :func:`seal_pdf`; with ``timestamper`` the signature carries a
+    signature timestamp from that authority (PAdES B-T), and its errors propagate."""
     writer = update_writer(pdf_bytes)
 
     meta = signers.PdfSignatureMetadata(
@@ -80,7 +83,7 @@ async def seal_pdf_async(
         # validation context, which sealing does not use (verification is separate).
         signer_key_usage={"digital_signature", "non_repudiation"},
     )
-    pdf_signer = signers.PdfSigner(meta, signer=identity.signer)
+    pdf_signer = signers.PdfSigner(meta, signer=identity.signer, timestamper=timestamper)
     out = BytesIO()
     try:
         await pdf_signer.async_sign_pdf(writer, output=out)
