@@ -80,6 +80,13 @@ def test_local_seal_and_certificate_are_b_lta_with_a_timestamp_authority(
               if h["kind"] == "seal level"}
     assert levels == {"signed": {"file": "signed", "level": "B-LTA", "reason": None},
                       "certificate": {"file": "certificate", "level": "B-LTA", "reason": None}}
+    # Sealed with the office's certificate: this installation never made a root of its own,
+    # and verifying the archive offline does not ask for one.
+    verified = run_sealbox("archive", "verify", env_extra=env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "3 checked: 3 intact, 0 modified, 0 missing; 0 with an invalid signature." in (
+        verified.stdout)
+    assert "trust root" not in verified.stderr
 
 
 @pytest.mark.slow
