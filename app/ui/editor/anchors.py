@@ -62,6 +62,7 @@ from app.pdf.textindex import ocr_available
 from app.services.checks import anchor_must_match, recipient_label
 from app.ui.commands import Editing
 from app.ui.editor.recipients import PAGE_MARGINS, follow_document, swatch_icon, warning_icon
+from app.ui.style import ERROR
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -76,7 +77,6 @@ ANCHOR_TYPE_ORDER = tuple(t for t in FieldType if t in ANCHOR_TYPES)
 SEARCH_DELAY_MS = 150
 #: From this panel width on, the table shows the size column.
 WIDE_TABLE = 420
-WARNING_COLOR = "#d32f2f"
 NOT_FOUND = "Not found in the document"
 _SIZE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:[x×*, ]\s*)?(\d+(?:[.,]\d+)?)\s*(?:pt)?\s*$")
 
@@ -242,7 +242,7 @@ class AnchorsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and missing:
-            return QColor(WARNING_COLOR)
+            return QColor(ERROR)
         if role == Qt.ItemDataRole.DecorationRole and missing:
             return warning_icon()
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -614,7 +614,7 @@ class AnchorsPanel(QWidget):
             count = self._count(text)
             self.count_label.setText(matches_text(count))
             self.count_label.setStyleSheet(
-                f"color: {WARNING_COLOR};" if count == 0 else "color: palette(text);")
+                f"color: {ERROR};" if count == 0 else "color: palette(text);")
         else:
             self.count_label.setText("")
         self.searchTextChanged.emit(text)
@@ -655,7 +655,7 @@ class AnchorsPanel(QWidget):
         placed = len(self.doc)
         self.total_label.setText(fields_total_text(from_anchors, placed))
         over = from_anchors + placed > MAX_FIELDS
-        self.total_label.setStyleSheet(f"color: {WARNING_COLOR}; font-weight: bold;" if over
+        self.total_label.setStyleSheet(f"color: {ERROR}; font-weight: bold;" if over
                                        else "color: palette(placeholder-text);")
         self.total_label.setVisible(bool(self.doc.anchors))
 

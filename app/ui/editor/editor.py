@@ -49,11 +49,12 @@ from app.ui.editor.palette import FieldPalette
 from app.ui.editor.preflight import PreflightPanel
 from app.ui.editor.previews import AnchorField
 from app.ui.editor.properties import PropertiesPanel
-from app.ui.editor.recipients import RecipientsPanel, recipient_color
+from app.ui.editor.recipients import RecipientsPanel
 from app.ui.editor.request_form import RequestForm
 from app.ui.editor.side import ANCHORS_TAB, CHECK_TAB, FIELDS_TAB, RECIPIENTS_TAB, SidePanel
 from app.ui.editor.states import EmptyPage, SentPage
 from app.ui.editor.view import EditorView
+from app.ui.style import SIGNED_BANNER_STYLE, recipient_color
 from app.ui.thumbnails import ThumbnailStrip
 
 log = logging.getLogger(__name__)
@@ -191,9 +192,7 @@ class EditorWidget(QWidget):
         self.signed_banner = QLabel("")
         self.signed_banner.setObjectName("signedBanner")
         self.signed_banner.setWordWrap(True)
-        self.signed_banner.setStyleSheet(
-            "QLabel#signedBanner { background: #fff4ce; color: #3b2f00; padding: 6px 10px; "
-            "border-bottom: 1px solid #e0c97a; }")
+        self.signed_banner.setStyleSheet(SIGNED_BANNER_STYLE)
         self.signed_banner.hide()
         layout.addWidget(self.signed_banner)
         layout.addWidget(self.stack, 1)

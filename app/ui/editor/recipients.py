@@ -5,8 +5,8 @@ re-reads the document when it reports a change, so undo and redo show up here by
 is committed when an input is finished with (Return, Tab, or focus elsewhere), so typing a name is
 one undo step, not one per key.
 
-:func:`recipient_color` is the colour of a recipient everywhere in the editor: the swatch in this
-list and the fields on the pages.
+:func:`app.ui.style.recipient_color` is the colour of a recipient everywhere in the editor: the
+swatch in this list and the fields on the pages.
 """
 
 from __future__ import annotations
@@ -61,18 +61,9 @@ from app.domain.model import MAX_RECIPIENTS, Designation, Recipient
 from app.domain.validation import spec_problems
 from app.services.checks import recipient_label
 from app.ui.commands import Editing
+from app.ui.style import ERROR_STYLE, recipient_color
 
 ModelIndex = QModelIndex | QPersistentModelIndex
-
-#: Twenty hues told apart with the common colour-vision deficiencies (picked greedily for the
-#: largest smallest difference under normal, deutan and protan vision, most distinct first), each
-#: with a relative luminance between 0.10 and 0.34 so that it reads on white and on dark themes.
-PALETTE: tuple[str, ...] = (
-    "#0072B2", "#F07F0F", "#9C755F", "#573FCF", "#5DAAA4",
-    "#A32966", "#CC3311", "#18A8D8", "#228833", "#4E79A7",
-    "#EE6677", "#59A14F", "#009E73", "#D55E00", "#117733",
-    "#AA4499", "#EE7733", "#804478", "#999933", "#EE3377",
-)
 
 #: The row (recipient index) of an item, an int.
 INDEX_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -80,16 +71,10 @@ INDEX_ROLE = Qt.ItemDataRole.UserRole + 1
 RECIPIENT_ROLE = Qt.ItemDataRole.UserRole + 2
 
 _MIME = "application/x-sealbox-recipient"
-ERROR_STYLE = "color: #d32f2f; font-size: 11px;"
 #: A new message under an input waits until typing has paused this long (or the input is left).
 TYPING_PAUSE_MS = 700
 #: Margins of a panel that is a page of its own (a tab), not a box's content.
 PAGE_MARGINS = (6, 6, 6, 6)
-
-
-def recipient_color(index: int) -> QColor:
-    """The colour of recipient ``index`` (fields, swatches); the palette repeats after 20."""
-    return QColor(PALETTE[max(index, 0) % len(PALETTE)])
 
 
 def swatch_icon(index: int, size: int = 20) -> QIcon:

@@ -30,8 +30,8 @@ from app.domain.model import Field, FieldType
 from app.ui.commands import Editing
 from app.ui.editor.fields import HANDLES, FieldItem, FieldLayer, SnapLines
 from app.ui.editor.previews import AnchorField, AnchorFieldItem
-from app.ui.editor.recipients import recipient_color
 from app.ui.pages import PageItem, PageView
+from app.ui.style import SEARCH_HIGHLIGHT, recipient_color
 
 #: The drag-and-drop type a palette entry carries: the field type's value.
 FIELD_MIME = "application/x-sealbox-field-type"
@@ -605,7 +605,8 @@ class EditorView(PageView):
                 continue
             item = QGraphicsRectItem(rect.x - 1, rect.y - 1, rect.width + 2, rect.height + 2,
                                      self.doc_scene.page_item(page))
-            colour = QColor("#ffd600") if recipient < 0 else QColor(recipient_color(recipient))
+            colour = (QColor(SEARCH_HIGHLIGHT) if recipient < 0
+                      else QColor(recipient_color(recipient)))
             colour.setAlpha(90)
             item.setBrush(colour)
             pen = QPen(colour.darker(140))
