@@ -34,12 +34,8 @@ from app.ui.editor.anchors import (
 )
 from app.ui.editor.preflight import TARGET_ROLE, PreflightModel, PreflightPanel
 from app.ui.editor.properties import MIXED, PropertiesPanel
-from app.ui.editor.recipients import (
-    INDEX_ROLE,
-    RECIPIENT_ROLE,
-    RecipientsModel,
-    RecipientsPanel,
-)
+from app.ui.editor.recipient_model import INDEX_ROLE, RECIPIENT_ROLE, RecipientsModel
+from app.ui.editor.recipients import RecipientsPanel
 from app.ui.editor.request_form import RequestForm
 from app.ui.style import RECIPIENT_PALETTE, recipient_color
 

@@ -61,7 +61,7 @@ from app.domain.model import (
 from app.pdf.textindex import ocr_available
 from app.services.checks import anchor_must_match, recipient_label
 from app.ui.commands import Editing
-from app.ui.editor.recipients import PAGE_MARGINS, follow_document, swatch_icon, warning_icon
+from app.ui.editor.common import PAGE_MARGINS, follow_document, swatch_icon, warning_icon
 from app.ui.style import ERROR
 
 ModelIndex = QModelIndex | QPersistentModelIndex

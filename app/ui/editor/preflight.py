@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.checks import Problem, Target
-from app.ui.editor.recipients import PAGE_MARGINS, warning_icon
+from app.ui.editor.common import PAGE_MARGINS, warning_icon
 from app.ui.style import SUCCESS
 
 ModelIndex = QModelIndex | QPersistentModelIndex

@@ -40,7 +40,7 @@ from app.domain.editing import TYPE_LABELS, Change, EditorDocument, FieldId
 from app.domain.model import MAX_NAME, Designation, Field, FieldType
 from app.services.checks import recipient_label
 from app.ui.commands import Editing
-from app.ui.editor.recipients import PAGE_MARGINS, follow_document, swatch_icon
+from app.ui.editor.common import PAGE_MARGINS, follow_document, swatch_icon
 
 MIXED = "Mixed"
 #: Merge ids of this panel's typing and stepping runs (far from the fixed ids of commands.py).

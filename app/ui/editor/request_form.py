@@ -25,7 +25,7 @@ from app.domain.editing import Change
 from app.domain.model import MAX_EXPIRATION_HOURS, MAX_MESSAGE, MAX_NAME
 from app.domain.validation import spec_problems
 from app.ui.commands import Editing
-from app.ui.editor.recipients import follow_document
+from app.ui.editor.common import follow_document
 from app.ui.style import ERROR_STYLE
 
 HOURS_PER_DAY = 24

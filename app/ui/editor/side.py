@@ -35,8 +35,8 @@ from app.domain.editing import Change, EditorDocument
 from app.domain.model import Designation
 from app.providers import registry
 from app.services.checks import Problem, recipient_label
+from app.ui.editor.common import follow_document, swatch_icon
 from app.ui.editor.preflight import ready_icon
-from app.ui.editor.recipients import follow_document, swatch_icon
 
 RECIPIENTS_TAB, FIELDS_TAB, ANCHORS_TAB, CHECK_TAB = range(4)
 SIDE_MIN_WIDTH = 330

@@ -1,0 +1,50 @@
+"""What the editor's panels share: the recipient swatch, the warning icon, a tab's margins, and
+following the editor document for as long as a widget lives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QStyle
+
+from app.domain.editing import Change, EditorDocument
+from app.ui.style import recipient_color
+
+#: Margins of a panel that is a page of its own (a tab), not a box's content.
+PAGE_MARGINS = (6, 6, 6, 6)
+
+
+def swatch_icon(index: int, size: int = 20) -> QIcon:
+    """A rounded square in the recipient's colour with their place in the signing order."""
+    ratio = 2.0
+    pixmap = QPixmap(int(size * ratio), int(size * ratio))
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(recipient_color(index))
+    rect = QRectF(1, 1, size - 2, size - 2)
+    painter.drawRoundedRect(rect, 4, 4)
+    font = QFont(painter.font())
+    font.setBold(True)
+    font.setPixelSize(int(size * 0.55))
+    painter.setFont(font)
+    painter.setPen(QColor("white"))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(index + 1))
+    painter.end()
+    return QIcon(pixmap)
+
+
+def warning_icon() -> QIcon:
+    style = QApplication.style()
+    return style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+
+
+def follow_document(owner: QObject, doc: EditorDocument,
+                    listener: Callable[[Change], None]) -> None:
+    """Call ``listener`` on every document change for as long as ``owner`` lives."""
+    unsubscribe = doc.subscribe(listener)
+    owner.destroyed.connect(lambda *_: unsubscribe())
