@@ -22,7 +22,7 @@ from app.domain.geometry import PageGeometry
 from app.domain.model import AnchorTag, Designation, Field, FieldType, Recipient
 from app.services.checks import Problem, Target
 from app.ui.commands import Editing
-from app.ui.editor.anchors import (
+from app.ui.editor.anchor_model import (
     ANCHOR_ROLE,
     COUNT_ROLE,
     MATCHES,
@@ -30,8 +30,8 @@ from app.ui.editor.anchors import (
     TEXT,
     TYPE,
     AnchorsModel,
-    AnchorsPanel,
 )
+from app.ui.editor.anchors import AnchorsPanel
 from app.ui.editor.preflight import TARGET_ROLE, PreflightModel, PreflightPanel
 from app.ui.editor.properties import MIXED, PropertiesPanel
 from app.ui.editor.recipient_model import INDEX_ROLE, RECIPIENT_ROLE, RecipientsModel
