@@ -1,4 +1,4 @@
-"""What Prepare shows when no document is being edited.
+"""What Prepare shows when no document is being edited (and the list of recent documents).
 
 :class:`EmptyPage`: open a PDF, the recent documents, and the drafts (requests prepared but not
 sent) to carry on with or delete. :class:`SentPage`: the request just sent, with the way to it
@@ -11,7 +11,7 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtCore import QSettings, Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -41,6 +41,20 @@ def draft_line(draft: Draft) -> str:
     return (f"{draft.title}\n{draft.document_name} · {people} "
             f"recipient{'s' if people != 1 else ''}, {fields} field{'s' if fields != 1 else ''}"
             f" · changed {when_text(draft.updated_at)}")
+
+
+def recent_files(settings: QSettings) -> list[str]:
+    """The documents opened lately (newest first) that are still there."""
+    value = settings.value("recentFiles", [])
+    items: list[object] = ([value] if isinstance(value, str) else
+                           list(value) if isinstance(value, list | tuple) else [])
+    return [str(p) for p in items if Path(str(p)).is_file()]
+
+
+def remember_recent(settings: QSettings, path: Path) -> None:
+    """``path`` was opened: first among the recent documents (ten are kept)."""
+    items = [p for p in recent_files(settings) if p != str(path)]
+    settings.setValue("recentFiles", [str(path), *items][:10])
 
 
 def _centred(widget: QWidget) -> QHBoxLayout:
