@@ -1,5 +1,5 @@
-"""What the editor's panels share: the recipient swatch, the warning icon, a tab's margins, and
-following the editor document for as long as a widget lives."""
+"""What the editor's panels share: the recipient swatch, the warning icon, a tab's margins,
+following the editor document for as long as a widget lives, and an input with its message."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QStyle, QVBoxLayout, QWidget
 
 from app.domain.editing import Change, EditorDocument
-from app.ui.style import recipient_color
+from app.ui.style import ERROR_STYLE, recipient_color
 
 #: Margins of a panel that is a page of its own (a tab), not a box's content.
 PAGE_MARGINS = (6, 6, 6, 6)
@@ -48,3 +48,25 @@ def follow_document(owner: QObject, doc: EditorDocument,
     """Call ``listener`` on every document change for as long as ``owner`` lives."""
     unsubscribe = doc.subscribe(listener)
     owner.destroyed.connect(lambda *_: unsubscribe())
+
+
+class ErrorInput(QWidget):
+    """A line edit with a small red message right under it."""
+
+    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(placeholder)
+        self.error = QLabel()
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.error)
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))

@@ -1,6 +1,6 @@
 """The recipients panel: who receives the request being prepared, in signing order, and the
 details of the selected one (the list model is in :mod:`.recipient_model`, the inputs and their
-completers in :mod:`.recipient_inputs`).
+completers in :mod:`.completions`).
 
 The panel changes the document only through :meth:`Editing.perform` (one undo step per edit) and
 re-reads the document when it reports a change, so undo and redo show up here by themselves. Text
@@ -45,8 +45,8 @@ from app.domain.model import MAX_RECIPIENTS, Designation, Recipient
 from app.domain.validation import spec_problems
 from app.services.checks import recipient_label
 from app.ui.commands import Editing
-from app.ui.editor.common import follow_document
-from app.ui.editor.recipient_inputs import ErrorInput, PeopleModel, attach_completers
+from app.ui.editor.common import ErrorInput, follow_document
+from app.ui.editor.completions import PeopleModel, attach_completers
 from app.ui.editor.recipient_model import RecipientsModel
 from app.ui.style import ERROR_STYLE
 

@@ -1,6 +1,5 @@
-"""The recipient panel's inputs: a line edit with its message under it, and the completers that
-offer the people sent to before (by first name, last name or email) in a list wide enough to
-read."""
+"""The recipient panel's completers: they offer the people sent to before (by first name, last
+name or email) in a list wide enough to read."""
 
 from __future__ import annotations
 
@@ -8,9 +7,7 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QAbstractItemView, QCompleter, QLabel, QLineEdit, QVBoxLayout, QWidget
-
-from app.ui.style import ERROR_STYLE
+from PySide6.QtWidgets import QAbstractItemView, QCompleter, QLineEdit
 
 
 class PeopleModel(QStandardItemModel):
@@ -72,28 +69,6 @@ class WidePopup(QObject):
                 if popup.geometry().right() > screen.right():
                     popup.move(max(screen.left(), screen.right() - wanted), popup.y())
         return False
-
-
-class ErrorInput(QWidget):
-    """A line edit with a small red message right under it."""
-
-    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.edit = QLineEdit()
-        self.edit.setPlaceholderText(placeholder)
-        self.error = QLabel()
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setWordWrap(True)
-        self.error.hide()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.edit)
-        layout.addWidget(self.error)
-
-    def show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.setVisible(bool(text))
 
 
 def attach_completers(owner: QObject, people: PeopleModel,
