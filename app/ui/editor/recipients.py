@@ -1,6 +1,6 @@
 """The recipients panel: who receives the request being prepared, in signing order, and the
-details of the selected one (the list model is in :mod:`.recipient_model`, the inputs and their
-completers in :mod:`.completions`).
+details of the selected one (the list model is in :mod:`.recipient_model`, the completers of
+its inputs in :mod:`.completions`).
 
 The panel changes the document only through :meth:`Editing.perform` (one undo step per edit) and
 re-reads the document when it reports a change, so undo and redo show up here by themselves. Text
