@@ -92,6 +92,30 @@ class EmptyPage(QWidget):
         self.recent_label.setTextFormat(Qt.TextFormat.RichText)
         self.recent_label.linkActivated.connect(self.recentChosen)
 
+        self._build_drafts()
+
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(title)
+        layout.addWidget(hint)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.open_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addWidget(self.recent_label)
+        layout.addWidget(self.drafts_box)
+        layout.addStretch(2)
+
+        self.drafts_list.itemActivated.connect(self._activated)
+        self.drafts_list.itemSelectionChanged.connect(self._update_buttons)
+        self.open_draft_button.clicked.connect(lambda: self._emit_selected(self.draftChosen))
+        self.delete_draft_button.clicked.connect(
+            lambda: self._emit_selected(self.draftDeleteRequested))
+        self.set_drafts([])
+
+    def _build_drafts(self) -> None:
+        """The drafts to carry on with, and their buttons."""
         self.drafts_title = QLabel("<b>Drafts</b> — prepared, not sent yet")
         self.drafts_list = QListWidget()
         self.drafts_list.setObjectName("drafts")
@@ -117,26 +141,6 @@ class EmptyPage(QWidget):
         drafts_layout.addWidget(self.drafts_title, 0, Qt.AlignmentFlag.AlignHCenter)
         drafts_layout.addWidget(self.drafts_list, 0, Qt.AlignmentFlag.AlignHCenter)
         drafts_layout.addLayout(draft_buttons)
-
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        layout.addWidget(title)
-        layout.addWidget(hint)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.open_button)
-        row.addStretch(1)
-        layout.addLayout(row)
-        layout.addWidget(self.recent_label)
-        layout.addWidget(self.drafts_box)
-        layout.addStretch(2)
-
-        self.drafts_list.itemActivated.connect(self._activated)
-        self.drafts_list.itemSelectionChanged.connect(self._update_buttons)
-        self.open_draft_button.clicked.connect(lambda: self._emit_selected(self.draftChosen))
-        self.delete_draft_button.clicked.connect(
-            lambda: self._emit_selected(self.draftDeleteRequested))
-        self.set_drafts([])
 
     def set_recent(self, paths: Sequence[str]) -> None:
         if paths:
