@@ -5,8 +5,8 @@ themes both work. Colours that mean something — a status, a verdict, an error,
 signature — are named here, and every view takes them from here (or from the palette through
 ``palette(...)`` in a style sheet), never as a literal of its own.
 
-The editor's colours (the recipient palette, its field outlines, the snapping guide) are still in
-:mod:`app.ui.editor`.
+The editor's colours live here too: the recipient palette (a recipient's colour on every screen),
+the outline of a field in trouble, the snapping guide, the search highlight.
 """
 
 from __future__ import annotations
@@ -32,6 +32,37 @@ PRIMARY = "#0b5cd5"
 INK = "#14235a"
 #: Text that steps back (whose turn is past or still to come).
 DIM = "#8a8f98"
+
+# --- the editor ---------------------------------------------------------------------------------
+
+#: Twenty hues told apart with the common colour-vision deficiencies (picked greedily for the
+#: largest smallest difference under normal, deutan and protan vision, most distinct first), each
+#: with a relative luminance between 0.10 and 0.34 so that it reads on white and on dark themes.
+# fmt: off
+RECIPIENT_PALETTE: tuple[str, ...] = (
+    "#0072B2", "#F07F0F", "#9C755F", "#573FCF", "#5DAAA4",
+    "#A32966", "#CC3311", "#18A8D8", "#228833", "#4E79A7",
+    "#EE6677", "#59A14F", "#009E73", "#D55E00", "#117733",
+    "#AA4499", "#EE7733", "#804478", "#999933", "#EE3377",
+)
+# fmt: on
+#: The snapping guide drawn while a field is moved or resized.
+SNAP_GUIDE = "#e91e63"
+#: The highlight of the text searched for in the Anchors tab.
+SEARCH_HIGHLIGHT = "#ffd600"
+#: The field palette's icons before a recipient is chosen.
+PALETTE_DEFAULT = "#1e88e5"
+#: The banner over a PDF that is already signed: its fill, text and bottom line.
+SIGNED_BANNER_STYLE = (
+    "QLabel#signedBanner { background: #fff4ce; color: #3b2f00; padding: 6px 10px; "
+    "border-bottom: 1px solid #e0c97a; }"
+)
+
+
+def recipient_color(index: int) -> QColor:
+    """The colour of recipient ``index`` (fields, swatches); the palette repeats after 20."""
+    return QColor(RECIPIENT_PALETTE[max(index, 0) % len(RECIPIENT_PALETTE)])
+
 
 # --- style sheets for single widgets ------------------------------------------------------------
 

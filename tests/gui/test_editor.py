@@ -536,7 +536,7 @@ def test_a_template_saved_on_one_pdf_applies_to_another(qtbot: QtBot, window: Ma
     place(editor, FieldType.DATE, 3, 50, 60, 110, 24)
     editor.editing.perform("Anchor", lambda d: d.add_anchor(
         AnchorTag("{{sign_here}}", FieldType.INITIALS, 0)))
-    monkeypatch.setattr("app.ui.editor.editor.QInputDialog.getText",
+    monkeypatch.setattr("app.ui.editor.templates.QInputDialog.getText",
                         lambda *a, **k: ("Rental", True))
     editor.save_template()
     saved = editor.doc.to_spec()
@@ -549,7 +549,7 @@ def test_a_template_saved_on_one_pdf_applies_to_another(qtbot: QtBot, window: Ma
         asked.append(text)
         return QMessageBox.StandardButton.Yes
 
-    monkeypatch.setattr("app.ui.editor.editor.QMessageBox.question", answer_yes)
+    monkeypatch.setattr("app.ui.editor.templates.QMessageBox.question", answer_yes)
     assert editor.apply_template("Rental")
     assert len(asked) == 1 and "3-page" in asked[0]
     spec = editor.doc.to_spec()
@@ -560,9 +560,9 @@ def test_a_template_saved_on_one_pdf_applies_to_another(qtbot: QtBot, window: Ma
     assert len(editor.doc) == 0
 
     dest = tmp_path / "rental.json"
-    monkeypatch.setattr("app.ui.editor.editor.QInputDialog.getItem",
+    monkeypatch.setattr("app.ui.editor.templates.QInputDialog.getItem",
                         lambda *a, **k: ("Rental", True))
-    monkeypatch.setattr("app.ui.editor.editor.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("app.ui.editor.templates.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(dest), ""))
     editor.export_template()
     exported = json.loads(dest.read_text())

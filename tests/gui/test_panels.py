@@ -22,7 +22,7 @@ from app.domain.geometry import PageGeometry
 from app.domain.model import AnchorTag, Designation, Field, FieldType, Recipient
 from app.services.checks import Problem, Target
 from app.ui.commands import Editing
-from app.ui.editor.anchors import (
+from app.ui.editor.anchor_model import (
     ANCHOR_ROLE,
     COUNT_ROLE,
     MATCHES,
@@ -30,19 +30,14 @@ from app.ui.editor.anchors import (
     TEXT,
     TYPE,
     AnchorsModel,
-    AnchorsPanel,
 )
+from app.ui.editor.anchors import AnchorsPanel
 from app.ui.editor.preflight import TARGET_ROLE, PreflightModel, PreflightPanel
 from app.ui.editor.properties import MIXED, PropertiesPanel
-from app.ui.editor.recipients import (
-    INDEX_ROLE,
-    PALETTE,
-    RECIPIENT_ROLE,
-    RecipientsModel,
-    RecipientsPanel,
-    recipient_color,
-)
+from app.ui.editor.recipient_model import INDEX_ROLE, RECIPIENT_ROLE, RecipientsModel
+from app.ui.editor.recipients import RecipientsPanel
 from app.ui.editor.request_form import RequestForm
+from app.ui.style import RECIPIENT_PALETTE, recipient_color
 
 # A model that breaks Qt's rules makes Qt's own tester print a warning: that fails the test.
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING"),
@@ -108,7 +103,7 @@ def _contrast(a: QColor, b: QColor) -> float:
 
 def test_twenty_recipient_colours_that_read_on_light_and_dark() -> None:
     colours = [recipient_color(i) for i in range(20)]
-    assert len({c.name() for c in colours}) == 20 == len(PALETTE)
+    assert len({c.name() for c in colours}) == 20 == len(RECIPIENT_PALETTE)
     assert recipient_color(20) == recipient_color(0)
     for colour in colours:
         assert _contrast(colour, QColor("white")) >= 2.7, colour.name()

@@ -21,9 +21,9 @@ from app.domain.lifecycle import Status
 from app.domain.model import FieldType
 from app.ui.bridge import AsyncBridge
 from app.ui.editor.previews import AnchorFieldItem
-from app.ui.editor.recipients import recipient_color
 from app.ui.main import MainWindow
 from app.ui.signing import SigningState, SigningView
+from app.ui.style import recipient_color
 from tests.gui.prepare_support import (
     CTRL,
     LEFT,

@@ -1,31 +1,26 @@
 """Anchor tags: a field placed wherever a piece of text (``{{sign_here}}``) is in the document.
 
-:class:`AnchorsModel` shows ``doc.anchors`` as a table (text, type, recipient, size and how many
-times the text is in the document); :class:`AnchorsPanel` adds, edits and removes them through
-:meth:`Editing.perform`. Counting matches is the editor's business (a function given to the
-panel); the panel asks only when an anchor's text is new or the user types one. Under the table
-the panel adds up the fields the anchors will make and the placed ones, against the limit; it
-also holds the request's OCR option (anchors in scanned pages) and, for new anchors, whether
-their text is taken off the signed PDF.
+:class:`~app.ui.editor.anchor_model.AnchorsModel` shows ``doc.anchors`` as a table (text, type,
+recipient, size and how many times the text is in the document); :class:`AnchorsPanel` adds, edits
+and removes them through :meth:`Editing.perform`. Counting matches is the editor's business (a
+function given to the panel); the panel asks only when an anchor's text is new or the user types
+one. Under the table the panel adds up the fields the anchors will make and the placed ones, against
+the limit; it also holds the request's OCR option (anchors in scanned pages) and, for new anchors,
+whether their text is taken off the signed PDF.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable
 
 from PySide6.QtCore import (
-    QAbstractItemModel,
-    QAbstractTableModel,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QIcon, QResizeEvent, QShowEvent
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -38,317 +33,46 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app.domain.editing import TYPE_LABELS, Change, EditorDocument
+from app.domain.editing import TYPE_LABELS, Change
 from app.domain.model import (
-    ANCHOR_TYPES,
     DEFAULT_ANCHOR_SIZE,
     MAX_ANCHOR_SIZE,
     MAX_ANCHORS,
     MAX_FIELDS,
     AnchorTag,
-    Designation,
     FieldType,
-    Recipient,
 )
 from app.pdf.textindex import ocr_available
-from app.services.checks import anchor_must_match, recipient_label
 from app.ui.commands import Editing
-from app.ui.editor.recipients import PAGE_MARGINS, follow_document, swatch_icon, warning_icon
+from app.ui.editor.anchor_model import (
+    ANCHOR_ROLE,
+    ANCHOR_TYPE_ORDER,
+    MATCHES,
+    RECIPIENT,
+    SIZE,
+    TEXT,
+    TYPE,
+    AnchorDelegate,
+    AnchorsModel,
+    fields_total_text,
+    fill_recipients,
+    matches_text,
+    size_or_default,
+)
+from app.ui.editor.common import PAGE_MARGINS, follow_document
+from app.ui.style import ERROR
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
-COLUMNS = ("Text", "Type", "Recipient", "Size", "Matches")
-TEXT, TYPE, RECIPIENT, SIZE, MATCHES = range(len(COLUMNS))
-#: The :class:`AnchorTag` of a row.
-ANCHOR_ROLE = Qt.ItemDataRole.UserRole + 1
-#: How many times the row's text is in the document (int), None when not counted yet.
-COUNT_ROLE = Qt.ItemDataRole.UserRole + 2
-#: The anchor types in a fixed order (the order of FieldType).
-ANCHOR_TYPE_ORDER = tuple(t for t in FieldType if t in ANCHOR_TYPES)
 SEARCH_DELAY_MS = 150
 #: From this panel width on, the table shows the size column.
 WIDE_TABLE = 420
-WARNING_COLOR = "#d32f2f"
-NOT_FOUND = "Not found in the document"
-_SIZE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:[x×*, ]\s*)?(\d+(?:[.,]\d+)?)\s*(?:pt)?\s*$")
-
-
-def fields_total_text(from_anchors: int, placed: int) -> str:
-    """"Fields: 336 from anchors + 2 placed = 338 of at most 200"."""
-    total = from_anchors + placed
-    over = " — too many" if total > MAX_FIELDS else ""
-    return (f"Fields: {from_anchors} from anchors + {placed} placed = {total} of at most "
-            f"{MAX_FIELDS}{over}")
-
-
-def matches_text(count: int) -> str:
-    if count == 0:
-        return "No matches"
-    return f"{count} match" if count == 1 else f"{count} matches"
-
-
-def _size_or_default(kind: FieldType, width: float, height: float
-                     ) -> tuple[float | None, float | None]:
-    """None for a size that is the type's default, so the spec stays short."""
-    default_w, default_h = DEFAULT_ANCHOR_SIZE[kind]
-    return (None if width == default_w else width, None if height == default_h else height)
-
-
-def parse_size(text: str) -> tuple[float, float] | None:
-    """"180 × 48", "180x48" or "180 48" as (width, height) points; None if it is not one."""
-    match = _SIZE.match(text)
-    if match is None:
-        return None
-    width, height = (float(g.replace(",", ".")) for g in match.groups())
-    if not (0 < width <= MAX_ANCHOR_SIZE and 0 < height <= MAX_ANCHOR_SIZE):
-        return None
-    return width, height
-
-
-class AnchorsModel(QAbstractTableModel):
-    """``doc.anchors`` as a table. Edits are asked for with :attr:`editRequested` (row, the new
-    :class:`AnchorTag`); the model changes when the document does."""
-
-    editRequested = Signal(int, object)
-
-    def __init__(self, doc: EditorDocument, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._doc = doc
-        # What the views were last told; the document stays the truth (see _document_changed).
-        self._rows: tuple[AnchorTag, ...] = tuple(doc.anchors)
-        self._recipients: tuple[Recipient, ...] = tuple(doc.recipients)
-        self._counts: dict[str, int] = {}
-        self._icons: dict[int, QIcon] = {}
-        follow_document(self, doc, self._document_changed)
-
-    def set_counts(self, counts: Mapping[str, int]) -> None:
-        """How many times each anchor text is in the document."""
-        self._counts = dict(counts)
-        if self._rows:
-            self.dataChanged.emit(self.index(0, MATCHES), self.index(len(self._rows) - 1, MATCHES))
-
-    def count(self, text: str) -> int | None:
-        return self._counts.get(text)
-
-    def _document_changed(self, change: Change) -> None:
-        if not (change.anchors or change.recipients):
-            return
-        new = tuple(self._doc.anchors)
-        old = self._rows
-        self._recipients = tuple(self._doc.recipients)
-        if len(new) == len(old) + 1 and new[:len(old)] == old:
-            self.beginInsertRows(QModelIndex(), len(old), len(old))
-            self._rows = new
-            self.endInsertRows()
-        elif len(new) == len(old):
-            self._rows = new
-            if new:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(new) - 1, MATCHES))
-        else:
-            self.beginResetModel()
-            self._rows = new
-            self.endResetModel()
-
-    # --- reading --------------------------------------------------------------------------------
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return ("Ticked: required, the request cannot be sent unless the text is in the "
-                    "document" if section == TEXT else
-                    "How many times the text is in the document: one field each"
-                    if section == MATCHES else
-                    None)
-        return None
-
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        a = self._rows[index.row()]
-        column = index.column()
-        if role == ANCHOR_ROLE:
-            return a
-        if role == COUNT_ROLE:
-            return self._counts.get(a.anchor_string)
-        if column == TEXT:
-            return self._text_data(a, role)
-        if column == TYPE:
-            if role == Qt.ItemDataRole.DisplayRole:
-                return TYPE_LABELS[a.type]
-            if role == Qt.ItemDataRole.EditRole:
-                return a.type.value
-            if role == Qt.ItemDataRole.ToolTipRole:
-                width, height = a.size
-                return f"{TYPE_LABELS[a.type]} field, {width:g} × {height:g} pt"
-        elif column == RECIPIENT:
-            r = self._recipients[a.recipient_index] if 0 <= a.recipient_index < len(
-                self._recipients) else None
-            if role == Qt.ItemDataRole.DisplayRole:
-                # The first name keeps the column narrow; the tooltip has the whole name.
-                return (r.first_name if r is not None and r.first_name else
-                        recipient_label(r, a.recipient_index))
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return recipient_label(r, a.recipient_index)
-            if role == Qt.ItemDataRole.EditRole:
-                return a.recipient_index
-            if role == Qt.ItemDataRole.DecorationRole:
-                if a.recipient_index not in self._icons:
-                    self._icons[a.recipient_index] = swatch_icon(a.recipient_index, 14)
-                return self._icons[a.recipient_index]
-        elif column == SIZE:
-            if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-                width, height = a.size
-                return f"{width:g} × {height:g}"
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return "Width × height of the field, in points (1/72 inch)"
-        elif column == MATCHES:
-            return self._matches_data(a, role)
-        return None
-
-    def _text_data(self, a: AnchorTag, role: int) -> object:
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            return a.anchor_string
-        if role == Qt.ItemDataRole.CheckStateRole:
-            return (Qt.CheckState.Checked if anchor_must_match(a) else Qt.CheckState.Unchecked)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if anchor_must_match(a):
-                return "Required: the request cannot be sent unless this text is in the document"
-            return "Optional: skipped when the text is not in the document"
-        return None
-
-    def _matches_data(self, a: AnchorTag, role: int) -> object:
-        count = self._counts.get(a.anchor_string)
-        missing = count == 0 and anchor_must_match(a)
-        if role == Qt.ItemDataRole.DisplayRole:
-            return "…" if count is None else str(count)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and missing:
-            return QColor(WARNING_COLOR)
-        if role == Qt.ItemDataRole.DecorationRole and missing:
-            return warning_icon()
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if count is None:
-                return "Not counted yet"
-            if count == 0:
-                return NOT_FOUND if anchor_must_match(a) else (
-                    f"{NOT_FOUND}: skipped when sending")
-            return (f"Found {count} time{'s' if count != 1 else ''} in the document: "
-                    f"{count} field{'s' if count != 1 else ''}")
-        return None
-
-    # --- editing --------------------------------------------------------------------------------
-
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        base = super().flags(index)
-        if not index.isValid():
-            return base
-        if index.column() == TEXT:
-            return base | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable
-        if index.column() in (TYPE, RECIPIENT, SIZE):
-            return base | Qt.ItemFlag.ItemIsEditable
-        return base
-
-    def setData(self, index: ModelIndex, value: object,
-                role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return False
-        a = self._rows[index.row()]
-        new = self._edited(a, index.column(), value, role)
-        if new is None or new == a:
-            return False
-        self.editRequested.emit(index.row(), new)
-        return True
-
-    def _edited(self, a: AnchorTag, column: int, value: object, role: int) -> AnchorTag | None:
-        if column == TEXT and role == Qt.ItemDataRole.CheckStateRole:
-            checked = value in (Qt.CheckState.Checked, Qt.CheckState.Checked.value)
-            return replace(a, required=checked, ignore_if_not_present=not checked)
-        if role != Qt.ItemDataRole.EditRole:
-            return None
-        if column == TEXT:
-            text = str(value).strip()
-            return replace(a, anchor_string=text) if text else None
-        if column == TYPE:
-            try:
-                kind = FieldType(str(value))
-            except ValueError:
-                return None
-            return replace(a, type=kind) if kind in ANCHOR_TYPES else None
-        if column == RECIPIENT:
-            if not isinstance(value, int) or not 0 <= value < len(self._recipients):
-                return None
-            return replace(a, recipient_index=value)
-        if column == SIZE:
-            size = parse_size(str(value))
-            if size is None:
-                return None
-            width, height = _size_or_default(a.type, *size)
-            return replace(a, width=width, height=height)
-        return None
-
-
-def _fill_recipients(combo: QComboBox, recipients: tuple[Recipient, ...]) -> None:
-    """The recipients who can be given a field (not CCs), with their colour."""
-    combo.clear()
-    for i, r in enumerate(recipients):
-        if r.designation != Designation.CC:
-            combo.addItem(swatch_icon(i, 14), recipient_label(r, i), i)
-
-
-class _AnchorDelegate(QStyledItemDelegate):
-    """Combos for the type and recipient columns; line edits for the rest."""
-
-    def __init__(self, doc: EditorDocument, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._doc = doc
-
-    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
-                     index: ModelIndex) -> QWidget:
-        if index.column() == TYPE:
-            combo = QComboBox(parent)
-            for kind in ANCHOR_TYPE_ORDER:
-                combo.addItem(TYPE_LABELS[kind], kind.value)
-            return combo
-        if index.column() == RECIPIENT:
-            combo = QComboBox(parent)
-            _fill_recipients(combo, tuple(self._doc.recipients))
-            return combo
-        editor = super().createEditor(parent, option, index)
-        if isinstance(editor, QLineEdit) and index.column() == SIZE:
-            editor.setPlaceholderText("width × height")
-        return editor
-
-    def setEditorData(self, editor: QWidget, index: ModelIndex) -> None:
-        if isinstance(editor, QComboBox):
-            editor.setCurrentIndex(max(0, editor.findData(index.data(Qt.ItemDataRole.EditRole))))
-        else:
-            super().setEditorData(editor, index)
-
-    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: ModelIndex
-                     ) -> None:
-        if isinstance(editor, QComboBox):
-            model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)
-        else:
-            super().setModelData(editor, model, index)
 
 
 class AnchorsPanel(QWidget):
@@ -377,6 +101,30 @@ class AnchorsPanel(QWidget):
         intro.setWordWrap(True)
         intro.setStyleSheet("color: palette(placeholder-text);")
 
+        self._build_form()
+        self._build_table()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(*PAGE_MARGINS)
+        layout.setSpacing(8)
+        layout.addWidget(intro)
+        layout.addWidget(self.form_box)
+        layout.addWidget(self.ocr_check)
+        layout.addWidget(self.list_box, 1)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._search)
+        self._connect()
+        follow_document(self, self.doc, self._document_changed)
+        self._type_changed()
+        self._fill_recipients()
+        self._update_counts()
+        self._update_buttons()
+
+    def _build_form(self) -> None:
+        """The "Add an anchor" box: its text (with the live count), type, recipient and size."""
         self.text_edit = QLineEdit()
         self.text_edit.setPlaceholderText("{{sign_here}}")
         self.text_edit.setClearButtonEnabled(True)
@@ -430,9 +178,12 @@ class AnchorsPanel(QWidget):
         form.addRow("", self.remove_check)
         form.addRow(add_row)
 
+    def _build_table(self) -> None:
+        """The "Anchors in this request" box: the table, the fields' total, the way through the
+        matches; and the OCR option."""
         self.table = QTableView()
         self.table.setModel(self.model)
-        self.table.setItemDelegate(_AnchorDelegate(self.doc, self.table))
+        self.table.setItemDelegate(AnchorDelegate(self.doc, self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
@@ -484,18 +235,7 @@ class AnchorsPanel(QWidget):
                                   "written on them are found too (slower)")
         self._ocr_checked_available = False
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(*PAGE_MARGINS)
-        layout.setSpacing(8)
-        layout.addWidget(intro)
-        layout.addWidget(self.form_box)
-        layout.addWidget(self.ocr_check)
-        layout.addWidget(self.list_box, 1)
-
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self._search)
+    def _connect(self) -> None:
         self.text_edit.textChanged.connect(self._text_changed)
         self.text_edit.returnPressed.connect(self.add)
         self.type_combo.currentIndexChanged.connect(self._type_changed)
@@ -507,11 +247,6 @@ class AnchorsPanel(QWidget):
         self.previous_button.clicked.connect(lambda: self.jumpRequested.emit(-1))
         self.next_button.clicked.connect(lambda: self.jumpRequested.emit(1))
         self.table.selectionModel().selectionChanged.connect(self._row_selected)
-        follow_document(self, self.doc, self._document_changed)
-        self._type_changed()
-        self._fill_recipients()
-        self._update_counts()
-        self._update_buttons()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -578,7 +313,7 @@ class AnchorsPanel(QWidget):
         if not text or recipient is None or len(self.doc.anchors) >= MAX_ANCHORS:
             return
         kind = FieldType(self.type_combo.currentData())
-        width, height = _size_or_default(kind, self.width_spin.value(), self.height_spin.value())
+        width, height = size_or_default(kind, self.width_spin.value(), self.height_spin.value())
         required = self.required_check.isChecked()
         anchor = AnchorTag(text, kind, int(recipient), width, height, required=required,
                            ignore_if_not_present=not required,
@@ -614,7 +349,7 @@ class AnchorsPanel(QWidget):
             count = self._count(text)
             self.count_label.setText(matches_text(count))
             self.count_label.setStyleSheet(
-                f"color: {WARNING_COLOR};" if count == 0 else "color: palette(text);")
+                f"color: {ERROR};" if count == 0 else "color: palette(text);")
         else:
             self.count_label.setText("")
         self.searchTextChanged.emit(text)
@@ -655,12 +390,12 @@ class AnchorsPanel(QWidget):
         placed = len(self.doc)
         self.total_label.setText(fields_total_text(from_anchors, placed))
         over = from_anchors + placed > MAX_FIELDS
-        self.total_label.setStyleSheet(f"color: {WARNING_COLOR}; font-weight: bold;" if over
+        self.total_label.setStyleSheet(f"color: {ERROR}; font-weight: bold;" if over
                                        else "color: palette(placeholder-text);")
         self.total_label.setVisible(bool(self.doc.anchors))
 
     def _fill_recipients(self) -> None:
-        _fill_recipients(self.recipient_combo, tuple(self.doc.recipients))
+        fill_recipients(self.recipient_combo, tuple(self.doc.recipients))
         self.recipient_combo.setEnabled(self.recipient_combo.count() > 0)
         found = self.recipient_combo.findData(self._recipient)
         self.recipient_combo.setCurrentIndex(found if found >= 0 else (

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from app.domain.editing import TYPE_LABELS, Change, EditorDocument, FieldId
 from app.domain.model import Field, FieldType
-from app.ui.editor.recipients import recipient_color
 from app.ui.pdfview.scene import DocumentScene, PageItem
+from app.ui.style import ERROR, SNAP_GUIDE, recipient_color
 
 #: Handle positions, as fractions of the rectangle: (fx, fy).
 HANDLES: tuple[tuple[float, float], ...] = (
@@ -130,12 +130,12 @@ class FieldItem(QGraphicsObject):
         fill.setAlpha(46 if self.supported else 20)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.fillRect(self._rect, fill)
-        pen = QPen(colour if self.supported else QColor("#d32f2f"))
+        pen = QPen(colour if self.supported else QColor(ERROR))
         pen.setCosmetic(True)
         pen.setWidthF(2.0 if self.isSelected() else 1.25)
         if not self.supported or self.problem:
             pen.setStyle(Qt.PenStyle.DashLine)
-            pen.setColor(QColor("#d32f2f"))
+            pen.setColor(QColor(ERROR))
         painter.setPen(pen)
         painter.drawRect(self._rect)
         if not self.supported:
@@ -210,7 +210,7 @@ class GuideItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        pen = QPen(QColor("#e91e63"))
+        pen = QPen(QColor(SNAP_GUIDE))
         pen.setCosmetic(True)
         pen.setWidthF(1.0)
         painter.setPen(pen)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.domain.editing import TYPE_LABELS
 from app.domain.model import FieldType
 from app.ui.editor.view import field_mime
+from app.ui.style import PALETTE_DEFAULT
 
 ICON_SIZE = 20
 
@@ -160,7 +161,7 @@ class FieldPalette(QWidget):
             grid.addWidget(button, i // 2, i % 2)
             self.buttons[kind] = button
         layout.addLayout(grid)
-        self.set_colour(QColor("#1e88e5"))
+        self.set_colour(QColor(PALETTE_DEFAULT))
 
     def set_colour(self, colour: QColor) -> None:
         """Draw the icons in the current recipient's colour."""

@@ -41,7 +41,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.checks import Problem, Target
-from app.ui.editor.recipients import PAGE_MARGINS, warning_icon
+from app.ui.editor.common import PAGE_MARGINS, warning_icon
+from app.ui.style import SUCCESS
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -49,7 +50,6 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 TARGET_ROLE = Qt.ItemDataRole.UserRole + 1
 #: "error" (stops the send) or "warning" (sent anyway, the user is told).
 SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 2
-READY_COLOR = "#2e7d32"
 
 
 def error_icon() -> QIcon:
@@ -132,7 +132,7 @@ def ready_icon(size: int = 20) -> QPixmap:
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QColor(READY_COLOR))
+    painter.setBrush(QColor(SUCCESS))
     painter.drawEllipse(1, 1, size - 2, size - 2)
     tick = QPainterPath(QPointF(size * 0.28, size * 0.52))
     tick.lineTo(size * 0.44, size * 0.68)
@@ -231,7 +231,7 @@ class PreflightPanel(QWidget):
         else:
             self.icon.setPixmap(ready_icon(20))
             self.summary.setText(f"<b>Ready to send</b>{note}")
-            self.summary.setStyleSheet(f"color: {READY_COLOR};" if not warnings else "")
+            self.summary.setStyleSheet(f"color: {SUCCESS};" if not warnings else "")
         shown = bool(problems)
         self.list.setVisible(shown)
         self.hint.setVisible(shown)

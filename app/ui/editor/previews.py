@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from app.domain.editing import TYPE_LABELS
 from app.domain.geometry import Rect
 from app.domain.model import FieldType
-from app.ui.editor.recipients import recipient_color
+from app.ui.style import recipient_color
 
 #: Above the text highlights, below the placed fields.
 PREVIEW_Z = 7.0

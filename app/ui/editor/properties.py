@@ -40,7 +40,7 @@ from app.domain.editing import TYPE_LABELS, Change, EditorDocument, FieldId
 from app.domain.model import MAX_NAME, Designation, Field, FieldType
 from app.services.checks import recipient_label
 from app.ui.commands import Editing
-from app.ui.editor.recipients import PAGE_MARGINS, follow_document, swatch_icon
+from app.ui.editor.common import PAGE_MARGINS, follow_document, swatch_icon
 
 MIXED = "Mixed"
 #: Merge ids of this panel's typing and stepping runs (far from the fixed ids of commands.py).
@@ -79,84 +79,9 @@ class PropertiesPanel(QWidget):
         self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.empty.setStyleSheet("color: palette(placeholder-text); padding: 12px;")
 
-        self.recipient_combo = QComboBox()
-        self.recipient_combo.setPlaceholderText(MIXED)
-        self.type_combo = QComboBox()
-        self.type_combo.setPlaceholderText(MIXED)
-        for combo in (self.recipient_combo, self.type_combo):
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(12)
-        self.required_check = QCheckBox("Must be filled in")
-        self.label_edit = QLineEdit()
-        self.label_edit.setPlaceholderText("Shown to the signer (optional)")
-        self.label_edit.setMaxLength(MAX_NAME)
-        self.anchor_note = QLabel()
-        self.anchor_note.setWordWrap(True)
-        self.anchor_note.setStyleSheet("color: palette(placeholder-text);")
-        self.anchor_note.hide()
-
-        self.field_box = QGroupBox("Field")
-        form = QFormLayout(self.field_box)
-        form.setContentsMargins(8, 8, 8, 8)
-        form.setHorizontalSpacing(8)
-        form.setVerticalSpacing(6)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Recipient", self.recipient_combo)
-        form.addRow("Type", self.type_combo)
-        form.addRow("Label", self.label_edit)
-        form.addRow("Required", self.required_check)
-        form.addRow(self.anchor_note)
-
-        self.page_spin = QSpinBox()
-        self.page_spin.setKeyboardTracking(False)
-        self.spins: dict[str, QDoubleSpinBox] = {}
-        for name in _GEOMETRY:
-            spin = QDoubleSpinBox()
-            spin.setDecimals(1)
-            spin.setKeyboardTracking(False)
-            spin.setAlignment(Qt.AlignmentFlag.AlignRight)
-            spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.UpDownArrows)
-            self.spins[name] = spin
-        self.place_box = QGroupBox("Position and size (points from the top left)")
-        grid = QGridLayout(self.place_box)
-        grid.setContentsMargins(8, 8, 8, 8)
-        grid.setHorizontalSpacing(8)
-        grid.setVerticalSpacing(6)
-        grid.addWidget(QLabel("Page"), 0, 0)
-        grid.addWidget(self.page_spin, 0, 1)
-        for row, (a, b) in enumerate((("x", "y"), ("width", "height")), start=1):
-            grid.addWidget(QLabel(a.capitalize() if len(a) > 1 else a.upper()), row, 0)
-            grid.addWidget(self.spins[a], row, 1)
-            grid.addWidget(QLabel(b.capitalize() if len(b) > 1 else b.upper()), row, 2)
-            grid.addWidget(self.spins[b], row, 3)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
-
-        self.options_list = QListWidget()
-        self.options_list.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                          | QAbstractItemView.EditTrigger.EditKeyPressed
-                                          | QAbstractItemView.EditTrigger.SelectedClicked)
-        self.options_list.setMinimumHeight(90)
-        self.options_list.setMaximumHeight(150)
-        self.options_list.setToolTip("Double-click an option to rename it")
-        self.options_note = QLabel("The selected fields have different options: a change here "
-                                   "gives all of them these options.")
-        self.options_note.setWordWrap(True)
-        self.options_note.setStyleSheet("color: palette(placeholder-text);")
-        self.add_option_button = QPushButton("Add option")
-        self.remove_option_button = QPushButton("Remove")
-        option_buttons = QHBoxLayout()
-        option_buttons.addWidget(self.add_option_button)
-        option_buttons.addWidget(self.remove_option_button)
-        option_buttons.addStretch(1)
-        self.options_box = QGroupBox("Options")
-        options_layout = QVBoxLayout(self.options_box)
-        options_layout.setContentsMargins(8, 8, 8, 8)
-        options_layout.setSpacing(6)
-        options_layout.addWidget(self.options_note)
-        options_layout.addWidget(self.options_list)
-        options_layout.addLayout(option_buttons)
+        self._build_field_box()
+        self._build_place_box()
+        self._build_options_box()
 
         page = QWidget()
         page_layout = QVBoxLayout(page)
@@ -188,6 +113,91 @@ class PropertiesPanel(QWidget):
         follow_document(self, self.doc, self._document_changed)
         self._fill_types()
         self._refresh()
+
+    def _build_field_box(self) -> None:
+        """Who the field is for, its type, label and whether it must be filled in."""
+        self.recipient_combo = QComboBox()
+        self.recipient_combo.setPlaceholderText(MIXED)
+        self.type_combo = QComboBox()
+        self.type_combo.setPlaceholderText(MIXED)
+        for combo in (self.recipient_combo, self.type_combo):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
+        self.required_check = QCheckBox("Must be filled in")
+        self.label_edit = QLineEdit()
+        self.label_edit.setPlaceholderText("Shown to the signer (optional)")
+        self.label_edit.setMaxLength(MAX_NAME)
+        self.anchor_note = QLabel()
+        self.anchor_note.setWordWrap(True)
+        self.anchor_note.setStyleSheet("color: palette(placeholder-text);")
+        self.anchor_note.hide()
+
+        self.field_box = QGroupBox("Field")
+        form = QFormLayout(self.field_box)
+        form.setContentsMargins(8, 8, 8, 8)
+        form.setHorizontalSpacing(8)
+        form.setVerticalSpacing(6)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Recipient", self.recipient_combo)
+        form.addRow("Type", self.type_combo)
+        form.addRow("Label", self.label_edit)
+        form.addRow("Required", self.required_check)
+        form.addRow(self.anchor_note)
+
+    def _build_place_box(self) -> None:
+        """The page, position and size in points."""
+        self.page_spin = QSpinBox()
+        self.page_spin.setKeyboardTracking(False)
+        self.spins: dict[str, QDoubleSpinBox] = {}
+        for name in _GEOMETRY:
+            spin = QDoubleSpinBox()
+            spin.setDecimals(1)
+            spin.setKeyboardTracking(False)
+            spin.setAlignment(Qt.AlignmentFlag.AlignRight)
+            spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.UpDownArrows)
+            self.spins[name] = spin
+        self.place_box = QGroupBox("Position and size (points from the top left)")
+        grid = QGridLayout(self.place_box)
+        grid.setContentsMargins(8, 8, 8, 8)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(6)
+        grid.addWidget(QLabel("Page"), 0, 0)
+        grid.addWidget(self.page_spin, 0, 1)
+        for row, (a, b) in enumerate((("x", "y"), ("width", "height")), start=1):
+            grid.addWidget(QLabel(a.capitalize() if len(a) > 1 else a.upper()), row, 0)
+            grid.addWidget(self.spins[a], row, 1)
+            grid.addWidget(QLabel(b.capitalize() if len(b) > 1 else b.upper()), row, 2)
+            grid.addWidget(self.spins[b], row, 3)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+
+    def _build_options_box(self) -> None:
+        """A list field's options."""
+        self.options_list = QListWidget()
+        self.options_list.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                          | QAbstractItemView.EditTrigger.EditKeyPressed
+                                          | QAbstractItemView.EditTrigger.SelectedClicked)
+        self.options_list.setMinimumHeight(90)
+        self.options_list.setMaximumHeight(150)
+        self.options_list.setToolTip("Double-click an option to rename it")
+        self.options_note = QLabel("The selected fields have different options: a change here "
+                                   "gives all of them these options.")
+        self.options_note.setWordWrap(True)
+        self.options_note.setStyleSheet("color: palette(placeholder-text);")
+        self.add_option_button = QPushButton("Add option")
+        self.remove_option_button = QPushButton("Remove")
+        option_buttons = QHBoxLayout()
+        option_buttons.addWidget(self.add_option_button)
+        option_buttons.addWidget(self.remove_option_button)
+        option_buttons.addStretch(1)
+        self.options_box = QGroupBox("Options")
+        options_layout = QVBoxLayout(self.options_box)
+        options_layout.setContentsMargins(8, 8, 8, 8)
+        options_layout.setSpacing(6)
+        options_layout.addWidget(self.options_note)
+        options_layout.addWidget(self.options_list)
+        options_layout.addLayout(option_buttons)
 
     # --- public ---------------------------------------------------------------------------------
 

@@ -1,47 +1,31 @@
-"""The recipients of the request being prepared, in signing order: a list model and its panel.
+"""The recipients panel: who receives the request being prepared, in signing order, and the
+details of the selected one (the list model is in :mod:`.recipient_model`, the completers of
+its inputs in :mod:`.completions`).
 
 The panel changes the document only through :meth:`Editing.perform` (one undo step per edit) and
 re-reads the document when it reports a change, so undo and redo show up here by themselves. Text
 is committed when an input is finished with (Return, Tab, or focus elsewhere), so typing a name is
 one undo step, not one per key.
 
-:func:`recipient_color` is the colour of a recipient everywhere in the editor: the swatch in this
-list and the fields on the pages.
+:func:`app.ui.style.recipient_color` is the colour of a recipient everywhere in the editor: the
+swatch in this list and the fields on the pages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import (
-    QAbstractListModel,
-    QByteArray,
-    QEvent,
-    QMimeData,
     QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QRectF,
     QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import (
-    QColor,
-    QFont,
-    QIcon,
-    QPainter,
-    QPixmap,
-    QStandardItem,
-    QStandardItemModel,
-)
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QComboBox,
-    QCompleter,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -56,277 +40,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.editing import Change, EditorDocument
+from app.domain.editing import Change
 from app.domain.model import MAX_RECIPIENTS, Designation, Recipient
 from app.domain.validation import spec_problems
 from app.services.checks import recipient_label
 from app.ui.commands import Editing
+from app.ui.editor.common import ErrorInput, follow_document
+from app.ui.editor.completions import PeopleModel, attach_completers
+from app.ui.editor.recipient_model import RecipientsModel
+from app.ui.style import ERROR_STYLE
 
-ModelIndex = QModelIndex | QPersistentModelIndex
-
-#: Twenty hues told apart with the common colour-vision deficiencies (picked greedily for the
-#: largest smallest difference under normal, deutan and protan vision, most distinct first), each
-#: with a relative luminance between 0.10 and 0.34 so that it reads on white and on dark themes.
-PALETTE: tuple[str, ...] = (
-    "#0072B2", "#F07F0F", "#9C755F", "#573FCF", "#5DAAA4",
-    "#A32966", "#CC3311", "#18A8D8", "#228833", "#4E79A7",
-    "#EE6677", "#59A14F", "#009E73", "#D55E00", "#117733",
-    "#AA4499", "#EE7733", "#804478", "#999933", "#EE3377",
-)
-
-#: The row (recipient index) of an item, an int.
-INDEX_ROLE = Qt.ItemDataRole.UserRole + 1
-#: The :class:`Recipient` of an item.
-RECIPIENT_ROLE = Qt.ItemDataRole.UserRole + 2
-
-_MIME = "application/x-sealbox-recipient"
-ERROR_STYLE = "color: #d32f2f; font-size: 11px;"
 #: A new message under an input waits until typing has paused this long (or the input is left).
 TYPING_PAUSE_MS = 700
-#: Margins of a panel that is a page of its own (a tab), not a box's content.
-PAGE_MARGINS = (6, 6, 6, 6)
-
-
-def recipient_color(index: int) -> QColor:
-    """The colour of recipient ``index`` (fields, swatches); the palette repeats after 20."""
-    return QColor(PALETTE[max(index, 0) % len(PALETTE)])
-
-
-def swatch_icon(index: int, size: int = 20) -> QIcon:
-    """A rounded square in the recipient's colour with their place in the signing order."""
-    ratio = 2.0
-    pixmap = QPixmap(int(size * ratio), int(size * ratio))
-    pixmap.setDevicePixelRatio(ratio)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(recipient_color(index))
-    rect = QRectF(1, 1, size - 2, size - 2)
-    painter.drawRoundedRect(rect, 4, 4)
-    font = QFont(painter.font())
-    font.setBold(True)
-    font.setPixelSize(int(size * 0.55))
-    painter.setFont(font)
-    painter.setPen(QColor("white"))
-    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(index + 1))
-    painter.end()
-    return QIcon(pixmap)
-
-
-def warning_icon() -> QIcon:
-    style = QApplication.style()
-    return style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-
-
-def follow_document(owner: QObject, doc: EditorDocument,
-                    listener: Callable[[Change], None]) -> None:
-    """Call ``listener`` on every document change for as long as ``owner`` lives."""
-    unsubscribe = doc.subscribe(listener)
-    owner.destroyed.connect(lambda *_: unsubscribe())
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-class RecipientsModel(QAbstractListModel):
-    """``doc.recipients`` as a list: "Jane Doe <jane@example.com>" with a colour swatch.
-
-    Dragging a row asks for the move with :attr:`moveRequested` (from, to) instead of moving
-    anything itself: the panel makes it an undoable edit and the model follows the document.
-    """
-
-    moveRequested = Signal(int, int)
-
-    def __init__(self, doc: EditorDocument, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._doc = doc
-        # What the views were last told (Qt needs the old rows while it is told of a change);
-        # the document stays the truth and this follows it on every change.
-        self._rows: tuple[Recipient, ...] = tuple(doc.recipients)
-        self._icons: dict[int, QIcon] = {}
-        follow_document(self, doc, self._document_changed)
-
-    def _document_changed(self, change: Change) -> None:
-        if not change.recipients:
-            return
-        new = tuple(self._doc.recipients)
-        old = self._rows
-        if len(new) == len(old) + 1 and new[:len(old)] == old:
-            self.beginInsertRows(QModelIndex(), len(old), len(old))
-            self._rows = new
-            self.endInsertRows()
-        elif len(new) == len(old):
-            self._rows = new
-            changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
-            if changed:
-                self.dataChanged.emit(self.index(min(changed)), self.index(max(changed)))
-        else:
-            self.beginResetModel()
-            self._rows = new
-            self.endResetModel()
-
-    # --- reading --------------------------------------------------------------------------------
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = index.row()
-        r = self._rows[row]
-        if role == Qt.ItemDataRole.DisplayRole:
-            name = r.name or f"Recipient {row + 1} (no name yet)"
-            return f"{name} <{r.email}>" if r.email else name
-        if role == Qt.ItemDataRole.DecorationRole:
-            if row not in self._icons:
-                self._icons[row] = swatch_icon(row)
-            return self._icons[row]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if r.designation == Designation.CC:
-                return (f"CC · {_ordinal(row + 1)} in the signing order: receives the signed "
-                        "document")
-            return f"{r.designation.value} · {_ordinal(row + 1)} in the signing order"
-        if role == INDEX_ROLE:
-            return row
-        if role == RECIPIENT_ROLE:
-            return r
-        return None
-
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        base = super().flags(index)
-        if not index.isValid():
-            return base | Qt.ItemFlag.ItemIsDropEnabled
-        return base | Qt.ItemFlag.ItemIsDragEnabled
-
-    # --- reordering by drag and drop ------------------------------------------------------------
-
-    def supportedDropActions(self) -> Qt.DropAction:
-        return Qt.DropAction.MoveAction
-
-    def supportedDragActions(self) -> Qt.DropAction:
-        return Qt.DropAction.MoveAction
-
-    def mimeTypes(self) -> list[str]:
-        return [_MIME]
-
-    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
-        data = QMimeData()
-        rows = sorted({i.row() for i in indexes if i.isValid()})
-        if rows:
-            data.setData(_MIME, QByteArray(str(rows[0]).encode()))
-        return data
-
-    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
-                     parent: ModelIndex) -> bool:
-        if action != Qt.DropAction.MoveAction or not data.hasFormat(_MIME):
-            return False
-        try:
-            source = int(bytes(data.data(_MIME).data()).decode())
-        except ValueError:
-            return False
-        dest = row if row >= 0 else (parent.row() if parent.isValid() else len(self._rows))
-        self.moveRows(QModelIndex(), source, 1, QModelIndex(), dest)
-        return False  # nothing for the view to remove: the document moved the row
-
-    def moveRows(self, sourceParent: ModelIndex, sourceRow: int, count: int,
-                 destinationParent: ModelIndex, destinationChild: int) -> bool:
-        """Qt's move (``destinationChild`` counts rows before the move) as a move request."""
-        if (count != 1 or sourceParent.isValid() or destinationParent.isValid()
-                or not 0 <= sourceRow < len(self._rows)):
-            return False
-        to = destinationChild if destinationChild <= sourceRow else destinationChild - 1
-        to = max(0, min(to, len(self._rows) - 1))
-        if to == sourceRow:
-            return False
-        self.moveRequested.emit(sourceRow, to)
-        return True
-
-
-class _PeopleModel(QStandardItemModel):
-    """Known people for the completers: shown as "Jane Doe <jane@x.com>", matched by a part."""
-
-    FIRST = Qt.ItemDataRole.UserRole + 1
-    LAST = Qt.ItemDataRole.UserRole + 2
-    EMAIL = Qt.ItemDataRole.UserRole + 3
-
-    def __init__(self, people: Sequence[tuple[str, str, str]], parent: QObject | None = None
-                 ) -> None:
-        super().__init__(parent)
-        self.set_people(people)
-
-    def set_people(self, people: Sequence[tuple[str, str, str]]) -> None:
-        self.clear()
-        for first, last, email in people:
-            name = f"{first} {last}".strip()
-            item = QStandardItem(f"{name} <{email}>" if name else email)
-            item.setData(first, self.FIRST)
-            item.setData(last, self.LAST)
-            item.setData(email, self.EMAIL)
-            item.setEditable(False)
-            self.appendRow(item)
-
-    def people(self) -> list[tuple[str, str, str]]:
-        out = []
-        for row in range(self.rowCount()):
-            item = self.item(row)
-            out.append((str(item.data(self.FIRST)), str(item.data(self.LAST)),
-                        str(item.data(self.EMAIL))))
-        return out
-
-
-class _WidePopup(QObject):
-    """Makes a completer's list as wide as its entries need, and never narrower than the input
-    it completes (Qt sizes it to the input alone, cutting "Jane Doe <jane@…" short)."""
-
-    def __init__(self, edit: QLineEdit, popup: QAbstractItemView) -> None:
-        super().__init__(popup)
-        self._edit = edit
-        self._popup = popup
-        popup.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._popup and event.type() in (QEvent.Type.Show,
-                                                      QEvent.Type.LayoutRequest):
-            popup = self._popup
-            frame = popup.frameWidth() * 2
-            bar = popup.verticalScrollBar()
-            content = popup.sizeHintForColumn(0) + frame + (
-                bar.sizeHint().width() if bar.isVisible() else 0) + 8
-            wanted = max(self._edit.width(), content)
-            screen = self._edit.screen().availableGeometry()
-            wanted = min(wanted, screen.width())
-            if popup.width() != wanted:
-                popup.setMinimumWidth(wanted)
-                popup.resize(wanted, popup.height())
-                if popup.geometry().right() > screen.right():
-                    popup.move(max(screen.left(), screen.right() - wanted), popup.y())
-        return False
-
-
-class _Input(QWidget):
-    """A line edit with a small red message right under it."""
-
-    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.edit = QLineEdit()
-        self.edit.setPlaceholderText(placeholder)
-        self.error = QLabel()
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setWordWrap(True)
-        self.error.hide()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.edit)
-        layout.addWidget(self.error)
-
-    def show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.setVisible(bool(text))
 
 
 class RecipientsPanel(QWidget):
@@ -343,6 +68,43 @@ class RecipientsPanel(QWidget):
         self._current = -1
         self._loading = False
 
+        buttons = self._build_list()
+        self._build_details()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.list)
+        layout.addWidget(self.order_error)
+        layout.addLayout(buttons)
+        layout.addWidget(self.details)
+
+        self._people = PeopleModel(completions, self)
+        self._completers, self._popups = attach_completers(
+            self, self._people, ((self.first_edit, PeopleModel.FIRST),
+                                 (self.last_edit, PeopleModel.LAST),
+                                 (self.email_edit, PeopleModel.EMAIL)), self._person_chosen)
+
+        self.add_button.clicked.connect(self.add)
+        self.remove_button.clicked.connect(self.remove)
+        self.up_button.clicked.connect(lambda: self.move_current(-1))
+        self.down_button.clicked.connect(lambda: self.move_current(+1))
+        self.list.selectionModel().currentChanged.connect(self._current_index_changed)
+        self._typing: QLineEdit | None = None
+        self._pause_timer = QTimer(self)
+        self._pause_timer.setSingleShot(True)
+        self._pause_timer.setInterval(TYPING_PAUSE_MS)
+        self._pause_timer.timeout.connect(self._paused)
+        for edit in (self.first_edit, self.last_edit, self.email_edit):
+            edit.editingFinished.connect(self._finished)
+            edit.textEdited.connect(lambda _text, e=edit: self._typed(e))
+        self.designation.activated.connect(self._designation_chosen)
+        follow_document(self, self.doc, self._document_changed)
+        self._refresh()
+
+    def _build_list(self) -> QHBoxLayout:
+        """The signing order (a list to reorder), its buttons and its message; returns the row of
+        buttons."""
         self.model = RecipientsModel(self.doc, self)
         self.model.moveRequested.connect(self._move)
         self.list = QListView()
@@ -383,10 +145,13 @@ class RecipientsPanel(QWidget):
         self.order_error.setStyleSheet(ERROR_STYLE)
         self.order_error.setWordWrap(True)
         self.order_error.hide()
+        return buttons
 
-        self.first = _Input("First name")
-        self.last = _Input("Last name")
-        self.email = _Input("name@example.com")
+    def _build_details(self) -> None:
+        """The selected recipient's name, email and role."""
+        self.first = ErrorInput("First name")
+        self.last = ErrorInput("Last name")
+        self.email = ErrorInput("name@example.com")
         self.first_edit, self.last_edit, self.email_edit = (
             self.first.edit, self.last.edit, self.email.edit)
         self.email_edit.setInputMethodHints(Qt.InputMethodHint.ImhEmailCharactersOnly)
@@ -411,48 +176,6 @@ class RecipientsPanel(QWidget):
         form.addRow("Name", names)
         form.addRow("Email", self.email)
         form.addRow("Role", self.designation)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        layout.addWidget(self.list)
-        layout.addWidget(self.order_error)
-        layout.addLayout(buttons)
-        layout.addWidget(self.details)
-
-        self._people = _PeopleModel(completions, self)
-        self._completers: list[QCompleter] = []
-        self._popups: list[_WidePopup] = []
-        for edit, role in ((self.first_edit, _PeopleModel.FIRST),
-                           (self.last_edit, _PeopleModel.LAST),
-                           (self.email_edit, _PeopleModel.EMAIL)):
-            completer = QCompleter(self._people, self)
-            completer.setCompletionRole(role)
-            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-            completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-            completer.activated[QModelIndex].connect(self._person_chosen)  # type: ignore[index]
-            edit.setCompleter(completer)
-            self._completers.append(completer)
-            popup = completer.popup()
-            if popup is not None:
-                self._popups.append(_WidePopup(edit, popup))
-
-        self.add_button.clicked.connect(self.add)
-        self.remove_button.clicked.connect(self.remove)
-        self.up_button.clicked.connect(lambda: self.move_current(-1))
-        self.down_button.clicked.connect(lambda: self.move_current(+1))
-        self.list.selectionModel().currentChanged.connect(self._current_index_changed)
-        self._typing: QLineEdit | None = None
-        self._pause_timer = QTimer(self)
-        self._pause_timer.setSingleShot(True)
-        self._pause_timer.setInterval(TYPING_PAUSE_MS)
-        self._pause_timer.timeout.connect(self._paused)
-        for edit in (self.first_edit, self.last_edit, self.email_edit):
-            edit.editingFinished.connect(self._finished)
-            edit.textEdited.connect(lambda _text, e=edit: self._typed(e))
-        self.designation.activated.connect(self._designation_chosen)
-        follow_document(self, self.doc, self._document_changed)
-        self._refresh()
 
     # --- public ---------------------------------------------------------------------------------
 
@@ -549,9 +272,9 @@ class RecipientsPanel(QWidget):
         at = self._current
         if not 0 <= at < len(self.doc.recipients):
             return
-        first = str(index.data(_PeopleModel.FIRST) or "")
-        last = str(index.data(_PeopleModel.LAST) or "")
-        email = str(index.data(_PeopleModel.EMAIL) or "")
+        first = str(index.data(PeopleModel.FIRST) or "")
+        last = str(index.data(PeopleModel.LAST) or "")
+        email = str(index.data(PeopleModel.EMAIL) or "")
         new = replace(self.doc.recipients[at], first_name=first, last_name=last, email=email)
         self._loading = True
         try:

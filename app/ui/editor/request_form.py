@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QSpinBox,
     QVBoxLayout,
@@ -25,7 +24,8 @@ from app.domain.editing import Change
 from app.domain.model import MAX_EXPIRATION_HOURS, MAX_MESSAGE, MAX_NAME
 from app.domain.validation import spec_problems
 from app.ui.commands import Editing
-from app.ui.editor.recipients import ERROR_STYLE, follow_document
+from app.ui.editor.common import ErrorInput, follow_document
+from app.ui.style import ERROR_STYLE
 
 HOURS_PER_DAY = 24
 MAX_DAYS = MAX_EXPIRATION_HOURS // HOURS_PER_DAY
@@ -44,19 +44,9 @@ class RequestForm(QWidget):
         self._applying = False
         self._run: tuple[str, int] | None = None
 
-        self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("e.g. Charter handover — BK-12345")
+        name = ErrorInput("e.g. Charter handover — BK-12345")
+        self.name_edit, self.name_error = name.edit, name.error
         self.name_edit.setMaxLength(MAX_NAME)
-        self.name_error = QLabel()
-        self.name_error.setStyleSheet(ERROR_STYLE)
-        self.name_error.setWordWrap(True)
-        self.name_error.hide()
-        name = QWidget()
-        name_layout = QVBoxLayout(name)
-        name_layout.setContentsMargins(0, 0, 0, 0)
-        name_layout.setSpacing(2)
-        name_layout.addWidget(self.name_edit)
-        name_layout.addWidget(self.name_error)
 
         self.message_edit = QPlainTextEdit()
         self.message_edit.setPlaceholderText("Optional message to the recipients, e.g. "

@@ -35,8 +35,8 @@ from app.domain.editing import Change, EditorDocument
 from app.domain.model import Designation
 from app.providers import registry
 from app.services.checks import Problem, recipient_label
+from app.ui.editor.common import follow_document, swatch_icon
 from app.ui.editor.preflight import ready_icon
-from app.ui.editor.recipients import follow_document, swatch_icon
 
 RECIPIENTS_TAB, FIELDS_TAB, ANCHORS_TAB, CHECK_TAB = range(4)
 SIDE_MIN_WIDTH = 330
@@ -93,7 +93,34 @@ class SidePanel(QWidget):
         people_layout.addWidget(boxed("Recipients", recipients))
         people_layout.addStretch(1)
 
-        # Fields tab: for whom, what, and the selected fields.
+        fields = self._fields_tab(palette, properties)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.setUsesScrollButtons(False)
+        self.tabs.addTab(scrolled(people), "Recipients")
+        self.tabs.addTab(scrolled(fields), "Fields")
+        self.tabs.addTab(scrolled(anchors), "Anchors")
+        self.tabs.addTab(scrolled(check), "Check")
+        self._pages = {RECIPIENTS_TAB: people, FIELDS_TAB: fields, ANCHORS_TAB: anchors,
+                       CHECK_TAB: check}
+
+        footer = self._build_footer()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(footer)
+
+        self.recipient_box.activated.connect(
+            lambda i: self.recipientChosen.emit(int(self.recipient_box.itemData(i))))
+        follow_document(self, doc, self._document_changed)
+        self._fill_recipients()
+        self.set_problems([])
+
+    def _fields_tab(self, palette: QWidget, properties: QWidget) -> QWidget:
+        """The Fields tab: for whom, what, and the selected fields."""
         self.recipient_box = QComboBox()
         self.recipient_box.setObjectName("fieldsFor")
         self.recipient_box.setToolTip("New fields are for this recipient (their colour)")
@@ -117,18 +144,10 @@ class SidePanel(QWidget):
         fields_layout.setSpacing(8)
         fields_layout.addWidget(boxed("Add fields", placing))
         fields_layout.addWidget(boxed("Selected fields", properties), 1)
+        return fields
 
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.tabs.setUsesScrollButtons(False)
-        self.tabs.addTab(scrolled(people), "Recipients")
-        self.tabs.addTab(scrolled(fields), "Fields")
-        self.tabs.addTab(scrolled(anchors), "Anchors")
-        self.tabs.addTab(scrolled(check), "Check")
-        self._pages = {RECIPIENTS_TAB: people, FIELDS_TAB: fields, ANCHORS_TAB: anchors,
-                       CHECK_TAB: check}
-
-        # The footer, always in view.
+    def _build_footer(self) -> QFrame:
+        """The footer, always in view: the service, the check's result and Send."""
         self.provider_box = QComboBox()
         self.provider_box.setObjectName("provider")
         for info in registry.providers():
@@ -165,18 +184,7 @@ class SidePanel(QWidget):
         footer_layout.addLayout(provider_row)
         footer_layout.addWidget(self.render_id)
         footer_layout.addLayout(send_row)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self.tabs, 1)
-        layout.addWidget(footer)
-
-        self.recipient_box.activated.connect(
-            lambda i: self.recipientChosen.emit(int(self.recipient_box.itemData(i))))
-        follow_document(self, doc, self._document_changed)
-        self._fill_recipients()
-        self.set_problems([])
+        return footer
 
     # --- tabs -----------------------------------------------------------------------------------
 

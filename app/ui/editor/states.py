@@ -1,4 +1,4 @@
-"""What Prepare shows when no document is being edited.
+"""What Prepare shows when no document is being edited (and the list of recent documents).
 
 :class:`EmptyPage`: open a PDF, the recent documents, and the drafts (requests prepared but not
 sent) to carry on with or delete. :class:`SentPage`: the request just sent, with the way to it
@@ -11,7 +11,7 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtCore import QSettings, Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -41,6 +41,20 @@ def draft_line(draft: Draft) -> str:
     return (f"{draft.title}\n{draft.document_name} · {people} "
             f"recipient{'s' if people != 1 else ''}, {fields} field{'s' if fields != 1 else ''}"
             f" · changed {when_text(draft.updated_at)}")
+
+
+def recent_files(settings: QSettings) -> list[str]:
+    """The documents opened lately (newest first) that are still there."""
+    value = settings.value("recentFiles", [])
+    items: list[object] = ([value] if isinstance(value, str) else
+                           list(value) if isinstance(value, list | tuple) else [])
+    return [str(p) for p in items if Path(str(p)).is_file()]
+
+
+def remember_recent(settings: QSettings, path: Path) -> None:
+    """``path`` was opened: first among the recent documents (ten are kept)."""
+    items = [p for p in recent_files(settings) if p != str(path)]
+    settings.setValue("recentFiles", [str(path), *items][:10])
 
 
 def _centred(widget: QWidget) -> QHBoxLayout:
@@ -78,6 +92,30 @@ class EmptyPage(QWidget):
         self.recent_label.setTextFormat(Qt.TextFormat.RichText)
         self.recent_label.linkActivated.connect(self.recentChosen)
 
+        self._build_drafts()
+
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(title)
+        layout.addWidget(hint)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.open_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addWidget(self.recent_label)
+        layout.addWidget(self.drafts_box)
+        layout.addStretch(2)
+
+        self.drafts_list.itemActivated.connect(self._activated)
+        self.drafts_list.itemSelectionChanged.connect(self._update_buttons)
+        self.open_draft_button.clicked.connect(lambda: self._emit_selected(self.draftChosen))
+        self.delete_draft_button.clicked.connect(
+            lambda: self._emit_selected(self.draftDeleteRequested))
+        self.set_drafts([])
+
+    def _build_drafts(self) -> None:
+        """The drafts to carry on with, and their buttons."""
         self.drafts_title = QLabel("<b>Drafts</b> — prepared, not sent yet")
         self.drafts_list = QListWidget()
         self.drafts_list.setObjectName("drafts")
@@ -103,26 +141,6 @@ class EmptyPage(QWidget):
         drafts_layout.addWidget(self.drafts_title, 0, Qt.AlignmentFlag.AlignHCenter)
         drafts_layout.addWidget(self.drafts_list, 0, Qt.AlignmentFlag.AlignHCenter)
         drafts_layout.addLayout(draft_buttons)
-
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        layout.addWidget(title)
-        layout.addWidget(hint)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.open_button)
-        row.addStretch(1)
-        layout.addLayout(row)
-        layout.addWidget(self.recent_label)
-        layout.addWidget(self.drafts_box)
-        layout.addStretch(2)
-
-        self.drafts_list.itemActivated.connect(self._activated)
-        self.drafts_list.itemSelectionChanged.connect(self._update_buttons)
-        self.open_draft_button.clicked.connect(lambda: self._emit_selected(self.draftChosen))
-        self.delete_draft_button.clicked.connect(
-            lambda: self._emit_selected(self.draftDeleteRequested))
-        self.set_drafts([])
 
     def set_recent(self, paths: Sequence[str]) -> None:
         if paths:

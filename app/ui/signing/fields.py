@@ -37,12 +37,11 @@ from PySide6.QtWidgets import (
 from app.domain.model import Designation, FieldType, Recipient, Request
 from app.services.signing_values import FieldInput, Signature
 from app.store.requests import FieldValue
-from app.ui.editor.recipients import recipient_color
 from app.ui.signing.dialogs import SignatureDialog
 from app.ui.signing.field_item import FieldEntry, SigningFieldItem
 from app.ui.signing.screens import SigningScreen
 from app.ui.signing.style import INK, Badge, badge
-from app.ui.style import SIGNING_SELECTION
+from app.ui.style import SIGNING_SELECTION, recipient_color
 
 #: Pixels per point of the signature images made for the stamped PDF (about 290 dpi).
 IMAGE_SCALE = 4.0

@@ -23,10 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.model import Designation, Request
-from app.ui.editor.recipients import recipient_color
 from app.ui.pdfview.view import PageView
 from app.ui.signing.style import DONE_COLOR, avatar, badge, html, ordinal
-from app.ui.style import DIM, SIGNING_EMAIL
+from app.ui.style import DIM, SIGNING_EMAIL, recipient_color
 
 
 def _label(

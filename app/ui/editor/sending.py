@@ -1,0 +1,69 @@
+"""Sending the request being prepared: the same service as ``sealbox send`` (check, outbox with an
+idempotency key, deliver), run off the UI thread through the async bridge."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from app.context import Context
+from app.domain.lifecycle import Status
+from app.domain.model import Request, RequestSpec
+from app.errors import UnavailableError
+from app.services import send as send_service
+from app.ui.bridge import AsyncBridge
+
+
+class Job(NamedTuple):
+    """What is sent: the PDF, the request, the provider and its template id (or None)."""
+
+    path: Path
+    spec: RequestSpec
+    provider_id: str
+    render_id: str | None
+
+
+class Delivery:
+    """One request's way out. Its idempotency key stays while the same request may still be
+    delivered (a provider that could not be reached); after a send or a refusal the next Send is a
+    new request with a new key."""
+
+    def __init__(self, ctx: Context, bridge: AsyncBridge) -> None:
+        self.ctx = ctx
+        self.bridge = bridge
+        self.key = str(uuid.uuid4())
+        #: A send is under way.
+        self.busy = False
+
+    def renew(self) -> None:
+        """A new request from now on (another document was opened)."""
+        self.key = str(uuid.uuid4())
+
+    def earlier(self, sha256: str, emails: list[str]) -> Sequence[Request]:
+        """The earlier requests of this document to these people (not this one's own)."""
+        return send_service.earlier_sends(self.ctx, sha256, emails, idempotency_key=self.key)
+
+    def start(self, job: Callable[[], Job], on_done: Callable[[Request], None],
+              on_error: Callable[[BaseException], None]) -> None:
+        """Send what ``job`` says when the send starts; ``on_done`` or ``on_error`` follows."""
+        self.busy = True
+        self.bridge.start(self._send(job), on_done=on_done, on_error=on_error, label="Sending")
+
+    async def _send(self, job: Callable[[], Job]) -> Request:
+        path, spec, provider_id, render_id = job()
+        request = await self.bridge.run_blocking(
+            lambda: send_service.prepare(self.ctx, path, spec, provider_id=provider_id,
+                                         render_id=render_id, idempotency_key=self.key))
+        if request.status == Status.QUEUED:
+            request = await send_service.deliver(self.ctx, request.id)
+        return request
+
+    def finished(self, error: BaseException | None) -> None:
+        """The send ended (``error`` None: sent)."""
+        self.busy = False
+        if not isinstance(error, UnavailableError):
+            # Sent or refused: the next Send is a new request. Unreachable: the next Send (or a
+            # sync) delivers the same queued one with its key, so the provider never sees two.
+            self.renew()
