@@ -7,7 +7,9 @@ folders gone are reported. :func:`check_folder` touches no store, so a worker th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import hashlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,6 +25,7 @@ from app.archive.manifest import iter_folders, read_manifest
 from app.context import Context
 from app.errors import NotFoundError, UserError
 from app.fsutil import sha256_file
+from app.oslock import lock_waiting
 from app.providers import registry
 from app.store.records import ArchivedFile
 
@@ -105,7 +108,9 @@ def verify(ctx: Context, ref: str | None = None) -> Verification:
         wanted = list(dict.fromkeys([*index.archived_ids(), *on_disk]))
     checks: list[FileCheck] = []
     for rid in wanted:
-        checks.extend(_verify_one(ctx, rid, on_disk.get(rid, []), roots))
+        folders = [*([root / rel] if (rel := index.folder(rid)) else []), *on_disk.get(rid, [])]
+        with _quiet_folder(ctx, rid, folders):
+            checks.extend(_verify_one(ctx, rid, on_disk.get(rid, []), roots))
     if ref is None:
         checks.extend(_unreadable_folders(root, on_disk))
     # Seals made with the office's own certificate (``seal_pkcs12``) never needed this
@@ -113,6 +118,25 @@ def verify(ctx: Context, ref: str | None = None) -> Verification:
     # which trust_root_problem looks for.
     local = index.any_archived_from(registry.in_person_ids()) and not ctx.settings.seal_pkcs12
     return Verification(checks, trust_root_problem(ctx.paths, local))
+
+
+@contextlib.contextmanager
+def _quiet_folder(ctx: Context, rid: str, folders: Sequence[Path]) -> Iterator[None]:
+    """Hold the request's archive lock while its folder is checked, so an upgrade under way
+    (:mod:`app.archive.upgrade`) is seen before or after, never half-way; one cut off is
+    finished or undone first. A lock held too long (a slow download) is not waited for: the
+    folder is checked as it is."""
+    from app.archive.upgrade import LOCK_WAIT, finish_interrupted
+
+    held = lock_waiting(ctx.paths.lock("archive", rid), LOCK_WAIT)
+    try:
+        if held is not None:
+            for folder in dict.fromkeys(folders):
+                finish_interrupted(ctx, folder)
+        yield
+    finally:
+        if held is not None:
+            held.release(remove=True)
 
 
 def _verify_one(
@@ -248,7 +272,9 @@ def check_folder(
         # The certificate's own word (it is sealed) against the folder's: only files whose
         # hashes match the record are judged (a modified one is reported as such already).
         facts = certificate_facts(folder / certificate["name"])
-        problems = certificate_problems(manifest, facts, hashes.get("signed")) if facts else {}
+        signed_checks = next((s for c, s in out if c.kind == "signed"), [])
+        sealed = _as_sealed(folder, manifest, hashes.get("signed"), signed_checks)
+        problems = certificate_problems(manifest, facts, sealed) if facts else {}
         out = [
             (_mismatch(c, problems[c.kind]) if c.kind in problems and c.state == "intact" else c, s)
             for c, s in out
@@ -260,6 +286,25 @@ def check_folder(
         )
         out.append((FileCheck(rid, name, "added", extra, "added", None, summary), []))
     return out
+
+
+def _as_sealed(folder: Path, manifest: dict[str, Any], actual: str | None,
+               checks: Sequence[SignatureCheck]) -> str | None:
+    """The SHA-256 of the signed document as it was sealed: the file's own, or, for a file
+    upgraded in the archive (``sealed`` in its record), that of its first bytes up to the size
+    it had then, provided that everything after them only adds validation data and document
+    timestamps (the last signature's later changes are long-term updates only)."""
+    entry = manifest["files"].get("signed") or {}
+    sealed = entry.get("sealed")
+    if actual is None or not isinstance(sealed, dict) or not isinstance(sealed.get("size"), int):
+        return actual
+    signatures = [c for c in checks if c.kind == "signature"]
+    if not signatures or not signatures[-1].lta_only_after:
+        return actual
+    digest = hashlib.sha256()
+    with (folder / entry["name"]).open("rb") as handle:
+        digest.update(handle.read(sealed["size"]))
+    return digest.hexdigest()
 
 
 def _check_file(

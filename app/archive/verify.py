@@ -138,6 +138,9 @@ class SignatureCheck:
     changes_sealed_by: str | None = None
     """The subject of the later, trusted signature that covers those changes (then they do
     not count as ``modified_after``)."""
+    lta_only_after: bool = False
+    """Nothing after this signature but validation data and document timestamps (or nothing
+    at all): what a long-term upgrade adds."""
 
     @property
     def ok(self) -> bool:
@@ -337,6 +340,7 @@ async def _check_one(
         summary=summary,
         expired_since_signing=expired_since,
         content_changed_after=content_changed,
+        lta_only_after=_lta_only(coverage, status.modification_level),
     )
 
 
@@ -409,6 +413,13 @@ async def _check_timestamp(
         ),
         kind="timestamp",
     )
+
+
+def _lta_only(coverage: SignatureCoverageLevel | None, level: ModificationLevel | None) -> bool:
+    if coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return True
+    return coverage == SignatureCoverageLevel.ENTIRE_REVISION and level in (
+        ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
 
 
 def _modified_after(
