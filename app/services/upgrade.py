@@ -192,18 +192,22 @@ async def _raise_one(ctx: Context, rid: str, name: str, kind: str, path: Path, d
                      before: str, tsa: TimestampAuthority, roots: list[bytes]
                      ) -> FileUpgrade | tuple[FileUpgrade, NewFile]:
     """Raise one file in memory and check the result; a FileUpgrade alone says why not."""
-    from app.archive.verify import rollup_status, verify_pdf_signatures_async
+    from app.archive.verify import rollup_status, verify_pdf_signatures
     from app.pdf.pades import B_LTA, LEVELS, document_level
     from app.providers.local.ltv import raise_level
 
-    raised = await raise_level(data, None, tsa, trust_roots_pem=roots)
+    # pyHanko's work (parsing, hashing, validating) runs off the event loop: the window's
+    # background sync must not stall.
+    raised = await asyncio.to_thread(
+        lambda: asyncio.run(raise_level(data, None, tsa, trust_roots_pem=roots)))
     if raised.unreachable:
         return FileUpgrade(rid, name, kind, path, before, before, "unreachable", raised.reason)
     after = await asyncio.to_thread(document_level, raised.pdf) or before
     if not raised.pdf.startswith(data):
         return FileUpgrade(rid, name, kind, path, before, before, "failed",
                            "the upgrade did not keep the archived revisions byte for byte")
-    checks = await verify_pdf_signatures_async(raised.pdf, [*roots, *tsa.trust_roots_pem])
+    checks = await asyncio.to_thread(verify_pdf_signatures, raised.pdf,
+                                     [*roots, *tsa.trust_roots_pem])
     if rollup_status(checks) == "invalid":
         broken = next((c.summary for c in checks
                        if not c.intact or not c.valid or c.modified_after), "a signature")

@@ -137,3 +137,36 @@ def test_an_upgrade_killed_half_way_leaves_whole_files_and_a_rerun_finishes_it(
     assert "Signature is Valid" in _pdfsig(signed)
     final = run_sealbox("archive", "verify", env_extra=env)
     assert final.returncode == 0, final.stdout + final.stderr
+
+
+@pytest.mark.slow
+def test_sync_upgrades_archived_seals_and_never_fails_for_them(
+        home: Path, tmp_path: Path, test_pki: TestPki) -> None:
+    env, signed = _sealed_offline(home, tmp_path, test_pki)
+    rid = _manifest(signed.parent)["id"]
+    before = signed.read_bytes()
+    # The authority still cannot be reached: the sync is done all the same, and says why.
+    _configure(home, test_pki, test_pki.tsa_url.replace(test_pki.prefix, "http://127.0.0.1:9"))
+    offline = run_sealbox("sync", "--json", env_extra=env)
+    assert offline.returncode == 0, offline.stdout + offline.stderr
+    report = json.loads(offline.stdout)
+    assert report["upgraded"] == []
+    assert "could not be reached" in report["notUpgraded"][f"{rid} signed"]
+    assert signed.read_bytes() == before
+    human = run_sealbox("sync", env_extra=env)
+    assert human.returncode == 0, human.stderr
+    assert f"{rid[:8]} signed: seal not upgraded this time (the timestamp authority" in (
+        human.stdout)
+
+    # Reachable again: the next pass brings both files up; the one after has nothing to do.
+    _configure(home, test_pki, test_pki.tsa_url)
+    online = run_sealbox("sync", "--json", env_extra=env)
+    assert online.returncode == 0, online.stdout + online.stderr
+    assert sorted(json.loads(online.stdout)["upgraded"]) == [
+        f"{rid} certificate: B-B -> B-LTA", f"{rid} signed: B-B -> B-LTA"]
+    assert document_level(signed.read_bytes()) == "B-LTA"
+    quiet = json.loads(run_sealbox("sync", "--json", env_extra=env).stdout)
+    assert quiet["upgraded"] == [] and quiet["notUpgraded"] == {}
+    test_pki.stop()
+    verified = run_sealbox("archive", "verify", env_extra=env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
