@@ -48,6 +48,9 @@ class FileCheck:
     state: FileState
     signature: str | None
     summary: str
+    #: Each signature and document timestamp of a PDF, in revision order: its kind, field,
+    #: signer, long-term level, signing time and where that time comes from, trust.
+    signatures: tuple[dict[str, Any], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -63,6 +66,7 @@ class FileCheck:
             "signature": self.signature,
             "summary": self.summary,
             "ok": self.ok,
+            "signatures": list(self.signatures),
         }
 
 
@@ -338,10 +342,36 @@ def _check_file(
     )
     return (
         FileCheck(
-            rid, name, kind, path, state, signature, f"{text}; {summary}" if summary else text
+            rid, name, kind, path, state, signature, f"{text}; {summary}" if summary else text,
+            signature_details(path, results) if results else (),
         ),
         results,
     )
+
+
+def signature_details(path: Path, results: Sequence[SignatureCheck]
+                      ) -> tuple[dict[str, Any], ...]:
+    """Per signature: what ``archive verify --json`` reports (see :class:`FileCheck`)."""
+    from app.archive.verify import trust_word
+    from app.domain.clock import iso
+    from app.pdf.pades import signature_levels
+
+    try:
+        levels = {s.field: s.level for s in signature_levels(path.read_bytes())}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        levels = {}
+    out = []
+    for r in results:
+        if r.kind == "unreadable":
+            continue
+        when = r.timestamped_at or r.signing_time
+        source = ("timestamp authority" if r.timestamped_at is not None
+                  else "signer's clock" if r.signing_time is not None else None)
+        out.append({"kind": r.kind, "field": r.field_name, "signer": r.signer_subject,
+                    "level": levels.get(r.field_name) if r.kind == "signature" else None,
+                    "signingTime": iso(when), "timeSource": source, "trust": trust_word(r),
+                    "intact": r.intact and r.valid and not r.modified_after})
+    return tuple(out)
 
 
 def _mismatch(check: FileCheck, problems: list[str]) -> FileCheck:

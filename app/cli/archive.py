@@ -79,6 +79,12 @@ def print_verification(ctx: Context, checks: Sequence[FileCheck]) -> None:
         say(f"  {mark:<7} {label}: {audit.describe_check(c)}")
         if not c.ok:
             say(f"  {'':<7} {c.summary}")
+        for s in c.signatures:
+            what = (f"{s['level']} signature" if s["kind"] == "signature" and s["level"]
+                    else "document timestamp" if s["kind"] == "timestamp" else "signature")
+            when = (f", {s['signingTime']} by the {s['timeSource']}" if s["signingTime"]
+                    else "")
+            say(f"  {'':<7}   {what} {s['field']}: {s['signer']}{when}; {s['trust']}")
     counts = {state: sum(c.state == state for c in checks)
               for state in ("intact", "modified", "missing", "mismatch", "added",
                             "moved")}

@@ -84,6 +84,19 @@ def test_upgrade_brings_a_seal_made_offline_up_to_b_lta(
     assert "3 checked: 3 intact, 0 modified, 0 missing; 0 with an invalid signature." in (
         verified.stdout)
 
+    # Per signature, offline: the level, the signing time and where it comes from, trust.
+    as_json = run_sealbox("archive", "verify", "--json", env_extra=env)
+    assert as_json.returncode == 0, as_json.stderr
+    [signed_check] = [f for f in json.loads(as_json.stdout)["files"] if f["kind"] == "signed"]
+    seal, *stamps = signed_check["signatures"]
+    assert seal["kind"] == "signature" and seal["level"] == "B-LTA"
+    assert seal["timeSource"] == "signer's clock"  # sealed while the authority was away
+    assert "CN=Test Office Seal" in seal["signer"]
+    assert seal["trust"] == "signer not trusted"  # the test PKI's root is not trusted here
+    assert len(stamps) == 2  # a document timestamp before the validation data, one after
+    assert {(s["kind"], s["timeSource"]) for s in stamps} == {("timestamp", "timestamp authority")}
+    assert "B-LTA signature SealboxSeal: CN=Test Office Seal" in verified.stdout
+
     again = run_sealbox("archive", "upgrade", "--json", env_extra=env)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["current"] == 2
