@@ -7,7 +7,9 @@ folders gone are reported. :func:`check_folder` touches no store, so a worker th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import hashlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,6 +25,7 @@ from app.archive.manifest import iter_folders, read_manifest
 from app.context import Context
 from app.errors import NotFoundError, UserError
 from app.fsutil import sha256_file
+from app.oslock import lock_waiting
 from app.providers import registry
 from app.store.records import ArchivedFile
 
@@ -45,6 +48,9 @@ class FileCheck:
     state: FileState
     signature: str | None
     summary: str
+    #: Each signature and document timestamp of a PDF, in revision order: its kind, field,
+    #: signer, long-term level, signing time and where that time comes from, trust.
+    signatures: tuple[dict[str, Any], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -60,6 +66,7 @@ class FileCheck:
             "signature": self.signature,
             "summary": self.summary,
             "ok": self.ok,
+            "signatures": list(self.signatures),
         }
 
 
@@ -105,7 +112,9 @@ def verify(ctx: Context, ref: str | None = None) -> Verification:
         wanted = list(dict.fromkeys([*index.archived_ids(), *on_disk]))
     checks: list[FileCheck] = []
     for rid in wanted:
-        checks.extend(_verify_one(ctx, rid, on_disk.get(rid, []), roots))
+        folders = [*([root / rel] if (rel := index.folder(rid)) else []), *on_disk.get(rid, [])]
+        with _quiet_folder(ctx, rid, folders):
+            checks.extend(_verify_one(ctx, rid, on_disk.get(rid, []), roots))
     if ref is None:
         checks.extend(_unreadable_folders(root, on_disk))
     # Seals made with the office's own certificate (``seal_pkcs12``) never needed this
@@ -113,6 +122,25 @@ def verify(ctx: Context, ref: str | None = None) -> Verification:
     # which trust_root_problem looks for.
     local = index.any_archived_from(registry.in_person_ids()) and not ctx.settings.seal_pkcs12
     return Verification(checks, trust_root_problem(ctx.paths, local))
+
+
+@contextlib.contextmanager
+def _quiet_folder(ctx: Context, rid: str, folders: Sequence[Path]) -> Iterator[None]:
+    """Hold the request's archive lock while its folder is checked, so an upgrade under way
+    (:mod:`app.archive.upgrade`) is seen before or after, never half-way; one cut off is
+    finished or undone first. A lock held too long (a slow download) is not waited for: the
+    folder is checked as it is."""
+    from app.archive.upgrade import LOCK_WAIT, finish_interrupted
+
+    held = lock_waiting(ctx.paths.lock("archive", rid), LOCK_WAIT)
+    try:
+        if held is not None:
+            for folder in dict.fromkeys(folders):
+                finish_interrupted(ctx, folder)
+        yield
+    finally:
+        if held is not None:
+            held.release(remove=True)
 
 
 def _verify_one(
@@ -248,7 +276,9 @@ def check_folder(
         # The certificate's own word (it is sealed) against the folder's: only files whose
         # hashes match the record are judged (a modified one is reported as such already).
         facts = certificate_facts(folder / certificate["name"])
-        problems = certificate_problems(manifest, facts, hashes.get("signed")) if facts else {}
+        signed_checks = next((s for c, s in out if c.kind == "signed"), [])
+        sealed = _as_sealed(folder, manifest, hashes.get("signed"), signed_checks)
+        problems = certificate_problems(manifest, facts, sealed) if facts else {}
         out = [
             (_mismatch(c, problems[c.kind]) if c.kind in problems and c.state == "intact" else c, s)
             for c, s in out
@@ -260,6 +290,25 @@ def check_folder(
         )
         out.append((FileCheck(rid, name, "added", extra, "added", None, summary), []))
     return out
+
+
+def _as_sealed(folder: Path, manifest: dict[str, Any], actual: str | None,
+               checks: Sequence[SignatureCheck]) -> str | None:
+    """The SHA-256 of the signed document as it was sealed: the file's own, or, for a file
+    upgraded in the archive (``sealed`` in its record), that of its first bytes up to the size
+    it had then, provided that everything after them only adds validation data and document
+    timestamps (the last signature's later changes are long-term updates only)."""
+    entry = manifest["files"].get("signed") or {}
+    sealed = entry.get("sealed")
+    if actual is None or not isinstance(sealed, dict) or not isinstance(sealed.get("size"), int):
+        return actual
+    signatures = [c for c in checks if c.kind == "signature"]
+    if not signatures or not signatures[-1].lta_only_after:
+        return actual
+    digest = hashlib.sha256()
+    with (folder / entry["name"]).open("rb") as handle:
+        digest.update(handle.read(sealed["size"]))
+    return digest.hexdigest()
 
 
 def _check_file(
@@ -293,10 +342,36 @@ def _check_file(
     )
     return (
         FileCheck(
-            rid, name, kind, path, state, signature, f"{text}; {summary}" if summary else text
+            rid, name, kind, path, state, signature, f"{text}; {summary}" if summary else text,
+            signature_details(path, results) if results else (),
         ),
         results,
     )
+
+
+def signature_details(path: Path, results: Sequence[SignatureCheck]
+                      ) -> tuple[dict[str, Any], ...]:
+    """Per signature: what ``archive verify --json`` reports (see :class:`FileCheck`)."""
+    from app.archive.verify import trust_word
+    from app.domain.clock import iso
+    from app.pdf.pades import signature_levels
+
+    try:
+        levels = {s.field: s.level for s in signature_levels(path.read_bytes())}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        levels = {}
+    out = []
+    for r in results:
+        if r.kind == "unreadable":
+            continue
+        when = r.timestamped_at or r.signing_time
+        source = ("timestamp authority" if r.timestamped_at is not None
+                  else "signer's clock" if r.signing_time is not None else None)
+        out.append({"kind": r.kind, "field": r.field_name, "signer": r.signer_subject,
+                    "level": levels.get(r.field_name) if r.kind == "signature" else None,
+                    "signingTime": iso(when), "timeSource": source, "trust": trust_word(r),
+                    "intact": r.intact and r.valid and not r.modified_after})
+    return tuple(out)
 
 
 def _mismatch(check: FileCheck, problems: list[str]) -> FileCheck:

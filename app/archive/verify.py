@@ -71,6 +71,7 @@ __all__ = [
     "describe_name",
     "pdf_signature_status",
     "rollup_status",
+    "trust_word",
     "verify_pdf_signatures",
     "verify_pdf_signatures_async",
 ]
@@ -138,6 +139,14 @@ class SignatureCheck:
     changes_sealed_by: str | None = None
     """The subject of the later, trusted signature that covers those changes (then they do
     not count as ``modified_after``)."""
+    timestamped_at: dt.datetime | None = None
+    """The time a timestamp authority vouches for: the signature's own timestamp token (or,
+    for a document timestamp, its time); None when only the signer's clock says when."""
+    revoked: bool = False
+    """The revocation data in the file says the signer's certificate was revoked."""
+    lta_only_after: bool = False
+    """Nothing after this signature but validation data and document timestamps (or nothing
+    at all): what a long-term upgrade adds."""
 
     @property
     def ok(self) -> bool:
@@ -337,6 +346,9 @@ async def _check_one(
         summary=summary,
         expired_since_signing=expired_since,
         content_changed_after=content_changed,
+        lta_only_after=_lta_only(coverage, status.modification_level),
+        timestamped_at=_timestamp_time(status),
+        revoked=bool(getattr(status, "revoked", False)),
     )
 
 
@@ -408,7 +420,34 @@ async def _check_timestamp(
             what="document timestamp",
         ),
         kind="timestamp",
+        timestamped_at=status.timestamp,
     )
+
+
+def _timestamp_time(status: Any) -> dt.datetime | None:
+    """The time of a signature's own timestamp token when it is intact and valid."""
+    token = getattr(status, "timestamp_validity", None)
+    if token is None or not (token.intact and token.valid):
+        return None
+    when: dt.datetime = token.timestamp
+    return when
+
+
+def trust_word(check: SignatureCheck) -> str:
+    """What holds for the signer: trusted, signer not trusted, revoked, or expired (the
+    certificate expired since; it was valid and trusted when it signed)."""
+    if check.revoked:
+        return "revoked"
+    if not check.trusted:
+        return "signer not trusted"
+    return "expired" if check.expired_since_signing else "trusted"
+
+
+def _lta_only(coverage: SignatureCoverageLevel | None, level: ModificationLevel | None) -> bool:
+    if coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return True
+    return coverage == SignatureCoverageLevel.ENTIRE_REVISION and level in (
+        ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
 
 
 def _modified_after(

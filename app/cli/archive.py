@@ -12,6 +12,7 @@ from app.errors import UserError
 if TYPE_CHECKING:
     from app.archive.audit import FileCheck
     from app.context import Context
+    from app.services.upgrade import UpgradeResult
 
 
 def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
@@ -25,6 +26,8 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
         return 0
     if args.action == "verify":
         return archive_verify(ctx, args)
+    if args.action == "upgrade":
+        return archive_upgrade(ctx, args)
     if args.action == "reindex":
         from app.archive.reindex import reindex
 
@@ -76,6 +79,12 @@ def print_verification(ctx: Context, checks: Sequence[FileCheck]) -> None:
         say(f"  {mark:<7} {label}: {audit.describe_check(c)}")
         if not c.ok:
             say(f"  {'':<7} {c.summary}")
+        for s in c.signatures:
+            what = (f"{s['level']} signature" if s["kind"] == "signature" and s["level"]
+                    else "document timestamp" if s["kind"] == "timestamp" else "signature")
+            when = (f", {s['signingTime']} by the {s['timeSource']}" if s["signingTime"]
+                    else "")
+            say(f"  {'':<7}   {what} {s['field']}: {s['signer']}{when}; {s['trust']}")
     counts = {state: sum(c.state == state for c in checks)
               for state in ("intact", "modified", "missing", "mismatch", "added",
                             "moved")}
@@ -87,6 +96,41 @@ def print_verification(ctx: Context, checks: Sequence[FileCheck]) -> None:
     say(f"{len(checks)} checked: {counts['intact']} intact, {counts['modified']} "
         f"modified, {counts['missing']} missing{', ' + others if others else ''}; "
         f"{invalid} with an invalid signature.")
+
+
+def archive_upgrade(ctx: Context, args: argparse.Namespace) -> int:
+    """Bring archived seals below B-LTA up with the timestamp authority: one line per file,
+    then the counts. Exit 1 when a file cannot be upgraded, 3 when a service could not be
+    reached (those files are left as they were)."""
+    from app.cli.runner import closing, run_to_end
+    from app.services.upgrade import upgrade_archive
+
+    result: UpgradeResult = run_to_end(closing(ctx, upgrade_archive(ctx, args.id)))
+    upgraded, unreachable = result.count("upgraded"), result.count("unreachable")
+    failed, busy = result.count("failed"), result.count("busy")
+
+    def text() -> None:
+        root = ctx.paths.archive_dir
+        for f in result.files:
+            where = f.path.relative_to(root) if f.path.is_relative_to(root) else f.path
+            if f.outcome == "upgraded":
+                line = f"upgraded  {where}: {f.before} -> {f.after}"
+            else:
+                word = {"unreachable": "not now", "failed": "FAILED", "busy": "busy"}[f.outcome]
+                line = f"{word:<9} {where}: still {f.before}"
+            say(line + (f" ({f.reason})" if f.reason else ""))
+        say(f"{upgraded} upgraded, {result.current} already B-LTA, {unreachable} waiting for a "
+            f"service that could not be reached, {failed} that cannot be upgraded"
+            + (f", {busy} busy elsewhere" if busy else "") + ".")
+
+    emit(args, {"files": [f.to_json() for f in result.files], "upgraded": upgraded,
+                "current": result.current, "unreachable": unreachable, "failed": failed,
+                "busy": busy}, text)
+    if failed:
+        return 1
+    if unreachable or busy:
+        return 3
+    return 0
 
 
 def archive_export(ctx: Context, args: argparse.Namespace) -> int:

@@ -145,7 +145,7 @@ def _sign_command(command: AddCommand) -> None:
 
 
 def _archive_command(command: AddCommand) -> None:
-    p = command("archive", "the archive folder: list, search, verify, export, reindex")
+    p = command("archive", "the archive folder: list, search, verify, upgrade, export, reindex")
     asub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=Parser)
     for name, text in (("list", "list archived requests"),
                        ("reindex", "rebuild the archive index from the folder")):
@@ -160,6 +160,10 @@ def _archive_command(command: AddCommand) -> None:
                    help="skip the first N documents (to see the next ones)")
     a.add_argument("--json", action="store_true")
     a = asub.add_parser("verify", help="re-hash every file and validate every signature")
+    a.add_argument("id", nargs="?", metavar="ID")
+    a.add_argument("--json", action="store_true")
+    a = asub.add_parser("upgrade", help="bring archived seals up to PAdES B-LTA with the "
+                        "timestamp authority")
     a.add_argument("id", nargs="?", metavar="ID")
     a.add_argument("--json", action="store_true")
     a = asub.add_parser("export", help="copy the archive to a folder or a .zip")

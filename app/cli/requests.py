@@ -114,6 +114,10 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
             say(f"  {rid[:8]} left in flight: {why}")
         for rid, error in result.errors.items():
             say(f"  {rid[:8]}: {error}", err=True)
+        for line in result.upgraded:
+            say(f"  {line[:8]}{line[36:]} (seal upgraded in the archive)")
+        for key, why in result.not_upgraded.items():
+            say(f"  {key[:8]}{key[36:]}: seal not upgraded this time ({why})")
 
     emit(args, result.to_json(), text)
     if result.bugs:

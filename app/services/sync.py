@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 #: system would not read or write, the store's database (a full disk).
 _STEP_ERRORS: tuple[type[Exception], ...] = (SealboxError, OSError, *DATABASE_ERRORS)
 
+#: What a failed upgrade of archived seals may raise besides the steps' errors (pyHanko on a
+#: file it cannot handle): noted, never a reason to stop the sync.
+_UPGRADE_ERRORS: tuple[type[Exception], ...] = (ValueError, KeyError, TypeError, RuntimeError)
+
 #: At most this many calls in flight to one provider at a time.
 PER_PROVIDER_CONCURRENCY = 8
 
@@ -65,6 +69,10 @@ class SyncResult:
     #: Requests whose error only needs a retry (the provider could not be reached).
     retryable: set[str] = field(default_factory=set)
     cleaned: int = 0
+    #: Archived seals brought up to a higher PAdES level ("<id> <file>: B-B -> B-LTA"), and
+    #: why others could not be this time (tried again next pass; never an error of the sync).
+    upgraded: list[str] = field(default_factory=list)
+    not_upgraded: dict[str, str] = field(default_factory=dict)
 
     @property
     def offline(self) -> bool:
@@ -76,7 +84,8 @@ class SyncResult:
                 "refreshed": self.refreshed, "finalized": self.finalized,
                 "archived": self.archived, "waiting": self.waiting, "changed": self.changed,
                 "errors": self.errors, "leftInFlight": self.left,
-                "unavailable": sorted(self.unavailable), "cleaned": self.cleaned}
+                "unavailable": sorted(self.unavailable), "cleaned": self.cleaned,
+                "upgraded": self.upgraded, "notUpgraded": self.not_upgraded}
 
     def fail(self, request_id: str, exc: BaseException) -> None:
         """Record what stopped one request's step; the pass goes on with the others."""
@@ -257,4 +266,27 @@ async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
     await _bounded(ctx, requests.ids_with_status([Status.SENT, Status.VIEWED]), "refresh",
                    result)
     await _bounded(ctx, ctx.store.archive.completed_unarchived(), "archive", result)
+    await upgrade_seals(ctx, result)
     return result
+
+
+async def upgrade_seals(ctx: Context, result: SyncResult) -> None:
+    """Bring archived seals below B-LTA up when a timestamp authority is set
+    (:mod:`app.services.upgrade`). Nothing here fails or holds up the sync: what could not be
+    done is noted in ``result`` and the log, and tried again next pass."""
+    from app.services.upgrade import upgrade_due
+
+    try:
+        done = await upgrade_due(ctx)
+    except (*_STEP_ERRORS, *_UPGRADE_ERRORS) as exc:
+        message = exc.message if isinstance(exc, SealboxError) else f"{type(exc).__name__}: {exc}"
+        log.warning("the upgrade of archived seals stopped: %s", message, exc_info=True)
+        result.not_upgraded["archive"] = message
+        return
+    for f in done.files if done else []:
+        key = f"{f.request_id} {f.kind}"
+        if f.outcome == "upgraded":
+            result.upgraded.append(f"{key}: {f.before} -> {f.after}")
+        else:
+            result.not_upgraded[key] = f.reason or f.outcome
+            log.warning("archived %s of %s not upgraded: %s", f.kind, f.request_id, f.reason)

@@ -87,6 +87,12 @@ def test_local_seal_and_certificate_are_b_lta_with_a_timestamp_authority(
     assert "3 checked: 3 intact, 0 modified, 0 missing; 0 with an invalid signature." in (
         verified.stdout)
     assert "trust root" not in verified.stderr
+    as_json = run_sealbox("archive", "verify", "--json", env_extra=env)
+    files = {f["kind"]: f for f in json.loads(as_json.stdout)["files"]}
+    for kind in ("signed", "certificate"):
+        seal = files[kind]["signatures"][0]
+        assert (seal["level"], seal["timeSource"]) == ("B-LTA", "timestamp authority"), seal
+        assert seal["signingTime"] is not None
 
 
 @pytest.mark.slow

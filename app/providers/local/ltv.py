@@ -70,6 +70,9 @@ class LongTermSeal:
     pdf: bytes
     level: str
     reason: str | None
+    #: The level stopped short because a service (the authority, a revocation service) could
+    #: not be reached: worth trying again later.
+    unreachable: bool = False
 
 
 async def seal_long_term(
@@ -92,15 +95,19 @@ async def seal_long_term(
         log.warning("sealing without a timestamp: %s", why)
         signed = await seal_pdf_async(pdf_bytes, identity, reason=reason, location=location,
                                       field_name=field_name)
-        return LongTermSeal(signed, _level(signed), why)
+        return LongTermSeal(signed, _level(signed), why, unreachable=True)
     return await raise_level(signed, identity, tsa)
 
 
 async def raise_level(pdf_bytes: bytes, identity: SealIdentity | None,
-                      tsa: TimestampAuthority) -> LongTermSeal:
+                      tsa: TimestampAuthority, *,
+                      trust_roots_pem: Sequence[bytes] = ()) -> LongTermSeal:
     """Bring a signed PDF up to B-LTA as far as the network allows (incremental updates only):
     a document timestamp first if no timestamp covers its signatures yet, then the validation
-    data of every signature and timestamp, then a document timestamp over all of it."""
+    data of every signature and timestamp, then a document timestamp over all of it.
+
+    Without ``identity`` (an archived file, sealed earlier) the chains are built from the
+    certificates in the file, up to ``trust_roots_pem`` and the authority's roots."""
     current = pdf_bytes
     if _level(current) == B_LTA:
         return LongTermSeal(current, B_LTA, None)
@@ -111,18 +118,20 @@ async def raise_level(pdf_bytes: bytes, identity: SealIdentity | None,
             try:
                 current = await _document_timestamp(current, timestamper, None)
             except _UNREACHABLE as exc:
-                return LongTermSeal(current, _level(current), _tsa_unreachable(tsa, exc))
-        context = _validation_context(identity, tsa, backend)
+                return LongTermSeal(current, _level(current), _tsa_unreachable(tsa, exc),
+                                    unreachable=True)
+        context = _validation_context(identity, tsa, backend, trust_roots_pem)
         try:
             current = await _add_validation_data(current, context)
         except _UNREACHABLE as exc:
             return LongTermSeal(current, _level(current),
                                 "the validation data (revocation status of the certificates) "
-                                f"could not be fetched ({_what(exc)})")
+                                f"could not be fetched ({_what(exc)})", unreachable=True)
         try:
             current = await _document_timestamp(current, timestamper, None)
         except _UNREACHABLE as exc:
-            return LongTermSeal(current, _level(current), _tsa_unreachable(tsa, exc))
+            return LongTermSeal(current, _level(current), _tsa_unreachable(tsa, exc),
+                                unreachable=True)
     finally:
         await backend.close()  # type: ignore[no-untyped-call]  # pyHanko lacks hints
     level = _level(current)
@@ -154,8 +163,10 @@ async def _add_validation_data(pdf: bytes, context: ValidationContext) -> bytes:
 
 
 def _validation_context(identity: SealIdentity | None, tsa: TimestampAuthority,
-                        backend: AIOHttpFetcherBackend) -> ValidationContext:
-    roots = [*(identity.trust_roots_pem if identity else ()), *tsa.trust_roots_pem]
+                        backend: AIOHttpFetcherBackend,
+                        extra_roots: Sequence[bytes] = ()) -> ValidationContext:
+    roots = [*(identity.trust_roots_pem if identity else ()), *tsa.trust_roots_pem,
+             *extra_roots]
     chain = identity.chain if identity else []
     others = [_asn1(c.public_bytes(serialization.Encoding.DER)) for c in chain]
     return ValidationContext(
