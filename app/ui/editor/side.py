@@ -155,6 +155,9 @@ class SidePanel(QWidget):
         send_row = QHBoxLayout()
         send_row.setSpacing(6)
         send_row.addWidget(self.check_status, 1)
+        self.bulk_button = QPushButton("Send to many…")  # see app.ui.bulk.launcher
+        self.bulk_button.setObjectName("sendToMany")
+        send_row.addWidget(self.bulk_button)
         send_row.addWidget(self.send_button)
         footer = QFrame()
         footer.setObjectName("sendFooter")
