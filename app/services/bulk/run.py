@@ -258,8 +258,8 @@ async def proceed(ctx: Context, run_id: str, *, control: RunControl | None = Non
                 pass  # the request is failed, with the provider's reason
             if on_row:
                 on_row(row_outcome(ctx, row, request_id))
-        finish_if_done(ctx, run.id)
-    return outcomes(ctx, run.id)
+        await offload(lambda: finish_if_done(ctx, run.id))
+    return await offload(lambda: outcomes(ctx, run.id))  # every row's request read again
 
 
 def _warm_up() -> None:

@@ -81,8 +81,9 @@ class SendToManyDialog(QDialog):
 
     def _build(self) -> None:
         provider = self.ctx.provider(self.provider_id).capabilities.name
-        intro = QLabel(f"Send one copy of {self.pdf.name!r} through {provider} to every row of a "
-                       "sheet. Values from the sheet are filled into each copy.")
+        intro = QLabel(f"Send a copy of {self.pdf.name!r} to every row of a sheet ({provider}). "
+                       "Each row is one person; values from the sheet are filled into their "
+                       "copy.")
         intro.setWordWrap(True)
         self.file_label = QLabel("No sheet chosen")
         self.file_label.setStyleSheet(MUTED_STYLE)
@@ -132,7 +133,7 @@ class SendToManyDialog(QDialog):
         self.splitter.addWidget(rows_box)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([330, 620])
+        self.splitter.setSizes([400, 560])
 
         self.problems_label = QLabel("")
         self.problems_label.setObjectName("bulkProblems")
@@ -140,6 +141,7 @@ class SendToManyDialog(QDialog):
         self.problems_label.setStyleSheet(text_style(ERROR))
         self.problems_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems_label.setVisible(False)
         self.skip_box = QCheckBox("Skip rows with problems")
         self.skip_box.setObjectName("skipFaulty")
         self.skip_box.setToolTip("Send the other rows; the rows at fault are not sent")
@@ -241,6 +243,7 @@ class SendToManyDialog(QDialog):
         self.rows.set_sheet(None)
         self.mapping.setRowCount(0)
         self.problems_label.setText(describe_error(exc))
+        self.problems_label.setVisible(True)
         self._checking = 0
         self._update()
         self.checked.emit()
@@ -276,6 +279,7 @@ class SendToManyDialog(QDialog):
         self.plan = plan
         self.rows.set_plan(plan)
         self.problems_label.setText("\n".join(p.sentence() for p in plan.problems[:6]))
+        self.problems_label.setVisible(bool(plan.problems))
         self.rows_view.resizeColumnsToContents()
         self._update()
         self.checked.emit()
@@ -352,6 +356,7 @@ class SendToManyDialog(QDialog):
         self.run_id = None
         self.running = False
         self.problems_label.setText(describe_error(exc))
+        self.problems_label.setVisible(True)
         self._update()
 
     def _started(self, run_id: str) -> None:

@@ -78,8 +78,9 @@ class MappingTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(1, 110)
         self.combos: dict[str, QComboBox] = {}
         self._updating = False
 
@@ -101,11 +102,15 @@ class MappingTable(QTableWidget):
                 combo.addItem(words, target)
             combo.setCurrentIndex(max(0, combo.findData(chosen.get(header))))
             combo.setToolTip(f"What the column {header!r} fills in each copy")
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
             combo.currentIndexChanged.connect(
                 lambda _i, column=header: self._chosen(column))
             self.setCellWidget(row, 2, combo)
             self.combos[header] = combo
-        self.resizeColumnsToContents()
+        self.resizeColumnToContents(0)
+        self.setColumnWidth(1, min(self.sizeHintForColumn(1), 140))
 
     def _chosen(self, column: str) -> None:
         if self._updating:
