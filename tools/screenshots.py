@@ -223,6 +223,25 @@ async def one_size(window: Any, size: tuple[int, int], ids: dict[str, str],
     await settle()
     grab(window, "prepare", size)
 
+    # Send to many, over Prepare: a sheet with a row at fault.
+    sheet = Path(window.ctx.paths.data_dir) / "screenshot-people.csv"
+    sheet.write_text("Signer 1 name;Signer 1 email;Phone\r\n" + "".join(
+        f"{name};{email};{phone}\r\n" for name, email, phone in (
+            ("Tom Tenant", "tom@example.com", "+44 20 7946 0001"),
+            ("Ada Byron", "ada@example", "+44 20 7946 0002"),
+            ("Noor Haddad", "noor@example.com", "+44 20 7946 0003"),
+            ("", "kim@example.com", "+44 20 7946 0004"),
+            ("Piet de Vries", "piet@example.com", "+44 20 7946 0005"))), encoding="utf-8")
+    bulk = window.bulk.open()
+    if bulk is not None:
+        bulk.resize(min(size[0] - 64, 1100), min(size[1] - 64, 700))
+        bulk.open_sheet(sheet)
+        await until(lambda: bulk.plan is not None, "the rows checked")
+        await settle()
+        grab(bulk, "send-to-many", size)
+        bulk.reject()
+        await settle()
+
     # Requests: the half-signed one, with its details.
     window.show_place(1)
     window.requests_page.show_request(ids["berth"])

@@ -115,14 +115,16 @@ def has_words(text: str) -> bool:
 @dataclass(frozen=True)
 class RequestFilter:
     """Which requests a list shows: any of ``statuses`` (none: every status), one provider,
-    created in ``[since, until)``, and ``search``: words that must all match (as prefixes) the
-    request's name, its recipients' names or their emails."""
+    created in ``[since, until)``, ``search``: words that must all match (as prefixes) the
+    request's name, its recipients' names or their emails, and ``run``: the requests of one run
+    of send to many (its id)."""
 
     statuses: frozenset[Status] = frozenset()
     provider: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     search: str = ""
+    run: str | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -133,6 +135,7 @@ class RequestFilter:
             and self.since is None
             and self.until is None
             and not has_words(self.search)
+            and not self.run
         )
 
 

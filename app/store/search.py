@@ -99,6 +99,9 @@ def _filter_sql(filters: RequestFilter) -> tuple[str, list[Any]]:
     if filters.until is not None:
         where.append("created_at < ?")
         params.append(iso(filters.until))
+    if filters.run:
+        where.append("id IN (SELECT request_id FROM run_rows WHERE run_id = ?)")
+        params.append(filters.run)
     if has_words(filters.search):
         where.append(
             "id IN (SELECT request_id FROM search_keys WHERE docid IN "
@@ -112,7 +115,12 @@ def _text_only(filters: RequestFilter) -> bool:
     """Whether ``filters`` is a search with at most a date range: answered from the full-text
     index alone, whose docids sort as the list does (``DOCID_SPAN``), so the matches come
     newest first and a date range is a docid range."""
-    return has_words(filters.search) and not filters.statuses and not filters.provider
+    return (
+        has_words(filters.search)
+        and not filters.statuses
+        and not filters.provider
+        and not filters.run
+    )
 
 
 def _text_sql(filters: RequestFilter) -> tuple[str, list[Any]]:

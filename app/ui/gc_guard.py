@@ -12,10 +12,26 @@ takes).
 from __future__ import annotations
 
 import gc
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer
 
 INTERVAL_MS = 500
+
+T = TypeVar("T")
+
+
+async def old_objects_left_alone(work: Awaitable[T]) -> T:
+    """Await ``work`` (a long run, such as send to many) with the objects that existed before it
+    left out of collections (``gc.freeze``): a full collection then looks only at what the work
+    made, not at the whole heap, which would hold the window for 100 ms and more. They are
+    given back to the collector when it ends."""
+    gc.freeze()
+    try:
+        return await work
+    finally:
+        gc.unfreeze()
 
 
 class GcGuard(QObject):

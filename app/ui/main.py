@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from app.context import Context
     from app.ui.archive.page import ArchivePage
     from app.ui.bridge import AsyncBridge
+    from app.ui.bulk.launcher import BulkLauncher
     from app.ui.editor.editor import EditorWidget
     from app.ui.requests.page import RequestsPage
     from app.ui.settings.dialog import SettingsDialog
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
     requests_page: RequestsPage
     archive_page: ArchivePage
     sync: SyncController
+    bulk: BulkLauncher
 
     def __init__(self, ctx: Context | None = None, bridge: AsyncBridge | None = None, *,
                  deferred: bool = False) -> None:
@@ -129,6 +131,7 @@ class MainWindow(QMainWindow):
         from app.context import Context
         from app.ui.archive.page import ArchivePage
         from app.ui.bridge import AsyncBridge
+        from app.ui.bulk.launcher import BulkLauncher
         from app.ui.editor.editor import EditorWidget
         from app.ui.requests.page import RequestsPage
         from app.ui.style import DANGER
@@ -147,6 +150,8 @@ class MainWindow(QMainWindow):
         self.archive_page = ArchivePage(self.ctx, self.bridge)
         for page in (self.editor, self.requests_page, self.archive_page):
             self.places.addWidget(page)
+        self.bulk = BulkLauncher(self.ctx, self.bridge, self.editor, self)
+        self.bulk.showRun.connect(self.show_run)
         self.menuBar().clear()
         for menu in self._menu_frame:
             menu.deleteLater()
@@ -220,6 +225,11 @@ class MainWindow(QMainWindow):
             self.requests_page.refresh()
         elif index == 2:
             self.archive_page.refresh()
+
+    def show_run(self, run_id: str) -> None:
+        """Show the requests of a run of send to many in Requests."""
+        self.show_place(1)
+        self.requests_page.show_run(run_id)
 
     def _build_menus(self) -> None:
         editor = self.editor
@@ -296,6 +306,7 @@ class MainWindow(QMainWindow):
 
         request = bar.addMenu("&Request")
         add(request, "&Send for Signature", editor.send)
+        request.addAction(self.bulk.action)
         add(request, "&Check", editor.show_check)
 
         help_menu = bar.addMenu("&Help")

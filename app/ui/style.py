@@ -239,3 +239,10 @@ def paint_status_pill(
         pad_x,
         pad_y,
     )
+
+# --- send to many -------------------------------------------------------------------------------
+
+#: The background of a sheet cell at fault (its text stays the palette's).
+PROBLEM_CELL = "#f9d6d5"
+#: The text of a cell at fault, readable on :data:`PROBLEM_CELL` in light and dark themes.
+PROBLEM_TEXT = "#5f1010"

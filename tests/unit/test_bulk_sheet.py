@@ -70,3 +70,31 @@ def test_roles_are_guessed_by_their_placeholder_names(tmp_path: Path) -> None:
                                                "email": "Tenant e-mail"}
     assert guessed.recipients[1].columns() == {"name": "Guarantor name",
                                                "email": "Guarantor email"}
+
+
+def test_the_example_sheet_of_a_document_maps_itself(tmp_path: Path) -> None:
+    from app.services.bulk.example import example_csv, example_headers
+
+    spec = RequestSpec.from_json({
+        "name": "Lease",
+        "recipients": [{"firstName": "Tenant", "lastName": "", "email": "t@example.com"},
+                       {"firstName": "Guarantor", "lastName": "", "email": "g@example.com",
+                        "order": 2}],
+        "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
+                    "width": 180, "height": 48},
+                   {"recipientIndex": 0, "type": "text", "page": 1, "x": 72, "y": 100,
+                    "width": 150, "height": 20, "label": "Rent"},
+                   {"recipientIndex": 0, "type": "date", "page": 1, "x": 72, "y": 140,
+                    "width": 150, "height": 20, "label": "Start"}]})
+    assert example_headers(spec) == ["Signer 1 name", "Signer 1 email", "Signer 2 name",
+                                     "Signer 2 email", "Rent", "Start"]
+    path = tmp_path / "example.csv"
+    path.write_text(example_csv(spec), encoding="utf-8")
+    table = read_sheet(path)
+    guessed = guess(spec, table)
+    assert mapping_problems(spec, table, guessed) == []
+    assert [r.columns() for r in guessed.recipients] == [
+        {"name": "Signer 1 name", "email": "Signer 1 email"},
+        {"name": "Signer 2 name", "email": "Signer 2 email"}]
+    assert guessed.fields == {1: "Rent", 2: "Start"}
+    assert len(table.rows) == 2

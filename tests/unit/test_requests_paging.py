@@ -309,3 +309,39 @@ def test_refresh_and_download(ctx: Context) -> None:
     assert asyncio.run(refresh_request(ctx, overdue.id)) == ctx.requests.get(overdue.id)
     with pytest.raises(UserError, match="not completed"):
         asyncio.run(download_request(ctx, live.id))
+
+
+# --- the requests of one run of send to many ---------------------------------------------------
+
+
+def _record_run(ctx: Context, name: str, requests: Sequence[Request]) -> str:
+    from app.store.runs import NewRow, Run
+
+    run_id = str(uuid.uuid4())
+    ctx.store.runs.add(
+        Run(id=run_id, name=name, provider="local", render_id=None, spec={}, document_name="a.pdf",
+            document_sha256="0" * 64, sheet="people.csv", state="running", created_at=START),
+        [NewRow(i + 2, {}, str(uuid.uuid4())) for i in range(len(requests) + 1)])
+    for i, request in enumerate(requests):
+        ctx.store.runs.link(run_id, i + 2, request.id)
+    return run_id
+
+
+def test_a_run_filter_shows_exactly_the_requests_of_that_run(ctx: Context) -> None:
+    everyone = many(ctx, 9)
+    first = _record_run(ctx, "Renewal", everyone[0:6:2])  # three of them, and a row not made
+    second = _record_run(ctx, "Policy", everyone[1:3])
+    store = ctx.store.search
+    only_first = RequestFilter(run=first)
+    assert not only_first.is_empty
+    assert store.count(only_first) == 3
+    assert ids(store.page(only_first, 0, 50)) == ids(everyone[0:6:2])
+    assert ids(store.page(RequestFilter(run=second), 0, 50)) == ids(everyone[1:3])
+    # With the other filters: a search, a status.
+    named = RequestFilter(run=first, search="Lease 008")
+    assert ids(store.page(named, 0, 50)) == [everyone[0].id]
+    assert store.count(named) == 1
+    assert store.count(RequestFilter(run=first, statuses=frozenset({Status.COMPLETED}))) == 0
+    assert store.position(only_first, everyone[4].id) == 2
+    assert store.position(only_first, everyone[1].id) is None
+    assert store.count(RequestFilter(run=str(uuid.uuid4()))) == 0

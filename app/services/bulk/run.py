@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from app.context import Context
 from app.domain.clock import now
@@ -43,6 +44,20 @@ from app.services.send import SEND_WAIT, deliver, prepare
 from app.store.runs import NewRow, Run, RunRow, Runs
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Offload(Protocol):
+    """Runs a blocking call away from the event loop and awaits its result (the window's
+    thread pool, :meth:`app.ui.bridge.AsyncBridge.run_blocking`; by default a thread)."""
+
+    def __call__(self, fn: Callable[[], T], /) -> Awaitable[T]: ...
+
+
+def in_thread(fn: Callable[[], T]) -> Awaitable[T]:
+    """The default :class:`Offload`: asyncio's default thread pool."""
+    return asyncio.to_thread(fn)
 
 
 class RunRefused(UserError):
@@ -152,14 +167,17 @@ def make_request(ctx: Context, run: Run, row: RunRow, spec: RequestSpec) -> str:
     return _link(ctx, run, row, existing)
 
 
-async def make_request_async(ctx: Context, run: Run, row: RunRow, spec: RequestSpec) -> str:
-    """:func:`make_request` in two steps, giving the event loop (the window) a turn between
-    stamping the copy and committing it."""
+async def make_request_async(ctx: Context, run: Run, row: RunRow, spec: RequestSpec,
+                             offload: Offload = in_thread) -> str:
+    """:func:`make_request` with its CPU work (stamping the copy, the PDF checks of
+    :func:`app.services.send.prepare` and its commit to the outbox) run by ``offload``, away
+    from the event loop (the window stays responsive). The order is the same: the row's request
+    is committed under its key before it is linked, and a cancelled wait leaves a committed
+    request to be linked by the next :func:`resume_runs` (never made twice)."""
     existing = runs(ctx).request_for_key(row.idempotency_key)
     if existing is None:
-        path = _stamped(ctx, run, row, spec)
-        await asyncio.sleep(0)
-        existing = _prepare(ctx, run, row, spec, path)
+        existing = await offload(lambda: _prepare(ctx, run, row, spec,
+                                                  _stamped(ctx, run, row, spec)))
     return _link(ctx, run, row, existing)
 
 
@@ -196,8 +214,10 @@ def _spec(run: Run) -> RequestSpec:
 
 
 async def proceed(ctx: Context, run_id: str, *, control: RunControl | None = None,
-                  on_row: Callable[[RowOutcome], None] | None = None) -> list[RowOutcome]:
-    """Send every row of the run not yet sent, in order; the outcome of every row.
+                  on_row: Callable[[RowOutcome], None] | None = None,
+                  offload: Offload = in_thread) -> list[RowOutcome]:
+    """Send every row of the run not yet sent, in order; the outcome of every row. Each row's
+    copy is stamped and checked by ``offload`` (off the event loop).
 
     Stops early when the provider cannot be reached (the rows left stay queued for ``sync``),
     when ``control`` is cancelled or when the run is cancelled (by another process too)."""
@@ -209,6 +229,7 @@ async def proceed(ctx: Context, run_id: str, *, control: RunControl | None = Non
     with held:
         spec = _spec(run)
         stopped = False
+        await offload(_warm_up)
         for row in store.rows(run.id):
             if row.state in ("skipped", "cancelled") or stopped:
                 continue
@@ -219,7 +240,8 @@ async def proceed(ctx: Context, run_id: str, *, control: RunControl | None = Non
             if store.state(run.id) == "cancelled":
                 break
             try:
-                request_id = row.request_id or await make_request_async(ctx, run, row, spec)
+                request_id = row.request_id or await make_request_async(
+                    ctx, run, row, spec, offload)
             except UnavailableError:
                 raise
             except SealboxError as exc:
@@ -236,8 +258,15 @@ async def proceed(ctx: Context, run_id: str, *, control: RunControl | None = Non
                 pass  # the request is failed, with the provider's reason
             if on_row:
                 on_row(row_outcome(ctx, row, request_id))
-        finish_if_done(ctx, run.id)
-    return outcomes(ctx, run.id)
+        await offload(lambda: finish_if_done(ctx, run.id))
+    return await offload(lambda: outcomes(ctx, run.id))  # every row's request read again
+
+
+def _warm_up() -> None:
+    """Import off the event loop what the first row's send would import on it: an HTTP
+    client's first request loads its async backend (anyio's, about 100 ms)."""
+    with contextlib.suppress(ImportError):
+        importlib.import_module("anyio._backends._asyncio")
 
 
 def finish_if_done(ctx: Context, run_id: str) -> bool:

@@ -175,6 +175,9 @@ class SidePanel(QWidget):
         send_row.setSpacing(6)
         send_row.addWidget(self.check_status, 1)
         send_row.addWidget(self.send_button)
+        self.bulk_button = QPushButton("Send to many…")  # see app.ui.bulk.launcher
+        self.bulk_button.setObjectName("sendToMany")
+        provider_row.addWidget(self.bulk_button)
         footer = QFrame()
         footer.setObjectName("sendFooter")
         footer.setFrameShape(QFrame.Shape.StyledPanel)

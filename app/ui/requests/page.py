@@ -71,6 +71,7 @@ from app.ui.requests.model import (
     RequestsModel,
     capabilities_of,
 )
+from app.ui.requests.runs import RunFilter
 from app.ui.requests.table import RequestsTable, StatusBadgeDelegate
 from app.ui.style import MUTED_STYLE, text_style
 from app.ui.widgets import SearchBox
@@ -144,6 +145,7 @@ class RequestsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(bar)
+        layout.addWidget(self.run_filter.bar)
         layout.addWidget(self.splitter, 1)
 
     def _filter_bar(self) -> QHBoxLayout:
@@ -171,6 +173,10 @@ class RequestsPage(QWidget):
         bar.addWidget(self.status_box)
         bar.addWidget(self.provider_box)
         bar.addWidget(self.date_box)
+        self.run_filter = RunFilter(self.ctx, self.bridge, self)
+        self.run_filter.changed.connect(self.apply_filters)
+        self.run_filter.runChanged.connect(self.refresh)
+        bar.addWidget(self.run_filter.box)
         bar.addWidget(self.search, 1)
         bar.addWidget(self.count_label)
 
@@ -248,6 +254,7 @@ class RequestsPage(QWidget):
             provider=provider if isinstance(provider, str) else None,
             since=start_of_range(self.date_box.currentData(), now()),
             search=self.search.text().strip(),
+            run=self.run_filter.run_id(),
         )
 
     def apply_filters(self) -> None:
@@ -262,12 +269,18 @@ class RequestsPage(QWidget):
         self._show_selected()
 
     def clear_filters(self) -> None:
-        for box in (self.status_box, self.provider_box, self.date_box):
+        for box in (self.status_box, self.provider_box, self.date_box, self.run_filter.box):
             box.blockSignals(True)
             box.setCurrentIndex(0)
             box.blockSignals(False)
         self.search.clear_quietly()
+        self.run_filter.reload()
         self.apply_filters()
+
+    def show_run(self, run_id: str) -> None:
+        """Show exactly the requests of one run of send to many (the other filters cleared)."""
+        self.clear_filters()
+        self.run_filter.choose(run_id)
 
     def _update_empty_state(self) -> None:
         total = self.model.total
@@ -292,6 +305,7 @@ class RequestsPage(QWidget):
     def refresh(self) -> None:
         """Read the rows again, keeping the selection (the window calls this when the place is
         shown)."""
+        self.run_filter.reload()
         if not self.model.loaded:
             self.model.set_filter(self.current_filter())
         else:
