@@ -71,8 +71,9 @@ class Paths:
         return self.locks_dir / f"{what}-{request_id}.lock"
 
 
-def resolve_paths(environ: Mapping[str, str] | None = None,
-                  archive_override: str | None = None) -> Paths:
+def resolve_paths(
+    environ: Mapping[str, str] | None = None, archive_override: str | None = None
+) -> Paths:
     env = os.environ if environ is None else environ
     home = env.get("SEALBOX_HOME")
     if home:
@@ -115,8 +116,9 @@ class Settings:
     timestamp: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def limit(self, section: str, key: str, default: float,
-              environ: Mapping[str, str] | None = None) -> float:
+    def limit(
+        self, section: str, key: str, default: float, environ: Mapping[str, str] | None = None
+    ) -> float:
         """A positive number from ``[section] key`` in the settings file, overridden by
         ``SEALBOX_<SECTION>_<KEY>``; ``default`` when neither is set."""
         env = os.environ if environ is None else environ
@@ -134,12 +136,15 @@ class Settings:
         except (TypeError, ValueError):
             value = math.nan
         if isinstance(raw, bool) or not math.isfinite(value) or value <= 0:
-            raise UserError(f"The setting {where} must be a positive number: correct it or "
-                            "remove it to use the default.")
+            raise UserError(
+                f"The setting {where} must be a positive number: correct it or "
+                "remove it to use the default."
+            )
         return value
 
-    def provider_setting(self, provider: str, key: str,
-                         environ: Mapping[str, str] | None = None) -> str | None:
+    def provider_setting(
+        self, provider: str, key: str, environ: Mapping[str, str] | None = None
+    ) -> str | None:
         """A provider setting, with ``SEALBOX_<ID>_<KEY>`` from the environment first."""
         env = os.environ if environ is None else environ
         override = env.get(f"SEALBOX_{provider.upper()}_{key.upper()}")
@@ -150,12 +155,25 @@ class Settings:
 
     def sender(self, environ: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
         env = os.environ if environ is None else environ
-        return (env.get("SEALBOX_SENDER_NAME") or self.sender_name,
-                env.get("SEALBOX_SENDER_EMAIL") or self.sender_email)
+        return (
+            env.get("SEALBOX_SENDER_NAME") or self.sender_name,
+            env.get("SEALBOX_SENDER_EMAIL") or self.sender_email,
+        )
 
 
-_KNOWN = {"default_provider", "archive_dir", "sender_name", "sender_email", "sync_interval_s",
-          "notifications", "seal_pkcs12", "providers", "network", "webhooks", "timestamp"}
+_KNOWN = {
+    "default_provider",
+    "archive_dir",
+    "sender_name",
+    "sender_email",
+    "sync_interval_s",
+    "notifications",
+    "seal_pkcs12",
+    "providers",
+    "network",
+    "webhooks",
+    "timestamp",
+}
 _SECTIONS = ("network", "webhooks", "timestamp")
 
 
@@ -167,27 +185,41 @@ def load_settings(path: Path) -> Settings:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"The settings file {path} is not valid TOML ({exc}): fix it or delete "
-                        "it to go back to the defaults.") from exc
+        raise UserError(
+            f"The settings file {path} is not valid TOML ({exc}): fix it or delete "
+            "it to go back to the defaults."
+        ) from exc
     settings = Settings(extra={k: v for k, v in data.items() if k not in _KNOWN})
-    for key, kind in (("default_provider", str), ("archive_dir", str), ("sender_name", str),
-                      ("sender_email", str), ("sync_interval_s", int), ("notifications", bool),
-                      ("seal_pkcs12", str)):
+    for key, kind in (
+        ("default_provider", str),
+        ("archive_dir", str),
+        ("sender_name", str),
+        ("sender_email", str),
+        ("sync_interval_s", int),
+        ("notifications", bool),
+        ("seal_pkcs12", str),
+    ):
         if key in data:
             if not isinstance(data[key], kind):
-                raise UserError(f"The settings file {path} has a bad value for {key!r}: it must "
-                                f"be a {kind.__name__}. Fix or remove that line.")
+                raise UserError(
+                    f"The settings file {path} has a bad value for {key!r}: it must "
+                    f"be a {kind.__name__}. Fix or remove that line."
+                )
             setattr(settings, key, data[key])
     providers = data.get("providers", {})
     if not isinstance(providers, dict) or not all(isinstance(v, dict) for v in providers.values()):
-        raise UserError(f"The settings file {path} has a bad [providers] section: each provider "
-                        "must be a table such as [providers.craftkit].")
+        raise UserError(
+            f"The settings file {path} has a bad [providers] section: each provider "
+            "must be a table such as [providers.craftkit]."
+        )
     settings.providers = providers
     for section in _SECTIONS:
         table = data.get(section, {})
         if not isinstance(table, dict):
-            raise UserError(f"The settings file {path} has a bad [{section}] section: it must be "
-                            f"a table ([{section}] on a line of its own, then key = value lines).")
+            raise UserError(
+                f"The settings file {path} has a bad [{section}] section: it must be "
+                f"a table ([{section}] on a line of its own, then key = value lines)."
+            )
         setattr(settings, section, table)
     return settings
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class Context:
     paths: Paths
@@ -50,14 +51,19 @@ class Context:
         self.settings = _with_default_provider(self.settings)
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None,
-                         secrets: SecretStore | None = None) -> Context:
+    def from_environment(
+        cls, environ: Mapping[str, str] | None = None, secrets: SecretStore | None = None
+    ) -> Context:
         env = dict(os.environ if environ is None else environ)
         first = resolve_paths(env)
         settings = load_settings(first.config_file)
         paths = resolve_paths(env, settings.archive_dir) if settings.archive_dir else first
-        return cls(paths=paths, settings=settings,
-                   secrets=secrets if secrets is not None else KeyringSecrets(env), environ=env)
+        return cls(
+            paths=paths,
+            settings=settings,
+            secrets=secrets if secrets is not None else KeyringSecrets(env),
+            environ=env,
+        )
 
     @cached_property
     def database(self) -> Database:
@@ -114,8 +120,7 @@ class Context:
         current settings and secrets) by its registry entry. The caller closes it with
         ``aclose()``."""
         info = registry.get(pid)
-        return info.create(config if config is not None else self.provider_config(pid),
-                           self.paths)
+        return info.create(config if config is not None else self.provider_config(pid), self.paths)
 
     # --- settings changed while running ----------------------------------------------------
 

@@ -23,8 +23,9 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]], *,
-             lineterminator: str = "\r\n") -> str:
+def csv_text(
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, lineterminator: str = "\r\n"
+) -> str:
     """A whole CSV document (header first), every cell made safe."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator=lineterminator)

@@ -35,8 +35,11 @@ def _licence_of(meta: metadata.PackageMetadata) -> str:
     expression = _field(meta, "License-Expression")
     if expression:
         return str(expression)
-    classifiers = [c.split("::")[-1].strip() for c in meta.get_all("Classifier") or []
-                   if c.startswith("License ::")]
+    classifiers = [
+        c.split("::")[-1].strip()
+        for c in meta.get_all("Classifier") or []
+        if c.startswith("License ::")
+    ]
     if classifiers:
         return ", ".join(dict.fromkeys(classifiers))
     text = (_field(meta, "License") or "").strip()
@@ -84,8 +87,13 @@ def dependency_licences(root: str = OWN) -> list[Licence]:
             continue
         meta = dist.metadata
         home = _field(meta, "Home-page") or next(
-            (url.split(",", 1)[1].strip() for url in meta.get_all("Project-URL") or []
-             if "," in url), None)
+            (
+                url.split(",", 1)[1].strip()
+                for url in meta.get_all("Project-URL") or []
+                if "," in url
+            ),
+            None,
+        )
         seen[key] = Licence(_field(meta, "Name") or name, dist.version, _licence_of(meta), home)
         todo.extend(_requirements(dist))
     return sorted(seen.values(), key=lambda item: item.name.lower())

@@ -32,8 +32,10 @@ LOG_MESSAGE_LIMIT = 8000
 _MIN_SECRET = 4
 _lock = threading.Lock()
 _known: tuple[str, ...] = ()
-_KEY = (r"(?:x-api-key|api[_-]?key|apikey|client[_-]?secret|secret|password|passphrase|"
-        r"access[_-]?token|refresh[_-]?token|token)")
+_KEY = (
+    r"(?:x-api-key|api[_-]?key|apikey|client[_-]?secret|secret|password|passphrase|"
+    r"access[_-]?token|refresh[_-]?token|token)"
+)
 _VALUE = r"[^\s'\",;&}]"
 _PATTERNS = [
     re.compile(r"(?i)(authorization\s*[:=]\s*(?:bearer|basic)\s+)[^\s'\",;]+"),
@@ -121,7 +123,7 @@ def scrub(text: str, limit: int = MESSAGE_LIMIT) -> str:
         return text if clean == text else clean  # unchanged: keep a Text's parts
     # Redact a little past the cut, so that a secret across it is masked whole.
     margin = max((len(s) for s in _known), default=0) + 64
-    kept = redact(text[:limit + margin])[:limit]
+    kept = redact(text[: limit + margin])[:limit]
     cut = len(text.encode("utf-8", "surrogatepass")) - len(kept.encode("utf-8", "surrogatepass"))
     return f"{kept}… [cut, {max(cut, 0):,} bytes]"
 
@@ -176,8 +178,13 @@ def configure(log_dir: Path, *, verbose: bool = False) -> None:
             handler.close()
     log_dir.mkdir(parents=True, exist_ok=True)
     handler = QuietFileHandler(
-        log_dir / "sealbox.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8", delay=True,
-        errors="backslashreplace")
+        log_dir / "sealbox.log",
+        maxBytes=2_000_000,
+        backupCount=3,
+        encoding="utf-8",
+        delay=True,
+        errors="backslashreplace",
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     handler._sealbox = True  # type: ignore[attr-defined]

@@ -62,8 +62,9 @@ class OwnerLock:
     def __enter__(self) -> OwnerLock:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         """Release and remove the lock file: a lock is made for one piece of work."""
         self.release(remove=True)
 

@@ -38,11 +38,14 @@ def env_name(name: str) -> str:
 def _no_keyring(exc: Exception, name: str) -> Text:
     """The OS keyring failed: install or unlock one (or, on the command line, use the
     secret's environment variable)."""
-    return Text("No OS keyring is available to keep Sealbox's secrets",
-                Detail(exc.__class__.__name__), ". Install or unlock one (GNOME Keyring, KWallet, "
-                "macOS Keychain or Windows Credential Locker)",
-                Alt(f", or provide the secret in the environment variable {env_name(name)}", ""),
-                ".")
+    return Text(
+        "No OS keyring is available to keep Sealbox's secrets",
+        Detail(exc.__class__.__name__),
+        ". Install or unlock one (GNOME Keyring, KWallet, "
+        "macOS Keychain or Windows Credential Locker)",
+        Alt(f", or provide the secret in the environment variable {env_name(name)}", ""),
+        ".",
+    )
 
 
 def check_secret(name: str, value: str, *, from_environment: bool) -> str:
@@ -56,14 +59,20 @@ def check_secret(name: str, value: str, *, from_environment: bool) -> str:
     provider = name.split(".", 1)[0]
     label = name.split(".", 1)[-1].replace("_", " ")
     if from_environment:
-        where = Alt(f"The environment variable {env_name(name)}",
-                    f"The {provider} {label} set outside Sealbox")
+        where = Alt(
+            f"The environment variable {env_name(name)}",
+            f"The {provider} {label} set outside Sealbox",
+        )
         fix: str | Alt = "set it again with the value alone, on one line"
     else:
-        where = Alt(f"The {provider} {label} stored in the OS keyring",
-                    f"The {provider} {label} kept in the system keyring")
-        fix = Alt(f"store it again with `sealbox login {provider}` (or in Settings)",
-                  "enter it again in Settings")
+        where = Alt(
+            f"The {provider} {label} stored in the OS keyring",
+            f"The {provider} {label} kept in the system keyring",
+        )
+        fix = Alt(
+            f"store it again with `sealbox login {provider}` (or in Settings)",
+            "enter it again in Settings",
+        )
     raise UserError(Text(where, f" contains {what}, which no credential has: ", fix, "."))
 
 

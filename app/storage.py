@@ -40,7 +40,8 @@ class DiskFullError(UserError):
         super().__init__(
             f"The disk is full: free space on {where} is {amount}. Free some space there "
             f"(empty the trash, delete or move large files you no longer need), then {then}; "
-            "nothing Sealbox had stored is lost.")
+            "nothing Sealbox had stored is lost."
+        )
 
 
 class FileSizeLimitError(UserError):
@@ -51,11 +52,13 @@ class FileSizeLimitError(UserError):
         super().__init__(
             f"A limit on the size of files stopped Sealbox writing{where} (the shell's "
             "`ulimit -f`, or a quota): raise the limit, then run the command again; nothing "
-            "Sealbox had stored is lost.")
+            "Sealbox had stored is lost."
+        )
 
 
-def storage_error(exc: BaseException, database: Path | None = None,
-                  writing: Path | None = None) -> SealboxError | None:
+def storage_error(
+    exc: BaseException, database: Path | None = None, writing: Path | None = None
+) -> SealboxError | None:
     """The user error for ``exc`` (or an error it was raised from) when it is a full disk or a
     file size limit; None when it is something else. ``database`` is the store's file (SQLite
     errors name no file); ``writing`` the file being written, when the caller knows it."""
@@ -82,27 +85,37 @@ def is_damage(exc: sqlite3.Error) -> bool:
     """Whether SQLite says the database file itself is damaged (or not a database)."""
     code = _sqlite_code(exc)
     text = str(exc).lower()
-    return (code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text
-            or "not a database" in text)
+    return (
+        code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text or "not a database" in text
+    )
 
 
 def damaged_database(path: Path, exc: BaseException) -> UserError:
     """The message for a database SQLite reports as damaged: keep it, restore a backup."""
-    return UserError(Text(
-        f"The Sealbox database {path} is damaged", Detail(str(exc)), ": restore it from a "
-        "backup. Keep the damaged file (do not delete or replace it): it holds the requests "
-        "still in flight, which the archive cannot give back; ",
-        Alt("`sealbox archive reindex`", "Reindex from folder in the Archive"),
-        " rebuilds only the archived ones."))
+    return UserError(
+        Text(
+            f"The Sealbox database {path} is damaged",
+            Detail(str(exc)),
+            ": restore it from a "
+            "backup. Keep the damaged file (do not delete or replace it): it holds the requests "
+            "still in flight, which the archive cannot give back; ",
+            Alt("`sealbox archive reindex`", "Reindex from folder in the Archive"),
+            " rebuilds only the archived ones.",
+        )
+    )
 
 
 def unreadable_database(path: Path, exc: BaseException) -> UserError:
     """The message for a disk I/O error on a disk that is not full."""
-    return UserError(Text(
-        f"The Sealbox database {path} could not be read or written", Detail(str(exc)),
-        ": check the disk "
-        "(is it still connected, is it failing?), then ", Alt("run the command", "try"),
-        " again. Nothing was changed."))
+    return UserError(
+        Text(
+            f"The Sealbox database {path} could not be read or written",
+            Detail(str(exc)),
+            ": check the disk (is it still connected, is it failing?), then ",
+            Alt("run the command", "try"),
+            " again. Nothing was changed.",
+        )
+    )
 
 
 def file_size_limited() -> bool:

@@ -38,25 +38,34 @@ def check_user_file(path: Path, label: str, kind: str) -> os.stat_result:
     try:
         info = path.stat()
     except (FileNotFoundError, NotADirectoryError) as exc:
-        raise NotFoundError(f"{label} does not exist: check the file name and folder and try "
-                            "again.") from exc
+        raise NotFoundError(
+            f"{label} does not exist: check the file name and folder and try again."
+        ) from exc
     except PermissionError as exc:
-        raise UserError(f"{label} cannot be read (permission denied): check its permissions, "
-                        "or copy it somewhere you can read it.") from exc
+        raise UserError(
+            f"{label} cannot be read (permission denied): check its permissions, "
+            "or copy it somewhere you can read it."
+        ) from exc
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
-            raise UserError(f"{label} has a name too long for the file system: check the path, "
-                            "or rename the file.") from exc
+            raise UserError(
+                f"{label} has a name too long for the file system: check the path, "
+                "or rename the file."
+            ) from exc
         if exc.errno == errno.ELOOP:
-            raise UserError(f"{label} is a link that leads nowhere (a loop of links): give the "
-                            "file itself.") from exc
-        raise UserError(f"{label} cannot be read ({exc.strerror or exc}): check the path and "
-                        "try again.") from exc
+            raise UserError(
+                f"{label} is a link that leads nowhere (a loop of links): give the file itself."
+            ) from exc
+        raise UserError(
+            f"{label} cannot be read ({exc.strerror or exc}): check the path and try again."
+        ) from exc
     if stat.S_ISDIR(info.st_mode):
         raise UserError(f"{label} is a folder, not {kind}: choose the file inside it.")
     if not stat.S_ISREG(info.st_mode):
-        raise UserError(f"{label} is not a regular file (a device, a pipe or a socket): give "
-                        f"{kind} saved on disk.")
+        raise UserError(
+            f"{label} is not a regular file (a device, a pipe or a socket): give "
+            f"{kind} saved on disk."
+        )
     return info
 
 
@@ -64,16 +73,21 @@ def read_user_file(path: Path, label: str, kind: str, max_bytes: int) -> bytes:
     """The contents of a regular file of at most ``max_bytes``, checked as above."""
     info = check_user_file(path, label, kind)
     if info.st_size > max_bytes:
-        raise UserError(f"{label} is {format_size(info.st_size)}, more than the "
-                        f"{format_size(max_bytes)} allowed for {kind}: check that it is the "
-                        "right file.")
+        raise UserError(
+            f"{label} is {format_size(info.st_size)}, more than the "
+            f"{format_size(max_bytes)} allowed for {kind}: check that it is the "
+            "right file."
+        )
     try:
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise UserError(f"{label} cannot be read ({exc.strerror or exc}): check the file and "
-                        "try again.") from exc
+        raise UserError(
+            f"{label} cannot be read ({exc.strerror or exc}): check the file and try again."
+        ) from exc
     if len(data) > max_bytes:
-        raise UserError(f"{label} grew past {format_size(max_bytes)} while it was read: check "
-                        "that it is the right file.")
+        raise UserError(
+            f"{label} grew past {format_size(max_bytes)} while it was read: check "
+            "that it is the right file."
+        )
     return data

@@ -22,9 +22,20 @@ def folder_size(path: Path) -> int:
 
 
 def build(dist: Path = ROOT / "dist", work: Path = ROOT / "build") -> Path:
-    command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level",
-               "WARN", "--distpath", str(dist), "--workpath", str(work),
-               str(ROOT / "packaging" / "sealbox.spec")]
+    command = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--clean",
+        "--log-level",
+        "WARN",
+        "--distpath",
+        str(dist),
+        "--workpath",
+        str(work),
+        str(ROOT / "packaging" / "sealbox.spec"),
+    ]
     subprocess.run(command, check=True, cwd=ROOT)
     bundle = dist / "Sealbox"
     if sys.platform.startswith("linux"):
@@ -48,7 +59,9 @@ if __name__ == "__main__":
     try:
         made = build()
     except subprocess.CalledProcessError as exc:
-        print(f"The build failed (PyInstaller exit {exc.returncode}); see its messages above.",
-              file=sys.stderr)
+        print(
+            f"The build failed (PyInstaller exit {exc.returncode}); see its messages above.",
+            file=sys.stderr,
+        )
         raise SystemExit(1) from None
     print(f"{made.relative_to(ROOT)}: {folder_size(made) / 1e6:.0f} MB")

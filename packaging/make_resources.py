@@ -64,8 +64,12 @@ def write_sample() -> Path:
     page.insert_text((330, 700), "Landlord signature:", fontsize=11, fontname="helv")
     second = doc.new_page(width=595, height=842)
     second.insert_text((72, 90), "Schedule: inventory of the flat", fontsize=16, fontname="helv")
-    second.insert_text((72, 130), "Kitchen, living room, bedroom, bathroom as inspected.",
-                       fontsize=11, fontname="helv")
+    second.insert_text(
+        (72, 130),
+        "Kitchen, living room, bedroom, bathroom as inspected.",
+        fontsize=11,
+        fontname="helv",
+    )
     second.insert_text((72, 700), "Tenant initials: {{initials}}", fontsize=11, fontname="helv")
     doc.set_metadata({"title": "Sample lease agreement", "author": "Sealbox"})
     path = ROOT / "resources" / "samples" / "sample-lease.pdf"

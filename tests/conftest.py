@@ -75,13 +75,17 @@ def sealbox_env(env_extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def start_sealbox(*args: str, env_extra: dict[str, str] | None = None
-                  ) -> subprocess.Popen[str]:
+def start_sealbox(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start the real ``sealbox`` command without waiting for it (read it with
     ``communicate``)."""
-    return subprocess.Popen([sys.executable, "-m", "app.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=sealbox_env(env_extra),
-                            cwd=ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=sealbox_env(env_extra),
+        cwd=ROOT,
+    )
 
 
 def wait_for_files(folder: Path, prefix: str, count: int, timeout: float = 60) -> list[Path]:

@@ -31,17 +31,28 @@ def test_the_gui_tests_pass_on_a_real_x_server() -> None:
     xvfb = shutil.which("xvfb-run")
     if xvfb is None:
         if os.environ.get("CI"):
-            pytest.fail("xvfb-run is missing: CI must run the GUI tests on an X server too "
-                        "(install the Debian packages xvfb and xauth, as .ci/run does)")
-        pytest.skip("xvfb-run is not installed: the GUI tests ran on the offscreen platform "
-                    "only")
+            pytest.fail(
+                "xvfb-run is missing: CI must run the GUI tests on an X server too "
+                "(install the Debian packages xvfb and xauth, as .ci/run does)"
+            )
+        pytest.skip("xvfb-run is not installed: the GUI tests ran on the offscreen platform only")
     env = dict(os.environ, QT_QPA_PLATFORM="xcb")
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
-    command = [xvfb, "--auto-servernum", "--server-args=-screen 0 1600x1000x24 -nolisten tcp",
-               sys.executable, "-m", "pytest", "tests/gui", "-p", "no:cacheprovider"]
-    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=TIMEOUT_S, check=False)
+    command = [
+        xvfb,
+        "--auto-servernum",
+        "--server-args=-screen 0 1600x1000x24 -nolisten tcp",
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests/gui",
+        "-p",
+        "no:cacheprovider",
+    ]
+    run = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT_S, check=False
+    )
     report = (run.stdout + run.stderr)[-20_000:]
     assert run.returncode == 0, f"the GUI tests failed on the X server (xcb):\n{report}"
     assert "Qt platform: xcb" in run.stdout, report  # the header the suite prints

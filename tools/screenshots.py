@@ -53,12 +53,20 @@ def on_an_x_server(out: Path) -> int | None:
         return 2
     xvfb = shutil.which("xvfb-run")
     if xvfb is None:
-        print("screenshots: needs an X server: run it on a desktop, or install xvfb (xvfb-run)",
-              file=sys.stderr)
+        print(
+            "screenshots: needs an X server: run it on a desktop, or install xvfb (xvfb-run)",
+            file=sys.stderr,
+        )
         return 2
     env = dict(os.environ, QT_QPA_PLATFORM="xcb", **{CHILD: "1"})
-    command = [xvfb, "--auto-servernum", "--server-args=-screen 0 1920x1200x24",
-               sys.executable, str(Path(__file__).resolve()), str(out)]
+    command = [
+        xvfb,
+        "--auto-servernum",
+        "--server-args=-screen 0 1920x1200x24",
+        sys.executable,
+        str(Path(__file__).resolve()),
+        str(out),
+    ]
     return subprocess.run(command, env=env, check=False).returncode
 
 
@@ -71,9 +79,10 @@ def use_home(base: Path) -> Path:
     os.environ["SEALBOX_HOME"] = str(home)
     os.environ["SEALBOX_TEST_KEYRING"] = str(base / "keyring.json")
     os.environ["PYTHON_KEYRING_BACKEND"] = "tests.support.filekeyring.FileKeyring"
-    (home / "config.toml").write_text('sender_name = "Ada Office"\n'
-                                      'sender_email = "ada@harbour-lettings.example"\n',
-                                      encoding="utf-8")
+    (home / "config.toml").write_text(
+        'sender_name = "Ada Office"\nsender_email = "ada@harbour-lettings.example"\n',
+        encoding="utf-8",
+    )
     return home
 
 
@@ -96,18 +105,25 @@ def contract(path: Path, title: str, pages: int = 2) -> Path:
     doc = pymupdf.open()
     for number in range(1, pages + 1):
         page = doc.new_page(width=595, height=842)
-        page.insert_text((72, 80), title if number == 1 else f"{title}, page {number}",
-                         fontsize=16)
-        page.insert_textbox(pymupdf.Rect(72, 110, 523, 300),
-                            "The parties agree to the terms set out below. " * 6, fontsize=11)
+        page.insert_text((72, 80), title if number == 1 else f"{title}, page {number}", fontsize=16)
+        page.insert_textbox(
+            pymupdf.Rect(72, 110, 523, 300),
+            "The parties agree to the terms set out below. " * 6,
+            fontsize=11,
+        )
     doc.save(path)
     doc.close()
     return path
 
 
 def person(first: str, last: str, order: int) -> dict[str, Any]:
-    return {"firstName": first, "lastName": last, "order": order,
-            "email": f"{first.lower()}.{last.lower()}@example.com", "designation": "Signer"}
+    return {
+        "firstName": first,
+        "lastName": last,
+        "order": order,
+        "email": f"{first.lower()}.{last.lower()}@example.com",
+        "designation": "Signer",
+    }
 
 
 def make_requests(base: Path) -> dict[str, str]:
@@ -115,15 +131,41 @@ def make_requests(base: Path) -> dict[str, str]:
     ids: dict[str, str] = {}
 
     def send(role: str, name: str, people: list[dict[str, Any]], message: str = "") -> str:
-        spec = {"name": name, "message": message, "recipients": people, "fields": [
-            {"recipientIndex": i, "type": "signature", "page": 1, "x": 72 + 240 * i, "y": 640,
-             "width": 200, "height": 50} for i in range(len(people))]
-                + [{"recipientIndex": 0, "type": "date", "page": 1, "x": 72, "y": 700,
-                    "width": 120, "height": 24}]}
+        spec = {
+            "name": name,
+            "message": message,
+            "recipients": people,
+            "fields": [
+                {
+                    "recipientIndex": i,
+                    "type": "signature",
+                    "page": 1,
+                    "x": 72 + 240 * i,
+                    "y": 640,
+                    "width": 200,
+                    "height": 50,
+                }
+                for i in range(len(people))
+            ]
+            + [
+                {
+                    "recipientIndex": 0,
+                    "type": "date",
+                    "page": 1,
+                    "x": 72,
+                    "y": 700,
+                    "width": 120,
+                    "height": 24,
+                }
+            ],
+        }
         spec_file = base / f"{role}.json"
         spec_file.write_text(json.dumps(spec), encoding="utf-8")
-        rid = str(sealbox("send", str(contract(base / f"{role}.pdf", name)), "--spec",
-                          str(spec_file))["id"])
+        rid = str(
+            sealbox("send", str(contract(base / f"{role}.pdf", name)), "--spec", str(spec_file))[
+                "id"
+            ]
+        )
         ids[role] = rid
         return rid
 
@@ -135,12 +177,18 @@ def make_requests(base: Path) -> dict[str, str]:
     sign(rid, 0, "Jane Doe")
     sign(rid, 1, "Bob Roe")
     for month in ("01", "02"):
-        rid = send(f"service-{month}",
-                   f"Service agreement — ACME Shipping Ltd, Rotterdam harbour cranes 2026-{month}",
-                   [person("Ann", "Lee", 1)])
+        rid = send(
+            f"service-{month}",
+            f"Service agreement — ACME Shipping Ltd, Rotterdam harbour cranes 2026-{month}",
+            [person("Ann", "Lee", 1)],
+        )
         sign(rid, 0, "Ann Lee")
-    rid = send("berth", "Berth lease 2026", [jane, bob],
-               "Please sign by Friday: the crane arrives on Monday.")
+    rid = send(
+        "berth",
+        "Berth lease 2026",
+        [jane, bob],
+        "Please sign by Friday: the crane arrives on Monday.",
+    )
     sign(rid, 0, "Jane Doe")
     rid = send("crew", "Crew contract — M/V Aurora", [person("Carl", "Berg", 1)])
     sealbox("sign", rid, "--recipient", "0", "--decline", "The wage is not the one we agreed.")
@@ -183,8 +231,12 @@ async def shoot(out: Path, ids: dict[str, str]) -> list[Path]:
     return written
 
 
-async def one_size(window: Any, size: tuple[int, int], ids: dict[str, str],
-                   grab: Callable[[Any, str, tuple[int, int]], None]) -> None:
+async def one_size(
+    window: Any,
+    size: tuple[int, int],
+    ids: dict[str, str],
+    grab: Callable[[Any, str, tuple[int, int]], None],
+) -> None:
     """Every place at ``size``."""
     import httpx
 
@@ -200,38 +252,82 @@ async def one_size(window: Any, size: tuple[int, int], ids: dict[str, str],
     window.show_place(0)
     window.open_file(lease)
     editor = window.editor
-    spec = RequestSpec.from_json({
-        "name": "Residential lease — 4B Quay Street",
-        "message": "Please sign where marked.",
-        "recipients": [person("Tom", "Tenant", 1), person("Lena", "Landlord", 2)],
-        "fields": [
-            {"recipientIndex": 1, "type": "signature", "page": 1, "x": 72, "y": 360,
-             "width": 200, "height": 50},
-            {"recipientIndex": 1, "type": "date", "page": 1, "x": 300, "y": 380,
-             "width": 110, "height": 24},
-            {"recipientIndex": 0, "type": "text", "page": 2, "x": 72, "y": 200,
-             "width": 220, "height": 24, "label": "Phone"}],
-        "anchorTags": [
-            {"anchorString": "{{sign_here}}", "type": "signature", "recipientIndex": 0,
-             "width": 180, "height": 48},
-            {"anchorString": "{{initials}}", "type": "initials", "recipientIndex": 0,
-             "width": 60, "height": 30}],
-    })
+    spec = RequestSpec.from_json(
+        {
+            "name": "Residential lease — 4B Quay Street",
+            "message": "Please sign where marked.",
+            "recipients": [person("Tom", "Tenant", 1), person("Lena", "Landlord", 2)],
+            "fields": [
+                {
+                    "recipientIndex": 1,
+                    "type": "signature",
+                    "page": 1,
+                    "x": 72,
+                    "y": 360,
+                    "width": 200,
+                    "height": 50,
+                },
+                {
+                    "recipientIndex": 1,
+                    "type": "date",
+                    "page": 1,
+                    "x": 300,
+                    "y": 380,
+                    "width": 110,
+                    "height": 24,
+                },
+                {
+                    "recipientIndex": 0,
+                    "type": "text",
+                    "page": 2,
+                    "x": 72,
+                    "y": 200,
+                    "width": 220,
+                    "height": 24,
+                    "label": "Phone",
+                },
+            ],
+            "anchorTags": [
+                {
+                    "anchorString": "{{sign_here}}",
+                    "type": "signature",
+                    "recipientIndex": 0,
+                    "width": 180,
+                    "height": 48,
+                },
+                {
+                    "anchorString": "{{initials}}",
+                    "type": "initials",
+                    "recipientIndex": 0,
+                    "width": 60,
+                    "height": 30,
+                },
+            ],
+        }
+    )
     editor.doc.load(spec)
-    await until(lambda: editor.view.doc_scene.page_item(1).image is not None,
-                "the first page of the lease")
+    await until(
+        lambda: editor.view.doc_scene.page_item(1).image is not None, "the first page of the lease"
+    )
     await settle()
     grab(window, "prepare", size)
 
     # Send to many, over Prepare: a sheet with a row at fault.
     sheet = Path(window.ctx.paths.data_dir) / "screenshot-people.csv"
-    sheet.write_text("Signer 1 name;Signer 1 email;Phone\r\n" + "".join(
-        f"{name};{email};{phone}\r\n" for name, email, phone in (
-            ("Tom Tenant", "tom@example.com", "+44 20 7946 0001"),
-            ("Ada Byron", "ada@example", "+44 20 7946 0002"),
-            ("Noor Haddad", "noor@example.com", "+44 20 7946 0003"),
-            ("", "kim@example.com", "+44 20 7946 0004"),
-            ("Piet de Vries", "piet@example.com", "+44 20 7946 0005"))), encoding="utf-8")
+    sheet.write_text(
+        "Signer 1 name;Signer 1 email;Phone\r\n"
+        + "".join(
+            f"{name};{email};{phone}\r\n"
+            for name, email, phone in (
+                ("Tom Tenant", "tom@example.com", "+44 20 7946 0001"),
+                ("Ada Byron", "ada@example", "+44 20 7946 0002"),
+                ("Noor Haddad", "noor@example.com", "+44 20 7946 0003"),
+                ("", "kim@example.com", "+44 20 7946 0004"),
+                ("Piet de Vries", "piet@example.com", "+44 20 7946 0005"),
+            )
+        ),
+        encoding="utf-8",
+    )
     bulk = window.bulk.open()
     if bulk is not None:
         bulk.resize(min(size[0] - 64, 1100), min(size[1] - 64, 700))
@@ -264,8 +360,9 @@ async def one_size(window: Any, size: tuple[int, int], ids: dict[str, str],
     await settle()
     grab(signing, "sign-handover", size)
     view.start()
-    await until(lambda: view.page_view.doc_scene.page_item(1).image is not None,
-                "the document to sign")
+    await until(
+        lambda: view.page_view.doc_scene.page_item(1).image is not None, "the document to sign"
+    )
     await settle()
     grab(signing, "sign-now", size)
     signing.close()
@@ -278,17 +375,19 @@ async def one_size(window: Any, size: tuple[int, int], ids: dict[str, str],
     if task is not None:
         await until(task.done, "verification")
     archive.show_request(ids["service-02"])
-    await until(lambda: archive.preview_stack.currentWidget() is archive.view,
-                "the archive preview")
-    await until(lambda: archive.view.doc_scene.page_item(1).image is not None,
-                "the archived page")
+    await until(
+        lambda: archive.preview_stack.currentWidget() is archive.view, "the archive preview"
+    )
+    await until(lambda: archive.view.doc_scene.page_item(1).image is not None, "the archived page")
     await settle()
     grab(window, "archive", size)
 
     # Settings: General, and a provider whose server cannot be reached.
     settings = window.open_settings()
-    settings.resize(max(settings.minimumWidth(), min(size[0] - 100, 900)),
-                    max(settings.minimumHeight(), min(size[1] - 100, 640)))
+    settings.resize(
+        max(settings.minimumWidth(), min(size[0] - 100, 900)),
+        max(settings.minimumHeight(), min(size[1] - 100, 640)),
+    )
     await settle()
     grab(settings, "settings", size)
     settings.show_page("craftkit")

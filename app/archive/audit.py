@@ -292,8 +292,9 @@ def check_folder(
     return out
 
 
-def _as_sealed(folder: Path, manifest: dict[str, Any], actual: str | None,
-               checks: Sequence[SignatureCheck]) -> str | None:
+def _as_sealed(
+    folder: Path, manifest: dict[str, Any], actual: str | None, checks: Sequence[SignatureCheck]
+) -> str | None:
     """The SHA-256 of the signed document as it was sealed: the file's own, or, for a file
     upgraded in the archive (``sealed`` in its record), that of its first bytes up to the size
     it had then, provided that everything after them only adds validation data and document
@@ -342,15 +343,20 @@ def _check_file(
     )
     return (
         FileCheck(
-            rid, name, kind, path, state, signature, f"{text}; {summary}" if summary else text,
+            rid,
+            name,
+            kind,
+            path,
+            state,
+            signature,
+            f"{text}; {summary}" if summary else text,
             signature_details(path, results) if results else (),
         ),
         results,
     )
 
 
-def signature_details(path: Path, results: Sequence[SignatureCheck]
-                      ) -> tuple[dict[str, Any], ...]:
+def signature_details(path: Path, results: Sequence[SignatureCheck]) -> tuple[dict[str, Any], ...]:
     """Per signature: what ``archive verify --json`` reports (see :class:`FileCheck`)."""
     from app.archive.verify import trust_word
     from app.domain.clock import iso
@@ -365,12 +371,25 @@ def signature_details(path: Path, results: Sequence[SignatureCheck]
         if r.kind == "unreadable":
             continue
         when = r.timestamped_at or r.signing_time
-        source = ("timestamp authority" if r.timestamped_at is not None
-                  else "signer's clock" if r.signing_time is not None else None)
-        out.append({"kind": r.kind, "field": r.field_name, "signer": r.signer_subject,
-                    "level": levels.get(r.field_name) if r.kind == "signature" else None,
-                    "signingTime": iso(when), "timeSource": source, "trust": trust_word(r),
-                    "intact": r.intact and r.valid and not r.modified_after})
+        source = (
+            "timestamp authority"
+            if r.timestamped_at is not None
+            else "signer's clock"
+            if r.signing_time is not None
+            else None
+        )
+        out.append(
+            {
+                "kind": r.kind,
+                "field": r.field_name,
+                "signer": r.signer_subject,
+                "level": levels.get(r.field_name) if r.kind == "signature" else None,
+                "signingTime": iso(when),
+                "timeSource": source,
+                "trust": trust_word(r),
+                "intact": r.intact and r.valid and not r.modified_after,
+            }
+        )
     return tuple(out)
 
 

@@ -31,9 +31,11 @@ def check_download(path: Path, what: str, provider: str, roots: Sequence[bytes])
     from app.archive.verify import verify_pdf_signatures
 
     def refuse(problem: str) -> DownloadRejectedError:
-        return DownloadRejectedError(f"The {what} {provider} sent {problem}: it was not "
-                                     f"archived. Check the request at {provider}, then download "
-                                     "it again (`sealbox download --again`).")
+        return DownloadRejectedError(
+            f"The {what} {provider} sent {problem}: it was not "
+            f"archived. Check the request at {provider}, then download "
+            "it again (`sealbox download --again`)."
+        )
 
     data = path.read_bytes()
     try:

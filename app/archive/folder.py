@@ -60,8 +60,9 @@ def folder_for(root: Path, request: Request, completed: datetime) -> Path:
         folder = parent / f"{local:%Y-%m-%d} {safe_name(request.name)} {tag}"
         if not folder.exists() or _manifest_id(folder) in (request.id, None):
             return folder
-    raise UserError(f"The archive folder {folder} belongs to another request: move it away, "
-                    "then archive again.")
+    raise UserError(
+        f"The archive folder {folder} belongs to another request: move it away, then archive again."
+    )
 
 
 def _manifest_id(folder: Path) -> str | None:
@@ -79,8 +80,9 @@ class Archived:
     files: list[ArchivedFile]
 
 
-async def archive_request_async(ctx: Context, request_id: str, *,
-                                wait: float = ARCHIVE_WAIT, again: bool = False) -> Archived:
+async def archive_request_async(
+    ctx: Context, request_id: str, *, wait: float = ARCHIVE_WAIT, again: bool = False
+) -> Archived:
     """Download a completed request's signed PDF (and certificate) into its archive folder and
     record it; the folder already archived when there is one, unless ``again``: then the files
     are downloaded afresh and replace the archived ones, which are kept aside in the folder's
@@ -94,8 +96,10 @@ async def archive_request_async(ctx: Context, request_id: str, *,
     reached("archive-start")
     held = await lock_waiting_async(ctx.paths.lock("archive", request.id), wait)
     if held is None:
-        raise BusyError(f"Another Sealbox is archiving {request.name!r} right now: it will be "
-                        "in the archive when that is done.")
+        raise BusyError(
+            f"Another Sealbox is archiving {request.name!r} right now: it will be "
+            "in the archive when that is done."
+        )
     with held:
         try:
             return await _archive_locked(ctx, request.id, again)
@@ -115,8 +119,10 @@ async def _archive_locked(ctx: Context, request_id: str, again: bool) -> Archive
             return Archived(request.id, root / existing, index.files(request.id))
         replacing = root / existing
     if request.status != Status.COMPLETED:
-        raise UserError(f"{request.name!r} is {request.status.value}, not completed: only a "
-                        "completed request has a signed document to download.")
+        raise UserError(
+            f"{request.name!r} is {request.status.value}, not completed: only a "
+            "completed request has a signed document to download."
+        )
     provider = ctx.provider(request.provider)
     completed = request.completed_at or now()
     final = replacing or folder_for(root, request, completed)
@@ -136,16 +142,17 @@ async def _archive_locked(ctx: Context, request_id: str, again: bool) -> Archive
             crash_point("during-archive")
             reached("archive-staged")
             files = {
-                kind: {"name": path.name, "sha256": sha256_file(path),
-                       "size": path.stat().st_size}
+                kind: {"name": path.name, "sha256": sha256_file(path), "size": path.stat().st_size}
                 for kind, path in (("signed", signed), ("certificate", certificate))
                 if path.exists()
             }
             stamp = f"{now():%Y%m%dT%H%M%SZ}"
             if replacing is not None:
-                requests.add_event(request.id, "downloaded again",
-                                   f"the earlier archived copy is kept in "
-                                   f"{REPLACED_PREFIX}{stamp}")
+                requests.add_event(
+                    request.id,
+                    "downloaded again",
+                    f"the earlier archived copy is kept in {REPLACED_PREFIX}{stamp}",
+                )
             manifest = request_json(request, requests.events(request.id), files)
             atomic_write_bytes(staging.path / "request.json", manifest)
             fsync_dir(staging.path)
@@ -155,8 +162,12 @@ async def _archive_locked(ctx: Context, request_id: str, again: bool) -> Archive
             else:
                 swap_into_place(staging.path, final, root, stamp)
             fsync_dir(final.parent)
-        log.info("archived request %s in %s%s", request.id, final,
-                 " (downloaded again)" if replacing is not None else "")
+        log.info(
+            "archived request %s in %s%s",
+            request.id,
+            final,
+            " (downloaded again)" if replacing is not None else "",
+        )
     # Extracting the text for search is CPU work: off the event loop. The built-in provider
     # wrote the signed PDF's text when it sealed it (reading a long PDF again takes seconds).
     recorded = read_manifest(final)
@@ -178,8 +189,9 @@ def record_folder(ctx: Context, folder: Path) -> Archived:
     return record_archive(ctx, str(read_manifest(folder)["id"]), folder)
 
 
-def record_archive(ctx: Context, request_id: str, folder: Path, content: str | None = None
-                   ) -> Archived:
+def record_archive(
+    ctx: Context, request_id: str, folder: Path, content: str | None = None
+) -> Archived:
     """Enter an archived folder in the store (hashes as ``request.json`` recorded them)."""
     root = ctx.paths.archive_dir
     manifest = read_manifest(folder)
@@ -190,18 +202,27 @@ def record_archive(ctx: Context, request_id: str, folder: Path, content: str | N
         for kind, entry in manifest["files"].items()
     ]
     request_file = folder / "request.json"
-    files.append(ArchivedFile("request", f"{rel}/request.json", sha256_file(request_file),
-                              request_file.stat().st_size, stamp))
-    ctx.store.archive.record(request_id, rel, files,
-                             content if content is not None else archive_text(folder, manifest))
+    files.append(
+        ArchivedFile(
+            "request",
+            f"{rel}/request.json",
+            sha256_file(request_file),
+            request_file.stat().st_size,
+            stamp,
+        )
+    )
+    ctx.store.archive.record(
+        request_id, rel, files, content if content is not None else archive_text(folder, manifest)
+    )
     working = ctx.paths.document(request_id)
     working.unlink(missing_ok=True)
     shutil.rmtree(ctx.paths.local_dir / request_id, ignore_errors=True)
     return Archived(request_id, folder, files)
 
 
-def archive_text(folder: Path, manifest: dict[str, Any],
-                 known: Mapping[str, str] | None = None) -> str:
+def archive_text(
+    folder: Path, manifest: dict[str, Any], known: Mapping[str, str] | None = None
+) -> str:
     """The words of an archived request's PDFs for search; ``known`` gives the text of some
     of them (by kind) so they are not read again."""
     parts = []

@@ -67,30 +67,36 @@ def certificate_facts(path: Path) -> CertificateFacts | None:
     original = _ORIGINAL.search(text)
     if not (subject or signed or original):
         return None
-    return CertificateFacts(subject.group(1) if subject else None,
-                            original.group(1) if original else None,
-                            signed.group(1) if signed else None)
+    return CertificateFacts(
+        subject.group(1) if subject else None,
+        original.group(1) if original else None,
+        signed.group(1) if signed else None,
+    )
 
 
-def certificate_problems(manifest: dict[str, Any], facts: CertificateFacts,
-                         signed_sha256: str | None) -> dict[str, list[str]]:
+def certificate_problems(
+    manifest: dict[str, Any], facts: CertificateFacts, signed_sha256: str | None
+) -> dict[str, list[str]]:
     """Where the certificate and the folder disagree, one sentence each, by the kind of file
     (``signed``, ``certificate``) that is not what the other says."""
     problems: dict[str, list[str]] = {}
     rid = manifest.get("id")
     if facts.request_id and rid and facts.request_id != rid:
         problems.setdefault("certificate", []).append(
-            f"the certificate is for another request ({facts.request_id}), not {rid}")
+            f"the certificate is for another request ({facts.request_id}), not {rid}"
+        )
     original = (manifest.get("document") or {}).get("sha256")
     if facts.original_sha256 and original and facts.original_sha256 != original:
         problems.setdefault("certificate", []).append(
             f"the certificate names the original document {facts.original_sha256[:16]}… "
-            f"(SHA-256), request.json {original[:16]}…")
+            f"(SHA-256), request.json {original[:16]}…"
+        )
     if facts.signed_sha256 and signed_sha256 and facts.signed_sha256 != signed_sha256:
         problems.setdefault("signed", []).append(
             f"its sealed certificate names the signed document {facts.signed_sha256[:16]}… "
             f"(SHA-256), but this file is {signed_sha256[:16]}…: it is not the document that "
-            "was signed")
+            "was signed"
+        )
     return problems
 
 
@@ -131,8 +137,12 @@ def _manifests(root: Path) -> Iterator[Path]:
     if not root.is_dir():
         return
     # Folders moved out of their YYYY/MM place are looked for a few levels deep.
-    for pattern in ("*/request.json", "*/*/request.json", "*/*/*/request.json",
-                    "*/*/*/*/request.json"):
+    for pattern in (
+        "*/request.json",
+        "*/*/request.json",
+        "*/*/*/request.json",
+        "*/*/*/*/request.json",
+    ):
         for manifest in sorted(root.glob(pattern)):
             if not any(part.startswith(".") for part in manifest.relative_to(root).parts):
                 yield manifest.parent
@@ -151,6 +161,8 @@ def trust_root_problem(paths: Paths, local_archived: bool) -> str | None:
     if not made_here and not local_archived:
         return None
     kept = " (only retired roots remain)" if retired else ""
-    return (f"This installation's trust root {seal_dir / CA_FILE} is missing{kept}, so the "
-            "seals made on this computer cannot be checked and read as untrusted: restore "
-            f"{CA_FILE} from a backup of {seal_dir} (it is not secret), then verify again.")
+    return (
+        f"This installation's trust root {seal_dir / CA_FILE} is missing{kept}, so the "
+        "seals made on this computer cannot be checked and read as untrusted: restore "
+        f"{CA_FILE} from a backup of {seal_dir} (it is not secret), then verify again."
+    )

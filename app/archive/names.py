@@ -30,12 +30,23 @@ NAME_BYTES = 80
 
 FORBIDDEN = frozenset('<>:"/\\|?*')
 _SUPERSCRIPT_DIGITS = "¹²³"
-RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$",
-                      *(f"{p}{d}" for p in ("COM", "LPT") for d in "0123456789"),
-                      *(f"{p}{d}" for p in ("COM", "LPT") for d in _SUPERSCRIPT_DIGITS)})
+RESERVED = frozenset(
+    {
+        "CON",
+        "PRN",
+        "AUX",
+        "NUL",
+        "CONIN$",
+        "CONOUT$",
+        "CLOCK$",
+        *(f"{p}{d}" for p in ("COM", "LPT") for d in "0123456789"),
+        *(f"{p}{d}" for p in ("COM", "LPT") for d in _SUPERSCRIPT_DIGITS),
+    }
+)
 #: Invisible characters that reorder text on screen.
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                          "\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 _ZWJ = "\u200d"
 _SPACES = re.compile(r"\s+", flags=re.UNICODE)
 
@@ -65,8 +76,10 @@ def is_portable(name: str, max_bytes: int = MAX_NAME_BYTES) -> bool:
     """Whether ``name`` is a valid file or folder name on Windows, macOS and Linux."""
     if not name or name[0] in " ." or name[-1] in " .":
         return False
-    if any(ch in FORBIDDEN or ch in BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs")
-           for ch in name):
+    if any(
+        ch in FORBIDDEN or ch in BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs")
+        for ch in name
+    ):
         return False
     return not _reserved(name) and _size(name) <= max_bytes
 
@@ -90,8 +103,7 @@ def _reserved(name: str) -> bool:
 
 def _size(name: str) -> int:
     """Bytes of UTF-8 in the larger of the composed and decomposed forms."""
-    return max(len(name.encode("utf-8")),
-               len(unicodedata.normalize("NFD", name).encode("utf-8")))
+    return max(len(name.encode("utf-8")), len(unicodedata.normalize("NFD", name).encode("utf-8")))
 
 
 def _cut(name: str, max_bytes: int) -> str:
@@ -116,8 +128,11 @@ def _clusters(text: str) -> list[str]:
     ZWJ, and regional indicators in pairs (flags)."""
     clusters: list[str] = []
     for ch in text:
-        if clusters and (_extends(ch) or clusters[-1].endswith(_ZWJ)
-                         or (_regional(ch) and _open_flag(clusters[-1]))):
+        if clusters and (
+            _extends(ch)
+            or clusters[-1].endswith(_ZWJ)
+            or (_regional(ch) and _open_flag(clusters[-1]))
+        ):
             clusters[-1] += ch
         else:
             clusters.append(ch)
@@ -126,9 +141,15 @@ def _clusters(text: str) -> list[str]:
 
 def _extends(ch: str) -> bool:
     code = ord(ch)
-    return (unicodedata.combining(ch) != 0 or unicodedata.category(ch) in ("Mn", "Me", "Mc")
-            or ch == _ZWJ or 0xFE00 <= code <= 0xFE0F or 0x1F3FB <= code <= 0x1F3FF
-            or 0xE0020 <= code <= 0xE007F or 0xE0100 <= code <= 0xE01EF)
+    return (
+        unicodedata.combining(ch) != 0
+        or unicodedata.category(ch) in ("Mn", "Me", "Mc")
+        or ch == _ZWJ
+        or 0xFE00 <= code <= 0xFE0F
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+        or 0xE0100 <= code <= 0xE01EF
+    )
 
 
 def _regional(ch: str) -> bool:

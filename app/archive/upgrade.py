@@ -67,8 +67,10 @@ def is_upgrade_entry(name: str) -> bool:
 def archive_lock(ctx: Context, request_id: str, wait: float = LOCK_WAIT) -> Iterator[OwnerLock]:
     held = lock_waiting(ctx.paths.lock("archive", request_id), wait)
     if held is None:
-        raise BusyError("Another Sealbox is working on this request's archive folder right now: "
-                        "try again when it is done.")
+        raise BusyError(
+            "Another Sealbox is working on this request's archive folder right now: "
+            "try again when it is done."
+        )
     with held:
         yield held
 
@@ -98,8 +100,11 @@ def commit(ctx: Context, request_id: str, folder: Path, files: list[NewFile]) ->
     finish_interrupted(ctx, folder)
     manifest = read_manifest(folder)
     entries = manifest["files"]
-    kept = [f for f in files if f.kind in entries
-            and sha256_file(folder / entries[f.kind]["name"]) == f.old_sha256]
+    kept = [
+        f
+        for f in files
+        if f.kind in entries and sha256_file(folder / entries[f.kind]["name"]) == f.old_sha256
+    ]
     if not kept:
         return []
     renames: list[list[str]] = []
@@ -112,15 +117,29 @@ def commit(ctx: Context, request_id: str, folder: Path, files: list[NewFile]) ->
         entry.setdefault("sealed", {"sha256": entry["sha256"], "size": entry["size"]})
         entry["sha256"], entry["size"] = digest, len(new.pdf)
         renames.append([temp, entry["name"]])
-        payload = {"file": new.kind, "level": new.level, "reason": None, "upgraded": True,
-                   "sha256": digest}
+        payload = {
+            "file": new.kind,
+            "level": new.level,
+            "reason": None,
+            "upgraded": True,
+            "sha256": digest,
+        }
         detail = f"{new.kind}: {new.level} (upgraded in the archive)"
-        events.append({"at": at, "kind": SEAL_LEVEL_EVENT, "status": None,
-                       "recipientIndex": None, "detail": detail, "payload": payload})
+        events.append(
+            {
+                "at": at,
+                "kind": SEAL_LEVEL_EVENT,
+                "status": None,
+                "recipientIndex": None,
+                "detail": detail,
+                "payload": payload,
+            }
+        )
     manifest.setdefault("history", []).extend(events)
     temp_manifest = f"{TEMP_PREFIX}request.json"
-    atomic_write_bytes(folder / temp_manifest,
-                       (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode())
+    atomic_write_bytes(
+        folder / temp_manifest, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode()
+    )
     renames.append([temp_manifest, "request.json"])
     reached("upgrade-written")
     crash_point("upgrade-written")
@@ -146,12 +165,14 @@ def _apply(ctx: Context, folder: Path, plan: Mapping[str, Any]) -> None:
     request_id = str(plan["requestId"])
     record_archive(ctx, request_id, folder)
     if ctx.requests.exists(request_id):
-        recorded = [e.payload for e in ctx.requests.events(request_id)
-                    if e.kind == SEAL_LEVEL_EVENT]
+        recorded = [
+            e.payload for e in ctx.requests.events(request_id) if e.kind == SEAL_LEVEL_EVENT
+        ]
         for event in plan["events"]:
             if event["payload"] not in recorded:
-                ctx.requests.add_event(request_id, SEAL_LEVEL_EVENT, event["detail"],
-                                       event["payload"])
+                ctx.requests.add_event(
+                    request_id, SEAL_LEVEL_EVENT, event["detail"], event["payload"]
+                )
     crash_point("upgrade-recorded")
     (folder / JOURNAL).unlink(missing_ok=True)
     fsync_dir(folder)

@@ -196,8 +196,9 @@ async def verify_pdf_signatures_async(
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
         if reader.encrypted and reader.decrypt(b"").status == AuthStatus.FAILED:
-            return [_unreadable("the PDF needs a password to open, so its signatures cannot "
-                                "be checked")]
+            return [
+                _unreadable("the PDF needs a password to open, so its signatures cannot be checked")
+            ]
         embedded = list(reader.embedded_signatures)
     except _DAMAGED_INPUT_ERRORS as exc:
         return [_unreadable(f"the PDF is damaged or not a PDF and could not be read ({exc})")]
@@ -233,17 +234,33 @@ def _credit_later_seals(checks: list[SignatureCheck]) -> list[SignatureCheck]:
     for i, check in enumerate(out):
         if not (check.content_changed_after and check.intact and check.valid):
             continue
-        seal = next((later for later in reversed(out[i + 1:])
-                     if later.kind != "unreadable" and later.intact and later.valid
-                     and later.trusted and later.covers_whole_file
-                     and not later.modified_after), None)
+        seal = next(
+            (
+                later
+                for later in reversed(out[i + 1 :])
+                if later.kind != "unreadable"
+                and later.intact
+                and later.valid
+                and later.trusted
+                and later.covers_whole_file
+                and not later.modified_after
+            ),
+            None,
+        )
         if seal is None:
             continue
-        who = (f"signed by {check.signer_subject}" if check.trusted else
-               f"signer not trusted ({check.signer_subject})")
-        out[i] = replace(check, modified_after=False, changes_sealed_by=seal.signer_subject,
-                         summary=f"signature valid for the revision it signed, {who}; the "
-                         f"changes after it are sealed by {seal.signer_subject}")
+        who = (
+            f"signed by {check.signer_subject}"
+            if check.trusted
+            else f"signer not trusted ({check.signer_subject})"
+        )
+        out[i] = replace(
+            check,
+            modified_after=False,
+            changes_sealed_by=seal.signer_subject,
+            summary=f"signature valid for the revision it signed, {who}; the "
+            f"changes after it are sealed by {seal.signer_subject}",
+        )
     return out
 
 
@@ -447,7 +464,9 @@ def _lta_only(coverage: SignatureCoverageLevel | None, level: ModificationLevel 
     if coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return True
     return coverage == SignatureCoverageLevel.ENTIRE_REVISION and level in (
-        ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+        ModificationLevel.NONE,
+        ModificationLevel.LTA_UPDATES,
+    )
 
 
 def _modified_after(

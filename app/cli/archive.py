@@ -19,10 +19,16 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
     if args.action == "search":
         return archive_search(ctx, args)
     if args.action == "list":
-        items = [ctx.requests.get(rid) for rid in ctx.store.archive.archived_ids()
-                 if ctx.requests.exists(rid)]
-        emit(args, {"signatures": [request_json(ctx, r) for r in items]},
-             lambda: print_archived(ctx, items) if items else say("Nothing archived."))
+        items = [
+            ctx.requests.get(rid)
+            for rid in ctx.store.archive.archived_ids()
+            if ctx.requests.exists(rid)
+        ]
+        emit(
+            args,
+            {"signatures": [request_json(ctx, r) for r in items]},
+            lambda: print_archived(ctx, items) if items else say("Nothing archived."),
+        )
         return 0
     if args.action == "verify":
         return archive_verify(ctx, args)
@@ -32,8 +38,11 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
         from app.archive.reindex import reindex
 
         archived = reindex(ctx)
-        emit(args, {"reindexed": [a.request_id for a in archived]},
-             lambda: say(f"Reindexed {len(archived)} archived request(s)."))
+        emit(
+            args,
+            {"reindexed": [a.request_id for a in archived]},
+            lambda: say(f"Reindexed {len(archived)} archived request(s)."),
+        )
         return 0
     if args.action == "export":
         return archive_export(ctx, args)
@@ -47,15 +56,25 @@ def archive_verify(ctx: Context, args: argparse.Namespace) -> int:
     result = audit.verify(ctx, args.id)
     checks = result.checks
     bad = [c for c in checks if not c.ok]
-    emit(args, {"ok": result.ok, "files": [c.to_json() for c in checks],
-                "trustRoot": result.trust_problem}, lambda: print_verification(ctx, checks))
+    emit(
+        args,
+        {
+            "ok": result.ok,
+            "files": [c.to_json() for c in checks],
+            "trustRoot": result.trust_problem,
+        },
+        lambda: print_verification(ctx, checks),
+    )
     if result.trust_problem is not None:
         say(f"sealbox: {result.trust_problem}", err=True)
         return 1
     if bad:
         if not args.json:
-            say(f"sealbox: {len(bad)} archived file(s) failed verification: "
-                f"{', '.join(str(c.path) for c in bad[:3])}", err=True)
+            say(
+                f"sealbox: {len(bad)} archived file(s) failed verification: "
+                f"{', '.join(str(c.path) for c in bad[:3])}",
+                err=True,
+            )
         return 1
     return 0
 
@@ -80,22 +99,34 @@ def print_verification(ctx: Context, checks: Sequence[FileCheck]) -> None:
         if not c.ok:
             say(f"  {'':<7} {c.summary}")
         for s in c.signatures:
-            what = (f"{s['level']} signature" if s["kind"] == "signature" and s["level"]
-                    else "document timestamp" if s["kind"] == "timestamp" else "signature")
-            when = (f", {s['signingTime']} by the {s['timeSource']}" if s["signingTime"]
-                    else "")
+            what = (
+                f"{s['level']} signature"
+                if s["kind"] == "signature" and s["level"]
+                else "document timestamp"
+                if s["kind"] == "timestamp"
+                else "signature"
+            )
+            when = f", {s['signingTime']} by the {s['timeSource']}" if s["signingTime"] else ""
             say(f"  {'':<7}   {what} {s['field']}: {s['signer']}{when}; {s['trust']}")
-    counts = {state: sum(c.state == state for c in checks)
-              for state in ("intact", "modified", "missing", "mismatch", "added",
-                            "moved")}
+    counts = {
+        state: sum(c.state == state for c in checks)
+        for state in ("intact", "modified", "missing", "mismatch", "added", "moved")
+    }
     invalid = sum(c.signature == "invalid" for c in checks)
-    others = ", ".join(f"{n} {label}" for label, n in (
-        ("not what their certificate names", counts["mismatch"]),
-        ("added to a folder", counts["added"]), ("folders moved", counts["moved"]))
-        if n)
-    say(f"{len(checks)} checked: {counts['intact']} intact, {counts['modified']} "
+    others = ", ".join(
+        f"{n} {label}"
+        for label, n in (
+            ("not what their certificate names", counts["mismatch"]),
+            ("added to a folder", counts["added"]),
+            ("folders moved", counts["moved"]),
+        )
+        if n
+    )
+    say(
+        f"{len(checks)} checked: {counts['intact']} intact, {counts['modified']} "
         f"modified, {counts['missing']} missing{', ' + others if others else ''}; "
-        f"{invalid} with an invalid signature.")
+        f"{invalid} with an invalid signature."
+    )
 
 
 def archive_upgrade(ctx: Context, args: argparse.Namespace) -> int:
@@ -119,13 +150,25 @@ def archive_upgrade(ctx: Context, args: argparse.Namespace) -> int:
                 word = {"unreachable": "not now", "failed": "FAILED", "busy": "busy"}[f.outcome]
                 line = f"{word:<9} {where}: still {f.before}"
             say(line + (f" ({f.reason})" if f.reason else ""))
-        say(f"{upgraded} upgraded, {result.current} already B-LTA, {unreachable} waiting for a "
+        say(
+            f"{upgraded} upgraded, {result.current} already B-LTA, {unreachable} waiting for a "
             f"service that could not be reached, {failed} that cannot be upgraded"
-            + (f", {busy} busy elsewhere" if busy else "") + ".")
+            + (f", {busy} busy elsewhere" if busy else "")
+            + "."
+        )
 
-    emit(args, {"files": [f.to_json() for f in result.files], "upgraded": upgraded,
-                "current": result.current, "unreachable": unreachable, "failed": failed,
-                "busy": busy}, text)
+    emit(
+        args,
+        {
+            "files": [f.to_json() for f in result.files],
+            "upgraded": upgraded,
+            "current": result.current,
+            "unreachable": unreachable,
+            "failed": failed,
+            "busy": busy,
+        },
+        text,
+    )
     if failed:
         return 1
     if unreachable or busy:
@@ -143,12 +186,20 @@ def archive_export(ctx: Context, args: argparse.Namespace) -> int:
     def exported() -> None:
         say(f"Exported {len(done.folders)} archived request(s) to {done.dest}")
         for rid, where in moved.items():
-            say(f"  {rid[:8]} was not where the archive index has it: exported from "
-                f"{where} (`sealbox archive reindex` records the new place)")
+            say(
+                f"  {rid[:8]} was not where the archive index has it: exported from "
+                f"{where} (`sealbox archive reindex` records the new place)"
+            )
 
-    emit(args, {"exported": str(done.dest), "requests": [f.manifest["id"]
-                                                          for f in done.folders],
-                "moved": moved}, exported)
+    emit(
+        args,
+        {
+            "exported": str(done.dest),
+            "requests": [f.manifest["id"] for f in done.folders],
+            "moved": moved,
+        },
+        exported,
+    )
     return 0
 
 
@@ -159,8 +210,11 @@ def archive_search(ctx: Context, args: argparse.Namespace) -> int:
     if args.offset < 0:
         raise UserError("--offset must be 0 or more.")
     total = ctx.store.search.count_matches(args.text, archived_only=True)
-    ids = ctx.store.search.matches(args.text, args.limit, offset=args.offset,
-                                  archived_only=True) if total > args.offset else []
+    ids = (
+        ctx.store.search.matches(args.text, args.limit, offset=args.offset, archived_only=True)
+        if total > args.offset
+        else []
+    )
     items = [ctx.requests.get(rid) for rid in ids if ctx.requests.exists(rid)]
     first, last = args.offset + 1, args.offset + len(items)
 
@@ -170,14 +224,24 @@ def archive_search(ctx: Context, args: argparse.Namespace) -> int:
             return
         found = f"{total:,} document{'s' if total != 1 else ''} match{'es' if total == 1 else ''}"
         if not items:
-            say(f"{found}; none after number {total:,} (--offset {args.offset} is past the "
-                  "last one).")
+            say(
+                f"{found}; none after number {total:,} (--offset {args.offset} is past the "
+                "last one)."
+            )
             return
         say(f"{found}; showing {first:,}–{last:,}.")
         print_archived(ctx, items)
         if last < total:
             say(f"More: sealbox archive search {quoted(args.text)} --offset {last}")
 
-    emit(args, {"total": total, "limit": args.limit, "offset": args.offset,
-                "signatures": [request_json(ctx, r) for r in items]}, text)
+    emit(
+        args,
+        {
+            "total": total,
+            "limit": args.limit,
+            "offset": args.offset,
+            "signatures": [request_json(ctx, r) for r in items],
+        },
+        text,
+    )
     return 0

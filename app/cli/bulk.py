@@ -24,18 +24,32 @@ MAX_MAP_BYTES = 1024 * 1024
 def add_send_options(p: argparse.ArgumentParser) -> None:
     """``send``'s options for a template and for sending to many."""
     p.add_argument("--template", metavar="NAME", help="a saved template instead of --spec")
-    p.add_argument("--rows", type=Path, metavar="PEOPLE.csv|.xlsx",
-                   help="send one copy to every row of this sheet (CSV or Excel)")
-    p.add_argument("--map", type=Path, metavar="MAP.json",
-                   help="which column fills what (default: guessed from the column names)")
+    p.add_argument(
+        "--rows",
+        type=Path,
+        metavar="PEOPLE.csv|.xlsx",
+        help="send one copy to every row of this sheet (CSV or Excel)",
+    )
+    p.add_argument(
+        "--map",
+        type=Path,
+        metavar="MAP.json",
+        help="which column fills what (default: guessed from the column names)",
+    )
     p.add_argument("--sheet", metavar="NAME", help="the workbook's sheet (default: the first)")
-    p.add_argument("--skip-faulty", action="store_true",
-                   help="send the rows without problems and skip the rows at fault")
+    p.add_argument(
+        "--skip-faulty",
+        action="store_true",
+        help="send the rows without problems and skip the rows at fault",
+    )
 
 
 def add_runs_command(sub: Any) -> None:
-    p = sub.add_parser("runs", help="runs of send to many: list, show, export, cancel",
-                       description="runs of send to many: list, show, export, cancel")
+    p = sub.add_parser(
+        "runs",
+        help="runs of send to many: list, show, export, cancel",
+        description="runs of send to many: list, show, export, cancel",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     rsub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
     a = rsub.add_parser("list", help="every run, newest first")
@@ -78,8 +92,7 @@ def _load_map(path: Path) -> Any:
     try:
         return json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{label} is not valid UTF-8 JSON ({exc}): fix it and try again."
-                        ) from exc
+        raise UserError(f"{label} is not valid UTF-8 JSON ({exc}): fix it and try again.") from exc
 
 
 def cmd_send_rows(ctx: Context, args: argparse.Namespace) -> int:
@@ -94,8 +107,9 @@ def cmd_send_rows(ctx: Context, args: argparse.Namespace) -> int:
     if args.ocr:
         spec = replace(spec, ocr_anchors=True)
     if args.idempotency_key:
-        raise UserError("--idempotency-key names one send: a run gives each row its own key; "
-                        "leave it out.")
+        raise UserError(
+            "--idempotency-key names one send: a run gives each row its own key; leave it out."
+        )
     column_map = None
     sheet_name = args.sheet
     if args.map is not None:
@@ -106,14 +120,19 @@ def cmd_send_rows(ctx: Context, args: argparse.Namespace) -> int:
     table = sheet.read_sheet(args.rows, sheet_name)
     if column_map is None:
         column_map = mapping.guess(spec, table)
-    plan = checks.plan_run(ctx, args.file, spec, table, column_map, provider_id=args.provider,
-                           render_id=args.render_id)
+    plan = checks.plan_run(
+        ctx, args.file, spec, table, column_map, provider_id=args.provider, render_id=args.render_id
+    )
     try:
         run_id = run.start(ctx, args.file, plan, skip_faulty=args.skip_faulty)
     except run.RunRefused as exc:
         if args.json:
-            print(json.dumps({"run": None, "sent": False, "problems": [
-                p.to_json() for p in exc.problems]}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {"run": None, "sent": False, "problems": [p.to_json() for p in exc.problems]},
+                    ensure_ascii=False,
+                )
+            )
         say(f"sealbox: {exc.message}", err=True)
         if not args.json and len(exc.problems) > 1:
             for problem in exc.problems:
@@ -126,17 +145,23 @@ def cmd_send_rows(ctx: Context, args: argparse.Namespace) -> int:
             sys.stdout.flush()
 
     for row in plan.faulty:  # skipped rows are said first
-        line(run.RowOutcome(row.number, "refused", None, row.recipients[row.who].name,
-                            row.recipients[row.who].email,
-                            "; ".join(p.message for p in row.problems)))
+        line(
+            run.RowOutcome(
+                row.number,
+                "refused",
+                None,
+                row.recipients[row.who].name,
+                row.recipients[row.who].email,
+                "; ".join(p.message for p in row.problems),
+            )
+        )
     outcomes = _run(closing(ctx, run.proceed(ctx, run_id, on_row=line)))
     counts = run.summary(outcomes)
 
     def text() -> None:
         say(summary_line(run_id, counts))
 
-    emit(args, {"run": run_id, "summary": counts,
-                "rows": [o.to_json() for o in outcomes]}, text)
+    emit(args, {"run": run_id, "summary": counts, "rows": [o.to_json() for o in outcomes]}, text)
     if counts["refused"]:
         return 1
     return 3 if counts["queued"] else 0
@@ -151,8 +176,10 @@ def row_line(item: RowOutcome) -> str:
 
 
 def summary_line(run_id: str, counts: dict[str, int]) -> str:
-    out = (f"Run {run_id[:8]}: {counts['sent']} sent, {counts['refused']} refused, "
-           f"{counts['queued']} queued of {counts['rows']} rows.")
+    out = (
+        f"Run {run_id[:8]}: {counts['sent']} sent, {counts['refused']} refused, "
+        f"{counts['queued']} queued of {counts['rows']} rows."
+    )
     if counts["queued"]:
         out += " `sealbox sync` sends the queued ones."
     return out
@@ -170,17 +197,27 @@ def cmd_runs(ctx: Context, args: argparse.Namespace) -> int:
     if action == "list":
         items = store.all()
         payload: list[dict[str, Any]] = [
-            {"id": r.id, "name": r.name, "provider": r.provider, "state": r.state,
-                    "sheet": r.sheet, "createdAt": r.created_at.isoformat(),
-                    "summary": run.summary(run.outcomes(ctx, r.id))} for r in items]
+            {
+                "id": r.id,
+                "name": r.name,
+                "provider": r.provider,
+                "state": r.state,
+                "sheet": r.sheet,
+                "createdAt": r.created_at.isoformat(),
+                "summary": run.summary(run.outcomes(ctx, r.id)),
+            }
+            for r in items
+        ]
 
         def listed() -> None:
             if not items:
                 say("No runs.")
             for r, p in zip(items, payload, strict=True):
                 c = p["summary"]
-                say(f"{r.id[:8]}  {r.state:<9} {_when(r.created_at)}  {r.provider:<12} "
-                    f"{c['sent']}/{c['rows']} sent  {r.name} ({r.sheet})")
+                say(
+                    f"{r.id[:8]}  {r.state:<9} {_when(r.created_at)}  {r.provider:<12} "
+                    f"{c['sent']}/{c['rows']} sent  {r.name} ({r.sheet})"
+                )
 
         emit(args, {"runs": payload}, listed)
         return 0
@@ -195,8 +232,16 @@ def cmd_runs(ctx: Context, args: argparse.Namespace) -> int:
                 say(row_line(item))
             say(summary_line(current.id, counts))
 
-        emit(args, {"run": current.id, "state": current.state, "summary": counts,
-                    "rows": [o.to_json() for o in outcomes]}, shown)
+        emit(
+            args,
+            {
+                "run": current.id,
+                "state": current.state,
+                "summary": counts,
+                "rows": [o.to_json() for o in outcomes],
+            },
+            shown,
+        )
         return 0
     if action == "export":
         from app.fsutil import atomic_write_bytes
@@ -204,21 +249,35 @@ def cmd_runs(ctx: Context, args: argparse.Namespace) -> int:
 
         data = run_csv(run.outcomes(ctx, current.id)).encode("utf-8-sig")
         atomic_write_bytes(args.dest, data)
-        emit(args, {"run": current.id, "exported": str(args.dest)},
-             lambda: say(f"Exported the rows of run {current.id[:8]} to {args.dest}"))
+        emit(
+            args,
+            {"run": current.id, "exported": str(args.dest)},
+            lambda: say(f"Exported the rows of run {current.id[:8]} to {args.dest}"),
+        )
         return 0
     if action == "cancel":
         result = _run(closing(ctx, run.cancel_run(ctx, current.id, args.reason)))
 
         def cancelled() -> None:
-            say(f"Cancelled run {current.id[:8]}: {len(result.cancelled)} request(s) "
-                f"cancelled, {result.rows} row(s) not yet sent will not be.")
+            say(
+                f"Cancelled run {current.id[:8]}: {len(result.cancelled)} request(s) "
+                f"cancelled, {result.rows} row(s) not yet sent will not be."
+            )
             for rid, why in result.left.items():
                 say(f"  {rid[:8]} left in flight: {why}")
             for rid, why in result.errors.items():
                 say(f"  {rid[:8]}: {why}", err=True)
 
-        emit(args, {"run": current.id, "cancelled": result.cancelled, "notSent": result.rows,
-                    "left": result.left, "errors": result.errors}, cancelled)
+        emit(
+            args,
+            {
+                "run": current.id,
+                "cancelled": result.cancelled,
+                "notSent": result.rows,
+                "left": result.left,
+                "errors": result.errors,
+            },
+            cancelled,
+        )
         return 1 if result.errors else 0
     raise AssertionError(action)

@@ -32,9 +32,17 @@ log = logging.getLogger("sealbox.cli")
 
 HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "runs": bulk.cmd_runs,
-    "send": cmd_send, "list": cmd_list, "show": cmd_show, "cancel": cmd_cancel,
-    "sync": cmd_sync, "download": cmd_download, "sign": cmd_sign, "archive": cmd_archive,
-    "providers": cmd_providers, "login": cmd_login, "webhooks": cmd_webhooks,
+    "send": cmd_send,
+    "list": cmd_list,
+    "show": cmd_show,
+    "cancel": cmd_cancel,
+    "sync": cmd_sync,
+    "download": cmd_download,
+    "sign": cmd_sign,
+    "archive": cmd_archive,
+    "providers": cmd_providers,
+    "login": cmd_login,
+    "webhooks": cmd_webhooks,
 }
 
 
@@ -137,10 +145,17 @@ def open_app(args: list[str]) -> int:
         except SealboxError as exc:
             say(f"sealbox: {exc.message}", err=True)
             return 1
-    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
-            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
-        say("sealbox: there is no display to open the app on: run it in a desktop session, or "
-            "use the `sealbox` commands (see `sealbox --help`).", err=True)
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
+        say(
+            "sealbox: there is no display to open the app on: run it in a desktop session, or "
+            "use the `sealbox` commands (see `sealbox --help`).",
+            err=True,
+        )
         return 1
     from app.ui.main import run_app
 

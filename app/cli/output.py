@@ -34,8 +34,11 @@ def request_json(ctx: Context, request: Request) -> dict[str, Any]:
     recipients = []
     for r, state in zip(request.spec.recipients, request.recipients, strict=True):
         entry: dict[str, Any] = {"id": state.provider_recipient_id, **r.to_json()}
-        for key, value in (("viewedAt", state.viewed_at), ("signedAt", state.signed_at),
-                           ("declinedAt", state.declined_at)):
+        for key, value in (
+            ("viewedAt", state.viewed_at),
+            ("signedAt", state.signed_at),
+            ("declinedAt", state.declined_at),
+        ):
             if value is not None:
                 entry[key] = iso(value)
         if state.decline_reason:
@@ -63,8 +66,10 @@ def request_json(ctx: Context, request: Request) -> dict[str, Any]:
         root = ctx.paths.archive_dir
         out["archive"] = {
             "folder": str(root / (ctx.store.archive.folder(request.id) or "")),
-            "files": {f.kind: {"path": str(root / f.path), "sha256": f.sha256, "size": f.size}
-                      for f in files},
+            "files": {
+                f.kind: {"path": str(root / f.path), "sha256": f.sha256, "size": f.size}
+                for f in files
+            },
         }
     return out
 
@@ -79,9 +84,10 @@ def print_request(ctx: Context, request: Request) -> None:
     say(f"{request.name}")
     say(f"  id        {request.id}")
     say(f"  status    {request.status.value} ({done} of {total} signed)")
-    say(f"  provider  {request.provider}" + (f" ({request.provider_id})"
-                                           if request.provider_id not in (None, request.id)
-                                           else ""))
+    say(
+        f"  provider  {request.provider}"
+        + (f" ({request.provider_id})" if request.provider_id not in (None, request.id) else "")
+    )
     say(f"  created   {when(request.created_at)}")
     if request.completed_at:
         say(f"  finished  {when(request.completed_at)}")
@@ -89,9 +95,15 @@ def print_request(ctx: Context, request: Request) -> None:
         say(f"  note      {request.error_message}")
     say("  recipients")
     for i, (r, s) in enumerate(zip(request.spec.recipients, request.recipients, strict=True)):
-        state = ("declined " + when(s.declined_at) if s.declined_at else
-                 "signed " + when(s.signed_at) if s.signed_at else
-                 "viewed " + when(s.viewed_at) if s.viewed_at else "waiting")
+        state = (
+            "declined " + when(s.declined_at)
+            if s.declined_at
+            else "signed " + when(s.signed_at)
+            if s.signed_at
+            else "viewed " + when(s.viewed_at)
+            if s.viewed_at
+            else "waiting"
+        )
         say(f"    {i}  {r.name} <{r.email}>  {r.designation.value}, order {r.order}: {state}")
     files = ctx.store.archive.files(request.id)
     if request.archive_error and not files:
@@ -112,8 +124,10 @@ def emit(args: argparse.Namespace, payload: dict[str, Any], text: Callable[[], N
 
 def print_archived(ctx: Context, items: Sequence[Request]) -> None:
     for r in items:
-        say(f"{r.id[:8]}  {when(r.completed_at)}  {r.name}  "
-              f"({', '.join(x.name for x in r.spec.recipients)})")
+        say(
+            f"{r.id[:8]}  {when(r.completed_at)}  {r.name}  "
+            f"({', '.join(x.name for x in r.spec.recipients)})"
+        )
         say(f"          {ctx.paths.archive_dir / (ctx.store.archive.folder(r.id) or '')}")
 
 

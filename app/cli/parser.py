@@ -16,8 +16,20 @@ from app.cli import bulk
 from app.domain.lifecycle import Status
 from app.domain.text import printable, shown
 
-COMMANDS = {"send", "list", "show", "cancel", "sync", "download", "sign", "archive",
-            "providers", "login", "webhooks", "runs"}
+COMMANDS = {
+    "send",
+    "list",
+    "show",
+    "cancel",
+    "sync",
+    "download",
+    "sign",
+    "archive",
+    "providers",
+    "login",
+    "webhooks",
+    "runs",
+}
 EXIT_USAGE = 2
 #: The largest ``--limit``; more is refused rather than passed to SQLite.
 MAX_LIMIT = 1_000_000
@@ -37,7 +49,8 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
         value = text.strip()
         if not re.fullmatch(r"[+-]?[0-9]{1,12}", value) or not low <= int(value) <= high:
             raise argparse.ArgumentTypeError(
-                f"{shown(text, 24)} is not a whole number from {low:,} to {high:,}")
+                f"{shown(text, 24)} is not a whole number from {low:,} to {high:,}"
+            )
         return int(value)
 
     parse.__name__ = "number"
@@ -45,8 +58,13 @@ def bounded_int(low: int, high: int) -> Callable[[str], int]:
 
 
 #: How the text arguments are named in messages (the option, or the positional's metavar).
-_ARGUMENT_NAMES = {"id": "ID", "ids": "--id", "text": "TEXT", "command": "command",
-                   "action": "action"}
+_ARGUMENT_NAMES = {
+    "id": "ID",
+    "ids": "--id",
+    "text": "TEXT",
+    "command": "command",
+    "action": "action",
+}
 
 
 def invalid_text(args: argparse.Namespace) -> str | None:
@@ -56,8 +74,10 @@ def invalid_text(args: argparse.Namespace) -> str | None:
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in item):
                 option = _ARGUMENT_NAMES.get(key, "--" + key.replace("_", "-"))
-                return (f"the {option} given ({printable(item)[:60]}) is not valid text: it holds "
-                        "bytes that are not UTF-8. Type it again")
+                return (
+                    f"the {option} given ({printable(item)[:60]}) is not valid text: it holds "
+                    "bytes that are not UTF-8. Type it again"
+                )
     return None
 
 
@@ -66,8 +86,11 @@ AddCommand = Callable[[str, str], Parser]
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="sealbox", description="Send PDFs for signature and keep the signed "
-                    "originals. Without a command, opens the desktop app.")
+    parser = Parser(
+        prog="sealbox",
+        description="Send PDFs for signature and keep the signed "
+        "originals. Without a command, opens the desktop app.",
+    )
     parser.add_argument("--version", action="version", version=f"sealbox {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
@@ -91,23 +114,42 @@ def _request_commands(command: AddCommand) -> None:
     """send, list, show, cancel, sync, download."""
     p = command("send", "send a PDF for signature")
     p.add_argument("file", type=Path, metavar="FILE.pdf")
-    p.add_argument("--spec", type=Path, metavar="SPEC.json",
-                   help="the request spec (recipients, fields, anchors)")
+    p.add_argument(
+        "--spec",
+        type=Path,
+        metavar="SPEC.json",
+        help="the request spec (recipients, fields, anchors)",
+    )
     p.add_argument("--provider", metavar="ID", help="signature service (default: settings)")
     p.add_argument("--render-id", metavar="UUID", help="Craftkit render to send")
-    p.add_argument("--idempotency-key", metavar="K",
-                   help="a key that makes a retried send return the first one")
-    p.add_argument("--ocr", action="store_true",
-                   help="also find anchor texts in scanned pages, by OCR (needs Tesseract)")
+    p.add_argument(
+        "--idempotency-key",
+        metavar="K",
+        help="a key that makes a retried send return the first one",
+    )
+    p.add_argument(
+        "--ocr",
+        action="store_true",
+        help="also find anchor texts in scanned pages, by OCR (needs Tesseract)",
+    )
     bulk.add_send_options(p)
 
     p = command("list", "list requests")
-    p.add_argument("--status", action="append", choices=[s.value for s in Status],
-                   help="only this status (repeatable)")
+    p.add_argument(
+        "--status",
+        action="append",
+        choices=[s.value for s in Status],
+        help="only this status (repeatable)",
+    )
     p.add_argument("--provider", metavar="ID")
     p.add_argument("--search", metavar="TEXT", help="names, recipients and emails")
-    p.add_argument("--limit", type=bounded_int(1, MAX_LIMIT), default=None, metavar="N",
-                   help=f"at most N requests (1 to {MAX_LIMIT:,})")
+    p.add_argument(
+        "--limit",
+        type=bounded_int(1, MAX_LIMIT),
+        default=None,
+        metavar="N",
+        help=f"at most N requests (1 to {MAX_LIMIT:,})",
+    )
 
     p = command("show", "show one request")
     p.add_argument("id", metavar="ID")
@@ -117,53 +159,85 @@ def _request_commands(command: AddCommand) -> None:
     p.add_argument("id", metavar="ID")
     p.add_argument("--reason", metavar="TEXT")
 
-    p = command("sync", "finish interrupted sends, refresh in-flight requests, archive "
-                "finished ones")
-    p.add_argument("--resend", action="append", default=[], metavar="ID",
-                   help="send again a request whose first send is unknown (reconciling), "
-                   "once you have checked the provider does not have it")
+    p = command(
+        "sync", "finish interrupted sends, refresh in-flight requests, archive finished ones"
+    )
+    p.add_argument(
+        "--resend",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="send again a request whose first send is unknown (reconciling), "
+        "once you have checked the provider does not have it",
+    )
 
     p = command("download", "signed PDF and certificate into the archive")
     p.add_argument("id", metavar="ID")
-    p.add_argument("--again", action="store_true",
-                   help="download an archived request again, replacing a bad copy (the "
-                   "earlier files are kept in the folder's .replaced-<time>/)")
+    p.add_argument(
+        "--again",
+        action="store_true",
+        help="download an archived request again, replacing a bad copy (the "
+        "earlier files are kept in the folder's .replaced-<time>/)",
+    )
 
 
 def _sign_command(command: AddCommand) -> None:
     p = command("sign", "sign in person on this computer (local provider)")
     p.add_argument("id", metavar="ID")
-    p.add_argument("--recipient", required=True, metavar="N",
-                   help="recipient number as in the spec (from 0), or their email")
+    p.add_argument(
+        "--recipient",
+        required=True,
+        metavar="N",
+        help="recipient number as in the spec (from 0), or their email",
+    )
     how = p.add_mutually_exclusive_group(required=True)
     how.add_argument("--typed-signature", metavar="NAME")
     how.add_argument("--signature-image", type=Path, metavar="PNG")
     how.add_argument("--decline", metavar="REASON")
     how.add_argument("--approve", action="store_true", help="approve (Approvers)")
-    p.add_argument("--field", action="append", default=[], metavar="N=VALUE",
-                   help="value of field N (text, checkbox yes/no, option, date); repeatable")
+    p.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="N=VALUE",
+        help="value of field N (text, checkbox yes/no, option, date); repeatable",
+    )
 
 
 def _archive_command(command: AddCommand) -> None:
     p = command("archive", "the archive folder: list, search, verify, upgrade, export, reindex")
     asub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=Parser)
-    for name, text in (("list", "list archived requests"),
-                       ("reindex", "rebuild the archive index from the folder")):
+    for name, text in (
+        ("list", "list archived requests"),
+        ("reindex", "rebuild the archive index from the folder"),
+    ):
         a = asub.add_parser(name, help=text)
         a.add_argument("--json", action="store_true")
-    a = asub.add_parser("search", help="find archived documents (best match first, "
-                        f"{SEARCH_LIMIT} at a time)")
+    a = asub.add_parser(
+        "search", help=f"find archived documents (best match first, {SEARCH_LIMIT} at a time)"
+    )
     a.add_argument("text", metavar="TEXT")
-    a.add_argument("--limit", type=int, default=SEARCH_LIMIT, metavar="N",
-                   help=f"show at most N documents (default {SEARCH_LIMIT})")
-    a.add_argument("--offset", type=int, default=0, metavar="N",
-                   help="skip the first N documents (to see the next ones)")
+    a.add_argument(
+        "--limit",
+        type=int,
+        default=SEARCH_LIMIT,
+        metavar="N",
+        help=f"show at most N documents (default {SEARCH_LIMIT})",
+    )
+    a.add_argument(
+        "--offset",
+        type=int,
+        default=0,
+        metavar="N",
+        help="skip the first N documents (to see the next ones)",
+    )
     a.add_argument("--json", action="store_true")
     a = asub.add_parser("verify", help="re-hash every file and validate every signature")
     a.add_argument("id", nargs="?", metavar="ID")
     a.add_argument("--json", action="store_true")
-    a = asub.add_parser("upgrade", help="bring archived seals up to PAdES B-LTA with the "
-                        "timestamp authority")
+    a = asub.add_parser(
+        "upgrade", help="bring archived seals up to PAdES B-LTA with the timestamp authority"
+    )
     a.add_argument("id", nargs="?", metavar="ID")
     a.add_argument("--json", action="store_true")
     a = asub.add_parser("export", help="copy the archive to a folder or a .zip")
@@ -177,6 +251,5 @@ def _webhooks_command(command: AddCommand) -> None:
     wsub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=Parser)
     w = wsub.add_parser("listen", help="serve the webhook endpoints")
     w.add_argument("--host", default="127.0.0.1")
-    w.add_argument("--port", type=bounded_int(0, 65535), default=8787,
-                   help="0 picks a free port")
+    w.add_argument("--port", type=bounded_int(0, 65535), default=8787, help="0 picks a free port")
     w.add_argument("--json", action="store_true")

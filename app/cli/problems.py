@@ -59,8 +59,10 @@ def file_problem(exc: OSError) -> str | None:
     name = Path(os.fsdecode(exc.filename))
     from app.userfiles import display_name
 
-    return (f"{display_name(name)} cannot be used: {_FILE_PROBLEMS[exc.errno]}. Check the path "
-            "and try again.")
+    return (
+        f"{display_name(name)} cannot be used: {_FILE_PROBLEMS[exc.errno]}. Check the path "
+        "and try again."
+    )
 
 
 def storage_problem(ctx: Context | None, exc: BaseException) -> SealboxError | None:
@@ -75,6 +77,9 @@ def bug(ctx: Context | None, exc: Exception) -> int:
     """A crash report (redacted) and one line saying where it is."""
     report = crash_report(ctx, exc)
     where = f" The details are in {report}." if report else ""
-    say(f"sealbox: an unexpected error stopped the command ({type(exc).__name__}). This "
-        f"is a bug in Sealbox; please report it.{where}", err=True)
+    say(
+        f"sealbox: an unexpected error stopped the command ({type(exc).__name__}). This "
+        f"is a bug in Sealbox; please report it.{where}",
+        err=True,
+    )
     return EXIT_BUG

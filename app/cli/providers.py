@@ -22,8 +22,11 @@ def cmd_providers(ctx: Context, args: argparse.Namespace) -> int:
     rows = []
     for info in registry.providers():
         pid = info.id
-        entry: dict[str, Any] = {"id": pid, "name": info.name,
-                                 "default": pid == ctx.default_provider}
+        entry: dict[str, Any] = {
+            "id": pid,
+            "name": info.name,
+            "default": pid == ctx.default_provider,
+        }
         try:
             provider = ctx.provider(pid)
         except SealboxError as exc:
@@ -33,14 +36,25 @@ def cmd_providers(ctx: Context, args: argparse.Namespace) -> int:
                 problem = provider.configuration_problem()
             except SealboxError as exc:  # e.g. a secret that cannot be used
                 problem = exc.message
-            entry.update({"available": True, "configured": problem is None, "problem": problem,
-                          "capabilities": provider.capabilities.summary()})
+            entry.update(
+                {
+                    "available": True,
+                    "configured": problem is None,
+                    "problem": problem,
+                    "capabilities": provider.capabilities.summary(),
+                }
+            )
         rows.append(entry)
 
     def text() -> None:
         for row in rows:
-            state = ("ready" if row["configured"] else
-                     "not configured" if row["available"] else "unavailable")
+            state = (
+                "ready"
+                if row["configured"]
+                else "not configured"
+                if row["available"]
+                else "unavailable"
+            )
             default = " (default)" if row["default"] else ""
             say(f"{row['id']:<13} {row['name']:<32} {state}{default}")
             if row.get("problem"):
@@ -58,13 +72,18 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
     provider_id = info.id
     names = [secret.key for secret in info.login_secrets]
     if not names:
-        emit(args, {"provider": provider_id, "stored": []},
-             lambda: say(f"{provider_id} needs no credentials."))
+        emit(
+            args,
+            {"provider": provider_id, "stored": []},
+            lambda: say(f"{provider_id} needs no credentials."),
+        )
         return 0
     if not sys.stdin.isatty():
-        raise UserError(f"`sealbox login {provider_id}` asks for the credentials on a terminal; "
-                        "without one, set them in the environment (e.g. "
-                        f"{env_variable(provider_id, names[0])}).")
+        raise UserError(
+            f"`sealbox login {provider_id}` asks for the credentials on a terminal; "
+            "without one, set them in the environment (e.g. "
+            f"{env_variable(provider_id, names[0])})."
+        )
 
     stored = []
     for key in names:
@@ -72,9 +91,13 @@ def cmd_login(ctx: Context, args: argparse.Namespace) -> int:
         if value:
             ctx.secrets.set(f"{provider_id}.{key}", value)
             stored.append(key)
-    emit(args, {"provider": provider_id, "stored": stored},
-         lambda: say(f"Stored {', '.join(stored) or 'nothing'} for {provider_id} in the OS "
-                     "keyring."))
+    emit(
+        args,
+        {"provider": provider_id, "stored": stored},
+        lambda: say(
+            f"Stored {', '.join(stored) or 'nothing'} for {provider_id} in the OS keyring."
+        ),
+    )
     return 0
 
 
@@ -83,8 +106,11 @@ def cmd_webhooks(ctx: Context, args: argparse.Namespace) -> int:
 
     def ready(url: str, providers: list[str]) -> None:
         paths = ", ".join(f"{url}/webhooks/{p}" for p in providers)
-        emit(args, {"listening": url, "providers": providers},
-             lambda: say(f"Listening for webhooks on {paths} (Ctrl+C to stop)."))
+        emit(
+            args,
+            {"listening": url, "providers": providers},
+            lambda: say(f"Listening for webhooks on {paths} (Ctrl+C to stop)."),
+        )
         sys.stdout.flush()
 
     async def run() -> None:

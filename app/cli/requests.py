@@ -16,6 +16,7 @@ from app.errors import UserError
 if TYPE_CHECKING:
     from app.context import Context
 
+
 def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
 
     from app.cli import bulk
@@ -26,9 +27,16 @@ def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
     spec = bulk.request_spec(ctx, args)
     if args.ocr:
         spec = replace(spec, ocr_anchors=True)
-    request = run_to_end(send.send(ctx, args.file, spec, provider_id=args.provider,
-                                    render_id=args.render_id,
-                                    idempotency_key=args.idempotency_key))
+    request = run_to_end(
+        send.send(
+            ctx,
+            args.file,
+            spec,
+            provider_id=args.provider,
+            render_id=args.render_id,
+            idempotency_key=args.idempotency_key,
+        )
+    )
 
     warnings = send.warnings_of(ctx, request.id)
     for warning in warnings:  # on stderr, so stdout stays the one JSON object with --json
@@ -40,8 +48,10 @@ def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
         if ctx.provider(request.provider).capabilities.in_person:
             first = request.next_recipient()
             if first is not None:
-                say(f"  next: sealbox sign {request.id[:8]} --recipient {first} "
-                    f"--typed-signature \"{request.spec.recipients[first].name}\"")
+                say(
+                    f"  next: sealbox sign {request.id[:8]} --recipient {first} "
+                    f'--typed-signature "{request.spec.recipients[first].name}"'
+                )
 
     emit(args, {**request_json(ctx, request), "warnings": warnings}, text)
     return 0
@@ -53,16 +63,19 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
     statuses = [Status(s) for s in args.status] if args.status else None
     if args.provider:
         ctx.provider(args.provider)  # an unknown id is refused
-    requests = ctx.requests.find(status=statuses, provider=args.provider, search=args.search,
-                                 limit=args.limit)
+    requests = ctx.requests.find(
+        status=statuses, provider=args.provider, search=args.search, limit=args.limit
+    )
 
     def text() -> None:
         if not requests:
             say("No requests.")
         for r in requests:
             done, total = r.progress()
-            say(f"{r.id[:8]}  {r.status.value:<10} {done}/{total}  {r.provider:<12} "
-                f"{when(r.created_at)}  {r.name}")
+            say(
+                f"{r.id[:8]}  {r.status.value:<10} {done}/{total}  {r.provider:<12} "
+                f"{when(r.created_at)}  {r.name}"
+            )
 
     emit(args, {"signatures": [request_json(ctx, r) for r in requests]}, text)
     return 0
@@ -71,7 +84,6 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     request = ctx.requests.get(args.id)
     if args.refresh:
-
         from app.services.requests import refresh_request
 
         request = run_to_end(closing(ctx, refresh_request(ctx, request.id)))
@@ -88,8 +100,11 @@ def cmd_cancel(ctx: Context, args: argparse.Namespace) -> int:
     if args.reason is not None and len(args.reason) > MAX_CANCEL_REASON:
         raise UserError(f"--reason must be at most {MAX_CANCEL_REASON} characters.")
     updated = run_to_end(closing(ctx, cancel_request(ctx, request.id, args.reason)))
-    emit(args, request_json(ctx, updated),
-         lambda: say(f"Cancelled {updated.name!r}: {updated.status.value}."))
+    emit(
+        args,
+        request_json(ctx, updated),
+        lambda: say(f"Cancelled {updated.name!r}: {updated.status.value}."),
+    )
     return 0
 
 
@@ -106,8 +121,10 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
     result = run_to_end(run())
 
     def text() -> None:
-        say(f"Sent {len(result.delivered)}, refreshed {len(result.refreshed)}, completed "
-            f"{len(result.finalized)}, archived {len(result.archived)}.")
+        say(
+            f"Sent {len(result.delivered)}, refreshed {len(result.refreshed)}, completed "
+            f"{len(result.finalized)}, archived {len(result.archived)}."
+        )
         for rid, status in result.changed.items():
             say(f"  {rid[:8]} is now {status}")
         for rid, why in result.left.items():
@@ -123,8 +140,11 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
     if result.bugs:
         report = crash_report(ctx, next(iter(result.bugs.values())))
         where = f" The details are in {report}." if report else ""
-        say(f"sealbox: an unexpected error stopped {len(result.bugs)} request(s); the others "
-            f"were synced. This is a bug in Sealbox; please report it.{where}", err=True)
+        say(
+            f"sealbox: an unexpected error stopped {len(result.bugs)} request(s); the others "
+            f"were synced. This is a bug in Sealbox; please report it.{where}",
+            err=True,
+        )
         return EXIT_BUG
     if set(result.errors) - result.retryable:
         return 1
@@ -142,11 +162,15 @@ def cmd_download(ctx: Context, args: argparse.Namespace) -> int:
 
     def text() -> None:
         if args.again and already:
-            say(f"Downloaded {updated.name!r} again into {archived.directory} (the earlier "
-                  "copy is kept in its .replaced-… folder)")
+            say(
+                f"Downloaded {updated.name!r} again into {archived.directory} (the earlier "
+                "copy is kept in its .replaced-… folder)"
+            )
         elif already:
-            say(f"{updated.name!r} is already archived in {archived.directory} (`sealbox "
-                  f"download --again {updated.id[:8]}` replaces a bad copy)")
+            say(
+                f"{updated.name!r} is already archived in {archived.directory} (`sealbox "
+                f"download --again {updated.id[:8]}` replaces a bad copy)"
+            )
         else:
             say(f"Archived {updated.name!r} in {archived.directory}")
         for f in archived.files:

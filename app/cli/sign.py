@@ -27,8 +27,10 @@ def parse_field_values(items: Sequence[str]) -> dict[int, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not re.fullmatch(r"[0-9]{1,9}", key.strip()):
-            raise UserError(f"--field {shown(item)} is not N=VALUE: give the field's number (from "
-                            "`sealbox show`) and its value, like --field 2=\"ACME Ltd\".")
+            raise UserError(
+                f"--field {shown(item)} is not N=VALUE: give the field's number (from "
+                '`sealbox show`) and its value, like --field 2="ACME Ltd".'
+            )
         values[int(key)] = value
     return values
 
@@ -42,7 +44,8 @@ def cmd_sign(ctx: Context, args: argparse.Namespace) -> int:
     index = recipient_index(request, args.recipient)
     # Each value as typed; the service reads it by its field's type (yes/no, an option, text).
     values: dict[int, FieldInput] = {
-        idx: TextValue(text) for idx, text in parse_field_values(args.field).items()}
+        idx: TextValue(text) for idx, text in parse_field_values(args.field).items()
+    }
     if args.decline is not None:
         updated = signing.decline(request.id, index, args.decline).request
     else:

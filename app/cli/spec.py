@@ -28,9 +28,12 @@ def load_spec(path: Path) -> RequestSpec:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise UserError(f"{label} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                        f"{exc.msg}): fix it and try again.") from exc
+        raise UserError(
+            f"{label} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg}): fix it and try again."
+        ) from exc
     except RecursionError as exc:
-        raise UserError(f"{label} is nested too deeply to be a request spec: check that it is "
-                        "the right file.") from exc
+        raise UserError(
+            f"{label} is nested too deeply to be a request spec: check that it is the right file."
+        ) from exc
     return RequestSpec.from_json(data)

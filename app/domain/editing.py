@@ -65,16 +65,16 @@ def parse_page_range(text: str, page_count: int) -> list[int]:
             start = int(first) if first.strip() else 1
             end = (int(last) if last.strip() else page_count) if sep else start
         except ValueError:
-            raise ValueError(f"{part!r} is not a page or a range: write pages like "
-                             "\"2-5, 8\"") from None
+            raise ValueError(
+                f'{part!r} is not a page or a range: write pages like "2-5, 8"'
+            ) from None
         if start > end:
             start, end = end, start
         if start < 1 or end > page_count:
-            raise ValueError(f"{part!r} is outside the document: pages go from 1 to "
-                             f"{page_count}")
+            raise ValueError(f"{part!r} is outside the document: pages go from 1 to {page_count}")
         pages.extend(n for n in range(start, end + 1) if n not in pages)
     if not pages:
-        raise ValueError("No pages given: write pages like \"2-5, 8\" or \"all\"")
+        raise ValueError('No pages given: write pages like "2-5, 8" or "all"')
     return pages
 
 
@@ -103,8 +103,14 @@ class Change:
     meta: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.added or self.removed or self.changed or self.recipients
-                    or self.anchors or self.meta)
+        return bool(
+            self.added
+            or self.removed
+            or self.changed
+            or self.recipients
+            or self.anchors
+            or self.meta
+        )
 
 
 Listener = Callable[[Change], None]
@@ -200,22 +206,36 @@ class EditorDocument:
     # --- snapshots (undo) -----------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
-        return Snapshot(self.name, self.message, self.expiration_hours, tuple(self.recipients),
-                        tuple(self._fields.items()), tuple(self.anchors), self.ocr_anchors)
+        return Snapshot(
+            self.name,
+            self.message,
+            self.expiration_hours,
+            tuple(self.recipients),
+            tuple(self._fields.items()),
+            tuple(self.anchors),
+            self.ocr_anchors,
+        )
 
     def restore(self, snap: Snapshot) -> None:
         """Make the document equal ``snap``, reporting only what differs."""
         target = dict(snap.fields)
         added = frozenset(target.keys() - self._fields.keys())
         removed = frozenset(self._fields.keys() - target.keys())
-        changed = frozenset(fid for fid in target.keys() & self._fields.keys()
-                            if target[fid] != self._fields[fid])
+        changed = frozenset(
+            fid for fid in target.keys() & self._fields.keys() if target[fid] != self._fields[fid]
+        )
         recipients = tuple(self.recipients) != snap.recipients
         anchors = (tuple(self.anchors), self.ocr_anchors) != (snap.anchors, snap.ocr_anchors)
         meta = (self.name, self.message, self.expiration_hours) != (
-            snap.name, snap.message, snap.expiration_hours)
+            snap.name,
+            snap.message,
+            snap.expiration_hours,
+        )
         self.name, self.message, self.expiration_hours = (
-            snap.name, snap.message, snap.expiration_hours)
+            snap.name,
+            snap.message,
+            snap.expiration_hours,
+        )
         self.recipients = list(snap.recipients)
         self.anchors = list(snap.anchors)
         self.ocr_anchors = snap.ocr_anchors
@@ -230,18 +250,32 @@ class EditorDocument:
             self.pages = list(pages)
         fields = {self._next_id + i: f for i, f in enumerate(spec.fields)}
         self._next_id += len(fields)
-        recipients = tuple(replace(r, order=i + 1) for i, r in enumerate(
-            sorted(spec.recipients, key=lambda r: r.order)))
+        recipients = tuple(
+            replace(r, order=i + 1)
+            for i, r in enumerate(sorted(spec.recipients, key=lambda r: r.order))
+        )
         # Sorting by order moves recipients: point fields and anchors at their new positions.
         position = {id(r): i for i, r in enumerate(sorted(spec.recipients, key=lambda r: r.order))}
         remap = {old: position[id(r)] for old, r in enumerate(spec.recipients)}
-        fields = {fid: replace(f, recipient_index=remap.get(f.recipient_index, f.recipient_index))
-                  for fid, f in fields.items()}
-        anchors = tuple(replace(a, recipient_index=remap.get(a.recipient_index,
-                                                             a.recipient_index))
-                        for a in spec.anchor_tags)
-        self.restore(Snapshot(spec.name, spec.message or "", spec.expiration_hours, recipients,
-                              tuple(fields.items()), anchors, spec.ocr_anchors))
+        fields = {
+            fid: replace(f, recipient_index=remap.get(f.recipient_index, f.recipient_index))
+            for fid, f in fields.items()
+        }
+        anchors = tuple(
+            replace(a, recipient_index=remap.get(a.recipient_index, a.recipient_index))
+            for a in spec.anchor_tags
+        )
+        self.restore(
+            Snapshot(
+                spec.name,
+                spec.message or "",
+                spec.expiration_hours,
+                recipients,
+                tuple(fields.items()),
+                anchors,
+                spec.ocr_anchors,
+            )
+        )
 
     # --- fields ---------------------------------------------------------------------------------
 
@@ -264,8 +298,9 @@ class EditorDocument:
         return gone
 
     def update_fields(self, changes: Mapping[FieldId, Field]) -> None:
-        real = {fid: f for fid, f in changes.items()
-                if fid in self._fields and self._fields[fid] != f}
+        real = {
+            fid: f for fid, f in changes.items() if fid in self._fields and self._fields[fid] != f
+        }
         self._fields.update(real)
         self._emit(Change(changed=frozenset(real)))
 
@@ -277,13 +312,15 @@ class EditorDocument:
             out[fid] = self.clamped(replace(f, x=f.x + dx, y=f.y + dy))
         self.update_fields(out)
 
-    def resize_fields(self, ids: Iterable[FieldId], dw: float, dh: float,
-                      minimum: float = 4.0) -> None:
+    def resize_fields(
+        self, ids: Iterable[FieldId], dw: float, dh: float, minimum: float = 4.0
+    ) -> None:
         out = {}
         for fid in ids:
             f = self._fields[fid]
-            out[fid] = self.clamped(replace(f, width=max(minimum, f.width + dw),
-                                            height=max(minimum, f.height + dh)))
+            out[fid] = self.clamped(
+                replace(f, width=max(minimum, f.width + dw), height=max(minimum, f.height + dh))
+            )
         self.update_fields(out)
 
     def clamped(self, f: Field) -> Field:
@@ -311,7 +348,8 @@ class EditorDocument:
                     continue
                 copy = replace(f, page=page, anchor=None)
                 if copy.x + copy.width <= geom.width + 0.01 and (
-                        copy.y + copy.height <= geom.height + 0.01):
+                    copy.y + copy.height <= geom.height + 0.01
+                ):
                     copies.append(copy)
                 else:
                     copies.append(self.clamped(copy))
@@ -363,8 +401,14 @@ class EditorDocument:
             if target is not None:
                 anchors.append(replace(a, recipient_index=target))
         self.anchors = anchors
-        self._emit(Change(removed=frozenset(removed), changed=frozenset(changed),
-                          recipients=True, anchors=True))
+        self._emit(
+            Change(
+                removed=frozenset(removed),
+                changed=frozenset(changed),
+                recipients=True,
+                anchors=True,
+            )
+        )
 
     def acting_recipients(self) -> list[int]:
         return [i for i, r in enumerate(self.recipients) if r.designation != Designation.CC]
@@ -391,8 +435,13 @@ class EditorDocument:
             self.ocr_anchors = on
             self._emit(Change(anchors=True))
 
-    def set_meta(self, *, name: str | None = None, message: str | None = None,
-                 expiration_hours: int | None = None) -> None:
+    def set_meta(
+        self,
+        *,
+        name: str | None = None,
+        message: str | None = None,
+        expiration_hours: int | None = None,
+    ) -> None:
         before = (self.name, self.message, self.expiration_hours)
         if name is not None:
             self.name = name
@@ -401,4 +450,3 @@ class EditorDocument:
         if expiration_hours is not None:
             self.expiration_hours = expiration_hours
         self._emit(Change(meta=before != (self.name, self.message, self.expiration_hours)))
-

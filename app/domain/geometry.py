@@ -366,8 +366,7 @@ def rect_within_page(rect: Rect, geom: PageGeometry, tolerance: float = DEFAULT_
     )
 
 
-def field_at_anchor(x: float, y: float, width: float, height: float,
-                    geom: PageGeometry) -> Rect:
+def field_at_anchor(x: float, y: float, width: float, height: float, geom: PageGeometry) -> Rect:
     """Where an anchor's field goes for a match whose top-left corner is (x, y): its top-left
     corner there, its size the anchor's, kept inside the page (shrunk only if larger)."""
     w, h = min(width, geom.width), min(height, geom.height)

@@ -42,8 +42,9 @@ _ENDINGS = {Status.COMPLETED, Status.DECLINED, Status.EXPIRED, Status.CANCELLED,
 #: From each state, the states it may move to. Staying in the same state is always allowed
 #: (a refresh that finds nothing new) and is not listed.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.QUEUED: frozenset({Status.SENT, Status.VIEWED, Status.RECONCILING, Status.FAILED}
-                             | _ENDINGS),
+    Status.QUEUED: frozenset(
+        {Status.SENT, Status.VIEWED, Status.RECONCILING, Status.FAILED} | _ENDINGS
+    ),
     Status.RECONCILING: frozenset({Status.QUEUED, Status.SENT, Status.VIEWED} | _ENDINGS),
     Status.SENT: frozenset({Status.VIEWED} | _ENDINGS),
     Status.VIEWED: frozenset(_ENDINGS),
@@ -66,9 +67,7 @@ def check_transition(current: Status, new: Status) -> None:
                 f"The request is already {current.value} and cannot become {new.value}: "
                 "a finished request cannot change any more."
             )
-        raise TransitionError(
-            f"A request that is {current.value} cannot become {new.value}."
-        )
+        raise TransitionError(f"A request that is {current.value} cannot become {new.value}.")
 
 
 def merge_status(current: Status, reported: Status) -> Status:

@@ -16,8 +16,9 @@ import unicodedata
 
 #: Unicode's explicit bidirectional formatting characters (embeddings, overrides, isolates and
 #: marks). Each can make text display in an order other than the one it is stored in.
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                          "\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 _SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 #: How much of a provider's message is kept and shown, in characters.
@@ -77,8 +78,7 @@ def format_size(size: int) -> str:
     numbers without a decimal: "20 MiB"."""
     if size < 1024:
         return f"{size:,} byte{'s' if size != 1 else ''}"
-    for unit, scale in (("KiB", 1024), ("MiB", 1024 ** 2), ("GiB", 1024 ** 3),
-                        ("TiB", 1024 ** 4)):
+    for unit, scale in (("KiB", 1024), ("MiB", 1024**2), ("GiB", 1024**3), ("TiB", 1024**4)):
         tenths = math.ceil(size * 10 / scale)
         if tenths < 10240 or unit == "TiB":
             return f"{tenths // 10:,} {unit}" if tenths % 10 == 0 else f"{tenths / 10:,.1f} {unit}"

@@ -104,9 +104,11 @@ def can_fill_and_sign(doc: Any) -> bool:
 
 
 def not_fillable_message(name: str) -> str:
-    return (f"{name} is protected by its author against filling in and signing (its "
-            "permissions password allows neither \"fill in form fields\" nor \"signing\"): ask "
-            "the sender for a copy that allows filling in and signing, and try again.")
+    return (
+        f"{name} is protected by its author against filling in and signing (its "
+        'permissions password allows neither "fill in form fields" nor "signing"): ask '
+        "the sender for a copy that allows filling in and signing, and try again."
+    )
 
 
 def check_pdf(path: Path) -> PdfInfo:

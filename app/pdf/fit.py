@@ -31,8 +31,10 @@ class FitChecker:
         pad = min(2.0, width * 0.08, height * 0.08)
         layout = lay_out(self._fonts, choice, text, "text", width - 2 * pad, height - 2 * pad)
         if layout.size < MIN_FONT_SIZE:
-            return (f"the value is too long for {field} ({len(text)} characters do not fit "
-                    f"{width:g} × {height:g} pt)")
+            return (
+                f"the value is too long for {field} ({len(text)} characters do not fit "
+                f"{width:g} × {height:g} pt)"
+            )
         return None
 
     def close(self) -> None:

@@ -20,8 +20,16 @@ from io import BytesIO
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
-__all__ = ["B_B", "B_LT", "B_LTA", "B_T", "LEVELS", "SignatureLevel", "document_level",
-           "signature_levels"]
+__all__ = [
+    "B_B",
+    "B_LT",
+    "B_LTA",
+    "B_T",
+    "LEVELS",
+    "SignatureLevel",
+    "document_level",
+    "signature_levels",
+]
 
 B_B, B_T, B_LT, B_LTA = "B-B", "B-T", "B-LT", "B-LTA"
 LEVELS = (B_B, B_T, B_LT, B_LTA)

@@ -136,8 +136,11 @@ class _Slots:
 
     def take(self, size: int) -> tuple[int, _Slot, int | str | None]:
         """A buffer of at least ``size`` bytes: a free one, or a new one with its handle."""
-        fits = [i for i in self.free
-                if size <= self.slots[i].size <= size * SLOT_REUSE_RATIO + SLOT_STEP]
+        fits = [
+            i
+            for i in self.free
+            if size <= self.slots[i].size <= size * SLOT_REUSE_RATIO + SLOT_STEP
+        ]
         if fits:
             slot_id = min(fits, key=lambda i: self.slots[i].size)
             del self.free[slot_id]
@@ -186,8 +189,7 @@ def load_page(doc: Any, page: int) -> PageToDraw:
     mupdf = pymupdf.mupdf
     loaded = mupdf.fz_load_page(doc.this, page - 1)
     bounds = mupdf.fz_bound_page(loaded)
-    return PageToDraw(loaded, bounds.x0, bounds.y0, bounds.x1 - bounds.x0,
-                      bounds.y1 - bounds.y0)
+    return PageToDraw(loaded, bounds.x0, bounds.y0, bounds.x1 - bounds.x0, bounds.y1 - bounds.y0)
 
 
 def draw_page(page: PageToDraw, scale: float, memory: Any, stride: int) -> None:
@@ -197,8 +199,9 @@ def draw_page(page: PageToDraw, scale: float, memory: Any, stride: int) -> None:
     mupdf = pymupdf.mupdf
     width, height = page.size(scale)
     samples = mupdf.python_mutable_buffer_data(memory)
-    pixmap = mupdf.fz_new_pixmap_with_data(mupdf.fz_device_rgb(), width, height,
-                                           mupdf.FzSeparations(), 0, stride, samples)
+    pixmap = mupdf.fz_new_pixmap_with_data(
+        mupdf.fz_device_rgb(), width, height, mupdf.FzSeparations(), 0, stride, samples
+    )
     mupdf.fz_clear_pixmap_with_value(pixmap, 255)
     device = mupdf.fz_new_draw_device(mupdf.FzMatrix(), pixmap)
     try:
@@ -258,8 +261,9 @@ def serve(conn: Connection) -> None:
             _close_document(doc)
 
 
-def _render(conn: Connection, doc: Any, slots: _Slots, page: int, scale: float,
-            freed: Sequence[int]) -> None:
+def _render(
+    conn: Connection, doc: Any, slots: _Slots, page: int, scale: float, freed: Sequence[int]
+) -> None:
     slots.release(freed)
     try:
         if doc is None:
@@ -277,12 +281,28 @@ def _render(conn: Connection, doc: Any, slots: _Slots, page: int, scale: float,
         except BaseException:
             slots.release([slot_id])
             raise
-    except (RuntimeError, ValueError, MemoryError, IndexError, OSError,
-            pymupdf.mupdf.FzErrorBase) as exc:
+    except (
+        RuntimeError,
+        ValueError,
+        MemoryError,
+        IndexError,
+        OSError,
+        pymupdf.mupdf.FzErrorBase,
+    ) as exc:
         conn.send(("error", str(exc) or type(exc).__name__))
         return
-    conn.send(("image", slot_id, width, height, stride, slot.size if handle is not None else 0,
-               slots.trim(), handle if isinstance(handle, str) else None))
+    conn.send(
+        (
+            "image",
+            slot_id,
+            width,
+            height,
+            stride,
+            slot.size if handle is not None else 0,
+            slots.trim(),
+            handle if isinstance(handle, str) else None,
+        )
+    )
     if isinstance(handle, int):  # a descriptor follows the answer (SCM_RIGHTS; no pid needed)
         reduction.send_handle(conn, handle, 0)
         os.close(handle)
@@ -369,8 +389,9 @@ class RenderLink:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         ours, theirs = multiprocessing.Pipe(duplex=True)
-        process = _context().Process(target=serve, args=(theirs,), daemon=True,
-                                     name="sealbox-page-renderer")
+        process = _context().Process(
+            target=serve, args=(theirs,), daemon=True, name="sealbox-page-renderer"
+        )
         process.start()
         theirs.close()
         self._process: Any = process

@@ -32,11 +32,13 @@ log = logging.getLogger(__name__)
 # PyMuPDF's type information lacks its constants: reach them through Any.
 _mu: Any = pymupdf
 
-_TEXT_LIKE = frozenset({
-    _mu.PDF_WIDGET_TYPE_TEXT,
-    _mu.PDF_WIDGET_TYPE_COMBOBOX,
-    _mu.PDF_WIDGET_TYPE_LISTBOX,
-})
+_TEXT_LIKE = frozenset(
+    {
+        _mu.PDF_WIDGET_TYPE_TEXT,
+        _mu.PDF_WIDGET_TYPE_COMBOBOX,
+        _mu.PDF_WIDGET_TYPE_LISTBOX,
+    }
+)
 _TOGGLES = frozenset({_mu.PDF_WIDGET_TYPE_CHECKBOX, _mu.PDF_WIDGET_TYPE_RADIOBUTTON})
 #: An appearance stream that draws nothing: empty, or only a marked-content wrapper.
 _BLANK_APPEARANCE = re.compile(rb"^\s*(?:/Tx\s+BMC\s+EMC)?\s*$")
@@ -123,8 +125,9 @@ def draw_form_appearances(doc: Any) -> int:
             try:
                 widget.update()
             except (RuntimeError, ValueError) as exc:
-                log.warning("the appearance of field %r could not be drawn: %s",
-                            widget.field_name, exc)
+                log.warning(
+                    "the appearance of field %r could not be drawn: %s", widget.field_name, exc
+                )
                 continue
             drawn += 1
     return drawn

@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 _MAX_FIELDS = 10_000  # a form tree bigger than this is not walked further
 _PDF_DATE = re.compile(
-    r"^D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:([Zz+\-])(\d{2})?'?(\d{2})?'?)?")
+    r"^D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:([Zz+\-])(\d{2})?'?(\d{2})?'?)?"
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def existing_signatures(doc: Any) -> tuple[ExistingSignature, ...]:
 
 
 def describe(signatures: tuple[ExistingSignature, ...]) -> str:
-    """"Erika Mustermann", "Erika Mustermann and Max Muster", "A, B and 2 others"."""
+    """ "Erika Mustermann", "Erika Mustermann and Max Muster", "A, B and 2 others"."""
     names: list[str] = []
     for sig in signatures:
         if sig.signer not in names:
@@ -109,7 +110,8 @@ def _signature_fields(doc: Any) -> list[tuple[str, int]]:
         return []
     out: list[tuple[str, int]] = []
     stack: list[tuple[int, str, str | None]] = [
-        (x, "", None) for x in reversed(_refs(doc, acroform, "Fields"))]
+        (x, "", None) for x in reversed(_refs(doc, acroform, "Fields"))
+    ]
     seen: set[int] = set()
     while stack and len(seen) < _MAX_FIELDS:
         xref, parent_name, parent_type = stack.pop()
@@ -163,8 +165,13 @@ def _read(doc: Any, name: str, sig_xref: int, certified: dict[int, int]) -> Exis
         signer = "a timestamp authority" if timestamp else "an unknown signer"
     kind, text = doc.xref_get_key(sig_xref, "M")
     when = parse_pdf_date(text) if kind == "string" else None
-    return ExistingSignature(field_name=name, signer=signer, signed_at=when,
-                             certification=certified.get(sig_xref), timestamp=timestamp)
+    return ExistingSignature(
+        field_name=name,
+        signer=signer,
+        signed_at=when,
+        certification=certified.get(sig_xref),
+        timestamp=timestamp,
+    )
 
 
 def _contents(doc: Any, sig_xref: int) -> bytes:
@@ -245,8 +252,15 @@ def parse_pdf_date(text: str) -> datetime | None:
         return None
     year, month, day, hour, minute, second, sign, off_h, off_m = match.groups()
     try:
-        moment = datetime(int(year), int(month or 1), int(day or 1), int(hour or 0),
-                          int(minute or 0), int(second or 0), tzinfo=UTC)
+        moment = datetime(
+            int(year),
+            int(month or 1),
+            int(day or 1),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            tzinfo=UTC,
+        )
     except ValueError:
         return None
     if sign in ("+", "-"):

@@ -147,8 +147,14 @@ def _needs_backing(page: Any, geom: PageGeometry, rect: Rect) -> bool:
 
 def _draw_backing(page: Any, geom: PageGeometry, rect: Rect, opacity: float) -> None:
     box = pymupdf.Rect(to_unrotated(rect, geom))
-    page.draw_rect(box, color=None, fill=_BACKING_COLOR, fill_opacity=opacity, overlay=True,
-                   radius=min(0.15, 3.0 / max(1.0, min(box.width, box.height))))
+    page.draw_rect(
+        box,
+        color=None,
+        fill=_BACKING_COLOR,
+        fill_opacity=opacity,
+        overlay=True,
+        radius=min(0.15, 3.0 / max(1.0, min(box.width, box.height))),
+    )
 
 
 def _shrunk(rect: Rect, geom: PageGeometry) -> Any:
@@ -156,8 +162,12 @@ def _shrunk(rect: Rect, geom: PageGeometry) -> Any:
     the line and the lines above and below are not touched by the redaction."""
     inset_x = min(0.5, rect.width / 10)
     inset_y = rect.height * 0.2
-    inner = Rect(rect.x + inset_x, rect.y + inset_y, max(0.1, rect.width - 2 * inset_x),
-                 max(0.1, rect.height - 2 * inset_y))
+    inner = Rect(
+        rect.x + inset_x,
+        rect.y + inset_y,
+        max(0.1, rect.width - 2 * inset_x),
+        max(0.1, rect.height - 2 * inset_y),
+    )
     return pymupdf.Rect(to_unrotated(inner, geom))
 
 
@@ -170,9 +180,11 @@ def _remove_anchor_texts(page: Any, geom: PageGeometry, texts: list[AnchorText])
     """Take the anchor texts' glyphs off the page (text only: images and drawings stay)."""
     for text in texts:
         page.add_redact_annot(_shrunk(text.rect, geom), fill=False, cross_out=False)
-    page.apply_redactions(images=_mu.PDF_REDACT_IMAGE_NONE,
-                          graphics=_mu.PDF_REDACT_LINE_ART_NONE,
-                          text=_mu.PDF_REDACT_TEXT_REMOVE)
+    page.apply_redactions(
+        images=_mu.PDF_REDACT_IMAGE_NONE,
+        graphics=_mu.PDF_REDACT_LINE_ART_NONE,
+        text=_mu.PDF_REDACT_TEXT_REMOVE,
+    )
 
 
 def _draw_text(
@@ -295,8 +307,13 @@ def _describe(stamp: Stamp) -> str:
     return f"{_KIND_NAMES[stamp.kind]} on page {stamp.page}"
 
 
-def stamp_pdf(pdf_bytes: bytes, stamps: list[Stamp], handwriting_font: Path, *,
-              anchor_texts: Sequence[AnchorText] = ()) -> bytes:
+def stamp_pdf(
+    pdf_bytes: bytes,
+    stamps: list[Stamp],
+    handwriting_font: Path,
+    *,
+    anchor_texts: Sequence[AnchorText] = (),
+) -> bytes:
     """``pdf_bytes`` with every stamp drawn into its page's content and ``anchor_texts`` taken
     off their pages (covered instead, on a document that is already signed), appended as an
     incremental update.
@@ -320,8 +337,14 @@ def stamp_pdf(pdf_bytes: bytes, stamps: list[Stamp], handwriting_font: Path, *,
                 anchors_by_page.setdefault(text.page, []).append(text)
         draw_form_appearances(doc)
         for number in sorted(by_page.keys() | anchors_by_page.keys()):
-            _stamp_page(doc, doc[number - 1], fonts, by_page.get(number, []),
-                        anchors_by_page.get(number, []), signed=signed)
+            _stamp_page(
+                doc,
+                doc[number - 1],
+                fonts,
+                by_page.get(number, []),
+                anchors_by_page.get(number, []),
+                signed=signed,
+            )
         if doc.is_repaired and not signed:
             return rewritten_bytes(doc)
         return incremental_bytes(doc, pdf_bytes)
@@ -344,8 +367,15 @@ def _stamps_by_page(stamps: list[Stamp], page_count: int) -> dict[int, list[Stam
     return by_page
 
 
-def _stamp_page(doc: Any, page: Any, fonts: Fonts, on_page: list[Stamp],
-                anchors: list[AnchorText], *, signed: bool) -> None:
+def _stamp_page(
+    doc: Any,
+    page: Any,
+    fonts: Fonts,
+    on_page: list[Stamp],
+    anchors: list[AnchorText],
+    *,
+    signed: bool,
+) -> None:
     """Take the anchor texts off one page (or cover them) and draw its stamps, each on a
     backing where the page under it is not plain and light."""
     geom = page_geometry(page)

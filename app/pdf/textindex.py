@@ -52,9 +52,13 @@ class TextIndex:
     Build it with :meth:`build`; it holds no reference to the document afterwards.
     """
 
-    def __init__(self, pages: Sequence[PageGeometry],
-                 lines: Sequence[tuple[int, str, Sequence[Box]]],
-                 scanned: Sequence[int] = (), ocr_pages: Sequence[int] = ()) -> None:
+    def __init__(
+        self,
+        pages: Sequence[PageGeometry],
+        lines: Sequence[tuple[int, str, Sequence[Box]]],
+        scanned: Sequence[int] = (),
+        ocr_pages: Sequence[int] = (),
+    ) -> None:
         """``lines`` in reading order as ``(page number from 1, text, MuPDF page-space box of
         each character)``; the boxes line up with the text's characters. ``scanned``: pages
         that are images without a text layer; ``ocr_pages``: those of them read by OCR."""
@@ -137,7 +141,7 @@ class TextIndex:
                 pos = text.find(needle, pos + 1)
                 continue
             rel = pos - self._starts[line]
-            boxes = self._boxes[line][rel:rel + size]
+            boxes = self._boxes[line][rel : rel + size]
             box = (
                 min(b[0] for b in boxes),
                 min(b[1] for b in boxes),
@@ -155,8 +159,12 @@ def _lines(content: dict[str, Any], visible: Any = None) -> list[tuple[str, Sequ
     out: list[tuple[str, Sequence[Box]]] = []
     for block in content["blocks"]:
         for line in block.get("lines", ()):
-            chars = [ch for span in line["spans"] for ch in span["chars"]
-                     if visible is None or visible.intersects(pymupdf.Rect(ch["bbox"]))]
+            chars = [
+                ch
+                for span in line["spans"]
+                for ch in span["chars"]
+                if visible is None or visible.intersects(pymupdf.Rect(ch["bbox"]))
+            ]
             if chars:
                 text = "".join(str(ch["c"]) for ch in chars)
                 out.append((text, tuple(tuple(ch["bbox"]) for ch in chars)))
@@ -166,10 +174,10 @@ def _lines(content: dict[str, Any], visible: Any = None) -> list[tuple[str, Sequ
 def _ocr_lines(page: Any, visible: Any) -> list[tuple[str, Sequence[Box]]]:
     """The text of a scanned page, read by Tesseract; none when OCR fails on it."""
     try:
-        textpage = page.get_textpage_ocr(flags=SEARCH_FLAGS, language=OCR_LANGUAGE,
-                                         dpi=OCR_DPI, full=True, tessdata=_tessdata())
-        return _lines(page.get_text("rawdict", flags=SEARCH_FLAGS, textpage=textpage),
-                      visible)
+        textpage = page.get_textpage_ocr(
+            flags=SEARCH_FLAGS, language=OCR_LANGUAGE, dpi=OCR_DPI, full=True, tessdata=_tessdata()
+        )
+        return _lines(page.get_text("rawdict", flags=SEARCH_FLAGS, textpage=textpage), visible)
     except (RuntimeError, ValueError) as exc:
         log.warning("OCR of page %d failed: %s", page.number + 1, exc)
         return []

@@ -30,7 +30,7 @@ class AnchorResolution:
 
 
 def page_list(pages: tuple[int, ...] | list[int], limit: int = 12) -> str:
-    """"page 3", "pages 1, 2 and 5", "pages 1-40" for runs, "… and 7 more" past ``limit``."""
+    """ "page 3", "pages 1, 2 and 5", "pages 1-40" for runs, "… and 7 more" past ``limit``."""
     runs: list[tuple[int, int]] = []
     for n in sorted(set(pages)):
         if runs and n == runs[-1][1] + 1:
@@ -61,15 +61,21 @@ def scanned_hint(index: TextIndex, ocr_asked: bool, *, in_app: bool = False) -> 
     if ocr_asked and index.ocr_pages:
         return f", not even by OCR of the scanned {pages}"
     if ocr_asked or not ocr_available():
-        return (f"; {pages} {verb} without a text layer, and reading {them} needs Tesseract OCR, "
-                "which is not installed on this computer")
-    how = (f'tick "Find anchors in scanned pages (OCR)" in Anchors to read {them}' if in_app else
-           f'set "ocrAnchors": true in the spec, or pass --ocr, to read {them} by OCR')
+        return (
+            f"; {pages} {verb} without a text layer, and reading {them} needs Tesseract OCR, "
+            "which is not installed on this computer"
+        )
+    how = (
+        f'tick "Find anchors in scanned pages (OCR)" in Anchors to read {them}'
+        if in_app
+        else f'set "ocrAnchors": true in the spec, or pass --ocr, to read {them} by OCR'
+    )
     return f"; {pages} {verb} without a text layer ({how})"
 
 
-def resolve_anchors(spec: RequestSpec, pdf: Path, pages: list[PageGeometry],
-                    index: TextIndex | None = None) -> AnchorResolution:
+def resolve_anchors(
+    spec: RequestSpec, pdf: Path, pages: list[PageGeometry], index: TextIndex | None = None
+) -> AnchorResolution:
     """The fields ``spec``'s anchors make in ``pdf`` (its text read once, by OCR too where
     the spec asks), the problems that stop the send, and each anchor's number of matches."""
     if index is None:
@@ -83,23 +89,37 @@ def resolve_anchors(spec: RequestSpec, pdf: Path, pages: list[PageGeometry],
         counts.append(len(matches))
         if not matches:
             if not anchor.ignore_if_not_present:
-                problems.append(Issue(
-                    ("anchorTags", i), f"the text {text!r} does not appear in the document"
-                    f"{scanned_hint(index, spec.ocr_anchors)}; fix the anchor text, or set "
-                    "ignoreIfNotPresent to send without it"))
+                problems.append(
+                    Issue(
+                        ("anchorTags", i),
+                        f"the text {text!r} does not appear in the document"
+                        f"{scanned_hint(index, spec.ocr_anchors)}; fix the anchor text, or set "
+                        "ignoreIfNotPresent to send without it",
+                    )
+                )
             continue
         width, height = anchor.size
         for page, rect in matches:
             placed = field_at_anchor(rect.x, rect.y, width, height, pages[page - 1])
-            fields.append(Field(
-                recipient_index=anchor.recipient_index, type=anchor.type, page=page,
-                x=placed.x, y=placed.y, width=placed.width, height=placed.height,
-                required=anchor.required, anchor=text, anchor_rect=rect,
-                remove_anchor_text=anchor.remove_text,
-            ))
+            fields.append(
+                Field(
+                    recipient_index=anchor.recipient_index,
+                    type=anchor.type,
+                    page=page,
+                    x=placed.x,
+                    y=placed.y,
+                    width=placed.width,
+                    height=placed.height,
+                    required=anchor.required,
+                    anchor=text,
+                    anchor_rect=rect,
+                    remove_anchor_text=anchor.remove_text,
+                )
+            )
     too_many = field_count_problem(
-        len(spec.fields), [(a.anchor_string, n) for a, n in zip(spec.anchor_tags, counts,
-                                                                strict=True)])
+        len(spec.fields),
+        [(a.anchor_string, n) for a, n in zip(spec.anchor_tags, counts, strict=True)],
+    )
     if too_many:
         problems.append(too_many)
     return AnchorResolution(tuple(fields), tuple(problems), tuple(counts), index.text)

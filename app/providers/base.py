@@ -129,25 +129,43 @@ def capability_problems(caps: Capabilities, spec: RequestSpec, pdf: PdfInfo) -> 
     out: list[Issue] = []
     out += signature_problems(caps, pdf)
     if pdf.size_bytes > caps.max_bytes:
-        out.append(Issue(("document",), f"{format_size(pdf.size_bytes)} is over {caps.name}'s "
-                         f"limit of {format_size(caps.max_bytes)}; reduce the file size"))
+        out.append(
+            Issue(
+                ("document",),
+                f"{format_size(pdf.size_bytes)} is over {caps.name}'s "
+                f"limit of {format_size(caps.max_bytes)}; reduce the file size",
+            )
+        )
     for i, f in enumerate(spec.fields):
         if not caps.field_types:
-            out.append(Issue(("fields", i), f"{caps.name} does not take placed fields (its "
-                             "signers place their own); remove the fields or choose another "
-                             "provider"))
+            out.append(
+                Issue(
+                    ("fields", i),
+                    f"{caps.name} does not take placed fields (its "
+                    "signers place their own); remove the fields or choose another "
+                    "provider",
+                )
+            )
             break
         if f.type not in caps.field_types:
-            out.append(Issue(("fields", i, "type"), f"{caps.name} cannot take {f.type.value} "
-                                                    "fields"))
+            out.append(
+                Issue(("fields", i, "type"), f"{caps.name} cannot take {f.type.value} fields")
+            )
     if spec.anchor_tags and caps.anchors == "none":
-        out.append(Issue(("anchorTags",), f"{caps.name} does not take anchor tags; remove them "
-                                          "or choose another provider"))
+        out.append(
+            Issue(
+                ("anchorTags",),
+                f"{caps.name} does not take anchor tags; remove them or choose another provider",
+            )
+        )
     elif caps.anchors != "none":
         for i, a in enumerate(spec.anchor_tags):
             if a.type not in caps.field_types:
-                out.append(Issue(("anchorTags", i, "type"), f"{caps.name} cannot take "
-                                                            f"{a.type.value} fields"))
+                out.append(
+                    Issue(
+                        ("anchorTags", i, "type"), f"{caps.name} cannot take {a.type.value} fields"
+                    )
+                )
     return out
 
 
@@ -160,14 +178,24 @@ def signature_problems(caps: Capabilities, pdf: PdfInfo) -> list[Issue]:
     name = pdf.path.name
     certified = next((s for s in pdf.signatures if s.certification is not None), None)
     if certified is not None:
-        return [Issue(("document",), f"{name} is certified by {certified.signer}, and the "
-                      "certification allows no changes to its pages, so signing it would break "
-                      "the certification; send the document as it was before it was certified")]
+        return [
+            Issue(
+                ("document",),
+                f"{name} is certified by {certified.signer}, and the "
+                "certification allows no changes to its pages, so signing it would break "
+                "the certification; send the document as it was before it was certified",
+            )
+        ]
     if caps.signed_pdfs != "broken":
         return []
-    return [Issue(("document",), f"{name} is already signed by {describe(pdf.signatures)}, and "
-                  f"{caps.name} would invalidate that signature (it rewrites the document to add "
-                  f"the new signatures); send it {KEEPS_SIGNATURES} instead")]
+    return [
+        Issue(
+            ("document",),
+            f"{name} is already signed by {describe(pdf.signatures)}, and "
+            f"{caps.name} would invalidate that signature (it rewrites the document to add "
+            f"the new signatures); send it {KEEPS_SIGNATURES} instead",
+        )
+    ]
 
 
 #: The providers that keep earlier signatures, for the message that names them.
@@ -179,17 +207,27 @@ def delivery_warnings(caps: Capabilities, spec: RequestSpec) -> list[Issue]:
     and field labels it does not show."""
     out: list[Issue] = []
     if spec.message and spec.message.strip() and not caps.message:
-        out.append(Issue(("message",), f"{caps.name} does not deliver a message to the "
-                         "recipients; it is sent without it and kept in Sealbox only, so tell "
-                         "them another way if it matters"))
+        out.append(
+            Issue(
+                ("message",),
+                f"{caps.name} does not deliver a message to the "
+                "recipients; it is sent without it and kept in Sealbox only, so tell "
+                "them another way if it matters",
+            )
+        )
     if caps.field_types and not caps.field_labels:
         labelled = [i for i, f in enumerate(spec.fields) if f.label and f.label.strip()]
         if labelled:
             count = len(labelled)
-            which = ("the field's label stays" if count == 1 else
-                     f"the labels of {count} fields stay")
-            out.append(Issue(("fields", labelled[0], "label"), f"{caps.name} does not show field "
-                             f"labels to signers; {which} in Sealbox only"))
+            which = (
+                "the field's label stays" if count == 1 else f"the labels of {count} fields stay"
+            )
+            out.append(
+                Issue(
+                    ("fields", labelled[0], "label"),
+                    f"{caps.name} does not show field labels to signers; {which} in Sealbox only",
+                )
+            )
     return out
 
 

@@ -40,7 +40,8 @@ class Deadlines:
         return cls(
             call=settings.limit("network", "deadline_s", default.call, environ),
             long_call=settings.limit("network", "long_deadline_s", default.long_call, environ),
-            transfer_base=settings.limit("network", "transfer_base_s", default.transfer_base,
-                                         environ),
+            transfer_base=settings.limit(
+                "network", "transfer_base_s", default.transfer_base, environ
+            ),
             min_rate=settings.limit("network", "transfer_min_rate", default.min_rate, environ),
         )

@@ -19,8 +19,14 @@ PROVIDER_MESSAGE_LIMIT = 4000
 class ProviderError(UserError):
     """The provider refused the request."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 issues: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        issues: list[str] | None = None,
+    ) -> None:
         super().__init__(scrub(message, PROVIDER_MESSAGE_LIMIT))
         self.status = status
         self.code = code
@@ -63,8 +69,9 @@ class DownloadRejectedError(ProviderError):
 class ProviderUnavailableError(UnavailableError):
     """The provider could not be reached, or answered 429/5xx; worth retrying later."""
 
-    def __init__(self, message: str, *, status: int | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(scrub(message, PROVIDER_MESSAGE_LIMIT))
         self.status = status
         self.retry_after = retry_after

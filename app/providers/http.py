@@ -73,8 +73,9 @@ CHECK_ATTEMPTS = 1
 #: the start of a bigger error body is read.
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 #: Headers whose values are credentials: registered for redaction, checked before sending.
-CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key",
-                                "x-auth-token", "cookie"})
+CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-auth-token", "cookie"}
+)
 
 Headers = Mapping[str, str]
 AuthHeaders = Callable[[], Awaitable[Headers]]
@@ -97,7 +98,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return retry_after
-        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
 
 
 def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
@@ -149,7 +150,10 @@ class ProviderHttp:
         self.on_unauthorized = on_unauthorized
         self.deadlines = deadlines or Deadlines()
         self.client = httpx.AsyncClient(
-            transport=transport, timeout=timeout, verify=True, follow_redirects=False,
+            transport=transport,
+            timeout=timeout,
+            verify=True,
+            follow_redirects=False,
             headers={"User-Agent": USER_AGENT},
         )
 
@@ -157,12 +161,20 @@ class ProviderHttp:
         """A new client like this one that makes one attempt per call (a connection test: the
         user is waiting, nothing is retried). The caller closes it."""
         return ProviderHttp(
-            provider=self.provider, base_url=str(self.base_url), auth=self.auth,
-            login_hint=self.login_hint, transport=self._transport, timeout=self._timeout,
-            policy=replace(self.policy, attempts=CHECK_ATTEMPTS), sleep=self.sleep,
-            error_body=self.error_body, status_hook=self.status_hook,
-            on_unauthorized=self.on_unauthorized, provider_id=self.provider_id,
-            deadlines=self.deadlines)
+            provider=self.provider,
+            base_url=str(self.base_url),
+            auth=self.auth,
+            login_hint=self.login_hint,
+            transport=self._transport,
+            timeout=self._timeout,
+            policy=replace(self.policy, attempts=CHECK_ATTEMPTS),
+            sleep=self.sleep,
+            error_body=self.error_body,
+            status_hook=self.status_hook,
+            on_unauthorized=self.on_unauthorized,
+            provider_id=self.provider_id,
+            deadlines=self.deadlines,
+        )
 
     def url(self, path: str) -> httpx.URL:
         if path.startswith(("http://", "https://")):
@@ -205,8 +217,9 @@ class ProviderHttp:
         extra = dict(headers or {})
         if idempotency_key:
             extra[idempotency_header] = idempotency_key
-        may_retry = retry if retry is not None else (method in SAFE_METHODS
-                                                     or idempotency_key is not None)
+        may_retry = (
+            retry if retry is not None else (method in SAFE_METHODS or idempotency_key is not None)
+        )
         limit = self.deadlines.call if deadline is None else deadline
         target = self.url(path)
         renewed = False
@@ -214,16 +227,27 @@ class ProviderHttp:
         while True:
             try:
                 response = await self._send_within(
-                    limit, method, target, params=params, json_body=json_body, data=data,
-                    files=files, content=content, headers=extra, timeout=timeout,
-                    authenticated=authenticated, stream=stream)
+                    limit,
+                    method,
+                    target,
+                    params=params,
+                    json_body=json_body,
+                    data=data,
+                    files=files,
+                    content=content,
+                    headers=extra,
+                    timeout=timeout,
+                    authenticated=authenticated,
+                    stream=stream,
+                )
             except DeadlineExceeded:
                 # A server this slow will be as slow again: no retry, sync comes back later.
                 if not may_retry:
                     raise AmbiguousSendError(
                         f"{target.host} did not answer within {_seconds(limit)} s after the "
                         f"request was sent: Sealbox will check with {self.provider} before "
-                        "doing anything else.") from None
+                        "doing anything else."
+                    ) from None
                 raise ProviderUnavailableError(
                     f"{target.host} did not answer within {_seconds(limit)} s: {self.provider} "
                     "is too slow to answer or the connection is poor; try again later."
@@ -238,25 +262,34 @@ class ProviderHttp:
                 raise error from exc
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 if not may_retry:
-                    raise AmbiguousSendError(Text(
-                        f"The connection to {self.provider} was lost after the request was sent",
-                        Detail(_reason(exc)), f": Sealbox will check with {self.provider} before "
-                        "doing anything else.")) from exc
+                    raise AmbiguousSendError(
+                        Text(
+                            f"The connection to {self.provider} was lost after the request was "
+                            "sent",
+                            Detail(_reason(exc)),
+                            f": Sealbox will check with {self.provider} before "
+                            "doing anything else.",
+                        )
+                    ) from exc
                 if attempt + 1 < self.policy.attempts:
                     attempt += 1
                     await self.sleep(self.policy.delay(attempt, None))
                     continue
-                raise ProviderUnavailableError(Text(
-                    f"{self.provider} ({self.url(path).host}) did not answer in time",
-                    Detail(_reason(exc)), ": try again later.")) from exc
-            except (httpx.LocalProtocolError, httpx.UnsupportedProtocol,
-                    httpx.InvalidURL) as exc:
+                raise ProviderUnavailableError(
+                    Text(
+                        f"{self.provider} ({self.url(path).host}) did not answer in time",
+                        Detail(_reason(exc)),
+                        ": try again later.",
+                    )
+                ) from exc
+            except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
                 # Nothing was sent: a header or the address cannot be put on the wire (the
                 # exception's text may quote a credential, so it is not repeated).
                 raise UserError(
                     f"Sealbox could not send the request to {self.provider}: the base URL or a "
                     f"header is not valid ({type(exc).__name__}). Check the {self.provider} "
-                    "settings and credentials.") from None
+                    "settings and credentials."
+                ) from None
             status = response.status_code
             if status < 300:
                 return response
@@ -271,8 +304,10 @@ class ProviderHttp:
                 if not may_retry and status in (500, 504):
                     raise AmbiguousSendError(error.message, status=status) from None
                 wait = error.retry_after
-                if (may_retry or status in (429, 503)) and attempt + 1 < self.policy.attempts and (
-                    wait is None or wait <= self.policy.max_retry_after
+                if (
+                    (may_retry or status in (429, 503))
+                    and attempt + 1 < self.policy.attempts
+                    and (wait is None or wait <= self.policy.max_retry_after)
                 ):
                     # 429/503 mean the request was not processed: a retry is safe even for a
                     # create, after the time the provider asked for.
@@ -297,13 +332,17 @@ class ProviderHttp:
         url = self.url(path)
         host = url.host or str(url)
         label = "Base URL" if _same_origin(url, self.base_url) else None
-        return Text(Alt(f"{self.provider} could not be reached at {host}",
-                        f"Could not reach {host}"),
-                    Detail(_reason(exc)), ": ",
-                    CheckAddress(self.provider_id, self.provider, label), ".")
+        return Text(
+            Alt(f"{self.provider} could not be reached at {host}", f"Could not reach {host}"),
+            Detail(_reason(exc)),
+            ": ",
+            CheckAddress(self.provider_id, self.provider, label),
+            ".",
+        )
 
-    async def _send_within(self, limit: float, method: str, url: httpx.URL,
-                           **kwargs: Any) -> httpx.Response:
+    async def _send_within(
+        self, limit: float, method: str, url: httpx.URL, **kwargs: Any
+    ) -> httpx.Response:
         """:meth:`_send` with ``limit`` seconds for all of it; DeadlineExceeded after that."""
         try:
             async with asyncio.timeout(limit) as scope:
@@ -313,11 +352,21 @@ class ProviderHttp:
                 raise DeadlineExceeded from None
             raise
 
-    async def _send(self, method: str, url: httpx.URL, *, params: Mapping[str, Any] | None,
-                    json_body: Any, data: Mapping[str, Any] | None, files: Files | None,
-                    content: bytes | AsyncIterable[bytes] | None, headers: dict[str, str],
-                    timeout: httpx.Timeout | None, authenticated: bool,
-                    stream: bool) -> httpx.Response:
+    async def _send(
+        self,
+        method: str,
+        url: httpx.URL,
+        *,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        data: Mapping[str, Any] | None,
+        files: Files | None,
+        content: bytes | AsyncIterable[bytes] | None,
+        headers: dict[str, str],
+        timeout: httpx.Timeout | None,
+        authenticated: bool,
+        stream: bool,
+    ) -> httpx.Response:
         auth = dict(await self.auth()) if authenticated else {}
         for name, value in {**headers, **auth}.items():
             credential = name in auth or name.lower() in CREDENTIAL_HEADERS
@@ -331,17 +380,26 @@ class ProviderHttp:
                 raise UserError(
                     f"A {self.provider} credential contains a line break, a control character "
                     "or a character outside plain ASCII, so it cannot be sent: enter it again "
-                    f"exactly as it was given ({self.login_hint}).")
-            raise UserError(f"The {name} sent to {self.provider} may hold only plain ASCII "
-                            "letters, digits and punctuation: correct it and try again.")
+                    f"exactly as it was given ({self.login_hint})."
+                )
+            raise UserError(
+                f"The {name} sent to {self.provider} may hold only plain ASCII "
+                "letters, digits and punctuation: correct it and try again."
+            )
         origin = url
         for _ in range(MAX_REDIRECTS + 1):
             same = _same_origin(origin, url)
             send_headers = {**headers, **auth} if same else {}
             request = self.client.build_request(
-                method, url, params=params, json=json_body, data=data,
-                files=files() if files is not None else None, content=content,
-                headers=send_headers, timeout=timeout or httpx.USE_CLIENT_DEFAULT,
+                method,
+                url,
+                params=params,
+                json=json_body,
+                data=data,
+                files=files() if files is not None else None,
+                content=content,
+                headers=send_headers,
+                timeout=timeout or httpx.USE_CLIENT_DEFAULT,
             )
             response = await self.client.send(request, stream=True)
             if response.status_code not in REDIRECTS or "location" not in response.headers:
@@ -350,13 +408,16 @@ class ProviderHttp:
                     if cut and response.status_code < 300:
                         raise BadResponseError(
                             f"{self.provider} answered with more than "
-                            f"{format_size(MAX_ANSWER_BYTES)}: try again later.")
+                            f"{format_size(MAX_ANSWER_BYTES)}: try again later."
+                        )
                 return response
             await response.aclose()
             target = url.join(response.headers["location"])
             if not _same_origin(origin, target) and method not in SAFE_METHODS:
-                raise BadResponseError(f"{self.provider} redirected a {method} to another site; "
-                                       "Sealbox does not send credentials there.")
+                raise BadResponseError(
+                    f"{self.provider} redirected a {method} to another site; "
+                    "Sealbox does not send credentials there."
+                )
             if response.status_code == 303:
                 method, json_body, data, files, content = "GET", None, None, None, None
             params = None
@@ -371,13 +432,20 @@ class ProviderHttp:
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
-            raise BadResponseError(f"{self.provider} answered with something that is not JSON: "
-                                   "try again later.") from exc
+            raise BadResponseError(
+                f"{self.provider} answered with something that is not JSON: try again later."
+            ) from exc
 
-    async def download(self, path: str, dest: Path, *, expect_pdf: bool = True,
-                       params: Mapping[str, Any] | None = None,
-                       max_bytes: int = MAX_DOWNLOAD_BYTES,
-                       operation: str | None = None) -> str:
+    async def download(
+        self,
+        path: str,
+        dest: Path,
+        *,
+        expect_pdf: bool = True,
+        params: Mapping[str, Any] | None = None,
+        max_bytes: int = MAX_DOWNLOAD_BYTES,
+        operation: str | None = None,
+    ) -> str:
         """Stream a document to ``dest`` (whole or not at all); returns its SHA-256.
 
         The answer's headers must come within ``deadlines.call``; the body within
@@ -389,8 +457,9 @@ class ProviderHttp:
 
         loop = asyncio.get_running_loop()
         for attempt in range(self.policy.attempts):
-            response = await self.request("GET", path, params=params, stream=True,
-                                          operation=operation)
+            response = await self.request(
+                "GET", path, params=params, stream=True, operation=operation
+            )
             digest = hashlib.sha256()
             started = loop.time()
             announced = _content_length(response)
@@ -404,21 +473,29 @@ class ProviderHttp:
                     with atomic_file(dest, 0o600) as (_, handle):
                         first = True
                         async for chunk in response.aiter_bytes(1024 * 256):
-                            if first and expect_pdf and chunk and not (
-                                    chunk.lstrip()[:5] == b"%PDF-"):
-                                raise BadResponseError(f"{self.provider} sent a download that is "
-                                                       "not a PDF: try again later.")
+                            if (
+                                first
+                                and expect_pdf
+                                and chunk
+                                and not (chunk.lstrip()[:5] == b"%PDF-")
+                            ):
+                                raise BadResponseError(
+                                    f"{self.provider} sent a download that is "
+                                    "not a PDF: try again later."
+                                )
                             first = False
                             received += len(chunk)
                             if received > max_bytes:
                                 raise self._too_big(max_bytes)
-                            scope.reschedule(started + self.deadlines.transfer(
-                                max(announced, received)))
+                            scope.reschedule(
+                                started + self.deadlines.transfer(max(announced, received))
+                            )
                             digest.update(chunk)
                             handle.write(chunk)
                         if first and expect_pdf:
-                            raise BadResponseError(f"{self.provider} sent an empty download: try "
-                                                   "again later.")
+                            raise BadResponseError(
+                                f"{self.provider} sent an empty download: try again later."
+                            )
                 return digest.hexdigest()
             except TimeoutError:
                 if not scope.expired():
@@ -428,13 +505,17 @@ class ProviderHttp:
                 raise ProviderUnavailableError(
                     f"{response.request.url.host} did not send the download within "
                     f"{_seconds(allowed)} s ({format_size(received)}{of} arrived): the "
-                    f"connection to {self.provider} is too slow; try again later.") from None
-            except (httpx.TimeoutException, httpx.NetworkError,
-                    httpx.RemoteProtocolError) as exc:
+                    f"connection to {self.provider} is too slow; try again later."
+                ) from None
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 if attempt + 1 >= self.policy.attempts:
-                    raise ProviderUnavailableError(Text(
-                        f"The download from {self.provider} was cut off", Detail(_reason(exc)),
-                        ": try again later.")) from exc
+                    raise ProviderUnavailableError(
+                        Text(
+                            f"The download from {self.provider} was cut off",
+                            Detail(_reason(exc)),
+                            ": try again later.",
+                        )
+                    ) from exc
                 await self.sleep(self.policy.delay(attempt + 1, None))
             finally:
                 await response.aclose()
@@ -444,7 +525,8 @@ class ProviderHttp:
         return DownloadRejectedError(
             f"{self.provider} sent a download larger than {format_size(max_bytes)}, more "
             "than any signed PDF Sealbox accepts: it was not kept. Check the request at "
-            f"{self.provider}, then download it again.")
+            f"{self.provider}, then download it again."
+        )
 
 
 def _content_length(response: httpx.Response) -> int:
@@ -470,10 +552,18 @@ async def _read_capped(response: httpx.Response) -> tuple[httpx.Response, bool]:
     finally:
         await response.aclose()
     # The body is decoded already: the headers that described its encoding go.
-    headers = [(k, v) for k, v in response.headers.multi_items()
-               if k.lower() not in ("content-encoding", "transfer-encoding", "content-length")]
-    read = httpx.Response(response.status_code, headers=headers, content=b"".join(chunks),
-                          request=response.request, extensions=dict(response.extensions))
+    headers = [
+        (k, v)
+        for k, v in response.headers.multi_items()
+        if k.lower() not in ("content-encoding", "transfer-encoding", "content-length")
+    ]
+    read = httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=b"".join(chunks),
+        request=response.request,
+        extensions=dict(response.extensions),
+    )
     return read, cut
 
 

@@ -106,55 +106,81 @@ def bounded(body: ErrorBody) -> ErrorBody:
     return ErrorBody(
         code=scrub(body.code, 200) if body.code else None,
         message=scrub(body.message) if body.message else None,
-        issues=tuple(scrub(issue, MESSAGE_LIMIT // 4) for issue in body.issues[:20]))
+        issues=tuple(scrub(issue, MESSAGE_LIMIT // 4) for issue in body.issues[:20]),
+    )
 
 
-def error_for(provider: str, response: httpx.Response, body: ErrorBody,
-              *, login_hint: str) -> SealboxError:
+def error_for(
+    provider: str, response: httpx.Response, body: ErrorBody, *, login_hint: str
+) -> SealboxError:
     """The typed error for a response that is not a success."""
     status = response.status_code
     said = f" ({body.message})" if body.message else ""
     kwargs: dict[str, Any] = {"status": status, "code": body.code, "issues": list(body.issues)}
     if status == 400 or status == 422:
         details = "; ".join(body.issues) or body.message or "no details given"
-        return InvalidRequestError(f"{provider} refused the request as invalid: {details}. "
-                                   "Correct it and send again.", **kwargs)
+        return InvalidRequestError(
+            f"{provider} refused the request as invalid: {details}. Correct it and send again.",
+            **kwargs,
+        )
     if status in (401, 403):
-        return AuthenticationError(Text(f"{provider} refused the credentials{said}: ",
-                                        login_hint, "."), **kwargs)
+        return AuthenticationError(
+            Text(f"{provider} refused the credentials{said}: ", login_hint, "."), **kwargs
+        )
     if status == 402:
-        return OutOfCreditsError(f"The signature service account is out of credits{said}: top "
-                                 f"up the {provider} account, then send again.", **kwargs)
+        return OutOfCreditsError(
+            f"The signature service account is out of credits{said}: top "
+            f"up the {provider} account, then send again.",
+            **kwargs,
+        )
     if status == 404:
-        return RemoteNotFoundError(f"{provider} does not know this request{said}: check that it "
-                                   "was sent with the same account.", **kwargs)
+        return RemoteNotFoundError(
+            f"{provider} does not know this request{said}: check that it "
+            "was sent with the same account.",
+            **kwargs,
+        )
     if status == 409:
         return ConflictError(f"{provider} cannot do that yet or any more{said}.", **kwargs)
     if status == 413:
-        return DocumentTooLargeError(f"The document is too large for {provider}{said}: reduce "
-                                     "it below 20 MiB.", **kwargs)
+        return DocumentTooLargeError(
+            f"The document is too large for {provider}{said}: reduce it below 20 MiB.", **kwargs
+        )
     if status == 502:
-        return ProviderRejectedError(f"{provider}'s signature service rejected the request"
-                                     f"{said}: check the recipients and fields.", **kwargs)
+        return ProviderRejectedError(
+            f"{provider}'s signature service rejected the request"
+            f"{said}: check the recipients and fields.",
+            **kwargs,
+        )
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     # What a server says about its own trouble (a stack trace, "Service Unavailable") helps
     # someone reading the command line's output or the log, not someone at a window.
     server_said = Detail(body.message or "")
     if status == 429:
-        return ProviderUnavailableError(Text(f"{provider} is limiting requests", server_said,
-                                             ": Sealbox will try again later."),
-                                        status=status, retry_after=retry_after)
+        return ProviderUnavailableError(
+            Text(
+                f"{provider} is limiting requests", server_said, ": Sealbox will try again later."
+            ),
+            status=status,
+            retry_after=retry_after,
+        )
     if status == 503:
-        return ProviderUnavailableError(Text(f"{provider} is unavailable", server_said,
-                                             ": try again later."),
-                                        status=status, retry_after=retry_after)
+        return ProviderUnavailableError(
+            Text(f"{provider} is unavailable", server_said, ": try again later."),
+            status=status,
+            retry_after=retry_after,
+        )
     if status >= 500:
-        return ProviderUnavailableError(Text(f"{provider} had an internal error",
-                                             Detail(str(status)), server_said,
-                                             ": try again later."),
-                                        status=status, retry_after=retry_after)
+        return ProviderUnavailableError(
+            Text(
+                f"{provider} had an internal error",
+                Detail(str(status)),
+                server_said,
+                ": try again later.",
+            ),
+            status=status,
+            retry_after=retry_after,
+        )
     return ProviderError(f"{provider} answered {status}{said}.", **kwargs)
-
 
 
 @dataclass(frozen=True)

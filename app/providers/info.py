@@ -142,8 +142,10 @@ class SecretField:
 #: The credential a webhook delivery's signature is checked with (``<id>.webhook_secret``).
 WEBHOOK_SECRET = "webhook_secret"
 #: Said under a webhook secret on a provider's Settings page.
-WEBHOOK_NOTE = ("Only where Sealbox receives the service's notifications (webhooks): proves "
-                "that they come from the service.")
+WEBHOOK_NOTE = (
+    "Only where Sealbox receives the service's notifications (webhooks): proves "
+    "that they come from the service."
+)
 
 #: The fields most remote providers have: an API key, a webhook secret, a base URL.
 API_KEY_FIELD = SecretField("api_key", "API key")

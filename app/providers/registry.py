@@ -28,8 +28,7 @@ from app.providers.signature_nc.info import INFO as SIGNATURE_NC
 from app.providers.signicat.info import INFO as SIGNICAT
 
 #: The built-in providers, in the order lists and choosers show them.
-_BUILT_IN: tuple[ProviderInfo, ...] = (IN_PERSON, CRAFTKIT, SIGNATURE_NC, SIGNICAT, SAYPDF,
-                                       ITASIGN)
+_BUILT_IN: tuple[ProviderInfo, ...] = (IN_PERSON, CRAFTKIT, SIGNATURE_NC, SIGNICAT, SAYPDF, ITASIGN)
 
 _entries: dict[str, ProviderInfo] = {info.id: info for info in _BUILT_IN}
 
@@ -57,8 +56,10 @@ def get(provider_id: str) -> ProviderInfo:
     """The entry of ``provider_id``; a UserError naming the known ids for any other."""
     found = _entries.get(provider_id)
     if found is None:
-        raise UserError(f"Unknown provider {shown(provider_id)}: use one of "
-                        f"{', '.join(_entries)} (see `sealbox providers`).")
+        raise UserError(
+            f"Unknown provider {shown(provider_id)}: use one of "
+            f"{', '.join(_entries)} (see `sealbox providers`)."
+        )
     return found
 
 

@@ -31,13 +31,16 @@ T = TypeVar("T")
 _NOWHERE = "https://invalid.invalid"
 
 #: Where the sender's name and email are set, in each front end's words.
-SENDER_SETTING = Alt("SEALBOX_SENDER_EMAIL (and SEALBOX_SENDER_NAME) or the sender in settings",
-                     "your name and email in Settings › General")
+SENDER_SETTING = Alt(
+    "SEALBOX_SENDER_EMAIL (and SEALBOX_SENDER_NAME) or the sender in settings",
+    "your name and email in Settings › General",
+)
 
 #: What finishes an interrupted send, in each front end's words.
-FINISH_SENDING = Alt("run `sealbox sync` to finish sending it first",
-                     "Sealbox finishes sending it at the next check of the requests, then try "
-                     "again")
+FINISH_SENDING = Alt(
+    "run `sealbox sync` to finish sending it first",
+    "Sealbox finishes sending it at the next check of the requests, then try again",
+)
 
 
 def base_url(config: ProviderConfig, default: str) -> str:
@@ -60,16 +63,26 @@ def base_url_problem(config: ProviderConfig, name: str, url: str) -> Text | None
     if parsed is not None and parsed.scheme in ("http", "https") and parsed.host:
         return None
     pid = config.provider_id
-    return Text(f"{name}'s base URL {url!r} is not a web address: set ",
-                base_url_setting(pid, name, f"{config.env_prefix}BASE_URL or base_url under "
-                                            f"[providers.{pid}]"),
-                " to an https:// address.")
+    return Text(
+        f"{name}'s base URL {url!r} is not a web address: set ",
+        base_url_setting(
+            pid, name, f"{config.env_prefix}BASE_URL or base_url under [providers.{pid}]"
+        ),
+        " to an https:// address.",
+    )
 
 
-def connect(config: ProviderConfig, name: str, url: str, auth: AuthHeaders, *,
-            login_hint: str | None = None, error_body: ErrorReader = default_error_body,
-            status_hook: StatusHook | None = None,
-            on_unauthorized: Callable[[], Awaitable[bool]] | None = None) -> ProviderHttp:
+def connect(
+    config: ProviderConfig,
+    name: str,
+    url: str,
+    auth: AuthHeaders,
+    *,
+    login_hint: str | None = None,
+    error_body: ErrorReader = default_error_body,
+    status_hook: StatusHook | None = None,
+    on_unauthorized: Callable[[], Awaitable[bool]] | None = None,
+) -> ProviderHttp:
     """``name``'s HTTP client at ``url``, with ``auth`` for every authenticated call. A ``url``
     that is not a web address raises its :func:`base_url_problem` at the first call (the
     provider's ``configuration_problem`` says it before anything is sent)."""
@@ -81,19 +94,31 @@ def connect(config: ProviderConfig, name: str, url: str, auth: AuthHeaders, *,
         return dict(await auth())
 
     return ProviderHttp(
-        provider=name, base_url=url if problem is None else _NOWHERE, auth=checked_auth,
-        login_hint=login_hint or config.login_hint(name=name), transport=config.transport,
-        sleep=config.sleep, deadlines=config.deadlines, error_body=error_body,
-        status_hook=status_hook, on_unauthorized=on_unauthorized,
-        provider_id=config.provider_id)
+        provider=name,
+        base_url=url if problem is None else _NOWHERE,
+        auth=checked_auth,
+        login_hint=login_hint or config.login_hint(name=name),
+        transport=config.transport,
+        sleep=config.sleep,
+        deadlines=config.deadlines,
+        error_body=error_body,
+        status_hook=status_hook,
+        on_unauthorized=on_unauthorized,
+        provider_id=config.provider_id,
+    )
 
 
 class ApiKey:
     """The provider's ``api_key`` credential, sent as ``header: <prefix><key>`` on every call
     (``Authorization: Bearer <key>`` unless told otherwise)."""
 
-    def __init__(self, config: ProviderConfig, name: str, header: str = "Authorization",
-                 prefix: str = "Bearer ") -> None:
+    def __init__(
+        self,
+        config: ProviderConfig,
+        name: str,
+        header: str = "Authorization",
+        prefix: str = "Bearer ",
+    ) -> None:
         self.config = config
         self.name = name
         self.header = header
@@ -104,9 +129,12 @@ class ApiKey:
         return key.strip() if key and key.strip() else None
 
     def missing(self) -> Text:
-        """"<name> needs an API key" and where to give it."""
-        return Text(f"{self.name} needs an API key: ",
-                    self.config.login_hint("api_key", name=self.name), ".")
+        """ "<name> needs an API key" and where to give it."""
+        return Text(
+            f"{self.name} needs an API key: ",
+            self.config.login_hint("api_key", name=self.name),
+            ".",
+        )
 
     async def __call__(self) -> dict[str, str]:
         key = self.value()
@@ -115,31 +143,49 @@ class ApiKey:
         return {self.header: f"{self.prefix}{key}"}
 
 
-def credentials_rejected(name: str, what: str, error: ProviderError,
-                         fix: str | None = None) -> AuthenticationError:
+def credentials_rejected(
+    name: str, what: str, error: ProviderError, fix: str | None = None
+) -> AuthenticationError:
     """The error a connection test raises when ``name`` refused the credentials ``what``
     ("API key", "API client credentials", ...): one sentence, without a status code."""
     if error.status == 403:
-        text = (f"{name} accepted the {what} but refused it access: "
-                f"{fix or f'check the permissions of the {what} at {name}'}.")
+        text = (
+            f"{name} accepted the {what} but refused it access: "
+            f"{fix or f'check the permissions of the {what} at {name}'}."
+        )
     else:
         text = f"{name} rejected the {what}: {fix or f'check the {what} and test again'}."
     return AuthenticationError(text, status=error.status, code=error.code, issues=error.issues)
 
 
-def not_the_api(name: str, url: str, error: ProviderError, what: str = "base URL",
-                provider_id: str | None = None) -> ProviderError:
+def not_the_api(
+    name: str,
+    url: str,
+    error: ProviderError,
+    what: str = "base URL",
+    provider_id: str | None = None,
+) -> ProviderError:
     """The error a connection test raises when ``url`` answered 404: nothing of ``name``'s API
     is there. The app names the setting by its label on the provider's Settings page."""
     label = what[:1].upper() + what[1:]
     setting = SettingRef(provider_id, name, label, f"the {what}")
-    return ProviderError(Text(f"{name}'s API is not at {url}: check ", setting, "."),
-                         status=error.status, code=error.code, issues=error.issues)
+    return ProviderError(
+        Text(f"{name}'s API is not at {url}: check ", setting, "."),
+        status=error.status,
+        code=error.code,
+        issues=error.issues,
+    )
 
 
-async def probe(http: ProviderHttp, call: Callable[[ProviderHttp], Awaitable[T]], *,
-                what: str, url: str, setting: str = "base URL",
-                fix: Callable[[ProviderError], str | None] | None = None) -> T:
+async def probe(
+    http: ProviderHttp,
+    call: Callable[[ProviderHttp], Awaitable[T]],
+    *,
+    what: str,
+    url: str,
+    setting: str = "base URL",
+    fix: Callable[[ProviderError], str | None] | None = None,
+) -> T:
     """A connection test: ``call`` on a one-attempt copy of ``http`` (closed after it). Refused
     credentials (``what``: "API key", …) and a 404 from ``url`` (the ``setting`` it comes
     from) become the sentences the Settings page shows."""
@@ -147,11 +193,11 @@ async def probe(http: ProviderHttp, call: Callable[[ProviderHttp], Awaitable[T]]
     try:
         return await call(client)
     except AuthenticationError as exc:
-        raise credentials_rejected(http.provider, what, exc,
-                                   fix(exc) if fix is not None else None) from exc
+        raise credentials_rejected(
+            http.provider, what, exc, fix(exc) if fix is not None else None
+        ) from exc
     except RemoteNotFoundError as exc:
-        raise not_the_api(http.provider, url, exc, setting,
-                          provider_id=http.provider_id) from exc
+        raise not_the_api(http.provider, url, exc, setting, provider_id=http.provider_id) from exc
     finally:
         await client.aclose()
 

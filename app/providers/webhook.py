@@ -25,8 +25,9 @@ def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
 
 
-def check_signature(name: str, header: str, headers: Mapping[str, str], body: bytes,
-                    secret: str) -> None:
+def check_signature(
+    name: str, header: str, headers: Mapping[str, str], body: bytes, secret: str
+) -> None:
     """The delivery's ``header`` (any case) must be the hex HMAC-SHA256 of ``body`` with
     ``secret``, compared in constant time."""
     if not secret:
@@ -34,8 +35,9 @@ def check_signature(name: str, header: str, headers: Mapping[str, str], body: by
     given = (lower_headers(headers).get(header.lower()) or "").strip()
     if not given:
         raise WebhookRejected(f"the delivery has no {header} header")
-    if not hmac.compare_digest(hmac_sha256(body, secret).encode("ascii"),
-                               given.lower().encode("utf-8", "replace")):
+    if not hmac.compare_digest(
+        hmac_sha256(body, secret).encode("ascii"), given.lower().encode("utf-8", "replace")
+    ):
         raise WebhookRejected(f"the {header} does not match the body")
 
 

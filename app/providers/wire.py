@@ -99,8 +99,9 @@ class Answer:
         raise self.bad(f"an unknown {what} {shown!r}")
 
 
-def match_recipients(emails: Sequence[str | None], spec: RequestSpec,
-                     sent_order: Sequence[int] | None = None) -> list[int | None]:
+def match_recipients(
+    emails: Sequence[str | None], spec: RequestSpec, sent_order: Sequence[int] | None = None
+) -> list[int | None]:
     """The spec index of each of a provider's signers, given their emails in the provider's
     order; None for a signer that is no recipient of the spec.
 

@@ -86,19 +86,23 @@ def seal_job(job: SealJob) -> Sealed:
     ]
     stamped = stamp_pdf(job.original, _stamps(job), job.font, anchor_texts=anchor_texts)
     levels: dict[str, tuple[str, str | None]] = {}
-    signed = _seal(stamped, job, f"Signed in person with Sealbox: {request.name}", "signed",
-                   levels)
+    signed = _seal(stamped, job, f"Signed in person with Sealbox: {request.name}", "signed", levels)
     crash_point("during-sealing")
     reached("sealing")
     completed_at = now()
     certificate = _seal(
         build_certificate_pdf(_certificate_data(job, signed, completed_at), job.font),
-        job, f"Completion certificate: {request.name}", "certificate", levels)
+        job,
+        f"Completion certificate: {request.name}",
+        "certificate",
+        levels,
+    )
     return Sealed(signed, certificate, completed_at, _search_text(job), levels)
 
 
-def _seal(pdf: bytes, job: SealJob, reason: str, kind: str,
-          levels: dict[str, tuple[str, str | None]]) -> bytes:
+def _seal(
+    pdf: bytes, job: SealJob, reason: str, kind: str, levels: dict[str, tuple[str, str | None]]
+) -> bytes:
     """Seal ``pdf``: PAdES B-B without a timestamp authority (no network), else as far up as
     B-LTA as the network allows, noting the level reached in ``levels``."""
     # pyHanko takes a good part of a second to import: only when sealing.
@@ -108,8 +112,9 @@ def _seal(pdf: bytes, job: SealJob, reason: str, kind: str,
         return seal_pdf(pdf, job.identity, reason=reason, location=job.host)
     from app.providers.local.ltv import seal_long_term
 
-    sealed = asyncio.run(seal_long_term(pdf, job.identity, job.tsa, reason=reason,
-                                        location=job.host))
+    sealed = asyncio.run(
+        seal_long_term(pdf, job.identity, job.tsa, reason=reason, location=job.host)
+    )
     levels[kind] = (sealed.level, sealed.reason)
     return sealed.pdf
 

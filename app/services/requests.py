@@ -39,8 +39,9 @@ class Refreshed:
     reached: bool = False
 
 
-async def refresh_and_apply(ctx: Context, request_id: str, *, kind: str = "refresh",
-                            finalize_wait: float = 0.0) -> Refreshed:
+async def refresh_and_apply(
+    ctx: Context, request_id: str, *, kind: str = "refresh", finalize_wait: float = 0.0
+) -> Refreshed:
     """Ask the provider for an in-flight request's news and store it, as a compare-and-set.
 
     The report is applied only if the request has not changed since it was read (its version):
@@ -62,15 +63,15 @@ async def refresh_and_apply(ctx: Context, request_id: str, *, kind: str = "refre
             return Refreshed(first, done.status, finalized=True)
         report = await ctx.provider(request.provider).refresh(request)
         try:
-            status = ctx.requests.apply_report(request.id, report, kind=kind,
-                                               expect_version=request.version)
+            status = ctx.requests.apply_report(
+                request.id, report, kind=kind, expect_version=request.version
+            )
         except ChangedMeanwhile:
             log.info("request %s changed while it was refreshed: asking again", request.id)
             continue
         return Refreshed(first, status, reached=True)
     name = ctx.requests.get(request_id).name
-    raise BusyError(f"{name!r} kept changing while it was being refreshed: try again in a "
-                    "moment.")
+    raise BusyError(f"{name!r} kept changing while it was being refreshed: try again in a moment.")
 
 
 async def refresh_request(ctx: Context, request_id: str) -> Request:
@@ -96,16 +97,22 @@ def check_cancel(ctx: Context, request: Request, reason: str | None = None) -> N
     provider cannot cancel, the request has finished, or the reason is too long."""
     ctx.provider(request.provider).capabilities.require("cancel")
     if request.status.terminal:
-        raise UserError(f"{request.name!r} is already {request.status.value}: only a request "
-                        "still in flight can be cancelled.")
+        raise UserError(
+            f"{request.name!r} is already {request.status.value}: only a request "
+            "still in flight can be cancelled."
+        )
     from app.services.in_person import InPersonSigning
 
     if registry.in_person(request.provider) and InPersonSigning.all_done(request):
-        raise UserError(f"Everyone has already signed {request.name!r}: it is being completed "
-                        "and can no longer be cancelled.")
+        raise UserError(
+            f"Everyone has already signed {request.name!r}: it is being completed "
+            "and can no longer be cancelled."
+        )
     if reason is not None and len(reason) > MAX_CANCEL_REASON:
-        raise UserError(f"The reason is {len(reason)} characters long: shorten it to at most "
-                        f"{MAX_CANCEL_REASON}.")
+        raise UserError(
+            f"The reason is {len(reason)} characters long: shorten it to at most "
+            f"{MAX_CANCEL_REASON}."
+        )
 
 
 async def cancel_request(ctx: Context, request_id: str, reason: str | None) -> Request:
@@ -131,11 +138,16 @@ async def cancel_request(ctx: Context, request_id: str, reason: str | None) -> R
         # sign, a decline or a sync may have finished it since it was read).
         latest = ctx.requests.get(request.id)
         if registry.in_person(latest.provider) and InPersonSigning.all_done(latest):
-            raise UserError(f"Everyone has already signed {latest.name!r}: it is being "
-                            "completed and can no longer be cancelled.")
-        ctx.requests.apply_report(request.id, report, kind="cancelled",
-                                  expect=(Status.QUEUED, Status.RECONCILING, Status.SENT,
-                                          Status.VIEWED))
+            raise UserError(
+                f"Everyone has already signed {latest.name!r}: it is being "
+                "completed and can no longer be cancelled."
+            )
+        ctx.requests.apply_report(
+            request.id,
+            report,
+            kind="cancelled",
+            expect=(Status.QUEUED, Status.RECONCILING, Status.SENT, Status.VIEWED),
+        )
     return ctx.requests.get(request.id)
 
 

@@ -29,8 +29,9 @@ PASSWORD_SECRET = "timestamp.password"
 SEAL_LEVEL_EVENT = "seal level"
 
 
-def timestamp_authority(settings: Settings, secrets: SecretStore,
-                        environ: Mapping[str, str] | None = None) -> TimestampAuthority | None:
+def timestamp_authority(
+    settings: Settings, secrets: SecretStore, environ: Mapping[str, str] | None = None
+) -> TimestampAuthority | None:
     """The configured timestamp authority, or None when none is set."""
     env = os.environ if environ is None else environ
     table = settings.timestamp
@@ -38,8 +39,10 @@ def timestamp_authority(settings: Settings, secrets: SecretStore,
     if not url:
         return None
     if not url.startswith(("http://", "https://")):
-        raise UserError(f"The timestamp authority URL {url!r} in [timestamp] of the settings file "
-                        "must start with http:// or https://: correct it or remove it.")
+        raise UserError(
+            f"The timestamp authority URL {url!r} in [timestamp] of the settings file "
+            "must start with http:// or https://: correct it or remove it."
+        )
     from app.providers.local.ltv import TimestampAuthority
 
     roots: list[bytes] = []
@@ -48,19 +51,23 @@ def timestamp_authority(settings: Settings, secrets: SecretStore,
         try:
             roots.append(Path(ca_file).expanduser().read_bytes())
         except OSError as exc:
-            raise UserError(f"The timestamp authority's CA file {ca_file} could not be read "
-                            f"({exc.strerror}): correct ca_file in [timestamp] of the settings "
-                            "file or remove it.") from exc
+            raise UserError(
+                f"The timestamp authority's CA file {ca_file} could not be read "
+                f"({exc.strerror}): correct ca_file in [timestamp] of the settings "
+                "file or remove it."
+            ) from exc
     username = str(table.get("username") or "").strip() or None
     password = secrets.get(PASSWORD_SECRET) if username else None
     timeout = settings.limit("timestamp", "timeout_s", 10.0, env)
     return TimestampAuthority(url, username, password, roots, timeout)
 
 
-def record_seal_levels(requests: RequestRepository, request_id: str,
-                       levels: Mapping[str, tuple[str, str | None]]) -> None:
+def record_seal_levels(
+    requests: RequestRepository, request_id: str, levels: Mapping[str, tuple[str, str | None]]
+) -> None:
     """One ``seal level`` event per sealed file: its level and, below B-LTA, why."""
     for kind, (level, why) in levels.items():
         detail = f"{kind}: {level}" + (f" ({why})" if why else "")
-        requests.add_event(request_id, SEAL_LEVEL_EVENT, detail,
-                           {"file": kind, "level": level, "reason": why})
+        requests.add_event(
+            request_id, SEAL_LEVEL_EVENT, detail, {"file": kind, "level": level, "reason": why}
+        )

@@ -49,16 +49,22 @@ log = logging.getLogger(__name__)
 SEND_WAIT = 120.0
 
 
-def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str | None = None,
-            render_id: str | None = None, idempotency_key: str | None = None) -> Request:
+def prepare(
+    ctx: Context,
+    pdf_path: Path,
+    spec: RequestSpec,
+    *,
+    provider_id: str | None = None,
+    render_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> Request:
     """Check the request and commit it to the outbox; returns the queued request."""
     provider = ctx.provider(provider_id)
     caps = provider.capabilities
     setup_refusal(provider, render_id)
     info = check_pdf(pdf_path)
     anchors, fields, text = _anchors(spec, pdf_path, info, caps)
-    problems, warnings = refusals(Subject(spec, provider, info, render_id, anchors,
-                                          purpose="send"))
+    problems, warnings = refusals(Subject(spec, provider, info, render_id, anchors, purpose="send"))
     if problems:
         raise ValidationError(problems, f"The request {spec.name!r}")
     store = ctx.store
@@ -89,8 +95,9 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
         digest = atomic_copy(pdf_path, pending, mode=0o600)
         if digest != info.sha256:
             pending.unlink(missing_ok=True)
-            raise UserError(f"{pdf_path.name} changed while it was being sent: save it, then "
-                            "send again.")
+            raise UserError(
+                f"{pdf_path.name} changed while it was being sent: save it, then send again."
+            )
         crash_point("after-copy")
         try:
             with store.transaction():
@@ -112,8 +119,9 @@ def prepare(ctx: Context, pdf_path: Path, spec: RequestSpec, *, provider_id: str
     return request
 
 
-def _anchors(spec: RequestSpec, pdf_path: Path, info: PdfInfo, caps: Capabilities
-             ) -> tuple[AnchorMatches | None, tuple[Field, ...], str | None]:
+def _anchors(
+    spec: RequestSpec, pdf_path: Path, info: PdfInfo, caps: Capabilities
+) -> tuple[AnchorMatches | None, tuple[Field, ...], str | None]:
     """The anchors of ``spec`` in the document: what the checks need to judge them, the fields
     they make when they are resolved on this machine, and the document's text as it was read to
     find them (None when it was not)."""
@@ -121,19 +129,26 @@ def _anchors(spec: RequestSpec, pdf_path: Path, info: PdfInfo, caps: Capabilitie
         return None, (), None
     if caps.resolves_anchors:
         resolution = resolve_anchors(spec, pdf_path, info.pages)
-        counts = {a.anchor_string: n for a, n in zip(spec.anchor_tags, resolution.counts,
-                                                     strict=True)}
-        return (AnchorMatches(counts, resolved=resolution.problems), resolution.fields,
-                resolution.text)
+        counts = {
+            a.anchor_string: n for a, n in zip(spec.anchor_tags, resolution.counts, strict=True)
+        }
+        return (
+            AnchorMatches(counts, resolved=resolution.problems),
+            resolution.fields,
+            resolution.text,
+        )
     # The provider places them, but the fields they make count against the same limit.
     index = TextIndex.build(pdf_path, ocr=spec.ocr_anchors)
-    counts = {a.anchor_string: len(index.find(a.anchor_string)) if a.anchor_string else 0
-              for a in spec.anchor_tags}
+    counts = {
+        a.anchor_string: len(index.find(a.anchor_string)) if a.anchor_string else 0
+        for a in spec.anchor_tags
+    }
     return AnchorMatches(counts), (), None
 
 
-def earlier_sends(ctx: Context, sha256: str, emails: Sequence[str], *,
-                  idempotency_key: str | None = None) -> list[Request]:
+def earlier_sends(
+    ctx: Context, sha256: str, emails: Sequence[str], *, idempotency_key: str | None = None
+) -> list[Request]:
     """Requests that sent this very document (same SHA-256) to the same people (the same
     emails, in any order and case), newest first. Failed sends do not count, nor the request
     of ``idempotency_key`` (a send being retried is not a second one)."""
@@ -155,8 +170,7 @@ def warning_sentence(warning: Issue) -> str:
 
 def warnings_of(ctx: Context, request_id: str) -> list[str]:
     """The warnings recorded when the request was sent (what its provider did not deliver)."""
-    return [e.detail for e in ctx.requests.events(request_id)
-            if e.kind == "warning" and e.detail]
+    return [e.detail for e in ctx.requests.events(request_id) if e.kind == "warning" and e.detail]
 
 
 async def deliver(ctx: Context, request_id: str, *, wait: float = 0.0) -> Request:
@@ -172,8 +186,10 @@ async def deliver(ctx: Context, request_id: str, *, wait: float = 0.0) -> Reques
         return request
     held = await lock_waiting_async(ctx.paths.lock("send", request.id), wait)
     if held is None:
-        raise BusyError(f"Another Sealbox is sending {request.name!r} right now: see "
-                        f"`sealbox show {request.id[:8]}` in a moment.")
+        raise BusyError(
+            f"Another Sealbox is sending {request.name!r} right now: see "
+            f"`sealbox show {request.id[:8]}` in a moment."
+        )
     with held:
         return await _deliver_locked(ctx, request.id)
 
@@ -185,12 +201,14 @@ async def _deliver_locked(ctx: Context, request_id: str) -> Request:
     if item is None or not outbox.start_sending(request.id, os.getpid()):
         return request  # sent (or being reconciled) by another process meanwhile
     provider = ctx.provider(request.provider)
-    log.info("sending request %s to %s (attempt %d)", request.id, request.provider,
-             item.attempts + 1)
+    log.info(
+        "sending request %s to %s (attempt %d)", request.id, request.provider, item.attempts + 1
+    )
     reached("send-calling")
     try:
-        report = await provider.create(request, checked_document(ctx, request.id),
-                                       item.idempotency_key)
+        report = await provider.create(
+            request, checked_document(ctx, request.id), item.idempotency_key
+        )
     except AmbiguousSendError as exc:
         log.warning("send of %s ambiguous: %s", request.id, exc.message)
         outbox.mark_reconciling(request.id, exc.message)
@@ -212,11 +230,23 @@ async def _deliver_locked(ctx: Context, request_id: str) -> Request:
     return requests.get(request.id)
 
 
-async def send(ctx: Context, pdf_path: Path, spec: RequestSpec, *,
-               provider_id: str | None = None, render_id: str | None = None,
-               idempotency_key: str | None = None) -> Request:
-    request = prepare(ctx, pdf_path, spec, provider_id=provider_id, render_id=render_id,
-                      idempotency_key=idempotency_key)
+async def send(
+    ctx: Context,
+    pdf_path: Path,
+    spec: RequestSpec,
+    *,
+    provider_id: str | None = None,
+    render_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> Request:
+    request = prepare(
+        ctx,
+        pdf_path,
+        spec,
+        provider_id=provider_id,
+        render_id=render_id,
+        idempotency_key=idempotency_key,
+    )
     if request.status != Status.QUEUED:
         return request
     # A sync that picked the request up between the commit and here is sending it: wait.

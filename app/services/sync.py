@@ -80,12 +80,21 @@ class SyncResult:
         return bool(self.unavailable) and not self.reached
 
     def to_json(self) -> dict[str, object]:
-        return {"delivered": self.delivered, "reconciled": self.reconciled,
-                "refreshed": self.refreshed, "finalized": self.finalized,
-                "archived": self.archived, "waiting": self.waiting, "changed": self.changed,
-                "errors": self.errors, "leftInFlight": self.left,
-                "unavailable": sorted(self.unavailable), "cleaned": self.cleaned,
-                "upgraded": self.upgraded, "notUpgraded": self.not_upgraded}
+        return {
+            "delivered": self.delivered,
+            "reconciled": self.reconciled,
+            "refreshed": self.refreshed,
+            "finalized": self.finalized,
+            "archived": self.archived,
+            "waiting": self.waiting,
+            "changed": self.changed,
+            "errors": self.errors,
+            "leftInFlight": self.left,
+            "unavailable": sorted(self.unavailable),
+            "cleaned": self.cleaned,
+            "upgraded": self.upgraded,
+            "notUpgraded": self.not_upgraded,
+        }
 
     def fail(self, request_id: str, exc: BaseException) -> None:
         """Record what stopped one request's step; the pass goes on with the others."""
@@ -98,9 +107,11 @@ class SyncResult:
             self.errors[request_id] = exc.message
         else:
             self.bugs[request_id] = exc
-            self.errors[request_id] = (f"an unexpected error stopped it ({type(exc).__name__}: "
-                                       f"{exc}); this is a bug in Sealbox, the details are in "
-                                       "the log")
+            self.errors[request_id] = (
+                f"an unexpected error stopped it ({type(exc).__name__}: "
+                f"{exc}); this is a bug in Sealbox, the details are in "
+                "the log"
+            )
 
 
 async def reconcile(ctx: Context, request_id: str, result: SyncResult) -> None:
@@ -121,7 +132,8 @@ async def reconcile(ctx: Context, request_id: str, result: SyncResult) -> None:
         result.errors[request.id] = (
             f"Sealbox cannot tell whether {request.name!r} reached {name}: look for it there; "
             f"if it is not there, run `sealbox sync --resend {request.id[:8]}`, otherwise cancel "
-            "it there.")
+            "it there."
+        )
         result.retryable.add(request.id)  # unresolved until the user looks (exit 3)
         return
     if report is None:
@@ -142,15 +154,18 @@ def judge_interrupted_sends(ctx: Context, result: SyncResult) -> None:
         if held is None:
             pid = outbox.owner_pid(item.request_id)
             who = f" (process {pid})" if pid else ""
-            result.left[item.request_id] = (f"another Sealbox{who} is sending it right now; "
-                                            "it is left to that process")
+            result.left[item.request_id] = (
+                f"another Sealbox{who} is sending it right now; it is left to that process"
+            )
             continue
         with held:
             # Under the lock: the sender is gone, and no one else is judging it meanwhile.
             if (current := outbox.get(item.request_id)) and current.state == "sending":
                 log.warning("send of %s was cut off: its process is gone", item.request_id)
-                outbox.mark_reconciling(item.request_id, "the send was interrupted (the "
-                                            "process sending it ended before the answer)")
+                outbox.mark_reconciling(
+                    item.request_id,
+                    "the send was interrupted (the process sending it ended before the answer)",
+                )
 
 
 async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResult) -> None:
@@ -211,8 +226,10 @@ def as_user_error(ctx: Context, exc: Exception) -> SealboxError | None:
     if problem is not None or not isinstance(exc, OSError):
         return problem  # None: a database error that is not the disk's
     where = f" ({exc.filename})" if exc.filename else ""
-    return UserError(f"Sealbox could not read or write a file: {exc.strerror or exc}{where}. "
-                     "Fix that, then run `sealbox sync` again.")
+    return UserError(
+        f"Sealbox could not read or write a file: {exc.strerror or exc}{where}. "
+        "Fix that, then run `sealbox sync` again."
+    )
 
 
 def _note_archive_error(ctx: Context, request_id: str, message: str) -> None:
@@ -237,8 +254,10 @@ async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
         request = requests.get(ref)
         item = outbox.get(request.id)
         if request.status != Status.RECONCILING or item is None:
-            raise SealboxError(f"{request.name!r} is {request.status.value}: only a request "
-                               "whose send is unknown (reconciling) can be sent again.")
+            raise SealboxError(
+                f"{request.name!r} is {request.status.value}: only a request "
+                "whose send is unknown (reconciling) can be sent again."
+            )
         outbox.requeue(request.id, "sent again at the user's request")
 
     for run_id, why in resume_runs(ctx).items():  # runs cut off: their rows' requests
@@ -263,8 +282,7 @@ async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
         except SealboxError as exc:
             result.fail(item.request_id, exc)
 
-    await _bounded(ctx, requests.ids_with_status([Status.SENT, Status.VIEWED]), "refresh",
-                   result)
+    await _bounded(ctx, requests.ids_with_status([Status.SENT, Status.VIEWED]), "refresh", result)
     await _bounded(ctx, ctx.store.archive.completed_unarchived(), "archive", result)
     await upgrade_seals(ctx, result)
     return result

@@ -53,9 +53,16 @@ class FileUpgrade:
     reason: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {"requestId": self.request_id, "name": self.name, "kind": self.kind,
-                "path": str(self.path), "before": self.before, "after": self.after,
-                "outcome": self.outcome, "reason": self.reason}
+        return {
+            "requestId": self.request_id,
+            "name": self.name,
+            "kind": self.kind,
+            "path": str(self.path),
+            "before": self.before,
+            "after": self.after,
+            "outcome": self.outcome,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -69,8 +76,10 @@ class UpgradeResult:
 
 
 def no_authority_error() -> UserError:
-    return UserError("No timestamp authority is set, so there is nothing to upgrade with: name "
-                     "one as url in [timestamp] of the settings file, then run this again.")
+    return UserError(
+        "No timestamp authority is set, so there is nothing to upgrade with: name "
+        "one as url in [timestamp] of the settings file, then run this again."
+    )
 
 
 async def upgrade_archive(ctx: Context, ref: str | None = None) -> UpgradeResult:
@@ -82,8 +91,9 @@ async def upgrade_archive(ctx: Context, ref: str | None = None) -> UpgradeResult
     if ref is not None:
         request_id = ctx.requests.resolve_id(ref)
         if not ctx.store.archive.folder(request_id):
-            raise UserError(f"Request {ref!r} is not archived yet: run `sealbox download {ref}` "
-                            "first.")
+            raise UserError(
+                f"Request {ref!r} is not archived yet: run `sealbox download {ref}` first."
+            )
         ids = [request_id]
     else:
         ids = ctx.store.archive.archived_ids()
@@ -125,9 +135,15 @@ async def upgrade_due(ctx: Context) -> UpgradeResult | None:
     return result
 
 
-async def _upgrade_request(ctx: Context, rid: str, tsa: TimestampAuthority,
-                           result: UpgradeResult, *, kinds: Iterable[str] | None,
-                           wait: float | None = None) -> None:
+async def _upgrade_request(
+    ctx: Context,
+    rid: str,
+    tsa: TimestampAuthority,
+    result: UpgradeResult,
+    *,
+    kinds: Iterable[str] | None,
+    wait: float | None = None,
+) -> None:
     from app.pdf.pades import B_LTA, document_level
 
     rel = ctx.store.archive.folder(rid)
@@ -140,8 +156,11 @@ async def _upgrade_request(ctx: Context, rid: str, tsa: TimestampAuthority,
             finish_interrupted(ctx, folder)
             manifest = read_manifest(folder)
     except BusyError as exc:
-        result.files.append(FileUpgrade(rid, ctx.requests.get(rid).name, "request", folder,
-                                        "?", "?", "busy", exc.message))
+        result.files.append(
+            FileUpgrade(
+                rid, ctx.requests.get(rid).name, "request", folder, "?", "?", "busy", exc.message
+            )
+        )
         return
     name = str(manifest.get("name") or folder.name)
     wanted = set(SEALED_KINDS if kinds is None else kinds) & set(SEALED_KINDS)
@@ -153,8 +172,18 @@ async def _upgrade_request(ctx: Context, rid: str, tsa: TimestampAuthority,
             continue
         path = folder / entry["name"]
         if not path.exists():
-            result.files.append(FileUpgrade(rid, name, kind, path, "?", "?", "failed",
-                                            f"{path.name} is missing: restore it from a backup"))
+            result.files.append(
+                FileUpgrade(
+                    rid,
+                    name,
+                    kind,
+                    path,
+                    "?",
+                    "?",
+                    "failed",
+                    f"{path.name} is missing: restore it from a backup",
+                )
+            )
             continue
         data = path.read_bytes()
         before = await asyncio.to_thread(document_level, data)
@@ -174,8 +203,12 @@ async def _upgrade_request(ctx: Context, rid: str, tsa: TimestampAuthority,
         with archive_lock(ctx, rid, **lock_args):
             done = commit(ctx, rid, folder, [new for _, new in computed])
     except BusyError as exc:
-        result.files.extend(FileUpgrade(r.request_id, r.name, r.kind, r.path, r.before,
-                                        r.before, "busy", exc.message) for r, _ in computed)
+        result.files.extend(
+            FileUpgrade(
+                r.request_id, r.name, r.kind, r.path, r.before, r.before, "busy", exc.message
+            )
+            for r, _ in computed
+        )
         return
     committed = {new.kind for new in done}
     for report, new in computed:
@@ -183,14 +216,31 @@ async def _upgrade_request(ctx: Context, rid: str, tsa: TimestampAuthority,
             result.files.append(report)
             log.info("upgraded %s of %s to %s", new.kind, rid, new.level)
         else:
-            result.files.append(FileUpgrade(rid, name, new.kind, report.path, report.before,
-                                            report.before, "busy", "the file changed while it "
-                                            "was being upgraded: run the upgrade again"))
+            result.files.append(
+                FileUpgrade(
+                    rid,
+                    name,
+                    new.kind,
+                    report.path,
+                    report.before,
+                    report.before,
+                    "busy",
+                    "the file changed while it was being upgraded: run the upgrade again",
+                )
+            )
 
 
-async def _raise_one(ctx: Context, rid: str, name: str, kind: str, path: Path, data: bytes,
-                     before: str, tsa: TimestampAuthority, roots: list[bytes]
-                     ) -> FileUpgrade | tuple[FileUpgrade, NewFile]:
+async def _raise_one(
+    ctx: Context,
+    rid: str,
+    name: str,
+    kind: str,
+    path: Path,
+    data: bytes,
+    before: str,
+    tsa: TimestampAuthority,
+    roots: list[bytes],
+) -> FileUpgrade | tuple[FileUpgrade, NewFile]:
     """Raise one file in memory and check the result; a FileUpgrade alone says why not."""
     from app.archive.verify import rollup_status, verify_pdf_signatures
     from app.pdf.pades import B_LTA, LEVELS, document_level
@@ -199,23 +249,52 @@ async def _raise_one(ctx: Context, rid: str, name: str, kind: str, path: Path, d
     # pyHanko's work (parsing, hashing, validating) runs off the event loop: the window's
     # background sync must not stall.
     raised = await asyncio.to_thread(
-        lambda: asyncio.run(raise_level(data, None, tsa, trust_roots_pem=roots)))
+        lambda: asyncio.run(raise_level(data, None, tsa, trust_roots_pem=roots))
+    )
     if raised.unreachable:
         return FileUpgrade(rid, name, kind, path, before, before, "unreachable", raised.reason)
     after = await asyncio.to_thread(document_level, raised.pdf) or before
     if not raised.pdf.startswith(data):
-        return FileUpgrade(rid, name, kind, path, before, before, "failed",
-                           "the upgrade did not keep the archived revisions byte for byte")
-    checks = await asyncio.to_thread(verify_pdf_signatures, raised.pdf,
-                                     [*roots, *tsa.trust_roots_pem])
+        return FileUpgrade(
+            rid,
+            name,
+            kind,
+            path,
+            before,
+            before,
+            "failed",
+            "the upgrade did not keep the archived revisions byte for byte",
+        )
+    checks = await asyncio.to_thread(
+        verify_pdf_signatures, raised.pdf, [*roots, *tsa.trust_roots_pem]
+    )
     if rollup_status(checks) == "invalid":
-        broken = next((c.summary for c in checks
-                       if not c.intact or not c.valid or c.modified_after), "a signature")
-        return FileUpgrade(rid, name, kind, path, before, before, "failed",
-                           f"the upgraded file does not validate ({broken})")
+        broken = next(
+            (c.summary for c in checks if not c.intact or not c.valid or c.modified_after),
+            "a signature",
+        )
+        return FileUpgrade(
+            rid,
+            name,
+            kind,
+            path,
+            before,
+            before,
+            "failed",
+            f"the upgraded file does not validate ({broken})",
+        )
     if LEVELS.index(after) <= LEVELS.index(before):
-        return FileUpgrade(rid, name, kind, path, before, before, "failed",
-                           raised.reason or "its signatures do not allow a higher level")
-    report = FileUpgrade(rid, name, kind, path, before, after, "upgraded",
-                         None if after == B_LTA else raised.reason)
+        return FileUpgrade(
+            rid,
+            name,
+            kind,
+            path,
+            before,
+            before,
+            "failed",
+            raised.reason or "its signatures do not allow a higher level",
+        )
+    report = FileUpgrade(
+        rid, name, kind, path, before, after, "upgraded", None if after == B_LTA else raised.reason
+    )
     return report, NewFile(kind, hashlib.sha256(data).hexdigest(), raised.pdf, after)

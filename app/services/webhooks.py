@@ -58,10 +58,19 @@ WRITE_TIMEOUT = 5.0
 #: After answering, what the client still sends is dropped for this long, up to this much.
 LINGER = 1.0
 LINGER_BYTES = 1024 * 1024
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-           405: "Method Not Allowed", 408: "Request Timeout", 411: "Length Required",
-           413: "Payload Too Large", 431: "Request Header Fields Too Large",
-           500: "Internal Server Error", 503: "Service Unavailable"}
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    411: "Length Required",
+    413: "Payload Too Large",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 @dataclass(frozen=True)
@@ -76,12 +85,13 @@ class ListenerLimits:
         each overridden by ``SEALBOX_WEBHOOKS_<KEY>``."""
         default = cls()
         return cls(
-            request_deadline=settings.limit("webhooks", "request_deadline_s",
-                                            default.request_deadline, environ),
-            max_connections=int(settings.limit("webhooks", "max_connections",
-                                               default.max_connections, environ)),
-            max_body=int(settings.limit("webhooks", "max_body_bytes", default.max_body,
-                                        environ)),
+            request_deadline=settings.limit(
+                "webhooks", "request_deadline_s", default.request_deadline, environ
+            ),
+            max_connections=int(
+                settings.limit("webhooks", "max_connections", default.max_connections, environ)
+            ),
+            max_body=int(settings.limit("webhooks", "max_body_bytes", default.max_body, environ)),
         )
 
 
@@ -108,8 +118,9 @@ class WebhookReceiver:
             secret = ctx.secrets.get(f"{info.id}.{WEBHOOK_SECRET}")
             if secret:
                 self.secrets[info.id] = secret
-        self._workers = ThreadPoolExecutor(max_workers=workers,
-                                           thread_name_prefix="sealbox-webhook")
+        self._workers = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="sealbox-webhook"
+        )
 
     @property
     def providers(self) -> list[str]:
@@ -132,8 +143,9 @@ class WebhookReceiver:
             log.warning("webhook for %s refused: no webhook secret configured", pid)
             return Outcome(401, "no webhook secret configured")
         try:
-            event = self.parsers[pid]({k.lower(): v for k, v in headers.items()}, body,
-                                      self.secrets[pid], time.time())
+            event = self.parsers[pid](
+                {k.lower(): v for k, v in headers.items()}, body, self.secrets[pid], time.time()
+            )
         except WebhookRejected as exc:
             log.warning("webhook for %s rejected: %s", pid, exc)
             return Outcome(401, "signature rejected")
@@ -143,8 +155,13 @@ class WebhookReceiver:
     def _act_in_thread(self, pid: str, event: WebhookEvent) -> Outcome:
         """On a worker thread: a context of its own (store connection, provider clients), so
         a store that waits for another process's write lock holds this thread, not the loop."""
-        ctx = Context(paths=self.ctx.paths, settings=self.ctx.settings, secrets=self.ctx.secrets,
-                      environ=self.ctx.environ, transport=self.ctx.transport)
+        ctx = Context(
+            paths=self.ctx.paths,
+            settings=self.ctx.settings,
+            secrets=self.ctx.secrets,
+            environ=self.ctx.environ,
+            transport=self.ctx.transport,
+        )
         try:
             return asyncio.run(self._act(ctx, pid, event))
         except UnavailableError as exc:
@@ -156,13 +173,18 @@ class WebhookReceiver:
     async def _act(self, ctx: Context, pid: str, event: WebhookEvent) -> Outcome:
         try:
             if event.delivery_id and not ctx.store.webhook_deliveries.first_delivery(
-                    pid, event.delivery_id):
+                pid, event.delivery_id
+            ):
                 return Outcome(200, "duplicate delivery ignored")
             requests = ctx.requests
             request_id = requests.id_at_provider(pid, event.provider_request_id)
             if request_id is None:
-                log.info("webhook %s for unknown %s request %s", event.event, pid,
-                         event.provider_request_id)
+                log.info(
+                    "webhook %s for unknown %s request %s",
+                    event.event,
+                    pid,
+                    event.provider_request_id,
+                )
                 return Outcome(200, "unknown request ignored")
             request = requests.get(request_id)
             try:
@@ -177,8 +199,9 @@ class WebhookReceiver:
             except SealboxError as exc:
                 # Received and verified; the next refresh or sync will catch up.
                 log.warning("refresh after webhook %s failed: %s", event.event, exc.message)
-                requests.add_event(request.id, f"webhook {event.event}",
-                                   f"refresh failed: {exc.message}")
+                requests.add_event(
+                    request.id, f"webhook {event.event}", f"refresh failed: {exc.message}"
+                )
             return Outcome(200, "ok")
         finally:
             await ctx.aclose()
@@ -193,8 +216,9 @@ class Refused(Exception):
         self.message = message
 
 
-async def read_request(reader: asyncio.StreamReader, max_body: int
-                       ) -> tuple[str, str, dict[str, str], bytes] | None:
+async def read_request(
+    reader: asyncio.StreamReader, max_body: int
+) -> tuple[str, str, dict[str, str], bytes] | None:
     """One request: its method, target, headers (lower-case names) and body; None when the
     client closed without sending anything. Raises :class:`Refused` for what is answered
     without reading further (411, 413, 431, 400)."""
@@ -234,17 +258,26 @@ async def read_request(reader: asyncio.StreamReader, max_body: int
     return method, target, headers, body
 
 
-async def respond(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, status: int,
-                  message: str) -> None:
+async def respond(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, status: int, message: str
+) -> None:
     """Answer and close. What the client still sends is read and dropped for a moment (at most
     :data:`LINGER_BYTES`), so that closing does not reset the connection before the client
     reads the answer; a client that does not read it is dropped after a while."""
     body = json.dumps({"message": message}).encode()
-    writer.write(f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\n"
-                 "Content-Type: application/json\r\n"
-                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
-    with contextlib.suppress(ConnectionError, TimeoutError, asyncio.IncompleteReadError,
-                             asyncio.LimitOverrunError, ValueError):
+    writer.write(
+        f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
+    with contextlib.suppress(
+        ConnectionError,
+        TimeoutError,
+        asyncio.IncompleteReadError,
+        asyncio.LimitOverrunError,
+        ValueError,
+    ):
         async with asyncio.timeout(WRITE_TIMEOUT):
             await writer.drain()
             if writer.can_write_eof():
@@ -290,8 +323,12 @@ class Listener:
         except Refused as exc:
             await respond(reader, writer, exc.status, exc.message)
             return
-        except (ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                ConnectionError):
+        except (
+            ValueError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            ConnectionError,
+        ):
             await respond(reader, writer, 400, "bad request")
             return
         if parsed is None:
@@ -305,26 +342,34 @@ class Listener:
         if method != "POST":
             await respond(reader, writer, 405, "use POST")
             return
-        outcome = await self.receiver.receive(path[len(prefix):], headers, body)
+        outcome = await self.receiver.receive(path[len(prefix) :], headers, body)
         await respond(reader, writer, outcome.status, outcome.message)
 
 
-async def serve(ctx: Context, host: str, port: int,
-                ready: Callable[[str, list[str]], None] | None = None,
-                limits: ListenerLimits | None = None) -> None:
+async def serve(
+    ctx: Context,
+    host: str,
+    port: int,
+    ready: Callable[[str, list[str]], None] | None = None,
+    limits: ListenerLimits | None = None,
+) -> None:
     limits = limits or ListenerLimits.from_settings(ctx.settings, ctx.environ)
     receiver = WebhookReceiver(ctx)
     try:
         if not receiver.providers:
-            raise UserError("No webhook secret is configured: store one with `sealbox login "
-                            "craftkit` or `sealbox login saypdf`, or set "
-                            "SEALBOX_CRAFTKIT_WEBHOOK_SECRET / SEALBOX_SAYPDF_WEBHOOK_SECRET.")
+            raise UserError(
+                "No webhook secret is configured: store one with `sealbox login "
+                "craftkit` or `sealbox login saypdf`, or set "
+                "SEALBOX_CRAFTKIT_WEBHOOK_SECRET / SEALBOX_SAYPDF_WEBHOOK_SECRET."
+            )
         listener = Listener(receiver, limits)
         try:
             server = await asyncio.start_server(listener.handle, host, port)
         except OSError as exc:
-            raise UserError(f"Sealbox cannot listen on {host}:{port} ({exc.strerror or exc}): "
-                            "choose another --port or --host.") from exc
+            raise UserError(
+                f"Sealbox cannot listen on {host}:{port} ({exc.strerror or exc}): "
+                "choose another --port or --host."
+            ) from exc
         sockname = server.sockets[0].getsockname()
         url = f"http://{sockname[0]}:{sockname[1]}"
         log.info("webhooks listening on %s for %s", url, ", ".join(receiver.providers))

@@ -268,9 +268,11 @@ def _search_order(db: sqlite_utils.Database) -> None:
     page: the first page of a word in 20,000 of 100,000 requests takes under a millisecond
     instead of 30 (every match had to be looked up and sorted). The index is copied under the
     new keys; rows whose request is gone (shown nowhere) are left behind."""
-    rows = db.execute("SELECT k.docid, k.request_id, r.created_at FROM search_keys k "
-                      "JOIN requests r ON r.id = k.request_id "
-                      "ORDER BY r.created_at, r.rowid").fetchall()
+    rows = db.execute(
+        "SELECT k.docid, k.request_id, r.created_at FROM search_keys k "
+        "JOIN requests r ON r.id = k.request_id "
+        "ORDER BY r.created_at, r.rowid"
+    ).fetchall()
     moves: list[tuple[int, int, str]] = []
     last: int | None = None
     for old, request_id, created in rows:
@@ -284,17 +286,22 @@ def _search_order(db: sqlite_utils.Database) -> None:
             tokenize = 'unicode61 remove_diacritics 2'
         )""")
     db.execute("CREATE TEMP TABLE docid_moves (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)")
-    db.conn.executemany("INSERT INTO docid_moves (old, new) VALUES (?, ?)",
-                        [(old, new) for old, new, _ in moves])
-    db.execute("INSERT INTO search_v5 (rowid, request_id, name, people, content) "
-               "SELECT m.new, s.request_id, s.name, s.people, s.content "
-               "FROM docid_moves m JOIN search s ON s.rowid = m.old ORDER BY m.new")
+    db.conn.executemany(
+        "INSERT INTO docid_moves (old, new) VALUES (?, ?)", [(old, new) for old, new, _ in moves]
+    )
+    db.execute(
+        "INSERT INTO search_v5 (rowid, request_id, name, people, content) "
+        "SELECT m.new, s.request_id, s.name, s.people, s.content "
+        "FROM docid_moves m JOIN search s ON s.rowid = m.old ORDER BY m.new"
+    )
     db.execute("DROP TABLE docid_moves")
     db.execute("DROP TABLE search")
     db.execute("ALTER TABLE search_v5 RENAME TO search")
     db.execute("DELETE FROM search_keys")
-    db.conn.executemany("INSERT INTO search_keys (docid, request_id) VALUES (?, ?)",
-                        [(new, request_id) for _, new, request_id in moves])
+    db.conn.executemany(
+        "INSERT INTO search_keys (docid, request_id) VALUES (?, ?)",
+        [(new, request_id) for _, new, request_id in moves],
+    )
 
 
 def _runs(db: sqlite_utils.Database) -> None:
@@ -306,8 +313,16 @@ def _runs(db: sqlite_utils.Database) -> None:
 
 #: Migrations in order: entry N brings a database from user_version N to N + 1.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1, _v2, _v3, _v4, _verifications, _anchor_texts, _drafts, _request_versions,
-    _search_order, _runs,
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _verifications,
+    _anchor_texts,
+    _drafts,
+    _request_versions,
+    _search_order,
+    _runs,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -337,12 +352,17 @@ class Database:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            )
         except sqlite3.OperationalError as exc:
-            raise UnavailableError(Text(
-                f"Cannot open the Sealbox database {path}", Detail(str(exc)),
-                ": check that its folder exists and is writable.")) from exc
+            raise UnavailableError(
+                Text(
+                    f"Cannot open the Sealbox database {path}",
+                    Detail(str(exc)),
+                    ": check that its folder exists and is writable.",
+                )
+            ) from exc
         self.conn = conn
         self.reader = Reader(conn)
         try:
@@ -353,7 +373,8 @@ class Database:
             if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                 raise UnavailableError(
                     f"The Sealbox database {path} is busy: another Sealbox is writing to it. "
-                    "Try again in a moment.") from exc
+                    "Try again in a moment."
+                ) from exc
             full = storage_error(exc, database=path)
             if full is not None:
                 raise full from exc
@@ -413,7 +434,8 @@ class Database:
         except sqlite3.OperationalError as exc:
             raise UnavailableError(
                 f"The Sealbox database {self.path} is busy: another Sealbox is writing to it. "
-                "Try again in a moment.") from exc
+                "Try again in a moment."
+            ) from exc
         try:
             yield self.db
         except BaseException:

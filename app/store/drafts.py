@@ -70,8 +70,9 @@ def _alive(pid: int) -> bool:
 class Drafts:
     """The repository of drafts; ``folder`` holds their PDF copies."""
 
-    def __init__(self, database: Database, folder: Path,
-                 alive: Callable[[int], bool] = _alive) -> None:
+    def __init__(
+        self, database: Database, folder: Path, alive: Callable[[int], bool] = _alive
+    ) -> None:
         self.database = database
         self.db = database.reader
         self.folder = folder
@@ -94,37 +95,67 @@ class Drafts:
 
     # --- rows -----------------------------------------------------------------------------------
 
-    def add(self, draft_id: str, *, source: Path, sha256: str, page_count: int, provider: str,
-            render_id: str | None, spec: RequestSpec, pid: int | None = None) -> Draft:
+    def add(
+        self,
+        draft_id: str,
+        *,
+        source: Path,
+        sha256: str,
+        page_count: int,
+        provider: str,
+        render_id: str | None,
+        spec: RequestSpec,
+        pid: int | None = None,
+    ) -> Draft:
         """Record a draft whose PDF was copied with :meth:`copy_document`."""
         stamp = iso(now())
         with self.database.write() as db:
-            db.table("drafts").insert({
-                "id": draft_id, "name": spec.name, "document_name": source.name,
-                "source_path": str(source), "document_sha256": sha256,
-                "page_count": page_count, "provider": provider, "render_id": render_id,
-                "spec_json": _spec_json(spec), "state": "editing",
-                "owner_pid": os.getpid() if pid is None else pid,
-                "created_at": stamp, "updated_at": stamp, "touched": _next_touch(db),
-            })
+            db.table("drafts").insert(
+                {
+                    "id": draft_id,
+                    "name": spec.name,
+                    "document_name": source.name,
+                    "source_path": str(source),
+                    "document_sha256": sha256,
+                    "page_count": page_count,
+                    "provider": provider,
+                    "render_id": render_id,
+                    "spec_json": _spec_json(spec),
+                    "state": "editing",
+                    "owner_pid": os.getpid() if pid is None else pid,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                    "touched": _next_touch(db),
+                }
+            )
         return self.get(draft_id)
 
-    def save(self, draft_id: str, *, provider: str, render_id: str | None,
-             spec: RequestSpec) -> None:
+    def save(
+        self, draft_id: str, *, provider: str, render_id: str | None, spec: RequestSpec
+    ) -> None:
         """Keep the request as it is now (one small UPDATE: cheap enough for the UI thread)."""
         with self.database.write() as db:
             db.execute(
                 "UPDATE drafts SET name = ?, provider = ?, render_id = ?, spec_json = ?, "
                 "updated_at = ?, touched = ? WHERE id = ?",
-                [spec.name, provider, render_id, _spec_json(spec), iso(now()), _next_touch(db),
-                 draft_id])
+                [
+                    spec.name,
+                    provider,
+                    render_id,
+                    _spec_json(spec),
+                    iso(now()),
+                    _next_touch(db),
+                    draft_id,
+                ],
+            )
 
     def set_state(self, draft_id: str, state: DraftState, pid: int | None = None) -> None:
         """``editing`` by process ``pid`` (default: this one), or ``saved`` (nobody's)."""
         owner = (os.getpid() if pid is None else pid) if state == "editing" else None
         with self.database.write() as db:
-            db.execute("UPDATE drafts SET state = ?, owner_pid = ? WHERE id = ?",
-                       [state, owner, draft_id])
+            db.execute(
+                "UPDATE drafts SET state = ?, owner_pid = ? WHERE id = ?", [state, owner, draft_id]
+            )
 
     def get(self, draft_id: str) -> Draft:
         rows = list(self.db.query("SELECT * FROM drafts WHERE id = ?", [draft_id]))
@@ -133,8 +164,9 @@ class Drafts:
         return self._load(rows[0])
 
     def exists(self, draft_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM drafts WHERE id = ?", [draft_id]).fetchone() \
-            is not None
+        return (
+            self.db.execute("SELECT 1 FROM drafts WHERE id = ?", [draft_id]).fetchone() is not None
+        )
 
     def all(self) -> list[Draft]:
         """Every draft, the most recently changed first."""
@@ -144,8 +176,11 @@ class Drafts:
     def orphaned(self) -> list[Draft]:
         """Drafts that were open in a window whose process is gone (a crash, a kill), most
         recent first: the work there was never closed by its user."""
-        return [d for d in self.all() if d.state == "editing"
-                and (d.owner_pid is None or not self._alive(d.owner_pid))]
+        return [
+            d
+            for d in self.all()
+            if d.state == "editing" and (d.owner_pid is None or not self._alive(d.owner_pid))
+        ]
 
     def delete(self, draft_id: str) -> None:
         """Forget the draft and its PDF copy (sent, or discarded by the user)."""
@@ -157,10 +192,16 @@ class Drafts:
     def _load(data: dict[str, Any]) -> Draft:
         spec = RequestSpec.from_stored(json.loads(data["spec_json"]))
         return Draft(
-            id=data["id"], name=data["name"], document_name=data["document_name"],
-            source_path=data["source_path"], document_sha256=data["document_sha256"],
-            page_count=int(data["page_count"]), provider=data["provider"],
-            render_id=data["render_id"], spec=spec, state=data["state"],
+            id=data["id"],
+            name=data["name"],
+            document_name=data["document_name"],
+            source_path=data["source_path"],
+            document_sha256=data["document_sha256"],
+            page_count=int(data["page_count"]),
+            provider=data["provider"],
+            render_id=data["render_id"],
+            spec=spec,
+            state=data["state"],
             owner_pid=data["owner_pid"],
             created_at=parse_iso(data["created_at"]) or now(),
             updated_at=parse_iso(data["updated_at"]) or now(),

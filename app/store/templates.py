@@ -57,14 +57,19 @@ def check_name(name: str) -> str:
     cannot be used."""
     clean = name.strip()
     if not clean:
-        raise TemplateNameError("A template needs a name: type one (at most "
-                                f"{MAX_TEMPLATE_NAME} characters).")
+        raise TemplateNameError(
+            f"A template needs a name: type one (at most {MAX_TEMPLATE_NAME} characters)."
+        )
     if len(clean) > MAX_TEMPLATE_NAME:
-        raise TemplateNameError(f"The template name is {len(clean)} characters long: shorten it "
-                                f"to at most {MAX_TEMPLATE_NAME} characters.")
+        raise TemplateNameError(
+            f"The template name is {len(clean)} characters long: shorten it "
+            f"to at most {MAX_TEMPLATE_NAME} characters."
+        )
     if any(not ch.isprintable() for ch in clean):
-        raise TemplateNameError("The template name contains a line break or another control "
-                                "character: type it on one line.")
+        raise TemplateNameError(
+            "The template name contains a line break or another control "
+            "character: type it on one line."
+        )
     return clean
 
 
@@ -83,8 +88,9 @@ def _page_sizes(page_sizes: Sequence[Sequence[float]]) -> tuple[PageSize, ...]:
 
 
 def _duplicate(name: str) -> UserError:
-    return UserError(f"A template named '{name}' already exists: choose another name or "
-                     "replace it.")
+    return UserError(
+        f"A template named '{name}' already exists: choose another name or replace it."
+    )
 
 
 class Templates:
@@ -94,8 +100,14 @@ class Templates:
         self.database = database
         self.db = database.reader
 
-    def save(self, name: str, spec: RequestSpec, page_sizes: Sequence[Sequence[float]], *,
-             replace: bool = False) -> Template:
+    def save(
+        self,
+        name: str,
+        spec: RequestSpec,
+        page_sizes: Sequence[Sequence[float]],
+        *,
+        replace: bool = False,
+    ) -> Template:
         """Save ``spec`` as it is under ``name``; an existing name (in any case) is refused
         unless ``replace`` is true, which keeps its creation time."""
         clean = check_name(name)
@@ -104,20 +116,21 @@ class Templates:
         sizes_json = json.dumps([list(s) for s in sizes])
         stamp = iso(now())
         with self.database.write() as db:
-            existing = db.execute("SELECT name FROM templates WHERE name = ?",
-                                  [clean]).fetchone()
+            existing = db.execute("SELECT name FROM templates WHERE name = ?", [clean]).fetchone()
             if existing is not None and not replace:
                 raise _duplicate(str(existing[0]))
             if existing is None:
                 db.execute(
                     "INSERT INTO templates (name, spec_json, page_sizes_json, created_at, "
                     "updated_at) VALUES (?, ?, ?, ?, ?)",
-                    [clean, spec_json, sizes_json, stamp, stamp])
+                    [clean, spec_json, sizes_json, stamp, stamp],
+                )
             else:
                 db.execute(
                     "UPDATE templates SET name = ?, spec_json = ?, page_sizes_json = ?, "
                     "updated_at = ? WHERE name = ?",
-                    [clean, spec_json, sizes_json, stamp, clean])
+                    [clean, spec_json, sizes_json, stamp, clean],
+                )
         return self.get(clean)
 
     def get(self, name: str) -> Template:
@@ -135,8 +148,10 @@ class Templates:
     # ``builtins.list`` from here on: inside the class, ``list`` is this method.
     def list(self) -> builtins.list[Template]:
         """Every template, sorted by name (regardless of case)."""
-        return [self._load(row) for row in self.db.query(
-            "SELECT * FROM templates ORDER BY name COLLATE NOCASE, name")]
+        return [
+            self._load(row)
+            for row in self.db.query("SELECT * FROM templates ORDER BY name COLLATE NOCASE, name")
+        ]
 
     def delete(self, name: str) -> None:
         """Delete the template called ``name``."""
@@ -149,15 +164,18 @@ class Templates:
         """Give the template ``old`` the name ``new`` (changing only its case is allowed)."""
         clean = check_name(new)
         with self.database.write() as db:
-            current = db.execute("SELECT name FROM templates WHERE name = ?",
-                                 [old.strip()]).fetchone()
+            current = db.execute(
+                "SELECT name FROM templates WHERE name = ?", [old.strip()]
+            ).fetchone()
             if current is None:
                 raise self._not_found(old)
             clash = db.execute("SELECT name FROM templates WHERE name = ?", [clean]).fetchone()
             if clash is not None and str(clash[0]).casefold() != str(current[0]).casefold():
                 raise _duplicate(str(clash[0]))
-            db.execute("UPDATE templates SET name = ?, updated_at = ? WHERE name = ?",
-                       [clean, iso(now()), current[0]])
+            db.execute(
+                "UPDATE templates SET name = ?, updated_at = ? WHERE name = ?",
+                [clean, iso(now()), current[0]],
+            )
         return self.get(clean)
 
     def export_spec(self, name: str, dest: Path) -> None:
@@ -176,13 +194,13 @@ class Templates:
     def _not_found(self, name: str) -> NotFoundError:
         names = self.names()
         if not names:
-            hint = ("no templates are saved yet: prepare a document and choose File › "
-                    "Save as Template.")
+            hint = (
+                "no templates are saved yet: prepare a document and choose File › Save as Template."
+            )
         else:
             shown = ", ".join(f"'{n}'" for n in names[:_NAMES_SHOWN])
             more = len(names) - _NAMES_SHOWN
-            hint = f"the saved templates are {shown}" + (f" and {more} more." if more > 0
-                                                         else ".")
+            hint = f"the saved templates are {shown}" + (f" and {more} more." if more > 0 else ".")
         return NotFoundError(f"There is no template named '{name.strip()}': {hint}")
 
     @staticmethod
@@ -241,8 +259,19 @@ def _fit(field: Field, geom: PageGeometry) -> Field:
     height = min(max(field.height, 0.0), geom.height)
     x = min(max(field.x, 0.0), geom.width - width)
     y = min(max(field.y, 0.0), geom.height - height)
-    return Field(field.recipient_index, field.type, field.page, x, y, width, height,
-                 field.required, field.label, field.options, field.anchor)
+    return Field(
+        field.recipient_index,
+        field.type,
+        field.page,
+        x,
+        y,
+        width,
+        height,
+        field.required,
+        field.label,
+        field.options,
+        field.anchor,
+    )
 
 
 def compatibility(template: Template, pages: Sequence[PageGeometry]) -> list[str]:
@@ -251,35 +280,46 @@ def compatibility(template: Template, pages: Sequence[PageGeometry]) -> list[str
     warnings: list[str] = []
     made, have = len(template.page_sizes), len(pages)
     if have != made:
-        head = (f"The template was made on a {made}-page document; this one has "
-                f"{_plural(have, 'page')}")
+        head = (
+            f"The template was made on a {made}-page document; this one has {_plural(have, 'page')}"
+        )
         if have < made:
             lost = [f.page for f in template.spec.fields if f.page > have]
-            warnings.append(f"{head}: fields on {_page_list(lost)} are left out." if lost
-                            else f"{head}.")
+            warnings.append(
+                f"{head}: fields on {_page_list(lost)} are left out." if lost else f"{head}."
+            )
         else:
-            warnings.append(f"{head}: the template has no fields on "
-                            f"{_page_list(list(range(made + 1, have + 1)))}.")
+            warnings.append(
+                f"{head}: the template has no fields on "
+                f"{_page_list(list(range(made + 1, have + 1)))}."
+            )
     # Pages of another size, grouped by (template size, document size).
     groups: dict[tuple[PageSize, PageSize], list[int]] = {}
-    for number, (geom, size) in enumerate(zip(pages, template.page_sizes, strict=False),
-                                          start=1):
-        if (abs(geom.width - size[0]) > SIZE_TOLERANCE
-                or abs(geom.height - size[1]) > SIZE_TOLERANCE):
-            groups.setdefault((_rounded(size), _rounded((geom.width, geom.height))),
-                              []).append(number)
+    for number, (geom, size) in enumerate(zip(pages, template.page_sizes, strict=False), start=1):
+        if (
+            abs(geom.width - size[0]) > SIZE_TOLERANCE
+            or abs(geom.height - size[1]) > SIZE_TOLERANCE
+        ):
+            groups.setdefault((_rounded(size), _rounded((geom.width, geom.height))), []).append(
+                number
+            )
     for (was, now_size), numbers in groups.items():
         on_pages = set(numbers)
         moved = sum(
-            1 for f in template.spec.fields
+            1
+            for f in template.spec.fields
             if f.page in on_pages and _fit(f, pages[f.page - 1]) != f
         )
         verb = "is" if len(numbers) == 1 else "are"
-        sentence = (f"{_page_list(numbers).capitalize()} {verb} {_size(now_size)} here but "
-                    f"{_size(was)} in the template")
+        sentence = (
+            f"{_page_list(numbers).capitalize()} {verb} {_size(now_size)} here but "
+            f"{_size(was)} in the template"
+        )
         if moved:
-            sentence += (f": {_plural(moved, 'field')} that would fall off the page "
-                         f"{'is' if moved == 1 else 'are'} moved or shrunk to fit.")
+            sentence += (
+                f": {_plural(moved, 'field')} that would fall off the page "
+                f"{'is' if moved == 1 else 'are'} moved or shrunk to fit."
+            )
         else:
             sentence += ": check that the fields are where they should be."
         warnings.append(sentence)
@@ -290,9 +330,5 @@ def apply_to(template: Template, pages: Sequence[PageGeometry]) -> RequestSpec:
     """The template's spec for a document with ``pages``: fields on pages it does not have are
     left out, fields that would fall off a smaller page are moved onto it (keeping their size
     when it fits, else shrunk to the page). Never raises for a mismatch."""
-    fields = [
-        _fit(f, pages[f.page - 1])
-        for f in template.spec.fields
-        if 1 <= f.page <= len(pages)
-    ]
+    fields = [_fit(f, pages[f.page - 1]) for f in template.spec.fields if 1 <= f.page <= len(pages)]
     return template.spec.with_fields(fields)

@@ -24,8 +24,14 @@ class Verifications:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def record(self, request_id: str, state: str, subject: str | None, detail: str,
-               at: datetime | None = None) -> Verification:
+    def record(
+        self,
+        request_id: str,
+        state: str,
+        subject: str | None,
+        detail: str,
+        at: datetime | None = None,
+    ) -> Verification:
         """Keep the verdict on ``request_id`` (replacing the one before); returns it."""
         moment = at or now()
         with self.database.write() as db:
@@ -34,13 +40,15 @@ class Verifications:
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(request_id) DO UPDATE SET "
                 "state = excluded.state, subject = excluded.subject, detail = excluded.detail, "
                 "checked_at = excluded.checked_at",
-                [request_id, state, subject, detail, iso(moment)])
+                [request_id, state, subject, detail, iso(moment)],
+            )
         return Verification(request_id, state, subject, detail, moment)
 
     def all(self) -> dict[str, Verification]:
         """Every kept verdict, by request id."""
         rows = self.database.reader.execute(
-            "SELECT request_id, state, subject, detail, checked_at FROM verifications")
+            "SELECT request_id, state, subject, detail, checked_at FROM verifications"
+        )
         out: dict[str, Verification] = {}
         for rid, state, subject, detail, checked_at in rows:
             out[rid] = Verification(rid, state, subject, detail, parse_iso(checked_at) or now())

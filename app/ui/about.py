@@ -20,8 +20,9 @@ from app.resources import resource
 
 
 class AboutDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None,
-                 licences: list[Licence] | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, licences: list[Licence] | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("About Sealbox")
         self.resize(620, 560)
@@ -31,7 +32,8 @@ class AboutDialog(QDialog):
             "style='margin-right: 12px'>"
             f"<h2>Sealbox {__version__}</h2>"
             "<p>Send PDFs for signature and keep the signed originals.<br>"
-            "Sealbox is free software under the MIT licence.</p>")
+            "Sealbox is free software under the MIT licence.</p>"
+        )
         header.setTextFormat(Qt.TextFormat.RichText)
         header.setWordWrap(True)
         layout.addWidget(header)

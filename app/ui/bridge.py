@@ -81,11 +81,13 @@ def close_loop(loop: asyncio.AbstractEventLoop) -> None:
             loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             for task in tasks:
                 if not task.cancelled() and task.exception() is not None:
-                    loop.call_exception_handler({
-                        "message": "unhandled exception while the app was quitting",
-                        "exception": task.exception(),
-                        "task": task,
-                    })
+                    loop.call_exception_handler(
+                        {
+                            "message": "unhandled exception while the app was quitting",
+                            "exception": task.exception(),
+                            "task": task,
+                        }
+                    )
         loop.run_until_complete(loop.shutdown_asyncgens())
     finally:
         loop.close()
@@ -102,14 +104,18 @@ def describe_error(exc: BaseException, where: Where = ANYWHERE) -> str:
         return exc.for_app(where)
     if isinstance(exc, OSError) and exc.strerror:
         name = f" ({exc.filename})" if isinstance(exc.filename, str) else ""
-        return (f"Sealbox could not read or write a file{name}: {exc.strerror}. The details are "
-                "in the log.")
+        return (
+            f"Sealbox could not read or write a file{name}: {exc.strerror}. The details are "
+            "in the log."
+        )
     return BUG_TEXT
 
 
 #: What a window says about a bug: what happened is in the log, with its traceback.
-BUG_TEXT = ("Something went wrong inside Sealbox: this is a fault in Sealbox, not in what you "
-            "did. The details are in the log.")
+BUG_TEXT = (
+    "Something went wrong inside Sealbox: this is a fault in Sealbox, not in what you "
+    "did. The details are in the log."
+)
 
 
 class AsyncBridge(QObject):
@@ -123,9 +129,13 @@ class AsyncBridge(QObject):
     errorReported = Signal(str, str)
     busyChanged = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None, *,
-                 loop: asyncio.AbstractEventLoop | None = None,
-                 max_workers: int | None = None) -> None:
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        loop: asyncio.AbstractEventLoop | None = None,
+        max_workers: int | None = None,
+    ) -> None:
         """``loop`` defaults to the current asyncio loop (see :func:`install_loop`), looked up
         when the first task starts."""
         super().__init__(parent)
@@ -133,7 +143,8 @@ class AsyncBridge(QObject):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._executor = ThreadPoolExecutor(
             max_workers=max_workers or min(4, os.cpu_count() or 1),
-            thread_name_prefix="sealbox-worker")
+            thread_name_prefix="sealbox-worker",
+        )
         self._closed = False
 
     @property
@@ -145,8 +156,9 @@ class AsyncBridge(QObject):
                 self._loop = asyncio.get_running_loop()
             except RuntimeError:
                 if _installed is None or _installed.is_closed():
-                    raise RuntimeError("no event loop for the async bridge: call "
-                                       "install_loop(app) first") from None
+                    raise RuntimeError(
+                        "no event loop for the async bridge: call install_loop(app) first"
+                    ) from None
                 self._loop = _installed
         return self._loop
 
@@ -227,8 +239,13 @@ class AsyncBridge(QObject):
 
     # --- outcome ----------------------------------------------------------------------------
 
-    def _finished(self, task: asyncio.Task[Any], on_done: Callable[[Any], None] | None,
-                  on_error: Callable[[BaseException], None] | None, label: str) -> None:
+    def _finished(
+        self,
+        task: asyncio.Task[Any],
+        on_done: Callable[[Any], None] | None,
+        on_error: Callable[[BaseException], None] | None,
+        label: str,
+    ) -> None:
         self._tasks.discard(task)
         try:
             if task.cancelled():
@@ -240,8 +257,11 @@ class AsyncBridge(QObject):
                     self._call(on_done, task.result(), label)
                 return
             if not isinstance(exc, SealboxError):
-                log.error("Unexpected error in %s", label or task.get_name(),
-                          exc_info=(type(exc), exc, exc.__traceback__))
+                log.error(
+                    "Unexpected error in %s",
+                    label or task.get_name(),
+                    exc_info=(type(exc), exc, exc.__traceback__),
+                )
             if on_error is not None:
                 self._call(on_error, exc, label)
             else:
@@ -256,8 +276,9 @@ class AsyncBridge(QObject):
         try:
             callback(value)
         except Exception as exc:
-            log.exception("Unexpected error while handling the outcome of %s",
-                          label or "a background task")
+            log.exception(
+                "Unexpected error while handling the outcome of %s", label or "a background task"
+            )
             self._report(label, describe_error(exc))
 
     def _report(self, label: str, message: str) -> None:

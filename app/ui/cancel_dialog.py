@@ -26,8 +26,10 @@ class CancelRequestDialog(QDialog):
     def __init__(self, request_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Cancel request")
-        question = QLabel(f"Cancel “{request_name}”? Recipients will no longer be able to "
-                          "sign it. This cannot be undone.")
+        question = QLabel(
+            f"Cancel “{request_name}”? Recipients will no longer be able to "
+            "sign it. This cannot be undone."
+        )
         question.setWordWrap(True)
         self.question = question
         self.reason_edit = QLineEdit()
@@ -44,8 +46,13 @@ class CancelRequestDialog(QDialog):
             button.setDefault(False)
         self.cancel_button.clicked.connect(self.accept)
         self.keep_button.clicked.connect(self.reject)
-        column(self, question, QLabel("Reason:"), self.reason_edit,
-               button_row(self.keep_button, self.cancel_button))
+        column(
+            self,
+            question,
+            QLabel("Reason:"),
+            self.reason_edit,
+            button_row(self.keep_button, self.cancel_button),
+        )
         self.reason_edit.setFocus()
 
     def reason(self) -> str | None:

@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
 class MiddleElideDelegate(QStyledItemDelegate):
     """Text elided in the middle ("Service agreement — AC…s 2026-01")."""
 
-    def initStyleOption(self, option: QStyleOptionViewItem,
-                        index: QModelIndex | QPersistentModelIndex) -> None:
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         super().initStyleOption(option, index)
         option.textElideMode = Qt.TextElideMode.ElideMiddle
 
@@ -41,19 +42,27 @@ class ElidedLabel(QLabel):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         rect = self.contentsRect()
-        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle,
-                                              rect.width())
+        shown = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideMiddle, rect.width()
+        )
         painter.setPen(self.palette().color(self.foregroundRole()))
         painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), shown)
 
     def shown_text(self) -> str:
         """The text as drawn now."""
-        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle,
-                                             self.contentsRect().width())
+        return self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideMiddle, self.contentsRect().width()
+        )
 
 
-def fit_columns(table: QTableView, name: int, widths: Mapping[int, int],
-                give_way: Sequence[int], name_wanted: int, name_least: int = 180) -> list[int]:
+def fit_columns(
+    table: QTableView,
+    name: int,
+    widths: Mapping[int, int],
+    give_way: Sequence[int],
+    name_wanted: int,
+    name_least: int = 180,
+) -> list[int]:
     """Size ``table``'s columns to its width: every column of ``widths`` at its width, the
     ``name`` column what is left (at least ``name_least``: the table scrolls sideways then);
     columns of ``give_way`` are hidden, in that order, while the name would get less than

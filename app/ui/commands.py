@@ -49,8 +49,15 @@ class _Failure:
 
 
 class SnapshotCommand(QUndoCommand):
-    def __init__(self, doc: EditorDocument, text: str, before: Snapshot, after: Snapshot,
-                 merge_id: int = -1, failure: _Failure | None = None) -> None:
+    def __init__(
+        self,
+        doc: EditorDocument,
+        text: str,
+        before: Snapshot,
+        after: Snapshot,
+        merge_id: int = -1,
+        failure: _Failure | None = None,
+    ) -> None:
         super().__init__(text)
         self.doc = doc
         self.before = before
@@ -99,8 +106,9 @@ class Editing(QObject):
         self.stack = QUndoStack(self)
         self._failure = _Failure()
 
-    def perform(self, text: str, change: Callable[[EditorDocument], object],
-                merge_id: int = -1) -> bool:
+    def perform(
+        self, text: str, change: Callable[[EditorDocument], object], merge_id: int = -1
+    ) -> bool:
         """Apply ``change`` to the document as one undo step; False when it changed nothing.
 
         If ``change`` or a mirror of the document raises, the document is put back as it was,
@@ -114,8 +122,7 @@ class Editing(QObject):
         after = self.doc.snapshot()
         if after == before:
             return False
-        self.stack.push(SnapshotCommand(self.doc, text, before, after, merge_id,
-                                        self._failure))
+        self.stack.push(SnapshotCommand(self.doc, text, before, after, merge_id, self._failure))
         return True
 
     def undo(self) -> None:

@@ -40,12 +40,13 @@ def install_crash_hook(window: QWidget, data_dir: Path) -> Hook:
         pending.clear()
         where = f"\n\nThe details are in {report}." if report is not None else ""
         QMessageBox.warning(
-            window, "Something went wrong",
+            window,
+            "Something went wrong",
             "Sealbox ran into a problem it did not expect, and the last thing you did was not "
-            "done. Please report this problem." + where)
+            "done. Please report this problem." + where,
+        )
 
-    def hook(kind: type[BaseException], exc: BaseException,
-             tb: TracebackType | None) -> None:
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if issubclass(kind, KeyboardInterrupt):
             previous(kind, exc, tb)
             return
@@ -59,8 +60,9 @@ def install_crash_hook(window: QWidget, data_dir: Path) -> Hook:
     return previous
 
 
-def write_crash_report(data_dir: Path, kind: type[BaseException], exc: BaseException,
-                       tb: TracebackType | None) -> Path | None:
+def write_crash_report(
+    data_dir: Path, kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> Path | None:
     """The traceback, with secrets masked, in ``DATA/crash-reports/``; None if it cannot be
     written (the log has it)."""
     text = redact("".join(traceback.format_exception(kind, exc, tb)))

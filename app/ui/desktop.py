@@ -36,8 +36,9 @@ class NoFileManagerDialog(QDialog):
         self.setWindowTitle("Show in folder")
         self.path = path
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.text_label = text = QLabel("No file manager could open this folder on this "
-                                        "computer. This is where the files are:")
+        self.text_label = text = QLabel(
+            "No file manager could open this folder on this computer. This is where the files are:"
+        )
         text.setWordWrap(True)
         self.path_edit = QLineEdit(str(path))
         self.path_edit.setReadOnly(True)

@@ -94,8 +94,13 @@ class MainWindow(QMainWindow):
     sync: SyncController
     bulk: BulkLauncher
 
-    def __init__(self, ctx: Context | None = None, bridge: AsyncBridge | None = None, *,
-                 deferred: bool = False) -> None:
+    def __init__(
+        self,
+        ctx: Context | None = None,
+        bridge: AsyncBridge | None = None,
+        *,
+        deferred: bool = False,
+    ) -> None:
         super().__init__()
         self._owns_context = ctx is None
         self._quitting = False
@@ -113,8 +118,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.places)
         self._build_rail()
         # The menu bar as it will be, so nothing moves when finish_start fills it.
-        self._menu_frame = [self.menuBar().addMenu(title) for title in MENU_TITLES
-                            if deferred]
+        self._menu_frame = [self.menuBar().addMenu(title) for title in MENU_TITLES if deferred]
         self.setWindowIcon(app_icon())
         geometry = self.settings.value("geometry")
         if geometry is not None:
@@ -178,7 +182,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.offline_label)
         self.sync.onlineChanged.connect(lambda online: self.offline_label.setVisible(not online))
         self.sync.notified.connect(
-            lambda title, text: self.statusBar().showMessage(f"{title}: {text}", 15000))
+            lambda title, text: self.statusBar().showMessage(f"{title}: {text}", 15000)
+        )
         self.sync.requestsChanged.connect(lambda _ids: self._requests_changed())
         if QSystemTrayIcon.isSystemTrayAvailable():
             tray = QSystemTrayIcon(app_icon(), self)
@@ -187,7 +192,8 @@ class MainWindow(QMainWindow):
             tray.show()
             self.sync.tray = tray
         self.bridge.errorReported.connect(
-            lambda title, text: QMessageBox.warning(self, title, text))
+            lambda title, text: QMessageBox.warning(self, title, text)
+        )
         self.statusBar().showMessage("Open a PDF to prepare it for signature.")
         self.started = True
         if self._place_wanted:
@@ -202,8 +208,9 @@ class MainWindow(QMainWindow):
         rail.setIconSize(QSize(24, 24))
         group = QActionGroup(self)
         self.place_actions: list[QAction] = []
-        for i, (name, shortcut) in enumerate((("Prepare", "Ctrl+1"), ("Requests", "Ctrl+2"),
-                                              ("Archive", "Ctrl+3"))):
+        for i, (name, shortcut) in enumerate(
+            (("Prepare", "Ctrl+1"), ("Requests", "Ctrl+2"), ("Archive", "Ctrl+3"))
+        ):
             action = QAction(name, self)
             action.setCheckable(True)
             action.setShortcut(QKeySequence(shortcut))
@@ -236,15 +243,19 @@ class MainWindow(QMainWindow):
         view = editor.view
         bar = self.menuBar()
 
-        def add(menu: QMenu, text: str, slot: Callable[[], object],
-                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> QAction:
+        def add(
+            menu: QMenu,
+            text: str,
+            slot: Callable[[], object],
+            shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        ) -> QAction:
             action = QAction(text, self)
             if isinstance(shortcut, QKeySequence.StandardKey):
                 # Every binding of the platform (Close is Ctrl+F4 and Ctrl+W on some), and
                 # Ctrl+Q for Quit where the platform names none.
                 keys = QKeySequence.keyBindings(shortcut) or (
-                    [QKeySequence("Ctrl+Q")] if shortcut == QKeySequence.StandardKey.Quit
-                    else [])
+                    [QKeySequence("Ctrl+Q")] if shortcut == QKeySequence.StandardKey.Quit else []
+                )
                 action.setShortcuts(keys)
             elif shortcut is not None:
                 action.setShortcut(QKeySequence(shortcut))
@@ -276,8 +287,9 @@ class MainWindow(QMainWindow):
         add(edit, "&Duplicate", view.duplicate, "Ctrl+D")
         add(edit, "De&lete", view.delete_selection, QKeySequence.StandardKey.Delete)
         edit.addSeparator()
-        add(edit, "Select &All on Page", view.select_all_on_page,
-            QKeySequence.StandardKey.SelectAll)
+        add(
+            edit, "Select &All on Page", view.select_all_on_page, QKeySequence.StandardKey.SelectAll
+        )
         add(edit, "Copy to All Pa&ges", editor.copy_to_all_pages)
         add(edit, "Copy to Page &Range…", editor.copy_to_page_range)
         edit.addSeparator()
@@ -294,10 +306,18 @@ class MainWindow(QMainWindow):
         add(view_menu, "Fit &Width", view.fit_width, "Ctrl+9")
         add(view_menu, "Fit &Page", view.fit_page, "Ctrl+8")
         view_menu.addSeparator()
-        add(view_menu, "&Next Page", lambda: view.go_to_page(view.current_page() + 1),
-            QKeySequence.StandardKey.MoveToNextPage)
-        add(view_menu, "P&revious Page", lambda: view.go_to_page(view.current_page() - 1),
-            QKeySequence.StandardKey.MoveToPreviousPage)
+        add(
+            view_menu,
+            "&Next Page",
+            lambda: view.go_to_page(view.current_page() + 1),
+            QKeySequence.StandardKey.MoveToNextPage,
+        )
+        add(
+            view_menu,
+            "P&revious Page",
+            lambda: view.go_to_page(view.current_page() - 1),
+            QKeySequence.StandardKey.MoveToPreviousPage,
+        )
         thumbs = QAction("&Thumbnails", self)
         thumbs.setCheckable(True)
         thumbs.setChecked(True)
@@ -540,9 +560,12 @@ def run_app(path: Path | None) -> int:
     logs.configure(window.ctx.paths.data_dir / "logs")
     install_crash_hook(window, window.ctx.paths.data_dir)
     ready = time.monotonic()
-    log.info("sealbox %s: the app started (window shown after %s, ready after %.2f s)",
-             __version__, "no paint" if shown is None else f"{shown - started:.2f} s",
-             ready - started)
+    log.info(
+        "sealbox %s: the app started (window shown after %s, ready after %.2f s)",
+        __version__,
+        "no paint" if shown is None else f"{shown - started:.2f} s",
+        ready - started,
+    )
     # A polite end on SIGTERM (a session logout, a test): quit the loop so everything closes.
     # Queued, so a signal that arrives before the event loop runs still ends it once it does.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: QTimer.singleShot(0, app.quit))

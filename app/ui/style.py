@@ -240,6 +240,7 @@ def paint_status_pill(
         pad_y,
     )
 
+
 # --- send to many -------------------------------------------------------------------------------
 
 #: The background of a sheet cell at fault (its text stays the palette's).

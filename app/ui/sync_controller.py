@@ -92,8 +92,9 @@ class SyncController(QObject):
         self._timer.stop()
         self.running = True
         self.runningChanged.emit(True)
-        self.bridge.start(sync(self.ctx), on_done=self._done, on_error=self._failed,
-                          label="Checking requests")
+        self.bridge.start(
+            sync(self.ctx), on_done=self._done, on_error=self._failed, label="Checking requests"
+        )
         return True
 
     def _schedule(self) -> None:
@@ -114,8 +115,15 @@ class SyncController(QObject):
         else:
             self.failures = 0
             self._set_online(True)
-        touched = sorted({*result.delivered, *result.reconciled, *result.changed,
-                          *result.finalized, *result.archived})
+        touched = sorted(
+            {
+                *result.delivered,
+                *result.reconciled,
+                *result.changed,
+                *result.finalized,
+                *result.archived,
+            }
+        )
         for request_id, status in result.changed.items():
             if status in NOTIFY:
                 self._notify(request_id, status)

@@ -51,17 +51,20 @@ class WelcomeDialog(QDialog):
 
     saved = Signal()
 
-    def __init__(self, ctx: Context, bridge: AsyncBridge, ui: QSettings,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: Context, bridge: AsyncBridge, ui: QSettings, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.bridge = bridge
         self.ui = ui
         self.setWindowTitle("Welcome to Sealbox")
         heading = QLabel("<h2 style='margin:0'>Welcome to Sealbox</h2>")
-        intro = QLabel("Who sends the documents? Your name and email go on the completion "
-                       "certificate of every request, and to the signature services that ask "
-                       "who sends a request. You can change them later in Settings.")
+        intro = QLabel(
+            "Who sends the documents? Your name and email go on the completion "
+            "certificate of every request, and to the signature services that ask "
+            "who sends a request. You can change them later in Settings."
+        )
         intro.setWordWrap(True)
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("e.g. Ada Office")
@@ -117,9 +120,11 @@ class WelcomeDialog(QDialog):
             save_settings(self.ctx.paths.config_file, settings)
         except (OSError, UnavailableError) as exc:
             log.warning("saving the sender failed: %s", exc)
-            self.save_error.setText(f"The settings could not be saved ("
-                                    f"{getattr(exc, 'strerror', None) or 'system error'}): "
-                                    "check that Sealbox's settings folder is writable.")
+            self.save_error.setText(
+                f"The settings could not be saved ("
+                f"{getattr(exc, 'strerror', None) or 'system error'}): "
+                "check that Sealbox's settings folder is writable."
+            )
             self.save_error.show()
             return False
         dropped = self.ctx.apply_settings(settings)

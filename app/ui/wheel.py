@@ -67,10 +67,18 @@ class WheelGuard(QObject):
         if area is not None:
             target = area.viewport()
             position = QPointF(target.mapFromGlobal(event.globalPosition().toPoint()))
-            forwarded = QWheelEvent(position, event.globalPosition(), event.pixelDelta(),
-                                    event.angleDelta(), event.buttons(), event.modifiers(),
-                                    event.phase(), event.inverted(), event.source(),
-                                    event.pointingDevice())
+            forwarded = QWheelEvent(
+                position,
+                event.globalPosition(),
+                event.pixelDelta(),
+                event.angleDelta(),
+                event.buttons(),
+                event.modifiers(),
+                event.phase(),
+                event.inverted(),
+                event.source(),
+                event.pointingDevice(),
+            )
             QApplication.sendEvent(target, forwarded)
         return True  # the editor never sees it
 

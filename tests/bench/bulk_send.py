@@ -43,16 +43,33 @@ SPEC = {
     "name": "Renewal",
     "recipients": [{"firstName": "Customer", "lastName": "", "email": "c@example.com"}],
     "fields": [
-        {"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600, "width": 180,
-         "height": 48},
-        {"recipientIndex": 0, "type": "text", "page": 1, "x": 72, "y": 120, "width": 150,
-         "height": 20, "label": "Amount"}],
+        {
+            "recipientIndex": 0,
+            "type": "signature",
+            "page": 1,
+            "x": 72,
+            "y": 600,
+            "width": 180,
+            "height": 48,
+        },
+        {
+            "recipientIndex": 0,
+            "type": "text",
+            "page": 1,
+            "x": 72,
+            "y": 120,
+            "width": 150,
+            "height": 20,
+            "label": "Amount",
+        },
+    ],
 }
 
 
 def write_sheet(path: Path, rows: int) -> Path:
-    lines = ["Name;Email;Amount"] + [f"Person {i:04d};person{i}@example.com;{i},00 €"
-                                     for i in range(1, rows + 1)]
+    lines = ["Name;Email;Amount"] + [
+        f"Person {i:04d};person{i}@example.com;{i},00 €" for i in range(1, rows + 1)
+    ]
     path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8-sig")
     return path
 
@@ -74,8 +91,9 @@ def bench_run(tmp: Path, summary: Summary) -> None:
         section(f"{ROWS:,} rows to the SayPDF fake, stamped with each row's amount")
         began = time.perf_counter()
         table = sheet.read_sheet(write_sheet(tmp / "people.csv", ROWS))
-        plan = checks.plan_run(ctx, pdf, spec, table, mapping.guess(spec, table),
-                               provider_id="saypdf")
+        plan = checks.plan_run(
+            ctx, pdf, spec, table, mapping.guess(spec, table), provider_id="saypdf"
+        )
         run_id = run.start(ctx, pdf, plan)
         checked = time.perf_counter() - began
         ticks: list[float] = []
@@ -92,10 +110,12 @@ def bench_run(tmp: Path, summary: Summary) -> None:
         stall = max(b - a for a, b in itertools.pairwise(ticks))
         gaps = sorted(b - a for a, b in itertools.pairwise(ticks))
         summary.add(f"read, map and check {ROWS:,} rows, record the run", ms(checked))
-        summary.add(f"send {ROWS:,} rows (stamp, outbox, create)", f"{sent_in:.1f} s = "
-                    f"{ROWS / sent_in:.0f} rows/s")
+        summary.add(
+            f"send {ROWS:,} rows (stamp, outbox, create)",
+            f"{sent_in:.1f} s = {ROWS / sent_in:.0f} rows/s",
+        )
         summary.add("longest UI stall during the run", ms(stall))
-        summary.add("  99th percentile of the heartbeat gaps", ms(gaps[int(len(gaps) * .99)]))
+        summary.add("  99th percentile of the heartbeat gaps", ms(gaps[int(len(gaps) * 0.99)]))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         summary.add("peak memory of the process at the end (RSS)", f"{peak:.0f} MiB")
         loop.run_until_complete(ctx.aclose())
@@ -112,13 +132,16 @@ def bench_stamp(tmp: Path, summary: Summary) -> None:
     font = default_handwriting_font()
     times = []
     for i in range(STAMPS):
-        stamps = [Stamp(1, Rect(72, 120, 150, 20), "text", f"{i},00 €"),
-                  Stamp(20, Rect(72, 160, 200, 20), "text", f"Person {i:04d}")]
+        stamps = [
+            Stamp(1, Rect(72, 120, 150, 20), "text", f"{i},00 €"),
+            Stamp(20, Rect(72, 160, 200, 20), "text", f"Person {i:04d}"),
+        ]
         began = time.perf_counter()
         stamp_pdf(data, stamps, font)
         times.append(time.perf_counter() - began)
-    summary.add("stamp two values into a 20-page PDF, per row (median)",
-                ms(statistics.median(times)))
+    summary.add(
+        "stamp two values into a 20-page PDF, per row (median)", ms(statistics.median(times))
+    )
     summary.add("  slowest", ms(max(times)))
 
 

@@ -41,8 +41,9 @@ def app_open_time(executable: Path, env: dict[str, str], pdf: Path) -> float:
     log = Path(env["SEALBOX_HOME"]) / "data" / "logs" / "sealbox.log"
     log.unlink(missing_ok=True)
     began = time.perf_counter()
-    process = subprocess.Popen([str(executable), str(pdf)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(executable), str(pdf)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         while f"opened {pdf.name}" not in (log.read_text() if log.exists() else ""):
             if time.perf_counter() - began > 60:
@@ -68,8 +69,7 @@ def main() -> int:
         parts: dict[str, int] = {}
         internal = bundle / "_internal"
         for child in (internal if internal.is_dir() else bundle).iterdir():
-            parts[child.name] = (build.folder_size(child) if child.is_dir()
-                                 else child.stat().st_size)
+            parts[child.name] = build.folder_size(child) if child.is_dir() else child.stat().st_size
         for part, part_size in sorted(parts.items(), key=lambda kv: -kv[1])[:8]:
             print(f"    {part:<40} {size_text(part_size)}")
         summary.add("bundle size", size_text(size))
@@ -83,14 +83,18 @@ def main() -> int:
         executable = bundle / "sealbox"
         first = timed_run([str(executable), "--version"], env)
         warm = [timed_run([str(executable), "--version"], env) for _ in range(10)]
-        print(f"  sealbox --version: first run {ms(first)}, then median "
-              f"{ms(statistics.median(warm))} (min {ms(min(warm))}, max {ms(max(warm))})")
+        print(
+            f"  sealbox --version: first run {ms(first)}, then median "
+            f"{ms(statistics.median(warm))} (min {ms(min(warm))}, max {ms(max(warm))})"
+        )
         summary.add("cold start: sealbox --version, first run", ms(first))
         summary.add("sealbox --version, median of 10", ms(statistics.median(warm)))
         pdf = pdfgen.write(tmp / "contract.pdf", pdfgen.text_pdf(["One", "Two", "Three"]))
         opens = [app_open_time(executable, env, pdf) for _ in range(5)]
-        print(f"  app start to the PDF open (offscreen): first {ms(opens[0])}, median "
-              f"{ms(statistics.median(opens))}")
+        print(
+            f"  app start to the PDF open (offscreen): first {ms(opens[0])}, median "
+            f"{ms(statistics.median(opens))}"
+        )
         summary.add("app start to PDF open, first", ms(opens[0]))
         summary.add("app start to PDF open, median of 5", ms(statistics.median(opens)))
     summary.print()

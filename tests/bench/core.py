@@ -63,7 +63,6 @@ RARE_DOCUMENTS = 7
 COMMON_WORD = "agreement"  # in the text of every document
 
 
-
 def _words(text: str) -> list[str]:
     return text.split()
 
@@ -93,9 +92,16 @@ LAST_NAMES = _words(
 )
 DOMAINS = ("example.com", "acme-shipping.test", "harbour.example", "marina.test", "law.example")
 SUBJECTS = (
-    "Charter handover", "Crew contract", "Berth lease", "Fuel supply agreement",
-    "Insurance declaration", "Sale and purchase", "Maintenance order", "Non-disclosure",
-    "Service level agreement", "Equipment rental",
+    "Charter handover",
+    "Crew contract",
+    "Berth lease",
+    "Fuel supply agreement",
+    "Insurance declaration",
+    "Sale and purchase",
+    "Maintenance order",
+    "Non-disclosure",
+    "Service level agreement",
+    "Equipment rental",
 )
 
 
@@ -121,8 +127,9 @@ def isolate(home: Path, keyring_file: Path) -> None:
 PYCACHE: dict[str, str] = {}
 
 
-def sealbox(*args: str, bytecode_cache: bool = True, timeout: float = 300
-            ) -> tuple[float, subprocess.CompletedProcess[str]]:
+def sealbox(
+    *args: str, bytecode_cache: bool = True, timeout: float = 300
+) -> tuple[float, subprocess.CompletedProcess[str]]:
     """Run the real command as ``run_sealbox`` in the tests does; (wall seconds, result).
 
     With ``bytecode_cache`` the subprocess reads and writes ``.pyc`` files under the benchmark's
@@ -227,14 +234,17 @@ def bench_version(summary: Summary) -> None:
     nocache = [sealbox("--version", bytecode_cache=False)[0] for _ in range(VERSION_RUNS)]
     sealbox("list", "--json")
     listing = [sealbox("list", "--json")[0] for _ in range(FLOW_RUNS)]
-    listing_nocache = [sealbox("list", "--json", bytecode_cache=False)[0]
-                       for _ in range(FLOW_RUNS)]
-    print(f"  without bytecode cache: --version median {ms(statistics.median(nocache))}; "
-          f"`sealbox list --json` (empty store) median {ms(statistics.median(listing))} with, "
-          f"{ms(statistics.median(listing_nocache))} without")
+    listing_nocache = [sealbox("list", "--json", bytecode_cache=False)[0] for _ in range(FLOW_RUNS)]
+    print(
+        f"  without bytecode cache: --version median {ms(statistics.median(nocache))}; "
+        f"`sealbox list --json` (empty store) median {ms(statistics.median(listing))} with, "
+        f"{ms(statistics.median(listing_nocache))} without"
+    )
     summary.add("--version median, no bytecode cache", ms(statistics.median(nocache)))
-    summary.add("list --json (empty) median, with / without bytecode cache",
-                f"{ms(statistics.median(listing))} / {ms(statistics.median(listing_nocache))}")
+    summary.add(
+        "list --json (empty) median, with / without bytecode cache",
+        f"{ms(statistics.median(listing))} / {ms(statistics.median(listing_nocache))}",
+    )
 
 
 # --- 2. send, sign, seal ------------------------------------------------------------------------
@@ -261,12 +271,24 @@ def make_contract(path: Path, pages: int, rng: random.Random) -> None:
 
 def flow_spec(pages: int) -> dict[str, Any]:
     def signer(first: str, last: str, order: int) -> dict[str, Any]:
-        return {"firstName": first, "lastName": last, "email": f"{first.lower()}@example.com",
-                "designation": "Signer", "order": order}
+        return {
+            "firstName": first,
+            "lastName": last,
+            "email": f"{first.lower()}@example.com",
+            "designation": "Signer",
+            "order": order,
+        }
 
     def box(recipient: int, x: float) -> dict[str, Any]:
-        return {"recipientIndex": recipient, "type": "signature", "page": 1, "x": x, "y": 620,
-                "width": 200, "height": 50}
+        return {
+            "recipientIndex": recipient,
+            "type": "signature",
+            "page": 1,
+            "x": x,
+            "y": 620,
+            "width": 200,
+            "height": 50,
+        }
 
     return {
         "version": 1,
@@ -274,8 +296,15 @@ def flow_spec(pages: int) -> dict[str, Any]:
         "expirationHours": 168,
         "recipients": [signer("Jane", "Doe", 1), signer("Bob", "Roe", 2)],
         "fields": [box(0, 72), box(1, 320)],
-        "anchorTags": [{"anchorString": "{{sign_here}}", "type": "signature",
-                        "recipientIndex": 1, "width": 180, "height": 48}],
+        "anchorTags": [
+            {
+                "anchorString": "{{sign_here}}",
+                "type": "signature",
+                "recipientIndex": 1,
+                "width": 180,
+                "height": 48,
+            }
+        ],
     }
 
 
@@ -291,14 +320,18 @@ class FlowTimes:
 def run_flow(pdf: Path, spec: Path) -> FlowTimes:
     t_send, sent = sealbox_json("send", str(pdf), "--spec", str(spec))
     rid = sent["id"]
-    t_first, first = sealbox_json("sign", rid, "--recipient", "0", "--typed-signature",
-                                  "Jane Doe")
+    t_first, first = sealbox_json("sign", rid, "--recipient", "0", "--typed-signature", "Jane Doe")
     t_last, done = sealbox_json("sign", rid, "--recipient", "1", "--typed-signature", "Bob Roe")
     if first["status"] != "viewed" or done["status"] != "completed":
         raise SystemExit(f"unexpected statuses: {first['status']}, {done['status']}")
     files = done["archive"]["files"]
-    return FlowTimes(t_send, t_first, t_last, Path(files["signed"]["path"]).stat().st_size,
-                     Path(files["certificate"]["path"]).stat().st_size)
+    return FlowTimes(
+        t_send,
+        t_first,
+        t_last,
+        Path(files["signed"]["path"]).stat().st_size,
+        Path(files["certificate"]["path"]).stat().st_size,
+    )
 
 
 def bench_flow(work: Path, summary: Summary) -> None:
@@ -316,14 +349,19 @@ def bench_flow(work: Path, summary: Summary) -> None:
     # The first seal of an installation generates its CA and seal certificate: measured apart,
     # so it does not skew the first run of the first size.
     warm = run_flow(*pdfs[FLOW_PAGES[0]])
-    print(f"  warm-up ({FLOW_PAGES[0]} pages; the first seal creates the installation certificate, "
-          f"and the commands fill the bytecode cache): send {ms(warm.send)}, sign first "
-          f"{ms(warm.first)}, sign last {ms(warm.last)}")
-    summary.add(f"warm-up last sign, {FLOW_PAGES[0]} pages (creates seal certificate)",
-                ms(warm.last))
+    print(
+        f"  warm-up ({FLOW_PAGES[0]} pages; the first seal creates the installation certificate, "
+        f"and the commands fill the bytecode cache): send {ms(warm.send)}, sign first "
+        f"{ms(warm.first)}, sign last {ms(warm.last)}"
+    )
+    summary.add(
+        f"warm-up last sign, {FLOW_PAGES[0]} pages (creates seal certificate)", ms(warm.last)
+    )
 
-    print(f"\n  {'pages':>5}  {'send':>9}  {'sign (1st)':>10}  {'sign (last)':>11}  "
-          f"{'signed PDF':>11}  {'original':>10}  {'certificate':>11}")
+    print(
+        f"\n  {'pages':>5}  {'send':>9}  {'sign (1st)':>10}  {'sign (last)':>11}  "
+        f"{'signed PDF':>11}  {'original':>10}  {'certificate':>11}"
+    )
     for pages in FLOW_PAGES:
         pdf, spec = pdfs[pages]
         runs = [run_flow(pdf, spec) for _ in range(FLOW_RUNS)]
@@ -332,12 +370,17 @@ def bench_flow(work: Path, summary: Summary) -> None:
         last = statistics.median(r.last for r in runs)
         signed = int(statistics.median(r.signed_size for r in runs))
         cert = int(statistics.median(r.certificate_size for r in runs))
-        print(f"  {pages:>5}  {ms(send):>9}  {ms(first):>10}  {ms(last):>11}  "
-              f"{size_text(signed):>11}  {size_text(pdf.stat().st_size):>10}  "
-              f"{size_text(cert):>11}")
-        print(f"         runs: send [{spread([r.send for r in runs])}]; "
-              f"first [{spread([r.first for r in runs])}]; "
-              f"last [{spread([r.last for r in runs])}]", flush=True)
+        print(
+            f"  {pages:>5}  {ms(send):>9}  {ms(first):>10}  {ms(last):>11}  "
+            f"{size_text(signed):>11}  {size_text(pdf.stat().st_size):>10}  "
+            f"{size_text(cert):>11}"
+        )
+        print(
+            f"         runs: send [{spread([r.send for r in runs])}]; "
+            f"first [{spread([r.first for r in runs])}]; "
+            f"last [{spread([r.last for r in runs])}]",
+            flush=True,
+        )
         summary.add(f"send, {pages} pages (median)", ms(send))
         summary.add(f"sign first signer, {pages} pages (median)", ms(first))
         summary.add(f"sign last signer + seal + archive, {pages} pages (median)", ms(last))
@@ -355,37 +398,60 @@ def person(i: int) -> Recipient:
     return Recipient(first, last, email)
 
 
-def synthetic_request(rng: random.Random, n: int, pool: list[Recipient],
-                      vocabulary: list[str]) -> tuple[Request, list[Event], str]:
+def synthetic_request(
+    rng: random.Random, n: int, pool: list[Recipient], vocabulary: list[str]
+) -> tuple[Request, list[Event], str]:
     rid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     chosen = rng.sample(pool, rng.randint(1, 3))
-    recipients = tuple(Recipient(r.first_name, r.last_name, r.email, order=i + 1)
-                       for i, r in enumerate(chosen))
-    fields = tuple(Field(i, FieldType.SIGNATURE, 1, 72 + 180 * i, 600, 160, 48)
-                   for i in range(len(recipients)))
+    recipients = tuple(
+        Recipient(r.first_name, r.last_name, r.email, order=i + 1) for i, r in enumerate(chosen)
+    )
+    fields = tuple(
+        Field(i, FieldType.SIGNATURE, 1, 72 + 180 * i, 600, 160, 48) for i in range(len(recipients))
+    )
     name = f"{rng.choice(SUBJECTS)} — {rng.choice(LAST_NAMES)} {1000 + n}"
     spec = RequestSpec(name=name, recipients=recipients, fields=fields)
     created = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(minutes=n * 37)
     sent = created + timedelta(minutes=1)
     done = created + timedelta(hours=rng.randint(1, 200))
-    states = [RecipientState(provider_recipient_id=f"{rid}:{i}", viewed_at=sent,
-                             signed_at=done - timedelta(minutes=len(recipients) - i))
-              for i in range(len(recipients))]
+    states = [
+        RecipientState(
+            provider_recipient_id=f"{rid}:{i}",
+            viewed_at=sent,
+            signed_at=done - timedelta(minutes=len(recipients) - i),
+        )
+        for i in range(len(recipients))
+    ]
     request = Request(
-        id=rid, provider="local", spec=spec, status=Status.COMPLETED, provider_id=rid,
-        created_at=created, sent_at=sent, completed_at=done, updated_at=done,
-        document_name=f"contract-{n}.pdf", document_sha256=f"{n:064x}",
-        page_count=rng.randint(1, 40), recipients=states,
+        id=rid,
+        provider="local",
+        spec=spec,
+        status=Status.COMPLETED,
+        provider_id=rid,
+        created_at=created,
+        sent_at=sent,
+        completed_at=done,
+        updated_at=done,
+        document_name=f"contract-{n}.pdf",
+        document_sha256=f"{n:064x}",
+        page_count=rng.randint(1, 40),
+        recipients=states,
     )
-    events = [Event(created, "queued", "queued", None, "queued for local", None),
-              Event(sent, "sent", "sent", None, "queued → sent", {"event": "created"})]
-    events += [Event(s.signed_at or done, "signed", None, i, "typed signature", None)
-               for i, s in enumerate(states)]
+    events = [
+        Event(created, "queued", "queued", None, "queued for local", None),
+        Event(sent, "sent", "sent", None, "queued → sent", {"event": "created"}),
+    ]
+    events += [
+        Event(s.signed_at or done, "signed", None, i, "typed signature", None)
+        for i, s in enumerate(states)
+    ]
     events.append(Event(done, "completed", "completed", None, "stamped and sealed", None))
     words = [rng.choice(vocabulary) for _ in range(rng.randint(250, 450))]
     words.insert(rng.randrange(len(words)), COMMON_WORD)
-    if n % (ARCHIVED_REQUESTS // RARE_DOCUMENTS) == 0 and n // (
-            ARCHIVED_REQUESTS // RARE_DOCUMENTS) < RARE_DOCUMENTS:
+    if (
+        n % (ARCHIVED_REQUESTS // RARE_DOCUMENTS) == 0
+        and n // (ARCHIVED_REQUESTS // RARE_DOCUMENTS) < RARE_DOCUMENTS
+    ):
         words.insert(rng.randrange(len(words)), RARE_WORD)
     people = "\n".join(f"{r.name} <{r.email}>" for r in recipients)
     content = f"{name}\n{' '.join(words)}\nCompletion certificate\n{people}\n{rid}"
@@ -405,8 +471,9 @@ def archived_files(request: Request, directory: str) -> list[ArchivedFile]:
 def vocabulary_of(rng: random.Random) -> list[str]:
     """Ordinary contract words plus a few thousand made-up ones, for a realistic FTS index."""
     syllables = _words("ka ri mo ste lan vor pe dun ix tra sol mer ghi qua bel nor fi zu")
-    made_up = {"".join(rng.choice(syllables) for _ in range(rng.randint(2, 4)))
-               for _ in range(4000)}
+    made_up = {
+        "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(4000)
+    }
     return LOREM + sorted(made_up - {RARE_WORD, COMMON_WORD})
 
 
@@ -437,8 +504,10 @@ def direct_search_rows(contents: dict[str, str]) -> Iterator[None]:
 
     def index(db: Any, request: Request) -> None:
         people = " ".join(f"{r.name} {r.email}" for r in request.spec.recipients)  # as _index
-        db.execute("INSERT INTO search (request_id, name, people, content) VALUES (?, ?, ?, ?)",
-                   [request.id, request.spec.name, people, contents.pop(request.id)])
+        db.execute(
+            "INSERT INTO search (request_id, name, people, content) VALUES (?, ?, ?, ?)",
+            [request.id, request.spec.name, people, contents.pop(request.id)],
+        )
 
     with mock.patch("app.store.requests.index_request", index):
         yield
@@ -458,15 +527,18 @@ def fill_store(ctx: Context) -> Filled:
         contents: dict[str, str] = {}
         for first in range(numbers.start, numbers.stop, BATCH):
             # One transaction: restore/record_archive nest in it as savepoints.
-            with (ctx.database.write(),
-                  direct_search_rows(contents) if direct else contextlib.nullcontext()):
+            with (
+                ctx.database.write(),
+                direct_search_rows(contents) if direct else contextlib.nullcontext(),
+            ):
                 for n in range(first, min(first + BATCH, numbers.stop)):
                     request, events, content = synthetic_request(rng, n, pool, vocabulary)
                     for r in request.spec.recipients:
                         emails[r.email] = emails.get(r.email, 0) + 1
                     done = request.completed_at or datetime.now(UTC)
-                    directory = (f"{done:%Y}/{done:%m}/{done:%Y-%m-%d} {request.name} "
-                                 f"{request.id[:8]}")
+                    directory = (
+                        f"{done:%Y}/{done:%m}/{done:%Y-%m-%d} {request.name} {request.id[:8]}"
+                    )
                     files = archived_files(request, directory)
                     if direct:
                         contents[request.id] = content
@@ -507,24 +579,35 @@ def bench_search(tmp: Path, keyring_file: Path, summary: Summary) -> None:
     isolate(tmp / "home-search", keyring_file)
     ctx = Context.from_environment()
     try:
-        print(f"  writing {ARCHIVED_REQUESTS:,} synthetic archived requests "
-              f"(Requests.restore + record_archive, up to {BATCH:,} per transaction)", flush=True)
+        print(
+            f"  writing {ARCHIVED_REQUESTS:,} synthetic archived requests "
+            f"(Requests.restore + record_archive, up to {BATCH:,} per transaction)",
+            flush=True,
+        )
         filled = fill_store(ctx)
         email = filled.email
         db_size = ctx.paths.database.stat().st_size
         wal = ctx.paths.database.with_name(ctx.paths.database.name + "-wal")
         wal_size = wal.stat().st_size if wal.exists() else 0
-        print(f"  written in {filled.total:.1f} s; database {size_text(db_size)} "
-              f"(+ WAL {size_text(wal_size)})")
-        print(f"  per request, unchanged restore + record_archive: {ms(filled.real_first)} on an "
-              f"empty store, {ms(filled.real_last)} with {ARCHIVED_REQUESTS - REAL_PATH_SLICE:,} "
-              f"already archived;")
+        print(
+            f"  written in {filled.total:.1f} s; database {size_text(db_size)} "
+            f"(+ WAL {size_text(wal_size)})"
+        )
+        print(
+            f"  per request, unchanged restore + record_archive: {ms(filled.real_first)} on an "
+            f"empty store, {ms(filled.real_last)} with {ARCHIVED_REQUESTS - REAL_PATH_SLICE:,} "
+            f"already archived;"
+        )
         print(f"  per request, the 9,600 in the middle (real path): {ms(filled.direct)}")
-        summary.add(f"write {ARCHIVED_REQUESTS:,} archived requests (in process)",
-                    f"{filled.total:.1f} s")
+        summary.add(
+            f"write {ARCHIVED_REQUESTS:,} archived requests (in process)", f"{filled.total:.1f} s"
+        )
         summary.add("  restore+record_archive per request, empty store", ms(filled.real_first))
-        summary.add(f"  restore+record_archive per request, {ARCHIVED_REQUESTS - REAL_PATH_SLICE:,}"
-                    " archived", ms(filled.real_last))
+        summary.add(
+            f"  restore+record_archive per request, {ARCHIVED_REQUESTS - REAL_PATH_SLICE:,}"
+            " archived",
+            ms(filled.real_last),
+        )
     finally:
         ctx.close()
 
@@ -532,10 +615,13 @@ def bench_search(tmp: Path, keyring_file: Path, summary: Summary) -> None:
     sealbox("archive", "search", RARE_WORD, "--json")  # unmeasured: page cache, bytecode cache
     floor_script = FLOOR_SEARCH.format(database=str(tmp / "home-search" / "data" / "sealbox.db"))
     floor_run(floor_script, RARE_WORD)
-    print(f"\n  `sealbox archive search TEXT --json` (the first page: 50 documents and the "
-          f"count), median of {SEARCH_CLI_RUNS} runs, against the floor: a bare `python -c` "
-          "that runs the same count and page queries through sqlite3 and prints the ids:")
+    print(
+        f"\n  `sealbox archive search TEXT --json` (the first page: 50 documents and the "
+        f"count), median of {SEARCH_CLI_RUNS} runs, against the floor: a bare `python -c` "
+        "that runs the same count and page queries through sqlite3 and prints the ids:"
+    )
     for label, text in queries:
+
         def cli(text: str = text) -> tuple[int, int]:
             _, data = sealbox_json("archive", "search", text)
             # (A Sealbox before --limit printed every match and no total.)
@@ -546,14 +632,21 @@ def bench_search(tmp: Path, keyring_file: Path, summary: Summary) -> None:
 
         median, samples, (total, shown) = median_of(SEARCH_CLI_RUNS, cli)
         floor, _, _ = median_of(SEARCH_CLI_RUNS, bare)
-        print(f"    {label:<16} {text!r:<40} {total:>6,} match, {shown:>3} shown  median "
-              f"{ms(median):>9} [{spread(samples)}]; floor {ms(floor)}; ratio "
-              f"{median / floor:.2f}", flush=True)
-        summary.add(f"archive search CLI, {label} ({total:,} matches, {shown} shown)",
-                    f"{ms(median)} (floor {ms(floor)}, {median / floor:.2f}x)")
+        print(
+            f"    {label:<16} {text!r:<40} {total:>6,} match, {shown:>3} shown  median "
+            f"{ms(median):>9} [{spread(samples)}]; floor {ms(floor)}; ratio "
+            f"{median / floor:.2f}",
+            flush=True,
+        )
+        summary.add(
+            f"archive search CLI, {label} ({total:,} matches, {shown} shown)",
+            f"{ms(median)} (floor {ms(floor)}, {median / floor:.2f}x)",
+        )
 
-    print(f"\n  in process: app.archive.reindex.search(ctx, TEXT), median of "
-          f"{SEARCH_INPROCESS_RUNS} runs (one Context, opened before timing):")
+    print(
+        f"\n  in process: app.archive.reindex.search(ctx, TEXT), median of "
+        f"{SEARCH_INPROCESS_RUNS} runs (one Context, opened before timing):"
+    )
     ctx = Context.from_environment()
     try:
         ctx.store.archive.archived_ids()  # open the database outside the timing
@@ -563,8 +656,11 @@ def bench_search(tmp: Path, keyring_file: Path, summary: Summary) -> None:
                 return reindex.search(ctx, text)
 
             median, samples, ids = median_of(SEARCH_INPROCESS_RUNS, query)
-            print(f"    {label:<16} {text!r:<40} {len(ids):>6,} matches  median {ms(median):>9}  "
-                  f"min {ms(min(samples))}", flush=True)
+            print(
+                f"    {label:<16} {text!r:<40} {len(ids):>6,} matches  median {ms(median):>9}  "
+                f"min {ms(min(samples))}",
+                flush=True,
+            )
             summary.add(f"archive search in process, {label}", ms(median))
     finally:
         ctx.close()
@@ -600,10 +696,14 @@ def main() -> int:
         keyring_file = tmp / "keyring.json"
         isolate(tmp / "home", keyring_file)
         PYCACHE["prefix"] = str(tmp / "pycache")
-        print(f"Sealbox benchmarks: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-              f"PyMuPDF {pymupdf.VersionBind}; temporary home {tmp}")
-        print("Commands run as subprocesses with a bytecode cache in the temporary folder "
-              "(PYTHONPYCACHEPREFIX), filled by a first unmeasured run, unless said otherwise.")
+        print(
+            f"Sealbox benchmarks: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+            f"PyMuPDF {pymupdf.VersionBind}; temporary home {tmp}"
+        )
+        print(
+            "Commands run as subprocesses with a bytecode cache in the temporary folder "
+            "(PYTHONPYCACHEPREFIX), filled by a first unmeasured run, unless said otherwise."
+        )
         bench_version(summary)
         bench_flow(tmp, summary)
         bench_search(tmp, keyring_file, summary)

@@ -47,8 +47,9 @@ def main() -> int:
             doc.close()
             path = base / f"signed-{pages}.pdf"
             path.write_bytes(data)
-            check = _best(lambda p=path: check_download(p, "signed PDF", "Bench",
-                                                         identity.trust_roots_pem))
+            check = _best(
+                lambda p=path: check_download(p, "signed PDF", "Bench", identity.trust_roots_pem)
+            )
             floor = _best(lambda p=path: hashlib.sha256(p.read_bytes()).hexdigest())
             print(f"{pages:>6} {len(data) // 1024:>6} KiB {check:>7.1f} ms {floor:>7.2f} ms")
     return 0

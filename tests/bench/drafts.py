@@ -25,13 +25,27 @@ def spec_of(recipients: int, fields: int, anchors: int) -> RequestSpec:
     return RequestSpec(
         name="Fleet charter renewal",
         message="Please sign by Friday.",
-        recipients=tuple(Recipient(f"Person{i}", "Example", f"p{i}@example.com", order=i + 1)
-                         for i in range(recipients)),
-        fields=tuple(Field(i % recipients, FieldType.SIGNATURE, 1 + i % 3, 72 + i % 7 * 31.7,
-                           90 + i % 11 * 41.3, 180.25, 48.5, label=f"Field {i}")
-                     for i in range(fields)),
-        anchor_tags=tuple(AnchorTag(f"{{{{sign_{i}}}}}", FieldType.INITIALS, i % recipients)
-                          for i in range(anchors)),
+        recipients=tuple(
+            Recipient(f"Person{i}", "Example", f"p{i}@example.com", order=i + 1)
+            for i in range(recipients)
+        ),
+        fields=tuple(
+            Field(
+                i % recipients,
+                FieldType.SIGNATURE,
+                1 + i % 3,
+                72 + i % 7 * 31.7,
+                90 + i % 11 * 41.3,
+                180.25,
+                48.5,
+                label=f"Field {i}",
+            )
+            for i in range(fields)
+        ),
+        anchor_tags=tuple(
+            AnchorTag(f"{{{{sign_{i}}}}}", FieldType.INITIALS, i % recipients)
+            for i in range(anchors)
+        ),
     )
 
 
@@ -57,11 +71,19 @@ def main() -> int:
         copy = time.perf_counter() - started
         print(f"  {pdf.stat().st_size / 1e6:.1f} MB in {ms(copy)}")
         summary.add("copy of a 20 MB PDF into the draft (worker thread)", ms(copy))
-        drafts.add(draft_id, source=pdf, sha256=digest, page_count=1, provider="local",
-                   render_id=None, spec=spec_of(1, 1, 0))
-        for label, spec in (("small request (2 recipients, 3 fields)", spec_of(2, 3, 0)),
-                            ("large request (20 recipients, 200 fields, 200 anchors)",
-                             spec_of(20, 200, 200))):
+        drafts.add(
+            draft_id,
+            source=pdf,
+            sha256=digest,
+            page_count=1,
+            provider="local",
+            render_id=None,
+            spec=spec_of(1, 1, 0),
+        )
+        for label, spec in (
+            ("small request (2 recipients, 3 fields)", spec_of(2, 3, 0)),
+            ("large request (20 recipients, 200 fields, 200 anchors)", spec_of(20, 200, 200)),
+        ):
             section(f"Saving a {label}, {SAVES} times (UI thread)")
             samples = time_saves(drafts, draft_id, spec)
             median = statistics.median(samples)

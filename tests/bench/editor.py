@@ -83,12 +83,19 @@ def make_text_pdf(path: Path, pages: int = TEXT_PAGES) -> Path:
     try:
         for number in range(1, pages + 1):
             page = doc.new_page(width=612, height=792)
-            page.insert_text((72, 80), f"Clause {number}. Terms and conditions", fontsize=15,
-                             fontname="hebo")
-            paragraphs = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(90, 140)))
-                          for _ in range(4)]
-            page.insert_textbox(pymupdf.Rect(72, 100, 540, 740), "\n\n".join(paragraphs),
-                                fontsize=10.5, fontname="helv", lineheight=1.3)
+            page.insert_text(
+                (72, 80), f"Clause {number}. Terms and conditions", fontsize=15, fontname="hebo"
+            )
+            paragraphs = [
+                " ".join(rng.choice(WORDS) for _ in range(rng.randint(90, 140))) for _ in range(4)
+            ]
+            page.insert_textbox(
+                pymupdf.Rect(72, 100, 540, 740),
+                "\n\n".join(paragraphs),
+                fontsize=10.5,
+                fontname="helv",
+                lineheight=1.3,
+            )
             page.insert_text((290, 770), f"{number} / {pages}", fontsize=9)
         doc.save(path, garbage=3, deflate=True)
     finally:
@@ -111,7 +118,7 @@ def _scan_jpeg(rng: random.Random) -> bytes:
             row = y * width
             while x < width - 260:
                 word = rng.randint(40, 220)
-                pixels[row + x: row + x + word] = noise[row + x: row + x + word].translate(ink)
+                pixels[row + x : row + x + word] = noise[row + x : row + x + word].translate(ink)
                 x += word + rng.randint(18, 40)
     pixmap = pymupdf.Pixmap(pymupdf.csGRAY, width, height, bytes(pixels), False)
     data: bytes = pixmap.tobytes("jpg", jpg_quality=55)
@@ -252,15 +259,19 @@ def bench_open(doc: Document, summary: Summary) -> None:
         warm.append(seconds)
     view.close_document()
     view.deleteLater()
-    print(f"  set_document -> page 1 painted: in a fresh view (which starts its render process) "
-          f"median of {WARM_OPENS} {ms(statistics.median(fresh))} "
-          f"[{', '.join(ms(s) for s in fresh)}]; the document opened again in the same view "
-          f"(as the editor does), median {ms(statistics.median(warm))} "
-          f"[{', '.join(ms(s) for s in warm)}]")
-    summary.add(f"{doc.label}: open to page 1 painted, fresh view (median)",
-                ms(statistics.median(fresh)))
-    summary.add(f"{doc.label}: open to page 1 painted, same view (median)",
-                ms(statistics.median(warm)))
+    print(
+        f"  set_document -> page 1 painted: in a fresh view (which starts its render process) "
+        f"median of {WARM_OPENS} {ms(statistics.median(fresh))} "
+        f"[{', '.join(ms(s) for s in fresh)}]; the document opened again in the same view "
+        f"(as the editor does), median {ms(statistics.median(warm))} "
+        f"[{', '.join(ms(s) for s in warm)}]"
+    )
+    summary.add(
+        f"{doc.label}: open to page 1 painted, fresh view (median)", ms(statistics.median(fresh))
+    )
+    summary.add(
+        f"{doc.label}: open to page 1 painted, same view (median)", ms(statistics.median(warm))
+    )
 
 
 # --- 2. scroll --------------------------------------------------------------------------------
@@ -308,25 +319,32 @@ def bench_scroll(doc: Document, blank: Document, summary: Summary) -> PageView:
     steps = [t for r in runs for t in r[1]]
     stalls = [r[3] for r in runs]
     stall, floor = statistics.median(stalls), statistics.median(floors)
-    print(f"  scroll through {count} pages with the scroll bar, waiting for every visible page "
-          f"to be painted, {SCROLL_RUNS} times from an empty cache: median {total:.2f} s "
-          f"({ms(total / max(1, count - 1))} a page; step median {ms(statistics.median(steps))}"
-          f", slowest {ms(max(steps))}); {runs[0][2]} pages painted a run")
-    print(f"  longest UI event-loop stall while scrolling: median {ms(stall)} "
-          f"[{', '.join(ms(s) for s in stalls)}]; floor (the same scroll through blank pages, "
-          f"nothing to draw) {ms(floor)} [{', '.join(ms(s) for s in floors)}]")
+    print(
+        f"  scroll through {count} pages with the scroll bar, waiting for every visible page "
+        f"to be painted, {SCROLL_RUNS} times from an empty cache: median {total:.2f} s "
+        f"({ms(total / max(1, count - 1))} a page; step median {ms(statistics.median(steps))}"
+        f", slowest {ms(max(steps))}); {runs[0][2]} pages painted a run"
+    )
+    print(
+        f"  longest UI event-loop stall while scrolling: median {ms(stall)} "
+        f"[{', '.join(ms(s) for s in stalls)}]; floor (the same scroll through blank pages, "
+        f"nothing to draw) {ms(floor)} [{', '.join(ms(s) for s in floors)}]"
+    )
     summary.add(f"{doc.label}: scroll through all pages (median)", f"{total:.2f} s")
     summary.add(f"{doc.label}: scroll, per page", ms(total / max(1, count - 1)))
-    summary.add(f"{doc.label}: longest UI stall while scrolling (median of {SCROLL_RUNS})",
-                f"{ms(stall)} (floor {ms(floor)})")
+    summary.add(
+        f"{doc.label}: longest UI stall while scrolling (median of {SCROLL_RUNS})",
+        f"{ms(stall)} (floor {ms(floor)})",
+    )
     return view
 
 
 # --- 3. render time: pipeline against PyMuPDF alone --------------------------------------------
 
 
-def render_times(path: Path, numbers: list[int], scale: float, passes: int = 2
-                 ) -> tuple[list[float], list[float]]:
+def render_times(
+    path: Path, numbers: list[int], scale: float, passes: int = 2
+) -> tuple[list[float], list[float]]:
     """Seconds per page through the app's ``PageRenderer`` (``request`` to ``rendered``
     received in the UI thread) and through PyMuPDF's ``doc[n - 1].get_pixmap`` alone (page load
     included), page by page in turns: the machine's load drifts, so both are measured side by
@@ -364,8 +382,9 @@ def render_times(path: Path, numbers: list[int], scale: float, passes: int = 2
         raw.clear()
         for turn in range(passes):
             for i, number in enumerate(numbers):
-                for measure in ((through_app, alone) if (i + turn) % 2 == 0
-                                else (alone, through_app)):
+                for measure in (
+                    (through_app, alone) if (i + turn) % 2 == 0 else (alone, through_app)
+                ):
                     measure(number)
         return app, raw
     finally:
@@ -381,11 +400,15 @@ def bench_render_ratio(doc: Document, summary: Summary) -> None:
         scale = zoom * POINT_PX
         app_times, raw_times = render_times(doc.info.path, numbers, scale)
         app, raw = statistics.median(app_times), statistics.median(raw_times)
-        print(f"  {zoom:.0%} ({scale:.3f} px/pt), {len(numbers)} pages x 2, in turns: "
-              f"PageRenderer request -> rendered median {ms(app)}; get_pixmap alone median "
-              f"{ms(raw)}; ratio {app / raw:.2f}")
-        summary.add(f"{doc.label}: render {zoom:.0%} PageRenderer / get_pixmap",
-                    f"{ms(app)} / {ms(raw)} = {app / raw:.2f}")
+        print(
+            f"  {zoom:.0%} ({scale:.3f} px/pt), {len(numbers)} pages x 2, in turns: "
+            f"PageRenderer request -> rendered median {ms(app)}; get_pixmap alone median "
+            f"{ms(raw)}; ratio {app / raw:.2f}"
+        )
+        summary.add(
+            f"{doc.label}: render {zoom:.0%} PageRenderer / get_pixmap",
+            f"{ms(app)} / {ms(raw)} = {app / raw:.2f}",
+        )
 
 
 # --- 4. memory --------------------------------------------------------------------------------
@@ -395,12 +418,16 @@ def bench_memory(view: PageView, before: int, summary: Summary) -> None:
     now = rss_bytes()
     pid = getattr(view.renderer, "worker_pid", None)  # (None: a Sealbox rendering in-process)
     worker = rss_bytes(pid) if pid is not None else 0
-    print(f"  resident memory after the scroll: {size_text(now)} (before opening it: "
-          f"{size_text(before)}), its render process {size_text(worker)} (the page images are "
-          f"memory both share, counted in both); image cache {size_text(view.cache.bytes_used)} "
-          f"in {len(view.cache)} images (budget {size_text(view.cache.max_bytes)})")
-    summary.add("RSS after scrolling the 500 pages (app / render process)",
-                f"{size_text(now)} / {size_text(worker)}")
+    print(
+        f"  resident memory after the scroll: {size_text(now)} (before opening it: "
+        f"{size_text(before)}), its render process {size_text(worker)} (the page images are "
+        f"memory both share, counted in both); image cache {size_text(view.cache.bytes_used)} "
+        f"in {len(view.cache)} images (budget {size_text(view.cache.max_bytes)})"
+    )
+    summary.add(
+        "RSS after scrolling the 500 pages (app / render process)",
+        f"{size_text(now)} / {size_text(worker)}",
+    )
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -429,9 +456,17 @@ def bench_drag(doc: Document, summary: Summary) -> None:
     cell_w, cell_h = geom.width / columns, geom.height / rows
     kinds = list(FieldType)
     editor_doc.add_fields(
-        Field(i % 2, kinds[i % len(kinds)], 1, (i % columns) * cell_w + 2,
-              (i // columns) * cell_h + 2, cell_w - 4, cell_h - 4)
-        for i in range(DRAG_FIELDS))
+        Field(
+            i % 2,
+            kinds[i % len(kinds)],
+            1,
+            (i % columns) * cell_w + 2,
+            (i // columns) * cell_h + 2,
+            cell_w - 4,
+            cell_h - 4,
+        )
+        for i in range(DRAG_FIELDS)
+    )
     editing = Editing(editor_doc)
     view = EditorView(editing)
     view.resize(*VIEW_SIZE)
@@ -475,16 +510,23 @@ def bench_drag(doc: Document, summary: Summary) -> None:
     partial.sort()
     median = statistics.median(frames)
     p95 = frames[int(len(frames) * 0.95) - 1]
-    print(f"  {DRAG_MOVES} mouse moves dragging one of {DRAG_FIELDS} fields on one page, each "
-          f"followed by a full repaint: median {ms(median)}, 95th percentile {ms(p95)}, "
-          f"longest {ms(frames[-1])}")
-    print(f"  the same moves painted as Qt does (changed regions only): median "
-          f"{ms(statistics.median(partial))}, longest {ms(partial[-1])}; release (one undo "
-          f"command) {ms(commit)}")
-    summary.add(f"drag among {DRAG_FIELDS} fields: full-repaint frame median / p95",
-                f"{ms(median)} / {ms(p95)}")
-    summary.add(f"drag among {DRAG_FIELDS} fields: frame as painted, median",
-                ms(statistics.median(partial)))
+    print(
+        f"  {DRAG_MOVES} mouse moves dragging one of {DRAG_FIELDS} fields on one page, each "
+        f"followed by a full repaint: median {ms(median)}, 95th percentile {ms(p95)}, "
+        f"longest {ms(frames[-1])}"
+    )
+    print(
+        f"  the same moves painted as Qt does (changed regions only): median "
+        f"{ms(statistics.median(partial))}, longest {ms(partial[-1])}; release (one undo "
+        f"command) {ms(commit)}"
+    )
+    summary.add(
+        f"drag among {DRAG_FIELDS} fields: full-repaint frame median / p95",
+        f"{ms(median)} / {ms(p95)}",
+    )
+    summary.add(
+        f"drag among {DRAG_FIELDS} fields: frame as painted, median", ms(statistics.median(partial))
+    )
     view.layer.close()
     view.close_document()
     view.deleteLater()
@@ -496,9 +538,11 @@ def main() -> int:
     _app = QApplication.instance() or QApplication(sys.argv[:1])
     summary = Summary()
     platform = QGuiApplication.platformName()
-    print(f"Sealbox page view benchmarks: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-          f"Qt {PySide6.__version__} ({platform}), PyMuPDF {pymupdf.VersionBind}; "
-          f"view {VIEW_SIZE[0]} x {VIEW_SIZE[1]}, zoom 100 %")
+    print(
+        f"Sealbox page view benchmarks: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"Qt {PySide6.__version__} ({platform}), PyMuPDF {pymupdf.VersionBind}; "
+        f"view {VIEW_SIZE[0]} x {VIEW_SIZE[1]}, zoom 100 %"
+    )
     with tempfile.TemporaryDirectory(prefix="sealbox-bench-editor-") as name:
         tmp = Path(name)
         section("documents")
@@ -506,13 +550,22 @@ def main() -> int:
         text = Document("text 500 p", check_pdf(make_text_pdf(tmp / "text-500.pdf")))
         scans = Document("scans 20 p", check_pdf(make_scanned_pdf(tmp / "scans-20.pdf")))
         for doc in (text, scans):
-            print(f"  {doc.info.path.name}: {doc.info.page_count} pages, "
-                  f"{size_text(doc.info.size_bytes)}")
-        print(f"  generated in {time.perf_counter() - generated:.1f} s; resident memory now "
-              f"{size_text(rss_bytes())}")
+            print(
+                f"  {doc.info.path.name}: {doc.info.page_count} pages, "
+                f"{size_text(doc.info.size_bytes)}"
+            )
+        print(
+            f"  generated in {time.perf_counter() - generated:.1f} s; resident memory now "
+            f"{size_text(rss_bytes())}"
+        )
 
-        blanks = {doc.label: Document(f"blank {doc.label}", check_pdf(make_blank_pdf(
-            tmp / f"blank-{doc.info.path.name}", doc.info))) for doc in (text, scans)}
+        blanks = {
+            doc.label: Document(
+                f"blank {doc.label}",
+                check_pdf(make_blank_pdf(tmp / f"blank-{doc.info.path.name}", doc.info)),
+            )
+            for doc in (text, scans)
+        }
         for doc in (text, scans):
             section(f"1. open: {doc.label}")
             bench_open(doc, summary)

@@ -56,8 +56,9 @@ async def per_call(url: str) -> tuple[float, float]:
 
 
 async def trickled(url: str) -> float:
-    client = ProviderHttp(provider="Bench", base_url=url, auth=_auth, login_hint="",
-                          deadlines=Deadlines(call=1.0))
+    client = ProviderHttp(
+        provider="Bench", base_url=url, auth=_auth, login_hint="", deadlines=Deadlines(call=1.0)
+    )
     started = time.perf_counter()
     try:
         await client.json("GET", "/status")
@@ -70,25 +71,29 @@ async def trickled(url: str) -> float:
 
 def main() -> int:
     fake = FakeServer()
-    fake.route("GET", "/status", lambda _: json_response(200, {"id": "x" * 40,
-                                                                "status": "sent"}))
+    fake.route("GET", "/status", lambda _: json_response(200, {"id": "x" * 40, "status": "sent"}))
     with fake, TrickleProxy(fake.url) as proxy:
         ours, theirs = asyncio.run(per_call(fake.url))
-        print(f"one call, median of {CALLS}: ProviderHttp {ours * 1000:.2f} ms, httpx alone "
-              f"{theirs * 1000:.2f} ms ({ours / theirs:.2f}x, +{(ours - theirs) * 1000:.2f} ms)")
+        print(
+            f"one call, median of {CALLS}: ProviderHttp {ours * 1000:.2f} ms, httpx alone "
+            f"{theirs * 1000:.2f} ms ({ours / theirs:.2f}x, +{(ours - theirs) * 1000:.2f} ms)"
+        )
 
         register_secret("bench-token-0123456789")
         message = "invalid: " + "x" * (10 * 1024 * 1024)
         started = time.perf_counter()
         kept = scrub(message)
         took = time.perf_counter() - started
-        print(f"a 10 MB message redacted and cut to {len(kept):,} characters in "
-              f"{took * 1000:.1f} ms")
+        print(
+            f"a 10 MB message redacted and cut to {len(kept):,} characters in {took * 1000:.1f} ms"
+        )
 
         proxy.trickle("GET", "/status", headers=True, interval=0.1, count=3)
         ends = [asyncio.run(trickled(proxy.url)) for _ in range(3)]
-        print("a trickling server with a 1 s deadline: the call ends after "
-              + ", ".join(f"{t:.2f} s" for t in ends))
+        print(
+            "a trickling server with a 1 s deadline: the call ends after "
+            + ", ".join(f"{t:.2f} s" for t in ends)
+        )
     return 0
 
 

@@ -56,22 +56,45 @@ def spec(pages: int) -> dict[str, Any]:
     return {
         "version": 1,
         "name": f"Reference manual — {pages} pages",
-        "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com",
-                        "designation": "Signer", "order": 1}],
-        "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 620,
-                    "width": 200, "height": 50},
-                   {"recipientIndex": 0, "type": "date", "page": 1, "x": 320, "y": 640,
-                    "width": 120, "height": 24}],
-        "anchorTags": [{"anchorString": "{{sign_here}}", "type": "signature",
-                        "recipientIndex": 0}],
+        "recipients": [
+            {
+                "firstName": "Jane",
+                "lastName": "Doe",
+                "email": "jane@example.com",
+                "designation": "Signer",
+                "order": 1,
+            }
+        ],
+        "fields": [
+            {
+                "recipientIndex": 0,
+                "type": "signature",
+                "page": 1,
+                "x": 72,
+                "y": 620,
+                "width": 200,
+                "height": 50,
+            },
+            {
+                "recipientIndex": 0,
+                "type": "date",
+                "page": 1,
+                "x": 320,
+                "y": 640,
+                "width": 120,
+                "height": 24,
+            },
+        ],
+        "anchorTags": [{"anchorString": "{{sign_here}}", "type": "signature", "recipientIndex": 0}],
     }
 
 
 def last_signature(pdf: Path, spec_path: Path) -> tuple[float, float]:
     """Send, then the signing that completes the request (stamp, seal, archive): both times."""
     send, sent = sealbox_json("send", str(pdf), "--spec", str(spec_path))
-    elapsed, done = sealbox_json("sign", sent["id"], "--recipient", "0", "--typed-signature",
-                                 "Jane Doe")
+    elapsed, done = sealbox_json(
+        "sign", sent["id"], "--recipient", "0", "--typed-signature", "Jane Doe"
+    )
     if done["status"] != "completed" or "archive" not in done:
         raise SystemExit(f"the request did not complete: {done['status']}")
     return elapsed, send
@@ -113,8 +136,11 @@ def main(argv: list[str]) -> None:
             spec_path = work / f"manual-{count}.json"
             spec_path.write_text(json.dumps(spec(count)), encoding="utf-8")
             docs[count] = (pdf, spec_path)
-            print(f"  {pdf.name}: {count} pages, {size_text(pdf.stat().st_size)} "
-                  f"(generated in {ms(time.perf_counter() - start)})", flush=True)
+            print(
+                f"  {pdf.name}: {count} pages, {size_text(pdf.stat().st_size)} "
+                f"(generated in {ms(time.perf_counter() - start)})",
+                flush=True,
+            )
 
         section("warm-up (creates the installation's seal, fills the bytecode cache)")
         print(f"  last signature, {pages[0]} pages: {ms(last_signature(*docs[pages[0]])[0])}")
@@ -125,8 +151,9 @@ def main(argv: list[str]) -> None:
         summary.add("floor: cold `sealbox --version`", ms(start_floor))
         floors: dict[int, float] = {}
         for count in pages:
-            floors[count] = statistics.median(incremental_floor(docs[count][0])
-                                              for _ in range(RUNS))
+            floors[count] = statistics.median(
+                incremental_floor(docs[count][0]) for _ in range(RUNS)
+            )
             print(f"  PyMuPDF incremental save, {count} pages: {ms(floors[count])}")
             summary.add(f"floor: PyMuPDF incremental save, {count} pages", ms(floors[count]))
 
@@ -137,9 +164,12 @@ def main(argv: list[str]) -> None:
             samples = [sign for sign, _ in runs]
             times[count] = statistics.median(samples)
             send = statistics.median(send for _, send in runs)
-            print(f"  {count:>5} pages: {', '.join(ms(s) for s in samples)}  -> median "
-                  f"{ms(times[count])} ({times[count] - start_floor:.2f} s over the start "
-                  f"floor); the send before it: median {ms(send)}", flush=True)
+            print(
+                f"  {count:>5} pages: {', '.join(ms(s) for s in samples)}  -> median "
+                f"{ms(times[count])} ({times[count] - start_floor:.2f} s over the start "
+                f"floor); the send before it: median {ms(send)}",
+                flush=True,
+            )
             summary.add(f"last signature, {count} pages (median)", ms(times[count]))
             summary.add(f"send, {count} pages (median; reads the text for search)", ms(send))
 

@@ -61,10 +61,25 @@ RARE_REQUESTS = 5
 COMMON_WORD = "agreement"
 
 #: Status mix of the synthetic store (weights).
-STATUS_MIX = {"completed": 55, "sent": 14, "viewed": 10, "declined": 5, "expired": 5,
-              "cancelled": 5, "failed": 2, "queued": 3, "reconciling": 1}
-PROVIDER_MIX = {"local": 30, "craftkit": 25, "saypdf": 15, "signature_nc": 10, "signicat": 10,
-                "itasign": 10}
+STATUS_MIX = {
+    "completed": 55,
+    "sent": 14,
+    "viewed": 10,
+    "declined": 5,
+    "expired": 5,
+    "cancelled": 5,
+    "failed": 2,
+    "queued": 3,
+    "reconciling": 1,
+}
+PROVIDER_MIX = {
+    "local": 30,
+    "craftkit": 25,
+    "saypdf": 15,
+    "signature_nc": 10,
+    "signicat": 10,
+    "itasign": 10,
+}
 
 
 def _person(rng: random.Random, i: int) -> tuple[str, str, str]:
@@ -111,20 +126,24 @@ def fill(ctx: Any, total: int = REQUESTS, seed: int = SEED) -> float:
     for n in range(total):
         rid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         people = [_person(rng, n * 3 + k) for k in range(rng.choice((1, 1, 2, 2, 2, 3)))]
-        recipients = tuple(Recipient(f, last, e, order=i + 1)
-                           for i, (f, last, e) in enumerate(people))
-        fields = tuple(Field(i, FieldType.SIGNATURE, 1, 72, 600 - 60 * i, 160, 48)
-                       for i in range(len(recipients)))
+        recipients = tuple(
+            Recipient(f, last, e, order=i + 1) for i, (f, last, e) in enumerate(people)
+        )
+        fields = tuple(
+            Field(i, FieldType.SIGNATURE, 1, 72, 600 - 60 * i, 160, 48)
+            for i in range(len(recipients))
+        )
         subject = f"{RARE_WORD} review" if n in rare_at else rng.choice(SUBJECTS)
         name = f"{subject} — {rng.choice(LAST_NAMES)} BK-{10000 + n}"
         status = Status(rng.choices(statuses, status_weights)[0])
         provider = rng.choices(providers, provider_weights)[0]
         created = start_time + step * n
-        sent = None if status in (Status.QUEUED, Status.FAILED) else created + timedelta(
-            seconds=2)
+        sent = None if status in (Status.QUEUED, Status.FAILED) else created + timedelta(seconds=2)
         finished = created + timedelta(hours=rng.randint(1, 300)) if status.terminal else None
-        signed = {Status.COMPLETED: len(recipients), Status.VIEWED: rng.randint(
-            0, len(recipients) - 1), Status.DECLINED: rng.randint(0, len(recipients) - 1)
+        signed = {
+            Status.COMPLETED: len(recipients),
+            Status.VIEWED: rng.randint(0, len(recipients) - 1),
+            Status.DECLINED: rng.randint(0, len(recipients) - 1),
         }.get(status, 0)
         states = []
         for i in range(len(recipients)):
@@ -140,44 +159,86 @@ def fill(ctx: Any, total: int = REQUESTS, seed: int = SEED) -> float:
                 state.viewed_at = created + timedelta(minutes=10 + i)
             states.append(state)
         request = Request(
-            id=rid, provider=provider, spec=RequestSpec(name=name, recipients=recipients,
-                                                        fields=fields),
-            status=status, provider_id=None if sent is None else f"env-{n}",
-            created_at=created, sent_at=sent, completed_at=finished,
+            id=rid,
+            provider=provider,
+            spec=RequestSpec(name=name, recipients=recipients, fields=fields),
+            status=status,
+            provider_id=None if sent is None else f"env-{n}",
+            created_at=created,
+            sent_at=sent,
+            completed_at=finished,
             updated_at=finished or (created + timedelta(minutes=30)),
-            document_name=f"contract-{n}.pdf", page_count=rng.randint(1, 40), recipients=states,
+            document_name=f"contract-{n}.pdf",
+            page_count=rng.randint(1, 40),
+            recipients=states,
         )
         requests_rows.append(row_of(request))
         for i, (r, s) in enumerate(zip(recipients, states, strict=True)):
-            recipient_rows.append({
-                "request_id": rid, "idx": i, "first_name": r.first_name,
-                "last_name": r.last_name, "email": r.email, "designation": r.designation.value,
-                "signing_order": r.order, "provider_recipient_id": s.provider_recipient_id,
-                "viewed_at": iso(s.viewed_at), "signed_at": iso(s.signed_at),
-                "declined_at": iso(s.declined_at), "decline_reason": s.decline_reason,
-                "signing_url": None,
-            })
+            recipient_rows.append(
+                {
+                    "request_id": rid,
+                    "idx": i,
+                    "first_name": r.first_name,
+                    "last_name": r.last_name,
+                    "email": r.email,
+                    "designation": r.designation.value,
+                    "signing_order": r.order,
+                    "provider_recipient_id": s.provider_recipient_id,
+                    "viewed_at": iso(s.viewed_at),
+                    "signed_at": iso(s.signed_at),
+                    "declined_at": iso(s.declined_at),
+                    "decline_reason": s.decline_reason,
+                    "signing_url": None,
+                }
+            )
         for i, f in enumerate(fields):
-            field_rows.append({
-                "request_id": rid, "idx": i, "recipient_index": f.recipient_index,
-                "type": f.type.value, "page": f.page, "x": f.x, "y": f.y, "width": f.width,
-                "height": f.height, "required": f.required, "label": None,
-                "options_json": None, "anchor": None,
-            })
-        event_rows.append({"request_id": rid, "at": iso(created), "kind": "queued",
-                           "status": "queued", "recipient_index": None,
-                           "detail": f"queued for {provider}", "payload_json": None})
+            field_rows.append(
+                {
+                    "request_id": rid,
+                    "idx": i,
+                    "recipient_index": f.recipient_index,
+                    "type": f.type.value,
+                    "page": f.page,
+                    "x": f.x,
+                    "y": f.y,
+                    "width": f.width,
+                    "height": f.height,
+                    "required": f.required,
+                    "label": None,
+                    "options_json": None,
+                    "anchor": None,
+                }
+            )
+        event_rows.append(
+            {
+                "request_id": rid,
+                "at": iso(created),
+                "kind": "queued",
+                "status": "queued",
+                "recipient_index": None,
+                "detail": f"queued for {provider}",
+                "payload_json": None,
+            }
+        )
         if status != Status.QUEUED:
-            event_rows.append({"request_id": rid, "at": iso(finished or sent or created),
-                               "kind": status.value, "status": status.value,
-                               "recipient_index": None,
-                               "detail": f"sent → {status.value}", "payload_json": None})
+            event_rows.append(
+                {
+                    "request_id": rid,
+                    "at": iso(finished or sent or created),
+                    "kind": status.value,
+                    "status": status.value,
+                    "recipient_index": None,
+                    "detail": f"sent → {status.value}",
+                    "payload_json": None,
+                }
+            )
         # As index_request: an indexed docid (keyed by the creation time, every request
         # here a different millisecond), then the full-text row under it.
         docid = docid_base(iso(created) or "")
         key_rows.append((docid, rid))
-        search_rows.append((docid, rid, name, " ".join(f"{r.name} {r.email}"
-                                                       for r in recipients), ""))
+        search_rows.append(
+            (docid, rid, name, " ".join(f"{r.name} {r.email}" for r in recipients), "")
+        )
     # Child rows in their primary key's order, and a page cache that holds the indexes while
     # they are written: the B-trees grow at their ends instead of at random places.
     recipient_rows.sort(key=lambda r: (r["request_id"], r["idx"]))
@@ -185,13 +246,18 @@ def fill(ctx: Any, total: int = REQUESTS, seed: int = SEED) -> float:
     event_rows.sort(key=lambda r: r["request_id"])
     ctx.database.conn.execute("PRAGMA cache_size = -262144")  # 256 MiB, this connection only
     with ctx.database.write() as db:
-        for table, rows in (("requests", requests_rows), ("recipients", recipient_rows),
-                            ("fields", field_rows), ("events", event_rows)):
+        for table, rows in (
+            ("requests", requests_rows),
+            ("recipients", recipient_rows),
+            ("fields", field_rows),
+            ("events", event_rows),
+        ):
             _insert_all(db.conn, table, rows)
-        db.conn.executemany("INSERT INTO search_keys (docid, request_id) VALUES (?, ?)",
-                            key_rows)
-        db.conn.executemany("INSERT INTO search (rowid, request_id, name, people, content) "
-                            "VALUES (?, ?, ?, ?, ?)", search_rows)
+        db.conn.executemany("INSERT INTO search_keys (docid, request_id) VALUES (?, ?)", key_rows)
+        db.conn.executemany(
+            "INSERT INTO search (rowid, request_id, name, people, content) VALUES (?, ?, ?, ?, ?)",
+            search_rows,
+        )
     ctx.database.conn.execute("PRAGMA cache_size = -2000")  # SQLite's default again
     return time.perf_counter() - started
 
@@ -202,7 +268,8 @@ def _insert_all(conn: Any, table: str, rows: list[dict[str, Any]]) -> None:
     columns = list(rows[0])
     conn.executemany(
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-        [[row[c] for c in columns] for row in rows])
+        [[row[c] for c in columns] for row in rows],
+    )
 
 
 def median_ms(action: Callable[[], object], runs: int = RUNS) -> tuple[str, object]:
@@ -225,8 +292,13 @@ def bench_store(ctx: Any, summary: Summary) -> None:
         ("no filter, first page", RequestFilter(), 0),
         ("no filter, page at row 50,000", RequestFilter(), 50_000),
         ("no filter, last page", RequestFilter(), REQUESTS - 200),
-        ("in flight (queued/sent/viewed/...)", RequestFilter(statuses=frozenset(
-            {Status.QUEUED, Status.RECONCILING, Status.SENT, Status.VIEWED})), 0),
+        (
+            "in flight (queued/sent/viewed/...)",
+            RequestFilter(
+                statuses=frozenset({Status.QUEUED, Status.RECONCILING, Status.SENT, Status.VIEWED})
+            ),
+            0,
+        ),
         ("failed (2 %)", RequestFilter(statuses=frozenset({Status.FAILED})), 0),
         ("provider itasign", RequestFilter(provider="itasign"), 0),
         ("last 7 days", RequestFilter(since=datetime.now(UTC) - timedelta(days=7)), 0),
@@ -234,11 +306,15 @@ def bench_store(ctx: Any, summary: Summary) -> None:
         (f"search rare {RARE_WORD!r}", RequestFilter(search=RARE_WORD.lower()), 0),
         (f"search common {COMMON_WORD!r}", RequestFilter(search=COMMON_WORD), 0),
         ("search a first name 'ada'", RequestFilter(search="ada"), 0),
-        ("search common word + failed", RequestFilter(
-            search=COMMON_WORD, statuses=frozenset({Status.FAILED})), 0),
+        (
+            "search common word + failed",
+            RequestFilter(search=COMMON_WORD, statuses=frozenset({Status.FAILED})),
+            0,
+        ),
     ]
     print(f"  {'filter':<40} {'count':>9} {'rows':>8} {'page':>9} {'rows':>5}")
     for label, filters, offset in cases:
+
         def count(f: RequestFilter = filters) -> int:
             return int(ctx.store.search.count(f))
 
@@ -300,10 +376,14 @@ def bench_page(ctx: Any, summary: Summary) -> None:
         page.refresh()
         opens.append(wait_paint(painted) - start)
         if run == 0:
-            print(f"  first run {ms(opens[0])}: {page.model.rowCount():,} rows loaded of "
-                  f"{page.model.total:,}")
-    print(f"  create RequestsPage → first paint of the table: median "
-          f"{ms(statistics.median(opens))} (runs: {', '.join(ms(t) for t in opens)})")
+            print(
+                f"  first run {ms(opens[0])}: {page.model.rowCount():,} rows loaded of "
+                f"{page.model.total:,}"
+            )
+    print(
+        f"  create RequestsPage → first paint of the table: median "
+        f"{ms(statistics.median(opens))} (runs: {', '.join(ms(t) for t in opens)})"
+    )
     summary.add("page: create → first paint (median)", ms(statistics.median(opens)))
 
     model = page.model
@@ -313,8 +393,10 @@ def bench_page(ctx: Any, summary: Summary) -> None:
         page.table.scrollToBottom()
         app.processEvents()
         fetches.append(time.perf_counter() - start)
-    print(f"  scroll to the bottom 10 times (each loads 200 more): median "
-          f"{ms(statistics.median(fetches))}; {model.rowCount():,} rows loaded")
+    print(
+        f"  scroll to the bottom 10 times (each loads 200 more): median "
+        f"{ms(statistics.median(fetches))}; {model.rowCount():,} rows loaded"
+    )
     summary.add("page: scroll to bottom, 200 more rows (median)", ms(statistics.median(fetches)))
 
     section("3. search from the page: last keystroke → rows painted")
@@ -364,12 +446,16 @@ def bench_page(ctx: Any, summary: Summary) -> None:
     # newest rows off the date index and the table paints them, as after any search.
     floor_runs = [enter(" ") for _ in range(SEARCH_RUNS)]
     floor = statistics.median(floor_runs)
-    print(f"  floor: Enter with nothing to search for (the newest rows) median {ms(floor)} "
-          f"[{', '.join(ms(t) for t in floor_runs)}]")
+    print(
+        f"  floor: Enter with nothing to search for (the newest rows) median {ms(floor)} "
+        f"[{', '.join(ms(t) for t in floor_runs)}]"
+    )
     summary.add("floor: Enter, nothing to search for → painted (median)", ms(floor))
-    for label, text in ((f"rare name {RARE_WORD!r}", RARE_WORD.lower()),
-                        (f"common word {COMMON_WORD!r}", COMMON_WORD),
-                        ("an email fragment 'ada.'", "ada.")):
+    for label, text in (
+        (f"rare name {RARE_WORD!r}", RARE_WORD.lower()),
+        (f"common word {COMMON_WORD!r}", COMMON_WORD),
+        ("an email fragment 'ada.'", "ada."),
+    ):
         with_debounce: list[float] = []
         without: list[float] = []
         for _ in range(SEARCH_RUNS):
@@ -380,13 +466,16 @@ def bench_page(ctx: Any, summary: Summary) -> None:
             with_debounce.append(settle())
             without.append(enter(text))
         median = statistics.median(without)
-        print(f"  {label:<28} {page.model.total:>7,} rows; with the 250 ms debounce "
-              f"{ms(statistics.median(with_debounce))}, Enter (no debounce) median "
-              f"{ms(median)} [{', '.join(ms(t) for t in without)}]; ratio to the floor "
-              f"{median / floor:.2f}")
-        summary.add(f"search {label}: keystroke → painted (debounce incl. / Enter)",
-                    f"{ms(statistics.median(with_debounce))} / {ms(median)} "
-                    f"({median / floor:.2f}x floor)")
+        print(
+            f"  {label:<28} {page.model.total:>7,} rows; with the 250 ms debounce "
+            f"{ms(statistics.median(with_debounce))}, Enter (no debounce) median "
+            f"{ms(median)} [{', '.join(ms(t) for t in without)}]; ratio to the floor "
+            f"{median / floor:.2f}"
+        )
+        summary.add(
+            f"search {label}: keystroke → painted (debounce incl. / Enter)",
+            f"{ms(statistics.median(with_debounce))} / {ms(median)} ({median / floor:.2f}x floor)",
+        )
     page.close()
     page.deleteLater()
     bridge.shutdown(wait=True)
@@ -403,8 +492,10 @@ def main() -> int:
         isolate(tmp / "home", tmp / "keyring.json")
         from app.context import Context
 
-        print(f"Requests place benchmark: Python {sys.version.split()[0]}, "
-              f"{os.cpu_count()} CPUs; temporary home {tmp}")
+        print(
+            f"Requests place benchmark: Python {sys.version.split()[0]}, "
+            f"{os.cpu_count()} CPUs; temporary home {tmp}"
+        )
         ctx = Context.from_environment()
         try:
             section(f"0. fill the store with {REQUESTS:,} requests (one transaction)")

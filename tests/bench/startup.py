@@ -50,8 +50,14 @@ def start(kind: str, args: list[str], env: dict[str, str], log: Path | None) -> 
     # A session of its own: the app's helpers (the page renderers' fork server) end with it,
     # rather than finishing their start-up while the next program is timed.
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.startup_probe", kind, *args], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+        [sys.executable, "-m", "tests.bench.startup_probe", kind, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -75,8 +81,18 @@ def start(kind: str, args: list[str], env: dict[str, str], log: Path | None) -> 
 def main() -> int:
     if not os.environ.get("DISPLAY") and shutil.which("xvfb-run") and "--no-x" not in sys.argv:
         # Restart under a virtual X server: the figure is for a real window system (xcb).
-        return subprocess.call(["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", sys.executable,
-                                "-m", "tests.bench.startup"], cwd=ROOT)
+        return subprocess.call(
+            [
+                "xvfb-run",
+                "-a",
+                "-s",
+                "-screen 0 1600x1000x24",
+                sys.executable,
+                "-m",
+                "tests.bench.startup",
+            ],
+            cwd=ROOT,
+        )
     platform = "xcb" if os.environ.get("DISPLAY") else "offscreen"
     summary = Summary()
     with tempfile.TemporaryDirectory(prefix="sealbox-bench-startup-") as name:
@@ -84,20 +100,29 @@ def main() -> int:
         home = tmp / "home"
         home.mkdir()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SEALBOX_")}
-        env.update({"SEALBOX_HOME": str(home), "QT_QPA_PLATFORM": platform,
-                    "PYTHONPATH": str(ROOT), "SEALBOX_TEST_KEYRING": str(tmp / "keyring.json"),
-                    "PYTHON_KEYRING_BACKEND": "tests.support.filekeyring.FileKeyring",
-                    "PYTHONPYCACHEPREFIX": str(tmp / "pycache")})
+        env.update(
+            {
+                "SEALBOX_HOME": str(home),
+                "QT_QPA_PLATFORM": platform,
+                "PYTHONPATH": str(ROOT),
+                "SEALBOX_TEST_KEYRING": str(tmp / "keyring.json"),
+                "PYTHON_KEYRING_BACKEND": "tests.support.filekeyring.FileKeyring",
+                "PYTHONPYCACHEPREFIX": str(tmp / "pycache"),
+            }
+        )
         log = home / "data" / "logs" / "sealbox.log"
         pdf = pdfgen.write(tmp / "contract.pdf", pdfgen.text_pdf(["One", "Two", "Three"]))
-        print(f"Start-up benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-              f"Qt platform {platform}; {RUNS} runs of each, in turns")
+        print(
+            f"Start-up benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+            f"Qt platform {platform}; {RUNS} runs of each, in turns"
+        )
         # Unmeasured: the bytecode cache, the page cache, the fork server's first start.
         first = start("app", [], env, log)
         start("floor", [first.qt_imports], env, None)
         # The bare floor: the same Qt modules, none of their classes made beforehand.
-        bare_imports = ",".join(entry.partition(":")[0] + ":"
-                                for entry in first.qt_imports.split(","))
+        bare_imports = ",".join(
+            entry.partition(":")[0] + ":" for entry in first.qt_imports.split(",")
+        )
         apps: list[Run] = []
         floors: list[Run] = []
         bares: list[Run] = []
@@ -118,15 +143,23 @@ def main() -> int:
         print(f"  app + PDF    median {ms(with_pdf)} [{', '.join(ms(r.painted) for r in opens)}]")
         modules = [entry.partition(":")[0] for entry in first.qt_imports.split(",")]
         classes = sum(len(entry.split("+")) for entry in first.qt_imports.split(","))
-        print(f"  floor        median {ms(floor)} [{', '.join(ms(r.painted) for r in floors)}] "
-              f"(an empty QMainWindow importing what the app had at its first paint: "
-              f"{', '.join(modules)}, {classes} classes and namespaces)")
-        print(f"  bare floor   median {ms(bare)} [{', '.join(ms(r.painted) for r in bares)}] "
-              f"(the same modules only: no class made beforehand)")
-        print(f"  ratio {app / floor:.2f} (with a PDF to open {with_pdf / floor:.2f}); against "
-              f"the bare floor {app / bare:.2f}")
-        print(f"  the app is ready (places, store, loop, sync) after median {ms(ready)}; with the "
-              f"PDF open after {ms(opened)}")
+        print(
+            f"  floor        median {ms(floor)} [{', '.join(ms(r.painted) for r in floors)}] "
+            f"(an empty QMainWindow importing what the app had at its first paint: "
+            f"{', '.join(modules)}, {classes} classes and namespaces)"
+        )
+        print(
+            f"  bare floor   median {ms(bare)} [{', '.join(ms(r.painted) for r in bares)}] "
+            f"(the same modules only: no class made beforehand)"
+        )
+        print(
+            f"  ratio {app / floor:.2f} (with a PDF to open {with_pdf / floor:.2f}); against "
+            f"the bare floor {app / bare:.2f}"
+        )
+        print(
+            f"  the app is ready (places, store, loop, sync) after median {ms(ready)}; with the "
+            f"PDF open after {ms(opened)}"
+        )
         heavy = sorted({lib for r in apps + opens for lib in r.heavy})
         print(f"  heavy libraries loaded at the first paint: {', '.join(heavy) or 'none'}")
         summary.add(f"app start to first paint, median of {RUNS} ({platform})", ms(app))

@@ -19,8 +19,16 @@ from PySide6 import QtWidgets
 from PySide6.QtGui import QPaintEvent
 
 #: Libraries the first screen must not need (the app loads them after its first paint).
-HEAVY = ("pymupdf", "httpx", "sqlite_utils", "qasync", "asyncio", "keyring", "pyhanko",
-         "cryptography")
+HEAVY = (
+    "pymupdf",
+    "httpx",
+    "sqlite_utils",
+    "qasync",
+    "asyncio",
+    "keyring",
+    "pyhanko",
+    "cryptography",
+)
 
 
 _painted: list[float] = []
@@ -42,8 +50,9 @@ def qt_imports() -> str:
     found = []
     for name, module in sorted(sys.modules.items()):
         if name.startswith("PySide6.Qt") and module is not None:
-            classes = sorted(n for n, v in vars(module).items()
-                             if not n.startswith("_") and isinstance(v, type))
+            classes = sorted(
+                n for n, v in vars(module).items() if not n.startswith("_") and isinstance(v, type)
+            )
             found.append(f"{name}:{'+'.join(classes)}")
     return ",".join(found)
 

@@ -90,16 +90,23 @@ def main() -> int:
                 controller.stop()
                 assert len(result.refreshed) == REQUESTS, result
                 stalls.append(max(b - a for a, b in itertools.pairwise(ticks)))
-                print(f"  sync {ms(durations[-1])}; longest UI stall {ms(stalls[-1])} "
-                      f"({len(ticks)} heartbeats)", flush=True)
+                print(
+                    f"  sync {ms(durations[-1])}; longest UI stall {ms(stalls[-1])} "
+                    f"({len(ticks)} heartbeats)",
+                    flush=True,
+                )
 
             for _ in range(ROUNDS):
                 loop.run_until_complete(one_round())
-            summary.add(f"longest UI stall while {REQUESTS:,} requests sync (worst of "
-                        f"{ROUNDS})", ms(max(stalls)))
+            summary.add(
+                f"longest UI stall while {REQUESTS:,} requests sync (worst of {ROUNDS})",
+                ms(max(stalls)),
+            )
             summary.add("  median of the rounds", ms(statistics.median(stalls)))
-            summary.add(f"sync of {REQUESTS:,} in-flight requests (median)",
-                        ms(statistics.median(durations)))
+            summary.add(
+                f"sync of {REQUESTS:,} in-flight requests (median)",
+                ms(statistics.median(durations)),
+            )
             loop.run_until_complete(ctx.aclose())
             ctx.close()
             bridge.shutdown(wait=True)

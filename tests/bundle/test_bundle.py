@@ -21,9 +21,11 @@ import pytest
 from tests.support import pdfgen
 
 ROOT = Path(__file__).resolve().parents[2]
-pytest.importorskip("PyInstaller", reason="PyInstaller is not installed: the bundle cannot be "
-                    "built here (install the dev dependencies with `uv sync`)")
-
+pytest.importorskip(
+    "PyInstaller",
+    reason="PyInstaller is not installed: the bundle cannot be "
+    "built here (install the dev dependencies with `uv sync`)",
+)
 
 
 def _load_build() -> Any:
@@ -52,16 +54,31 @@ def env(tmp_path: Path) -> dict[str, str]:
     """A clean environment for the bundled command: its own home, no source tree on the path."""
     home = tmp_path / "home"
     home.mkdir()
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("SEALBOX_", "PYTHON", "VIRTUAL_ENV"))}
-    clean.update({"SEALBOX_HOME": str(home), "SEALBOX_LOCAL_SEAL_PASSPHRASE": "bundle-test-pass",
-                  "QT_QPA_PLATFORM": "offscreen"})
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SEALBOX_", "PYTHON", "VIRTUAL_ENV"))
+    }
+    clean.update(
+        {
+            "SEALBOX_HOME": str(home),
+            "SEALBOX_LOCAL_SEAL_PASSPHRASE": "bundle-test-pass",
+            "QT_QPA_PLATFORM": "offscreen",
+        }
+    )
     return clean
 
 
 def run(executable: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(executable), *args], capture_output=True, text=True, env=env,
-                          cwd=env["SEALBOX_HOME"], timeout=180, check=False)
+    return subprocess.run(
+        [str(executable), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=env["SEALBOX_HOME"],
+        timeout=180,
+        check=False,
+    )
 
 
 def test_the_bundled_command_reports_its_version(bundle: Path, env: dict[str, str]) -> None:
@@ -72,24 +89,33 @@ def test_the_bundled_command_reports_its_version(bundle: Path, env: dict[str, st
     assert result.stdout.strip() == f"sealbox {__version__}"
 
 
-def test_send_sign_and_archive_through_the_bundled_command(bundle: Path, env: dict[str, str],
-                                                           tmp_path: Path) -> None:
+def test_send_sign_and_archive_through_the_bundled_command(
+    bundle: Path, env: dict[str, str], tmp_path: Path
+) -> None:
     sample = bundle.parent / "_internal" / "resources" / "samples" / "sample-lease.pdf"
     if not sample.exists():  # PyInstaller < 6 kept data beside the executable
         sample = bundle.parent / "resources" / "samples" / "sample-lease.pdf"
     assert sample.is_file(), "the sample contract is not in the bundle"
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({
-        "name": "Bundle lease",
-        "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-        "anchorTags": [{"anchorString": "{{sign_here}}", "type": "signature",
-                        "recipientIndex": 0}],
-    }))
+    spec.write_text(
+        json.dumps(
+            {
+                "name": "Bundle lease",
+                "recipients": [
+                    {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}
+                ],
+                "anchorTags": [
+                    {"anchorString": "{{sign_here}}", "type": "signature", "recipientIndex": 0}
+                ],
+            }
+        )
+    )
     sent = run(bundle, env, "send", str(sample), "--spec", str(spec), "--json")
     assert sent.returncode == 0, sent.stderr
     request_id = json.loads(sent.stdout)["id"]
-    signed = run(bundle, env, "sign", request_id, "--recipient", "0", "--typed-signature",
-                 "Jane Doe")
+    signed = run(
+        bundle, env, "sign", request_id, "--recipient", "0", "--typed-signature", "Jane Doe"
+    )
     assert signed.returncode == 0, signed.stderr
     assert "complete and archived" in signed.stdout
     verify = run(bundle, env, "archive", "verify", "--json")
@@ -101,17 +127,25 @@ def test_send_sign_and_archive_through_the_bundled_command(bundle: Path, env: di
 
 
 def test_the_bundled_app_opens_a_pdf_offscreen_and_quits_cleanly(
-        bundle: Path, env: dict[str, str], tmp_path: Path) -> None:
+    bundle: Path, env: dict[str, str], tmp_path: Path
+) -> None:
     pdf = pdfgen.write(tmp_path / "contract.pdf", pdfgen.text_pdf(["One", "Two", "Three"]))
     log = Path(env["SEALBOX_HOME"]) / "data" / "logs" / "sealbox.log"
-    process = subprocess.Popen([str(bundle), str(pdf)], env=env, cwd=env["SEALBOX_HOME"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [str(bundle), str(pdf)],
+        env=env,
+        cwd=env["SEALBOX_HOME"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         # Waiting on another process: poll its log until it says the PDF is open.
         deadline = time.monotonic() + 60
         # The page is drawn by a render process, started from the bundle like the app.
         while "contract.pdf: page 1 drawn by the page renderer" not in (
-                log.read_text() if log.exists() else ""):
+            log.read_text() if log.exists() else ""
+        ):
             assert process.poll() is None, process.communicate()[0]
             assert time.monotonic() < deadline, "the bundled app did not open the PDF in 60 s"
             time.sleep(0.1)

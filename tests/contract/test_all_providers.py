@@ -37,7 +37,9 @@ ONE_SIGNER = {"signicat"}
 #: Terminal states each provider's document names (Signicat's guide names only READY and SIGNED,
 #: Signature.nc's only per-signer initiated/sent/opened/completed; see their own suites).
 TERMINAL = {pid: ["declined", "expired", "cancelled"] for pid in FAKES} | {
-    "signicat": [], "signature_nc": []}
+    "signicat": [],
+    "signature_nc": [],
+}
 
 
 @pytest.fixture(params=sorted(FAKES))
@@ -58,8 +60,11 @@ class Session:
     def __init__(self, fake: ProviderFake, home: Path, tmp_path: Path) -> None:
         self.fake = fake
         self.pid = fake.provider_id
-        self.env = {**fake.env(), "SEALBOX_SENDER_NAME": "Ada Office",
-                    "SEALBOX_SENDER_EMAIL": "ada@example.com"}
+        self.env = {
+            **fake.env(),
+            "SEALBOX_SENDER_NAME": "Ada Office",
+            "SEALBOX_SENDER_EMAIL": "ada@example.com",
+        }
         self.pdf = tmp_path / "agreement.pdf"
         doc = pymupdf.open()
         for n in range(2):
@@ -73,10 +78,20 @@ class Session:
         spec: dict[str, Any] = {
             "name": "Service agreement",
             "expirationHours": 72,
-            "recipients": recipients[:self.signers],
-            "fields": [] if self.pid in NO_FIELDS else [
-                {"recipientIndex": i, "type": "signature", "page": 1, "x": 72,
-                 "y": 500 + 80 * i, "width": 180, "height": 48} for i in range(self.signers)
+            "recipients": recipients[: self.signers],
+            "fields": []
+            if self.pid in NO_FIELDS
+            else [
+                {
+                    "recipientIndex": i,
+                    "type": "signature",
+                    "page": 1,
+                    "x": 72,
+                    "y": 500 + 80 * i,
+                    "width": 180,
+                    "height": 48,
+                }
+                for i in range(self.signers)
             ],
         }
         self.spec = tmp_path / "spec.json"
@@ -154,9 +169,11 @@ def test_send_track_complete_archive(session: Session) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("fake", "state"),
-                         [(pid, state) for pid in sorted(FAKES) for state in TERMINAL[pid]],
-                         indirect=["fake"])
+@pytest.mark.parametrize(
+    ("fake", "state"),
+    [(pid, state) for pid in sorted(FAKES) for state in TERMINAL[pid]],
+    indirect=["fake"],
+)
 def test_terminal_states_are_tracked(session: Session, state: str) -> None:
     sent = session.send()
     try:
@@ -185,8 +202,12 @@ def test_cancel_or_a_clear_refusal(session: Session) -> None:
 
 @pytest.mark.slow
 def test_killed_mid_send_then_sync_makes_exactly_one_envelope(session: Session) -> None:
-    killed = session.run(*session.send_args(), "--idempotency-key", "agreement-1",
-                         extra={"SEALBOX_CRASH_AT": "after-provider"})
+    killed = session.run(
+        *session.send_args(),
+        "--idempotency-key",
+        "agreement-1",
+        extra={"SEALBOX_CRASH_AT": "after-provider"},
+    )
     assert killed.returncode == CRASH_EXIT_CODE, killed.stderr
     assert len(session.fake.envelope_ids()) == 1
     listed = session.ok("list")["signatures"]

@@ -57,12 +57,17 @@ class NoSleep(list[float]):
 def settings_from(fake_env: dict[str, str], pid: str) -> dict[str, str]:
     """``SEALBOX_<ID>_<KEY>`` of the fake's environment as ``{key: value}``."""
     prefix = f"SEALBOX_{pid.upper()}_"
-    return {k[len(prefix):].lower(): v for k, v in fake_env.items() if k.startswith(prefix)}
+    return {k[len(prefix) :].lower(): v for k, v in fake_env.items() if k.startswith(prefix)}
 
 
 def make(pid: str, values: dict[str, str], sleep: NoSleep) -> Provider:
-    config = ProviderConfig(provider_id=pid, credential=values.get, setting=values.get,
-                            sender_email="ada@example.com", sleep=sleep)
+    config = ProviderConfig(
+        provider_id=pid,
+        credential=values.get,
+        setting=values.get,
+        sender_email="ada@example.com",
+        sleep=sleep,
+    )
     # A remote provider keeps nothing on this computer: no data folder is needed.
     return registry.get(pid).create(config, resolve_paths({"SEALBOX_HOME": "/nonexistent"}))
 
@@ -144,8 +149,7 @@ def test_a_server_that_is_down_is_unavailable(fake: ProviderFake) -> None:
     assert fake.received == []
 
 
-@pytest.mark.parametrize("fake", sorted(set(FAKES) - {"signature_nc", "signicat"}),
-                         indirect=True)
+@pytest.mark.parametrize("fake", sorted(set(FAKES) - {"signature_nc", "signicat"}), indirect=True)
 def test_a_base_url_without_the_api_says_so(fake: ProviderFake) -> None:
     pid = fake.provider_id
     values = settings_from(fake.env(), pid)
@@ -177,7 +181,8 @@ def test_saypdf_email_and_password(fake: ProviderFake) -> None:
     del values["api_key"]
     good = values | {"email": "owner@example.com", "password": "correct horse"}
     assert check(make("saypdf", good, NoSleep())) == (
-        "Connected: SayPDF accepted the email or password.")
+        "Connected: SayPDF accepted the email or password."
+    )
     assert [r.path for r in fake.received] == ["/auth/login", "/esign/documents"]
     with pytest.raises(AuthenticationError, match="rejected the email or password"):
         check(make("saypdf", good | {"password": "guess"}, NoSleep()))
@@ -235,8 +240,10 @@ def test_local_unlocks_the_installation_seal(tmp_path: Path) -> None:
     secrets = MemorySecrets()
     identity = ensure_installation_identity(tmp_path / "data" / "seal", secrets)
     message = check(local(tmp_path, secrets))
-    assert message == ("Ready: signing on this computer, sealed by this installation's "
-                       f"certificate (valid until {identity.not_valid_after:%Y-%m-%d}).")
+    assert message == (
+        "Ready: signing on this computer, sealed by this installation's "
+        f"certificate (valid until {identity.not_valid_after:%Y-%m-%d})."
+    )
 
 
 def test_local_with_the_wrong_seal_passphrase_is_a_user_error(tmp_path: Path) -> None:
@@ -260,8 +267,9 @@ def test_local_with_a_pkcs12_file(tmp_path: Path) -> None:
     path, _cert = _make_p12(tmp_path, b"s3cret")
     secrets = MemorySecrets({"local.pkcs12_passphrase": "s3cret"})
     message = check(local(tmp_path, secrets, str(path)))
-    assert message.startswith("Ready: signing on this computer, sealed with the certificate of "
-                              "CN=Jane Doe (valid until ")
+    assert message.startswith(
+        "Ready: signing on this computer, sealed with the certificate of CN=Jane Doe (valid until "
+    )
     secrets.set("local.pkcs12_passphrase", "guess")
     with pytest.raises(UserError, match="passphrase"):
         check(local(tmp_path, secrets, str(path)))

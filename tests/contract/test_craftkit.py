@@ -72,8 +72,9 @@ def fake() -> Iterator[CraftkitFake]:
         assert not thread.is_alive(), f"{thread.name} outlived the test"
 
 
-def config(fake: CraftkitFake, sleeps: Sleeps | None = None,
-           api_key: str | None = API_KEY) -> ProviderConfig:
+def config(
+    fake: CraftkitFake, sleeps: Sleeps | None = None, api_key: str | None = API_KEY
+) -> ProviderConfig:
     return ProviderConfig(
         provider_id="craftkit",
         credential=lambda k: {"api_key": api_key}.get(k),
@@ -83,8 +84,9 @@ def config(fake: CraftkitFake, sleeps: Sleeps | None = None,
 
 
 @contextlib.asynccontextmanager
-async def open_provider(fake: CraftkitFake, sleeps: Sleeps | None = None,
-                        api_key: str | None = API_KEY) -> AsyncIterator[CraftkitProvider]:
+async def open_provider(
+    fake: CraftkitFake, sleeps: Sleeps | None = None, api_key: str | None = API_KEY
+) -> AsyncIterator[CraftkitProvider]:
     provider = CraftkitProvider(config(fake, sleeps, api_key))
     try:
         yield provider
@@ -141,8 +143,9 @@ def make_request(render_id: str | None, spec: RequestSpec = SPEC) -> Request:
     return Request(id=str(uuid.uuid4()), provider="craftkit", spec=spec, render_id=render_id)
 
 
-async def created(provider: CraftkitProvider, fake: CraftkitFake, pdf: Path,
-                  spec: RequestSpec = SPEC) -> Request:
+async def created(
+    provider: CraftkitProvider, fake: CraftkitFake, pdf: Path, spec: RequestSpec = SPEC
+) -> Request:
     """A request created at the fake, with its provider id set."""
     render_id = fake.add_render(pdf.read_bytes())
     request = make_request(render_id, spec)
@@ -165,8 +168,10 @@ def test_create_sends_the_documented_wire_format(fake: CraftkitFake, render_pdf:
         assert report.status == Status.SENT
         assert report.provider_id == fake.envelope_ids()[0]
         assert [r.index for r in report.recipients] == [0, 1, 2]
-        assert all(r.provider_recipient_id and r.provider_recipient_id.startswith("rcp_")
-                   for r in report.recipients)
+        assert all(
+            r.provider_recipient_id and r.provider_recipient_id.startswith("rcp_")
+            for r in report.recipients
+        )
         assert report.payload["id"] == report.provider_id
 
     run(main)
@@ -175,30 +180,59 @@ def test_create_sends_the_documented_wire_format(fake: CraftkitFake, render_pdf:
     assert sent.header("idempotency-key") == "outbox-key-1"
     assert sent.header("content-type") == "application/json"
     body = sent.json()
-    assert set(body) == {"renderId", "name", "recipients", "fields", "anchorTags",
-                         "expirationHours"}
+    assert set(body) == {
+        "renderId",
+        "name",
+        "recipients",
+        "fields",
+        "anchorTags",
+        "expirationHours",
+    }
     assert body["renderId"] == render_id
     assert body["name"] == "Charter handover — BK-12345"
     assert body["expirationHours"] == 72
     assert body["recipients"] == [
-        {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com",
-         "designation": "Signer", "order": 1},
-        {"firstName": "Bob", "email": "Bob@Example.com", "designation": "Approver",
-         "order": 2},
-        {"firstName": "Carol", "lastName": "Roe", "email": "carol@example.com",
-         "designation": "CC", "order": 3},
+        {
+            "firstName": "Jane",
+            "lastName": "Doe",
+            "email": "jane@example.com",
+            "designation": "Signer",
+            "order": 1,
+        },
+        {"firstName": "Bob", "email": "Bob@Example.com", "designation": "Approver", "order": 2},
+        {
+            "firstName": "Carol",
+            "lastName": "Roe",
+            "email": "carol@example.com",
+            "designation": "CC",
+            "order": 3,
+        },
     ]
     assert [f["type"] for f in body["fields"]] == ["signature", "initial", "date", "text_area"]
     assert [f["page"] for f in body["fields"]] == [1, 2, 3, 4]
     assert [f["recipientIndex"] for f in body["fields"]] == [0, 0, 1, 1]
     assert [f["required"] for f in body["fields"]] == [True, False, True, True]
-    assert all(set(f) == {"recipientIndex", "type", "page", "x", "y", "width", "height",
-                          "required"} for f in body["fields"])
+    assert all(
+        set(f) == {"recipientIndex", "type", "page", "x", "y", "width", "height", "required"}
+        for f in body["fields"]
+    )
     assert body["anchorTags"] == [
-        {"anchorString": "{{initials_here}}", "type": "initials", "recipientIndex": 0,
-         "required": True, "ignoreIfNotPresent": False, "width": 72, "height": 36},
-        {"anchorString": "{{date}}", "type": "date", "recipientIndex": 1, "required": True,
-         "ignoreIfNotPresent": True},
+        {
+            "anchorString": "{{initials_here}}",
+            "type": "initials",
+            "recipientIndex": 0,
+            "required": True,
+            "ignoreIfNotPresent": False,
+            "width": 72,
+            "height": 36,
+        },
+        {
+            "anchorString": "{{date}}",
+            "type": "date",
+            "recipientIndex": 1,
+            "required": True,
+            "ignoreIfNotPresent": True,
+        },
     ]
     # Page 1 is an unrotated Letter page: plain percentages.
     first = body["fields"][0]
@@ -300,17 +334,21 @@ def test_render_problems_come_back_as_clear_errors(fake: CraftkitFake, render_pd
 # --- lifecycle -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("state", "expected"), [
-    ("sent", Status.SENT),
-    ("viewed", Status.VIEWED),
-    ("completed", Status.COMPLETED),
-    ("declined", Status.DECLINED),
-    ("expired", Status.EXPIRED),
-    ("cancelled", Status.CANCELLED),
-    ("failed", Status.FAILED),
-])
-def test_every_lifecycle_state_is_mapped(fake: CraftkitFake, render_pdf: Path, state: str,
-                                         expected: Status) -> None:
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ("sent", Status.SENT),
+        ("viewed", Status.VIEWED),
+        ("completed", Status.COMPLETED),
+        ("declined", Status.DECLINED),
+        ("expired", Status.EXPIRED),
+        ("cancelled", Status.CANCELLED),
+        ("failed", Status.FAILED),
+    ],
+)
+def test_every_lifecycle_state_is_mapped(
+    fake: CraftkitFake, render_pdf: Path, state: str, expected: Status
+) -> None:
     async def main() -> None:
         async with open_provider(fake) as provider:
             request = await created(provider, fake, render_pdf)
@@ -355,8 +393,7 @@ def test_recipient_signatures_carry_times_and_never_move_the_status(
     run(main)
 
 
-def test_a_decline_names_the_recipient_and_the_reason(fake: CraftkitFake,
-                                                      render_pdf: Path) -> None:
+def test_a_decline_names_the_recipient_and_the_reason(fake: CraftkitFake, render_pdf: Path) -> None:
     async def main() -> None:
         async with open_provider(fake) as provider:
             request = await created(provider, fake, render_pdf)
@@ -374,7 +411,8 @@ def test_a_decline_names_the_recipient_and_the_reason(fake: CraftkitFake,
 
 def test_recipients_are_matched_by_email_then_position() -> None:
     wire = {
-        "id": "sig-1", "status": "viewed",
+        "id": "sig-1",
+        "status": "viewed",
         "recipients": [
             {"id": "rcp-c", "email": "CAROL@example.com", "signedAt": None},
             {"id": "rcp-x", "email": "someone-else@example.com"},
@@ -388,8 +426,9 @@ def test_recipients_are_matched_by_email_then_position() -> None:
     assert report.recipients[0].signed_at == datetime(2026, 6, 5, 10, tzinfo=UTC)
     # A time without a zone is read as UTC.
     wire["recipients"] = [{"email": "jane@example.com", "signedAt": "2026-06-05T10:00:00"}]
-    assert parse_signature(wire, SPEC).recipients[0].signed_at == datetime(2026, 6, 5, 10,
-                                                                            tzinfo=UTC)
+    assert parse_signature(wire, SPEC).recipients[0].signed_at == datetime(
+        2026, 6, 5, 10, tzinfo=UTC
+    )
 
 
 def test_refresh_of_an_unknown_request(fake: CraftkitFake) -> None:
@@ -429,8 +468,9 @@ def test_cancel_sends_the_reason(fake: CraftkitFake, render_pdf: Path) -> None:
     assert second.json() == {}
 
 
-def test_a_long_cancel_reason_is_refused_before_sending(fake: CraftkitFake,
-                                                        render_pdf: Path) -> None:
+def test_a_long_cancel_reason_is_refused_before_sending(
+    fake: CraftkitFake, render_pdf: Path
+) -> None:
     async def main() -> None:
         async with open_provider(fake) as provider:
             request = await created(provider, fake, render_pdf)
@@ -446,8 +486,9 @@ def test_a_long_cancel_reason_is_refused_before_sending(fake: CraftkitFake,
 # --- downloads -----------------------------------------------------------------------------------
 
 
-def test_download_and_certificate_are_the_served_bytes(fake: CraftkitFake, render_pdf: Path,
-                                                       tmp_path: Path) -> None:
+def test_download_and_certificate_are_the_served_bytes(
+    fake: CraftkitFake, render_pdf: Path, tmp_path: Path
+) -> None:
     async def main() -> None:
         async with open_provider(fake) as provider:
             request = await created(provider, fake, render_pdf)
@@ -466,8 +507,9 @@ def test_download_and_certificate_are_the_served_bytes(fake: CraftkitFake, rende
     assert check_pdf(tmp_path / "signed.pdf").page_count == 1
 
 
-def test_downloads_before_archiving_are_not_ready_yet(fake: CraftkitFake, render_pdf: Path,
-                                                      tmp_path: Path) -> None:
+def test_downloads_before_archiving_are_not_ready_yet(
+    fake: CraftkitFake, render_pdf: Path, tmp_path: Path
+) -> None:
     fake.archive_on_complete = False
 
     async def main() -> None:
@@ -501,11 +543,14 @@ def _error_class(name: str) -> type[BaseException]:
     return cls
 
 
-@pytest.mark.parametrize("case", ERROR_CASES,
-                         ids=[f"{c.operation}-{c.response.status}-{i}"
-                              for i, c in enumerate(ERROR_CASES)])
-def test_every_documented_error(fake: CraftkitFake, render_pdf: Path, tmp_path: Path,
-                                case: ErrorCase) -> None:
+@pytest.mark.parametrize(
+    "case",
+    ERROR_CASES,
+    ids=[f"{c.operation}-{c.response.status}-{i}" for i, c in enumerate(ERROR_CASES)],
+)
+def test_every_documented_error(
+    fake: CraftkitFake, render_pdf: Path, tmp_path: Path, case: ErrorCase
+) -> None:
     sleeps = Sleeps()
 
     async def main() -> None:
@@ -519,8 +564,7 @@ def test_every_documented_error(fake: CraftkitFake, render_pdf: Path, tmp_path: 
                 "refresh": lambda: provider.refresh(request),
                 "cancel": lambda: provider.cancel(request, "reason"),
                 "download": lambda: provider.download_signed(request, tmp_path / "s.pdf"),
-                "certificate": lambda: provider.download_certificate(request,
-                                                                     tmp_path / "c.pdf"),
+                "certificate": lambda: provider.download_certificate(request, tmp_path / "c.pdf"),
             }
             operation = operations[case.operation]
             fake.fail_next(case.method, case.path, case.response)
@@ -557,8 +601,9 @@ def test_the_fake_holds_clients_to_the_document(fake: CraftkitFake, render_pdf: 
     auth = {"Authorization": f"Bearer {API_KEY}"}
 
     def post(body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
-        return httpx.post(f"{fake.url}/v1/signatures", json=body,
-                          headers=auth if headers is None else headers)
+        return httpx.post(
+            f"{fake.url}/v1/signatures", json=body, headers=auth if headers is None else headers
+        )
 
     def issues(response: httpx.Response) -> list[str]:
         assert response.status_code == 400, response.text
@@ -569,13 +614,17 @@ def test_the_fake_holds_clients_to_the_document(fake: CraftkitFake, render_pdf: 
     bad_field = {**good["fields"][0], "type": "initials", "page": 0}
     assert issues(post({**good, "fields": [bad_field]})) == ["fields[0].type", "fields[0].page"]
     assert issues(post({**good, "fields": [{**bad_field, "type": "initial", "page": 5}]})) == [
-        "fields[0].page"]
+        "fields[0].page"
+    ]
     anchor = {"anchorString": "{{x}}", "type": "initial", "recipientIndex": 0}
     assert issues(post({**good, "anchorTags": [anchor]})) == ["anchorTags[0].type"]
     assert issues(post({**good, "message": "hi"})) == ["message"]
     assert issues(post({**good, "fields": []})) == ["fields"]
-    text = httpx.post(f"{fake.url}/v1/signatures", content=b"{not json",
-                      headers={**auth, "Content-Type": "application/json"})
+    text = httpx.post(
+        f"{fake.url}/v1/signatures",
+        content=b"{not json",
+        headers={**auth, "Content-Type": "application/json"},
+    )
     assert text.status_code == 400 and text.json()["error"]["code"] == "invalid_json"
     listing = httpx.get(f"{fake.url}/v1/signatures", params={"limit": 0}, headers=auth)
     assert listing.status_code == 400
@@ -589,18 +638,19 @@ def test_retry_after_is_honoured_on_429_and_503(fake: CraftkitFake, render_pdf: 
 
     async def main() -> None:
         async with open_provider(fake, sleeps) as provider:
-            fake.fail_next("POST", "/v1/signatures",
-                           FakeResponse(503, b"", {"Retry-After": "3"}))
+            fake.fail_next("POST", "/v1/signatures", FakeResponse(503, b"", {"Retry-After": "3"}))
             request = await created(provider, fake, render_pdf)
             assert sleeps == [3.0]
             assert len(fake.envelope_ids()) == 1
-            fake.fail_next("GET", r"/v1/signatures/[^/]+",
-                           FakeResponse(429, b"", {"Retry-After": "7"}))
+            fake.fail_next(
+                "GET", r"/v1/signatures/[^/]+", FakeResponse(429, b"", {"Retry-After": "7"})
+            )
             report = await provider.refresh(request)
             assert report.status == Status.SENT
             assert sleeps == [3.0, 7.0]
-            fake.fail_next("GET", "/v1/signatures", FakeResponse(429, b"",
-                                                                 {"Retry-After": "2"}), count=2)
+            fake.fail_next(
+                "GET", "/v1/signatures", FakeResponse(429, b"", {"Retry-After": "2"}), count=2
+            )
             assert len(await provider.list_requests()) == 1
             assert sleeps == [3.0, 7.0, 2.0, 2.0]
 
@@ -613,8 +663,9 @@ def test_a_long_retry_after_is_not_waited_for(fake: CraftkitFake, render_pdf: Pa
     async def main() -> None:
         async with open_provider(fake, sleeps) as provider:
             request = await created(provider, fake, render_pdf)
-            fake.fail_next("GET", r"/v1/signatures/[^/]+",
-                           FakeResponse(429, b"", {"Retry-After": "3600"}))
+            fake.fail_next(
+                "GET", r"/v1/signatures/[^/]+", FakeResponse(429, b"", {"Retry-After": "3600"})
+            )
             with pytest.raises(ProviderUnavailableError) as caught:
                 await provider.refresh(request)
             assert caught.value.retry_after == 3600.0
@@ -655,8 +706,9 @@ def test_an_ambiguous_create_is_reconciled(fake: CraftkitFake, render_pdf: Path)
     assert listing and all(r.query["renderId"] == [render_id] for r in listing)
 
 
-def test_reconcile_answers_none_when_craftkit_does_not_have_it(fake: CraftkitFake,
-                                                               render_pdf: Path) -> None:
+def test_reconcile_answers_none_when_craftkit_does_not_have_it(
+    fake: CraftkitFake, render_pdf: Path
+) -> None:
     render_id = fake.add_render(render_pdf.read_bytes())
     request = make_request(render_id)
 
@@ -667,8 +719,9 @@ def test_reconcile_answers_none_when_craftkit_does_not_have_it(fake: CraftkitFak
                 await provider.create(request, check_pdf(render_pdf), "lost-key")
             assert await provider.reconcile(request) is None
             # Same name, other recipients: not this request.
-            stranger = replace(SPEC, recipients=(
-                Recipient("Zed", "", "zed@example.com"), *SPEC.recipients[1:]))
+            stranger = replace(
+                SPEC, recipients=(Recipient("Zed", "", "zed@example.com"), *SPEC.recipients[1:])
+            )
             await provider.create(make_request(render_id, stranger), check_pdf(render_pdf), "k2")
             assert await provider.reconcile(request) is None
             assert await provider.reconcile(make_request(None)) is None
@@ -696,8 +749,9 @@ def test_list_pages_through_the_cursor(fake: CraftkitFake, render_pdf: Path) -> 
         async with open_provider(fake) as provider:
             ids: list[str] = []
             for n in range(5):
-                request = await created(provider, fake, render_pdf,
-                                        replace(SPEC, name=f"Request {n}"))
+                request = await created(
+                    provider, fake, render_pdf, replace(SPEC, name=f"Request {n}")
+                )
                 assert request.provider_id is not None
                 ids.append(request.provider_id)
             provider.page_size = 2
@@ -726,33 +780,55 @@ def test_list_pages_through_the_cursor(fake: CraftkitFake, render_pdf: Path) -> 
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 TIMES = st.sampled_from(["2026-06-05T10:00:00.000Z", "2026-06-05", "yesterday", ""]) | JSON
-RECIPIENT = st.fixed_dictionaries({}, optional={
-    "id": JSON, "email": st.sampled_from(["jane@example.com", "BOB@example.com"]) | JSON,
-    "signedAt": TIMES, "declinedAt": TIMES,
-})
-SIGNATURE = st.fixed_dictionaries({}, optional={
-    "id": st.text(max_size=8) | JSON,
-    "status": st.sampled_from([*STATUS_MAP, "canceled", "SENT"]) | JSON,
-    "recipients": st.lists(RECIPIENT | JSON, max_size=4) | JSON,
-    "errorMessage": JSON, "completedAt": TIMES, "createdAt": TIMES, "expirationHours": JSON,
-    "renderId": JSON, "name": JSON, "signedDownloadUrl": JSON, "certificateUrl": JSON,
-})
-LIST = st.fixed_dictionaries({}, optional={
-    "signatures": st.lists(SIGNATURE | JSON, max_size=3) | JSON,
-    "nextCursor": TIMES, "hasMore": JSON,
-})
+RECIPIENT = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": JSON,
+        "email": st.sampled_from(["jane@example.com", "BOB@example.com"]) | JSON,
+        "signedAt": TIMES,
+        "declinedAt": TIMES,
+    },
+)
+SIGNATURE = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.text(max_size=8) | JSON,
+        "status": st.sampled_from([*STATUS_MAP, "canceled", "SENT"]) | JSON,
+        "recipients": st.lists(RECIPIENT | JSON, max_size=4) | JSON,
+        "errorMessage": JSON,
+        "completedAt": TIMES,
+        "createdAt": TIMES,
+        "expirationHours": JSON,
+        "renderId": JSON,
+        "name": JSON,
+        "signedDownloadUrl": JSON,
+        "certificateUrl": JSON,
+    },
+)
+LIST = st.fixed_dictionaries(
+    {},
+    optional={
+        "signatures": st.lists(SIGNATURE | JSON, max_size=3) | JSON,
+        "nextCursor": TIMES,
+        "hasMore": JSON,
+    },
+)
 
 
 @settings(max_examples=120, deadline=None)
 @given(st.one_of(JSON, SIGNATURE, LIST))
 def test_parsers_raise_only_typed_errors(data: Any) -> None:
-    for parse in (lambda d: parse_signature(d, SPEC), lambda d: parse_signature(d, None),
-                  parse_list_page):
+    for parse in (
+        lambda d: parse_signature(d, SPEC),
+        lambda d: parse_signature(d, None),
+        parse_list_page,
+    ):
         with contextlib.suppress(SealboxError):
             parse(data)
 
@@ -768,20 +844,29 @@ def test_list_answers_raise_only_typed_errors(data: Any) -> None:
         pass
 
 
-def test_garbage_from_the_server_is_a_typed_error(fake: CraftkitFake, render_pdf: Path,
-                                                  tmp_path: Path) -> None:
+def test_garbage_from_the_server_is_a_typed_error(
+    fake: CraftkitFake, render_pdf: Path, tmp_path: Path
+) -> None:
     async def main() -> None:
         async with open_provider(fake) as provider:
             request = await created(provider, fake, render_pdf)
-            for body in (b"<html>oops</html>", b"[]", b'{"id": 5}',
-                         json.dumps({"id": request.provider_id, "status": "archived"}).encode(),
-                         json.dumps({"id": "someone-else", "status": "sent"}).encode()):
-                fake.fail_next("GET", r"/v1/signatures/[^/]+",
-                               FakeResponse(200, body, {"Content-Type": "application/json"}))
+            for body in (
+                b"<html>oops</html>",
+                b"[]",
+                b'{"id": 5}',
+                json.dumps({"id": request.provider_id, "status": "archived"}).encode(),
+                json.dumps({"id": "someone-else", "status": "sent"}).encode(),
+            ):
+                fake.fail_next(
+                    "GET",
+                    r"/v1/signatures/[^/]+",
+                    FakeResponse(200, body, {"Content-Type": "application/json"}),
+                )
                 with pytest.raises(provider_errors.BadResponseError):
                     await provider.refresh(request)
-            fake.fail_next("GET", r"/v1/signatures/[^/]+/download",
-                           FakeResponse(200, b"not a pdf", {}))
+            fake.fail_next(
+                "GET", r"/v1/signatures/[^/]+/download", FakeResponse(200, b"not a pdf", {})
+            )
             fake.advance(str(request.provider_id), "completed")
             with pytest.raises(provider_errors.BadResponseError):
                 await provider.download_signed(request, tmp_path / "signed.pdf")
@@ -799,10 +884,10 @@ def test_a_signed_webhook_is_accepted(fake: CraftkitFake, render_pdf: Path) -> N
             request = await created(provider, fake, render_pdf)
             assert request.provider_id is not None
             fake.advance(request.provider_id, "completed")
-            headers, body = fake.webhook("signature.completed", request.provider_id,
-                                         WEBHOOK_SECRET, delivery_id="dlv-1")
-            event = parse_webhook(headers, body, WEBHOOK_SECRET,
-                                  datetime.now(UTC).timestamp())
+            headers, body = fake.webhook(
+                "signature.completed", request.provider_id, WEBHOOK_SECRET, delivery_id="dlv-1"
+            )
+            event = parse_webhook(headers, body, WEBHOOK_SECRET, datetime.now(UTC).timestamp())
             assert event.provider == "craftkit"
             assert event.provider_request_id == request.provider_id
             assert event.event == "signature.completed"
@@ -810,8 +895,10 @@ def test_a_signed_webhook_is_accepted(fake: CraftkitFake, render_pdf: Path) -> N
             assert event.payload["status"] == "completed"
             # Header names are case-insensitive.
             upper = {k.upper(): v for k, v in headers.items()}
-            assert parse_webhook(upper, body, WEBHOOK_SECRET,
-                                 datetime.now(UTC).timestamp()).event == "signature.completed"
+            assert (
+                parse_webhook(upper, body, WEBHOOK_SECRET, datetime.now(UTC).timestamp()).event
+                == "signature.completed"
+            )
 
     run(main)
 
@@ -825,44 +912,84 @@ def _delivery(body: bytes, when: str, secret: str = WEBHOOK_SECRET) -> dict[str,
     }
 
 
-BODY = json.dumps({"event": "signature.viewed", "signatureRequestId": "sig-1",
-                   "renderId": "r-1", "status": "viewed"}).encode()
+BODY = json.dumps(
+    {
+        "event": "signature.viewed",
+        "signatureRequestId": "sig-1",
+        "renderId": "r-1",
+        "status": "viewed",
+    }
+).encode()
 NOW = 1_780_000_000.0
 
 
-@pytest.mark.parametrize("when", [
-    str(int(NOW)), str(int(NOW) - 299), str(int(NOW) + 299), str(int(NOW * 1000)),
-    iso(datetime.fromtimestamp(NOW, UTC)), "2026-05-28T20:26:40+00:00",
-])
+@pytest.mark.parametrize(
+    "when",
+    [
+        str(int(NOW)),
+        str(int(NOW) - 299),
+        str(int(NOW) + 299),
+        str(int(NOW * 1000)),
+        iso(datetime.fromtimestamp(NOW, UTC)),
+        "2026-05-28T20:26:40+00:00",
+    ],
+)
 def test_webhook_timestamps_within_five_minutes(when: str) -> None:
     assert datetime(2026, 5, 28, 20, 26, 40, tzinfo=UTC).timestamp() == NOW
     event = parse_webhook(_delivery(BODY, when), BODY, WEBHOOK_SECRET, NOW)
     assert event.provider_request_id == "sig-1"
 
 
-@pytest.mark.parametrize(("headers", "body", "why"), [
-    (_delivery(BODY, str(int(NOW) - 301)), BODY, "5 minutes"),
-    (_delivery(BODY, str(int(NOW) + 301)), BODY, "5 minutes"),
-    (_delivery(BODY, "2026-05-28T20:26:40"), BODY, "not a time"),
-    (_delivery(BODY, "soon"), BODY, "not a time"),
-    (_delivery(BODY, str(int(NOW)), "another secret"), BODY, "does not match"),
-    (_delivery(BODY, str(int(NOW))), BODY + b" ", "does not match"),
-    ({k: v for k, v in _delivery(BODY, str(int(NOW))).items()
-      if k != "x-craftkit-signature"}, BODY, "no x-craftkit-signature"),
-    ({k: v for k, v in _delivery(BODY, str(int(NOW))).items()
-      if k != "x-craftkit-timestamp"}, BODY, "no x-craftkit-timestamp"),
-    (_delivery(b"[1, 2]", str(int(NOW))), b"[1, 2]", "not a JSON object"),
-    (_delivery(b'{"event": "signature.sent"}', str(int(NOW))), b'{"event": "signature.sent"}',
-     "signatureRequestId"),
-])
+@pytest.mark.parametrize(
+    ("headers", "body", "why"),
+    [
+        (_delivery(BODY, str(int(NOW) - 301)), BODY, "5 minutes"),
+        (_delivery(BODY, str(int(NOW) + 301)), BODY, "5 minutes"),
+        (_delivery(BODY, "2026-05-28T20:26:40"), BODY, "not a time"),
+        (_delivery(BODY, "soon"), BODY, "not a time"),
+        (_delivery(BODY, str(int(NOW)), "another secret"), BODY, "does not match"),
+        (_delivery(BODY, str(int(NOW))), BODY + b" ", "does not match"),
+        (
+            {
+                k: v
+                for k, v in _delivery(BODY, str(int(NOW))).items()
+                if k != "x-craftkit-signature"
+            },
+            BODY,
+            "no x-craftkit-signature",
+        ),
+        (
+            {
+                k: v
+                for k, v in _delivery(BODY, str(int(NOW))).items()
+                if k != "x-craftkit-timestamp"
+            },
+            BODY,
+            "no x-craftkit-timestamp",
+        ),
+        (_delivery(b"[1, 2]", str(int(NOW))), b"[1, 2]", "not a JSON object"),
+        (
+            _delivery(b'{"event": "signature.sent"}', str(int(NOW))),
+            b'{"event": "signature.sent"}',
+            "signatureRequestId",
+        ),
+    ],
+)
 def test_bad_webhooks_are_rejected(headers: dict[str, str], body: bytes, why: str) -> None:
     with pytest.raises(WebhookRejected, match=why):
         parse_webhook(headers, body, WEBHOOK_SECRET, NOW)
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.one_of(JSON, st.fixed_dictionaries({}, optional={
-    "event": JSON, "signatureRequestId": JSON, "status": JSON})), st.binary(max_size=40))
+@given(
+    st.one_of(
+        JSON,
+        st.fixed_dictionaries(
+            {}, optional={"event": JSON, "signatureRequestId": JSON, "status": JSON}
+        ),
+    ),
+    st.binary(max_size=40),
+)
 def test_any_signed_body_is_read_or_rejected(payload: Any, junk: bytes) -> None:
     for body in (json.dumps(payload).encode(), junk):
         with contextlib.suppress(WebhookRejected):
@@ -876,8 +1003,10 @@ def test_configuration_problem_names_the_fix(fake: CraftkitFake) -> None:
     async def main() -> None:
         async with open_provider(fake, api_key=None) as provider:
             problem = provider.configuration_problem()
-            assert problem == ("Craftkit needs an API key: run `sealbox login craftkit` or set "
-                               "SEALBOX_CRAFTKIT_API_KEY.")
+            assert problem == (
+                "Craftkit needs an API key: run `sealbox login craftkit` or set "
+                "SEALBOX_CRAFTKIT_API_KEY."
+            )
             with pytest.raises(UserError, match="needs an API key"):
                 await provider.list_requests()
         async with open_provider(fake) as provider:
@@ -903,17 +1032,19 @@ def test_capabilities_are_the_documented_ones() -> None:
     assert len(CAPABILITIES.field_types) == 6
 
 
-def test_preflight_refuses_what_craftkit_cannot_take(fake: CraftkitFake,
-                                                     render_pdf: Path) -> None:
+def test_preflight_refuses_what_craftkit_cannot_take(fake: CraftkitFake, render_pdf: Path) -> None:
     info = check_pdf(render_pdf)
 
     async def main() -> None:
         async with open_provider(fake) as provider:
             assert provider.preflight(SPEC, info) == []
-            spec = replace(SPEC, fields=(
-                Field(0, FieldType.DROPDOWN, 1, 10, 10, 100, 20, options=("a", "b")),
-                Field(0, FieldType.RADIO_BUTTONS, 1, 10, 40, 100, 20, options=("a",)),
-            ))
+            spec = replace(
+                SPEC,
+                fields=(
+                    Field(0, FieldType.DROPDOWN, 1, 10, 10, 100, 20, options=("a", "b")),
+                    Field(0, FieldType.RADIO_BUTTONS, 1, 10, 40, 100, 20, options=("a",)),
+                ),
+            )
             problems = provider.preflight(spec, info)
             assert len(problems) == 2
             assert problems[0].startswith("fields[0].type: Craftkit's fields carry no options")

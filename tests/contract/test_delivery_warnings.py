@@ -80,7 +80,8 @@ def reached(session: Session, text: str) -> bool:
 
 
 def test_what_a_provider_cannot_deliver_is_a_warning_never_a_refusal_or_silence(
-        session: Session, home: Path) -> None:
+    session: Session, home: Path
+) -> None:
     labelled_spec(session)
     message_ok, labels_ok = CARRIES[session.pid]
     result = session.run(*session.send_args(), "--json")
@@ -127,18 +128,31 @@ def test_what_changes_the_signing_is_still_refused_before_sending(session: Sessi
 
 
 def test_the_built_in_provider_carries_the_message_and_labels_without_a_warning(
-        home: Path, tmp_path: Path) -> None:
+    home: Path, tmp_path: Path
+) -> None:
     import pymupdf
 
     pdf = tmp_path / "lease.pdf"
     doc = pymupdf.open()
     doc.new_page().insert_text((72, 72), "Lease")
     doc.save(pdf)
-    spec = {"name": "Lease", "message": MESSAGE,
-            "recipients": [{"firstName": "Jane", "lastName": "Doe",
-                            "email": "jane@example.com"}],
-            "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 500,
-                        "width": 180, "height": 48, "label": LABEL}]}
+    spec = {
+        "name": "Lease",
+        "message": MESSAGE,
+        "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
+        "fields": [
+            {
+                "recipientIndex": 0,
+                "type": "signature",
+                "page": 1,
+                "x": 72,
+                "y": 500,
+                "width": 180,
+                "height": 48,
+                "label": LABEL,
+            }
+        ],
+    }
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(spec), encoding="utf-8")
     result = run_sealbox("send", str(pdf), "--spec", str(path), "--json")

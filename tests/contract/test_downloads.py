@@ -54,13 +54,40 @@ def completed(fake: CraftkitFake, tmp_path: Path) -> tuple[str, str]:
     doc.new_page().insert_text((72, 72), "Purchase order 881")
     doc.save(pdf)
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({
-        "name": "Purchase order 881",
-        "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-        "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-                    "width": 180, "height": 48}]}), encoding="utf-8")
-    sent = sealbox(fake, "send", str(pdf), "--spec", str(spec), "--provider", "craftkit",
-                   "--render-id", fake.add_render(pdf.read_bytes()), "--json")
+    spec.write_text(
+        json.dumps(
+            {
+                "name": "Purchase order 881",
+                "recipients": [
+                    {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}
+                ],
+                "fields": [
+                    {
+                        "recipientIndex": 0,
+                        "type": "signature",
+                        "page": 1,
+                        "x": 72,
+                        "y": 600,
+                        "width": 180,
+                        "height": 48,
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    sent = sealbox(
+        fake,
+        "send",
+        str(pdf),
+        "--spec",
+        str(spec),
+        "--provider",
+        "craftkit",
+        "--render-id",
+        fake.add_render(pdf.read_bytes()),
+        "--json",
+    )
     assert sent.returncode == 0, sent.stderr
     rid = json.loads(sent.stdout)["id"]
     envelope = fake.envelope_ids()[-1]
@@ -69,8 +96,9 @@ def completed(fake: CraftkitFake, tmp_path: Path) -> tuple[str, str]:
 
 
 def broken_signature(identity: SealIdentity) -> bytes:
-    sealed = bytearray(seal_pdf(small_pdf("Signed purchase order"), identity,
-                                reason="Signed at Craftkit"))
+    sealed = bytearray(
+        seal_pdf(small_pdf("Signed purchase order"), identity, reason="Signed at Craftkit")
+    )
     at = sealed.index(b"Signed at Craftkit")
     sealed[at] ^= 0x20  # inside the signed bytes: the signature no longer matches
     return bytes(sealed)
@@ -100,8 +128,9 @@ def assert_rejected(fake: CraftkitFake, home: Path, rid: str, why: str) -> None:
 
 
 @pytest.mark.slow
-def test_a_pdf_header_on_garbage_is_not_archived(fake: CraftkitFake, home: Path,
-                                                 tmp_path: Path) -> None:
+def test_a_pdf_header_on_garbage_is_not_archived(
+    fake: CraftkitFake, home: Path, tmp_path: Path
+) -> None:
     rid, envelope = completed(fake, tmp_path)
     fake.signed_pdfs[envelope] = b"%PDF-1.7\n" + b"\x8f garbage \x00" * 2000
     assert_rejected(fake, home, rid, "is not a readable PDF")
@@ -115,16 +144,18 @@ def test_a_pdf_header_on_garbage_is_not_archived(fake: CraftkitFake, home: Path,
 
 
 @pytest.mark.slow
-def test_a_broken_signature_is_not_archived(fake: CraftkitFake, home: Path, tmp_path: Path,
-                                            identity: SealIdentity) -> None:
+def test_a_broken_signature_is_not_archived(
+    fake: CraftkitFake, home: Path, tmp_path: Path, identity: SealIdentity
+) -> None:
     rid, envelope = completed(fake, tmp_path)
     fake.signed_pdfs[envelope] = broken_signature(identity)
     assert_rejected(fake, home, rid, "has a broken signature")
 
 
 @pytest.mark.slow
-def test_an_endless_body_is_cut_off_at_the_cap(fake: CraftkitFake, home: Path,
-                                               tmp_path: Path) -> None:
+def test_an_endless_body_is_cut_off_at_the_cap(
+    fake: CraftkitFake, home: Path, tmp_path: Path
+) -> None:
     rid, _ = completed(fake, tmp_path)
     sent: list[int] = []
 
@@ -135,8 +166,11 @@ def test_an_endless_body_is_cut_off_at_the_cap(fake: CraftkitFake, home: Path,
             sent.append(len(block))
             yield block
 
-    fake.fail_next("GET", DOWNLOAD, FakeResponse(200, headers={
-        "Content-Type": "application/pdf"}, chunks=endless))
+    fake.fail_next(
+        "GET",
+        DOWNLOAD,
+        FakeResponse(200, headers={"Content-Type": "application/pdf"}, chunks=endless),
+    )
     synced = sealbox(fake, "sync", "--json")
     assert synced.returncode == 1, synced.stdout + synced.stderr
     error = json.loads(synced.stdout)["errors"][rid]
@@ -155,15 +189,21 @@ def test_an_announced_size_over_the_cap_is_refused_before_reading(tmp_path: Path
         yield b"%PDF-1.7\n"
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"Content-Length": str(MAX_DOWNLOAD_BYTES + 1)},
-                              content=body())
+        return httpx.Response(
+            200, headers={"Content-Length": str(MAX_DOWNLOAD_BYTES + 1)}, content=body()
+        )
 
     async def auth() -> dict[str, str]:
         return {}
 
     async def go() -> None:
-        http = ProviderHttp(provider="Acme", base_url="https://api.acme.test/v1", auth=auth,
-                            login_hint="", transport=httpx.MockTransport(handler))
+        http = ProviderHttp(
+            provider="Acme",
+            base_url="https://api.acme.test/v1",
+            auth=auth,
+            login_hint="",
+            transport=httpx.MockTransport(handler),
+        )
         try:
             with pytest.raises(DownloadRejectedError, match="larger than 100 MiB"):
                 await http.download("doc", tmp_path / "doc.pdf")
@@ -177,7 +217,8 @@ def test_an_announced_size_over_the_cap_is_refused_before_reading(tmp_path: Path
 
 @pytest.mark.slow
 def test_download_again_replaces_a_bad_copy_and_keeps_it_aside(
-        fake: CraftkitFake, home: Path, tmp_path: Path) -> None:
+    fake: CraftkitFake, home: Path, tmp_path: Path
+) -> None:
     rid, envelope = completed(fake, tmp_path)
     fake.signed_pdfs[envelope] = small_pdf("Wrong page from the provider", envelope)
     assert sealbox(fake, "sync").returncode == 0
@@ -191,8 +232,10 @@ def test_download_again_replaces_a_bad_copy_and_keeps_it_aside(
     refused = sealbox(fake, "download", "--again", rid)
     assert refused.returncode == 1
     assert "is not a readable PDF" in refused.stderr
-    assert shown(fake, rid)["archive"]["files"]["signed"]["sha256"] == \
-        first["files"]["signed"]["sha256"]
+    assert (
+        shown(fake, rid)["archive"]["files"]["signed"]["sha256"]
+        == first["files"]["signed"]["sha256"]
+    )
 
     fake.signed_pdfs[envelope] = small_pdf("Signed purchase order", envelope)
     again = sealbox(fake, "download", "--again", rid, "--json")
@@ -203,7 +246,8 @@ def test_download_again_replaces_a_bad_copy_and_keeps_it_aside(
     kept = [p for p in folder.iterdir() if p.name.startswith(".replaced-")]
     assert len(kept) == 1
     assert sorted(p.name for p in kept[0].iterdir()) == sorted(
-        Path(f["path"]).name for f in first["files"].values())
+        Path(f["path"]).name for f in first["files"].values()
+    )
     old = kept[0] / Path(first["files"]["signed"]["path"]).name
     assert "Wrong page" in pymupdf.open(old)[0].get_text()
     verify = sealbox(fake, "archive", "verify")
@@ -217,14 +261,16 @@ def test_download_again_replaces_a_bad_copy_and_keeps_it_aside(
 
 
 @pytest.mark.slow
-def test_a_replacement_cut_off_midway_is_finished_by_sync(fake: CraftkitFake, home: Path,
-                                                          tmp_path: Path) -> None:
+def test_a_replacement_cut_off_midway_is_finished_by_sync(
+    fake: CraftkitFake, home: Path, tmp_path: Path
+) -> None:
     rid, envelope = completed(fake, tmp_path)
     assert sealbox(fake, "sync").returncode == 0
     folder = Path(shown(fake, rid)["archive"]["folder"])
     fake.signed_pdfs[envelope] = small_pdf("Second copy", envelope)
-    killed = run_sealbox("download", "--again", rid,
-                         env_extra={**fake.env(), "SEALBOX_CRASH_AT": "during-replace"})
+    killed = run_sealbox(
+        "download", "--again", rid, env_extra={**fake.env(), "SEALBOX_CRASH_AT": "during-replace"}
+    )
     assert killed.returncode == CRASH_EXIT_CODE, killed.stderr
     assert not folder.exists()  # the old folder is inside the staging folder now
 
@@ -233,7 +279,9 @@ def test_a_replacement_cut_off_midway_is_finished_by_sync(fake: CraftkitFake, ho
     assert folder.is_dir()
     assert len([p for p in folder.iterdir() if p.name.startswith(".replaced-")]) == 1
     assert not (home / "archive" / ".staging").exists()
-    assert shown(fake, rid)["archive"]["files"]["signed"]["sha256"] == hashlib.sha256(
-        (folder / "Purchase order 881-signed.pdf").read_bytes()).hexdigest()
+    assert (
+        shown(fake, rid)["archive"]["files"]["signed"]["sha256"]
+        == hashlib.sha256((folder / "Purchase order 881-signed.pdf").read_bytes()).hexdigest()
+    )
     verify = sealbox(fake, "archive", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr

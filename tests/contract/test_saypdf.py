@@ -65,23 +65,62 @@ SPEC_JSON: dict[str, Any] = {
     "message": "Please sign by Friday.",
     "expirationHours": 150,
     "recipients": [
-        {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com",
-         "designation": "Signer", "order": 1},
-        {"firstName": "Bob", "lastName": "Roe", "email": "Bob@Example.com",
-         "designation": "Signer", "order": 2},
+        {
+            "firstName": "Jane",
+            "lastName": "Doe",
+            "email": "jane@example.com",
+            "designation": "Signer",
+            "order": 1,
+        },
+        {
+            "firstName": "Bob",
+            "lastName": "Roe",
+            "email": "Bob@Example.com",
+            "designation": "Signer",
+            "order": 2,
+        },
     ],
     "fields": [
         # Page 1: Letter, upright.
-        {"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-         "width": 180, "height": 48},
-        {"recipientIndex": 0, "type": "date", "page": 1, "x": 320, "y": 620, "width": 120,
-         "height": 24, "anchor": "{{date}}"},
+        {
+            "recipientIndex": 0,
+            "type": "signature",
+            "page": 1,
+            "x": 72,
+            "y": 600,
+            "width": 180,
+            "height": 48,
+        },
+        {
+            "recipientIndex": 0,
+            "type": "date",
+            "page": 1,
+            "x": 320,
+            "y": 620,
+            "width": 120,
+            "height": 24,
+            "anchor": "{{date}}",
+        },
         # Page 2: Letter with /Rotate 90 (792 x 612 as displayed).
-        {"recipientIndex": 1, "type": "initials", "page": 2, "x": 600, "y": 500, "width": 72,
-         "height": 36},
+        {
+            "recipientIndex": 1,
+            "type": "initials",
+            "page": 2,
+            "x": 600,
+            "y": 500,
+            "width": 72,
+            "height": 36,
+        },
         # Page 3: CropBox (30 80 430 680), 400 x 600 as displayed.
-        {"recipientIndex": 1, "type": "text", "page": 3, "x": 50, "y": 520, "width": 200,
-         "height": 24},
+        {
+            "recipientIndex": 1,
+            "type": "text",
+            "page": 3,
+            "x": 50,
+            "y": 520,
+            "width": 200,
+            "height": 24,
+        },
     ],
 }
 SPEC = RequestSpec.from_json(SPEC_JSON)
@@ -120,17 +159,31 @@ def sleeps() -> Sleeps:
 @pytest.fixture
 def pdf(tmp_path: Path) -> Path:
     path = tmp_path / "contract.pdf"
-    path.write_bytes(build_pdf([text_page("Charter agreement"), blank_page(rotate=90),
-                                blank_page(cropbox=OFFSET_CROPBOX)]))
+    path.write_bytes(
+        build_pdf(
+            [
+                text_page("Charter agreement"),
+                blank_page(rotate=90),
+                blank_page(cropbox=OFFSET_CROPBOX),
+            ]
+        )
+    )
     return path
 
 
-def config(fake: SayPdfFake | None, sleeps: Sleeps | None = None, *,
-           credentials: dict[str, str] | None = None, base_url: str | None = None,
-           sender: tuple[str | None, str | None] = (SENDER_NAME, SENDER_EMAIL),
-           ) -> ProviderConfig:
-    creds = credentials if credentials is not None else (
-        {"api_key": fake.api_key} if fake is not None else {})
+def config(
+    fake: SayPdfFake | None,
+    sleeps: Sleeps | None = None,
+    *,
+    credentials: dict[str, str] | None = None,
+    base_url: str | None = None,
+    sender: tuple[str | None, str | None] = (SENDER_NAME, SENDER_EMAIL),
+) -> ProviderConfig:
+    creds = (
+        credentials
+        if credentials is not None
+        else ({"api_key": fake.api_key} if fake is not None else {})
+    )
     settings_ = {"base_url": base_url or (fake.url if fake is not None else None)}
     return ProviderConfig(
         provider_id="saypdf",
@@ -156,8 +209,13 @@ def run(cfg: ProviderConfig, work: Callable[[SayPdfProvider], Awaitable[T]]) -> 
 
 
 def new_request(spec: RequestSpec = SPEC, provider_id: str | None = None) -> Request:
-    return Request(id=str(uuid.uuid4()), provider="saypdf", spec=spec,
-                   provider_id=provider_id, document_name="contract.pdf")
+    return Request(
+        id=str(uuid.uuid4()),
+        provider="saypdf",
+        spec=spec,
+        provider_id=provider_id,
+        document_name="contract.pdf",
+    )
 
 
 def created(fake: SayPdfFake, pdf: Path, sleeps: Sleeps | None = None) -> Request:
@@ -198,8 +256,7 @@ def test_create_sends_multipart_pdf_and_data_with_api_key(fake: SayPdfFake, pdf:
     assert form["data"][0].filename is None
 
     dto = json.loads(form["data"][0].text)
-    assert list(dto) == ["title", "message", "ownerEmail", "ownerName", "expiresInDays",
-                         "parties"]
+    assert list(dto) == ["title", "message", "ownerEmail", "ownerName", "expiresInDays", "parties"]
     assert dto["title"] == "Charter handover — BK-12345"
     assert dto["message"] == "Please sign by Friday."
     assert dto["ownerEmail"] == SENDER_EMAIL
@@ -207,9 +264,15 @@ def test_create_sends_multipart_pdf_and_data_with_api_key(fake: SayPdfFake, pdf:
     assert dto["expiresInDays"] == 7  # 150 hours, rounded up to whole days
     jane, bob = dto["parties"]
     assert {k: jane[k] for k in ("name", "email", "signingOrder")} == {
-        "name": "Jane Doe", "email": "jane@example.com", "signingOrder": 1}
+        "name": "Jane Doe",
+        "email": "jane@example.com",
+        "signingOrder": 1,
+    }
     assert {k: bob[k] for k in ("name", "email", "signingOrder")} == {
-        "name": "Bob Roe", "email": "Bob@Example.com", "signingOrder": 2}
+        "name": "Bob Roe",
+        "email": "Bob@Example.com",
+        "signingOrder": 2,
+    }
     for field in jane["fields"] + bob["fields"]:
         assert set(field) == {"type", "page", "x", "y", "width", "height"}
     assert [(f["type"], f["page"]) for f in jane["fields"]] == [("signature", 0), ("date", 0)]
@@ -225,12 +288,13 @@ def test_create_sends_multipart_pdf_and_data_with_api_key(fake: SayPdfFake, pdf:
     assert report.provider_id == doc_id
     parties = fake.document(doc_id)["parties"]
     assert [(r.index, r.provider_recipient_id) for r in report.recipients] == [
-        (0, parties[0]["id"]), (1, parties[1]["id"])]
+        (0, parties[0]["id"]),
+        (1, parties[1]["id"]),
+    ]
     assert report.payload["documentId"] == doc_id
 
 
-def test_fields_land_where_placed_on_rotated_and_cropped_pages(fake: SayPdfFake,
-                                                                pdf: Path) -> None:
+def test_fields_land_where_placed_on_rotated_and_cropped_pages(fake: SayPdfFake, pdf: Path) -> None:
     run(config(fake), lambda p: p.create(new_request(), check_pdf(pdf), "k"))
     dto = sent_dto(fake)
     sent = [f for party in dto["parties"] for f in party["fields"]]
@@ -252,11 +316,21 @@ def test_fields_land_where_placed_on_every_layout(fake: SayPdfFake, tmp_path: Pa
         x0, y0, x1, y1 = visible_box(page)
         w, h = x1 - x0, y1 - y0
         sizes.append((h, w) if page.rotate % 180 else (w, h))
-    fields = [{"recipientIndex": 0, "type": "signature", "page": n + 1,
-               "x": 13.5 + 7 * n, "y": h - 60 - 5 * n, "width": 90, "height": 30}
-              for n, (_, h) in enumerate(sizes)]
-    spec = RequestSpec.from_json({**SPEC_JSON, "recipients": SPEC_JSON["recipients"][:1],
-                                  "fields": fields})
+    fields = [
+        {
+            "recipientIndex": 0,
+            "type": "signature",
+            "page": n + 1,
+            "x": 13.5 + 7 * n,
+            "y": h - 60 - 5 * n,
+            "width": 90,
+            "height": 30,
+        }
+        for n, (_, h) in enumerate(sizes)
+    ]
+    spec = RequestSpec.from_json(
+        {**SPEC_JSON, "recipients": SPEC_JSON["recipients"][:1], "fields": fields}
+    )
     run(config(fake), lambda p: p.create(new_request(spec), check_pdf(path), "k"))
     sent = sent_dto(fake)["parties"][0]["fields"]
     assert len(sent) == len(pages)
@@ -285,11 +359,12 @@ STATES: list[tuple[str, list[tuple[str, int | None]], Status]] = [
 ]
 
 
-@pytest.mark.parametrize(("steps", "expected"), [(s, e) for _, s, e in STATES],
-                         ids=[name for name, _, _ in STATES])
-def test_every_state_maps_with_recipient_times(fake: SayPdfFake, pdf: Path,
-                                               steps: list[tuple[str, int | None]],
-                                               expected: Status) -> None:
+@pytest.mark.parametrize(
+    ("steps", "expected"), [(s, e) for _, s, e in STATES], ids=[name for name, _, _ in STATES]
+)
+def test_every_state_maps_with_recipient_times(
+    fake: SayPdfFake, pdf: Path, steps: list[tuple[str, int | None]], expected: Status
+) -> None:
     request = created(fake, pdf)
     assert request.provider_id is not None
     for state, index in steps:
@@ -437,10 +512,14 @@ def test_download_and_certificate(fake: SayPdfFake, pdf: Path, tmp_path: Path) -
 CASES = SayPdfFake().documented_errors()
 
 
-@pytest.mark.parametrize("case_index", range(len(CASES)),
-                         ids=[f"{c.operation}-{c.response.status}-{c.expected}" for c in CASES])
-def test_documented_errors(fake: SayPdfFake, pdf: Path, tmp_path: Path, sleeps: Sleeps,
-                           case_index: int) -> None:
+@pytest.mark.parametrize(
+    "case_index",
+    range(len(CASES)),
+    ids=[f"{c.operation}-{c.response.status}-{c.expected}" for c in CASES],
+)
+def test_documented_errors(
+    fake: SayPdfFake, pdf: Path, tmp_path: Path, sleeps: Sleeps, case_index: int
+) -> None:
     case = fake.documented_errors()[case_index]
     request = new_request() if case.operation == "create" else created(fake, pdf)
     fake.fail_next(case.method, case.path, case.response, count=10)
@@ -454,16 +533,16 @@ def test_documented_errors(fake: SayPdfFake, pdf: Path, tmp_path: Path, sleeps: 
     }
     with pytest.raises(SealboxError) as caught:
         run(config(fake, sleeps), operations[case.operation])
-    expected = getattr(app.providers.errors, case.expected, None) or getattr(app.errors,
-                                                                             case.expected)
+    expected = getattr(app.providers.errors, case.expected, None) or getattr(
+        app.errors, case.expected
+    )
     assert type(caught.value) is expected, caught.value
     assert case.message in str(caught.value)
     assert "Traceback" not in str(caught.value)
     assert not dest.exists()
 
 
-def test_retry_after_on_429_create_is_honoured(fake: SayPdfFake, pdf: Path,
-                                               sleeps: Sleeps) -> None:
+def test_retry_after_on_429_create_is_honoured(fake: SayPdfFake, pdf: Path, sleeps: Sleeps) -> None:
     fake.rate_limit_next(7)
     report = run(config(fake, sleeps), lambda p: p.create(new_request(), check_pdf(pdf), "k"))
     assert sleeps.delays == [7.0]
@@ -471,8 +550,9 @@ def test_retry_after_on_429_create_is_honoured(fake: SayPdfFake, pdf: Path,
     assert fake.envelope_ids() == [report.provider_id]
 
 
-def test_retry_after_on_429_refresh_is_honoured(fake: SayPdfFake, pdf: Path,
-                                                sleeps: Sleeps) -> None:
+def test_retry_after_on_429_refresh_is_honoured(
+    fake: SayPdfFake, pdf: Path, sleeps: Sleeps
+) -> None:
     request = created(fake, pdf)
     fake.rate_limit_next(2)
     fake.rate_limit_next(3)
@@ -483,9 +563,13 @@ def test_retry_after_on_429_refresh_is_honoured(fake: SayPdfFake, pdf: Path,
 
 def test_retry_after_on_503_is_honoured(fake: SayPdfFake, pdf: Path, sleeps: Sleeps) -> None:
     request = created(fake, pdf)
-    fake.fail_next("GET", "/esign/documents/[^/]+",
-                   json_response(503, {"statusCode": 503, "message": "Service Unavailable"},
-                                 {"Retry-After": "4"}))
+    fake.fail_next(
+        "GET",
+        "/esign/documents/[^/]+",
+        json_response(
+            503, {"statusCode": 503, "message": "Service Unavailable"}, {"Retry-After": "4"}
+        ),
+    )
     report = run(config(fake, sleeps), lambda p: p.refresh(request))
     assert report.status == Status.SENT
     assert sleeps.delays == [4.0]
@@ -513,13 +597,11 @@ def test_answer_that_is_not_json_is_a_bad_response(fake: SayPdfFake, pdf: Path) 
         run(config(fake), lambda p: p.refresh(request))
 
 
-def test_download_that_is_not_a_pdf_is_refused(fake: SayPdfFake, pdf: Path,
-                                               tmp_path: Path) -> None:
+def test_download_that_is_not_a_pdf_is_refused(fake: SayPdfFake, pdf: Path, tmp_path: Path) -> None:
     request = created(fake, pdf)
     assert request.provider_id is not None
     fake.advance(request.provider_id, "completed")
-    fake.fail_next("GET", "/esign/documents/[^/]+/download",
-                   json_response(200, {"success": True}))
+    fake.fail_next("GET", "/esign/documents/[^/]+/download", json_response(200, {"success": True}))
     dest = tmp_path / "signed.pdf"
     with pytest.raises(BadResponseError, match="not a PDF"):
         run(config(fake), lambda p: p.download_signed(request, dest))
@@ -530,8 +612,7 @@ def test_download_that_is_not_a_pdf_is_refused(fake: SayPdfFake, pdf: Path,
 
 
 def jwt_config(fake: SayPdfFake, password: str | None = None) -> ProviderConfig:
-    return config(fake, credentials={"email": fake.email,
-                                     "password": password or fake.password})
+    return config(fake, credentials={"email": fake.email, "password": password or fake.password})
 
 
 def test_jwt_login_mode(fake: SayPdfFake, pdf: Path) -> None:
@@ -590,14 +671,16 @@ def test_configuration_problem() -> None:
     assert problem_of(config(None, credentials={"api_key": "k"})) is None
     assert problem_of(config(None, credentials={"email": "a@b.co", "password": "p"})) is None
     assert problem_of(config(None, credentials={})) == (
-        "SayPDF needs an API key: run `sealbox login saypdf` or set SEALBOX_SAYPDF_API_KEY.")
+        "SayPDF needs an API key: run `sealbox login saypdf` or set SEALBOX_SAYPDF_API_KEY."
+    )
     half = problem_of(config(None, credentials={"email": "a@b.co"}))
     assert half is not None and "SEALBOX_SAYPDF_PASSWORD" in half
     no_sender = problem_of(config(None, credentials={"api_key": "k"}, sender=(None, None)))
     assert no_sender is not None
     assert "SEALBOX_SENDER_EMAIL" in no_sender and "SEALBOX_SENDER_NAME" in no_sender
-    bad_sender = problem_of(config(None, credentials={"api_key": "k"},
-                                   sender=("A", "not-an-email")))
+    bad_sender = problem_of(
+        config(None, credentials={"api_key": "k"}, sender=("A", "not-an-email"))
+    )
     assert bad_sender is not None and "not an email address" in bad_sender
     bad_url = problem_of(config(None, credentials={"api_key": "k"}, base_url="ftp://x"))
     assert bad_url is not None and "SEALBOX_SAYPDF_BASE_URL" in bad_url
@@ -605,8 +688,9 @@ def test_configuration_problem() -> None:
 
 def test_create_refused_when_not_configured(fake: SayPdfFake, pdf: Path) -> None:
     with pytest.raises(UserError, match="SEALBOX_SENDER_EMAIL"):
-        run(config(fake, sender=("A", None)),
-            lambda p: p.create(new_request(), check_pdf(pdf), "k"))
+        run(
+            config(fake, sender=("A", None)), lambda p: p.create(new_request(), check_pdf(pdf), "k")
+        )
     assert fake.received == []
 
 
@@ -615,8 +699,9 @@ def test_default_base_urls() -> None:
     jwt = SayPdfProvider(config(None, credentials={"email": "a@b.co", "password": "p"}))
     try:
         assert api.base_url == DEFAULT_BASE_URL == "https://api.saypdf.com/api/v1"
-        assert str(api.http.url("esign/documents")) == \
-            "https://api.saypdf.com/api/v1/esign/documents"
+        assert (
+            str(api.http.url("esign/documents")) == "https://api.saypdf.com/api/v1/esign/documents"
+        )
         assert jwt.base_url == LOGIN_BASE_URL == "https://pdf.classicmovie.net/api"
         assert str(jwt.http.url("auth/login")) == "https://pdf.classicmovie.net/api/auth/login"
     finally:
@@ -629,38 +714,83 @@ def test_preflight(pdf: Path) -> None:
     provider = SayPdfProvider(config(None, credentials={"api_key": "k"}))
     try:
         assert provider.preflight(SPEC, info) == []
-        anchored = RequestSpec.from_json({**SPEC_JSON, "fields": SPEC_JSON["fields"][:1],
-                                          "anchorTags": [{"anchorString": "{{sign}}",
-                                                          "type": "signature",
-                                                          "recipientIndex": 1}]})
+        anchored = RequestSpec.from_json(
+            {
+                **SPEC_JSON,
+                "fields": SPEC_JSON["fields"][:1],
+                "anchorTags": [
+                    {"anchorString": "{{sign}}", "type": "signature", "recipientIndex": 1}
+                ],
+            }
+        )
         assert provider.preflight(anchored, info) == []
-        bad = RequestSpec.from_json({
-            **SPEC_JSON,
-            "recipients": [*SPEC_JSON["recipients"],
-                           {"firstName": "Carl", "lastName": "Cc", "email": "c@example.com",
-                            "designation": "CC", "order": 3},
-                           {"firstName": "Ann", "lastName": "Approver",
-                            "email": "a@example.com", "designation": "Approver", "order": 4},
-                           {"firstName": "Dan", "lastName": "Idle", "email": "d@example.com",
-                            "designation": "Signer", "order": 5}],
-            "fields": [*SPEC_JSON["fields"],
-                       {"recipientIndex": 0, "type": "checkbox", "page": 1, "x": 1, "y": 1,
-                        "width": 10, "height": 10},
-                       {"recipientIndex": 0, "type": "text", "page": 1, "x": 1, "y": 1,
-                        "width": 10, "height": 10, "required": False}],
-            "anchorTags": [{"anchorString": "{{x}}", "type": "checkbox", "recipientIndex": 0}],
-        })
+        bad = RequestSpec.from_json(
+            {
+                **SPEC_JSON,
+                "recipients": [
+                    *SPEC_JSON["recipients"],
+                    {
+                        "firstName": "Carl",
+                        "lastName": "Cc",
+                        "email": "c@example.com",
+                        "designation": "CC",
+                        "order": 3,
+                    },
+                    {
+                        "firstName": "Ann",
+                        "lastName": "Approver",
+                        "email": "a@example.com",
+                        "designation": "Approver",
+                        "order": 4,
+                    },
+                    {
+                        "firstName": "Dan",
+                        "lastName": "Idle",
+                        "email": "d@example.com",
+                        "designation": "Signer",
+                        "order": 5,
+                    },
+                ],
+                "fields": [
+                    *SPEC_JSON["fields"],
+                    {
+                        "recipientIndex": 0,
+                        "type": "checkbox",
+                        "page": 1,
+                        "x": 1,
+                        "y": 1,
+                        "width": 10,
+                        "height": 10,
+                    },
+                    {
+                        "recipientIndex": 0,
+                        "type": "text",
+                        "page": 1,
+                        "x": 1,
+                        "y": 1,
+                        "width": 10,
+                        "height": 10,
+                        "required": False,
+                    },
+                ],
+                "anchorTags": [{"anchorString": "{{x}}", "type": "checkbox", "recipientIndex": 0}],
+            }
+        )
         problems = provider.preflight(bad, info)
         assert any(p.startswith("fields[4].type: SayPDF cannot take checkbox") for p in problems)
         assert any(p.startswith("fields[5].required:") for p in problems)
-        assert any(p.startswith("anchorTags[0].type: SayPDF cannot take checkbox")
-                   for p in problems)
-        assert any(p.startswith("recipients[2].designation: SayPDF has only signers, no CC")
-                   for p in problems)
-        assert any(p.startswith("recipients[3].designation: SayPDF has only signers, no "
-                                "Approver") for p in problems)
-        assert any(p.startswith("recipients[4]: SayPDF needs at least one field")
-                   for p in problems)
+        assert any(
+            p.startswith("anchorTags[0].type: SayPDF cannot take checkbox") for p in problems
+        )
+        assert any(
+            p.startswith("recipients[2].designation: SayPDF has only signers, no CC")
+            for p in problems
+        )
+        assert any(
+            p.startswith("recipients[3].designation: SayPDF has only signers, no Approver")
+            for p in problems
+        )
+        assert any(p.startswith("recipients[4]: SayPDF needs at least one field") for p in problems)
         assert len(problems) == 6
     finally:
         asyncio.run(provider.aclose())
@@ -688,15 +818,29 @@ def test_capabilities() -> None:
 
 
 def test_fake_refuses_what_breaks_the_document(fake: SayPdfFake, pdf: Path) -> None:
-    data: dict[str, Any] = {"title": "T", "ownerEmail": "o@example.com", "parties": [
-        {"name": "N", "email": "n@example.com",
-         "fields": [{"type": "signature", "page": 0, "x": 1, "y": 1, "width": 5, "height": 5}]}]}
+    data: dict[str, Any] = {
+        "title": "T",
+        "ownerEmail": "o@example.com",
+        "parties": [
+            {
+                "name": "N",
+                "email": "n@example.com",
+                "fields": [
+                    {"type": "signature", "page": 0, "x": 1, "y": 1, "width": 5, "height": 5}
+                ],
+            }
+        ],
+    }
     key = {"X-API-Key": fake.api_key}
     with httpx.Client(base_url=fake.url) as client:
+
         def post(part: str, dto: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
-            return client.post("/esign/documents", headers=headers,
-                               data={"data": json.dumps(dto)},
-                               files={part: ("c.pdf", pdf.read_bytes(), "application/pdf")})
+            return client.post(
+                "/esign/documents",
+                headers=headers,
+                data={"data": json.dumps(dto)},
+                files={part: ("c.pdf", pdf.read_bytes(), "application/pdf")},
+            )
 
         assert post("pdf", data, key).status_code == 201
         assert post("pdf", data, {}).status_code == 401
@@ -712,7 +856,8 @@ def test_fake_refuses_what_breaks_the_document(fake: SayPdfFake, pdf: Path) -> N
         points["parties"][0]["fields"][0].update(x=300, required=True)
         assert post("pdf", points, key).json()["message"] == [
             "parties.0.fields.0.property required should not exist",
-            "parties.0.fields.0.x must not be greater than 100"]
+            "parties.0.fields.0.x must not be greater than 100",
+        ]
         assert client.get("/esign/documents/nope", headers=key).status_code == 404
 
 
@@ -762,31 +907,63 @@ def test_webhook_rejected(fake: SayPdfFake, pdf: Path) -> None:
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=16,
 )
-DATES = st.sampled_from(["2026-04-08T12:00:00.000Z", "2026-04-08", "not a date", "",
-                         "2026-13-45T99:00:00Z", "9999-12-31T23:59:59+14:00"]) | JSON
-STATUS = st.sampled_from(["draft", "pending", "completed", "declined", "expired", "cancelled",
-                          "viewed", "PENDING"]) | JSON
-PARTY = st.fixed_dictionaries({}, optional={
-    "id": JSON | st.uuids().map(str), "email": st.sampled_from(
-        ["jane@example.com", "BOB@example.com", "x@y.z"]) | JSON,
-    "status": st.sampled_from(["pending", "viewed", "signed", "declined"]) | JSON,
-    "viewedAt": DATES, "signedAt": DATES, "declinedAt": DATES, "declineReason": JSON})
+DATES = (
+    st.sampled_from(
+        [
+            "2026-04-08T12:00:00.000Z",
+            "2026-04-08",
+            "not a date",
+            "",
+            "2026-13-45T99:00:00Z",
+            "9999-12-31T23:59:59+14:00",
+        ]
+    )
+    | JSON
+)
+STATUS = (
+    st.sampled_from(
+        ["draft", "pending", "completed", "declined", "expired", "cancelled", "viewed", "PENDING"]
+    )
+    | JSON
+)
+PARTY = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": JSON | st.uuids().map(str),
+        "email": st.sampled_from(["jane@example.com", "BOB@example.com", "x@y.z"]) | JSON,
+        "status": st.sampled_from(["pending", "viewed", "signed", "declined"]) | JSON,
+        "viewedAt": DATES,
+        "signedAt": DATES,
+        "declinedAt": DATES,
+        "declineReason": JSON,
+    },
+)
 PARTIES = st.lists(PARTY | JSON, max_size=4) | JSON
-DOCUMENT = st.fixed_dictionaries({}, optional={
-    "id": st.uuids().map(str) | JSON, "status": STATUS, "parties": PARTIES,
-    "completedAt": DATES})
+DOCUMENT = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.uuids().map(str) | JSON,
+        "status": STATUS,
+        "parties": PARTIES,
+        "completedAt": DATES,
+    },
+)
 SUCCESS = st.just(True) | JSON
 ANSWERS = (
     JSON
     | st.fixed_dictionaries({"success": SUCCESS}, optional={"document": DOCUMENT | JSON})
-    | st.fixed_dictionaries({"success": SUCCESS}, optional={
-        "documentId": st.uuids().map(str) | JSON, "status": STATUS, "parties": PARTIES})
-    | st.fixed_dictionaries({"success": SUCCESS},
-                            optional={"documents": st.lists(DOCUMENT | JSON, max_size=3) | JSON})
+    | st.fixed_dictionaries(
+        {"success": SUCCESS},
+        optional={"documentId": st.uuids().map(str) | JSON, "status": STATUS, "parties": PARTIES},
+    )
+    | st.fixed_dictionaries(
+        {"success": SUCCESS}, optional={"documents": st.lists(DOCUMENT | JSON, max_size=3) | JSON}
+    )
     | st.fixed_dictionaries({}, optional={"access_token": st.text(max_size=20) | JSON})
 )
 
@@ -820,9 +997,14 @@ def test_error_bodies_never_raise(data: Any, status: int) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(JSON | ANSWERS | st.fixed_dictionaries(
-    {"event": JSON | st.just("document.completed")},
-    optional={"documentId": JSON | st.just("d-1"), "data": DOCUMENT | JSON}))
+@given(
+    JSON
+    | ANSWERS
+    | st.fixed_dictionaries(
+        {"event": JSON | st.just("document.completed")},
+        optional={"documentId": JSON | st.just("d-1"), "data": DOCUMENT | JSON},
+    )
+)
 def test_webhook_bodies_raise_only_rejections(data: Any) -> None:
     body = json.dumps(data).encode()
     signature = hmac.new(b"k", body, "sha256").hexdigest()

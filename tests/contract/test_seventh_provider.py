@@ -56,17 +56,34 @@ def write_request(tmp_path: Path) -> tuple[Path, Path]:
     doc.save(pdf)
     doc.close()
     spec = tmp_path / "lease.json"
-    spec.write_text(json.dumps({
-        "name": "Boat house lease",
-        "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-        "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-                    "width": 180, "height": 48}],
-    }), encoding="utf-8")
+    spec.write_text(
+        json.dumps(
+            {
+                "name": "Boat house lease",
+                "recipients": [
+                    {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}
+                ],
+                "fields": [
+                    {
+                        "recipientIndex": 0,
+                        "type": "signature",
+                        "page": 1,
+                        "x": 72,
+                        "y": 600,
+                        "width": 180,
+                        "height": 48,
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     return pdf, spec
 
 
-def test_sealbox_providers_lists_it(postbox: PostboxService,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_sealbox_providers_lists_it(
+    postbox: PostboxService, capsys: pytest.CaptureFixture[str]
+) -> None:
     rows = sealbox(capsys, "providers")["providers"]
     assert [r["id"] for r in rows][-1] == ID
     row = rows[-1]
@@ -75,14 +92,16 @@ def test_sealbox_providers_lists_it(postbox: PostboxService,
     assert row["capabilities"]["webhooks"] is True
 
 
-def test_sealbox_login_asks_for_its_credentials(postbox: PostboxService,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_sealbox_login_asks_for_its_credentials(
+    postbox: PostboxService, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["login", ID]) == 1  # no terminal here: says what to set instead
     assert "SEALBOX_POSTBOX_API_KEY" in capsys.readouterr().err
 
 
 def test_the_send_path_builds_it_and_hands_it_the_checked_document(
-        postbox: PostboxService, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    postbox: PostboxService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     pdf, spec = write_request(tmp_path)
     sent = sealbox(capsys, "send", str(pdf), "--spec", str(spec), "--provider", ID)
     assert (sent["provider"], sent["status"]) == (ID, "sent")
@@ -96,7 +115,8 @@ def test_the_send_path_builds_it_and_hands_it_the_checked_document(
 
 
 def test_the_webhook_listener_serves_and_dispatches_it(
-        postbox: PostboxService, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    postbox: PostboxService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     pdf, spec = write_request(tmp_path)
     sent = sealbox(capsys, "send", str(pdf), "--spec", str(spec), "--provider", ID)
     postbox.statuses[sent["providerId"]] = Status.VIEWED
@@ -121,8 +141,9 @@ def test_the_webhook_listener_serves_and_dispatches_it(
     assert sealbox(capsys, "show", sent["id"])["status"] == "viewed"
 
 
-def test_the_document_prepare_checked_is_the_one_create_gets(postbox: PostboxService,
-                                                             tmp_path: Path) -> None:
+def test_the_document_prepare_checked_is_the_one_create_gets(
+    postbox: PostboxService, tmp_path: Path
+) -> None:
     pdf, spec_file = write_request(tmp_path)
     spec = RequestSpec.from_json(json.loads(spec_file.read_text(encoding="utf-8")))
     ctx = Context.from_environment()

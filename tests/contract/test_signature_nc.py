@@ -941,9 +941,11 @@ def test_preflight(fake: SignatureNcFake, pdf: Path) -> None:
     warnings = provider.warnings(spec)
     asyncio.run(provider.aclose())
     # The message changes nothing about who signs what: sent without it, with a warning.
-    assert warnings == ["message: Signature.nc does not deliver a message to the recipients; it "
-                        "is sent without it and kept in Sealbox only, so tell them another way "
-                        "if it matters"]
+    assert warnings == [
+        "message: Signature.nc does not deliver a message to the recipients; it "
+        "is sent without it and kept in Sealbox only, so tell them another way "
+        "if it matters"
+    ]
     joined = "\n".join(problems)
     assert "message" not in joined
     for expected in (

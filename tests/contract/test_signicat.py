@@ -109,9 +109,16 @@ def fake() -> Iterator[SignicatFake]:
 @pytest.fixture
 def pdf(tmp_path: Path) -> Path:
     """Three pages: upright, /Rotate 90, and a CropBox that does not start at (0, 0)."""
-    return write(tmp_path / "lease.pdf", build_pdf([
-        text_page("Lease agreement"), blank_page(rotate=90), blank_page(cropbox=OFFSET_CROPBOX),
-    ]))
+    return write(
+        tmp_path / "lease.pdf",
+        build_pdf(
+            [
+                text_page("Lease agreement"),
+                blank_page(rotate=90),
+                blank_page(cropbox=OFFSET_CROPBOX),
+            ]
+        ),
+    )
 
 
 _TLS: list[ssl.SSLContext] = []
@@ -124,22 +131,33 @@ def transport() -> httpx.AsyncHTTPTransport:
     return httpx.AsyncHTTPTransport(verify=_TLS[0])
 
 
-def make_provider(fake: SignicatFake, sleeps: Sleeps | None = None, *,
-                  credentials: dict[str, str] | None = None,
-                  settings_: dict[str, str] | None = None,
-                  clock: Clock | None = None) -> SignicatProvider:
-    creds = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET} if credentials is None \
+def make_provider(
+    fake: SignicatFake,
+    sleeps: Sleeps | None = None,
+    *,
+    credentials: dict[str, str] | None = None,
+    settings_: dict[str, str] | None = None,
+    clock: Clock | None = None,
+) -> SignicatProvider:
+    creds = (
+        {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+        if credentials is None
         else credentials
+    )
     values = {"base_url": fake.url, "token_url": fake.token_url, **(settings_ or {})}
-    config = ProviderConfig(provider_id="signicat", credential=creds.get, setting=values.get,
-                            sleep=sleeps or Sleeps(), transport=transport())
+    config = ProviderConfig(
+        provider_id="signicat",
+        credential=creds.get,
+        setting=values.get,
+        sleep=sleeps or Sleeps(),
+        transport=transport(),
+    )
     if clock is None:
         return SignicatProvider(config)
     return SignicatProvider(config, clock=clock)
 
 
-def make_request(*recipients: Recipient, name: str = "Lease BK-12345",
-                 hours: int = 48) -> Request:
+def make_request(*recipients: Recipient, name: str = "Lease BK-12345", hours: int = 48) -> Request:
     people = recipients or (Recipient("Jane", "Doe", "jane@example.com"),)
     spec = RequestSpec(name=name, recipients=tuple(people), expiration_hours=hours)
     return Request(id=str(uuid.uuid4()), provider="signicat", spec=spec)
@@ -163,8 +181,9 @@ def sent(fake: SignicatFake, pdf: Path, request: Request) -> str:
     return report.provider_id
 
 
-def raised(provider: SignicatProvider,
-           work: Callable[[SignicatProvider], Awaitable[Any]]) -> SealboxError:
+def raised(
+    provider: SignicatProvider, work: Callable[[SignicatProvider], Awaitable[Any]]
+) -> SealboxError:
     with pytest.raises(SealboxError) as info:
         run(provider, work)
     return info.value
@@ -180,16 +199,23 @@ def test_create_sends_the_three_documented_steps(fake: SignicatFake, pdf: Path) 
     after = datetime.now(UTC)
 
     assert [(r.method, r.path) for r in fake.received] == [
-        ("POST", TOKEN_PATH), ("POST", DOCS), ("POST", COLLECTIONS), ("POST", SESSIONS)]
+        ("POST", TOKEN_PATH),
+        ("POST", DOCS),
+        ("POST", COLLECTIONS),
+        ("POST", SESSIONS),
+    ]
 
     token = fake.received[0]
     assert (token.header("content-type") or "").startswith("application/x-www-form-urlencoded")
-    assert parse_qs(token.body.decode()) == {"grant_type": ["client_credentials"],
-                                            "scope": ["signicat-api"]}
+    assert parse_qs(token.body.decode()) == {
+        "grant_type": ["client_credentials"],
+        "scope": ["signicat-api"],
+    }
     scheme, _, value = (token.header("authorization") or "").partition(" ")
     assert scheme == "Basic"
-    assert base64.b64decode(value).decode() == (f"{quote(CLIENT_ID, safe='')}:"
-                                                f"{quote(CLIENT_SECRET, safe='')}")
+    assert base64.b64decode(value).decode() == (
+        f"{quote(CLIENT_ID, safe='')}:{quote(CLIENT_SECRET, safe='')}"
+    )
     bearer = f"Bearer {fake.issued[0]}"
 
     upload = fake.received[1]
@@ -215,21 +241,28 @@ def test_create_sends_the_three_documented_steps(fake: SignicatFake, pdf: Path) 
     assert due is not None
     assert before + timedelta(hours=48) - timedelta(seconds=1) <= due
     assert due <= after + timedelta(hours=48)
-    assert body == [{
-        "title": "Lease BK-12345",
-        "externalReference": request.id,
-        "documents": [{"action": "SIGN", "documentCollectionId": collection_id,
-                       "documentId": document_id}],
-        "signingSetup": [{"signingFlow": "AUTHENTICATION_BASED"}],
-        "packageTo": ["PADES_CONTAINER"],
-    }]
+    assert body == [
+        {
+            "title": "Lease BK-12345",
+            "externalReference": request.id,
+            "documents": [
+                {"action": "SIGN", "documentCollectionId": collection_id, "documentId": document_id}
+            ],
+            "signingSetup": [{"signingFlow": "AUTHENTICATION_BASED"}],
+            "packageTo": ["PADES_CONTAINER"],
+        }
+    ]
 
     session_id = fake.envelope_ids()[0]
     assert report.status == Status.SENT
     assert report.provider_id == session_id
-    assert report.recipients == (RecipientReport(
-        index=0, provider_recipient_id=session_id,
-        signing_url=f"https://example.sandbox.signicat.com/sign?sessionId={session_id}"),)
+    assert report.recipients == (
+        RecipientReport(
+            index=0,
+            provider_recipient_id=session_id,
+            signing_url=f"https://example.sandbox.signicat.com/sign?sessionId={session_id}",
+        ),
+    )
     assert set(report.payload) == {"document", "documentCollection", "signingSessions"}
     assert report.payload["signingSessions"][0]["id"] == session_id
 
@@ -238,13 +271,15 @@ def test_identity_providers_setting_is_sent(fake: SignicatFake, pdf: Path) -> No
     provider = make_provider(fake, settings_={"identity_providers": "ftn, nbid,"})
     run(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     body = fake.requests_to("POST", SESSIONS)[0].json()
-    assert body[0]["signingSetup"] == [{"identityProviders": [{"idpName": "ftn"},
-                                                              {"idpName": "nbid"}],
-                                        "signingFlow": "AUTHENTICATION_BASED"}]
+    assert body[0]["signingSetup"] == [
+        {
+            "identityProviders": [{"idpName": "ftn"}, {"idpName": "nbid"}],
+            "signingFlow": "AUTHENTICATION_BASED",
+        }
+    ]
 
 
-def test_upload_is_retried_with_the_whole_file_after_a_401(fake: SignicatFake,
-                                                           pdf: Path) -> None:
+def test_upload_is_retried_with_the_whole_file_after_a_401(fake: SignicatFake, pdf: Path) -> None:
     request = make_request()
 
     async def work(p: SignicatProvider) -> None:
@@ -262,9 +297,19 @@ def test_upload_is_retried_with_the_whole_file_after_a_401(fake: SignicatFake,
 
 def test_a_damaged_upload_is_detected_by_its_hash(fake: SignicatFake, pdf: Path) -> None:
     wrong = base64.b64encode(b"0" * 64).decode()
-    fake.fail_next("POST", DOCS, json_response(201, {
-        "documentId": "0197d5cb-0000-7000-8000-000000000001", "mimeType": "application/pdf",
-        "documentHash": {"hash": wrong, "hashAlgorithm": "SHA256"}}), after=True)
+    fake.fail_next(
+        "POST",
+        DOCS,
+        json_response(
+            201,
+            {
+                "documentId": "0197d5cb-0000-7000-8000-000000000001",
+                "mimeType": "application/pdf",
+                "documentHash": {"hash": wrong, "hashAlgorithm": "SHA256"},
+            },
+        ),
+        after=True,
+    )
     error = raised(make_provider(fake), lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert isinstance(error, BadResponseError)
     assert "hash does not match" in error.message
@@ -278,14 +323,18 @@ def test_status_table_maps_every_documented_state() -> None:
     assert STATUS_TABLE == {"READY": Status.SENT, "SIGNED": Status.COMPLETED}
 
 
-@pytest.mark.parametrize(("state", "expected", "message"), [
-    ("READY", Status.SENT, None),
-    ("signed", Status.COMPLETED, None),
-    ("completed", Status.COMPLETED, None),
-    ("REJECTED", Status.SENT, "final state Sealbox does not know"),
-])
-def test_refresh_maps_lifecycle_states(fake: SignicatFake, pdf: Path, state: str,
-                                       expected: Status, message: str | None) -> None:
+@pytest.mark.parametrize(
+    ("state", "expected", "message"),
+    [
+        ("READY", Status.SENT, None),
+        ("signed", Status.COMPLETED, None),
+        ("completed", Status.COMPLETED, None),
+        ("REJECTED", Status.SENT, "final state Sealbox does not know"),
+    ],
+)
+def test_refresh_maps_lifecycle_states(
+    fake: SignicatFake, pdf: Path, state: str, expected: Status, message: str | None
+) -> None:
     request = make_request()
     session_id = sent(fake, pdf, request)
     fake.advance(session_id, state)
@@ -299,8 +348,9 @@ def test_refresh_maps_lifecycle_states(fake: SignicatFake, pdf: Path, state: str
         assert report.error_message is not None and message in report.error_message
 
 
-def test_unknown_state_that_is_not_final_stays_in_flight_quietly(fake: SignicatFake,
-                                                                 pdf: Path) -> None:
+def test_unknown_state_that_is_not_final_stays_in_flight_quietly(
+    fake: SignicatFake, pdf: Path
+) -> None:
     request = make_request()
     session_id = sent(fake, pdf, request)
     fake.advance(session_id, "WAITING_FOR_SIGNER")
@@ -360,8 +410,9 @@ def test_certificate_is_not_offered(fake: SignicatFake, pdf: Path, tmp_path: Pat
     assert not CAPABILITIES.certificate
 
 
-def test_download_waits_for_signing_and_packaging(fake: SignicatFake, pdf: Path,
-                                                  tmp_path: Path) -> None:
+def test_download_waits_for_signing_and_packaging(
+    fake: SignicatFake, pdf: Path, tmp_path: Path
+) -> None:
     request = make_request()
     session_id = sent(fake, pdf, request)
     dest = tmp_path / "signed.pdf"
@@ -390,10 +441,12 @@ def _error_class(name: str) -> type[SealboxError]:
     return cls
 
 
-@pytest.mark.parametrize("case", SignicatFake().documented_errors(),
-                         ids=lambda c: f"{c.operation}-{c.response.status}-{c.path}")
-def test_documented_errors(fake: SignicatFake, pdf: Path, tmp_path: Path,
-                           case: ErrorCase) -> None:
+@pytest.mark.parametrize(
+    "case",
+    SignicatFake().documented_errors(),
+    ids=lambda c: f"{c.operation}-{c.response.status}-{c.path}",
+)
+def test_documented_errors(fake: SignicatFake, pdf: Path, tmp_path: Path, case: ErrorCase) -> None:
     request = make_request()
     if case.operation != "create":
         session_id = sent(fake, pdf, request)
@@ -411,8 +464,11 @@ def test_documented_errors(fake: SignicatFake, pdf: Path, tmp_path: Path,
 
 
 def test_invalid_params_name_the_field(fake: SignicatFake, pdf: Path) -> None:
-    fake.fail_next("POST", SESSIONS, problem(400, "Bad request", "Validation failed.",
-                                             invalid=[("[0].title", "too long")]))
+    fake.fail_next(
+        "POST",
+        SESSIONS,
+        problem(400, "Bad request", "Validation failed.", invalid=[("[0].title", "too long")]),
+    )
     error = raised(make_provider(fake), lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert isinstance(error, InvalidRequestError)
     assert error.issues == ["[0].title: too long"]
@@ -420,8 +476,7 @@ def test_invalid_params_name_the_field(fake: SignicatFake, pdf: Path) -> None:
 
 
 def test_refused_credentials(fake: SignicatFake, pdf: Path) -> None:
-    provider = make_provider(fake, credentials={"client_id": CLIENT_ID,
-                                                "client_secret": "wrong"})
+    provider = make_provider(fake, credentials={"client_id": CLIENT_ID, "client_secret": "wrong"})
     error = raised(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert isinstance(error, AuthenticationError)
     assert "invalid_client" in error.message
@@ -446,8 +501,9 @@ def test_missing_credentials(fake: SignicatFake, pdf: Path) -> None:
 
 
 def test_defaults_without_settings() -> None:
-    config = ProviderConfig(provider_id="signicat", credential=lambda k: None,
-                            setting=lambda k: None)
+    config = ProviderConfig(
+        provider_id="signicat", credential=lambda k: None, setting=lambda k: None
+    )
     provider = SignicatProvider(config)
     try:
         assert str(provider.http.base_url) == DEFAULT_BASE_URL + "/"
@@ -460,18 +516,17 @@ def test_unreadable_answers_are_typed(fake: SignicatFake, pdf: Path) -> None:
     request = make_request()
     sent(fake, pdf, request)
     fake.fail_next("GET", SESSION, FakeResponse(200, b"<html>oops</html>"))
-    assert isinstance(raised(make_provider(fake), lambda p: p.refresh(request)),
-                      BadResponseError)
+    assert isinstance(raised(make_provider(fake), lambda p: p.refresh(request)), BadResponseError)
     fake.fail_next("GET", SESSION, json_response(200, {"id": 5, "lifecycle": []}))
-    assert isinstance(raised(make_provider(fake), lambda p: p.refresh(request)),
-                      BadResponseError)
-    fake.fail_next("GET", SESSION, json_response(200, {"id": "another-session",
-                                                       "lifecycle": {"state": "READY"}}))
-    assert isinstance(raised(make_provider(fake), lambda p: p.refresh(request)),
-                      BadResponseError)
+    assert isinstance(raised(make_provider(fake), lambda p: p.refresh(request)), BadResponseError)
+    fake.fail_next(
+        "GET",
+        SESSION,
+        json_response(200, {"id": "another-session", "lifecycle": {"state": "READY"}}),
+    )
+    assert isinstance(raised(make_provider(fake), lambda p: p.refresh(request)), BadResponseError)
     fake.fail_next("POST", TOKEN_PATH, json_response(200, {"access_token": "two words"}))
-    assert isinstance(raised(make_provider(fake), lambda p: p.refresh(request)),
-                      BadResponseError)
+    assert isinstance(raised(make_provider(fake), lambda p: p.refresh(request)), BadResponseError)
 
 
 # --- retries -----------------------------------------------------------------------------------
@@ -480,21 +535,27 @@ def test_unreadable_answers_are_typed(fake: SignicatFake, pdf: Path) -> None:
 def test_retry_after_on_429_is_honoured(fake: SignicatFake, pdf: Path) -> None:
     request = make_request()
     sent(fake, pdf, request)
-    fake.fail_next("GET", SESSION, problem(429, "Too many requests", "Slow down.",
-                                           headers={"Retry-After": "7"}))
+    fake.fail_next(
+        "GET",
+        SESSION,
+        problem(429, "Too many requests", "Slow down.", headers={"Retry-After": "7"}),
+    )
     sleeps = Sleeps()
     report = run(make_provider(fake, sleeps), lambda p: p.refresh(request))
     assert report.status == Status.SENT
     assert sleeps.delays == [7.0]
 
 
-def test_retry_after_on_503_is_honoured_for_the_session_create(fake: SignicatFake,
-                                                                pdf: Path) -> None:
-    fake.fail_next("POST", SESSIONS, problem(503, "Service unavailable", "Busy.",
-                                             headers={"Retry-After": "3"}))
+def test_retry_after_on_503_is_honoured_for_the_session_create(
+    fake: SignicatFake, pdf: Path
+) -> None:
+    fake.fail_next(
+        "POST", SESSIONS, problem(503, "Service unavailable", "Busy.", headers={"Retry-After": "3"})
+    )
     sleeps = Sleeps()
-    report = run(make_provider(fake, sleeps),
-                 lambda p: p.create(make_request(), check_pdf(pdf), "k"))
+    report = run(
+        make_provider(fake, sleeps), lambda p: p.create(make_request(), check_pdf(pdf), "k")
+    )
     assert sleeps.delays == [3.0]
     assert len(fake.envelope_ids()) == 1
     assert report.provider_id == fake.envelope_ids()[0]
@@ -503,8 +564,9 @@ def test_retry_after_on_503_is_honoured_for_the_session_create(fake: SignicatFak
 # --- ambiguous create and reconcile -------------------------------------------------------------
 
 
-def test_ambiguous_create_is_reconciled_by_external_reference(fake: SignicatFake,
-                                                              pdf: Path) -> None:
+def test_ambiguous_create_is_reconciled_by_external_reference(
+    fake: SignicatFake, pdf: Path
+) -> None:
     request = make_request()
     other = make_request()
     sent(fake, pdf, other)
@@ -525,13 +587,17 @@ def test_ambiguous_create_is_reconciled_by_external_reference(fake: SignicatFake
     assert run(make_provider(fake), lambda p: p.reconcile(make_request())) is None
 
 
-@pytest.mark.parametrize("answer", [
-    FakeResponse(201, b"[{\"id\": "),
-    FakeResponse(201, b"[]", {"Content-Type": "application/json"}),
-    problem(500, "Internal server error", "Oops."),
-])
-def test_unreadable_or_failed_create_answer_is_ambiguous(fake: SignicatFake, pdf: Path,
-                                                         answer: FakeResponse) -> None:
+@pytest.mark.parametrize(
+    "answer",
+    [
+        FakeResponse(201, b'[{"id": '),
+        FakeResponse(201, b"[]", {"Content-Type": "application/json"}),
+        problem(500, "Internal server error", "Oops."),
+    ],
+)
+def test_unreadable_or_failed_create_answer_is_ambiguous(
+    fake: SignicatFake, pdf: Path, answer: FakeResponse
+) -> None:
     fake.fail_next("POST", SESSIONS, answer, after=True)
     error = raised(make_provider(fake), lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     assert isinstance(error, AmbiguousSendError)
@@ -548,8 +614,7 @@ def test_reconcile_keeps_only_matching_sessions(fake: SignicatFake, pdf: Path) -
 
 
 @pytest.mark.parametrize("status", [404, 405])
-def test_reconcile_without_the_query_is_a_capability_error(fake: SignicatFake,
-                                                           status: int) -> None:
+def test_reconcile_without_the_query_is_a_capability_error(fake: SignicatFake, status: int) -> None:
     fake.fail_next("GET", SESSIONS, problem(status, "Not found", "No such route."))
     error = raised(make_provider(fake), lambda p: p.reconcile(make_request()))
     assert isinstance(error, CapabilityError)
@@ -636,9 +701,12 @@ def test_preflight_refuses_what_signicat_cannot_take(pdf: Path, fake: SignicatFa
     jane = Recipient("Jane", "Doe", "jane@example.com", order=1)
     spec = RequestSpec(
         name="Lease",
-        recipients=(jane, Recipient("Bob", "Roe", "bob@example.com", Designation.APPROVER, 2),
-                    Recipient("Cy", "Coe", "cy@example.com", Designation.CC, 3),
-                    Recipient("Di", "Doe", "di@example.com", order=4)),
+        recipients=(
+            jane,
+            Recipient("Bob", "Roe", "bob@example.com", Designation.APPROVER, 2),
+            Recipient("Cy", "Coe", "cy@example.com", Designation.CC, 3),
+            Recipient("Di", "Doe", "di@example.com", order=4),
+        ),
         fields=(Field(0, FieldType.SIGNATURE, 2, 72, 100, 180, 48),),
         anchor_tags=(AnchorTag("{{sign_here}}", FieldType.SIGNATURE, 0),),
     )
@@ -679,14 +747,19 @@ def test_rotated_and_cropped_pages(pdf: Path, fake: SignicatFake, tmp_path: Path
     info = check_pdf(pdf)
     assert info.pages[1].rotation == 90
     assert info.pages[2].cropbox == OFFSET_CROPBOX
-    placed = replace(make_request().spec, fields=(
-        Field(0, FieldType.SIGNATURE, 2, 72, 100, 180, 48),
-        Field(0, FieldType.DATE, 3, 10, 10, 110, 24),
-    ))
+    placed = replace(
+        make_request().spec,
+        fields=(
+            Field(0, FieldType.SIGNATURE, 2, 72, 100, 180, 48),
+            Field(0, FieldType.DATE, 3, 10, 10, 110, 24),
+        ),
+    )
     provider = make_provider(fake)
     problems = provider.preflight(placed, info)
-    assert problems == ["fields[0]: Signicat does not take placed fields (its signers place "
-                        "their own); remove the fields or choose another provider"]
+    assert problems == [
+        "fields[0]: Signicat does not take placed fields (its signers place "
+        "their own); remove the fields or choose another provider"
+    ]
     run(provider, lambda p: p.create(make_request(), check_pdf(pdf), "k"))
     uploaded = write(tmp_path / "uploaded.pdf", fake.requests_to("POST", DOCS)[0].body)
     assert uploaded.read_bytes() == pdf.read_bytes()
@@ -697,8 +770,9 @@ def test_rotated_and_cropped_pages(pdf: Path, fake: SignicatFake, tmp_path: Path
 
 
 def _token(fake: SignicatFake) -> str:
-    answer = httpx.post(fake.token_url, data={"grant_type": "client_credentials"},
-                        auth=(CLIENT_ID, CLIENT_SECRET))
+    answer = httpx.post(
+        fake.token_url, data={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET)
+    )
     assert answer.status_code == 200
     token = answer.json()["access_token"]
     assert isinstance(token, str)
@@ -707,8 +781,9 @@ def _token(fake: SignicatFake) -> str:
 
 def test_fake_requires_the_bearer_token(fake: SignicatFake) -> None:
     assert httpx.get(f"{fake.url}/signing-sessions/x").status_code == 401
-    answer = httpx.get(f"{fake.url}/signing-sessions/x",
-                       headers={"Authorization": f"Bearer {_token(fake)}"})
+    answer = httpx.get(
+        f"{fake.url}/signing-sessions/x", headers={"Authorization": f"Bearer {_token(fake)}"}
+    )
     assert answer.status_code == 404
 
 
@@ -716,11 +791,15 @@ def test_fake_refuses_what_breaks_the_guide(fake: SignicatFake) -> None:
     auth = {"Authorization": f"Bearer {_token(fake)}"}
     no_type = httpx.post(f"{fake.url}/documents", content=b"%PDF-1.7 x", headers=auth)
     assert no_type.status_code == 400
-    single = httpx.post(f"{fake.url}/signing-sessions", headers=auth,
-                        json={"title": "not an array"})
+    single = httpx.post(
+        f"{fake.url}/signing-sessions", headers=auth, json={"title": "not an array"}
+    )
     assert single.status_code == 400
-    misspelled = httpx.post(f"{fake.url}/signing-sessions", headers=auth,
-                            json=[{"title": "x", "external_reference": "r", "documents": []}])
+    misspelled = httpx.post(
+        f"{fake.url}/signing-sessions",
+        headers=auth,
+        json=[{"title": "x", "external_reference": "r", "documents": []}],
+    )
     assert misspelled.status_code == 400
     names = {p["name"] for p in misspelled.json()["invalidParams"]}
     assert names == {"[0].external_reference", "[0].documents"}
@@ -728,8 +807,9 @@ def test_fake_refuses_what_breaks_the_guide(fake: SignicatFake) -> None:
 
 def test_client_mistakes_surface_as_typed_errors(fake: SignicatFake) -> None:
     async def work(p: SignicatProvider) -> Any:
-        return await p.http.json("POST", "document-collections",
-                                 json_body={"documents": [{"documentID": "x"}]})
+        return await p.http.json(
+            "POST", "document-collections", json_body={"documents": [{"documentID": "x"}]}
+        )
 
     error = raised(make_provider(fake), work)
     assert isinstance(error, InvalidRequestError)
@@ -753,42 +833,73 @@ def test_fake_controls(fake: SignicatFake, pdf: Path) -> None:
 # --- untrusted answers -------------------------------------------------------------------------
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
-    | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=20,
 )
-PACKAGE = st.fixed_dictionaries({}, optional={"packageType": JSON | st.just("PADES_CONTAINER"),
-                                              "resultDocumentId": JSON | st.uuids().map(str)})
-SESSION_SHAPE = st.fixed_dictionaries({}, optional={
-    "id": JSON | st.uuids().map(str),
-    "lifecycle": JSON | st.fixed_dictionaries({}, optional={
-        "state": JSON | st.sampled_from(["READY", "SIGNED", "NEW", " "]),
-        "stateIsFinal": JSON}),
-    "signatureUrl": JSON | st.just("https://example.com/sign"),
-    "externalReference": JSON,
-    "output": JSON | st.fixed_dictionaries({}, optional={
-        "packages": JSON | st.lists(PACKAGE | JSON, max_size=3)}),
-})
-TOKEN_SHAPE = st.fixed_dictionaries({}, optional={
-    "access_token": JSON | st.text(max_size=20), "token_type": JSON | st.just("Bearer"),
-    "expires_in": JSON | st.just("600")})
-DOCUMENT_SHAPE = st.fixed_dictionaries({}, optional={
-    "documentId": JSON | st.uuids().map(str),
-    "documentHash": JSON | st.fixed_dictionaries({}, optional={"hash": JSON,
-                                                               "hashAlgorithm": JSON})})
-REQUEST = Request(id="r-1", provider="signicat",
-                  spec=RequestSpec(name="x", recipients=(Recipient("A", "B", "a@b.cd"),)))
-ANSWERS = JSON | SESSION_SHAPE | TOKEN_SHAPE | DOCUMENT_SHAPE | st.lists(SESSION_SHAPE,
-                                                                          max_size=3)
+PACKAGE = st.fixed_dictionaries(
+    {},
+    optional={
+        "packageType": JSON | st.just("PADES_CONTAINER"),
+        "resultDocumentId": JSON | st.uuids().map(str),
+    },
+)
+SESSION_SHAPE = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": JSON | st.uuids().map(str),
+        "lifecycle": JSON
+        | st.fixed_dictionaries(
+            {},
+            optional={
+                "state": JSON | st.sampled_from(["READY", "SIGNED", "NEW", " "]),
+                "stateIsFinal": JSON,
+            },
+        ),
+        "signatureUrl": JSON | st.just("https://example.com/sign"),
+        "externalReference": JSON,
+        "output": JSON
+        | st.fixed_dictionaries(
+            {}, optional={"packages": JSON | st.lists(PACKAGE | JSON, max_size=3)}
+        ),
+    },
+)
+TOKEN_SHAPE = st.fixed_dictionaries(
+    {},
+    optional={
+        "access_token": JSON | st.text(max_size=20),
+        "token_type": JSON | st.just("Bearer"),
+        "expires_in": JSON | st.just("600"),
+    },
+)
+DOCUMENT_SHAPE = st.fixed_dictionaries(
+    {},
+    optional={
+        "documentId": JSON | st.uuids().map(str),
+        "documentHash": JSON
+        | st.fixed_dictionaries({}, optional={"hash": JSON, "hashAlgorithm": JSON}),
+    },
+)
+REQUEST = Request(
+    id="r-1",
+    provider="signicat",
+    spec=RequestSpec(name="x", recipients=(Recipient("A", "B", "a@b.cd"),)),
+)
+ANSWERS = JSON | SESSION_SHAPE | TOKEN_SHAPE | DOCUMENT_SHAPE | st.lists(SESSION_SHAPE, max_size=3)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ANSWERS)
 def test_parsers_raise_only_typed_errors(data: Any) -> None:
-    for parse in (parse_token_response, parse_document_response, parse_collection_response,
-                  parse_session, parse_session_list):
+    for parse in (
+        parse_token_response,
+        parse_document_response,
+        parse_collection_response,
+        parse_session,
+        parse_session_list,
+    ):
         with contextlib.suppress(SealboxError):
             parse(data)
     try:

@@ -26,8 +26,10 @@ from tests.conftest import ROOT
 from tests.fakes.craftkit import CraftkitFake
 
 SECRET = "whsec_listener_0123456789"
-FORGED = (b"POST /webhooks/craftkit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-          b"x-craftkit-signature: 00\r\nx-craftkit-timestamp: 1\r\nContent-Length: 2\r\n\r\n{}")
+FORGED = (
+    b"POST /webhooks/craftkit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b"x-craftkit-signature: 00\r\nx-craftkit-timestamp: 1\r\nContent-Length: 2\r\n\r\n{}"
+)
 
 
 def environ() -> dict[str, str]:
@@ -128,18 +130,22 @@ def test_connections_are_capped(home: Path) -> None:
     listening(ListenerLimits(request_deadline=5.0, max_connections=3), scenario)
 
 
-@pytest.mark.parametrize(("headers", "status"), [
-    (b"Content-Length: 52428800\r\n", 413),
-    (b"Transfer-Encoding: chunked\r\n", 411),
-    (b"Content-Length: -5\r\n", 400),
-    (b"Content-Length: 99999999999999999999999999\r\n", 400),
-])
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        (b"Content-Length: 52428800\r\n", 413),
+        (b"Transfer-Encoding: chunked\r\n", 411),
+        (b"Content-Length: -5\r\n", 400),
+        (b"Content-Length: 99999999999999999999999999\r\n", 400),
+    ],
+)
 def test_a_body_is_refused_from_its_headers(headers: bytes, status: int, home: Path) -> None:
     async def scenario(port: int, ctx: Context) -> None:
         started = time.monotonic()
         # Only the headers are sent: the answer must not wait for a body.
-        answer = await exchange(port, b"POST /webhooks/craftkit HTTP/1.1\r\nHost: x\r\n"
-                                + headers + b"\r\n")
+        answer = await exchange(
+            port, b"POST /webhooks/craftkit HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n"
+        )
         assert status_of(answer) == status, answer
         assert time.monotonic() - started < 2.0
 
@@ -160,9 +166,12 @@ def test_a_locked_store_does_not_stall_the_listener(home: Path) -> None:
         locker.execute("BEGIN IMMEDIATE")
         try:
             headers, body = fake.webhook("signature.completed", "env-unknown", SECRET)
-            request = (b"POST /webhooks/craftkit HTTP/1.1\r\nHost: x\r\n"
-                       + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
-                       + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            request = (
+                b"POST /webhooks/craftkit HTTP/1.1\r\nHost: x\r\n"
+                + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
             good = asyncio.create_task(exchange(port, request))
             # It is verified, then handed to a worker thread, which waits for the lock.
             deadline = time.monotonic() + 10
@@ -191,11 +200,20 @@ def test_a_locked_store_does_not_stall_the_listener(home: Path) -> None:
 def listener(home: Path) -> Iterator[int]:
     """``sealbox webhooks listen`` in its own process, with small limits from the environment;
     yields its port."""
-    env = {**environ(), "PYTHONPATH": str(ROOT), "SEALBOX_WEBHOOKS_REQUEST_DEADLINE_S": "0.5",
-           "SEALBOX_WEBHOOKS_MAX_CONNECTIONS": "4"}
+    env = {
+        **environ(),
+        "PYTHONPATH": str(ROOT),
+        "SEALBOX_WEBHOOKS_REQUEST_DEADLINE_S": "0.5",
+        "SEALBOX_WEBHOOKS_MAX_CONNECTIONS": "4",
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "webhooks", "listen", "--port", "0", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         assert process.stdout is not None
         started: dict[str, Any] = json.loads(process.stdout.readline())
@@ -216,7 +234,8 @@ def blocking_exchange(port: int, data: bytes, timeout: float = 5.0) -> bytes:
 
 
 def test_the_command_closes_slow_clients_caps_connections_and_refuses_big_bodies(
-        listener: int) -> None:
+    listener: int,
+) -> None:
     # Four clients that send a header line every 50 ms and never finish.
     slow = [socket.create_connection(("127.0.0.1", listener), timeout=5) for _ in range(4)]
     for sock in slow:
@@ -257,13 +276,17 @@ def good_delivery() -> bytes:
     with fake.lock:
         fake.signatures["env-unknown"] = {"renderId": "r-1", "status": "completed"}
     headers, body = fake.webhook("signature.completed", "env-unknown", SECRET)
-    return (b"POST /webhooks/craftkit HTTP/1.1\r\nHost: x\r\n"
-            + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
-            + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    return (
+        b"POST /webhooks/craftkit HTTP/1.1\r\nHost: x\r\n"
+        + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
 
 
 def test_the_command_answers_a_forged_delivery_at_once_while_the_store_is_locked(
-        listener: int, home: Path) -> None:
+    listener: int, home: Path
+) -> None:
     ctx = Context.from_environment(environ())
     database = ctx.database.path  # created if it was not there
     ctx.close()

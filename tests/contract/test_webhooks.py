@@ -26,8 +26,10 @@ from tests.fakes.base import ProviderFake
 
 SECRET = "whsec_test_0123456789"
 EVENTS = {"craftkit": "signature.completed", "saypdf": "document.completed"}
-FAKES = {"craftkit": ("tests.fakes.craftkit", "CraftkitFake"),
-         "saypdf": ("tests.fakes.saypdf", "SayPdfFake")}
+FAKES = {
+    "craftkit": ("tests.fakes.craftkit", "CraftkitFake"),
+    "saypdf": ("tests.fakes.saypdf", "SayPdfFake"),
+}
 
 
 @pytest.fixture(params=sorted(FAKES))
@@ -42,9 +44,13 @@ def fake(request: pytest.FixtureRequest) -> Iterator[ProviderFake]:
 
 
 def environ(fake: ProviderFake) -> dict[str, str]:
-    return {**os.environ, **fake.env(), "SEALBOX_SENDER_NAME": "Ada Office",
-            "SEALBOX_SENDER_EMAIL": "ada@example.com",
-            f"SEALBOX_{fake.provider_id.upper()}_WEBHOOK_SECRET": SECRET}
+    return {
+        **os.environ,
+        **fake.env(),
+        "SEALBOX_SENDER_NAME": "Ada Office",
+        "SEALBOX_SENDER_EMAIL": "ada@example.com",
+        f"SEALBOX_{fake.provider_id.upper()}_WEBHOOK_SECRET": SECRET,
+    }
 
 
 async def send_one(ctx: Context, fake: ProviderFake, tmp_path: Path) -> str:
@@ -52,12 +58,23 @@ async def send_one(ctx: Context, fake: ProviderFake, tmp_path: Path) -> str:
     doc = pymupdf.open()
     doc.new_page().insert_text((72, 72), "Purchase order 881")
     doc.save(pdf)
-    spec = RequestSpec.from_json({
-        "name": "Purchase order 881",
-        "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-        "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-                    "width": 180, "height": 48}],
-    })
+    spec = RequestSpec.from_json(
+        {
+            "name": "Purchase order 881",
+            "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
+            "fields": [
+                {
+                    "recipientIndex": 0,
+                    "type": "signature",
+                    "page": 1,
+                    "x": 72,
+                    "y": 600,
+                    "width": 180,
+                    "height": 48,
+                }
+            ],
+        }
+    )
     render = None
     if fake.provider_id == "craftkit":
         render = fake.add_render(pdf.read_bytes())  # type: ignore[attr-defined]
@@ -68,13 +85,14 @@ async def send_one(ctx: Context, fake: ProviderFake, tmp_path: Path) -> str:
 
 
 def delivery(fake: ProviderFake, envelope: str, secret: str) -> tuple[dict[str, str], bytes]:
-    headers, body = fake.webhook(EVENTS[fake.provider_id], envelope,  # type: ignore[attr-defined]
-                                 secret)
+    send_webhook = fake.webhook  # type: ignore[attr-defined]
+    headers, body = send_webhook(EVENTS[fake.provider_id], envelope, secret)
     return headers, body
 
 
-def test_a_verified_delivery_refreshes_and_archives(fake: ProviderFake, home: Path,
-                                                    tmp_path: Path) -> None:
+def test_a_verified_delivery_refreshes_and_archives(
+    fake: ProviderFake, home: Path, tmp_path: Path
+) -> None:
     ctx = Context.from_environment(environ(fake))
     try:
         asyncio.run(_deliveries(ctx, fake, tmp_path))
@@ -128,11 +146,28 @@ def test_listen_serves_the_endpoints(fake: ProviderFake, home: Path, tmp_path: P
     doc.new_page().insert_text((72, 72), "Purchase order 882")
     doc.save(pdf)
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({
-        "name": "Purchase order 882",
-        "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-        "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-                    "width": 180, "height": 48}]}), encoding="utf-8")
+    spec.write_text(
+        json.dumps(
+            {
+                "name": "Purchase order 882",
+                "recipients": [
+                    {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}
+                ],
+                "fields": [
+                    {
+                        "recipientIndex": 0,
+                        "type": "signature",
+                        "page": 1,
+                        "x": 72,
+                        "y": 600,
+                        "width": 180,
+                        "height": 48,
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     args = ["send", str(pdf), "--spec", str(spec), "--provider", fake.provider_id, "--json"]
     if fake.provider_id == "craftkit":
         args += ["--render-id", fake.add_render(pdf.read_bytes())]  # type: ignore[attr-defined]
@@ -145,7 +180,12 @@ def test_listen_serves_the_endpoints(fake: ProviderFake, home: Path, tmp_path: P
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "webhooks", "listen", "--port", "0", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         assert process.stdout is not None
         started: dict[str, Any] = json.loads(process.stdout.readline())
@@ -154,13 +194,10 @@ def test_listen_serves_the_endpoints(fake: ProviderFake, home: Path, tmp_path: P
         assert started["providers"] == [fake.provider_id]
         endpoint = f"{url}/webhooks/{fake.provider_id}"
         headers, body = delivery(fake, request["providerId"], "wrong secret")
-        assert httpx.post(endpoint, content=body, headers=headers, timeout=30
-                          ).status_code == 401
+        assert httpx.post(endpoint, content=body, headers=headers, timeout=30).status_code == 401
         headers, body = delivery(fake, request["providerId"], SECRET)
-        assert httpx.post(endpoint, content=body, headers=headers, timeout=30
-                          ).status_code == 200
-        assert httpx.post(f"{url}/webhooks/unknown", content=b"{}", timeout=30
-                          ).status_code == 404
+        assert httpx.post(endpoint, content=body, headers=headers, timeout=30).status_code == 200
+        assert httpx.post(f"{url}/webhooks/unknown", content=b"{}", timeout=30).status_code == 404
         assert httpx.get(endpoint, timeout=30).status_code == 405
     finally:
         process.terminate()

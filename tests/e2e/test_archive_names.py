@@ -46,16 +46,23 @@ def archived(rid: str) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [
-    "😀" * 100,                                   # 400 bytes of UTF-8
-    "漢字の契約書" * 14,                           # 84 CJK characters, 252 bytes
-    "Contrat de location — résidence " + "é" * 200,
-    "👩‍👩‍👧 family " * 18,
-    "NUL.txt",
-    'CON: a "quoted" <name> | with ? and * and\ttabs. ',
-])
-def test_any_name_signs_and_archives(home: Path, tmp_path: Path,
-                                     inputs: tuple[Path, Path], name: str) -> None:  # noqa: F811
+@pytest.mark.parametrize(
+    "name",
+    [
+        "😀" * 100,  # 400 bytes of UTF-8
+        "漢字の契約書" * 14,  # 84 CJK characters, 252 bytes
+        "Contrat de location — résidence " + "é" * 200,
+        "👩‍👩‍👧 family " * 18,
+        "NUL.txt",
+        'CON: a "quoted" <name> | with ? and * and\ttabs. ',
+    ],
+)
+def test_any_name_signs_and_archives(
+    home: Path,
+    tmp_path: Path,
+    inputs: tuple[Path, Path],  # noqa: F811
+    name: str,
+) -> None:
     pdf, _ = inputs
     rid = send(pdf, tmp_path, name)
     signed = run_sealbox("sign", rid, "--recipient", "0", "--typed-signature", "Jane Doe")
@@ -75,12 +82,22 @@ def test_any_name_signs_and_archives(home: Path, tmp_path: Path,
 
 @pytest.mark.slow
 def test_one_request_that_cannot_be_archived_does_not_stop_the_others(
-        home: Path, tmp_path: Path, inputs: tuple[Path, Path]) -> None:  # noqa: F811
+    home: Path,
+    tmp_path: Path,
+    inputs: tuple[Path, Path],  # noqa: F811
+) -> None:
     pdf, _ = inputs
     ids = [send(pdf, tmp_path, f"Lease {n}") for n in range(3)]
     for rid in ids:  # signed and sealed; the archiving is cut off
-        killed = run_sealbox("sign", rid, "--recipient", "0", "--typed-signature", "Jane Doe",
-                             env_extra={"SEALBOX_CRASH_AT": "during-archive"})
+        killed = run_sealbox(
+            "sign",
+            rid,
+            "--recipient",
+            "0",
+            "--typed-signature",
+            "Jane Doe",
+            env_extra={"SEALBOX_CRASH_AT": "during-archive"},
+        )
         assert killed.returncode == CRASH_EXIT_CODE, killed.stderr
     # The middle one's signed file cannot be read any more (a folder where the file was).
     broken = home / "data" / "local" / ids[1] / "signed.pdf"
@@ -125,18 +142,20 @@ def test_portable_name_is_valid_everywhere_and_stable(text: str) -> None:
     assert portable_name(name) == name
 
 
-@given(st.text(alphabet=string.ascii_letters + string.digits + " -_", min_size=1,
-               max_size=60))
+@given(st.text(alphabet=string.ascii_letters + string.digits + " -_", min_size=1, max_size=60))
 def test_an_ordinary_name_is_kept_as_it_is(text: str) -> None:
     name = " ".join(text.split())
     assume(name and name.upper() not in RESERVED)
     assert portable_name(name) == name
 
 
-@given(st.sampled_from(["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "COM1", "LPT9",
-                        "COM¹", "LPT³", "COM0"]),
-       st.sampled_from(["", ".txt", ".tar.gz", " .pdf", ".", "  "]),
-       st.booleans())
+@given(
+    st.sampled_from(
+        ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "COM1", "LPT9", "COM¹", "LPT³", "COM0"]
+    ),
+    st.sampled_from(["", ".txt", ".tar.gz", " .pdf", ".", "  "]),
+    st.booleans(),
+)
 def test_reserved_device_names_never_pass(device: str, tail: str, lower: bool) -> None:
     text = (device.lower() if lower else device) + tail
     name = portable_name(text)
@@ -144,9 +163,24 @@ def test_reserved_device_names_never_pass(device: str, tail: str, lower: bool) -
     assert name.startswith("_")
 
 
-CLUSTERS = st.sampled_from(["a", "é", "e\u0301", "漢", "😀", "👍🏽", "👩\u200d👩\u200d👧",
-                            "🇫🇷", "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
-                            "각", "\u1100\u1161\u11a8", "ñ", " ", "-"])
+CLUSTERS = st.sampled_from(
+    [
+        "a",
+        "é",
+        "e\u0301",
+        "漢",
+        "😀",
+        "👍🏽",
+        "👩\u200d👩\u200d👧",
+        "🇫🇷",
+        "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
+        "각",
+        "\u1100\u1161\u11a8",
+        "ñ",
+        " ",
+        "-",
+    ]
+)
 
 
 @given(st.lists(CLUSTERS, min_size=1, max_size=80), st.integers(min_value=8, max_value=120))
@@ -156,9 +190,12 @@ def test_a_cut_never_splits_a_character_sequence(clusters: list[str], limit: int
     cut = portable_name(text, limit)
     assert len(unicodedata.normalize("NFD", cut).encode("utf-8")) <= limit
     assert whole.startswith(cut)
-    rest = whole[len(cut):]
+    rest = whole[len(cut) :]
     if rest:  # the cut falls between two user-perceived characters
         assert not _extends(rest[0]) and not cut.endswith("\u200d")
-        assert not (_regional(rest[0]) and _regional(cut[-1])
-                    and (len(cut) - len(cut.rstrip("".join(chr(c) for c in range(
-                        0x1F1E6, 0x1F200))))) % 2 == 1)
+        assert not (
+            _regional(rest[0])
+            and _regional(cut[-1])
+            and (len(cut) - len(cut.rstrip("".join(chr(c) for c in range(0x1F1E6, 0x1F200))))) % 2
+            == 1
+        )

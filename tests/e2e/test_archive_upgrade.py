@@ -48,7 +48,8 @@ def _sha(path: Path) -> str:
 
 @pytest.mark.slow
 def test_upgrade_brings_a_seal_made_offline_up_to_b_lta(
-        home: Path, tmp_path: Path, test_pki: TestPki) -> None:
+    home: Path, tmp_path: Path, test_pki: TestPki
+) -> None:
     env, signed = _sealed_offline(home, tmp_path, test_pki)
     before = signed.read_bytes()
     certificate = next(signed.parent.glob("*-certificate.pdf"))
@@ -69,20 +70,22 @@ def test_upgrade_brings_a_seal_made_offline_up_to_b_lta(
     manifest = _manifest(signed.parent)
     entry = manifest["files"]["signed"]
     assert entry["sha256"] == _sha(signed) and entry["size"] == len(after)
-    assert entry["sealed"] == {"sha256": hashlib.sha256(before).hexdigest(),
-                               "size": len(before)}
-    upgraded = [h["payload"] for h in manifest["history"]
-                if h["kind"] == "seal level" and h["payload"].get("upgraded")]
+    assert entry["sealed"] == {"sha256": hashlib.sha256(before).hexdigest(), "size": len(before)}
+    upgraded = [
+        h["payload"]
+        for h in manifest["history"]
+        if h["kind"] == "seal level" and h["payload"].get("upgraded")
+    ]
     assert sorted(p["file"] for p in upgraded) == ["certificate", "signed"]
     assert {p["level"] for p in upgraded} == {"B-LTA"}
-    shown = json.loads(run_sealbox("show", signed.parent.name[-8:], "--json",
-                                   env_extra=env).stdout)
+    shown = json.loads(run_sealbox("show", signed.parent.name[-8:], "--json", env_extra=env).stdout)
     assert shown["archive"]["files"]["signed"]["sha256"] == _sha(signed)
 
     verified = run_sealbox("archive", "verify", env_extra=env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "3 checked: 3 intact, 0 modified, 0 missing; 0 with an invalid signature." in (
-        verified.stdout)
+        verified.stdout
+    )
 
     # Per signature, offline: the level, the signing time and where it comes from, trust.
     as_json = run_sealbox("archive", "verify", "--json", env_extra=env)
@@ -104,7 +107,8 @@ def test_upgrade_brings_a_seal_made_offline_up_to_b_lta(
 
 @pytest.mark.slow
 def test_upgrade_with_the_authority_unreachable_changes_nothing_and_exits_3(
-        home: Path, tmp_path: Path, test_pki: TestPki) -> None:
+    home: Path, tmp_path: Path, test_pki: TestPki
+) -> None:
     env, signed = _sealed_offline(home, tmp_path, test_pki)
     before = (signed.read_bytes(), (signed.parent / "request.json").read_bytes())
     test_pki.stop()
@@ -119,13 +123,17 @@ def test_upgrade_with_the_authority_unreachable_changes_nothing_and_exits_3(
 @pytest.mark.slow
 @pytest.mark.parametrize("point", ["upgrade-written", "upgrade-decided", "upgrade-renamed"])
 def test_an_upgrade_killed_half_way_leaves_whole_files_and_a_rerun_finishes_it(
-        home: Path, tmp_path: Path, test_pki: TestPki, point: str) -> None:
+    home: Path, tmp_path: Path, test_pki: TestPki, point: str
+) -> None:
     env, signed = _sealed_offline(home, tmp_path, test_pki)
     old = signed.read_bytes()
     marks = tmp_path / "marks"
     marks.mkdir()
-    upgrading = start_sealbox("archive", "upgrade", env_extra={
-        **env, "SEALBOX_REACHED_DIR": str(marks), "SEALBOX_PAUSE_AT": point})
+    upgrading = start_sealbox(
+        "archive",
+        "upgrade",
+        env_extra={**env, "SEALBOX_REACHED_DIR": str(marks), "SEALBOX_PAUSE_AT": point},
+    )
     _, status = os.waitpid(upgrading.pid, os.WUNTRACED)
     assert os.WIFSTOPPED(status), status
     os.kill(upgrading.pid, signal.SIGKILL)
@@ -154,7 +162,8 @@ def test_an_upgrade_killed_half_way_leaves_whole_files_and_a_rerun_finishes_it(
 
 @pytest.mark.slow
 def test_sync_upgrades_archived_seals_and_never_fails_for_them(
-        home: Path, tmp_path: Path, test_pki: TestPki) -> None:
+    home: Path, tmp_path: Path, test_pki: TestPki
+) -> None:
     env, signed = _sealed_offline(home, tmp_path, test_pki)
     rid = _manifest(signed.parent)["id"]
     before = signed.read_bytes()
@@ -169,14 +178,17 @@ def test_sync_upgrades_archived_seals_and_never_fails_for_them(
     human = run_sealbox("sync", env_extra=env)
     assert human.returncode == 0, human.stderr
     assert f"{rid[:8]} signed: seal not upgraded this time (the timestamp authority" in (
-        human.stdout)
+        human.stdout
+    )
 
     # Reachable again: the next pass brings both files up; the one after has nothing to do.
     _configure(home, test_pki, test_pki.tsa_url)
     online = run_sealbox("sync", "--json", env_extra=env)
     assert online.returncode == 0, online.stdout + online.stderr
     assert sorted(json.loads(online.stdout)["upgraded"]) == [
-        f"{rid} certificate: B-B -> B-LTA", f"{rid} signed: B-B -> B-LTA"]
+        f"{rid} certificate: B-B -> B-LTA",
+        f"{rid} signed: B-B -> B-LTA",
+    ]
     assert document_level(signed.read_bytes()) == "B-LTA"
     quiet = json.loads(run_sealbox("sync", "--json", env_extra=env).stdout)
     assert quiet["upgraded"] == [] and quiet["notUpgraded"] == {}

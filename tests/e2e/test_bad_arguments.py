@@ -22,8 +22,17 @@ from tests.conftest import ROOT, run_sealbox
 SPEC = {
     "name": "Lease",
     "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-    "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-                "width": 180, "height": 48}],
+    "fields": [
+        {
+            "recipientIndex": 0,
+            "type": "signature",
+            "page": 1,
+            "x": 72,
+            "y": 600,
+            "width": 180,
+            "height": 48,
+        }
+    ],
 }
 BAD_ID = os.fsdecode(b"\xff\xfe")
 
@@ -52,13 +61,32 @@ class Place:
 
     def inputs(self) -> list[str]:
         """Paths that commands read."""
-        return [str(p) for p in (self.pdf, self.spec, self.folder, self.fifo, self.long,
-                                 self.not_utf8, self.missing)] + ["/dev/zero", "-", ""]
+        return [
+            str(p)
+            for p in (
+                self.pdf,
+                self.spec,
+                self.folder,
+                self.fifo,
+                self.long,
+                self.not_utf8,
+                self.missing,
+            )
+        ] + ["/dev/zero", "-", ""]
 
     def outputs(self) -> list[str]:
         """Paths that commands may write (always under the temporary folder)."""
-        return [str(p) for p in (self.export, self.folder, self.long, self.not_utf8,
-                                 self.missing, self.root / "out")]
+        return [
+            str(p)
+            for p in (
+                self.export,
+                self.folder,
+                self.long,
+                self.not_utf8,
+                self.missing,
+                self.root / "out",
+            )
+        ]
 
 
 @pytest.fixture
@@ -89,18 +117,32 @@ def vectors(place: Place, rid: str = "0000dead") -> dict[str, list[str]]:
         "export --id, id not UTF-8": ["archive", "export", str(place.export), "--id", BAD_ID],
         "send, a 300-character name": ["send", str(place.long), "--spec", str(place.spec)],
         "show, a 60,000-character id": ["show", "a" * 60_000],
-        "list --limit 10^23": ["list", "--limit", str(10 ** 23)],
+        "list --limit 10^23": ["list", "--limit", str(10**23)],
         "send, a path not UTF-8": ["send", str(place.not_utf8), "--spec", str(place.spec)],
         "--spec, a FIFO": ["send", str(place.pdf), "--spec", str(place.fifo)],
         "send /dev/zero": ["send", "/dev/zero", "--spec", str(place.spec)],
         "--spec /dev/zero": ["send", str(place.pdf), "--spec", "/dev/zero"],
-        "--signature-image, a FIFO": ["sign", rid, "--recipient", "0",
-                                      "--signature-image", str(place.fifo)],
+        "--signature-image, a FIFO": [
+            "sign",
+            rid,
+            "--recipient",
+            "0",
+            "--signature-image",
+            str(place.fifo),
+        ],
         "webhooks --port 99999": ["webhooks", "listen", "--port", "99999"],
         "--recipient ²": ["sign", rid, "--recipient", "²", "--approve"],
         "--recipient 10^5000": ["sign", rid, "--recipient", "9" * 5000, "--approve"],
-        "--field ²=x": ["sign", rid, "--recipient", "0", "--typed-signature", "J",
-                        "--field", "²=x"],
+        "--field ²=x": [
+            "sign",
+            rid,
+            "--recipient",
+            "0",
+            "--typed-signature",
+            "J",
+            "--field",
+            "²=x",
+        ],
     }
 
 
@@ -112,29 +154,57 @@ def one_request(home: Path, place: Place) -> str:
     return rid
 
 
-LABELS = ["show, id not UTF-8", "cancel, id not UTF-8", "download, id not UTF-8",
-          "sync --resend, id not UTF-8", "archive verify, id not UTF-8",
-          "export --id, id not UTF-8", "send, a 300-character name",
-          "show, a 60,000-character id", "list --limit 10^23", "send, a path not UTF-8",
-          "--spec, a FIFO", "send /dev/zero", "--spec /dev/zero", "--signature-image, a FIFO",
-          "webhooks --port 99999", "--recipient ²", "--recipient 10^5000", "--field ²=x"]
+LABELS = [
+    "show, id not UTF-8",
+    "cancel, id not UTF-8",
+    "download, id not UTF-8",
+    "sync --resend, id not UTF-8",
+    "archive verify, id not UTF-8",
+    "export --id, id not UTF-8",
+    "send, a 300-character name",
+    "show, a 60,000-character id",
+    "list --limit 10^23",
+    "send, a path not UTF-8",
+    "--spec, a FIFO",
+    "send /dev/zero",
+    "--spec /dev/zero",
+    "--signature-image, a FIFO",
+    "webhooks --port 99999",
+    "--recipient ²",
+    "--recipient 10^5000",
+    "--field ²=x",
+]
 
 
 @pytest.mark.parametrize("label", LABELS)
-def test_each_bad_argument_gets_one_clear_line(label: str, home: Path, place: Place,
-                                               one_request: str) -> None:
+def test_each_bad_argument_gets_one_clear_line(
+    label: str, home: Path, place: Place, one_request: str
+) -> None:
     # A webhook secret, so that `webhooks listen` gets as far as its port.
-    result = run_sealbox(*vectors(place, one_request)[label], timeout=60,
-                         env_extra={"SEALBOX_CRAFTKIT_WEBHOOK_SECRET": "whsec_0123456789"})
+    result = run_sealbox(
+        *vectors(place, one_request)[label],
+        timeout=60,
+        env_extra={"SEALBOX_CRAFTKIT_WEBHOOK_SECRET": "whsec_0123456789"},
+    )
     assert result.returncode in (1, 2), (label, result.returncode, result.stderr)
     assert_one_clear_line(result.returncode, result.stdout, result.stderr)
     assert not (home / "data" / "crash-reports").exists()
 
 
 def test_the_messages_say_what_is_wrong(home: Path, place: Place, one_request: str) -> None:
-    said = {label: run_sealbox(*argv).stderr for label, argv in vectors(place).items()
-            if label in ("show, id not UTF-8", "send, a 300-character name", "send /dev/zero",
-                         "--spec, a FIFO", "list --limit 10^23", "show, a 60,000-character id")}
+    said = {
+        label: run_sealbox(*argv).stderr
+        for label, argv in vectors(place).items()
+        if label
+        in (
+            "show, id not UTF-8",
+            "send, a 300-character name",
+            "send /dev/zero",
+            "--spec, a FIFO",
+            "list --limit 10^23",
+            "show, a 60,000-character id",
+        )
+    }
     assert "not valid text" in said["show, id not UTF-8"]
     assert "a name too long for the file system" in said["send, a 300-character name"]
     assert "zero is not a regular file" in said["send /dev/zero"]
@@ -146,22 +216,95 @@ def test_the_messages_say_what_is_wrong(home: Path, place: Place, one_request: s
 
 # --- generated arguments ------------------------------------------------------------------------
 
-COMMANDS = ["send", "list", "show", "cancel", "sync", "download", "sign", "archive",
-            "providers", "login", "webhooks"]
-FLAGS = ["--json", "--spec", "--provider", "--render-id", "--idempotency-key", "--status",
-         "--search", "--limit", "--refresh", "--reason", "--resend", "--recipient",
-         "--typed-signature", "--signature-image", "--decline", "--approve", "--field", "--id",
-         "--host", "--port", "--help", "-h", "--version", "--"]
-WORDS = ["", " ", "-", "0", "-1", "1", "3", "9" * 30, "1e9", "٣", "²", "0x10", "nan",
-         "0000dead", "a" * 5000, "\x1b[31m", "\u202e", "a\nb", "%", "_", "*", "\"", "'",
-         "list", "verify", "search", "reindex", "listen", "local", "craftkit",
-         "saypdf", "sent", "completed", "jane@example.com", "1=yes", "99999999999=x", "=",
-         "NEAR(", "\"unclosed", "a OR", "::1", "999.1.1.1", "localhost"]
+COMMANDS = [
+    "send",
+    "list",
+    "show",
+    "cancel",
+    "sync",
+    "download",
+    "sign",
+    "archive",
+    "providers",
+    "login",
+    "webhooks",
+]
+FLAGS = [
+    "--json",
+    "--spec",
+    "--provider",
+    "--render-id",
+    "--idempotency-key",
+    "--status",
+    "--search",
+    "--limit",
+    "--refresh",
+    "--reason",
+    "--resend",
+    "--recipient",
+    "--typed-signature",
+    "--signature-image",
+    "--decline",
+    "--approve",
+    "--field",
+    "--id",
+    "--host",
+    "--port",
+    "--help",
+    "-h",
+    "--version",
+    "--",
+]
+WORDS = [
+    "",
+    " ",
+    "-",
+    "0",
+    "-1",
+    "1",
+    "3",
+    "9" * 30,
+    "1e9",
+    "٣",
+    "²",
+    "0x10",
+    "nan",
+    "0000dead",
+    "a" * 5000,
+    "\x1b[31m",
+    "\u202e",
+    "a\nb",
+    "%",
+    "_",
+    "*",
+    '"',
+    "'",
+    "list",
+    "verify",
+    "search",
+    "reindex",
+    "listen",
+    "local",
+    "craftkit",
+    "saypdf",
+    "sent",
+    "completed",
+    "jane@example.com",
+    "1=yes",
+    "99999999999=x",
+    "=",
+    "NEAR(",
+    '"unclosed',
+    "a OR",
+    "::1",
+    "999.1.1.1",
+    "localhost",
+]
 texts = st.one_of(
     st.sampled_from(WORDS),
     st.text(st.characters(blacklist_characters="\x00"), max_size=24),
     st.binary(min_size=1, max_size=8).filter(lambda b: b"\x00" not in b).map(os.fsdecode),
-    st.integers(min_value=-10 ** 30, max_value=10 ** 30).map(str),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
 )
 
 
@@ -178,14 +321,20 @@ def arguments(place: Place) -> st.SearchStrategy[list[str]]:
         if command == "send":
             args = [draw(paths), "--spec", draw(paths)]
         elif command in ("show", "cancel", "download"):
-            args = [draw(ids), *draw(st.lists(st.sampled_from(["--refresh", "--reason"]),
-                                              max_size=1))]
+            args = [
+                draw(ids),
+                *draw(st.lists(st.sampled_from(["--refresh", "--reason"]), max_size=1)),
+            ]
             if args[-1] == "--reason":
                 args.append(draw(texts))
         elif command == "sign":
-            args = [draw(ids), "--recipient", draw(texts),
-                    draw(st.sampled_from(["--typed-signature", "--decline",
-                                          "--signature-image"])), draw(st.one_of(texts, paths))]
+            args = [
+                draw(ids),
+                "--recipient",
+                draw(texts),
+                draw(st.sampled_from(["--typed-signature", "--decline", "--signature-image"])),
+                draw(st.one_of(texts, paths)),
+            ]
             args += [x for v in draw(st.lists(texts, max_size=2)) for x in ("--field", v)]
         elif command == "archive":
             action = draw(st.sampled_from(["list", "search", "verify", "export", "reindex"]))
@@ -198,10 +347,14 @@ def arguments(place: Place) -> st.SearchStrategy[list[str]]:
                 args.append(draw(outputs))
                 args += [x for i in draw(st.lists(ids, max_size=2)) for x in ("--id", i)]
         elif command == "list":
-            args = draw(st.lists(st.sampled_from(["--limit", "--search", "--provider",
-                                                  "--status"]).flatmap(
-                lambda flag: st.tuples(st.just(flag), texts)), max_size=3).map(
-                lambda pairs: [x for pair in pairs for x in pair]))
+            args = draw(
+                st.lists(
+                    st.sampled_from(["--limit", "--search", "--provider", "--status"]).flatmap(
+                        lambda flag: st.tuples(st.just(flag), texts)
+                    ),
+                    max_size=3,
+                ).map(lambda pairs: [x for pair in pairs for x in pair])
+            )
         elif command == "sync":
             args = [x for i in draw(st.lists(ids, max_size=2)) for x in ("--resend", i)]
         elif command == "webhooks":
@@ -213,7 +366,8 @@ def arguments(place: Place) -> st.SearchStrategy[list[str]]:
         return [command, *args, *draw(st.lists(st.sampled_from(["--json"]), max_size=1))]
 
     loose = st.tuples(st.sampled_from(COMMANDS), st.lists(word, max_size=6)).map(
-        lambda pair: [pair[0], *pair[1]])
+        lambda pair: [pair[0], *pair[1]]
+    )
 
     def writes_only_under_the_place(argv: list[str]) -> bool:
         """``archive export DEST`` writes DEST: only ever one of the place's own paths."""
@@ -235,25 +389,35 @@ def _run_in_process(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tupl
 
 
 @pytest.fixture
-def generated_place(home: Path, place: Place, capsys: pytest.CaptureFixture[str],
-                    monkeypatch: pytest.MonkeyPatch) -> Place:
+def generated_place(
+    home: Path, place: Place, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Place:
     """The place, with two requests in the store (sent in process), and the working folder:
     a generated relative path (``archive export out``) is written there, not in the project."""
     monkeypatch.chdir(place.root)
     for _ in range(2):
-        code, out, err = _run_in_process(["send", str(place.pdf), "--spec", str(place.spec),
-                                          "--json"], capsys)
+        code, out, err = _run_in_process(
+            ["send", str(place.pdf), "--spec", str(place.spec), "--json"], capsys
+        )
         assert code == 0, err
         place.ids.append(json.loads(out)["id"])
     return place
 
 
-@settings(max_examples=250, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                 HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=250,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(data=st.data())
-def test_generated_arguments_in_process(data: st.DataObject, generated_place: Place,
-                                        home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_generated_arguments_in_process(
+    data: st.DataObject, generated_place: Place, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     argv = data.draw(arguments(generated_place))
     code, out, err = _run_in_process(argv, capsys)
     assert_one_clear_line(code, out, err)
@@ -261,16 +425,27 @@ def test_generated_arguments_in_process(data: st.DataObject, generated_place: Pl
 
 
 @pytest.mark.slow
-@settings(max_examples=6, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
-def test_generated_arguments_through_the_command(data: st.DataObject, generated_place: Place,
-                                                 home: Path) -> None:
+def test_generated_arguments_through_the_command(
+    data: st.DataObject, generated_place: Place, home: Path
+) -> None:
     argv = data.draw(arguments(generated_place))
     # Run from the place's folder (not the project's), like run_sealbox otherwise.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "app.cli", *argv], capture_output=True,
-                            text=True, env=env, cwd=generated_place.root, timeout=60,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=generated_place.root,
+        timeout=60,
+        check=False,
+    )
     assert_one_clear_line(result.returncode, result.stdout, result.stderr)
     assert not (home / "data" / "crash-reports").exists(), argv

@@ -17,8 +17,17 @@ from tests.unit.test_domain import BREAKS, _set
 SPEC: dict[str, Any] = {
     "name": "Lease",
     "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-    "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-                "width": 180, "height": 48}],
+    "fields": [
+        {
+            "recipientIndex": 0,
+            "type": "signature",
+            "page": 1,
+            "x": 72,
+            "y": 600,
+            "width": 180,
+            "height": 48,
+        }
+    ],
 }
 
 
@@ -29,14 +38,21 @@ def snapshot(home: Path) -> dict[str, Any]:
     db = home / "data" / "sealbox.db"
     if db.exists():
         conn = sqlite3.connect(db)
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'search_%'")]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'search_%'"
+            )
+        ]
         for table in tables:
             state[table] = sorted(map(repr, conn.execute(f"SELECT * FROM {table}")))
         conn.close()
     for path in sorted(home.rglob("*")):
-        if path.is_file() and "logs" not in path.parts and path.suffix not in (".db", ".db-wal",
-                                                                                 ".db-shm"):
+        if (
+            path.is_file()
+            and "logs" not in path.parts
+            and path.suffix not in (".db", ".db-wal", ".db-shm")
+        ):
             state[str(path.relative_to(home))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return state
 
@@ -59,8 +75,9 @@ def good(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def with_one_request(home: Path, good: tuple[Path, Path],
-                     capsys: pytest.CaptureFixture[str]) -> Path:
+def with_one_request(
+    home: Path, good: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> Path:
     """A store holding one sent request, so 'unchanged' means something."""
     pdf, spec = good
     code, _, err = run(capsys, "send", str(pdf), "--spec", str(spec))
@@ -82,14 +99,19 @@ def bad_pdfs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     locked = tmp_path / "locked.pdf"
     doc = pymupdf.open()
     doc.new_page()
-    doc.save(locked, encryption=pymupdf.PDF_ENCRYPT_AES_256,  # type: ignore[attr-defined]
-              owner_pw="o", user_pw="u")
+    doc.save(
+        locked,
+        encryption=pymupdf.PDF_ENCRYPT_AES_256,  # type: ignore[attr-defined]
+        owner_pw="o",
+        user_pw="u",
+    )
     out["encrypted"] = (locked, "needs a password to open")
     nopages = tmp_path / "nopages.pdf"
     nopages.write_bytes(
         b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
         b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-        b"trailer<</Root 1 0 R>>\n%%EOF\n")
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
     out["no pages"] = (nopages, "no pages")
     big = tmp_path / "big.pdf"
     with big.open("wb") as handle:
@@ -101,10 +123,16 @@ def bad_pdfs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     return out
 
 
-@pytest.mark.parametrize("kind", ["empty", "not a pdf", "damaged", "encrypted", "no pages",
-                                  "too large", "missing"])
-def test_each_pdf_problem(kind: str, with_one_request: Path, good: tuple[Path, Path],
-                          tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "kind", ["empty", "not a pdf", "damaged", "encrypted", "no pages", "too large", "missing"]
+)
+def test_each_pdf_problem(
+    kind: str,
+    with_one_request: Path,
+    good: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     path, message = bad_pdfs(tmp_path)[kind]
     before = snapshot(with_one_request)
     code, out, err = run(capsys, "send", str(path), "--spec", str(good[1]))
@@ -117,9 +145,15 @@ def test_each_pdf_problem(kind: str, with_one_request: Path, good: tuple[Path, P
 
 
 @pytest.mark.parametrize(("path", "value", "message"), BREAKS)
-def test_each_spec_limit(path: str, value: Any, message: str, with_one_request: Path,
-                         good: tuple[Path, Path], tmp_path: Path,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_each_spec_limit(
+    path: str,
+    value: Any,
+    message: str,
+    with_one_request: Path,
+    good: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from tests.unit.test_domain import good_spec
 
     data = good_spec()
@@ -138,14 +172,22 @@ def test_each_spec_limit(path: str, value: Any, message: str, with_one_request: 
     assert snapshot(with_one_request) == before
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("{not json", "not valid JSON (line 1"),
-    ("[]", "must be a JSON object"),
-    (None, "does not exist"),
-])
-def test_unreadable_spec(content: str | None, message: str, with_one_request: Path,
-                         good: tuple[Path, Path], tmp_path: Path,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON (line 1"),
+        ("[]", "must be a JSON object"),
+        (None, "does not exist"),
+    ],
+)
+def test_unreadable_spec(
+    content: str | None,
+    message: str,
+    with_one_request: Path,
+    good: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     spec = tmp_path / "s.json"
     if content is not None:
         spec.write_text(content, encoding="utf-8")
@@ -155,10 +197,16 @@ def test_unreadable_spec(content: str | None, message: str, with_one_request: Pa
     assert snapshot(with_one_request) == before
 
 
-def test_missing_anchor_is_named(with_one_request: Path, good: tuple[Path, Path],
-                                 tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data = dict(SPEC, anchorTags=[{"anchorString": "{{initial_here}}", "type": "initials",
-                                   "recipientIndex": 0}])
+def test_missing_anchor_is_named(
+    with_one_request: Path,
+    good: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = dict(
+        SPEC,
+        anchorTags=[{"anchorString": "{{initial_here}}", "type": "initials", "recipientIndex": 0}],
+    )
     spec = tmp_path / "s.json"
     spec.write_text(json.dumps(data), encoding="utf-8")
     before = snapshot(with_one_request)
@@ -171,22 +219,30 @@ def test_missing_anchor_is_named(with_one_request: Path, good: tuple[Path, Path]
     assert code == 0, err
 
 
-def test_unknown_provider(with_one_request: Path, good: tuple[Path, Path],
-                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_provider(
+    with_one_request: Path, good: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     before = snapshot(with_one_request)
-    code, _, err = run(capsys, "send", str(good[0]), "--spec", str(good[1]), "--provider",
-                       "docusign")
+    code, _, err = run(
+        capsys, "send", str(good[0]), "--spec", str(good[1]), "--provider", "docusign"
+    )
     assert code == 1 and "Unknown provider 'docusign'" in err
     assert snapshot(with_one_request) == before
 
 
-@pytest.mark.parametrize("command", [
-    ["show", "0000dead"], ["cancel", "0000dead"], ["download", "0000dead"],
-    ["sign", "0000dead", "--recipient", "0", "--typed-signature", "Jane"],
-    ["archive", "verify", "0000dead"],
-])
-def test_missing_request_id(command: list[str], with_one_request: Path,
-                            capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["show", "0000dead"],
+        ["cancel", "0000dead"],
+        ["download", "0000dead"],
+        ["sign", "0000dead", "--recipient", "0", "--typed-signature", "Jane"],
+        ["archive", "verify", "0000dead"],
+    ],
+)
+def test_missing_request_id(
+    command: list[str], with_one_request: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = snapshot(with_one_request)
     code, _, err = run(capsys, *command)
     assert code == 1 and "There is no request '0000dead'" in err
@@ -202,8 +258,9 @@ def test_usage_errors_exit_2(home: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert info.value.code == 2
 
 
-def test_sign_problems(with_one_request: Path, tmp_path: Path,
-                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_sign_problems(
+    with_one_request: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(capsys, "list", "--json")
     rid = json.loads(out)["signatures"][0]["id"]
     before = snapshot(with_one_request)
@@ -224,8 +281,11 @@ def test_sign_problems(with_one_request: Path, tmp_path: Path,
 
 
 def test_a_signer_without_fields_is_refused_by_the_local_provider(
-        with_one_request: Path, good: tuple[Path, Path], tmp_path: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    with_one_request: Path,
+    good: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     spec = tmp_path / "nofields.json"
     spec.write_text(json.dumps({**SPEC, "fields": []}), encoding="utf-8")
     before = snapshot(with_one_request)

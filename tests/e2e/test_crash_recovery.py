@@ -54,14 +54,16 @@ def inputs(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("point", "committed"), [
-    ("before-outbox", False),
-    ("after-copy", False),
-    ("after-outbox", True),
-    ("after-provider", True),
-])
-def test_send_killed(point: str, committed: bool, home: Path,
-                     inputs: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize(
+    ("point", "committed"),
+    [
+        ("before-outbox", False),
+        ("after-copy", False),
+        ("after-outbox", True),
+        ("after-provider", True),
+    ],
+)
+def test_send_killed(point: str, committed: bool, home: Path, inputs: tuple[Path, Path]) -> None:
     pdf, spec = inputs
     send = ("send", str(pdf), "--spec", str(spec), "--idempotency-key", "lease-1")
     killed = run_sealbox(*send, env_extra={"SEALBOX_CRASH_AT": point})
@@ -89,8 +91,15 @@ def test_seal_killed(point: str, home: Path, inputs: tuple[Path, Path]) -> None:
     pdf, spec = inputs
     sent = run_sealbox("send", str(pdf), "--spec", str(spec), "--json")
     rid = json.loads(sent.stdout)["id"]
-    killed = run_sealbox("sign", rid, "--recipient", "0", "--typed-signature", "Jane Doe",
-                         env_extra={"SEALBOX_CRASH_AT": point})
+    killed = run_sealbox(
+        "sign",
+        rid,
+        "--recipient",
+        "0",
+        "--typed-signature",
+        "Jane Doe",
+        env_extra={"SEALBOX_CRASH_AT": point},
+    )
     assert killed.returncode == CRASH_EXIT_CODE, killed.stderr
 
     synced = run_sealbox("sync", "--json")
@@ -100,7 +109,10 @@ def test_seal_killed(point: str, home: Path, inputs: tuple[Path, Path]) -> None:
     folders = [p.parent for p in (home / "archive").rglob("request.json")]
     assert len(folders) == 1
     assert sorted(p.name for p in folders[0].iterdir()) == [
-        "Lease-certificate.pdf", "Lease-signed.pdf", "request.json"]
+        "Lease-certificate.pdf",
+        "Lease-signed.pdf",
+        "request.json",
+    ]
     verify = run_sealbox("archive", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
     # Signing again is refused: the request is finished.

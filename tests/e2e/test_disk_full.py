@@ -69,15 +69,25 @@ class SmallDisk:
             if limit is not None:
                 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-        return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True,
-                              text=True, env=env, cwd=ROOT, timeout=120, check=False,
-                              preexec_fn=limited)
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=120,
+            check=False,
+            preexec_fn=limited,
+        )
 
 
 def _can_mount() -> bool:
     # DISK_TESTS_WITHOUT_MOUNT=1 tries the fallback as root too.
-    return (hasattr(os, "geteuid") and os.geteuid() == 0
-            and not os.environ.get("DISK_TESTS_WITHOUT_MOUNT"))
+    return (
+        hasattr(os, "geteuid")
+        and os.geteuid() == 0
+        and not os.environ.get("DISK_TESTS_WITHOUT_MOUNT")
+    )
 
 
 @pytest.fixture
@@ -86,8 +96,9 @@ def disk(home: Path, tmp_path: Path) -> Iterator[SmallDisk]:
     mount.mkdir()
     mounted = False
     if _can_mount():
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m,mode=0700", "tmpfs", str(mount)],
-                       check=True)
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=6m,mode=0700", "tmpfs", str(mount)], check=True
+        )
         mounted = True
     elif os.environ.get("CI"):
         pytest.fail("CI runs as root: the small disk must be a mounted tmpfs")
@@ -127,8 +138,7 @@ def assert_told_disk_full(result: subprocess.CompletedProcess[str], disk: SmallD
     assert any(m in result.stderr for m in MESSAGES), result.stderr
     if disk.mounted:
         assert f"free space on {disk.mount}" in result.stderr, result.stderr
-    for bad in ("Traceback", "--- Logging error ---", "This is a bug", "damaged",
-                "move it aside"):
+    for bad in ("Traceback", "--- Logging error ---", "This is a bug", "damaged", "move it aside"):
         assert bad not in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     reports = disk.home / "data" / "crash-reports"
@@ -143,8 +153,7 @@ def sent_id(result: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kb", [120, 80, 40, 8])
-def test_send_and_sign_on_a_full_disk(disk: SmallDisk, inputs: tuple[Path, Path],
-                                      kb: int) -> None:
+def test_send_and_sign_on_a_full_disk(disk: SmallDisk, inputs: tuple[Path, Path], kb: int) -> None:
     pdf, spec = inputs
     first = sent_id(disk.run("send", str(pdf), "--spec", str(spec), "--json"))
     before = rows(disk.home)
@@ -176,18 +185,22 @@ def test_send_and_sign_on_a_full_disk(disk: SmallDisk, inputs: tuple[Path, Path]
 
 @pytest.mark.slow
 def test_an_archive_on_a_full_disk_is_named_and_finished_once_there_is_room(
-        home: Path, disk: SmallDisk, inputs: tuple[Path, Path]) -> None:
+    home: Path, disk: SmallDisk, inputs: tuple[Path, Path]
+) -> None:
     disk.need_mount()
     # The store on a disk with room, the archive folder on the full one.
-    (home / "config.toml").write_text(f'archive_dir = "{disk.mount / "archive"}"\n',
-                                      encoding="utf-8")
+    (home / "config.toml").write_text(
+        f'archive_dir = "{disk.mount / "archive"}"\n', encoding="utf-8"
+    )
     pdf, spec = inputs
     rid = sent_id(run_sealbox("send", str(pdf), "--spec", str(spec), "--json"))
     disk.leave_free(8)
     signed = run_sealbox("sign", rid, "--recipient", "0", "--typed-signature", "Jane Doe")
     assert signed.returncode == 1, signed.stdout + signed.stderr
-    assert signed.stderr.startswith("sealbox: Jane Doe signed 'Lease', but archiving it "
-                                    "stopped. The disk is full: free space on "), signed.stderr
+    assert signed.stderr.startswith(
+        "sealbox: Jane Doe signed 'Lease', but archiving it "
+        "stopped. The disk is full: free space on "
+    ), signed.stderr
     assert "run `sealbox sync` to finish it" in signed.stderr
     assert "Traceback" not in signed.stderr
     shown = json.loads(run_sealbox("show", rid, "--json").stdout)
@@ -209,8 +222,9 @@ def test_an_archive_on_a_full_disk_is_named_and_finished_once_there_is_room(
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
-def test_a_database_on_a_full_disk_is_not_called_damaged(disk: SmallDisk,
-                                                         inputs: tuple[Path, Path]) -> None:
+def test_a_database_on_a_full_disk_is_not_called_damaged(
+    disk: SmallDisk, inputs: tuple[Path, Path]
+) -> None:
     pdf, spec = inputs
     rid = sent_id(disk.run("send", str(pdf), "--spec", str(spec), "--json"))
     disk.leave_free(0)
@@ -246,11 +260,11 @@ def test_a_crash_report_is_whole_or_not_there(disk: SmallDisk) -> None:
 
 
 @pytest.mark.slow
-def test_reindex_keeps_every_request_it_cannot_rebuild(home: Path,
-                                                       inputs: tuple[Path, Path]) -> None:
+def test_reindex_keeps_every_request_it_cannot_rebuild(
+    home: Path, inputs: tuple[Path, Path]
+) -> None:
     pdf, spec = inputs
-    ids = [sent_id(run_sealbox("send", str(pdf), "--spec", str(spec), "--json"))
-           for _ in range(4)]
+    ids = [sent_id(run_sealbox("send", str(pdf), "--spec", str(spec), "--json")) for _ in range(4)]
     for rid in ids[:2]:
         signed = run_sealbox("sign", rid, "--recipient", "0", "--typed-signature", "Jane Doe")
         assert signed.returncode == 0, signed.stderr

@@ -22,12 +22,25 @@ from tests.fakes.trickle import TrickleProxy
 SPEC = {
     "name": "Charter BK-881",
     "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-    "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-                "width": 180, "height": 48}],
+    "fields": [
+        {
+            "recipientIndex": 0,
+            "type": "signature",
+            "page": 1,
+            "x": 72,
+            "y": 600,
+            "width": 180,
+            "height": 48,
+        }
+    ],
 }
 #: Deadlines small enough for a test: one second for a call and for a transfer.
-FAST = {"SEALBOX_NETWORK_DEADLINE_S": "1", "SEALBOX_NETWORK_LONG_DEADLINE_S": "1",
-        "SEALBOX_NETWORK_TRANSFER_BASE_S": "1", "SEALBOX_NETWORK_TRANSFER_MIN_RATE": "1000000000"}
+FAST = {
+    "SEALBOX_NETWORK_DEADLINE_S": "1",
+    "SEALBOX_NETWORK_LONG_DEADLINE_S": "1",
+    "SEALBOX_NETWORK_TRANSFER_BASE_S": "1",
+    "SEALBOX_NETWORK_TRANSFER_MIN_RATE": "1000000000",
+}
 #: A command must end well within this (its deadline is 1 s; starting Python takes ~1-2 s).
 PROMPT = 15.0
 
@@ -68,21 +81,41 @@ def timed(*args: str, env: dict[str, str]) -> tuple[float, int, str, str]:
 def send(fake: CraftkitFake, files: tuple[Path, Path], env: dict[str, str]) -> dict[str, object]:
     pdf, spec = files
     render = fake.add_render(pdf.read_bytes())
-    result = run_sealbox("send", str(pdf), "--spec", str(spec), "--provider", "craftkit",
-                         "--render-id", render, "--json", env_extra=env)
+    result = run_sealbox(
+        "send",
+        str(pdf),
+        "--spec",
+        str(spec),
+        "--provider",
+        "craftkit",
+        "--render-id",
+        render,
+        "--json",
+        env_extra=env,
+    )
     assert result.returncode == 0, result.stderr
     sent: dict[str, object] = json.loads(result.stdout)
     return sent
 
 
 def test_a_trickled_create_ends_at_its_deadline_and_is_sent_once_later(
-        home: Path, fake: CraftkitFake, proxy: TrickleProxy, files: tuple[Path, Path]) -> None:
+    home: Path, fake: CraftkitFake, proxy: TrickleProxy, files: tuple[Path, Path]
+) -> None:
     env = env_for(fake, proxy)
     pdf, spec = files
     render = fake.add_render(pdf.read_bytes())
     proxy.trickle("POST", "/v1/signatures")
-    took, code, out, err = timed("send", str(pdf), "--spec", str(spec), "--provider",
-                                 "craftkit", "--render-id", render, env=env)
+    took, code, out, err = timed(
+        "send",
+        str(pdf),
+        "--spec",
+        str(spec),
+        "--provider",
+        "craftkit",
+        "--render-id",
+        render,
+        env=env,
+    )
     assert code == 3, err
     assert took < PROMPT
     assert proxy.trickled == ["/v1/signatures"]
@@ -97,8 +130,12 @@ def test_a_trickled_create_ends_at_its_deadline_and_is_sent_once_later(
 
 @pytest.mark.parametrize("slow_headers", [False, True], ids=["slow body", "slow headers"])
 def test_a_trickled_status_ends_at_its_deadline(
-        slow_headers: bool, home: Path, fake: CraftkitFake, proxy: TrickleProxy,
-        files: tuple[Path, Path]) -> None:
+    slow_headers: bool,
+    home: Path,
+    fake: CraftkitFake,
+    proxy: TrickleProxy,
+    files: tuple[Path, Path],
+) -> None:
     env = env_for(fake, proxy)
     sent = send(fake, files, env)
     proxy.trickle("GET", f"/v1/signatures/{sent['providerId']}", headers=slow_headers)
@@ -110,7 +147,8 @@ def test_a_trickled_status_ends_at_its_deadline(
 
 
 def test_a_trickled_download_ends_at_its_deadline_and_keeps_nothing(
-        home: Path, fake: CraftkitFake, proxy: TrickleProxy, files: tuple[Path, Path]) -> None:
+    home: Path, fake: CraftkitFake, proxy: TrickleProxy, files: tuple[Path, Path]
+) -> None:
     env = env_for(fake, proxy)
     sent = send(fake, files, env)
     fake.advance(str(sent["providerId"]), "completed")
@@ -134,19 +172,31 @@ def test_a_trickled_download_ends_at_its_deadline_and_keeps_nothing(
 
 @pytest.mark.parametrize("where", ["message", "issues"])
 def test_a_ten_megabyte_error_message_is_cut_everywhere(
-        where: str, home: Path, fake: CraftkitFake, files: tuple[Path, Path]) -> None:
+    where: str, home: Path, fake: CraftkitFake, files: tuple[Path, Path]
+) -> None:
     env = {**fake.env(), **FAST}
     pdf, spec = files
     render = fake.add_render(pdf.read_bytes())
     huge = "The field is invalid because " + "x" * (10 * 1024 * 1024)
     error: dict[str, object] = {"code": "validation_error", "message": huge}
     if where == "issues":
-        error = {"code": "validation_error", "message": "Invalid",
-                 "issues": [{"path": f"fields.{i}", "message": huge[:1_000_000]}
-                            for i in range(12)]}
+        error = {
+            "code": "validation_error",
+            "message": "Invalid",
+            "issues": [{"path": f"fields.{i}", "message": huge[:1_000_000]} for i in range(12)],
+        }
     fake.fail_next("POST", "/v1/signatures", json_response(400, {"error": error}))
-    result = run_sealbox("send", str(pdf), "--spec", str(spec), "--provider", "craftkit",
-                         "--render-id", render, env_extra=env)
+    result = run_sealbox(
+        "send",
+        str(pdf),
+        "--spec",
+        str(spec),
+        "--provider",
+        "craftkit",
+        "--render-id",
+        render,
+        env_extra=env,
+    )
     assert result.returncode == 1
     assert "Craftkit refused the request as invalid" in result.stderr
     assert "[cut, " in result.stderr
@@ -171,7 +221,8 @@ def test_a_ten_megabyte_error_message_is_cut_everywhere(
 
 
 def test_a_ten_megabyte_status_message_is_cut_in_the_store(
-        home: Path, fake: CraftkitFake, files: tuple[Path, Path]) -> None:
+    home: Path, fake: CraftkitFake, files: tuple[Path, Path]
+) -> None:
     """A sibling: the message comes in a successful status answer, not an error."""
     env = {**fake.env(), **FAST}
     sent = send(fake, files, env)

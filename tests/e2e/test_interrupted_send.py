@@ -28,13 +28,38 @@ def send_args(fake: CraftkitFake, tmp_path: Path) -> list[str]:
     doc.new_page().insert_text((72, 72), "Service agreement")
     doc.save(pdf)
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({
-        "name": "Service agreement",
-        "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-        "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-                    "width": 180, "height": 48}]}), encoding="utf-8")
-    return ["send", str(pdf), "--spec", str(spec), "--provider", "craftkit",
-            "--render-id", fake.add_render(pdf.read_bytes())]
+    spec.write_text(
+        json.dumps(
+            {
+                "name": "Service agreement",
+                "recipients": [
+                    {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}
+                ],
+                "fields": [
+                    {
+                        "recipientIndex": 0,
+                        "type": "signature",
+                        "page": 1,
+                        "x": 72,
+                        "y": 600,
+                        "width": 180,
+                        "height": 48,
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    return [
+        "send",
+        str(pdf),
+        "--spec",
+        str(spec),
+        "--provider",
+        "craftkit",
+        "--render-id",
+        fake.add_render(pdf.read_bytes()),
+    ]
 
 
 def only_request(fake: CraftkitFake) -> dict[str, Any]:
@@ -46,8 +71,9 @@ def only_request(fake: CraftkitFake) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_sync_right_after_a_killed_send_reconciles_it(home: Path, tmp_path: Path,
-                                                       fake: CraftkitFake) -> None:
+def test_sync_right_after_a_killed_send_reconciles_it(
+    home: Path, tmp_path: Path, fake: CraftkitFake
+) -> None:
     hold = fake.hold_next("POST", "/v1/signatures")
     sender = start_sealbox(*send_args(fake, tmp_path), env_extra=fake.env())
     try:
@@ -73,8 +99,9 @@ def test_sync_right_after_a_killed_send_reconciles_it(home: Path, tmp_path: Path
 
 
 @pytest.mark.slow
-def test_sync_says_which_send_it_left_to_a_live_sender(home: Path, tmp_path: Path,
-                                                       fake: CraftkitFake) -> None:
+def test_sync_says_which_send_it_left_to_a_live_sender(
+    home: Path, tmp_path: Path, fake: CraftkitFake
+) -> None:
     hold = fake.hold_next("POST", "/v1/signatures")
     sender = start_sealbox(*send_args(fake, tmp_path), env_extra=fake.env())
     try:
@@ -89,8 +116,10 @@ def test_sync_says_which_send_it_left_to_a_live_sender(home: Path, tmp_path: Pat
 
         text = run_sealbox("sync", env_extra=fake.env())
         assert text.returncode == 0, text.stderr
-        assert f"{rid[:8]} left in flight: another Sealbox (process {sender.pid}) is sending " \
+        assert (
+            f"{rid[:8]} left in flight: another Sealbox (process {sender.pid}) is sending "
             "it right now" in text.stdout
+        )
         assert only_request(fake)["status"] == "queued"
     finally:
         hold.release.set()
@@ -109,8 +138,9 @@ def test_a_working_copy_is_its_senders_while_the_sender_holds_its_lock(home: Pat
     # Two copies of sends not committed yet, both named with a live process id (this one's):
     # one whose sender holds its lock (still at work), one whose sender is gone (a reused pid).
     live, dead = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
-    copies = {rid: paths.documents_dir / f".pending-{os.getpid()}-{rid}.pdf"
-              for rid in (live, dead)}
+    copies = {
+        rid: paths.documents_dir / f".pending-{os.getpid()}-{rid}.pdf" for rid in (live, dead)
+    }
     for path in copies.values():
         path.write_bytes(b"%PDF-1.7\n")
     held = try_lock(paths.lock("send", live))

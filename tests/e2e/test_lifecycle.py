@@ -22,20 +22,58 @@ SPEC: dict[str, Any] = {
     "name": "Supply contract",
     "expirationHours": 24,
     "recipients": [
-        {"firstName": "Ann", "lastName": "Approver", "email": "ann@example.com",
-         "designation": "Approver", "order": 1},
-        {"firstName": "Sam", "lastName": "Signer", "email": "sam@example.com",
-         "designation": "Signer", "order": 2},
-        {"firstName": "Cora", "lastName": "Copy", "email": "cora@example.com",
-         "designation": "CC", "order": 3},
+        {
+            "firstName": "Ann",
+            "lastName": "Approver",
+            "email": "ann@example.com",
+            "designation": "Approver",
+            "order": 1,
+        },
+        {
+            "firstName": "Sam",
+            "lastName": "Signer",
+            "email": "sam@example.com",
+            "designation": "Signer",
+            "order": 2,
+        },
+        {
+            "firstName": "Cora",
+            "lastName": "Copy",
+            "email": "cora@example.com",
+            "designation": "CC",
+            "order": 3,
+        },
     ],
     "fields": [
-        {"recipientIndex": 1, "type": "signature", "page": 1, "x": 72, "y": 600,
-         "width": 180, "height": 48},
-        {"recipientIndex": 1, "type": "dropdown", "page": 1, "x": 300, "y": 600,
-         "width": 120, "height": 24, "options": ["Net 30", "Net 60"]},
-        {"recipientIndex": 1, "type": "initials", "page": 1, "x": 450, "y": 600,
-         "width": 60, "height": 30, "required": False},
+        {
+            "recipientIndex": 1,
+            "type": "signature",
+            "page": 1,
+            "x": 72,
+            "y": 600,
+            "width": 180,
+            "height": 48,
+        },
+        {
+            "recipientIndex": 1,
+            "type": "dropdown",
+            "page": 1,
+            "x": 300,
+            "y": 600,
+            "width": 120,
+            "height": 24,
+            "options": ["Net 30", "Net 60"],
+        },
+        {
+            "recipientIndex": 1,
+            "type": "initials",
+            "page": 1,
+            "x": 450,
+            "y": 600,
+            "width": 60,
+            "height": 30,
+            "required": False,
+        },
     ],
 }
 
@@ -72,21 +110,35 @@ def sent(cli: Cli, tmp_path: Path) -> str:
 
 
 def test_approver_then_signer_and_cc_only_receives(cli: Cli, sent: str, home: Path) -> None:
-    assert "is a CC recipient" in cli("sign", sent, "--recipient", "2", "--approve",
-                                      code=1)["error"]
-    assert "turn" in cli("sign", sent, "--recipient", "1", "--typed-signature", "Sam Signer",
-                         code=1)["error"]
+    assert (
+        "is a CC recipient" in cli("sign", sent, "--recipient", "2", "--approve", code=1)["error"]
+    )
+    assert (
+        "turn"
+        in cli("sign", sent, "--recipient", "1", "--typed-signature", "Sam Signer", code=1)["error"]
+    )
     approved = cli("sign", sent, "--recipient", "0", "--approve")
     assert approved["status"] == "viewed"
     assert "signedAt" in approved["recipients"][0]
-    refused = cli("sign", sent, "--recipient", "1", "--typed-signature", "Sam Signer",
-                  "--field", "1=Net 90", code=1)["error"]
+    refused = cli(
+        "sign",
+        sent,
+        "--recipient",
+        "1",
+        "--typed-signature",
+        "Sam Signer",
+        "--field",
+        "1=Net 90",
+        code=1,
+    )["error"]
     assert "'Net 90' is not one of Net 30, Net 60" in refused
-    missing = cli("sign", sent, "--recipient", "1", "--typed-signature", "Sam Signer",
-                  code=1)["error"]
+    missing = cli("sign", sent, "--recipient", "1", "--typed-signature", "Sam Signer", code=1)[
+        "error"
+    ]
     assert "field 1 (dropdown) is required" in missing
-    done = cli("sign", sent, "--recipient", "1", "--typed-signature", "Sam Signer",
-               "--field", "1=Net 60")
+    done = cli(
+        "sign", sent, "--recipient", "1", "--typed-signature", "Sam Signer", "--field", "1=Net 60"
+    )
     assert done["status"] == "completed"
     assert set(done["archive"]["files"]) == {"signed", "certificate", "request"}
     signed = pymupdf.open(done["archive"]["files"]["signed"]["path"])
@@ -103,8 +155,10 @@ def test_decline_ends_the_request(cli: Cli, sent: str) -> None:
     assert declined["status"] == "declined"
     assert declined["errorMessage"] == "Prices are wrong"
     assert declined["recipients"][1]["declineReason"] == "Prices are wrong"
-    assert "already declined" in cli("sign", sent, "--recipient", "1", "--typed-signature",
-                                     "Sam", code=1)["error"]
+    assert (
+        "already declined"
+        in cli("sign", sent, "--recipient", "1", "--typed-signature", "Sam", code=1)["error"]
+    )
     assert "not completed" in cli("download", sent, code=1)["error"]
     assert "already declined" in cli("cancel", sent, code=1)["error"]
 
@@ -118,8 +172,7 @@ def test_sync_expires_overdue_requests(cli: Cli, sent: str, home: Path) -> None:
     result = cli("sync")
     assert result["changed"] == {sent: "expired"}
     assert cli("show", sent)["status"] == "expired"
-    assert "already expired" in cli("sign", sent, "--recipient", "0", "--approve",
-                                    code=1)["error"]
+    assert "already expired" in cli("sign", sent, "--recipient", "0", "--approve", code=1)["error"]
 
 
 def test_cancel_while_in_flight(cli: Cli, sent: str) -> None:
@@ -138,11 +191,11 @@ def test_list_filters_and_search(cli: Cli, sent: str) -> None:
     assert "Unknown provider" in cli("list", "--provider", "nope", code=1)["error"]
 
 
-def test_reindex_rebuilds_from_the_folder_and_export(cli: Cli, sent: str, home: Path,
-                                                     tmp_path: Path) -> None:
+def test_reindex_rebuilds_from_the_folder_and_export(
+    cli: Cli, sent: str, home: Path, tmp_path: Path
+) -> None:
     cli("sign", sent, "--recipient", "0", "--approve")
-    cli("sign", sent, "--recipient", "1", "--typed-signature", "Sam Signer", "--field",
-        "1=Net 30")
+    cli("sign", sent, "--recipient", "1", "--typed-signature", "Sam Signer", "--field", "1=Net 30")
     # Lose the database entirely: the archive folder alone brings everything back.
     for suffix in ("", "-wal", "-shm"):
         (home / "data" / f"sealbox.db{suffix}").unlink(missing_ok=True)
@@ -171,8 +224,9 @@ def test_reindex_rebuilds_from_the_folder_and_export(cli: Cli, sent: str, home: 
 
 def test_a_missing_archived_file_is_reported(cli: Cli, sent: str) -> None:
     cli("sign", sent, "--recipient", "0", "--approve")
-    done = cli("sign", sent, "--recipient", "1", "--typed-signature", "Sam Signer",
-               "--field", "1=Net 30")
+    done = cli(
+        "sign", sent, "--recipient", "1", "--typed-signature", "Sam Signer", "--field", "1=Net 30"
+    )
     Path(done["archive"]["files"]["certificate"]["path"]).unlink()
     got = main(["archive", "verify", sent, "--json"])
     assert got == 1

@@ -42,8 +42,10 @@ def write_lock(home: Path) -> Iterator[sqlite3.Connection]:
 def events(home: Path, rid: str) -> list[str]:
     conn = sqlite3.connect(home / "data" / "sealbox.db")
     try:
-        return [r[0] for r in conn.execute(
-            "SELECT kind FROM events WHERE request_id = ? ORDER BY id", [rid])]
+        return [
+            r[0]
+            for r in conn.execute("SELECT kind FROM events WHERE request_id = ? ORDER BY id", [rid])
+        ]
     finally:
         conn.close()
 
@@ -51,15 +53,19 @@ def events(home: Path, rid: str) -> list[str]:
 def stored_signature(home: Path, rid: str) -> str:
     conn = sqlite3.connect(home / "data" / "sealbox.db")
     try:
-        return str(conn.execute("SELECT value FROM fields WHERE request_id = ? AND idx = 0",
-                                [rid]).fetchone()[0])
+        return str(
+            conn.execute(
+                "SELECT value FROM fields WHERE request_id = ? AND idx = 0", [rid]
+            ).fetchone()[0]
+        )
     finally:
         conn.close()
 
 
 def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def finish(procs: list[subprocess.Popen[str]]) -> list[tuple[int, str, str]]:
@@ -71,13 +77,23 @@ def finish(procs: list[subprocess.Popen[str]]) -> list[tuple[int, str, str]]:
 
 
 @pytest.mark.slow
-def test_four_signers_racing_for_one_recipient(home: Path, sent: str, tmp_path: Path,
-                                               write_lock: sqlite3.Connection) -> None:
+def test_four_signers_racing_for_one_recipient(
+    home: Path, sent: str, tmp_path: Path, write_lock: sqlite3.Connection
+) -> None:
     marks = tmp_path / "marks"
     marks.mkdir()
-    procs = [start_sealbox("sign", sent, "--recipient", "0", "--typed-signature", f"Racer {n}",
-                           env_extra={"SEALBOX_REACHED_DIR": str(marks)})
-             for n in range(1, 5)]
+    procs = [
+        start_sealbox(
+            "sign",
+            sent,
+            "--recipient",
+            "0",
+            "--typed-signature",
+            f"Racer {n}",
+            env_extra={"SEALBOX_REACHED_DIR": str(marks)},
+        )
+        for n in range(1, 5)
+    ]
     try:
         # Every one of them has checked that it is recipient 0's turn, and now waits for the
         # store's write lock.
@@ -115,13 +131,20 @@ def stopped(proc: subprocess.Popen[str]) -> None:
 
 
 @pytest.mark.slow
-def test_sync_leaves_a_live_signers_staging_folder_alone(home: Path, sent: str,
-                                                         tmp_path: Path) -> None:
+def test_sync_leaves_a_live_signers_staging_folder_alone(
+    home: Path, sent: str, tmp_path: Path
+) -> None:
     marks = tmp_path / "marks"
     marks.mkdir()
-    signer = start_sealbox("sign", sent, "--recipient", "0", "--typed-signature", "Jane Doe",
-                           env_extra={"SEALBOX_REACHED_DIR": str(marks),
-                                      "SEALBOX_PAUSE_AT": "archive-staged"})
+    signer = start_sealbox(
+        "sign",
+        sent,
+        "--recipient",
+        "0",
+        "--typed-signature",
+        "Jane Doe",
+        env_extra={"SEALBOX_REACHED_DIR": str(marks), "SEALBOX_PAUSE_AT": "archive-staged"},
+    )
     try:
         stopped(signer)  # signed and sealed; its staging folder is written, not yet moved
         staged = [p for p in (home / "archive" / ".staging").iterdir() if p.is_dir()]
@@ -144,13 +167,20 @@ def test_sync_leaves_a_live_signers_staging_folder_alone(home: Path, sent: str,
 
 
 @pytest.mark.slow
-def test_sync_removes_the_staging_folder_of_a_dead_signer(home: Path, sent: str,
-                                                          tmp_path: Path) -> None:
+def test_sync_removes_the_staging_folder_of_a_dead_signer(
+    home: Path, sent: str, tmp_path: Path
+) -> None:
     marks = tmp_path / "marks"
     marks.mkdir()
-    signer = start_sealbox("sign", sent, "--recipient", "0", "--typed-signature", "Jane Doe",
-                           env_extra={"SEALBOX_REACHED_DIR": str(marks),
-                                      "SEALBOX_PAUSE_AT": "archive-staged"})
+    signer = start_sealbox(
+        "sign",
+        sent,
+        "--recipient",
+        "0",
+        "--typed-signature",
+        "Jane Doe",
+        env_extra={"SEALBOX_REACHED_DIR": str(marks), "SEALBOX_PAUSE_AT": "archive-staged"},
+    )
     stopped(signer)
     signer.kill()  # kill -9 while it holds its staging folder
     signer.communicate()
@@ -162,8 +192,9 @@ def test_sync_removes_the_staging_folder_of_a_dead_signer(home: Path, sent: str,
     assert not (home / "archive" / ".staging").exists()
 
 
-def race(home: Path, tmp_path: Path, commands: dict[str, list[str]]
-         ) -> dict[str, tuple[int, str, str]]:
+def race(
+    home: Path, tmp_path: Path, commands: dict[str, list[str]]
+) -> dict[str, tuple[int, str, str]]:
     """Start ``commands`` (mark name -> arguments) while the test holds the store's write lock,
     wait until each has checked the request and waits for the lock, then let them go."""
     marks = tmp_path / "marks"
@@ -192,17 +223,23 @@ def status_of(home: Path, rid: str) -> str:
 
 @pytest.mark.slow
 def test_a_signature_and_a_decline_at_once(home: Path, sent: str, tmp_path: Path) -> None:
-    out = race(home, tmp_path, {
-        "sign-checked": ["sign", sent, "--recipient", "0", "--typed-signature", "Jane Doe"],
-        "decline-checked": ["sign", sent, "--recipient", "0", "--decline", "Wrong terms"],
-    })
+    out = race(
+        home,
+        tmp_path,
+        {
+            "sign-checked": ["sign", sent, "--recipient", "0", "--typed-signature", "Jane Doe"],
+            "decline-checked": ["sign", sent, "--recipient", "0", "--decline", "Wrong terms"],
+        },
+    )
     codes = {mark: code for mark, (code, _, _) in out.items()}
     assert sorted(codes.values()) == [0, 1], out
     kinds = events(home, sent)
     if codes["sign-checked"] == 0:
         assert status_of(home, sent) == "completed"
-        assert "already signed" in out["decline-checked"][2] or \
-            "already completed" in out["decline-checked"][2]
+        assert (
+            "already signed" in out["decline-checked"][2]
+            or "already completed" in out["decline-checked"][2]
+        )
         assert "declined" not in kinds
     else:
         assert status_of(home, sent) == "declined"
@@ -213,10 +250,14 @@ def test_a_signature_and_a_decline_at_once(home: Path, sent: str, tmp_path: Path
 
 @pytest.mark.slow
 def test_a_cancel_and_the_last_signature_at_once(home: Path, sent: str, tmp_path: Path) -> None:
-    out = race(home, tmp_path, {
-        "sign-checked": ["sign", sent, "--recipient", "0", "--typed-signature", "Jane Doe"],
-        "cancel-checked": ["cancel", sent, "--reason", "Sent by mistake"],
-    })
+    out = race(
+        home,
+        tmp_path,
+        {
+            "sign-checked": ["sign", sent, "--recipient", "0", "--typed-signature", "Jane Doe"],
+            "cancel-checked": ["cancel", sent, "--reason", "Sent by mistake"],
+        },
+    )
     codes = {mark: code for mark, (code, _, _) in out.items()}
     assert sorted(codes.values()) == [0, 1], out
     kinds = events(home, sent)
@@ -232,13 +273,18 @@ def test_a_cancel_and_the_last_signature_at_once(home: Path, sent: str, tmp_path
 
 
 @pytest.mark.slow
-def test_sync_leaves_a_request_its_signer_is_sealing(home: Path, sent: str,
-                                                     tmp_path: Path) -> None:
+def test_sync_leaves_a_request_its_signer_is_sealing(home: Path, sent: str, tmp_path: Path) -> None:
     marks = tmp_path / "marks"
     marks.mkdir()
-    signer = start_sealbox("sign", sent, "--recipient", "0", "--typed-signature", "Jane Doe",
-                           env_extra={"SEALBOX_REACHED_DIR": str(marks),
-                                      "SEALBOX_PAUSE_AT": "sealing"})
+    signer = start_sealbox(
+        "sign",
+        sent,
+        "--recipient",
+        "0",
+        "--typed-signature",
+        "Jane Doe",
+        env_extra={"SEALBOX_REACHED_DIR": str(marks), "SEALBOX_PAUSE_AT": "sealing"},
+    )
     try:
         stopped(signer)  # sealing: the signer read the request as not completed yet
         synced = run_sealbox("sync", "--json")
@@ -260,13 +306,20 @@ def test_sync_leaves_a_request_its_signer_is_sealing(home: Path, sent: str,
 
 
 @pytest.mark.slow
-def test_sync_completes_a_request_while_its_signer_is_paused(home: Path, sent: str,
-                                                              tmp_path: Path) -> None:
+def test_sync_completes_a_request_while_its_signer_is_paused(
+    home: Path, sent: str, tmp_path: Path
+) -> None:
     marks = tmp_path / "marks"
     marks.mkdir()
-    signer = start_sealbox("sign", sent, "--recipient", "0", "--typed-signature", "Jane Doe",
-                           env_extra={"SEALBOX_REACHED_DIR": str(marks),
-                                      "SEALBOX_PAUSE_AT": "sign-recorded"})
+    signer = start_sealbox(
+        "sign",
+        sent,
+        "--recipient",
+        "0",
+        "--typed-signature",
+        "Jane Doe",
+        env_extra={"SEALBOX_REACHED_DIR": str(marks), "SEALBOX_PAUSE_AT": "sign-recorded"},
+    )
     try:
         stopped(signer)  # the signature is stored; sealing has not started
         synced = run_sealbox("sync", "--json")
@@ -306,13 +359,21 @@ def test_a_webhook_while_sync_is_archiving_the_same_request(home: Path, tmp_path
             marks = tmp_path / "marks"
             marks.mkdir()
             extra = {k: v for k, v in env.items() if k.startswith("SEALBOX_")}
-            syncer = start_sealbox("sync", "--json", env_extra={
-                **extra, "SEALBOX_REACHED_DIR": str(marks), "SEALBOX_PAUSE_AT": "archive-staged"})
+            syncer = start_sealbox(
+                "sync",
+                "--json",
+                env_extra={
+                    **extra,
+                    "SEALBOX_REACHED_DIR": str(marks),
+                    "SEALBOX_PAUSE_AT": "archive-staged",
+                },
+            )
             try:
                 stopped(syncer)  # completed, downloaded into its staging folder, not yet moved
                 headers, body = delivery(fake, envelope, SECRET)
-                outcome = asyncio.run(_sent_and_closed(
-                    ctx, WebhookReceiver(ctx).receive("craftkit", headers, body)))
+                outcome = asyncio.run(
+                    _sent_and_closed(ctx, WebhookReceiver(ctx).receive("craftkit", headers, body))
+                )
                 assert outcome.status == 200
                 staged = [p for p in (home / "archive" / ".staging").iterdir() if p.is_dir()]
                 assert len(staged) == 1 and any(staged[0].iterdir())

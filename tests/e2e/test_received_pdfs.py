@@ -32,24 +32,49 @@ _mu: Any = pymupdf
 POPPLER = ("pdfsig", "pdftotext", "pdftoppm", "pdfinfo")
 pytestmark = pytest.mark.skipif(
     any(shutil.which(tool) is None for tool in POPPLER),
-    reason="poppler-utils is not installed (.ci/run installs it)")
+    reason="poppler-utils is not installed (.ci/run installs it)",
+)
 
-SIGNER = {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com",
-          "designation": "Signer", "order": 1}
+SIGNER = {
+    "firstName": "Jane",
+    "lastName": "Doe",
+    "email": "jane@example.com",
+    "designation": "Signer",
+    "order": 1,
+}
 
 
-def spec(tmp_path: Path, *, fields: list[dict[str, Any]] | None = None,
-         anchors: list[dict[str, Any]] | None = None, **extra: Any) -> Path:
+def spec(
+    tmp_path: Path,
+    *,
+    fields: list[dict[str, Any]] | None = None,
+    anchors: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> Path:
     path = tmp_path / "spec.json"
-    path.write_text(json.dumps({"version": 1, "name": "Received document",
-                                "recipients": [SIGNER], "fields": fields or [],
-                                "anchorTags": anchors or [], **extra}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "name": "Received document",
+                "recipients": [SIGNER],
+                "fields": fields or [],
+                "anchorTags": anchors or [],
+                **extra,
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
 def anchor_spec(tmp_path: Path, **anchor: Any) -> Path:
-    return spec(tmp_path, anchors=[{"anchorString": received.ANCHOR, "type": "signature",
-                                    "recipientIndex": 0, **anchor}])
+    return spec(
+        tmp_path,
+        anchors=[
+            {"anchorString": received.ANCHOR, "type": "signature", "recipientIndex": 0, **anchor}
+        ],
+    )
 
 
 def ok(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -59,9 +84,14 @@ def ok(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     return data
 
 
-def send_and_sign(pdf: Path, spec_path: Path, *, send_args: tuple[str, ...] = (),
-                  sign_args: tuple[str, ...] = ("--typed-signature", "Jane Doe"),
-                  env: dict[str, str] | None = None) -> dict[str, Path]:
+def send_and_sign(
+    pdf: Path,
+    spec_path: Path,
+    *,
+    send_args: tuple[str, ...] = (),
+    sign_args: tuple[str, ...] = ("--typed-signature", "Jane Doe"),
+    env: dict[str, str] | None = None,
+) -> dict[str, Path]:
     """Send through the built-in provider, let the one signer sign: the archived files."""
     sent = ok("send", str(pdf), "--spec", str(spec_path), *send_args, env=env)
     done = ok("sign", sent["id"], "--recipient", "0", *sign_args, env=env)
@@ -70,8 +100,7 @@ def send_and_sign(pdf: Path, spec_path: Path, *, send_args: tuple[str, ...] = ()
 
 
 def tool(*args: str) -> str:
-    result = subprocess.run(list(args), capture_output=True, text=True, check=False,
-                            timeout=120)
+    result = subprocess.run(list(args), capture_output=True, text=True, check=False, timeout=120)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -79,8 +108,19 @@ def tool(*args: str) -> str:
 def poppler_gray(pdf: Path, page: int, tmp_path: Path, dpi: int = 72) -> Any:
     """Page ``page`` rendered by poppler (``pdftoppm``), as a grey MuPDF pixmap."""
     base = tmp_path / f"render-{page}"
-    tool("pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-png", "-singlefile",
-         str(pdf), str(base))
+    tool(
+        "pdftoppm",
+        "-r",
+        str(dpi),
+        "-f",
+        str(page),
+        "-l",
+        str(page),
+        "-png",
+        "-singlefile",
+        str(pdf),
+        str(base),
+    )
     return _mu.Pixmap(_mu.csGRAY, _mu.Pixmap(str(base) + ".png"))
 
 
@@ -110,10 +150,31 @@ def test_an_already_signed_pdf_keeps_its_signature(home: Path, tmp_path: Path) -
     pdf.write_bytes(original)
     # The anchor makes an optional text field left empty, so that nothing is drawn over the
     # anchor text but the cover; the signature goes on page 1.
-    files = send_and_sign(pdf, spec(tmp_path, fields=[
-        {"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600, "width": 200,
-         "height": 50}], anchors=[{"anchorString": received.ANCHOR, "type": "text",
-                                   "recipientIndex": 0, "required": False}]))
+    files = send_and_sign(
+        pdf,
+        spec(
+            tmp_path,
+            fields=[
+                {
+                    "recipientIndex": 0,
+                    "type": "signature",
+                    "page": 1,
+                    "x": 72,
+                    "y": 600,
+                    "width": 200,
+                    "height": 50,
+                }
+            ],
+            anchors=[
+                {
+                    "anchorString": received.ANCHOR,
+                    "type": "text",
+                    "recipientIndex": 0,
+                    "required": False,
+                }
+            ],
+        ),
+    )
     signed = files["signed"]
     data = signed.read_bytes()
 
@@ -155,13 +216,24 @@ def test_an_already_signed_pdf_keeps_its_signature(home: Path, tmp_path: Path) -
 def test_a_service_that_would_break_the_signature_is_named(home: Path, tmp_path: Path) -> None:
     pdf = tmp_path / "countersigned.pdf"
     pdf.write_bytes(received.signed_contract())
-    refused = run_sealbox("send", str(pdf), "--spec", str(anchor_spec(tmp_path)), "--provider",
-                          "saypdf", env_extra={"SEALBOX_SAYPDF_API_KEY": "test-key",
-                                               "SEALBOX_SAYPDF_BASE_URL": "http://127.0.0.1:9",
-                                               "SEALBOX_SENDER_EMAIL": "olga@example.com"})
+    refused = run_sealbox(
+        "send",
+        str(pdf),
+        "--spec",
+        str(anchor_spec(tmp_path)),
+        "--provider",
+        "saypdf",
+        env_extra={
+            "SEALBOX_SAYPDF_API_KEY": "test-key",
+            "SEALBOX_SAYPDF_BASE_URL": "http://127.0.0.1:9",
+            "SEALBOX_SENDER_EMAIL": "olga@example.com",
+        },
+    )
     assert refused.returncode == 1
-    assert ("is already signed by Erika Mustermann, and SayPDF would invalidate that signature"
-            in refused.stderr)
+    assert (
+        "is already signed by Erika Mustermann, and SayPDF would invalidate that signature"
+        in refused.stderr
+    )
     assert ok("list")["signatures"] == []  # nothing was sent, nothing kept
 
 
@@ -177,14 +249,29 @@ def test_a_certification_that_forbids_changes_is_refused(home: Path, tmp_path: P
 # --- 2. forms that rely on the viewer to draw their values -------------------------------------
 
 
-@pytest.mark.parametrize("make", [forms.libreoffice_form, forms.hyperref_form,
-                                  forms.viewer_filled_form])
+@pytest.mark.parametrize(
+    "make", [forms.libreoffice_form, forms.hyperref_form, forms.viewer_filled_form]
+)
 def test_form_values_stay_visible(home: Path, tmp_path: Path, make: Any) -> None:
     pdf = tmp_path / "form.pdf"
     pdf.write_bytes(make())
-    files = send_and_sign(pdf, spec(tmp_path, fields=[
-        {"recipientIndex": 0, "type": "signature", "page": 1, "x": 350, "y": 60,
-         "width": 200, "height": 50}]))
+    files = send_and_sign(
+        pdf,
+        spec(
+            tmp_path,
+            fields=[
+                {
+                    "recipientIndex": 0,
+                    "type": "signature",
+                    "page": 1,
+                    "x": 350,
+                    "y": 60,
+                    "width": 200,
+                    "height": 50,
+                }
+            ],
+        ),
+    )
     signed = files["signed"]
     assert signed.read_bytes().startswith(pdf.read_bytes())
     assert "Signature is Valid." in tool("pdfsig", str(signed))
@@ -203,8 +290,7 @@ def test_form_values_stay_visible(home: Path, tmp_path: Path, make: Any) -> None
 # --- 4. permissions passwords -------------------------------------------------------------------
 
 
-def test_a_permissions_password_that_allows_signing_is_followed(home: Path,
-                                                                tmp_path: Path) -> None:
+def test_a_permissions_password_that_allows_signing_is_followed(home: Path, tmp_path: Path) -> None:
     original = received.xfa_form(permissions=_mu.PDF_PERM_PRINT | _mu.PDF_PERM_FORM)
     pdf = tmp_path / "permit.pdf"
     pdf.write_bytes(original)
@@ -219,10 +305,12 @@ def test_a_permissions_password_that_allows_signing_is_followed(home: Path,
     assert run_sealbox("archive", "verify").returncode == 0
 
 
-def test_a_signed_form_with_a_permissions_password_keeps_both(home: Path,
-                                                              tmp_path: Path) -> None:
-    protected = pdfgen.encrypted_pdf(user_password="", source=received.contract(),
-                                     permissions=_mu.PDF_PERM_PRINT | _mu.PDF_PERM_FORM)
+def test_a_signed_form_with_a_permissions_password_keeps_both(home: Path, tmp_path: Path) -> None:
+    protected = pdfgen.encrypted_pdf(
+        user_password="",
+        source=received.contract(),
+        permissions=_mu.PDF_PERM_PRINT | _mu.PDF_PERM_FORM,
+    )
     original = received.sign(protected)
     pdf = tmp_path / "signed-and-protected.pdf"
     pdf.write_bytes(original)
@@ -236,7 +324,8 @@ def test_a_signed_form_with_a_permissions_password_keeps_both(home: Path,
 
 
 def test_a_permissions_password_that_forbids_signing_names_the_permission(
-        home: Path, tmp_path: Path) -> None:
+    home: Path, tmp_path: Path
+) -> None:
     pdf = tmp_path / "permit.pdf"
     pdf.write_bytes(received.xfa_form(permissions=_mu.PDF_PERM_PRINT))
     refused = run_sealbox("send", str(pdf), "--spec", str(anchor_spec(tmp_path)))
@@ -251,11 +340,13 @@ def test_a_permissions_password_that_forbids_signing_names_the_permission(
 # --- 5. anchors on scanned pages ----------------------------------------------------------------
 
 
-def test_an_anchor_on_a_scan_names_the_page_and_is_found_by_ocr(home: Path,
-                                                               tmp_path: Path) -> None:
+def test_an_anchor_on_a_scan_names_the_page_and_is_found_by_ocr(home: Path, tmp_path: Path) -> None:
     pdf = tmp_path / "scan.pdf"
-    pdf.write_bytes(received.image_only_pdf([("Agreement", (72, 120)),
-                                             (f"Sign here: {received.ANCHOR}", (72, 400))]))
+    pdf.write_bytes(
+        received.image_only_pdf(
+            [("Agreement", (72, 120)), (f"Sign here: {received.ANCHOR}", (72, 400))]
+        )
+    )
     spec_path = anchor_spec(tmp_path)
     refused = run_sealbox("send", str(pdf), "--spec", str(spec_path))
     assert refused.returncode == 1
@@ -274,8 +365,9 @@ def sent_fields(home: Path, request_id: str) -> list[dict[str, Any]]:
     import sqlite3
 
     with sqlite3.connect(home / "data" / "sealbox.db") as db:
-        (spec_json,) = db.execute("SELECT spec_json FROM requests WHERE id = ?",
-                                  [request_id]).fetchone()
+        (spec_json,) = db.execute(
+            "SELECT spec_json FROM requests WHERE id = ?", [request_id]
+        ).fetchone()
     fields: list[dict[str, Any]] = json.loads(spec_json)["fields"]
     return fields
 
@@ -283,18 +375,30 @@ def sent_fields(home: Path, request_id: str) -> list[dict[str, Any]]:
 # --- 6. anchors that make too many fields --------------------------------------------------------
 
 
-def test_an_anchor_in_every_footer_is_refused_with_the_number(home: Path,
-                                                            tmp_path: Path) -> None:
+def test_an_anchor_in_every_footer_is_refused_with_the_number(home: Path, tmp_path: Path) -> None:
     pdf = tmp_path / "terms.pdf"
     pdf.write_bytes(received.footer_pdf(210))
-    spec_path = spec(tmp_path, fields=[
-        {"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600, "width": 180,
-         "height": 48}], anchors=[{"anchorString": "Initials:", "type": "initials",
-                                   "recipientIndex": 0}])
+    spec_path = spec(
+        tmp_path,
+        fields=[
+            {
+                "recipientIndex": 0,
+                "type": "signature",
+                "page": 1,
+                "x": 72,
+                "y": 600,
+                "width": 180,
+                "height": 48,
+            }
+        ],
+        anchors=[{"anchorString": "Initials:", "type": "initials", "recipientIndex": 0}],
+    )
     refused = run_sealbox("send", str(pdf), "--spec", str(spec_path))
     assert refused.returncode == 1
-    assert ("they make 210 fields and 1 placed, 211 in all, more than the limit of 200"
-            in refused.stderr)
+    assert (
+        "they make 210 fields and 1 placed, 211 in all, more than the limit of 200"
+        in refused.stderr
+    )
     assert ok("list")["signatures"] == []
 
 
@@ -319,11 +423,32 @@ def test_a_signature_on_a_dark_banner_stays_legible(home: Path, tmp_path: Path) 
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(received.dark_banner_pdf())
     rect = pymupdf.Rect(300, 600, 540, 660)  # inside the banner
-    files = send_and_sign(pdf, spec(tmp_path, fields=[
-        {"recipientIndex": 0, "type": "signature", "page": 1, "x": rect.x0, "y": rect.y0,
-         "width": rect.width, "height": rect.height},
-        {"recipientIndex": 0, "type": "date", "page": 1, "x": 72, "y": 620, "width": 120,
-         "height": 24}]))
+    files = send_and_sign(
+        pdf,
+        spec(
+            tmp_path,
+            fields=[
+                {
+                    "recipientIndex": 0,
+                    "type": "signature",
+                    "page": 1,
+                    "x": rect.x0,
+                    "y": rect.y0,
+                    "width": rect.width,
+                    "height": rect.height,
+                },
+                {
+                    "recipientIndex": 0,
+                    "type": "date",
+                    "page": 1,
+                    "x": 72,
+                    "y": 620,
+                    "width": 120,
+                    "height": 24,
+                },
+            ],
+        ),
+    )
     poppler = poppler_gray(files["signed"], 1, tmp_path, dpi=144)
     assert contrast(area(poppler, rect, dpi=144)) >= 4.5
     date = pymupdf.Rect(72, 620, 192, 644)
@@ -364,10 +489,14 @@ def test_the_certificate_reads_as_people_read(home: Path, tmp_path: Path) -> Non
     for x in range(10, 190):
         pix.set_pixel(x, 30 + (x % 20) - 10, (10, 20, 120))
     image.write_bytes(pix.tobytes("png"))
-    env = {"TZ": "Europe/Paris", "SEALBOX_SENDER_NAME": "Olga Office",
-           "SEALBOX_SENDER_EMAIL": "olga@example.com"}
-    files = send_and_sign(pdf, anchor_spec(tmp_path), env=env,
-                          sign_args=("--signature-image", str(image)))
+    env = {
+        "TZ": "Europe/Paris",
+        "SEALBOX_SENDER_NAME": "Olga Office",
+        "SEALBOX_SENDER_EMAIL": "olga@example.com",
+    }
+    files = send_and_sign(
+        pdf, anchor_spec(tmp_path), env=env, sign_args=("--signature-image", str(image))
+    )
     text = " ".join(tool("pdftotext", str(files["certificate"]), "-").split())
     assert "Sender Olga Office <olga@example.com>" in text
     months = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -381,18 +510,38 @@ def test_the_certificate_reads_as_people_read(home: Path, tmp_path: Path) -> Non
 
 
 def test_the_archive_finds_the_signed_words_without_reading_the_pdf_again(
-        home: Path, tmp_path: Path) -> None:
+    home: Path, tmp_path: Path
+) -> None:
     pdf = tmp_path / "contract.pdf"
     pdf.write_bytes(received.contract())
-    spec_path = spec(tmp_path, fields=[
-        {"recipientIndex": 0, "type": "text", "page": 1, "x": 72, "y": 600, "width": 200,
-         "height": 24}], anchors=[{"anchorString": received.ANCHOR, "type": "signature",
-                                   "recipientIndex": 0}])
+    spec_path = spec(
+        tmp_path,
+        fields=[
+            {
+                "recipientIndex": 0,
+                "type": "text",
+                "page": 1,
+                "x": 72,
+                "y": 600,
+                "width": 200,
+                "height": 24,
+            }
+        ],
+        anchors=[{"anchorString": received.ANCHOR, "type": "signature", "recipientIndex": 0}],
+    )
     sent = ok("send", str(pdf), "--spec", str(spec_path))
     kept = home / "data" / "local" / sent["id"] / "original.txt"
     assert "The parties agree to the terms set out below." in kept.read_text(encoding="utf-8")
-    done = ok("sign", sent["id"], "--recipient", "0", "--typed-signature", "Jane Doe",
-              "--field", "0=Zanzibar Shipping")
+    done = ok(
+        "sign",
+        sent["id"],
+        "--recipient",
+        "0",
+        "--typed-signature",
+        "Jane Doe",
+        "--field",
+        "0=Zanzibar Shipping",
+    )
     assert done["status"] == "completed"
     assert not kept.parent.exists()  # the working files go once archived
     for word in ("Zanzibar", "parties"):  # a stamped value, and a word of the document

@@ -25,8 +25,17 @@ SECRET = "sc_Planted/Secret+9876543210=="
 SPEC = {
     "name": "Lease 7",
     "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-    "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-                "width": 180, "height": 48}],
+    "fields": [
+        {
+            "recipientIndex": 0,
+            "type": "signature",
+            "page": 1,
+            "x": 72,
+            "y": 600,
+            "width": 180,
+            "height": 48,
+        }
+    ],
 }
 
 
@@ -34,9 +43,13 @@ def echoes(*values: str) -> str:
     """Every way a server might quote ``values`` back."""
     out = []
     for value in values:
-        out += [value, json.dumps(value)[1:-1].replace("/", "\\/"),
-                urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value),
-                base64.b64encode(value.encode()).decode()]
+        out += [
+            value,
+            json.dumps(value)[1:-1].replace("/", "\\/"),
+            urllib.parse.quote(value, safe=""),
+            urllib.parse.quote_plus(value),
+            base64.b64encode(value.encode()).decode(),
+        ]
     return " | ".join(out)
 
 
@@ -48,12 +61,24 @@ def echo(request: FakeRequest) -> FakeResponse:
     for value in sent:
         if value.startswith("Basic "):
             pair = base64.b64decode(value[6:]).decode()
-            credentials += [pair, *pair.split(":", 1),
-                            *(urllib.parse.unquote(p) for p in pair.split(":", 1))]
+            credentials += [
+                pair,
+                *pair.split(":", 1),
+                *(urllib.parse.unquote(p) for p in pair.split(":", 1)),
+            ]
     text = f"Bad request from {' / '.join(v for v in sent if v)}: {echoes(*credentials)}"
-    return json_response(400, {"statusCode": 400, "message": text,
-                               "error": {"code": "invalid", "message": text,
-                                         "issues": [{"path": "key", "message": text}]}})
+    return json_response(
+        400,
+        {
+            "statusCode": 400,
+            "message": text,
+            "error": {
+                "code": "invalid",
+                "message": text,
+                "issues": [{"path": "key", "message": text}],
+            },
+        },
+    )
 
 
 def leaks(home: Path, outputs: list[str], *secrets: str) -> list[str]:
@@ -84,8 +109,9 @@ def craftkit() -> Iterator[CraftkitFake]:
         yield server
 
 
-def test_an_echoed_api_key_is_masked_everywhere(home: Path, craftkit: CraftkitFake,
-                                                files: tuple[Path, Path]) -> None:
+def test_an_echoed_api_key_is_masked_everywhere(
+    home: Path, craftkit: CraftkitFake, files: tuple[Path, Path]
+) -> None:
     pdf, spec = files
     env = craftkit.env()
     outputs: list[str] = []
@@ -98,13 +124,27 @@ def test_an_echoed_api_key_is_masked_everywhere(home: Path, craftkit: CraftkitFa
     # A create refused with the key quoted back: failed, with the refusal kept.
     craftkit.fail_next("POST", "/v1/signatures", echo)
     render = craftkit.add_render(pdf.read_bytes())
-    assert run("send", str(pdf), "--spec", str(spec), "--provider", "craftkit",
-               "--render-id", render) == 1
+    assert (
+        run("send", str(pdf), "--spec", str(spec), "--provider", "craftkit", "--render-id", render)
+        == 1
+    )
     assert "Craftkit refused the request as invalid" in outputs[-1]
     assert "•••" in outputs[-1]  # the echo came through, masked
     # A refresh refused the same way, seen by `sync --json` and `show --json`.
-    assert run("send", str(pdf), "--spec", str(spec), "--provider", "craftkit",
-               "--render-id", render, "--json") == 0
+    assert (
+        run(
+            "send",
+            str(pdf),
+            "--spec",
+            str(spec),
+            "--provider",
+            "craftkit",
+            "--render-id",
+            render,
+            "--json",
+        )
+        == 0
+    )
     sent = json.loads(outputs[-1])
     craftkit.fail_next("GET", f"/v1/signatures/{sent['providerId']}", echo)
     assert run("sync", "--json") == 1  # refused (a 4xx): exit 1, not worth retrying
@@ -122,8 +162,15 @@ def test_an_echoed_basic_auth_secret_is_masked(home: Path, files: tuple[Path, Pa
     signicat.start()
     try:
         signicat.fail_next("POST", TOKEN_PATH, echo)
-        result = run_sealbox("send", str(pdf), "--spec", str(spec), "--provider", "signicat",
-                             env_extra=signicat.env())
+        result = run_sealbox(
+            "send",
+            str(pdf),
+            "--spec",
+            str(spec),
+            "--provider",
+            "signicat",
+            env_extra=signicat.env(),
+        )
     finally:
         signicat.stop()
     assert result.returncode == 1, result.stderr
@@ -132,8 +179,10 @@ def test_an_echoed_basic_auth_secret_is_masked(home: Path, files: tuple[Path, Pa
     (token_call,) = signicat.requests_to("POST", TOKEN_PATH)
     basic = (token_call.header("authorization") or "").removeprefix("Basic ")
     pair = base64.b64decode(basic).decode()
-    assert leaks(home, [result.stdout + result.stderr], SECRET, basic, pair,
-                 pair.split(":", 1)[1]) == []
+    assert (
+        leaks(home, [result.stdout + result.stderr], SECRET, basic, pair, pair.split(":", 1)[1])
+        == []
+    )
 
 
 def test_an_echoed_sign_in_token_is_masked(home: Path, files: tuple[Path, Path]) -> None:
@@ -141,11 +190,16 @@ def test_an_echoed_sign_in_token_is_masked(home: Path, files: tuple[Path, Path])
     saypdf = SayPdfFake()
     saypdf.start()
     try:
-        env = {**saypdf.env(), "SEALBOX_SAYPDF_API_KEY": "",
-               "SEALBOX_SAYPDF_EMAIL": saypdf.email, "SEALBOX_SAYPDF_PASSWORD": saypdf.password}
+        env = {
+            **saypdf.env(),
+            "SEALBOX_SAYPDF_API_KEY": "",
+            "SEALBOX_SAYPDF_EMAIL": saypdf.email,
+            "SEALBOX_SAYPDF_PASSWORD": saypdf.password,
+        }
         saypdf.fail_next("POST", "/esign/documents", echo)
-        result = run_sealbox("send", str(pdf), "--spec", str(spec), "--provider", "saypdf",
-                             env_extra=env)
+        result = run_sealbox(
+            "send", str(pdf), "--spec", str(spec), "--provider", "saypdf", env_extra=env
+        )
         tokens = sorted(saypdf.tokens)
     finally:
         saypdf.stop()
@@ -157,13 +211,23 @@ def test_an_echoed_sign_in_token_is_masked(home: Path, files: tuple[Path, Path])
 
 @pytest.mark.parametrize("bad", ["\n", "\r", "\x1b", "\t", "\x7f"])
 def test_a_key_with_a_control_character_is_refused_naming_the_setting(
-        bad: str, home: Path, craftkit: CraftkitFake, files: tuple[Path, Path]) -> None:
+    bad: str, home: Path, craftkit: CraftkitFake, files: tuple[Path, Path]
+) -> None:
     pdf, spec = files
     first, second = "ck_live_first_half_1234", "key_second_half_5678"
     env = {**craftkit.env(), "SEALBOX_CRAFTKIT_API_KEY": f"{first}{bad}{second}"}
     render = craftkit.add_render(pdf.read_bytes())
-    result = run_sealbox("send", str(pdf), "--spec", str(spec), "--provider", "craftkit",
-                         "--render-id", render, env_extra=env)
+    result = run_sealbox(
+        "send",
+        str(pdf),
+        "--spec",
+        str(spec),
+        "--provider",
+        "craftkit",
+        "--render-id",
+        render,
+        env_extra=env,
+    )
     assert result.returncode == 1, result.stderr
     assert "SEALBOX_CRAFTKIT_API_KEY" in result.stderr
     assert result.stderr.count("\n") == 1
@@ -177,13 +241,23 @@ def test_a_key_with_a_control_character_is_refused_naming_the_setting(
 
 
 def test_a_key_outside_ascii_is_refused_before_sending(
-        home: Path, craftkit: CraftkitFake, files: tuple[Path, Path]) -> None:
+    home: Path, craftkit: CraftkitFake, files: tuple[Path, Path]
+) -> None:
     """A sibling: httpx cannot put it in a header (it was a crash)."""
     pdf, spec = files
     env = {**craftkit.env(), "SEALBOX_CRAFTKIT_API_KEY": "ck_live_plänted_0123456789"}
     render = craftkit.add_render(pdf.read_bytes())
-    result = run_sealbox("send", str(pdf), "--spec", str(spec), "--provider", "craftkit",
-                         "--render-id", render, env_extra=env)
+    result = run_sealbox(
+        "send",
+        str(pdf),
+        "--spec",
+        str(spec),
+        "--provider",
+        "craftkit",
+        "--render-id",
+        render,
+        env_extra=env,
+    )
     assert result.returncode == 1, result.stderr
     assert "credential contains" in result.stderr
     assert "SEALBOX_CRAFTKIT_API_KEY" in result.stderr

@@ -59,21 +59,22 @@ def test_planted_secrets_appear_nowhere(home: Path, tmp_path: Path) -> None:
         assert API_KEY.encode() not in data, path
 
 
-def test_redaction_filter_masks_known_and_shaped_secrets(
-        caplog: pytest.LogCaptureFixture) -> None:
+def test_redaction_filter_masks_known_and_shaped_secrets(caplog: pytest.LogCaptureFixture) -> None:
     register_secret("s3cr3t-value-xyz")
     assert redact("token s3cr3t-value-xyz here") == "token ••• here"
     assert "abc.def" not in redact("Authorization: Bearer abc.def")
     assert "k123" not in redact('{"apiKey": "k123"}')
     assert "zzz" not in redact("client_secret=zzz&grant_type=client_credentials")
-    record = logging.LogRecord("t", logging.INFO, __file__, 1, "key %s", ("s3cr3t-value-xyz",),
-                               None)
+    record = logging.LogRecord(
+        "t", logging.INFO, __file__, 1, "key %s", ("s3cr3t-value-xyz",), None
+    )
     RedactingFilter().filter(record)
     assert record.getMessage() == "key •••"
 
 
-def test_secrets_come_from_the_environment_first(home: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_come_from_the_environment_first(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = KeyringSecrets({"SEALBOX_CRAFTKIT_API_KEY": "from-env"})
     assert store.get("craftkit.api_key") == "from-env"
     store.set("saypdf.api_key", "in-keyring")

@@ -22,13 +22,28 @@ RAW = ("\x1b", "\x07", "\r", "\u202e", "\u2028")
 
 def spec(tmp_path: Path) -> Path:
     path = tmp_path / "spec.json"
-    path.write_text(json.dumps({
-        "name": NAME,
-        "recipients": [{"firstName": RECIPIENT, "lastName": "Doe\tX",
-                        "email": "jane@example.com"}],
-        "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-                    "width": 180, "height": 48}],
-    }), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "name": NAME,
+                "recipients": [
+                    {"firstName": RECIPIENT, "lastName": "Doe\tX", "email": "jane@example.com"}
+                ],
+                "fields": [
+                    {
+                        "recipientIndex": 0,
+                        "type": "signature",
+                        "page": 1,
+                        "x": 72,
+                        "y": 600,
+                        "width": 180,
+                        "height": 48,
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -78,14 +93,19 @@ def test_names_are_shown_escaped_by_every_command(home: Path, tmp_path: Path) ->
 
 def test_a_closed_stdout_ends_quietly(home: Path, tmp_path: Path) -> None:
     for _ in range(2):
-        assert run_sealbox("send", str(pdf(tmp_path)), "--spec",
-                           str(spec(tmp_path))).returncode == 0
+        assert (
+            run_sealbox("send", str(pdf(tmp_path)), "--spec", str(spec(tmp_path))).returncode == 0
+        )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for args in (["list"], ["list", "--json"], ["show", "--help"], ["providers"]):
         # The reader goes away before anything is written: every write finds a closed pipe.
-        process = subprocess.Popen([sys.executable, "-m", "app.cli", *args],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                   cwd=ROOT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=ROOT,
+        )
         assert process.stdout is not None
         process.stdout.close()
         _, err = process.communicate(timeout=60)
@@ -101,5 +121,7 @@ def test_sizes_read_in_mib(home: Path, tmp_path: Path) -> None:
         handle.truncate(28_992_550)
     result = run_sealbox("send", str(big), "--spec", str(spec(tmp_path)))
     assert result.returncode == 1
-    assert result.stderr == ("sealbox: scan.pdf is 27.7 MiB, more than the 20 MiB limit: "
-                             "compress it or split it into smaller PDFs and try again.\n")
+    assert result.stderr == (
+        "sealbox: scan.pdf is 27.7 MiB, more than the 20 MiB limit: "
+        "compress it or split it into smaller PDFs and try again.\n"
+    )

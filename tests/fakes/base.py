@@ -53,8 +53,11 @@ class FakeResponse:
 
 
 def json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> FakeResponse:
-    return FakeResponse(status, json.dumps(data).encode("utf-8"),
-                        {"Content-Type": "application/json", **(headers or {})})
+    return FakeResponse(
+        status,
+        json.dumps(data).encode("utf-8"),
+        {"Content-Type": "application/json", **(headers or {})},
+    )
 
 
 def text_response(status: int, text: str) -> FakeResponse:
@@ -62,8 +65,14 @@ def text_response(status: int, text: str) -> FakeResponse:
 
 
 def pdf_response(data: bytes, filename: str) -> FakeResponse:
-    return FakeResponse(200, data, {"Content-Type": "application/pdf",
-                                    "Content-Disposition": f'attachment; filename="{filename}"'})
+    return FakeResponse(
+        200,
+        data,
+        {
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
 
 
 @dataclass
@@ -93,9 +102,14 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, list[Part]]:
             continue
         payload = part.get_payload(decode=True)
         data = payload if isinstance(payload, bytes) else b""
-        out.setdefault(name, []).append(Part(name, params.get("filename"),
-                                             part.get_content_type() if part.get(
-                                                 "Content-Type") else None, data))
+        out.setdefault(name, []).append(
+            Part(
+                name,
+                params.get("filename"),
+                part.get_content_type() if part.get("Content-Type") else None,
+                data,
+            )
+        )
     return out
 
 
@@ -112,8 +126,7 @@ class Fault:
     count: int
 
     def answer(self, request: FakeRequest) -> FakeResponse:
-        return self.response if isinstance(self.response, FakeResponse) else self.response(
-            request)
+        return self.response if isinstance(self.response, FakeResponse) else self.response(request)
 
 
 @dataclass
@@ -157,8 +170,12 @@ class FakeServer:
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
                 request = FakeRequest(
-                    method=self.command, path=parts.path, query=parse_qs(parts.query),
-                    headers={k.lower(): v for k, v in self.headers.items()}, body=body)
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                )
                 response = fake.dispatch(request)
                 if response.drop:
                     self.close_connection = True
@@ -195,8 +212,9 @@ class FakeServer:
 
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -229,15 +247,23 @@ class FakeServer:
         """``pattern`` is a path regex with named groups, e.g. ``/v1/signatures/(?P<id>[^/]+)``."""
         self.routes.append((method.upper(), re.compile(f"^{pattern}$"), handler))
 
-    def fail_next(self, method: str, path_pattern: str, response: FakeResponse | Handler, *,
-                  count: int = 1, after: bool = False) -> None:
+    def fail_next(
+        self,
+        method: str,
+        path_pattern: str,
+        response: FakeResponse | Handler,
+        *,
+        count: int = 1,
+        after: bool = False,
+    ) -> None:
         """Answer the next ``count`` matching requests with ``response`` instead. With
         ``after=True`` the real handler runs first (so a create happens) and its answer is then
         replaced — with ``FakeResponse(drop=True)`` this is a connection lost after the request
         was processed."""
         with self.lock:
-            self.faults.append(Fault(method.upper(), re.compile(f"^{path_pattern}$"), response,
-                                     after, count))
+            self.faults.append(
+                Fault(method.upper(), re.compile(f"^{path_pattern}$"), response, after, count)
+            )
 
     def hold_next(self, method: str, path_pattern: str, *, count: int = 1) -> Hold:
         """Process the next ``count`` matching requests, then hold each answer until the test
@@ -249,8 +275,14 @@ class FakeServer:
 
     def dispatch(self, request: FakeRequest) -> FakeResponse:
         with self.lock:
-            hold = next((h for h in self.holds if h.count > 0 and h.method == request.method
-                         and h.path.match(request.path)), None)
+            hold = next(
+                (
+                    h
+                    for h in self.holds
+                    if h.count > 0 and h.method == request.method and h.path.match(request.path)
+                ),
+                None,
+            )
             if hold is not None:
                 hold.count -= 1
         response = self._dispatch(request)
@@ -262,8 +294,14 @@ class FakeServer:
     def _dispatch(self, request: FakeRequest) -> FakeResponse:
         with self.lock:
             self.received.append(request)
-            fault = next((f for f in self.faults if f.count > 0 and f.method == request.method
-                          and f.path.match(request.path)), None)
+            fault = next(
+                (
+                    f
+                    for f in self.faults
+                    if f.count > 0 and f.method == request.method and f.path.match(request.path)
+                ),
+                None,
+            )
             if fault is not None:
                 fault.count -= 1
                 if not fault.after:
@@ -274,14 +312,16 @@ class FakeServer:
                     request.params = match.groupdict()
                     response = handler(request)
                     return fault.answer(request) if fault is not None else response
-            return json_response(404, {"error": {"code": "not_found",
-                                                 "message": f"no route {request.path}"}})
+            return json_response(
+                404, {"error": {"code": "not_found", "message": f"no route {request.path}"}}
+            )
 
     def requests_to(self, method: str, path_pattern: str) -> list[FakeRequest]:
         pattern = re.compile(f"^{path_pattern}$")
         with self.lock:
-            return [r for r in self.received if r.method == method.upper()
-                    and pattern.match(r.path)]
+            return [
+                r for r in self.received if r.method == method.upper() and pattern.match(r.path)
+            ]
 
 
 class ProviderFake(FakeServer):

@@ -41,12 +41,21 @@ from tests.fakes.base import (
 API_KEY = "ck_test_5f1c0a9e7d3b"
 WEBHOOK_SECRET = "whsec_craftkit_test_8b2d"
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
-                     re.IGNORECASE)
+UUID_RE = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE
+)
 EMAIL_RE = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 
-FIELD_TYPES = ("signature", "initial", "text", "date", "checkbox", "dropdown", "radio_buttons",
-               "text_area")
+FIELD_TYPES = (
+    "signature",
+    "initial",
+    "text",
+    "date",
+    "checkbox",
+    "dropdown",
+    "radio_buttons",
+    "text_area",
+)
 ANCHOR_TYPES = ("signature", "initials", "text", "date", "checkbox")
 DESIGNATIONS = ("Signer", "Approver", "CC")
 TERMINAL = ("completed", "declined", "expired", "cancelled", "failed")
@@ -54,13 +63,24 @@ TERMINAL = ("completed", "declined", "expired", "cancelled", "failed")
 _CREATE_KEYS = {"renderId", "name", "recipients", "fields", "anchorTags", "expirationHours"}
 _RECIPIENT_KEYS = {"firstName", "lastName", "email", "designation", "order"}
 _FIELD_KEYS = {"recipientIndex", "type", "page", "x", "y", "width", "height", "required"}
-_ANCHOR_KEYS = {"anchorString", "type", "recipientIndex", "width", "height", "required",
-                "ignoreIfNotPresent"}
+_ANCHOR_KEYS = {
+    "anchorString",
+    "type",
+    "recipientIndex",
+    "width",
+    "height",
+    "required",
+    "ignoreIfNotPresent",
+}
 
 
-def error(status: int, code: str, message: str,
-          issues: list[dict[str, str]] | None = None,
-          headers: dict[str, str] | None = None) -> FakeResponse:
+def error(
+    status: int,
+    code: str,
+    message: str,
+    issues: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> FakeResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if issues is not None:
         body["issues"] = issues
@@ -113,8 +133,16 @@ class _Issues:
         for key in sorted(set(obj) - allowed):
             self.add(f"{path}.{key}" if path else key, "Unrecognized key")
 
-    def string(self, obj: dict[str, Any], key: str, path: str, *, required: bool,
-               low: int = 0, high: int | None = None) -> str | None:
+    def string(
+        self,
+        obj: dict[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool,
+        low: int = 0,
+        high: int | None = None,
+    ) -> str | None:
         where = f"{path}.{key}" if path else key
         if key not in obj:
             if required:
@@ -129,8 +157,16 @@ class _Issues:
             return None
         return value
 
-    def integer(self, obj: dict[str, Any], key: str, path: str, *, required: bool,
-                low: int | None = None, high: int | None = None) -> int | None:
+    def integer(
+        self,
+        obj: dict[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool,
+        low: int | None = None,
+        high: int | None = None,
+    ) -> int | None:
         where = f"{path}.{key}" if path else key
         if key not in obj:
             if required:
@@ -145,16 +181,27 @@ class _Issues:
             return None
         return value
 
-    def number(self, obj: dict[str, Any], key: str, path: str, *, required: bool,
-               low: float, high: float, low_open: bool = False) -> float | None:
+    def number(
+        self,
+        obj: dict[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool,
+        low: float,
+        high: float,
+        low_open: bool = False,
+    ) -> float | None:
         where = f"{path}.{key}"
         if key not in obj:
             if required:
                 self.add(where, "Required")
             return None
         value = obj[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-            value
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
         ):
             self.add(where, "Expected number")
             return None
@@ -168,8 +215,9 @@ class _Issues:
         if key in obj and not isinstance(obj[key], bool):
             self.add(f"{path}.{key}", "Expected boolean")
 
-    def enum(self, obj: dict[str, Any], key: str, path: str, allowed: tuple[str, ...], *,
-             required: bool) -> str | None:
+    def enum(
+        self, obj: dict[str, Any], key: str, path: str, allowed: tuple[str, ...], *, required: bool
+    ) -> str | None:
         where = f"{path}.{key}"
         if key not in obj:
             if required:
@@ -177,8 +225,9 @@ class _Issues:
             return None
         value = obj[key]
         if value not in allowed:
-            self.add(where, f"Invalid enum value. Expected {' | '.join(allowed)}, received "
-                            f"{value!r}")
+            self.add(
+                where, f"Invalid enum value. Expected {' | '.join(allowed)}, received {value!r}"
+            )
             return None
         return str(value)
 
@@ -222,8 +271,14 @@ class CraftkitFake(ProviderFake):
             "SEALBOX_CRAFTKIT_WEBHOOK_SECRET": self.webhook_secret,
         }
 
-    def add_render(self, pdf: bytes | None = None, *, render_id: str | None = None,
-                   status: str = "succeeded", size: int | None = None) -> str:
+    def add_render(
+        self,
+        pdf: bytes | None = None,
+        *,
+        render_id: str | None = None,
+        status: str = "succeeded",
+        size: int | None = None,
+    ) -> str:
         """Register a render of this project; ``pdf`` is its stored PDF (None: no asset)."""
         rid = render_id or str(uuid.uuid4())
         pages = 0
@@ -234,8 +289,9 @@ class CraftkitFake(ProviderFake):
             finally:
                 doc.close()
         with self.lock:
-            self.renders[rid] = Render(rid, status, pdf, pages,
-                                       size if size is not None else len(pdf or b""))
+            self.renders[rid] = Render(
+                rid, status, pdf, pages, size if size is not None else len(pdf or b"")
+            )
         return rid
 
     def envelope_ids(self) -> list[str]:
@@ -284,15 +340,25 @@ class CraftkitFake(ProviderFake):
             sig["signedDownloadUrl"] = f"{base}/download"
             sig["certificateUrl"] = f"{base}/certificate"
 
-    def webhook(self, event: str, envelope_id: str, secret: str, *,
-                timestamp: float | None = None,
-                delivery_id: str | None = None) -> tuple[dict[str, str], bytes]:
+    def webhook(
+        self,
+        event: str,
+        envelope_id: str,
+        secret: str,
+        *,
+        timestamp: float | None = None,
+        delivery_id: str | None = None,
+    ) -> tuple[dict[str, str], bytes]:
         """A signed ``signature.*`` delivery about ``envelope_id``: (headers, raw body)."""
         name = event if event.startswith("signature.") else f"signature.{event}"
         with self.lock:
             sig = self.signatures[envelope_id]
-            payload = {"event": name, "signatureRequestId": envelope_id,
-                       "renderId": sig["renderId"], "status": sig["status"]}
+            payload = {
+                "event": name,
+                "signatureRequestId": envelope_id,
+                "renderId": sig["renderId"],
+                "status": sig["status"],
+            }
         body = json.dumps(payload).encode("utf-8")
         stamp = datetime.now(UTC).timestamp() if timestamp is None else timestamp
         headers = {
@@ -300,8 +366,9 @@ class CraftkitFake(ProviderFake):
             "x-craftkit-event": name,
             "x-craftkit-timestamp": str(int(stamp)),
             "x-craftkit-delivery-id": delivery_id or str(uuid.uuid4()),
-            "x-craftkit-signature": hmac.new(secret.encode("utf-8"), body,
-                                             hashlib.sha256).hexdigest(),
+            "x-craftkit-signature": hmac.new(
+                secret.encode("utf-8"), body, hashlib.sha256
+            ).hexdigest(),
         }
         return headers, body
 
@@ -310,82 +377,228 @@ class CraftkitFake(ProviderFake):
         unauthorized = error(401, "unauthorized", "Missing, invalid or revoked API key")
         missing = error(404, "not_found", "No signature request with that id in this project")
         return [
-            ErrorCase("create", "POST", "/v1/signatures",
-                      error(400, "invalid_json", "Body wasn't valid JSON"),
-                      "InvalidRequestError", "Body wasn't valid JSON"),
-            ErrorCase("create", "POST", "/v1/signatures",
-                      error(400, "invalid_request", "Body didn't match the schema",
-                            [{"path": "fields[0].page", "message": "Must be >= 1"}]),
-                      "InvalidRequestError", "fields[0].page: Must be >= 1"),
-            ErrorCase("create", "POST", "/v1/signatures", unauthorized,
-                      "AuthenticationError", "refused the credentials"),
-            ErrorCase("create", "POST", "/v1/signatures",
-                      error(402, "signature_credits_exhausted",
-                            "The signature service account is out of credits"),
-                      "OutOfCreditsError", "out of credits"),
-            ErrorCase("create", "POST", "/v1/signatures",
-                      error(404, "not_found", "No render with that id in this project"),
-                      "RemoteNotFoundError", "has no render"),
-            ErrorCase("create", "POST", "/v1/signatures",
-                      error(409, "conflict", "Render isn't ready for signing"),
-                      "ConflictError", "not ready for signing"),
-            ErrorCase("create", "POST", "/v1/signatures",
-                      error(413, "document_too_large",
-                            "Rendered PDF exceeds the 20MB signing limit"),
-                      "DocumentTooLargeError", "too large"),
-            ErrorCase("create", "POST", "/v1/signatures",
-                      error(500, "internal", "Failed to load the PDF or persist the request"),
-                      "ProviderUnavailableError", "Failed to load the PDF"),
-            ErrorCase("create", "POST", "/v1/signatures",
-                      error(502, "signature_provider_error",
-                            "Recipient jane@example.com bounced"),
-                      "ProviderRejectedError", "Recipient jane@example.com bounced"),
-            ErrorCase("create", "POST", "/v1/signatures",
-                      error(503, "signatures_unavailable",
-                            "Digital signatures are not configured on this server",
-                            headers={"Retry-After": "3600"}),
-                      "ProviderUnavailableError", "not configured"),
-            ErrorCase("refresh", "GET", one, unauthorized,
-                      "AuthenticationError", "refused the credentials"),
-            ErrorCase("refresh", "GET", one, missing,
-                      "RemoteNotFoundError", "does not know this request"),
-            ErrorCase("cancel", "POST", f"{one}/cancel",
-                      error(400, "invalid_json", "Body wasn't valid JSON"),
-                      "InvalidRequestError", "Body wasn't valid JSON"),
-            ErrorCase("cancel", "POST", f"{one}/cancel",
-                      error(400, "invalid_request", "Body didn't match the schema",
-                            [{"path": "reason", "message": "String must contain at most 500 "
-                                                           "character(s)"}]),
-                      "InvalidRequestError", "reason: String must contain at most 500"),
-            ErrorCase("cancel", "POST", f"{one}/cancel", unauthorized,
-                      "AuthenticationError", "refused the credentials"),
-            ErrorCase("cancel", "POST", f"{one}/cancel", missing,
-                      "RemoteNotFoundError", "does not know this request"),
-            ErrorCase("cancel", "POST", f"{one}/cancel",
-                      error(409, "conflict", "Request is already terminal"),
-                      "ConflictError", "already finished"),
-            ErrorCase("cancel", "POST", f"{one}/cancel",
-                      error(502, "signature_provider_error",
-                            "The signature service failed to cancel the request"),
-                      "ProviderUnavailableError", "failed to cancel"),
-            ErrorCase("download", "GET", f"{one}/download", unauthorized,
-                      "AuthenticationError", "refused the credentials"),
-            ErrorCase("download", "GET", f"{one}/download", missing,
-                      "RemoteNotFoundError", "does not know this request"),
-            ErrorCase("download", "GET", f"{one}/download",
-                      error(409, "conflict", "Signed document isn't archived yet"),
-                      "ConflictError", "not ready yet"),
-            ErrorCase("certificate", "GET", f"{one}/certificate", unauthorized,
-                      "AuthenticationError", "refused the credentials"),
-            ErrorCase("certificate", "GET", f"{one}/certificate", missing,
-                      "RemoteNotFoundError", "does not know this request"),
-            ErrorCase("certificate", "GET", f"{one}/certificate",
-                      error(409, "conflict", "Completion certificate isn't available yet"),
-                      "ConflictError", "not ready yet"),
-            ErrorCase("certificate", "GET", f"{one}/certificate",
-                      error(502, "upstream_error",
-                            "The certificate couldn't be retrieved from the signature service"),
-                      "ProviderUnavailableError", "could not fetch the completion certificate"),
+            ErrorCase(
+                "create",
+                "POST",
+                "/v1/signatures",
+                error(400, "invalid_json", "Body wasn't valid JSON"),
+                "InvalidRequestError",
+                "Body wasn't valid JSON",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                "/v1/signatures",
+                error(
+                    400,
+                    "invalid_request",
+                    "Body didn't match the schema",
+                    [{"path": "fields[0].page", "message": "Must be >= 1"}],
+                ),
+                "InvalidRequestError",
+                "fields[0].page: Must be >= 1",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                "/v1/signatures",
+                unauthorized,
+                "AuthenticationError",
+                "refused the credentials",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                "/v1/signatures",
+                error(
+                    402,
+                    "signature_credits_exhausted",
+                    "The signature service account is out of credits",
+                ),
+                "OutOfCreditsError",
+                "out of credits",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                "/v1/signatures",
+                error(404, "not_found", "No render with that id in this project"),
+                "RemoteNotFoundError",
+                "has no render",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                "/v1/signatures",
+                error(409, "conflict", "Render isn't ready for signing"),
+                "ConflictError",
+                "not ready for signing",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                "/v1/signatures",
+                error(413, "document_too_large", "Rendered PDF exceeds the 20MB signing limit"),
+                "DocumentTooLargeError",
+                "too large",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                "/v1/signatures",
+                error(500, "internal", "Failed to load the PDF or persist the request"),
+                "ProviderUnavailableError",
+                "Failed to load the PDF",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                "/v1/signatures",
+                error(502, "signature_provider_error", "Recipient jane@example.com bounced"),
+                "ProviderRejectedError",
+                "Recipient jane@example.com bounced",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                "/v1/signatures",
+                error(
+                    503,
+                    "signatures_unavailable",
+                    "Digital signatures are not configured on this server",
+                    headers={"Retry-After": "3600"},
+                ),
+                "ProviderUnavailableError",
+                "not configured",
+            ),
+            ErrorCase(
+                "refresh",
+                "GET",
+                one,
+                unauthorized,
+                "AuthenticationError",
+                "refused the credentials",
+            ),
+            ErrorCase(
+                "refresh", "GET", one, missing, "RemoteNotFoundError", "does not know this request"
+            ),
+            ErrorCase(
+                "cancel",
+                "POST",
+                f"{one}/cancel",
+                error(400, "invalid_json", "Body wasn't valid JSON"),
+                "InvalidRequestError",
+                "Body wasn't valid JSON",
+            ),
+            ErrorCase(
+                "cancel",
+                "POST",
+                f"{one}/cancel",
+                error(
+                    400,
+                    "invalid_request",
+                    "Body didn't match the schema",
+                    [{"path": "reason", "message": "String must contain at most 500 character(s)"}],
+                ),
+                "InvalidRequestError",
+                "reason: String must contain at most 500",
+            ),
+            ErrorCase(
+                "cancel",
+                "POST",
+                f"{one}/cancel",
+                unauthorized,
+                "AuthenticationError",
+                "refused the credentials",
+            ),
+            ErrorCase(
+                "cancel",
+                "POST",
+                f"{one}/cancel",
+                missing,
+                "RemoteNotFoundError",
+                "does not know this request",
+            ),
+            ErrorCase(
+                "cancel",
+                "POST",
+                f"{one}/cancel",
+                error(409, "conflict", "Request is already terminal"),
+                "ConflictError",
+                "already finished",
+            ),
+            ErrorCase(
+                "cancel",
+                "POST",
+                f"{one}/cancel",
+                error(
+                    502,
+                    "signature_provider_error",
+                    "The signature service failed to cancel the request",
+                ),
+                "ProviderUnavailableError",
+                "failed to cancel",
+            ),
+            ErrorCase(
+                "download",
+                "GET",
+                f"{one}/download",
+                unauthorized,
+                "AuthenticationError",
+                "refused the credentials",
+            ),
+            ErrorCase(
+                "download",
+                "GET",
+                f"{one}/download",
+                missing,
+                "RemoteNotFoundError",
+                "does not know this request",
+            ),
+            ErrorCase(
+                "download",
+                "GET",
+                f"{one}/download",
+                error(409, "conflict", "Signed document isn't archived yet"),
+                "ConflictError",
+                "not ready yet",
+            ),
+            ErrorCase(
+                "certificate",
+                "GET",
+                f"{one}/certificate",
+                unauthorized,
+                "AuthenticationError",
+                "refused the credentials",
+            ),
+            ErrorCase(
+                "certificate",
+                "GET",
+                f"{one}/certificate",
+                missing,
+                "RemoteNotFoundError",
+                "does not know this request",
+            ),
+            ErrorCase(
+                "certificate",
+                "GET",
+                f"{one}/certificate",
+                error(409, "conflict", "Completion certificate isn't available yet"),
+                "ConflictError",
+                "not ready yet",
+            ),
+            ErrorCase(
+                "certificate",
+                "GET",
+                f"{one}/certificate",
+                error(
+                    502,
+                    "upstream_error",
+                    "The certificate couldn't be retrieved from the signature service",
+                ),
+                "ProviderUnavailableError",
+                "could not fetch the completion certificate",
+            ),
         ]
 
     # --- helpers ------------------------------------------------------------------------------
@@ -407,8 +620,9 @@ class CraftkitFake(ProviderFake):
     def _json_body(self, request: FakeRequest) -> tuple[Any, FakeResponse | None]:
         content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            return None, error(400, "invalid_json", "Body wasn't valid JSON (send "
-                                                    "Content-Type: application/json)")
+            return None, error(
+                400, "invalid_json", "Body wasn't valid JSON (send Content-Type: application/json)"
+            )
         try:
             return json.loads(request.body.decode("utf-8")), None
         except (UnicodeDecodeError, ValueError):
@@ -487,19 +701,24 @@ class CraftkitFake(ProviderFake):
                     for axis in ("x", "y"):
                         issues.number(item, axis, path, required=True, low=0, high=100)
                     for size in ("width", "height"):
-                        issues.number(item, size, path, required=False, low=0, high=100,
-                                      low_open=True)
+                        issues.number(
+                            item, size, path, required=False, low=0, high=100, low_open=True
+                        )
                 else:
                     issues.unknown(item, _ANCHOR_KEYS, path)
                     issues.string(item, "anchorString", path, required=True, low=1, high=200)
                     issues.enum(item, "type", path, ANCHOR_TYPES, required=True)
                     for size in ("width", "height"):
-                        issues.number(item, size, path, required=False, low=0, high=1000,
-                                      low_open=True)
+                        issues.number(
+                            item, size, path, required=False, low=0, high=1000, low_open=True
+                        )
                     issues.boolean(item, "ignoreIfNotPresent", path)
         if signer and count and entries == 0:
-            issues.add("fields", "At least one fields or anchorTags entry is required when any "
-                                 "recipient is a Signer")
+            issues.add(
+                "fields",
+                "At least one fields or anchorTags entry is required when any "
+                "recipient is a Signer",
+            )
         return issues.items
 
     def _create(self, request: FakeRequest) -> FakeResponse:
@@ -519,22 +738,26 @@ class CraftkitFake(ProviderFake):
             if render is None:
                 return error(404, "not_found", "No render with that id in this project")
             if render.status != "succeeded" or render.pdf is None:
-                return error(409, "conflict", "Render isn't ready for signing (not succeeded, "
-                                              "or no PDF)")
+                return error(
+                    409, "conflict", "Render isn't ready for signing (not succeeded, or no PDF)"
+                )
             if render.size > MAX_DOCUMENT_BYTES:
-                return error(413, "document_too_large",
-                             "Rendered PDF exceeds the 20MB signing limit")
+                return error(
+                    413, "document_too_large", "Rendered PDF exceeds the 20MB signing limit"
+                )
             sid = str(uuid.uuid4())
             recipients = []
             for i, r in enumerate(body["recipients"]):
-                recipients.append({
-                    "id": f"rcp_{uuid.uuid4().hex[:4]}-{uuid.uuid4().hex[:12]}",
-                    "firstName": r["firstName"],
-                    "lastName": r.get("lastName", ""),
-                    "email": r["email"],
-                    "designation": r.get("designation", "Signer"),
-                    "order": r.get("order", i + 1),
-                })
+                recipients.append(
+                    {
+                        "id": f"rcp_{uuid.uuid4().hex[:4]}-{uuid.uuid4().hex[:12]}",
+                        "firstName": r["firstName"],
+                        "lastName": r.get("lastName", ""),
+                        "email": r["email"],
+                        "designation": r.get("designation", "Signer"),
+                        "order": r.get("order", i + 1),
+                    }
+                )
             sig = {
                 "id": sid,
                 "renderId": body["renderId"],
@@ -564,8 +787,10 @@ class CraftkitFake(ProviderFake):
         limit = 50
         raw_limit = request.query.get("limit")
         if raw_limit is not None:
-            if len(raw_limit) != 1 or not raw_limit[0].isdigit() or not (
-                1 <= int(raw_limit[0]) <= 100
+            if (
+                len(raw_limit) != 1
+                or not raw_limit[0].isdigit()
+                or not (1 <= int(raw_limit[0]) <= 100)
             ):
                 issues.add("limit", "Must be an integer from 1 to 100")
             else:
@@ -589,19 +814,23 @@ class CraftkitFake(ProviderFake):
         if before is not None:
             rows = [r for r in rows if (parse_iso(r["createdAt"]) or before) < before]
         page = rows[:limit]
-        return json_response(200, {
-            "signatures": page,
-            "nextCursor": page[-1]["createdAt"] if page else None,
-            "hasMore": len(page) == limit,
-        })
+        return json_response(
+            200,
+            {
+                "signatures": page,
+                "nextCursor": page[-1]["createdAt"] if page else None,
+                "hasMore": len(page) == limit,
+            },
+        )
 
     def _find(self, request: FakeRequest) -> tuple[dict[str, Any] | None, FakeResponse | None]:
         if not self._authorized(request):
             return None, self._unauthorized()
         sig = self.signatures.get(request.params["id"])
         if sig is None:
-            return None, error(404, "not_found",
-                               "No signature request with that id in this project")
+            return None, error(
+                404, "not_found", "No signature request with that id in this project"
+            )
         return sig, None
 
     def _get(self, request: FakeRequest) -> FakeResponse:

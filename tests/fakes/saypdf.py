@@ -43,8 +43,12 @@ DECLINE_REASON = "I need to review with my lawyer first."
 DOC = r"/esign/documents/(?P<id>[^/]+)"
 
 
-def nest_error(status: int, message: str | list[str], error: str | None = None,
-               headers: dict[str, str] | None = None) -> FakeResponse:
+def nest_error(
+    status: int,
+    message: str | list[str],
+    error: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> FakeResponse:
     body: dict[str, Any] = {"statusCode": status, "message": message}
     if error:
         body["error"] = error
@@ -70,9 +74,15 @@ def _is_int(value: Any) -> bool:
 class SayPdfFake(ProviderFake):
     provider_id = "saypdf"
 
-    def __init__(self, *, api_key: str = "sp_live_test_key", email: str = "owner@example.com",
-                 password: str = "correct horse", webhook_secret: str = "whsec_saypdf_test",
-                 cancel_returns_document: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str = "sp_live_test_key",
+        email: str = "owner@example.com",
+        password: str = "correct horse",
+        webhook_secret: str = "whsec_saypdf_test",
+        cancel_returns_document: bool = True,
+    ) -> None:
         super().__init__()
         self.api_key = api_key
         self.email = email
@@ -125,8 +135,11 @@ class SayPdfFake(ProviderFake):
             if self._rate_limits:
                 seconds = self._rate_limits.pop(0)
                 self.received.append(request)
-                return nest_error(429, "ThrottlerException: Too Many Requests",
-                                  headers={"Retry-After": str(seconds)})
+                return nest_error(
+                    429,
+                    "ThrottlerException: Too Many Requests",
+                    headers={"Retry-After": str(seconds)},
+                )
         return super().dispatch(request)
 
     def _tick(self) -> str:
@@ -197,46 +210,112 @@ class SayPdfFake(ProviderFake):
 
     def webhook(self, event: str, envelope_id: str, secret: str) -> tuple[dict[str, str], bytes]:
         """A signed delivery of ``event`` about the document, as SayPDF posts it."""
-        body = json.dumps({"event": event, "documentId": envelope_id,
-                           "timestamp": iso(START + timedelta(minutes=self._ticks)),
-                           "data": self.document(envelope_id)}).encode("utf-8")
+        body = json.dumps(
+            {
+                "event": event,
+                "documentId": envelope_id,
+                "timestamp": iso(START + timedelta(minutes=self._ticks)),
+                "data": self.document(envelope_id),
+            }
+        ).encode("utf-8")
         signature = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
         return {"Content-Type": "application/json", "X-SayPDF-Signature": signature}, body
 
     def documented_errors(self) -> list[ErrorCase]:
         create, one = "/esign/documents", DOC.replace("(?P<id>[^/]+)", "[^/]+")
         return [
-            ErrorCase("create", "POST", create,
-                      bad_request(["title should not be empty",
-                                   "parties must contain at least 1 elements"]),
-                      "InvalidRequestError", "title should not be empty"),
-            ErrorCase("create", "POST", create, nest_error(401, "Unauthorized"),
-                      "AuthenticationError", "SEALBOX_SAYPDF_API_KEY"),
-            ErrorCase("create", "POST", create,
-                      nest_error(403, "Monthly e-sign quota exceeded", "Forbidden"),
-                      "OutOfCreditsError", "quota"),
-            ErrorCase("refresh", "GET", one,
-                      nest_error(403, "You do not have access to this document", "Forbidden"),
-                      "AuthenticationError", "belongs to another SayPDF account"),
-            ErrorCase("refresh", "GET", one, nest_error(404, "Document not found", "Not Found"),
-                      "RemoteNotFoundError", "Document not found"),
-            ErrorCase("create", "POST", create,
-                      nest_error(429, "ThrottlerException: Too Many Requests",
-                                 headers={"Retry-After": "600"}),
-                      "ProviderUnavailableError", "limiting requests"),
-            ErrorCase("refresh", "GET", one, nest_error(500, "Internal server error"),
-                      "ProviderUnavailableError", "internal error (500)"),
-            ErrorCase("create", "POST", create, nest_error(500, "Internal server error"),
-                      "AmbiguousSendError", "internal error (500)"),
-            ErrorCase("cancel", "POST", one + "/cancel",
-                      bad_request("Only pending documents can be cancelled"),
-                      "ConflictError", "Only pending documents can be cancelled"),
-            ErrorCase("download", "GET", one + "/download",
-                      bad_request("Document is not completed yet"),
-                      "ConflictError", "no signed PDF"),
-            ErrorCase("certificate", "GET", one + "/certificate",
-                      nest_error(404, "Document not found", "Not Found"),
-                      "RemoteNotFoundError", "does not know this request"),
+            ErrorCase(
+                "create",
+                "POST",
+                create,
+                bad_request(
+                    ["title should not be empty", "parties must contain at least 1 elements"]
+                ),
+                "InvalidRequestError",
+                "title should not be empty",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                create,
+                nest_error(401, "Unauthorized"),
+                "AuthenticationError",
+                "SEALBOX_SAYPDF_API_KEY",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                create,
+                nest_error(403, "Monthly e-sign quota exceeded", "Forbidden"),
+                "OutOfCreditsError",
+                "quota",
+            ),
+            ErrorCase(
+                "refresh",
+                "GET",
+                one,
+                nest_error(403, "You do not have access to this document", "Forbidden"),
+                "AuthenticationError",
+                "belongs to another SayPDF account",
+            ),
+            ErrorCase(
+                "refresh",
+                "GET",
+                one,
+                nest_error(404, "Document not found", "Not Found"),
+                "RemoteNotFoundError",
+                "Document not found",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                create,
+                nest_error(
+                    429, "ThrottlerException: Too Many Requests", headers={"Retry-After": "600"}
+                ),
+                "ProviderUnavailableError",
+                "limiting requests",
+            ),
+            ErrorCase(
+                "refresh",
+                "GET",
+                one,
+                nest_error(500, "Internal server error"),
+                "ProviderUnavailableError",
+                "internal error (500)",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                create,
+                nest_error(500, "Internal server error"),
+                "AmbiguousSendError",
+                "internal error (500)",
+            ),
+            ErrorCase(
+                "cancel",
+                "POST",
+                one + "/cancel",
+                bad_request("Only pending documents can be cancelled"),
+                "ConflictError",
+                "Only pending documents can be cancelled",
+            ),
+            ErrorCase(
+                "download",
+                "GET",
+                one + "/download",
+                bad_request("Document is not completed yet"),
+                "ConflictError",
+                "no signed PDF",
+            ),
+            ErrorCase(
+                "certificate",
+                "GET",
+                one + "/certificate",
+                nest_error(404, "Document not found", "Not Found"),
+                "RemoteNotFoundError",
+                "does not know this request",
+            ),
         ]
 
     # --- handlers ----------------------------------------------------------------------------
@@ -336,19 +415,33 @@ class SayPdfFake(ProviderFake):
         self.documents[doc_id] = doc
         self.uploads[doc_id] = pdf.data
         if mode == "api_key":
-            parties = [{k: p[k] for k in ("id", "name", "email", "status", "signingOrder")}
-                       for p in doc["parties"]]
-            return json_response(201, {"success": True, "documentId": doc_id,
-                                       "status": "pending", "parties": parties})
-        return json_response(201, {"success": True, "document": {
-            "id": doc_id, "title": doc["title"], "status": "pending",
-            "expiresAt": doc["expiresAt"]}})
+            parties = [
+                {k: p[k] for k in ("id", "name", "email", "status", "signingOrder")}
+                for p in doc["parties"]
+            ]
+            return json_response(
+                201,
+                {"success": True, "documentId": doc_id, "status": "pending", "parties": parties},
+            )
+        return json_response(
+            201,
+            {
+                "success": True,
+                "document": {
+                    "id": doc_id,
+                    "title": doc["title"],
+                    "status": "pending",
+                    "expiresAt": doc["expiresAt"],
+                },
+            },
+        )
 
     def _list(self, request: FakeRequest) -> FakeResponse:
         if self._auth(request) is None:
             return nest_error(401, "Unauthorized")
-        return json_response(200, {"success": True,
-                                   "documents": copy.deepcopy(list(self.documents.values()))})
+        return json_response(
+            200, {"success": True, "documents": copy.deepcopy(list(self.documents.values()))}
+        )
 
     def _get(self, request: FakeRequest) -> FakeResponse:
         doc = self._document_or_error(request)
@@ -399,8 +492,9 @@ def validate_dto(dto: Any, page_count: int) -> list[str]:
     owner = dto.get("ownerEmail")
     if not isinstance(owner, str) or not EMAIL.match(owner):
         out.append("ownerEmail must be an email")
-    if "expiresInDays" in dto and not (_is_number(dto["expiresInDays"])
-                                       and dto["expiresInDays"] >= 1):
+    if "expiresInDays" in dto and not (
+        _is_number(dto["expiresInDays"]) and dto["expiresInDays"] >= 1
+    ):
         out.append("expiresInDays must be a positive number")
     parties = dto.get("parties")
     if not isinstance(parties, list) or not parties:
@@ -416,8 +510,9 @@ def validate_dto(dto: Any, page_count: int) -> list[str]:
             out.append(f"{path}.name should not be empty")
         if not isinstance(party.get("email"), str) or not EMAIL.match(party["email"]):
             out.append(f"{path}.email must be an email")
-        if "signingOrder" in party and not (_is_int(party["signingOrder"])
-                                            and party["signingOrder"] >= 1):
+        if "signingOrder" in party and not (
+            _is_int(party["signingOrder"]) and party["signingOrder"] >= 1
+        ):
             out.append(f"{path}.signingOrder must be a positive integer")
         fields = party.get("fields")
         if not isinstance(fields, list):
@@ -428,11 +523,13 @@ def validate_dto(dto: Any, page_count: int) -> list[str]:
             if not isinstance(field, dict):
                 out.append(f"{fpath} must be an object")
                 continue
-            out += [f"{fpath}.property {k} should not exist"
-                    for k in sorted(set(field) - FIELD_KEYS)]
+            out += [
+                f"{fpath}.property {k} should not exist" for k in sorted(set(field) - FIELD_KEYS)
+            ]
             if field.get("type") not in FIELD_TYPES:
-                out.append(f"{fpath}.type must be one of the following values: "
-                           + ", ".join(FIELD_TYPES))
+                out.append(
+                    f"{fpath}.type must be one of the following values: " + ", ".join(FIELD_TYPES)
+                )
             page: Any = field.get("page")
             if not _is_int(page):
                 out.append(f"{fpath}.page must be an integer number")

@@ -55,8 +55,19 @@ CLIENT_SECRET = "s3cr3t/with+odd:chars"
 SCOPE = "signicat-api"
 START = datetime(2025, 7, 4, 14, 16, 35, tzinfo=UTC)
 
-SESSION_KEYS = frozenset({"title", "externalReference", "documents", "signingSetup", "packageTo",
-                          "ui", "redirectSettings", "dueDate", "subsequentTo"})
+SESSION_KEYS = frozenset(
+    {
+        "title",
+        "externalReference",
+        "documents",
+        "signingSetup",
+        "packageTo",
+        "ui",
+        "redirectSettings",
+        "dueDate",
+        "subsequentTo",
+    }
+)
 SESSION_DOCUMENT_KEYS = frozenset({"action", "documentCollectionId", "documentId"})
 SETUP_KEYS = frozenset({"identityProviders", "signingFlow", "additionalParameters"})
 REDIRECT_KEYS = frozenset({"error", "cancel", "success"})
@@ -65,9 +76,15 @@ PACKAGE_TYPES = frozenset({"PADES_CONTAINER"})
 MIME_TYPES = frozenset({"application/pdf", "text/plain"})
 
 
-def problem(status: int, title: str, detail: str, *, code: str | None = None,
-            invalid: list[tuple[str, str]] | None = None,
-            headers: dict[str, str] | None = None) -> FakeResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str | None = None,
+    invalid: list[tuple[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> FakeResponse:
     """An RFC 7807 problem details answer, as Signicat's API reference shows them."""
     body = {
         "status": status,
@@ -77,13 +94,21 @@ def problem(status: int, title: str, detail: str, *, code: str | None = None,
         "invalidParams": [{"name": n, "reason": r} for n, r in (invalid or [])],
         "detail": detail,
     }
-    return FakeResponse(status, json.dumps(body).encode("utf-8"),
-                        {"Content-Type": "application/problem+json", **(headers or {})})
+    return FakeResponse(
+        status,
+        json.dumps(body).encode("utf-8"),
+        {"Content-Type": "application/problem+json", **(headers or {})},
+    )
 
 
 def invalid(*params: tuple[str, str]) -> FakeResponse:
-    return problem(400, "Bad request", "The request is not valid.", code="validation_error",
-                   invalid=list(params))
+    return problem(
+        400,
+        "Bad request",
+        "The request is not valid.",
+        code="validation_error",
+        invalid=list(params),
+    )
 
 
 def make_pades_pdf(title: str = "Signed") -> bytes:
@@ -199,12 +224,15 @@ class SignicatFake(ProviderFake):
                     for doc in session.body["documents"]:
                         result = self._new_id()
                         self.documents[result] = FakeDocument(
-                            result, "application/xml", b"<Signature/>", START)
-                        session.signatures.append({
-                            "resultDocumentId": result,
-                            "originalDocumentId": doc["documentId"],
-                            "signatureType": "XADES",
-                        })
+                            result, "application/xml", b"<Signature/>", START
+                        )
+                        session.signatures.append(
+                            {
+                                "resultDocumentId": result,
+                                "originalDocumentId": doc["documentId"],
+                                "signatureType": "XADES",
+                            }
+                        )
                 if state == "completed":
                     self._package(session)
             elif state == "READY":
@@ -215,7 +243,8 @@ class SignicatFake(ProviderFake):
             else:
                 raise ValueError(
                     f"the Signicat guide documents no state for {state!r}: use signed, "
-                    "completed, READY or a raw upper-case lifecycle state")
+                    "completed, READY or a raw upper-case lifecycle state"
+                )
 
     def finish_packaging(self, envelope_id: str) -> str:
         """Finish the asynchronous PAdES packaging; returns the PAdES result document id."""
@@ -232,9 +261,15 @@ class SignicatFake(ProviderFake):
             raise ValueError("the session did not ask for a PAdES package")
         result = self._new_id()
         self.documents[result] = FakeDocument(
-            result, "application/pdf", make_pades_pdf(str(session.body["title"])), START)
-        session.packages.append({"packageId": str(uuid.uuid4()), "resultDocumentId": result,
-                                 "packageType": "PADES_CONTAINER"})
+            result, "application/pdf", make_pades_pdf(str(session.body["title"])), START
+        )
+        session.packages.append(
+            {
+                "packageId": str(uuid.uuid4()),
+                "resultDocumentId": result,
+                "packageType": "PADES_CONTAINER",
+            }
+        )
         return result
 
     def pades_bytes(self, envelope_id: str) -> bytes:
@@ -247,38 +282,95 @@ class SignicatFake(ProviderFake):
         conventional HTTP statuses, one per status the client must tell apart."""
         session = f"{PREFIX}/signing-sessions/[^/]+"
         return [
-            ErrorCase("create", "POST", f"{PREFIX}/documents",
-                      problem(400, "Bad request", "The document is not a valid PDF.",
-                              code="invalid_document"),
-                      "InvalidRequestError", "not a valid PDF"),
-            ErrorCase("create", "POST", f"{PREFIX}/signing-sessions",
-                      invalid(("[0].title", "must not be blank")),
-                      "InvalidRequestError", "[0].title: must not be blank"),
-            ErrorCase("create", "POST", TOKEN_PATH,
-                      json_response(400, {"error": "invalid_client"}),
-                      "AuthenticationError", "invalid_client"),
-            ErrorCase("refresh", "GET", session,
-                      problem(403, "Forbidden", "The API client lacks the Signature API "
-                              "permission."),
-                      "AuthenticationError", "Signature API permission"),
-            ErrorCase("refresh", "GET", session,
-                      problem(404, "Not found", "Signing session not found."),
-                      "RemoteNotFoundError", "Signing session not found"),
-            ErrorCase("refresh", "GET", session,
-                      problem(429, "Too many requests", "Rate limit exceeded.",
-                              headers={"Retry-After": "3600"}),
-                      "ProviderUnavailableError", "limiting requests"),
-            ErrorCase("refresh", "GET", session,
-                      problem(500, "Internal server error", "An internal server error happened.",
-                              code="internal_server_error"),
-                      "ProviderUnavailableError", "internal error"),
-            ErrorCase("refresh", "GET", session,
-                      problem(503, "Service unavailable", "Down for maintenance.",
-                              headers={"Retry-After": "3600"}),
-                      "ProviderUnavailableError", "unavailable"),
-            ErrorCase("download", "GET", f"{PREFIX}/documents/[^/]+",
-                      problem(404, "Not found", "Document not found."),
-                      "RemoteNotFoundError", "Document not found"),
+            ErrorCase(
+                "create",
+                "POST",
+                f"{PREFIX}/documents",
+                problem(
+                    400, "Bad request", "The document is not a valid PDF.", code="invalid_document"
+                ),
+                "InvalidRequestError",
+                "not a valid PDF",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                f"{PREFIX}/signing-sessions",
+                invalid(("[0].title", "must not be blank")),
+                "InvalidRequestError",
+                "[0].title: must not be blank",
+            ),
+            ErrorCase(
+                "create",
+                "POST",
+                TOKEN_PATH,
+                json_response(400, {"error": "invalid_client"}),
+                "AuthenticationError",
+                "invalid_client",
+            ),
+            ErrorCase(
+                "refresh",
+                "GET",
+                session,
+                problem(403, "Forbidden", "The API client lacks the Signature API permission."),
+                "AuthenticationError",
+                "Signature API permission",
+            ),
+            ErrorCase(
+                "refresh",
+                "GET",
+                session,
+                problem(404, "Not found", "Signing session not found."),
+                "RemoteNotFoundError",
+                "Signing session not found",
+            ),
+            ErrorCase(
+                "refresh",
+                "GET",
+                session,
+                problem(
+                    429,
+                    "Too many requests",
+                    "Rate limit exceeded.",
+                    headers={"Retry-After": "3600"},
+                ),
+                "ProviderUnavailableError",
+                "limiting requests",
+            ),
+            ErrorCase(
+                "refresh",
+                "GET",
+                session,
+                problem(
+                    500,
+                    "Internal server error",
+                    "An internal server error happened.",
+                    code="internal_server_error",
+                ),
+                "ProviderUnavailableError",
+                "internal error",
+            ),
+            ErrorCase(
+                "refresh",
+                "GET",
+                session,
+                problem(
+                    503,
+                    "Service unavailable",
+                    "Down for maintenance.",
+                    headers={"Retry-After": "3600"},
+                ),
+                "ProviderUnavailableError",
+                "unavailable",
+            ),
+            ErrorCase(
+                "download",
+                "GET",
+                f"{PREFIX}/documents/[^/]+",
+                problem(404, "Not found", "Document not found."),
+                "RemoteNotFoundError",
+                "Document not found",
+            ),
         ]
 
     # --- helpers -------------------------------------------------------------------------------
@@ -302,8 +394,7 @@ class SignicatFake(ProviderFake):
 
     def _session_json(self, session: FakeSession) -> dict[str, Any]:
         body = session.body
-        due = body.get("dueDate") or (START + timedelta(days=30)).strftime(
-            "%Y-%m-%dT%H:%M:%S.%fZ")
+        due = body.get("dueDate") or (START + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         out: dict[str, Any] = {
             "id": session.id,
             "signatureUrl": f"https://example.sandbox.signicat.com/sign?sessionId={session.id}",
@@ -311,10 +402,11 @@ class SignicatFake(ProviderFake):
             "dueDate": due,
             "documents": body["documents"],
             "lifecycle": {"state": session.state, "stateIsFinal": session.final},
-            "output": {"signatures": list(session.signatures),
-                       "packages": list(session.packages)},
-            "signingSetup": [{**s, "additionalParameters": s.get("additionalParameters", {})}
-                             for s in body.get("signingSetup", [])],
+            "output": {"signatures": list(session.signatures), "packages": list(session.packages)},
+            "signingSetup": [
+                {**s, "additionalParameters": s.get("additionalParameters", {})}
+                for s in body.get("signingSetup", [])
+            ],
             "subsequentTo": body.get("subsequentTo", []),
             "packageTo": body.get("packageTo", []),
         }
@@ -328,8 +420,9 @@ class SignicatFake(ProviderFake):
     def _token(self, request: FakeRequest) -> FakeResponse:
         kind = (request.header("content-type") or "").split(";")[0].strip().lower()
         if kind != "application/x-www-form-urlencoded":
-            return json_response(400, {"error": "invalid_request",
-                                       "error_description": "form-encoded body required"})
+            return json_response(
+                400, {"error": "invalid_request", "error_description": "form-encoded body required"}
+            )
         form = {k: v[0] for k, v in parse_qs(request.body.decode("utf-8")).items()}
         client_id, secret = form.get("client_id"), form.get("client_secret")
         value = request.header("authorization") or ""
@@ -364,19 +457,25 @@ class SignicatFake(ProviderFake):
         if not request.body:
             return invalid(("body", "the document is empty"))
         if kind == "application/pdf" and not request.body.startswith(b"%PDF-"):
-            return problem(400, "Bad request", "The document is not a valid PDF.",
-                           code="invalid_document")
+            return problem(
+                400, "Bad request", "The document is not a valid PDF.", code="invalid_document"
+            )
         doc = FakeDocument(self._new_id(), kind, request.body, START)
         with self.lock:
             self.documents[doc.id] = doc
         digest = hashlib.sha256(request.body).hexdigest().encode()
-        return json_response(201, {
-            "mimeType": kind,
-            "documentId": doc.id,
-            "createdAt": doc.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "documentHash": {"hash": base64.b64encode(digest).decode(),
-                             "hashAlgorithm": "SHA256"},
-        })
+        return json_response(
+            201,
+            {
+                "mimeType": kind,
+                "documentId": doc.id,
+                "createdAt": doc.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "documentHash": {
+                    "hash": base64.b64encode(digest).decode(),
+                    "hashAlgorithm": "SHA256",
+                },
+            },
+        )
 
     def _get_document(self, request: FakeRequest) -> FakeResponse:
         if (denied := self._denied(request)) is not None:
@@ -404,15 +503,14 @@ class SignicatFake(ProviderFake):
         ids: list[str] = []
         for i, item in enumerate(docs):
             if not isinstance(item, dict) or set(item) != {"documentId"}:
-                return invalid((f"documents[{i}]", "must be {\"documentId\": ...}"))
+                return invalid((f"documents[{i}]", 'must be {"documentId": ...}'))
             if item["documentId"] not in self.documents:
                 return invalid((f"documents[{i}].documentId", "unknown document"))
             ids.append(item["documentId"])
         collection = self._new_id()
         with self.lock:
             self.collections[collection] = ids
-        return json_response(201, {"id": collection,
-                                   "documents": [{"documentId": d} for d in ids]})
+        return json_response(201, {"id": collection, "documents": [{"documentId": d} for d in ids]})
 
     def _check_session(self, i: int, item: Any) -> list[tuple[str, str]]:
         where = f"[{i}]"
@@ -448,16 +546,21 @@ class SignicatFake(ProviderFake):
         for j, setup in enumerate(setups):
             path = f"{where}.signingSetup[{j}]"
             if not isinstance(setup, dict) or not set(setup) <= SETUP_KEYS:
-                bad.append((path, "may only have identityProviders, signingFlow, "
-                                  "additionalParameters"))
+                bad.append(
+                    (path, "may only have identityProviders, signingFlow, additionalParameters")
+                )
                 continue
             if setup.get("signingFlow") not in SIGNING_FLOWS:
                 bad.append((f"{path}.signingFlow", "unknown signing flow"))
             idps = setup.get("identityProviders")
-            if idps is not None and (not isinstance(idps, list) or not all(
+            if idps is not None and (
+                not isinstance(idps, list)
+                or not all(
                     isinstance(p, dict) and set(p) == {"idpName"} and isinstance(p["idpName"], str)
-                    for p in idps)):
-                bad.append((f"{path}.identityProviders", "must be a list of {\"idpName\"}"))
+                    for p in idps
+                )
+            ):
+                bad.append((f"{path}.identityProviders", 'must be a list of {"idpName"}'))
         package = item.get("packageTo", [])
         if not isinstance(package, list) or not set(package) <= PACKAGE_TYPES:
             bad.append((f"{where}.packageTo", "unknown package type"))
@@ -465,8 +568,9 @@ class SignicatFake(ProviderFake):
         if ui is not None and not isinstance(ui, dict):
             bad.append((f"{where}.ui", "must be an object"))
         redirect = item.get("redirectSettings")
-        if redirect is not None and (not isinstance(redirect, dict)
-                                     or not set(redirect) <= REDIRECT_KEYS):
+        if redirect is not None and (
+            not isinstance(redirect, dict) or not set(redirect) <= REDIRECT_KEYS
+        ):
             bad.append((f"{where}.redirectSettings", "may only have error, cancel, success"))
         due = item.get("dueDate")
         if due is not None:
@@ -477,8 +581,9 @@ class SignicatFake(ProviderFake):
             except ValueError:
                 bad.append((f"{where}.dueDate", "must be an ISO-8601 date-time with an offset"))
         subsequent = item.get("subsequentTo")
-        if subsequent is not None and (not isinstance(subsequent, list) or not all(
-                s in self.sessions for s in subsequent)):
+        if subsequent is not None and (
+            not isinstance(subsequent, list) or not all(s in self.sessions for s in subsequent)
+        ):
             bad.append((f"{where}.subsequentTo", "unknown signing session"))
         return bad
 
@@ -509,8 +614,11 @@ class SignicatFake(ProviderFake):
             return invalid(*((k, "unknown query parameter") for k in unknown))
         wanted = request.query.get("externalReference", [None])[0]
         with self.lock:
-            found = [self._session_json(s) for s in self.sessions.values()
-                     if wanted is None or s.body.get("externalReference") == wanted]
+            found = [
+                self._session_json(s)
+                for s in self.sessions.values()
+                if wanted is None or s.body.get("externalReference") == wanted
+            ]
         return json_response(200, found)
 
     def _get_session(self, request: FakeRequest) -> FakeResponse:

@@ -42,11 +42,20 @@ class TrickleProxy:
         self._server: socketserver.ThreadingTCPServer | None = None
         self._thread: threading.Thread | None = None
 
-    def trickle(self, method: str, path: str, *, headers: bool = False, chunk: int = 1,
-                interval: float = 0.2, count: int = 1) -> None:
+    def trickle(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: bool = False,
+        chunk: int = 1,
+        interval: float = 0.2,
+        count: int = 1,
+    ) -> None:
         with self.lock:
-            self.rules.append(Trickle(method.upper(), re.compile(f"^{path}$"), headers, chunk,
-                                      interval, count))
+            self.rules.append(
+                Trickle(method.upper(), re.compile(f"^{path}$"), headers, chunk, interval, count)
+            )
 
     def _rule(self, method: str, path: str) -> Trickle | None:
         with self.lock:
@@ -71,8 +80,9 @@ class TrickleProxy:
             allow_reuse_address = True
 
         self._server = Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -114,9 +124,12 @@ class TrickleProxy:
         body = reader.read(length) if length else b""
         upstream = http.client.HTTPConnection(*self.upstream, timeout=30)
         try:
-            upstream.request(method, target, body=body,
-                             headers={k: v for k, v in headers
-                                      if k.lower() not in ("host", "connection")})
+            upstream.request(
+                method,
+                target,
+                body=body,
+                headers={k: v for k, v in headers if k.lower() not in ("host", "connection")},
+            )
             answer = upstream.getresponse()
             content = answer.read()
             head = f"HTTP/1.1 {answer.status} {answer.reason}\r\n"
@@ -134,10 +147,10 @@ class TrickleProxy:
                 return
             start = 0
             if not rule.headers:
-                conn.sendall(data[:len(head)])
+                conn.sendall(data[: len(head)])
                 start = len(head)
             for offset in range(start, len(data), rule.chunk):
-                conn.sendall(data[offset:offset + rule.chunk])
+                conn.sendall(data[offset : offset + rule.chunk])
                 if self.stopping.wait(rule.interval):
                     return
         except OSError:

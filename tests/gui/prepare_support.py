@@ -41,9 +41,14 @@ WAIT_MS = 10_000
 def lease_pdf(tmp_path: Path, name: str = "lease.pdf", title: str = "Flat lease") -> Path:
     """Two pages; page 1 has a {{bob_signs}} anchor once, page 2 a plain line."""
     pages = [
-        pdfgen.anchor_page(anchor="{{bob_signs}}", at=(320, 650),
-                           extra=[pdfgen.TextRun("Flat lease agreement", 72, 90, 18),
-                                  pdfgen.TextRun("Tenant signature:", 72, 620, 11)]),
+        pdfgen.anchor_page(
+            anchor="{{bob_signs}}",
+            at=(320, 650),
+            extra=[
+                pdfgen.TextRun("Flat lease agreement", 72, 90, 18),
+                pdfgen.TextRun("Tenant signature:", 72, 620, 11),
+            ],
+        ),
         pdfgen.anchor_page(anchor="Inventory", at=(72, 100)),
     ]
     return pdfgen.write(tmp_path / name, pdfgen.build_pdf(pages, title=title))
@@ -106,8 +111,9 @@ def choose(qtbot: QtBot, combo: QComboBox, text: str) -> None:
     assert combo.currentText() == text
 
 
-def shortcut(qtbot: QtBot, win: MainWindow, key: Qt.Key, modifier: Qt.KeyboardModifier = CTRL
-             ) -> None:
+def shortcut(
+    qtbot: QtBot, win: MainWindow, key: Qt.Key, modifier: Qt.KeyboardModifier = CTRL
+) -> None:
     """Press a key combination in the window (its menus' shortcuts answer)."""
     if QApplication.activeWindow() is not win:  # e.g. after a question closed
         win.activateWindow()
@@ -154,8 +160,14 @@ def answering(*buttons: str) -> Iterator[Answers]:
     assert answers.buttons == [], f"these questions were never asked: {answers.buttons}"
 
 
-def draw_field(qtbot: QtBot, editor: EditorWidget, kind: FieldType, page: int,
-               start: tuple[float, float], end: tuple[float, float]) -> None:
+def draw_field(
+    qtbot: QtBot,
+    editor: EditorWidget,
+    kind: FieldType,
+    page: int,
+    start: tuple[float, float],
+    end: tuple[float, float],
+) -> None:
     """Click the field type in the palette, then press, drag and release on the page."""
     click(qtbot, editor.field_palette.buttons[kind])
     view = editor.view
@@ -172,7 +184,11 @@ def scene_fields(editor: EditorWidget) -> list[tuple[str, int, tuple[float, floa
     for item in editor.view.doc_scene.items():
         if isinstance(item, FieldItem):
             r = item.page_rect()
-            out.append((item.field.type.value, item.field.recipient_index,
-                        (round(r.x(), 2), round(r.y(), 2), round(r.width(), 2),
-                         round(r.height(), 2))))
+            out.append(
+                (
+                    item.field.type.value,
+                    item.field.recipient_index,
+                    (round(r.x(), 2), round(r.y(), 2), round(r.width(), 2), round(r.height(), 2)),
+                )
+            )
     return sorted(out)

@@ -84,8 +84,12 @@ def sync(qtbot: QtBot, win: MainWindow) -> SyncResult:
 
 
 def test_send_track_complete_archive_cancel_and_decline(
-        qtbot: QtBot, window: MainWindow, saypdf: SayPdfFake, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot,
+    window: MainWindow,
+    saypdf: SayPdfFake,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     requests = window.ctx.requests
     first = send_from_editor(qtbot, window, tmp_path, "Lease A")
     assert row_status(window, first) == Status.SENT.value
@@ -126,10 +130,10 @@ def test_send_track_complete_archive_cancel_and_decline(
     assert dialog is not None
     qtbot.keyClicks(dialog.reason_edit, "Sent to the wrong customer")
     qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: requests.get(second).status == Status.CANCELLED,
-                    timeout=TIMEOUT_MS)
-    qtbot.waitUntil(lambda: row_status(window, second) == Status.CANCELLED.value,
-                    timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: requests.get(second).status == Status.CANCELLED, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: row_status(window, second) == Status.CANCELLED.value, timeout=TIMEOUT_MS
+    )
 
     # A decline at the provider is noticed by the background sync and notified.
     third = send_from_editor(qtbot, window, tmp_path, "Lease C")
@@ -140,10 +144,12 @@ def test_send_track_complete_archive_cancel_and_decline(
 
 
 def test_sign_now_opens_in_person_signing_for_a_local_request(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
-    editor.editing.perform("Second", lambda d: d.add_recipient(
-        Recipient("Sam", "Roe", "sam@example.com")))
+    editor.editing.perform(
+        "Second", lambda d: d.add_recipient(Recipient("Sam", "Roe", "sam@example.com"))
+    )
     place(editor, FieldType.SIGNATURE, 1, 100, 680)
     editor.view.current_recipient = 1
     place(editor, FieldType.SIGNATURE, 1, 300, 680)

@@ -13,7 +13,8 @@ from app.store.db import SCHEMA_VERSION
 
 
 def test_a_store_that_cannot_be_opened_is_reported_in_a_message(
-        qapp: QApplication, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qapp: QApplication, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from app.ui import main as main_module
     from app.ui.main import MainWindow, run_app
 
@@ -31,8 +32,10 @@ def test_a_store_that_cannot_be_opened_is_reported_in_a_message(
         return real_show_first(window)
 
     monkeypatch.setattr(main_module, "show_first", watch)
-    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.critical",
-                        lambda parent, title, text: shown.append((parent, title, text)))
+    monkeypatch.setattr(
+        "PySide6.QtWidgets.QMessageBox.critical",
+        lambda parent, title, text: shown.append((parent, title, text)),
+    )
     sheet = qapp.styleSheet()
     try:
         assert run_app(None) == 1
@@ -40,8 +43,12 @@ def test_a_store_that_cannot_be_opened_is_reported_in_a_message(
         qapp.setStyleSheet(sheet)
     [window] = windows
     assert [(title, text) for _, title, text in shown] == [
-        ("Sealbox cannot start", f"The database {database} was written by a newer Sealbox "
-         f"(schema 99, this one knows {SCHEMA_VERSION}): update Sealbox to open it. It was "
-         "not changed.")]
+        (
+            "Sealbox cannot start",
+            f"The database {database} was written by a newer Sealbox "
+            f"(schema 99, this one knows {SCHEMA_VERSION}): update Sealbox to open it. It was "
+            "not changed.",
+        )
+    ]
     assert shown[0][0] is window and not window.isVisible()
     window.deleteLater()

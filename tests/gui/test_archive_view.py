@@ -88,8 +88,10 @@ def names(page: ArchivePage) -> list[str]:
 
 def badges(page: ArchivePage) -> dict[str, str]:
     model = page.model
-    return {str(model.data(model.index(r, 0))): str(model.data(model.index(r, BADGE)))
-            for r in range(model.rowCount())}
+    return {
+        str(model.data(model.index(r, 0))): str(model.data(model.index(r, BADGE)))
+        for r in range(model.rowCount())
+    }
 
 
 def verify_all(qtbot: QtBot, page: ArchivePage) -> None:
@@ -101,8 +103,9 @@ def verify_all(qtbot: QtBot, page: ArchivePage) -> None:
 # --- the model ------------------------------------------------------------------------------------
 
 
-def test_the_model_passes_the_model_tester(qtmodeltester: Any, ctx: Context,
-                                           archived: ArchiveTemplate) -> None:
+def test_the_model_passes_the_model_tester(
+    qtmodeltester: Any, ctx: Context, archived: ArchiveTemplate
+) -> None:
     model = ArchiveModel(ctx)
     model.refresh()
     assert model.rowCount() == 2 and model.columnCount() == len(COLUMNS)
@@ -121,15 +124,22 @@ def test_the_model_passes_the_model_tester(qtmodeltester: Any, ctx: Context,
 
 
 def test_rows_show_name_completed_provider_recipients_files_and_badge(
-        ctx: Context, archived: ArchiveTemplate) -> None:
+    ctx: Context, archived: ArchiveTemplate
+) -> None:
     model = ArchiveModel(ctx)
     model.refresh()
     model.sort(0, Qt.SortOrder.AscendingOrder)
     row = [model.data(model.index(0, c)) for c in range(len(COLUMNS))]
     completed = ctx.requests.get(archived.crane.id).completed_at
     assert completed is not None
-    assert row == ["Crane lease", completed.astimezone().strftime("%Y-%m-%d %H:%M"),
-                   "In person", "Ann Lee", "PDF + certificate", "Not checked"]
+    assert row == [
+        "Crane lease",
+        completed.astimezone().strftime("%Y-%m-%d %H:%M"),
+        "In person",
+        "Ann Lee",
+        "PDF + certificate",
+        "Not checked",
+    ]
     assert model.data(model.index(0, 0), ID_ROLE) == archived.crane.id
     assert model.data(model.index(0, BADGE), BADGE_ROLE) == "unchecked"
     assert "ann@example.com" in str(model.data(model.index(0, 3), Qt.ItemDataRole.ToolTipRole))
@@ -141,8 +151,10 @@ def test_badge_texts() -> None:
     assert badge_text(None) == "Not checked"
     assert badge_text(None, checking=True) == "Checking…"
     assert badge_text(Badge("valid", None, "")) == "Signature valid"
-    assert (badge_text(Badge("untrusted", "CN=Someone, O=Else", ""))
-            == "Intact — signer not trusted (CN=Someone, O=Else)")
+    assert (
+        badge_text(Badge("untrusted", "CN=Someone, O=Else", ""))
+        == "Intact — signer not trusted (CN=Someone, O=Else)"
+    )
     assert badge_text(Badge("modified", None, "")) == "Modified"
     assert badge_text(Badge("missing", None, "")) == "Missing"
 
@@ -150,8 +162,7 @@ def test_badge_texts() -> None:
 # --- the page -------------------------------------------------------------------------------------
 
 
-def test_the_list_needs_no_provider_and_filters_by_provider_and_year(
-        page: ArchivePage) -> None:
+def test_the_list_needs_no_provider_and_filters_by_provider_and_year(page: ArchivePage) -> None:
     assert names(page) == ["Crane lease", "Ledger audit"]
     assert page.table.isVisible() and not page.empty.isVisible()
     providers = [page.provider_box.itemText(i) for i in range(page.provider_box.count())]
@@ -165,8 +176,9 @@ def test_the_list_needs_no_provider_and_filters_by_provider_and_year(
     assert names(page) == ["Crane lease", "Ledger audit"]
 
 
-def test_search_finds_a_word_inside_a_signed_pdf(qtbot: QtBot, page: ArchivePage,
-                                                 archived: ArchiveTemplate) -> None:
+def test_search_finds_a_word_inside_a_signed_pdf(
+    qtbot: QtBot, page: ArchivePage, archived: ArchiveTemplate
+) -> None:
     qtbot.keyClicks(page.search, archived.ledger.word)
     assert names(page) == ["Crane lease", "Ledger audit"]  # debounced: not yet
     qtbot.waitUntil(lambda: names(page) == ["Ledger audit"], timeout=WAIT_MS)
@@ -179,7 +191,8 @@ def test_search_finds_a_word_inside_a_signed_pdf(qtbot: QtBot, page: ArchivePage
 
 
 def test_verify_all_gives_valid_badges_then_modified_and_missing(
-        qtbot: QtBot, page: ArchivePage, ctx: Context, archived: ArchiveTemplate) -> None:
+    qtbot: QtBot, page: ArchivePage, ctx: Context, archived: ArchiveTemplate
+) -> None:
     assert badges(page) == {"Crane lease": "Not checked", "Ledger audit": "Not checked"}
     verify_all(qtbot, page)
     assert badges(page) == {"Crane lease": "Signature valid", "Ledger audit": "Signature valid"}
@@ -196,8 +209,9 @@ def test_verify_all_gives_valid_badges_then_modified_and_missing(
     assert "modified or missing" in page.message.text()
 
 
-def test_verify_the_selection_only(qtbot: QtBot, page: ArchivePage,
-                                   archived: ArchiveTemplate) -> None:
+def test_verify_the_selection_only(
+    qtbot: QtBot, page: ArchivePage, archived: ArchiveTemplate
+) -> None:
     assert page.show_request(archived.crane.id)
     assert page.selected_ids() == [archived.crane.id]
     with qtbot.waitSignal(page.verifyFinished, timeout=WAIT_MS) as finished:
@@ -222,20 +236,29 @@ def test_verify_all_can_be_cancelled(qtbot: QtBot, page: ArchivePage) -> None:
 
 
 def test_the_preview_shows_the_signed_pdf_then_the_certificate(
-        qtbot: QtBot, page: ArchivePage, ctx: Context, archived: ArchiveTemplate) -> None:
+    qtbot: QtBot, page: ArchivePage, ctx: Context, archived: ArchiveTemplate
+) -> None:
     files = files_of(ctx, archived.ledger.id)
-    with qtbot.waitSignal(page.previewChanged, timeout=WAIT_MS,
-                          check_params_cb=lambda p: p == str(files["signed"])):
+    with qtbot.waitSignal(
+        page.previewChanged, timeout=WAIT_MS, check_params_cb=lambda p: p == str(files["signed"])
+    ):
         page.show_request(archived.ledger.id)
     assert page.view.path == files["signed"]
     assert len(page.view.doc_scene.page_items) == archived.ledger.pages == 2
     assert page.preview_stack.currentWidget() is page.view
     assert page.preview_title.text() == "Signed document — Ledger audit"
-    qtbot.waitUntil(lambda: bool(page.view.pages_visible())
-                    and page.view.doc_scene.page_item(1).image is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: (
+            bool(page.view.pages_visible()) and page.view.doc_scene.page_item(1).image is not None
+        ),
+        timeout=WAIT_MS,
+    )
 
-    with qtbot.waitSignal(page.previewChanged, timeout=WAIT_MS,
-                          check_params_cb=lambda p: p == str(files["certificate"])):
+    with qtbot.waitSignal(
+        page.previewChanged,
+        timeout=WAIT_MS,
+        check_params_cb=lambda p: p == str(files["certificate"]),
+    ):
         page.certificate_button.click()
     assert page.view.path == files["certificate"]
     certificate = _mu.open(files["certificate"])
@@ -249,19 +272,20 @@ def test_the_preview_shows_the_signed_pdf_then_the_certificate(
     assert page.certificate_button.text() == "Open certificate"
 
 
-def test_a_missing_signed_pdf_is_said_in_the_preview(qtbot: QtBot, page: ArchivePage,
-                                                     ctx: Context,
-                                                     archived: ArchiveTemplate) -> None:
+def test_a_missing_signed_pdf_is_said_in_the_preview(
+    qtbot: QtBot, page: ArchivePage, ctx: Context, archived: ArchiveTemplate
+) -> None:
     files_of(ctx, archived.crane.id)["signed"].unlink()
     page.show_request(archived.crane.id)
     assert page.preview_stack.currentWidget() is page.preview_note
     assert "Crane lease-signed.pdf is missing" in page.preview_note.text()
 
 
-def test_show_in_folder_opens_the_request_folder(page: ArchivePage, ctx: Context,
-                                                 archived: ArchiveTemplate,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_show_in_folder_opens_the_request_folder(
+    page: ArchivePage, ctx: Context, archived: ArchiveTemplate, monkeypatch: pytest.MonkeyPatch
+) -> None:
     opened: list[Path] = []
+
     def fake_open(path: Path) -> bool:
         opened.append(path)
         return True
@@ -274,8 +298,12 @@ def test_show_in_folder_opens_the_request_folder(page: ArchivePage, ctx: Context
 
 
 def test_export_of_the_selection_writes_a_zip_with_a_matching_index(
-        qtbot: QtBot, page: ArchivePage, archived: ArchiveTemplate, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot,
+    page: ArchivePage,
+    archived: ArchiveTemplate,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     dest = tmp_path / "chosen.zip"
     asked: list[Path] = []
 
@@ -286,8 +314,11 @@ def test_export_of_the_selection_writes_a_zip_with_a_matching_index(
     monkeypatch.setattr(exporting, "ask_export_path", ask)
     page.select_ids([archived.crane.id, archived.ledger.id])
     assert set(page.selected_ids()) == {archived.crane.id, archived.ledger.id}
-    with qtbot.waitSignal(page.messageChanged, timeout=WAIT_MS,
-                          check_params_cb=lambda text: text.startswith("Exported")):
+    with qtbot.waitSignal(
+        page.messageChanged,
+        timeout=WAIT_MS,
+        check_params_cb=lambda text: text.startswith("Exported"),
+    ):
         page.export_button.click()
     assert asked and asked[0].suffix == ".zip"
     assert page.message.text() == f"Exported 2 requests to {dest}."
@@ -302,12 +333,17 @@ def test_export_of_the_selection_writes_a_zip_with_a_matching_index(
 
 
 def test_a_failing_export_says_why_and_leaves_no_file(
-        qtbot: QtBot, page: ArchivePage, archived: ArchiveTemplate, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot,
+    page: ArchivePage,
+    archived: ArchiveTemplate,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     page.show_request(archived.crane.id)
     missing = tmp_path / "gone" / "export.zip"
-    with qtbot.waitSignal(page.messageChanged, timeout=WAIT_MS,
-                          check_params_cb=lambda text: bool(text)):
+    with qtbot.waitSignal(
+        page.messageChanged, timeout=WAIT_MS, check_params_cb=lambda text: bool(text)
+    ):
         page.export_selected(missing)
     assert "does not exist" in page.message.text()
     assert "color: #c62828" in page.message.styleSheet()
@@ -321,8 +357,9 @@ def test_a_failing_export_says_why_and_leaves_no_file(
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
     locked = tmp_path / "locked"
     locked.mkdir()
-    with qtbot.waitSignal(page.messageChanged, timeout=WAIT_MS,
-                          check_params_cb=lambda text: bool(text)):
+    with qtbot.waitSignal(
+        page.messageChanged, timeout=WAIT_MS, check_params_cb=lambda text: bool(text)
+    ):
         page.export_selected(locked / "export.zip")
     assert "permission denied" in page.message.text()
     assert list(locked.iterdir()) == []
@@ -330,15 +367,20 @@ def test_a_failing_export_says_why_and_leaves_no_file(
 
 
 def test_reindex_after_losing_the_database_rebuilds_the_list_from_the_folder(
-        qtbot: QtBot, page: ArchivePage, ctx: Context, archived: ArchiveTemplate) -> None:
+    qtbot: QtBot, page: ArchivePage, ctx: Context, archived: ArchiveTemplate
+) -> None:
     # A third request restored from an old backup: another provider, another year.
     source = files_of(ctx, archived.crane.id)["signed"].parent
     old = ctx.paths.archive_dir / "2023" / "05" / "2023-05-02 Old charter 0ddc0ffe"
     old.parent.mkdir(parents=True)
     shutil.copytree(source, old)
     manifest = json.loads((old / "request.json").read_text("utf-8"))
-    manifest.update(id="0ddc0ffe-0000-4000-8000-000000000001", name="Old charter",
-                    provider="craftkit", completedAt="2023-05-02T10:00:00.000Z")
+    manifest.update(
+        id="0ddc0ffe-0000-4000-8000-000000000001",
+        name="Old charter",
+        provider="craftkit",
+        completedAt="2023-05-02T10:00:00.000Z",
+    )
     manifest["spec"]["name"] = "Old charter"
     # Without the copied certificate, which names the other request (verify would say so).
     (old / manifest["files"].pop("certificate")["name"]).unlink()
@@ -352,8 +394,11 @@ def test_reindex_after_losing_the_database_rebuilds_the_list_from_the_folder(
     assert str(ctx.paths.archive_dir) in page.empty.text()
     assert "Nothing archived yet" in page.empty.text()
 
-    with qtbot.waitSignal(page.messageChanged, timeout=WAIT_MS,
-                          check_params_cb=lambda text: text.startswith("Reindexed")):
+    with qtbot.waitSignal(
+        page.messageChanged,
+        timeout=WAIT_MS,
+        check_params_cb=lambda text: text.startswith("Reindexed"),
+    ):
         page.reindex_button.click()
     assert page.message.text() == f"Reindexed 3 archived requests from {ctx.paths.archive_dir}."
     assert names(page) == ["Crane lease", "Ledger audit", "Old charter"]
@@ -372,8 +417,9 @@ def test_reindex_after_losing_the_database_rebuilds_the_list_from_the_folder(
     assert set(badges(page).values()) == {"Signature valid"}
 
 
-def test_show_request_clears_filters_that_hide_it(page: ArchivePage,
-                                                  archived: ArchiveTemplate) -> None:
+def test_show_request_clears_filters_that_hide_it(
+    page: ArchivePage, archived: ArchiveTemplate
+) -> None:
     page.search.setText(archived.crane.word)
     page.apply_filters()
     assert names(page) == ["Crane lease"]
@@ -383,8 +429,9 @@ def test_show_request_clears_filters_that_hide_it(page: ArchivePage,
     assert not page.show_request("0000dead-not-archived")
 
 
-def test_an_empty_archive_says_where_the_folder_is(qtbot: QtBot, home: Path,
-                                                   bridge: AsyncBridge) -> None:
+def test_an_empty_archive_says_where_the_folder_is(
+    qtbot: QtBot, home: Path, bridge: AsyncBridge
+) -> None:
     context = Context.from_environment()
     widget = ArchivePage(context, bridge)
     qtbot.addWidget(widget)

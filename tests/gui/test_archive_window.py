@@ -61,15 +61,20 @@ def look_alikes(tmp_path_factory: pytest.TempPathFactory) -> LookAlikes:
     home = base / "home"
     home.mkdir()
     keyring = base / "keyring.json"
-    env = {"SEALBOX_HOME": str(home), "SEALBOX_TEST_KEYRING": str(keyring),
-           "PYTHON_KEYRING_BACKEND": "tests.support.filekeyring.FileKeyring"}
+    env = {
+        "SEALBOX_HOME": str(home),
+        "SEALBOX_TEST_KEYRING": str(keyring),
+        "PYTHON_KEYRING_BACKEND": "tests.support.filekeyring.FileKeyring",
+    }
     with pytest.MonkeyPatch.context() as mp:
         for name in [n for n in os.environ if n.startswith("SEALBOX_")]:
             mp.delenv(name)
-        first = _signed_request(base, env, FIRST, ["Crane service for January"],
-                                ("Ann", "Lee", "ann@example.com"))
-        second = _signed_request(base, env, SECOND, ["Crane service for February"],
-                                 ("Bob", "Roe", "bob@example.com"))
+        first = _signed_request(
+            base, env, FIRST, ["Crane service for January"], ("Ann", "Lee", "ann@example.com")
+        )
+        second = _signed_request(
+            base, env, SECOND, ["Crane service for February"], ("Bob", "Roe", "bob@example.com")
+        )
     return LookAlikes(home, keyring, first, second)
 
 
@@ -105,8 +110,12 @@ def row_centre(page: ArchivePage, row: int, column: int) -> QPoint:
 
 
 def click_row(qtbot: QtBot, page: ArchivePage, row: int) -> None:
-    QTest.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton,
-                     Qt.KeyboardModifier.NoModifier, row_centre(page, row, NAME))
+    QTest.mouseClick(
+        page.table.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        row_centre(page, row, NAME),
+    )
     rid = page.model.rows[row].id
     qtbot.waitUntil(lambda: page.preview_id == rid, timeout=WAIT_MS)
 
@@ -123,13 +132,15 @@ def shown_name(page: ArchivePage, row: int) -> str:
     style = page.table.style()
     text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, page.table)
     margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, page.table) + 1
-    return option.fontMetrics.elidedText(option.text, option.textElideMode,
-                                         text_rect.width() - 2 * margin)
+    return option.fontMetrics.elidedText(
+        option.text, option.textElideMode, text_rect.width() - 2 * margin
+    )
 
 
 @pytest.mark.parametrize("size", [(1024, 700), (1600, 1000)])
 def test_names_can_be_told_apart_and_the_badge_is_in_sight(
-        qtbot: QtBot, bridge: AsyncBridge, archived: LookAlikes, size: tuple[int, int]) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, archived: LookAlikes, size: tuple[int, int]
+) -> None:
     window = open_window(qtbot, bridge, *size)
     click_place(qtbot, window, "Archive")
     page = window.archive_page
@@ -159,7 +170,8 @@ def test_names_can_be_told_apart_and_the_badge_is_in_sight(
 
 
 def test_a_verification_is_still_shown_after_a_restart(
-        qtbot: QtBot, bridge: AsyncBridge, archived: LookAlikes) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, archived: LookAlikes
+) -> None:
     window = open_window(qtbot, bridge, 1024, 700)
     click_place(qtbot, window, "Archive")
     page = window.archive_page
@@ -207,8 +219,8 @@ def no_file_manager(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 
 def test_show_in_folder_without_a_file_manager_says_so_and_copies_the_path(
-        qtbot: QtBot, bridge: AsyncBridge, archived: LookAlikes,
-        no_file_manager: list[Path]) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, archived: LookAlikes, no_file_manager: list[Path]
+) -> None:
     window = open_window(qtbot, bridge, 1024, 700)
     click_place(qtbot, window, "Archive")
     page = window.archive_page

@@ -41,23 +41,26 @@ def test_on_done_gets_the_result_on_the_ui_thread(bridge: AsyncBridge, qtbot: Qt
         await asyncio.sleep(0)
         return 42
 
-    task = bridge.start(work(), on_done=lambda v: results.append((v, threading.get_ident())),
-                        label="Adding")
+    task = bridge.start(
+        work(), on_done=lambda v: results.append((v, threading.get_ident())), label="Adding"
+    )
     qtbot.waitUntil(lambda: results != [], timeout=TIMEOUT_MS)
     assert results == [(42, threading.get_ident())]
     assert task.result() == 42 and task.get_name() == "Adding"
 
 
-def test_a_known_error_goes_to_on_error_with_its_message(bridge: AsyncBridge, qtbot: QtBot,
-                                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_a_known_error_goes_to_on_error_with_its_message(
+    bridge: AsyncBridge, qtbot: QtBot, caplog: pytest.LogCaptureFixture
+) -> None:
     errors: list[BaseException] = []
     shown = reported(bridge)
 
     async def fail() -> None:
         raise UserError("contract.pdf is not a PDF: choose a PDF file.")
 
-    bridge.start(fail(), on_done=lambda _: pytest.fail("no result expected"),
-                 on_error=errors.append)
+    bridge.start(
+        fail(), on_done=lambda _: pytest.fail("no result expected"), on_error=errors.append
+    )
     qtbot.waitUntil(lambda: errors != [], timeout=TIMEOUT_MS)
     assert isinstance(errors[0], UserError)
     assert describe_error(errors[0]) == "contract.pdf is not a PDF: choose a PDF file."
@@ -71,12 +74,12 @@ def test_a_known_error_without_on_error_is_reported(bridge: AsyncBridge, qtbot: 
 
     with qtbot.waitSignal(bridge.errorReported, timeout=TIMEOUT_MS) as blocker:
         bridge.start(fail(), label="Sending")
-    assert blocker.args == ["Sending",
-                            "The provider refused the request: check the recipients."]
+    assert blocker.args == ["Sending", "The provider refused the request: check the recipients."]
 
 
-def test_a_bug_is_reported_clearly_and_logged(bridge: AsyncBridge, qtbot: QtBot,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_a_bug_is_reported_clearly_and_logged(
+    bridge: AsyncBridge, qtbot: QtBot, caplog: pytest.LogCaptureFixture
+) -> None:
     async def buggy() -> int:
         await asyncio.sleep(0)
         return 1 // 0
@@ -92,8 +95,9 @@ def test_a_bug_is_reported_clearly_and_logged(bridge: AsyncBridge, qtbot: QtBot,
     assert "in buggy" in caplog.text  # the traceback
 
 
-def test_a_bug_with_on_error_is_logged_and_handed_over(bridge: AsyncBridge, qtbot: QtBot,
-                                                       caplog: pytest.LogCaptureFixture) -> None:
+def test_a_bug_with_on_error_is_logged_and_handed_over(
+    bridge: AsyncBridge, qtbot: QtBot, caplog: pytest.LogCaptureFixture
+) -> None:
     errors: list[BaseException] = []
     shown = reported(bridge)
 
@@ -107,8 +111,9 @@ def test_a_bug_with_on_error_is_logged_and_handed_over(bridge: AsyncBridge, qtbo
     assert [r.levelno for r in caplog.records] == [logging.ERROR]
 
 
-def test_a_bug_in_a_callback_is_reported(bridge: AsyncBridge, qtbot: QtBot,
-                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_a_bug_in_a_callback_is_reported(
+    bridge: AsyncBridge, qtbot: QtBot, caplog: pytest.LogCaptureFixture
+) -> None:
     async def work() -> str:
         return "done"
 
@@ -150,11 +155,14 @@ def test_errors_in_blocking_work_reach_the_ui(bridge: AsyncBridge, qtbot: QtBot)
     with qtbot.waitSignal(bridge.errorReported, timeout=TIMEOUT_MS) as blocker:
         bridge.start(bridge.run_blocking(refuse), label="Archiving")
     assert blocker.args == [
-        "Archiving", "The archive folder is read-only: choose another one in Settings."]
+        "Archiving",
+        "The archive folder is read-only: choose another one in Settings.",
+    ]
 
 
-def test_cancel_all_cancels_a_long_task(bridge: AsyncBridge, qloop: asyncio.AbstractEventLoop,
-                                        qtbot: QtBot) -> None:
+def test_cancel_all_cancels_a_long_task(
+    bridge: AsyncBridge, qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
     started = asyncio.Event()
     never: asyncio.Future[None] = qloop.create_future()
     seen: list[str] = []
@@ -168,8 +176,9 @@ def test_cancel_all_cancels_a_long_task(bridge: AsyncBridge, qloop: asyncio.Abst
             seen.append("cancelled")
             raise
 
-    task = bridge.start(long(), on_done=lambda _: seen.append("done"),
-                        on_error=lambda _: seen.append("error"))
+    task = bridge.start(
+        long(), on_done=lambda _: seen.append("done"), on_error=lambda _: seen.append("error")
+    )
     qtbot.waitUntil(started.is_set, timeout=TIMEOUT_MS)
     assert bridge.busy
     assert bridge.cancel_all() == 1
@@ -180,8 +189,9 @@ def test_cancel_all_cancels_a_long_task(bridge: AsyncBridge, qloop: asyncio.Abst
     assert not bridge.busy
 
 
-def test_busy_follows_the_running_tasks(bridge: AsyncBridge, qloop: asyncio.AbstractEventLoop,
-                                        qtbot: QtBot) -> None:
+def test_busy_follows_the_running_tasks(
+    bridge: AsyncBridge, qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
     states: list[bool] = []
     bridge.busyChanged.connect(states.append)
     first: asyncio.Future[int] = qloop.create_future()
@@ -200,9 +210,9 @@ def test_busy_follows_the_running_tasks(bridge: AsyncBridge, qloop: asyncio.Abst
     assert b.result() == 2 and not bridge.busy and states == [True, False]
 
 
-def test_aclose_stops_everything_and_refuses_new_work(bridge: AsyncBridge,
-                                                      qloop: asyncio.AbstractEventLoop,
-                                                      qtbot: QtBot) -> None:
+def test_aclose_stops_everything_and_refuses_new_work(
+    bridge: AsyncBridge, qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
     never: asyncio.Future[None] = qloop.create_future()
     task = bridge.start(never)
     closed: list[bool] = []
@@ -229,14 +239,18 @@ def test_describe_error() -> None:
     assert describe_error(ValueError()) == BUG_TEXT
     assert describe_error(OSError("disk full.")) == BUG_TEXT
     full = OSError(errno.ENOSPC, "No space left on device", "/archive/a.pdf")
-    assert describe_error(full) == ("Sealbox could not read or write a file (/archive/a.pdf): "
-                                    "No space left on device. The details are in the log.")
+    assert describe_error(full) == (
+        "Sealbox could not read or write a file (/archive/a.pdf): "
+        "No space left on device. The details are in the log."
+    )
     # A message with the command line's advice is worded for the app.
     hint = UserError(Text("Craftkit needs an API key: ", Credentials("craftkit", "Craftkit"), "."))
     assert describe_error(hint) == (
-        "Craftkit needs an API key: enter the API key in Settings › Craftkit.")
+        "Craftkit needs an API key: enter the API key in Settings › Craftkit."
+    )
     assert describe_error(hint, Where("craftkit")) == (
-        "Craftkit needs an API key: enter the API key on this page.")
+        "Craftkit needs an API key: enter the API key on this page."
+    )
 
 
 def test_the_app_loop_returns_the_exit_code_and_cancels_what_is_left(qapp: QApplication) -> None:
@@ -274,8 +288,7 @@ def test_the_app_loop_returns_the_exit_code_and_cancels_what_is_left(qapp: QAppl
     bridge.deleteLater()
 
 
-def test_a_bridge_finds_the_running_loop(qloop: asyncio.AbstractEventLoop,
-                                         qtbot: QtBot) -> None:
+def test_a_bridge_finds_the_running_loop(qloop: asyncio.AbstractEventLoop, qtbot: QtBot) -> None:
     bridge = AsyncBridge()
     results: list[int] = []
 

@@ -46,9 +46,14 @@ def killed_app(home: Path, tmp_path: Path) -> Iterator[tuple[Path, dict[str, Any
     """The app started on a PDF, given unsent changes by hand, then killed with SIGKILL."""
     pdf = lease_pdf(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
-    proc = subprocess.Popen([sys.executable, "-m", "tests.support.draft_app", str(pdf)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.draft_app", str(pdf)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = read_line(proc, START_TIMEOUT_S)
         if not line:
@@ -70,7 +75,8 @@ def killed_app(home: Path, tmp_path: Path) -> Iterator[tuple[Path, dict[str, Any
 
 @pytest.mark.slow
 def test_after_a_kill_the_next_start_offers_the_work_and_restores_it_exactly(
-        killed_app: tuple[Path, dict[str, Any]], qtbot: QtBot, bridge: AsyncBridge) -> None:
+    killed_app: tuple[Path, dict[str, Any]], qtbot: QtBot, bridge: AsyncBridge
+) -> None:
     pdf, before = killed_app
     assert before["recipients"] == [["Jane", "Doe", "jane@example.com", "Signer"]]
     assert len(before["fields"]) == 1 and before["provider"] != "local"
@@ -95,8 +101,9 @@ def test_after_a_kill_the_next_start_offers_the_work_and_restores_it_exactly(
         assert win.windowTitle() == "lease.pdf — Sealbox"
         assert editor.recipients.email_edit.text() == "jane@example.com"
         kind, who, _page, x, y, w, h = before["fields"][0]
-        assert scene_fields(editor) == [(kind, who, (round(x, 2), round(y, 2), round(w, 2),
-                                                     round(h, 2)))]
+        assert scene_fields(editor) == [
+            (kind, who, (round(x, 2), round(y, 2), round(w, 2), round(h, 2)))
+        ]
         assert editor.provider_id == before["provider"]
         # Restored, it is this process's work now: the next start offers nothing.
         assert editor.drafts.orphaned() == []

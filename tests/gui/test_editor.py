@@ -49,17 +49,27 @@ def window(qtbot: QtBot, home: Path, bridge: AsyncBridge) -> Iterator[MainWindow
     ctx.close()
 
 
-def contract_pdf(tmp_path: Path, name: str = "contract.pdf",
-                 title: str = "Rental agreement") -> Path:
+def contract_pdf(
+    tmp_path: Path, name: str = "contract.pdf", title: str = "Rental agreement"
+) -> Path:
     """Three pages: a plain one with two anchors, a /Rotate 90 one and a cropped one (another
     ``title`` makes another document, with another SHA-256)."""
     pages = [
-        pdfgen.anchor_page(anchor="{{sign_here}}", at=(100, 650),
-                           extra=[pdfgen.TextRun("{{sign_here}}", 350, 650, 14),
-                                  pdfgen.TextRun("Rental agreement", 72, 90, 18)]),
+        pdfgen.anchor_page(
+            anchor="{{sign_here}}",
+            at=(100, 650),
+            extra=[
+                pdfgen.TextRun("{{sign_here}}", 350, 650, 14),
+                pdfgen.TextRun("Rental agreement", 72, 90, 18),
+            ],
+        ),
         pdfgen.anchor_page(rotate=90, anchor="MARK", at=(300, 200)),
-        pdfgen.anchor_page(cropbox=pdfgen.OFFSET_CROPBOX, anchor="MARK", at=(120, 300),
-                           extra=[pdfgen.TextRun("{{sign_here}}", 60, 500, 14)]),
+        pdfgen.anchor_page(
+            cropbox=pdfgen.OFFSET_CROPBOX,
+            anchor="MARK",
+            at=(120, 300),
+            extra=[pdfgen.TextRun("{{sign_here}}", 60, 500, 14)],
+        ),
     ]
     return pdfgen.write(tmp_path / name, pdfgen.build_pdf(pages, title=title))
 
@@ -68,8 +78,10 @@ def open_pdf(qtbot: QtBot, win: MainWindow, path: Path) -> EditorWidget:
     editor = win.editor
     assert win.open_file(path)
     qtbot.waitUntil(lambda: editor.text_index is not None, timeout=TIMEOUT_MS)
-    editor.editing.perform("Name the signer", lambda d: d.update_recipient(
-        0, Recipient("Jane", "Doe", "jane@example.com")))
+    editor.editing.perform(
+        "Name the signer",
+        lambda d: d.update_recipient(0, Recipient("Jane", "Doe", "jane@example.com")),
+    )
     return editor
 
 
@@ -86,8 +98,13 @@ def canonical_at(view: EditorView, page: int, pixel: QPoint) -> tuple[float, flo
     return ((pixel.x() - top_left.x()) / scale, (pixel.y() - top_left.y()) / scale)
 
 
-def drag_from_palette(qtbot: QtBot, editor: EditorWidget, kind: FieldType, target: QPoint,
-                      monkeypatch: pytest.MonkeyPatch) -> None:
+def drag_from_palette(
+    qtbot: QtBot,
+    editor: EditorWidget,
+    kind: FieldType,
+    target: QPoint,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Press on the palette entry, move past the drag distance, and drop on the view at
     ``target`` with the drag's own mime data (no drag loop runs offscreen, so the drag's run
     delivers the enter, move and drop events to the view)."""
@@ -137,8 +154,13 @@ def field_center(editor: EditorWidget, fid: int) -> tuple[float, float]:
 
 @pytest.mark.parametrize(("zoom", "ratio"), [(0.75, 1.0), (1.0, 2.0), (1.6, 1.0), (2.5, 2.0)])
 def test_each_field_type_dragged_from_the_palette_lands_under_the_pointer(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        zoom: float, ratio: float) -> None:
+    qtbot: QtBot,
+    window: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    zoom: float,
+    ratio: float,
+) -> None:
     monkeypatch.setattr(EditorView, "render_ratio", lambda self: ratio)
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     view = editor.view
@@ -167,8 +189,14 @@ def test_each_field_type_dragged_from_the_palette_lands_under_the_pointer(
 @pytest.mark.parametrize(("page", "mark"), [(2, (300.0, 200.0)), (3, (120.0, 300.0))])
 @pytest.mark.parametrize("ratio", [1.0, 2.0])
 def test_a_field_dropped_on_a_rotated_or_cropped_page_lands_on_the_text_under_it(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        page: int, mark: tuple[float, float], ratio: float) -> None:
+    qtbot: QtBot,
+    window: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    page: int,
+    mark: tuple[float, float],
+    ratio: float,
+) -> None:
     """The marker text is drawn at a known place on the page as displayed (the PDF generator
     works out the rotated and cropped user space): the rendered image shows ink there, and a
     checkbox dropped on that pixel is stored at that canonical point."""
@@ -179,16 +207,21 @@ def test_a_field_dropped_on_a_rotated_or_cropped_page_lands_on_the_text_under_it
     view.go_to_page(page)
     point = (mark[0] + 6, mark[1] - 4)  # inside the first letter, above the baseline
     item = view.doc_scene.page_item(page)
-    qtbot.waitUntil(lambda: item.image is not None and item.image_scale == pytest.approx(
-        2.0 * 96 / 72 * ratio), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: item.image is not None and item.image_scale == pytest.approx(2.0 * 96 / 72 * ratio),
+        timeout=TIMEOUT_MS,
+    )
     image = item.image
     assert image is not None
     assert image.width() == round(item.geometry.width * item.image_scale)
     px = int(point[0] * item.image_scale)
     py = int(point[1] * item.image_scale)
     reach = int(2 * item.image_scale)  # 2 points around it, at any resolution
-    dark = min(image.pixelColor(px + dx, py + dy).lightness()
-               for dx in range(-reach, reach + 1) for dy in range(-reach, reach + 1))
+    dark = min(
+        image.pixelColor(px + dx, py + dy).lightness()
+        for dx in range(-reach, reach + 1)
+        for dy in range(-reach, reach + 1)
+    )
     assert dark < 128, "the page image shows no text where the generator drew it"
     target = to_viewport(view, page, *point)
     drag_from_palette(qtbot, editor, FieldType.CHECKBOX, target, monkeypatch)
@@ -199,8 +232,9 @@ def test_a_field_dropped_on_a_rotated_or_cropped_page_lands_on_the_text_under_it
     assert_close(cy, point[1])
 
 
-def test_click_drag_draws_a_field_with_the_armed_type(qtbot: QtBot, window: MainWindow,
-                                                     tmp_path: Path) -> None:
+def test_click_drag_draws_a_field_with_the_armed_type(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     view = editor.view
     view.set_zoom(1.25)
@@ -224,15 +258,23 @@ def test_click_drag_draws_a_field_with_the_armed_type(qtbot: QtBot, window: Main
 # --- moving, resizing, nudging -------------------------------------------------------------------
 
 
-def place(editor: EditorWidget, kind: FieldType, page: int, x: float, y: float,
-          w: float = 180, h: float = 48) -> int:
+def place(
+    editor: EditorWidget,
+    kind: FieldType,
+    page: int,
+    x: float,
+    y: float,
+    w: float = 180,
+    h: float = 48,
+) -> int:
     fid = editor.add_field(kind, page, Rect(x, y, w, h))
     assert fid is not None
     return fid
 
 
-def test_a_mouse_drag_moves_a_field_in_one_undo_step(qtbot: QtBot, window: MainWindow,
-                                                     tmp_path: Path) -> None:
+def test_a_mouse_drag_moves_a_field_in_one_undo_step(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     view = editor.view
     view.snapping = False
@@ -262,7 +304,8 @@ def test_a_mouse_drag_moves_a_field_in_one_undo_step(qtbot: QtBot, window: MainW
 
 
 def test_a_field_is_kept_inside_its_page_when_dragged_past_the_edge(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     view = editor.view
     view.set_zoom(1.0)
@@ -276,7 +319,8 @@ def test_a_field_is_kept_inside_its_page_when_dragged_past_the_edge(
 
 
 def test_dragging_a_handle_resizes_and_snaps_to_another_field(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     view = editor.view
     view.set_zoom(1.5)
@@ -298,8 +342,9 @@ def test_dragging_a_handle_resizes_and_snaps_to_another_field(
     assert editor.doc.field(fid).width == 150
 
 
-def test_moving_snaps_centres_and_edges_to_other_fields(qtbot: QtBot, window: MainWindow,
-                                                        tmp_path: Path) -> None:
+def test_moving_snaps_centres_and_edges_to_other_fields(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     view = editor.view
     view.set_zoom(2.0)
@@ -314,8 +359,9 @@ def test_moving_snaps_centres_and_edges_to_other_fields(qtbot: QtBot, window: Ma
     assert_close(f.y, 400)
 
 
-def test_arrow_keys_nudge_and_alt_arrows_resize(qtbot: QtBot, window: MainWindow,
-                                                tmp_path: Path) -> None:
+def test_arrow_keys_nudge_and_alt_arrows_resize(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     view = editor.view
     fid = place(editor, FieldType.SIGNATURE, 1, 100, 100)
@@ -328,8 +374,9 @@ def test_arrow_keys_nudge_and_alt_arrows_resize(qtbot: QtBot, window: MainWindow
     assert (f.x, f.y) == (102, 110)
     assert editor.editing.stack.count() == steps + 1  # a run of nudges is one undo step
     qtbot.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
-    qtbot.keyClick(view, Qt.Key.Key_Down,
-                   Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        view, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
+    )
     f = editor.doc.field(fid)
     assert (f.x, f.y, f.width, f.height) == (102, 110, 181, 58)
     editor.editing.stack.undo()
@@ -342,7 +389,8 @@ def test_arrow_keys_nudge_and_alt_arrows_resize(qtbot: QtBot, window: MainWindow
 
 
 def test_rubber_band_and_ctrl_click_select_several_and_move_them_together(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     view = editor.view
     view.snapping = False
@@ -366,8 +414,10 @@ def test_rubber_band_and_ctrl_click_select_several_and_move_them_together(
     grab = to_viewport(view, 1, 150, 320)
     qtbot.mousePress(view.viewport(), LEFT, pos=grab)
     qtbot.mouseRelease(view.viewport(), LEFT, pos=to_viewport(view, 1, 190, 340))
-    (gx, gy), (dx, dy) = canonical_at(view, 1, grab), canonical_at(view, 1,
-                                                                   to_viewport(view, 1, 190, 340))
+    (gx, gy), (dx, dy) = (
+        canonical_at(view, 1, grab),
+        canonical_at(view, 1, to_viewport(view, 1, 190, 340)),
+    )
     moved = {fid: (editor.doc.field(fid).x, editor.doc.field(fid).y) for fid in (a, b, c)}
     assert moved[b] == (250, 300)
     assert_close(moved[a][0], 100 + dx - gx)
@@ -376,8 +426,9 @@ def test_rubber_band_and_ctrl_click_select_several_and_move_them_together(
     assert (moved[a][0] - 100, moved[a][1] - 300) == (moved[c][0] - 100, moved[c][1] - 500)
 
 
-def test_copy_paste_duplicate_delete_and_copy_to_all_pages(qtbot: QtBot, window: MainWindow,
-                                                           tmp_path: Path) -> None:
+def test_copy_paste_duplicate_delete_and_copy_to_all_pages(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     view = editor.view
     fid = place(editor, FieldType.INITIALS, 1, 500, 700, 72, 36)
@@ -404,16 +455,17 @@ def test_copy_paste_duplicate_delete_and_copy_to_all_pages(qtbot: QtBot, window:
 
 
 def test_copy_to_a_page_range_asks_for_pages_and_refuses_bad_ones(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     place(editor, FieldType.CHECKBOX, 1, 50, 50, 18, 18)
     answers = iter([("2-9", True), ("3", True)])
-    monkeypatch.setattr("app.ui.editor.editor.QInputDialog.getText",
-                        lambda *a, **k: next(answers))
+    monkeypatch.setattr("app.ui.editor.editor.QInputDialog.getText", lambda *a, **k: next(answers))
     warnings: list[str] = []
-    monkeypatch.setattr("app.ui.editor.editor.QMessageBox.warning",
-                        lambda parent, title, text: warnings.append(text))
+    monkeypatch.setattr(
+        "app.ui.editor.editor.QMessageBox.warning",
+        lambda parent, title, text: warnings.append(text),
+    )
     before = editor.doc.snapshot()
     editor.copy_to_page_range()
     assert editor.doc.snapshot() == before
@@ -425,8 +477,9 @@ def test_copy_to_a_page_range_asks_for_pages_and_refuses_bad_ones(
 # --- anchors, provider, preflight, send ----------------------------------------------------------
 
 
-def test_anchor_matches_are_highlighted_and_counted(qtbot: QtBot, window: MainWindow,
-                                                    tmp_path: Path) -> None:
+def test_anchor_matches_are_highlighted_and_counted(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     panel = editor.anchors
     panel.text_edit.setFocus()
@@ -437,15 +490,17 @@ def test_anchor_matches_are_highlighted_and_counted(qtbot: QtBot, window: MainWi
     assert [a.anchor_string for a in editor.doc.anchors] == ["{{sign_here}}"]
     panel.text_edit.clear()
     qtbot.waitUntil(lambda: editor.view.highlight_count() == 3, timeout=TIMEOUT_MS)
-    editor.editing.perform("Add", lambda d: d.add_anchor(
-        AnchorTag("{{nowhere}}", FieldType.SIGNATURE, 0)))
+    editor.editing.perform(
+        "Add", lambda d: d.add_anchor(AnchorTag("{{nowhere}}", FieldType.SIGNATURE, 0))
+    )
     problems = editor.run_preflight()
     assert any("{{nowhere}}" in p.message and p.target.kind == "anchor" for p in problems)
     assert not editor.send_button.isEnabled()
 
 
 def test_switching_provider_marks_unsupported_fields_without_deleting_them(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SEALBOX_ITASIGN_API_KEY", "test-key")
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     fid = place(editor, FieldType.SIGNATURE, 1, 100, 100)
@@ -462,7 +517,8 @@ def test_switching_provider_marks_unsupported_fields_without_deleting_them(
 
 
 def test_preflight_blocks_send_until_fixed_then_sends_like_the_command(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     pdf = contract_pdf(tmp_path)
     editor = window.editor
     assert window.open_file(pdf)
@@ -473,12 +529,18 @@ def test_preflight_blocks_send_until_fixed_then_sends_like_the_command(
     # Clicking a problem goes to what it is about.
     first = editor.preflight_panel.problems()[0]
     editor.reveal(first.target)
-    editor.editing.perform("Name", lambda d: d.update_recipient(
-        0, Recipient("Jane", "Doe", "jane@example.com")))
-    editor.editing.perform("Add", lambda d: d.add_recipient(
-        Recipient("Sam", "Roe", "sam@example.com", Designation.CC)))
-    qtbot.waitUntil(lambda: bool(editor.problems) and all(
-        "field" in p.message.lower() for p in editor.problems), timeout=TIMEOUT_MS)
+    editor.editing.perform(
+        "Name", lambda d: d.update_recipient(0, Recipient("Jane", "Doe", "jane@example.com"))
+    )
+    editor.editing.perform(
+        "Add", lambda d: d.add_recipient(Recipient("Sam", "Roe", "sam@example.com", Designation.CC))
+    )
+    qtbot.waitUntil(
+        lambda: (
+            bool(editor.problems) and all("field" in p.message.lower() for p in editor.problems)
+        ),
+        timeout=TIMEOUT_MS,
+    )
     assert not editor.send_button.isEnabled()
     place(editor, FieldType.SIGNATURE, 1, 100, 680)
     qtbot.waitUntil(lambda: editor.send_button.isEnabled(), timeout=TIMEOUT_MS)
@@ -501,19 +563,24 @@ def test_preflight_blocks_send_until_fixed_then_sends_like_the_command(
     cli = editor.ctx.requests.get(json.loads(result.stdout)["id"])
     assert ui.spec == cli.spec == spec
     assert (ui.provider, ui.status, ui.document_sha256, ui.page_count) == (
-        cli.provider, cli.status, cli.document_sha256, cli.page_count)
+        cli.provider,
+        cli.status,
+        cli.document_sha256,
+        cli.page_count,
+    )
     assert editor.ctx.store.outbox.get(ui.id) is not None
 
 
-def test_a_refused_send_says_why_and_keeps_the_document(qtbot: QtBot, window: MainWindow,
-                                                        tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refused_send_says_why_and_keeps_the_document(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     place(editor, FieldType.SIGNATURE, 1, 100, 680)
     qtbot.waitUntil(lambda: editor.send_button.isEnabled(), timeout=TIMEOUT_MS)
     shown: list[str] = []
-    monkeypatch.setattr("app.ui.editor.editor.QMessageBox.warning",
-                        lambda parent, title, text: shown.append(text))
+    monkeypatch.setattr(
+        "app.ui.editor.editor.QMessageBox.warning", lambda parent, title, text: shown.append(text)
+    )
     assert editor.path is not None
     editor.path.unlink()  # the file went away after it was opened
     before = editor.doc.snapshot()
@@ -528,16 +595,18 @@ def test_a_refused_send_says_why_and_keeps_the_document(qtbot: QtBot, window: Ma
 # --- templates, documents ------------------------------------------------------------------------
 
 
-def test_a_template_saved_on_one_pdf_applies_to_another(qtbot: QtBot, window: MainWindow,
-                                                        tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_template_saved_on_one_pdf_applies_to_another(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     place(editor, FieldType.SIGNATURE, 1, 100, 680)
     place(editor, FieldType.DATE, 3, 50, 60, 110, 24)
-    editor.editing.perform("Anchor", lambda d: d.add_anchor(
-        AnchorTag("{{sign_here}}", FieldType.INITIALS, 0)))
-    monkeypatch.setattr("app.ui.editor.templates.QInputDialog.getText",
-                        lambda *a, **k: ("Rental", True))
+    editor.editing.perform(
+        "Anchor", lambda d: d.add_anchor(AnchorTag("{{sign_here}}", FieldType.INITIALS, 0))
+    )
+    monkeypatch.setattr(
+        "app.ui.editor.templates.QInputDialog.getText", lambda *a, **k: ("Rental", True)
+    )
     editor.save_template()
     saved = editor.doc.to_spec()
 
@@ -560,10 +629,12 @@ def test_a_template_saved_on_one_pdf_applies_to_another(qtbot: QtBot, window: Ma
     assert len(editor.doc) == 0
 
     dest = tmp_path / "rental.json"
-    monkeypatch.setattr("app.ui.editor.templates.QInputDialog.getItem",
-                        lambda *a, **k: ("Rental", True))
-    monkeypatch.setattr("app.ui.editor.templates.QFileDialog.getSaveFileName",
-                        lambda *a, **k: (str(dest), ""))
+    monkeypatch.setattr(
+        "app.ui.editor.templates.QInputDialog.getItem", lambda *a, **k: ("Rental", True)
+    )
+    monkeypatch.setattr(
+        "app.ui.editor.templates.QFileDialog.getSaveFileName", lambda *a, **k: (str(dest), "")
+    )
     editor.export_template()
     exported = json.loads(dest.read_text())
     assert exported["anchorTags"][0]["anchorString"] == "{{sign_here}}"
@@ -571,7 +642,8 @@ def test_a_template_saved_on_one_pdf_applies_to_another(qtbot: QtBot, window: Ma
 
 
 def test_opening_another_pdf_starts_fresh_and_remembers_recent_files(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     first = contract_pdf(tmp_path, "first.pdf")
     second = pdfgen.write(tmp_path / "second.pdf", pdfgen.text_pdf(["Only page"]))
     editor = open_pdf(qtbot, window, first)
@@ -583,14 +655,15 @@ def test_opening_another_pdf_starts_fresh_and_remembers_recent_files(
     assert editor.recent_files()[:2] == [str(second), str(first)]
 
 
-def test_a_bad_pdf_is_refused_and_the_open_document_stays(qtbot: QtBot, window: MainWindow,
-                                                          tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_pdf_is_refused_and_the_open_document_stays(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     fid = place(editor, FieldType.SIGNATURE, 1, 10, 10)
     shown: list[str] = []
-    monkeypatch.setattr("app.ui.editor.editor.QMessageBox.warning",
-                        lambda parent, title, text: shown.append(text))
+    monkeypatch.setattr(
+        "app.ui.editor.editor.QMessageBox.warning", lambda parent, title, text: shown.append(text)
+    )
     bad = tmp_path / "notes.pdf"
     bad.write_text("not a pdf")
     assert not window.open_file(bad)
@@ -598,8 +671,9 @@ def test_a_bad_pdf_is_refused_and_the_open_document_stays(qtbot: QtBot, window: 
     assert editor.doc.has_field(fid) and window.windowTitle() == "contract.pdf — Sealbox"
 
 
-def test_a_pdf_dropped_on_the_window_opens(qtbot: QtBot, window: MainWindow,
-                                           tmp_path: Path) -> None:
+def test_a_pdf_dropped_on_the_window_opens(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     from PySide6.QtCore import QMimeData, QUrl
 
     pdf = contract_pdf(tmp_path)
@@ -615,11 +689,13 @@ def test_a_pdf_dropped_on_the_window_opens(qtbot: QtBot, window: MainWindow,
     assert window.editor.path == pdf
 
 
-def test_field_items_mirror_undo_of_a_removed_recipient(qtbot: QtBot, window: MainWindow,
-                                                        tmp_path: Path) -> None:
+def test_field_items_mirror_undo_of_a_removed_recipient(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
-    editor.editing.perform("Add", lambda d: d.add_recipient(
-        Recipient("Sam", "Roe", "sam@example.com")))
+    editor.editing.perform(
+        "Add", lambda d: d.add_recipient(Recipient("Sam", "Roe", "sam@example.com"))
+    )
     editor.view.current_recipient = 1
     fid = place(editor, FieldType.SIGNATURE, 1, 100, 100)
     editor.editing.perform("Remove", lambda d: d.remove_recipient(1))
@@ -645,8 +721,12 @@ def unreachable_saypdf(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_send_that_cannot_reach_the_provider_is_kept_and_sent_once_later(
-        qtbot: QtBot, unreachable_saypdf: None, window: MainWindow, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot,
+    unreachable_saypdf: None,
+    window: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The request stays queued with its key; a second Send delivers that same request instead
     of making another."""
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
@@ -655,8 +735,9 @@ def test_a_send_that_cannot_reach_the_provider_is_kept_and_sent_once_later(
     editor.run_preflight()
     assert editor.problems == []
     shown: list[str] = []
-    monkeypatch.setattr("app.ui.editor.editor.QMessageBox.warning",
-                        lambda parent, title, text: shown.append(text))
+    monkeypatch.setattr(
+        "app.ui.editor.editor.QMessageBox.warning", lambda parent, title, text: shown.append(text)
+    )
     for attempt in (1, 2):
         editor.send()
 

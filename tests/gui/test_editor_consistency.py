@@ -41,18 +41,29 @@ def scene_fields(editor: EditorWidget) -> dict[int, tuple[float, float, float, f
     for item in editor.view.doc_scene.items():
         if isinstance(item, FieldItem):
             r = item.page_rect()
-            out[item.fid] = (round(r.x(), 3), round(r.y(), 3), round(r.width(), 3),
-                             round(r.height(), 3))
+            out[item.fid] = (
+                round(r.x(), 3),
+                round(r.y(), 3),
+                round(r.width(), 3),
+                round(r.height(), 3),
+            )
     return out
 
 
 def doc_fields(editor: EditorWidget) -> dict[int, tuple[float, float, float, float]]:
-    return {fid: (round(f.x, 3), round(f.y, 3), round(f.width, 3), round(f.height, 3))
-            for fid, f in editor.doc.fields()}
+    return {
+        fid: (round(f.x, 3), round(f.y, 3), round(f.width, 3), round(f.height, 3))
+        for fid, f in editor.doc.fields()
+    }
 
 
-def draw(qtbot: QtBot, editor: EditorWidget, kind: FieldType,
-         start: tuple[float, float], end: tuple[float, float]) -> None:
+def draw(
+    qtbot: QtBot,
+    editor: EditorWidget,
+    kind: FieldType,
+    start: tuple[float, float],
+    end: tuple[float, float],
+) -> None:
     """Click the palette entry, then press, drag and release on page 1."""
     view = editor.view
     qtbot.mouseClick(editor.field_palette.buttons[kind], LEFT)
@@ -65,7 +76,8 @@ def draw(qtbot: QtBot, editor: EditorWidget, kind: FieldType,
 
 
 def test_a_drawn_field_is_on_the_page_in_the_document_and_one_undo_step(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     editor.view.set_zoom(1.25)
     editor.view.go_to_page(1)
@@ -84,8 +96,8 @@ def test_a_drawn_field_is_on_the_page_in_the_document_and_one_undo_step(
 
 
 def test_a_field_whose_item_cannot_be_built_is_refused_whole(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     editor.view.set_zoom(1.25)
     editor.view.go_to_page(1)
@@ -123,8 +135,8 @@ def test_a_field_whose_item_cannot_be_built_is_refused_whole(
 
 
 def test_an_undo_whose_item_cannot_be_built_leaves_everything_where_it_was(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     fid = place(editor, FieldType.TEXT, 1, 72, 600)
     editor.editing.perform("Delete", lambda d: d.remove_fields([fid]))
@@ -144,8 +156,9 @@ def test_an_undo_whose_item_cannot_be_built_leaves_everything_where_it_was(
     assert editor.editing.stack.canUndo()
 
 
-def test_a_plain_click_on_a_field_is_not_a_move(qtbot: QtBot, window: MainWindow,
-                                                tmp_path: Path) -> None:
+def test_a_plain_click_on_a_field_is_not_a_move(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     view = editor.view
     view.set_zoom(1.5)
@@ -181,7 +194,8 @@ def test_a_plain_click_on_a_field_is_not_a_move(qtbot: QtBot, window: MainWindow
 
 
 def test_a_field_item_made_on_a_shown_page_has_its_rectangle_at_once(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     """On a real display, setting the item's cursor asks for its bounding rectangle while it is
     being built (on the offscreen platform nothing asks)."""
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))

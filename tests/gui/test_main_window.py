@@ -12,8 +12,9 @@ from app.ui.bridge import AsyncBridge
 from app.ui.main import MainWindow
 
 
-def test_opens_a_pdf_and_shows_its_pages(qtbot: QtBot, tmp_path: Path, home: Path,
-                                         bridge: AsyncBridge) -> None:
+def test_opens_a_pdf_and_shows_its_pages(
+    qtbot: QtBot, tmp_path: Path, home: Path, bridge: AsyncBridge
+) -> None:
     pdf = tmp_path / "contract.pdf"
     doc = pymupdf.open()
     for n in range(3):
@@ -30,14 +31,15 @@ def test_opens_a_pdf_and_shows_its_pages(qtbot: QtBot, tmp_path: Path, home: Pat
     window.close()
 
 
-def test_a_bad_pdf_is_refused_with_its_message(qtbot: QtBot, tmp_path: Path, home: Path,
-                                               bridge: AsyncBridge,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_pdf_is_refused_with_its_message(
+    qtbot: QtBot, tmp_path: Path, home: Path, bridge: AsyncBridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = tmp_path / "notes.pdf"
     bad.write_text("not a pdf")
     shown: list[str] = []
-    monkeypatch.setattr("app.ui.editor.editor.QMessageBox.warning",
-                        lambda parent, title, text: shown.append(text))
+    monkeypatch.setattr(
+        "app.ui.editor.editor.QMessageBox.warning", lambda parent, title, text: shown.append(text)
+    )
     window = MainWindow(bridge=bridge)
     qtbot.addWidget(window)
     assert not window.open_file(bad)
@@ -46,8 +48,9 @@ def test_a_bad_pdf_is_refused_with_its_message(qtbot: QtBot, tmp_path: Path, hom
     window.close()
 
 
-def test_no_display_is_a_clear_message(monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_display_is_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from app.cli import main
 
     for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):

@@ -40,8 +40,10 @@ from app.ui.editor.request_form import RequestForm
 from app.ui.style import RECIPIENT_PALETTE, recipient_color
 
 # A model that breaks Qt's rules makes Qt's own tester print a warning: that fails the test.
-pytestmark = [pytest.mark.qt_log_level_fail("WARNING"),
-              pytest.mark.qt_log_ignore("This plugin does not support")]
+pytestmark = [
+    pytest.mark.qt_log_level_fail("WARNING"),
+    pytest.mark.qt_log_ignore("This plugin does not support"),
+]
 
 PAGES = [PageGeometry.plain(1, 612, 792), PageGeometry.plain(2, 612, 792)]
 LEFT = Qt.MouseButton.LeftButton
@@ -65,9 +67,7 @@ def editing() -> Iterator[Editing]:
 
 def qt_tester(model: QAbstractItemModel) -> QAbstractItemModelTester:
     """Qt's own model tester as well as pytest-qt's (it reports through warnings)."""
-    return QAbstractItemModelTester(
-        model, QAbstractItemModelTester.FailureReportingMode.Warning)
-
+    return QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Warning)
 
 
 def on_box(check: QCheckBox) -> QPoint:
@@ -92,8 +92,11 @@ def _luminance(colour: QColor) -> float:
     def channel(c: float) -> float:
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
 
-    return (0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF())
-            + 0.0722 * channel(colour.blueF()))
+    return (
+        0.2126 * channel(colour.redF())
+        + 0.7152 * channel(colour.greenF())
+        + 0.0722 * channel(colour.blueF())
+    )
 
 
 def _contrast(a: QColor, b: QColor) -> float:
@@ -136,8 +139,10 @@ def test_recipients_model(qtbot: QtBot, qtmodeltester: ModelTester) -> None:
     assert model.index(0).data() == "Recipient 1 (no name yet) <x@example.com>"
     doc.remove_recipient(1)
     assert [model.index(i).data() for i in range(model.rowCount())] == [
-        "Recipient 1 (no name yet) <x@example.com>", "Carl Coe <carl@example.com>",
-        "Bob Roe <bob@example.com>"]
+        "Recipient 1 (no name yet) <x@example.com>",
+        "Carl Coe <carl@example.com>",
+        "Bob Roe <bob@example.com>",
+    ]
     doc.load(doc.to_spec())
     assert model.rowCount() == 3
     del keep
@@ -168,7 +173,12 @@ def test_anchors_model(qtbot: QtBot, qtmodeltester: ModelTester) -> None:
     model.set_counts({"{{sign_jane}}": 2, "{{bob}}": 0})
     assert (model.rowCount(), model.columnCount()) == (2, 5)
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(5)] == [
-        "Text", "Type", "Recipient", "Size", "Matches"]
+        "Text",
+        "Type",
+        "Recipient",
+        "Size",
+        "Matches",
+    ]
     row = [model.index(1, c).data() for c in range(5)]
     assert row == ["{{bob}}", "Initials", "Bob", "80 × 30", "0"]
     assert model.index(0, 3).data() == "180 × 48"
@@ -190,9 +200,12 @@ def test_preflight_model(qtbot: QtBot, qtmodeltester: ModelTester) -> None:
     model = PreflightModel()
     keep = qt_tester(model)
     qtmodeltester.check(model, force_py=True)
-    problems = [Problem(("name",), "Request name: must not be empty", Target("request")),
-                Problem(("fields", 0), "Field 1 (signature, page 1): lies outside page 1",
-                        Target("field", 7))]
+    problems = [
+        Problem(("name",), "Request name: must not be empty", Target("request")),
+        Problem(
+            ("fields", 0), "Field 1 (signature, page 1): lies outside page 1", Target("field", 7)
+        ),
+    ]
     model.set_problems(problems)
     assert model.rowCount() == 2
     index = model.index(1)
@@ -215,8 +228,9 @@ def type_into(qtbot: QtBot, edit: QLineEdit, text: str) -> None:
     qtbot.keyClick(edit, Qt.Key.Key_Return)
 
 
-def recipients_panel(qtbot: QtBot, editing: Editing,
-                     completions: list[tuple[str, str, str]] | None = None) -> RecipientsPanel:
+def recipients_panel(
+    qtbot: QtBot, editing: Editing, completions: list[tuple[str, str, str]] | None = None
+) -> RecipientsPanel:
     panel = RecipientsPanel(editing, completions or [])
     qtbot.addWidget(panel)
     panel.show()
@@ -249,8 +263,9 @@ def test_add_edit_reorder_and_remove_recipients(qtbot: QtBot, editing: Editing) 
     type_into(qtbot, panel.email_edit, "bob@example.com")
     qtbot.keyClick(panel.designation, Qt.Key.Key_Down)  # Signer → Approver
     assert doc.recipients[1] == Recipient("Bob", "", "bob@example.com", Designation.APPROVER, 2)
-    editing.perform("Add field", lambda d: d.add_fields(
-        [Field(0, FieldType.SIGNATURE, 1, 72, 650, 180, 48)]))
+    editing.perform(
+        "Add field", lambda d: d.add_fields([Field(0, FieldType.SIGNATURE, 1, 72, 650, 180, 48)])
+    )
     before_move = doc.snapshot()
 
     # Bob signs first: the up arrow, and Jane's field follows her to index 1.
@@ -313,8 +328,11 @@ def test_down_button_and_drag_reorder(qtbot: QtBot) -> None:
 
 
 def test_a_completion_fills_in_the_person(qtbot: QtBot, editing: Editing) -> None:
-    panel = recipients_panel(qtbot, editing, [("Jane", "Doe", "jane@example.com"),
-                                              ("John", "Smith", "john@corp.example")])
+    panel = recipients_panel(
+        qtbot,
+        editing,
+        [("Jane", "Doe", "jane@example.com"), ("John", "Smith", "john@corp.example")],
+    )
     qtbot.mouseClick(panel.add_button, LEFT)
     panel.email_edit.setFocus()
     qtbot.keyClicks(panel.email_edit, "jan")
@@ -364,8 +382,7 @@ class FakeCount:
         return self.counts.get(text, 0)
 
 
-def anchors_panel(qtbot: QtBot, editing: Editing, count: Callable[[str], int]
-                  ) -> AnchorsPanel:
+def anchors_panel(qtbot: QtBot, editing: Editing, count: Callable[[str], int]) -> AnchorsPanel:
     panel = AnchorsPanel(editing, count)
     qtbot.addWidget(panel)
     panel.resize(480, 600)
@@ -417,11 +434,13 @@ def test_adding_anchors_counts_matches(qtbot: QtBot, qtmodeltester: ModelTester)
     qtbot.keyClicks(panel.text_edit, "{{maybe}}")
     qtbot.mouseClick(panel.required_check, LEFT, pos=on_box(panel.required_check))
     qtbot.mouseClick(panel.add_button, LEFT)
-    assert doc.anchors[2] == AnchorTag("{{maybe}}", FieldType.INITIALS, 2, required=False,
-                                       ignore_if_not_present=True)
+    assert doc.anchors[2] == AnchorTag(
+        "{{maybe}}", FieldType.INITIALS, 2, required=False, ignore_if_not_present=True
+    )
     assert panel.model.index(2, MATCHES).data(Qt.ItemDataRole.DecorationRole) is None
     assert panel.model.index(2, TEXT).data(Qt.ItemDataRole.CheckStateRole) == (
-        Qt.CheckState.Unchecked)
+        Qt.CheckState.Unchecked
+    )
     assert editing.stack.count() == 3
 
 
@@ -445,8 +464,9 @@ def test_editing_and_removing_anchor_rows(qtbot: QtBot) -> None:
     assert model.setData(model.index(0, 3), "200 x 30")
     assert (doc.anchors[0].width, doc.anchors[0].height) == (200, 30)
     assert not model.setData(model.index(0, 3), "wide")
-    assert model.setData(model.index(0, TEXT), Qt.CheckState.Unchecked.value,
-                         Qt.ItemDataRole.CheckStateRole)
+    assert model.setData(
+        model.index(0, TEXT), Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole
+    )
     assert (doc.anchors[0].required, doc.anchors[0].ignore_if_not_present) == (False, True)
     assert editing.stack.count() == 5
     edited = doc.snapshot()
@@ -456,7 +476,12 @@ def test_editing_and_removing_anchor_rows(qtbot: QtBot) -> None:
     combo = panel.table.findChild(QComboBox)
     assert combo is not None
     assert [combo.itemText(i) for i in range(combo.count())] == [
-        "Signature", "Initials", "Text", "Date", "Checkbox"]
+        "Signature",
+        "Initials",
+        "Text",
+        "Date",
+        "Checkbox",
+    ]
     combo.setCurrentIndex(combo.findData("checkbox"))
     panel.table.commitData(combo)
     assert doc.anchors[0].type.value == "checkbox"
@@ -487,11 +512,13 @@ def test_editing_and_removing_anchor_rows(qtbot: QtBot) -> None:
 
 def two_dropdowns() -> tuple[Editing, list[int]]:
     doc = people()
-    ids = doc.add_fields([
-        Field(0, FieldType.DROPDOWN, 1, 72, 100, 120, 20, options=("Yes", "No")),
-        Field(2, FieldType.DROPDOWN, 2, 72, 300, 120, 20, options=("Yes", "No")),
-        Field(0, FieldType.SIGNATURE, 1, 72, 650, 180, 48),
-    ])
+    ids = doc.add_fields(
+        [
+            Field(0, FieldType.DROPDOWN, 1, 72, 100, 120, 20, options=("Yes", "No")),
+            Field(2, FieldType.DROPDOWN, 2, 72, 300, 120, 20, options=("Yes", "No")),
+            Field(0, FieldType.SIGNATURE, 1, 72, 650, 180, 48),
+        ]
+    )
     return Editing(doc), ids
 
 
@@ -600,8 +627,13 @@ def test_several_fields_change_in_one_step(qtbot: QtBot) -> None:
 
 def test_mixed_required_becomes_required(qtbot: QtBot) -> None:
     editing, (a, b, _c) = two_dropdowns()
-    editing.doc.update_fields({a: Field(0, FieldType.DROPDOWN, 1, 72, 100, 120, 20,
-                                        required=False, options=("Yes", "No"))})
+    editing.doc.update_fields(
+        {
+            a: Field(
+                0, FieldType.DROPDOWN, 1, 72, 100, 120, 20, required=False, options=("Yes", "No")
+            )
+        }
+    )
     panel = properties_panel(qtbot, editing)
     panel.set_selection([a, b])
     assert panel.required_check.checkState() == Qt.CheckState.PartiallyChecked
@@ -633,11 +665,17 @@ def test_preflight_panel(qtbot: QtBot) -> None:
     assert "Ready to send" in panel.summary.text() and panel.list.isHidden()
 
     problems = [
-        Problem(("recipients", 0, "email"), "Jane Doe's email: not an email address ('jane@')",
-                Target("recipient", 0)),
-        Problem(("fields", 1), "Field 2 (signature, page 1): lies outside page 1 (612 × 792 "
-                "pt), and this sentence is long enough to need a second line in a narrow panel",
-                Target("field", 9)),
+        Problem(
+            ("recipients", 0, "email"),
+            "Jane Doe's email: not an email address ('jane@')",
+            Target("recipient", 0),
+        ),
+        Problem(
+            ("fields", 1),
+            "Field 2 (signature, page 1): lies outside page 1 (612 × 792 "
+            "pt), and this sentence is long enough to need a second line in a narrow panel",
+            Target("field", 9),
+        ),
     ]
     panel.set_problems(problems)
     assert "2 problems to fix before sending" in panel.summary.text()
@@ -704,8 +742,7 @@ def test_request_form_typing_runs(qtbot: QtBot, editing: Editing) -> None:
     assert form.name_error.isHidden()
 
 
-def test_request_form_shows_hours_that_are_not_whole_days(qtbot: QtBot,
-                                                          editing: Editing) -> None:
+def test_request_form_shows_hours_that_are_not_whole_days(qtbot: QtBot, editing: Editing) -> None:
     editing.doc.set_meta(expiration_hours=36)
     form = RequestForm(editing)
     qtbot.addWidget(form)
@@ -715,4 +752,3 @@ def test_request_form_shows_hours_that_are_not_whole_days(qtbot: QtBot,
     assert editing.stack.count() == 0
     form.days_spin.setValue(3)
     assert editing.doc.expiration_hours == 72 and form.hours_note.text() == ""
-

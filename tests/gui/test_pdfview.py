@@ -44,8 +44,10 @@ RenderLog = list[tuple[int, float]]
 def big_pdf(tmp_path_factory: pytest.TempPathFactory) -> PdfInfo:
     """A 500-page Letter text PDF, checked once for the module."""
     path = tmp_path_factory.mktemp("big") / "big.pdf"
-    texts = [f"Page {n}\nThe parties agree to the terms set out below.\nClause {n}.1"
-             for n in range(1, BIG_PAGES + 1)]
+    texts = [
+        f"Page {n}\nThe parties agree to the terms set out below.\nClause {n}.1"
+        for n in range(1, BIG_PAGES + 1)
+    ]
     write(path, text_pdf(texts))
     return check_pdf(path)
 
@@ -53,11 +55,16 @@ def big_pdf(tmp_path_factory: pytest.TempPathFactory) -> PdfInfo:
 @pytest.fixture
 def small_pdf(tmp_path: Path) -> PdfInfo:
     """Three pages: Letter, Letter turned by /Rotate 90, and a CropBox not at the origin."""
-    path = write(tmp_path / "small.pdf", build_pdf([
-        anchor_page(),
-        anchor_page(rotate=90),
-        anchor_page(cropbox=OFFSET_CROPBOX, at=(50.0, 100.0)),
-    ]))
+    path = write(
+        tmp_path / "small.pdf",
+        build_pdf(
+            [
+                anchor_page(),
+                anchor_page(rotate=90),
+                anchor_page(cropbox=OFFSET_CROPBOX, at=(50.0, 100.0)),
+            ]
+        ),
+    )
     return check_pdf(path)
 
 
@@ -146,8 +153,9 @@ def test_pages_are_laid_out_in_a_centred_column(qtbot: QtBot) -> None:
     assert two.boundingRect() == QRectF(0, 0, 792, 612)
     assert two.geometry.rotation == 90
     assert scene.page_rect(2) == QRectF(-396, 840, 792, 612)
-    assert scene.sceneRect() == QRectF(-396 - PAGE_GAP, 0, 792 + 2 * PAGE_GAP,
-                                       1476 + 400 + PAGE_GAP)
+    assert scene.sceneRect() == QRectF(
+        -396 - PAGE_GAP, 0, 792 + 2 * PAGE_GAP, 1476 + 400 + PAGE_GAP
+    )
     assert scene.page_item(3) is three
     with pytest.raises(IndexError):
         scene.page_item(4)
@@ -187,8 +195,7 @@ def test_page_at_and_nearest_page(qtbot: QtBot) -> None:
 
 
 def test_page_lookup_over_many_pages_matches_a_linear_scan(qtbot: QtBot) -> None:
-    geoms = [PageGeometry.plain(n, 400 + 100 * (n % 3), 500 + 200 * (n % 2))
-             for n in range(1, 601)]
+    geoms = [PageGeometry.plain(n, 400 + 100 * (n % 3), 500 + 200 * (n % 2)) for n in range(1, 601)]
     scene = DocumentScene()
     scene.set_pages(geoms)
     rects = [scene.page_rect(n) for n in range(1, 601)]
@@ -212,7 +219,8 @@ def test_scene_to_page_gives_canonical_points(view: PageView, small_pdf: PdfInfo
 
 
 def test_opening_500_pages_paints_page_1_and_renders_only_visible_pages(
-        qtbot: QtBot, view: PageView, big_pdf: PdfInfo, renders: RenderLog) -> None:
+    qtbot: QtBot, view: PageView, big_pdf: PdfInfo, renders: RenderLog
+) -> None:
     open_and_wait(qtbot, view, big_pdf)
     visible = view.pages_visible()
     assert visible[0] == 1 and len(visible) <= 2
@@ -223,7 +231,8 @@ def test_opening_500_pages_paints_page_1_and_renders_only_visible_pages(
 
 
 def test_scrolling_renders_only_the_pages_that_come_into_view(
-        qtbot: QtBot, view: PageView, big_pdf: PdfInfo, renders: RenderLog) -> None:
+    qtbot: QtBot, view: PageView, big_pdf: PdfInfo, renders: RenderLog
+) -> None:
     open_and_wait(qtbot, view, big_pdf)
     seen: set[int] = set(view.pages_visible())
     bar = view.verticalScrollBar()
@@ -246,8 +255,9 @@ def test_scrolling_renders_only_the_pages_that_come_into_view(
     assert max(p for p in rendered if p < 400) < 20  # nothing in between
 
 
-def test_scrolling_back_uses_the_cache(qtbot: QtBot, view: PageView, big_pdf: PdfInfo,
-                                       renders: RenderLog) -> None:
+def test_scrolling_back_uses_the_cache(
+    qtbot: QtBot, view: PageView, big_pdf: PdfInfo, renders: RenderLog
+) -> None:
     open_and_wait(qtbot, view, big_pdf)
     view.go_to_page(10)
     qtbot.waitUntil(lambda: all_visible_painted(view))
@@ -286,8 +296,7 @@ def test_image_cache_evicts_least_recently_used_by_bytes(qtbot: QtBot) -> None:
     assert len(cache) == 0 and cache.bytes_used == 0
 
 
-def test_view_cache_stays_within_its_budget(qtbot: QtBot, view: PageView,
-                                            big_pdf: PdfInfo) -> None:
+def test_view_cache_stays_within_its_budget(qtbot: QtBot, view: PageView, big_pdf: PdfInfo) -> None:
     open_and_wait(qtbot, view, big_pdf)
     one_page = view.doc_scene.page_item(1).image
     assert one_page is not None
@@ -331,8 +340,9 @@ def test_zoom_steps_and_limits(view: PageView, small_pdf: PdfInfo, qtbot: QtBot)
     assert view.transform().m11() == pytest.approx(1.5 * 96 / 72)
 
 
-def test_set_zoom_keeps_the_point_at_the_centre(qtbot: QtBot, view: PageView,
-                                                big_pdf: PdfInfo) -> None:
+def test_set_zoom_keeps_the_point_at_the_centre(
+    qtbot: QtBot, view: PageView, big_pdf: PdfInfo
+) -> None:
     open_and_wait(qtbot, view, big_pdf)
     view.set_zoom(1.5)
     view.go_to_page(3)
@@ -346,8 +356,9 @@ def test_set_zoom_keeps_the_point_at_the_centre(qtbot: QtBot, view: PageView,
         assert after.y() == pytest.approx(before.y(), abs=tolerance)
 
 
-def test_fit_width_fills_the_width_and_follows_resizes(qtbot: QtBot, view: PageView,
-                                                      small_pdf: PdfInfo) -> None:
+def test_fit_width_fills_the_width_and_follows_resizes(
+    qtbot: QtBot, view: PageView, small_pdf: PdfInfo
+) -> None:
     view.set_document(small_pdf.path, small_pdf.pages)
     view.fit_width()
     assert view.fit_mode == "width"
@@ -366,8 +377,9 @@ def test_fit_width_fills_the_width_and_follows_resizes(qtbot: QtBot, view: PageV
     assert view.zoom == 1.0
 
 
-def test_fit_page_shows_the_whole_current_page(qtbot: QtBot, view: PageView,
-                                               small_pdf: PdfInfo) -> None:
+def test_fit_page_shows_the_whole_current_page(
+    qtbot: QtBot, view: PageView, small_pdf: PdfInfo
+) -> None:
     view.set_document(small_pdf.path, small_pdf.pages)
     view.go_to_page(2)
     view.fit_page()
@@ -391,15 +403,23 @@ def test_fit_page_shows_the_whole_current_page(qtbot: QtBot, view: PageView,
 
 
 def test_ctrl_wheel_zooms_under_the_mouse_and_plain_wheel_scrolls(
-        qtbot: QtBot, view: PageView, big_pdf: PdfInfo) -> None:
+    qtbot: QtBot, view: PageView, big_pdf: PdfInfo
+) -> None:
     open_and_wait(qtbot, view, big_pdf)
     view.set_zoom(1.0)
     view.go_to_page(2)
 
     def wheel(pos: QPointF, delta: int, modifiers: Qt.KeyboardModifier) -> None:
-        event = QWheelEvent(pos, QPointF(view.viewport().mapToGlobal(pos.toPoint())),
-                            QPoint(0, 0), QPoint(0, delta), Qt.MouseButton.NoButton,
-                            modifiers, Qt.ScrollPhase.NoScrollPhase, False)
+        event = QWheelEvent(
+            pos,
+            QPointF(view.viewport().mapToGlobal(pos.toPoint())),
+            QPoint(0, 0),
+            QPoint(0, delta),
+            Qt.MouseButton.NoButton,
+            modifiers,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
         QApplication.sendEvent(view.viewport(), event)
 
     pos = QPointF(150, 120)
@@ -419,7 +439,8 @@ def test_ctrl_wheel_zooms_under_the_mouse_and_plain_wheel_scrolls(
 
 
 def test_zooming_draws_a_stand_in_then_renders_at_the_new_scale(
-        qtbot: QtBot, view: PageView, big_pdf: PdfInfo) -> None:
+    qtbot: QtBot, view: PageView, big_pdf: PdfInfo
+) -> None:
     open_and_wait(qtbot, view, big_pdf)
     old = view.page_scale(view.doc_scene.page_item(1).geometry)
     view.set_zoom(2.0)
@@ -441,8 +462,7 @@ def test_go_to_page_and_current_page(qtbot: QtBot, view: PageView, big_pdf: PdfI
     assert top.y() == 0
     assert view.current_page() == 5
     # Scroll until page 6 fills most of the view.
-    view.verticalScrollBar().setValue(view.verticalScrollBar().value()
-                                      + int(792 * POINT_PX * 0.9))
+    view.verticalScrollBar().setValue(view.verticalScrollBar().value() + int(792 * POINT_PX * 0.9))
     qtbot.waitUntil(lambda: view.current_page() == 6)
     view.go_to_page(BIG_PAGES)
     assert view.current_page() == BIG_PAGES
@@ -458,8 +478,8 @@ def test_go_to_page_and_current_page(qtbot: QtBot, view: PageView, big_pdf: PdfI
 
 @pytest.mark.parametrize("ratio", [1.0, 2.0])
 def test_rotated_and_cropped_pages_render_as_a_reader_shows_them(
-        qtbot: QtBot, view: PageView, small_pdf: PdfInfo, monkeypatch: pytest.MonkeyPatch,
-        ratio: float) -> None:
+    qtbot: QtBot, view: PageView, small_pdf: PdfInfo, monkeypatch: pytest.MonkeyPatch, ratio: float
+) -> None:
     monkeypatch.setattr(view, "render_ratio", lambda: ratio)
     view.set_document(small_pdf.path, small_pdf.pages)
     # The anchor text, drawn upright where the user sees it (baseline start, size 14).
@@ -477,10 +497,12 @@ def test_rotated_and_cropped_pages_render_as_a_reader_shows_them(
         assert image.devicePixelRatio() == ratio
         assert image.format() == QImage.Format.Format_RGB888
 
-        def ink(x0: float, y0: float, x1: float, y1: float, image: QImage = image,
-                scale: float = scale) -> int:
-            return dark_pixels(image, QRectF(x0 * scale, y0 * scale,
-                                             (x1 - x0) * scale, (y1 - y0) * scale))
+        def ink(
+            x0: float, y0: float, x1: float, y1: float, image: QImage = image, scale: float = scale
+        ) -> int:
+            return dark_pixels(
+                image, QRectF(x0 * scale, y0 * scale, (x1 - x0) * scale, (y1 - y0) * scale)
+            )
 
         # The text reads left to right from its baseline start, on the displayed page.
         assert ink(x, y - 11, x + 25, y) > 0
@@ -494,8 +516,8 @@ def test_rotated_and_cropped_pages_render_as_a_reader_shows_them(
 
 
 def test_a_page_that_cannot_be_rendered_shows_a_placeholder(
-        qtbot: QtBot, view: PageView, small_pdf: PdfInfo,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, view: PageView, small_pdf: PdfInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = RenderLink.send_render
     attempts: list[int] = []
 
@@ -519,7 +541,8 @@ def test_a_page_that_cannot_be_rendered_shows_a_placeholder(
 
 
 def test_pages_are_drawn_in_a_process_that_ends_with_the_document(
-        qtbot: QtBot, view: PageView, small_pdf: PdfInfo) -> None:
+    qtbot: QtBot, view: PageView, small_pdf: PdfInfo
+) -> None:
     assert not view.renderer.running  # nothing starts before a document
     open_and_wait(qtbot, view, small_pdf)
     pid = view.renderer.worker_pid
@@ -537,8 +560,7 @@ def test_pages_are_drawn_in_a_process_that_ends_with_the_document(
     assert view.renderer.worker_pid not in (None, pid)
 
 
-def test_closing_or_destroying_the_view_ends_the_process(qtbot: QtBot,
-                                                          small_pdf: PdfInfo) -> None:
+def test_closing_or_destroying_the_view_ends_the_process(qtbot: QtBot, small_pdf: PdfInfo) -> None:
     closed = PageView()
     qtbot.addWidget(closed)
     closed.show()
@@ -577,8 +599,8 @@ def slow_pdf(path: Path) -> PdfInfo:
 
 
 def test_a_crashed_render_process_fails_its_page_and_is_started_again(
-        qtbot: QtBot, view: PageView, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, view: PageView, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     info = slow_pdf(tmp_path / "slow.pdf")
     drawing: list[int] = []
     real = RenderLink.send_render
@@ -607,7 +629,8 @@ def test_a_crashed_render_process_fails_its_page_and_is_started_again(
 
 
 def test_a_render_process_that_ended_while_idle_is_replaced_without_a_failure(
-        qtbot: QtBot, view: PageView, big_pdf: PdfInfo) -> None:
+    qtbot: QtBot, view: PageView, big_pdf: PdfInfo
+) -> None:
     open_and_wait(qtbot, view, big_pdf)
     first = view.renderer.worker_pid
     assert first is not None
@@ -622,14 +645,15 @@ def test_a_render_process_that_ended_while_idle_is_replaced_without_a_failure(
 
 @pytest.mark.parametrize("in_thread", [False, True], ids=["socket notifier", "thread"])
 def test_answers_arrive_by_notifier_or_by_thread(
-        qtbot: QtBot, small_pdf: PdfInfo, monkeypatch: pytest.MonkeyPatch,
-        in_thread: bool) -> None:
+    qtbot: QtBot, small_pdf: PdfInfo, monkeypatch: pytest.MonkeyPatch, in_thread: bool
+) -> None:
     monkeypatch.setattr(page_renderer, "RECEIVE_IN_THREAD", in_thread)  # Windows: a thread
     renderer = PageRenderer()
     try:
         renderer.open(small_pdf.path)
-        with qtbot.waitSignal(renderer.rendered, check_params_cb=lambda _g, p, _s, _i: p == 3
-                              ) as got:
+        with qtbot.waitSignal(
+            renderer.rendered, check_params_cb=lambda _g, p, _s, _i: p == 3
+        ) as got:
             for page in (1, 2, 3):
                 renderer.request(page, 0.5)
         assert got.args is not None and got.args[3].width() == round(400 * 0.5)
@@ -645,10 +669,12 @@ def test_answers_arrive_by_notifier_or_by_thread(
     assert not renderer.running and ended(pid)
 
 
-def test_results_for_a_previous_document_are_ignored(qtbot: QtBot, view: PageView,
-                                                     big_pdf: PdfInfo, tmp_path: Path) -> None:
-    landscape = write(tmp_path / "landscape.pdf",
-                      build_pdf([anchor_page(mediabox=(0, 0, 842, 595))] * 3))
+def test_results_for_a_previous_document_are_ignored(
+    qtbot: QtBot, view: PageView, big_pdf: PdfInfo, tmp_path: Path
+) -> None:
+    landscape = write(
+        tmp_path / "landscape.pdf", build_pdf([anchor_page(mediabox=(0, 0, 842, 595))] * 3)
+    )
     other = check_pdf(landscape)
     received: list[int] = []
     view.renderer.rendered.connect(lambda gen, *_: received.append(gen))
@@ -657,16 +683,18 @@ def test_results_for_a_previous_document_are_ignored(qtbot: QtBot, view: PageVie
     open_and_wait(qtbot, view, other)  # ...when another document is opened
     assert set(received) == {view.renderer.generation}
     item = view.doc_scene.page_item(1)
-    assert item.image is not None and item.image.width() == round(842 * view.page_scale(
-        item.geometry))
+    assert item.image is not None and item.image.width() == round(
+        842 * view.page_scale(item.geometry)
+    )
     # A late result of the earlier document (as if it had been queued) changes nothing.
     stale = QImage(10, 10, QImage.Format.Format_RGB32)
     view.renderer.rendered.emit(old_generation, 1, view.page_scale(item.geometry), stale)
     assert item.image is not None and item.image.width() != 10
 
 
-def test_renderer_drops_stale_and_coalesces_requests(qtbot: QtBot, small_pdf: PdfInfo,
-                                                     big_pdf: PdfInfo) -> None:
+def test_renderer_drops_stale_and_coalesces_requests(
+    qtbot: QtBot, small_pdf: PdfInfo, big_pdf: PdfInfo
+) -> None:
     renderer = PageRenderer()
     results: list[tuple[int, int, float]] = []
     renderer.rendered.connect(lambda gen, page, scale, _image: results.append((gen, page, scale)))
@@ -691,8 +719,9 @@ def test_renderer_drops_stale_and_coalesces_requests(qtbot: QtBot, small_pdf: Pd
         assert pid is not None and ended(pid)
 
 
-def test_the_view_paints_pages_frames_and_placeholders(qtbot: QtBot, view: PageView,
-                                                       small_pdf: PdfInfo) -> None:
+def test_the_view_paints_pages_frames_and_placeholders(
+    qtbot: QtBot, view: PageView, small_pdf: PdfInfo
+) -> None:
     view.set_zoom(0.15)
     open_and_wait(qtbot, view, small_pdf)
     shot = view.grab().toImage()
@@ -706,8 +735,8 @@ def test_the_view_paints_pages_frames_and_placeholders(qtbot: QtBot, view: PageV
 
 
 def test_a_render_process_that_cannot_start_fails_the_pages_with_a_message(
-        qtbot: QtBot, view: PageView, small_pdf: PdfInfo,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, view: PageView, small_pdf: PdfInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def cannot(_link: RenderLink) -> None:
         raise OSError("no more processes")
 

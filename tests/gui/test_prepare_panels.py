@@ -61,9 +61,16 @@ def open_lease(qtbot: QtBot, win: MainWindow, tmp_path: Path) -> None:
 def wheel(widget: QWidget, notches: int = -1) -> None:
     """Turn the mouse wheel over the middle of ``widget`` (negative: towards the user)."""
     pos = QPointF(widget.rect().center())
-    event = QWheelEvent(pos, QPointF(widget.mapToGlobal(pos.toPoint())), QPoint(),
-                        QPoint(0, 120 * notches), Qt.MouseButton.NoButton,
-                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    event = QWheelEvent(
+        pos,
+        QPointF(widget.mapToGlobal(pos.toPoint())),
+        QPoint(),
+        QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(widget, event)
 
 
@@ -79,7 +86,8 @@ def scroller(widget: QWidget) -> QAbstractScrollArea:
 
 
 def test_the_wheel_scrolls_the_panel_and_changes_only_a_focused_editor(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = window.editor
     open_lease(qtbot, window, tmp_path)
     fid = place(editor, FieldType.SIGNATURE, 1, 72, 600)
@@ -125,7 +133,8 @@ def test_the_wheel_scrolls_the_panel_and_changes_only_a_focused_editor(
 
 
 def test_the_email_entry_checks_what_is_typed_as_it_is_typed(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = window.editor
     open_lease(qtbot, window, tmp_path)
     panel = editor.recipients
@@ -163,7 +172,8 @@ def test_the_email_entry_checks_what_is_typed_as_it_is_typed(
 
 
 def test_people_sent_to_are_offered_at_once_in_a_list_wide_enough_to_read(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
     editor = window.editor
     open_lease(qtbot, window, tmp_path)
     panel = editor.recipients
@@ -186,8 +196,7 @@ def test_people_sent_to_are_offered_at_once_in_a_list_wide_enough_to_read(
     popup = completer.popup()
     assert popup is not None
     qtbot.waitUntil(popup.isVisible, timeout=WAIT_MS)
-    entry = ("Marguerite Vandenberghe-Oosterhuis "
-             "<marguerite.vandenberghe@harbour-lettings.example>")
+    entry = "Marguerite Vandenberghe-Oosterhuis <marguerite.vandenberghe@harbour-lettings.example>"
     assert completer.completionModel().index(0, 0).data() == entry
     assert popup.width() >= panel.first_edit.width()
     assert popup.width() >= popup.fontMetrics().horizontalAdvance(entry)
@@ -198,15 +207,17 @@ def test_people_sent_to_are_offered_at_once_in_a_list_wide_enough_to_read(
 
 
 @pytest.fixture
-def signature_nc_window(qtbot: QtBot, home: Path, bridge: AsyncBridge,
-                        monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
+def signature_nc_window(
+    qtbot: QtBot, home: Path, bridge: AsyncBridge, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MainWindow]:
     """The window with Signature.nc set up (it does not deliver a request's message)."""
     monkeypatch.setenv("SEALBOX_SIGNATURE_NC_API_KEY", "test-key")
     yield from shown_window(qtbot, bridge)
 
 
 def test_a_warning_is_shown_with_its_icon_and_does_not_block_send(
-        qtbot: QtBot, signature_nc_window: MainWindow, tmp_path: Path) -> None:
+    qtbot: QtBot, signature_nc_window: MainWindow, tmp_path: Path
+) -> None:
     window = signature_nc_window
     editor = window.editor
     open_lease(qtbot, window, tmp_path)
@@ -226,7 +237,8 @@ def test_a_warning_is_shown_with_its_icon_and_does_not_block_send(
     qtbot.keyClicks(editor.request_form.message_edit, "Keys at the desk.")
     qtbot.waitUntil(lambda: "warning" in editor.check_status.text(), timeout=WAIT_MS)
     assert editor.check_status.text() == "Ready to send · 1 warning", [
-        p.message for p in editor.run_preflight()]
+        p.message for p in editor.run_preflight()
+    ]
     assert editor.send_button.isEnabled()
     click(qtbot, editor.check_status)  # next to Send: opens Check
     assert editor.side.tabs.currentWidget().isAncestorOf(editor.preflight_panel)
@@ -243,12 +255,14 @@ def test_a_warning_is_shown_with_its_icon_and_does_not_block_send(
 
 
 def test_a_bug_inside_a_qt_callback_is_reported_not_swallowed(
-        qtbot: QtBot, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     parent = QWidget()
     qtbot.addWidget(parent)
     shown: list[str] = []
-    monkeypatch.setattr("app.ui.crash.QMessageBox.warning",
-                        lambda _parent, _title, text: shown.append(text))
+    monkeypatch.setattr(
+        "app.ui.crash.QMessageBox.warning", lambda _parent, _title, text: shown.append(text)
+    )
     previous = install_crash_hook(parent, home / "data")
     try:
         try:
@@ -262,4 +276,3 @@ def test_a_bug_inside_a_qt_callback_is_reported_not_swallowed(
     assert "boundingRect failed" in report.read_text(encoding="utf-8")
     assert "was not done" in shown[0] and str(report) in shown[0]
     assert "RuntimeError" not in shown[0] and "boundingRect" not in shown[0]
-

@@ -61,20 +61,23 @@ def window(qtbot: QtBot, home: Path, bridge: AsyncBridge) -> Iterator[MainWindow
     ctx.close()
 
 
-def open_by_menu(qtbot: QtBot, win: MainWindow, pdf: Path,
-                 monkeypatch: pytest.MonkeyPatch) -> None:
+def open_by_menu(qtbot: QtBot, win: MainWindow, pdf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """File › Open (Ctrl+O); the system's file dialog answers with ``pdf``."""
-    monkeypatch.setattr("app.ui.editor.editor.QFileDialog.getOpenFileName",
-                        lambda *args, **kwargs: (str(pdf), "PDF files (*.pdf)"))
+    monkeypatch.setattr(
+        "app.ui.editor.editor.QFileDialog.getOpenFileName",
+        lambda *args, **kwargs: (str(pdf), "PDF files (*.pdf)"),
+    )
     shortcut(qtbot, win, Qt.Key.Key_O)
     editor = win.editor
-    qtbot.waitUntil(lambda: editor.path is not None and editor.text_index is not None,
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: editor.path is not None and editor.text_index is not None, timeout=WAIT_MS
+    )
     assert win.windowTitle() == f"{pdf.name} — Sealbox"
 
 
-def enter_recipient(qtbot: QtBot, win: MainWindow, first: str, last: str, email: str,
-                    *, add: bool) -> None:
+def enter_recipient(
+    qtbot: QtBot, win: MainWindow, first: str, last: str, email: str, *, add: bool
+) -> None:
     editor = win.editor
     click_tab(qtbot, editor.side.tabs, "Recipients")
     panel = editor.recipients
@@ -87,8 +90,9 @@ def enter_recipient(qtbot: QtBot, win: MainWindow, first: str, last: str, email:
     assert panel.email.error.isHidden() and panel.first.error.isHidden()
 
 
-def prepare_lease(qtbot: QtBot, win: MainWindow, pdf: Path,
-                  monkeypatch: pytest.MonkeyPatch) -> None:
+def prepare_lease(
+    qtbot: QtBot, win: MainWindow, pdf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Open, two recipients, Jane's signature dragged, Jane's text field drawn, Bob's anchor."""
     editor = win.editor
     open_by_menu(qtbot, win, pdf, monkeypatch)
@@ -98,11 +102,11 @@ def prepare_lease(qtbot: QtBot, win: MainWindow, pdf: Path,
     click_tab(qtbot, editor.side.tabs, "Fields")
     choose(qtbot, editor.side.recipient_box, "Jane Doe")
     editor.view.go_to_page(1)
-    drag_from_palette(qtbot, editor, FieldType.SIGNATURE,
-                      to_viewport(editor.view, 1, 170, 560), monkeypatch)
+    drag_from_palette(
+        qtbot, editor, FieldType.SIGNATURE, to_viewport(editor.view, 1, 170, 560), monkeypatch
+    )
     draw_field(qtbot, editor, FieldType.TEXT, 1, (72, 680), (252, 704))
-    assert [(kind, who) for kind, who, _ in scene_fields(editor)] == [
-        ("signature", 0), ("text", 0)]
+    assert [(kind, who) for kind, who, _ in scene_fields(editor)] == [("signature", 0), ("text", 0)]
     assert editor.editing.stack.count() == 9  # one Add, six inputs typed, two fields
 
     click_tab(qtbot, editor.side.tabs, "Anchors")
@@ -123,8 +127,8 @@ def prepare_lease(qtbot: QtBot, win: MainWindow, pdf: Path,
 
 @pytest.mark.slow
 def test_open_recipients_fields_anchor_check_send_sign_and_verify_in_the_archive(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path, home: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     win = window
     editor = win.editor
     prepare_lease(qtbot, win, lease_pdf(tmp_path), monkeypatch)
@@ -145,22 +149,28 @@ def test_open_recipients_fields_anchor_check_send_sign_and_verify_in_the_archive
     stored = editor.ctx.requests.get(request_id)
     assert [r.email for r in stored.spec.recipients] == ["jane@example.com", "bob@example.com"]
     assert sorted((f.type.value, f.recipient_index, f.anchor) for f in stored.spec.fields) == [
-        ("signature", 0, None), ("signature", 1, "{{bob_signs}}"), ("text", 0, None)]
+        ("signature", 0, None),
+        ("signature", 1, "{{bob_signs}}"),
+        ("text", 0, None),
+    ]
     assert editor.drafts.all() == []  # sent: no draft is left behind
 
     # Sign now, each signer in turn.
     click(qtbot, editor.sent_page.show_button)
     page = win.requests_page
-    qtbot.waitUntil(lambda: page.details.sign_button.isVisible()
-                    and page.details.sign_button.isEnabled(), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: page.details.sign_button.isVisible() and page.details.sign_button.isEnabled(),
+        timeout=WAIT_MS,
+    )
     click(qtbot, page.details.sign_button)
     dialog = win.signing_windows[request_id]
     view = dialog.findChild(SigningView)
     assert view is not None
     qtbot.waitUntil(lambda: view.state == SigningState.HANDOVER, timeout=WAIT_MS)
     fields = stored.spec.fields
-    jane_sig = next(i for i, f in enumerate(fields) if f.type == FieldType.SIGNATURE
-                    and f.recipient_index == 0)
+    jane_sig = next(
+        i for i, f in enumerate(fields) if f.type == FieldType.SIGNATURE and f.recipient_index == 0
+    )
     jane_text = next(i for i, f in enumerate(fields) if f.type == FieldType.TEXT)
     bob_sig = next(i for i, f in enumerate(fields) if f.recipient_index == 1)
 
@@ -217,8 +227,8 @@ def double_click(qtbot: QtBot, widget: QWidget, pos: QPoint) -> None:
 
 
 def test_close_with_unsaved_work_then_the_draft_restores_exactly(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     win = window
     editor = win.editor
     pdf = lease_pdf(tmp_path)
@@ -247,7 +257,8 @@ def test_close_with_unsaved_work_then_the_draft_restores_exactly(
     assert editor.page_label.text() == "" and editor.zoom_box.currentText() == "Fit width"
     drafts = editor.empty.drafts_list
     assert drafts.count() == 1 and drafts.item(0).text().startswith(
-        "Flat lease\nlease.pdf · 1 recipient, 1 field · changed ")
+        "Flat lease\nlease.pdf · 1 recipient, 1 field · changed "
+    )
     assert win.statusBar().currentMessage() == "Saved as a draft: it is listed in Prepare."
 
     # The original goes away; the draft has its own copy. Double-click: it is all back.
@@ -279,8 +290,8 @@ def test_close_with_unsaved_work_then_the_draft_restores_exactly(
 
 
 def test_sending_the_same_document_to_the_same_people_again_is_a_deliberate_choice(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     win = window
     editor = win.editor
     pdf = lease_pdf(tmp_path)
@@ -288,8 +299,9 @@ def test_sending_the_same_document_to_the_same_people_again_is_a_deliberate_choi
     def prepare() -> None:
         enter_recipient(qtbot, win, "Jane", "Doe", "jane@example.com", add=False)
         click_tab(qtbot, editor.side.tabs, "Fields")
-        drag_from_palette(qtbot, editor, FieldType.SIGNATURE,
-                          to_viewport(editor.view, 1, 170, 560), monkeypatch)
+        drag_from_palette(
+            qtbot, editor, FieldType.SIGNATURE, to_viewport(editor.view, 1, 170, 560), monkeypatch
+        )
         qtbot.waitUntil(editor.send_button.isEnabled, timeout=WAIT_MS)
 
     open_by_menu(qtbot, win, pdf, monkeypatch)
@@ -302,8 +314,10 @@ def test_sending_the_same_document_to_the_same_people_again_is_a_deliberate_choi
     assert not editor.send_button.isVisible()  # no live Send under the pointer any more
 
     # Prepare another… the same file again, to the same person.
-    monkeypatch.setattr("app.ui.editor.editor.QFileDialog.getOpenFileName",
-                        lambda *args, **kwargs: (str(pdf), "PDF files (*.pdf)"))
+    monkeypatch.setattr(
+        "app.ui.editor.editor.QFileDialog.getOpenFileName",
+        lambda *args, **kwargs: (str(pdf), "PDF files (*.pdf)"),
+    )
     click(qtbot, editor.sent_page.another_button)
     qtbot.waitUntil(lambda: editor.text_index is not None, timeout=WAIT_MS)
     prepare()
@@ -312,11 +326,14 @@ def test_sending_the_same_document_to_the_same_people_again_is_a_deliberate_choi
     name, text, detail = asked.seen[0]
     assert name == "sendAgain" and text == "<b>You already sent this document to Jane Doe.</b>"
     created = editor.ctx.requests.get(first).created_at.astimezone()
-    assert detail.startswith(f"'Flat lease' was sent on {created.day} {created:%b %Y at %H:%M} "
-                             "and is waiting for signatures.")
+    assert detail.startswith(
+        f"'Flat lease' was sent on {created.day} {created:%b %Y at %H:%M} "
+        "and is waiting for signatures."
+    )
     assert [r.id for r in editor.ctx.requests.find()] == [first]
     assert editor.path == pdf and win.statusBar().currentMessage() == (
-        "Not sent: it was sent before.")
+        "Not sent: it was sent before."
+    )
 
     with answering("Send Again"), qtbot.waitSignal(editor.sent, timeout=WAIT_MS) as again:
         click(qtbot, editor.send_button)
@@ -325,8 +342,8 @@ def test_sending_the_same_document_to_the_same_people_again_is_a_deliberate_choi
 
 
 def test_the_zoom_box_names_the_fit_mode_and_closing_resets_the_toolbar(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     win = window
     editor = win.editor
     open_by_menu(qtbot, win, lease_pdf(tmp_path), monkeypatch)

@@ -19,7 +19,7 @@ from app.ui.bridge import AsyncBridge
 from app.ui.main import MainWindow
 from tests.conftest import ROOT
 
-BROKEN_TESTS = '''
+BROKEN_TESTS = """
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QWidget
@@ -91,20 +91,21 @@ def test_a_widget_that_paints_well(qtbot):
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitUntil(lambda: bool(painted))
-'''
+"""
 
-CONFTEST = '''
+CONFTEST = """
 from tests.conftest import *  # noqa: F403  (the project's fixtures: home, keyring)
 from tests.gui.conftest import *  # noqa: F403  (qloop, bridge, the GC guard)
-'''
+"""
 
 
 def test_the_project_keeps_pytest_qt_exception_capture_on(pytestconfig: pytest.Config) -> None:
     assert not pytestconfig.getini("qt_no_exception_capture")
 
 
-def test_the_main_window_leaves_the_exception_hook_alone(qtbot: QtBot, home: object,
-                                                        bridge: AsyncBridge) -> None:
+def test_the_main_window_leaves_the_exception_hook_alone(
+    qtbot: QtBot, home: object, bridge: AsyncBridge
+) -> None:
     hook = sys.excepthook
     window = MainWindow(bridge=bridge)
     qtbot.addWidget(window)
@@ -124,16 +125,20 @@ def test_an_exception_in_a_qt_override_fails_its_test(pytester: pytest.Pytester)
         [pytest]
         filterwarnings = error
         """)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--rootdir",
-                                           str(pytester.path))
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-q", "--rootdir", str(pytester.path)
+    )
     result.assert_outcomes(passed=1, failed=3)
-    result.stdout.fnmatch_lines_random([
-        "*ValueError: paint override broke*",
-        "*KeyError: 'boundingRect override broke'*",
-        "*RuntimeError*mousePressEvent override broke*",
-    ])
+    result.stdout.fnmatch_lines_random(
+        [
+            "*ValueError: paint override broke*",
+            "*KeyError: 'boundingRect override broke'*",
+            "*RuntimeError*mousePressEvent override broke*",
+        ]
+    )
     # "FAILED test_broken.py::test_paint - ValueError: …": the test's name is in the node id, the
     # second word (the message after it may hold "::" too, as in "QWidget::mousePressEvent").
-    failed = {line.split()[1].split("::", 1)[1] for line in result.outlines
-              if line.startswith("FAILED")}
+    failed = {
+        line.split()[1].split("::", 1)[1] for line in result.outlines if line.startswith("FAILED")
+    }
     assert failed == {"test_paint", "test_bounding_rect", "test_click_in_the_main_window"}

@@ -50,22 +50,39 @@ def ctx(home: Path) -> Iterator[Context]:
     context.close()
 
 
-def add_request(ctx: Context, name: str, *, signers: int = 2, status: Status = Status.SENT,
-                provider: str = "local", created: datetime | None = None,
-                emails: Sequence[str] = ()) -> Request:
+def add_request(
+    ctx: Context,
+    name: str,
+    *,
+    signers: int = 2,
+    status: Status = Status.SENT,
+    provider: str = "local",
+    created: datetime | None = None,
+    emails: Sequence[str] = (),
+) -> Request:
     """A request stored directly (no PDF, no provider call) in ``status``."""
     spec = RequestSpec(
         name=name,
-        recipients=tuple(Recipient(f"R{i}", "Doe", emails[i] if i < len(emails)
-                                   else f"r{i}@example.com", order=i + 1)
-                         for i in range(signers)),
-        fields=tuple(Field(i, FieldType.SIGNATURE, 1, 72, 72 + 60 * i, 180, 48)
-                     for i in range(signers)),
+        recipients=tuple(
+            Recipient(
+                f"R{i}", "Doe", emails[i] if i < len(emails) else f"r{i}@example.com", order=i + 1
+            )
+            for i in range(signers)
+        ),
+        fields=tuple(
+            Field(i, FieldType.SIGNATURE, 1, 72, 72 + 60 * i, 180, 48) for i in range(signers)
+        ),
     )
     moment = created or NOW
-    request = Request(id=str(uuid.uuid4()), provider=provider, spec=spec, status=status,
-                      created_at=moment, updated_at=moment,
-                      sent_at=None if status in (Status.QUEUED, Status.FAILED) else moment)
+    request = Request(
+        id=str(uuid.uuid4()),
+        provider=provider,
+        spec=spec,
+        status=status,
+        created_at=moment,
+        updated_at=moment,
+        sent_at=None if status in (Status.QUEUED, Status.FAILED) else moment,
+    )
     ctx.requests.add(request, str(uuid.uuid4()))
     return request
 
@@ -75,8 +92,11 @@ def add_many(ctx: Context, count: int, prefix: str = "Lease") -> list[Request]:
     made: list[Request] = []
     with ctx.database.write():
         for n in range(count):
-            made.append(add_request(ctx, f"{prefix} {n:04d}", signers=1,
-                                    created=NOW - timedelta(minutes=count - n)))
+            made.append(
+                add_request(
+                    ctx, f"{prefix} {n:04d}", signers=1, created=NOW - timedelta(minutes=count - n)
+                )
+            )
     return made[::-1]
 
 
@@ -87,11 +107,17 @@ def send_local(qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path) 
     doc.new_page(width=612, height=792).insert_text((72, 80), "Berth lease", fontsize=20)
     doc.save(pdf)
     doc.close()
-    spec = RequestSpec(name="Berth lease 2026",
-                       recipients=(Recipient("Jane", "Doe", "jane@example.com"),
-                                   Recipient("Bob", "Roe", "bob@example.com", order=2)),
-                       fields=(Field(0, FieldType.SIGNATURE, 1, 72, 600, 180, 48),
-                               Field(1, FieldType.SIGNATURE, 1, 300, 600, 180, 48)))
+    spec = RequestSpec(
+        name="Berth lease 2026",
+        recipients=(
+            Recipient("Jane", "Doe", "jane@example.com"),
+            Recipient("Bob", "Roe", "bob@example.com", order=2),
+        ),
+        fields=(
+            Field(0, FieldType.SIGNATURE, 1, 72, 600, 180, 48),
+            Field(1, FieldType.SIGNATURE, 1, 300, 600, 180, 48),
+        ),
+    )
     request = prepare(ctx, pdf, spec, provider_id="local")
     sent: list[Request] = []
     bridge.start(deliver(ctx, request.id), on_done=sent.append)
@@ -128,7 +154,8 @@ class Warnings:
 
 
 def test_the_model_passes_the_model_tester_with_filters_and_paging(
-        qtmodeltester: Any, ctx: Context) -> None:
+    qtmodeltester: Any, ctx: Context
+) -> None:
     made = add_many(ctx, 450)
     add_request(ctx, "Signed charter", status=Status.COMPLETED, provider="craftkit")
     model = RequestsModel(ctx.store)
@@ -161,10 +188,16 @@ def test_the_model_passes_the_model_tester_with_filters_and_paging(
 
 def test_rows_show_name_provider_progress_status_and_times(ctx: Context) -> None:
     first = add_request(ctx, "Lease A", signers=3)
-    ctx.requests.apply_report(first.id, Report(status=Status.VIEWED, recipients=(
-        RecipientReport(0, signed_at=NOW), RecipientReport(1, signed_at=NOW))))
-    add_request(ctx, "Charter", status=Status.QUEUED, provider="saypdf",
-                created=NOW - timedelta(hours=1))
+    ctx.requests.apply_report(
+        first.id,
+        Report(
+            status=Status.VIEWED,
+            recipients=(RecipientReport(0, signed_at=NOW), RecipientReport(1, signed_at=NOW)),
+        ),
+    )
+    add_request(
+        ctx, "Charter", status=Status.QUEUED, provider="saypdf", created=NOW - timedelta(hours=1)
+    )
     model = RequestsModel(ctx.store)
     model.refresh()
     row = [model.data(model.index(0, c)) for c in range(len(COLUMNS))]
@@ -174,18 +207,24 @@ def test_rows_show_name_provider_progress_status_and_times(ctx: Context) -> None
     assert short_when(datetime(2024, 3, 5, 12, tzinfo=UTC), today=NOW) == "05 Mar 2024"
     assert short_when(NOW, today=NOW) == NOW.astimezone().strftime("%d %b %H:%M")
     assert NOW.astimezone().strftime("%Y-%m-%d %H:%M") in str(
-        model.data(model.index(0, 4), Qt.ItemDataRole.ToolTipRole))
+        model.data(model.index(0, 4), Qt.ItemDataRole.ToolTipRole)
+    )
     assert model.data(model.index(0, 0), ID_ROLE) == first.id
     assert model.data(model.index(0, STATUS_COLUMN), STATUS_ROLE) == "viewed"
     assert [model.data(model.index(1, c)) for c in (1, 2, 3, 4)] == [
-        "SayPDF", "0 of 2 signed", "Queued", "—"]
+        "SayPDF",
+        "0 of 2 signed",
+        "Queued",
+        "—",
+    ]
     assert "Not sent yet" in str(model.data(model.index(1, 4), Qt.ItemDataRole.ToolTipRole))
     assert model.headerData(3, Qt.Orientation.Horizontal) == "Status"
     assert model.data(model.index(5, 0)) is None
 
 
-def test_five_thousand_rows_are_read_a_page_at_a_time(qtbot: QtBot, ctx: Context,
-                                                      bridge: AsyncBridge) -> None:
+def test_five_thousand_rows_are_read_a_page_at_a_time(
+    qtbot: QtBot, ctx: Context, bridge: AsyncBridge
+) -> None:
     fill(ctx, 5000)
     page = open_page(qtbot, ctx, bridge)
     model = page.model
@@ -206,7 +245,8 @@ def test_five_thousand_rows_are_read_a_page_at_a_time(qtbot: QtBot, ctx: Context
 
 
 def test_refresh_keeps_the_selection_and_reload_row_updates_one_row(
-        qtbot: QtBot, ctx: Context, bridge: AsyncBridge) -> None:
+    qtbot: QtBot, ctx: Context, bridge: AsyncBridge
+) -> None:
     made = add_many(ctx, 5)
     page = open_page(qtbot, ctx, bridge)
     assert page.show_request(made[2].id)
@@ -225,8 +265,8 @@ def test_refresh_keeps_the_selection_and_reload_row_updates_one_row(
 
 
 def test_a_refresh_keeps_a_selection_further_down_than_it_reads(
-        qtbot: QtBot, ctx: Context, bridge: AsyncBridge,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, ctx: Context, bridge: AsyncBridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
     made = add_many(ctx, 450)
     monkeypatch.setattr("app.ui.requests.model.REFRESH_LIMIT", 250)
     page = open_page(qtbot, ctx, bridge)
@@ -237,7 +277,8 @@ def test_a_refresh_keeps_a_selection_further_down_than_it_reads(
 
 
 def test_show_request_reads_down_to_an_old_request_and_clears_filters(
-        qtbot: QtBot, ctx: Context, bridge: AsyncBridge) -> None:
+    qtbot: QtBot, ctx: Context, bridge: AsyncBridge
+) -> None:
     made = add_many(ctx, 450)
     page = open_page(qtbot, ctx, bridge)
     assert page.show_request(made[-1].id)
@@ -252,11 +293,18 @@ def test_show_request_reads_down_to_an_old_request_and_clears_filters(
 # --- the filter bar ----------------------------------------------------------------------------
 
 
-def test_filter_combos_and_search_narrow_the_rows(qtbot: QtBot, ctx: Context,
-                                                  bridge: AsyncBridge) -> None:
+def test_filter_combos_and_search_narrow_the_rows(
+    qtbot: QtBot, ctx: Context, bridge: AsyncBridge
+) -> None:
     add_request(ctx, "Berth lease", status=Status.COMPLETED, emails=["jane@harbour.test"])
-    add_request(ctx, "Crew contract", status=Status.VIEWED, provider="craftkit",
-                created=NOW - timedelta(days=3), emails=["bob@acme.test"])
+    add_request(
+        ctx,
+        "Crew contract",
+        status=Status.VIEWED,
+        provider="craftkit",
+        created=NOW - timedelta(days=3),
+        emails=["bob@acme.test"],
+    )
     add_request(ctx, "Fuel order", status=Status.QUEUED, created=NOW - timedelta(days=12))
     add_request(ctx, "Old charter", status=Status.DECLINED, created=NOW - timedelta(days=400))
     page = open_page(qtbot, ctx, bridge)
@@ -312,17 +360,29 @@ def test_an_empty_store_says_so(qtbot: QtBot, ctx: Context, bridge: AsyncBridge)
 # --- details and actions -----------------------------------------------------------------------
 
 
-def test_details_show_recipients_links_history_and_copy(qtbot: QtBot, ctx: Context,
-                                                        bridge: AsyncBridge) -> None:
+def test_details_show_recipients_links_history_and_copy(
+    qtbot: QtBot, ctx: Context, bridge: AsyncBridge
+) -> None:
     request = add_request(ctx, "Charter BK-12345", provider="craftkit", signers=3)
     link = "https://sign.example.com/s/abc123"
     later = datetime.now(UTC) + timedelta(minutes=1)  # after the request was queued
-    ctx.requests.apply_report(request.id, Report(status=Status.DECLINED, recipients=(
-        RecipientReport(0, viewed_at=later, signed_at=later + timedelta(minutes=5)),
-        RecipientReport(1, viewed_at=later, declined_at=later + timedelta(minutes=9),
-                        decline_reason="Wrong hire figure"),
-        RecipientReport(2, signing_url=link),
-    ), error_message="Wrong hire figure"))
+    ctx.requests.apply_report(
+        request.id,
+        Report(
+            status=Status.DECLINED,
+            recipients=(
+                RecipientReport(0, viewed_at=later, signed_at=later + timedelta(minutes=5)),
+                RecipientReport(
+                    1,
+                    viewed_at=later,
+                    declined_at=later + timedelta(minutes=9),
+                    decline_reason="Wrong hire figure",
+                ),
+                RecipientReport(2, signing_url=link),
+            ),
+            error_message="Wrong hire figure",
+        ),
+    )
     page = open_page(qtbot, ctx, bridge)
     assert page.show_request(request.id)
     details = page.details
@@ -360,8 +420,8 @@ def test_details_show_recipients_links_history_and_copy(qtbot: QtBot, ctx: Conte
 
 
 def test_cancel_a_local_request_from_the_details_pane(
-        qtbot: QtBot, ctx: Context, bridge: AsyncBridge, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, ctx: Context, bridge: AsyncBridge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     request_id = send_local(qtbot, bridge, ctx, tmp_path)
     page = open_page(qtbot, ctx, bridge)
     assert page.show_request(request_id)
@@ -391,8 +451,9 @@ def test_cancel_a_local_request_from_the_details_pane(
     assert page.selected_id() == request_id
 
 
-def test_a_refused_action_shows_its_message(qtbot: QtBot, ctx: Context, bridge: AsyncBridge,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refused_action_shows_its_message(
+    qtbot: QtBot, ctx: Context, bridge: AsyncBridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
     warnings = Warnings(monkeypatch)
     elsewhere = add_request(ctx, "Signature.nc lease", provider="signature_nc")
     local = add_request(ctx, "Local lease", created=NOW - timedelta(minutes=1))
@@ -426,12 +487,12 @@ def test_a_refused_action_shows_its_message(qtbot: QtBot, ctx: Context, bridge: 
     assert not bridge.busy and ctx.requests.get(local.id).status == Status.SENT
 
 
-def test_refresh_download_and_open_in_archive(qtbot: QtBot, ctx: Context, bridge: AsyncBridge,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refresh_download_and_open_in_archive(
+    qtbot: QtBot, ctx: Context, bridge: AsyncBridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
     warnings = Warnings(monkeypatch)
     overdue = add_request(ctx, "Overdue lease", created=NOW - timedelta(days=30))
-    done = add_request(ctx, "Done lease", status=Status.COMPLETED,
-                       created=NOW - timedelta(days=40))
+    done = add_request(ctx, "Done lease", status=Status.COMPLETED, created=NOW - timedelta(days=40))
     ctx.store.archive.record(done.id, "2026/01/2026-01-02 Done lease x", [], None)
     page = open_page(qtbot, ctx, bridge)
     assert page.show_request(overdue.id)
@@ -449,8 +510,9 @@ def test_refresh_download_and_open_in_archive(qtbot: QtBot, ctx: Context, bridge
     assert warnings.seen == []
 
 
-def test_the_status_column_is_painted_as_a_pill(qtbot: QtBot, ctx: Context,
-                                                bridge: AsyncBridge) -> None:
+def test_the_status_column_is_painted_as_a_pill(
+    qtbot: QtBot, ctx: Context, bridge: AsyncBridge
+) -> None:
     add_request(ctx, "Signed", status=Status.COMPLETED)
     page = open_page(qtbot, ctx, bridge)
     delegate = page.table.itemDelegateForColumn(STATUS_COLUMN)

@@ -49,17 +49,43 @@ def signed_once(home: Path, tmp_path: Path) -> str:
     doc.save(pdf)
     doc.close()
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({
-        "name": "Berth lease 2026", "message": MESSAGE,
-        "recipients": [
-            {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com", "order": 1},
-            {"firstName": "Bob", "lastName": "Roe", "email": "bob@example.com", "order": 2}],
-        "fields": [
-            {"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-             "width": 180, "height": 48},
-            {"recipientIndex": 1, "type": "signature", "page": 1, "x": 300, "y": 600,
-             "width": 180, "height": 48}],
-    }))
+    spec.write_text(
+        json.dumps(
+            {
+                "name": "Berth lease 2026",
+                "message": MESSAGE,
+                "recipients": [
+                    {
+                        "firstName": "Jane",
+                        "lastName": "Doe",
+                        "email": "jane@example.com",
+                        "order": 1,
+                    },
+                    {"firstName": "Bob", "lastName": "Roe", "email": "bob@example.com", "order": 2},
+                ],
+                "fields": [
+                    {
+                        "recipientIndex": 0,
+                        "type": "signature",
+                        "page": 1,
+                        "x": 72,
+                        "y": 600,
+                        "width": 180,
+                        "height": 48,
+                    },
+                    {
+                        "recipientIndex": 1,
+                        "type": "signature",
+                        "page": 1,
+                        "x": 300,
+                        "y": 600,
+                        "width": 180,
+                        "height": 48,
+                    },
+                ],
+            }
+        )
+    )
     sent = run_sealbox("send", str(pdf), "--spec", str(spec), "--json")
     assert sent.returncode == 0, sent.stderr
     rid: str = json.loads(sent.stdout)["id"]
@@ -68,8 +94,9 @@ def signed_once(home: Path, tmp_path: Path) -> str:
     return rid
 
 
-def open_requests(qtbot: QtBot, bridge: AsyncBridge,
-                  size: tuple[int, int] = (1024, 700)) -> tuple[MainWindow, RequestsPage]:
+def open_requests(
+    qtbot: QtBot, bridge: AsyncBridge, size: tuple[int, int] = (1024, 700)
+) -> tuple[MainWindow, RequestsPage]:
     window = MainWindow(bridge=bridge)
     qtbot.addWidget(window)
     window.resize(*size)
@@ -84,27 +111,36 @@ def open_requests(qtbot: QtBot, bridge: AsyncBridge,
     page = window.requests_page
     qtbot.waitUntil(lambda: page.model.rowCount() == page.model.total > 0, timeout=WAIT_MS)
     rect = page.table.visualRect(page.model.index(0, NAME_COLUMN))
-    QTest.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton,
-                     Qt.KeyboardModifier.NoModifier, rect.center())
+    QTest.mouseClick(
+        page.table.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        rect.center(),
+    )
     qtbot.waitUntil(lambda: page.details.request is not None, timeout=WAIT_MS)
     return window, page
 
 
 def test_the_history_says_each_event_once_and_the_message_is_shown(
-        qtbot: QtBot, bridge: AsyncBridge, signed_once: str) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, signed_once: str
+) -> None:
     window, page = open_requests(qtbot, bridge)
     details = page.details
     history = details.history_texts()
-    assert history == ["Signed by Jane Doe — typed signature", "Viewed by Jane Doe", "Sent",
-                       "Queued to send through In person"]
+    assert history == [
+        "Signed by Jane Doe — typed signature",
+        "Viewed by Jane Doe",
+        "Sent",
+        "Queued to send through In person",
+    ]
     message = details.facts["Message"]
     assert message.isVisible() and message.text() == MESSAGE
     window.close()
 
 
 def test_events_of_one_moment_are_listed_newest_first_in_the_order_they_happened(
-        qtbot: QtBot, bridge: AsyncBridge, signed_once: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, signed_once: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A signature records "viewed" and "signed" often in the same millisecond (they are one
     act); the history must still list the signature above the view."""
     window, page = open_requests(qtbot, bridge)
@@ -117,13 +153,16 @@ def test_events_of_one_moment_are_listed_newest_first_in_the_order_they_happened
 
     monkeypatch.setattr(window.ctx.requests, "events", one_moment)
     page.refresh()
-    assert page.details.history_texts()[:2] == ["Signed by Jane Doe — typed signature",
-                                                 "Viewed by Jane Doe"]
+    assert page.details.history_texts()[:2] == [
+        "Signed by Jane Doe — typed signature",
+        "Viewed by Jane Doe",
+    ]
     window.close()
 
 
-def test_the_built_in_provider_has_one_name(qtbot: QtBot, bridge: AsyncBridge,
-                                            signed_once: str) -> None:
+def test_the_built_in_provider_has_one_name(
+    qtbot: QtBot, bridge: AsyncBridge, signed_once: str
+) -> None:
     window, page = open_requests(qtbot, bridge)
     in_table = page.model.index(0, PROVIDER_COLUMN).data()
     in_filter = page.provider_box.itemText(page.provider_box.findData("local"))
@@ -134,7 +173,8 @@ def test_the_built_in_provider_has_one_name(qtbot: QtBot, bridge: AsyncBridge,
 
 
 def test_the_cancel_dialog_says_cancel_request_or_keep_request(
-        qtbot: QtBot, bridge: AsyncBridge, signed_once: str) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, signed_once: str
+) -> None:
     window, page = open_requests(qtbot, bridge)
     ctx = window.ctx
 
@@ -171,15 +211,16 @@ def test_the_cancel_dialog_says_cancel_request_or_keep_request(
 
 @pytest.mark.parametrize("size", [(1024, 700), (1600, 1000)])
 def test_the_list_fits_the_window_and_names_can_be_told_apart(
-        qtbot: QtBot, bridge: AsyncBridge, signed_once: str, tmp_path: Path,
-        size: tuple[int, int]) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, signed_once: str, tmp_path: Path, size: tuple[int, int]
+) -> None:
     base = "Service agreement — ACME Shipping Ltd, Rotterdam harbour cranes 2026-"
     spec = json.loads((tmp_path / "spec.json").read_text())
     for month in ("01", "02"):
         spec["name"] = base + month
         (tmp_path / "look-alike.json").write_text(json.dumps(spec))
-        sent = run_sealbox("send", str(tmp_path / "lease.pdf"), "--spec",
-                           str(tmp_path / "look-alike.json"))
+        sent = run_sealbox(
+            "send", str(tmp_path / "lease.pdf"), "--spec", str(tmp_path / "look-alike.json")
+        )
         assert sent.returncode == 0, sent.stderr
     window, page = open_requests(qtbot, bridge, size)
     table = page.table
@@ -209,13 +250,14 @@ def shown_name(table: QTableView, row: int) -> str:
     style = table.style()
     text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, table)
     margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1
-    return option.fontMetrics.elidedText(option.text, option.textElideMode,
-                                         text_rect.width() - 2 * margin)
+    return option.fontMetrics.elidedText(
+        option.text, option.textElideMode, text_rect.width() - 2 * margin
+    )
 
 
 def test_a_refused_send_is_noted_in_the_apps_words(
-        qtbot: QtBot, bridge: AsyncBridge, home: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """ItaSign refuses the API key: the command line's record says `sealbox login`; the
     details pane says where to enter the key."""
     fake = ItaSignFake()
@@ -229,8 +271,16 @@ def test_a_refused_send_is_noted_in_the_apps_words(
         doc.save(pdf)
         doc.close()
         spec = tmp_path / "spec.json"
-        spec.write_text(json.dumps({"name": "Supplier NDA", "recipients": [
-            {"firstName": "Dina", "lastName": "Vik", "email": "dina@example.com"}]}))
+        spec.write_text(
+            json.dumps(
+                {
+                    "name": "Supplier NDA",
+                    "recipients": [
+                        {"firstName": "Dina", "lastName": "Vik", "email": "dina@example.com"}
+                    ],
+                }
+            )
+        )
         sent = run_sealbox("send", str(pdf), "--spec", str(spec), "--provider", "itasign")
         assert sent.returncode == 1
         assert "sealbox login itasign" in sent.stderr  # the command line's words

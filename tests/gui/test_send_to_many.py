@@ -76,26 +76,33 @@ def prepare(qtbot: QtBot, win: MainWindow, tmp_path: Path, provider: str) -> Non
     editor.editing.perform("Name", lambda d: d.set_meta(name="Renewal"))
     place(editor, FieldType.SIGNATURE, 1, 100, 680)
     amount = place(editor, FieldType.TEXT, 1, 72, 200, 150, 20)
-    editor.editing.perform("Label", lambda d: d.update_fields(
-        {amount: replace(d.field(amount), label="Amount")}))
+    editor.editing.perform(
+        "Label", lambda d: d.update_fields({amount: replace(d.field(amount), label="Amount")})
+    )
 
 
-def open_dialog(qtbot: QtBot, win: MainWindow, sheet: Path,
-                monkeypatch: pytest.MonkeyPatch) -> SendToManyDialog:
+def open_dialog(
+    qtbot: QtBot, win: MainWindow, sheet: Path, monkeypatch: pytest.MonkeyPatch
+) -> SendToManyDialog:
     button = win.editor.side.bulk_button
     qtbot.waitUntil(button.isEnabled, timeout=TIMEOUT_MS)
     click(qtbot, button)
     dialog = win.bulk.dialog
     assert isinstance(dialog, SendToManyDialog) and dialog.isVisible()
-    monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        lambda *_a, **_k: (str(sheet), "Sheets (*.csv)"))
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(sheet), "Sheets (*.csv)")
+    )
     with qtbot.waitSignal(dialog.checked, timeout=TIMEOUT_MS):
         click(qtbot, dialog.choose_button)
     return dialog
 
 
-def cell(dialog: SendToManyDialog, number: int, header: str,
-         role: Qt.ItemDataRole = Qt.ItemDataRole.DisplayRole) -> object:
+def cell(
+    dialog: SendToManyDialog,
+    number: int,
+    header: str,
+    role: Qt.ItemDataRole = Qt.ItemDataRole.DisplayRole,
+) -> object:
     model = dialog.rows
     names = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     return model.index(model.row_of(number), names.index(header)).data(role)
@@ -106,12 +113,18 @@ def result(dialog: SendToManyDialog, number: int) -> str:
 
 
 def test_a_bad_row_is_marked_skipped_and_the_others_sent_then_shown_in_requests(
-        qtbot: QtBot, window: MainWindow, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     prepare(qtbot, window, tmp_path, "local")
-    sheet = write_sheet(tmp_path / "people.csv", [
-        ["Name", "Email", "Amount"], ["Zoë Ángel", "zoe@example.com", "1 200,00 €"],
-        ["Bad Row", "bad@example", "5,00 €"], ["John Roe", "john@example.com", "300,00 €"]])
+    sheet = write_sheet(
+        tmp_path / "people.csv",
+        [
+            ["Name", "Email", "Amount"],
+            ["Zoë Ángel", "zoe@example.com", "1 200,00 €"],
+            ["Bad Row", "bad@example", "5,00 €"],
+            ["John Roe", "john@example.com", "300,00 €"],
+        ],
+    )
     dialog = open_dialog(qtbot, window, sheet, monkeypatch)
 
     # The mapping was guessed from the headers.
@@ -120,15 +133,22 @@ def test_a_bad_row_is_marked_skipped_and_the_others_sent_then_shown_in_requests(
     # Row 3's email cell is red, with the problem as its tooltip; Send cannot be clicked.
     assert cell(dialog, 3, "Email", Qt.ItemDataRole.BackgroundRole) == QColor(PROBLEM_CELL)
     assert "'bad@example' is not an email address" in str(
-        cell(dialog, 3, "Email", Qt.ItemDataRole.ToolTipRole))
+        cell(dialog, 3, "Email", Qt.ItemDataRole.ToolTipRole)
+    )
     assert cell(dialog, 2, "Email", Qt.ItemDataRole.BackgroundRole) is None
     assert "not an email address" in str(cell(dialog, 3, PROBLEMS_HEADER))
     assert "1 with a problem" in dialog.summary_label.text()
     assert not dialog.send_button.isEnabled()
 
     box = dialog.skip_box  # its indicator, as a user clicks it
-    click(qtbot, box, QPoint(box.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth) // 2
-                             + 1, box.height() // 2))
+    click(
+        qtbot,
+        box,
+        QPoint(
+            box.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth) // 2 + 1,
+            box.height() // 2,
+        ),
+    )
     assert box.isChecked()
     assert dialog.send_button.isEnabled()
     assert dialog.send_button.text() == "Send 2 copies"
@@ -145,8 +165,7 @@ def test_a_bad_row_is_marked_skipped_and_the_others_sent_then_shown_in_requests(
     ctx = window.ctx
     made = ctx.store.runs.request_ids(run_id)
     assert len(made) == 2
-    assert {ctx.requests.get(r).name for r in made} == {"Renewal — Zoë Ángel",
-                                                        "Renewal — John Roe"}
+    assert {ctx.requests.get(r).name for r in made} == {"Renewal — Zoë Ángel", "Renewal — John Roe"}
     click(qtbot, dialog.show_button)
     qtbot.waitUntil(lambda: window.bulk.dialog is None, timeout=TIMEOUT_MS)
     page = window.requests_page
@@ -154,18 +173,26 @@ def test_a_bad_row_is_marked_skipped_and_the_others_sent_then_shown_in_requests(
     assert page.run_filter.box.isVisible()
     assert page.run_filter.box.currentText().startswith("Run: Renewal")
     assert page.model.total == 2
-    shown = {page.model.index(r, 0).data(Qt.ItemDataRole.UserRole)
-             for r in range(page.model.rowCount())}
+    shown = {
+        page.model.index(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(page.model.rowCount())
+    }
     assert shown == set(made)
     assert "2 sent, 1 refused, 0 queued of 3 rows" in page.run_filter.label.text()
 
 
 def test_a_saypdf_run_is_paused_cancelled_and_exported(
-        qtbot: QtBot, window: MainWindow, saypdf: SayPdfFake, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot,
+    window: MainWindow,
+    saypdf: SayPdfFake,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     prepare(qtbot, window, tmp_path, "saypdf")
-    sheet = write_sheet(tmp_path / "people.csv", [["Name", "Email", "Amount"]] + [
-        [f"Person {i}", f"person{i}@example.com", f"{i},00 €"] for i in range(1, 6)])
+    sheet = write_sheet(
+        tmp_path / "people.csv",
+        [["Name", "Email", "Amount"]]
+        + [[f"Person {i}", f"person{i}@example.com", f"{i},00 €"] for i in range(1, 6)],
+    )
     dialog = open_dialog(qtbot, window, sheet, monkeypatch)
     assert dialog.send_button.text() == "Send 5 copies"
     assert not dialog.skip_box.isVisible()
@@ -185,33 +212,39 @@ def test_a_saypdf_run_is_paused_cancelled_and_exported(
     assert result(dialog, 4) == ""
 
     # Cancel: the rows not sent never will be; the two sent are cancelled at SayPDF.
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *_a, **_k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a, **_k: QMessageBox.StandardButton.Yes)
     with qtbot.waitSignal(dialog.finished_run, timeout=TIMEOUT_MS) as done:
         click(qtbot, dialog.cancel_button)
     run_id = str(done.args[0])
     assert "2 request(s) cancelled, 3 row(s) not yet sent will not be" in (
-        dialog.status_label.text())
+        dialog.status_label.text()
+    )
     for number in (4, 5, 6):
         assert result(dialog, number) == "Not sent: the run was cancelled"
     assert result(dialog, 2).startswith("Cancelled · ")
     assert len(saypdf.envelope_ids()) == 2
     ctx = window.ctx
     assert [ctx.requests.get(r).status for r in ctx.store.runs.request_ids(run_id)] == [
-        Status.CANCELLED, Status.CANCELLED]
+        Status.CANCELLED,
+        Status.CANCELLED,
+    ]
     assert not dialog.cancel_button.isEnabled()
 
     # Export the results as CSV.
     dest = tmp_path / "results.csv"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *_a, **_k: (str(dest), "CSV files (*.csv)"))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(dest), "CSV files (*.csv)")
+    )
     click(qtbot, dialog.export_button)
-    qtbot.waitUntil(lambda: dialog.status_label.text().startswith("Exported"),
-                    timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: dialog.status_label.text().startswith("Exported"), timeout=TIMEOUT_MS)
     rows = list(csv.reader(io.StringIO(dest.read_text(encoding="utf-8-sig"))))
     assert rows[0][:3] == ["row", "request id", "status"]
     assert [(r[0], r[2]) for r in rows[1:]] == [
-        ("2", "cancelled"), ("3", "cancelled"), ("4", "cancelled"), ("5", "cancelled"),
-        ("6", "cancelled")]
+        ("2", "cancelled"),
+        ("3", "cancelled"),
+        ("4", "cancelled"),
+        ("5", "cancelled"),
+        ("6", "cancelled"),
+    ]
     click(qtbot, dialog.close_button)
     qtbot.waitUntil(lambda: window.bulk.dialog is None, timeout=TIMEOUT_MS)

@@ -91,15 +91,22 @@ def test_a_fresh_home_shows_the_defaults(dialog: SettingsDialog, home: Path) -> 
     api_key = page.secrets["api_key"]
     assert api_key.edit.placeholderText() == NOT_SET
     assert not api_key.clear_button.isEnabled()
-    assert set(dialog.provider_pages) == {"local", "craftkit", "signature_nc", "signicat",
-                                          "saypdf", "itasign"}
+    assert set(dialog.provider_pages) == {
+        "local",
+        "craftkit",
+        "signature_nc",
+        "signicat",
+        "saypdf",
+        "itasign",
+    }
     assert "webhook_secret" in page.secrets
     assert "webhook_secret" in dialog.provider_pages["saypdf"].secrets
     assert "webhook_secret" not in dialog.provider_pages["itasign"].secrets
 
 
-def test_ok_saves_the_general_settings(dialog: SettingsDialog, ctx: Context, home: Path,
-                                       qtbot: QtBot) -> None:
+def test_ok_saves_the_general_settings(
+    dialog: SettingsDialog, ctx: Context, home: Path, qtbot: QtBot
+) -> None:
     general = dialog.general
     general.default_provider.setCurrentIndex(general.default_provider.findData("craftkit"))
     general.sender_name.setText("Ada Office")
@@ -121,8 +128,9 @@ def test_ok_saves_the_general_settings(dialog: SettingsDialog, ctx: Context, hom
     assert ctx.default_provider == "craftkit"
 
 
-def test_an_untouched_interval_keeps_its_seconds(ctx: Context, bridge: AsyncBridge,
-                                                 home: Path, qtbot: QtBot) -> None:
+def test_an_untouched_interval_keeps_its_seconds(
+    ctx: Context, bridge: AsyncBridge, home: Path, qtbot: QtBot
+) -> None:
     ctx.settings.sync_interval_s = 90
     dialog = SettingsDialog(ctx, bridge)
     qtbot.addWidget(dialog)
@@ -132,8 +140,8 @@ def test_an_untouched_interval_keeps_its_seconds(ctx: Context, bridge: AsyncBrid
 
 
 def test_a_typed_secret_goes_to_the_keyring_and_not_the_settings_file(
-        dialog: SettingsDialog, ctx: Context, home: Path, bridge: AsyncBridge,
-        qtbot: QtBot) -> None:
+    dialog: SettingsDialog, ctx: Context, home: Path, bridge: AsyncBridge, qtbot: QtBot
+) -> None:
     page = dialog.provider_pages["craftkit"]
     page.settings["base_url"].edit.setText("https://staging.craftkit.example")
     page.secrets["api_key"].edit.setText("ck_live_typed_secret")
@@ -148,7 +156,8 @@ def test_a_typed_secret_goes_to_the_keyring_and_not_the_settings_file(
     text = (home / "config.toml").read_text("utf-8")
     assert "typed_secret" not in text and "sig-secret" not in text
     assert config_file(home)["providers"] == {
-        "craftkit": {"base_url": "https://staging.craftkit.example"}}
+        "craftkit": {"base_url": "https://staging.craftkit.example"}
+    }
     assert ctx.secrets.get("craftkit.api_key") == "ck_live_typed_secret"
 
     again = SettingsDialog(ctx, bridge)
@@ -158,11 +167,13 @@ def test_a_typed_secret_goes_to_the_keyring_and_not_the_settings_file(
     assert api_key.edit.placeholderText() == STORED
     assert api_key.clear_button.isEnabled()
     assert again.provider_pages["craftkit"].settings["base_url"].edit.text() == (
-        "https://staging.craftkit.example")
+        "https://staging.craftkit.example"
+    )
 
 
-def test_clear_removes_a_stored_secret_on_ok(ctx: Context, bridge: AsyncBridge, home: Path,
-                                             qtbot: QtBot) -> None:
+def test_clear_removes_a_stored_secret_on_ok(
+    ctx: Context, bridge: AsyncBridge, home: Path, qtbot: QtBot
+) -> None:
     ctx.secrets.set("itasign.api_key", "old-itasign-key")
     dialog = SettingsDialog(ctx, bridge)
     qtbot.addWidget(dialog)
@@ -176,18 +187,27 @@ def test_clear_removes_a_stored_secret_on_ok(ctx: Context, bridge: AsyncBridge, 
     assert ctx.secrets.get("itasign.api_key") is None
 
 
-@pytest.mark.parametrize(("where", "value", "message"), [
-    ("email", "ada@example", "Enter an email address"),
-    ("url", "ftp://api.craftkit.dev", "starts with https://"),
-    ("url", "https://", "not a web address"),
-    ("interval", 0, "from 1 to 1440 minutes"),
-    ("interval", 1441, "from 1 to 1440 minutes"),
-    ("archive", "relative/folder", "full path"),
-    ("archive", "FILE/inside", "is a file"),
-])
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        ("email", "ada@example", "Enter an email address"),
+        ("url", "ftp://api.craftkit.dev", "starts with https://"),
+        ("url", "https://", "not a web address"),
+        ("interval", 0, "from 1 to 1440 minutes"),
+        ("interval", 1441, "from 1 to 1440 minutes"),
+        ("archive", "relative/folder", "full path"),
+        ("archive", "FILE/inside", "is a file"),
+    ],
+)
 def test_a_bad_input_is_shown_and_nothing_is_written(
-        dialog: SettingsDialog, ctx: Context, home: Path, qtbot: QtBot,
-        where: str, value: str | int, message: str) -> None:
+    dialog: SettingsDialog,
+    ctx: Context,
+    home: Path,
+    qtbot: QtBot,
+    where: str,
+    value: str | int,
+    message: str,
+) -> None:
     before = ctx.settings
     general = dialog.general
     general.sender_name.setText("Ada Office")
@@ -224,8 +244,9 @@ def test_a_bad_input_is_shown_and_nothing_is_written(
         assert field.problem is None
 
 
-def test_cancel_writes_nothing(dialog: SettingsDialog, ctx: Context, home: Path,
-                               qtbot: QtBot) -> None:
+def test_cancel_writes_nothing(
+    dialog: SettingsDialog, ctx: Context, home: Path, qtbot: QtBot
+) -> None:
     before = ctx.settings
     general = dialog.general
     general.default_provider.setCurrentIndex(general.default_provider.findData("saypdf"))
@@ -244,7 +265,8 @@ def test_cancel_writes_nothing(dialog: SettingsDialog, ctx: Context, home: Path,
 
 
 def test_after_ok_the_provider_is_a_new_instance_with_the_new_base_url(
-        dialog: SettingsDialog, ctx: Context, qtbot: QtBot) -> None:
+    dialog: SettingsDialog, ctx: Context, qtbot: QtBot
+) -> None:
     old = ctx.provider("craftkit")
     assert isinstance(old, CraftkitProvider)
     assert old.base_url == craftkit.DEFAULT_BASE_URL
@@ -280,7 +302,8 @@ def closed_port() -> int:
 
 
 def test_test_connection_with_the_right_key_says_connected(
-        dialog: SettingsDialog, fake: CraftkitFake, home: Path, qtbot: QtBot) -> None:
+    dialog: SettingsDialog, fake: CraftkitFake, home: Path, qtbot: QtBot
+) -> None:
     page = dialog.provider_pages["craftkit"]
     page.settings["base_url"].edit.setText(fake.url)
     page.secrets["api_key"].edit.setText(API_KEY)
@@ -294,7 +317,8 @@ def test_test_connection_with_the_right_key_says_connected(
 
 
 def test_test_connection_falls_back_to_the_stored_key(
-        ctx: Context, bridge: AsyncBridge, fake: CraftkitFake, qtbot: QtBot) -> None:
+    ctx: Context, bridge: AsyncBridge, fake: CraftkitFake, qtbot: QtBot
+) -> None:
     ctx.secrets.set("craftkit.api_key", API_KEY)
     dialog = SettingsDialog(ctx, bridge)
     qtbot.addWidget(dialog)
@@ -309,25 +333,29 @@ def test_test_connection_falls_back_to_the_stored_key(
 
 
 def test_test_connection_with_a_wrong_key_shows_the_rejection(
-        dialog: SettingsDialog, fake: CraftkitFake, qtbot: QtBot) -> None:
+    dialog: SettingsDialog, fake: CraftkitFake, qtbot: QtBot
+) -> None:
     page = dialog.provider_pages["craftkit"]
     page.settings["base_url"].edit.setText(fake.url)
     page.secrets["api_key"].edit.setText("ck_wrong")
     run_test(dialog, "craftkit", qtbot)
     assert page.status_label.text() == (
-        "Craftkit rejected the API key: check the API key and test again.")
+        "Craftkit rejected the API key: check the API key and test again."
+    )
     assert ERROR_COLOR in page.status_label.styleSheet()
 
 
 def test_test_connection_to_a_closed_port_says_unreachable(
-        dialog: SettingsDialog, qtbot: QtBot) -> None:
+    dialog: SettingsDialog, qtbot: QtBot
+) -> None:
     page = dialog.provider_pages["itasign"]
     page.settings["base_url"].edit.setText(f"http://127.0.0.1:{closed_port()}/api/v1")
     page.secrets["api_key"].edit.setText("any-key")
     run_test(dialog, "itasign", qtbot)
     text = page.status_label.text()
-    assert text == ("Could not reach 127.0.0.1: check the address on this page and your network "
-                    "connection.")
+    assert text == (
+        "Could not reach 127.0.0.1: check the address on this page and your network connection."
+    )
     assert ERROR_COLOR in page.status_label.styleSheet()
 
 
@@ -340,16 +368,19 @@ def test_test_connection_checks_the_address_first(dialog: SettingsDialog) -> Non
     assert page.status_label.text() == "Correct the problem above first."
 
 
-def test_check_the_seal_of_the_local_provider(dialog: SettingsDialog, home: Path,
-                                              qtbot: QtBot) -> None:
+def test_check_the_seal_of_the_local_provider(
+    dialog: SettingsDialog, home: Path, qtbot: QtBot
+) -> None:
     page = run_test(dialog, "local", qtbot)
     assert page.status_label.text() == (
-        "Ready: signing on this computer (its seal certificate is made at the first signing).")
+        "Ready: signing on this computer (its seal certificate is made at the first signing)."
+    )
     assert not (home / "data" / "seal").exists()
 
 
-def test_cancel_stops_a_running_test(dialog: SettingsDialog, fake: CraftkitFake,
-                                     home: Path, qtbot: QtBot) -> None:
+def test_cancel_stops_a_running_test(
+    dialog: SettingsDialog, fake: CraftkitFake, home: Path, qtbot: QtBot
+) -> None:
     page = dialog.provider_pages["craftkit"]
     page.settings["base_url"].edit.setText(fake.url)
     page.secrets["api_key"].edit.setText(API_KEY)
@@ -361,8 +392,9 @@ def test_cancel_stops_a_running_test(dialog: SettingsDialog, fake: CraftkitFake,
     assert not (home / "config.toml").exists()
 
 
-def test_environment_overrides_are_named(home: Path, bridge: AsyncBridge, qtbot: QtBot,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_overrides_are_named(
+    home: Path, bridge: AsyncBridge, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SEALBOX_CRAFTKIT_API_KEY", "from-env")
     monkeypatch.setenv("SEALBOX_CRAFTKIT_BASE_URL", "https://env.example")
     ctx = Context.from_environment()
@@ -380,12 +412,15 @@ def test_environment_overrides_are_named(home: Path, bridge: AsyncBridge, qtbot:
 
 
 def test_reload_settings_reads_the_file_again_and_closes_the_old_providers(
-        ctx: Context, bridge: AsyncBridge, home: Path, qtbot: QtBot) -> None:
+    ctx: Context, bridge: AsyncBridge, home: Path, qtbot: QtBot
+) -> None:
     old = ctx.provider("craftkit")
     assert isinstance(old, CraftkitProvider)
     (home / "config.toml").write_text(
         f'archive_dir = "{home / "elsewhere"}"\n\n'
-        '[providers.craftkit]\nbase_url = "https://reloaded.example"\n', encoding="utf-8")
+        '[providers.craftkit]\nbase_url = "https://reloaded.example"\n',
+        encoding="utf-8",
+    )
     reloading = bridge.start(ctx.reload_settings(), label="reloading")
     qtbot.waitUntil(reloading.done, timeout=TIMEOUT_MS)
     assert reloading.exception() is None

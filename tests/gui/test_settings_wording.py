@@ -80,8 +80,9 @@ FAILURES: dict[str, Handler] = {
     "connect timeout": _raise(httpx.ConnectTimeout("timed out")),
     "read timeout": _raise(httpx.ReadTimeout("The read operation timed out")),
     "connection dropped": _raise(httpx.RemoteProtocolError("Server disconnected")),
-    "credentials refused": _answer(401, '{"error": {"code": "unauthorized", "message": '
-                                        '"Invalid API key"}}'),
+    "credentials refused": _answer(
+        401, '{"error": {"code": "unauthorized", "message": "Invalid API key"}}'
+    ),
     "access refused": _answer(403, '{"error": {"code": "forbidden", "message": "Forbidden"}}'),
     "no API there": _answer(404, "<html><body>Not Found</body></html>", "text/html"),
     "server error": _answer(500, '{"message": "NullPointerException at Foo.bar"}'),
@@ -141,8 +142,12 @@ def go_to_page(dialog: SettingsDialog, qtbot: QtBot, title: str) -> None:
     items = dialog.page_list.findItems(title, Qt.MatchFlag.MatchExactly)
     assert len(items) == 1, title
     rect = dialog.page_list.visualItemRect(items[0])
-    QTest.mouseClick(dialog.page_list.viewport(), Qt.MouseButton.LeftButton,
-                     Qt.KeyboardModifier.NoModifier, rect.center())
+    QTest.mouseClick(
+        dialog.page_list.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        rect.center(),
+    )
     qtbot.waitUntil(lambda: dialog.page_list.currentItem() is items[0], timeout=TIMEOUT_MS)
 
 
@@ -163,7 +168,8 @@ def press_test(dialog: SettingsDialog, pid: str, qtbot: QtBot) -> str:
 
 @pytest.mark.parametrize("pid", REMOTE)
 def test_every_failure_of_test_connection_is_worded_for_office_staff(
-        pid: str, ctx: Context, bridge: AsyncBridge, qtbot: QtBot) -> None:
+    pid: str, ctx: Context, bridge: AsyncBridge, qtbot: QtBot
+) -> None:
     dialog = open_dialog(ctx, bridge, qtbot)
     go_to_page(dialog, qtbot, registry.get(pid).name)
     page = dialog.provider_pages[pid]
@@ -191,13 +197,16 @@ def test_every_failure_of_test_connection_is_worded_for_office_staff(
             assert answer and not answer.startswith("Connected"), (failure, answer)
             assert ERROR_COLOR in page.status_label.styleSheet(), failure
         if failure in NETWORK:
-            assert answer == (f"Could not reach {host}: check the address on this page and your "
-                              "network connection."), (failure, answer)
+            assert answer == (
+                f"Could not reach {host}: check the address on this page and your "
+                "network connection."
+            ), (failure, answer)
         assert_office_words(shown_texts(dialog), f"{pid}, {failure}")
 
 
 def test_a_damaged_seal_certificate_is_worded_for_office_staff(
-        ctx: Context, bridge: AsyncBridge, qtbot: QtBot, tmp_path: Path) -> None:
+    ctx: Context, bridge: AsyncBridge, qtbot: QtBot, tmp_path: Path
+) -> None:
     dialog = open_dialog(ctx, bridge, qtbot)
     go_to_page(dialog, qtbot, "In person")
     page = dialog.provider_pages["local"]
@@ -219,7 +228,8 @@ def visit_every_page(dialog: SettingsDialog, qtbot: QtBot) -> dict[str, list[str
 
 
 def test_values_set_outside_sealbox_are_said_without_naming_variables(
-        home: Path, bridge: AsyncBridge, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    home: Path, bridge: AsyncBridge, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     variables = {"SEALBOX_SENDER_NAME": "Env Name", "SEALBOX_SENDER_EMAIL": "env@example.com"}
     for info in registry.providers():
         for spec in info.settings:
@@ -257,7 +267,8 @@ class BrokenKeyring(KeyringBackend):
 
 
 def test_a_keyring_that_cannot_be_used_is_said_in_office_words(
-        ctx: Context, bridge: AsyncBridge, qtbot: QtBot) -> None:
+    ctx: Context, bridge: AsyncBridge, qtbot: QtBot
+) -> None:
     previous = keyring.get_keyring()
     keyring.set_keyring(BrokenKeyring())
     try:

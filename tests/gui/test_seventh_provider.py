@@ -26,8 +26,9 @@ def postbox() -> Iterator[PostboxService]:
 
 
 @pytest.fixture
-def ctx(home: Path, qtbot: QtBot, bridge: AsyncBridge,
-        postbox: PostboxService) -> Iterator[Context]:
+def ctx(
+    home: Path, qtbot: QtBot, bridge: AsyncBridge, postbox: PostboxService
+) -> Iterator[Context]:
     ctx = Context.from_environment()
     yield ctx
     closing = bridge.start(ctx.aclose(), label="closing")

@@ -32,10 +32,20 @@ from tests.e2e.test_local_flow import displayed_words, inside, validate
 SEAL_TIMEOUT_MS = 15000
 WAIT_MS = 5000
 
-JANE = {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com",
-        "designation": "Signer", "order": 1}
-BOB = {"firstName": "Bob", "lastName": "Roe", "email": "bob@example.com",
-       "designation": "Signer", "order": 2}
+JANE = {
+    "firstName": "Jane",
+    "lastName": "Doe",
+    "email": "jane@example.com",
+    "designation": "Signer",
+    "order": 1,
+}
+BOB = {
+    "firstName": "Bob",
+    "lastName": "Roe",
+    "email": "bob@example.com",
+    "designation": "Signer",
+    "order": 2,
+}
 
 #: Two signers; Jane has a signature, a date, a text and a checkbox, Bob a signature, initials
 #: and an optional text.
@@ -44,20 +54,72 @@ SPEC: dict[str, Any] = {
     "name": "Charter agreement BK-12345",
     "recipients": [JANE, BOB],
     "fields": [
-        {"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-         "width": 200, "height": 50},
-        {"recipientIndex": 0, "type": "date", "page": 1, "x": 330, "y": 626,
-         "width": 120, "height": 24},
-        {"recipientIndex": 0, "type": "text", "page": 1, "x": 150, "y": 540, "width": 220,
-         "height": 24, "label": "Company"},
-        {"recipientIndex": 0, "type": "checkbox", "page": 1, "x": 72, "y": 480, "width": 16,
-         "height": 16},
-        {"recipientIndex": 1, "type": "signature", "page": 2, "x": 72, "y": 300,
-         "width": 200, "height": 50},
-        {"recipientIndex": 1, "type": "initials", "page": 1, "x": 500, "y": 720,
-         "width": 60, "height": 36},
-        {"recipientIndex": 1, "type": "text", "page": 2, "x": 330, "y": 320, "width": 180,
-         "height": 24, "label": "Title", "required": False},
+        {
+            "recipientIndex": 0,
+            "type": "signature",
+            "page": 1,
+            "x": 72,
+            "y": 600,
+            "width": 200,
+            "height": 50,
+        },
+        {
+            "recipientIndex": 0,
+            "type": "date",
+            "page": 1,
+            "x": 330,
+            "y": 626,
+            "width": 120,
+            "height": 24,
+        },
+        {
+            "recipientIndex": 0,
+            "type": "text",
+            "page": 1,
+            "x": 150,
+            "y": 540,
+            "width": 220,
+            "height": 24,
+            "label": "Company",
+        },
+        {
+            "recipientIndex": 0,
+            "type": "checkbox",
+            "page": 1,
+            "x": 72,
+            "y": 480,
+            "width": 16,
+            "height": 16,
+        },
+        {
+            "recipientIndex": 1,
+            "type": "signature",
+            "page": 2,
+            "x": 72,
+            "y": 300,
+            "width": 200,
+            "height": 50,
+        },
+        {
+            "recipientIndex": 1,
+            "type": "initials",
+            "page": 1,
+            "x": 500,
+            "y": 720,
+            "width": 60,
+            "height": 36,
+        },
+        {
+            "recipientIndex": 1,
+            "type": "text",
+            "page": 2,
+            "x": 330,
+            "y": 320,
+            "width": 180,
+            "height": 24,
+            "label": "Title",
+            "required": False,
+        },
     ],
 }
 
@@ -66,9 +128,11 @@ def make_contract(path: Path) -> None:
     doc = pymupdf.open()
     page = doc.new_page(width=612, height=792)
     page.insert_text((72, 80), "Charter agreement BK-12345", fontsize=20)
-    body = ("The owner lets the vessel to the charterer for the period and on the terms below. "
-            "The charterer pays the hire in advance and returns the vessel in the same order "
-            "and condition as received, fair wear and tear excepted.")
+    body = (
+        "The owner lets the vessel to the charterer for the period and on the terms below. "
+        "The charterer pays the hire in advance and returns the vessel in the same order "
+        "and condition as received, fair wear and tear excepted."
+    )
     page.insert_textbox(pymupdf.Rect(72, 110, 540, 260), body, fontsize=11)
     page.insert_text((72, 300), "1. Period: 12 to 26 July.", fontsize=11)
     page.insert_text((72, 322), "2. Hire: EUR 9,800, payable on signature.", fontsize=11)
@@ -93,8 +157,13 @@ def ctx(home: Path) -> Iterator[Context]:
     context.close()
 
 
-def send_local(qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path,
-               spec: dict[str, Any] | None = None) -> str:
+def send_local(
+    qtbot: QtBot,
+    bridge: AsyncBridge,
+    ctx: Context,
+    tmp_path: Path,
+    spec: dict[str, Any] | None = None,
+) -> str:
     """Send a ``local`` request the way ``sealbox send`` does (prepare, then deliver)."""
     pdf = tmp_path / "charter.pdf"
     if not pdf.exists():
@@ -139,8 +208,10 @@ def line_edit(view: SigningView, index: int) -> QLineEdit:
 
 
 def signature_dialog(qtbot: QtBot, view: SigningView) -> SignatureDialog:
-    qtbot.waitUntil(lambda: isinstance(view.active_dialog, SignatureDialog)
-                    and view.active_dialog.isVisible(), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: isinstance(view.active_dialog, SignatureDialog) and view.active_dialog.isVisible(),
+        timeout=WAIT_MS,
+    )
     dialog = view.active_dialog
     assert isinstance(dialog, SignatureDialog)
     qtbot.waitExposed(dialog)
@@ -196,18 +267,31 @@ def test_the_pad_draws_undoes_and_exports_a_cropped_transparent_png(qtbot: QtBot
     # Cropped to the ink (x 100–260, y 60–100 plus pen and margin): wide and short, not the
     # pad's 520 x 200, and filling the requested width.
     assert image.width() == 800 and image.height() < 300
-    corners = [image.pixelColor(x, y).alpha() for x in (0, image.width() - 1)
-               for y in (0, image.height() - 1)]
+    corners = [
+        image.pixelColor(x, y).alpha()
+        for x in (0, image.width() - 1)
+        for y in (0, image.height() - 1)
+    ]
     assert corners == [0, 0, 0, 0]
-    inked = sum(1 for x in range(0, image.width(), 4) for y in range(0, image.height(), 4)
-                if image.pixelColor(x, y).alpha() > 200)
+    inked = sum(
+        1
+        for x in range(0, image.width(), 4)
+        for y in range(0, image.height(), 4)
+        if image.pixelColor(x, y).alpha() > 200
+    )
     assert inked > 50
     # The margin is small: ink reaches within a few percent of every edge.
-    rows = [y for y in range(image.height())
-            if any(image.pixelColor(x, y).alpha() > 0 for x in range(0, image.width(), 2))]
+    rows = [
+        y
+        for y in range(image.height())
+        if any(image.pixelColor(x, y).alpha() > 0 for x in range(0, image.width(), 2))
+    ]
     assert rows[0] < image.height() * 0.1 and rows[-1] > image.height() * 0.9
-    columns = [x for x in range(image.width())
-               if any(image.pixelColor(x, y).alpha() > 0 for y in range(0, image.height(), 2))]
+    columns = [
+        x
+        for x in range(image.width())
+        if any(image.pixelColor(x, y).alpha() > 0 for y in range(0, image.height(), 2))
+    ]
     assert columns[0] < image.width() * 0.05 and columns[-1] > image.width() * 0.95
 
     pad.undo()
@@ -237,7 +321,8 @@ def test_the_pad_types_in_the_handwriting_font(qtbot: QtBot) -> None:
 
 @pytest.mark.slow
 def test_two_signers_sign_on_screen_as_sealbox_sign_would(
-        qtbot: QtBot, bridge: AsyncBridge, ctx: Context, home: Path, tmp_path: Path) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, ctx: Context, home: Path, tmp_path: Path
+) -> None:
     rid = send_local(qtbot, bridge, ctx, tmp_path)
     view = open_view(qtbot, ctx, bridge, rid)
     assert view.handover_text == "Pass the computer to Jane Doe (jane@example.com)"
@@ -326,14 +411,22 @@ def test_two_signers_sign_on_screen_as_sealbox_sign_would(
     png.write_bytes(stored[0].image or b"")
     spec_file = tmp_path / "spec.json"
     spec_file.write_text(json.dumps(SPEC), encoding="utf-8")
-    sent = run_sealbox("send", str(tmp_path / "charter.pdf"), "--spec", str(spec_file),
-                       "--json")
+    sent = run_sealbox("send", str(tmp_path / "charter.pdf"), "--spec", str(spec_file), "--json")
     assert sent.returncode == 0, sent.stderr
     twin = json.loads(sent.stdout)["id"]
-    for args in (("--recipient", "0", "--signature-image", str(png), "--field",
-                  "2=ACME Shipping", "--field", "3=yes"),
-                 ("--recipient", "1", "--typed-signature", "Bob Roe", "--field",
-                  "6=Director")):
+    for args in (
+        (
+            "--recipient",
+            "0",
+            "--signature-image",
+            str(png),
+            "--field",
+            "2=ACME Shipping",
+            "--field",
+            "3=yes",
+        ),
+        ("--recipient", "1", "--typed-signature", "Bob Roe", "--field", "6=Director"),
+    ):
         signed = run_sealbox("sign", twin, *args)
         assert signed.returncode == 0, signed.stderr
     assert ctx.requests.get(twin).status == Status.COMPLETED
@@ -342,8 +435,9 @@ def test_two_signers_sign_on_screen_as_sealbox_sign_would(
     assert {f.kind for f in ctx.store.archive.files(twin)} == set(files)
 
 
-def test_finish_waits_for_every_required_field(qtbot: QtBot, bridge: AsyncBridge,
-                                               ctx: Context, tmp_path: Path) -> None:
+def test_finish_waits_for_every_required_field(
+    qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path
+) -> None:
     rid = send_local(qtbot, bridge, ctx, tmp_path)
     view = open_view(qtbot, ctx, bridge, rid)
     start(qtbot, view)
@@ -385,17 +479,51 @@ def test_finish_waits_for_every_required_field(qtbot: QtBot, bridge: AsyncBridge
 
 
 def test_a_typed_signature_and_separately_drawn_initials(
-        qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path) -> None:
-    spec = dict(SPEC, recipients=[JANE, BOB], fields=[
-        {"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-         "width": 200, "height": 50},
-        {"recipientIndex": 0, "type": "initials", "page": 1, "x": 500, "y": 720,
-         "width": 60, "height": 36},
-        {"recipientIndex": 0, "type": "initials", "page": 2, "x": 500, "y": 720,
-         "width": 60, "height": 36, "required": False},
-        {"recipientIndex": 1, "type": "signature", "page": 2, "x": 72, "y": 300,
-         "width": 200, "height": 50},
-    ])
+    qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path
+) -> None:
+    spec = dict(
+        SPEC,
+        recipients=[JANE, BOB],
+        fields=[
+            {
+                "recipientIndex": 0,
+                "type": "signature",
+                "page": 1,
+                "x": 72,
+                "y": 600,
+                "width": 200,
+                "height": 50,
+            },
+            {
+                "recipientIndex": 0,
+                "type": "initials",
+                "page": 1,
+                "x": 500,
+                "y": 720,
+                "width": 60,
+                "height": 36,
+            },
+            {
+                "recipientIndex": 0,
+                "type": "initials",
+                "page": 2,
+                "x": 500,
+                "y": 720,
+                "width": 60,
+                "height": 36,
+                "required": False,
+            },
+            {
+                "recipientIndex": 1,
+                "type": "signature",
+                "page": 2,
+                "x": 72,
+                "y": 300,
+                "width": 200,
+                "height": 50,
+            },
+        ],
+    )
     rid = send_local(qtbot, bridge, ctx, tmp_path, spec)
     view = open_view(qtbot, ctx, bridge, rid)
     start(qtbot, view)
@@ -427,31 +555,70 @@ def test_a_typed_signature_and_separately_drawn_initials(
     assert [e.detail for e in events if e.kind == "signed"] == ["typed signature"]
 
 
-def test_choices_and_a_text_area(qtbot: QtBot, bridge: AsyncBridge, ctx: Context,
-                                 tmp_path: Path) -> None:
-    spec = dict(SPEC, recipients=[JANE, BOB], fields=[
-        {"recipientIndex": 0, "type": "dropdown", "page": 1, "x": 150, "y": 540,
-         "width": 160, "height": 24, "label": "Vessel", "options": ["Aurora", "Borealis"]},
-        {"recipientIndex": 0, "type": "radio_buttons", "page": 1, "x": 330, "y": 626,
-         "width": 120, "height": 24, "label": "Insurance", "options": ["Yes", "No"]},
-        {"recipientIndex": 0, "type": "text_area", "page": 1, "x": 72, "y": 380,
-         "width": 400, "height": 80, "label": "Notes", "required": False},
-        {"recipientIndex": 1, "type": "signature", "page": 2, "x": 72, "y": 300,
-         "width": 200, "height": 50},
-    ])
+def test_choices_and_a_text_area(
+    qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path
+) -> None:
+    spec = dict(
+        SPEC,
+        recipients=[JANE, BOB],
+        fields=[
+            {
+                "recipientIndex": 0,
+                "type": "dropdown",
+                "page": 1,
+                "x": 150,
+                "y": 540,
+                "width": 160,
+                "height": 24,
+                "label": "Vessel",
+                "options": ["Aurora", "Borealis"],
+            },
+            {
+                "recipientIndex": 0,
+                "type": "radio_buttons",
+                "page": 1,
+                "x": 330,
+                "y": 626,
+                "width": 120,
+                "height": 24,
+                "label": "Insurance",
+                "options": ["Yes", "No"],
+            },
+            {
+                "recipientIndex": 0,
+                "type": "text_area",
+                "page": 1,
+                "x": 72,
+                "y": 380,
+                "width": 400,
+                "height": 80,
+                "label": "Notes",
+                "required": False,
+            },
+            {
+                "recipientIndex": 1,
+                "type": "signature",
+                "page": 2,
+                "x": 72,
+                "y": 300,
+                "width": 200,
+                "height": 50,
+            },
+        ],
+    )
     rid = send_local(qtbot, bridge, ctx, tmp_path, spec)
     view = open_view(qtbot, ctx, bridge, rid)
     start(qtbot, view)
     assert view.missing_fields() == [0, 1]
     for index, choice in ((0, "Borealis"), (1, "No")):
         click_field(qtbot, view, index)
-        qtbot.waitUntil(lambda: view.options_menu is not None
-                        and view.options_menu.isVisible(), timeout=WAIT_MS)
+        qtbot.waitUntil(
+            lambda: view.options_menu is not None and view.options_menu.isVisible(), timeout=WAIT_MS
+        )
         menu = view.options_menu
         assert menu is not None
         action = next(a for a in menu.actions() if a.text() == choice)
-        qtbot.mouseClick(menu, Qt.MouseButton.LeftButton,
-                         pos=menu.actionGeometry(action).center())
+        qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(action).center())
         assert view.entries[index].value == choice
     assert view.field_item(0).shown_text == "Borealis"
     view.editor(2).setFocus()
@@ -463,15 +630,21 @@ def test_choices_and_a_text_area(qtbot: QtBot, bridge: AsyncBridge, ctx: Context
     assert view.state == SigningState.HANDOVER
     values = ctx.requests.field_values(rid)
     assert {i: v.value for i, v in values.items()} == {
-        0: "Borealis", 1: "No", 2: "Crew of two.\nPets allowed."}
+        0: "Borealis",
+        1: "No",
+        2: "Crew of two.\nPets allowed.",
+    }
     # Jane has no signature field: she signs with her typed name, as `sealbox sign` requires.
     events = ctx.requests.events(rid)
     assert [(e.kind, e.detail) for e in events if e.recipient_index == 0][-1] == (
-        "signed", "typed signature")
+        "signed",
+        "typed signature",
+    )
 
 
-def test_declining_needs_a_reason(qtbot: QtBot, bridge: AsyncBridge, ctx: Context,
-                                  tmp_path: Path) -> None:
+def test_declining_needs_a_reason(
+    qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path
+) -> None:
     rid = send_local(qtbot, bridge, ctx, tmp_path)
     view = open_view(qtbot, ctx, bridge, rid)
     start(qtbot, view)
@@ -496,16 +669,35 @@ def test_declining_needs_a_reason(qtbot: QtBot, bridge: AsyncBridge, ctx: Contex
     assert request.recipients[0].decline_reason == "The hire is wrong: we agreed EUR 9,200."
     assert request.recipients[1].viewed_at is None
     # What `sealbox sign --decline` records: Jane viewed it, then declined it.
-    assert history(ctx, rid) == [("queued", None), ("sent", None), ("viewed", 0),
-                                 ("viewed", None), ("declined", 0), ("declined", None)]
+    assert history(ctx, rid) == [
+        ("queued", None),
+        ("sent", None),
+        ("viewed", 0),
+        ("viewed", None),
+        ("declined", 0),
+        ("declined", None),
+    ]
 
 
-def test_an_approver_approves(qtbot: QtBot, bridge: AsyncBridge, ctx: Context,
-                              tmp_path: Path) -> None:
+def test_an_approver_approves(
+    qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path
+) -> None:
     approver = dict(JANE, designation="Approver")
-    spec = dict(SPEC, recipients=[approver, BOB], fields=[
-        {"recipientIndex": 1, "type": "signature", "page": 1, "x": 72, "y": 600,
-         "width": 200, "height": 50}])
+    spec = dict(
+        SPEC,
+        recipients=[approver, BOB],
+        fields=[
+            {
+                "recipientIndex": 1,
+                "type": "signature",
+                "page": 1,
+                "x": 72,
+                "y": 600,
+                "width": 200,
+                "height": 50,
+            }
+        ],
+    )
     rid = send_local(qtbot, bridge, ctx, tmp_path, spec)
     view = open_view(qtbot, ctx, bridge, rid)
     start(qtbot, view)
@@ -520,7 +712,8 @@ def test_an_approver_approves(qtbot: QtBot, bridge: AsyncBridge, ctx: Context,
 
 
 def test_a_damaged_working_copy_is_reported_before_anyone_signs(
-        qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path
+) -> None:
     rid = send_local(qtbot, bridge, ctx, tmp_path)
     document_path(ctx, rid).write_bytes(b"%PDF-1.7 not really")
     view = SigningView(ctx, bridge, rid)
@@ -533,7 +726,8 @@ def test_a_damaged_working_copy_is_reported_before_anyone_signs(
 
 @pytest.mark.slow
 def test_a_failure_while_sealing_loses_no_signature(
-        qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path
+) -> None:
     spec = dict(SPEC, recipients=[JANE], fields=[SPEC["fields"][0]])
     rid = send_local(qtbot, bridge, ctx, tmp_path, spec)
     view = open_view(qtbot, ctx, bridge, rid)
@@ -562,25 +756,34 @@ def test_a_failure_while_sealing_loses_no_signature(
 
 
 def test_each_recipient_reads_the_senders_message_before_starting(
-        qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path) -> None:
-    rid = send_local(qtbot, bridge, ctx, tmp_path,
-                     {**SPEC, "message": "The keys are at the front desk <b>today</b>."})
+    qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path
+) -> None:
+    rid = send_local(
+        qtbot,
+        bridge,
+        ctx,
+        tmp_path,
+        {**SPEC, "message": "The keys are at the front desk <b>today</b>."},
+    )
     view = open_view(qtbot, ctx, bridge, rid)
     assert view.message_label.isVisible()
     assert "The keys are at the front desk <b>today</b>." in view.message_label.text().replace(
-        "&lt;", "<").replace("&gt;", ">")
+        "&lt;", "<"
+    ).replace("&gt;", ">")
     assert "<b>today</b>" not in view.message_label.text()  # shown as text, not as markup
 
 
-def test_no_message_no_message_line(qtbot: QtBot, bridge: AsyncBridge, ctx: Context,
-                                    tmp_path: Path) -> None:
+def test_no_message_no_message_line(
+    qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path
+) -> None:
     rid = send_local(qtbot, bridge, ctx, tmp_path, {**SPEC, "message": ""})
     view = open_view(qtbot, ctx, bridge, rid)
     assert not view.message_label.isVisible()
 
 
 def test_a_signature_made_elsewhere_meanwhile_is_told_in_the_apps_words(
-        qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path
+) -> None:
     """Jane signs on another Sealbox while this one shows her handover: Start says so without
     naming a command, and Try again completes the request."""
     spec = dict(SPEC, recipients=[JANE], fields=[SPEC["fields"][0]])
@@ -590,9 +793,11 @@ def test_a_signature_made_elsewhere_meanwhile_is_told_in_the_apps_words(
     qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
     assert view.state == SigningState.ERROR
     message = view.message.text()
-    assert message == ("Jane Doe has already signed 'Charter agreement BK-12345'. Everyone has "
-                       "signed; it is waiting to be completed: Sealbox finishes it at its next "
-                       "check of the requests.")
+    assert message == (
+        "Jane Doe has already signed 'Charter agreement BK-12345'. Everyone has "
+        "signed; it is waiting to be completed: Sealbox finishes it at its next "
+        "check of the requests."
+    )
     with qtbot.waitSignal(view.finished, timeout=SEAL_TIMEOUT_MS) as done:
         qtbot.mouseClick(view.retry_button, Qt.MouseButton.LeftButton)
     assert done.args == [rid, True]

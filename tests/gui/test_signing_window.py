@@ -37,24 +37,82 @@ from tests.gui.test_signing_view import (
 )
 
 #: Jane signs twice (pages 1 and 2), initials twice, and has a date; Bob signs once.
-TWICE: dict[str, Any] = dict(SPEC, recipients=[JANE, BOB], fields=[
-    {"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-     "width": 200, "height": 50},
-    {"recipientIndex": 0, "type": "signature", "page": 2, "x": 72, "y": 300,
-     "width": 200, "height": 50},
-    {"recipientIndex": 0, "type": "initials", "page": 1, "x": 500, "y": 720,
-     "width": 60, "height": 36},
-    {"recipientIndex": 0, "type": "initials", "page": 2, "x": 500, "y": 720,
-     "width": 60, "height": 36},
-    {"recipientIndex": 0, "type": "date", "page": 1, "x": 330, "y": 626,
-     "width": 120, "height": 24},
-    {"recipientIndex": 1, "type": "signature", "page": 2, "x": 330, "y": 400,
-     "width": 200, "height": 50},
-])
+TWICE: dict[str, Any] = dict(
+    SPEC,
+    recipients=[JANE, BOB],
+    fields=[
+        {
+            "recipientIndex": 0,
+            "type": "signature",
+            "page": 1,
+            "x": 72,
+            "y": 600,
+            "width": 200,
+            "height": 50,
+        },
+        {
+            "recipientIndex": 0,
+            "type": "signature",
+            "page": 2,
+            "x": 72,
+            "y": 300,
+            "width": 200,
+            "height": 50,
+        },
+        {
+            "recipientIndex": 0,
+            "type": "initials",
+            "page": 1,
+            "x": 500,
+            "y": 720,
+            "width": 60,
+            "height": 36,
+        },
+        {
+            "recipientIndex": 0,
+            "type": "initials",
+            "page": 2,
+            "x": 500,
+            "y": 720,
+            "width": 60,
+            "height": 36,
+        },
+        {
+            "recipientIndex": 0,
+            "type": "date",
+            "page": 1,
+            "x": 330,
+            "y": 626,
+            "width": 120,
+            "height": 24,
+        },
+        {
+            "recipientIndex": 1,
+            "type": "signature",
+            "page": 2,
+            "x": 330,
+            "y": 400,
+            "width": 200,
+            "height": 50,
+        },
+    ],
+)
 
-ONE_SIGNER: dict[str, Any] = dict(SPEC, recipients=[JANE], fields=[
-    {"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-     "width": 200, "height": 50}])
+ONE_SIGNER: dict[str, Any] = dict(
+    SPEC,
+    recipients=[JANE],
+    fields=[
+        {
+            "recipientIndex": 0,
+            "type": "signature",
+            "page": 1,
+            "x": 72,
+            "y": 600,
+            "width": 200,
+            "height": 50,
+        }
+    ],
+)
 
 
 @pytest.fixture
@@ -65,8 +123,9 @@ def ctx(home: Path) -> Any:
 
 
 def offer(qtbot: QtBot, view: SigningView) -> QMenu:
-    qtbot.waitUntil(lambda: view.options_menu is not None and view.options_menu.isVisible(),
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: view.options_menu is not None and view.options_menu.isVisible(), timeout=WAIT_MS
+    )
     menu = view.options_menu
     assert menu is not None
     return menu
@@ -74,8 +133,12 @@ def offer(qtbot: QtBot, view: SigningView) -> QMenu:
 
 def choose(qtbot: QtBot, menu: QMenu, text: str) -> None:
     action = next(a for a in menu.actions() if a.text().startswith(text))
-    QTest.mouseClick(menu, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                     menu.actionGeometry(action).center())
+    QTest.mouseClick(
+        menu,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        menu.actionGeometry(action).center(),
+    )
 
 
 def sign_window(qtbot: QtBot, window: MainWindow, rid: str) -> SigningView:
@@ -86,7 +149,8 @@ def sign_window(qtbot: QtBot, window: MainWindow, rid: str) -> SigningView:
 
 
 def test_a_second_signature_field_offers_the_same_signature(
-        qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path
+) -> None:
     rid = send_local(qtbot, bridge, ctx, tmp_path, TWICE)
     window = MainWindow(ctx, bridge)
     qtbot.addWidget(window)
@@ -128,8 +192,7 @@ def test_a_second_signature_field_offers_the_same_signature(
     assert view.field_item(2).shown_typed == "JD"
     click_field(qtbot, view, 3)
     menu = offer(qtbot, view)
-    assert [a.text() for a in menu.actions()] == ["Use the same initials (“JD”)",
-                                                  "Initial again…"]
+    assert [a.text() for a in menu.actions()] == ["Use the same initials (“JD”)", "Initial again…"]
     choose(qtbot, menu, "Initial again…")
     again = signature_dialog(qtbot, view)
     QTest.mouseClick(again.pad.mode_button, Qt.MouseButton.LeftButton)
@@ -149,8 +212,9 @@ def test_a_second_signature_field_offers_the_same_signature(
     window.close()
 
 
-def test_a_declined_request_ends_with_done(qtbot: QtBot, bridge: AsyncBridge, ctx: Context,
-                                           tmp_path: Path) -> None:
+def test_a_declined_request_ends_with_done(
+    qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path
+) -> None:
     rid = send_local(qtbot, bridge, ctx, tmp_path)
     window = MainWindow(ctx, bridge)
     qtbot.addWidget(window)
@@ -173,8 +237,8 @@ def test_a_declined_request_ends_with_done(qtbot: QtBot, bridge: AsyncBridge, ct
 
 
 def test_everyone_has_signed_ends_with_done_and_show_in_folder_copes_without_a_file_manager(
-        qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(desktop, "open_folder", lambda _path: False)
     rid = send_local(qtbot, bridge, ctx, tmp_path, ONE_SIGNER)
     window = MainWindow(ctx, bridge)
@@ -184,9 +248,16 @@ def test_everyone_has_signed_ends_with_done_and_show_in_folder_copes_without_a_f
     start(qtbot, view)
     # The signer's field is in sight at once (it is low on the page).
     item = view.field_item(0)
-    qtbot.waitUntil(lambda: view.page_view.viewport().rect().contains(
-        view.page_view.mapFromScene(item.mapRectToScene(item.field_rect())).boundingRect()),
-        timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: (
+            view.page_view.viewport()
+            .rect()
+            .contains(
+                view.page_view.mapFromScene(item.mapRectToScene(item.field_rect())).boundingRect()
+            )
+        ),
+        timeout=WAIT_MS,
+    )
     click_field(qtbot, view, 0)
     dialog = signature_dialog(qtbot, view)
     QTest.mouseClick(dialog.pad.mode_button, Qt.MouseButton.LeftButton)

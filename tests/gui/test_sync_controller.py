@@ -76,8 +76,8 @@ def run_sync(qtbot: QtBot, controller: SyncController, timeout: int = 60_000) ->
 
 
 def test_first_sync_delivers_queued_sends_then_waits_for_the_interval(
-        qtbot: QtBot, ctx: Context, controller: SyncController, saypdf: SayPdfFake,
-        tmp_path: Path) -> None:
+    qtbot: QtBot, ctx: Context, controller: SyncController, saypdf: SayPdfFake, tmp_path: Path
+) -> None:
     ids = queue(ctx, tmp_path, 2)
     changed: list[list[str]] = []
     controller.requestsChanged.connect(changed.append)
@@ -93,8 +93,8 @@ def test_first_sync_delivers_queued_sends_then_waits_for_the_interval(
 
 
 def test_finished_requests_are_archived_and_notified(
-        qtbot: QtBot, ctx: Context, controller: SyncController, saypdf: SayPdfFake,
-        tmp_path: Path) -> None:
+    qtbot: QtBot, ctx: Context, controller: SyncController, saypdf: SayPdfFake, tmp_path: Path
+) -> None:
     done_id, declined_id = queue(ctx, tmp_path, 2)
     run_sync(qtbot, controller)
     envelopes = {ctx.requests.get(i).provider_id: i for i in (done_id, declined_id)}
@@ -106,13 +106,15 @@ def test_finished_requests_are_archived_and_notified(
     result = run_sync(qtbot, controller)
     assert result.changed == {done_id: "completed", declined_id: "declined"}
     assert done_id in result.archived and ctx.store.archive.folder(done_id)
-    assert sorted(notes) == [("Declined", "'Charter handover' was declined."),
-                             ("Signed", "'Charter handover' was signed by everyone.")]
+    assert sorted(notes) == [
+        ("Declined", "'Charter handover' was declined."),
+        ("Signed", "'Charter handover' was signed by everyone."),
+    ]
 
 
 def test_no_notification_when_they_are_turned_off(
-        qtbot: QtBot, ctx: Context, controller: SyncController, saypdf: SayPdfFake,
-        tmp_path: Path) -> None:
+    qtbot: QtBot, ctx: Context, controller: SyncController, saypdf: SayPdfFake, tmp_path: Path
+) -> None:
     (request_id,) = queue(ctx, tmp_path, 1)
     run_sync(qtbot, controller)
     saypdf.advance(str(ctx.requests.get(request_id).provider_id), "expired")
@@ -124,8 +126,13 @@ def test_no_notification_when_they_are_turned_off(
 
 
 def test_unreachable_providers_show_offline_and_back_off(
-        qtbot: QtBot, ctx: Context, controller: SyncController, bridge: AsyncBridge,
-        saypdf: SayPdfFake, tmp_path: Path) -> None:
+    qtbot: QtBot,
+    ctx: Context,
+    controller: SyncController,
+    bridge: AsyncBridge,
+    saypdf: SayPdfFake,
+    tmp_path: Path,
+) -> None:
     queue(ctx, tmp_path, 1)
     run_sync(qtbot, controller)
     # The network goes away: the provider's address now leads to a port nobody listens on.
@@ -147,8 +154,13 @@ def test_unreachable_providers_show_offline_and_back_off(
 
 @pytest.mark.slow
 def test_the_window_never_stalls_while_1000_requests_sync(
-        qtbot: QtBot, ctx: Context, controller: SyncController, bridge: AsyncBridge,
-        saypdf: SayPdfFake, tmp_path: Path) -> None:
+    qtbot: QtBot,
+    ctx: Context,
+    controller: SyncController,
+    bridge: AsyncBridge,
+    saypdf: SayPdfFake,
+    tmp_path: Path,
+) -> None:
     ids = queue(ctx, tmp_path, HEARTBEAT_REQUESTS)
 
     async def deliver_all() -> None:
@@ -170,7 +182,9 @@ def test_the_window_never_stalls_while_1000_requests_sync(
     assert len(result.refreshed) == HEARTBEAT_REQUESTS
     gaps = [b - a for a, b in itertools.pairwise(ticks)]
     longest = max(gaps)
-    print(f"longest UI stall during a {HEARTBEAT_REQUESTS}-request sync: {longest * 1000:.1f} ms "
-          f"({len(ticks)} heartbeats)")
+    print(
+        f"longest UI stall during a {HEARTBEAT_REQUESTS}-request sync: {longest * 1000:.1f} ms "
+        f"({len(ticks)} heartbeats)"
+    )
     assert longest < 0.1, f"the UI stalled for {longest * 1000:.0f} ms"
     assert asyncio.get_event_loop() is bridge.loop

@@ -35,8 +35,7 @@ def pdf(tmp_path: Path) -> PdfInfo:
 
 @pytest.fixture
 def long_pdf(tmp_path: Path) -> PdfInfo:
-    return check_pdf(write(tmp_path / "long.pdf",
-                           text_pdf([f"Page {n}" for n in range(1, 201)])))
+    return check_pdf(write(tmp_path / "long.pdf", text_pdf([f"Page {n}" for n in range(1, 201)])))
 
 
 @pytest.fixture
@@ -64,8 +63,9 @@ def decoration(model: ThumbnailModel, row: int) -> QPixmap:
     return value
 
 
-def test_model_passes_the_model_tester(qtmodeltester: Any, qtbot: QtBot,
-                                       renderer: PageRenderer, pdf: PdfInfo) -> None:
+def test_model_passes_the_model_tester(
+    qtmodeltester: Any, qtbot: QtBot, renderer: PageRenderer, pdf: PdfInfo
+) -> None:
     renderer.open(pdf.path)
     model = ThumbnailModel(renderer)
     model.set_pages(pdf.pages)
@@ -83,15 +83,15 @@ def test_model_passes_the_model_tester(qtmodeltester: Any, qtbot: QtBot,
 
 
 def test_thumbnails_render_lazily_through_the_shared_renderer(
-        qtbot: QtBot, renderer: PageRenderer, pdf: PdfInfo) -> None:
+    qtbot: QtBot, renderer: PageRenderer, pdf: PdfInfo
+) -> None:
     renderer.open(pdf.path)
     model = ThumbnailModel(renderer, ratio=lambda: 2.0)
     model.set_pages(pdf.pages)
     assert renderer.pending() == []  # nothing until a view asks
     placeholder = decoration(model, 1)
     assert not model.has_thumbnail(1)
-    assert [(p, prio) for p, _, prio in renderer.pending()] in ([(2, PRIORITY_THUMBNAIL)],
-                                                                 [])
+    assert [(p, prio) for p, _, prio in renderer.pending()] in ([(2, PRIORITY_THUMBNAIL)], [])
     with qtbot.waitSignal(model.dataChanged) as changed:
         pass
     assert changed.args is not None and changed.args[0].row() == 1
@@ -100,17 +100,19 @@ def test_thumbnails_render_lazily_through_the_shared_renderer(
     assert picture.cacheKey() != placeholder.cacheKey()
     geom = pdf.pages[1]
     scale = thumbnail_scale(geom, 2.0)
-    assert (picture.width(), picture.height()) == (round(geom.width * scale),
-                                                    round(geom.height * scale))
+    assert (picture.width(), picture.height()) == (
+        round(geom.width * scale),
+        round(geom.height * scale),
+    )
     assert picture.devicePixelRatio() == 2.0
     logical = picture.deviceIndependentSize()
     assert logical.width() <= THUMB_WIDTH + 0.5 and logical.height() <= THUMB_HEIGHT + 0.5
     assert (placeholder.width(), placeholder.height()) == (picture.width(), picture.height())
 
 
-def test_view_requests_go_before_thumbnails(qtbot: QtBot, renderer: PageRenderer,
-                                            pdf: PdfInfo,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_view_requests_go_before_thumbnails(
+    qtbot: QtBot, renderer: PageRenderer, pdf: PdfInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sent: list[tuple[int, float]] = []
     real = RenderLink.send_render
 
@@ -133,9 +135,9 @@ def test_view_requests_go_before_thumbnails(qtbot: QtBot, renderer: PageRenderer
     assert sent[0] == (4, 1.0) and len(sent) == 6
 
 
-def test_strip_renders_only_the_rows_it_shows(qtbot: QtBot, view: PageView,
-                                              long_pdf: PdfInfo,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_strip_renders_only_the_rows_it_shows(
+    qtbot: QtBot, view: PageView, long_pdf: PdfInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     thumbs: list[int] = []
     real = RenderLink.send_render
 
@@ -162,8 +164,7 @@ def test_strip_renders_only_the_rows_it_shows(qtbot: QtBot, view: PageView,
     assert len(thumbs) < 30
 
 
-def test_clicking_a_thumbnail_goes_to_its_page(qtbot: QtBot, view: PageView,
-                                               pdf: PdfInfo) -> None:
+def test_clicking_a_thumbnail_goes_to_its_page(qtbot: QtBot, view: PageView, pdf: PdfInfo) -> None:
     strip = ThumbnailStrip(view)
     qtbot.addWidget(strip)
     strip.resize(150, 700)
@@ -172,8 +173,9 @@ def test_clicking_a_thumbnail_goes_to_its_page(qtbot: QtBot, view: PageView,
     assert strip.model().rowCount() == 5
     index = strip.model().index(3, 0)
     with qtbot.waitSignal(view.currentPageChanged, check_params_cb=lambda n: n == 4):
-        qtbot.mouseClick(strip.viewport(), Qt.MouseButton.LeftButton,
-                         pos=strip.visualRect(index).center())
+        qtbot.mouseClick(
+            strip.viewport(), Qt.MouseButton.LeftButton, pos=strip.visualRect(index).center()
+        )
     assert view.current_page() == 4
     assert strip.currentIndex().row() == 3
 

@@ -44,7 +44,8 @@ def welcome(qtbot: QtBot, window: MainWindow) -> WelcomeDialog:
 
 
 def test_the_first_run_asks_for_the_sender_and_the_certificate_prints_them(
-        qtbot: QtBot, bridge: AsyncBridge, home: Path, tmp_path: Path) -> None:
+    qtbot: QtBot, bridge: AsyncBridge, home: Path, tmp_path: Path
+) -> None:
     window = open_window(qtbot, bridge)
     dialog = welcome(qtbot, window)
     assert dialog.windowTitle() == "Welcome to Sealbox"
@@ -59,8 +60,9 @@ def test_the_first_run_asks_for_the_sender_and_the_certificate_prints_them(
     assert not dialog.email_error.isVisible()
     with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS):
         QTest.keyClick(dialog.email_edit, Qt.Key.Key_Return)  # Save is the default button
-    qtbot.waitUntil(lambda: window.findChild(WelcomeDialog) is None
-                    or not dialog.isVisible(), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: window.findChild(WelcomeDialog) is None or not dialog.isVisible(), timeout=WAIT_MS
+    )
 
     saved = tomllib.loads((home / "config.toml").read_text("utf-8"))
     assert (saved["sender_name"], saved["sender_email"]) == ("Ada Office", "ada@example.com")
@@ -84,11 +86,27 @@ def test_the_first_run_asks_for_the_sender_and_the_certificate_prints_them(
     doc.save(pdf)
     doc.close()
     spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({
-        "name": "Berth lease",
-        "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-        "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-                    "width": 180, "height": 48}]}))
+    spec.write_text(
+        json.dumps(
+            {
+                "name": "Berth lease",
+                "recipients": [
+                    {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}
+                ],
+                "fields": [
+                    {
+                        "recipientIndex": 0,
+                        "type": "signature",
+                        "page": 1,
+                        "x": 72,
+                        "y": 600,
+                        "width": 180,
+                        "height": 48,
+                    }
+                ],
+            }
+        )
+    )
     sent = run_sealbox("send", str(pdf), "--spec", str(spec), "--json")
     assert sent.returncode == 0, sent.stderr
     rid = json.loads(sent.stdout)["id"]
@@ -100,8 +118,9 @@ def test_the_first_run_asks_for_the_sender_and_the_certificate_prints_them(
     assert "Ada Office" in text and "ada@example.com" in text
 
 
-def test_skip_saves_nothing_and_is_not_asked_again(qtbot: QtBot, bridge: AsyncBridge,
-                                                   home: Path) -> None:
+def test_skip_saves_nothing_and_is_not_asked_again(
+    qtbot: QtBot, bridge: AsyncBridge, home: Path
+) -> None:
     window = open_window(qtbot, bridge)
     dialog = welcome(qtbot, window)
     QTest.mouseClick(dialog.skip_button, Qt.MouseButton.LeftButton)
@@ -112,8 +131,9 @@ def test_skip_saves_nothing_and_is_not_asked_again(qtbot: QtBot, bridge: AsyncBr
     window.close()
 
 
-def test_no_welcome_when_the_sender_is_known(qtbot: QtBot, bridge: AsyncBridge, home: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_welcome_when_the_sender_is_known(
+    qtbot: QtBot, bridge: AsyncBridge, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (home / "config.toml").write_text('sender_name = "Bea Desk"\n', encoding="utf-8")
     window = open_window(qtbot, bridge)
     assert window.offer_welcome() is None
@@ -124,13 +144,20 @@ def test_the_app_welcomes_a_new_user_when_it_starts(home: Path) -> None:
     """The real app process on a fresh home: the welcome is offered at start."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     log = home / "data" / "logs" / "sealbox.log"
-    process = subprocess.Popen([sys.executable, "-m", "app.cli"], env=env, cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         # Waiting on another process: poll its log until it says it asked.
         deadline = time.monotonic() + 60
         while "asking for the sender's name and email" not in (
-                log.read_text() if log.exists() else ""):
+            log.read_text() if log.exists() else ""
+        ):
             assert process.poll() is None, process.communicate()[0]
             assert time.monotonic() < deadline, "the app did not offer the welcome in 60 s"
             time.sleep(0.1)

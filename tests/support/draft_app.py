@@ -34,10 +34,13 @@ def state(editor: EditorWidget) -> dict[str, Any]:
         "message": spec.message,
         "expirationHours": spec.expiration_hours,
         "provider": editor.provider_id,
-        "recipients": [[r.first_name, r.last_name, r.email, r.designation.value]
-                       for r in spec.recipients],
-        "fields": [[f.type.value, f.recipient_index, f.page, f.x, f.y, f.width, f.height]
-                   for f in spec.fields],
+        "recipients": [
+            [r.first_name, r.last_name, r.email, r.designation.value] for r in spec.recipients
+        ],
+        "fields": [
+            [f.type.value, f.recipient_index, f.page, f.x, f.y, f.width, f.height]
+            for f in spec.fields
+        ],
         "anchors": [[a.anchor_string, a.type.value, a.recipient_index] for a in spec.anchor_tags],
     }
 
@@ -48,8 +51,15 @@ class Person:
     def __init__(self, app: QApplication) -> None:
         self.app = app
         self.steps: list[Callable[[], bool]] = [
-            self.window_up, self.welcome_skipped, self.document_read, self.type_recipient,
-            self.draw_field, self.open_providers, self.choose_provider, self.draft_kept]
+            self.window_up,
+            self.welcome_skipped,
+            self.document_read,
+            self.type_recipient,
+            self.draw_field,
+            self.open_providers,
+            self.choose_provider,
+            self.draft_kept,
+        ]
         self.win: MainWindow | None = None
         self.timer = QTimer()
         self.timer.setInterval(50)
@@ -68,8 +78,14 @@ class Person:
             self.timer.stop()
 
     def window_up(self) -> bool:
-        self.win = next((w for w in self.app.topLevelWidgets()
-                         if isinstance(w, MainWindow) and w.isVisible() and w.started), None)
+        self.win = next(
+            (
+                w
+                for w in self.app.topLevelWidgets()
+                if isinstance(w, MainWindow) and w.isVisible() and w.started
+            ),
+            None,
+        )
         return self.win is not None
 
     def welcome_skipped(self) -> bool:
@@ -78,11 +94,16 @@ class Person:
         from app.ui.welcome import WelcomeDialog
 
         assert self.win is not None
-        welcome = next((w for w in self.app.topLevelWidgets()
-                        if isinstance(w, WelcomeDialog) and w.isVisible()), None)
+        welcome = next(
+            (
+                w
+                for w in self.app.topLevelWidgets()
+                if isinstance(w, WelcomeDialog) and w.isVisible()
+            ),
+            None,
+        )
         if welcome is not None:
-            QTest.mouseClick(welcome.skip_button, LEFT,
-                             pos=welcome.skip_button.rect().center())
+            QTest.mouseClick(welcome.skip_button, LEFT, pos=welcome.skip_button.rect().center())
             return False
         if self.editor.text_index is None:
             return False  # the welcome (if any) is asked before the document opens
@@ -94,8 +115,11 @@ class Person:
 
     def type_recipient(self) -> bool:
         panel = self.editor.recipients
-        for edit, text in ((panel.first_edit, "Jane"), (panel.last_edit, "Doe"),
-                           (panel.email_edit, "jane@example.com")):
+        for edit, text in (
+            (panel.first_edit, "Jane"),
+            (panel.last_edit, "Doe"),
+            (panel.email_edit, "jane@example.com"),
+        ):
             QTest.mouseClick(edit, LEFT, pos=edit.rect().center())
             QTest.keyClicks(edit, text)
             QTest.keyClick(edit, Qt.Key.Key_Tab)
@@ -103,8 +127,9 @@ class Person:
 
     def draw_field(self) -> bool:
         editor = self.editor
-        QTest.mouseClick(editor.side.tabs.tabBar(), LEFT,
-                         pos=editor.side.tabs.tabBar().tabRect(1).center())
+        QTest.mouseClick(
+            editor.side.tabs.tabBar(), LEFT, pos=editor.side.tabs.tabBar().tabRect(1).center()
+        )
         button = editor.field_palette.buttons[FieldType.SIGNATURE]
         QTest.mouseClick(button, LEFT, pos=button.rect().center())
         view = editor.view

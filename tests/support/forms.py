@@ -32,16 +32,24 @@ FIELDS = (
     FormField("Company", "ACME Shipping Ltd", (72, 600, 320, 624)),
 )
 
-_PAGE_TEXT = (b"BT /F1 16 Tf 72 720 Td (Registration form) Tj ET\n"
-              b"BT /F1 10 Tf 72 680 Td (Name) Tj ET\nBT /F1 10 Tf 72 630 Td (Company) Tj ET\n")
+_PAGE_TEXT = (
+    b"BT /F1 16 Tf 72 720 Td (Registration form) Tj ET\n"
+    b"BT /F1 10 Tf 72 680 Td (Name) Tj ET\nBT /F1 10 Tf 72 630 Td (Company) Tj ET\n"
+)
 
 
 def _rect(rect: tuple[float, float, float, float]) -> str:
     return "[" + " ".join(f"{v:g}" for v in rect) + "]"
 
 
-def _form(fields: Sequence[FormField], *, widget: str, acroform_extra: str,
-          appearance: bytes | None, values: bool) -> tuple[_Writer, int, list[int], int, int]:
+def _form(
+    fields: Sequence[FormField],
+    *,
+    widget: str,
+    acroform_extra: str,
+    appearance: bytes | None,
+    values: bool,
+) -> tuple[_Writer, int, list[int], int, int]:
     """Objects of a one-page form; returns the writer, the catalog, the widgets, the AcroForm
     and the page."""
     w = _Writer()
@@ -49,8 +57,9 @@ def _form(fields: Sequence[FormField], *, widget: str, acroform_extra: str,
     pages = w.reserve()
     page = w.reserve()
     acroform = w.reserve()
-    font = w.add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
-                 b"/Encoding /WinAnsiEncoding >>")
+    font = w.add(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+    )
     content = w.add_stream(b"", _PAGE_TEXT)
     widgets: list[int] = []
     for f in fields:
@@ -59,37 +68,57 @@ def _form(fields: Sequence[FormField], *, widget: str, acroform_extra: str,
         if appearance is not None:
             stream = w.add_stream(
                 f"/Type /XObject /Subtype /Form /BBox [0 0 {width:g} {height:g}] "
-                f"/Resources << /Font << /F1 {font} 0 R >> >>".encode(), appearance,
-                compress=False)
+                f"/Resources << /Font << /F1 {font} 0 R >> >>".encode(),
+                appearance,
+                compress=False,
+            )
             ap = f" /AP << /N {stream} 0 R >>"
         value = (b" /V " + _pdf_string(f.value)) if values else b""
-        body = (f"<< /Type /Annot /Subtype /Widget /F 4 /FT /Tx /P {page} 0 R "
-                f"/Rect {_rect(f.rect)} /T ").encode() + _pdf_string(f.name) + value + (
-                    f" {widget}{ap} >>").encode()
+        body = (
+            (
+                f"<< /Type /Annot /Subtype /Widget /F 4 /FT /Tx /P {page} 0 R "
+                f"/Rect {_rect(f.rect)} /T "
+            ).encode()
+            + _pdf_string(f.name)
+            + value
+            + (f" {widget}{ap} >>").encode()
+        )
         widgets.append(w.add(body))
     refs = " ".join(f"{x} 0 R" for x in widgets)
-    w.set(acroform, f"<< /Fields [{refs}] /DR << /Font << /F1 {font} 0 R /Helv {font} 0 R >> >>"
-                    f"{acroform_extra} >>".encode())
-    w.set(page, f"<< /Type /Page /Parent {pages} 0 R /MediaBox [0 0 612 792] /Resources << "
-                f"/Font << /F1 {font} 0 R >> >> /Contents {content} 0 R /Annots [{refs}] >>"
-          .encode())
+    w.set(
+        acroform,
+        f"<< /Fields [{refs}] /DR << /Font << /F1 {font} 0 R /Helv {font} 0 R >> >>"
+        f"{acroform_extra} >>".encode(),
+    )
+    w.set(
+        page,
+        f"<< /Type /Page /Parent {pages} 0 R /MediaBox [0 0 612 792] /Resources << "
+        f"/Font << /F1 {font} 0 R >> >> /Contents {content} 0 R /Annots [{refs}] >>".encode(),
+    )
     w.set(pages, f"<< /Type /Pages /Kids [{page} 0 R] /Count 1 >>".encode())
     w.set(catalog, f"<< /Type /Catalog /Pages {pages} 0 R /AcroForm {acroform} 0 R >>".encode())
     return w, catalog, widgets, acroform, page
 
 
 def libreoffice_form(fields: Sequence[FormField] = FIELDS) -> bytes:
-    w, catalog, *_ = _form(fields, widget="/DA (0 0 0 rg /F1 12 Tf) /MK << >>",
-                           acroform_extra=" /NeedAppearances true", appearance=b"",
-                           values=True)
+    w, catalog, *_ = _form(
+        fields,
+        widget="/DA (0 0 0 rg /F1 12 Tf) /MK << >>",
+        acroform_extra=" /NeedAppearances true",
+        appearance=b"",
+        values=True,
+    )
     return w.finish(catalog)
 
 
 def hyperref_form(fields: Sequence[FormField] = FIELDS) -> bytes:
-    w, catalog, *_ = _form(fields, widget="/DA (/Helv 10 Tf 0 0 0 rg) /MK << /BC [0 0 1] >> "
-                                          "/Border [0 0 1]",
-                           acroform_extra=" /NeedAppearances true /DA (/Helv 0 Tf 0 g)",
-                           appearance=None, values=True)
+    w, catalog, *_ = _form(
+        fields,
+        widget="/DA (/Helv 10 Tf 0 0 0 rg) /MK << /BC [0 0 1] >> /Border [0 0 1]",
+        acroform_extra=" /NeedAppearances true /DA (/Helv 0 Tf 0 g)",
+        appearance=None,
+        values=True,
+    )
     return w.finish(catalog)
 
 
@@ -97,7 +126,8 @@ def viewer_filled_form(fields: Sequence[FormField] = FIELDS) -> bytes:
     """An empty form with blank appearances, then a viewer's incremental update with values."""
     widget = "/DA (/Helv 11 Tf 0 g)"
     w, catalog, widgets, acroform, _page = _form(
-        fields, widget=widget, acroform_extra="", appearance=b"/Tx BMC EMC", values=False)
+        fields, widget=widget, acroform_extra="", appearance=b"/Tx BMC EMC", values=False
+    )
     base = w.finish(catalog)
     # The update rewrites each field with its value (keeping the stale appearance) and the
     # AcroForm with /NeedAppearances, as a viewer that leaves appearances to others does.
@@ -118,6 +148,8 @@ def viewer_filled_form(fields: Sequence[FormField] = FIELDS) -> bytes:
     out += b"xref\n"
     for number, offset in sorted(offsets):
         out += f"{number} 1\n{offset:010d} 00000 n \n".encode()
-    out += (f"trailer\n<< /Size {len(w.objects) + 1} /Root {catalog} 0 R /Prev {prev} >>\n"
-            f"startxref\n{xref}\n%%EOF\n").encode()
+    out += (
+        f"trailer\n<< /Size {len(w.objects) + 1} /Root {catalog} 0 R /Prev {prev} >>\n"
+        f"startxref\n{xref}\n%%EOF\n"
+    ).encode()
     return bytes(out)

@@ -307,9 +307,14 @@ def big_pdf(path: Path, min_bytes: int = 20 * 1024 * 1024 + 1) -> Path:
 ALL_PERMISSIONS = 4095
 
 
-def encrypted_pdf(*, user_password: str = "secret", owner_password: str = "owner",
-                  permissions: int = ALL_PERMISSIONS, source: bytes | None = None,
-                  method: int = pymupdf.mupdf.PDF_ENCRYPT_AES_256) -> bytes:
+def encrypted_pdf(
+    *,
+    user_password: str = "secret",
+    owner_password: str = "owner",
+    permissions: int = ALL_PERMISSIONS,
+    source: bytes | None = None,
+    method: int = pymupdf.mupdf.PDF_ENCRYPT_AES_256,
+) -> bytes:
     """A PDF (``source``, or one page) encrypted with AES-256 (or ``method``). With an empty
     ``user_password`` it opens without one: a permissions password only, granting
     ``permissions`` (the PDF permission bits, e.g. ``pymupdf.PDF_PERM_FORM``)."""

@@ -30,71 +30,125 @@ _VALID = {"valid-from": "2020-01-01T00:00:00+0000", "valid-to": "2050-01-01T00:0
 
 
 def _usage(*usages: str) -> dict[str, Any]:
-    return {"id": "key_usage", "critical": True,
-            "smart-value": {"schema": "key-usage", "params": list(usages)}}
+    return {
+        "id": "key_usage",
+        "critical": True,
+        "smart-value": {"schema": "key-usage", "params": list(usages)},
+    }
 
 
 def _crl_dp(repo: str) -> dict[str, Any]:
-    return {"id": "crl_distribution_points",
-            "smart-value": {"schema": "crl-dist-url", "params": {"crl-repo-names": [repo]}}}
+    return {
+        "id": "crl_distribution_points",
+        "smart-value": {"schema": "crl-dist-url", "params": {"crl-repo-names": [repo]}},
+    }
 
 
-_CA = [{"id": "basic_constraints", "critical": True, "value": {"ca": True}},
-       _usage("digital_signature", "key_cert_sign", "crl_sign")]
-_SIGNER = [_usage("digital_signature", "non_repudiation"), _crl_dp("interm"),
-           {"id": "authority_information_access",
-            "smart-value": {"schema": "aia-urls", "params": {"ocsp-responder-names": ["interm"]}}}]
+_CA = [
+    {"id": "basic_constraints", "critical": True, "value": {"ca": True}},
+    _usage("digital_signature", "key_cert_sign", "crl_sign"),
+]
+_SIGNER = [
+    _usage("digital_signature", "non_repudiation"),
+    _crl_dp("interm"),
+    {
+        "id": "authority_information_access",
+        "smart-value": {"schema": "aia-urls", "params": {"ocsp-responder-names": ["interm"]}},
+    },
+]
 
 CONFIG: dict[str, Any] = {
     "keysets": {"test": {"keys": {k: {"path": f"{k}.key.pem"} for k in KEYS}}},
-    "pki-architectures": {ARCH: {
-        "keyset": "test",
-        "entity-defaults": {"country-name": "BE", "organization-name": "Sealbox Test PKI"},
-        "entities": {
-            "root": {"common-name": "Test Root CA"},
-            "interm": {"common-name": "Test Intermediate CA"},
-            "interm-ocsp": {"common-name": "Test OCSP Responder"},
-            "tsa": {"common-name": "Test Timestamp Authority"},
-            "signer": {"common-name": "Test Office Seal"},
-            "revoked": {"common-name": "Test Revoked Seal"},
-        },
-        "certs": {
-            "root": {"subject": "root", "issuer": "root", "validity": _VALID, "extensions": _CA},
-            "interm": {"issuer": "root", "validity": _VALID,
-                       "extensions": [*_CA, _crl_dp("root")]},
-            "interm-ocsp": {"issuer": "interm", "validity": _VALID, "extensions": [
-                _usage("digital_signature"),
-                {"id": "extended_key_usage", "critical": True, "value": ["ocsp_signing"]},
-                {"id": "ocsp_no_check"}]},
-            "tsa": {"issuer": "root", "validity": _VALID, "extensions": [
-                _usage("digital_signature"),
-                {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]},
-                _crl_dp("root")]},
-            "signer": {"issuer": "interm", "validity": _VALID, "extensions": _SIGNER},
-            "revoked": {"issuer": "interm", "validity": _VALID, "extensions": _SIGNER,
-                        "revocation": {"revoked-since": "2021-01-01T00:00:00+0000",
-                                       "reason": "key_compromise"}},
-        },
-        "services": {
-            "ocsp": {"interm": {"for-issuer": "interm", "responder-cert": "interm-ocsp",
-                                "signing-key": "interm-ocsp"}},
-            "crl-repo": {
-                "root": {"for-issuer": "root", "signing-key": "root",
-                         "simulated-update-schedule": "P90D"},
-                "interm": {"for-issuer": "interm", "signing-key": "interm",
-                           "simulated-update-schedule": "P7D"}},
-            "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
-        },
-    }},
+    "pki-architectures": {
+        ARCH: {
+            "keyset": "test",
+            "entity-defaults": {"country-name": "BE", "organization-name": "Sealbox Test PKI"},
+            "entities": {
+                "root": {"common-name": "Test Root CA"},
+                "interm": {"common-name": "Test Intermediate CA"},
+                "interm-ocsp": {"common-name": "Test OCSP Responder"},
+                "tsa": {"common-name": "Test Timestamp Authority"},
+                "signer": {"common-name": "Test Office Seal"},
+                "revoked": {"common-name": "Test Revoked Seal"},
+            },
+            "certs": {
+                "root": {
+                    "subject": "root",
+                    "issuer": "root",
+                    "validity": _VALID,
+                    "extensions": _CA,
+                },
+                "interm": {
+                    "issuer": "root",
+                    "validity": _VALID,
+                    "extensions": [*_CA, _crl_dp("root")],
+                },
+                "interm-ocsp": {
+                    "issuer": "interm",
+                    "validity": _VALID,
+                    "extensions": [
+                        _usage("digital_signature"),
+                        {"id": "extended_key_usage", "critical": True, "value": ["ocsp_signing"]},
+                        {"id": "ocsp_no_check"},
+                    ],
+                },
+                "tsa": {
+                    "issuer": "root",
+                    "validity": _VALID,
+                    "extensions": [
+                        _usage("digital_signature"),
+                        {"id": "extended_key_usage", "critical": True, "value": ["time_stamping"]},
+                        _crl_dp("root"),
+                    ],
+                },
+                "signer": {"issuer": "interm", "validity": _VALID, "extensions": _SIGNER},
+                "revoked": {
+                    "issuer": "interm",
+                    "validity": _VALID,
+                    "extensions": _SIGNER,
+                    "revocation": {
+                        "revoked-since": "2021-01-01T00:00:00+0000",
+                        "reason": "key_compromise",
+                    },
+                },
+            },
+            "services": {
+                "ocsp": {
+                    "interm": {
+                        "for-issuer": "interm",
+                        "responder-cert": "interm-ocsp",
+                        "signing-key": "interm-ocsp",
+                    }
+                },
+                "crl-repo": {
+                    "root": {
+                        "for-issuer": "root",
+                        "signing-key": "root",
+                        "simulated-update-schedule": "P90D",
+                    },
+                    "interm": {
+                        "for-issuer": "interm",
+                        "signing-key": "interm",
+                        "simulated-update-schedule": "P7D",
+                    },
+                },
+                "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
+            },
+        }
+    },
 }
 
 
 def _write_keys(directory: Path) -> None:
     for name in KEYS:
         key = ec.generate_private_key(ec.SECP256R1())
-        (directory / f"{name}.key.pem").write_bytes(key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()))
+        (directory / f"{name}.key.pem").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
 
 
 def main(directory: Path) -> None:
@@ -102,17 +156,22 @@ def main(directory: Path) -> None:
     # Bind first: the certificates carry the services' URLs, so they need the port.
     server = make_server("127.0.0.1", 0, _unavailable)
     prefix = f"http://127.0.0.1:{server.server_port}"
-    config = CertomancerConfig(CONFIG, key_search_dir=str(directory),
-                               external_url_prefix=prefix)
+    config = CertomancerConfig(CONFIG, key_search_dir=str(directory), external_url_prefix=prefix)
     arch = config.get_pki_arch(ArchLabel(ARCH))
     (directory / "root.pem").write_bytes(arch.get_cert(CertLabel("root")).dump())
     for label in ("signer", "revoked"):
         (directory / f"{label}.p12").write_bytes(
-            arch.package_pkcs12(CertLabel(label), password=P12_PASSPHRASE))
-    (directory / "urls.json").write_text(json.dumps({
-        "tsa": f"{prefix}/{ARCH}/tsa/tsa",
-        "prefix": prefix,
-    }), encoding="utf-8")
+            arch.package_pkcs12(CertLabel(label), password=P12_PASSPHRASE)
+        )
+    (directory / "urls.json").write_text(
+        json.dumps(
+            {
+                "tsa": f"{prefix}/{ARCH}/tsa/tsa",
+                "prefix": prefix,
+            }
+        ),
+        encoding="utf-8",
+    )
     animator = Animator(AnimatorArchStore({ArchLabel(ARCH): arch}), with_web_ui=False)
     down = directory / "revocation-down"
 

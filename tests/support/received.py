@@ -40,32 +40,55 @@ BANNER_COLOR = (0.07, 0.1, 0.22)
 def throwaway_signer(name: str = SIGNER_NAME) -> signers.SimpleSigner:
     """A pyHanko signer with a fresh self-signed EC key for ``name``."""
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
-                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Beispiel GmbH")])
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Beispiel GmbH"),
+        ]
+    )
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=365))
-            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False,
-                                         False), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
     asn1_cert = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-    asn1_key = asn1_keys.PrivateKeyInfo.load(key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    return signers.SimpleSigner(signing_cert=asn1_cert, signing_key=asn1_key,
-                                cert_registry=SimpleCertificateStore.from_certs([asn1_cert]))
+    asn1_key = asn1_keys.PrivateKeyInfo.load(
+        key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return signers.SimpleSigner(
+        signing_cert=asn1_cert,
+        signing_key=asn1_key,
+        cert_registry=SimpleCertificateStore.from_certs([asn1_cert]),
+    )
 
 
-def sign(data: bytes, *, name: str = SIGNER_NAME, certify: bool = False,
-         field_name: str = "Signature1") -> bytes:
+def sign(
+    data: bytes, *, name: str = SIGNER_NAME, certify: bool = False, field_name: str = "Signature1"
+) -> bytes:
     """``data`` signed by ``name`` (a PAdES signature appended as a revision); ``certify``
     makes it a certification signature that allows form filling and signing only (DocMDP 2)."""
     writer = update_writer(data)  # an encrypted file is opened as Sealbox's seal opens it
     meta = signers.PdfSignatureMetadata(
-        field_name=field_name, subfilter=fields.SigSeedSubFilter.PADES, certify=certify,
-        docmdp_permissions=fields.MDPPerm.FILL_FORMS, reason="Approved by the counter-party")
+        field_name=field_name,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        certify=certify,
+        docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+        reason="Approved by the counter-party",
+    )
     out = io.BytesIO()
     signers.PdfSigner(meta, signer=throwaway_signer(name)).sign_pdf(writer, output=out)
     return out.getvalue()
@@ -109,10 +132,14 @@ def image_only_pdf(lines: list[tuple[str, tuple[float, float]]], *, dpi: int = 2
 
 def footer_pdf(pages: int, word: str = "Initials:") -> bytes:
     """``pages`` pages, each with ``word`` in its footer (an anchor that matches everywhere)."""
-    return pdfgen.build_pdf([
-        pdfgen.PageSpec(texts=[pdfgen.TextRun(f"Terms, page {n}", 72, 90),
-                               pdfgen.TextRun(word, 72, 760, 9)])
-        for n in range(1, pages + 1)])
+    return pdfgen.build_pdf(
+        [
+            pdfgen.PageSpec(
+                texts=[pdfgen.TextRun(f"Terms, page {n}", 72, 90), pdfgen.TextRun(word, 72, 760, 9)]
+            )
+            for n in range(1, pages + 1)
+        ]
+    )
 
 
 def dark_banner_pdf() -> bytes:
@@ -127,10 +154,12 @@ def dark_banner_pdf() -> bytes:
     return data
 
 
-XFA_TEMPLATE = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
-                b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><template '
-                b'xmlns="http://www.xfa.org/schema/xfa-template/3.3/"><subform name="form1">'
-                b'<field name="Name"/></subform></template></xdp:xdp>')
+XFA_TEMPLATE = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><template '
+    b'xmlns="http://www.xfa.org/schema/xfa-template/3.3/"><subform name="form1">'
+    b'<field name="Name"/></subform></template></xdp:xdp>'
+)
 
 
 def xfa_form(*, permissions: int) -> bytes:

@@ -38,8 +38,9 @@ ID = "postbox"
 NAME = "Postbox"
 DEFAULT_BASE_URL = "https://api.postbox.example"
 
-CAPABILITIES = Capabilities(ID, NAME, field_types=frozenset({FieldType.SIGNATURE}),
-                            anchors="local", webhooks=True)
+CAPABILITIES = Capabilities(
+    ID, NAME, field_types=frozenset({FieldType.SIGNATURE}), anchors="local", webhooks=True
+)
 
 
 @dataclass
@@ -78,8 +79,9 @@ class PostboxProvider:
 
     async def refresh(self, request: Request) -> Report:
         assert request.provider_id is not None
-        return Report(status=self.service.statuses[request.provider_id],
-                      provider_id=request.provider_id)
+        return Report(
+            status=self.service.statuses[request.provider_id], provider_id=request.provider_id
+        )
 
     async def reconcile(self, request: Request) -> Report | None:
         return None
@@ -105,13 +107,17 @@ def sign(body: bytes, secret: str) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def parse_webhook(headers: Mapping[str, str], body: bytes, secret: str,
-                  now: float) -> WebhookEvent:
+def parse_webhook(headers: Mapping[str, str], body: bytes, secret: str, now: float) -> WebhookEvent:
     if not hmac.compare_digest(sign(body, secret), headers.get("x-postbox-signature", "")):
         raise WebhookRejected("the x-postbox-signature does not match")
     data = json.loads(body)
-    return WebhookEvent(provider=ID, provider_request_id=data["id"], event=data["event"],
-                        delivery_id=headers.get("x-postbox-delivery"), payload=data)
+    return WebhookEvent(
+        provider=ID,
+        provider_request_id=data["id"],
+        event=data["event"],
+        delivery_id=headers.get("x-postbox-delivery"),
+        payload=data,
+    )
 
 
 def entry(service: PostboxService) -> ProviderInfo:

@@ -75,7 +75,11 @@ def start_test_pki(directory: Path) -> Iterator[TestPki]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.support.pki_server", str(directory)],
-        stdout=subprocess.PIPE, stderr=log, cwd=REPO, env=env)
+        stdout=subprocess.PIPE,
+        stderr=log,
+        cwd=REPO,
+        env=env,
+    )
     pki: TestPki | None = None
     try:
         assert process.stdout is not None

@@ -57,8 +57,9 @@ class ArchiveTemplate:
         shutil.copyfile(self.keyring, home.parent / "keyring.json")
 
 
-def _signed_request(base: Path, env: dict[str, str], name: str, text: list[str],
-                    signer: tuple[str, str, str]) -> Archived:
+def _signed_request(
+    base: Path, env: dict[str, str], name: str, text: list[str], signer: tuple[str, str, str]
+) -> Archived:
     pdf = base / f"{name}.pdf"
     doc = _mu.open()
     for line in text:
@@ -67,18 +68,47 @@ def _signed_request(base: Path, env: dict[str, str], name: str, text: list[str],
     doc.close()
     first, last, email = signer
     spec = base / f"{name}.json"
-    spec.write_text(json.dumps({
-        "name": name,
-        "recipients": [{"firstName": first, "lastName": last, "email": email,
-                        "designation": "Signer", "order": 1}],
-        "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-                    "width": 180, "height": 48}],
-    }), encoding="utf-8")
+    spec.write_text(
+        json.dumps(
+            {
+                "name": name,
+                "recipients": [
+                    {
+                        "firstName": first,
+                        "lastName": last,
+                        "email": email,
+                        "designation": "Signer",
+                        "order": 1,
+                    }
+                ],
+                "fields": [
+                    {
+                        "recipientIndex": 0,
+                        "type": "signature",
+                        "page": 1,
+                        "x": 72,
+                        "y": 600,
+                        "width": 180,
+                        "height": 48,
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     sent = run_sealbox("send", str(pdf), "--spec", str(spec), "--json", env_extra=env)
     assert sent.returncode == 0, sent.stderr
     rid = json.loads(sent.stdout)["id"]
-    signed = run_sealbox("sign", rid, "--recipient", "0", "--typed-signature",
-                         f"{first} {last}", "--json", env_extra=env)
+    signed = run_sealbox(
+        "sign",
+        rid,
+        "--recipient",
+        "0",
+        "--typed-signature",
+        f"{first} {last}",
+        "--json",
+        env_extra=env,
+    )
     assert signed.returncode == 0, signed.stderr
     assert json.loads(signed.stdout)["status"] == "completed"
     word = text[0].split()[-1]
@@ -90,18 +120,28 @@ def build_archive(base: Path) -> ArchiveTemplate:
     home = base / "home"
     home.mkdir()
     keyring = base / "keyring.json"
-    env = {"SEALBOX_HOME": str(home), "SEALBOX_TEST_KEYRING": str(keyring),
-           "PYTHON_KEYRING_BACKEND": "tests.support.filekeyring.FileKeyring"}
+    env = {
+        "SEALBOX_HOME": str(home),
+        "SEALBOX_TEST_KEYRING": str(keyring),
+        "PYTHON_KEYRING_BACKEND": "tests.support.filekeyring.FileKeyring",
+    }
     with pytest.MonkeyPatch.context() as mp:
         for name in [n for n in os.environ if n.startswith("SEALBOX_")]:
             mp.delenv(name)
-        crane = _signed_request(base, env, "Crane lease",
-                                ["Lease of the harbour crane under the zeppelin"],
-                                ("Ann", "Lee", "ann@example.com"))
-        ledger = _signed_request(base, env, "Ledger audit",
-                                 ["Quarterly ledger review by the walrus",
-                                  "Page two of the audit"],
-                                 ("Bob", "Roe", "bob@example.com"))
+        crane = _signed_request(
+            base,
+            env,
+            "Crane lease",
+            ["Lease of the harbour crane under the zeppelin"],
+            ("Ann", "Lee", "ann@example.com"),
+        )
+        ledger = _signed_request(
+            base,
+            env,
+            "Ledger audit",
+            ["Quarterly ledger review by the walrus", "Page two of the audit"],
+            ("Bob", "Roe", "bob@example.com"),
+        )
     return ArchiveTemplate(home, keyring, crane, ledger)
 
 
@@ -162,8 +202,9 @@ def test_a_deleted_file_or_folder_is_missing(ctx: Context, archived: ArchiveTemp
     certificate = files_of(ctx, archived.ledger.id)["certificate"]
     certificate.unlink()
     badge = verify_request(ctx, archived.ledger.id)
-    assert badge == Badge("missing", None,
-                          f"{certificate.name} is missing from the archive folder.")
+    assert badge == Badge(
+        "missing", None, f"{certificate.name} is missing from the archive folder."
+    )
     folder = files_of(ctx, archived.crane.id)["signed"].parent
     shutil.rmtree(folder)
     gone = verify_request(ctx, archived.crane.id)
@@ -171,7 +212,8 @@ def test_a_deleted_file_or_folder_is_missing(ctx: Context, archived: ArchiveTemp
 
 
 def test_an_unknown_root_is_untrusted_with_the_signers_subject(
-        ctx: Context, archived: ArchiveTemplate) -> None:
+    ctx: Context, archived: ArchiveTemplate
+) -> None:
     (ctx.paths.seal_dir / "ca.pem").unlink()
     badge = verify_request(ctx, archived.crane.id)
     assert badge.state == "untrusted"
@@ -194,8 +236,9 @@ def read_zip(path: Path) -> tuple[dict[str, bytes], list[dict[str, str]]]:
     return entries, rows
 
 
-def test_export_writes_the_folders_and_a_matching_index(ctx: Context, archived: ArchiveTemplate,
-                                                        tmp_path: Path) -> None:
+def test_export_writes_the_folders_and_a_matching_index(
+    ctx: Context, archived: ArchiveTemplate, tmp_path: Path
+) -> None:
     dest = tmp_path / "out" / "export.zip"
     dest.parent.mkdir()
     ids = [archived.ledger.id, archived.crane.id]
@@ -220,19 +263,20 @@ def test_export_writes_the_folders_and_a_matching_index(ctx: Context, archived: 
     assert [p.name for p in dest.parent.iterdir()] == ["export.zip"]
 
 
-def test_export_of_a_selection_holds_only_that_request(ctx: Context, archived: ArchiveTemplate,
-                                                       tmp_path: Path) -> None:
+def test_export_of_a_selection_holds_only_that_request(
+    ctx: Context, archived: ArchiveTemplate, tmp_path: Path
+) -> None:
     dest = tmp_path / "one.zip"
     export_selection(ctx, [archived.crane.id], dest)
     entries, rows = read_zip(dest)
     assert [r["id"] for r in rows] == [archived.crane.id]
-    assert all(name == "index.csv" or name.startswith(rows[0]["folder"] + "/")
-               for name in entries)
+    assert all(name == "index.csv" or name.startswith(rows[0]["folder"] + "/") for name in entries)
     assert sum(name.endswith(".pdf") for name in entries) == 2
 
 
-def test_export_into_a_missing_folder_is_refused(ctx: Context, archived: ArchiveTemplate,
-                                                 tmp_path: Path) -> None:
+def test_export_into_a_missing_folder_is_refused(
+    ctx: Context, archived: ArchiveTemplate, tmp_path: Path
+) -> None:
     dest = tmp_path / "nowhere" / "export.zip"
     with pytest.raises(UserError, match="does not exist"):
         export_selection(ctx, [archived.crane.id], dest)
@@ -242,9 +286,9 @@ def test_export_into_a_missing_folder_is_refused(ctx: Context, archived: Archive
     assert not (tmp_path / "empty.zip").exists()
 
 
-def test_a_failed_write_leaves_no_partial_zip(ctx: Context, archived: ArchiveTemplate,
-                                              tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_write_leaves_no_partial_zip(
+    ctx: Context, archived: ArchiveTemplate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     dest = out / "export.zip"
@@ -252,8 +296,9 @@ def test_a_failed_write_leaves_no_partial_zip(ctx: Context, archived: ArchiveTem
     written: list[str] = []
     real_write = zipfile.ZipFile.write
 
-    def write_then_fill_the_disk(self: zipfile.ZipFile, filename: Any, arcname: Any = None,
-                                 *args: Any, **kwargs: Any) -> None:
+    def write_then_fill_the_disk(
+        self: zipfile.ZipFile, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any
+    ) -> None:
         if written:
             raise OSError(errno.ENOSPC, "No space left on device")
         written.append(str(arcname))
@@ -267,8 +312,9 @@ def test_a_failed_write_leaves_no_partial_zip(ctx: Context, archived: ArchiveTem
     assert dest.read_bytes() == b"the previous export"
 
 
-def test_an_unwritable_folder_is_named(ctx: Context, archived: ArchiveTemplate, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unwritable_folder_is_named(
+    ctx: Context, archived: ArchiveTemplate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tempfile
 
     def refuse(*_args: Any, **_kwargs: Any) -> Any:
@@ -281,7 +327,8 @@ def test_an_unwritable_folder_is_named(ctx: Context, archived: ArchiveTemplate, 
 
 
 def test_the_apps_export_finds_a_renamed_folder_and_leaves_added_files_out(
-        ctx: Context, archived: ArchiveTemplate, tmp_path: Path) -> None:
+    ctx: Context, archived: ArchiveTemplate, tmp_path: Path
+) -> None:
     folder = files_of(ctx, archived.crane.id)["signed"].parent
     renamed = folder.with_name(folder.name + " (renamed)")
     folder.rename(renamed)
@@ -296,8 +343,9 @@ def test_the_apps_export_finds_a_renamed_folder_and_leaves_added_files_out(
     assert badge.state == "missing" and "is now at" in badge.detail
 
 
-def test_a_file_added_to_a_folder_changes_the_badge(ctx: Context,
-                                                    archived: ArchiveTemplate) -> None:
+def test_a_file_added_to_a_folder_changes_the_badge(
+    ctx: Context, archived: ArchiveTemplate
+) -> None:
     folder = files_of(ctx, archived.crane.id)["signed"].parent
     (folder / "invoice.pdf").write_bytes(b"%PDF-1.7\n")
     (folder / "Thumbs.db").write_bytes(b"\0")

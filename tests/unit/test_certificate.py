@@ -83,8 +83,9 @@ def two_recipients() -> CertificateData:
             CertificateEvent(
                 T0 + dt.timedelta(minutes=5), "viewed", "Jane Doe opened the document"
             ),
-            CertificateEvent(T0 + dt.timedelta(minutes=7), "signed",
-                             "Jane Doe — uploaded signature image"),
+            CertificateEvent(
+                T0 + dt.timedelta(minutes=7), "signed", "Jane Doe — uploaded signature image"
+            ),
             CertificateEvent(T0 + dt.timedelta(hours=2), "signed", "Jeff Official signed (typed)"),
             CertificateEvent(T0 + dt.timedelta(hours=2), "completed", "All recipients signed"),
         ],
@@ -153,15 +154,29 @@ def test_certificate_records_everything() -> None:
 
 
 def test_every_table_starts_its_values_in_one_column() -> None:
-    data = dataclasses.replace(two_recipients(), request_name="A request name long enough to "
-                               "wrap onto a second line of the table, with many words — BK-1")
+    data = dataclasses.replace(
+        two_recipients(),
+        request_name="A request name long enough to "
+        "wrap onto a second line of the table, with many words — BK-1",
+    )
     doc, _ = pdf_text(build_certificate_pdf(data, FONT))
-    labels = {"Request", "Sender", "Computer", "Operating-system", "Designation", "Email",
-              "Status", "Viewed", "Signed", "Time"}
+    labels = {
+        "Request",
+        "Sender",
+        "Computer",
+        "Operating-system",
+        "Designation",
+        "Email",
+        "Status",
+        "Viewed",
+        "Signed",
+        "Time",
+    }
     starts: set[float] = set()
     for page in doc:
-        lines = [line for block in page.get_text("dict")["blocks"]
-                 for line in block.get("lines", [])]
+        lines = [
+            line for block in page.get_text("dict")["blocks"] for line in block.get("lines", [])
+        ]
         rows: dict[float, list[tuple[float, str]]] = {}
         for line in lines:
             text = "".join(span["text"] for span in line["spans"]).strip()
@@ -303,4 +318,5 @@ def test_format_time() -> None:
     india = dt.timezone(dt.timedelta(hours=5, minutes=30))
     assert format_time(winter, india) == "6 December 2026, 18:35:09 UTC+05:30"
     assert format_time(winter, ZoneInfo("America/Sao_Paulo")) == (
-        "6 December 2026, 10:05:09 UTC−03:00")  # a zone whose name is an offset
+        "6 December 2026, 10:05:09 UTC−03:00"
+    )  # a zone whose name is an offset

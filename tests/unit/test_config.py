@@ -30,17 +30,23 @@ def test_settings_round_trip_keeps_unknown_keys(tmp_path: Path) -> None:
     assert again.sync_interval_s == 60
     assert again.extra == {"future_key": "kept"}
     assert again.provider_setting("craftkit", "base_url", {}) == "https://x.test"
-    assert again.provider_setting("craftkit", "base_url",
-                                  {"SEALBOX_CRAFTKIT_BASE_URL": "https://env.test"}
-                                  ) == "https://env.test"
+    assert (
+        again.provider_setting(
+            "craftkit", "base_url", {"SEALBOX_CRAFTKIT_BASE_URL": "https://env.test"}
+        )
+        == "https://env.test"
+    )
     assert load_settings(tmp_path / "missing.toml") == Settings()
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("default_provider = [", "not valid TOML"),
-    ("sync_interval_s = \"soon\"", "bad value for 'sync_interval_s'"),
-    ("providers = 3", "bad [providers] section"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("default_provider = [", "not valid TOML"),
+        ('sync_interval_s = "soon"', "bad value for 'sync_interval_s'"),
+        ("providers = 3", "bad [providers] section"),
+    ],
+)
 def test_bad_settings_files_are_named(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "config.toml"
     path.write_text(text)

@@ -45,14 +45,17 @@ def test_no_cell_read_back_starts_a_formula(rows: list[list[str]]) -> None:
 
 
 def test_the_apps_export_of_a_selection_quotes_formulas(
-        ctx: Context, archived: ArchiveTemplate, tmp_path: Path) -> None:  # noqa: F811
+    ctx: Context,  # noqa: F811
+    archived: ArchiveTemplate,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     folder = files_of(ctx, archived.crane.id)["request"].parent
     manifest = json.loads((folder / "request.json").read_text(encoding="utf-8"))
-    manifest["name"] = "=HYPERLINK(\"http://evil.example\",\"Open\")"
+    manifest["name"] = '=HYPERLINK("http://evil.example","Open")'
     manifest["provider"] = "@SUM(A1)"
     (folder / "request.json").write_text(json.dumps(manifest), encoding="utf-8")
     dest = export_selection(ctx, [archived.crane.id], tmp_path / "sel.zip")
     with zipfile.ZipFile(dest) as zf:
         rows = list(csv.reader(io.StringIO(zf.read("index.csv").decode("utf-8"))))
-    assert rows[1][1] == "'=HYPERLINK(\"http://evil.example\",\"Open\")"
+    assert rows[1][1] == '\'=HYPERLINK("http://evil.example","Open")'
     assert rows[1][2] == "'@SUM(A1)"

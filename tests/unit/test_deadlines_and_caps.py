@@ -28,11 +28,15 @@ DOCUMENT = b"%PDF-1.7\n" + b"x" * 5000
 @pytest.fixture
 def server() -> Iterator[FakeServer]:
     fake = FakeServer()
-    fake.route("GET", "/doc", lambda _: FakeResponse(200, DOCUMENT,
-                                                     {"Content-Type": "application/pdf"}))
+    fake.route(
+        "GET", "/doc", lambda _: FakeResponse(200, DOCUMENT, {"Content-Type": "application/pdf"})
+    )
     fake.route("GET", "/big", lambda _: json_response(200, {"data": "y" * 5000}))
-    fake.route("GET", "/refused", lambda _: json_response(
-        400, {"error": {"message": "bad " + "z" * 50_000}}))
+    fake.route(
+        "GET",
+        "/refused",
+        lambda _: json_response(400, {"error": {"message": "bad " + "z" * 50_000}}),
+    )
     with fake:
         yield fake
 
@@ -47,8 +51,13 @@ def client(base: str, deadlines: Deadlines, auth: dict[str, str] | None = None) 
     async def headers() -> dict[str, str]:
         return auth or {"Authorization": "Bearer k-0123456789"}
 
-    return ProviderHttp(provider="Acme", base_url=base, auth=headers,
-                        login_hint="run `sealbox login acme`", deadlines=deadlines)
+    return ProviderHttp(
+        provider="Acme",
+        base_url=base,
+        auth=headers,
+        login_hint="run `sealbox login acme`",
+        deadlines=deadlines,
+    )
 
 
 def run(http_client: ProviderHttp, work: Any) -> Any:
@@ -71,27 +80,29 @@ def test_a_download_gets_more_time_the_larger_it_is(proxy: TrickleProxy, tmp_pat
     assert dest.read_bytes() == DOCUMENT
 
 
-def test_a_download_slower_than_the_minimum_rate_stops(proxy: TrickleProxy,
-                                                       tmp_path: Path) -> None:
+def test_a_download_slower_than_the_minimum_rate_stops(proxy: TrickleProxy, tmp_path: Path) -> None:
     proxy.trickle("GET", "/doc", chunk=1000, interval=0.1)
     dest = tmp_path / "signed.pdf"
     strict = Deadlines(call=5, transfer_base=0.3, min_rate=50_000)  # 0.3 + 0.1 s
-    with pytest.raises(ProviderUnavailableError,
-                       match=r"^127\.0\.0\.1 did not send the download within 0\.4 s"):
+    with pytest.raises(
+        ProviderUnavailableError, match=r"^127\.0\.0\.1 did not send the download within 0\.4 s"
+    ):
         run(client(proxy.url, strict), lambda c: c.download("/doc", dest))
     assert not dest.exists()
     assert list(tmp_path.iterdir()) == []  # no partial file either
 
 
-def test_an_answer_over_the_cap_is_refused(server: FakeServer,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_answer_over_the_cap_is_refused(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(http, "MAX_ANSWER_BYTES", 1000)
     with pytest.raises(BadResponseError, match="answered with more than 1,000 bytes"):
         run(client(server.url, Deadlines()), lambda c: c.json("GET", "/big"))
 
 
 def test_an_error_body_is_read_to_the_cap_and_its_message_cut(
-        server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(InvalidRequestError) as info:
         run(client(server.url, Deadlines()), lambda c: c.json("GET", "/refused"))
     message = info.value.message
@@ -104,11 +115,14 @@ def test_an_error_body_is_read_to_the_cap_and_its_message_cut(
 
 
 @pytest.mark.parametrize("value", ["Bearer k\r\nX-Evil: 1", "Bearer plänted", "Bearer k\x00"])
-def test_a_credential_that_cannot_be_a_header_is_refused_unsent(value: str,
-                                                                server: FakeServer) -> None:
+def test_a_credential_that_cannot_be_a_header_is_refused_unsent(
+    value: str, server: FakeServer
+) -> None:
     with pytest.raises(UserError, match="credential contains") as info:
-        run(client(server.url, Deadlines(), {"Authorization": value}),
-            lambda c: c.json("GET", "/big"))
+        run(
+            client(server.url, Deadlines(), {"Authorization": value}),
+            lambda c: c.json("GET", "/big"),
+        )
     assert "plänted" not in info.value.message and "Evil" not in info.value.message
     assert server.received == []
 
@@ -143,14 +157,20 @@ def test_a_response_read_whole_keeps_its_headers_and_json() -> None:
     body = json.dumps({"ok": True}).encode()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(201, content=body, headers={"X-Thing": "1",
-                                                          "Content-Type": "application/json"})
+        return httpx.Response(
+            201, content=body, headers={"X-Thing": "1", "Content-Type": "application/json"}
+        )
 
     async def auth() -> dict[str, str]:
         return {}
 
-    c = ProviderHttp(provider="Acme", base_url="https://acme.test/", auth=auth, login_hint="",
-                     transport=httpx.MockTransport(handler))
+    c = ProviderHttp(
+        provider="Acme",
+        base_url="https://acme.test/",
+        auth=auth,
+        login_hint="",
+        transport=httpx.MockTransport(handler),
+    )
     response = run(c, lambda c: c.request("GET", "/x"))
     assert response.status_code == 201
     assert response.headers["x-thing"] == "1"

@@ -311,13 +311,32 @@ def test_anchor_options_and_anchor_rects_round_trip() -> None:
     from app.domain.model import RequestSpec
 
     data = {
-        "version": 1, "name": "Scanned contract", "ocrAnchors": True,
+        "version": 1,
+        "name": "Scanned contract",
+        "ocrAnchors": True,
         "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-        "fields": [{"recipientIndex": 0, "type": "signature", "page": 1, "x": 72, "y": 600,
-                    "width": 180, "height": 48, "anchor": "{{sign_here}}",
-                    "anchorRect": [72, 600, 63.5, 15], "removeAnchorText": False}],
-        "anchorTags": [{"anchorString": "{{sign_here}}", "type": "signature",
-                        "recipientIndex": 0, "removeAnchorText": False}],
+        "fields": [
+            {
+                "recipientIndex": 0,
+                "type": "signature",
+                "page": 1,
+                "x": 72,
+                "y": 600,
+                "width": 180,
+                "height": 48,
+                "anchor": "{{sign_here}}",
+                "anchorRect": [72, 600, 63.5, 15],
+                "removeAnchorText": False,
+            }
+        ],
+        "anchorTags": [
+            {
+                "anchorString": "{{sign_here}}",
+                "type": "signature",
+                "recipientIndex": 0,
+                "removeAnchorText": False,
+            }
+        ],
     }
     spec = RequestSpec.from_json(data)
     assert spec.ocr_anchors
@@ -326,8 +345,13 @@ def test_anchor_options_and_anchor_rects_round_trip() -> None:
     assert not spec.anchor_tags[0].remove_text
     assert RequestSpec.from_json(spec.to_json()) == spec
     # The defaults stay out of the JSON: remove the text, no OCR.
-    plain = RequestSpec.from_json({**data, "ocrAnchors": False, "anchorTags": [
-        {"anchorString": "x", "type": "text", "recipientIndex": 0}]})
+    plain = RequestSpec.from_json(
+        {
+            **data,
+            "ocrAnchors": False,
+            "anchorTags": [{"anchorString": "x", "type": "text", "recipientIndex": 0}],
+        }
+    )
     out = plain.to_json()
     assert "ocrAnchors" not in out and "removeAnchorText" not in out["anchorTags"][0]
     assert plain.anchor_tags[0].remove_text
@@ -340,10 +364,20 @@ def test_ocr_and_remove_flags_must_be_booleans() -> None:
     from app.errors import ValidationError
 
     with pytest.raises(ValidationError) as info:
-        RequestSpec.from_json({
-            "name": "x", "ocrAnchors": "yes",
-            "recipients": [{"firstName": "J", "email": "j@example.com"}],
-            "anchorTags": [{"anchorString": "x", "type": "text", "recipientIndex": 0,
-                            "removeAnchorText": 1}]})
+        RequestSpec.from_json(
+            {
+                "name": "x",
+                "ocrAnchors": "yes",
+                "recipients": [{"firstName": "J", "email": "j@example.com"}],
+                "anchorTags": [
+                    {
+                        "anchorString": "x",
+                        "type": "text",
+                        "recipientIndex": 0,
+                        "removeAnchorText": 1,
+                    }
+                ],
+            }
+        )
     assert "ocrAnchors: must be true or false" in info.value.problems
     assert "anchorTags[0].removeAnchorText: must be true or false" in info.value.problems

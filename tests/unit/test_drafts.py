@@ -21,9 +21,10 @@ HALF = RequestSpec(
     message="Please sign by Friday.",
     expiration_hours=72,
     recipients=(Recipient("Jane", "Doe", "jane@example.com"), Recipient("Bob", "", "", order=2)),
-    fields=(Field(0, FieldType.SIGNATURE, 1, 72.51456310679, 600.25, 180.1, 48 / 7,
-                  label="Tenant"),
-            Field(1, FieldType.CHECKBOX, 2, 10, 10, 18, 18, required=False)),
+    fields=(
+        Field(0, FieldType.SIGNATURE, 1, 72.51456310679, 600.25, 180.1, 48 / 7, label="Tenant"),
+        Field(1, FieldType.CHECKBOX, 2, 10, 10, 18, 18, required=False),
+    ),
     anchor_tags=(AnchorTag("{{sign}}", FieldType.INITIALS, 1, 80, 30, False, True),),
 )
 
@@ -46,8 +47,15 @@ def drafts(tmp_path: Path) -> Drafts:
 def make(drafts: Drafts, pdf: Path, spec: RequestSpec = HALF) -> str:
     draft_id = drafts.new_id()
     digest = drafts.copy_document(draft_id, pdf)
-    drafts.add(draft_id, source=pdf, sha256=digest, page_count=2, provider="saypdf",
-               render_id=None, spec=spec)
+    drafts.add(
+        draft_id,
+        source=pdf,
+        sha256=digest,
+        page_count=2,
+        provider="saypdf",
+        render_id=None,
+        spec=spec,
+    )
     return draft_id
 
 
@@ -82,11 +90,13 @@ def test_listed_newest_first_and_deleted_with_their_copy(drafts: Drafts, pdf: Pa
         drafts.get(first)
 
 
-def test_a_draft_left_open_by_a_process_that_is_gone_is_an_orphan(tmp_path: Path,
-                                                                   pdf: Path) -> None:
+def test_a_draft_left_open_by_a_process_that_is_gone_is_an_orphan(
+    tmp_path: Path, pdf: Path
+) -> None:
     dead = {4242}
-    drafts = Drafts(Database(tmp_path / "s.db"), tmp_path / "drafts",
-                    alive=lambda pid: pid not in dead)
+    drafts = Drafts(
+        Database(tmp_path / "s.db"), tmp_path / "drafts", alive=lambda pid: pid not in dead
+    )
     mine = make(drafts, pdf)
     crashed = make(drafts, pdf)
     drafts.set_state(crashed, "editing", pid=4242)

@@ -99,8 +99,13 @@ def test_moving_a_recipient_changes_the_signing_order_and_follows_fields() -> No
 
 
 def test_copy_to_pages_skips_the_source_page_and_clamps() -> None:
-    doc = EditorDocument([PageGeometry.plain(1, 612, 792), PageGeometry.plain(2, 300, 300),
-                          PageGeometry.plain(3, 612, 792)])
+    doc = EditorDocument(
+        [
+            PageGeometry.plain(1, 612, 792),
+            PageGeometry.plain(2, 300, 300),
+            PageGeometry.plain(3, 612, 792),
+        ]
+    )
     doc.add_recipient(Recipient("Jane", "Doe", "jane@example.com"))
     (fid,) = doc.add_fields([sig(x=400, y=700)])
     new = doc.copy_to_pages([fid], [1, 2, 3, 9])
@@ -115,8 +120,10 @@ def test_copy_to_pages_skips_the_source_page_and_clamps() -> None:
 def test_load_sorts_recipients_by_order_and_remaps_fields() -> None:
     spec = RequestSpec(
         name="NDA",
-        recipients=(Recipient("B", "", "b@example.com", order=2),
-                    Recipient("A", "", "a@example.com", Designation.APPROVER, order=1)),
+        recipients=(
+            Recipient("B", "", "b@example.com", order=2),
+            Recipient("A", "", "a@example.com", Designation.APPROVER, order=1),
+        ),
         fields=(sig(0), sig(1)),
         anchor_tags=(AnchorTag("{{s}}", FieldType.SIGNATURE, 0),),
     )
@@ -128,8 +135,16 @@ def test_load_sorts_recipients_by_order_and_remaps_fields() -> None:
     assert doc.to_spec().name == "NDA"
 
 
-@given(st.lists(st.tuples(st.sampled_from(["add", "move", "remove", "meta"]),
-                          st.integers(0, 5), st.floats(-50, 50)), max_size=30))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["add", "move", "remove", "meta"]),
+            st.integers(0, 5),
+            st.floats(-50, 50),
+        ),
+        max_size=30,
+    )
+)
 @settings(max_examples=60, deadline=None)
 def test_any_edit_sequence_restores_exactly(ops: list[tuple[str, int, float]]) -> None:
     doc = make_doc()
@@ -161,18 +176,31 @@ def test_update_with_equal_values_reports_nothing() -> None:
     assert seen == []
 
 
-@pytest.mark.parametrize(("text", "pages"), [
-    ("all", [1, 2, 3, 4, 5]), ("2-4", [2, 3, 4]), ("5, 1", [5, 1]), ("4-", [4, 5]),
-    ("-2", [1, 2]), ("3-2", [2, 3]), ("1,1,2", [1, 2]),
-])
+@pytest.mark.parametrize(
+    ("text", "pages"),
+    [
+        ("all", [1, 2, 3, 4, 5]),
+        ("2-4", [2, 3, 4]),
+        ("5, 1", [5, 1]),
+        ("4-", [4, 5]),
+        ("-2", [1, 2]),
+        ("3-2", [2, 3]),
+        ("1,1,2", [1, 2]),
+    ],
+)
 def test_page_ranges(text: str, pages: list[int]) -> None:
     assert parse_page_range(text, 5) == pages
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("", "No pages given"), ("0", "outside the document"), ("2-9", "outside the document"),
-    ("two", "not a page or a range"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "No pages given"),
+        ("0", "outside the document"),
+        ("2-9", "outside the document"),
+        ("two", "not a page or a range"),
+    ],
+)
 def test_bad_page_ranges_say_what_to_write(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_page_range(text, 5)

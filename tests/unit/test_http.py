@@ -51,10 +51,16 @@ def client(rec: Recorder, **kwargs: Any) -> ProviderHttp:
     async def auth() -> dict[str, str]:
         return {"Authorization": "Bearer k", "X-API-Key": "k"}
 
-    return ProviderHttp(provider="Acme", base_url="https://api.acme.test/v1", auth=auth,
-                        login_hint="run `sealbox login acme`",
-                        transport=httpx.MockTransport(rec), sleep=rec.sleep,
-                        policy=RetryPolicy(attempts=3), **kwargs)
+    return ProviderHttp(
+        provider="Acme",
+        base_url="https://api.acme.test/v1",
+        auth=auth,
+        login_hint="run `sealbox login acme`",
+        transport=httpx.MockTransport(rec),
+        sleep=rec.sleep,
+        policy=RetryPolicy(attempts=3),
+        **kwargs,
+    )
 
 
 def run(coro: Any) -> Any:
@@ -70,22 +76,52 @@ def test_paths_join_the_base_and_credentials_are_sent() -> None:
     assert rec.requests[0].headers["User-Agent"].startswith("Sealbox/")
 
 
-@pytest.mark.parametrize(("status", "body", "error", "text"), [
-    (400, {"error": {"code": "invalid_request", "message": "Body didn't match the schema",
-                     "issues": [{"path": ["recipients", 0, "email"], "message": "Invalid"}]}},
-     InvalidRequestError, "recipients.0.email: Invalid"),
-    (401, {"code": "unauthorized", "message": "bad key"}, AuthenticationError,
-     "run `sealbox login acme`"),
-    (402, {"code": "signature_credits_exhausted"}, OutOfCreditsError,
-     "The signature service account is out of credits"),
-    (404, {"code": "not_found"}, RemoteNotFoundError, "does not know this request"),
-    (409, {"code": "conflict", "message": "not archived yet"}, ConflictError, "not archived yet"),
-    (413, {"code": "document_too_large"}, DocumentTooLargeError, "too large"),
-    (502, {"code": "signature_provider_error", "message": "recipient bounced"},
-     ProviderRejectedError, "recipient bounced"),
-])
-def test_status_codes_map_to_typed_errors(status: int, body: Any, error: type[Exception],
-                                          text: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "body", "error", "text"),
+    [
+        (
+            400,
+            {
+                "error": {
+                    "code": "invalid_request",
+                    "message": "Body didn't match the schema",
+                    "issues": [{"path": ["recipients", 0, "email"], "message": "Invalid"}],
+                }
+            },
+            InvalidRequestError,
+            "recipients.0.email: Invalid",
+        ),
+        (
+            401,
+            {"code": "unauthorized", "message": "bad key"},
+            AuthenticationError,
+            "run `sealbox login acme`",
+        ),
+        (
+            402,
+            {"code": "signature_credits_exhausted"},
+            OutOfCreditsError,
+            "The signature service account is out of credits",
+        ),
+        (404, {"code": "not_found"}, RemoteNotFoundError, "does not know this request"),
+        (
+            409,
+            {"code": "conflict", "message": "not archived yet"},
+            ConflictError,
+            "not archived yet",
+        ),
+        (413, {"code": "document_too_large"}, DocumentTooLargeError, "too large"),
+        (
+            502,
+            {"code": "signature_provider_error", "message": "recipient bounced"},
+            ProviderRejectedError,
+            "recipient bounced",
+        ),
+    ],
+)
+def test_status_codes_map_to_typed_errors(
+    status: int, body: Any, error: type[Exception], text: str
+) -> None:
     rec = Recorder(httpx.Response(status, json=body))
     with pytest.raises(error) as info:
         run(client(rec).request("POST", "/x", json_body={}, idempotency_key="k1"))
@@ -222,12 +258,14 @@ def test_a_status_hook_gives_a_provider_its_own_meaning_of_a_status() -> None:
     def hook(refusal: Refusal) -> SealboxError | None:
         seen.append(refusal)
         if refusal.status == 400 and refusal.operation == "cancel":
-            return ConflictError(f"Acme cannot cancel this any more{refusal.said}.",
-                                 **refusal.kwargs())
+            return ConflictError(
+                f"Acme cannot cancel this any more{refusal.said}.", **refusal.kwargs()
+            )
         return None
 
-    rec = Recorder(httpx.Response(400, json={"code": "not_pending",
-                                             "issues": ["document is completed"]}))
+    rec = Recorder(
+        httpx.Response(400, json={"code": "not_pending", "issues": ["document is completed"]})
+    )
     http = client(rec, status_hook=hook)
     with pytest.raises(ConflictError, match=r"cancel this any more \(document is completed\)"):
         run(http.json("POST", "/documents/1/cancel", operation="cancel"))
@@ -235,7 +273,9 @@ def test_a_status_hook_gives_a_provider_its_own_meaning_of_a_status() -> None:
     with pytest.raises(InvalidRequestError, match="document is completed"):
         run(http.json("GET", "/documents/1"))
     assert [(r.status, r.operation, r.body.code) for r in seen] == [
-        (400, "cancel", "not_pending"), (400, None, "not_pending")]
+        (400, "cancel", "not_pending"),
+        (400, None, "not_pending"),
+    ]
     assert len(rec.requests) == 2  # a refusal is not retried
 
 

@@ -19,14 +19,23 @@ def repo(tmp_path: Path) -> SqliteStore:
     return SqliteStore(Database(tmp_path / "sealbox.db"), tmp_path / "drafts")
 
 
-def add(repo: SqliteStore, number: int, *people: tuple[str, str, str],
-        at: datetime | None = None) -> None:
-    recipients = tuple(Recipient(first, last, email, order=i + 1)
-                       for i, (first, last, email) in enumerate(people))
+def add(
+    repo: SqliteStore, number: int, *people: tuple[str, str, str], at: datetime | None = None
+) -> None:
+    recipients = tuple(
+        Recipient(first, last, email, order=i + 1) for i, (first, last, email) in enumerate(people)
+    )
     spec = RequestSpec(name=f"Request {number}", recipients=recipients)
     request_id = f"0193c2c3-0000-4aaa-8bbb-{number:012d}"
-    repo.requests.add(Request(id=request_id, provider="local", spec=spec,
-                     created_at=at or T0 + timedelta(hours=number)), f"key-{number}")
+    repo.requests.add(
+        Request(
+            id=request_id,
+            provider="local",
+            spec=spec,
+            created_at=at or T0 + timedelta(hours=number),
+        ),
+        f"key-{number}",
+    )
 
 
 def test_an_empty_store_knows_nobody(repo: SqliteStore) -> None:
@@ -48,11 +57,14 @@ def test_order_follows_creation_time_not_insertion(repo: SqliteStore) -> None:
     add(repo, 1, ("Late", "One", "late@example.com"), at=T0 + timedelta(days=5))
     add(repo, 2, ("Early", "One", "early@example.com"), at=T0)
     assert [email for _, _, email in repo.known_recipients.recent()] == [
-        "late@example.com", "early@example.com"]
+        "late@example.com",
+        "early@example.com",
+    ]
 
 
 def test_same_time_ties_go_to_the_request_added_last_then_recipient_order(
-        repo: SqliteStore) -> None:
+    repo: SqliteStore,
+) -> None:
     add(repo, 1, ("A", "", "a@example.com"), at=T0)
     add(repo, 2, ("B", "", "b@example.com"), ("C", "", "c@example.com"), at=T0)
     assert [first for first, _, _ in repo.known_recipients.recent()] == ["B", "C", "A"]

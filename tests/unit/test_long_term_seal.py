@@ -23,13 +23,13 @@ def test_pki(tmp_path: Path) -> Iterator[TestPki]:
 
 
 def _identity(pki: TestPki, revoked: bool = False) -> SealIdentity:
-    return load_pkcs12_identity(pki.revoked_p12 if revoked else pki.signer_p12,
-                                pki.p12_passphrase)
+    return load_pkcs12_identity(pki.revoked_p12 if revoked else pki.signer_p12, pki.p12_passphrase)
 
 
 def _tsa(pki: TestPki, url: str | None = None) -> TimestampAuthority:
-    return TimestampAuthority(url or pki.tsa_url, trust_roots_pem=[pki.root_pem.read_bytes()],
-                              timeout=5)
+    return TimestampAuthority(
+        url or pki.tsa_url, trust_roots_pem=[pki.root_pem.read_bytes()], timeout=5
+    )
 
 
 def _seal(pdf: bytes, identity: SealIdentity, tsa: TimestampAuthority):  # type: ignore[no-untyped-def]
@@ -66,7 +66,8 @@ def _dead_url() -> str:
 
 
 def test_tsa_unreachable_seals_b_b_says_why_and_upgrade_brings_it_up(
-        test_pki: TestPki, tmp_path: Path) -> None:
+    test_pki: TestPki, tmp_path: Path
+) -> None:
     identity = _identity(test_pki)
     dead = _tsa(test_pki, _dead_url())
     sealed = _seal(text_pdf(["Sealed while offline."]), identity, dead)

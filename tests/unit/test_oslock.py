@@ -39,9 +39,14 @@ def test_a_lock_excludes_another_open_even_in_the_same_process(tmp_path: Path) -
 def test_a_killed_owner_that_is_not_reaped_holds_nothing(tmp_path: Path) -> None:
     path = tmp_path / "send.lock"
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, cwd=root,
-                            env={**os.environ, "PYTHONPATH": str(root)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline() == "held\n"
         assert is_held(path)

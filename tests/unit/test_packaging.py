@@ -40,9 +40,13 @@ def test_the_appstream_metainfo_names_the_same_app() -> None:
 
 def test_the_resources_the_bundle_carries_exist() -> None:
     assert resources_dir() == ROOT / "resources"
-    for parts in (("fonts", "DancingScript-Regular.otf"), ("fonts", "DancingScript-LICENSE.txt"),
-                  ("icons", "sealbox.svg"), ("samples", "sample-lease.pdf"),
-                  ("styles", "sealbox.qss")):
+    for parts in (
+        ("fonts", "DancingScript-Regular.otf"),
+        ("fonts", "DancingScript-LICENSE.txt"),
+        ("icons", "sealbox.svg"),
+        ("samples", "sample-lease.pdf"),
+        ("styles", "sealbox.qss"),
+    ):
         assert resource(*parts).is_file(), parts
     for size in (16, 32, 48, 64, 128, 256, 512):
         assert resource("icons", f"sealbox-{size}.png").is_file()
@@ -50,8 +54,18 @@ def test_the_resources_the_bundle_carries_exist() -> None:
 
 def test_the_licence_list_covers_the_runtime_dependencies() -> None:
     names = {item.name.lower().replace("_", "-") for item in dependency_licences()}
-    for needed in ("pyside6-essentials", "qasync", "httpx", "pymupdf", "pyhanko", "cryptography",
-                   "keyring", "sqlite-utils", "platformdirs", "sniffio"):
+    for needed in (
+        "pyside6-essentials",
+        "qasync",
+        "httpx",
+        "pymupdf",
+        "pyhanko",
+        "cryptography",
+        "keyring",
+        "sqlite-utils",
+        "platformdirs",
+        "sniffio",
+    ):
         assert needed in names, needed
     assert not {"pytest", "mypy", "ruff", "hypothesis", "pyinstaller"} & names  # dev tools only
     for item in dependency_licences():

@@ -97,11 +97,15 @@ def test_password_protected(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("granted", [pymupdf.PDF_PERM_FORM,  # type: ignore[attr-defined]
-                                     pymupdf.PDF_PERM_ANNOTATE,  # type: ignore[attr-defined]
-                                     pdfgen.ALL_PERMISSIONS])
-def test_permissions_password_that_allows_filling_and_signing(tmp_path: Path,
-                                                               granted: int) -> None:
+@pytest.mark.parametrize(
+    "granted",
+    [
+        pymupdf.PDF_PERM_FORM,  # type: ignore[attr-defined]
+        pymupdf.PDF_PERM_ANNOTATE,  # type: ignore[attr-defined]
+        pdfgen.ALL_PERMISSIONS,
+    ],
+)
+def test_permissions_password_that_allows_filling_and_signing(tmp_path: Path, granted: int) -> None:
     """Opens without a password and allows filling in and signing: accepted, as encrypted."""
     data = pdfgen.encrypted_pdf(user_password="", permissions=granted)
     assert not open_doc(data).needs_pass
@@ -114,8 +118,9 @@ def test_permissions_password_that_forbids_filling_and_signing(tmp_path: Path) -
     with pytest.raises(EncryptedPdfError) as info:
         check_pdf(write(tmp_path, "contract.pdf", data))
     message = str(info.value)
-    assert message.startswith("contract.pdf is protected by its author against filling in and "
-                              "signing")
+    assert message.startswith(
+        "contract.pdf is protected by its author against filling in and signing"
+    )
     assert '"fill in form fields"' in message and '"signing"' in message
     assert "print" not in message  # never "print it to a new PDF": that flattens a form
 

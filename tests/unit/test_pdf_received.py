@@ -41,8 +41,9 @@ def test_a_signed_pdf_names_its_signer(tmp_path: Path) -> None:
 
 
 def test_two_signers_and_a_certification() -> None:
-    twice = received.sign(received.sign(received.contract(), certify=True),
-                          name="Max Muster", field_name="Signature2")
+    twice = received.sign(
+        received.sign(received.contract(), certify=True), name="Max Muster", field_name="Signature2"
+    )
     first, second = existing_signatures(open_doc(twice))
     assert (first.signer, first.certification) == ("Erika Mustermann", 2)
     assert (second.signer, second.certification) == ("Max Muster", None)
@@ -69,13 +70,16 @@ def test_describe_many_signers() -> None:
     assert describe(()) == "nobody"
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("D:20261206140509+01'00'", dt.datetime(2026, 12, 6, 13, 5, 9, tzinfo=dt.UTC)),
-    ("D:20261206140509Z", dt.datetime(2026, 12, 6, 14, 5, 9, tzinfo=dt.UTC)),
-    ("D:2026", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
-    ("D:20261306", None),
-    ("yesterday", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("D:20261206140509+01'00'", dt.datetime(2026, 12, 6, 13, 5, 9, tzinfo=dt.UTC)),
+        ("D:20261206140509Z", dt.datetime(2026, 12, 6, 14, 5, 9, tzinfo=dt.UTC)),
+        ("D:2026", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
+        ("D:20261306", None),
+        ("yesterday", None),
+    ],
+)
 def test_pdf_dates(text: str, expected: dt.datetime | None) -> None:
     assert parse_pdf_date(text) == expected
 
@@ -94,8 +98,9 @@ def test_an_update_keeps_the_original_bytes_and_the_encryption() -> None:
     assert "Jane Doe" in again[0].get_text()
 
 
-@pytest.mark.parametrize("make", [forms.libreoffice_form, forms.hyperref_form,
-                                  forms.viewer_filled_form])
+@pytest.mark.parametrize(
+    "make", [forms.libreoffice_form, forms.hyperref_form, forms.viewer_filled_form]
+)
 def test_fields_the_viewer_was_to_draw_get_appearances(make: Any) -> None:
     doc = open_doc(make())
     assert needs_appearances(doc)
@@ -120,20 +125,23 @@ def test_a_form_with_drawn_appearances_is_left_alone() -> None:
 
 def filled_rects(data: bytes, page: int = 0) -> list[Any]:
     """White filled rectangles (backings, covers) drawn on a page."""
-    return [d["rect"] for d in open_doc(data)[page].get_drawings()
-            if d.get("fill") == (1.0, 1.0, 1.0)]
+    return [
+        d["rect"] for d in open_doc(data)[page].get_drawings() if d.get("fill") == (1.0, 1.0, 1.0)
+    ]
 
 
 def test_no_backing_on_a_plain_light_page() -> None:
-    out = stamp_pdf(received.contract(), [Stamp(1, Rect(72, 600, 200, 50), "typed_signature",
-                                                "Jane Doe")], FONT)
+    out = stamp_pdf(
+        received.contract(), [Stamp(1, Rect(72, 600, 200, 50), "typed_signature", "Jane Doe")], FONT
+    )
     assert filled_rects(out) == []  # a signature line under the field would stay visible
 
 
 def test_a_light_backing_on_a_dark_banner() -> None:
     rect = Rect(300, 600, 240, 60)
-    out = stamp_pdf(received.dark_banner_pdf(), [Stamp(1, rect, "typed_signature", "Jane Doe")],
-                    FONT)
+    out = stamp_pdf(
+        received.dark_banner_pdf(), [Stamp(1, rect, "typed_signature", "Jane Doe")], FONT
+    )
     (backing,) = filled_rects(out)
     assert backing == pymupdf.Rect(rect.x, rect.y, rect.x1, rect.y + rect.height)
 
@@ -143,8 +151,12 @@ def test_the_anchor_text_alone_is_taken_off_the_page() -> None:
     doc = open_doc(original)
     (hit,) = doc[0].search_for(received.ANCHOR)
     anchor = AnchorText(1, Rect(hit.x0, hit.y0, hit.width, hit.height))
-    out = stamp_pdf(original, [Stamp(1, Rect(hit.x0, hit.y0, 180, 48), "typed_signature",
-                                     "Jane Doe")], FONT, anchor_texts=[anchor])
+    out = stamp_pdf(
+        original,
+        [Stamp(1, Rect(hit.x0, hit.y0, 180, 48), "typed_signature", "Jane Doe")],
+        FONT,
+        anchor_texts=[anchor],
+    )
     text = open_doc(out)[0].get_text()
     assert received.ANCHOR not in text
     assert "Sign here:" in text and "The parties agree to the terms set out below." in text
@@ -167,8 +179,7 @@ def test_a_document_that_needs_a_password_is_refused() -> None:
     with pytest.raises(EncryptedPdfError, match="needs a password to open"):
         stamp_pdf(pdfgen.encrypted_pdf(), [], FONT)
     with pytest.raises(EncryptedPdfError, match="against filling in and signing"):
-        stamp_pdf(pdfgen.encrypted_pdf(user_password="", permissions=_mu.PDF_PERM_PRINT), [],
-                  FONT)
+        stamp_pdf(pdfgen.encrypted_pdf(user_password="", permissions=_mu.PDF_PERM_PRINT), [], FONT)
 
 
 def test_an_anchor_read_from_a_scan_is_covered() -> None:

@@ -15,7 +15,10 @@ CONFIG = ROOT / ".pre-commit-config.yaml"
 def test_the_configuration_is_valid() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "pre_commit", "validate-config", str(CONFIG)],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -28,5 +31,5 @@ def test_it_runs_ruff_ruff_format_mypy_and_the_layer_contract() -> None:
     assert entries["mypy"].endswith("mypy")
     assert entries["import-contract"].endswith("lint-imports")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for check in ("ruff check", "mypy", "lint-imports"):
+    for check in ("ruff check .", "ruff format --check .", "mypy", "lint-imports"):
         assert check in readme

@@ -28,10 +28,15 @@ def paths(tmp_path: Path) -> Paths:
 
 
 def test_the_built_in_providers_in_their_order() -> None:
-    assert registry.ids() == ("local", "craftkit", "signature_nc", "signicat", "saypdf",
-                              "itasign")
+    assert registry.ids() == ("local", "craftkit", "signature_nc", "signicat", "saypdf", "itasign")
     assert [info.name for info in registry.providers()] == [
-        "In person", "Craftkit", "Signature.nc", "Signicat", "SayPDF", "ItaSign"]
+        "In person",
+        "Craftkit",
+        "Signature.nc",
+        "Signicat",
+        "SayPDF",
+        "ItaSign",
+    ]
     assert registry.DEFAULT == "local" and registry.in_person("local")
     assert registry.in_person_ids() == ("local",)
     assert [info.id for info in registry.with_webhooks()] == ["craftkit", "saypdf"]
@@ -48,8 +53,9 @@ def test_an_unknown_id_is_refused_with_the_known_ones() -> None:
 
 @pytest.mark.parametrize("info", registry.providers(), ids=registry.ids())
 def test_each_entry_builds_its_provider(info: ProviderInfo, tmp_path: Path) -> None:
-    config = ProviderConfig(provider_id=info.id, credential=lambda _key: None,
-                            setting=lambda _key: None)
+    config = ProviderConfig(
+        provider_id=info.id, credential=lambda _key: None, setting=lambda _key: None
+    )
     provider = info.create(config, paths(tmp_path))
     assert provider.capabilities is info.capabilities
     assert (info.id, info.name) == (info.capabilities.id, info.capabilities.name)
@@ -89,24 +95,32 @@ def test_a_registered_provider_is_listed_last_then_removed() -> None:
     with seventh_registered():
         assert registry.ids()[-1] == "postbox"
         assert registry.display_name("postbox") == "Postbox"
-        with pytest.raises(ValueError, match="already registered"), \
-                seventh_registered():
+        with pytest.raises(ValueError, match="already registered"), seventh_registered():
             pass
     assert "postbox" not in registry.ids()
 
 
 def test_capabilities_name_only_what_a_provider_offers() -> None:
     bare = Capabilities("x", "X")
-    assert not (bare.cancel or bare.certificate or bare.list or bare.webhooks
-                or bare.idempotency or bare.field_types)
+    assert not (
+        bare.cancel
+        or bare.certificate
+        or bare.list
+        or bare.webhooks
+        or bare.idempotency
+        or bare.field_types
+    )
     assert bare.anchors == "none" and not bare.resolves_anchors and not bare.sends_anchors
     assert bare.max_bytes == 20 * 1024 * 1024
 
 
 def _string_constants(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return {node.value for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
 
 
 def test_no_module_outside_the_providers_names_a_provider_id() -> None:
@@ -125,14 +139,22 @@ def test_no_module_outside_the_providers_names_a_provider_id() -> None:
 
 
 def test_reading_the_registry_loads_no_client() -> None:
-    probe = ("import sys\n"
-             "from app.providers import registry\n"
-             "print([i.name for i in registry.providers()])\n"
-             "heavy = ('httpx', 'pymupdf', 'pyhanko', 'asyncio', 'cryptography', 'PySide6')\n"
-             "print(sorted({m for m in sys.modules if m.split('.')[0] in heavy "
-             "or m.endswith('.client')}))\n")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            cwd=ROOT, timeout=60, check=False,
-                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    probe = (
+        "import sys\n"
+        "from app.providers import registry\n"
+        "print([i.name for i in registry.providers()])\n"
+        "heavy = ('httpx', 'pymupdf', 'pyhanko', 'asyncio', 'cryptography', 'PySide6')\n"
+        "print(sorted({m for m in sys.modules if m.split('.')[0] in heavy "
+        "or m.endswith('.client')}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1] == "[]"

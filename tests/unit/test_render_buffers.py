@@ -47,8 +47,7 @@ def test_rows_are_three_bytes_a_pixel_aligned_to_four() -> None:
     assert [row_bytes(w) for w in (1, 2, 4, 5, 816)] == [4, 8, 12, 16, 2448]
 
 
-def test_shared_memory_without_memfd_is_an_anonymous_file(monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
+def test_shared_memory_without_memfd_is_an_anonymous_file(monkeypatch: pytest.MonkeyPatch) -> None:
     """Where there is no memfd (macOS), the buffer is an unlinked temporary file: the same
     memory seen by both ends."""
     monkeypatch.delattr(os, "memfd_create", raising=False)

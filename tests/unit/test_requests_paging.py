@@ -33,18 +33,36 @@ def ctx(home: Path) -> Iterator[Context]:
     context.close()
 
 
-def make(name: str, *, created: datetime = START, status: Status = Status.SENT,
-         provider: str = "local", people: Sequence[tuple[str, str, str]] = (
-             ("Jane", "Doe", "jane@example.com"),)) -> Request:
-    recipients = tuple(Recipient(first, last, email, order=i + 1)
-                       for i, (first, last, email) in enumerate(people))
-    spec = RequestSpec(name=name, recipients=recipients,
-                       fields=tuple(Field(i, FieldType.SIGNATURE, 1, 72, 600 - 60 * i, 160, 48)
-                                    for i in range(len(recipients))))
+def make(
+    name: str,
+    *,
+    created: datetime = START,
+    status: Status = Status.SENT,
+    provider: str = "local",
+    people: Sequence[tuple[str, str, str]] = (("Jane", "Doe", "jane@example.com"),),
+) -> Request:
+    recipients = tuple(
+        Recipient(first, last, email, order=i + 1) for i, (first, last, email) in enumerate(people)
+    )
+    spec = RequestSpec(
+        name=name,
+        recipients=recipients,
+        fields=tuple(
+            Field(i, FieldType.SIGNATURE, 1, 72, 600 - 60 * i, 160, 48)
+            for i in range(len(recipients))
+        ),
+    )
     sent = created if status not in (Status.QUEUED, Status.FAILED) else None
-    return Request(id=str(uuid.uuid4()), provider=provider, spec=spec, status=status,
-                   provider_id="p-" + name if sent else None, created_at=created, sent_at=sent,
-                   updated_at=created)
+    return Request(
+        id=str(uuid.uuid4()),
+        provider=provider,
+        spec=spec,
+        status=status,
+        provider_id="p-" + name if sent else None,
+        created_at=created,
+        sent_at=sent,
+        updated_at=created,
+    )
 
 
 def add(ctx: Context, request: Request) -> Request:
@@ -102,11 +120,25 @@ def test_requests_created_at_the_same_moment_keep_one_order(ctx: Context) -> Non
 
 def test_filters_by_status_provider_and_dates(ctx: Context) -> None:
     a = add(ctx, make("Charter A", status=Status.COMPLETED, created=START))
-    b = add(ctx, make("Charter B", status=Status.VIEWED, provider="craftkit",
-                      created=START + timedelta(days=10)))
+    b = add(
+        ctx,
+        make(
+            "Charter B",
+            status=Status.VIEWED,
+            provider="craftkit",
+            created=START + timedelta(days=10),
+        ),
+    )
     c = add(ctx, make("Charter C", status=Status.QUEUED, created=START + timedelta(days=20)))
-    d = add(ctx, make("Charter D", status=Status.CANCELLED, provider="saypdf",
-                      created=START + timedelta(days=30)))
+    d = add(
+        ctx,
+        make(
+            "Charter D",
+            status=Status.CANCELLED,
+            provider="saypdf",
+            created=START + timedelta(days=30),
+        ),
+    )
     store = ctx.store.search
 
     def check(filters: RequestFilter, expected: list[Request]) -> None:
@@ -122,8 +154,12 @@ def test_filters_by_status_provider_and_dates(ctx: Context) -> None:
     check(RequestFilter(provider="craftkit", statuses=in_flight), [b])
     check(RequestFilter(since=START + timedelta(days=10)), [d, c, b])  # since is inclusive
     check(RequestFilter(until=START + timedelta(days=20)), [b, a])  # until is exclusive
-    check(RequestFilter(since=START + timedelta(days=5), until=START + timedelta(days=25),
-                        provider="local"), [c])
+    check(
+        RequestFilter(
+            since=START + timedelta(days=5), until=START + timedelta(days=25), provider="local"
+        ),
+        [c],
+    )
     assert store.position(RequestFilter(provider="local"), c.id) == 0
     assert store.position(RequestFilter(provider="local"), b.id) is None
     assert store.position(RequestFilter(), "no-such-id") is None
@@ -131,11 +167,23 @@ def test_filters_by_status_provider_and_dates(ctx: Context) -> None:
 
 def test_search_matches_names_recipients_and_emails_as_prefixes(ctx: Context) -> None:
     lease = add(ctx, make("Berth lease 2026", people=[("Jane", "Doe", "jane@harbour.test")]))
-    crew = add(ctx, make("Crew contract Hopper", created=START + timedelta(hours=1),
-                         people=[("Bob", "Roe", "bob@acme.test"),
-                                 ("Ada", "Lovelace", "ada@harbour.test")]))
-    fuel = add(ctx, make("Fuel supply agreement", created=START + timedelta(hours=2),
-                         status=Status.COMPLETED, people=[("Åsa", "Öberg", "asa@fuel.test")]))
+    crew = add(
+        ctx,
+        make(
+            "Crew contract Hopper",
+            created=START + timedelta(hours=1),
+            people=[("Bob", "Roe", "bob@acme.test"), ("Ada", "Lovelace", "ada@harbour.test")],
+        ),
+    )
+    fuel = add(
+        ctx,
+        make(
+            "Fuel supply agreement",
+            created=START + timedelta(hours=2),
+            status=Status.COMPLETED,
+            people=[("Åsa", "Öberg", "asa@fuel.test")],
+        ),
+    )
     store = ctx.store.search
 
     def found(text: str, **more: object) -> list[str]:
@@ -152,8 +200,9 @@ def test_search_matches_names_recipients_and_emails_as_prefixes(ctx: Context) ->
     assert found("asa oberg") == [fuel.id]  # diacritics do not matter
     assert found("crew ada") == [crew.id]  # every word must match
     assert found("crew jane") == []
-    assert found("harbour", statuses=frozenset({Status.SENT}),
-                 since=START + timedelta(minutes=30)) == [crew.id]
+    assert found(
+        "harbour", statuses=frozenset({Status.SENT}), since=START + timedelta(minutes=30)
+    ) == [crew.id]
     # Nothing to search for is no search at all (quotes and operators are only text).
     assert found("  ") == found("?!") == [fuel.id, crew.id, lease.id]
     assert found('"lease*"') == [lease.id]
@@ -161,20 +210,26 @@ def test_search_matches_names_recipients_and_emails_as_prefixes(ctx: Context) ->
 
 
 def test_a_search_alone_is_paged_off_the_full_text_index_in_list_order(
-        ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
     made = many(ctx, 260)
-    ties = [add(ctx, make(f"Lease tie {n}", created=START + timedelta(minutes=100)))
-            for n in range(3)]
+    ties = [
+        add(ctx, make(f"Lease tie {n}", created=START + timedelta(minutes=100))) for n in range(3)
+    ]
     add(ctx, make("Quarterly report", created=START - timedelta(days=1)))
     # A request read back from the archive later, created long before the others.
     old = make("Lease of 2019", created=START - timedelta(days=700))
     ctx.requests.restore(old, [])
     store = ctx.store.search
-    filters = [RequestFilter(search="lease"), RequestFilter(search="lease tie"),
-               RequestFilter(search="lease", since=START + timedelta(minutes=100)),
-               RequestFilter(search="lease", until=START + timedelta(minutes=100)),
-               RequestFilter(search="lease", since=START - timedelta(days=800),
-                             until=START + timedelta(minutes=7))]
+    filters = [
+        RequestFilter(search="lease"),
+        RequestFilter(search="lease tie"),
+        RequestFilter(search="lease", since=START + timedelta(minutes=100)),
+        RequestFilter(search="lease", until=START + timedelta(minutes=100)),
+        RequestFilter(
+            search="lease", since=START - timedelta(days=800), until=START + timedelta(minutes=7)
+        ),
+    ]
 
     def read(f: RequestFilter) -> tuple[int, list[str], list[int | None]]:
         rows = [r for offset in (0, 100, 200, 300) for r in ids(store.page(f, offset, 100))]
@@ -197,9 +252,14 @@ def test_a_search_alone_is_paged_off_the_full_text_index_in_list_order(
     assert store.position(RequestFilter(search="quarterly"), old.id) is None
     # The page is read newest first off the index: no sorting of the matches.
     where, params = search_module._text_sql(filters[0])
-    plan = " ".join(str(r[3]) for r in ctx.database.conn.execute(
-        f"EXPLAIN QUERY PLAN SELECT k.request_id FROM search JOIN search_keys k "
-        f"ON k.docid = search.rowid{where} ORDER BY search.rowid DESC LIMIT 10", params))
+    plan = " ".join(
+        str(r[3])
+        for r in ctx.database.conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT k.request_id FROM search JOIN search_keys k "
+            f"ON k.docid = search.rowid{where} ORDER BY search.rowid DESC LIMIT 10",
+            params,
+        )
+    )
     assert "TEMP B-TREE" not in plan
 
 
@@ -209,21 +269,31 @@ def test_version_5_keys_the_search_rows_in_list_order(tmp_path: Path) -> None:
     old = sqlite_utils.Database(conn)
     for step in MIGRATIONS[:4]:
         step(old)
-    created = ["2026-03-01T09:00:00.000Z", "2025-01-01T00:00:00.000Z",
-               "2026-03-01T09:00:00.000Z", "2026-05-01T10:00:00.000Z"]
+    created = [
+        "2026-03-01T09:00:00.000Z",
+        "2025-01-01T00:00:00.000Z",
+        "2026-03-01T09:00:00.000Z",
+        "2026-05-01T10:00:00.000Z",
+    ]
     for n, when in enumerate(created):
-        old.execute("INSERT INTO requests (id, name, provider, status, expiration_hours, "
-                    "spec_json, document_name, created_at, updated_at) VALUES "
-                    "(?, ?, 'local', 'sent', 1, '{}', 'a.pdf', ?, ?)",
-                    [f"r{n}", f"Lease {n}", when, when])
+        old.execute(
+            "INSERT INTO requests (id, name, provider, status, expiration_hours, "
+            "spec_json, document_name, created_at, updated_at) VALUES "
+            "(?, ?, 'local', 'sent', 1, '{}', 'a.pdf', ?, ?)",
+            [f"r{n}", f"Lease {n}", when, when],
+        )
         # As versions 2 to 4 keyed them: 1, 2, 3... in the order stored.
         old.execute("INSERT INTO search_keys (docid, request_id) VALUES (?, ?)", [n + 1, f"r{n}"])
-        old.execute("INSERT INTO search (rowid, request_id, name, people, content) VALUES "
-                    "(?, ?, ?, 'Jane Doe', ?)", [n + 1, f"r{n}", f"Lease {n}",
-                                                 "archived text" if n == 1 else ""])
+        old.execute(
+            "INSERT INTO search (rowid, request_id, name, people, content) VALUES "
+            "(?, ?, ?, 'Jane Doe', ?)",
+            [n + 1, f"r{n}", f"Lease {n}", "archived text" if n == 1 else ""],
+        )
     old.execute("INSERT INTO search_keys (docid, request_id) VALUES (9, 'gone')")
-    old.execute("INSERT INTO search (rowid, request_id, name, people, content) VALUES "
-                "(9, 'gone', 'Lease gone', '', '')")
+    old.execute(
+        "INSERT INTO search (rowid, request_id, name, people, content) VALUES "
+        "(9, 'gone', 'Lease gone', '', '')"
+    )
     conn.execute("PRAGMA user_version = 4")
     conn.commit()
     conn.close()
@@ -232,7 +302,8 @@ def test_version_5_keys_the_search_rows_in_list_order(tmp_path: Path) -> None:
         assert database.user_version == SCHEMA_VERSION >= 5
         rows = database.conn.execute(
             "SELECT k.docid, k.request_id, s.request_id FROM search_keys k "
-            "JOIN search s ON s.rowid = k.docid ORDER BY k.docid DESC").fetchall()
+            "JOIN search s ON s.rowid = k.docid ORDER BY k.docid DESC"
+        ).fetchall()
         # Newest first; of the two created at the same moment, the one stored last first.
         assert [r[1] for r in rows] == [r[2] for r in rows] == ["r3", "r2", "r0", "r1"]
         assert rows[1][0] == rows[2][0] + 1
@@ -256,16 +327,27 @@ def test_version_4_adds_the_paging_indexes(tmp_path: Path) -> None:
     database = Database(path)
     try:
         assert database.user_version == SCHEMA_VERSION >= 4
-        indexes = {r[0] for r in database.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'requests'")}
-        assert {"requests_status_created", "requests_provider_created",
-                "requests_created"} <= indexes
+        indexes = {
+            r[0]
+            for r in database.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'requests'"
+            )
+        }
+        assert {
+            "requests_status_created",
+            "requests_provider_created",
+            "requests_created",
+        } <= indexes
         assert "requests_status" not in indexes
-        where, params = search_module._filter_sql(
-            RequestFilter(statuses=frozenset({Status.SENT})))
-        plan = " ".join(str(r[3]) for r in database.conn.execute(
-            f"EXPLAIN QUERY PLAN SELECT rowid FROM requests{where} ORDER BY created_at DESC, "
-            "rowid DESC LIMIT 10", params))
+        where, params = search_module._filter_sql(RequestFilter(statuses=frozenset({Status.SENT})))
+        plan = " ".join(
+            str(r[3])
+            for r in database.conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT rowid FROM requests{where} ORDER BY created_at DESC, "
+                "rowid DESC LIMIT 10",
+                params,
+            )
+        )
         assert "requests_status_created" in plan and "TEMP B-TREE" not in plan
     finally:
         database.close()
@@ -319,9 +401,20 @@ def _record_run(ctx: Context, name: str, requests: Sequence[Request]) -> str:
 
     run_id = str(uuid.uuid4())
     ctx.store.runs.add(
-        Run(id=run_id, name=name, provider="local", render_id=None, spec={}, document_name="a.pdf",
-            document_sha256="0" * 64, sheet="people.csv", state="running", created_at=START),
-        [NewRow(i + 2, {}, str(uuid.uuid4())) for i in range(len(requests) + 1)])
+        Run(
+            id=run_id,
+            name=name,
+            provider="local",
+            render_id=None,
+            spec={},
+            document_name="a.pdf",
+            document_sha256="0" * 64,
+            sheet="people.csv",
+            state="running",
+            created_at=START,
+        ),
+        [NewRow(i + 2, {}, str(uuid.uuid4())) for i in range(len(requests) + 1)],
+    )
     for i, request in enumerate(requests):
         ctx.store.runs.link(run_id, i + 2, request.id)
     return run_id

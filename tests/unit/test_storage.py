@@ -56,10 +56,12 @@ def test_a_disk_io_error_with_room_left_is_neither_full_nor_damage(tmp_path: Pat
     assert "check the disk" in unreadable_database(tmp_path / "s.db", exc).message
 
 
-@pytest.mark.parametrize(("message", "code"), [("database disk image is malformed", 11),
-                                               ("file is not a database", 26)])
-def test_damage_keeps_the_file_and_never_advises_it_away(tmp_path: Path, message: str,
-                                                         code: int) -> None:
+@pytest.mark.parametrize(
+    ("message", "code"), [("database disk image is malformed", 11), ("file is not a database", 26)]
+)
+def test_damage_keeps_the_file_and_never_advises_it_away(
+    tmp_path: Path, message: str, code: int
+) -> None:
     exc = sqlite_error(message, code)
     assert is_damage(exc)
     text = damaged_database(tmp_path / "s.db", exc).message

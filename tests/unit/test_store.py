@@ -69,9 +69,17 @@ def test_a_damaged_database_gets_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_write_is_all_or_nothing(repo: Requests) -> None:
-    row = {"id": "x", "name": "n", "provider": "local", "status": "queued",
-           "expiration_hours": 1, "spec_json": "{}", "document_name": "d.pdf",
-           "created_at": "t", "updated_at": "t"}
+    row = {
+        "id": "x",
+        "name": "n",
+        "provider": "local",
+        "status": "queued",
+        "expiration_hours": 1,
+        "spec_json": "{}",
+        "document_name": "d.pdf",
+        "created_at": "t",
+        "updated_at": "t",
+    }
 
     def fail_half_way() -> None:
         with repo.database.write() as db:
@@ -117,8 +125,9 @@ def test_unknown_id(repo: Requests) -> None:
         repo.get("does-not-exist")
 
 
-def test_reports_never_go_backwards_and_history_keeps_payloads(store: SqliteStore,
-                                                                repo: Requests) -> None:
+def test_reports_never_go_backwards_and_history_keeps_payloads(
+    store: SqliteStore, repo: Requests
+) -> None:
     request = make_request()
     repo.add(request, "k")
     store.outbox.mark_done(request.id, Report(status=Status.SENT))
@@ -163,13 +172,14 @@ def test_a_report_decided_on_an_old_reading_is_not_applied(repo: Requests) -> No
     seen = repo.get(request.id)
     repo.recipient_event(request.id, 0, "viewed")  # another process, meanwhile
     with pytest.raises(ChangedMeanwhile):
-        repo.apply_report(request.id, Report(status=Status.EXPIRED),
-                          expect_version=seen.version)
+        repo.apply_report(request.id, Report(status=Status.EXPIRED), expect_version=seen.version)
     assert repo.get(request.id).status == Status.SENT
     fresh = repo.get(request.id)
     assert fresh.version > seen.version
-    assert repo.apply_report(request.id, Report(status=Status.EXPIRED),
-                             expect_version=fresh.version) == Status.EXPIRED
+    assert (
+        repo.apply_report(request.id, Report(status=Status.EXPIRED), expect_version=fresh.version)
+        == Status.EXPIRED
+    )
 
 
 def test_a_state_change_expects_the_state_it_was_decided_on(repo: Requests) -> None:
@@ -203,8 +213,9 @@ def test_an_archive_folder_of_another_request_is_never_taken(tmp_path: Path) -> 
     moment = first.created_at
     taken = folder_for(tmp_path, first, moment)
     taken.mkdir(parents=True)
-    (taken / "request.json").write_text(_json.dumps({"id": first.id, "files": {}}),
-                                        encoding="utf-8")
+    (taken / "request.json").write_text(
+        _json.dumps({"id": first.id, "files": {}}), encoding="utf-8"
+    )
     assert folder_for(tmp_path, first, moment) == taken
     other = folder_for(tmp_path, second, moment)
     assert other != taken and other.name.endswith(second.id)

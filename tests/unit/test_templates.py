@@ -80,8 +80,10 @@ def test_list_is_sorted_by_name_regardless_of_case(templates: Templates) -> None
 
 def test_replace_keeps_the_creation_time(templates: Templates) -> None:
     first = templates.save("Lease", spec(), [LETTER])
-    templates.db.execute("UPDATE templates SET created_at = '2020-01-01T00:00:00.000Z', "
-                         "updated_at = '2020-01-01T00:00:00.000Z'")
+    templates.db.execute(
+        "UPDATE templates SET created_at = '2020-01-01T00:00:00.000Z', "
+        "updated_at = '2020-01-01T00:00:00.000Z'"
+    )
     second = templates.save("LEASE", role_spec(), [A4, A4], replace=True)
     assert second.name == "LEASE"
     assert second.spec == role_spec()
@@ -96,7 +98,8 @@ def test_a_duplicate_name_is_refused_and_nothing_is_written(templates: Templates
     with pytest.raises(UserError) as info:
         templates.save("lease", role_spec(), [A4])
     assert str(info.value) == (
-        "A template named 'Lease' already exists: choose another name or replace it.")
+        "A template named 'Lease' already exists: choose another name or replace it."
+    )
     assert count(templates) == 1
     assert templates.get("Lease") == original
     assert not templates.db.conn.in_transaction
@@ -113,8 +116,9 @@ def test_a_long_name_is_refused(templates: Templates) -> None:
     templates.save("x" * MAX_TEMPLATE_NAME, spec(), [LETTER])
     with pytest.raises(UserError) as info:
         templates.save("y" * (MAX_TEMPLATE_NAME + 1), spec(), [LETTER])
-    assert str(info.value) == ("The template name is 101 characters long: shorten it to at "
-                               "most 100 characters.")
+    assert str(info.value) == (
+        "The template name is 101 characters long: shorten it to at most 100 characters."
+    )
     with pytest.raises(UserError, match="one line"):
         templates.save("two\nlines", spec(), [LETTER])
     assert count(templates) == 1
@@ -130,16 +134,22 @@ def test_bad_page_sizes_are_a_programming_error(templates: Templates) -> None:
 def test_get_delete_rename_of_a_missing_template(templates: Templates) -> None:
     with pytest.raises(NotFoundError) as info:
         templates.get("Lease")
-    assert str(info.value) == ("There is no template named 'Lease': no templates are saved yet: "
-                               "prepare a document and choose File › Save as Template.")
+    assert str(info.value) == (
+        "There is no template named 'Lease': no templates are saved yet: "
+        "prepare a document and choose File › Save as Template."
+    )
     templates.save("Charter", spec(), [LETTER])
     templates.save("NDA", spec(), [LETTER])
-    for call in (lambda: templates.get("Lease"), lambda: templates.delete("Lease"),
-                 lambda: templates.rename("Lease", "Other")):
+    for call in (
+        lambda: templates.get("Lease"),
+        lambda: templates.delete("Lease"),
+        lambda: templates.rename("Lease", "Other"),
+    ):
         with pytest.raises(NotFoundError) as info:
             call()
-        assert str(info.value) == ("There is no template named 'Lease': the saved templates "
-                                   "are 'Charter', 'NDA'.")
+        assert str(info.value) == (
+            "There is no template named 'Lease': the saved templates are 'Charter', 'NDA'."
+        )
     assert templates.names() == ["Charter", "NDA"]
 
 
@@ -237,13 +247,16 @@ def test_fewer_pages() -> None:
     t = template([sig(1, 72, 650), sig(3, 72, 100), sig(4, 72, 100)], [LETTER] * 4)
     assert compatibility(t, pages(LETTER, LETTER)) == [
         "The template was made on a 4-page document; this one has 2 pages: fields on pages "
-        "3–4 are left out."]
+        "3–4 are left out."
+    ]
     assert compatibility(t, pages(LETTER, LETTER, LETTER)) == [
         "The template was made on a 4-page document; this one has 3 pages: fields on page 4 "
-        "are left out."]
+        "are left out."
+    ]
     t2 = template([sig(1, 72, 650)], [LETTER] * 3)
     assert compatibility(t2, pages(LETTER)) == [
-        "The template was made on a 3-page document; this one has 1 page."]
+        "The template was made on a 3-page document; this one has 1 page."
+    ]
     applied = apply_to(t, pages(LETTER, LETTER))
     assert applied.fields == (sig(1, 72, 650),)
     assert applied.anchor_tags == t.spec.anchor_tags
@@ -254,13 +267,16 @@ def test_more_pages() -> None:
     t = template([sig(1, 72, 650)], [LETTER])
     assert compatibility(t, pages(LETTER, LETTER, LETTER)) == [
         "The template was made on a 1-page document; this one has 3 pages: the template has "
-        "no fields on pages 2–3."]
+        "no fields on pages 2–3."
+    ]
     assert apply_to(t, pages(LETTER, LETTER, LETTER)) == t.spec
 
 
 def test_other_page_sizes_are_grouped_and_fields_are_moved_or_shrunk() -> None:
-    t = template([sig(1, 72, 780, 180, 48), sig(2, 72, 100), sig(3, 500, 10, 700, 40)],
-                 [LETTER, LETTER, LETTER, LETTER])
+    t = template(
+        [sig(1, 72, 780, 180, 48), sig(2, 72, 100), sig(3, 500, 10, 700, 40)],
+        [LETTER, LETTER, LETTER, LETTER],
+    )
     doc = pages(A4, (400.0, 600.0), (400.0, 600.0), (400.0, 600.0))
     warnings = compatibility(t, doc)
     assert warnings == [
@@ -283,11 +299,13 @@ def test_a_field_is_moved_before_it_is_shrunk() -> None:
     field = applied.fields[0]
     assert (field.x, field.y, field.width, field.height) == (220, 552, 180, 48)
     assert compatibility(t, pages((400.0, 600.0)))[0].endswith(
-        "1 field that would fall off the page is moved or shrunk to fit.")
+        "1 field that would fall off the page is moved or shrunk to fit."
+    )
 
 
 def test_apply_to_never_raises() -> None:
     t = template([sig(1, 72, 650), sig(5, 0, 0)], [LETTER])
     assert apply_to(t, []).fields == ()
     assert compatibility(t, [])[0].startswith(
-        "The template was made on a 1-page document; this one has 0 pages")
+        "The template was made on a 1-page document; this one has 0 pages"
+    )

@@ -28,17 +28,20 @@ from app.secrets import KeyringSecrets
 from app.store.records import stored_payload, stored_text
 
 
-@pytest.mark.parametrize(("raw", "seen"), [
-    ("plain Élan — 東京 ✓", "plain Élan — 東京 ✓"),
-    ("a\x1b[31mred\x07", "a\\x1b[31mred\\x07"),
-    ("line\r\nnext\ttab", "line\\r\\nnext\\ttab"),
-    ("abc\u202efdp.exe", "abc\\u202efdp.exe"),
-    ("\u2066iso\u2069 \u200f", "\\u2066iso\\u2069 \\u200f"),
-    ("del\x7f c1\x85", "del\\x7f c1\\x85"),
-    ("sep\u2028para\u2029", "sep\\u2028para\\u2029"),
-    ("bad\udcff byte", "bad\\udcff byte"),
-    ("family \U0001f468\u200d\U0001f469", "family \U0001f468\u200d\U0001f469"),  # ZWJ kept
-])
+@pytest.mark.parametrize(
+    ("raw", "seen"),
+    [
+        ("plain Élan — 東京 ✓", "plain Élan — 東京 ✓"),
+        ("a\x1b[31mred\x07", "a\\x1b[31mred\\x07"),
+        ("line\r\nnext\ttab", "line\\r\\nnext\\ttab"),
+        ("abc\u202efdp.exe", "abc\\u202efdp.exe"),
+        ("\u2066iso\u2069 \u200f", "\\u2066iso\\u2069 \\u200f"),
+        ("del\x7f c1\x85", "del\\x7f c1\\x85"),
+        ("sep\u2028para\u2029", "sep\\u2028para\\u2029"),
+        ("bad\udcff byte", "bad\\udcff byte"),
+        ("family \U0001f468\u200d\U0001f469", "family \U0001f468\u200d\U0001f469"),  # ZWJ kept
+    ],
+)
 def test_printable_escapes_what_steers_a_terminal(raw: str, seen: str) -> None:
     assert printable(raw) == seen
 
@@ -53,11 +56,21 @@ def test_clip_and_shown() -> None:
     assert shown("it's\n") == '"it\'s\\n"'
 
 
-@pytest.mark.parametrize(("size", "text"), [
-    (0, "0 bytes"), (1, "1 byte"), (1023, "1,023 bytes"), (1024, "1 KiB"),
-    (1536, "1.5 KiB"), (20 * 1024 * 1024, "20 MiB"), (20 * 1024 * 1024 + 1, "20.1 MiB"),
-    (28_992_550, "27.7 MiB"), (5 * 1024 ** 3, "5 GiB"), (1024 ** 2 - 1, "1 MiB"),
-])
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (0, "0 bytes"),
+        (1, "1 byte"),
+        (1023, "1,023 bytes"),
+        (1024, "1 KiB"),
+        (1536, "1.5 KiB"),
+        (20 * 1024 * 1024, "20 MiB"),
+        (20 * 1024 * 1024 + 1, "20.1 MiB"),
+        (28_992_550, "27.7 MiB"),
+        (5 * 1024**3, "5 GiB"),
+        (1024**2 - 1, "1 MiB"),
+    ],
+)
 def test_sizes_read_in_one_unit(size: int, text: str) -> None:
     assert format_size(size) == text
 
@@ -65,10 +78,15 @@ def test_sizes_read_in_one_unit(size: int, text: str) -> None:
 def test_every_escaped_form_of_a_secret_is_masked() -> None:
     secret = "sk_Über/Key+Value==0042"
     register_secret(secret)
-    for form in (secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
-                 json.dumps(secret)[1:-1].replace("/", "\\/"),
-                 urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret),
-                 base64.b64encode(secret.encode()).decode()):
+    for form in (
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        json.dumps(secret)[1:-1].replace("/", "\\/"),
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote_plus(secret),
+        base64.b64encode(secret.encode()).decode(),
+    ):
         assert redact(f"echo <{form}> done") == f"echo <{MASK}> done", form
 
 

@@ -33,8 +33,12 @@ def reference_find_text(doc: Any, needle: str) -> list[tuple[int, Rect]]:
         start = text.find(needle)
         while start >= 0:
             boxes = [chars[i]["bbox"] for i in range(start, start + len(needle))]
-            yield (min(b[0] for b in boxes), min(b[1] for b in boxes),
-                   max(b[2] for b in boxes), max(b[3] for b in boxes))
+            yield (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
             start = text.find(needle, start + len(needle))
 
     found: list[tuple[int, Rect]] = []
@@ -45,8 +49,9 @@ def reference_find_text(doc: Any, needle: str) -> list[tuple[int, Rect]]:
         for block in content["blocks"]:
             for line in block.get("lines", ()):
                 chars = [ch for span in line["spans"] for ch in span["chars"]]
-                found.extend((geom.number, from_unrotated(box, geom))
-                             for box in line_matches(chars))
+                found.extend(
+                    (geom.number, from_unrotated(box, geom)) for box in line_matches(chars)
+                )
     return found
 
 
@@ -60,10 +65,15 @@ def layouts_pdf() -> bytes:
     anchor, a line holding it twice, and text outside the visible box on the cropped ones."""
     pages = [
         pdfgen.anchor_page(
-            rotate=spec.rotate, mediabox=spec.mediabox, cropbox=spec.cropbox, at=(60.0, 120.0),
-            extra=[pdfgen.TextRun(f"{name}: {ANCHOR} then {ANCHOR}.", 40, 200, 10),
-                   pdfgen.TextRun("aaaa abab {{sign}} {{", 40, 240, 11),
-                   pdfgen.TextRun(f"page {name} ends", 40, 300)],
+            rotate=spec.rotate,
+            mediabox=spec.mediabox,
+            cropbox=spec.cropbox,
+            at=(60.0, 120.0),
+            extra=[
+                pdfgen.TextRun(f"{name}: {ANCHOR} then {ANCHOR}.", 40, 200, 10),
+                pdfgen.TextRun("aaaa abab {{sign}} {{", 40, 240, 11),
+                pdfgen.TextRun(f"page {name} ends", 40, 300),
+            ],
         )
         for name, spec in pdfgen.all_layouts()
     ]
@@ -82,19 +92,38 @@ def layouts_index(layouts_doc: Any) -> TextIndex:
     return TextIndex.build(layouts_doc)
 
 
-@pytest.mark.parametrize("needle", [
-    ANCHOR, "{{", "}}", "a", "aa", "aaa", "ab", "abab", "r90", "-crop", "page", " ", ": ",
-    "then {{sign_here}}.", "ends", "zzz",
-])
-def test_same_answer_as_find_text_on_every_layout(layouts_doc: Any, layouts_index: TextIndex,
-                                                   needle: str) -> None:
+@pytest.mark.parametrize(
+    "needle",
+    [
+        ANCHOR,
+        "{{",
+        "}}",
+        "a",
+        "aa",
+        "aaa",
+        "ab",
+        "abab",
+        "r90",
+        "-crop",
+        "page",
+        " ",
+        ": ",
+        "then {{sign_here}}.",
+        "ends",
+        "zzz",
+    ],
+)
+def test_same_answer_as_find_text_on_every_layout(
+    layouts_doc: Any, layouts_index: TextIndex, needle: str
+) -> None:
     expected = reference_find_text(layouts_doc, needle)
     assert layouts_index.find(needle) == expected
     assert find_text(layouts_doc, needle) == expected
 
 
-def test_every_page_and_several_matches_on_a_line(layouts_doc: Any,
-                                                  layouts_index: TextIndex) -> None:
+def test_every_page_and_several_matches_on_a_line(
+    layouts_doc: Any, layouts_index: TextIndex
+) -> None:
     hits = layouts_index.find(ANCHOR)
     pages = len(pdfgen.all_layouts())
     assert [number for number, _ in hits] == [n for n in range(1, pages + 1) for _ in range(3)]
@@ -109,8 +138,12 @@ def test_every_page_and_several_matches_on_a_line(layouts_doc: Any,
 
 
 def test_matches_across_pages_in_page_order(tmp_path: Path) -> None:
-    path = pdfgen.write(tmp_path / "a.pdf", pdfgen.text_pdf(
-        ["{{sign_here}} and {{sign_here}}", "nothing", "{{SIGN_HERE}}\nagain {{sign_here}}"]))
+    path = pdfgen.write(
+        tmp_path / "a.pdf",
+        pdfgen.text_pdf(
+            ["{{sign_here}} and {{sign_here}}", "nothing", "{{SIGN_HERE}}\nagain {{sign_here}}"]
+        ),
+    )
     index = TextIndex.build(path)
     assert [n for n, _ in index.find(ANCHOR)] == [1, 1, 3]
     assert index.find(ANCHOR) == find_text(str(path), ANCHOR)
@@ -167,7 +200,7 @@ def needles(draw: st.DrawFn) -> str:
     text = draw(st.sampled_from(lines))
     start = draw(st.integers(0, len(text) - 1))
     size = draw(st.integers(1, 16))
-    needle = text[start:start + size]
+    needle = text[start : start + size]
     extra = draw(st.sampled_from(["", "", "", "{", "a", " ", "\n", "x"]))
     return needle + extra if needle + extra else "a"
 
@@ -198,9 +231,11 @@ def test_repeated_search_is_much_faster(capsys: pytest.CaptureFixture[str]) -> N
     assert results[1] == sample
     assert sum(len(r) for r in results) > 0
     with capsys.disabled():
-        print(f"\ntext index, 200 pages: build {1000 * (t1 - t0):.0f} ms, 100 searches "
-              f"{1000 * (t2 - t1):.1f} ms; find_text once {1000 * (t3 - t2):.0f} ms "
-              f"(x100 ≈ {100 * (t3 - t2):.1f} s)")
+        print(
+            f"\ntext index, 200 pages: build {1000 * (t1 - t0):.0f} ms, 100 searches "
+            f"{1000 * (t2 - t1):.1f} ms; find_text once {1000 * (t3 - t2):.0f} ms "
+            f"(x100 ≈ {100 * (t3 - t2):.1f} s)"
+        )
 
 
 # --- scanned pages ------------------------------------------------------------------------------

@@ -262,30 +262,37 @@ def _stamped_then_sealed(identity: SealIdentity, received_pdf: bytes) -> bytes:
     """What the built-in provider makes of a received PDF: a stamp revision, then the seal."""
     from app.pdf.stamp import Stamp, default_handwriting_font, stamp_pdf
 
-    stamped = stamp_pdf(received_pdf, [Stamp(1, Rect(72, 600, 200, 50), "typed_signature",
-                                             "Jane Doe")], default_handwriting_font())
+    stamped = stamp_pdf(
+        received_pdf,
+        [Stamp(1, Rect(72, 600, 200, 50), "typed_signature", "Jane Doe")],
+        default_handwriting_font(),
+    )
     assert stamped.startswith(received_pdf)
     return seal_pdf(stamped, identity, reason=REASON)
 
 
 def test_changes_sealed_by_a_trusted_seal_do_not_break_an_earlier_signature(
-        identity: SealIdentity) -> None:
+    identity: SealIdentity,
+) -> None:
     countersigned = received.sign(make_pdf())
-    erika, seal = verify_pdf_signatures(_stamped_then_sealed(identity, countersigned),
-                                        identity.trust_roots_pem)
+    erika, seal = verify_pdf_signatures(
+        _stamped_then_sealed(identity, countersigned), identity.trust_roots_pem
+    )
     assert erika.intact and erika.valid and not erika.trusted
     assert erika.content_changed_after
     assert not erika.modified_after
     assert erika.changes_sealed_by == identity.subject
     assert erika.summary == (
         "signature valid for the revision it signed, signer not trusted (CN=Erika Mustermann, "
-        f"O=Beispiel GmbH); the changes after it are sealed by {identity.subject}")
+        f"O=Beispiel GmbH); the changes after it are sealed by {identity.subject}"
+    )
     assert seal.ok and seal.covers_whole_file
     assert rollup_status([erika, seal]) == "untrusted"  # Erika is not one of ours
 
 
 def test_the_same_changes_without_a_trusted_seal_are_modifications(
-        identity: SealIdentity, other_identity: SealIdentity) -> None:
+    identity: SealIdentity, other_identity: SealIdentity
+) -> None:
     countersigned = received.sign(make_pdf())
     sealed_elsewhere = _stamped_then_sealed(other_identity, countersigned)
     erika, seal = verify_pdf_signatures(sealed_elsewhere, identity.trust_roots_pem)
@@ -310,8 +317,9 @@ def test_changes_after_the_seal_are_never_excused(identity: SealIdentity) -> Non
 
 def test_a_certification_is_never_overridden(identity: SealIdentity) -> None:
     certified = received.sign(make_pdf(), certify=True)
-    erika, seal = verify_pdf_signatures(_stamped_then_sealed(identity, certified),
-                                        identity.trust_roots_pem)
+    erika, seal = verify_pdf_signatures(
+        _stamped_then_sealed(identity, certified), identity.trust_roots_pem
+    )
     assert erika.modified_after and erika.changes_sealed_by is None
     assert rollup_status([erika, seal]) == "invalid"
 

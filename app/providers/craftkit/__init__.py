@@ -68,4 +68,3 @@ Assumptions where the document is silent (each choice is kept in one place below
 - A PDF that is already signed is refused: Craftkit signs its own render of the document, a
   new file, so the earlier signatures would not be in the signed copy (``signed_pdfs``).
 """
-

@@ -24,12 +24,21 @@ NAME = "Craftkit"
 DEFAULT_BASE_URL = "https://api.craftkit.dev"
 
 CAPABILITIES = Capabilities(
-    ID, NAME,
+    ID,
+    NAME,
     # fields[] has no ``options``: dropdown and radio buttons could not be sent whole.
     field_types=frozenset(ALL_FIELD_TYPES - {FieldType.DROPDOWN, FieldType.RADIO_BUTTONS}),
-    anchors="native", cancel=True, certificate=True, list=True, webhooks=True,
-    idempotency=True, needs_render_id=True, message=False, field_labels=False,
+    anchors="native",
+    cancel=True,
+    certificate=True,
+    list=True,
+    webhooks=True,
+    idempotency=True,
+    needs_render_id=True,
+    message=False,
+    field_labels=False,
 )
+
 
 def create(config: ProviderConfig, paths: Paths) -> Provider:
     from app.providers.craftkit.client import CraftkitProvider
@@ -41,7 +50,7 @@ INFO = ProviderInfo(
     capabilities=CAPABILITIES,
     create=create,
     about="Sends a Craftkit render out for signature. Use the project's API key from the "
-          "Craftkit dashboard.",
+    "Craftkit dashboard.",
     settings=(base_url_field(DEFAULT_BASE_URL),),
     secrets=(API_KEY_FIELD, WEBHOOK_SECRET_FIELD),
     webhook=parse_webhook,

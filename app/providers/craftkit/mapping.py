@@ -60,8 +60,9 @@ ANCHOR_WIRE_TYPES: dict[FieldType, str] = {
     FieldType.CHECKBOX: "checkbox",
 }
 
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
-                     re.IGNORECASE)
+UUID_RE = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE
+)
 
 
 # --- the create body ----------------------------------------------------------------------------
@@ -72,7 +73,7 @@ def _percent(value: float) -> float:
 
 
 def _size(value: float) -> float:
-    return min(100.0, max(10.0 ** -PERCENT_DECIMALS, round(value, PERCENT_DECIMALS)))
+    return min(100.0, max(10.0**-PERCENT_DECIMALS, round(value, PERCENT_DECIMALS)))
 
 
 def _num(value: float) -> float | int:
@@ -85,20 +86,26 @@ def wire_fields(spec: RequestSpec, pdf: PdfInfo) -> tuple[list[dict[str, Any]], 
     problems: list[Issue] = []
     for i, f in enumerate(spec.fields):
         if not 1 <= f.page <= len(pdf.pages):
-            problems.append(Issue(("fields", i, "page"), f"the render has {len(pdf.pages)} "
-                                  f"page(s) (it is {f.page})"))
+            problems.append(
+                Issue(
+                    ("fields", i, "page"),
+                    f"the render has {len(pdf.pages)} page(s) (it is {f.page})",
+                )
+            )
             continue
         percent = to_percent(f.rect, pdf.pages[f.page - 1], PAGE_BASE)
-        fields.append({
-            "recipientIndex": f.recipient_index,
-            "type": FIELD_WIRE_TYPES[f.type],
-            "page": percent.page,
-            "x": _num(_percent(percent.x)),
-            "y": _num(_percent(percent.y)),
-            "width": _num(_size(percent.width)),
-            "height": _num(_size(percent.height)),
-            "required": f.required,
-        })
+        fields.append(
+            {
+                "recipientIndex": f.recipient_index,
+                "type": FIELD_WIRE_TYPES[f.type],
+                "page": percent.page,
+                "x": _num(_percent(percent.x)),
+                "y": _num(_percent(percent.y)),
+                "width": _num(_size(percent.width)),
+                "height": _num(_size(percent.height)),
+                "required": f.required,
+            }
+        )
     return fields, problems
 
 
@@ -109,8 +116,11 @@ def wire_anchors(spec: RequestSpec) -> tuple[list[dict[str, Any]], list[Issue]]:
     for i, a in enumerate(spec.anchor_tags):
         wire_type = ANCHOR_WIRE_TYPES.get(a.type)
         if wire_type is None:
-            problems.append(Issue(("anchorTags", i, "type"), f"{NAME} anchors cannot place "
-                                  f"{a.type.value} fields"))
+            problems.append(
+                Issue(
+                    ("anchorTags", i, "type"), f"{NAME} anchors cannot place {a.type.value} fields"
+                )
+            )
             continue
         tag: dict[str, Any] = {
             "anchorString": a.anchor_string,
@@ -152,11 +162,15 @@ class _WireRecipient:
 
 def _recipients(obj: dict[str, Any]) -> list[_WireRecipient]:
     what = "a recipient"
-    return [_WireRecipient(id=ANSWER.optional(r, "id", what),
-                           email=ANSWER.optional(r, "email", what),
-                           signed_at=ANSWER.time(r, "signedAt", what),
-                           declined_at=ANSWER.time(r, "declinedAt", what))
-            for r in ANSWER.objects(obj, "recipients", "a signature request")]
+    return [
+        _WireRecipient(
+            id=ANSWER.optional(r, "id", what),
+            email=ANSWER.optional(r, "email", what),
+            signed_at=ANSWER.time(r, "signedAt", what),
+            declined_at=ANSWER.time(r, "declinedAt", what),
+        )
+        for r in ANSWER.objects(obj, "recipients", "a signature request")
+    ]
 
 
 def recipient_emails(item: dict[str, Any]) -> list[str]:
@@ -168,8 +182,9 @@ def created_at(item: dict[str, Any]) -> datetime | None:
     return ANSWER.time(item, "createdAt", "a signature request")
 
 
-def parse_signature(data: Any, spec: RequestSpec | None = None,
-                    what: str = "a signature request") -> Report:
+def parse_signature(
+    data: Any, spec: RequestSpec | None = None, what: str = "a signature request"
+) -> Report:
     """A Craftkit signature request (the create/get/cancel/list item shape) as a ``Report``.
 
     Recipients are numbered by ``spec`` (:func:`~app.providers.wire.match_recipients`); without
@@ -187,16 +202,33 @@ def parse_signature(data: Any, spec: RequestSpec | None = None,
     if hours is not None and (isinstance(hours, bool) or not isinstance(hours, int)):
         raise ANSWER.bad(f"{what} whose expirationHours is not a whole number")
     wire = _recipients(obj)
-    indexes = (match_recipients([r.email for r in wire], spec) if spec is not None
-               else list(range(len(wire))))
+    indexes = (
+        match_recipients([r.email for r in wire], spec)
+        if spec is not None
+        else list(range(len(wire)))
+    )
     reports = sorted(
-        (RecipientReport(index=index, provider_recipient_id=r.id, signed_at=r.signed_at,
-                         declined_at=r.declined_at,
-                         decline_reason=error_message if r.declined_at is not None else None)
-         for r, index in zip(wire, indexes, strict=True) if index is not None),
-        key=lambda r: r.index)
-    return Report(status=status, provider_id=provider_id, recipients=tuple(reports),
-                  error_message=error_message, completed_at=completed_at, payload=obj)
+        (
+            RecipientReport(
+                index=index,
+                provider_recipient_id=r.id,
+                signed_at=r.signed_at,
+                declined_at=r.declined_at,
+                decline_reason=error_message if r.declined_at is not None else None,
+            )
+            for r, index in zip(wire, indexes, strict=True)
+            if index is not None
+        ),
+        key=lambda r: r.index,
+    )
+    return Report(
+        status=status,
+        provider_id=provider_id,
+        recipients=tuple(reports),
+        error_message=error_message,
+        completed_at=completed_at,
+        payload=obj,
+    )
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,7 @@ def sign_webhook(body: bytes, secret: str) -> str:
     return hmac_sha256(body, secret)
 
 
-def parse_webhook(headers: Mapping[str, str], body: bytes, secret: str,
-                  now: float) -> WebhookEvent:
+def parse_webhook(headers: Mapping[str, str], body: bytes, secret: str, now: float) -> WebhookEvent:
     """Verify and read one Craftkit webhook delivery; raise ``WebhookRejected`` otherwise."""
     check_signature("Craftkit", SIGNATURE_HEADER, headers, body, secret)
     lower = lower_headers(headers)
@@ -61,6 +60,10 @@ def parse_webhook(headers: Mapping[str, str], body: bytes, secret: str,
     header_event = lower.get("x-craftkit-event")
     if header_event and header_event != event:
         raise WebhookRejected("the x-craftkit-event header and the body's event differ")
-    return WebhookEvent(provider="craftkit", provider_request_id=request_id, event=event,
-                        delivery_id=lower.get("x-craftkit-delivery-id") or None,
-                        payload=payload)
+    return WebhookEvent(
+        provider="craftkit",
+        provider_request_id=request_id,
+        event=event,
+        delivery_id=lower.get("x-craftkit-delivery-id") or None,
+        payload=payload,
+    )

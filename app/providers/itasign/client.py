@@ -40,8 +40,10 @@ def _permissions(error: ProviderError) -> str | None:
     """The fix for a key ItaSign accepted but refused access (403)."""
     if error.status != 403:
         return None
-    return ("give the key the documents:create and documents:read permissions in the "
-            "organization settings")
+    return (
+        "give the key the documents:create and documents:read permissions in the "
+        "organization settings"
+    )
 
 
 class ItaSignProvider:
@@ -55,8 +57,9 @@ class ItaSignProvider:
         #: When Sealbox saw a signer view or decline (ItaSign gives no time); tests replace it.
         self.clock: Callable[[], datetime] = now
         self.api_key = ApiKey(config, NAME, API_KEY_HEADER, prefix="")
-        self.http = connect(config, NAME, self.base_url, self.api_key,
-                            error_body=itasign_error_body)
+        self.http = connect(
+            config, NAME, self.base_url, self.api_key, error_body=itasign_error_body
+        )
 
     # --- configuration -------------------------------------------------------------------------
 
@@ -69,8 +72,13 @@ class ItaSignProvider:
         problem = self.configuration_problem()
         if problem is not None:
             raise UserError(problem)
-        data = await probe(self.http, lambda client: client.json("GET", CHECK_PATH),
-                           what="API key", url=self.base_url, fix=_permissions)
+        data = await probe(
+            self.http,
+            lambda client: client.json("GET", CHECK_PATH),
+            what="API key",
+            url=self.base_url,
+            fix=_permissions,
+        )
         body = answer_body(data, "a template list")
         if not isinstance(body.get("templates"), list):
             raise ANSWER.bad("a template list without templates")
@@ -83,11 +91,14 @@ class ItaSignProvider:
         problems = capability_problems(CAPABILITIES, spec, pdf)
         for i, r in enumerate(spec.recipients):
             if r.designation != Designation.SIGNER:
-                problems.append(Issue(
-                    ("recipients", i, "designation"), f"{NAME} has only signers, not "
-                    f"{r.designation.value} recipients; make {r.name or 'them'} a Signer, "
-                    "remove them, or choose another provider"
-                ))
+                problems.append(
+                    Issue(
+                        ("recipients", i, "designation"),
+                        f"{NAME} has only signers, not "
+                        f"{r.designation.value} recipients; make {r.name or 'them'} a Signer, "
+                        "remove them, or choose another provider",
+                    )
+                )
         return problems
 
     # --- requests ------------------------------------------------------------------------------
@@ -102,10 +113,17 @@ class ItaSignProvider:
         del idempotency_key
         body = create_body(request, pdf.path, pdf.size_bytes)
         data = await self.http.json(
-            "POST", "documents", content=body, timeout=UPLOAD_TIMEOUT,
+            "POST",
+            "documents",
+            content=body,
+            timeout=UPLOAD_TIMEOUT,
             deadline=self.http.deadlines.transfer(body.length),
-            headers={"Content-Type": "application/json", "Accept": "application/json",
-                     "Content-Length": str(body.length)})
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "Content-Length": str(body.length),
+            },
+        )
         try:
             doc_id, status, report = parse_create_response(data, request.spec)
         except BadResponseError as exc:
@@ -158,7 +176,9 @@ class ItaSignProvider:
         doc_id = reference(request, NAME, "document")
         payload: dict[str, str] = {"reason": reason} if reason else {}
         data = await self.http.json(
-            "POST", self._path(doc_id, "void"), json_body=payload,
+            "POST",
+            self._path(doc_id, "void"),
+            json_body=payload,
             headers={"Accept": "application/json"},
         )
         return parse_void_response(data, doc_id, reason)

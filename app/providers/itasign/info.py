@@ -29,7 +29,7 @@ INFO = ProviderInfo(
     capabilities=CAPABILITIES,
     create=create,
     about="Sends the PDF to ItaSign; signers place their own signatures. The API key needs the "
-          "documents:create and documents:read permissions.",
+    "documents:create and documents:read permissions.",
     settings=(base_url_field(DEFAULT_BASE_URL),),
     secrets=(API_KEY_FIELD,),
 )

@@ -80,8 +80,7 @@ def create_body(request: Request, pdf: Path, size: int) -> Base64JsonBody:
         "title": spec.name,
         "file_type": "base64",
         "signers": [
-            {"name": r.name, "email": r.email, "signing_order": r.order}
-            for r in spec.recipients
+            {"name": r.name, "email": r.email, "signing_order": r.order} for r in spec.recipients
         ],
         "send": True,
         "external_reference": request.id,
@@ -131,14 +130,19 @@ def parse_create_response(data: Any, spec: RequestSpec) -> tuple[str, Status, Re
     status = ANSWER.one_of(STATUS_TABLE, document.get("status"), "document status")
     signers = ANSWER.objects(body, "signers", "the answer")
     recipients = [
-        RecipientReport(index=index,
-                        provider_recipient_id=ANSWER.optional(signer, "id", "a signer"),
-                        signing_url=ANSWER.optional(signer, "signing_url", "a signer"))
+        RecipientReport(
+            index=index,
+            provider_recipient_id=ANSWER.optional(signer, "id", "a signer"),
+            signing_url=ANSWER.optional(signer, "signing_url", "a signer"),
+        )
         for signer, index in zip(signers, _indexes(spec, signers), strict=True)
         if index is not None
     ]
-    return doc_id, status, Report(status=status, provider_id=doc_id,
-                                  recipients=tuple(recipients), payload=body)
+    return (
+        doc_id,
+        status,
+        Report(status=status, provider_id=doc_id, recipients=tuple(recipients), payload=body),
+    )
 
 
 def _signer_status(signer: dict[str, Any]) -> str:
@@ -172,15 +176,18 @@ def parse_status_response(
         if state == "declined":
             name = ANSWER.optional(signer, "name", "a signer")
             decliners.append(
-                name or (spec.recipients[index].name if index is not None else "A signer"))
+                name or (spec.recipients[index].name if index is not None else "A signer")
+            )
         if index is not None:
-            recipients.append(RecipientReport(
-                index=index,
-                provider_recipient_id=ANSWER.optional(signer, "id", "a signer"),
-                viewed_at=seen_at if state == "viewed" else None,
-                signed_at=signed_at,
-                declined_at=seen_at if state == "declined" else None,
-            ))
+            recipients.append(
+                RecipientReport(
+                    index=index,
+                    provider_recipient_id=ANSWER.optional(signer, "id", "a signer"),
+                    viewed_at=seen_at if state == "viewed" else None,
+                    signed_at=signed_at,
+                    declined_at=seen_at if state == "declined" else None,
+                )
+            )
     if status == Status.SENT and any(state in SIGNER_VIEWED for state in states):
         status = Status.VIEWED
     completed_at = max(signed_times) if status == Status.COMPLETED and signed_times else None
@@ -188,8 +195,14 @@ def parse_status_response(
     if status == Status.DECLINED:
         who = ", ".join(decliners) if decliners else "A signer"
         message = f"{who} declined to sign on {NAME}."
-    return Report(status=status, provider_id=document_id, recipients=tuple(recipients),
-                  error_message=message, completed_at=completed_at, payload=body)
+    return Report(
+        status=status,
+        provider_id=document_id,
+        recipients=tuple(recipients),
+        error_message=message,
+        completed_at=completed_at,
+        payload=body,
+    )
 
 
 def parse_void_response(data: Any, document_id: str, reason: str | None) -> Report:

@@ -53,8 +53,20 @@ SIGNATURE_BOX = (220.0, 70.0)
 #: the longest label ("Operating-system user") and the longest time.
 LABEL_WIDTH = 150.0
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 _HAND_FONT_NAME = "SealboxHandwriting"
 _HAND_FONT_FILE = "handwriting-font"
@@ -117,8 +129,7 @@ def format_time(moment: dt.datetime | None, zone: dt.tzinfo | None = None) -> st
         minutes = int(offset.total_seconds() // 60)
         sign = "+" if minutes >= 0 else "−"
         name = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}" if minutes else "UTC"
-    return (f"{local.day} {_MONTHS[local.month - 1]} {local.year}, "
-            f"{local:%H:%M:%S} {name}")
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.year}, {local:%H:%M:%S} {name}"
 
 
 def build_certificate_pdf(data: CertificateData, handwriting_font: Path | None) -> bytes:
@@ -240,8 +251,9 @@ def _body_html(data: CertificateData, archive: Any, *, has_hand_font: bool) -> s
     if not data.recipients:
         parts.append(f'<p class="muted">{_e("No recipients.")}</p>')
     for index, recipient in enumerate(sorted(data.recipients, key=lambda r: r.order), start=1):
-        parts.append(_recipient_html(recipient, index, archive, has_hand_font=has_hand_font,
-                                     zone=data.zone))
+        parts.append(
+            _recipient_html(recipient, index, archive, has_hand_font=has_hand_font, zone=data.zone)
+        )
 
     parts.append(f"<h2>{_e('Event history')}</h2>")
     if not data.events:
@@ -249,8 +261,7 @@ def _body_html(data: CertificateData, archive: Any, *, has_hand_font: bool) -> s
     else:
         parts.append('<table class="events">')
         parts.append(
-            f'<tr><th class="t">{_e("Time")}</th><th>{_e("Event")}</th>'
-            f'<th>{_e("Detail")}</th></tr>'
+            f'<tr><th class="t">{_e("Time")}</th><th>{_e("Event")}</th><th>{_e("Detail")}</th></tr>'
         )
         for event in data.events:
             parts.append(
@@ -271,7 +282,11 @@ _LEAD = (
 
 
 def _recipient_html(
-    recipient: CertificateRecipient, index: int, archive: Any, *, has_hand_font: bool,
+    recipient: CertificateRecipient,
+    index: int,
+    archive: Any,
+    *,
+    has_hand_font: bool,
     zone: dt.tzinfo | None = None,
 ) -> str:
     if recipient.declined_at is not None:

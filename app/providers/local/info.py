@@ -21,9 +21,17 @@ ID = "local"
 NAME = "In person"
 
 #: Every change is an incremental update: signatures the PDF carries are kept.
-CAPABILITIES = Capabilities(ID, NAME, field_types=ALL_FIELD_TYPES, anchors="local", cancel=True,
-                            certificate=True, idempotency=True, in_person=True,
-                            signed_pdfs="kept")
+CAPABILITIES = Capabilities(
+    ID,
+    NAME,
+    field_types=ALL_FIELD_TYPES,
+    anchors="local",
+    cancel=True,
+    certificate=True,
+    idempotency=True,
+    in_person=True,
+    signed_pdfs="kept",
+)
 
 
 def create(config: ProviderConfig, paths: Paths) -> Provider:
@@ -36,14 +44,27 @@ INFO = ProviderInfo(
     capabilities=CAPABILITIES,
     create=create,
     about="Recipients sign on this computer and nothing leaves it. When the last one has "
-          "signed, the PDF is sealed with a certificate: this installation's own (made at the "
-          "first signing) or your organisation's PKCS#12 file.",
-    settings=(SettingField("seal_pkcs12", "Seal certificate",
-                           "This installation's own certificate", kind="file", top_level=True),),
+    "signed, the PDF is sealed with a certificate: this installation's own (made at the "
+    "first signing) or your organisation's PKCS#12 file.",
+    settings=(
+        SettingField(
+            "seal_pkcs12",
+            "Seal certificate",
+            "This installation's own certificate",
+            kind="file",
+            top_level=True,
+        ),
+    ),
     # The passphrase of the installation's own seal (``seal_passphrase``) is made and kept by
     # Sealbox; nobody types it, so it is neither shown nor asked for.
-    secrets=(SecretField("pkcs12_passphrase", "Certificate passphrase",
-                         "Only for a PKCS#12 file that has one.", login=False),),
+    secrets=(
+        SecretField(
+            "pkcs12_passphrase",
+            "Certificate passphrase",
+            "Only for a PKCS#12 file that has one.",
+            login=False,
+        ),
+    ),
     test_label="Check the seal",
     testing="Checking…",
 )

@@ -47,8 +47,15 @@ log = logging.getLogger(__name__)
 
 #: What a step that needs the network may raise when a service cannot be reached or answers
 #: badly (aiohttp's errors are OSErrors; a bad answer is a TimestampRequestError, an IOError).
-_UNREACHABLE = (OSError, asyncio.TimeoutError, TimestampRequestError, PathBuildingError,
-                PathValidationError, SigningError, ValueError)
+_UNREACHABLE = (
+    OSError,
+    asyncio.TimeoutError,
+    TimestampRequestError,
+    PathBuildingError,
+    PathValidationError,
+    SigningError,
+    ValueError,
+)
 
 
 @dataclass(frozen=True)
@@ -88,20 +95,31 @@ async def seal_long_term(
     timestamper = _timestamper(tsa)
     why: str | None = None
     try:
-        signed = await seal_pdf_async(pdf_bytes, identity, reason=reason, location=location,
-                                      field_name=field_name, timestamper=timestamper)
+        signed = await seal_pdf_async(
+            pdf_bytes,
+            identity,
+            reason=reason,
+            location=location,
+            field_name=field_name,
+            timestamper=timestamper,
+        )
     except _UNREACHABLE as exc:
         why = _tsa_unreachable(tsa, exc)
         log.warning("sealing without a timestamp: %s", why)
-        signed = await seal_pdf_async(pdf_bytes, identity, reason=reason, location=location,
-                                      field_name=field_name)
+        signed = await seal_pdf_async(
+            pdf_bytes, identity, reason=reason, location=location, field_name=field_name
+        )
         return LongTermSeal(signed, _level(signed), why, unreachable=True)
     return await raise_level(signed, identity, tsa)
 
 
-async def raise_level(pdf_bytes: bytes, identity: SealIdentity | None,
-                      tsa: TimestampAuthority, *,
-                      trust_roots_pem: Sequence[bytes] = ()) -> LongTermSeal:
+async def raise_level(
+    pdf_bytes: bytes,
+    identity: SealIdentity | None,
+    tsa: TimestampAuthority,
+    *,
+    trust_roots_pem: Sequence[bytes] = (),
+) -> LongTermSeal:
     """Bring a signed PDF up to B-LTA as far as the network allows (incremental updates only):
     a document timestamp first if no timestamp covers its signatures yet, then the validation
     data of every signature and timestamp, then a document timestamp over all of it.
@@ -118,33 +136,44 @@ async def raise_level(pdf_bytes: bytes, identity: SealIdentity | None,
             try:
                 current = await _document_timestamp(current, timestamper, None)
             except _UNREACHABLE as exc:
-                return LongTermSeal(current, _level(current), _tsa_unreachable(tsa, exc),
-                                    unreachable=True)
+                return LongTermSeal(
+                    current, _level(current), _tsa_unreachable(tsa, exc), unreachable=True
+                )
         context = _validation_context(identity, tsa, backend, trust_roots_pem)
         try:
             current = await _add_validation_data(current, context)
         except _UNREACHABLE as exc:
-            return LongTermSeal(current, _level(current),
-                                "the validation data (revocation status of the certificates) "
-                                f"could not be fetched ({_what(exc)})", unreachable=True)
+            return LongTermSeal(
+                current,
+                _level(current),
+                "the validation data (revocation status of the certificates) "
+                f"could not be fetched ({_what(exc)})",
+                unreachable=True,
+            )
         try:
             current = await _document_timestamp(current, timestamper, None)
         except _UNREACHABLE as exc:
-            return LongTermSeal(current, _level(current), _tsa_unreachable(tsa, exc),
-                                unreachable=True)
+            return LongTermSeal(
+                current, _level(current), _tsa_unreachable(tsa, exc), unreachable=True
+            )
     finally:
         await backend.close()  # type: ignore[no-untyped-call]  # pyHanko lacks hints
     level = _level(current)
-    return LongTermSeal(current, level, None if level == B_LTA else
-                        "the document's signatures do not allow a higher level")
+    return LongTermSeal(
+        current,
+        level,
+        None if level == B_LTA else "the document's signatures do not allow a higher level",
+    )
 
 
-async def _document_timestamp(pdf: bytes, timestamper: HTTPTimeStamper,
-                              context: ValidationContext | None) -> bytes:
+async def _document_timestamp(
+    pdf: bytes, timestamper: HTTPTimeStamper, context: ValidationContext | None
+) -> bytes:
     writer = update_writer(pdf)
     out = BytesIO()
     await signers.PdfTimeStamper(timestamper).async_timestamp_pdf(
-        writer, "sha256", validation_context=context, output=out)
+        writer, "sha256", validation_context=context, output=out
+    )
     return out.getvalue()
 
 
@@ -162,11 +191,13 @@ async def _add_validation_data(pdf: bytes, context: ValidationContext) -> bytes:
     return current
 
 
-def _validation_context(identity: SealIdentity | None, tsa: TimestampAuthority,
-                        backend: AIOHttpFetcherBackend,
-                        extra_roots: Sequence[bytes] = ()) -> ValidationContext:
-    roots = [*(identity.trust_roots_pem if identity else ()), *tsa.trust_roots_pem,
-             *extra_roots]
+def _validation_context(
+    identity: SealIdentity | None,
+    tsa: TimestampAuthority,
+    backend: AIOHttpFetcherBackend,
+    extra_roots: Sequence[bytes] = (),
+) -> ValidationContext:
+    roots = [*(identity.trust_roots_pem if identity else ()), *tsa.trust_roots_pem, *extra_roots]
     chain = identity.chain if identity else []
     others = [_asn1(c.public_bytes(serialization.Encoding.DER)) for c in chain]
     return ValidationContext(
@@ -199,8 +230,9 @@ def _what(exc: BaseException) -> str:
 def _load_pem_certs(blob: bytes) -> list[asn1_x509.Certificate]:
     if not pem.detect(blob):
         return [asn1_x509.Certificate.load(blob)]
-    return [asn1_x509.Certificate.load(der) for _kind, _headers, der in pem.unarmor(blob,
-                                                                                    multiple=True)]
+    return [
+        asn1_x509.Certificate.load(der) for _kind, _headers, der in pem.unarmor(blob, multiple=True)
+    ]
 
 
 def _asn1(der: bytes) -> asn1_x509.Certificate:

@@ -236,29 +236,46 @@ def _generate_identity(directory: Path, secrets: SecretStore, *, common_name: st
     # unavailable, UnavailableError propagates and no file exists.
     if not existing:
         secrets.set(PASSPHRASE_SECRET, passphrase)
-    _save_seal_files(directory, [(SEAL_KEY_FILE, key_pem, 0o600),
-                                 (SEAL_CERT_FILE, seal_pem, 0o644), (CA_FILE, ca_pem, 0o644)])
+    _save_seal_files(
+        directory,
+        [
+            (SEAL_KEY_FILE, key_pem, 0o600),
+            (SEAL_CERT_FILE, seal_pem, 0o644),
+            (CA_FILE, ca_pem, 0o644),
+        ],
+    )
     roots = [ca_pem, *_retired_roots(directory)]
     return _make_identity(seal_key, [seal_cert, ca_cert], roots, source="installation")
 
 
 def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sealbox")])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sealbox"),
+        ]
+    )
 
 
 def _key_usage(*, signs_documents: bool) -> x509.KeyUsage:
     """A seal signs documents (and commits to their content); a root signs certificates and
     CRLs; neither does anything else."""
     return x509.KeyUsage(
-        digital_signature=signs_documents, content_commitment=signs_documents,
-        key_encipherment=False, data_encipherment=False, key_agreement=False,
-        key_cert_sign=not signs_documents, crl_sign=not signs_documents,
-        encipher_only=False, decipher_only=False)
+        digital_signature=signs_documents,
+        content_commitment=signs_documents,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=not signs_documents,
+        crl_sign=not signs_documents,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
-def _root_certificate(key: ec.EllipticCurvePrivateKey, common_name: str,
-                      now: dt.datetime) -> x509.Certificate:
+def _root_certificate(
+    key: ec.EllipticCurvePrivateKey, common_name: str, now: dt.datetime
+) -> x509.Certificate:
     """The installation's own root: self-signed, issuing only its seal certificate."""
     name = _name(common_name)
     return (
@@ -271,15 +288,18 @@ def _root_certificate(key: ec.EllipticCurvePrivateKey, common_name: str,
         .not_valid_after(now + CA_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(signs_documents=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                       critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
 
 
-def _seal_certificate(key: ec.EllipticCurvePrivateKey, ca_key: ec.EllipticCurvePrivateKey,
-                      ca_cert: x509.Certificate, common_name: str,
-                      now: dt.datetime) -> x509.Certificate:
+def _seal_certificate(
+    key: ec.EllipticCurvePrivateKey,
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_cert: x509.Certificate,
+    common_name: str,
+    now: dt.datetime,
+) -> x509.Certificate:
     """The seal certificate for ``key``, issued by the root ``ca_cert``: document signing."""
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     return (
@@ -296,10 +316,10 @@ def _seal_certificate(key: ec.EllipticCurvePrivateKey, ca_key: ec.EllipticCurveP
             x509.ExtendedKeyUsage([DOCUMENT_SIGNING_OID, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
             critical=False,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                       critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
-                       critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
 

@@ -86,14 +86,19 @@ class LocalProvider:
         if custom:
             from app.providers.local.pki import load_pkcs12_identity
 
-            identity = load_pkcs12_identity(Path(custom).expanduser(),
-                                            self.config.credential("pkcs12_passphrase"))
+            identity = load_pkcs12_identity(
+                Path(custom).expanduser(), self.config.credential("pkcs12_passphrase")
+            )
             until = identity.not_valid_after
             if until <= dt.datetime.now(dt.UTC):
-                raise UserError(f"The seal certificate in {custom} expired on "
-                                f"{until:%Y-%m-%d}; choose a current one.")
-            return (f"{READY}, sealed with the certificate of {identity.subject} (valid until "
-                    f"{until:%Y-%m-%d}).")
+                raise UserError(
+                    f"The seal certificate in {custom} expired on "
+                    f"{until:%Y-%m-%d}; choose a current one."
+                )
+            return (
+                f"{READY}, sealed with the certificate of {identity.subject} (valid until "
+                f"{until:%Y-%m-%d})."
+            )
         directory = self.paths.seal_dir
         present = [name for name in SEAL_FILES if (directory / name).exists()]
         if not present:
@@ -105,14 +110,18 @@ class LocalProvider:
                 cert = None  # reported by the full check below
             soon = dt.datetime.now(dt.UTC) + RENEW_MARGIN
             if cert is not None and cert.not_valid_after_utc <= soon:
-                return (f"{READY} (its seal certificate is at its end and is renewed at the next "
-                        "signing).")
+                return (
+                    f"{READY} (its seal certificate is at its end and is renewed at the next "
+                    "signing)."
+                )
         # All present and current (only loads), or some missing (refused before any write).
         from app.providers.local.pki import ensure_installation_identity
 
         identity = ensure_installation_identity(directory, _ReadOnlySecrets(self.config))
-        return (f"{READY}, sealed by this installation's certificate (valid until "
-                f"{identity.not_valid_after:%Y-%m-%d}).")
+        return (
+            f"{READY}, sealed by this installation's certificate (valid until "
+            f"{identity.not_valid_after:%Y-%m-%d})."
+        )
 
     def warnings(self, spec: RequestSpec) -> list[Issue]:
         return delivery_warnings(self.capabilities, spec)
@@ -123,27 +132,36 @@ class LocalProvider:
     async def create(self, request: Request, pdf: PdfInfo, idempotency_key: str) -> Report:
         # The request id is the idempotency key's scope: creating twice changes nothing.
         await asyncio.to_thread(self._keep_text, request.id, pdf.path)
-        return Report(status=Status.SENT, provider_id=request.id,
-                      payload={"event": "created", "idempotencyKey": idempotency_key})
+        return Report(
+            status=Status.SENT,
+            provider_id=request.id,
+            payload={"event": "created", "idempotencyKey": idempotency_key},
+        )
 
     async def refresh(self, request: Request) -> Report:
         if request.is_overdue(now()):
-            return Report(status=Status.EXPIRED,
-                          error_message="The request expired before everyone had signed.",
-                          payload={"event": "expired"})
+            return Report(
+                status=Status.EXPIRED,
+                error_message="The request expired before everyone had signed.",
+                payload={"event": "expired"},
+            )
         return Report(status=request.status)
 
     async def reconcile(self, request: Request) -> Report | None:
         return Report(status=Status.SENT, provider_id=request.id)
 
     async def cancel(self, request: Request, reason: str | None) -> Report:
-        return Report(status=Status.CANCELLED, error_message=reason,
-                      payload={"event": "cancelled", "reason": reason})
+        return Report(
+            status=Status.CANCELLED,
+            error_message=reason,
+            payload={"event": "cancelled", "reason": reason},
+        )
 
     def keep_text(self, request_id: str, text: str) -> None:
         """Keep the text of the document as sent (already read, e.g. to find its anchors)."""
-        atomic_write_bytes(self.result_dir(request_id) / ORIGINAL_TEXT_NAME,
-                           text.encode("utf-8"), mode=0o600)
+        atomic_write_bytes(
+            self.result_dir(request_id) / ORIGINAL_TEXT_NAME, text.encode("utf-8"), mode=0o600
+        )
 
     def _keep_text(self, request_id: str, document: Path) -> None:
         """Read the document's text now unless it was kept when sending, for the archive's
@@ -183,8 +201,10 @@ class LocalProvider:
     def _copy(self, request: Request, name: str, dest: Path) -> None:
         source = self.result_dir(request.id) / name
         if not source.exists():
-            raise NotReadyError(f"The signed files of {request.name!r} are not ready yet: every "
-                                "signer must sign first.")
+            raise NotReadyError(
+                f"The signed files of {request.name!r} are not ready yet: every "
+                "signer must sign first."
+            )
         atomic_copy(source, dest)
 
     async def aclose(self) -> None:

@@ -111,11 +111,13 @@ def _open_encrypted(writer: IncrementalPdfFileWriter) -> None:
     except (PdfError, ValueError, NotImplementedError) as exc:
         raise UserError(
             "The PDF is encrypted in a way Sealbox cannot read, so it cannot be sealed: ask the "
-            "sender for a copy without encryption and try again.") from exc
+            "sender for a copy without encryption and try again."
+        ) from exc
     if result.status == AuthStatus.FAILED:
         raise UserError(
             "The PDF needs a password to open, so it cannot be sealed: ask the sender for a "
-            "copy that opens without a password and try again.")
+            "copy that opens without a password and try again."
+        )
     # pyHanko's writer keeps the /Encrypt it found; MuPDF writes it inline (not as an object).
     encrypt = writer._encrypt
     if isinstance(encrypt, generic.DictionaryObject) and not isinstance(encrypt, _InlineEncrypt):

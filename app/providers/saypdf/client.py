@@ -60,10 +60,16 @@ class SayPdfProvider:
         configured = (config.setting("base_url") or "").strip()
         jwt_mode = self._api_key is None and self._email is not None
         self.base_url = configured or (LOGIN_BASE_URL if jwt_mode else DEFAULT_BASE_URL)
-        self.http = connect(config, NAME, self.base_url, self._auth_headers,
-                            login_hint=self._login_hint(), error_body=error_body,
-                            status_hook=status_hook(self._login_hint),
-                            on_unauthorized=self._renew if self._api_key is None else None)
+        self.http = connect(
+            config,
+            NAME,
+            self.base_url,
+            self._auth_headers,
+            login_hint=self._login_hint(),
+            error_body=error_body,
+            status_hook=status_hook(self._login_hint),
+            on_unauthorized=self._renew if self._api_key is None else None,
+        )
 
     # --- configuration ---
 
@@ -75,9 +81,14 @@ class SayPdfProvider:
         api_key = self.config.login_hint(name=NAME)
         if self._api_key is None and self._email is not None:
             prefix = self.config.env_prefix
-            return Text(Alt(f"check {prefix}EMAIL and {prefix}PASSWORD, or use an API key (",
-                            "check the sign-in email and password, or use an API key: "),
-                        api_key, Alt(")", ""))
+            return Text(
+                Alt(
+                    f"check {prefix}EMAIL and {prefix}PASSWORD, or use an API key (",
+                    "check the sign-in email and password, or use an API key: ",
+                ),
+                api_key,
+                Alt(")", ""),
+            )
         return api_key
 
     def _connection_problem(self) -> str | None:
@@ -87,10 +98,15 @@ class SayPdfProvider:
             if self._email is None and self._password is None:
                 return self.api_key.missing()
             if self._email is None or self._password is None:
-                return Text(f"{NAME} sign-in needs both an email and a password: ",
-                            Alt(f"set {prefix}EMAIL and {prefix}PASSWORD, or use an API key (",
-                                "enter both, or use an API key: "),
-                            self.config.login_hint(name=NAME), Alt(").", "."))
+                return Text(
+                    f"{NAME} sign-in needs both an email and a password: ",
+                    Alt(
+                        f"set {prefix}EMAIL and {prefix}PASSWORD, or use an API key (",
+                        "enter both, or use an API key: ",
+                    ),
+                    self.config.login_hint(name=NAME),
+                    Alt(").", "."),
+                )
         return base_url_problem(self.config, NAME, self.base_url)
 
     def configuration_problem(self) -> str | None:
@@ -99,12 +115,20 @@ class SayPdfProvider:
             return problem
         email = (self.config.sender_email or "").strip()
         if not email:
-            return Text(f"{NAME} needs the sender's email as the owner of every request: set ",
-                        SENDER_SETTING, ".")
+            return Text(
+                f"{NAME} needs the sender's email as the owner of every request: set ",
+                SENDER_SETTING,
+                ".",
+            )
         if not EMAIL_RE.match(email):
-            return Text(f"The sender email {email!r} is not an email address: correct ",
-                        Alt("SEALBOX_SENDER_EMAIL or the sender in settings",
-                            "your email in Settings › General"), ".")
+            return Text(
+                f"The sender email {email!r} is not an email address: correct ",
+                Alt(
+                    "SEALBOX_SENDER_EMAIL or the sender in settings",
+                    "your email in Settings › General",
+                ),
+                ".",
+            )
         return None
 
     def warnings(self, spec: RequestSpec) -> list[Issue]:
@@ -114,22 +138,43 @@ class SayPdfProvider:
         out = capability_problems(CAPABILITIES, spec, pdf)
         for i, r in enumerate(spec.recipients):
             if r.designation != Designation.SIGNER:
-                out.append(Issue(("recipients", i, "designation"), f"{NAME} has only signers, "
-                                 f"no {r.designation.value} recipients; make "
-                                 f"{r.name or r.email} a Signer, remove them, or choose another "
-                                 "provider"))
+                out.append(
+                    Issue(
+                        ("recipients", i, "designation"),
+                        f"{NAME} has only signers, "
+                        f"no {r.designation.value} recipients; make "
+                        f"{r.name or r.email} a Signer, remove them, or choose another "
+                        "provider",
+                    )
+                )
                 continue
             has_field = any(f.recipient_index == i for f in spec.fields) or any(
-                a.recipient_index == i for a in spec.anchor_tags)
+                a.recipient_index == i for a in spec.anchor_tags
+            )
             if not has_field:
-                out.append(Issue(("recipients", i), f"{NAME} needs at least one field for every "
-                                 f"signer; place a field or anchor for {r.name or r.email}"))
-        out += [Issue(("fields", i, "required"), f"every {NAME} field must be filled in; make "
-                      "the field required or remove it")
-                for i, f in enumerate(spec.fields) if not f.required]
-        out += [Issue(("anchorTags", i, "required"), f"every {NAME} field must be filled in; "
-                      "make the anchor required or remove it")
-                for i, a in enumerate(spec.anchor_tags) if not a.required]
+                out.append(
+                    Issue(
+                        ("recipients", i),
+                        f"{NAME} needs at least one field for every "
+                        f"signer; place a field or anchor for {r.name or r.email}",
+                    )
+                )
+        out += [
+            Issue(
+                ("fields", i, "required"),
+                f"every {NAME} field must be filled in; make the field required or remove it",
+            )
+            for i, f in enumerate(spec.fields)
+            if not f.required
+        ]
+        out += [
+            Issue(
+                ("anchorTags", i, "required"),
+                f"every {NAME} field must be filled in; make the anchor required or remove it",
+            )
+            for i, a in enumerate(spec.anchor_tags)
+            if not a.required
+        ]
         return out
 
     # --- authentication ---
@@ -146,8 +191,12 @@ class SayPdfProvider:
             raise UserError(self.configuration_problem() or f"{NAME} is not configured.")
         method, path = ENDPOINTS["login"]
         data = await (http or self.http).json(
-            method, path, authenticated=False, operation="login",
-            json_body={"email": self._email, "password": self._password})
+            method,
+            path,
+            authenticated=False,
+            operation="login",
+            json_body={"email": self._email, "password": self._password},
+        )
         return token_from_login(data)
 
     async def _renew(self) -> bool:
@@ -180,8 +229,7 @@ class SayPdfProvider:
     def build_document(self, request: Request, pdf: PdfInfo) -> dict[str, Any]:
         """The ``CreateDocumentDto`` for ``request`` (fields converted to percentages)."""
         owner = (self.config.sender_name or "").strip() or None
-        return create_document(request.spec, pdf, (self.config.sender_email or "").strip(),
-                               owner)
+        return create_document(request.spec, pdf, (self.config.sender_email or "").strip(), owner)
 
     async def create(self, request: Request, pdf: PdfInfo, idempotency_key: str) -> Report:
         """Upload and send. SayPDF documents no idempotency key, so ``idempotency_key`` is not
@@ -192,8 +240,10 @@ class SayPdfProvider:
         if problem:
             raise UserError(problem)
         if not (self.capabilities.field_types >= {f.type for f in request.spec.fields}):
-            raise CapabilityError(f"{NAME} cannot take some of the fields of {request.name!r}: "
-                                  "use signature, initials, date and text fields only.")
+            raise CapabilityError(
+                f"{NAME} cannot take some of the fields of {request.name!r}: "
+                "use signature, initials, date and text fields only."
+            )
         dto = self.build_document(request, pdf)
         payload = json.dumps(dto, ensure_ascii=False, separators=(",", ":"))
         filename = request.document_name or pdf.path.name
@@ -207,8 +257,14 @@ class SayPdfProvider:
         method, path = ENDPOINTS["create"]
         try:
             data = await self.http.json(
-                method, path, data={DATA_PART: payload}, files=files, timeout=UPLOAD_TIMEOUT,
-                deadline=self.http.deadlines.transfer(pdf.size_bytes), operation="create")
+                method,
+                path,
+                data={DATA_PART: payload},
+                files=files,
+                timeout=UPLOAD_TIMEOUT,
+                deadline=self.http.deadlines.transfer(pdf.size_bytes),
+                operation="create",
+            )
         finally:
             for handle in handles:
                 handle.close()
@@ -216,13 +272,15 @@ class SayPdfProvider:
 
     async def refresh(self, request: Request) -> Report:
         method, path = self._path("get", request)
-        return report_from_document(await self.http.json(method, path, operation="get"),
-                                    request.spec)
+        return report_from_document(
+            await self.http.json(method, path, operation="get"), request.spec
+        )
 
     async def reconcile(self, request: Request) -> Report | None:
         raise CapabilityError(
             f"{NAME} keeps no reference Sealbox could look {request.name!r} up by: check the "
-            f"{NAME} dashboard for it.")
+            f"{NAME} dashboard for it."
+        )
 
     async def list_documents(self) -> list[dict[str, Any]]:
         """Every document of the account, as SayPDF describes them (``GET /esign/documents``)."""
@@ -233,15 +291,21 @@ class SayPdfProvider:
         self.capabilities.require("cancel")
         method, path = self._path("cancel", request)
         data = await self.http.json(method, path, operation="cancel")
-        if data is None or (isinstance(data, dict) and "document" not in data
-                            and data.get("success") is True):
+        if data is None or (
+            isinstance(data, dict) and "document" not in data and data.get("success") is True
+        ):
             report = await self.refresh(request)  # the answer carries no document
         else:
             report = report_from_document(data, request.spec)
         if reason and report.status == Status.CANCELLED:
-            return Report(status=report.status, provider_id=report.provider_id,
-                          recipients=report.recipients, error_message=reason,
-                          completed_at=report.completed_at, payload=report.payload)
+            return Report(
+                status=report.status,
+                provider_id=report.provider_id,
+                recipients=report.recipients,
+                error_message=reason,
+                completed_at=report.completed_at,
+                payload=report.payload,
+            )
         return report
 
     async def download_signed(self, request: Request, dest: Path) -> None:

@@ -28,11 +28,19 @@ DEFAULT_BASE_URL = "https://api.saypdf.com/api/v1"
 LOGIN_BASE_URL = "https://pdf.classicmovie.net/api"
 
 #: Field types a ``CreateFieldDto`` takes (its ``type`` is named the same as Sealbox's).
-FIELD_TYPES = frozenset({FieldType.SIGNATURE, FieldType.INITIALS, FieldType.DATE,
-                         FieldType.TEXT})
+FIELD_TYPES = frozenset({FieldType.SIGNATURE, FieldType.INITIALS, FieldType.DATE, FieldType.TEXT})
 
-CAPABILITIES = Capabilities(ID, NAME, field_types=FIELD_TYPES, anchors="local", cancel=True,
-                            certificate=True, list=True, webhooks=True, field_labels=False)
+CAPABILITIES = Capabilities(
+    ID,
+    NAME,
+    field_types=FIELD_TYPES,
+    anchors="local",
+    cancel=True,
+    certificate=True,
+    list=True,
+    webhooks=True,
+    field_labels=False,
+)
 
 
 def create(config: ProviderConfig, paths: Paths) -> Provider:
@@ -45,12 +53,18 @@ INFO = ProviderInfo(
     capabilities=CAPABILITIES,
     create=create,
     about="Uploads the PDF with its fields to SayPDF e-sign. Use an API key, or the email and "
-          "password of your SayPDF account.",
-    settings=(base_url_field(DEFAULT_BASE_URL, f"Sign-in with email and password uses "
-                                               f"{LOGIN_BASE_URL} when this is empty."),),
-    secrets=(API_KEY_FIELD,
-             SecretField("email", "Sign-in email", "Only without an API key."),
-             SecretField("password", "Sign-in password", "Only without an API key."),
-             WEBHOOK_SECRET_FIELD),
+    "password of your SayPDF account.",
+    settings=(
+        base_url_field(
+            DEFAULT_BASE_URL,
+            f"Sign-in with email and password uses {LOGIN_BASE_URL} when this is empty.",
+        ),
+    ),
+    secrets=(
+        API_KEY_FIELD,
+        SecretField("email", "Sign-in email", "Only without an API key."),
+        SecretField("password", "Sign-in password", "Only without an API key."),
+        WEBHOOK_SECRET_FIELD,
+    ),
     webhook=parse_webhook,
 )

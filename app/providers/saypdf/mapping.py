@@ -72,8 +72,9 @@ def expires_in_days(hours: int) -> int:
     return max(1, math.ceil(hours / 24))
 
 
-def create_document(spec: RequestSpec, pdf: PdfInfo, owner_email: str,
-                    owner_name: str | None) -> dict[str, Any]:
+def create_document(
+    spec: RequestSpec, pdf: PdfInfo, owner_email: str, owner_name: str | None
+) -> dict[str, Any]:
     """The ``CreateDocumentDto`` for ``spec`` on ``pdf`` (fields converted to percentages)."""
     pages = pdf.pages
     parties: list[dict[str, Any]] = []
@@ -81,14 +82,24 @@ def create_document(spec: RequestSpec, pdf: PdfInfo, owner_email: str,
         fields: list[dict[str, Any]] = []
         for _, f in spec.fields_for(i):
             if not 1 <= f.page <= len(pages):
-                raise UserError(f"A field of {spec.name!r} is on page {f.page}, but the "
-                                f"document has {len(pages)} pages: place it again.")
+                raise UserError(
+                    f"A field of {spec.name!r} is on page {f.page}, but the "
+                    f"document has {len(pages)} pages: place it again."
+                )
             pct = to_percent(f.rect, pages[f.page - 1], PAGE_BASE)
-            fields.append({"type": f.type.value, "page": pct.page, "x": _clamp(pct.x),
-                           "y": _clamp(pct.y), "width": _clamp(pct.width),
-                           "height": _clamp(pct.height)})
-        parties.append({"name": r.name or r.email, "email": r.email,
-                        "signingOrder": r.order, "fields": fields})
+            fields.append(
+                {
+                    "type": f.type.value,
+                    "page": pct.page,
+                    "x": _clamp(pct.x),
+                    "y": _clamp(pct.y),
+                    "width": _clamp(pct.width),
+                    "height": _clamp(pct.height),
+                }
+            )
+        parties.append(
+            {"name": r.name or r.email, "email": r.email, "signingOrder": r.order, "fields": fields}
+        )
     dto: dict[str, Any] = {"title": spec.name}
     if spec.message:
         dto["message"] = spec.message
@@ -122,8 +133,12 @@ class _Party:
 
     @property
     def seen(self) -> bool:
-        return (self.status in _PARTY_SEEN or self.viewed_at is not None
-                or self.signed_at is not None or self.declined_at is not None)
+        return (
+            self.status in _PARTY_SEEN
+            or self.viewed_at is not None
+            or self.signed_at is not None
+            or self.declined_at is not None
+        )
 
 
 def _party(obj: dict[str, Any], moment: datetime) -> _Party:
@@ -160,8 +175,9 @@ def _top_status(raw: str, parties: Sequence[_Party]) -> Status:
     return status
 
 
-def _error_message(status: Status, matched: list[tuple[int, _Party]],
-                   spec: RequestSpec) -> str | None:
+def _error_message(
+    status: Status, matched: list[tuple[int, _Party]], spec: RequestSpec
+) -> str | None:
     if status == Status.DECLINED:
         decliner = next(((i, p) for i, p in matched if p.declined_at is not None), None)
         if decliner is None:
@@ -176,26 +192,46 @@ def _error_message(status: Status, matched: list[tuple[int, _Party]],
     return None
 
 
-def _report(document_id: str, raw_status: str, holder: dict[str, Any], spec: RequestSpec,
-            payload: dict[str, Any], completed_at: datetime | None) -> Report:
+def _report(
+    document_id: str,
+    raw_status: str,
+    holder: dict[str, Any],
+    spec: RequestSpec,
+    payload: dict[str, Any],
+    completed_at: datetime | None,
+) -> Report:
     moment = now()
     parties = [_party(p, moment) for p in ANSWER.objects(holder, "parties", "a document")]
     status = _top_status(raw_status, parties)
     indexes = match_recipients([p.email for p in parties], spec)
-    matched = sorted(((i, p) for i, p in zip(indexes, parties, strict=True) if i is not None),
-                     key=lambda pair: pair[0])
-    recipients = tuple(RecipientReport(index=i, provider_recipient_id=p.id,
-                                       viewed_at=p.viewed_at, signed_at=p.signed_at,
-                                       declined_at=p.declined_at,
-                                       decline_reason=p.decline_reason) for i, p in matched)
+    matched = sorted(
+        ((i, p) for i, p in zip(indexes, parties, strict=True) if i is not None),
+        key=lambda pair: pair[0],
+    )
+    recipients = tuple(
+        RecipientReport(
+            index=i,
+            provider_recipient_id=p.id,
+            viewed_at=p.viewed_at,
+            signed_at=p.signed_at,
+            declined_at=p.declined_at,
+            decline_reason=p.decline_reason,
+        )
+        for i, p in matched
+    )
     if status == Status.COMPLETED and completed_at is None:
         signed = [p.signed_at for p in parties if p.signed_at is not None]
         completed_at = max(signed) if signed else None
     if status != Status.COMPLETED:
         completed_at = None
-    return Report(status=status, provider_id=document_id, recipients=recipients,
-                  error_message=_error_message(status, matched, spec),
-                  completed_at=completed_at, payload=payload)
+    return Report(
+        status=status,
+        provider_id=document_id,
+        recipients=recipients,
+        error_message=_error_message(status, matched, spec),
+        completed_at=completed_at,
+        payload=payload,
+    )
 
 
 def report_from_document(data: Any, spec: RequestSpec) -> Report:
@@ -203,9 +239,14 @@ def report_from_document(data: Any, spec: RequestSpec) -> Report:
     body = _success(data)
     what = "a document"
     document = ANSWER.object(body.get("document"), what)
-    return _report(ANSWER.identifier(document, "id", what),
-                   ANSWER.text(document, "status", what), document, spec, body,
-                   ANSWER.time(document, "completedAt", what))
+    return _report(
+        ANSWER.identifier(document, "id", what),
+        ANSWER.text(document, "status", what),
+        document,
+        spec,
+        body,
+        ANSWER.time(document, "completedAt", what),
+    )
 
 
 def report_from_create(data: Any, spec: RequestSpec) -> Report:
@@ -214,8 +255,14 @@ def report_from_create(data: Any, spec: RequestSpec) -> Report:
     if "document" in body:
         return report_from_document(body, spec)
     what = "a created document"
-    return _report(ANSWER.identifier(body, "documentId", what),
-                   ANSWER.text(body, "status", what), body, spec, body, None)
+    return _report(
+        ANSWER.identifier(body, "documentId", what),
+        ANSWER.text(body, "status", what),
+        body,
+        spec,
+        body,
+        None,
+    )
 
 
 def documents_from_list(data: Any) -> list[dict[str, Any]]:
@@ -227,8 +274,7 @@ def documents_from_list(data: Any) -> list[dict[str, Any]]:
     documents = ANSWER.objects(body, "documents", "a document list")
     for document in documents:
         ANSWER.identifier(document, "id", "a document")
-        ANSWER.one_of(STATUSES, ANSWER.text(document, "status", "a document"),
-                      "document status")
+        ANSWER.one_of(STATUSES, ANSWER.text(document, "status", "a document"), "document status")
     return documents
 
 
@@ -275,23 +321,35 @@ def status_hook(login_hint: Callable[[], str]) -> Callable[[Refusal], SealboxErr
             if "quota" in said.lower():
                 return OutOfCreditsError(
                     f"The {NAME} account's quota is used up{said}: upgrade the {NAME} plan or "
-                    "wait until the quota renews, then send again.", **kwargs)
-            return AuthenticationError(Text(
-                f"{NAME} refused access{said}: the request belongs to another {NAME} account "
-                "or the quota is used up; check that Sealbox uses the account it was sent with "
-                "(", login_hint(), ")."), **kwargs)
+                    "wait until the quota renews, then send again.",
+                    **kwargs,
+                )
+            return AuthenticationError(
+                Text(
+                    f"{NAME} refused access{said}: the request belongs to another {NAME} account "
+                    "or the quota is used up; check that Sealbox uses the account it was sent with "
+                    "(",
+                    login_hint(),
+                    ").",
+                ),
+                **kwargs,
+            )
         if refusal.status in (400, 422):
             issues = "; ".join(refusal.body.issues)
             detail = f" ({issues})" if issues else ""
             if refusal.operation == "cancel":
                 return ConflictError(
                     f"{NAME} cannot cancel this request{detail}: only a request still waiting "
-                    "for signatures can be cancelled.", **kwargs)
+                    "for signatures can be cancelled.",
+                    **kwargs,
+                )
             if refusal.operation in ("download", "certificate"):
                 what = "signed PDF" if refusal.operation == "download" else "certificate"
                 return ConflictError(
                     f"{NAME} has no {what} for this request yet{detail}: it is ready once "
-                    "everyone has signed; Sealbox will try again later.", **kwargs)
+                    "everyone has signed; Sealbox will try again later.",
+                    **kwargs,
+                )
         return None
 
     return meaning

@@ -11,8 +11,7 @@ from app.providers.webhook import check_signature, json_body
 SIGNATURE_HEADER = "X-SayPDF-Signature"
 
 
-def parse_webhook(headers: Mapping[str, str], body: bytes, secret: str,
-                  now: float) -> WebhookEvent:
+def parse_webhook(headers: Mapping[str, str], body: bytes, secret: str, now: float) -> WebhookEvent:
     """Verify and read one SayPDF webhook delivery; raise ``WebhookRejected`` otherwise.
 
     ``X-SayPDF-Signature`` must be the hex HMAC-SHA256 of the raw body with ``secret``. ``now``
@@ -29,6 +28,10 @@ def parse_webhook(headers: Mapping[str, str], body: bytes, secret: str,
         document_id = inner.get("id") if isinstance(inner, dict) else None
     if not isinstance(document_id, str) or not document_id:
         raise WebhookRejected("the delivery names no document")
-    return WebhookEvent(provider="saypdf", provider_request_id=document_id,
-                        event=str(data["event"]),
-                        delivery_id=hashlib.sha256(body).hexdigest(), payload=data)
+    return WebhookEvent(
+        provider="saypdf",
+        provider_request_id=document_id,
+        event=str(data["event"]),
+        delivery_id=hashlib.sha256(body).hexdigest(),
+        payload=data,
+    )

@@ -52,8 +52,14 @@ class SignatureNcProvider:
         self.config = config
         self.base_url = base_url(config, DEFAULT_BASE_URL)
         self.api_key = ApiKey(config, NAME)
-        self.http = connect(config, NAME, self.base_url, self.api_key,
-                            error_body=signature_nc_error_body, status_hook=status_hook)
+        self.http = connect(
+            config,
+            NAME,
+            self.base_url,
+            self.api_key,
+            error_body=signature_nc_error_body,
+            status_hook=status_hook,
+        )
         # Signed documents stored on another host get no credentials (made when needed).
         self._anonymous: ProviderHttp | None = None
 
@@ -75,10 +81,14 @@ class SignatureNcProvider:
         if problem is not None:
             return problem
         if self._send_email() is None:
-            return Text(f"{NAME}'s send_email setting must be true or false: ", Alt(
-                f"fix {self.config.env_prefix}SEND_EMAIL or send_email under "
-                f"[providers.{ID}]",
-                "correct it in Sealbox's settings file, or ask whoever set Sealbox up"), ".")
+            return Text(
+                f"{NAME}'s send_email setting must be true or false: ",
+                Alt(
+                    f"fix {self.config.env_prefix}SEND_EMAIL or send_email under [providers.{ID}]",
+                    "correct it in Sealbox's settings file, or ask whoever set Sealbox up",
+                ),
+                ".",
+            )
         return None
 
     async def check_connection(self) -> str:
@@ -103,23 +113,47 @@ class SignatureNcProvider:
         out = capability_problems(CAPABILITIES, spec, pdf)
         for i, r in enumerate(spec.recipients):
             if r.designation != Designation.SIGNER:
-                out.append(Issue(("recipients", i, "designation"), f"{NAME} has only signers, "
-                                 f"no {r.designation.value}; make them a Signer or choose "
-                                 "another provider"))
+                out.append(
+                    Issue(
+                        ("recipients", i, "designation"),
+                        f"{NAME} has only signers, "
+                        f"no {r.designation.value}; make them a Signer or choose "
+                        "another provider",
+                    )
+                )
                 continue
             if not r.last_name.strip():
-                out.append(Issue(("recipients", i, "lastName"), f"{NAME} needs a last name for "
-                                 "every signer"))
+                out.append(
+                    Issue(
+                        ("recipients", i, "lastName"), f"{NAME} needs a last name for every signer"
+                    )
+                )
             if not any(f.recipient_index == i for f in spec.fields) and not any(
-                    a.recipient_index == i for a in spec.anchor_tags):
-                out.append(Issue(("recipients", i), f"{NAME} needs at least one signature field "
-                                 "for every signer; place one or add an anchor tag"))
-        out += [Issue(("fields", i, "required"), f"{NAME} fields are always required; make it "
-                      "required or remove it")
-                for i, f in enumerate(spec.fields) if not f.required]
-        out += [Issue(("anchorTags", i, "required"), f"{NAME} fields are always required; make "
-                      "it required or remove it")
-                for i, a in enumerate(spec.anchor_tags) if not a.required]
+                a.recipient_index == i for a in spec.anchor_tags
+            ):
+                out.append(
+                    Issue(
+                        ("recipients", i),
+                        f"{NAME} needs at least one signature field "
+                        "for every signer; place one or add an anchor tag",
+                    )
+                )
+        out += [
+            Issue(
+                ("fields", i, "required"),
+                f"{NAME} fields are always required; make it required or remove it",
+            )
+            for i, f in enumerate(spec.fields)
+            if not f.required
+        ]
+        out += [
+            Issue(
+                ("anchorTags", i, "required"),
+                f"{NAME} fields are always required; make it required or remove it",
+            )
+            for i, a in enumerate(spec.anchor_tags)
+            if not a.required
+        ]
         return out
 
     # --- calls --------------------------------------------------------------------------------
@@ -147,8 +181,13 @@ class SignatureNcProvider:
 
         try:
             response = await self.http.request(
-                "POST", CREATE_PATH, data=form, files=files, timeout=UPLOAD_TIMEOUT,
-                deadline=self.http.deadlines.transfer(pdf.size_bytes))
+                "POST",
+                CREATE_PATH,
+                data=form,
+                files=files,
+                timeout=UPLOAD_TIMEOUT,
+                deadline=self.http.deadlines.transfer(pdf.size_bytes),
+            )
         finally:
             for handle in handles:
                 handle.close()
@@ -186,8 +225,10 @@ class SignatureNcProvider:
         data = await self._fetch(request)
         report = parse_submission(data, request.spec, observed=now())
         if report.status != Status.COMPLETED:
-            raise ConflictError(f"{request.name!r} is not signed by everyone yet on {NAME}: "
-                                "the signed PDF can be downloaded once it is.")
+            raise ConflictError(
+                f"{request.name!r} is not signed by everyone yet on {NAME}: "
+                "the signed PDF can be downloaded once it is."
+            )
         href = signed_document_url(data, upload_name(request.document_name))
         try:
             url = self.http.base_url.join(href)
@@ -216,8 +257,13 @@ class SignatureNcProvider:
     def anonymous(self) -> ProviderHttp:
         """A client that sends no credentials, for links to other hosts."""
         if self._anonymous is None:
-            self._anonymous = connect(self.config, NAME, str(self.http.base_url), _no_auth,
-                                      error_body=signature_nc_error_body)
+            self._anonymous = connect(
+                self.config,
+                NAME,
+                str(self.http.base_url),
+                _no_auth,
+                error_body=signature_nc_error_body,
+            )
         return self._anonymous
 
     async def aclose(self) -> None:

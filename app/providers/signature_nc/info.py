@@ -15,8 +15,9 @@ ID = "signature_nc"
 NAME = "Signature.nc"
 DEFAULT_BASE_URL = "https://api.signature.nc/api/v3"
 
-CAPABILITIES = Capabilities(ID, NAME, field_types=frozenset({FieldType.SIGNATURE}),
-                            anchors="local", message=False)
+CAPABILITIES = Capabilities(
+    ID, NAME, field_types=frozenset({FieldType.SIGNATURE}), anchors="local", message=False
+)
 
 
 def create(config: ProviderConfig, paths: Paths) -> Provider:

@@ -190,14 +190,14 @@ def parse_submission(data: Any, spec: RequestSpec, *, observed: datetime) -> Rep
     if len(submitters) != len(order):
         raise ANSWER.bad(f"{len(submitters)} signers for the {len(order)} Sealbox sent")
     what = "a signer"
-    indexes = match_recipients([ANSWER.optional(s, "email", what) for s in submitters], spec,
-                               order)
+    indexes = match_recipients([ANSWER.optional(s, "email", what) for s in submitters], spec, order)
     states: list[Status] = []
     signed: list[datetime] = []
     recipients: list[RecipientReport] = []
     for submitter, index in zip(submitters, indexes, strict=True):
-        state = ANSWER.one_of(SIGNER_STATUS, ANSWER.text(submitter, "status", what),
-                              "signer status")
+        state = ANSWER.one_of(
+            SIGNER_STATUS, ANSWER.text(submitter, "status", what), "signer status"
+        )
         completed_at = ANSWER.time(submitter, "completedAt", what)
         if state == Status.COMPLETED and completed_at is None:
             raise ANSWER.bad("a completed signer without completedAt")
@@ -206,13 +206,15 @@ def parse_submission(data: Any, spec: RequestSpec, *, observed: datetime) -> Rep
             signed.append(completed_at)
         if index is None:  # as many signers as were sent: every one is matched
             continue
-        recipients.append(RecipientReport(
-            index=index,
-            provider_recipient_id=ANSWER.optional(submitter, "uuid", what),
-            viewed_at=observed if state == Status.VIEWED else None,
-            signed_at=completed_at if state == Status.COMPLETED else None,
-            signing_url=ANSWER.optional(submitter, "signatureLink", what),
-        ))
+        recipients.append(
+            RecipientReport(
+                index=index,
+                provider_recipient_id=ANSWER.optional(submitter, "uuid", what),
+                viewed_at=observed if state == Status.VIEWED else None,
+                signed_at=completed_at if state == Status.COMPLETED else None,
+                signing_url=ANSWER.optional(submitter, "signatureLink", what),
+            )
+        )
     status = overall_status(states)
     return Report(
         status=status,
@@ -282,4 +284,7 @@ def status_hook(refusal: Refusal) -> SealboxError | None:
     said = issues[0] if issues else "the API limit for this plan is reached"
     return OutOfCreditsError(
         f"{NAME} refused the request: {said}. Upgrade the Signature.nc plan or wait until "
-        "its quota renews, then send again.", status=403, code=refusal.body.code)
+        "its quota renews, then send again.",
+        status=403,
+        code=refusal.body.code,
+    )

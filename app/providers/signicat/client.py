@@ -74,8 +74,9 @@ class _FileBody:
 class SignicatProvider:
     capabilities = CAPABILITIES
 
-    def __init__(self, config: ProviderConfig, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, config: ProviderConfig, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.config = config
         self.clock = clock
         self.token_url = config.setting("token_url") or DEFAULT_TOKEN_URL
@@ -83,10 +84,16 @@ class SignicatProvider:
         self._token: str | None = None
         self._token_expires: float | None = None
         self._token_lock = asyncio.Lock()
-        self.http = connect(config, NAME, self.base_url,
-                            self._auth_headers, login_hint=LOGIN_HINT,
-                            error_body=signicat_error_body, status_hook=status_hook,
-                            on_unauthorized=self._drop_token)
+        self.http = connect(
+            config,
+            NAME,
+            self.base_url,
+            self._auth_headers,
+            login_hint=LOGIN_HINT,
+            error_body=signicat_error_body,
+            status_hook=status_hook,
+            on_unauthorized=self._drop_token,
+        )
 
     # --- configuration and checks --------------------------------------------------------------
 
@@ -101,10 +108,16 @@ class SignicatProvider:
         if self._credentials() is None:
             return Text(f"{NAME} needs an API client id and secret: ", LOGIN_HINT, ".")
         if not self.token_url.startswith(("https://", "http://")):
-            return Text(f"{NAME}'s token URL {self.token_url!r} is not a web address: set ",
-                        SettingRef(ID, NAME, "Token URL", "SEALBOX_SIGNICAT_TOKEN_URL "
-                                   "(or token_url in the settings)"),
-                        f" to the OAuth token endpoint, e.g. {DEFAULT_TOKEN_URL}.")
+            return Text(
+                f"{NAME}'s token URL {self.token_url!r} is not a web address: set ",
+                SettingRef(
+                    ID,
+                    NAME,
+                    "Token URL",
+                    "SEALBOX_SIGNICAT_TOKEN_URL (or token_url in the settings)",
+                ),
+                f" to the OAuth token endpoint, e.g. {DEFAULT_TOKEN_URL}.",
+            )
         return base_url_problem(self.config, NAME, self.base_url)
 
     def warnings(self, spec: RequestSpec) -> list[Issue]:
@@ -115,22 +128,42 @@ class SignicatProvider:
         signers = 0
         for i, recipient in enumerate(spec.recipients):
             if recipient.designation == Designation.CC:
-                out.append(Issue(("recipients", i), f"{NAME} sends no copies, so it takes no "
-                                 "CC recipients; remove them (Sealbox keeps the signed PDF in "
-                                 "the archive) or choose another provider"))
+                out.append(
+                    Issue(
+                        ("recipients", i),
+                        f"{NAME} sends no copies, so it takes no "
+                        "CC recipients; remove them (Sealbox keeps the signed PDF in "
+                        "the archive) or choose another provider",
+                    )
+                )
             elif recipient.designation == Designation.APPROVER:
-                out.append(Issue(("recipients", i), f"{NAME} has no approvers, everyone signs "
-                                 "with an electronic ID; make the recipient a Signer or choose "
-                                 "another provider"))
+                out.append(
+                    Issue(
+                        ("recipients", i),
+                        f"{NAME} has no approvers, everyone signs "
+                        "with an electronic ID; make the recipient a Signer or choose "
+                        "another provider",
+                    )
+                )
             else:
                 signers += 1
         if signers > 1:
-            out.append(Issue(("recipients",), f"a {NAME} signing session is signed by one "
-                             "person; send one request per signer or choose another provider"))
+            out.append(
+                Issue(
+                    ("recipients",),
+                    f"a {NAME} signing session is signed by one "
+                    "person; send one request per signer or choose another provider",
+                )
+            )
         if pdf.signatures_flagged:
-            out.append(Issue(("document",), f"{pdf.path.name} is already signed and {NAME} "
-                             "cannot sign a signed PDF with an electronic ID; send the unsigned "
-                             "original"))
+            out.append(
+                Issue(
+                    ("document",),
+                    f"{pdf.path.name} is already signed and {NAME} "
+                    "cannot sign a signed PDF with an electronic ID; send the unsigned "
+                    "original",
+                )
+            )
         return out
 
     # --- the access token ----------------------------------------------------------------------
@@ -169,41 +202,63 @@ class SignicatProvider:
             raise UserError(problem)
         credentials = self._credentials()
         assert credentials is not None
-        parse_token_response(await probe(
-            self.http, lambda client: self._fetch_token(*credentials, http=client),
-            what="API client credentials", url=self.token_url, setting="token URL",
-            fix=lambda _exc: "check the client id and secret"))
+        parse_token_response(
+            await probe(
+                self.http,
+                lambda client: self._fetch_token(*credentials, http=client),
+                what="API client credentials",
+                url=self.token_url,
+                setting="token URL",
+                fix=lambda _exc: "check the client id and secret",
+            )
+        )
         return f"Connected: {NAME} accepted the API client credentials."
 
-    async def _fetch_token(self, client_id: str, secret: str,
-                           http: ProviderHttp | None = None) -> Any:
+    async def _fetch_token(
+        self, client_id: str, secret: str, http: ProviderHttp | None = None
+    ) -> Any:
         # RFC 6749 §2.3.1: id and secret form-encoded, then joined for HTTP Basic.
         pair = f"{quote(client_id, safe='')}:{quote(secret, safe='')}"
         basic = base64.b64encode(pair.encode("utf-8")).decode("ascii")
         return await (http or self.http).json(
-            "POST", self.token_url, authenticated=False, retry=True, operation=TOKEN,
+            "POST",
+            self.token_url,
+            authenticated=False,
+            retry=True,
+            operation=TOKEN,
             data={"grant_type": "client_credentials", "scope": TOKEN_SCOPE},
-            headers={"Authorization": f"Basic {basic}", "Accept": "application/json"})
+            headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
+        )
 
     # --- requests ------------------------------------------------------------------------------
 
     async def create(self, request: Request, pdf: PdfInfo, idempotency_key: str) -> Report:
         # Signicat takes no idempotency key: sync reconciles by externalReference instead.
         uploaded_raw = await self.http.json(
-            "POST", "documents", content=_FileBody(pdf.path), timeout=UPLOAD_TIMEOUT,
+            "POST",
+            "documents",
+            content=_FileBody(pdf.path),
+            timeout=UPLOAD_TIMEOUT,
             deadline=self.http.deadlines.transfer(pdf.size_bytes),
-            retry=True, headers={"Content-Type": "application/pdf",
-                                 "Content-Length": str(pdf.size_bytes)})
+            retry=True,
+            headers={"Content-Type": "application/pdf", "Content-Length": str(pdf.size_bytes)},
+        )
         upload = parse_document_response(uploaded_raw)
         if hash_mismatch(upload, bytes.fromhex(pdf.sha256)):
-            raise BadResponseError(f"{NAME} received a different document than Sealbox sent "
-                                   "(its hash does not match): try again later.")
+            raise BadResponseError(
+                f"{NAME} received a different document than Sealbox sent "
+                "(its hash does not match): try again later."
+            )
         collection_raw = await self.http.json(
-            "POST", "document-collections", retry=True,
-            json_body={"documents": [{"documentId": upload.document_id}]})
+            "POST",
+            "document-collections",
+            retry=True,
+            json_body={"documents": [{"documentId": upload.document_id}]},
+        )
         collection_id = parse_collection_response(collection_raw)
-        body = [session_body(request, collection_id, upload.document_id,
-                             self._identity_providers())]
+        body = [
+            session_body(request, collection_id, upload.document_id, self._identity_providers())
+        ]
         response = await self.http.request("POST", "signing-sessions", json_body=body)
         # From here on the session exists: an unreadable answer must be reconciled, never sent
         # again (sync would otherwise create a second session).
@@ -221,17 +276,29 @@ class SignicatProvider:
         if not mine:
             raise AmbiguousSendError(
                 f"{NAME} answered the signing session for {request.name!r} without it: Sealbox "
-                f"will look it up at {NAME} before doing anything else.")
+                f"will look it up at {NAME} before doing anything else."
+            )
         report = session_report(request, mine[0])
-        payload = {"document": uploaded_raw, "documentCollection": collection_raw,
-                   "signingSessions": created_raw}
-        return Report(status=report.status, provider_id=report.provider_id,
-                      recipients=report.recipients, error_message=report.error_message,
-                      completed_at=report.completed_at, payload=payload)
+        payload = {
+            "document": uploaded_raw,
+            "documentCollection": collection_raw,
+            "signingSessions": created_raw,
+        }
+        return Report(
+            status=report.status,
+            provider_id=report.provider_id,
+            recipients=report.recipients,
+            error_message=report.error_message,
+            completed_at=report.completed_at,
+            payload=payload,
+        )
 
     def _identity_providers(self) -> list[str]:
-        return [p.strip() for p in (self.config.setting("identity_providers") or "").split(",")
-                if p.strip()]
+        return [
+            p.strip()
+            for p in (self.config.setting("identity_providers") or "").split(",")
+            if p.strip()
+        ]
 
     async def _session(self, request: Request) -> Session:
         session_id = reference(request, NAME, "signing session")
@@ -246,13 +313,15 @@ class SignicatProvider:
 
     async def reconcile(self, request: Request) -> Report | None:
         try:
-            data = await self.http.json("GET", "signing-sessions",
-                                        params={"externalReference": request.id})
+            data = await self.http.json(
+                "GET", "signing-sessions", params={"externalReference": request.id}
+            )
         except ProviderError as exc:
             if isinstance(exc, RemoteNotFoundError) or exc.status == 405:
                 raise CapabilityError(
                     f"{NAME} cannot look signing sessions up by their external reference, so "
-                    f"Sealbox cannot tell whether {request.name!r} reached it.") from exc
+                    f"Sealbox cannot tell whether {request.name!r} reached it."
+                ) from exc
             raise
         found = [s for s in parse_session_list(data) if s.external_reference == request.id]
         if not found:
@@ -266,14 +335,17 @@ class SignicatProvider:
     async def download_signed(self, request: Request, dest: Path) -> None:
         session = await self._session(request)
         if STATUS_TABLE.get(session.state) != Status.COMPLETED:
-            raise ConflictError(f"The signed PDF of {request.name!r} is not ready yet: the "
-                                f"signer has not signed it at {NAME}.")
+            raise ConflictError(
+                f"The signed PDF of {request.name!r} is not ready yet: the "
+                f"signer has not signed it at {NAME}."
+            )
         if session.package_document_id is None:
-            raise ConflictError(f"The signed PDF of {request.name!r} is not ready yet: {NAME} is "
-                                "still packaging it (PAdES); Sealbox will try again on the next "
-                                "sync.")
-        await self.http.download(f"documents/{quote(session.package_document_id, safe='')}",
-                                 dest)
+            raise ConflictError(
+                f"The signed PDF of {request.name!r} is not ready yet: {NAME} is "
+                "still packaging it (PAdES); Sealbox will try again on the next "
+                "sync."
+            )
+        await self.http.download(f"documents/{quote(session.package_document_id, safe='')}", dest)
 
     async def download_certificate(self, request: Request, dest: Path) -> None:
         CAPABILITIES.require("certificate")

@@ -36,12 +36,17 @@ INFO = ProviderInfo(
     capabilities=CAPABILITIES,
     create=create,
     about="Signers sign with an electronic ID through the Signicat Sign API. Use the API "
-          "client's id and secret from the Signicat dashboard.",
-    settings=(base_url_field(DEFAULT_BASE_URL),
-              SettingField("token_url", "Token URL", DEFAULT_TOKEN_URL),
-              SettingField("identity_providers", "Identity providers",
-                           "All of the account's (e.g. ftn, nbid)", kind="text",
-                           note="Comma-separated; leave empty to offer every one.")),
-    secrets=(SecretField("client_id", "Client ID"),
-             SecretField("client_secret", "Client secret")),
+    "client's id and secret from the Signicat dashboard.",
+    settings=(
+        base_url_field(DEFAULT_BASE_URL),
+        SettingField("token_url", "Token URL", DEFAULT_TOKEN_URL),
+        SettingField(
+            "identity_providers",
+            "Identity providers",
+            "All of the account's (e.g. ftn, nbid)",
+            kind="text",
+            note="Comma-separated; leave empty to offer every one.",
+        ),
+    ),
+    secrets=(SecretField("client_id", "Client ID"), SecretField("client_secret", "Client secret")),
 )

@@ -72,10 +72,15 @@ def parse_token_response(data: Any) -> Token:
     if raw is not None:
         if isinstance(raw, str) and raw.strip().isdigit():
             raw = int(raw.strip())
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw) \
-                or raw <= 0:
-            raise ANSWER.bad("a token response whose expires_in is not a positive number of "
-                             "seconds")
+        if (
+            isinstance(raw, bool)
+            or not isinstance(raw, int | float)
+            or not math.isfinite(raw)
+            or raw <= 0
+        ):
+            raise ANSWER.bad(
+                "a token response whose expires_in is not a positive number of seconds"
+            )
         expires = float(raw)
     return Token(token, expires)
 
@@ -161,8 +166,7 @@ def parse_session(data: Any) -> Session:
     if url is not None and not url.startswith(("https://", "http://")):
         raise ANSWER.bad("a signing session whose signatureUrl is not a web address")
     reference = ANSWER.optional(body, "externalReference", what)
-    return Session(session_id, state.strip().upper(), final, url, reference, _package(body),
-                   body)
+    return Session(session_id, state.strip().upper(), final, url, reference, _package(body), body)
 
 
 def parse_session_list(data: Any) -> list[Session]:
@@ -184,9 +188,11 @@ def session_report(request: Request, session: Session) -> Report:
     status = STATUS_TABLE.get(session.state, UNKNOWN_STATE_STATUS)
     message: str | None = None
     if session.state not in STATUS_TABLE and session.final:
-        message = (f"{NAME} reports the signing session as {session.state[:40]!r}, a final "
-                   "state Sealbox does not know: look at the session in the Signicat "
-                   "Dashboard.")
+        message = (
+            f"{NAME} reports the signing session as {session.state[:40]!r}, a final "
+            "state Sealbox does not know: look at the session in the Signicat "
+            "Dashboard."
+        )
     index = signer_index(request)
     signed_at: datetime | None = None
     if status == Status.COMPLETED:
@@ -194,14 +200,27 @@ def session_report(request: Request, session: Session) -> Report:
         signed_at = known or now()
     recipients: tuple[RecipientReport, ...] = ()
     if index < len(request.spec.recipients):
-        recipients = (RecipientReport(index=index, provider_recipient_id=session.id,
-                                      signed_at=signed_at, signing_url=session.signature_url),)
-    return Report(status=status, provider_id=session.id, recipients=recipients,
-                  error_message=message, completed_at=signed_at, payload=session.raw)
+        recipients = (
+            RecipientReport(
+                index=index,
+                provider_recipient_id=session.id,
+                signed_at=signed_at,
+                signing_url=session.signature_url,
+            ),
+        )
+    return Report(
+        status=status,
+        provider_id=session.id,
+        recipients=recipients,
+        error_message=message,
+        completed_at=signed_at,
+        payload=session.raw,
+    )
 
 
-def session_body(request: Request, collection_id: str, document_id: str,
-                 identity_providers: list[str]) -> dict[str, Any]:
+def session_body(
+    request: Request, collection_id: str, document_id: str, identity_providers: list[str]
+) -> dict[str, Any]:
     """One signing session of ``POST /signing-sessions`` for ``request``."""
     setup: dict[str, Any] = {"signingFlow": SIGNING_FLOW}
     if identity_providers:
@@ -210,8 +229,9 @@ def session_body(request: Request, collection_id: str, document_id: str,
     return {
         "title": request.spec.name,
         "externalReference": request.id,
-        "documents": [{"action": "SIGN", "documentCollectionId": collection_id,
-                       "documentId": document_id}],
+        "documents": [
+            {"action": "SIGN", "documentCollectionId": collection_id, "documentId": document_id}
+        ],
         "signingSetup": [setup],
         "packageTo": [PACKAGE_TYPE],
         "dueDate": iso(due),
@@ -257,4 +277,5 @@ def status_hook(refusal: Refusal) -> SealboxError | None:
     detail = f"{said}: {refusal.body.issues[0]}" if refusal.body.issues else said
     return AuthenticationError(
         Text(f"{NAME} refused the API client credentials ({detail}): ", LOGIN_HINT, "."),
-        **refusal.kwargs())
+        **refusal.kwargs(),
+    )

@@ -42,8 +42,11 @@ class Problem:
     message: str
 
     def sentence(self) -> str:
-        where = ("" if self.row is None else f"row {self.row}"
-                 + (f", column {self.column!r}" if self.column else "") + ": ")
+        where = (
+            ""
+            if self.row is None
+            else f"row {self.row}" + (f", column {self.column!r}" if self.column else "") + ": "
+        )
         return where + self.message
 
     def to_json(self) -> dict[str, Any]:
@@ -61,8 +64,11 @@ class RowPlan:
     who: int = 0
 
     def data(self) -> dict[str, Any]:
-        return {"who": self.who, "recipients": [r.to_json() for r in self.recipients],
-                "values": {str(k): v for k, v in self.values.items()}}
+        return {
+            "who": self.who,
+            "recipients": [r.to_json() for r in self.recipients],
+            "values": {str(k): v for k, v in self.values.items()},
+        }
 
 
 @dataclass
@@ -88,18 +94,24 @@ class Plan:
 
 def row_spec(spec: RequestSpec, data: dict[str, Any]) -> tuple[RequestSpec, list[Stamp]]:
     """The request one row sends, and the values stamped into its copy of the document."""
-    recipients = tuple(Recipient(r["firstName"], r["lastName"], r["email"],
-                                 Designation(r["designation"]), r["order"])
-                       for r in data["recipients"])
+    recipients = tuple(
+        Recipient(
+            r["firstName"], r["lastName"], r["email"], Designation(r["designation"]), r["order"]
+        )
+        for r in data["recipients"]
+    )
     values = {int(k): v for k, v in data["values"].items()}
-    stamps = [Stamp(f.page, f.rect, "text", values[i]) for i, f in enumerate(spec.fields)
-              if i in values and values[i].strip()]
+    stamps = [
+        Stamp(f.page, f.rect, "text", values[i])
+        for i, f in enumerate(spec.fields)
+        if i in values and values[i].strip()
+    ]
     fields = tuple(f for i, f in enumerate(spec.fields) if i not in values)
     changed = [r for r, old in zip(recipients, spec.recipients, strict=True) if r != old]
     who = changed[0].name if changed else ""
     name = f"{spec.name} — {who}" if who else spec.name
     if len(name) > MAX_NAME:
-        name = name[:MAX_NAME - 1] + "…"
+        name = name[: MAX_NAME - 1] + "…"
     return replace(spec, name=name, recipients=recipients, fields=fields), stamps
 
 
@@ -112,6 +124,7 @@ def build_rows(spec: RequestSpec, sheet: Sheet, mapping: ColumnMap) -> list[RowP
     """Each row's people and values as the mapping reads them (problems not yet checked)."""
     rows = []
     for number, cells in zip(sheet.numbers, sheet.rows, strict=True):
+
         def cell(column: str | None, cells: tuple[str, ...] = cells) -> str:
             return cells[sheet.column(column)] if column else ""
 
@@ -125,8 +138,7 @@ def build_rows(spec: RequestSpec, sheet: Sheet, mapping: ColumnMap) -> list[RowP
                 first, last = _split_name(cell(role.name))
             else:
                 first, last = cell(role.firstName), cell(role.lastName)
-            people.append(replace(base, first_name=first, last_name=last,
-                                  email=cell(role.email)))
+            people.append(replace(base, first_name=first, last_name=last, email=cell(role.email)))
         values = {index: cell(column) for index, column in mapping.fields.items()}
         who = next((i for i, r in enumerate(mapping.recipients) if r.used), 0)
         rows.append(RowPlan(number, tuple(people), values, who=who))
@@ -136,8 +148,16 @@ def build_rows(spec: RequestSpec, sheet: Sheet, mapping: ColumnMap) -> list[RowP
 _PATH = re.compile(r"^recipients\[(\d+)\]\.(firstName|lastName|email): (.*)$", re.S)
 
 
-def plan_run(ctx: Context, pdf_path: Path, spec: RequestSpec, sheet: Sheet, mapping: ColumnMap,
-             *, provider_id: str | None = None, render_id: str | None = None) -> Plan:
+def plan_run(
+    ctx: Context,
+    pdf_path: Path,
+    spec: RequestSpec,
+    sheet: Sheet,
+    mapping: ColumnMap,
+    *,
+    provider_id: str | None = None,
+    render_id: str | None = None,
+) -> Plan:
     """Check the run and every row; nothing is written."""
     provider = ctx.provider(provider_id)
     caps = provider.capabilities
@@ -151,15 +171,24 @@ def plan_run(ctx: Context, pdf_path: Path, spec: RequestSpec, sheet: Sheet, mapp
     if problem:
         say(problem)
     if caps.needs_render_id and not render_id:
-        say(Text(f"{caps.name} sends a render, not a file: ", Alt(
-            "pass --render-id with the id of a succeeded render",
-            f"send documents that {caps.name} rendered from the command line, or choose another "
-            "service for this one"), "."))
+        say(
+            Text(
+                f"{caps.name} sends a render, not a file: ",
+                Alt(
+                    "pass --render-id with the id of a succeeded render",
+                    f"send documents that {caps.name} rendered from the command line, or choose "
+                    "another service for this one",
+                ),
+                ".",
+            )
+        )
     if caps.needs_render_id and mapping.fields:
         names = ", ".join(field_name(spec, i) for i in sorted(mapping.fields))
-        say(f"{caps.name} sends its own render of the document, so values from the sheet "
+        say(
+            f"{caps.name} sends its own render of the document, so values from the sheet "
             f"cannot be put on its pages (the field {names}): take those columns out of the "
-            "mapping, or choose a service that takes an uploaded PDF.")
+            "mapping, or choose a service that takes an uploaded PDF."
+        )
     for message in mapping_problems(spec, sheet, mapping):
         say(message)
     if spec.anchor_tags and caps.resolves_anchors:
@@ -172,8 +201,15 @@ def plan_run(ctx: Context, pdf_path: Path, spec: RequestSpec, sheet: Sheet, mapp
     return Plan(spec, sheet, mapping, caps.id, render_id, info, rows, run)
 
 
-def _check_rows(ctx: Context, spec: RequestSpec, sheet: Sheet, mapping: ColumnMap,
-                rows: list[RowPlan], info: PdfInfo, provider_id: str | None) -> list[Problem]:
+def _check_rows(
+    ctx: Context,
+    spec: RequestSpec,
+    sheet: Sheet,
+    mapping: ColumnMap,
+    rows: list[RowPlan],
+    info: PdfInfo,
+    provider_id: str | None,
+) -> list[Problem]:
     provider = ctx.provider(provider_id)
     fields_required = bool(provider.capabilities.field_types)
     seen: dict[tuple[str, ...], int] = {}
@@ -187,15 +223,15 @@ def _check_rows(ctx: Context, spec: RequestSpec, sheet: Sheet, mapping: ColumnMa
                 who = role_name(spec, i)
                 name_column = role.name or role.firstName
                 if not person.first_name.strip():
-                    row.problems.append(Problem(row.number, name_column,
-                                                f"missing name ({who})"))
+                    row.problems.append(Problem(row.number, name_column, f"missing name ({who})"))
                     reported.add((i, "firstName"))
                 if not person.email.strip():
                     row.problems.append(Problem(row.number, role.email, f"missing email ({who})"))
                     reported.add((i, "email"))
                 elif not EMAIL_RE.match(person.email):
-                    row.problems.append(Problem(row.number, role.email,
-                                                f"{person.email!r} is not an email address"))
+                    row.problems.append(
+                        Problem(row.number, role.email, f"{person.email!r} is not an email address")
+                    )
                     reported.add((i, "email"))
             for index, column in sorted(mapping.fields.items()):
                 value = row.values[index]
@@ -205,8 +241,14 @@ def _check_rows(ctx: Context, spec: RequestSpec, sheet: Sheet, mapping: ColumnMa
                     row.problems.append(Problem(row.number, column, why))
             key = tuple(c.casefold() for c in _mapped_cells(sheet, mapping, row.number))
             if key in seen:
-                row.problems.append(Problem(row.number, None, f"the same as row {seen[key]}: "
-                                            "each person is sent one copy; remove one of them"))
+                row.problems.append(
+                    Problem(
+                        row.number,
+                        None,
+                        f"the same as row {seen[key]}: "
+                        "each person is sent one copy; remove one of them",
+                    )
+                )
             else:
                 seen[key] = row.number
             one, _stamps = row_spec(spec, row.data())
@@ -222,8 +264,7 @@ def _check_rows(ctx: Context, spec: RequestSpec, sheet: Sheet, mapping: ColumnMa
                     at = owner.columns().get(part) if owner else None
                     if owner and part in ("firstName", "lastName") and not at:
                         at = owner.name
-                    row.problems.append(Problem(row.number, at, f"{text} "
-                                                f"({role_name(spec, i)})"))
+                    row.problems.append(Problem(row.number, at, f"{text} ({role_name(spec, i)})"))
                 else:
                     row.problems.append(Problem(row.number, None, message))
     return _lift_shared(rows)
@@ -245,6 +286,5 @@ def _lift_shared(rows: list[RowPlan]) -> list[Problem]:
     for row in rows[1:]:
         shared &= {p.message for p in row.problems if p.column is None}
     for row in rows:
-        row.problems = [p for p in row.problems if p.column is not None
-                        or p.message not in shared]
+        row.problems = [p for p in row.problems if p.column is not None or p.message not in shared]
     return [Problem(None, None, m) for m in sorted(shared)]

@@ -35,11 +35,17 @@ def example_csv(spec: RequestSpec) -> str:
         for header in example_headers(spec):
             low = header.casefold()
             if low.endswith("name"):
-                row.append(name if low == "name" or low.endswith(" 1 name") else
-                           f"{name.split()[0]} Countersigner")
+                row.append(
+                    name
+                    if low == "name" or low.endswith(" 1 name")
+                    else f"{name.split()[0]} Countersigner"
+                )
             elif low.endswith("email"):
-                row.append(email if low == "email" or low.endswith(" 1 email") else
-                           email.replace("@", ".2@"))
+                row.append(
+                    email
+                    if low == "email" or low.endswith(" 1 email")
+                    else email.replace("@", ".2@")
+                )
             elif labels.get(header) == FieldType.DATE:
                 row.append(f"2027-0{n + 1}-28")
             else:

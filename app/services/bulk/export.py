@@ -11,5 +11,18 @@ HEADER = ("row", "request id", "status", "name", "email", "signing links", "reas
 
 
 def run_csv(outcomes: Sequence[RowOutcome]) -> str:
-    return csv_text(HEADER, [(o.number, o.request_id or "", o.status, o.name, o.email,
-                              " ".join(o.links), o.reason or "") for o in outcomes])
+    return csv_text(
+        HEADER,
+        [
+            (
+                o.number,
+                o.request_id or "",
+                o.status,
+                o.name,
+                o.email,
+                " ".join(o.links),
+                o.reason or "",
+            )
+            for o in outcomes
+        ],
+    )

@@ -79,14 +79,14 @@ class ColumnMap:
             fields[label if unique and label else f"fields[{index}]"] = column
         out: dict[str, Any] = {
             "recipients": [role.columns() or None for role in self.recipients],
-            "fields": fields}
+            "fields": fields,
+        }
         if self.sheet:
             out["sheet"] = self.sheet
         return out
 
 
-_PART_NAMES = {"name": "name", "firstName": "first name", "lastName": "last name",
-               "email": "email"}
+_PART_NAMES = {"name": "name", "firstName": "first name", "lastName": "last name", "email": "email"}
 
 
 def role_name(spec: RequestSpec, index: int) -> str:
@@ -126,10 +126,20 @@ def guess(spec: RequestSpec, sheet: Sheet) -> ColumnMap:
     roles = []
     single = len(spec.recipients) == 1
     for i, r in enumerate(spec.recipients):
-        prefixes = [p for p in (r.name, r.first_name, r.designation.value, f"recipient {i + 1}",
-                                f"{r.designation.value} {i + 1}") if p]
-        if single or (i == 0 and not any(x.designation == Designation.SIGNER
-                                         for x in spec.recipients[1:])):
+        prefixes = [
+            p
+            for p in (
+                r.name,
+                r.first_name,
+                r.designation.value,
+                f"recipient {i + 1}",
+                f"{r.designation.value} {i + 1}",
+            )
+            if p
+        ]
+        if single or (
+            i == 0 and not any(x.designation == Designation.SIGNER for x in spec.recipients[1:])
+        ):
             prefixes.append("")
         parts = {part: find(prefixes, _PART_WORDS[part]) for part in ROLE_PARTS}
         if parts["name"] and (parts["firstName"] or parts["lastName"]):
@@ -150,11 +160,12 @@ def from_json(data: Any, spec: RequestSpec) -> tuple[ColumnMap | None, list[str]
     """A mapping file read; the problems found (each naming its item) when it cannot be used."""
     problems: list[str] = []
     if not isinstance(data, AnyMapping):
-        return None, ["the map must be a JSON object with \"recipients\" and \"fields\""]
+        return None, ['the map must be a JSON object with "recipients" and "fields"']
     unknown = sorted(set(data) - {"recipients", "fields", "sheet"})
     if unknown:
-        problems.append(f"{unknown[0]}: not a key of a map (use \"recipients\", \"fields\" and "
-                        "\"sheet\")")
+        problems.append(
+            f'{unknown[0]}: not a key of a map (use "recipients", "fields" and "sheet")'
+        )
     sheet = data.get("sheet")
     if sheet is not None and not isinstance(sheet, str):
         problems.append("sheet: must be the name of a sheet")
@@ -165,21 +176,27 @@ def from_json(data: Any, spec: RequestSpec) -> tuple[ColumnMap | None, list[str]
         problems.append("recipients: must be a list, one entry per recipient of the spec")
         raw_roles = []
     if len(raw_roles) > len(spec.recipients):
-        problems.append(f"recipients: the spec has {len(spec.recipients)} recipient(s), the map "
-                        f"{len(raw_roles)}")
-    for i, entry in enumerate(raw_roles[:len(spec.recipients)]):
+        problems.append(
+            f"recipients: the spec has {len(spec.recipients)} recipient(s), the map "
+            f"{len(raw_roles)}"
+        )
+    for i, entry in enumerate(raw_roles[: len(spec.recipients)]):
         if entry is None:
             roles.append(RoleColumns())
             continue
         if not isinstance(entry, AnyMapping):
-            problems.append(f"recipients[{i}]: must be an object such as {{\"name\": \"Name\", "
-                            "\"email\": \"Email\"}} or null")
+            problems.append(
+                f'recipients[{i}]: must be an object such as {{"name": "Name", '
+                '"email": "Email"}} or null'
+            )
             roles.append(RoleColumns())
             continue
         bad = sorted(set(entry) - set(ROLE_PARTS))
         if bad:
-            problems.append(f"recipients[{i}].{bad[0]}: not a part of a recipient (use name, "
-                            "firstName, lastName, email)")
+            problems.append(
+                f"recipients[{i}].{bad[0]}: not a part of a recipient (use name, "
+                "firstName, lastName, email)"
+            )
         parts = {}
         for part in ROLE_PARTS:
             value = entry.get(part)
@@ -197,8 +214,9 @@ def from_json(data: Any, spec: RequestSpec) -> tuple[ColumnMap | None, list[str]
     for key, column in raw_fields.items():
         index = _field_index(spec, str(key))
         if index is None:
-            problems.append(f"fields.{key}: the spec has no field with this label (or "
-                            "fields[N] index)")
+            problems.append(
+                f"fields.{key}: the spec has no field with this label (or fields[N] index)"
+            )
         elif not isinstance(column, str) or not column:
             problems.append(f"fields.{key}: must be a column name")
         else:
@@ -225,28 +243,40 @@ def mapping_problems(spec: RequestSpec, sheet: Sheet, mapping: ColumnMap) -> lis
     first_use: dict[str, str] = {}
     for column, target in mapping.targets(spec):
         if column not in headers:
-            problems.append(f"The map gives {target} from a column {column!r} that "
-                            f"{sheet.label} does not have (its columns: "
-                            f"{', '.join(sheet.headers)}): correct the column name.")
+            problems.append(
+                f"The map gives {target} from a column {column!r} that "
+                f"{sheet.label} does not have (its columns: "
+                f"{', '.join(sheet.headers)}): correct the column name."
+            )
         elif column in first_use:
-            problems.append(f"The column {column!r} is mapped twice (to {first_use[column]} and "
-                            f"to {target}): map each column once.")
+            problems.append(
+                f"The column {column!r} is mapped twice (to {first_use[column]} and "
+                f"to {target}): map each column once."
+            )
         else:
             first_use[column] = target
     for index in sorted(mapping.fields):
         f = spec.fields[index]
         if f.type not in FILLABLE:
-            problems.append(f"The field {field_name(spec, index)} is a {f.type.value} field: "
-                            "only text and date fields can be filled from the sheet.")
+            problems.append(
+                f"The field {field_name(spec, index)} is a {f.type.value} field: "
+                "only text and date fields can be filled from the sheet."
+            )
     for i, role in enumerate(mapping.recipients):
         if role.used and not role.email:
-            problems.append(f"No column gives {role_name(spec, i)}'s email: map one (each "
-                            "person gets their own copy by email).")
+            problems.append(
+                f"No column gives {role_name(spec, i)}'s email: map one (each "
+                "person gets their own copy by email)."
+            )
         if role.used and not (role.name or role.firstName):
-            problems.append(f"No column gives {role_name(spec, i)}'s name: map a name column, "
-                            "or first and last name columns.")
+            problems.append(
+                f"No column gives {role_name(spec, i)}'s name: map a name column, "
+                "or first and last name columns."
+            )
     if not any(r.used for r in mapping.recipients):
-        problems.append(f"No column of {sheet.label} gives a recipient's name and email (its "
-                        f"columns: {', '.join(sheet.headers)}): name them like \"Name\" and "
-                        "\"Email\", or give a map.")
+        problems.append(
+            f"No column of {sheet.label} gives a recipient's name and email (its "
+            f'columns: {", ".join(sheet.headers)}): name them like "Name" and '
+            '"Email", or give a map.'
+        )
     return problems

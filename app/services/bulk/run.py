@@ -69,11 +69,16 @@ class RunRefused(UserError):
         if any(p.row is None for p in problems):
             head = "Nothing was sent: the run cannot start"
         else:
-            head = (f"Nothing was sent: {faulty} of {rows} row(s) have a problem; correct them, "
-                    "or skip the rows at fault")
-        super().__init__(head + ". " + " ".join(p.sentence().rstrip(".") + "." for p in
-                                                problems[:3])
-                         + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
+            head = (
+                f"Nothing was sent: {faulty} of {rows} row(s) have a problem; correct them, "
+                "or skip the rows at fault"
+            )
+        super().__init__(
+            head
+            + ". "
+            + " ".join(p.sentence().rstrip(".") + "." for p in problems[:3])
+            + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+        )
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,15 @@ class RowOutcome:
     links: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"row": self.number, "status": self.status, "requestId": self.request_id,
-                "name": self.name, "email": self.email, "reason": self.reason,
-                "signingLinks": list(self.links)}
+        return {
+            "row": self.number,
+            "status": self.status,
+            "requestId": self.request_id,
+            "name": self.name,
+            "email": self.email,
+            "reason": self.reason,
+            "signingLinks": list(self.links),
+        }
 
 
 @dataclass
@@ -141,14 +152,27 @@ def start(ctx: Context, pdf_path: Path, plan: Plan, *, skip_faulty: bool = False
     copy = folder / plan.info.path.name
     if atomic_copy(pdf_path, copy, mode=0o600) != plan.info.sha256:
         shutil.rmtree(folder, ignore_errors=True)
-        raise UserError(f"{pdf_path.name} changed while the run was being prepared: save it, "
-                        "then send again.")
-    rows = [NewRow(r.number, r.data(), str(uuid.uuid4()),
-                   "; ".join(p.message for p in r.problems) or None) for r in plan.rows]
-    run = Run(id=run_id, name=plan.spec.name, provider=plan.provider, render_id=plan.render_id,
-              spec=plan.spec.to_json(), document_name=copy.name,
-              document_sha256=plan.info.sha256, sheet=plan.sheet.label, state="running",
-              created_at=now())
+        raise UserError(
+            f"{pdf_path.name} changed while the run was being prepared: save it, then send again."
+        )
+    rows = [
+        NewRow(
+            r.number, r.data(), str(uuid.uuid4()), "; ".join(p.message for p in r.problems) or None
+        )
+        for r in plan.rows
+    ]
+    run = Run(
+        id=run_id,
+        name=plan.spec.name,
+        provider=plan.provider,
+        render_id=plan.render_id,
+        spec=plan.spec.to_json(),
+        document_name=copy.name,
+        document_sha256=plan.info.sha256,
+        sheet=plan.sheet.label,
+        state="running",
+        created_at=now(),
+    )
     try:
         runs(ctx).add(run, rows)
     except BaseException:
@@ -167,8 +191,9 @@ def make_request(ctx: Context, run: Run, row: RunRow, spec: RequestSpec) -> str:
     return _link(ctx, run, row, existing)
 
 
-async def make_request_async(ctx: Context, run: Run, row: RunRow, spec: RequestSpec,
-                             offload: Offload = in_thread) -> str:
+async def make_request_async(
+    ctx: Context, run: Run, row: RunRow, spec: RequestSpec, offload: Offload = in_thread
+) -> str:
     """:func:`make_request` with its CPU work (stamping the copy, the PDF checks of
     :func:`app.services.send.prepare` and its commit to the outbox) run by ``offload``, away
     from the event loop (the window stays responsive). The order is the same: the row's request
@@ -176,8 +201,9 @@ async def make_request_async(ctx: Context, run: Run, row: RunRow, spec: RequestS
     request to be linked by the next :func:`resume_runs` (never made twice)."""
     existing = runs(ctx).request_for_key(row.idempotency_key)
     if existing is None:
-        existing = await offload(lambda: _prepare(ctx, run, row, spec,
-                                                  _stamped(ctx, run, row, spec)))
+        existing = await offload(
+            lambda: _prepare(ctx, run, row, spec, _stamped(ctx, run, row, spec))
+        )
     return _link(ctx, run, row, existing)
 
 
@@ -188,16 +214,23 @@ def _stamped(ctx: Context, run: Run, row: RunRow, spec: RequestSpec) -> Path:
     if not stamps:
         return source
     path = run_folder(ctx, run.id) / "rows" / str(row.number) / run.document_name
-    atomic_write_bytes(path, stamp_pdf(source.read_bytes(), stamps,
-                                       default_handwriting_font()), mode=0o600)
+    atomic_write_bytes(
+        path, stamp_pdf(source.read_bytes(), stamps, default_handwriting_font()), mode=0o600
+    )
     return path
 
 
 def _prepare(ctx: Context, run: Run, row: RunRow, spec: RequestSpec, path: Path) -> str:
     one, _stamps = row_spec(spec, row.data)
     try:
-        return prepare(ctx, path, one, provider_id=run.provider, render_id=run.render_id,
-                       idempotency_key=row.idempotency_key).id
+        return prepare(
+            ctx,
+            path,
+            one,
+            provider_id=run.provider,
+            render_id=run.render_id,
+            idempotency_key=row.idempotency_key,
+        ).id
     finally:
         if path != run_folder(ctx, run.id) / run.document_name:
             shutil.rmtree(path.parent, ignore_errors=True)
@@ -213,9 +246,14 @@ def _spec(run: Run) -> RequestSpec:
     return RequestSpec.from_stored(run.spec)
 
 
-async def proceed(ctx: Context, run_id: str, *, control: RunControl | None = None,
-                  on_row: Callable[[RowOutcome], None] | None = None,
-                  offload: Offload = in_thread) -> list[RowOutcome]:
+async def proceed(
+    ctx: Context,
+    run_id: str,
+    *,
+    control: RunControl | None = None,
+    on_row: Callable[[RowOutcome], None] | None = None,
+    offload: Offload = in_thread,
+) -> list[RowOutcome]:
     """Send every row of the run not yet sent, in order; the outcome of every row. Each row's
     copy is stamped and checked by ``offload`` (off the event loop).
 
@@ -241,7 +279,8 @@ async def proceed(ctx: Context, run_id: str, *, control: RunControl | None = Non
                 break
             try:
                 request_id = row.request_id or await make_request_async(
-                    ctx, run, row, spec, offload)
+                    ctx, run, row, spec, offload
+                )
             except UnavailableError:
                 raise
             except SealboxError as exc:
@@ -272,8 +311,7 @@ def _warm_up() -> None:
 def finish_if_done(ctx: Context, run_id: str) -> bool:
     """Mark the run done (and remove its copy of the document) once no row waits."""
     store = runs(ctx)
-    if store.state(run_id) == "running" and all(r.state != "waiting"
-                                                for r in store.rows(run_id)):
+    if store.state(run_id) == "running" and all(r.state != "waiting" for r in store.rows(run_id)):
         store.set_state(run_id, "done")
     if store.state(run_id) in ("done", "cancelled"):
         shutil.rmtree(run_folder(ctx, run_id), ignore_errors=True)
@@ -318,14 +356,14 @@ def row_outcome(ctx: Context, row: RunRow, request_id: str | None = None) -> Row
     request = ctx.requests.get(rid)
     links = tuple(s.signing_url for s in request.recipients if s.signing_url)
     if request.status == Status.FAILED:
-        return RowOutcome(row.number, "refused", rid, name, first["email"],
-                          request.error_message, links)
+        return RowOutcome(
+            row.number, "refused", rid, name, first["email"], request.error_message, links
+        )
     reason = None
     if request.status in (Status.QUEUED, Status.RECONCILING):
         item = ctx.store.outbox.get(rid)
         reason = item.last_error if item else None
-    return RowOutcome(row.number, request.status.value, rid, name, first["email"], reason,
-                      links)
+    return RowOutcome(row.number, request.status.value, rid, name, first["email"], reason, links)
 
 
 def outcomes(ctx: Context, run_id: str) -> list[RowOutcome]:

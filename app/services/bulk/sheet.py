@@ -73,13 +73,19 @@ def read_sheet(path: Path, sheet: str | None = None) -> Sheet:
             names = list(book.sheetnames)
             chosen = sheet if sheet is not None else names[0]
             if chosen not in names:
-                raise UserError(f"{display_name(path)} has no sheet named {chosen!r} (its "
-                                f"sheets: {', '.join(repr(n) for n in names)}): choose one of "
-                                "them.")
-            label = (f"{display_name(path)}, sheet {chosen!r}" if len(names) > 1 or sheet
-                     else display_name(path))
-            cells = ((_cell_text(v) for v in row)
-                     for row in book[chosen].iter_rows(values_only=True))
+                raise UserError(
+                    f"{display_name(path)} has no sheet named {chosen!r} (its "
+                    f"sheets: {', '.join(repr(n) for n in names)}): choose one of "
+                    "them."
+                )
+            label = (
+                f"{display_name(path)}, sheet {chosen!r}"
+                if len(names) > 1 or sheet
+                else display_name(path)
+            )
+            cells = (
+                (_cell_text(v) for v in row) for row in book[chosen].iter_rows(values_only=True)
+            )
             return _build(label, cells)
         except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
             if isinstance(exc, UserError):
@@ -88,24 +94,32 @@ def read_sheet(path: Path, sheet: str | None = None) -> Sheet:
         finally:
             book.close()
     if sheet is not None:
-        raise UserError(f"{display_name(path)} is a CSV file, which has no sheets: leave the "
-                        "sheet out, or give an Excel workbook.")
-    text = decode_csv(read_user_file(path, display_name(path), "a sheet (CSV)",
-                                     MAX_SHEET_BYTES), path)
+        raise UserError(
+            f"{display_name(path)} is a CSV file, which has no sheets: leave the "
+            "sheet out, or give an Excel workbook."
+        )
+    text = decode_csv(
+        read_user_file(path, display_name(path), "a sheet (CSV)", MAX_SHEET_BYTES), path
+    )
     delimiter = _delimiter(text)
     try:
-        return _build(display_name(path), csv.reader(io.StringIO(text, newline=""),
-                                                     delimiter=delimiter))
+        return _build(
+            display_name(path), csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        )
     except csv.Error as exc:
-        raise UserError(f"{display_name(path)} is not a CSV file Sealbox can read ({exc}): "
-                        "save it again as CSV from your spreadsheet.") from exc
+        raise UserError(
+            f"{display_name(path)} is not a CSV file Sealbox can read ({exc}): "
+            "save it again as CSV from your spreadsheet."
+        ) from exc
 
 
 def decode_csv(data: bytes, path: Path) -> str:
     """CSV bytes as text: UTF-8 (a byte-order mark is dropped), else Windows-1252."""
     if b"\x00" in data[:4096]:
-        raise UserError(f"{display_name(path)} is not a text file (UTF-16 or binary): save it "
-                        "as \"CSV UTF-8\" from your spreadsheet.")
+        raise UserError(
+            f"{display_name(path)} is not a text file (UTF-16 or binary): save it "
+            'as "CSV UTF-8" from your spreadsheet.'
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -113,8 +127,10 @@ def decode_csv(data: bytes, path: Path) -> str:
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise UserError(f"{display_name(path)} is neither UTF-8 nor Windows-1252 text: save it "
-                        "as \"CSV UTF-8\" from your spreadsheet.") from exc
+        raise UserError(
+            f"{display_name(path)} is neither UTF-8 nor Windows-1252 text: save it "
+            'as "CSV UTF-8" from your spreadsheet.'
+        ) from exc
 
 
 def _delimiter(text: str) -> str:
@@ -134,8 +150,10 @@ def _open_workbook(path: Path) -> Any:
 
     info = check_user_file(path, display_name(path), "a sheet (.xlsx)")
     if info.st_size > MAX_SHEET_BYTES:
-        raise UserError(f"{display_name(path)} is larger than a sheet of {MAX_ROWS:,} rows can "
-                        "be: check that it is the right file.")
+        raise UserError(
+            f"{display_name(path)} is larger than a sheet of {MAX_ROWS:,} rows can "
+            "be: check that it is the right file."
+        )
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -143,8 +161,10 @@ def _open_workbook(path: Path) -> Any:
 
 
 def _unreadable(path: Path, kind: str) -> UserError:
-    return UserError(f"{display_name(path)} cannot be read as {kind}: open it in your "
-                     "spreadsheet and save it again as .xlsx or CSV.")
+    return UserError(
+        f"{display_name(path)} cannot be read as {kind}: open it in your "
+        "spreadsheet and save it again as .xlsx or CSV."
+    )
 
 
 def _cell_text(value: object) -> str:
@@ -174,14 +194,18 @@ def _build(label: str, lines: Iterable[Iterable[str]]) -> Sheet:
             headers = _headers(label, cells)
             continue
         if len(rows) >= MAX_ROWS:
-            raise UserError(f"{label} has more than {MAX_ROWS:,} rows: a run sends to at most "
-                            f"{MAX_ROWS:,} people; split the sheet and send each part.")
-        cells = (cells + [""] * len(headers))[:len(headers)]
+            raise UserError(
+                f"{label} has more than {MAX_ROWS:,} rows: a run sends to at most "
+                f"{MAX_ROWS:,} people; split the sheet and send each part."
+            )
+        cells = (cells + [""] * len(headers))[: len(headers)]
         rows.append(tuple(cells))
         numbers.append(number)
     if headers is None:
-        raise UserError(f"{label} is empty: the first row must name the columns (such as Name "
-                        "and Email) and each row below it is one person.")
+        raise UserError(
+            f"{label} is empty: the first row must name the columns (such as Name "
+            "and Email) and each row below it is one person."
+        )
     if not rows:
         raise UserError(f"{label} has column names but no rows: add one row per person.")
     return Sheet(label, tuple(headers), tuple(rows), tuple(numbers))
@@ -191,15 +215,19 @@ def _headers(label: str, cells: list[str]) -> list[str]:
     while cells and not cells[-1]:
         cells.pop()
     if len(cells) > MAX_COLUMNS:
-        raise UserError(f"{label} has {len(cells)} columns, more than the {MAX_COLUMNS} Sealbox "
-                        "reads: remove the columns that are not needed.")
+        raise UserError(
+            f"{label} has {len(cells)} columns, more than the {MAX_COLUMNS} Sealbox "
+            "reads: remove the columns that are not needed."
+        )
     headers = [c or f"Column {_letters(i)}" for i, c in enumerate(cells)]
     seen: dict[str, int] = {}
     for i, name in enumerate(headers):
         key = name.casefold()
         if key in seen:
-            raise UserError(f"{label} has two columns named {name!r} (columns "
-                            f"{_letters(seen[key])} and {_letters(i)}): rename one of them.")
+            raise UserError(
+                f"{label} has two columns named {name!r} (columns "
+                f"{_letters(seen[key])} and {_letters(i)}): rename one of them."
+            )
         seen[key] = i
     return headers
 

@@ -59,8 +59,16 @@ class SendToManyDialog(QDialog):
     #: The run has ended (sent through, stopped, or cancelled); the outcome is shown.
     finished_run = Signal(str)
 
-    def __init__(self, ctx: Context, bridge: AsyncBridge, pdf: Path, spec: RequestSpec,
-                 provider_id: str, render_id: str | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        bridge: AsyncBridge,
+        pdf: Path,
+        spec: RequestSpec,
+        provider_id: str,
+        render_id: str | None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("sendToMany")
         self.setWindowTitle(f"Send to many — {spec.name or pdf.name}")
@@ -81,9 +89,11 @@ class SendToManyDialog(QDialog):
 
     def _build(self) -> None:
         provider = self.ctx.provider(self.provider_id).capabilities.name
-        intro = QLabel(f"Send a copy of {self.pdf.name!r} to every row of a sheet ({provider}). "
-                       "Each row is one person; values from the sheet are filled into their "
-                       "copy.")
+        intro = QLabel(
+            f"Send a copy of {self.pdf.name!r} to every row of a sheet ({provider}). "
+            "Each row is one person; values from the sheet are filled into their "
+            "copy."
+        )
         intro.setWordWrap(True)
         self.file_label = QLabel("No sheet chosen")
         self.file_label.setStyleSheet(MUTED_STYLE)
@@ -115,8 +125,7 @@ class SendToManyDialog(QDialog):
         self.rows_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.rows_view.setWordWrap(False)
         self.rows_view.horizontalHeader().setStretchLastSection(True)
-        self.rows_view.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.Interactive)
+        self.rows_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         mapping_box = QWidget()
         mapping_layout = QVBoxLayout(mapping_box)
         mapping_layout.setContentsMargins(0, 0, 0, 0)
@@ -139,8 +148,7 @@ class SendToManyDialog(QDialog):
         self.problems_label.setObjectName("bulkProblems")
         self.problems_label.setWordWrap(True)
         self.problems_label.setStyleSheet(text_style(ERROR))
-        self.problems_label.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problems_label.setVisible(False)
         self.skip_box = QCheckBox("Skip rows with problems")
         self.skip_box.setObjectName("skipFaulty")
@@ -163,8 +171,10 @@ class SendToManyDialog(QDialog):
         self.export_button = QPushButton("Export results…")
         self.export_button.setObjectName("exportRun")
         self.export_button.clicked.connect(
-            lambda: export_run(self, self.ctx, self.bridge, self.run_id or "",
-                               self.status_label.setText))
+            lambda: export_run(
+                self, self.ctx, self.bridge, self.run_id or "", self.status_label.setText
+            )
+        )
         self.show_button = QPushButton("Show in Requests")
         self.show_button.setObjectName("showRun")
         self.show_button.clicked.connect(self._show_in_requests)
@@ -176,8 +186,14 @@ class SendToManyDialog(QDialog):
         self.close_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status_label, 1)
-        for button in (self.pause_button, self.cancel_button, self.export_button,
-                       self.show_button, self.send_button, self.close_button):
+        for button in (
+            self.pause_button,
+            self.cancel_button,
+            self.export_button,
+            self.show_button,
+            self.send_button,
+            self.close_button,
+        ):
             button.setAutoDefault(False)
             buttons.addWidget(button)
         self.send_button.setAutoDefault(True)
@@ -198,8 +214,9 @@ class SendToManyDialog(QDialog):
 
     def choose_sheet(self) -> None:
         start = str(self.path.parent if self.path else self.pdf.parent)
-        name, _filter = QFileDialog.getOpenFileName(self, "Choose the sheet of people", start,
-                                                    SHEET_FILTER)
+        name, _filter = QFileDialog.getOpenFileName(
+            self, "Choose the sheet of people", start, SHEET_FILTER
+        )
         if name:
             self.open_sheet(Path(name))
 
@@ -212,9 +229,12 @@ class SendToManyDialog(QDialog):
         self.sheet_box.clear()
         if sheet.is_workbook(path):
             self._busy("Reading the workbook…")
-            self.bridge.start(self.bridge.run_blocking(sheet.sheet_names, path),
-                              on_done=self._sheets_listed, on_error=self._read_failed,
-                              label="Read the sheet")
+            self.bridge.start(
+                self.bridge.run_blocking(sheet.sheet_names, path),
+                on_done=self._sheets_listed,
+                on_error=self._read_failed,
+                label="Read the sheet",
+            )
         else:
             self._read()
 
@@ -228,9 +248,12 @@ class SendToManyDialog(QDialog):
             return
         name = self.sheet_box.currentText() if sheet.is_workbook(self.path) else None
         self._busy("Reading the sheet…")
-        self.bridge.start(self.bridge.run_blocking(sheet.read_sheet, self.path, name),
-                          on_done=self._sheet_read, on_error=self._read_failed,
-                          label="Read the sheet")
+        self.bridge.start(
+            self.bridge.run_blocking(sheet.read_sheet, self.path, name),
+            on_done=self._sheet_read,
+            on_error=self._read_failed,
+            label="Read the sheet",
+        )
 
     def _sheet_read(self, table: sheet.Sheet) -> None:
         self.table = table
@@ -253,20 +276,28 @@ class SendToManyDialog(QDialog):
         if self.table is None:
             return
         table = self.table
-        chosen = column_map(self.spec, self.mapping.chosen(),
-                            self.sheet_box.currentText() or None)
+        chosen = column_map(self.spec, self.mapping.chosen(), self.sheet_box.currentText() or None)
         self._checking += 1
         generation = self._checking
         self._busy("Checking every row…")
 
         def plan() -> checks.Plan:
-            return checks.plan_run(self.ctx, self.pdf, self.spec, table, chosen,
-                                   provider_id=self.provider_id, render_id=self.render_id)
+            return checks.plan_run(
+                self.ctx,
+                self.pdf,
+                self.spec,
+                table,
+                chosen,
+                provider_id=self.provider_id,
+                render_id=self.render_id,
+            )
 
-        self.bridge.start(self.bridge.run_blocking(plan),
-                          on_done=lambda p: self._checked(generation, p),
-                          on_error=lambda e: self._check_failed(generation, e),
-                          label="Check the rows")
+        self.bridge.start(
+            self.bridge.run_blocking(plan),
+            on_done=lambda p: self._checked(generation, p),
+            on_error=lambda e: self._check_failed(generation, e),
+            label="Check the rows",
+        )
 
     def _check_failed(self, generation: int, exc: BaseException) -> None:
         if generation == self._checking:
@@ -305,8 +336,9 @@ class SendToManyDialog(QDialog):
         plan = self.plan
         count = self.sendable()
         self.send_button.setEnabled(count > 0)
-        self.send_button.setText(f"Send {count} cop{'y' if count == 1 else 'ies'}" if count
-                                 else "Send")
+        self.send_button.setText(
+            f"Send {count} cop{'y' if count == 1 else 'ies'}" if count else "Send"
+        )
         for widget in (self.choose_button, self.sheet_box, self.mapping, self.skip_box):
             widget.setEnabled(not started)
         self.sheet_label.setVisible(self.sheet_box.count() > 0)
@@ -317,13 +349,22 @@ class SendToManyDialog(QDialog):
             ready = len(plan.rows) - faulty
             self.summary_label.setText(
                 f"{len(plan.rows)} row(s): {ready} ready"
-                + (f", {faulty} with a problem (in red; point at a cell to see it)"
-                   if faulty else "") + ".")
+                + (
+                    f", {faulty} with a problem (in red; point at a cell to see it)"
+                    if faulty
+                    else ""
+                )
+                + "."
+            )
             self.summary_label.setStyleSheet(text_style(ERROR) if faulty else "")
             if not self._checking:
                 self.status_label.setText(
-                    "" if count else "Correct the rows in red, or skip them." if faulty
-                    and not plan.problems else "")
+                    ""
+                    if count
+                    else "Correct the rows in red, or skip them."
+                    if faulty and not plan.problems
+                    else ""
+                )
         elif self.table is not None and not started:
             self.summary_label.setText(f"{len(self.table.rows)} row(s).")
         self.pause_button.setVisible(self.running)
@@ -348,9 +389,14 @@ class SendToManyDialog(QDialog):
         self.progress.setValue(0)
         self.status_label.setText("Recording the run…")
         self._update()
-        self.bridge.start(self.bridge.run_blocking(
-            lambda: bulk_run.start(self.ctx, self.pdf, plan, skip_faulty=skip)),
-            on_done=self._started, on_error=self._start_failed, label="Send to many")
+        self.bridge.start(
+            self.bridge.run_blocking(
+                lambda: bulk_run.start(self.ctx, self.pdf, plan, skip_faulty=skip)
+            ),
+            on_done=self._started,
+            on_error=self._start_failed,
+            label="Send to many",
+        )
 
     def _start_failed(self, exc: BaseException) -> None:
         self.run_id = None
@@ -363,14 +409,26 @@ class SendToManyDialog(QDialog):
         self.run_id = run_id
         self.control = self.control or bulk_run.RunControl()
         for row in self.plan.faulty if self.plan else []:
-            self.rows.set_outcome(bulk_run.RowOutcome(
-                row.number, "refused", None, "", "",
-                "; ".join(p.message for p in row.problems)))
+            self.rows.set_outcome(
+                bulk_run.RowOutcome(
+                    row.number, "refused", None, "", "", "; ".join(p.message for p in row.problems)
+                )
+            )
         self.status_label.setText("Sending…")
-        self.bridge.start(old_objects_left_alone(
-            bulk_run.proceed(self.ctx, run_id, control=self.control, on_row=self._row_done,
-                             offload=self.bridge.run_blocking)),
-            on_done=lambda _o: self._proceeded(), on_error=self._stopped, label="Send to many")
+        self.bridge.start(
+            old_objects_left_alone(
+                bulk_run.proceed(
+                    self.ctx,
+                    run_id,
+                    control=self.control,
+                    on_row=self._row_done,
+                    offload=self.bridge.run_blocking,
+                )
+            ),
+            on_done=lambda _o: self._proceeded(),
+            on_error=self._stopped,
+            label="Send to many",
+        )
 
     def _row_done(self, outcome: bulk_run.RowOutcome) -> None:
         self.rows.set_outcome(outcome)
@@ -385,8 +443,9 @@ class SendToManyDialog(QDialog):
         if self.control.resumed.is_set():
             self.control.pause()
             self.pause_button.setText("Resume")
-            self.status_label.setText("Paused: the row being sent finishes, then nothing more "
-                                      "is sent until you resume.")
+            self.status_label.setText(
+                "Paused: the row being sent finishes, then nothing more is sent until you resume."
+            )
         else:
             self.control.resume()
             self.pause_button.setText("Pause")
@@ -407,9 +466,12 @@ class SendToManyDialog(QDialog):
         run_id = self.run_id or ""
         self.cancel_button.setEnabled(False)
         self.status_label.setText("Cancelling the run…")
-        self.bridge.start(bulk_run.cancel_run(self.ctx, run_id),
-                          on_done=lambda result: self._show_outcomes(cancel_sentence(result)),
-                          on_error=self._stopped, label="Cancel the run")
+        self.bridge.start(
+            bulk_run.cancel_run(self.ctx, run_id),
+            on_done=lambda result: self._show_outcomes(cancel_sentence(result)),
+            on_error=self._stopped,
+            label="Cancel the run",
+        )
 
     def _stopped(self, exc: BaseException) -> None:
         self._show_outcomes(describe_error(exc))
@@ -432,8 +494,10 @@ class SendToManyDialog(QDialog):
             for outcome in outcomes:
                 self.rows.set_outcome(outcome)
             counts = bulk_run.summary(outcomes)
-            text = (f"{counts['sent']} sent, {counts['refused']} refused, {counts['queued']} "
-                    f"queued of {counts['rows']} rows.")
+            text = (
+                f"{counts['sent']} sent, {counts['refused']} refused, {counts['queued']} "
+                f"queued of {counts['rows']} rows."
+            )
             if counts["cancelled"]:
                 text += f" {counts['cancelled']} not sent (cancelled)."
             if counts["queued"]:
@@ -442,8 +506,11 @@ class SendToManyDialog(QDialog):
             self.cancel_button.setEnabled(self.ctx.store.runs.state(run_id) != "cancelled")
             self.finished_run.emit(run_id)
 
-        self.bridge.start(self.bridge.run_blocking(bulk_run.outcomes, self.ctx, run_id),
-                          on_done=shown, label="Send to many")
+        self.bridge.start(
+            self.bridge.run_blocking(bulk_run.outcomes, self.ctx, run_id),
+            on_done=shown,
+            label="Send to many",
+        )
 
     def _show_in_requests(self) -> None:
         if self.run_id:
@@ -454,8 +521,9 @@ class SendToManyDialog(QDialog):
 
     def save_example(self) -> None:
         suggested = str(self.pdf.with_name(f"{self.pdf.stem} — people.csv"))
-        dest, _filter = QFileDialog.getSaveFileName(self, "Save an example sheet", suggested,
-                                                    "CSV files (*.csv)")
+        dest, _filter = QFileDialog.getSaveFileName(
+            self, "Save an example sheet", suggested, "CSV files (*.csv)"
+        )
         if not dest:
             return
         path = Path(dest) if dest.lower().endswith(".csv") else Path(dest + ".csv")
@@ -464,8 +532,9 @@ class SendToManyDialog(QDialog):
         except OSError as exc:
             self.status_label.setText(describe_error(exc))
             return
-        self.status_label.setText(f"Saved {path.name}: fill in one row per person, then "
-                                  "choose it here.")
+        self.status_label.setText(
+            f"Saved {path.name}: fill in one row per person, then choose it here."
+        )
 
     # --- closing --------------------------------------------------------------------------------
 

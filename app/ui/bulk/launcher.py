@@ -18,8 +18,9 @@ class BulkLauncher(QObject):
     #: The user asked to see a run's requests in Requests (the run's id).
     showRun = Signal(str)
 
-    def __init__(self, ctx: Context, bridge: AsyncBridge, editor: EditorWidget,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, ctx: Context, bridge: AsyncBridge, editor: EditorWidget, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx, self.bridge, self.editor = ctx, bridge, editor
         self.dialog: SendToManyDialog | None = None
@@ -41,9 +42,15 @@ class BulkLauncher(QObject):
         editor = self.editor
         if editor.path is None or self.dialog is not None:
             return self.dialog
-        dialog = SendToManyDialog(self.ctx, self.bridge, editor.path, editor.doc.to_spec(),
-                                  editor.provider_id, editor.render_id.text().strip() or None,
-                                  editor.window())
+        dialog = SendToManyDialog(
+            self.ctx,
+            self.bridge,
+            editor.path,
+            editor.doc.to_spec(),
+            editor.provider_id,
+            editor.render_id.text().strip() or None,
+            editor.window(),
+        )
         self.dialog = dialog
         dialog.showRun.connect(self.showRun)
         dialog.finished.connect(lambda _code: self._closed(dialog))

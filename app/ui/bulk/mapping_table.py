@@ -22,8 +22,12 @@ from app.services.bulk.sheet import Sheet
 #: What a column can fill: ``"role:<index>:<part>"`` or ``"field:<index>"``.
 Target = str
 NOT_USED = "Not used"
-_PARTS = (("name", "name"), ("firstName", "first name"), ("lastName", "last name"),
-          ("email", "email"))
+_PARTS = (
+    ("name", "name"),
+    ("firstName", "first name"),
+    ("lastName", "last name"),
+    ("email", "email"),
+)
 
 
 def targets(spec: RequestSpec) -> list[tuple[Target, str]]:
@@ -103,10 +107,10 @@ class MappingTable(QTableWidget):
             combo.setCurrentIndex(max(0, combo.findData(chosen.get(header))))
             combo.setToolTip(f"What the column {header!r} fills in each copy")
             combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
             combo.setMinimumContentsLength(12)
-            combo.currentIndexChanged.connect(
-                lambda _i, column=header: self._chosen(column))
+            combo.currentIndexChanged.connect(lambda _i, column=header: self._chosen(column))
             self.setCellWidget(row, 2, combo)
             self.combos[header] = combo
         self.resizeColumnToContents(0)

@@ -90,8 +90,9 @@ class RowsModel(QAbstractTableModel):
 
     def faulty_cells(self) -> list[tuple[int, int]]:
         """``(row, column)`` of every cell painted as at fault."""
-        return [(self.row_of(n), self._problem_column(p)) for n, ps in self.problems.items()
-                for p in ps]
+        return [
+            (self.row_of(n), self._problem_column(p)) for n, ps in self.problems.items() for p in ps
+        ]
 
     def _problem_column(self, problem: Problem) -> int:
         if self.sheet is not None and problem.column in self.sheet.headers:
@@ -106,8 +107,9 @@ class RowsModel(QAbstractTableModel):
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() or self.sheet is None else len(self.sheet.headers) + 3
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
         if self.sheet is None:

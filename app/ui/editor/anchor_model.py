@@ -57,11 +57,13 @@ _SIZE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:[x×*, ]\s*)?(\d+(?:[.,]\d+)?)\s
 
 
 def fields_total_text(from_anchors: int, placed: int) -> str:
-    """"Fields: 336 from anchors + 2 placed = 338 of at most 200"."""
+    """ "Fields: 336 from anchors + 2 placed = 338 of at most 200"."""
     total = from_anchors + placed
     over = " — too many" if total > MAX_FIELDS else ""
-    return (f"Fields: {from_anchors} from anchors + {placed} placed = {total} of at most "
-            f"{MAX_FIELDS}{over}")
+    return (
+        f"Fields: {from_anchors} from anchors + {placed} placed = {total} of at most "
+        f"{MAX_FIELDS}{over}"
+    )
 
 
 def matches_text(count: int) -> str:
@@ -70,15 +72,16 @@ def matches_text(count: int) -> str:
     return f"{count} match" if count == 1 else f"{count} matches"
 
 
-def size_or_default(kind: FieldType, width: float, height: float
-                     ) -> tuple[float | None, float | None]:
+def size_or_default(
+    kind: FieldType, width: float, height: float
+) -> tuple[float | None, float | None]:
     """None for a size that is the type's default, so the spec stays short."""
     default_w, default_h = DEFAULT_ANCHOR_SIZE[kind]
     return (None if width == default_w else width, None if height == default_h else height)
 
 
 def parse_size(text: str) -> tuple[float, float] | None:
-    """"180 × 48", "180x48" or "180 48" as (width, height) points; None if it is not one."""
+    """ "180 × 48", "180x48" or "180 48" as (width, height) points; None if it is not one."""
     match = _SIZE.match(text)
     if match is None:
         return None
@@ -119,7 +122,7 @@ class AnchorsModel(QAbstractTableModel):
         new = tuple(self._doc.anchors)
         old = self._rows
         self._recipients = tuple(self._doc.recipients)
-        if len(new) == len(old) + 1 and new[:len(old)] == old:
+        if len(new) == len(old) + 1 and new[: len(old)] == old:
             self.beginInsertRows(QModelIndex(), len(old), len(old))
             self._rows = new
             self.endInsertRows()
@@ -140,18 +143,21 @@ class AnchorsModel(QAbstractTableModel):
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return ("Ticked: required, the request cannot be sent unless the text is in the "
-                    "document" if section == TEXT else
-                    "How many times the text is in the document: one field each"
-                    if section == MATCHES else
-                    None)
+            return (
+                "Ticked: required, the request cannot be sent unless the text is in the document"
+                if section == TEXT
+                else "How many times the text is in the document: one field each"
+                if section == MATCHES
+                else None
+            )
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
@@ -174,12 +180,18 @@ class AnchorsModel(QAbstractTableModel):
                 width, height = a.size
                 return f"{TYPE_LABELS[a.type]} field, {width:g} × {height:g} pt"
         elif column == RECIPIENT:
-            r = self._recipients[a.recipient_index] if 0 <= a.recipient_index < len(
-                self._recipients) else None
+            r = (
+                self._recipients[a.recipient_index]
+                if 0 <= a.recipient_index < len(self._recipients)
+                else None
+            )
             if role == Qt.ItemDataRole.DisplayRole:
                 # The first name keeps the column narrow; the tooltip has the whole name.
-                return (r.first_name if r is not None and r.first_name else
-                        recipient_label(r, a.recipient_index))
+                return (
+                    r.first_name
+                    if r is not None and r.first_name
+                    else recipient_label(r, a.recipient_index)
+                )
             if role == Qt.ItemDataRole.ToolTipRole:
                 return recipient_label(r, a.recipient_index)
             if role == Qt.ItemDataRole.EditRole:
@@ -202,7 +214,7 @@ class AnchorsModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return a.anchor_string
         if role == Qt.ItemDataRole.CheckStateRole:
-            return (Qt.CheckState.Checked if anchor_must_match(a) else Qt.CheckState.Unchecked)
+            return Qt.CheckState.Checked if anchor_must_match(a) else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.ToolTipRole:
             if anchor_must_match(a):
                 return "Required: the request cannot be sent unless this text is in the document"
@@ -224,10 +236,11 @@ class AnchorsModel(QAbstractTableModel):
             if count is None:
                 return "Not counted yet"
             if count == 0:
-                return NOT_FOUND if anchor_must_match(a) else (
-                    f"{NOT_FOUND}: skipped when sending")
-            return (f"Found {count} time{'s' if count != 1 else ''} in the document: "
-                    f"{count} field{'s' if count != 1 else ''}")
+                return NOT_FOUND if anchor_must_match(a) else (f"{NOT_FOUND}: skipped when sending")
+            return (
+                f"Found {count} time{'s' if count != 1 else ''} in the document: "
+                f"{count} field{'s' if count != 1 else ''}"
+            )
         return None
 
     # --- editing --------------------------------------------------------------------------------
@@ -242,8 +255,9 @@ class AnchorsModel(QAbstractTableModel):
             return base | Qt.ItemFlag.ItemIsEditable
         return base
 
-    def setData(self, index: ModelIndex, value: object,
-                role: int = Qt.ItemDataRole.EditRole) -> bool:
+    def setData(
+        self, index: ModelIndex, value: object, role: int = Qt.ItemDataRole.EditRole
+    ) -> bool:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return False
         a = self._rows[index.row()]
@@ -296,8 +310,9 @@ class AnchorDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._doc = doc
 
-    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
-                     index: ModelIndex) -> QWidget:
+    def createEditor(
+        self, parent: QWidget, option: QStyleOptionViewItem, index: ModelIndex
+    ) -> QWidget:
         if index.column() == TYPE:
             combo = QComboBox(parent)
             for kind in ANCHOR_TYPE_ORDER:
@@ -318,8 +333,7 @@ class AnchorDelegate(QStyledItemDelegate):
         else:
             super().setEditorData(editor, index)
 
-    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: ModelIndex
-                     ) -> None:
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: ModelIndex) -> None:
         if isinstance(editor, QComboBox):
             model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)
         else:

@@ -84,8 +84,9 @@ class AnchorsPanel(QWidget):
     #: Go to the next (1) or previous (-1) match on the pages.
     jumpRequested = Signal(int)
 
-    def __init__(self, editing: Editing, count: Callable[[str], int],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, editing: Editing, count: Callable[[str], int], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.editing = editing
         self.doc = editing.doc
@@ -96,8 +97,10 @@ class AnchorsPanel(QWidget):
         self.model = AnchorsModel(self.doc, self)
         self.model.editRequested.connect(self._edit)
 
-        intro = QLabel("An anchor places a field wherever its text appears in the document, "
-                       "e.g. a {{sign_here}} tag written into the contract.")
+        intro = QLabel(
+            "An anchor places a field wherever its text appears in the document, "
+            "e.g. a {{sign_here}} tag written into the contract."
+        )
         intro.setWordWrap(True)
         intro.setStyleSheet("color: palette(placeholder-text);")
 
@@ -139,13 +142,16 @@ class AnchorsPanel(QWidget):
         self.height_spin = self._size_spin()
         self.required_check = QCheckBox("Required: must be in the document")
         self.required_check.setChecked(True)
-        self.required_check.setToolTip("Untick to send without this field when the text is "
-                                       "not in the document (the field is then optional)")
+        self.required_check.setToolTip(
+            "Untick to send without this field when the text is "
+            "not in the document (the field is then optional)"
+        )
         self.remove_check = QCheckBox("Remove the anchor text from the signed PDF")
         self.remove_check.setChecked(True)
         self.remove_check.setToolTip(
             "Signed in person with Sealbox, the text is taken off the page under its field (on a "
-            "PDF that is already signed it is covered instead, to keep the earlier signature)")
+            "PDF that is already signed it is covered instead, to keep the earlier signature)"
+        )
         self.add_button = QPushButton("Add anchor")
         self.add_button.setDefault(False)
 
@@ -186,9 +192,11 @@ class AnchorsPanel(QWidget):
         self.table.setItemDelegate(AnchorDelegate(self.doc, self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                   | QAbstractItemView.EditTrigger.EditKeyPressed
-                                   | QAbstractItemView.EditTrigger.SelectedClicked)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
         self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(True)
         self.table.setShowGrid(False)
@@ -225,14 +233,18 @@ class AnchorsPanel(QWidget):
         self.total_label = QLabel("")
         self.total_label.setObjectName("fieldsTotal")
         self.total_label.setWordWrap(True)
-        self.total_label.setToolTip("How many fields the request will have: one for every place "
-                                    f"an anchor's text appears, plus the placed ones (at most "
-                                    f"{MAX_FIELDS})")
+        self.total_label.setToolTip(
+            "How many fields the request will have: one for every place "
+            f"an anchor's text appears, plus the placed ones (at most "
+            f"{MAX_FIELDS})"
+        )
         inner.addWidget(self.total_label)
         inner.addLayout(remove_row)
         self.ocr_check = QCheckBox("Find anchors in scanned pages (OCR)")
-        self.ocr_check.setToolTip("Read the text of pages that are scanned images, so anchors "
-                                  "written on them are found too (slower)")
+        self.ocr_check.setToolTip(
+            "Read the text of pages that are scanned images, so anchors "
+            "written on them are found too (slower)"
+        )
         self._ocr_checked_available = False
 
     def _connect(self) -> None:
@@ -240,7 +252,8 @@ class AnchorsPanel(QWidget):
         self.text_edit.returnPressed.connect(self.add)
         self.type_combo.currentIndexChanged.connect(self._type_changed)
         self.recipient_combo.activated.connect(
-            lambda i: setattr(self, "_recipient", int(self.recipient_combo.itemData(i))))
+            lambda i: setattr(self, "_recipient", int(self.recipient_combo.itemData(i)))
+        )
         self.add_button.clicked.connect(self.add)
         self.remove_button.clicked.connect(self.remove)
         self.ocr_check.toggled.connect(self._ocr_toggled)
@@ -255,9 +268,11 @@ class AnchorsPanel(QWidget):
             self._ocr_checked_available = True
             if not ocr_available() and not self.ocr_check.isChecked():
                 self.ocr_check.setEnabled(False)
-                self.ocr_check.setToolTip("Tesseract OCR is not installed on this computer: "
-                                          "install it (with its English data) to find anchors "
-                                          "in scanned pages")
+                self.ocr_check.setToolTip(
+                    "Tesseract OCR is not installed on this computer: "
+                    "install it (with its English data) to find anchors "
+                    "in scanned pages"
+                )
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -315,9 +330,16 @@ class AnchorsPanel(QWidget):
         kind = FieldType(self.type_combo.currentData())
         width, height = size_or_default(kind, self.width_spin.value(), self.height_spin.value())
         required = self.required_check.isChecked()
-        anchor = AnchorTag(text, kind, int(recipient), width, height, required=required,
-                           ignore_if_not_present=not required,
-                           remove_text=self.remove_check.isChecked())
+        anchor = AnchorTag(
+            text,
+            kind,
+            int(recipient),
+            width,
+            height,
+            required=required,
+            ignore_if_not_present=not required,
+            remove_text=self.remove_check.isChecked(),
+        )
         if self.editing.perform(f"Add anchor {text!r}", lambda d: d.add_anchor(anchor)):
             self.text_edit.clear()
 
@@ -335,8 +357,9 @@ class AnchorsPanel(QWidget):
     def _edit(self, row: int, anchor: object) -> None:
         assert isinstance(anchor, AnchorTag)
         if 0 <= row < len(self.doc.anchors):
-            self.editing.perform(f"Edit anchor {anchor.anchor_string!r}",
-                                 lambda d: d.update_anchor(row, anchor))
+            self.editing.perform(
+                f"Edit anchor {anchor.anchor_string!r}", lambda d: d.update_anchor(row, anchor)
+            )
 
     def _text_changed(self, _text: str) -> None:
         self._update_buttons()
@@ -349,7 +372,8 @@ class AnchorsPanel(QWidget):
             count = self._count(text)
             self.count_label.setText(matches_text(count))
             self.count_label.setStyleSheet(
-                f"color: {ERROR};" if count == 0 else "color: palette(text);")
+                f"color: {ERROR};" if count == 0 else "color: palette(text);"
+            )
         else:
             self.count_label.setText("")
         self.searchTextChanged.emit(text)
@@ -370,8 +394,10 @@ class AnchorsPanel(QWidget):
 
     def _ocr_toggled(self, on: bool) -> None:
         if on != self.doc.ocr_anchors:
-            self.editing.perform("Find anchors in scanned pages" if on else
-                                 "Do not read scanned pages", lambda d: d.set_ocr_anchors(on))
+            self.editing.perform(
+                "Find anchors in scanned pages" if on else "Do not read scanned pages",
+                lambda d: d.set_ocr_anchors(on),
+            )
 
     def _document_changed(self, change: Change) -> None:
         if change.recipients:
@@ -390,16 +416,18 @@ class AnchorsPanel(QWidget):
         placed = len(self.doc)
         self.total_label.setText(fields_total_text(from_anchors, placed))
         over = from_anchors + placed > MAX_FIELDS
-        self.total_label.setStyleSheet(f"color: {ERROR}; font-weight: bold;" if over
-                                       else "color: palette(placeholder-text);")
+        self.total_label.setStyleSheet(
+            f"color: {ERROR}; font-weight: bold;" if over else "color: palette(placeholder-text);"
+        )
         self.total_label.setVisible(bool(self.doc.anchors))
 
     def _fill_recipients(self) -> None:
         fill_recipients(self.recipient_combo, tuple(self.doc.recipients))
         self.recipient_combo.setEnabled(self.recipient_combo.count() > 0)
         found = self.recipient_combo.findData(self._recipient)
-        self.recipient_combo.setCurrentIndex(found if found >= 0 else (
-            0 if self.recipient_combo.count() else -1))
+        self.recipient_combo.setCurrentIndex(
+            found if found >= 0 else (0 if self.recipient_combo.count() else -1)
+        )
 
     def _update_counts(self) -> None:
         texts = {a.anchor_string for a in self.doc.anchors}
@@ -411,8 +439,9 @@ class AnchorsPanel(QWidget):
         self._update_total()
 
     def _update_buttons(self) -> None:
-        self.add_button.setEnabled(bool(self.text_edit.text().strip())
-                                   and self.recipient_combo.currentIndex() >= 0
-                                   and len(self.doc.anchors) < MAX_ANCHORS)
+        self.add_button.setEnabled(
+            bool(self.text_edit.text().strip())
+            and self.recipient_combo.currentIndex() >= 0
+            and len(self.doc.anchors) < MAX_ANCHORS
+        )
         self.remove_button.setEnabled(bool(self.table.selectionModel().selectedRows()))
-

@@ -32,8 +32,12 @@ class SignedBanner(QLabel):
         self.setText(
             f"This PDF is already signed by {describe(signatures)} ({what}). Sending it "
             f"{KEEPS_SIGNATURES} keeps the signature valid; Check says if the service you chose "
-            "would break it.")
-        self.setToolTip("\n".join(
-            f"{s.field_name}: {s.signer}" + (f", {s.signed_at:%d %B %Y}" if s.signed_at else "")
-            for s in signatures))
+            "would break it."
+        )
+        self.setToolTip(
+            "\n".join(
+                f"{s.field_name}: {s.signer}" + (f", {s.signed_at:%d %B %Y}" if s.signed_at else "")
+                for s in signatures
+            )
+        )
         self.show()

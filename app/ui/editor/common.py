@@ -43,8 +43,9 @@ def warning_icon() -> QIcon:
     return style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
 
 
-def follow_document(owner: QObject, doc: EditorDocument,
-                    listener: Callable[[Change], None]) -> None:
+def follow_document(
+    owner: QObject, doc: EditorDocument, listener: Callable[[Change], None]
+) -> None:
     """Call ``listener`` on every document change for as long as ``owner`` lives."""
     unsubscribe = doc.subscribe(listener)
     owner.destroyed.connect(lambda *_: unsubscribe())

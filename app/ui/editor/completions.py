@@ -17,8 +17,9 @@ class PeopleModel(QStandardItemModel):
     LAST = Qt.ItemDataRole.UserRole + 2
     EMAIL = Qt.ItemDataRole.UserRole + 3
 
-    def __init__(self, people: Sequence[tuple[str, str, str]], parent: QObject | None = None
-                 ) -> None:
+    def __init__(
+        self, people: Sequence[tuple[str, str, str]], parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.set_people(people)
 
@@ -37,8 +38,9 @@ class PeopleModel(QStandardItemModel):
         out = []
         for row in range(self.rowCount()):
             item = self.item(row)
-            out.append((str(item.data(self.FIRST)), str(item.data(self.LAST)),
-                        str(item.data(self.EMAIL))))
+            out.append(
+                (str(item.data(self.FIRST)), str(item.data(self.LAST)), str(item.data(self.EMAIL)))
+            )
         return out
 
 
@@ -53,13 +55,16 @@ class WidePopup(QObject):
         popup.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._popup and event.type() in (QEvent.Type.Show,
-                                                      QEvent.Type.LayoutRequest):
+        if watched is self._popup and event.type() in (QEvent.Type.Show, QEvent.Type.LayoutRequest):
             popup = self._popup
             frame = popup.frameWidth() * 2
             bar = popup.verticalScrollBar()
-            content = popup.sizeHintForColumn(0) + frame + (
-                bar.sizeHint().width() if bar.isVisible() else 0) + 8
+            content = (
+                popup.sizeHintForColumn(0)
+                + frame
+                + (bar.sizeHint().width() if bar.isVisible() else 0)
+                + 8
+            )
             wanted = max(self._edit.width(), content)
             screen = self._edit.screen().availableGeometry()
             wanted = min(wanted, screen.width())
@@ -71,10 +76,12 @@ class WidePopup(QObject):
         return False
 
 
-def attach_completers(owner: QObject, people: PeopleModel,
-                      edits: Sequence[tuple[QLineEdit, int]],
-                      chosen: Callable[[QModelIndex], None]
-                      ) -> tuple[list[QCompleter], list[WidePopup]]:
+def attach_completers(
+    owner: QObject,
+    people: PeopleModel,
+    edits: Sequence[tuple[QLineEdit, int]],
+    chosen: Callable[[QModelIndex], None],
+) -> tuple[list[QCompleter], list[WidePopup]]:
     """Give each edit a completer over ``people`` matching on its role; ``chosen`` is called with
     the person picked. Returns the completers and their popups' wideners (keep them alive)."""
     completers: list[QCompleter] = []

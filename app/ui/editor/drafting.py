@@ -52,8 +52,13 @@ class DraftKeeper(QObject):
     """Keeps the open document as a draft. ``current`` reads the editor's state (None when no
     document is open)."""
 
-    def __init__(self, drafts: Drafts, bridge: AsyncBridge,
-                 current: Callable[[], Working | None], parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        drafts: Drafts,
+        bridge: AsyncBridge,
+        current: Callable[[], Working | None],
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.drafts = drafts
         self.bridge = bridge
@@ -125,9 +130,12 @@ class DraftKeeper(QObject):
             self._drop_copy(draft_id)
             log.warning("could not keep a draft of %s: %s", working.path.name, exc)
 
-        self.bridge.start(self.bridge.run_blocking(self.drafts.copy_document, draft_id,
-                                                   working.path),
-                          on_done=copied, on_error=failed, label="Keeping a draft")
+        self.bridge.start(
+            self.bridge.run_blocking(self.drafts.copy_document, draft_id, working.path),
+            on_done=copied,
+            on_error=failed,
+            label="Keeping a draft",
+        )
 
     def flush(self) -> str | None:
         """Write the draft now, on this thread (closing, quitting); returns its id."""
@@ -145,7 +153,8 @@ class DraftKeeper(QObject):
                 raise UserError(
                     f"{working.path.name} can no longer be read ({exc.strerror or exc}), so "
                     "your changes cannot be kept as a draft: put the file back, or discard "
-                    "them.") from exc
+                    "them."
+                ) from exc
             self._add(draft_id, sha256)
         else:
             self._write(self.draft_id, working)
@@ -156,9 +165,15 @@ class DraftKeeper(QObject):
         if working is None:
             self.drafts.delete(draft_id)
             return
-        self.drafts.add(draft_id, source=working.path, sha256=sha256,
-                        page_count=working.info.page_count, provider=working.provider,
-                        render_id=working.render_id, spec=working.spec)
+        self.drafts.add(
+            draft_id,
+            source=working.path,
+            sha256=sha256,
+            page_count=working.info.page_count,
+            provider=working.provider,
+            render_id=working.render_id,
+            spec=working.spec,
+        )
         self.draft_id = draft_id
 
     def _drop_copy(self, draft_id: str) -> None:
@@ -167,8 +182,9 @@ class DraftKeeper(QObject):
             self.drafts.delete(draft_id)
 
     def _write(self, draft_id: str, working: Working) -> None:
-        self.drafts.save(draft_id, provider=working.provider, render_id=working.render_id,
-                         spec=working.spec)
+        self.drafts.save(
+            draft_id, provider=working.provider, render_id=working.render_id, spec=working.spec
+        )
 
     # --- leaving the document -------------------------------------------------------------------
 
@@ -214,12 +230,17 @@ class DraftKeeper(QObject):
 def ask_unsaved(parent: QWidget, name: str) -> Answer:
     """Save Draft / Discard / Cancel for work that was not sent."""
     answer = _ask(
-        parent, "unsavedWork", "Keep your work?", f"<b>{_html(name)} has not been sent.</b>",
-        "Save it as a draft to finish it later (it is listed in Prepare), or discard your "
-        "changes.",
-        [("save", "Save Draft", QMessageBox.ButtonRole.AcceptRole),
-         ("discard", "Discard", QMessageBox.ButtonRole.DestructiveRole),
-         ("cancel", "Cancel", QMessageBox.ButtonRole.RejectRole)])
+        parent,
+        "unsavedWork",
+        "Keep your work?",
+        f"<b>{_html(name)} has not been sent.</b>",
+        "Save it as a draft to finish it later (it is listed in Prepare), or discard your changes.",
+        [
+            ("save", "Save Draft", QMessageBox.ButtonRole.AcceptRole),
+            ("discard", "Discard", QMessageBox.ButtonRole.DestructiveRole),
+            ("cancel", "Cancel", QMessageBox.ButtonRole.RejectRole),
+        ],
+    )
     return "save" if answer == "save" else "discard" if answer == "discard" else "cancel"
 
 
@@ -228,19 +249,30 @@ def ask_restore(parent: QWidget, draft: Draft) -> Restore:
     people = len(draft.spec.recipients)
     fields = len(draft.spec.fields)
     answer = _ask(
-        parent, "restoreDraft", "Restore your work?",
+        parent,
+        "restoreDraft",
+        "Restore your work?",
         f"<b>Sealbox closed before you had finished {_html(draft.title)}.</b>",
         f"{draft.document_name}: {people} recipient{'s' if people != 1 else ''}, {fields} "
         f"field{'s' if fields != 1 else ''}, last changed {when_text(draft.updated_at)}. "
         "Restore it now, keep it in Drafts for later, or discard it.",
-        [("restore", "Restore", QMessageBox.ButtonRole.AcceptRole),
-         ("keep", "Keep in Drafts", QMessageBox.ButtonRole.RejectRole),
-         ("discard", "Discard", QMessageBox.ButtonRole.DestructiveRole)])
+        [
+            ("restore", "Restore", QMessageBox.ButtonRole.AcceptRole),
+            ("keep", "Keep in Drafts", QMessageBox.ButtonRole.RejectRole),
+            ("discard", "Discard", QMessageBox.ButtonRole.DestructiveRole),
+        ],
+    )
     return "restore" if answer == "restore" else "discard" if answer == "discard" else "keep"
 
 
-def _ask(parent: QWidget, name: str, title: str, text: str, informative: str,
-         buttons: list[tuple[str, str, QMessageBox.ButtonRole]]) -> str:
+def _ask(
+    parent: QWidget,
+    name: str,
+    title: str,
+    text: str,
+    informative: str,
+    buttons: list[tuple[str, str, QMessageBox.ButtonRole]],
+) -> str:
     """Ask with ``buttons`` (key, label, role): the first is the default, the one whose role
     is RejectRole answers Escape. Returns the key of the button clicked."""
     box = QMessageBox(parent)
@@ -268,12 +300,16 @@ def confirm_again(parent: QWidget, earlier: Sequence[Request]) -> bool:
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Send it again?")
     box.setText(f"<b>You already sent this document to {_html(people)}.</b>")
-    more = f" (and {len(earlier) - 1} more time{'s' if len(earlier) > 2 else ''})" if len(
-        earlier) > 1 else ""
+    more = (
+        f" (and {len(earlier) - 1} more time{'s' if len(earlier) > 2 else ''})"
+        if len(earlier) > 1
+        else ""
+    )
     box.setInformativeText(
         f"{last.name!r} was sent on {when_text(last.created_at)}{more} and "
         f"{STANDING[last.status]}. Sending again makes a second request: the recipients are "
-        "asked to sign twice.")
+        "asked to sign twice."
+    )
     again = box.addButton("Send Again", QMessageBox.ButtonRole.AcceptRole)
     keep = box.addButton("Don't Send", QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(keep)
@@ -299,18 +335,17 @@ STANDING: dict[Status, str] = {
 
 
 def when_text(moment: datetime) -> str:
-    """"6 Dec 2026 at 12:26", in this computer's time zone."""
+    """ "6 Dec 2026 at 12:26", in this computer's time zone."""
     local = moment.astimezone()
     return f"{local.day} {local:%b %Y at %H:%M}"
 
 
 def and_list(items: Sequence[str]) -> str:
-    """"Jane Doe", "Jane Doe and Bob Roe", "Ann, Bob and Cy"."""
+    """ "Jane Doe", "Jane Doe and Bob Roe", "Ann, Bob and Cy"."""
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + f" and {items[-1]}"
 
 
 def _html(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
-
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

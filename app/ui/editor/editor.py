@@ -72,8 +72,9 @@ class EditorWidget(QWidget):
     #: The user asked to see a request in Requests (its id).
     showRequest = Signal(str)
 
-    def __init__(self, ctx: Context, bridge: AsyncBridge, settings: QSettings,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: Context, bridge: AsyncBridge, settings: QSettings, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.bridge = bridge
@@ -98,7 +99,8 @@ class EditorWidget(QWidget):
         self.drafts = ctx.store.drafts
         self.keeper = DraftKeeper(self.drafts, bridge, self._working, self)
         self.template_actions = TemplateActions(
-            self, lambda: self.ctx.store.templates, self.editing, settings, lambda: self.info)
+            self, lambda: self.ctx.store.templates, self.editing, settings, lambda: self.info
+        )
 
         self._build_toolbar()
         self._build_layout()
@@ -127,8 +129,15 @@ class EditorWidget(QWidget):
         self.page_label = self.toolbar.page_label
 
     def _build_layout(self) -> None:
-        self.side = SidePanel(self.doc, self.request_form, self.recipients, self.field_palette,
-                              self.properties, self.anchors, self.preflight_panel)
+        self.side = SidePanel(
+            self.doc,
+            self.request_form,
+            self.recipients,
+            self.field_palette,
+            self.properties,
+            self.anchors,
+            self.preflight_panel,
+        )
         self.tabs = self.side.tabs
         self.provider_box = self.side.provider_box
         self.render_id = self.side.render_id
@@ -216,12 +225,22 @@ class EditorWidget(QWidget):
         self.keep_work()
         self.settings.setValue("lastFolder", str(path.parent))
         remember_recent(self.settings, path)
-        self._load(path, info, RequestSpec(name=info.title or path.stem,
-                                           recipients=(Recipient("", "", ""),)))
+        self._load(
+            path,
+            info,
+            RequestSpec(name=info.title or path.stem, recipients=(Recipient("", "", ""),)),
+        )
         return True
 
-    def _load(self, path: Path, info: PdfInfo, spec: RequestSpec, draft: Draft | None = None,
-              provider: str | None = None, render_id: str | None = None) -> None:
+    def _load(
+        self,
+        path: Path,
+        info: PdfInfo,
+        spec: RequestSpec,
+        draft: Draft | None = None,
+        provider: str | None = None,
+        render_id: str | None = None,
+    ) -> None:
         self.view.show_anchor_fields([])
         self.view.show_highlights([])
         self.view.layer.clear()
@@ -247,8 +266,9 @@ class EditorWidget(QWidget):
         self._page_changed(1)
         self.documentChanged.emit(draft.document_name if draft is not None else path.name)
         log.info("opened %s: %d pages", path.name, info.page_count)
-        self.statusMessage.emit(f"{path.name}: {info.page_count} page"
-                                f"{'s' if info.page_count != 1 else ''}")
+        self.statusMessage.emit(
+            f"{path.name}: {info.page_count} page{'s' if info.page_count != 1 else ''}"
+        )
         self.signed_banner.show_signatures(info)
         self.matches.read(path, self.doc.ocr_anchors)
         self.run_preflight()
@@ -290,8 +310,13 @@ class EditorWidget(QWidget):
     def _working(self) -> Working | None:
         if self.path is None or self.info is None:
             return None
-        return Working(self.path, self.info, self.doc.to_spec(), self.provider_id,
-                       self.render_id.text().strip() or None)
+        return Working(
+            self.path,
+            self.info,
+            self.doc.to_spec(),
+            self.provider_id,
+            self.render_id.text().strip() or None,
+        )
 
     def has_unsaved_work(self) -> bool:
         return self.keeper.has_unsaved_work()
@@ -311,8 +336,9 @@ class EditorWidget(QWidget):
         if not self.has_unsaved_work():
             self.keep_work()  # a reopened draft left as it was goes back to the list
             return True
-        answer = ask_unsaved(self, repr(self.doc.name.strip() or (
-            self.path.name if self.path else "This document")))
+        answer = ask_unsaved(
+            self, repr(self.doc.name.strip() or (self.path.name if self.path else "This document"))
+        )
         if answer == "cancel":
             return False
         if answer == "save":
@@ -340,8 +366,7 @@ class EditorWidget(QWidget):
             self._show_empty()
             return False
         self.keep_work()
-        self._load(pdf, info, draft.spec, draft, provider=draft.provider,
-                   render_id=draft.render_id)
+        self._load(pdf, info, draft.spec, draft, provider=draft.provider, render_id=draft.render_id)
         self.statusMessage.emit(f"Opened the draft {draft.title!r}")
         return True
 
@@ -352,8 +377,10 @@ class EditorWidget(QWidget):
             self._show_empty()
             return
         answer = QMessageBox.question(
-            self, "Delete draft", f"Delete the draft {draft.title!r}? It was never sent; this "
-            "cannot be undone.")
+            self,
+            "Delete draft",
+            f"Delete the draft {draft.title!r}? It was never sent; this cannot be undone.",
+        )
         if answer == QMessageBox.StandardButton.Yes:
             self.drafts.delete(draft_id)
             self.statusMessage.emit(f"Deleted the draft {draft.title!r}")
@@ -449,23 +476,38 @@ class EditorWidget(QWidget):
             return []
         render_id = self.render_id.text().strip() or None
         try:
-            hint = (scanned_hint(self.text_index, self.doc.ocr_anchors, in_app=True)
-                    if self.text_index is not None else "")
-            problems = preflight(self.doc, self.info, self.provider(), self.matches.counts(),
-                                 render_id=render_id, anchor_hint=hint)
+            hint = (
+                scanned_hint(self.text_index, self.doc.ocr_anchors, in_app=True)
+                if self.text_index is not None
+                else ""
+            )
+            problems = preflight(
+                self.doc,
+                self.info,
+                self.provider(),
+                self.matches.counts(),
+                render_id=render_id,
+                anchor_hint=hint,
+            )
         except SealboxError as exc:
             problems = [Problem((), exc.message, Target("provider", None))]
         self.problems = problems
         self.preflight_panel.set_problems(problems)
         self.side.set_problems(problems)
-        self.view.layer.set_problems(frozenset(
-            p.target.index for p in errors(problems)
-            if p.target.kind == "field" and p.target.index is not None))
+        self.view.layer.set_problems(
+            frozenset(
+                p.target.index
+                for p in errors(problems)
+                if p.target.kind == "field" and p.target.index is not None
+            )
+        )
         count = len(errors(problems))
         self.send_button.setEnabled(not count and not self.sending)
-        self.send_button.setToolTip("Send this request" if not count else
-                                    f"{count} problem{'s' if count != 1 else ''} to fix first: "
-                                    "see Check")
+        self.send_button.setToolTip(
+            "Send this request"
+            if not count
+            else f"{count} problem{'s' if count != 1 else ''} to fix first: see Check"
+        )
         return problems
 
     def show_check(self) -> None:
@@ -512,8 +554,9 @@ class EditorWidget(QWidget):
     def copy_to_page_range(self) -> None:
         if self.info is None or not self.view.selected_ids():
             return
-        text, ok = QInputDialog.getText(self, "Copy to pages",
-                                        f"Pages (1–{self.info.page_count}), e.g. 2-5, 8:")
+        text, ok = QInputDialog.getText(
+            self, "Copy to pages", f"Pages (1–{self.info.page_count}), e.g. 2-5, 8:"
+        )
         if not ok:
             return
         try:
@@ -542,15 +585,17 @@ class EditorWidget(QWidget):
         if self.path is None or self.sending or errors(self.run_preflight()):
             return
         if self.info is not None:
-            earlier = self.delivery.earlier(self.info.sha256,
-                                            [r.email for r in self.doc.recipients])
+            earlier = self.delivery.earlier(
+                self.info.sha256, [r.email for r in self.doc.recipients]
+            )
             if earlier and not confirm_again(self, earlier):
                 self.statusMessage.emit("Not sent: it was sent before.")
                 return
         self.send_button.setEnabled(False)
         self.send_button.setText("Sending…")
-        self.statusMessage.emit(f"Sending {self.doc.name!r} through "
-                                f"{self.provider().capabilities.name}…")
+        self.statusMessage.emit(
+            f"Sending {self.doc.name!r} through {self.provider().capabilities.name}…"
+        )
         self.delivery.start(self._job, self._sent, self._send_failed)
 
     @property
@@ -559,8 +604,9 @@ class EditorWidget(QWidget):
 
     def _job(self) -> Job:
         assert self.path is not None
-        return Job(self.path, self.doc.to_spec(), self.provider_id,
-                   self.render_id.text().strip() or None)
+        return Job(
+            self.path, self.doc.to_spec(), self.provider_id, self.render_id.text().strip() or None
+        )
 
     def _finish_sending(self, error: BaseException | None) -> None:
         self.delivery.finished(error)

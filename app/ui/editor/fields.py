@@ -29,7 +29,15 @@ from app.ui.style import ERROR, SNAP_GUIDE, recipient_color
 
 #: Handle positions, as fractions of the rectangle: (fx, fy).
 HANDLES: tuple[tuple[float, float], ...] = (
-    (0, 0), (0.5, 0), (1, 0), (1, 0.5), (1, 1), (0.5, 1), (0, 1), (0, 0.5))
+    (0, 0),
+    (0.5, 0),
+    (1, 0),
+    (1, 0.5),
+    (1, 1),
+    (0.5, 1),
+    (0, 1),
+    (0, 0.5),
+)
 HANDLE_PX = 8.0
 FIELD_Z = 10.0
 GUIDE_Z = 50.0
@@ -48,8 +56,9 @@ def _screen_scale(painter_or_item: QPainter | QGraphicsItem) -> float:
 class FieldItem(QGraphicsObject):
     """One field drawn on its page: a tinted box in its recipient's colour, named by type."""
 
-    def __init__(self, fid: FieldId, field: Field, recipient_name: str,
-                 parent: PageItem | None = None) -> None:
+    def __init__(
+        self, fid: FieldId, field: Field, recipient_name: str, parent: PageItem | None = None
+    ) -> None:
         super().__init__(parent)
         # The rectangle exists before anything below can make Qt ask for the bounding rect
         # (setCursor does on a real display).
@@ -122,8 +131,9 @@ class FieldItem(QGraphicsObject):
 
     # painting -----------------------------------------------------------------------------------
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         colour = recipient_color(self.field.recipient_index)
         scale = _screen_scale(painter)
         fill = QColor(colour)
@@ -139,8 +149,9 @@ class FieldItem(QGraphicsObject):
         painter.setPen(pen)
         painter.drawRect(self._rect)
         if not self.supported:
-            painter.fillRect(self._rect, QBrush(QColor(211, 47, 47, 70),
-                                                Qt.BrushStyle.BDiagPattern))
+            painter.fillRect(
+                self._rect, QBrush(QColor(211, 47, 47, 70), Qt.BrushStyle.BDiagPattern)
+            )
         self._paint_label(painter, colour, scale)
         if self.isSelected():
             self._paint_handles(painter, colour, scale)
@@ -166,11 +177,14 @@ class FieldItem(QGraphicsObject):
         font.setItalic(kind in (FieldType.SIGNATURE, FieldType.INITIALS))
         painter.setFont(font)
         painter.setPen(QColor(colour).darker(160))
-        shown = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
-                                                 int(box.width()))
+        shown = painter.fontMetrics().elidedText(
+            text, Qt.TextElideMode.ElideRight, int(box.width())
+        )
         align = Qt.AlignmentFlag.AlignVCenter | (
-            Qt.AlignmentFlag.AlignHCenter if kind == FieldType.CHECKBOX
-            else Qt.AlignmentFlag.AlignLeft)
+            Qt.AlignmentFlag.AlignHCenter
+            if kind == FieldType.CHECKBOX
+            else Qt.AlignmentFlag.AlignLeft
+        )
         painter.drawText(box, int(align), shown)
         painter.restore()
 
@@ -208,8 +222,9 @@ class GuideItem(QGraphicsItem):
         ys = [v for ln in self.lines for v in (ln.y1(), ln.y2())]
         return QRectF(min(xs) - 1, min(ys) - 1, max(xs) - min(xs) + 2, max(ys) - min(ys) + 2)
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         pen = QPen(QColor(SNAP_GUIDE))
         pen.setCosmetic(True)
         pen.setWidthF(1.0)
@@ -242,15 +257,19 @@ class SnapLines:
                 best = lines[j]
         return best
 
-    def snap(self, values: Iterable[float], lines: list[float], reach: float
-             ) -> tuple[float, float | None]:
+    def snap(
+        self, values: Iterable[float], lines: list[float], reach: float
+    ) -> tuple[float, float | None]:
         """The shift that brings the closest of ``values`` onto a line within ``reach``."""
         best_shift = 0.0
         best_line: float | None = None
         for v in values:
             line = self._nearest(lines, v)
-            if line is not None and abs(line - v) <= reach and (
-                    best_line is None or abs(line - v) < abs(best_shift)):
+            if (
+                line is not None
+                and abs(line - v) <= reach
+                and (best_line is None or abs(line - v) < abs(best_shift))
+            ):
                 best_shift, best_line = line - v, line
         return best_shift, best_line
 
@@ -335,8 +354,9 @@ class FieldLayer:
             item.apply(f, self._recipient_name(f.recipient_index))
         if change.recipients:
             for fid, item in self.items.items():
-                item.apply(self.doc.field(fid),
-                           self._recipient_name(self.doc.field(fid).recipient_index))
+                item.apply(
+                    self.doc.field(fid), self._recipient_name(self.doc.field(fid).recipient_index)
+                )
         if self.on_changed is not None:
             self.on_changed()
 

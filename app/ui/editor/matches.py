@@ -31,8 +31,14 @@ class Matches(QObject):
     #: is anything to go through.
     positionChanged = Signal(str, bool)
 
-    def __init__(self, bridge: AsyncBridge, doc: EditorDocument, view: EditorView,
-                 ready: Callable[[Path, TextIndex], None], parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        bridge: AsyncBridge,
+        doc: EditorDocument,
+        view: EditorView,
+        ready: Callable[[Path, TextIndex], None],
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self.doc = doc
@@ -56,10 +62,11 @@ class Matches(QObject):
             if generation == self._generation:
                 self._ready(path, index)
 
-        self.bridge.start(self.bridge.run_blocking(lambda: TextIndex.build(path, ocr=ocr)),
-                          on_done=ready,
-                          label=("Reading scanned pages (OCR)" if ocr else
-                                 "Reading the document's text"))
+        self.bridge.start(
+            self.bridge.run_blocking(lambda: TextIndex.build(path, ocr=ocr)),
+            on_done=ready,
+            label=("Reading scanned pages (OCR)" if ocr else "Reading the document's text"),
+        )
 
     def forget(self) -> None:
         """The document was closed or another opened: no text index until it is read."""
@@ -93,14 +100,24 @@ class Matches(QObject):
             if not anchor.anchor_string:
                 continue
             width, height = anchor.size
-            who = (self.doc.recipients[anchor.recipient_index].name
-                   if 0 <= anchor.recipient_index < len(self.doc.recipients) else "")
+            who = (
+                self.doc.recipients[anchor.recipient_index].name
+                if 0 <= anchor.recipient_index < len(self.doc.recipients)
+                else ""
+            )
             for page, rect in self.text_index.find(anchor.anchor_string):
                 matches.append((page, rect, anchor.recipient_index))
-                previews.append(AnchorField(
-                    page, field_at_anchor(rect.x, rect.y, width, height, self.doc.page(page)),
-                    anchor.type, anchor.recipient_index, anchor.anchor_string, anchor.required,
-                    who))
+                previews.append(
+                    AnchorField(
+                        page,
+                        field_at_anchor(rect.x, rect.y, width, height, self.doc.page(page)),
+                        anchor.type,
+                        anchor.recipient_index,
+                        anchor.anchor_string,
+                        anchor.required,
+                        who,
+                    )
+                )
         if self._search_text:
             matches += [(page, rect, -1) for page, rect in self.text_index.find(self._search_text)]
         self.view.show_highlights(matches)
@@ -112,10 +129,16 @@ class Matches(QObject):
         Anchors tab, else every anchor's, in page and reading order."""
         if self.text_index is None:
             return []
-        texts = [self._search_text] if self._search_text else list(dict.fromkeys(
-            a.anchor_string for a in self.doc.anchors if a.anchor_string))
-        found = {(page, rect.x, rect.y, rect.width, rect.height): (page, rect)
-                 for text in texts for page, rect in self.text_index.find(text)}
+        texts = (
+            [self._search_text]
+            if self._search_text
+            else list(dict.fromkeys(a.anchor_string for a in self.doc.anchors if a.anchor_string))
+        )
+        found = {
+            (page, rect.x, rect.y, rect.width, rect.height): (page, rect)
+            for text in texts
+            for page, rect in self.text_index.find(text)
+        }
         return [found[key] for key in sorted(found, key=lambda k: (k[0], k[2], k[1]))]
 
     def jump(self, step: int) -> None:
@@ -139,7 +162,8 @@ class Matches(QObject):
         elif 0 <= self._jump_index < len(targets):
             page = targets[self._jump_index][0]
             self.positionChanged.emit(
-                f"Match {self._jump_index + 1} of {len(targets)} (page {page})", True)
+                f"Match {self._jump_index + 1} of {len(targets)} (page {page})", True
+            )
         else:
             count = len(targets)
             self.positionChanged.emit(f"{count} match{'es' if count != 1 else ''}", True)

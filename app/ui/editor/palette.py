@@ -65,8 +65,11 @@ def field_icon(kind: FieldType, colour: QColor, ratio: float = 2.0) -> QIcon:
         font.setBold(True)
         font.setItalic(kind == FieldType.INITIALS)
         p.setFont(font)
-        p.drawText(QRectF(0, 0, size, size), int(Qt.AlignmentFlag.AlignCenter),
-                   "AB" if kind == FieldType.INITIALS else "T")
+        p.drawText(
+            QRectF(0, 0, size, size),
+            int(Qt.AlignmentFlag.AlignCenter),
+            "AB" if kind == FieldType.INITIALS else "T",
+        )
     elif kind == FieldType.DATE:
         p.drawRoundedRect(QRectF(3, 4, 14, 13), 2, 2)
         p.drawLine(QPointF(3, 8), QPointF(17, 8))
@@ -122,9 +125,11 @@ class PaletteButton(QToolButton):
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._press is not None and (
-            event.position().toPoint() - self._press
-        ).manhattanLength() >= QApplication.startDragDistance():
+        if (
+            self._press is not None
+            and (event.position().toPoint() - self._press).manhattanLength()
+            >= QApplication.startDragDistance()
+        ):
             self._press = None
             self.setDown(False)
             drag = QDrag(self)
@@ -192,9 +197,12 @@ class FieldPalette(QWidget):
             button.setEnabled(ok)
             button.setToolTip(
                 f"Drag onto a page, or click and draw: a {TYPE_LABELS[kind].lower()} field"
-                if ok else f"{provider_name} cannot take {TYPE_LABELS[kind].lower()} fields")
+                if ok
+                else f"{provider_name} cannot take {TYPE_LABELS[kind].lower()} fields"
+            )
         if not types:
-            self.hint.setText(f"{provider_name} takes no placed fields: its signers place their "
-                              "own signatures.")
+            self.hint.setText(
+                f"{provider_name} takes no placed fields: its signers place their own signatures."
+            )
         else:
             self.hint.setText("Drag a field onto the page, or click one and draw it.")

@@ -117,8 +117,9 @@ class _WrappingDelegate(QStyledItemDelegate):
         width = self._view.viewport().width() - 2 * self._view.spacing()
         icon = opt.decorationSize.width() + 3 * self.PADDING if not opt.icon.isNull() else 0
         text_width = max(60, width - icon - 2 * self.PADDING)
-        text = opt.fontMetrics.boundingRect(QRect(0, 0, text_width, 100_000),
-                                            int(Qt.TextFlag.TextWordWrap), opt.text)
+        text = opt.fontMetrics.boundingRect(
+            QRect(0, 0, text_width, 100_000), int(Qt.TextFlag.TextWordWrap), opt.text
+        )
         height = max(text.height(), opt.decorationSize.height()) + 2 * self.PADDING
         return QSize(width, height)
 
@@ -197,9 +198,12 @@ class PreflightPanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Enter on a problem goes to it, like a click (the view's own "activated" also fires on
         # double-clicks, which would go there twice).
-        if (watched is self.list and event.type() == QEvent.Type.KeyPress
-                and isinstance(event, QKeyEvent)
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+        if (
+            watched is self.list
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
             self._activate(self.list.currentIndex())
             return True
         return super().eventFilter(watched, event)
@@ -221,12 +225,17 @@ class PreflightPanel(QWidget):
         count = sum(1 for p in problems if not p.is_warning)
         warnings = len(problems) - count
         them = "them" if warnings != 1 else "it"
-        note = (f"<br>{warnings} warning{'s' if warnings != 1 else ''}: the request can be sent, "
-                f"but read {them} first." if warnings else "")
+        note = (
+            f"<br>{warnings} warning{'s' if warnings != 1 else ''}: the request can be sent, "
+            f"but read {them} first."
+            if warnings
+            else ""
+        )
         if count:
             self.icon.setPixmap(error_icon().pixmap(20, 20))
-            self.summary.setText(f"<b>{count} problem{'s' if count != 1 else ''} to fix before "
-                                 f"sending</b>{note}")
+            self.summary.setText(
+                f"<b>{count} problem{'s' if count != 1 else ''} to fix before sending</b>{note}"
+            )
             self.summary.setStyleSheet("")
         else:
             self.icon.setPixmap(ready_icon(20))

@@ -48,8 +48,10 @@ class AnchorFieldItem(QGraphicsItem):
         self.setZValue(PREVIEW_Z)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         who = preview.recipient_name or f"recipient {preview.recipient_index + 1}"
-        self.setToolTip(f"{TYPE_LABELS[preview.type]} field for {who}, placed by the anchor "
-                        f"{preview.anchor!r} ({r.width:g} × {r.height:g} pt)")
+        self.setToolTip(
+            f"{TYPE_LABELS[preview.type]} field for {who}, placed by the anchor "
+            f"{preview.anchor!r} ({r.width:g} × {r.height:g} pt)"
+        )
 
     def label(self) -> str:
         """What the preview says: its type, as a placed field does ("Signature *")."""
@@ -64,8 +66,9 @@ class AnchorFieldItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._rect.adjusted(-2, -2, 2, 2)
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         colour = recipient_color(self.preview.recipient_index)
         fill = QColor(colour)
         fill.setAlpha(60 if self.current else 28)
@@ -87,8 +90,8 @@ class AnchorFieldItem(QGraphicsItem):
         font.setItalic(True)
         painter.setFont(font)
         painter.setPen(QColor(colour).darker(150))
-        text = painter.fontMetrics().elidedText(self.label(), Qt.TextElideMode.ElideRight,
-                                                int(box.width()))
-        painter.drawText(box, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-                         text)
+        text = painter.fontMetrics().elidedText(
+            self.label(), Qt.TextElideMode.ElideRight, int(box.width())
+        )
+        painter.drawText(box, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text)
         painter.restore()

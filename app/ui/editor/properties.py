@@ -72,9 +72,11 @@ class PropertiesPanel(QWidget):
         self._applying = False
         self._runs: dict[str, int] = {}
 
-        self.empty = QLabel("No field selected.\n\nClick a field on the page to see and change "
-                            "its properties; Ctrl+click or drag around fields to change several "
-                            "at once.")
+        self.empty = QLabel(
+            "No field selected.\n\nClick a field on the page to see and change "
+            "its properties; Ctrl+click or drag around fields to change several "
+            "at once."
+        )
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.empty.setStyleSheet("color: palette(placeholder-text); padding: 12px;")
@@ -122,7 +124,8 @@ class PropertiesPanel(QWidget):
         self.type_combo.setPlaceholderText(MIXED)
         for combo in (self.recipient_combo, self.type_combo):
             combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
             combo.setMinimumContentsLength(12)
         self.required_check = QCheckBox("Must be filled in")
         self.label_edit = QLineEdit()
@@ -175,14 +178,18 @@ class PropertiesPanel(QWidget):
     def _build_options_box(self) -> None:
         """A list field's options."""
         self.options_list = QListWidget()
-        self.options_list.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                          | QAbstractItemView.EditTrigger.EditKeyPressed
-                                          | QAbstractItemView.EditTrigger.SelectedClicked)
+        self.options_list.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
         self.options_list.setMinimumHeight(90)
         self.options_list.setMaximumHeight(150)
         self.options_list.setToolTip("Double-click an option to rename it")
-        self.options_note = QLabel("The selected fields have different options: a change here "
-                                   "gives all of them these options.")
+        self.options_note = QLabel(
+            "The selected fields have different options: a change here "
+            "gives all of them these options."
+        )
         self.options_note.setWordWrap(True)
         self.options_note.setStyleSheet("color: palette(placeholder-text);")
         self.add_option_button = QPushButton("Add option")
@@ -245,8 +252,7 @@ class PropertiesPanel(QWidget):
         count = len(ids)
         self._applying = True
         try:
-            self.editing.perform(text if count == 1 else f"{text} ({count} fields)", edit,
-                                 merge_id)
+            self.editing.perform(text if count == 1 else f"{text} ({count} fields)", edit, merge_id)
         finally:
             self._applying = False
 
@@ -254,8 +260,7 @@ class PropertiesPanel(QWidget):
         recipient = self.recipient_combo.itemData(combo_index)
         if isinstance(recipient, int):
             name = recipient_label(self.doc.recipients[recipient], recipient)
-            self._apply(f"Give field to {name}",
-                        lambda f: replace(f, recipient_index=recipient))
+            self._apply(f"Give field to {name}", lambda f: replace(f, recipient_index=recipient))
 
     def _type_chosen(self, combo_index: int) -> None:
         kind = FieldType(self.type_combo.itemData(combo_index))
@@ -270,8 +275,10 @@ class PropertiesPanel(QWidget):
         required = self.required_check.checkState() != Qt.CheckState.Unchecked
         self.required_check.setTristate(False)
         self.required_check.setChecked(required)
-        self._apply("Make field required" if required else "Make field optional",
-                    lambda f: replace(f, required=required))
+        self._apply(
+            "Make field required" if required else "Make field optional",
+            lambda f: replace(f, required=required),
+        )
 
     def _label_edited(self, text: str) -> None:
         label = text.strip() or None
@@ -280,15 +287,20 @@ class PropertiesPanel(QWidget):
     def _page_changed(self, page: int) -> None:
         if self._loading or not 1 <= page <= self.doc.page_count:
             return
-        self._apply("Move field to page", lambda f: self.doc.clamped(replace(f, page=page)),
-                    run="page")
+        self._apply(
+            "Move field to page", lambda f: self.doc.clamped(replace(f, page=page)), run="page"
+        )
 
     def _geometry_changed(self, name: str, value: float) -> None:
         spin = self.spins[name]
         if self._loading or (spin.specialValueText() and value == spin.minimum()):
             return
-        words = {"x": "Move field", "y": "Move field", "width": "Resize field",
-                 "height": "Resize field"}
+        words = {
+            "x": "Move field",
+            "y": "Move field",
+            "width": "Resize field",
+            "height": "Resize field",
+        }
 
         def change(f: Field) -> Field:
             x, y, width, height = f.x, f.y, f.width, f.height
@@ -363,7 +375,8 @@ class PropertiesPanel(QWidget):
                         self.type_combo.count() - 1,
                         f"{self._provider or 'The chosen provider'} cannot take {text.lower()} "
                         "fields: choose another type or another provider",
-                        Qt.ItemDataRole.ToolTipRole)
+                        Qt.ItemDataRole.ToolTipRole,
+                    )
         finally:
             self._loading = False
 
@@ -405,27 +418,34 @@ class PropertiesPanel(QWidget):
         self._fill_recipients()
         recipient = _shared([f.recipient_index for f in fields])
         self.recipient_combo.setCurrentIndex(
-            self.recipient_combo.findData(recipient) if recipient is not None else -1)
+            self.recipient_combo.findData(recipient) if recipient is not None else -1
+        )
         kind = _shared([f.type for f in fields])
-        self.type_combo.setCurrentIndex(
-            self.type_combo.findData(kind) if kind is not None else -1)
+        self.type_combo.setCurrentIndex(self.type_combo.findData(kind) if kind is not None else -1)
 
         required = _shared([f.required for f in fields])
         self.required_check.setTristate(required is None)
         self.required_check.setCheckState(
-            Qt.CheckState.PartiallyChecked if required is None else
-            Qt.CheckState.Checked if required else Qt.CheckState.Unchecked)
+            Qt.CheckState.PartiallyChecked
+            if required is None
+            else Qt.CheckState.Checked
+            if required
+            else Qt.CheckState.Unchecked
+        )
 
         label = _shared([f.label or "" for f in fields])
-        self.label_edit.setPlaceholderText(MIXED if label is None else
-                                           "Shown to the signer (optional)")
+        self.label_edit.setPlaceholderText(
+            MIXED if label is None else "Shown to the signer (optional)"
+        )
         if self.label_edit.text() != (label or "") and not (
-                self.label_edit.hasFocus() and self._runs.get("label")):
+            self.label_edit.hasFocus() and self._runs.get("label")
+        ):
             self.label_edit.setText(str(label or ""))
 
         anchors = {f.anchor for f in fields if f.anchor is not None}
-        self.anchor_note.setText("Placed by the anchor " + ", ".join(sorted(map(repr, anchors)))
-                                 if anchors else "")
+        self.anchor_note.setText(
+            "Placed by the anchor " + ", ".join(sorted(map(repr, anchors))) if anchors else ""
+        )
         self.anchor_note.setVisible(bool(anchors))
         self._show_place(fields)
         self._show_options(fields)
@@ -437,8 +457,9 @@ class PropertiesPanel(QWidget):
         self.page_spin.setSuffix(f" of {self.doc.page_count}")
         self.page_spin.setValue(page if page is not None else 0)
         self.page_spin.setEnabled(self.doc.page_count > 1 or page is None)
-        geometry = self.doc.page(fields[0].page) if 1 <= fields[0].page <= (
-            self.doc.page_count) else None
+        geometry = (
+            self.doc.page(fields[0].page) if 1 <= fields[0].page <= (self.doc.page_count) else None
+        )
         limit = max(geometry.width, geometry.height) if geometry is not None else 14400.0
         for name, spin in self.spins.items():
             value: float | None = _shared([float(getattr(f, name)) for f in fields])
@@ -473,4 +494,5 @@ class PropertiesPanel(QWidget):
 
     def _update_option_buttons(self) -> None:
         self.remove_option_button.setEnabled(
-            self.options_list.currentRow() >= 0 and self.options_list.count() > 1)
+            self.options_list.currentRow() >= 0 and self.options_list.count() > 1
+        )

@@ -59,7 +59,7 @@ class RecipientsModel(QAbstractListModel):
             return
         new = tuple(self._doc.recipients)
         old = self._rows
-        if len(new) == len(old) + 1 and new[:len(old)] == old:
+        if len(new) == len(old) + 1 and new[: len(old)] == old:
             self.beginInsertRows(QModelIndex(), len(old), len(old))
             self._rows = new
             self.endInsertRows()
@@ -92,8 +92,9 @@ class RecipientsModel(QAbstractListModel):
             return self._icons[row]
         if role == Qt.ItemDataRole.ToolTipRole:
             if r.designation == Designation.CC:
-                return (f"CC · {_ordinal(row + 1)} in the signing order: receives the signed "
-                        "document")
+                return (
+                    f"CC · {_ordinal(row + 1)} in the signing order: receives the signed document"
+                )
             return f"{r.designation.value} · {_ordinal(row + 1)} in the signing order"
         if role == INDEX_ROLE:
             return row
@@ -125,8 +126,9 @@ class RecipientsModel(QAbstractListModel):
             data.setData(_MIME, QByteArray(str(rows[0]).encode()))
         return data
 
-    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
-                     parent: ModelIndex) -> bool:
+    def dropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: ModelIndex
+    ) -> bool:
         if action != Qt.DropAction.MoveAction or not data.hasFormat(_MIME):
             return False
         try:
@@ -137,11 +139,21 @@ class RecipientsModel(QAbstractListModel):
         self.moveRows(QModelIndex(), source, 1, QModelIndex(), dest)
         return False  # nothing for the view to remove: the document moved the row
 
-    def moveRows(self, sourceParent: ModelIndex, sourceRow: int, count: int,
-                 destinationParent: ModelIndex, destinationChild: int) -> bool:
+    def moveRows(
+        self,
+        sourceParent: ModelIndex,
+        sourceRow: int,
+        count: int,
+        destinationParent: ModelIndex,
+        destinationChild: int,
+    ) -> bool:
         """Qt's move (``destinationChild`` counts rows before the move) as a move request."""
-        if (count != 1 or sourceParent.isValid() or destinationParent.isValid()
-                or not 0 <= sourceRow < len(self._rows)):
+        if (
+            count != 1
+            or sourceParent.isValid()
+            or destinationParent.isValid()
+            or not 0 <= sourceRow < len(self._rows)
+        ):
             return False
         to = destinationChild if destinationChild <= sourceRow else destinationChild - 1
         to = max(0, min(to, len(self._rows) - 1))

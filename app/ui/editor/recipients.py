@@ -60,8 +60,12 @@ class RecipientsPanel(QWidget):
     #: The recipient new fields are placed for (its index), -1 when there is none.
     currentRecipientChanged = Signal(int)
 
-    def __init__(self, editing: Editing, completions: Sequence[tuple[str, str, str]] = (),
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        editing: Editing,
+        completions: Sequence[tuple[str, str, str]] = (),
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.editing = editing
         self.doc = editing.doc
@@ -81,9 +85,15 @@ class RecipientsPanel(QWidget):
 
         self._people = PeopleModel(completions, self)
         self._completers, self._popups = attach_completers(
-            self, self._people, ((self.first_edit, PeopleModel.FIRST),
-                                 (self.last_edit, PeopleModel.LAST),
-                                 (self.email_edit, PeopleModel.EMAIL)), self._person_chosen)
+            self,
+            self._people,
+            (
+                (self.first_edit, PeopleModel.FIRST),
+                (self.last_edit, PeopleModel.LAST),
+                (self.email_edit, PeopleModel.EMAIL),
+            ),
+            self._person_chosen,
+        )
 
         self.add_button.clicked.connect(self.add)
         self.remove_button.clicked.connect(self.remove)
@@ -126,8 +136,7 @@ class RecipientsPanel(QWidget):
         self.add_button = QPushButton("Add")
         self.add_button.setToolTip("Add a recipient at the end of the signing order")
         self.remove_button = QPushButton("Remove")
-        self.remove_button.setToolTip("Remove the selected recipient with their fields and "
-                                      "anchors")
+        self.remove_button.setToolTip("Remove the selected recipient with their fields and anchors")
         self.up_button = QToolButton()
         self.up_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowUp))
         self.up_button.setToolTip("Sign earlier (move up in the signing order)")
@@ -153,15 +162,21 @@ class RecipientsPanel(QWidget):
         self.last = ErrorInput("Last name")
         self.email = ErrorInput("name@example.com")
         self.first_edit, self.last_edit, self.email_edit = (
-            self.first.edit, self.last.edit, self.email.edit)
+            self.first.edit,
+            self.last.edit,
+            self.email.edit,
+        )
         self.email_edit.setInputMethodHints(Qt.InputMethodHint.ImhEmailCharactersOnly)
         self.designation = QComboBox()
-        for d, tip in ((Designation.SIGNER, "Signs the document"),
-                       (Designation.APPROVER, "Approves the document without signing it"),
-                       (Designation.CC, "Receives the signed document; signs nothing")):
+        for d, tip in (
+            (Designation.SIGNER, "Signs the document"),
+            (Designation.APPROVER, "Approves the document without signing it"),
+            (Designation.CC, "Receives the signed document; signs nothing"),
+        ):
             self.designation.addItem(d.value, d)
-            self.designation.setItemData(self.designation.count() - 1, tip,
-                                         Qt.ItemDataRole.ToolTipRole)
+            self.designation.setItemData(
+                self.designation.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
+            )
         names = QGridLayout()
         names.setContentsMargins(0, 0, 0, 0)
         names.setHorizontalSpacing(6)
@@ -209,8 +224,9 @@ class RecipientsPanel(QWidget):
         if len(self.doc.recipients) >= MAX_RECIPIENTS:
             return
         added: list[int] = []
-        self.editing.perform("Add recipient",
-                             lambda d: added.append(d.add_recipient(Recipient("", "", ""))))
+        self.editing.perform(
+            "Add recipient", lambda d: added.append(d.add_recipient(Recipient("", "", "")))
+        )
         if added:
             self.set_current(added[0])
             self.first_edit.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -258,14 +274,18 @@ class RecipientsPanel(QWidget):
             if popup is not None and popup.isVisible() and popup.currentIndex().isValid():
                 return  # Return on a highlighted completion: the whole person follows at once
         old = self.doc.recipients[index]
-        new = replace(old, first_name=self.first_edit.text().strip(),
-                      last_name=self.last_edit.text().strip(),
-                      email=self.email_edit.text().strip())
+        new = replace(
+            old,
+            first_name=self.first_edit.text().strip(),
+            last_name=self.last_edit.text().strip(),
+            email=self.email_edit.text().strip(),
+        )
         for edit in (self.first_edit, self.last_edit, self.email_edit):
             edit.setModified(False)
         if new != old:
-            self.editing.perform(f"Edit {recipient_label(new, index)}",
-                                 lambda d: d.update_recipient(index, new))
+            self.editing.perform(
+                f"Edit {recipient_label(new, index)}", lambda d: d.update_recipient(index, new)
+            )
 
     def _person_chosen(self, index: QModelIndex) -> None:
         """A completion was picked: fill in the whole person as one edit."""
@@ -278,14 +298,18 @@ class RecipientsPanel(QWidget):
         new = replace(self.doc.recipients[at], first_name=first, last_name=last, email=email)
         self._loading = True
         try:
-            for edit, text in ((self.first_edit, first), (self.last_edit, last),
-                               (self.email_edit, email)):
+            for edit, text in (
+                (self.first_edit, first),
+                (self.last_edit, last),
+                (self.email_edit, email),
+            ):
                 edit.setText(text)
                 edit.setModified(False)
         finally:
             self._loading = False
-        self.editing.perform(f"Fill in {recipient_label(new, at)}",
-                             lambda d: d.update_recipient(at, new))
+        self.editing.perform(
+            f"Fill in {recipient_label(new, at)}", lambda d: d.update_recipient(at, new)
+        )
 
     def _designation_chosen(self, combo_index: int) -> None:
         index = self._current
@@ -297,7 +321,8 @@ class RecipientsPanel(QWidget):
         if old.designation != designation:
             self.editing.perform(
                 f"Make {recipient_label(old, index)} {designation.value}",
-                lambda d: d.update_recipient(index, replace(old, designation=designation)))
+                lambda d: d.update_recipient(index, replace(old, designation=designation)),
+            )
 
     # --- following the document -----------------------------------------------------------------
 
@@ -335,8 +360,11 @@ class RecipientsPanel(QWidget):
         r = self.doc.recipients[index] if valid else Recipient("", "", "")
         self._loading = True
         try:
-            for edit, text in ((self.first_edit, r.first_name), (self.last_edit, r.last_name),
-                               (self.email_edit, r.email)):
+            for edit, text in (
+                (self.first_edit, r.first_name),
+                (self.last_edit, r.last_name),
+                (self.email_edit, r.email),
+            ):
                 # Leave alone an input the user is typing in; it is committed when finished.
                 if edit.text() != text and not (edit.hasFocus() and edit.isModified()):
                     edit.setText(text)
@@ -364,10 +392,12 @@ class RecipientsPanel(QWidget):
         index = self._current
         errors: dict[str, str] = {}
         if 0 <= index < len(self.doc.recipients):
-            r = replace(self.doc.recipients[index],
-                        first_name=self.first_edit.text().strip(),
-                        last_name=self.last_edit.text().strip(),
-                        email=self.email_edit.text().strip())
+            r = replace(
+                self.doc.recipients[index],
+                first_name=self.first_edit.text().strip(),
+                last_name=self.last_edit.text().strip(),
+                email=self.email_edit.text().strip(),
+            )
             blank = not (r.first_name or r.last_name or r.email)
             recipients = list(self.doc.recipients)
             recipients[index] = r
@@ -379,11 +409,17 @@ class RecipientsPanel(QWidget):
                 if blank and message == "must not be empty":
                     continue  # a recipient just added: no red before anything is typed
                 errors.setdefault(attr, message[:1].upper() + message[1:])
-        for box, attr in ((self.first, "firstName"), (self.last, "lastName"),
-                          (self.email, "email")):
+        for box, attr in (
+            (self.first, "firstName"),
+            (self.last, "lastName"),
+            (self.email, "email"),
+        ):
             text = errors.get(attr, "")
-            if box.edit is self._typing and text and (
-                    box.error.isHidden() or box.error.text() != text):
+            if (
+                box.edit is self._typing
+                and text
+                and (box.error.isHidden() or box.error.text() != text)
+            ):
                 text = ""  # being typed: no new message before the typing pauses
             box.show_error(text)
         order = errors.get("order", "")

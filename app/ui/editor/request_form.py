@@ -49,8 +49,9 @@ class RequestForm(QWidget):
         self.name_edit.setMaxLength(MAX_NAME)
 
         self.message_edit = QPlainTextEdit()
-        self.message_edit.setPlaceholderText("Optional message to the recipients, e.g. "
-                                             "“Please sign by Friday.”")
+        self.message_edit.setPlaceholderText(
+            "Optional message to the recipients, e.g. “Please sign by Friday.”"
+        )
         self.message_edit.setTabChangesFocus(True)
         self.message_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 12)
         self.message_error = QLabel()
@@ -104,15 +105,24 @@ class RequestForm(QWidget):
             self._run = (key, next(_RUNS))
         return self._run[1]
 
-    def _perform(self, text: str, key: str, *, name: str | None = None,
-                 message: str | None = None, hours: int | None = None) -> None:
+    def _perform(
+        self,
+        text: str,
+        key: str,
+        *,
+        name: str | None = None,
+        message: str | None = None,
+        hours: int | None = None,
+    ) -> None:
         if self._loading:
             return
         self._applying = True
         try:
             self.editing.perform(
-                text, lambda d: d.set_meta(name=name, message=message, expiration_hours=hours),
-                self._merge_id(key))
+                text,
+                lambda d: d.set_meta(name=name, message=message, expiration_hours=hours),
+                self._merge_id(key),
+            )
         finally:
             self._applying = False
 
@@ -146,7 +156,8 @@ class RequestForm(QWidget):
             if self.days_spin.value() != days:
                 self.days_spin.setValue(days)
             self.hours_note.setText(
-                "" if hours % HOURS_PER_DAY == 0 else f"currently {hours} hours")
+                "" if hours % HOURS_PER_DAY == 0 else f"currently {hours} hours"
+            )
         finally:
             self._loading = False
         self._show_errors()

@@ -45,8 +45,12 @@ class Delivery:
         """The earlier requests of this document to these people (not this one's own)."""
         return send_service.earlier_sends(self.ctx, sha256, emails, idempotency_key=self.key)
 
-    def start(self, job: Callable[[], Job], on_done: Callable[[Request], None],
-              on_error: Callable[[BaseException], None]) -> None:
+    def start(
+        self,
+        job: Callable[[], Job],
+        on_done: Callable[[Request], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
         """Send what ``job`` says when the send starts; ``on_done`` or ``on_error`` follows."""
         self.busy = True
         self.bridge.start(self._send(job), on_done=on_done, on_error=on_error, label="Sending")
@@ -54,8 +58,15 @@ class Delivery:
     async def _send(self, job: Callable[[], Job]) -> Request:
         path, spec, provider_id, render_id = job()
         request = await self.bridge.run_blocking(
-            lambda: send_service.prepare(self.ctx, path, spec, provider_id=provider_id,
-                                         render_id=render_id, idempotency_key=self.key))
+            lambda: send_service.prepare(
+                self.ctx,
+                path,
+                spec,
+                provider_id=provider_id,
+                render_id=render_id,
+                idempotency_key=self.key,
+            )
+        )
         if request.status == Status.QUEUED:
             request = await send_service.deliver(self.ctx, request.id)
         return request

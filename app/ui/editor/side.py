@@ -64,8 +64,7 @@ def check_summary(problems: Sequence[Problem]) -> tuple[str, bool]:
     """The check's result in a few words, and whether the request can be sent."""
     errors = sum(1 for p in problems if not p.is_warning)
     warnings = len(problems) - errors
-    text = (f"{errors} problem{'s' if errors != 1 else ''} to fix" if errors else
-            "Ready to send")
+    text = f"{errors} problem{'s' if errors != 1 else ''} to fix" if errors else "Ready to send"
     if warnings:
         text += f" · {warnings} warning{'s' if warnings != 1 else ''}"
     return text, not errors
@@ -77,9 +76,17 @@ class SidePanel(QWidget):
     #: The user picked whom new fields are for (a recipient index).
     recipientChosen = Signal(int)
 
-    def __init__(self, doc: EditorDocument, request_form: QWidget, recipients: QWidget,
-                 palette: QWidget, properties: QWidget, anchors: QWidget, check: QWidget,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        doc: EditorDocument,
+        request_form: QWidget,
+        recipients: QWidget,
+        palette: QWidget,
+        properties: QWidget,
+        anchors: QWidget,
+        check: QWidget,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.doc = doc
         self.setMinimumWidth(SIDE_MIN_WIDTH)
@@ -102,8 +109,12 @@ class SidePanel(QWidget):
         self.tabs.addTab(scrolled(fields), "Fields")
         self.tabs.addTab(scrolled(anchors), "Anchors")
         self.tabs.addTab(scrolled(check), "Check")
-        self._pages = {RECIPIENTS_TAB: people, FIELDS_TAB: fields, ANCHORS_TAB: anchors,
-                       CHECK_TAB: check}
+        self._pages = {
+            RECIPIENTS_TAB: people,
+            FIELDS_TAB: fields,
+            ANCHORS_TAB: anchors,
+            CHECK_TAB: check,
+        }
 
         footer = self._build_footer()
 
@@ -114,7 +125,8 @@ class SidePanel(QWidget):
         layout.addWidget(footer)
 
         self.recipient_box.activated.connect(
-            lambda i: self.recipientChosen.emit(int(self.recipient_box.itemData(i))))
+            lambda i: self.recipientChosen.emit(int(self.recipient_box.itemData(i)))
+        )
         follow_document(self, doc, self._document_changed)
         self._fill_recipients()
         self.set_problems([])
@@ -125,7 +137,8 @@ class SidePanel(QWidget):
         self.recipient_box.setObjectName("fieldsFor")
         self.recipient_box.setToolTip("New fields are for this recipient (their colour)")
         self.recipient_box.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.recipient_box.setMinimumContentsLength(12)
         self.recipient_box.setIconSize(QSize(14, 14))
         for_row = QHBoxLayout()
@@ -220,8 +233,9 @@ class SidePanel(QWidget):
             if r.designation != Designation.CC:
                 self.recipient_box.addItem(swatch_icon(i, 14), recipient_label(r, i), i)
         found = self.recipient_box.findData(current)
-        self.recipient_box.setCurrentIndex(found if found >= 0 else (
-            0 if self.recipient_box.count() else -1))
+        self.recipient_box.setCurrentIndex(
+            found if found >= 0 else (0 if self.recipient_box.count() else -1)
+        )
         self.recipient_box.setEnabled(self.recipient_box.count() > 0)
         self.recipient_box.setPlaceholderText("Add a Signer first")
         self.recipient_box.blockSignals(False)
@@ -237,8 +251,10 @@ class SidePanel(QWidget):
         if ready and len(problems) == 0:
             self.check_status.setIcon(QIcon(ready_icon(16)))
         elif ready:
-            self.check_status.setIcon(style.standardIcon(
-                QStyle.StandardPixmap.SP_MessageBoxWarning))
+            self.check_status.setIcon(
+                style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+            )
         else:
-            self.check_status.setIcon(style.standardIcon(
-                QStyle.StandardPixmap.SP_MessageBoxCritical))
+            self.check_status.setIcon(
+                style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical)
+            )

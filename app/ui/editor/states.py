@@ -38,16 +38,23 @@ def draft_line(draft: Draft) -> str:
     14:02"."""
     people = len(draft.spec.recipients)
     fields = len(draft.spec.fields)
-    return (f"{draft.title}\n{draft.document_name} · {people} "
-            f"recipient{'s' if people != 1 else ''}, {fields} field{'s' if fields != 1 else ''}"
-            f" · changed {when_text(draft.updated_at)}")
+    return (
+        f"{draft.title}\n{draft.document_name} · {people} "
+        f"recipient{'s' if people != 1 else ''}, {fields} field{'s' if fields != 1 else ''}"
+        f" · changed {when_text(draft.updated_at)}"
+    )
 
 
 def recent_files(settings: QSettings) -> list[str]:
     """The documents opened lately (newest first) that are still there."""
     value = settings.value("recentFiles", [])
-    items: list[object] = ([value] if isinstance(value, str) else
-                           list(value) if isinstance(value, list | tuple) else [])
+    items: list[object] = (
+        [value]
+        if isinstance(value, str)
+        else list(value)
+        if isinstance(value, list | tuple)
+        else []
+    )
     return [str(p) for p in items if Path(str(p)).is_file()]
 
 
@@ -80,8 +87,10 @@ class EmptyPage(QWidget):
         super().__init__(parent)
         title = QLabel("<h2>Prepare a document for signature</h2>")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint = QLabel("Open a PDF or drop one here. Add who signs, drag the fields onto the "
-                      "pages, check, and send.")
+        hint = QLabel(
+            "Open a PDF or drop one here. Add who signs, drag the fields onto the "
+            "pages, check, and send."
+        )
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint.setWordWrap(True)
         self.open_button = QPushButton("Open a PDF…")
@@ -111,7 +120,8 @@ class EmptyPage(QWidget):
         self.drafts_list.itemSelectionChanged.connect(self._update_buttons)
         self.open_draft_button.clicked.connect(lambda: self._emit_selected(self.draftChosen))
         self.delete_draft_button.clicked.connect(
-            lambda: self._emit_selected(self.draftDeleteRequested))
+            lambda: self._emit_selected(self.draftDeleteRequested)
+        )
         self.set_drafts([])
 
     def _build_drafts(self) -> None:
@@ -144,8 +154,9 @@ class EmptyPage(QWidget):
 
     def set_recent(self, paths: Sequence[str]) -> None:
         if paths:
-            links = "<br>".join(f'<a href="{html.escape(p)}">{html.escape(Path(p).name)}</a>'
-                                for p in paths[:6])
+            links = "<br>".join(
+                f'<a href="{html.escape(p)}">{html.escape(Path(p).name)}</a>' for p in paths[:6]
+            )
             self.recent_label.setText(f"<p>Recent documents</p><p>{links}</p>")
         else:
             self.recent_label.setText("")
@@ -161,14 +172,16 @@ class EmptyPage(QWidget):
             self.drafts_list.setCurrentRow(0)
         rows = min(max(len(drafts), 1), 6)  # as tall as its drafts, up to six, then it scrolls
         row_height = max(self.drafts_list.sizeHintForRow(0), 2 * self.fontMetrics().height() + 6)
-        self.drafts_list.setFixedHeight(rows * (row_height + 4) + 2 * self.drafts_list.frameWidth()
-                                        + 2)
+        self.drafts_list.setFixedHeight(
+            rows * (row_height + 4) + 2 * self.drafts_list.frameWidth() + 2
+        )
         self.drafts_box.setVisible(bool(drafts))
         self._update_buttons()
 
     def draft_ids(self) -> list[str]:
-        return [str(self.drafts_list.item(i).data(DRAFT_ROLE))
-                for i in range(self.drafts_list.count())]
+        return [
+            str(self.drafts_list.item(i).data(DRAFT_ROLE)) for i in range(self.drafts_list.count())
+        ]
 
     def _activated(self, item: QListWidgetItem) -> None:
         self.draftChosen.emit(str(item.data(DRAFT_ROLE)))
@@ -226,5 +239,6 @@ class SentPage(QWidget):
         self.request_id = request.id
         self.title.setText(f"<h2>Sent {html.escape(request.name)}</h2>")
         who = and_list([r.name or r.email for r in request.spec.recipients]) or "nobody"
-        self.detail.setText(f"{request.document_name} went to {who} through {provider_name}. "
-                            "Follow it in Requests.")
+        self.detail.setText(
+            f"{request.document_name} went to {who} through {provider_name}. Follow it in Requests."
+        )

@@ -28,8 +28,14 @@ class TemplateActions(QObject):
     #: A template was applied to the document.
     applied = Signal()
 
-    def __init__(self, window: QWidget, templates: Callable[[], Templates], editing: Editing,
-                 settings: QSettings, info: Callable[[], PdfInfo | None]) -> None:
+    def __init__(
+        self,
+        window: QWidget,
+        templates: Callable[[], Templates],
+        editing: Editing,
+        settings: QSettings,
+        info: Callable[[], PdfInfo | None],
+    ) -> None:
         super().__init__(window)
         self.window = window
         self.templates = templates
@@ -42,8 +48,9 @@ class TemplateActions(QObject):
         if info is None:
             return
         doc = self.editing.doc
-        name, ok = QInputDialog.getText(self.window, "Save as template", "Template name:",
-                                        text=doc.name)
+        name, ok = QInputDialog.getText(
+            self.window, "Save as template", "Template name:", text=doc.name
+        )
         if not ok:
             return
         sizes = tuple((p.width, p.height) for p in info.pages)
@@ -54,8 +61,9 @@ class TemplateActions(QObject):
             if "already exists" not in exc.message:
                 QMessageBox.warning(self.window, "Save as template", exc.message)
                 return
-            answer = QMessageBox.question(self.window, "Save as template",
-                                          f"{exc.message}\n\nReplace it?")
+            answer = QMessageBox.question(
+                self.window, "Save as template", f"{exc.message}\n\nReplace it?"
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return
             try:
@@ -68,8 +76,12 @@ class TemplateActions(QObject):
     def _choose(self, title: str) -> str | None:
         names = [t.name for t in self.templates().list()]
         if not names:
-            QMessageBox.information(self.window, title, "There are no templates yet: prepare a "
-                                    "document and choose File › Save as Template.")
+            QMessageBox.information(
+                self.window,
+                title,
+                "There are no templates yet: prepare a "
+                "document and choose File › Save as Template.",
+            )
             return None
         name, ok = QInputDialog.getItem(self.window, title, "Template:", names, 0, False)
         return name if ok else None
@@ -89,7 +101,8 @@ class TemplateActions(QObject):
         warnings = compatibility(template, info.pages)
         if warnings and confirm:
             answer = QMessageBox.question(
-                self.window, "Apply template", "\n".join(warnings) + "\n\nApply it anyway?")
+                self.window, "Apply template", "\n".join(warnings) + "\n\nApply it anyway?"
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         spec = apply_to(template, info.pages)
@@ -108,10 +121,10 @@ class TemplateActions(QObject):
         name = self._choose("Export template")
         if not name:
             return
-        start = str(Path(str(self.settings.value("lastFolder", str(Path.home())))) /
-                    f"{name}.json")
-        dest, _ = QFileDialog.getSaveFileName(self.window, "Export template as request spec",
-                                              start, "Request spec (*.json)")
+        start = str(Path(str(self.settings.value("lastFolder", str(Path.home())))) / f"{name}.json")
+        dest, _ = QFileDialog.getSaveFileName(
+            self.window, "Export template as request spec", start, "Request spec (*.json)"
+        )
         if not dest:
             return
         try:

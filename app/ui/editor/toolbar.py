@@ -27,8 +27,9 @@ class EditorToolbar(QToolBar):
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         # The toolbar keeps short names; the Edit menu says what would be undone.
         for text, tip, slot, signal in (
-                ("Undo", "Undo (Ctrl+Z)", editing.undo, editing.stack.canUndoChanged),
-                ("Redo", "Redo (Ctrl+Shift+Z)", editing.redo, editing.stack.canRedoChanged)):
+            ("Undo", "Undo (Ctrl+Z)", editing.undo, editing.stack.canUndoChanged),
+            ("Redo", "Redo (Ctrl+Shift+Z)", editing.redo, editing.stack.canRedoChanged),
+        ):
             button = QAction(text, self)
             button.setToolTip(tip)
             button.setEnabled(False)
@@ -61,8 +62,11 @@ class EditorToolbar(QToolBar):
         mode = self.view.fit_mode
         percent = f"{round(zoom * 100)}%"
         text = "Fit width" if mode == "width" else "Fit page" if mode == "page" else percent
-        self.zoom_box.setToolTip(f"Zoom: {percent}. Pick a size or type a percentage"
-                                 if mode else "Zoom: pick a size or type a percentage")
+        self.zoom_box.setToolTip(
+            f"Zoom: {percent}. Pick a size or type a percentage"
+            if mode
+            else "Zoom: pick a size or type a percentage"
+        )
         edit = self.zoom_box.lineEdit()
         if edit is None or not edit.hasFocus():
             self.zoom_box.setEditText(text)
@@ -82,7 +86,7 @@ class EditorToolbar(QToolBar):
         self.view.setFocus()
 
     def show_page(self, page: int, count: int | None) -> None:
-        """"Page 2 of 5" (nothing without a document)."""
+        """ "Page 2 of 5" (nothing without a document)."""
         if count is not None and page >= 1:
             self.page_label.setText(f"  Page {page} of {count}  ")
         else:

@@ -65,8 +65,9 @@ class Mode:
 class MoveMode(Mode):
     """Drag the selected fields; snaps the pressed one to edges and centres on its page."""
 
-    def __init__(self, view: ToolHost, items: list[FieldItem], primary: FieldItem,
-                 press: QPointF) -> None:
+    def __init__(
+        self, view: ToolHost, items: list[FieldItem], primary: FieldItem, press: QPointF
+    ) -> None:
         self.view = view
         self.items = items
         self.primary = primary
@@ -77,7 +78,9 @@ class MoveMode(Mode):
         geom = view.editing.doc.page(page)
         self.lines = SnapLines.for_page(
             (f for fid, f in view.editing.doc.fields_on_page(page) if fid not in moving),
-            geom.width, geom.height)
+            geom.width,
+            geom.height,
+        )
         self.dx = self.dy = 0.0
         self.started = False
 
@@ -107,11 +110,13 @@ class MoveMode(Mode):
         if self.view.snapping and not modifiers & Qt.KeyboardModifier.AltModifier:
             reach = SNAP_PX / self.view.scale_px()
             x0 = r.x() + dx
-            sx, line_x = self.lines.snap((x0, x0 + r.width() / 2, x0 + r.width()),
-                                         self.lines.xs, reach)
+            sx, line_x = self.lines.snap(
+                (x0, x0 + r.width() / 2, x0 + r.width()), self.lines.xs, reach
+            )
             y0 = r.y() + dy
-            sy, line_y = self.lines.snap((y0, y0 + r.height() / 2, y0 + r.height()),
-                                         self.lines.ys, reach)
+            sy, line_y = self.lines.snap(
+                (y0, y0 + r.height() / 2, y0 + r.height()), self.lines.ys, reach
+            )
             if line_x is not None and lo_x <= dx + sx <= hi_x:
                 dx += sx
                 guides.append(QLineF(line_x, 0, line_x, geom.height))
@@ -121,8 +126,7 @@ class MoveMode(Mode):
         self.dx, self.dy = dx, dy
         for item in self.items:
             item.set_rect(self.start[item.fid].translated(dx, dy))
-        self.view.layer.show_guides(self.view.doc_scene.page_item(self.primary.field.page),
-                                    guides)
+        self.view.layer.show_guides(self.view.doc_scene.page_item(self.primary.field.page), guides)
 
     def finish(self) -> None:
         self.view.layer.show_guides(None, [])
@@ -161,7 +165,9 @@ class ResizeMode(Mode):
         self.geom = geom
         self.lines = SnapLines.for_page(
             (f for fid, f in view.editing.doc.fields_on_page(page) if fid != item.fid),
-            geom.width, geom.height)
+            geom.width,
+            geom.height,
+        )
 
     def move(self, scene_pos: QPointF, modifiers: Qt.KeyboardModifier) -> None:
         dx = scene_pos.x() - self.press.x()
@@ -170,8 +176,12 @@ class ResizeMode(Mode):
             if not self.view.past_drag_distance(dx, dy):
                 return
             self.started = True
-        left, top, right, bottom = (self.start.left(), self.start.top(), self.start.right(),
-                                    self.start.bottom())
+        left, top, right, bottom = (
+            self.start.left(),
+            self.start.top(),
+            self.start.right(),
+            self.start.bottom(),
+        )
         snap = self.view.snapping and not modifiers & Qt.KeyboardModifier.AltModifier
         reach = SNAP_PX / self.view.scale_px()
         guides: list[QLineF] = []
@@ -180,36 +190,52 @@ class ResizeMode(Mode):
             if snap:
                 shift, line = self.lines.snap((value,), lines, reach)
                 if line is not None:
-                    guides.append(QLineF(line, 0, line, self.geom.height) if vertical
-                                  else QLineF(0, line, self.geom.width, line))
+                    guides.append(
+                        QLineF(line, 0, line, self.geom.height)
+                        if vertical
+                        else QLineF(0, line, self.geom.width, line)
+                    )
                     return value + shift
             return value
 
         if self.fx == 0:
             left = min(max(edge(left + dx, self.lines.xs, True), 0.0), right - MIN_SIZE)
         elif self.fx == 1:
-            right = max(min(edge(right + dx, self.lines.xs, True), self.geom.width),
-                        left + MIN_SIZE)
+            right = max(
+                min(edge(right + dx, self.lines.xs, True), self.geom.width), left + MIN_SIZE
+            )
         if self.fy == 0:
             top = min(max(edge(top + dy, self.lines.ys, False), 0.0), bottom - MIN_SIZE)
         elif self.fy == 1:
-            bottom = max(min(edge(bottom + dy, self.lines.ys, False), self.geom.height),
-                         top + MIN_SIZE)
+            bottom = max(
+                min(edge(bottom + dy, self.lines.ys, False), self.geom.height), top + MIN_SIZE
+            )
         self.rect = QRectF(QPointF(left, top), QPointF(right, bottom))
         self.item.set_rect(self.rect)
         self.view.layer.show_guides(self.view.doc_scene.page_item(self.item.field.page), guides)
 
     def finish(self) -> None:
         self.view.layer.show_guides(None, [])
-        if not self.started or all(abs(a - b) < EPSILON for a, b in (
-                (self.rect.left(), self.start.left()), (self.rect.top(), self.start.top()),
+        if not self.started or all(
+            abs(a - b) < EPSILON
+            for a, b in (
+                (self.rect.left(), self.start.left()),
+                (self.rect.top(), self.start.top()),
                 (self.rect.right(), self.start.right()),
-                (self.rect.bottom(), self.start.bottom()))):
+                (self.rect.bottom(), self.start.bottom()),
+            )
+        ):
             self.cancel()
             return
         f = self.view.editing.doc.field(self.item.fid)
-        new = replace(f, x=self.rect.x(), y=self.rect.y(), width=self.rect.width(),
-                      height=self.rect.height(), anchor=None)
+        new = replace(
+            f,
+            x=self.rect.x(),
+            y=self.rect.y(),
+            width=self.rect.width(),
+            height=self.rect.height(),
+            anchor=None,
+        )
         fid = self.item.fid
         self.view.editing.perform("Resize field", lambda d: d.update_fields({fid: new}))
 
@@ -249,9 +275,11 @@ class DrawMode(Mode):
                 self.view.place_field(self.kind, self.page.number, self.origin)
             else:
                 r = self.rect
-                self.view.add_field(self.kind, self.page.number,
-                                    Rect(r.x(), r.y(), max(r.width(), MIN_SIZE),
-                                         max(r.height(), MIN_SIZE)))
+                self.view.add_field(
+                    self.kind,
+                    self.page.number,
+                    Rect(r.x(), r.y(), max(r.width(), MIN_SIZE), max(r.height(), MIN_SIZE)),
+                )
         finally:
             self.view.arm(None)  # drawn or refused, the tool is put down
 

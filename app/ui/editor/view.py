@@ -100,8 +100,9 @@ class EditorView(PageView):
     def arm(self, kind: FieldType | None) -> None:
         """Arm the drawing tool: the next click-drag on a page draws a field of ``kind``."""
         self.armed = kind
-        self.viewport().setCursor(Qt.CursorShape.CrossCursor if kind else
-                                  Qt.CursorShape.ArrowCursor)
+        self.viewport().setCursor(
+            Qt.CursorShape.CrossCursor if kind else Qt.CursorShape.ArrowCursor
+        )
         self.armedChanged.emit(kind)
 
     def _field_item_at(self, pos: QPoint) -> FieldItem | None:
@@ -128,11 +129,22 @@ class EditorView(PageView):
         recipient = self.current_recipient
         if not 0 <= recipient < len(doc.recipients):
             recipient = 0
-        f = doc.clamped(Field(recipient, kind, page, rect.x, rect.y, rect.width, rect.height,
-                              options=("Option 1", "Option 2") if kind.has_options else ()))
+        f = doc.clamped(
+            Field(
+                recipient,
+                kind,
+                page,
+                rect.x,
+                rect.y,
+                rect.width,
+                rect.height,
+                options=("Option 1", "Option 2") if kind.has_options else (),
+            )
+        )
         ids: list[FieldId] = []
-        self.editing.perform(f"Add {TYPE_LABELS[kind].lower()} field",
-                             lambda d: ids.extend(d.add_fields([f])))
+        self.editing.perform(
+            f"Add {TYPE_LABELS[kind].lower()} field", lambda d: ids.extend(d.add_fields([f]))
+        )
         self.layer.select(ids)
         self.setFocus()
         return ids[0] if ids else None
@@ -152,8 +164,9 @@ class EditorView(PageView):
                 return
         item = self._field_item_at(event.position().toPoint())
         if item is not None:
-            ctrl = event.modifiers() & (Qt.KeyboardModifier.ControlModifier
-                                        | Qt.KeyboardModifier.MetaModifier)
+            ctrl = event.modifiers() & (
+                Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.MetaModifier
+            )
             selected = [i for i in self.doc_scene.selectedItems() if isinstance(i, FieldItem)]
             handle = item.handle_at(item.mapFromScene(scene_pos))
             if handle is not None and selected == [item] and not ctrl:
@@ -178,14 +191,22 @@ class EditorView(PageView):
             return
         if self.armed is None:
             item = self._field_item_at(event.position().toPoint())
-            handle = (item.handle_at(item.mapFromScene(self._scene_pos(event)))
-                      if item is not None else None)
+            handle = (
+                item.handle_at(item.mapFromScene(self._scene_pos(event)))
+                if item is not None
+                else None
+            )
             if handle is not None:
                 fx, fy = HANDLES[handle]
-                shape = (Qt.CursorShape.SizeHorCursor if fy == 0.5 else
-                         Qt.CursorShape.SizeVerCursor if fx == 0.5 else
-                         Qt.CursorShape.SizeFDiagCursor if fx == fy else
-                         Qt.CursorShape.SizeBDiagCursor)
+                shape = (
+                    Qt.CursorShape.SizeHorCursor
+                    if fy == 0.5
+                    else Qt.CursorShape.SizeVerCursor
+                    if fx == 0.5
+                    else Qt.CursorShape.SizeFDiagCursor
+                    if fx == fy
+                    else Qt.CursorShape.SizeBDiagCursor
+                )
                 self.viewport().setCursor(shape)
             else:
                 self.viewport().unsetCursor()
@@ -231,8 +252,9 @@ class EditorView(PageView):
             return
         event.acceptProposedAction()
         rect = self.default_rect(kind, page.number, page.mapFromScene(scene_pos))
-        f = self.editing.doc.clamped(Field(0, kind, page.number, rect.x, rect.y, rect.width,
-                                           rect.height))
+        f = self.editing.doc.clamped(
+            Field(0, kind, page.number, rect.x, rect.y, rect.width, rect.height)
+        )
         if self._ghost is None or self._ghost.parentItem() is not page:
             self._clear_ghost()
             self._ghost = QGraphicsRectItem(page)
@@ -271,14 +293,19 @@ class EditorView(PageView):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         mods = event.modifiers()
-        arrows = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0),
-                  Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
+        arrows = {
+            Qt.Key.Key_Left: (-1, 0),
+            Qt.Key.Key_Right: (1, 0),
+            Qt.Key.Key_Up: (0, -1),
+            Qt.Key.Key_Down: (0, 1),
+        }
         ids = self.selected_ids()
         if key in arrows and ids:
             step = 10.0 if mods & Qt.KeyboardModifier.ShiftModifier else 1.0
             ux, uy = arrows[Qt.Key(key)]
-            self.nudge(ids, ux * step, uy * step,
-                       resize=bool(mods & Qt.KeyboardModifier.AltModifier))
+            self.nudge(
+                ids, ux * step, uy * step, resize=bool(mods & Qt.KeyboardModifier.AltModifier)
+            )
             event.accept()
             return
         if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and ids:
@@ -299,11 +326,11 @@ class EditorView(PageView):
             self._nudge_selection = list(ids)
         merge = 1000 + 2 * self._nudge_run + (1 if resize else 0)
         if resize:
-            self.editing.perform("Resize field", lambda d: d.resize_fields(ids, dx, dy),
-                                 merge_id=merge)
+            self.editing.perform(
+                "Resize field", lambda d: d.resize_fields(ids, dx, dy), merge_id=merge
+            )
         else:
-            self.editing.perform("Move field", lambda d: d.move_fields(ids, dx, dy),
-                                 merge_id=merge)
+            self.editing.perform("Move field", lambda d: d.move_fields(ids, dx, dy), merge_id=merge)
 
     # --- clipboard and bulk edits ----------------------------------------------------------------
 
@@ -333,8 +360,10 @@ class EditorView(PageView):
         page = self.current_page()
         doc = self.editing.doc
         offset = 12.0 if any(f.page == page for f in self._clipboard) else 0.0
-        fields = [doc.clamped(replace(f, page=page, x=f.x + offset, y=f.y + offset, anchor=None))
-                  for f in self._clipboard]
+        fields = [
+            doc.clamped(replace(f, page=page, x=f.x + offset, y=f.y + offset, anchor=None))
+            for f in self._clipboard
+        ]
         ids: list[FieldId] = []
         text = "Paste field" if len(fields) == 1 else f"Paste {len(fields)} fields"
         self.editing.perform(text, lambda d: ids.extend(d.add_fields(fields)))
@@ -348,8 +377,14 @@ class EditorView(PageView):
         ids = self.selected_ids()
         if not ids:
             return []
-        fields = [doc.clamped(replace(doc.field(fid), x=doc.field(fid).x + 12,
-                                      y=doc.field(fid).y + 12, anchor=None)) for fid in ids]
+        fields = [
+            doc.clamped(
+                replace(
+                    doc.field(fid), x=doc.field(fid).x + 12, y=doc.field(fid).y + 12, anchor=None
+                )
+            )
+            for fid in ids
+        ]
         new: list[FieldId] = []
         self.editing.perform("Duplicate", lambda d: new.extend(d.add_fields(fields)))
         self.layer.select(new)
@@ -360,8 +395,7 @@ class EditorView(PageView):
         if not ids:
             return []
         new: list[FieldId] = []
-        self.editing.perform("Copy to pages",
-                             lambda d: new.extend(d.copy_to_pages(ids, pages)))
+        self.editing.perform("Copy to pages", lambda d: new.extend(d.copy_to_pages(ids, pages)))
         return new
 
     def select_all_on_page(self) -> None:
@@ -388,10 +422,16 @@ class EditorView(PageView):
         for page, rect, recipient in matches:
             if not 1 <= page <= count:
                 continue
-            item = QGraphicsRectItem(rect.x - 1, rect.y - 1, rect.width + 2, rect.height + 2,
-                                     self.doc_scene.page_item(page))
-            colour = (QColor(SEARCH_HIGHLIGHT) if recipient < 0
-                      else QColor(recipient_color(recipient)))
+            item = QGraphicsRectItem(
+                rect.x - 1,
+                rect.y - 1,
+                rect.width + 2,
+                rect.height + 2,
+                self.doc_scene.page_item(page),
+            )
+            colour = (
+                QColor(SEARCH_HIGHLIGHT) if recipient < 0 else QColor(recipient_color(recipient))
+            )
             colour.setAlpha(90)
             item.setBrush(colour)
             pen = QPen(colour.darker(140))
@@ -413,7 +453,8 @@ class EditorView(PageView):
         for preview in previews:
             if 1 <= preview.page <= count:
                 self._previews.append(
-                    AnchorFieldItem(preview, self.doc_scene.page_item(preview.page)))
+                    AnchorFieldItem(preview, self.doc_scene.page_item(preview.page))
+                )
 
     def anchor_fields(self) -> list[AnchorFieldItem]:
         return list(self._previews)
@@ -426,7 +467,9 @@ class EditorView(PageView):
         item = self.doc_scene.page_item(page)
         scene_rect = item.mapRectToScene(QRectF(rect.x, rect.y, rect.width, rect.height))
         for preview in self._previews:
-            preview.set_current(preview.preview.page == page and abs(
-                preview.preview.rect.x - rect.x) < 1e-6 and abs(preview.preview.rect.y - rect.y)
-                < 1e-6)
+            preview.set_current(
+                preview.preview.page == page
+                and abs(preview.preview.rect.x - rect.x) < 1e-6
+                and abs(preview.preview.rect.y - rect.y) < 1e-6
+            )
         self.centerOn(scene_rect.center())

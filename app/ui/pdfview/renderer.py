@@ -61,8 +61,9 @@ RECEIVE_IN_THREAD = sys.platform == "win32"
 def page_image(drawn: RenderedPage, ratio: float) -> QImage:
     """The image of a drawn page, over its shared memory (no copy), drawing at ``1 / ratio``
     logical pixels per pixel. The memory stays valid while the image (or a copy) lives."""
-    image = QImage(drawn.buffer, drawn.width, drawn.height, drawn.stride,
-                   QImage.Format.Format_RGB888)
+    image = QImage(
+        drawn.buffer, drawn.width, drawn.height, drawn.stride, QImage.Format.Format_RGB888
+    )
     image.setDevicePixelRatio(ratio)
     return image
 
@@ -216,32 +217,42 @@ class PageRenderer(QObject):
             self._ensure_process()
         self._kick.start()  # buffers let go by the last document go back
 
-    def request(self, page: int, scale: float, priority: int = PRIORITY_VISIBLE, *,
-                ratio: float = 1.0) -> None:
+    def request(
+        self, page: int, scale: float, priority: int = PRIORITY_VISIBLE, *, ratio: float = 1.0
+    ) -> None:
         """Ask for page ``page`` at ``scale`` pixels per point (``ratio``: the device pixel
         ratio the image is for). Requests for the same page and scale coalesce."""
         if self._path is None:
             return
         busy = self._in_flight
-        if (busy is not None and busy[0] == "render" and busy[1].generation == self._generation
-                and (busy[1].page, busy[1].scale) == (page, scale)):
+        if (
+            busy is not None
+            and busy[0] == "render"
+            and busy[1].generation == self._generation
+            and (busy[1].page, busy[1].scale) == (page, scale)
+        ):
             return  # being rendered now
         job = self._pending.get((page, scale))
         if job is not None:
             job.priority = min(job.priority, priority)
             return
         self._order += 1
-        self._pending[(page, scale)] = _Job(page, scale, priority, ratio, self._generation,
-                                            self._order)
+        self._pending[(page, scale)] = _Job(
+            page, scale, priority, ratio, self._generation, self._order
+        )
         self._kick.start()
 
-    def cancel_pending(self, predicate: Callable[[int, float, int], bool] | None = None
-                       ) -> list[tuple[int, float, int]]:
+    def cancel_pending(
+        self, predicate: Callable[[int, float, int], bool] | None = None
+    ) -> list[tuple[int, float, int]]:
         """Drop pending requests (those for which ``predicate(page, scale, priority)`` is true,
         or all); returns the (page, scale, priority) of those dropped. A page being rendered
         now is not pending: its result still arrives."""
-        drop = [job for job in self._pending.values()
-                if predicate is None or predicate(job.page, job.scale, job.priority)]
+        drop = [
+            job
+            for job in self._pending.values()
+            if predicate is None or predicate(job.page, job.scale, job.priority)
+        ]
         for job in drop:
             del self._pending[(job.page, job.scale)]
         return [(job.page, job.scale, job.priority) for job in drop]
@@ -379,10 +390,15 @@ class PageRenderer(QObject):
         if isinstance(answer, Drawn):
             if self._drawn != job.generation and self._path is not None:
                 self._drawn = job.generation
-                logger.info("%s: page %d drawn by the page renderer (process %s)",
-                            self._path.name, job.page, self.worker_pid)
-            self.rendered.emit(job.generation, job.page, job.scale,
-                               page_image(answer.page, job.ratio))
+                logger.info(
+                    "%s: page %d drawn by the page renderer (process %s)",
+                    self._path.name,
+                    job.page,
+                    self.worker_pid,
+                )
+            self.rendered.emit(
+                job.generation, job.page, job.scale, page_image(answer.page, job.ratio)
+            )
         elif isinstance(answer, Failed):
             logger.warning("page %d cannot be rendered: %s", job.page, answer.message)
             self.failed.emit(job.page, f"{FAILED_TEXT}: {answer.message}")
@@ -397,8 +413,11 @@ class PageRenderer(QObject):
             logger.warning("the page renderer stopped while opening %s", in_flight[1][0].name)
         elif in_flight is not None and in_flight[0] == "render":
             job = in_flight[1]
-            logger.warning("the page renderer stopped while drawing page %d; it is started "
-                           "again for the next page", job.page)
+            logger.warning(
+                "the page renderer stopped while drawing page %d; it is started "
+                "again for the next page",
+                job.page,
+            )
             if job.generation == self._generation:
                 self.failed.emit(job.page, f"{FAILED_TEXT}: {CRASHED}")
         self._kick.start()

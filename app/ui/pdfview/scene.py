@@ -87,8 +87,9 @@ class PageItem(QGraphicsObject):
     def boundingRect(self) -> QRectF:
         return self._rect
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         image = self._image
         if image is not None and not image.isNull():
             if not _blit(painter, image, self._rect):
@@ -132,8 +133,10 @@ def _blit(painter: QPainter, image: QImage, rect: QRectF) -> bool:
         return False
     target = transform.mapRect(rect)
     ratio = image.devicePixelRatio()
-    if (abs(target.width() * ratio - image.width()) > 1.0
-            or abs(target.height() * ratio - image.height()) > 1.0):
+    if (
+        abs(target.width() * ratio - image.width()) > 1.0
+        or abs(target.height() * ratio - image.height()) > 1.0
+    ):
         return False
     painter.save()
     painter.setWorldTransform(QTransform())
@@ -187,8 +190,9 @@ class DocumentScene(QGraphicsScene):
     def page_item(self, number: int) -> PageItem:
         """The item of page ``number`` (from 1); IndexError outside the document."""
         if not 1 <= number <= len(self.page_items):
-            raise IndexError(f"page {number} is not in this document of "
-                             f"{len(self.page_items)} pages")
+            raise IndexError(
+                f"page {number} is not in this document of {len(self.page_items)} pages"
+            )
         return self.page_items[number - 1]
 
     def page_rect(self, number: int) -> QRectF:
@@ -212,8 +216,10 @@ class DocumentScene(QGraphicsScene):
             raise IndexError("the document has no pages")
         index = bisect.bisect_right(self._tops, scene_pos.y()) - 1
         candidates = [i for i in (index, index + 1) if 0 <= i < len(self.page_items)]
-        return min((self.page_items[i] for i in candidates),
-                   key=lambda item: _distance(self.page_rect(item.number), scene_pos))
+        return min(
+            (self.page_items[i] for i in candidates),
+            key=lambda item: _distance(self.page_rect(item.number), scene_pos),
+        )
 
     def pages_in(self, rect: QRectF) -> list[int]:
         """Numbers of the pages whose rectangle overlaps ``rect`` (scene coordinates)."""
@@ -238,8 +244,12 @@ class DocumentScene(QGraphicsScene):
             page = self.page_rect(number)
             for step, alpha in ((3.0, 18), (2.0, 28), (1.0, 40)):
                 painter.setBrush(QColor(0, 0, 0, alpha))
-                shadow = page.adjusted(-step * pixel + pixel, -step * pixel + 2 * pixel,
-                                       step * pixel + pixel, step * pixel + 2 * pixel)
+                shadow = page.adjusted(
+                    -step * pixel + pixel,
+                    -step * pixel + 2 * pixel,
+                    step * pixel + pixel,
+                    step * pixel + 2 * pixel,
+                )
                 painter.drawRect(shadow)
             painter.fillRect(page, Qt.GlobalColor.white)
             pen = QPen(QColor(0, 0, 0, 90), 0)  # cosmetic: one pixel at any zoom

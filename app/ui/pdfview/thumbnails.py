@@ -63,8 +63,13 @@ def thumbnail_scale(geometry: PageGeometry, ratio: float) -> float:
 class ThumbnailModel(QAbstractListModel):
     """One row per page: "Page n" and a lazily rendered picture of the page."""
 
-    def __init__(self, renderer: PageRenderer, parent: QObject | None = None, *,
-                 ratio: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        renderer: PageRenderer,
+        parent: QObject | None = None,
+        *,
+        ratio: Callable[[], float] | None = None,
+    ) -> None:
         super().__init__(parent)
         self._renderer = renderer
         self._ratio = ratio or (lambda: 1.0)
@@ -100,8 +105,12 @@ class ThumbnailModel(QAbstractListModel):
         """Drop pending thumbnail requests for pages outside ``rows`` (rows scrolled away)."""
         keep = {self._pages[row].number for row in rows if 0 <= row < len(self._pages)}
         dropped = self._renderer.cancel_pending(
-            lambda page, scale, priority: priority == PRIORITY_THUMBNAIL and page not in keep
-            and self._requested.get(page) == scale)
+            lambda page, scale, priority: (
+                priority == PRIORITY_THUMBNAIL
+                and page not in keep
+                and self._requested.get(page) == scale
+            )
+        )
         for page, _scale, _priority in dropped:
             self._requested.pop(page, None)
 
@@ -132,12 +141,16 @@ class ThumbnailModel(QAbstractListModel):
         ratio = self._ratio()
         scale = thumbnail_scale(geom, ratio)
         failed = geom.number in self._failed
-        if (not failed and self._requested.get(geom.number) != scale
-                and self._generation == self._renderer.generation):
+        if (
+            not failed
+            and self._requested.get(geom.number) != scale
+            and self._generation == self._renderer.generation
+        ):
             self._requested[geom.number] = scale
             self._renderer.request(geom.number, scale, PRIORITY_THUMBNAIL, ratio=ratio)
-        return self._placeholder(round(geom.width * scale), round(geom.height * scale), ratio,
-                                 failed)
+        return self._placeholder(
+            round(geom.width * scale), round(geom.height * scale), ratio, failed
+        )
 
     def _placeholder(self, width: int, height: int, ratio: float, failed: bool) -> QPixmap:
         key = (width, height, ratio, failed)
@@ -207,10 +220,15 @@ class _ThumbnailDelegate(QStyledItemDelegate):
             painter.drawRect(page.adjusted(-0.5, -0.5, 0.5, 0.5))
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.WindowText
         painter.setPen(palette.color(role))
-        label = QRect(rect.x(), rect.bottom() - LABEL_HEIGHT - CELL_MARGIN // 2 + 1,
-                      rect.width(), LABEL_HEIGHT)
-        painter.drawText(label, Qt.AlignmentFlag.AlignCenter,
-                         str(index.data(Qt.ItemDataRole.DisplayRole)))
+        label = QRect(
+            rect.x(),
+            rect.bottom() - LABEL_HEIGHT - CELL_MARGIN // 2 + 1,
+            rect.width(),
+            LABEL_HEIGHT,
+        )
+        painter.drawText(
+            label, Qt.AlignmentFlag.AlignCenter, str(index.data(Qt.ItemDataRole.DisplayRole))
+        )
         painter.restore()
 
 
@@ -258,8 +276,11 @@ class ThumbnailStrip(QListView):
         """The rows shown in the strip now (probed down the middle of the viewport)."""
         area = self.viewport().rect()
         x = area.center().x()
-        rows = [index.row() for y in range(area.top(), area.bottom() + 1, 8)
-                if (index := self.indexAt(QPoint(x, y))).isValid()]
+        rows = [
+            index.row()
+            for y in range(area.top(), area.bottom() + 1, 8)
+            if (index := self.indexAt(QPoint(x, y))).isValid()
+        ]
         return range(min(rows), max(rows) + 1) if rows else range(0)
 
     def _on_document_changed(self) -> None:

@@ -43,8 +43,25 @@ POINT_PX = 96.0 / 72.0
 """Logical pixels per point at 100 % (a constant, not the screen's DPI)."""
 MIN_ZOOM = 0.1
 MAX_ZOOM = 8.0
-ZOOM_STEPS = (0.1, 0.25, 0.33, 0.5, 0.67, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 3.0, 4.0,
-              6.0, 8.0)
+ZOOM_STEPS = (
+    0.1,
+    0.25,
+    0.33,
+    0.5,
+    0.67,
+    0.75,
+    0.9,
+    1.0,
+    1.1,
+    1.25,
+    1.5,
+    1.75,
+    2.0,
+    3.0,
+    4.0,
+    6.0,
+    8.0,
+)
 WHEEL_ZOOM_BASE = 1.2
 """Zoom factor per wheel notch (120 eighths of a degree) with Ctrl held."""
 RERENDER_DELAY_MS = 100
@@ -89,9 +106,11 @@ class PageView(QGraphicsView):
         self._refresh_timer.setInterval(0)
         self._refresh_timer.timeout.connect(self._refresh)
 
-        self.setRenderHints(QPainter.RenderHint.Antialiasing
-                            | QPainter.RenderHint.SmoothPixmapTransform
-                            | QPainter.RenderHint.TextAntialiasing)
+        self.setRenderHints(
+            QPainter.RenderHint.Antialiasing
+            | QPainter.RenderHint.SmoothPixmapTransform
+            | QPainter.RenderHint.TextAntialiasing
+        )
         # Only what changed is repainted; scrolling moves the viewport's pixels. The background
         # (page frames and shadows) is cached and redrawn only when the view is transformed.
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
@@ -201,8 +220,10 @@ class PageView(QGraphicsView):
         if self._fit == "width":
             return width / ((self.doc_scene.max_page_width + 2 * PAGE_GAP) * POINT_PX)
         geom = self.doc_scene.page_item(max(1, self.current_page())).geometry
-        return min(width / ((geom.width + 2 * PAGE_GAP) * POINT_PX),
-                   height / ((geom.height + 2 * PAGE_GAP) * POINT_PX))
+        return min(
+            width / ((geom.width + 2 * PAGE_GAP) * POINT_PX),
+            height / ((geom.height + 2 * PAGE_GAP) * POINT_PX),
+        )
 
     def _apply_fit(self, *, keep_position: bool) -> None:
         zoom = self._fit_zoom()
@@ -359,8 +380,10 @@ class PageView(QGraphicsView):
                 self._requested.add((number, target))
                 self.renderer.request(number, target, PRIORITY_VISIBLE, ratio=ratio)
         dropped = self.renderer.cancel_pending(
-            lambda page, scale, priority: priority == PRIORITY_VISIBLE
-            and (page, scale) not in wanted)
+            lambda page, scale, priority: (
+                priority == PRIORITY_VISIBLE and (page, scale) not in wanted
+            )
+        )
         for page, scale, _ in dropped:
             self._requested.discard((page, scale))
         self._set_current(self.current_page())

@@ -17,7 +17,7 @@ ALL_RUNS = "All requests"
 
 
 def counts_text(counts: dict[str, int]) -> str:
-    """"3 sent, 1 refused, 0 queued of 4 rows" from the rows by state (one query, however many
+    """ "3 sent, 1 refused, 0 queued of 4 rows" from the rows by state (one query, however many
     rows: :meth:`app.store.runs.Runs.counts`)."""
     refused = counts.get("skipped", 0) + counts.get("failed", 0)
     queued = sum(counts.get(k, 0) for k in ("waiting", "queued", "reconciling"))
@@ -49,7 +49,8 @@ class RunFilter(QObject):
         self.export_button = QPushButton("Export results…")
         self.export_button.setObjectName("exportRun")
         self.export_button.clicked.connect(
-            lambda: export_run(self.page, ctx, bridge, self.run_id() or "", self.label.setText))
+            lambda: export_run(self.page, ctx, bridge, self.run_id() or "", self.label.setText)
+        )
         self.cancel_button = QPushButton("Cancel run…")
         self.cancel_button.setObjectName("cancelRun")
         self.cancel_button.clicked.connect(self.cancel)
@@ -73,8 +74,9 @@ class RunFilter(QObject):
         self.box.addItem(ALL_RUNS, None)
         for run in self.ctx.store.runs.all():
             self.box.addItem(f"Run: {run.name} · {when(run.created_at)}", run.id)
-            self.box.setItemData(self.box.count() - 1, f"{run.name} ({run.sheet})",
-                                 Qt.ItemDataRole.ToolTipRole)
+            self.box.setItemData(
+                self.box.count() - 1, f"{run.name} ({run.sheet})", Qt.ItemDataRole.ToolTipRole
+            )
         self.box.setCurrentIndex(max(0, self.box.findData(keep)))
         self.box.blockSignals(False)
         self.box.setVisible(self.box.count() > 1)
@@ -95,8 +97,10 @@ class RunFilter(QObject):
         if run_id is None:
             return
         run = self.ctx.store.runs.get(run_id)
-        self.label.setText(f"{run.name} — {run.sheet}, {run.state}: "
-                           f"{counts_text(self.ctx.store.runs.counts(run_id))}.")
+        self.label.setText(
+            f"{run.name} — {run.sheet}, {run.state}: "
+            f"{counts_text(self.ctx.store.runs.counts(run_id))}."
+        )
         self.cancel_button.setEnabled(run.state != "cancelled")
 
     def cancel(self) -> None:
@@ -118,5 +122,9 @@ class RunFilter(QObject):
             self.label.setText(describe_error(exc))
             self.runChanged.emit()
 
-        self.bridge.start(bulk_run.cancel_run(self.ctx, run_id), on_done=done, on_error=failed,
-                          label="Cancel the run")
+        self.bridge.start(
+            bulk_run.cancel_run(self.ctx, run_id),
+            on_done=done,
+            on_error=failed,
+            label="Cancel the run",
+        )

@@ -77,8 +77,9 @@ class SettingsDialog(QDialog):
         self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.page_list.setCurrentRow(0)
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.save_error = QLabel()
@@ -147,8 +148,9 @@ class SettingsDialog(QDialog):
 
         page.test_button.setEnabled(False)
         page.show_status(None, page.info.testing)
-        task = self.bridge.start(check(), on_done=done, on_error=failed,
-                                 label=f"Testing {page.info.name}")
+        task = self.bridge.start(
+            check(), on_done=done, on_error=failed, label=f"Testing {page.info.name}"
+        )
         self._tests[pid] = task
         return task
 
@@ -197,8 +199,10 @@ class SettingsDialog(QDialog):
         found = self.problems()
         if found:
             first = found[0]
-            page = next((p for p in (self.general, *self.provider_pages.values())
-                         if p.isAncestorOf(first)), self.general)
+            page = next(
+                (p for p in (self.general, *self.provider_pages.values()) if p.isAncestorOf(first)),
+                self.general,
+            )
             self.page_list.setCurrentRow(self.stack.indexOf(page))
             first.editor.setFocus()
             return False
@@ -208,7 +212,8 @@ class SettingsDialog(QDialog):
                 Path(settings.archive_dir).expanduser().mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             self.general.archive_field.show_problem(
-                f"The folder cannot be created ({exc.strerror or exc}): choose another one.")
+                f"The folder cannot be created ({exc.strerror or exc}): choose another one."
+            )
             self.show_page(None)
             return False
         try:
@@ -218,9 +223,11 @@ class SettingsDialog(QDialog):
             self._show_save_error(exc.for_app())
             return False
         except OSError as exc:
-            self._show_save_error(f"The settings could not be written to "
-                                  f"{self.ctx.paths.config_file} ({exc.strerror or exc}): check "
-                                  "that the folder is writable.")
+            self._show_save_error(
+                f"The settings could not be written to "
+                f"{self.ctx.paths.config_file} ({exc.strerror or exc}): check "
+                "that the folder is writable."
+            )
             return False
         for edit in changed:
             edit.saved()

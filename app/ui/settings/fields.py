@@ -37,8 +37,10 @@ NOT_SET = "Not set"
 REMOVED = "Removed when you press OK"
 
 #: Said under an input whose value is set outside Sealbox (its environment), which wins.
-OVERRIDDEN_NOTE = ("Set outside Sealbox for this computer (by whoever set it up): that value is "
-                   "used, not the one here.")
+OVERRIDDEN_NOTE = (
+    "Set outside Sealbox for this computer (by whoever set it up): that value is "
+    "used, not the one here."
+)
 #: A credential's placeholder when the environment gives it.
 OVERRIDDEN = "•••• set outside Sealbox"
 
@@ -148,8 +150,9 @@ class SecretEdit(Field):
         else:
             placeholder = NOT_SET
         self.edit.setPlaceholderText(placeholder)
-        self.clear_button.setEnabled(bool(self.edit.text()) or (self.stored and not self.cleared
-                                                                 and not self.overridden))
+        self.clear_button.setEnabled(
+            bool(self.edit.text()) or (self.stored and not self.cleared and not self.overridden)
+        )
 
     def typed(self) -> str | None:
         """The value typed in, if any."""
@@ -176,8 +179,14 @@ class SecretEdit(Field):
 class SettingEdit(Field):
     """A plain setting: an address, a file or some text."""
 
-    def __init__(self, spec: SettingField, value: str | None, env_var: str | None,
-                 environ: dict[str, str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        spec: SettingField,
+        value: str | None,
+        env_var: str | None,
+        environ: dict[str, str],
+        parent: QWidget | None = None,
+    ) -> None:
         edit = QLineEdit(value or "")
         super().__init__(edit, parent)
         self.edit = edit
@@ -210,8 +219,12 @@ class SettingEdit(Field):
 
     def _browse(self) -> None:
         start = self.value() or str(Path.home())
-        name, _ = QFileDialog.getOpenFileName(self, "Choose the seal certificate", start,
-                                              "PKCS#12 certificates (*.p12 *.pfx);;All files (*)")
+        name, _ = QFileDialog.getOpenFileName(
+            self,
+            "Choose the seal certificate",
+            start,
+            "PKCS#12 certificates (*.p12 *.pfx);;All files (*)",
+        )
         if name:
             self.edit.setText(name)
             self.show_problem(None)

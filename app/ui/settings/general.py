@@ -42,16 +42,18 @@ class GeneralPage(QWidget):
         index = self.default_provider.findData(settings.default_provider)
         self.default_provider.setCurrentIndex(max(0, index))
         provider_field = Field(self.default_provider)
-        provider_field.add_note("New requests go through this service unless you choose "
-                                "another in Prepare.")
+        provider_field.add_note(
+            "New requests go through this service unless you choose another in Prepare."
+        )
         form.addRow("Default service", provider_field)
 
         self._add_sender(form)
         self._add_archive(form)
         self._add_interval(form)
 
-        self.notifications_check = QCheckBox("Notify me when a request is signed, declined or "
-                                             "expires")
+        self.notifications_check = QCheckBox(
+            "Notify me when a request is signed, declined or expires"
+        )
         self.notifications_check.setChecked(settings.notifications)
         form.addRow("Notifications", self.notifications_check)
 
@@ -65,12 +67,15 @@ class GeneralPage(QWidget):
         self.sender_email = QLineEdit(settings.sender_email or "")
         self.sender_email.setPlaceholderText("e.g. ada@example.com")
         self.email_field = Field(self.sender_email)
-        self.email_field.add_note("The owner of requests where a service asks for one, and on "
-                                  "completion certificates.")
+        self.email_field.add_note(
+            "The owner of requests where a service asks for one, and on completion certificates."
+        )
         self.sender_email.textEdited.connect(lambda _t: self.email_field.show_problem(None))
         form.addRow("Your email", self.email_field)
-        for var, fld in (("SEALBOX_SENDER_NAME", self.name_field),
-                         ("SEALBOX_SENDER_EMAIL", self.email_field)):
+        for var, fld in (
+            ("SEALBOX_SENDER_NAME", self.name_field),
+            ("SEALBOX_SENDER_EMAIL", self.email_field),
+        ):
             if ctx.environ.get(var):
                 fld.add_note(OVERRIDDEN_NOTE)
 
@@ -82,8 +87,9 @@ class GeneralPage(QWidget):
         self.browse_button = QPushButton("Browse…")
         self.browse_button.clicked.connect(self._browse)
         self.archive_field.row.addWidget(self.browse_button)
-        self.archive_field.add_note("Signed PDFs and certificates are kept here; leave empty "
-                                    "for the default folder.")
+        self.archive_field.add_note(
+            "Signed PDFs and certificates are kept here; leave empty for the default folder."
+        )
         self.archive_edit.textEdited.connect(lambda _t: self.archive_field.show_problem(None))
         form.addRow("Archive folder", self.archive_field)
 
@@ -121,8 +127,10 @@ class GeneralPage(QWidget):
         self.archive_field.show_problem(folder_problem(archive) if archive else None)
         minutes = self.interval_spin.value()
         self.interval_field.show_problem(
-            None if MIN_INTERVAL_MIN <= minutes <= MAX_INTERVAL_MIN else
-            f"Enter from {MIN_INTERVAL_MIN} to {MAX_INTERVAL_MIN} minutes (24 hours).")
+            None
+            if MIN_INTERVAL_MIN <= minutes <= MAX_INTERVAL_MIN
+            else f"Enter from {MIN_INTERVAL_MIN} to {MAX_INTERVAL_MIN} minutes (24 hours)."
+        )
         for fld in (self.email_field, self.archive_field, self.interval_field):
             if fld.problem is not None:
                 found.append(fld)

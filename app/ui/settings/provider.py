@@ -31,8 +31,9 @@ class ProviderPage(QWidget):
         layout = page_layout(self, info.name, info.about)
         self.settings: dict[str, SettingEdit] = {}
         for spec in info.settings:
-            edit = SettingEdit(spec, self.stored_setting(spec.key), self.env_var(spec.key),
-                               dict(ctx.environ))
+            edit = SettingEdit(
+                spec, self.stored_setting(spec.key), self.env_var(spec.key), dict(ctx.environ)
+            )
             self.settings[spec.key] = edit
             layout.addRow(spec.label, edit)
         self.secrets: dict[str, SecretEdit] = {}
@@ -99,9 +100,14 @@ class ProviderPage(QWidget):
                 return values[key]
             return ctx.secrets.get(f"{pid}.{key}")
 
-        return ProviderConfig(provider_id=pid, credential=credential, setting=setting,
-                              sender_name=sender_name, sender_email=sender_email,
-                              transport=ctx.transport)
+        return ProviderConfig(
+            provider_id=pid,
+            credential=credential,
+            setting=setting,
+            sender_name=sender_name,
+            sender_email=sender_email,
+            transport=ctx.transport,
+        )
 
     def show_status(self, ok: bool | None, text: str) -> None:
         color = OK_COLOR if ok else ERROR_COLOR if ok is False else None
