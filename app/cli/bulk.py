@@ -16,7 +16,11 @@ from app.errors import UserError, ValidationError
 if TYPE_CHECKING:
     from app.context import Context
     from app.domain.model import RequestSpec
-    from app.services.bulk.run import RowOutcome
+    from app.services.bulk.checks import RowPlan
+    from app.services.bulk.mapping import ColumnMap
+    from app.services.bulk.run import RowOutcome, RunRefused
+    from app.services.bulk.sheet import Sheet
+    from app.store.runs import Run
 
 MAX_MAP_BYTES = 1024 * 1024
 
@@ -101,7 +105,7 @@ def cmd_send_rows(ctx: Context, args: argparse.Namespace) -> int:
     from app.cli.output import emit, say
     from app.cli.runner import closing
     from app.cli.runner import run_to_end as _run
-    from app.services.bulk import checks, mapping, run, sheet
+    from app.services.bulk import checks, run
 
     spec = request_spec(ctx, args)
     if args.ocr:
@@ -110,34 +114,14 @@ def cmd_send_rows(ctx: Context, args: argparse.Namespace) -> int:
         raise UserError(
             "--idempotency-key names one send: a run gives each row its own key; leave it out."
         )
-    column_map = None
-    sheet_name = args.sheet
-    if args.map is not None:
-        column_map, problems = mapping.from_json(_load_map(args.map), spec)
-        if problems or column_map is None:
-            raise ValidationError(problems, f"The map file {args.map.name}")
-        sheet_name = sheet_name or column_map.sheet
-    table = sheet.read_sheet(args.rows, sheet_name)
-    if column_map is None:
-        column_map = mapping.guess(spec, table)
+    table, column_map = _sheet_and_map(args, spec)
     plan = checks.plan_run(
         ctx, args.file, spec, table, column_map, provider_id=args.provider, render_id=args.render_id
     )
     try:
         run_id = run.start(ctx, args.file, plan, skip_faulty=args.skip_faulty)
     except run.RunRefused as exc:
-        if args.json:
-            print(
-                json.dumps(
-                    {"run": None, "sent": False, "problems": [p.to_json() for p in exc.problems]},
-                    ensure_ascii=False,
-                )
-            )
-        say(f"sealbox: {exc.message}", err=True)
-        if not args.json and len(exc.problems) > 1:
-            for problem in exc.problems:
-                say(f"  {problem.sentence()}", err=True)
-        return 1
+        return _refused(args, exc)
 
     def line(item: RowOutcome) -> None:
         if not args.json:
@@ -145,16 +129,7 @@ def cmd_send_rows(ctx: Context, args: argparse.Namespace) -> int:
             sys.stdout.flush()
 
     for row in plan.faulty:  # skipped rows are said first
-        line(
-            run.RowOutcome(
-                row.number,
-                "refused",
-                None,
-                row.recipients[row.who].name,
-                row.recipients[row.who].email,
-                "; ".join(p.message for p in row.problems),
-            )
-        )
+        line(_skipped(row))
     outcomes = _run(closing(ctx, run.proceed(ctx, run_id, on_row=line)))
     counts = run.summary(outcomes)
 
@@ -165,6 +140,55 @@ def cmd_send_rows(ctx: Context, args: argparse.Namespace) -> int:
     if counts["refused"]:
         return 1
     return 3 if counts["queued"] else 0
+
+
+def _sheet_and_map(args: argparse.Namespace, spec: RequestSpec) -> tuple[Sheet, ColumnMap]:
+    """The sheet ``--rows`` names and its column map: ``--map``'s, or guessed from it."""
+    from app.services.bulk import mapping, sheet
+
+    column_map = None
+    sheet_name = args.sheet
+    if args.map is not None:
+        column_map, problems = mapping.from_json(_load_map(args.map), spec)
+        if problems or column_map is None:
+            raise ValidationError(problems, f"The map file {args.map.name}")
+        sheet_name = sheet_name or column_map.sheet
+    table = sheet.read_sheet(args.rows, sheet_name)
+    if column_map is None:
+        column_map = mapping.guess(spec, table)
+    return table, column_map
+
+
+def _refused(args: argparse.Namespace, exc: RunRefused) -> int:
+    """A run refused before anything was sent: its problems said, exit code 1."""
+    from app.cli.output import say
+
+    if args.json:
+        print(
+            json.dumps(
+                {"run": None, "sent": False, "problems": [p.to_json() for p in exc.problems]},
+                ensure_ascii=False,
+            )
+        )
+    say(f"sealbox: {exc.message}", err=True)
+    if not args.json and len(exc.problems) > 1:
+        for problem in exc.problems:
+            say(f"  {problem.sentence()}", err=True)
+    return 1
+
+
+def _skipped(row: RowPlan) -> RowOutcome:
+    """A faulty row as the line that says it is skipped."""
+    from app.services.bulk.run import RowOutcome
+
+    return RowOutcome(
+        row.number,
+        "refused",
+        None,
+        row.recipients[row.who].name,
+        row.recipients[row.who].email,
+        "; ".join(p.message for p in row.problems),
+    )
 
 
 def row_line(item: RowOutcome) -> str:
@@ -186,98 +210,123 @@ def summary_line(run_id: str, counts: dict[str, int]) -> str:
 
 
 def cmd_runs(ctx: Context, args: argparse.Namespace) -> int:
-    from app.cli.output import emit, say
-    from app.cli.output import when as _when
-    from app.cli.runner import closing
-    from app.cli.runner import run_to_end as _run
     from app.services.bulk import run
 
     store = run.runs(ctx)
     action = args.action or "list"
     if action == "list":
-        items = store.all()
-        payload: list[dict[str, Any]] = [
-            {
-                "id": r.id,
-                "name": r.name,
-                "provider": r.provider,
-                "state": r.state,
-                "sheet": r.sheet,
-                "createdAt": r.created_at.isoformat(),
-                "summary": run.summary(run.outcomes(ctx, r.id)),
-            }
-            for r in items
-        ]
-
-        def listed() -> None:
-            if not items:
-                say("No runs.")
-            for r, p in zip(items, payload, strict=True):
-                c = p["summary"]
-                say(
-                    f"{r.id[:8]}  {r.state:<9} {_when(r.created_at)}  {r.provider:<12} "
-                    f"{c['sent']}/{c['rows']} sent  {r.name} ({r.sheet})"
-                )
-
-        emit(args, {"runs": payload}, listed)
-        return 0
+        return _runs_list(ctx, args, store.all())
     current = store.get(args.id)
     if action == "show":
-        outcomes = run.outcomes(ctx, current.id)
-        counts = run.summary(outcomes)
-
-        def shown() -> None:
-            say(f"{current.name}  ({current.sheet}, {current.provider}, {current.state})")
-            for item in outcomes:
-                say(row_line(item))
-            say(summary_line(current.id, counts))
-
-        emit(
-            args,
-            {
-                "run": current.id,
-                "state": current.state,
-                "summary": counts,
-                "rows": [o.to_json() for o in outcomes],
-            },
-            shown,
-        )
-        return 0
+        return _run_show(ctx, args, current)
     if action == "export":
-        from app.fsutil import atomic_write_bytes
-        from app.services.bulk.export import run_csv
-
-        data = run_csv(run.outcomes(ctx, current.id)).encode("utf-8-sig")
-        atomic_write_bytes(args.dest, data)
-        emit(
-            args,
-            {"run": current.id, "exported": str(args.dest)},
-            lambda: say(f"Exported the rows of run {current.id[:8]} to {args.dest}"),
-        )
-        return 0
+        return _run_export(ctx, args, current)
     if action == "cancel":
-        result = _run(closing(ctx, run.cancel_run(ctx, current.id, args.reason)))
-
-        def cancelled() -> None:
-            say(
-                f"Cancelled run {current.id[:8]}: {len(result.cancelled)} request(s) "
-                f"cancelled, {result.rows} row(s) not yet sent will not be."
-            )
-            for rid, why in result.left.items():
-                say(f"  {rid[:8]} left in flight: {why}")
-            for rid, why in result.errors.items():
-                say(f"  {rid[:8]}: {why}", err=True)
-
-        emit(
-            args,
-            {
-                "run": current.id,
-                "cancelled": result.cancelled,
-                "notSent": result.rows,
-                "left": result.left,
-                "errors": result.errors,
-            },
-            cancelled,
-        )
-        return 1 if result.errors else 0
+        return _run_cancel(ctx, args, current)
     raise AssertionError(action)
+
+
+def _runs_list(ctx: Context, args: argparse.Namespace, items: list[Run]) -> int:
+    from app.cli.output import emit, say
+    from app.cli.output import when as _when
+    from app.services.bulk import run
+
+    payload: list[dict[str, Any]] = [
+        {
+            "id": r.id,
+            "name": r.name,
+            "provider": r.provider,
+            "state": r.state,
+            "sheet": r.sheet,
+            "createdAt": r.created_at.isoformat(),
+            "summary": run.summary(run.outcomes(ctx, r.id)),
+        }
+        for r in items
+    ]
+
+    def listed() -> None:
+        if not items:
+            say("No runs.")
+        for r, p in zip(items, payload, strict=True):
+            c = p["summary"]
+            say(
+                f"{r.id[:8]}  {r.state:<9} {_when(r.created_at)}  {r.provider:<12} "
+                f"{c['sent']}/{c['rows']} sent  {r.name} ({r.sheet})"
+            )
+
+    emit(args, {"runs": payload}, listed)
+    return 0
+
+
+def _run_show(ctx: Context, args: argparse.Namespace, current: Run) -> int:
+    from app.cli.output import emit, say
+    from app.services.bulk import run
+
+    outcomes = run.outcomes(ctx, current.id)
+    counts = run.summary(outcomes)
+
+    def shown() -> None:
+        say(f"{current.name}  ({current.sheet}, {current.provider}, {current.state})")
+        for item in outcomes:
+            say(row_line(item))
+        say(summary_line(current.id, counts))
+
+    emit(
+        args,
+        {
+            "run": current.id,
+            "state": current.state,
+            "summary": counts,
+            "rows": [o.to_json() for o in outcomes],
+        },
+        shown,
+    )
+    return 0
+
+
+def _run_export(ctx: Context, args: argparse.Namespace, current: Run) -> int:
+    from app.cli.output import emit, say
+    from app.fsutil import atomic_write_bytes
+    from app.services.bulk import run
+    from app.services.bulk.export import run_csv
+
+    data = run_csv(run.outcomes(ctx, current.id)).encode("utf-8-sig")
+    atomic_write_bytes(args.dest, data)
+    emit(
+        args,
+        {"run": current.id, "exported": str(args.dest)},
+        lambda: say(f"Exported the rows of run {current.id[:8]} to {args.dest}"),
+    )
+    return 0
+
+
+def _run_cancel(ctx: Context, args: argparse.Namespace, current: Run) -> int:
+    from app.cli.output import emit, say
+    from app.cli.runner import closing
+    from app.cli.runner import run_to_end as _run
+    from app.services.bulk import run
+
+    result = _run(closing(ctx, run.cancel_run(ctx, current.id, args.reason)))
+
+    def cancelled() -> None:
+        say(
+            f"Cancelled run {current.id[:8]}: {len(result.cancelled)} request(s) "
+            f"cancelled, {result.rows} row(s) not yet sent will not be."
+        )
+        for rid, why in result.left.items():
+            say(f"  {rid[:8]} left in flight: {why}")
+        for rid, why in result.errors.items():
+            say(f"  {rid[:8]}: {why}", err=True)
+
+    emit(
+        args,
+        {
+            "run": current.id,
+            "cancelled": result.cancelled,
+            "notSent": result.rows,
+            "left": result.left,
+            "errors": result.errors,
+        },
+        cancelled,
+    )
+    return 1 if result.errors else 0
