@@ -112,44 +112,8 @@ def build_parser() -> Parser:
 
 def _request_commands(command: AddCommand) -> None:
     """send, list, show, cancel, sync, download."""
-    p = command("send", "send a PDF for signature")
-    p.add_argument("file", type=Path, metavar="FILE.pdf")
-    p.add_argument(
-        "--spec",
-        type=Path,
-        metavar="SPEC.json",
-        help="the request spec (recipients, fields, anchors)",
-    )
-    p.add_argument("--provider", metavar="ID", help="signature service (default: settings)")
-    p.add_argument("--render-id", metavar="UUID", help="Craftkit render to send")
-    p.add_argument(
-        "--idempotency-key",
-        metavar="K",
-        help="a key that makes a retried send return the first one",
-    )
-    p.add_argument(
-        "--ocr",
-        action="store_true",
-        help="also find anchor texts in scanned pages, by OCR (needs Tesseract)",
-    )
-    bulk.add_send_options(p)
-
-    p = command("list", "list requests")
-    p.add_argument(
-        "--status",
-        action="append",
-        choices=[s.value for s in Status],
-        help="only this status (repeatable)",
-    )
-    p.add_argument("--provider", metavar="ID")
-    p.add_argument("--search", metavar="TEXT", help="names, recipients and emails")
-    p.add_argument(
-        "--limit",
-        type=bounded_int(1, MAX_LIMIT),
-        default=None,
-        metavar="N",
-        help=f"at most N requests (1 to {MAX_LIMIT:,})",
-    )
+    _send_command(command)
+    _list_command(command)
 
     p = command("show", "show one request")
     p.add_argument("id", metavar="ID")
@@ -178,6 +142,49 @@ def _request_commands(command: AddCommand) -> None:
         action="store_true",
         help="download an archived request again, replacing a bad copy (the "
         "earlier files are kept in the folder's .replaced-<time>/)",
+    )
+
+
+def _send_command(command: AddCommand) -> None:
+    p = command("send", "send a PDF for signature")
+    p.add_argument("file", type=Path, metavar="FILE.pdf")
+    p.add_argument(
+        "--spec",
+        type=Path,
+        metavar="SPEC.json",
+        help="the request spec (recipients, fields, anchors)",
+    )
+    p.add_argument("--provider", metavar="ID", help="signature service (default: settings)")
+    p.add_argument("--render-id", metavar="UUID", help="Craftkit render to send")
+    p.add_argument(
+        "--idempotency-key",
+        metavar="K",
+        help="a key that makes a retried send return the first one",
+    )
+    p.add_argument(
+        "--ocr",
+        action="store_true",
+        help="also find anchor texts in scanned pages, by OCR (needs Tesseract)",
+    )
+    bulk.add_send_options(p)
+
+
+def _list_command(command: AddCommand) -> None:
+    p = command("list", "list requests")
+    p.add_argument(
+        "--status",
+        action="append",
+        choices=[s.value for s in Status],
+        help="only this status (repeatable)",
+    )
+    p.add_argument("--provider", metavar="ID")
+    p.add_argument("--search", metavar="TEXT", help="names, recipients and emails")
+    p.add_argument(
+        "--limit",
+        type=bounded_int(1, MAX_LIMIT),
+        default=None,
+        metavar="N",
+        help=f"at most N requests (1 to {MAX_LIMIT:,})",
     )
 
 
