@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.archive.audit import trust_roots
 from app.archive.manifest import read_manifest
@@ -29,7 +29,7 @@ from app.providers import registry
 from app.services.seal_levels import SEAL_LEVEL_EVENT, timestamp_authority
 
 if TYPE_CHECKING:
-    from app.providers.local.ltv import TimestampAuthority
+    from app.providers.local.ltv import LongTermSeal, TimestampAuthority
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +144,6 @@ async def _upgrade_request(
     kinds: Iterable[str] | None,
     wait: float | None = None,
 ) -> None:
-    from app.pdf.pades import B_LTA, document_level
-
     rel = ctx.store.archive.folder(rid)
     if not rel:
         return
@@ -165,6 +163,26 @@ async def _upgrade_request(
     name = str(manifest.get("name") or folder.name)
     wanted = set(SEALED_KINDS if kinds is None else kinds) & set(SEALED_KINDS)
     roots = trust_roots(ctx)
+    computed = await _raise_files(ctx, rid, name, folder, manifest, wanted, tsa, roots, result)
+    if computed:
+        _commit_raised(ctx, rid, name, folder, computed, lock_args, result)
+
+
+async def _raise_files(
+    ctx: Context,
+    rid: str,
+    name: str,
+    folder: Path,
+    manifest: dict[str, Any],
+    wanted: set[str],
+    tsa: TimestampAuthority,
+    roots: list[bytes],
+    result: UpgradeResult,
+) -> list[tuple[FileUpgrade, NewFile]]:
+    """Raise each wanted sealed file of the folder in memory (nothing written): the files
+    ready to commit; what was not raised, and why, goes into ``result``."""
+    from app.pdf.pades import B_LTA, document_level
+
     computed: list[tuple[FileUpgrade, NewFile]] = []
     for kind in SEALED_KINDS:
         entry = manifest["files"].get(kind)
@@ -197,8 +215,19 @@ async def _upgrade_request(
             result.files.append(upgrade)
         else:
             computed.append(upgrade)
-    if not computed:
-        return
+    return computed
+
+
+def _commit_raised(
+    ctx: Context,
+    rid: str,
+    name: str,
+    folder: Path,
+    computed: list[tuple[FileUpgrade, NewFile]],
+    lock_args: dict[str, float],
+    result: UpgradeResult,
+) -> None:
+    """Put the raised files in place under the archive lock, and say what became of each."""
     try:
         with archive_lock(ctx, rid, **lock_args):
             done = commit(ctx, rid, folder, [new for _, new in computed])
@@ -242,9 +271,11 @@ async def _raise_one(
     roots: list[bytes],
 ) -> FileUpgrade | tuple[FileUpgrade, NewFile]:
     """Raise one file in memory and check the result; a FileUpgrade alone says why not."""
-    from app.archive.verify import rollup_status, verify_pdf_signatures
-    from app.pdf.pades import B_LTA, LEVELS, document_level
+    from app.pdf.pades import B_LTA, document_level
     from app.providers.local.ltv import raise_level
+
+    def kept(outcome: Outcome, reason: str | None) -> FileUpgrade:
+        return FileUpgrade(rid, name, kind, path, before, before, outcome, reason)
 
     # pyHanko's work (parsing, hashing, validating) runs off the event loop: the window's
     # background sync must not stall.
@@ -252,49 +283,34 @@ async def _raise_one(
         lambda: asyncio.run(raise_level(data, None, tsa, trust_roots_pem=roots))
     )
     if raised.unreachable:
-        return FileUpgrade(rid, name, kind, path, before, before, "unreachable", raised.reason)
+        return kept("unreachable", raised.reason)
     after = await asyncio.to_thread(document_level, raised.pdf) or before
-    if not raised.pdf.startswith(data):
-        return FileUpgrade(
-            rid,
-            name,
-            kind,
-            path,
-            before,
-            before,
-            "failed",
-            "the upgrade did not keep the archived revisions byte for byte",
-        )
-    checks = await asyncio.to_thread(
-        verify_pdf_signatures, raised.pdf, [*roots, *tsa.trust_roots_pem]
+    why_not = await _raised_problem(data, raised, before, after, [*roots, *tsa.trust_roots_pem])
+    if why_not is not None:
+        return kept("failed", why_not)
+    report = FileUpgrade(
+        rid, name, kind, path, before, after, "upgraded", None if after == B_LTA else raised.reason
     )
+    return report, NewFile(kind, hashlib.sha256(data).hexdigest(), raised.pdf, after)
+
+
+async def _raised_problem(
+    data: bytes, raised: LongTermSeal, before: str, after: str, roots: list[bytes]
+) -> str | None:
+    """Why the raised file may not replace ``data`` (None when it may): it must keep the
+    archived revisions byte for byte, validate, and be at a higher level."""
+    from app.archive.verify import rollup_status, verify_pdf_signatures
+    from app.pdf.pades import LEVELS
+
+    if not raised.pdf.startswith(data):
+        return "the upgrade did not keep the archived revisions byte for byte"
+    checks = await asyncio.to_thread(verify_pdf_signatures, raised.pdf, roots)
     if rollup_status(checks) == "invalid":
         broken = next(
             (c.summary for c in checks if not c.intact or not c.valid or c.modified_after),
             "a signature",
         )
-        return FileUpgrade(
-            rid,
-            name,
-            kind,
-            path,
-            before,
-            before,
-            "failed",
-            f"the upgraded file does not validate ({broken})",
-        )
+        return f"the upgraded file does not validate ({broken})"
     if LEVELS.index(after) <= LEVELS.index(before):
-        return FileUpgrade(
-            rid,
-            name,
-            kind,
-            path,
-            before,
-            before,
-            "failed",
-            raised.reason or "its signatures do not allow a higher level",
-        )
-    report = FileUpgrade(
-        rid, name, kind, path, before, after, "upgraded", None if after == B_LTA else raised.reason
-    )
-    return report, NewFile(kind, hashlib.sha256(data).hexdigest(), raised.pdf, after)
+        return raised.reason or "its signatures do not allow a higher level"
+    return None
