@@ -74,16 +74,7 @@ def prepare(
         # The same send again (a retried command): return what was sent, send nothing new.
         return store.requests.get(existing)
 
-    request = Request(
-        id=str(uuid.uuid4()),
-        provider=caps.id,
-        spec=replace(spec, fields=(*spec.fields, *fields)),
-        # A file name that is not UTF-8 is kept readable (its stray bytes become U+FFFD).
-        document_name=os.fsencode(pdf_path.name).decode("utf-8", "replace"),
-        document_sha256=info.sha256,
-        page_count=info.page_count,
-        render_id=render_id,
-    )
+    request = _new_request(caps.id, spec, fields, pdf_path, info, render_id)
     crash_point("before-outbox")
     # Until the request is committed, its working copy is this process's: it holds the send
     # lock, so `sync` can tell a copy whose send died from one being sent right now.
@@ -91,25 +82,7 @@ def prepare(
     if held is None:  # a new id no one else has: cannot happen
         raise RuntimeError(f"the send lock of {request.id} is taken")
     with held:
-        pending = ctx.paths.documents_dir / f".pending-{os.getpid()}-{request.id}.pdf"
-        digest = atomic_copy(pdf_path, pending, mode=0o600)
-        if digest != info.sha256:
-            pending.unlink(missing_ok=True)
-            raise UserError(
-                f"{pdf_path.name} changed while it was being sent: save it, then send again."
-            )
-        crash_point("after-copy")
-        try:
-            with store.transaction():
-                store.requests.add(request, key)
-                # What the provider will not deliver (the message, field labels) is sent
-                # without, and kept here: the request's own record says so.
-                for warning in warnings:
-                    store.requests.add_event(request.id, "warning", warning_sentence(warning))
-        except BaseException:
-            pending.unlink(missing_ok=True)
-            raise
-        log.info("queued request %s (%s) for %s", request.id, spec.name, caps.id)
+        _commit_to_outbox(ctx, request, key, pdf_path, info, warnings)
         if text is not None and isinstance(provider, LocalProvider):
             provider.keep_text(request.id, text)  # read for the anchors: not read again
         crash_point("after-outbox")
@@ -117,6 +90,60 @@ def prepare(
         ctx.checked_documents[request.id] = replace(info, path=document_path(ctx, request.id))
     crash_point("after-outbox")
     return request
+
+
+def _new_request(
+    provider_id: str,
+    spec: RequestSpec,
+    fields: tuple[Field, ...],
+    pdf_path: Path,
+    info: PdfInfo,
+    render_id: str | None,
+) -> Request:
+    """The request ``prepare`` commits: a new id, the spec with the fields its anchors made."""
+    return Request(
+        id=str(uuid.uuid4()),
+        provider=provider_id,
+        spec=replace(spec, fields=(*spec.fields, *fields)),
+        # A file name that is not UTF-8 is kept readable (its stray bytes become U+FFFD).
+        document_name=os.fsencode(pdf_path.name).decode("utf-8", "replace"),
+        document_sha256=info.sha256,
+        page_count=info.page_count,
+        render_id=render_id,
+    )
+
+
+def _commit_to_outbox(
+    ctx: Context,
+    request: Request,
+    key: str,
+    pdf_path: Path,
+    info: PdfInfo,
+    warnings: Sequence[Issue],
+) -> None:
+    """Write the request's working copy (whole, and as checked), then commit the request with
+    its key and warnings in one transaction; the copy is removed when either fails. The caller
+    holds the request's send lock."""
+    store = ctx.store
+    pending = ctx.paths.documents_dir / f".pending-{os.getpid()}-{request.id}.pdf"
+    digest = atomic_copy(pdf_path, pending, mode=0o600)
+    if digest != info.sha256:
+        pending.unlink(missing_ok=True)
+        raise UserError(
+            f"{pdf_path.name} changed while it was being sent: save it, then send again."
+        )
+    crash_point("after-copy")
+    try:
+        with store.transaction():
+            store.requests.add(request, key)
+            # What the provider will not deliver (the message, field labels) is sent
+            # without, and kept here: the request's own record says so.
+            for warning in warnings:
+                store.requests.add_event(request.id, "warning", warning_sentence(warning))
+    except BaseException:
+        pending.unlink(missing_ok=True)
+        raise
+    log.info("queued request %s (%s) for %s", request.id, request.spec.name, request.provider)
 
 
 def _anchors(
