@@ -215,59 +215,89 @@ def _check_rows(
     seen: dict[tuple[str, ...], int] = {}
     with FitChecker() as fit:
         for row in rows:
-            reported: set[tuple[int, str]] = set()
-            for i, role in enumerate(mapping.recipients):
-                if not role.used:
-                    continue
-                person = row.recipients[i]
-                who = role_name(spec, i)
-                name_column = role.name or role.firstName
-                if not person.first_name.strip():
-                    row.problems.append(Problem(row.number, name_column, f"missing name ({who})"))
-                    reported.add((i, "firstName"))
-                if not person.email.strip():
-                    row.problems.append(Problem(row.number, role.email, f"missing email ({who})"))
-                    reported.add((i, "email"))
-                elif not EMAIL_RE.match(person.email):
-                    row.problems.append(
-                        Problem(row.number, role.email, f"{person.email!r} is not an email address")
-                    )
-                    reported.add((i, "email"))
-            for index, column in sorted(mapping.fields.items()):
-                value = row.values[index]
-                f = spec.fields[index]
-                why = fit.problem(value, f.width, f.height, f"the field {field_name(spec, index)}")
-                if why:
-                    row.problems.append(Problem(row.number, column, why))
-            key = tuple(c.casefold() for c in _mapped_cells(sheet, mapping, row.number))
-            if key in seen:
-                row.problems.append(
-                    Problem(
-                        row.number,
-                        None,
-                        f"the same as row {seen[key]}: "
-                        "each person is sent one copy; remove one of them",
-                    )
-                )
-            else:
-                seen[key] = row.number
+            reported = _people_problems(spec, mapping, row)
+            _fit_problems(spec, mapping, row, fit)
+            _repeat_problem(sheet, mapping, row, seen)
             one, _stamps = row_spec(spec, row.data())
             found = spec_problems(one, info.pages, fields_required=fields_required)
             found += provider.preflight(one, info)
             for message in found:
-                match = _PATH.match(message)
-                if match:
-                    i, part, text = int(match.group(1)), match.group(2), match.group(3)
-                    if (i, "firstName" if part == "lastName" else part) in reported:
-                        continue
-                    owner = mapping.recipients[i] if i < len(mapping.recipients) else None
-                    at = owner.columns().get(part) if owner else None
-                    if owner and part in ("firstName", "lastName") and not at:
-                        at = owner.name
-                    row.problems.append(Problem(row.number, at, f"{text} ({role_name(spec, i)})"))
-                else:
-                    row.problems.append(Problem(row.number, None, message))
+                _spec_problem(spec, mapping, row, message, reported)
     return _lift_shared(rows)
+
+
+def _people_problems(spec: RequestSpec, mapping: ColumnMap, row: RowPlan) -> set[tuple[int, str]]:
+    """A row's missing names and emails, and emails that are not: which (role, part) were
+    reported, so the spec's checks do not report them again."""
+    reported: set[tuple[int, str]] = set()
+    for i, role in enumerate(mapping.recipients):
+        if not role.used:
+            continue
+        person = row.recipients[i]
+        who = role_name(spec, i)
+        name_column = role.name or role.firstName
+        if not person.first_name.strip():
+            row.problems.append(Problem(row.number, name_column, f"missing name ({who})"))
+            reported.add((i, "firstName"))
+        if not person.email.strip():
+            row.problems.append(Problem(row.number, role.email, f"missing email ({who})"))
+            reported.add((i, "email"))
+        elif not EMAIL_RE.match(person.email):
+            row.problems.append(
+                Problem(row.number, role.email, f"{person.email!r} is not an email address")
+            )
+            reported.add((i, "email"))
+    return reported
+
+
+def _fit_problems(spec: RequestSpec, mapping: ColumnMap, row: RowPlan, fit: FitChecker) -> None:
+    """A row's values too long for their fields."""
+    for index, column in sorted(mapping.fields.items()):
+        value = row.values[index]
+        f = spec.fields[index]
+        why = fit.problem(value, f.width, f.height, f"the field {field_name(spec, index)}")
+        if why:
+            row.problems.append(Problem(row.number, column, why))
+
+
+def _repeat_problem(
+    sheet: Sheet, mapping: ColumnMap, row: RowPlan, seen: dict[tuple[str, ...], int]
+) -> None:
+    """A row whose mapped cells are an earlier row's (``seen``: the first row of each)."""
+    key = tuple(c.casefold() for c in _mapped_cells(sheet, mapping, row.number))
+    if key in seen:
+        row.problems.append(
+            Problem(
+                row.number,
+                None,
+                f"the same as row {seen[key]}: each person is sent one copy; remove one of them",
+            )
+        )
+    else:
+        seen[key] = row.number
+
+
+def _spec_problem(
+    spec: RequestSpec,
+    mapping: ColumnMap,
+    row: RowPlan,
+    message: str,
+    reported: set[tuple[int, str]],
+) -> None:
+    """One problem of the row's request (the spec's checks, the provider's preflight), put on
+    the recipient's column when it names one, unless the row's own checks said it already."""
+    match = _PATH.match(message)
+    if match:
+        i, part, text = int(match.group(1)), match.group(2), match.group(3)
+        if (i, "firstName" if part == "lastName" else part) in reported:
+            return
+        owner = mapping.recipients[i] if i < len(mapping.recipients) else None
+        at = owner.columns().get(part) if owner else None
+        if owner and part in ("firstName", "lastName") and not at:
+            at = owner.name
+        row.problems.append(Problem(row.number, at, f"{text} ({role_name(spec, i)})"))
+    else:
+        row.problems.append(Problem(row.number, None, message))
 
 
 def _mapped_cells(sheet: Sheet, mapping: ColumnMap, number: int) -> list[str]:
