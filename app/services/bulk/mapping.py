@@ -170,8 +170,14 @@ def from_json(data: Any, spec: RequestSpec) -> tuple[ColumnMap | None, list[str]
     if sheet is not None and not isinstance(sheet, str):
         problems.append("sheet: must be the name of a sheet")
         sheet = None
+    roles = _roles_from_json(data.get("recipients", []), spec, problems)
+    fields = _fields_from_json(data.get("fields", {}), spec, problems)
+    return (ColumnMap(tuple(roles), fields, sheet), problems)
+
+
+def _roles_from_json(raw_roles: Any, spec: RequestSpec, problems: list[str]) -> list[RoleColumns]:
+    """The map's ``recipients``, one per recipient of the spec; problems go into ``problems``."""
     roles: list[RoleColumns] = []
-    raw_roles = data.get("recipients", [])
     if not isinstance(raw_roles, list):
         problems.append("recipients: must be a list, one entry per recipient of the spec")
         raw_roles = []
@@ -181,33 +187,40 @@ def from_json(data: Any, spec: RequestSpec) -> tuple[ColumnMap | None, list[str]
             f"{len(raw_roles)}"
         )
     for i, entry in enumerate(raw_roles[: len(spec.recipients)]):
-        if entry is None:
-            roles.append(RoleColumns())
-            continue
-        if not isinstance(entry, AnyMapping):
-            problems.append(
-                f'recipients[{i}]: must be an object such as {{"name": "Name", '
-                '"email": "Email"}} or null'
-            )
-            roles.append(RoleColumns())
-            continue
-        bad = sorted(set(entry) - set(ROLE_PARTS))
-        if bad:
-            problems.append(
-                f"recipients[{i}].{bad[0]}: not a part of a recipient (use name, "
-                "firstName, lastName, email)"
-            )
-        parts = {}
-        for part in ROLE_PARTS:
-            value = entry.get(part)
-            if value is not None and not isinstance(value, str):
-                problems.append(f"recipients[{i}].{part}: must be a column name")
-                value = None
-            parts[part] = value or None
-        roles.append(RoleColumns(**parts))
+        roles.append(_role_from_json(i, entry, problems))
     roles += [RoleColumns()] * (len(spec.recipients) - len(roles))
+    return roles
+
+
+def _role_from_json(i: int, entry: Any, problems: list[str]) -> RoleColumns:
+    """The map's ``recipients[i]``: its columns (none for null or an entry that is wrong)."""
+    if entry is None:
+        return RoleColumns()
+    if not isinstance(entry, AnyMapping):
+        problems.append(
+            f'recipients[{i}]: must be an object such as {{"name": "Name", '
+            '"email": "Email"}} or null'
+        )
+        return RoleColumns()
+    bad = sorted(set(entry) - set(ROLE_PARTS))
+    if bad:
+        problems.append(
+            f"recipients[{i}].{bad[0]}: not a part of a recipient (use name, "
+            "firstName, lastName, email)"
+        )
+    parts = {}
+    for part in ROLE_PARTS:
+        value = entry.get(part)
+        if value is not None and not isinstance(value, str):
+            problems.append(f"recipients[{i}].{part}: must be a column name")
+            value = None
+        parts[part] = value or None
+    return RoleColumns(**parts)
+
+
+def _fields_from_json(raw_fields: Any, spec: RequestSpec, problems: list[str]) -> dict[int, str]:
+    """The map's ``fields``: field index in the spec to column; problems go into ``problems``."""
     fields: dict[int, str] = {}
-    raw_fields = data.get("fields", {})
     if not isinstance(raw_fields, AnyMapping):
         problems.append("fields: must be an object of field label to column name")
         raw_fields = {}
@@ -221,7 +234,7 @@ def from_json(data: Any, spec: RequestSpec) -> tuple[ColumnMap | None, list[str]
             problems.append(f"fields.{key}: must be a column name")
         else:
             fields[index] = column
-    return (ColumnMap(tuple(roles), fields, sheet), problems)
+    return fields
 
 
 def _field_index(spec: RequestSpec, key: str) -> int | None:
