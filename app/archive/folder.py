@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.archive.audit import trust_roots
 from app.archive.checks import check_download
@@ -39,6 +39,9 @@ from app.pdf.document import extract_text
 from app.providers import registry
 from app.providers.errors import DownloadRejectedError
 from app.store.records import ArchivedFile
+
+if TYPE_CHECKING:
+    from app.providers.base import Provider
 
 log = logging.getLogger(__name__)
 
@@ -126,48 +129,70 @@ async def _archive_locked(ctx: Context, request_id: str, again: bool) -> Archive
     provider = ctx.provider(request.provider)
     completed = request.completed_at or now()
     final = replacing or folder_for(root, request, completed)
-    base = safe_name(request.name)
     if replacing is not None or not final.is_dir():
-        with claim_staging(root, request.id) as staging:
-            signed = staging.path / f"{base}-signed.pdf"
-            certificate = staging.path / f"{base}-certificate.pdf"
-            await provider.download_signed(request, signed)
-            if provider.capabilities.certificate:
-                await provider.download_certificate(request, certificate)
-            name = provider.capabilities.name
-            roots = trust_roots(ctx)
-            for what, path in (("signed PDF", signed), ("certificate", certificate)):
-                if path.exists():
-                    await asyncio.to_thread(check_download, path, what, name, roots)
-            crash_point("during-archive")
-            reached("archive-staged")
-            files = {
-                kind: {"name": path.name, "sha256": sha256_file(path), "size": path.stat().st_size}
-                for kind, path in (("signed", signed), ("certificate", certificate))
-                if path.exists()
-            }
-            stamp = f"{now():%Y%m%dT%H%M%SZ}"
-            if replacing is not None:
-                requests.add_event(
-                    request.id,
-                    "downloaded again",
-                    f"the earlier archived copy is kept in {REPLACED_PREFIX}{stamp}",
-                )
-            manifest = request_json(request, requests.events(request.id), files)
-            atomic_write_bytes(staging.path / "request.json", manifest)
-            fsync_dir(staging.path)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            if replacing is None:
-                os.replace(staging.path, final)
-            else:
-                swap_into_place(staging.path, final, root, stamp)
-            fsync_dir(final.parent)
+        await _stage_and_place(ctx, request, provider, final, replacing)
         log.info(
             "archived request %s in %s%s",
             request.id,
             final,
             " (downloaded again)" if replacing is not None else "",
         )
+    return await _record_with_text(ctx, request, final)
+
+
+async def _stage_and_place(
+    ctx: Context, request: Request, provider: Provider, final: Path, replacing: Path | None
+) -> None:
+    """Download the request's files into a staging folder, check them, write its request.json,
+    and put the folder in place as ``final`` (or swap it for ``replacing``, kept aside)."""
+    requests, root = ctx.requests, ctx.paths.archive_dir
+    base = safe_name(request.name)
+    with claim_staging(root, request.id) as staging:
+        signed = staging.path / f"{base}-signed.pdf"
+        certificate = staging.path / f"{base}-certificate.pdf"
+        await _download_checked(ctx, request, provider, signed, certificate)
+        crash_point("during-archive")
+        reached("archive-staged")
+        files = {
+            kind: {"name": path.name, "sha256": sha256_file(path), "size": path.stat().st_size}
+            for kind, path in (("signed", signed), ("certificate", certificate))
+            if path.exists()
+        }
+        stamp = f"{now():%Y%m%dT%H%M%SZ}"
+        if replacing is not None:
+            requests.add_event(
+                request.id,
+                "downloaded again",
+                f"the earlier archived copy is kept in {REPLACED_PREFIX}{stamp}",
+            )
+        manifest = request_json(request, requests.events(request.id), files)
+        atomic_write_bytes(staging.path / "request.json", manifest)
+        fsync_dir(staging.path)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if replacing is None:
+            os.replace(staging.path, final)
+        else:
+            swap_into_place(staging.path, final, root, stamp)
+        fsync_dir(final.parent)
+
+
+async def _download_checked(
+    ctx: Context, request: Request, provider: Provider, signed: Path, certificate: Path
+) -> None:
+    """Download the signed PDF (and the certificate, when the provider gives one) and check
+    each (:func:`app.archive.checks.check_download`)."""
+    await provider.download_signed(request, signed)
+    if provider.capabilities.certificate:
+        await provider.download_certificate(request, certificate)
+    name = provider.capabilities.name
+    roots = trust_roots(ctx)
+    for what, path in (("signed PDF", signed), ("certificate", certificate)):
+        if path.exists():
+            await asyncio.to_thread(check_download, path, what, name, roots)
+
+
+async def _record_with_text(ctx: Context, request: Request, final: Path) -> Archived:
+    """Enter the archived folder in the store, with its documents' text for search."""
     # Extracting the text for search is CPU work: off the event loop. The built-in provider
     # wrote the signed PDF's text when it sealed it (reading a long PDF again takes seconds).
     recorded = read_manifest(final)
