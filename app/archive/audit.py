@@ -157,55 +157,74 @@ def _verify_one(
     else:
         folders = list(found)
         if expected is not None:
-            name = ctx.requests.get(rid).name if ctx.requests.exists(rid) else rel
-            where = (
-                f"; a folder holding it is at {found[0].relative_to(root)}: run `sealbox "
-                "archive reindex` to record the new place, or move it back"
-                if found
-                else ": restore it from a backup"
-            )
-            out.append(
-                FileCheck(
-                    rid,
-                    str(name),
-                    "folder",
-                    expected,
-                    "moved" if found else "missing",
-                    None,
-                    f"the archive folder {rel} is "
-                    f"{'not where it was archived' if found else 'missing'}{where}",
-                )
-            )
+            out.append(_not_in_place(ctx, rid, rel, expected, found))
     for folder in folders:
         manifest = read_manifest(folder)
-        if expected is not None and folder != expected and expected.is_dir():
-            out.append(
-                FileCheck(
-                    rid,
-                    manifest.get("name", folder.name),
-                    "folder",
-                    folder,
-                    "moved",
-                    None,
-                    f"{folder.relative_to(root)} is a second folder of this "
-                    f"request (it is archived in {rel}): remove the copy",
-                )
-            )
-        elif expected is None:
-            out.append(
-                FileCheck(
-                    rid,
-                    manifest.get("name", folder.name),
-                    "folder",
-                    folder,
-                    "moved",
-                    None,
-                    f"{folder.relative_to(root)} is not in the archive index: run "
-                    "`sealbox archive reindex`",
-                )
-            )
+        stray = _stray_folder(ctx, rid, rel, expected, folder, manifest)
+        if stray is not None:
+            out.append(stray)
         out.extend(check for check, _ in check_folder(folder, manifest, recorded, roots))
     return out
+
+
+def _not_in_place(
+    ctx: Context, rid: str, rel: str | None, expected: Path, found: list[Path]
+) -> FileCheck:
+    """The request's archive folder is not where the store has it: moved (``found`` elsewhere)
+    or missing."""
+    root = ctx.paths.archive_dir
+    name = ctx.requests.get(rid).name if ctx.requests.exists(rid) else rel
+    where = (
+        f"; a folder holding it is at {found[0].relative_to(root)}: run `sealbox "
+        "archive reindex` to record the new place, or move it back"
+        if found
+        else ": restore it from a backup"
+    )
+    return FileCheck(
+        rid,
+        str(name),
+        "folder",
+        expected,
+        "moved" if found else "missing",
+        None,
+        f"the archive folder {rel} is {'not where it was archived' if found else 'missing'}{where}",
+    )
+
+
+def _stray_folder(
+    ctx: Context,
+    rid: str,
+    rel: str | None,
+    expected: Path | None,
+    folder: Path,
+    manifest: dict[str, Any],
+) -> FileCheck | None:
+    """A folder of the request other than the one the store has (a second copy), or one the
+    store has none for (not in the index); None for the folder the store has."""
+    root = ctx.paths.archive_dir
+    if expected is not None and folder != expected and expected.is_dir():
+        return FileCheck(
+            rid,
+            manifest.get("name", folder.name),
+            "folder",
+            folder,
+            "moved",
+            None,
+            f"{folder.relative_to(root)} is a second folder of this "
+            f"request (it is archived in {rel}): remove the copy",
+        )
+    if expected is None:
+        return FileCheck(
+            rid,
+            manifest.get("name", folder.name),
+            "folder",
+            folder,
+            "moved",
+            None,
+            f"{folder.relative_to(root)} is not in the archive index: run "
+            "`sealbox archive reindex`",
+        )
+    return None
 
 
 def _unreadable_folders(root: Path, on_disk: dict[str, list[Path]]) -> list[FileCheck]:
