@@ -116,7 +116,26 @@ def error_for(
     """The typed error for a response that is not a success."""
     status = response.status_code
     said = f" ({body.message})" if body.message else ""
-    kwargs: dict[str, Any] = {"status": status, "code": body.code, "issues": list(body.issues)}
+    refused = _refused(provider, status, body, said, login_hint)
+    if refused is not None:
+        return refused
+    unavailable = _unavailable(provider, response, body)
+    if unavailable is not None:
+        return unavailable
+    return ProviderError(f"{provider} answered {status}{said}.", **_details(status, body))
+
+
+def _details(status: int, body: ErrorBody) -> dict[str, Any]:
+    """The typed error's ``status``, ``code`` and ``issues``."""
+    return {"status": status, "code": body.code, "issues": list(body.issues)}
+
+
+def _refused(
+    provider: str, status: int, body: ErrorBody, said: str, login_hint: str
+) -> SealboxError | None:
+    """The error for a status that says the provider refused this request (400, 401, 402, 403,
+    404, 409, 413, 422, 502), or None for any other status."""
+    kwargs = _details(status, body)
     if status == 400 or status == 422:
         details = "; ".join(body.issues) or body.message or "no details given"
         return InvalidRequestError(
@@ -151,6 +170,15 @@ def error_for(
             f"{said}: check the recipients and fields.",
             **kwargs,
         )
+    return None
+
+
+def _unavailable(
+    provider: str, response: httpx.Response, body: ErrorBody
+) -> ProviderUnavailableError | None:
+    """The error for a status that says the provider cannot answer now (429, 5xx), with the
+    wait it asked for; None for any other status."""
+    status = response.status_code
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     # What a server says about its own trouble (a stack trace, "Service Unavailable") helps
     # someone reading the command line's output or the log, not someone at a window.
@@ -180,7 +208,7 @@ def error_for(
             status=status,
             retry_after=retry_after,
         )
-    return ProviderError(f"{provider} answered {status}{said}.", **kwargs)
+    return None
 
 
 @dataclass(frozen=True)
