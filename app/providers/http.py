@@ -42,7 +42,6 @@ from app.providers.deadlines import Deadlines
 from app.providers.errors import (
     AmbiguousSendError,
     BadResponseError,
-    DownloadRejectedError,
     ProviderError,
     ProviderUnavailableError,
 )
@@ -52,9 +51,14 @@ from app.providers.http_errors import (
     Refusal,
     StatusHook,
     bounded,
+    connection_lost,
     default_error_body,
     error_for,
     parse_retry_after,
+    reason,
+    seconds,
+    too_big,
+    too_slow,
 )
 from app.wording import Alt, CheckAddress, Detail, Text
 
@@ -88,10 +92,6 @@ CREDENTIAL_HEADERS = frozenset(
 Headers = Mapping[str, str]
 AuthHeaders = Callable[[], Awaitable[Headers]]
 Files = Callable[[], Any]
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
 
 @dataclass(frozen=True)
@@ -269,7 +269,7 @@ class ProviderHttp:
                 response = await send()
             except DeadlineExceeded:
                 # A server this slow will be as slow again: no retry, sync comes back later.
-                raise self._too_slow(target, limit, may_retry) from None
+                raise too_slow(self.provider, target, limit, sent=not may_retry) from None
             except (*NOT_SENT, *CUT_OFF) as exc:
                 failure = self._transport_failure(exc, target, may_retry, attempt)
                 if failure is not None:
@@ -298,19 +298,6 @@ class ProviderHttp:
             attempt += 1
             await self.sleep(self.policy.delay(attempt, wait))
 
-    def _too_slow(self, target: httpx.URL, limit: float, may_retry: bool) -> SealboxError:
-        """A call ran past its deadline: ambiguous when it may have been processed."""
-        if not may_retry:
-            return AmbiguousSendError(
-                f"{target.host} did not answer within {_seconds(limit)} s after the "
-                f"request was sent: Sealbox will check with {self.provider} before "
-                "doing anything else."
-            )
-        return ProviderUnavailableError(
-            f"{target.host} did not answer within {_seconds(limit)} s: {self.provider} "
-            "is too slow to answer or the connection is poor; try again later."
-        )
-
     def _transport_failure(
         self, exc: Exception, target: httpx.URL, may_retry: bool, attempt: int
     ) -> SealboxError | None:
@@ -321,23 +308,9 @@ class ProviderHttp:
             if attempt + 1 < self.policy.attempts:
                 return None
             return ProviderUnavailableError(self._unreachable(target, exc))
-        if not may_retry:
-            return AmbiguousSendError(
-                Text(
-                    f"The connection to {self.provider} was lost after the request was sent",
-                    Detail(_reason(exc)),
-                    f": Sealbox will check with {self.provider} before doing anything else.",
-                )
-            )
-        if attempt + 1 < self.policy.attempts:
+        if may_retry and attempt + 1 < self.policy.attempts:
             return None
-        return ProviderUnavailableError(
-            Text(
-                f"{self.provider} ({target.host}) did not answer in time",
-                Detail(_reason(exc)),
-                ": try again later.",
-            )
-        )
+        return connection_lost(self.provider, target, exc, sent=not may_retry)
 
     def _wait_or_raise(
         self, error: SealboxError, status: int, may_retry: bool, attempt: int
@@ -375,7 +348,7 @@ class ProviderHttp:
         label = "Base URL" if _same_origin(url, self.base_url) else None
         return Text(
             Alt(f"{self.provider} could not be reached at {host}", f"Could not reach {host}"),
-            Detail(_reason(exc)),
+            Detail(reason(exc)),
             ": ",
             CheckAddress(self.provider_id, self.provider, label),
             ".",
@@ -510,7 +483,7 @@ class ProviderHttp:
                     raise ProviderUnavailableError(
                         Text(
                             f"The download from {self.provider} was cut off",
-                            Detail(_reason(exc)),
+                            Detail(reason(exc)),
                             ": try again later.",
                         )
                     ) from exc
@@ -531,7 +504,7 @@ class ProviderHttp:
         try:
             length = response.headers.get("content-length", "")
             if length.isdigit() and int(length) > max_bytes:
-                raise self._too_big(max_bytes)
+                raise too_big(self.provider, max_bytes)
             async with asyncio.timeout(None) as scope:
                 scope.reschedule(started + self.deadlines.transfer(announced))
                 with atomic_file(dest, 0o600) as (_, handle):
@@ -545,7 +518,7 @@ class ProviderHttp:
                         first = False
                         received += len(chunk)
                         if received > max_bytes:
-                            raise self._too_big(max_bytes)
+                            raise too_big(self.provider, max_bytes)
                         scope.reschedule(
                             started + self.deadlines.transfer(max(announced, received))
                         )
@@ -563,16 +536,9 @@ class ProviderHttp:
             of = f" of {format_size(announced)}" if announced else ""
             raise ProviderUnavailableError(
                 f"{response.request.url.host} did not send the download within "
-                f"{_seconds(allowed)} s ({format_size(received)}{of} arrived): the "
+                f"{seconds(allowed)} s ({format_size(received)}{of} arrived): the "
                 f"connection to {self.provider} is too slow; try again later."
             ) from None
-
-    def _too_big(self, max_bytes: int) -> DownloadRejectedError:
-        return DownloadRejectedError(
-            f"{self.provider} sent a download larger than {format_size(max_bytes)}, more "
-            "than any signed PDF Sealbox accepts: it was not kept. Check the request at "
-            f"{self.provider}, then download it again."
-        )
 
 
 def _content_length(response: httpx.Response) -> int:
@@ -611,11 +577,6 @@ async def _read_capped(response: httpx.Response) -> tuple[httpx.Response, bool]:
         extensions=dict(response.extensions),
     )
     return read, cut
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 __all__ = [

@@ -21,13 +21,15 @@ from typing import Any
 
 import httpx
 
-from app.domain.text import MESSAGE_LIMIT
+from app.domain.text import MESSAGE_LIMIT, format_size
 from app.errors import SealboxError
 from app.logs import scrub
 from app.providers.errors import (
+    AmbiguousSendError,
     AuthenticationError,
     ConflictError,
     DocumentTooLargeError,
+    DownloadRejectedError,
     InvalidRequestError,
     OutOfCreditsError,
     ProviderError,
@@ -209,6 +211,60 @@ def _unavailable(
             retry_after=retry_after,
         )
     return None
+
+
+def too_slow(provider: str, url: httpx.URL, limit: float, *, sent: bool) -> SealboxError:
+    """A call ran past its deadline of ``limit`` seconds; ``sent``: it may have been processed
+    and cannot be retried (then the caller must check before doing anything else)."""
+    if sent:
+        return AmbiguousSendError(
+            f"{url.host} did not answer within {seconds(limit)} s after the "
+            f"request was sent: Sealbox will check with {provider} before "
+            "doing anything else."
+        )
+    return ProviderUnavailableError(
+        f"{url.host} did not answer within {seconds(limit)} s: {provider} "
+        "is too slow to answer or the connection is poor; try again later."
+    )
+
+
+def connection_lost(provider: str, url: httpx.URL, exc: Exception, *, sent: bool) -> SealboxError:
+    """The connection failed after the request may have left; ``sent`` as for :func:`too_slow`."""
+    if sent:
+        return AmbiguousSendError(
+            Text(
+                f"The connection to {provider} was lost after the request was sent",
+                Detail(reason(exc)),
+                f": Sealbox will check with {provider} before doing anything else.",
+            )
+        )
+    return ProviderUnavailableError(
+        Text(
+            f"{provider} ({url.host}) did not answer in time",
+            Detail(reason(exc)),
+            ": try again later.",
+        )
+    )
+
+
+def too_big(provider: str, max_bytes: int) -> DownloadRejectedError:
+    """A download over ``max_bytes``: refused, never read whole."""
+    return DownloadRejectedError(
+        f"{provider} sent a download larger than {format_size(max_bytes)}, more "
+        "than any signed PDF Sealbox accepts: it was not kept. Check the request at "
+        f"{provider}, then download it again."
+    )
+
+
+def seconds(value: float) -> str:
+    """A number of seconds as a message shows it."""
+    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+
+
+def reason(exc: Exception) -> str:
+    """An exception's type and text, for a message's details."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 @dataclass(frozen=True)
