@@ -22,10 +22,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
 from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,6 @@ from app.providers.deadlines import Deadlines
 from app.providers.errors import (
     AmbiguousSendError,
     BadResponseError,
-    DownloadRejectedError,
     ProviderError,
     ProviderUnavailableError,
 )
@@ -50,9 +51,14 @@ from app.providers.http_errors import (
     Refusal,
     StatusHook,
     bounded,
+    connection_lost,
     default_error_body,
     error_for,
     parse_retry_after,
+    reason,
+    seconds,
+    too_big,
+    too_slow,
 )
 from app.wording import Alt, CheckAddress, Detail, Text
 
@@ -62,6 +68,12 @@ UPLOAD_TIMEOUT = httpx.Timeout(30.0, connect=10.0, write=300.0)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Failures before anything left this machine: safe to try again whatever the method.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: Failures after the request may have left: a create may have been processed.
+CUT_OFF = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+#: Failures before anything was sent: a header or the address cannot be put on the wire.
+UNSENDABLE = (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL)
 MAX_REDIRECTS = 5
 #: The largest download accepted (a signed PDF or a certificate), enforced while it streams.
 MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
@@ -80,10 +92,6 @@ CREDENTIAL_HEADERS = frozenset(
 Headers = Mapping[str, str]
 AuthHeaders = Callable[[], Awaitable[Headers]]
 Files = Callable[[], Any]
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
 
 @dataclass(frozen=True)
@@ -222,67 +230,54 @@ class ProviderHttp:
         )
         limit = self.deadlines.call if deadline is None else deadline
         target = self.url(path)
+        send = partial(
+            self._send_within,
+            limit,
+            method,
+            target,
+            params=params,
+            json_body=json_body,
+            data=data,
+            files=files,
+            content=content,
+            headers=extra,
+            timeout=timeout,
+            authenticated=authenticated,
+            stream=stream,
+        )
+        return await self._retrying(
+            send, target, limit, may_retry, authenticated=authenticated, stream=stream, op=operation
+        )
+
+    async def _retrying(
+        self,
+        send: Callable[[], Awaitable[httpx.Response]],
+        target: httpx.URL,
+        limit: float,
+        may_retry: bool,
+        *,
+        authenticated: bool,
+        stream: bool,
+        op: str | None,
+    ) -> httpx.Response:
+        """:meth:`request`'s attempts: ``send`` again while that is safe and worth it (once more
+        after a renewed token); the 2xx response or the typed error."""
         renewed = False
         attempt = 0
         while True:
             try:
-                response = await self._send_within(
-                    limit,
-                    method,
-                    target,
-                    params=params,
-                    json_body=json_body,
-                    data=data,
-                    files=files,
-                    content=content,
-                    headers=extra,
-                    timeout=timeout,
-                    authenticated=authenticated,
-                    stream=stream,
-                )
+                response = await send()
             except DeadlineExceeded:
                 # A server this slow will be as slow again: no retry, sync comes back later.
-                if not may_retry:
-                    raise AmbiguousSendError(
-                        f"{target.host} did not answer within {_seconds(limit)} s after the "
-                        f"request was sent: Sealbox will check with {self.provider} before "
-                        "doing anything else."
-                    ) from None
-                raise ProviderUnavailableError(
-                    f"{target.host} did not answer within {_seconds(limit)} s: {self.provider} "
-                    "is too slow to answer or the connection is poor; try again later."
-                ) from None
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # Nothing left this machine: safe to try again whatever the method.
-                error: SealboxError = ProviderUnavailableError(self._unreachable(path, exc))
-                if attempt + 1 < self.policy.attempts:
-                    attempt += 1
-                    await self.sleep(self.policy.delay(attempt, None))
-                    continue
-                raise error from exc
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                if not may_retry:
-                    raise AmbiguousSendError(
-                        Text(
-                            f"The connection to {self.provider} was lost after the request was "
-                            "sent",
-                            Detail(_reason(exc)),
-                            f": Sealbox will check with {self.provider} before "
-                            "doing anything else.",
-                        )
-                    ) from exc
-                if attempt + 1 < self.policy.attempts:
-                    attempt += 1
-                    await self.sleep(self.policy.delay(attempt, None))
-                    continue
-                raise ProviderUnavailableError(
-                    Text(
-                        f"{self.provider} ({self.url(path).host}) did not answer in time",
-                        Detail(_reason(exc)),
-                        ": try again later.",
-                    )
-                ) from exc
-            except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                raise too_slow(self.provider, target, limit, sent=not may_retry) from None
+            except (*NOT_SENT, *CUT_OFF) as exc:
+                failure = self._transport_failure(exc, target, may_retry, attempt)
+                if failure is not None:
+                    raise failure from exc
+                attempt += 1
+                await self.sleep(self.policy.delay(attempt, None))
+                continue
+            except UNSENDABLE as exc:
                 # Nothing was sent: a header or the address cannot be put on the wire (the
                 # exception's text may quote a credential, so it is not repeated).
                 raise UserError(
@@ -299,22 +294,42 @@ class ProviderHttp:
                 renewed = True
                 if await self.on_unauthorized():
                     continue
-            error = self._refusal(response, operation)
-            if status in RETRY_STATUSES and isinstance(error, ProviderUnavailableError):
-                if not may_retry and status in (500, 504):
-                    raise AmbiguousSendError(error.message, status=status) from None
-                wait = error.retry_after
-                if (
-                    (may_retry or status in (429, 503))
-                    and attempt + 1 < self.policy.attempts
-                    and (wait is None or wait <= self.policy.max_retry_after)
-                ):
-                    # 429/503 mean the request was not processed: a retry is safe even for a
-                    # create, after the time the provider asked for.
-                    attempt += 1
-                    await self.sleep(self.policy.delay(attempt, wait))
-                    continue
-            raise error
+            wait = self._wait_or_raise(self._refusal(response, op), status, may_retry, attempt)
+            attempt += 1
+            await self.sleep(self.policy.delay(attempt, wait))
+
+    def _transport_failure(
+        self, exc: Exception, target: httpx.URL, may_retry: bool, attempt: int
+    ) -> SealboxError | None:
+        """The error for a connection that failed (:data:`NOT_SENT`) or was cut off
+        (:data:`CUT_OFF`), or None when another attempt is due."""
+        if isinstance(exc, NOT_SENT):
+            # Nothing left this machine: safe to try again whatever the method.
+            if attempt + 1 < self.policy.attempts:
+                return None
+            return ProviderUnavailableError(self._unreachable(target, exc))
+        if may_retry and attempt + 1 < self.policy.attempts:
+            return None
+        return connection_lost(self.provider, target, exc, sent=not may_retry)
+
+    def _wait_or_raise(
+        self, error: SealboxError, status: int, may_retry: bool, attempt: int
+    ) -> float | None:
+        """How long to wait before trying again after the refusal ``error`` (None: the policy's
+        backoff); raises it when it is final (ambiguous for a create that met a 500 or 504)."""
+        if status in RETRY_STATUSES and isinstance(error, ProviderUnavailableError):
+            if not may_retry and status in (500, 504):
+                raise AmbiguousSendError(error.message, status=status) from None
+            wait = error.retry_after
+            if (
+                (may_retry or status in (429, 503))
+                and attempt + 1 < self.policy.attempts
+                and (wait is None or wait <= self.policy.max_retry_after)
+            ):
+                # 429/503 mean the request was not processed: a retry is safe even for a
+                # create, after the time the provider asked for.
+                return wait
+        raise error
 
     def _refusal(self, response: httpx.Response, operation: str | None) -> SealboxError:
         """The typed error for an answer that is not a success: the provider's own meaning of
@@ -326,15 +341,14 @@ class ProviderHttp:
                 return own
         return error_for(self.provider, response, body, login_hint=self.login_hint)
 
-    def _unreachable(self, path: str, exc: Exception) -> Text:
+    def _unreachable(self, url: httpx.URL, exc: Exception) -> Text:
         """Nothing reached the provider's server: name the host, and what to check (the base
         URL's setting when the host is the base URL's)."""
-        url = self.url(path)
         host = url.host or str(url)
         label = "Base URL" if _same_origin(url, self.base_url) else None
         return Text(
             Alt(f"{self.provider} could not be reached at {host}", f"Could not reach {host}"),
-            Detail(_reason(exc)),
+            Detail(reason(exc)),
             ": ",
             CheckAddress(self.provider_id, self.provider, label),
             ".",
@@ -352,22 +366,9 @@ class ProviderHttp:
                 raise DeadlineExceeded from None
             raise
 
-    async def _send(
-        self,
-        method: str,
-        url: httpx.URL,
-        *,
-        params: Mapping[str, Any] | None,
-        json_body: Any,
-        data: Mapping[str, Any] | None,
-        files: Files | None,
-        content: bytes | AsyncIterable[bytes] | None,
-        headers: dict[str, str],
-        timeout: httpx.Timeout | None,
-        authenticated: bool,
-        stream: bool,
-    ) -> httpx.Response:
-        auth = dict(await self.auth()) if authenticated else {}
+    def _check_headers(self, headers: dict[str, str], auth: dict[str, str]) -> None:
+        """Register every credential about to be sent for redaction; refuse a header that
+        cannot be sent."""
         for name, value in {**headers, **auth}.items():
             credential = name in auth or name.lower() in CREDENTIAL_HEADERS
             if credential:
@@ -386,6 +387,24 @@ class ProviderHttp:
                 f"The {name} sent to {self.provider} may hold only plain ASCII "
                 "letters, digits and punctuation: correct it and try again."
             )
+
+    async def _send(
+        self,
+        method: str,
+        url: httpx.URL,
+        *,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        data: Mapping[str, Any] | None,
+        files: Files | None,
+        content: bytes | AsyncIterable[bytes] | None,
+        headers: dict[str, str],
+        timeout: httpx.Timeout | None,
+        authenticated: bool,
+        stream: bool,
+    ) -> httpx.Response:
+        auth = dict(await self.auth()) if authenticated else {}
+        self._check_headers(headers, auth)
         origin = url
         for _ in range(MAX_REDIRECTS + 1):
             same = _same_origin(origin, url)
@@ -453,66 +472,18 @@ class ProviderHttp:
         without one, what has arrived so far (so the body must keep up ``min_rate``). A body
         over ``max_bytes`` is refused as soon as it is announced or, without a length, as soon
         as that much has arrived (:class:`DownloadRejectedError`): it is never read whole."""
-        import hashlib
-
-        loop = asyncio.get_running_loop()
         for attempt in range(self.policy.attempts):
             response = await self.request(
                 "GET", path, params=params, stream=True, operation=operation
             )
-            digest = hashlib.sha256()
-            started = loop.time()
-            announced = _content_length(response)
-            received = 0
             try:
-                length = response.headers.get("content-length", "")
-                if length.isdigit() and int(length) > max_bytes:
-                    raise self._too_big(max_bytes)
-                async with asyncio.timeout(None) as scope:
-                    scope.reschedule(started + self.deadlines.transfer(announced))
-                    with atomic_file(dest, 0o600) as (_, handle):
-                        first = True
-                        async for chunk in response.aiter_bytes(1024 * 256):
-                            if (
-                                first
-                                and expect_pdf
-                                and chunk
-                                and not (chunk.lstrip()[:5] == b"%PDF-")
-                            ):
-                                raise BadResponseError(
-                                    f"{self.provider} sent a download that is "
-                                    "not a PDF: try again later."
-                                )
-                            first = False
-                            received += len(chunk)
-                            if received > max_bytes:
-                                raise self._too_big(max_bytes)
-                            scope.reschedule(
-                                started + self.deadlines.transfer(max(announced, received))
-                            )
-                            digest.update(chunk)
-                            handle.write(chunk)
-                        if first and expect_pdf:
-                            raise BadResponseError(
-                                f"{self.provider} sent an empty download: try again later."
-                            )
-                return digest.hexdigest()
-            except TimeoutError:
-                if not scope.expired():
-                    raise
-                allowed = self.deadlines.transfer(max(announced, received))
-                of = f" of {format_size(announced)}" if announced else ""
-                raise ProviderUnavailableError(
-                    f"{response.request.url.host} did not send the download within "
-                    f"{_seconds(allowed)} s ({format_size(received)}{of} arrived): the "
-                    f"connection to {self.provider} is too slow; try again later."
-                ) from None
+                return await self._receive(response, dest, expect_pdf, max_bytes)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 if attempt + 1 >= self.policy.attempts:
                     raise ProviderUnavailableError(
                         Text(
                             f"The download from {self.provider} was cut off",
-                            Detail(_reason(exc)),
+                            Detail(reason(exc)),
                             ": try again later.",
                         )
                     ) from exc
@@ -521,12 +492,53 @@ class ProviderHttp:
                 await response.aclose()
         raise AssertionError("unreachable")
 
-    def _too_big(self, max_bytes: int) -> DownloadRejectedError:
-        return DownloadRejectedError(
-            f"{self.provider} sent a download larger than {format_size(max_bytes)}, more "
-            "than any signed PDF Sealbox accepts: it was not kept. Check the request at "
-            f"{self.provider}, then download it again."
-        )
+    async def _receive(
+        self, response: httpx.Response, dest: Path, expect_pdf: bool, max_bytes: int
+    ) -> str:
+        """:meth:`download`'s body of ``response`` into ``dest`` within its deadline (whole or
+        not at all); its SHA-256."""
+        digest = hashlib.sha256()
+        started = asyncio.get_running_loop().time()
+        announced = _content_length(response)
+        received = 0
+        try:
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and int(length) > max_bytes:
+                raise too_big(self.provider, max_bytes)
+            async with asyncio.timeout(None) as scope:
+                scope.reschedule(started + self.deadlines.transfer(announced))
+                with atomic_file(dest, 0o600) as (_, handle):
+                    first = True
+                    async for chunk in response.aiter_bytes(1024 * 256):
+                        if first and expect_pdf and chunk and chunk.lstrip()[:5] != b"%PDF-":
+                            raise BadResponseError(
+                                f"{self.provider} sent a download that is not a PDF: try again "
+                                "later."
+                            )
+                        first = False
+                        received += len(chunk)
+                        if received > max_bytes:
+                            raise too_big(self.provider, max_bytes)
+                        scope.reschedule(
+                            started + self.deadlines.transfer(max(announced, received))
+                        )
+                        digest.update(chunk)
+                        handle.write(chunk)
+                    if first and expect_pdf:
+                        raise BadResponseError(
+                            f"{self.provider} sent an empty download: try again later."
+                        )
+            return digest.hexdigest()
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            allowed = self.deadlines.transfer(max(announced, received))
+            of = f" of {format_size(announced)}" if announced else ""
+            raise ProviderUnavailableError(
+                f"{response.request.url.host} did not send the download within "
+                f"{seconds(allowed)} s ({format_size(received)}{of} arrived): the "
+                f"connection to {self.provider} is too slow; try again later."
+            ) from None
 
 
 def _content_length(response: httpx.Response) -> int:
@@ -565,11 +577,6 @@ async def _read_capped(response: httpx.Response) -> tuple[httpx.Response, bool]:
         extensions=dict(response.extensions),
     )
     return read, cut
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 __all__ = [

@@ -21,13 +21,15 @@ from typing import Any
 
 import httpx
 
-from app.domain.text import MESSAGE_LIMIT
+from app.domain.text import MESSAGE_LIMIT, format_size
 from app.errors import SealboxError
 from app.logs import scrub
 from app.providers.errors import (
+    AmbiguousSendError,
     AuthenticationError,
     ConflictError,
     DocumentTooLargeError,
+    DownloadRejectedError,
     InvalidRequestError,
     OutOfCreditsError,
     ProviderError,
@@ -116,7 +118,26 @@ def error_for(
     """The typed error for a response that is not a success."""
     status = response.status_code
     said = f" ({body.message})" if body.message else ""
-    kwargs: dict[str, Any] = {"status": status, "code": body.code, "issues": list(body.issues)}
+    refused = _refused(provider, status, body, said, login_hint)
+    if refused is not None:
+        return refused
+    unavailable = _unavailable(provider, response, body)
+    if unavailable is not None:
+        return unavailable
+    return ProviderError(f"{provider} answered {status}{said}.", **_details(status, body))
+
+
+def _details(status: int, body: ErrorBody) -> dict[str, Any]:
+    """The typed error's ``status``, ``code`` and ``issues``."""
+    return {"status": status, "code": body.code, "issues": list(body.issues)}
+
+
+def _refused(
+    provider: str, status: int, body: ErrorBody, said: str, login_hint: str
+) -> SealboxError | None:
+    """The error for a status that says the provider refused this request (400, 401, 402, 403,
+    404, 409, 413, 422, 502), or None for any other status."""
+    kwargs = _details(status, body)
     if status == 400 or status == 422:
         details = "; ".join(body.issues) or body.message or "no details given"
         return InvalidRequestError(
@@ -151,6 +172,15 @@ def error_for(
             f"{said}: check the recipients and fields.",
             **kwargs,
         )
+    return None
+
+
+def _unavailable(
+    provider: str, response: httpx.Response, body: ErrorBody
+) -> ProviderUnavailableError | None:
+    """The error for a status that says the provider cannot answer now (429, 5xx), with the
+    wait it asked for; None for any other status."""
+    status = response.status_code
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     # What a server says about its own trouble (a stack trace, "Service Unavailable") helps
     # someone reading the command line's output or the log, not someone at a window.
@@ -180,7 +210,61 @@ def error_for(
             status=status,
             retry_after=retry_after,
         )
-    return ProviderError(f"{provider} answered {status}{said}.", **kwargs)
+    return None
+
+
+def too_slow(provider: str, url: httpx.URL, limit: float, *, sent: bool) -> SealboxError:
+    """A call ran past its deadline of ``limit`` seconds; ``sent``: it may have been processed
+    and cannot be retried (then the caller must check before doing anything else)."""
+    if sent:
+        return AmbiguousSendError(
+            f"{url.host} did not answer within {seconds(limit)} s after the "
+            f"request was sent: Sealbox will check with {provider} before "
+            "doing anything else."
+        )
+    return ProviderUnavailableError(
+        f"{url.host} did not answer within {seconds(limit)} s: {provider} "
+        "is too slow to answer or the connection is poor; try again later."
+    )
+
+
+def connection_lost(provider: str, url: httpx.URL, exc: Exception, *, sent: bool) -> SealboxError:
+    """The connection failed after the request may have left; ``sent`` as for :func:`too_slow`."""
+    if sent:
+        return AmbiguousSendError(
+            Text(
+                f"The connection to {provider} was lost after the request was sent",
+                Detail(reason(exc)),
+                f": Sealbox will check with {provider} before doing anything else.",
+            )
+        )
+    return ProviderUnavailableError(
+        Text(
+            f"{provider} ({url.host}) did not answer in time",
+            Detail(reason(exc)),
+            ": try again later.",
+        )
+    )
+
+
+def too_big(provider: str, max_bytes: int) -> DownloadRejectedError:
+    """A download over ``max_bytes``: refused, never read whole."""
+    return DownloadRejectedError(
+        f"{provider} sent a download larger than {format_size(max_bytes)}, more "
+        "than any signed PDF Sealbox accepts: it was not kept. Check the request at "
+        f"{provider}, then download it again."
+    )
+
+
+def seconds(value: float) -> str:
+    """A number of seconds as a message shows it."""
+    return f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+
+
+def reason(exc: Exception) -> str:
+    """An exception's type and text, for a message's details."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import httpx
 
 from app.domain.geometry import Origin, to_points
 from app.domain.lifecycle import Status
-from app.domain.model import EMAIL_RE, Designation, FieldType, RequestSpec
+from app.domain.model import EMAIL_RE, Designation, Field, FieldType, RequestSpec
 from app.domain.report import RecipientReport, Report
 from app.errors import CapabilityError, SealboxError, ValidationError
 from app.pdf.document import PdfInfo
@@ -94,74 +94,78 @@ def build_signers(
     spec: RequestSpec, pdf: PdfInfo, file_name: str, send_email: bool
 ) -> list[dict[str, Any]]:
     """The ``signers`` array, fields converted from canonical coordinates to Signature.nc's."""
-    signers: list[dict[str, Any]] = []
-    for index in signer_order(spec):
-        recipient = spec.recipients[index]
-        if recipient.designation != Designation.SIGNER:
-            raise CapabilityError(
-                f"{NAME} has only signers: recipient {index} "
-                f"({recipient.name or recipient.email}) is a {recipient.designation.value}; "
-                "make them a Signer or choose another provider."
-            )
-        signer: dict[str, Any] = {
-            "firstname": recipient.first_name,
-            "lastname": recipient.last_name,
-        }
-        # The sendEmail rule: with sendEmail every signer needs a valid email; without it the
-        # email is optional but, when given, must still be valid.
-        if recipient.email:
-            if not EMAIL_RE.match(recipient.email):
-                raise ValidationError(
-                    [f"recipients[{index}].email: {recipient.email!r} is not an email address"]
-                )
-            signer["email"] = recipient.email
-        elif send_email:
+    return [_signer(spec, index, pdf, file_name, send_email) for index in signer_order(spec)]
+
+
+def _signer(
+    spec: RequestSpec, index: int, pdf: PdfInfo, file_name: str, send_email: bool
+) -> dict[str, Any]:
+    """One signer: the recipient's name and email, and its fields (at least one)."""
+    recipient = spec.recipients[index]
+    if recipient.designation != Designation.SIGNER:
+        raise CapabilityError(
+            f"{NAME} has only signers: recipient {index} "
+            f"({recipient.name or recipient.email}) is a {recipient.designation.value}; "
+            "make them a Signer or choose another provider."
+        )
+    signer: dict[str, Any] = {
+        "firstname": recipient.first_name,
+        "lastname": recipient.last_name,
+    }
+    # The sendEmail rule: with sendEmail every signer needs a valid email; without it the
+    # email is optional but, when given, must still be valid.
+    if recipient.email:
+        if not EMAIL_RE.match(recipient.email):
             raise ValidationError(
-                [
-                    f"recipients[{index}].email: {NAME} emails the "
-                    "invitation, so every signer needs an email address"
-                ]
+                [f"recipients[{index}].email: {recipient.email!r} is not an email address"]
             )
-        fields: list[dict[str, Any]] = []
-        for number, field in spec.fields_for(index):
-            wire_type = WIRE_FIELD_TYPE.get(field.type)
-            if wire_type is None:
-                raise CapabilityError(
-                    f"{NAME} cannot take {field.type.value} fields "
-                    f"(fields[{number}]): use signature fields only."
-                )
-            if not 1 <= field.page <= len(pdf.pages):
-                raise ValidationError(
-                    [
-                        f"fields[{number}].page: the document has "
-                        f"{len(pdf.pages)} pages (it is {field.page})"
-                    ]
-                )
-            area = to_points(field.rect, pdf.pages[field.page - 1], PAGE_BASE, ORIGIN)
-            fields.append(
-                {
-                    "type": wire_type,
-                    "name": field.label or FIELD_NAME.format(n=number + 1),
-                    "document": file_name,
-                    "area": {
-                        "x": _wire_number(area.x),
-                        "y": _wire_number(area.y),
-                        "w": _wire_number(area.width),
-                        "h": _wire_number(area.height),
-                        "page": area.page,
-                    },
-                }
-            )
-        if not fields:
-            raise ValidationError(
-                [
-                    f"recipients[{index}]: {NAME} needs at least one "
-                    f"signature field for {recipient.name or recipient.email}"
-                ]
-            )
-        signer["fields"] = fields
-        signers.append(signer)
-    return signers
+        signer["email"] = recipient.email
+    elif send_email:
+        raise ValidationError(
+            [
+                f"recipients[{index}].email: {NAME} emails the "
+                "invitation, so every signer needs an email address"
+            ]
+        )
+    fields = [
+        _wire_field(number, field, pdf, file_name) for number, field in spec.fields_for(index)
+    ]
+    if not fields:
+        raise ValidationError(
+            [
+                f"recipients[{index}]: {NAME} needs at least one "
+                f"signature field for {recipient.name or recipient.email}"
+            ]
+        )
+    signer["fields"] = fields
+    return signer
+
+
+def _wire_field(number: int, field: Field, pdf: PdfInfo, file_name: str) -> dict[str, Any]:
+    """One field as Signature.nc takes it (``number`` counts the spec's fields from 0)."""
+    wire_type = WIRE_FIELD_TYPE.get(field.type)
+    if wire_type is None:
+        raise CapabilityError(
+            f"{NAME} cannot take {field.type.value} fields "
+            f"(fields[{number}]): use signature fields only."
+        )
+    if not 1 <= field.page <= len(pdf.pages):
+        raise ValidationError(
+            [f"fields[{number}].page: the document has {len(pdf.pages)} pages (it is {field.page})"]
+        )
+    area = to_points(field.rect, pdf.pages[field.page - 1], PAGE_BASE, ORIGIN)
+    return {
+        "type": wire_type,
+        "name": field.label or FIELD_NAME.format(n=number + 1),
+        "document": file_name,
+        "area": {
+            "x": _wire_number(area.x),
+            "y": _wire_number(area.y),
+            "w": _wire_number(area.width),
+            "h": _wire_number(area.height),
+            "page": area.page,
+        },
+    }
 
 
 # --- reading answers (untrusted) ---------------------------------------------------------------
