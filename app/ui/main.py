@@ -130,16 +130,10 @@ class MainWindow(QMainWindow):
     def finish_start(self) -> None:
         """Build the places, menus, busy bar, background sync and tray icon: everything that
         needs the store, the providers or the async loop (imported here)."""
-        from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QSystemTrayIcon
+        from PySide6.QtWidgets import QMessageBox
 
         from app.context import Context
-        from app.ui.archive.page import ArchivePage
         from app.ui.bridge import AsyncBridge
-        from app.ui.bulk.launcher import BulkLauncher
-        from app.ui.editor.editor import EditorWidget
-        from app.ui.requests.page import RequestsPage
-        from app.ui.style import DANGER
-        from app.ui.sync_controller import SyncController
         from app.ui.wheel import install_wheel_guard
 
         app = QApplication.instance()
@@ -149,6 +143,28 @@ class MainWindow(QMainWindow):
             self.ctx = Context.from_environment()
         if not hasattr(self, "bridge"):
             self.bridge = AsyncBridge(self)
+        self._build_places()
+        self.menuBar().clear()
+        for menu in self._menu_frame:
+            menu.deleteLater()
+        self._build_menus()
+        self._connect_places()
+        self._build_status_bar()
+        self.bridge.errorReported.connect(
+            lambda title, text: QMessageBox.warning(self, title, text)
+        )
+        self.statusBar().showMessage("Open a PDF to prepare it for signature.")
+        self.started = True
+        if self._place_wanted:
+            self.show_place(self._place_wanted)
+
+    def _build_places(self) -> None:
+        """Prepare, Requests and Archive in the window's stack, and Send to many."""
+        from app.ui.archive.page import ArchivePage
+        from app.ui.bulk.launcher import BulkLauncher
+        from app.ui.editor.editor import EditorWidget
+        from app.ui.requests.page import RequestsPage
+
         self.editor = EditorWidget(self.ctx, self.bridge, self.settings)
         self.requests_page = RequestsPage(self.ctx, self.bridge)
         self.archive_page = ArchivePage(self.ctx, self.bridge)
@@ -156,10 +172,9 @@ class MainWindow(QMainWindow):
             self.places.addWidget(page)
         self.bulk = BulkLauncher(self.ctx, self.bridge, self.editor, self)
         self.bulk.showRun.connect(self.show_run)
-        self.menuBar().clear()
-        for menu in self._menu_frame:
-            menu.deleteLater()
-        self._build_menus()
+
+    def _connect_places(self) -> None:
+        """What the places ask of the window: status messages, showing a request, signing."""
         self.editor.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.editor.documentChanged.connect(self._document_changed)
         self.editor.sent.connect(self.show_request)
@@ -167,6 +182,14 @@ class MainWindow(QMainWindow):
         self.requests_page.openInArchive.connect(self.show_archived)
         self.requests_page.signNow.connect(self.sign_now)
         self.signing_windows: dict[str, QDialog] = {}
+
+    def _build_status_bar(self) -> None:
+        """The busy bar, the background sync with its offline label, and the tray icon."""
+        from PySide6.QtWidgets import QLabel, QProgressBar, QSystemTrayIcon
+
+        from app.ui.style import DANGER
+        from app.ui.sync_controller import SyncController
+
         # Background work (sending, reading the document's text) shows as a busy bar.
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
@@ -191,13 +214,6 @@ class MainWindow(QMainWindow):
             tray.activated.connect(self._raise_window)
             tray.show()
             self.sync.tray = tray
-        self.bridge.errorReported.connect(
-            lambda title, text: QMessageBox.warning(self, title, text)
-        )
-        self.statusBar().showMessage("Open a PDF to prepare it for signature.")
-        self.started = True
-        if self._place_wanted:
-            self.show_place(self._place_wanted)
 
     def _build_rail(self) -> None:
         rail = QToolBar("Places")
@@ -239,31 +255,43 @@ class MainWindow(QMainWindow):
         self.requests_page.show_run(run_id)
 
     def _build_menus(self) -> None:
-        editor = self.editor
-        view = editor.view
-        bar = self.menuBar()
+        editor, bar, add = self.editor, self.menuBar(), self._add_action
+        self._build_file_menu(bar.addMenu("&File"))
+        self._build_edit_menu(bar.addMenu("&Edit"))
+        self._build_view_menu(bar.addMenu("&View"))
+        request = bar.addMenu("&Request")
+        add(request, "&Send for Signature", editor.send)
+        request.addAction(self.bulk.action)
+        add(request, "&Check", editor.show_check)
 
-        def add(
-            menu: QMenu,
-            text: str,
-            slot: Callable[[], object],
-            shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-        ) -> QAction:
-            action = QAction(text, self)
-            if isinstance(shortcut, QKeySequence.StandardKey):
-                # Every binding of the platform (Close is Ctrl+F4 and Ctrl+W on some), and
-                # Ctrl+Q for Quit where the platform names none.
-                keys = QKeySequence.keyBindings(shortcut) or (
-                    [QKeySequence("Ctrl+Q")] if shortcut == QKeySequence.StandardKey.Quit else []
-                )
-                action.setShortcuts(keys)
-            elif shortcut is not None:
-                action.setShortcut(QKeySequence(shortcut))
-            action.triggered.connect(slot)
-            menu.addAction(action)
-            return action
+        help_menu = bar.addMenu("&Help")
+        add(help_menu, "Open the &Sample Contract", self.open_sample)
+        add(help_menu, "&About Sealbox", self._about)
 
-        file_menu = bar.addMenu("&File")
+    def _add_action(
+        self,
+        menu: QMenu,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+    ) -> QAction:
+        """Add an action to ``menu`` calling ``slot``, with its shortcut(s)."""
+        action = QAction(text, self)
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            # Every binding of the platform (Close is Ctrl+F4 and Ctrl+W on some), and
+            # Ctrl+Q for Quit where the platform names none.
+            keys = QKeySequence.keyBindings(shortcut) or (
+                [QKeySequence("Ctrl+Q")] if shortcut == QKeySequence.StandardKey.Quit else []
+            )
+            action.setShortcuts(keys)
+        elif shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_file_menu(self, file_menu: QMenu) -> None:
+        editor, add = self.editor, self._add_action
         add(file_menu, "&Open…", editor.choose_file, QKeySequence.StandardKey.Open)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
@@ -277,7 +305,8 @@ class MainWindow(QMainWindow):
         add(file_menu, "&Close Document", editor.request_close, QKeySequence.StandardKey.Close)
         add(file_menu, "&Quit", self.quit, QKeySequence.StandardKey.Quit)
 
-        edit = bar.addMenu("&Edit")
+    def _build_edit_menu(self, edit: QMenu) -> None:
+        editor, view, add = self.editor, self.editor.view, self._add_action
         edit.addAction(editor.undo_action)
         edit.addAction(editor.redo_action)
         edit.addSeparator()
@@ -299,7 +328,8 @@ class MainWindow(QMainWindow):
         snapping.toggled.connect(lambda on: setattr(view, "snapping", on))
         edit.addAction(snapping)
 
-        view_menu = bar.addMenu("&View")
+    def _build_view_menu(self, view_menu: QMenu) -> None:
+        editor, view, add = self.editor, self.editor.view, self._add_action
         add(view_menu, "Zoom &In", view.zoom_in, QKeySequence.StandardKey.ZoomIn)
         add(view_menu, "Zoom &Out", view.zoom_out, QKeySequence.StandardKey.ZoomOut)
         add(view_menu, "&Actual Size", lambda: view.set_zoom(1.0), "Ctrl+0")
@@ -323,15 +353,6 @@ class MainWindow(QMainWindow):
         thumbs.setChecked(True)
         thumbs.toggled.connect(editor.thumbnails.setVisible)
         view_menu.addAction(thumbs)
-
-        request = bar.addMenu("&Request")
-        add(request, "&Send for Signature", editor.send)
-        request.addAction(self.bulk.action)
-        add(request, "&Check", editor.show_check)
-
-        help_menu = bar.addMenu("&Help")
-        add(help_menu, "Open the &Sample Contract", self.open_sample)
-        add(help_menu, "&About Sealbox", self._about)
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -523,8 +544,8 @@ def show_first(window: MainWindow) -> float | None:
     return watcher.at
 
 
-def run_app(path: Path | None) -> int:
-    started = time.monotonic()
+def _application() -> QApplication:
+    """The Qt application (made if there is none yet), with Sealbox's names, icon and style."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Sealbox")
@@ -533,6 +554,12 @@ def run_app(path: Path | None) -> int:
     app.setDesktopFileName("io.sealbox.Sealbox")
     app.setWindowIcon(app_icon())
     app.setStyleSheet(style_sheet())
+    return app
+
+
+def run_app(path: Path | None) -> int:
+    started = time.monotonic()
+    app = _application()
     # The window first: everything else is loaded once it is on screen.
     window = MainWindow(deferred=True)
     shown = show_first(window)

@@ -144,6 +144,26 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
 
     def _build_list(self) -> QWidget:
         """The table (or what it would say when empty) and the actions under it."""
+        self._build_table()
+        self.empty = QLabel()
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.list_stack = QStackedWidget()
+        self.list_stack.addWidget(self.table)
+        self.list_stack.addWidget(self.empty)
+
+        actions = self._build_actions()
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.list_stack, 1)
+        left_layout.addLayout(actions)
+        return left
+
+    def _build_table(self) -> None:
+        """The archive's table: its columns, sorting, and what follows its selection."""
         self.table = ArchiveTable()
         self.table.setModel(self.model)
         self.table.setItemDelegateForColumn(BADGE, BadgeDelegate(self.table))
@@ -169,14 +189,8 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         self.model.modelReset.connect(self.table.fit_columns)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
 
-        self.empty = QLabel()
-        self.empty.setWordWrap(True)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.list_stack = QStackedWidget()
-        self.list_stack.addWidget(self.table)
-        self.list_stack.addWidget(self.empty)
-
+    def _build_actions(self) -> QHBoxLayout:
+        """The buttons under the table: Verify, Verify all, the progress, Cancel, Export."""
         self.verify_button = QPushButton("Verify")
         self.verify_button.setToolTip(
             "Re-hash the selected requests' files and check their signatures, offline"
@@ -201,13 +215,7 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         actions.addWidget(self.cancel_button)
         actions.addStretch()
         actions.addWidget(self.export_button)
-
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.list_stack, 1)
-        left_layout.addLayout(actions)
-        return left
+        return actions
 
     def _build_preview(self) -> QWidget:
         """The preview pane: title, last verification, buttons and the pages."""

@@ -95,6 +95,25 @@ class SendToManyDialog(QDialog):
             "copy."
         )
         intro.setWordWrap(True)
+        top = self._build_sheet_bar()
+        self.splitter = self._build_tables()
+        self._build_run_widgets()
+        buttons = self._build_buttons()
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(top)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.problems_label)
+        options = QHBoxLayout()
+        options.addWidget(self.skip_box)
+        options.addWidget(self.progress, 1)
+        layout.addLayout(options)
+        layout.addLayout(buttons)
+        self.resize(960, 620)
+
+    def _build_sheet_bar(self) -> QHBoxLayout:
+        """The row above the tables: choose the sheet, the workbook's sheet, the example."""
         self.file_label = QLabel("No sheet chosen")
         self.file_label.setStyleSheet(MUTED_STYLE)
         self.choose_button = QPushButton("Choose sheet…")
@@ -114,7 +133,10 @@ class SendToManyDialog(QDialog):
         top.addWidget(self.sheet_label)
         top.addWidget(self.sheet_box)
         top.addWidget(self.example_button)
+        return top
 
+    def _build_tables(self) -> QSplitter:
+        """The mapping table and the rows table side by side."""
         self.mapping = MappingTable()
         self.mapping.changed.connect(self._check)
         self.rows = RowsModel(self)
@@ -137,13 +159,16 @@ class SendToManyDialog(QDialog):
         self.summary_label = QLabel("")
         rows_layout.addWidget(self.summary_label)
         rows_layout.addWidget(self.rows_view, 1)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(mapping_box)
-        self.splitter.addWidget(rows_box)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([400, 560])
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(mapping_box)
+        splitter.addWidget(rows_box)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        splitter.setSizes([400, 560])
+        return splitter
 
+    def _build_run_widgets(self) -> None:
+        """The rows' problems, the "Skip rows with problems" box and the progress bar."""
         self.problems_label = QLabel("")
         self.problems_label.setObjectName("bulkProblems")
         self.problems_label.setWordWrap(True)
@@ -159,6 +184,8 @@ class SendToManyDialog(QDialog):
         self.progress.setFormat("%v of %m rows")
         self.progress.setVisible(False)
 
+    def _build_buttons(self) -> QHBoxLayout:
+        """The status line and the buttons (Pause, Cancel, Export, Show, Send, Close)."""
         self.status_label = QLabel("")
         self.status_label.setObjectName("bulkStatus")
         self.status_label.setWordWrap(True)
@@ -197,18 +224,7 @@ class SendToManyDialog(QDialog):
             button.setAutoDefault(False)
             buttons.addWidget(button)
         self.send_button.setAutoDefault(True)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(top)
-        layout.addWidget(self.splitter, 1)
-        layout.addWidget(self.problems_label)
-        options = QHBoxLayout()
-        options.addWidget(self.skip_box)
-        options.addWidget(self.progress, 1)
-        layout.addLayout(options)
-        layout.addLayout(buttons)
-        self.resize(960, 620)
+        return buttons
 
     # --- the sheet and its checks ---------------------------------------------------------------
 

@@ -187,6 +187,32 @@ class AnchorsPanel(QWidget):
     def _build_table(self) -> None:
         """The "Anchors in this request" box: the table, the fields' total, the way through the
         matches; and the OCR option."""
+        self._build_table_view()
+        remove_row = self._build_match_row()
+        self.list_box = QGroupBox("Anchors in this request")
+        inner = QVBoxLayout(self.list_box)
+        inner.setContentsMargins(8, 8, 8, 8)
+        inner.setSpacing(6)
+        inner.addWidget(self.table, 1)
+        self.total_label = QLabel("")
+        self.total_label.setObjectName("fieldsTotal")
+        self.total_label.setWordWrap(True)
+        self.total_label.setToolTip(
+            "How many fields the request will have: one for every place "
+            f"an anchor's text appears, plus the placed ones (at most "
+            f"{MAX_FIELDS})"
+        )
+        inner.addWidget(self.total_label)
+        inner.addLayout(remove_row)
+        self.ocr_check = QCheckBox("Find anchors in scanned pages (OCR)")
+        self.ocr_check.setToolTip(
+            "Read the text of pages that are scanned images, so anchors "
+            "written on them are found too (slower)"
+        )
+        self._ocr_checked_available = False
+
+    def _build_table_view(self) -> None:
+        """The anchors' table: editable in place, one row selected at a time."""
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setItemDelegate(AnchorDelegate(self.doc, self.table))
@@ -209,6 +235,9 @@ class AnchorsPanel(QWidget):
         self.table.setMinimumHeight(120)
         self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         header.setMinimumSectionSize(40)
+
+    def _build_match_row(self) -> QHBoxLayout:
+        """The row under the table: previous and next match, where it is, and Remove."""
         self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Remove the selected anchor")
         self.previous_button = QToolButton()
@@ -225,27 +254,7 @@ class AnchorsPanel(QWidget):
         remove_row.addWidget(self.match_label)
         remove_row.addStretch(1)
         remove_row.addWidget(self.remove_button)
-        self.list_box = QGroupBox("Anchors in this request")
-        inner = QVBoxLayout(self.list_box)
-        inner.setContentsMargins(8, 8, 8, 8)
-        inner.setSpacing(6)
-        inner.addWidget(self.table, 1)
-        self.total_label = QLabel("")
-        self.total_label.setObjectName("fieldsTotal")
-        self.total_label.setWordWrap(True)
-        self.total_label.setToolTip(
-            "How many fields the request will have: one for every place "
-            f"an anchor's text appears, plus the placed ones (at most "
-            f"{MAX_FIELDS})"
-        )
-        inner.addWidget(self.total_label)
-        inner.addLayout(remove_row)
-        self.ocr_check = QCheckBox("Find anchors in scanned pages (OCR)")
-        self.ocr_check.setToolTip(
-            "Read the text of pages that are scanned images, so anchors "
-            "written on them are found too (slower)"
-        )
-        self._ocr_checked_available = False
+        return remove_row
 
     def _connect(self) -> None:
         self.text_edit.textChanged.connect(self._text_changed)
