@@ -17,7 +17,6 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +31,7 @@ from app.resources import resource
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-    from PySide6.QtWidgets import QDialog, QMenu
+    from PySide6.QtWidgets import QDialog
 
     from app.context import Context
     from app.ui.archive.page import ArchivePage
@@ -255,104 +254,16 @@ class MainWindow(QMainWindow):
         self.requests_page.show_run(run_id)
 
     def _build_menus(self) -> None:
-        editor, bar, add = self.editor, self.menuBar(), self._add_action
-        self._build_file_menu(bar.addMenu("&File"))
-        self._build_edit_menu(bar.addMenu("&Edit"))
-        self._build_view_menu(bar.addMenu("&View"))
-        request = bar.addMenu("&Request")
-        add(request, "&Send for Signature", editor.send)
-        request.addAction(self.bulk.action)
-        add(request, "&Check", editor.show_check)
+        from app.ui.menus import MenuSlots, build_menus
 
-        help_menu = bar.addMenu("&Help")
-        add(help_menu, "Open the &Sample Contract", self.open_sample)
-        add(help_menu, "&About Sealbox", self._about)
-
-    def _add_action(
-        self,
-        menu: QMenu,
-        text: str,
-        slot: Callable[[], object],
-        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-    ) -> QAction:
-        """Add an action to ``menu`` calling ``slot``, with its shortcut(s)."""
-        action = QAction(text, self)
-        if isinstance(shortcut, QKeySequence.StandardKey):
-            # Every binding of the platform (Close is Ctrl+F4 and Ctrl+W on some), and
-            # Ctrl+Q for Quit where the platform names none.
-            keys = QKeySequence.keyBindings(shortcut) or (
-                [QKeySequence("Ctrl+Q")] if shortcut == QKeySequence.StandardKey.Quit else []
-            )
-            action.setShortcuts(keys)
-        elif shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _build_file_menu(self, file_menu: QMenu) -> None:
-        editor, add = self.editor, self._add_action
-        add(file_menu, "&Open…", editor.choose_file, QKeySequence.StandardKey.Open)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file_menu.addSeparator()
-        add(file_menu, "Save as &Template…", editor.save_template)
-        add(file_menu, "&Apply Template…", lambda: editor.apply_template())
-        add(file_menu, "&Export Template as Spec…", editor.export_template)
-        file_menu.addSeparator()
-        add(file_menu, "Se&ttings…", self.open_settings, QKeySequence.StandardKey.Preferences)
-        file_menu.addSeparator()
-        add(file_menu, "&Close Document", editor.request_close, QKeySequence.StandardKey.Close)
-        add(file_menu, "&Quit", self.quit, QKeySequence.StandardKey.Quit)
-
-    def _build_edit_menu(self, edit: QMenu) -> None:
-        editor, view, add = self.editor, self.editor.view, self._add_action
-        edit.addAction(editor.undo_action)
-        edit.addAction(editor.redo_action)
-        edit.addSeparator()
-        add(edit, "Cu&t", view.cut_selection, QKeySequence.StandardKey.Cut)
-        add(edit, "&Copy", view.copy_selection, QKeySequence.StandardKey.Copy)
-        add(edit, "&Paste", view.paste, QKeySequence.StandardKey.Paste)
-        add(edit, "&Duplicate", view.duplicate, "Ctrl+D")
-        add(edit, "De&lete", view.delete_selection, QKeySequence.StandardKey.Delete)
-        edit.addSeparator()
-        add(
-            edit, "Select &All on Page", view.select_all_on_page, QKeySequence.StandardKey.SelectAll
+        slots = MenuSlots(
+            fill_recent=self._fill_recent,
+            settings=self.open_settings,
+            quit=self.quit,
+            sample=self.open_sample,
+            about=self._about,
         )
-        add(edit, "Copy to All Pa&ges", editor.copy_to_all_pages)
-        add(edit, "Copy to Page &Range…", editor.copy_to_page_range)
-        edit.addSeparator()
-        snapping = QAction("S&nap to Other Fields", self)
-        snapping.setCheckable(True)
-        snapping.setChecked(True)
-        snapping.toggled.connect(lambda on: setattr(view, "snapping", on))
-        edit.addAction(snapping)
-
-    def _build_view_menu(self, view_menu: QMenu) -> None:
-        editor, view, add = self.editor, self.editor.view, self._add_action
-        add(view_menu, "Zoom &In", view.zoom_in, QKeySequence.StandardKey.ZoomIn)
-        add(view_menu, "Zoom &Out", view.zoom_out, QKeySequence.StandardKey.ZoomOut)
-        add(view_menu, "&Actual Size", lambda: view.set_zoom(1.0), "Ctrl+0")
-        add(view_menu, "Fit &Width", view.fit_width, "Ctrl+9")
-        add(view_menu, "Fit &Page", view.fit_page, "Ctrl+8")
-        view_menu.addSeparator()
-        add(
-            view_menu,
-            "&Next Page",
-            lambda: view.go_to_page(view.current_page() + 1),
-            QKeySequence.StandardKey.MoveToNextPage,
-        )
-        add(
-            view_menu,
-            "P&revious Page",
-            lambda: view.go_to_page(view.current_page() - 1),
-            QKeySequence.StandardKey.MoveToPreviousPage,
-        )
-        thumbs = QAction("&Thumbnails", self)
-        thumbs.setCheckable(True)
-        thumbs.setChecked(True)
-        thumbs.toggled.connect(editor.thumbnails.setVisible)
-        view_menu.addAction(thumbs)
+        self.recent_menu = build_menus(self, self.editor, self.bulk.action, slots)
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
