@@ -39,7 +39,8 @@ from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.commands import Editing
 from app.ui.editor.anchors import AnchorsPanel
 from app.ui.editor.banner import SignedBanner
-from app.ui.editor.drafting import DraftKeeper, Working, ask_restore, ask_unsaved, confirm_again
+from app.ui.editor.draft_actions import DraftActions
+from app.ui.editor.drafting import DraftKeeper, Working, confirm_again
 from app.ui.editor.matches import Matches
 from app.ui.editor.palette import FieldPalette
 from app.ui.editor.preflight import PreflightPanel
@@ -60,7 +61,7 @@ log = logging.getLogger(__name__)
 PREFLIGHT_DELAY_MS = 120
 
 
-class EditorWidget(QWidget):
+class EditorWidget(DraftActions, QWidget):
     """Everything needed to prepare one PDF for signature."""
 
     #: A request was sent (its id).
@@ -318,92 +319,8 @@ class EditorWidget(QWidget):
             self.render_id.text().strip() or None,
         )
 
-    def has_unsaved_work(self) -> bool:
-        return self.keeper.has_unsaved_work()
-
-    def keep_work(self) -> None:
-        """Leave the document without asking: its unsent changes become a saved draft."""
-        if self.path is not None:
-            self.keeper.keep()
-
-    def discard_work(self) -> None:
-        """Leave the document and throw away its draft (the user said Discard)."""
-        self.keeper.discard()
-
-    def confirm_leave(self) -> bool:
-        """Before the document is left: if it has unsent changes, ask Save Draft / Discard /
-        Cancel and do it; False when the user cancelled."""
-        if not self.has_unsaved_work():
-            self.keep_work()  # a reopened draft left as it was goes back to the list
-            return True
-        answer = ask_unsaved(
-            self, repr(self.doc.name.strip() or (self.path.name if self.path else "This document"))
-        )
-        if answer == "cancel":
-            return False
-        if answer == "save":
-            try:
-                self.keeper.save_and_release()
-            except SealboxError as exc:
-                QMessageBox.warning(self, "Not saved", exc.message)
-                return False
-            self.statusMessage.emit("Saved as a draft: it is listed in Prepare.")
-        else:
-            self.keeper.discard()
-        return True
-
-    def request_open_draft(self, draft_id: str) -> bool:
-        return self.confirm_leave() and self.open_draft(draft_id)
-
-    def open_draft(self, draft_id: str) -> bool:
-        """Carry on with a draft exactly where it was left."""
-        try:
-            draft = self.drafts.get(draft_id)
-            pdf = self.drafts.pdf_path(draft.id, draft.document_name)
-            info = check_pdf(pdf)
-        except SealboxError as exc:
-            QMessageBox.warning(self, "Cannot open this draft", exc.message)
-            self._show_empty()
-            return False
-        self.keep_work()
-        self._load(pdf, info, draft.spec, draft, provider=draft.provider, render_id=draft.render_id)
-        self.statusMessage.emit(f"Opened the draft {draft.title!r}")
-        return True
-
-    def delete_draft(self, draft_id: str) -> None:
-        try:
-            draft = self.drafts.get(draft_id)
-        except SealboxError:
-            self._show_empty()
-            return
-        answer = QMessageBox.question(
-            self,
-            "Delete draft",
-            f"Delete the draft {draft.title!r}? It was never sent; this cannot be undone.",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            self.drafts.delete(draft_id)
-            self.statusMessage.emit(f"Deleted the draft {draft.title!r}")
-            self._show_empty()
-
-    def restore_unfinished(self) -> bool:
-        """At start: offer to restore work a crash or a kill cut off (the latest; the others
-        stay in Drafts). True when a draft was restored."""
-        orphans = self.drafts.orphaned()
-        if not orphans:
-            return False
-        latest, others = orphans[0], orphans[1:]
-        for draft in others:
-            self.drafts.set_state(draft.id, "saved")
-        answer = ask_restore(self, latest)
-        if answer == "restore":
-            return self.open_draft(latest.id)
-        if answer == "discard":
-            self.drafts.delete(latest.id)
-        else:
-            self.drafts.set_state(latest.id, "saved")
-        self._show_empty()
-        return False
+    def _say(self, text: str) -> None:
+        self.statusMessage.emit(text)
 
     def _show_empty(self) -> None:
         if self.path is not None:
