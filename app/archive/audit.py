@@ -377,14 +377,16 @@ def _check_file(
 
 def signature_details(path: Path, results: Sequence[SignatureCheck]) -> tuple[dict[str, Any], ...]:
     """Per signature: what ``archive verify --json`` reports (see :class:`FileCheck`)."""
+    from pyhanko.pdf_utils.misc import PdfError
+
     from app.archive.verify import trust_word
     from app.domain.clock import iso
     from app.pdf.pades import signature_levels
 
     try:
         levels = {s.field: s.level for s in signature_levels(path.read_bytes())}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        levels = {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, PdfError):
+        levels = {}  # what cannot be read is reported by the signature checks themselves
     out = []
     for r in results:
         if r.kind == "unreadable":

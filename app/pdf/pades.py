@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from io import BytesIO
 
+from pyhanko.pdf_utils.crypt import AuthStatus
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
@@ -46,8 +47,12 @@ class SignatureLevel:
 
 
 def signature_levels(pdf_bytes: bytes) -> list[SignatureLevel]:
-    """The level of every signature in ``pdf_bytes`` (empty for an unsigned file)."""
+    """The level of every signature in ``pdf_bytes`` (empty for an unsigned file, and for one
+    that needs a password to open)."""
     reader = PdfFileReader(BytesIO(pdf_bytes), strict=False)
+    # A file encrypted with a permissions password only opens with the empty user password.
+    if reader.encrypted and reader.decrypt(b"").status == AuthStatus.FAILED:
+        return []
     embedded = reader.embedded_signatures
     doc_ts = [s.signed_revision for s in embedded if _is_doc_timestamp(s)]
     dss_revisions = _dss_revisions(reader)
