@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from app.domain.model import Request, RequestSpec
+from app.domain.model import Designation, Recipient, Request, RequestSpec
 from app.domain.problems import Issue
 from app.domain.report import Report
 from app.domain.text import format_size
@@ -122,6 +122,44 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+def signer_problems(
+    spec: RequestSpec,
+    not_signer: Callable[[Recipient], str],
+    no_field: Callable[[Recipient], str] | None = None,
+    more: Callable[[int, Recipient], list[Issue]] | None = None,
+) -> list[Issue]:
+    """For a provider that has only signers: recipient by recipient, an approver or CC is
+    refused with ``not_signer``; for a signer, ``more`` adds the provider's own rules, and with
+    ``no_field`` a signer with neither a field nor an anchor is refused."""
+    out: list[Issue] = []
+    for i, r in enumerate(spec.recipients):
+        if r.designation != Designation.SIGNER:
+            out.append(Issue(("recipients", i, "designation"), not_signer(r)))
+            continue
+        if more is not None:
+            out += more(i, r)
+        placed = any(f.recipient_index == i for f in spec.fields) or any(
+            a.recipient_index == i for a in spec.anchor_tags
+        )
+        if no_field is not None and not placed:
+            out.append(Issue(("recipients", i), no_field(r)))
+    return out
+
+
+def optional_field_problems(spec: RequestSpec, field: str, anchor: str) -> list[Issue]:
+    """For a provider whose fields are all required: each optional field (``field``) and each
+    optional anchor (``anchor``) is refused."""
+    out = [
+        Issue(("fields", i, "required"), field) for i, f in enumerate(spec.fields) if not f.required
+    ]
+    out += [
+        Issue(("anchorTags", i, "required"), anchor)
+        for i, a in enumerate(spec.anchor_tags)
+        if not a.required
+    ]
+    return out
 
 
 def capability_problems(caps: Capabilities, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:

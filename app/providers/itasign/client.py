@@ -9,12 +9,17 @@ from urllib.parse import quote
 
 from app.domain.clock import now
 from app.domain.lifecycle import Status
-from app.domain.model import Designation, Request, RequestSpec
+from app.domain.model import Request, RequestSpec
 from app.domain.problems import Issue
 from app.domain.report import Report
 from app.errors import CapabilityError, SealboxError, UserError
 from app.pdf.document import PdfInfo
-from app.providers.base import ProviderConfig, capability_problems, delivery_warnings
+from app.providers.base import (
+    ProviderConfig,
+    capability_problems,
+    delivery_warnings,
+    signer_problems,
+)
 from app.providers.errors import AmbiguousSendError, BadResponseError, ProviderError
 from app.providers.http import UPLOAD_TIMEOUT
 from app.providers.itasign.info import CAPABILITIES, DEFAULT_BASE_URL, NAME
@@ -88,18 +93,13 @@ class ItaSignProvider:
         return delivery_warnings(CAPABILITIES, spec)
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
-        problems = capability_problems(CAPABILITIES, spec, pdf)
-        for i, r in enumerate(spec.recipients):
-            if r.designation != Designation.SIGNER:
-                problems.append(
-                    Issue(
-                        ("recipients", i, "designation"),
-                        f"{NAME} has only signers, not "
-                        f"{r.designation.value} recipients; make {r.name or 'them'} a Signer, "
-                        "remove them, or choose another provider",
-                    )
-                )
-        return problems
+        return capability_problems(CAPABILITIES, spec, pdf) + signer_problems(
+            spec,
+            not_signer=lambda r: (
+                f"{NAME} has only signers, not {r.designation.value} recipients; make "
+                f"{r.name or 'them'} a Signer, remove them, or choose another provider"
+            ),
+        )
 
     # --- requests ------------------------------------------------------------------------------
 

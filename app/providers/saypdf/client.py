@@ -9,12 +9,18 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from app.domain.lifecycle import Status
-from app.domain.model import EMAIL_RE, Designation, Request, RequestSpec
+from app.domain.model import EMAIL_RE, Request, RequestSpec
 from app.domain.problems import Issue
 from app.domain.report import Report
 from app.errors import CapabilityError, UserError
 from app.pdf.document import PdfInfo
-from app.providers.base import ProviderConfig, capability_problems, delivery_warnings
+from app.providers.base import (
+    ProviderConfig,
+    capability_problems,
+    delivery_warnings,
+    optional_field_problems,
+    signer_problems,
+)
 from app.providers.http import UPLOAD_TIMEOUT, ProviderHttp
 from app.providers.remote import (
     SENDER_SETTING,
@@ -136,45 +142,22 @@ class SayPdfProvider:
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
         out = capability_problems(CAPABILITIES, spec, pdf)
-        for i, r in enumerate(spec.recipients):
-            if r.designation != Designation.SIGNER:
-                out.append(
-                    Issue(
-                        ("recipients", i, "designation"),
-                        f"{NAME} has only signers, "
-                        f"no {r.designation.value} recipients; make "
-                        f"{r.name or r.email} a Signer, remove them, or choose another "
-                        "provider",
-                    )
-                )
-                continue
-            has_field = any(f.recipient_index == i for f in spec.fields) or any(
-                a.recipient_index == i for a in spec.anchor_tags
-            )
-            if not has_field:
-                out.append(
-                    Issue(
-                        ("recipients", i),
-                        f"{NAME} needs at least one field for every "
-                        f"signer; place a field or anchor for {r.name or r.email}",
-                    )
-                )
-        out += [
-            Issue(
-                ("fields", i, "required"),
-                f"every {NAME} field must be filled in; make the field required or remove it",
-            )
-            for i, f in enumerate(spec.fields)
-            if not f.required
-        ]
-        out += [
-            Issue(
-                ("anchorTags", i, "required"),
-                f"every {NAME} field must be filled in; make the anchor required or remove it",
-            )
-            for i, a in enumerate(spec.anchor_tags)
-            if not a.required
-        ]
+        out += signer_problems(
+            spec,
+            not_signer=lambda r: (
+                f"{NAME} has only signers, no {r.designation.value} recipients; make "
+                f"{r.name or r.email} a Signer, remove them, or choose another provider"
+            ),
+            no_field=lambda r: (
+                f"{NAME} needs at least one field for every signer; place a field or anchor for "
+                f"{r.name or r.email}"
+            ),
+        )
+        out += optional_field_problems(
+            spec,
+            f"every {NAME} field must be filled in; make the field required or remove it",
+            f"every {NAME} field must be filled in; make the anchor required or remove it",
+        )
         return out
 
     # --- authentication ---

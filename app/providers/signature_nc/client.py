@@ -12,12 +12,18 @@ import httpx
 
 from app.domain.clock import now
 from app.domain.lifecycle import Status
-from app.domain.model import Designation, Request, RequestSpec
+from app.domain.model import Recipient, Request, RequestSpec
 from app.domain.problems import Issue
 from app.domain.report import Report
 from app.errors import CapabilityError, UserError
 from app.pdf.document import PdfInfo
-from app.providers.base import ProviderConfig, capability_problems, delivery_warnings
+from app.providers.base import (
+    ProviderConfig,
+    capability_problems,
+    delivery_warnings,
+    optional_field_problems,
+    signer_problems,
+)
 from app.providers.errors import (
     AmbiguousSendError,
     AuthenticationError,
@@ -111,49 +117,28 @@ class SignatureNcProvider:
 
     def preflight(self, spec: RequestSpec, pdf: PdfInfo) -> list[Issue]:
         out = capability_problems(CAPABILITIES, spec, pdf)
-        for i, r in enumerate(spec.recipients):
-            if r.designation != Designation.SIGNER:
-                out.append(
-                    Issue(
-                        ("recipients", i, "designation"),
-                        f"{NAME} has only signers, "
-                        f"no {r.designation.value}; make them a Signer or choose "
-                        "another provider",
-                    )
-                )
-                continue
-            if not r.last_name.strip():
-                out.append(
-                    Issue(
-                        ("recipients", i, "lastName"), f"{NAME} needs a last name for every signer"
-                    )
-                )
-            if not any(f.recipient_index == i for f in spec.fields) and not any(
-                a.recipient_index == i for a in spec.anchor_tags
-            ):
-                out.append(
-                    Issue(
-                        ("recipients", i),
-                        f"{NAME} needs at least one signature field "
-                        "for every signer; place one or add an anchor tag",
-                    )
-                )
-        out += [
-            Issue(
-                ("fields", i, "required"),
-                f"{NAME} fields are always required; make it required or remove it",
-            )
-            for i, f in enumerate(spec.fields)
-            if not f.required
-        ]
-        out += [
-            Issue(
-                ("anchorTags", i, "required"),
-                f"{NAME} fields are always required; make it required or remove it",
-            )
-            for i, a in enumerate(spec.anchor_tags)
-            if not a.required
-        ]
+
+        def last_name(i: int, r: Recipient) -> list[Issue]:
+            if r.last_name.strip():
+                return []
+            return [
+                Issue(("recipients", i, "lastName"), f"{NAME} needs a last name for every signer")
+            ]
+
+        out += signer_problems(
+            spec,
+            not_signer=lambda r: (
+                f"{NAME} has only signers, no {r.designation.value}; make them a Signer or "
+                "choose another provider"
+            ),
+            no_field=lambda r: (
+                f"{NAME} needs at least one signature field for every signer; place one or add "
+                "an anchor tag"
+            ),
+            more=last_name,
+        )
+        always = f"{NAME} fields are always required; make it required or remove it"
+        out += optional_field_problems(spec, always, always)
         return out
 
     # --- calls --------------------------------------------------------------------------------
