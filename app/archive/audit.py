@@ -84,10 +84,12 @@ class Verification:
 
 
 def trust_roots(ctx: Context) -> list[bytes]:
-    """The roots a seal may chain to: this installation's (current and retired)."""
+    """The roots a seal may chain to: this installation's (current and retired) and those the
+    user imported (``sealbox archive trust add``)."""
+    from app.archive.trust import imported_roots
     from app.providers.local.pki import installation_trust_roots
 
-    return installation_trust_roots(ctx.paths.seal_dir)
+    return [*installation_trust_roots(ctx.paths.seal_dir), *imported_roots(ctx.paths)]
 
 
 def verify(ctx: Context, ref: str | None = None) -> Verification:

@@ -1,4 +1,4 @@
-"""``sealbox archive``: list, search, verify, export and reindex the archive folder."""
+"""``sealbox archive``: list, search, verify, export and reindex the archive folder; trust roots."""
 
 from __future__ import annotations
 
@@ -46,6 +46,10 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
         return 0
     if args.action == "export":
         return archive_export(ctx, args)
+    if args.action == "trust":
+        from app.cli.trust import cmd_trust
+
+        return cmd_trust(ctx, args)
     raise AssertionError(args.action)
 
 

@@ -212,7 +212,9 @@ def _sign_command(command: AddCommand) -> None:
 
 
 def _archive_command(command: AddCommand) -> None:
-    p = command("archive", "the archive folder: list, search, verify, upgrade, export, reindex")
+    p = command(
+        "archive", "the archive folder: list, search, verify, upgrade, export, reindex, trust"
+    )
     asub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=Parser)
     for name, text in (
         ("list", "list archived requests"),
@@ -250,6 +252,25 @@ def _archive_command(command: AddCommand) -> None:
     a = asub.add_parser("export", help="copy the archive to a folder or a .zip")
     a.add_argument("dest", type=Path, metavar="DEST")
     a.add_argument("--id", action="append", dest="ids", metavar="ID", help="only these")
+    a.add_argument("--json", action="store_true")
+    _trust_command(asub)
+
+
+def _trust_command(asub: argparse._SubParsersAction[Parser]) -> None:
+    t = asub.add_parser("trust", help="roots trusted when verifying, beyond this installation's")
+    tsub = t.add_subparsers(
+        dest="trust_action", metavar="ACTION", required=True, parser_class=Parser
+    )
+    a = tsub.add_parser("add", help="trust a CA certificate file (PEM or DER)")
+    a.add_argument("certificate", type=Path, metavar="CA.pem")
+    a.add_argument("--json", action="store_true")
+    a = tsub.add_parser("list", help="the imported roots: subject, fingerprint, expiry")
+    a.add_argument("--json", action="store_true")
+    a = tsub.add_parser("remove", help="stop trusting an imported root")
+    a.add_argument("fingerprint", metavar="FINGERPRINT-PREFIX")
+    a.add_argument("--json", action="store_true")
+    a = tsub.add_parser("export-root", help="write this installation's root for colleagues")
+    a.add_argument("dest", type=Path, metavar="DEST.pem")
     a.add_argument("--json", action="store_true")
 
 
