@@ -16,6 +16,7 @@ each place is shown and grabbed:
 - ``sign-handover`` and ``sign-now``: in-person signing for its next recipient;
 - ``archive``: after Verify all, a request selected with its preview;
 - ``settings`` and ``settings-craftkit``: General, and a Test connection that could not connect;
+- ``settings-in-person``: the In person page with its timestamp authority (a bad address typed);
 - ``welcome`` and ``cancel-request``: the first-run welcome and the Cancel request dialog.
 
 Files are named ``<place>-<width>x<height>.png``. The script prints each file it writes.
@@ -403,6 +404,11 @@ async def one_size(
     await settle()
     grab(settings, "settings-craftkit", size)
     window.ctx.transport = None
+    settings.show_page("local")
+    settings.timestamp.url_edit.setText("tsa.example.com/tsr")
+    settings.timestamp.check()
+    await settle()
+    grab(settings, "settings-in-person", size)
     settings.reject()
 
     # The first-run welcome (as a new user meets it).

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from app.providers.local.ltv import TimestampAuthority
 
 PASSWORD_SECRET = "timestamp.password"
+#: The environment variable that sets the authority's address for this computer.
+URL_VARIABLE = "SEALBOX_TIMESTAMP_URL"
 SEAL_LEVEL_EVENT = "seal level"
 
 
@@ -35,7 +37,7 @@ def timestamp_authority(
     """The configured timestamp authority, or None when none is set."""
     env = os.environ if environ is None else environ
     table = settings.timestamp
-    url = (env.get("SEALBOX_TIMESTAMP_URL") or str(table.get("url") or "")).strip()
+    url = (env.get(URL_VARIABLE) or str(table.get("url") or "")).strip()
     if not url:
         return None
     if not url.startswith(("http://", "https://")):

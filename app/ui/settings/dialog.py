@@ -5,7 +5,9 @@ often requests are checked for news and whether to notify. Each provider's page 
 settings (base URL and the like, written to ``config.toml``) and its credentials (written to the
 system keyring, never to the settings file or a log). A credential field never shows the stored
 value: its placeholder says "•••• stored in the system keyring" when there is one, typing
-replaces it and **Clear** removes it when OK is pressed.
+replaces it and **Clear** removes it when OK is pressed. The In person page also holds the
+timestamp authority (:mod:`app.ui.settings.timestamp`): its address and user name go to
+``[timestamp]``, its password to the keyring.
 
 **Test connection** saves nothing: it builds a temporary provider from what is typed in the
 dialog (falling back to what is stored) and runs its ``check_connection()`` through the async
@@ -14,7 +16,8 @@ bridge, so the window never freezes; the answer appears next to the button, gree
 **OK** checks every input (emails, http(s) addresses, an interval of 1–1440 minutes, an archive
 folder that can be created and written to) and shows each problem under its input, saving nothing
 while one remains. Then the secrets go to the keyring, the settings to ``config.toml``
-(atomically), ``ctx.settings`` is replaced, the cached providers are dropped (and closed in the
+(atomically, keeping the file's sections and keys the dialog does not show), ``ctx.settings``
+is replaced, the cached providers are dropped (and closed in the
 background) and :attr:`SettingsDialog.settingsChanged` is emitted so that the app applies the new
 settings without a restart.
 """
@@ -42,10 +45,12 @@ from app.config import Settings, save_settings
 from app.context import Context, close_providers
 from app.errors import SealboxError, UnavailableError
 from app.providers import registry
+from app.providers.local.info import ID as IN_PERSON
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.settings.fields import ERROR_COLOR, Field, SecretEdit
 from app.ui.settings.general import GeneralPage
 from app.ui.settings.provider import ProviderPage
+from app.ui.settings.timestamp import TimestampGroup
 from app.wording import Where
 
 
@@ -74,6 +79,9 @@ class SettingsDialog(QDialog):
             page.test_button.clicked.connect(lambda _c=False, p=page: self.test_connection(p.pid))
             self.provider_pages[info.id] = page
             self._add_page(info.name, page)
+        # The timestamp authority seals the built-in provider's documents: on its page.
+        self.timestamp = TimestampGroup(ctx)
+        self.provider_pages[IN_PERSON].form.addRow(self.timestamp)
         self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.page_list.setCurrentRow(0)
 
@@ -161,6 +169,7 @@ class SettingsDialog(QDialog):
         found = self.general.check()
         for page in self.provider_pages.values():
             found += page.check()
+        found += self.timestamp.check()
         return found
 
     def collect(self) -> Settings:
@@ -176,6 +185,9 @@ class SettingsDialog(QDialog):
             notifications=self.general.notifications_check.isChecked(),
             seal_pkcs12=old.seal_pkcs12,
             providers=providers,
+            network=copy.deepcopy(old.network),
+            webhooks=copy.deepcopy(old.webhooks),
+            timestamp=self.timestamp.table(old.timestamp),
             extra=copy.deepcopy(old.extra),
         )
         for pid, page in self.provider_pages.items():
@@ -239,15 +251,15 @@ class SettingsDialog(QDialog):
 
     def _save_secrets(self) -> list[SecretEdit]:
         changed: list[SecretEdit] = []
-        for page in self.provider_pages.values():
-            for edit in page.secrets.values():
-                typed = edit.typed()
-                if typed is not None:
-                    self.ctx.secrets.set(edit.name, typed)
-                    changed.append(edit)
-                elif edit.cleared:
-                    self.ctx.secrets.delete(edit.name)
-                    changed.append(edit)
+        edits = [e for p in self.provider_pages.values() for e in p.secrets.values()]
+        for edit in [*edits, self.timestamp.password]:
+            typed = edit.typed()
+            if typed is not None:
+                self.ctx.secrets.set(edit.name, typed)
+                changed.append(edit)
+            elif edit.cleared:
+                self.ctx.secrets.delete(edit.name)
+                changed.append(edit)
         return changed
 
     def _show_save_error(self, text: str) -> None:

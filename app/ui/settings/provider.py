@@ -29,6 +29,7 @@ class ProviderPage(QWidget):
         self.info = info
         self.pid = info.id
         layout = page_layout(self, info.name, info.about)
+        self.form = layout
         self.settings: dict[str, SettingEdit] = {}
         for spec in info.settings:
             edit = SettingEdit(
