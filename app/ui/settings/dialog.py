@@ -187,7 +187,7 @@ class SettingsDialog(QDialog):
             providers=providers,
             network=copy.deepcopy(old.network),
             webhooks=copy.deepcopy(old.webhooks),
-            timestamp=self.timestamp.table(old.timestamp),
+            timestamp=self.timestamp.section(old.timestamp),
             extra=copy.deepcopy(old.extra),
         )
         for pid, page in self.provider_pages.items():

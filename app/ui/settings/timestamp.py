@@ -81,7 +81,7 @@ class TimestampGroup(QGroupBox):
         self.user_field.show_problem(NO_USER if needs_user else None)
         return [f for f in (self.url_field, self.user_field) if f.problem is not None]
 
-    def table(self, old: dict[str, Any]) -> dict[str, Any]:
+    def section(self, old: dict[str, Any]) -> dict[str, Any]:
         """``[timestamp]`` as the group shows it; the file's other keys are kept."""
         table = dict(old)
         values = {"username": self.user_edit.text().strip() or None}
