@@ -7,6 +7,7 @@ import gc
 import multiprocessing
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +15,11 @@ import qasync
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.context import Context
 from app.ui.bridge import AsyncBridge
 from app.ui.gc_guard import GcGuard
+from app.ui.main import MainWindow
+from tests.fakes.saypdf import SayPdfFake
 
 TIMEOUT_MS = 3000
 
@@ -95,3 +99,34 @@ def bridge(qloop: asyncio.AbstractEventLoop) -> Iterator[AsyncBridge]:
     leftover = [t.name for t in threading.enumerate() if t.name.startswith("sealbox-worker")]
     assert leftover == []
     bridge.deleteLater()
+
+
+@pytest.fixture
+def saypdf(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SayPdfFake]:
+    """A SayPDF fake on loopback, configured for the test's home."""
+    fake = SayPdfFake()
+    fake.start()
+    for name, value in fake.env().items():
+        monkeypatch.setenv(name, value)
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def sayfake_window(qtbot: QtBot, saypdf: SayPdfFake, bridge: AsyncBridge) -> Iterator[MainWindow]:
+    """The whole main window, shown, with SayPDF configured; its sync is let finish and its
+    context closed at the end."""
+    ctx = Context.from_environment()
+    win = MainWindow(ctx, bridge)
+    qtbot.addWidget(win)
+    win.resize(1300, 900)
+    win.show()
+    yield win
+    qtbot.waitUntil(lambda: not win.sync.running, timeout=30_000)
+    win.close()
+    closed: list[bool] = []
+    bridge.start(ctx.aclose(), on_done=lambda _: closed.append(True))
+    qtbot.waitUntil(lambda: closed == [True])
+    ctx.close()

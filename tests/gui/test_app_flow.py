@@ -4,18 +4,15 @@ cancel from the details pane, a decline notifies; and Sign now opens in-person s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import FieldType, Recipient
 from app.services.sync import SyncResult
-from app.ui.bridge import AsyncBridge
 from app.ui.main import MainWindow
 from app.ui.requests.model import STATUS_ROLE
 from app.ui.signing import SigningView
@@ -26,31 +23,8 @@ TIMEOUT_MS = 30_000
 
 
 @pytest.fixture
-def saypdf(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SayPdfFake]:
-    fake = SayPdfFake()
-    fake.start()
-    for name, value in fake.env().items():
-        monkeypatch.setenv(name, value)
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture
-def window(qtbot: QtBot, saypdf: SayPdfFake, bridge: AsyncBridge) -> Iterator[MainWindow]:
-    ctx = Context.from_environment()
-    win = MainWindow(ctx, bridge)
-    qtbot.addWidget(win)
-    win.resize(1300, 900)
-    win.show()
-    yield win
-    qtbot.waitUntil(lambda: not win.sync.running, timeout=TIMEOUT_MS)
-    win.close()
-    closed: list[bool] = []
-    bridge.start(ctx.aclose(), on_done=lambda _: closed.append(True))
-    qtbot.waitUntil(lambda: closed == [True])
-    ctx.close()
+def window(sayfake_window: MainWindow) -> MainWindow:
+    return sayfake_window
 
 
 def send_from_editor(qtbot: QtBot, win: MainWindow, tmp_path: Path, name: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,10 +17,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QStyle
 from pytestqt.qtbot import QtBot
 
-from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import FieldType
-from app.ui.bridge import AsyncBridge
 from app.ui.bulk.dialog import SendToManyDialog
 from app.ui.bulk.rows_model import PROBLEMS_HEADER
 from app.ui.main import MainWindow
@@ -35,31 +32,8 @@ LEFT = Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
-def saypdf(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SayPdfFake]:
-    fake = SayPdfFake()
-    fake.start()
-    for name, value in fake.env().items():
-        monkeypatch.setenv(name, value)
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture
-def window(qtbot: QtBot, saypdf: SayPdfFake, bridge: AsyncBridge) -> Iterator[MainWindow]:
-    ctx = Context.from_environment()
-    win = MainWindow(ctx, bridge)
-    qtbot.addWidget(win)
-    win.resize(1300, 900)
-    win.show()
-    yield win
-    qtbot.waitUntil(lambda: not win.sync.running, timeout=TIMEOUT_MS)
-    win.close()
-    closed: list[bool] = []
-    bridge.start(ctx.aclose(), on_done=lambda _: closed.append(True))
-    qtbot.waitUntil(lambda: closed == [True])
-    ctx.close()
+def window(sayfake_window: MainWindow) -> MainWindow:
+    return sayfake_window
 
 
 def write_sheet(path: Path, rows: list[list[str]]) -> Path:
