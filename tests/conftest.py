@@ -7,8 +7,10 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 import pytest
@@ -16,7 +18,11 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 
+from tests.support import pgserver  # noqa: E402
 from tests.support.filekeyring import FileKeyring  # noqa: E402
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def pytest_report_header() -> str:
@@ -115,3 +121,41 @@ def run_sealbox(
         timeout=timeout,
         check=False,
     )
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pgserver.PgServer]:
+    """A throwaway PostgreSQL server for the whole session (tests/support/pgserver.py). Without
+    PostgreSQL installed the tests that need it fail in CI and are skipped elsewhere."""
+    if not pgserver.available():
+        if os.environ.get("CI"):
+            pytest.fail(pgserver.INSTALL_HINT)
+        pytest.skip(pgserver.INSTALL_HINT)
+    server = pgserver.start()
+    try:
+        with _pg_admin(server) as conn:
+            conn.execute(f"CREATE DATABASE {PG_TEMPLATE}")
+        yield server
+    finally:
+        server.stop()
+
+
+PG_TEMPLATE = "sealbox_template"
+
+
+def _pg_admin(server: pgserver.PgServer) -> psycopg.Connection[tuple[object, ...]]:
+    import psycopg
+
+    return psycopg.connect(server.socket_url(), autocommit=True)
+
+
+@pytest.fixture
+def pg_url(pg_server: pgserver.PgServer) -> Iterator[str]:
+    """A fresh, empty database of its own for this test (made from a template), as a
+    ``postgresql://`` address with the superuser's password; dropped after the test."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with _pg_admin(pg_server) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {PG_TEMPLATE}")
+    yield pg_server.url(name)
+    with _pg_admin(pg_server) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
