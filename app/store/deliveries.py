@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from app.domain.clock import iso, now
-from app.store.db import Database
+from app.store.connection import StoreDatabase
 
 
 class WebhookDeliveries:
     """The ``webhook_deliveries`` table: one row per (provider, delivery id)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: StoreDatabase) -> None:
         self.database = database
 
     def first_delivery(self, provider: str, delivery_id: str) -> bool:
