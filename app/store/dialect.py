@@ -10,6 +10,7 @@ statement, the repositories ask the :class:`Dialect` of the handle they were giv
   ``tsvector`` column under a GIN index. The words PostgreSQL indexes and looks for are cut and
   folded here, in Python, exactly as the SQLite tokenizer does (letters and digits, lower case,
   accents taken off), so that both find the same requests for the same words;
+- reading a row to change it: ``SELECT … FOR UPDATE`` on PostgreSQL (:attr:`Dialect.for_update`);
 - ``LIMIT``: SQLite takes -1 for "no limit", PostgreSQL NULL;
 - ``rowid``: SQLite's implicit row key is a real identity column of PostgreSQL's ``requests``
   and ``search`` tables (same name, same order), so the queries that page by it are shared.
@@ -44,6 +45,11 @@ class Dialect:
     match: str
     #: The value of ``LIMIT ?`` that lets every row through.
     no_limit: int | None
+    #: After a ``SELECT`` of a row about to be changed: lock it until the transaction ends.
+    #: SQLite needs nothing (``BEGIN IMMEDIATE`` already holds the only write lock); on
+    #: PostgreSQL (READ COMMITTED) a change decided on the row read must lock it, or two desks
+    #: could both pass a compare-and-set on the same version.
+    for_update: str
 
     def fts_query(self, text: str) -> str:
         """What the user typed as a full-text query: every word must match, as a prefix."""
@@ -61,8 +67,13 @@ class Dialect:
         return "ts_rank(search.tsv, to_tsquery('simple', ?)) DESC", [query]
 
 
-SQLITE = Dialect("sqlite", match="search MATCH ?", no_limit=-1)
-POSTGRES = Dialect("postgresql", match="search.tsv @@ to_tsquery('simple', ?)", no_limit=None)
+SQLITE = Dialect("sqlite", match="search MATCH ?", no_limit=-1, for_update="")
+POSTGRES = Dialect(
+    "postgresql",
+    match="search.tsv @@ to_tsquery('simple', ?)",
+    no_limit=None,
+    for_update=" FOR UPDATE",
+)
 
 
 def dialect_of(handle: Any) -> Dialect:

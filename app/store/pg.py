@@ -68,8 +68,11 @@ def describe(conninfo: str) -> str:
     return f"the database {database!s} on {host}{port}"
 
 
-def connect_error(conninfo: str, exc: psycopg.Error) -> UserError | UnavailableError:
-    """The sentence a user gets for a server that cannot be used."""
+def connect_error(conninfo: str, exc: BaseException) -> UserError | UnavailableError:
+    """The sentence a user gets for a server that cannot be used (``exc``: psycopg's error, or
+    the store's error made of one)."""
+    if not isinstance(exc, psycopg.Error) and isinstance(exc.__cause__, psycopg.Error):
+        exc = exc.__cause__
     text = str(exc)
     where = describe(conninfo)
     user = conninfo_to_dict(conninfo).get("user") or "the user"
@@ -201,7 +204,7 @@ class PgDatabase:
         self._writer = PgWriter(conn)
         try:
             migrate(self)
-        except psycopg.Error as exc:
+        except (psycopg.Error, StoreDatabaseError, LostConnectionError) as exc:
             conn.close()
             raise connect_error(conninfo, exc) from exc
         except BaseException:

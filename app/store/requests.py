@@ -240,7 +240,8 @@ class Requests:
         moment = at or now()
         with self.database.write() as db:
             row = db.execute(
-                "SELECT status, name FROM requests WHERE id = ?", [request_id]
+                "SELECT status, name FROM requests WHERE id = ?" + dialect_of(db).for_update,
+                [request_id],
             ).fetchone()
             current = Status(row[0])
             if expect is not None and current not in expect:
@@ -279,7 +280,9 @@ class Requests:
         moment = now()
         with self.database.write() as db:
             row = db.execute(
-                "SELECT status, sent_at, version, name FROM requests WHERE id = ?", [request_id]
+                "SELECT status, sent_at, version, name FROM requests WHERE id = ?"
+                + dialect_of(db).for_update,
+                [request_id],
             ).fetchone()
             current = Status(row[0])
             if expect_version is not None and row[2] != expect_version:
