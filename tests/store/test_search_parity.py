@@ -14,7 +14,7 @@ from app.domain.model import Recipient, Request, RequestSpec
 from app.store.db import Database
 from app.store.pg import PgDatabase
 from app.store.postgres import PostgresStore
-from app.store.records import RequestFilter
+from app.store.records import ArchivedFile, RequestFilter
 from app.store.sqlite import SqliteStore
 from tests.support.stores import AnyStore
 
@@ -86,7 +86,10 @@ def fill(store: AnyStore, tmp_path: Path) -> list[str]:
         )
         store.requests.add(request, f"key-{n}")
         if archived is not None:
-            store.archive.record(request.id, f"2026/{request.id}", [], pdf_text(tmp_path, archived))
+            signed = ArchivedFile("signed", "signed.pdf", "0" * 64, 1000, T0)
+            store.archive.record(
+                request.id, f"2026/{request.id}", [signed], pdf_text(tmp_path, archived)
+            )
         ids.append(request.id)
     return ids
 
