@@ -23,6 +23,7 @@ from app.cli.problems import bug, file_problem, storage_problem
 from app.cli.providers import cmd_login, cmd_providers, cmd_webhooks
 from app.cli.requests import cmd_cancel, cmd_download, cmd_list, cmd_send, cmd_show, cmd_sync
 from app.cli.sign import cmd_sign
+from app.cli.store import cmd_store
 from app.errors import SealboxError
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "providers": cmd_providers,
     "login": cmd_login,
     "webhooks": cmd_webhooks,
+    "store": cmd_store,
 }
 
 

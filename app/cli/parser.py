@@ -29,6 +29,7 @@ COMMANDS = {
     "login",
     "webhooks",
     "runs",
+    "store",
 }
 EXIT_USAGE = 2
 #: The largest ``--limit``; more is refused rather than passed to SQLite.
@@ -107,7 +108,22 @@ def build_parser() -> Parser:
     p.add_argument("provider", metavar="ID")
     _webhooks_command(command)
     bulk.add_runs_command(sub)
+    _store_command(command)
     return parser
+
+
+def _store_command(command: AddCommand) -> None:
+    p = command("store", "the store: move this desk's into a shared PostgreSQL store")
+    ssub = p.add_subparsers(
+        dest="store_action", metavar="ACTION", required=True, parser_class=Parser
+    )
+    m = ssub.add_parser(
+        "migrate",
+        help="copy this desk's store into the shared store (verified, safe to run again; "
+        "this desk's file is not changed)",
+    )
+    m.add_argument("--to", required=True, metavar="postgresql://USER@HOST/DATABASE")
+    m.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
 def _request_commands(command: AddCommand) -> None:

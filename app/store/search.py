@@ -55,6 +55,11 @@ def index_request(db: Any, request: Request) -> None:
     _write_row(db, docid, request.id, request.spec.name, people, "")
 
 
+def index_text(db: Any, request_id: str, name: str, people: str, content: str) -> None:
+    """Write a full-text row as another store had it (a store being moved)."""
+    _write_row(db, _docid(db, request_id), request_id, name, people, content)
+
+
 def set_content(db: Any, request_id: str, content: str) -> None:
     """Make the words of ``request_id``'s archived documents searchable."""
     docid = _docid(db, request_id)
