@@ -236,8 +236,13 @@ class NewerStoreError(UserError):
 
 def stored_version(database: PgDatabase) -> int:
     """The store's schema version (0: no Sealbox tables yet)."""
-    found = database.reader.execute("SELECT to_regclass('schema_version')").fetchone()
-    if found is None or found[0] is None:
+    # Read from the catalog as a table (not through to_regclass, whose cache may not yet know
+    # of a table another desk created while this one waited for the migration lock).
+    found = database.reader.execute(
+        "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+        "AND tablename = 'schema_version'"
+    ).fetchone()
+    if found is None:
         return 0
     row = database.reader.execute("SELECT version FROM schema_version").fetchone()
     return int(row[0]) if row else 0

@@ -161,3 +161,34 @@ def test_a_user_without_rights_is_told_whom_to_ask(
         with psycopg.connect(pg_server.socket_url(), autocommit=True) as conn:
             conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
             conn.execute("DROP ROLE clerk")
+
+
+def test_two_desks_opening_an_empty_store_at_once_create_it_once(pg_url: str) -> None:
+    """Both wait for the migration lock (held here); released, one creates the tables and the
+    other finds them made."""
+    with psycopg.connect(pg_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", [pg_schema.MIGRATION_LOCK])
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            opening = [pool.submit(PgDatabase, pg_url) for _ in range(2)]
+            _advisory_waiters(holder, 2)
+            holder.execute("SELECT pg_advisory_unlock(%s)", [pg_schema.MIGRATION_LOCK])
+            desks = [f.result(timeout=60) for f in opening]
+    for desk in desks:
+        assert desk.reader.execute("SELECT version FROM schema_version").fetchall() == [
+            (pg_schema.SCHEMA_VERSION,)
+        ]
+        desk.close()
+
+
+def _advisory_waiters(conn: psycopg.Connection[tuple[object, ...]], count: int) -> None:
+    """Wait (polling, with a deadline) until ``count`` sessions wait for an advisory lock."""
+    deadline = time.monotonic() + 30
+    while True:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ).fetchone()
+        if row is not None and row[0] >= count:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"only {row} desks waited for the migration lock")
+        time.sleep(0.01)
