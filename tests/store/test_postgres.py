@@ -187,7 +187,7 @@ def _advisory_waiters(conn: psycopg.Connection[tuple[object, ...]], count: int) 
         row = conn.execute(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
         ).fetchone()
-        if row is not None and row[0] >= count:
+        if row is not None and int(str(row[0])) >= count:
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"only {row} desks waited for the migration lock")
