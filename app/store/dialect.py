@@ -11,6 +11,8 @@ statement, the repositories ask the :class:`Dialect` of the handle they were giv
   folded here, in Python, exactly as the SQLite tokenizer does (letters and digits, lower case,
   accents taken off), so that both find the same requests for the same words;
 - reading a row to change it: ``SELECT … FOR UPDATE`` on PostgreSQL (:attr:`Dialect.for_update`);
+- choosing a key from what was read (the next docid of a millisecond): a lock on PostgreSQL
+  (:attr:`Dialect.lock`), so two desks storing requests of the same millisecond take two keys;
 - ``LIMIT``: SQLite takes -1 for "no limit", PostgreSQL NULL;
 - ``rowid``: SQLite's implicit row key is a real identity column of PostgreSQL's ``requests``
   and ``search`` tables (same name, same order), so the queries that page by it are shared.
@@ -50,6 +52,10 @@ class Dialect:
     #: PostgreSQL (READ COMMITTED) a change decided on the row read must lock it, or two desks
     #: could both pass a compare-and-set on the same version.
     for_update: str
+    #: A statement taking a lock (on the bound number) until the transaction ends, for a key
+    #: chosen from what the transaction reads (a new full-text docid: the next after the
+    #: others of its millisecond). None on SQLite, whose write transactions are one at a time.
+    lock: str | None
 
     def fts_query(self, text: str) -> str:
         """What the user typed as a full-text query: every word must match, as a prefix."""
@@ -67,12 +73,13 @@ class Dialect:
         return "ts_rank(search.tsv, to_tsquery('simple', ?)) DESC", [query]
 
 
-SQLITE = Dialect("sqlite", match="search MATCH ?", no_limit=-1, for_update="")
+SQLITE = Dialect("sqlite", match="search MATCH ?", no_limit=-1, for_update="", lock=None)
 POSTGRES = Dialect(
     "postgresql",
     match="search.tsv @@ to_tsquery('simple', ?)",
     no_limit=None,
     for_update=" FOR UPDATE",
+    lock="SELECT pg_advisory_xact_lock(?)",
 )
 
 

@@ -83,6 +83,9 @@ def _docid(db: Any, request_id: str, created_at: str | None = None) -> int:
         created_at = str(stored[0]) if stored else iso(now())
     assert created_at is not None
     base = docid_base(created_at)
+    lock = dialect_of(db).lock
+    if lock is not None:  # another desk may be choosing a key of this millisecond too
+        db.execute(lock, [base])
     last = db.execute(
         "SELECT max(docid) FROM search_keys WHERE docid >= ? AND docid < ?",
         [base, base + DOCID_SPAN],

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -17,7 +19,7 @@ from app.store import pg_schema
 from app.store.open import open_store
 from app.store.pg import PgDatabase, translate
 from app.store.postgres import PostgresStore
-from app.store.records import ChangedMeanwhile
+from app.store.records import ChangedMeanwhile, RequestFilter
 from app.store.sqlite import SqliteStore
 from tests.support import pgserver
 from tests.unit.test_store import make_request
@@ -192,3 +194,30 @@ def _advisory_waiters(conn: psycopg.Connection[tuple[object, ...]], count: int) 
         if time.monotonic() > deadline:
             raise AssertionError(f"only {row} desks waited for the migration lock")
         time.sleep(0.01)
+
+
+def test_two_desks_storing_requests_of_the_same_millisecond_keep_both(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The second desk chooses the full-text key of its request after the first desk's is
+    committed, so both are found, the one stored last first."""
+    one = PostgresStore(PgDatabase(pg_url), tmp_path)
+    two = PostgresStore(PgDatabase(pg_url), tmp_path)
+    moment = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    first = replace(
+        make_request("0193c2c3-2222-4aaa-8bbb-000000000011", "Lease one"), created_at=moment
+    )
+    second = replace(
+        make_request("0193c2c3-2222-4aaa-8bbb-000000000012", "Lease two"), created_at=moment
+    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with one.transaction():
+            one.requests.add(first, "key-one")
+            adding = pool.submit(two.requests.add, second, "key-two")
+            _waiting_for_a_lock(pg_url, two.database.conn.info.backend_pid)
+        adding.result(timeout=60)
+    assert sorted(one.search.matches("lease")) == [first.id, second.id]
+    shown = one.search.page(RequestFilter(search="lease"), 0, 10)
+    assert [r.id for r in shown] == [second.id, first.id]
+    one.close()
+    two.close()
