@@ -15,9 +15,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from app.config import Paths, Settings, load_settings, resolve_paths
-from app.errors import SealboxError
+from app.errors import SealboxError, UserError
 from app.providers import registry
 from app.secrets import KeyringSecrets, SecretStore
+from app.store.actor import Actor, set_actor
+from app.store.address import AddressSetting, configured_address
 from app.store.db import Database
 from app.store.requests import Requests
 from app.store.sqlite import SqliteStore
@@ -49,6 +51,18 @@ class Context:
 
     def __post_init__(self) -> None:
         self.settings = _with_default_provider(self.settings)
+        self._set_actor()
+
+    def _set_actor(self) -> None:
+        """Who this process records on what it does: this desk, this OS user and the sender's
+        name from the settings (the one place it is set; again when the settings change)."""
+        set_actor(Actor.of_this_process(self.settings.sender(self.environ)[0]))
+
+    @property
+    def store_address(self) -> AddressSetting:
+        """The store's address (``SEALBOX_DATABASE_URL``, else ``[store] address``; none: this
+        desk's SQLite file); an address that cannot be used raises ``AddressError``."""
+        return configured_address(self.settings.store, self.environ)
 
     @classmethod
     def from_environment(
@@ -67,7 +81,15 @@ class Context:
 
     @cached_property
     def database(self) -> Database:
-        return Database(self.paths.database)
+        address = self.store_address.address
+        if address is None:
+            return Database(self.paths.database)
+        if address.path is not None:  # a SQLite file named by its path
+            return Database(address.path)
+        raise UserError(
+            f"The shared store at {address.place} is on PostgreSQL, which this Sealbox cannot "
+            "open yet: remove the shared store's address to work with this desk's own store."
+        )
 
     @cached_property
     def store(self) -> SqliteStore:
@@ -139,6 +161,7 @@ class Context:
             archive = resolve_paths(self.environ, settings.archive_dir).archive_dir
             self.paths = replace(self.paths, archive_dir=archive)
         self.settings = _with_default_provider(settings)
+        self._set_actor()
         return self.forget_providers()
 
     async def reload_settings(self, settings: Settings | None = None) -> None:

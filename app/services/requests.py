@@ -17,6 +17,7 @@ from app.domain.model import Request
 from app.errors import BusyError, UserError
 from app.faults import reached
 from app.providers import registry
+from app.services.leases import leased
 from app.store.records import ChangedMeanwhile
 
 log = logging.getLogger(__name__)
@@ -157,4 +158,5 @@ async def download_request(ctx: Context, request_id: str, *, again: bool = False
     ``again``: then the files are downloaded afresh, checked, and replace the archived ones,
     which are kept aside in the folder)."""
     request = ctx.requests.get(request_id)
-    return await archive_request_async(ctx, request.id, again=again)
+    async with leased(ctx, request.id, "archiving"):
+        return await archive_request_async(ctx, request.id, again=again)

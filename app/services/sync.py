@@ -9,8 +9,10 @@ Each step is safe to repeat and safe to interrupt:
   when the user says so (``--resend``);
 - a local request whose signers are all done is finalized again;
 - requests in flight are refreshed with bounded concurrency per provider;
-- finished requests are archived; a download the provider has not prepared yet is tried again on
-  the next sync, not reported as an error.
+- finished requests are archived; a download the provider has not prepared yet is tried again
+  on the next sync, not reported as an error;
+- each request is refreshed or archived by one desk and process at a time: the one holding its
+  lease (:mod:`app.services.leases`); the others leave it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from app.errors import BusyError, CapabilityError, SealboxError, UnavailableErro
 from app.oslock import try_lock
 from app.providers.errors import ConflictError
 from app.services.bulk.run import resume_runs
+from app.services.leases import leased
 from app.services.requests import refresh_and_apply
 from app.services.send import deliver, discard_orphans
 from app.storage import storage_error
@@ -182,7 +185,8 @@ async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResu
         async with gate:
             try:
                 if work == "refresh":
-                    done = await refresh_and_apply(ctx, request_id)
+                    async with leased(ctx, request_id, "refreshing"):
+                        done = await refresh_and_apply(ctx, request_id)
                     if done.finalized:
                         result.finalized.append(request_id)
                         return
@@ -192,7 +196,8 @@ async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResu
                     if done.after != done.before:
                         result.changed[request_id] = done.after.value
                 else:
-                    await archive_request_async(ctx, request_id, wait=0)
+                    async with leased(ctx, request_id, "archiving"):
+                        await archive_request_async(ctx, request_id, wait=0)
                     result.archived.append(request_id)
             except ConflictError:
                 result.waiting.append(request_id)  # not ready at the provider yet

@@ -102,6 +102,9 @@ def _filter_sql(filters: RequestFilter) -> tuple[str, list[Any]]:
     if filters.run:
         where.append("id IN (SELECT request_id FROM run_rows WHERE run_id = ?)")
         params.append(filters.run)
+    if filters.mine is not None:
+        where.append("created_desk = ? AND created_user = ?")
+        params.extend(filters.mine)
     if has_words(filters.search):
         where.append(
             "id IN (SELECT request_id FROM search_keys WHERE docid IN "
@@ -120,6 +123,7 @@ def _text_only(filters: RequestFilter) -> bool:
         and not filters.statuses
         and not filters.provider
         and not filters.run
+        and filters.mine is None
     )
 
 
