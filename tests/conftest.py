@@ -18,7 +18,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 
-from tests.support import pgserver  # noqa: E402
+from tests.support import pgserver, stores  # noqa: E402
 from tests.support.filekeyring import FileKeyring  # noqa: E402
 
 if TYPE_CHECKING:
@@ -159,3 +159,18 @@ def pg_url(pg_server: pgserver.PgServer) -> Iterator[str]:
     yield pg_server.url(name)
     with _pg_admin(pg_server) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=stores.BACKENDS)
+def store_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[stores.AnyDatabase]:
+    """The store's database on SQLite and, once more, on a fresh PostgreSQL database."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    database = stores.open_database(request.param, tmp_path, url)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def store(store_database: stores.AnyDatabase, tmp_path: Path) -> stores.AnyStore:
+    """Every repository, on SQLite and on PostgreSQL (the test runs once on each)."""
+    return stores.make_store(store_database, tmp_path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from app.domain.clock import iso, now, parse_iso
-from app.store.db import Database
+from app.store.connection import StoreDatabase
 from app.store.history import record_event
 from app.store.records import ArchivedFile
 from app.store.search import set_content
@@ -19,7 +19,7 @@ from app.store.search import set_content
 class ArchiveIndex:
     """The ``archive_files`` rows and each request's archive folder and archive error."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: StoreDatabase) -> None:
         self.database = database
         self.db = database.reader
 
@@ -79,7 +79,8 @@ class ArchiveIndex:
     def archived_ids(self) -> list[str]:
         """Every archived request, the most recently archived first."""
         rows = self.db.execute(
-            "SELECT DISTINCT request_id FROM archive_files ORDER BY archived_at DESC"
+            "SELECT request_id FROM archive_files GROUP BY request_id "
+            "ORDER BY max(archived_at) DESC, request_id"
         ).fetchall()
         return [str(r[0]) for r in rows]
 

@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 from app.domain.clock import iso, now
-from app.store.db import Database
+from app.store.connection import StoreDatabase
 
 
 class WebhookDeliveries:
     """The ``webhook_deliveries`` table: one row per (provider, delivery id)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: StoreDatabase) -> None:
         self.database = database
 
     def first_delivery(self, provider: str, delivery_id: str) -> bool:
         """Record that ``provider``'s delivery ``delivery_id`` was received; False when it had
         been received before (a redelivery), checked and recorded in one transaction."""
         with self.database.write() as db:
-            seen = db.execute(
-                "SELECT 1 FROM webhook_deliveries WHERE provider = ? AND delivery_id = ?",
-                [provider, delivery_id],
-            ).fetchone()
-            if seen:
-                return False
-            db.execute(
+            cursor = db.execute(
                 "INSERT INTO webhook_deliveries (provider, delivery_id, received_at) "
-                "VALUES (?, ?, ?)",
+                "VALUES (?, ?, ?) ON CONFLICT (provider, delivery_id) DO NOTHING",
                 [provider, delivery_id, iso(now())],
             )
-        return True
+            return bool(cursor.rowcount == 1)

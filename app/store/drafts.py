@@ -26,7 +26,7 @@ from app.domain.clock import iso, now, parse_iso
 from app.domain.model import RequestSpec
 from app.errors import NotFoundError
 from app.fsutil import atomic_copy
-from app.store.db import Database
+from app.store.connection import StoreDatabase
 
 DraftState = Literal["editing", "saved"]
 
@@ -71,7 +71,7 @@ class Drafts:
     """The repository of drafts; ``folder`` holds their PDF copies."""
 
     def __init__(
-        self, database: Database, folder: Path, alive: Callable[[int], bool] = _alive
+        self, database: StoreDatabase, folder: Path, alive: Callable[[int], bool] = _alive
     ) -> None:
         self.database = database
         self.db = database.reader

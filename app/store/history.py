@@ -14,7 +14,7 @@ from typing import Any
 from app.domain.clock import iso, now, parse_iso
 from app.domain.lifecycle import Status
 from app.store.actor import current_actor
-from app.store.db import Reader
+from app.store.connection import ReaderLike
 from app.store.records import APP_DETAIL, Event, stored_payload, stored_text
 from app.wording import Text
 
@@ -74,7 +74,7 @@ def restore_events(db: Any, request_id: str, events: Sequence[Event]) -> None:
         )
 
 
-def read_events(reader: Reader, request_id: str) -> list[Event]:
+def read_events(reader: ReaderLike, request_id: str) -> list[Event]:
     """``request_id``'s history, oldest first."""
     return [
         Event(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from app.store.db import Database
+from app.store.connection import StoreDatabase
 
 
 def _now_ms() -> int:
@@ -43,7 +43,7 @@ class Lease:
 class Leases:
     """The repository of leases; each call is one transaction of its own."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: StoreDatabase) -> None:
         self.database = database
         self.db = database.reader
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from app.domain.clock import iso, now
 from app.domain.lifecycle import Status
 from app.domain.report import Report
-from app.store.db import Database
+from app.store.connection import StoreDatabase
 from app.store.history import record_event
 from app.store.records import OutboxItem, stored_text
 
@@ -43,7 +43,7 @@ def insert_entry(db: Any, request_id: str, idempotency_key: str) -> None:
 class Outbox:
     """The repository of outbox entries; changes to a request go through ``requests``."""
 
-    def __init__(self, database: Database, requests: Requests) -> None:
+    def __init__(self, database: StoreDatabase, requests: Requests) -> None:
         self.database = database
         self.db = database.reader
         self.requests = requests

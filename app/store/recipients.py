@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from app.store.db import Database
+from app.store.connection import StoreDatabase
 
 
 class KnownRecipients:
     """The recipients of every stored request, one entry per email."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: StoreDatabase) -> None:
         self.db = database.reader
 
     def recent(self, limit: int = 500) -> list[tuple[str, str, str]]:
@@ -27,7 +27,7 @@ class KnownRecipients:
                        ) AS pick
                 FROM recipients r JOIN requests q ON q.id = r.request_id
                 WHERE trim(r.email) <> ''
-            )
+            ) AS latest
             WHERE pick = 1
             ORDER BY created_at DESC, seq DESC, idx
             LIMIT ?

@@ -22,6 +22,14 @@ from app.logs import redact, scrub
 #: Sealbox's: caught where one request's failure must not stop the others.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
 
+
+class StoreDatabaseError(Exception):
+    """An error of the shared store's database server (PostgreSQL), other than losing it (that
+    is an :class:`~app.errors.UnavailableError`): the counterpart of ``sqlite3.Error``."""
+
+
+DATABASE_ERRORS += (StoreDatabaseError,)
+
 #: An event's detail in the app's words (in its payload), where they differ from the detail's.
 APP_DETAIL = "appDetail"
 

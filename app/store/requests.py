@@ -21,7 +21,8 @@ from app.domain.model import Request
 from app.domain.report import RecipientReport, Report
 from app.domain.text import shown
 from app.errors import NotFoundError, UserError
-from app.store.db import Database
+from app.store.connection import StoreDatabase
+from app.store.dialect import dialect_of
 from app.store.history import read_events, record_event, restore_events
 from app.store.outbox import insert_entry
 from app.store.records import (
@@ -40,7 +41,7 @@ from app.store.rows import (
     request_row,
     write_fields,
 )
-from app.store.search import fts_query, index_request
+from app.store.search import index_request
 
 # Kept importable from here for the code that has always imported them from this module.
 __all__ = ["ChangedMeanwhile", "FieldValue", "Requests", "StateConflict"]
@@ -62,7 +63,7 @@ def touch(db: Any, request_id: str) -> None:
 class Requests:
     """The repository of requests."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: StoreDatabase) -> None:
         self.database = database
         self.db = database.reader
 
@@ -177,15 +178,16 @@ class Requests:
             where.append("provider = ?")
             params.append(provider)
         if search and search.strip():
-            where.append("id IN (SELECT request_id FROM search WHERE search MATCH ?)")
-            params.append(fts_query(search))
+            dialect = dialect_of(self.db)
+            where.append(f"id IN (SELECT request_id FROM search WHERE {dialect.match})")
+            params.append(dialect.fts_query(search))
         sql = "SELECT * FROM requests"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created_at DESC, id"
         if limit is not None:
             sql += " LIMIT ?"
-            params.append(str(limit))
+            params.append(limit)
         return load_requests(self.db, list(self.db.query(sql, params)))
 
     def ids_with_status(self, statuses: Iterable[Status]) -> list[str]:
@@ -243,7 +245,8 @@ class Requests:
         moment = at or now()
         with self.database.write() as db:
             row = db.execute(
-                "SELECT status, name FROM requests WHERE id = ?", [request_id]
+                "SELECT status, name FROM requests WHERE id = ?" + dialect_of(db).for_update,
+                [request_id],
             ).fetchone()
             current = Status(row[0])
             if expect is not None and current not in expect:
@@ -282,7 +285,9 @@ class Requests:
         moment = now()
         with self.database.write() as db:
             row = db.execute(
-                "SELECT status, sent_at, version, name FROM requests WHERE id = ?", [request_id]
+                "SELECT status, sent_at, version, name FROM requests WHERE id = ?"
+                + dialect_of(db).for_update,
+                [request_id],
             ).fetchone()
             current = Status(row[0])
             if expect_version is not None and row[2] != expect_version:

@@ -1,8 +1,8 @@
 """Requests as the SQLite tables hold them: one request's rows, and requests read back from them.
 
 Shared by the repositories that write requests (:mod:`app.store.requests`) and those that list
-them (:mod:`app.store.search`). Reads take the store's :class:`~app.store.db.Reader`; writes the
-handle of a write transaction (:meth:`app.store.db.Database.write`).
+them (:mod:`app.store.search`). Reads take the store's reader
+(:class:`~app.store.connection.ReaderLike`); writes the handle of a write transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from app.domain.geometry import Rect
 from app.domain.lifecycle import Status
 from app.domain.model import Field, FieldType, RecipientState, Request, RequestSpec
 from app.store.actor import current_actor
-from app.store.db import Reader
+from app.store.connection import ReaderLike
 
 #: Requests read per query (each id is one SQL parameter, within SQLite's limit on them).
 CHUNK = 500
@@ -157,7 +157,7 @@ def _state(row: dict[str, Any]) -> RecipientState:
     )
 
 
-def load_requests(reader: Reader, rows: Sequence[dict[str, Any]]) -> list[Request]:
+def load_requests(reader: ReaderLike, rows: Sequence[dict[str, Any]]) -> list[Request]:
     """The requests of ``requests`` rows, in the same order, with their recipients and fields
     read in one query each for every :data:`CHUNK` of them."""
     out: list[Request] = []
@@ -166,7 +166,7 @@ def load_requests(reader: Reader, rows: Sequence[dict[str, Any]]) -> list[Reques
     return out
 
 
-def _load_chunk(reader: Reader, rows: Sequence[dict[str, Any]]) -> list[Request]:
+def _load_chunk(reader: ReaderLike, rows: Sequence[dict[str, Any]]) -> list[Request]:
     if not rows:
         return []
     ids = [row["id"] for row in rows]
@@ -209,7 +209,7 @@ def _load_chunk(reader: Reader, rows: Sequence[dict[str, Any]]) -> list[Request]
     return out
 
 
-def load_ids(reader: Reader, ids: Sequence[str]) -> list[Request]:
+def load_ids(reader: ReaderLike, ids: Sequence[str]) -> list[Request]:
     """The requests ``ids`` in that order (ids with no request are left out)."""
     out: list[Request] = []
     for first in range(0, len(ids), CHUNK):

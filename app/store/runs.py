@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.domain.clock import iso, now, parse_iso
 from app.errors import NotFoundError, UserError
-from app.store.db import Database
+from app.store.connection import StoreDatabase
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -98,7 +98,7 @@ class NewRow:
 class Runs:
     """The repository of runs. Every method that changes something is one transaction."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: StoreDatabase) -> None:
         self.database = database
         self.db = database.reader
 
@@ -124,20 +124,17 @@ class Runs:
                     stamp,
                 ],
             )
-            db.conn.executemany(
-                "INSERT INTO run_rows (run_id, row_number, row_json, idempotency_key, "
-                "request_id, state, problem) VALUES (?, ?, ?, ?, NULL, ?, ?)",
-                [
-                    (
-                        run.id,
-                        r.number,
-                        json.dumps(r.data, ensure_ascii=False),
-                        r.idempotency_key,
-                        "skipped" if r.problem else "waiting",
-                        r.problem,
-                    )
-                    for r in rows
-                ],
+            db.table("run_rows").insert_all(
+                {
+                    "run_id": run.id,
+                    "row_number": r.number,
+                    "row_json": json.dumps(r.data, ensure_ascii=False),
+                    "idempotency_key": r.idempotency_key,
+                    "request_id": None,
+                    "state": "skipped" if r.problem else "waiting",
+                    "problem": r.problem,
+                }
+                for r in rows
             )
 
     def resolve_id(self, ref: str) -> str:

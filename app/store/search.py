@@ -16,7 +16,9 @@ from typing import Any
 from app.domain.clock import iso, now
 from app.domain.model import Request
 from app.store import rows
-from app.store.db import DOCID_SPAN, Database, docid_base
+from app.store.connection import StoreDatabase
+from app.store.db import DOCID_SPAN, docid_base
+from app.store.dialect import dialect_of, index_words
 from app.store.records import RequestFilter, has_words
 from app.store.rows import load_ids, load_requests, marks
 
@@ -29,21 +31,39 @@ def fts_query(text: str) -> str:
     return " ".join(f'"{w}"*' for w in words)
 
 
+def _write_row(db: Any, docid: int, request_id: str, name: str, people: str, content: str) -> None:
+    """(Re)write one full-text row; on PostgreSQL with its ``tsvector`` of the words."""
+    db.execute("DELETE FROM search WHERE rowid = ?", [docid])
+    if dialect_of(db).name == "sqlite":
+        db.execute(
+            "INSERT INTO search (rowid, request_id, name, people, content) VALUES (?, ?, ?, ?, ?)",
+            [docid, request_id, name, people, content],
+        )
+        return
+    db.execute(
+        "INSERT INTO search (rowid, request_id, name, people, content, tsv) "
+        "VALUES (?, ?, ?, ?, ?, strip(to_tsvector('simple', ?)))",
+        [docid, request_id, name, people, content, index_words(name, people, content)],
+    )
+
+
 def index_request(db: Any, request: Request) -> None:
     """(Re)write ``request``'s full-text row: its name and its recipients (on ``db``, a write
     transaction's handle). The documents' words are added when it is archived."""
     people = " ".join(f"{r.name} {r.email}" for r in request.spec.recipients)
     docid = _docid(db, request.id, iso(request.created_at))
-    db.execute("DELETE FROM search WHERE rowid = ?", [docid])
-    db.execute(
-        "INSERT INTO search (rowid, request_id, name, people, content) VALUES (?, ?, ?, ?, ?)",
-        [docid, request.id, request.spec.name, people, ""],
-    )
+    _write_row(db, docid, request.id, request.spec.name, people, "")
 
 
 def set_content(db: Any, request_id: str, content: str) -> None:
     """Make the words of ``request_id``'s archived documents searchable."""
-    db.execute("UPDATE search SET content = ? WHERE rowid = ?", [content, _docid(db, request_id)])
+    docid = _docid(db, request_id)
+    if dialect_of(db).name == "sqlite":
+        db.execute("UPDATE search SET content = ? WHERE rowid = ?", [content, docid])
+        return
+    row = db.execute("SELECT name, people FROM search WHERE rowid = ?", [docid]).fetchone()
+    name, people = (str(row[0]), str(row[1])) if row else ("", "")
+    _write_row(db, docid, request_id, name, people, content)
 
 
 def _docid(db: Any, request_id: str, created_at: str | None = None) -> int:
@@ -76,7 +96,7 @@ def _docid_floor(moment: datetime) -> int:
     return docid_base(text)
 
 
-def _filter_sql(filters: RequestFilter) -> tuple[str, list[Any]]:
+def _filter_sql(db: Any, filters: RequestFilter) -> tuple[str, list[Any]]:
     """The WHERE clause (with its leading ``WHERE``, or empty) and parameters of ``filters`` on
     the requests table. Times are compared as stored ISO-8601 UTC text, which sorts as time.
 
@@ -106,11 +126,12 @@ def _filter_sql(filters: RequestFilter) -> tuple[str, list[Any]]:
         where.append("created_desk = ? AND created_user = ?")
         params.extend(filters.mine)
     if has_words(filters.search):
+        dialect = dialect_of(db)
         where.append(
             "id IN (SELECT request_id FROM search_keys WHERE docid IN "
-            "(SELECT rowid FROM search WHERE search MATCH ?))"
+            f"(SELECT rowid FROM search WHERE {dialect.match}))"
         )
-        params.append(fts_query(filters.search))
+        params.append(dialect.fts_query(filters.search))
     return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
@@ -127,10 +148,11 @@ def _text_only(filters: RequestFilter) -> bool:
     )
 
 
-def _text_sql(filters: RequestFilter) -> tuple[str, list[Any]]:
+def _text_sql(db: Any, filters: RequestFilter) -> tuple[str, list[Any]]:
     """The WHERE clause on the ``search`` table for a :func:`_text_only` filter."""
-    where = ["search MATCH ?"]
-    params: list[Any] = [fts_query(filters.search)]
+    dialect = dialect_of(db)
+    where = [dialect.match]
+    params: list[Any] = [dialect.fts_query(filters.search)]
     if filters.since is not None:
         where.append("search.rowid >= ?")
         params.append(_docid_floor(filters.since))
@@ -142,14 +164,14 @@ def _text_sql(filters: RequestFilter) -> tuple[str, list[Any]]:
 
 #: Matches of a search, best first (then newest first), with their request ids read from the
 #: indexed ``search_keys`` rather than from the full-text table's content.
-_MATCHES = "FROM search JOIN search_keys k ON k.docid = search.rowid WHERE search MATCH ?{archived}"
+_MATCHES = "FROM search JOIN search_keys k ON k.docid = search.rowid WHERE {match}{archived}"
 _ARCHIVED = " AND EXISTS (SELECT 1 FROM archive_files a WHERE a.request_id = k.request_id)"
 
 
 class RequestSearch:
     """The requests list (filtered, newest first, a page at a time) and full-text search."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: StoreDatabase) -> None:
         self.database = database
         self.db = database.reader
 
@@ -157,9 +179,9 @@ class RequestSearch:
         """How many requests ``filters`` lets through (all of them without one)."""
         filters = filters or RequestFilter()
         if _text_only(filters):
-            where, params = _text_sql(filters)
+            where, params = _text_sql(self.db, filters)
             return int(self.db.execute(f"SELECT count(*) FROM search{where}", params).fetchone()[0])
-        where, params = _filter_sql(filters)
+        where, params = _filter_sql(self.db, filters)
         return int(self.db.execute(f"SELECT count(*) FROM requests{where}", params).fetchone()[0])
 
     def page(self, filters: RequestFilter, offset: int, limit: int) -> list[Request]:
@@ -173,7 +195,7 @@ class RequestSearch:
             return []
         offset = max(offset, 0)
         if _text_only(filters):
-            where, params = _text_sql(filters)
+            where, params = _text_sql(self.db, filters)
             ids = [
                 str(r[0])
                 for r in self.db.execute(
@@ -183,7 +205,7 @@ class RequestSearch:
                 ).fetchall()
             ]
             return load_ids(self.db, ids)
-        where, params = _filter_sql(filters)
+        where, params = _filter_sql(self.db, filters)
         order = "ORDER BY created_at DESC, rowid DESC"
         keys = [
             int(r[0])
@@ -210,7 +232,7 @@ class RequestSearch:
         when the filters leave it out (or there is no such request)."""
         if _text_only(filters):
             return self._text_position(filters, request_id)
-        where, params = _filter_sql(filters)
+        where, params = _filter_sql(self.db, filters)
         key = self.db.execute(
             f"SELECT created_at, rowid FROM requests{where}{' AND' if where else ' WHERE'} id = ?",
             [*params, request_id],
@@ -237,7 +259,7 @@ class RequestSearch:
             is None
         ):
             return None
-        where, params = _text_sql(filters)
+        where, params = _text_sql(self.db, filters)
         if (
             self.db.execute(
                 f"SELECT 1 FROM search{where} AND search.rowid = ?", [*params, found[0]]
@@ -256,15 +278,22 @@ class RequestSearch:
     ) -> list[str]:
         """Ids of the requests whose name, recipients, emails or (archived) document text
         match ``text``, best match first; ``limit`` and ``offset`` choose a page of them."""
+        dialect = dialect_of(self.db)
+        query = dialect.fts_query(text)
+        rank, rank_params = dialect.rank_order(query)
         sql = (
             "SELECT k.request_id "
-            + _MATCHES.format(archived=_ARCHIVED if archived_only else "")
-            + " ORDER BY search.rank, search.rowid DESC LIMIT ? OFFSET ?"
+            + _MATCHES.format(match=dialect.match, archived=_ARCHIVED if archived_only else "")
+            + f" ORDER BY {rank}, search.rowid DESC LIMIT ? OFFSET ?"
         )
-        params: list[Any] = [fts_query(text), -1 if limit is None else limit, max(offset, 0)]
+        everything = dialect.no_limit
+        params = [query, *rank_params, everything if limit is None else limit, max(offset, 0)]
         return [str(r[0]) for r in self.db.execute(sql, params).fetchall()]
 
     def count_matches(self, text: str, *, archived_only: bool = False) -> int:
         """How many requests :meth:`matches` finds for ``text`` in all."""
-        sql = "SELECT count(*) " + _MATCHES.format(archived=_ARCHIVED if archived_only else "")
-        return int(self.db.execute(sql, [fts_query(text)]).fetchone()[0])
+        dialect = dialect_of(self.db)
+        sql = "SELECT count(*) " + _MATCHES.format(
+            match=dialect.match, archived=_ARCHIVED if archived_only else ""
+        )
+        return int(self.db.execute(sql, [dialect.fts_query(text)]).fetchone()[0])

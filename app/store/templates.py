@@ -22,7 +22,7 @@ from app.domain.geometry import PageGeometry, rect_within_page
 from app.domain.model import Field, RequestSpec
 from app.errors import NotFoundError, UserError, ValidationError
 from app.fsutil import atomic_write_bytes
-from app.store.db import Database
+from app.store.connection import StoreDatabase
 
 MAX_TEMPLATE_NAME = 100
 #: Page sizes closer than this (points) count as the same size.
@@ -96,7 +96,7 @@ def _duplicate(name: str) -> UserError:
 class Templates:
     """The repository of templates. Every method that changes something is one transaction."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: StoreDatabase) -> None:
         self.database = database
         self.db = database.reader
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from app.domain.clock import iso, now, parse_iso
-from app.store.db import Database
+from app.store.connection import StoreDatabase
 from app.store.records import Verification
 
 __all__ = ["Verification", "Verifications"]
@@ -21,7 +21,7 @@ __all__ = ["Verification", "Verifications"]
 class Verifications:
     """The ``verifications`` table."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: StoreDatabase) -> None:
         self.database = database
 
     def record(

@@ -14,6 +14,7 @@ from app.errors import NotFoundError
 from app.fsutil import sha256_file
 from app.store.db import MIGRATIONS, Database
 from app.store.drafts import Drafts
+from tests.support.stores import AnyDatabase
 
 #: A request half prepared: a recipient with no email yet, an anchor, no name.
 HALF = RequestSpec(
@@ -40,8 +41,8 @@ def pdf(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def drafts(tmp_path: Path) -> Drafts:
-    return Drafts(Database(tmp_path / "data" / "sealbox.db"), tmp_path / "data" / "drafts")
+def drafts(store_database: AnyDatabase, tmp_path: Path) -> Drafts:
+    return Drafts(store_database, tmp_path / "data" / "drafts")
 
 
 def make(drafts: Drafts, pdf: Path, spec: RequestSpec = HALF) -> str:
@@ -91,12 +92,10 @@ def test_listed_newest_first_and_deleted_with_their_copy(drafts: Drafts, pdf: Pa
 
 
 def test_a_draft_left_open_by_a_process_that_is_gone_is_an_orphan(
-    tmp_path: Path, pdf: Path
+    store_database: AnyDatabase, tmp_path: Path, pdf: Path
 ) -> None:
     dead = {4242}
-    drafts = Drafts(
-        Database(tmp_path / "s.db"), tmp_path / "drafts", alive=lambda pid: pid not in dead
-    )
+    drafts = Drafts(store_database, tmp_path / "drafts", alive=lambda pid: pid not in dead)
     mine = make(drafts, pdf)
     crashed = make(drafts, pdf)
     drafts.set_state(crashed, "editing", pid=4242)

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from app.domain.model import Recipient, Request, RequestSpec
-from app.store.db import Database
-from app.store.sqlite import SqliteStore
+from tests.support.stores import AnyStore
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> SqliteStore:
-    return SqliteStore(Database(tmp_path / "sealbox.db"), tmp_path / "drafts")
+def repo(store: AnyStore) -> AnyStore:
+    return store
 
 
 def add(
-    repo: SqliteStore, number: int, *people: tuple[str, str, str], at: datetime | None = None
+    repo: AnyStore, number: int, *people: tuple[str, str, str], at: datetime | None = None
 ) -> None:
     recipients = tuple(
         Recipient(first, last, email, order=i + 1) for i, (first, last, email) in enumerate(people)
@@ -38,11 +36,11 @@ def add(
     )
 
 
-def test_an_empty_store_knows_nobody(repo: SqliteStore) -> None:
+def test_an_empty_store_knows_nobody(repo: AnyStore) -> None:
     assert repo.known_recipients.recent() == []
 
 
-def test_most_recent_first_one_entry_per_email_with_the_latest_name(repo: SqliteStore) -> None:
+def test_most_recent_first_one_entry_per_email_with_the_latest_name(repo: AnyStore) -> None:
     add(repo, 1, ("Jane", "Doe", "jane@example.com"), ("Bob", "Roe", "bob@example.com"))
     add(repo, 2, ("Ann", "Lee", "ann@example.com"))
     add(repo, 3, ("Janet", "Doe-Smith", "Jane@Example.com"))
@@ -53,7 +51,7 @@ def test_most_recent_first_one_entry_per_email_with_the_latest_name(repo: Sqlite
     ]
 
 
-def test_order_follows_creation_time_not_insertion(repo: SqliteStore) -> None:
+def test_order_follows_creation_time_not_insertion(repo: AnyStore) -> None:
     add(repo, 1, ("Late", "One", "late@example.com"), at=T0 + timedelta(days=5))
     add(repo, 2, ("Early", "One", "early@example.com"), at=T0)
     assert [email for _, _, email in repo.known_recipients.recent()] == [
@@ -63,14 +61,14 @@ def test_order_follows_creation_time_not_insertion(repo: SqliteStore) -> None:
 
 
 def test_same_time_ties_go_to_the_request_added_last_then_recipient_order(
-    repo: SqliteStore,
+    repo: AnyStore,
 ) -> None:
     add(repo, 1, ("A", "", "a@example.com"), at=T0)
     add(repo, 2, ("B", "", "b@example.com"), ("C", "", "c@example.com"), at=T0)
     assert [first for first, _, _ in repo.known_recipients.recent()] == ["B", "C", "A"]
 
 
-def test_limit(repo: SqliteStore) -> None:
+def test_limit(repo: AnyStore) -> None:
     for n in range(1, 6):
         add(repo, n, (f"P{n}", "X", f"p{n}@example.com"))
     assert [first for first, _, _ in repo.known_recipients.recent(limit=2)] == ["P5", "P4"]

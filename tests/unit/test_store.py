@@ -1,4 +1,5 @@
-"""The SQLite store: settings, migrations, transactions, outbox, status history, search."""
+"""The store, on SQLite and on PostgreSQL: settings, migrations, transactions, outbox, status
+history, search."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from app.domain.model import Request, RequestSpec
 from app.domain.report import RecipientReport, Report
 from app.errors import NotFoundError, UserError
 from app.store.db import SCHEMA_VERSION, Database, NewerDatabaseError
+from app.store.records import DATABASE_ERRORS
 from app.store.requests import Requests
 from app.store.search import fts_query
-from app.store.sqlite import SqliteStore
+from tests.support.stores import AnyStore
 from tests.unit.test_domain import good_spec
 
 
@@ -27,12 +29,7 @@ def make_request(
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    return SqliteStore(Database(tmp_path / "sealbox.db"), tmp_path / "drafts")
-
-
-@pytest.fixture
-def repo(store: SqliteStore) -> Requests:
+def repo(store: AnyStore) -> Requests:
     return store.requests
 
 
@@ -99,7 +96,7 @@ def test_write_takes_the_lock_up_front(tmp_path: Path) -> None:
         pass
 
 
-def test_add_get_and_outbox(store: SqliteStore, repo: Requests) -> None:
+def test_add_get_and_outbox(store: AnyStore, repo: Requests) -> None:
     request = make_request()
     repo.add(request, "key-1")
     loaded = repo.get(request.id)
@@ -109,7 +106,7 @@ def test_add_get_and_outbox(store: SqliteStore, repo: Requests) -> None:
     item = store.outbox.get(request.id)
     assert item is not None and item.idempotency_key == "key-1" and item.state == "pending"
     assert [i.request_id for i in store.outbox.in_state()] == [request.id]
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(DATABASE_ERRORS):
         repo.add(make_request("0193c2c3-2222-4aaa-8bbb-000000000003"), "key-1")
     # The failed add left nothing behind.
     assert len(repo.find()) == 1
@@ -126,7 +123,7 @@ def test_unknown_id(repo: Requests) -> None:
 
 
 def test_reports_never_go_backwards_and_history_keeps_payloads(
-    store: SqliteStore, repo: Requests
+    store: AnyStore, repo: Requests
 ) -> None:
     request = make_request()
     repo.add(request, "k")
@@ -195,7 +192,7 @@ def test_a_state_change_expects_the_state_it_was_decided_on(repo: Requests) -> N
     assert "completed" not in kinds
 
 
-def test_only_one_process_takes_a_pending_send(store: SqliteStore, repo: Requests) -> None:
+def test_only_one_process_takes_a_pending_send(store: AnyStore, repo: Requests) -> None:
     request = make_request()
     repo.add(request, "key-cas3")
     assert store.outbox.start_sending(request.id, 111) is True
@@ -221,7 +218,7 @@ def test_an_archive_folder_of_another_request_is_never_taken(tmp_path: Path) -> 
     assert other != taken and other.name.endswith(second.id)
 
 
-def test_a_transaction_spans_the_repositories(store: SqliteStore) -> None:
+def test_a_transaction_spans_the_repositories(store: AnyStore) -> None:
     request = make_request()
 
     def fail_half_way() -> None:

@@ -21,6 +21,7 @@ from app.store.templates import (
     apply_to,
     compatibility,
 )
+from tests.support.stores import AnyDatabase, in_transaction
 from tests.unit.test_domain import good_spec
 
 LETTER = (612.0, 792.0)
@@ -28,8 +29,8 @@ A4 = (595.0, 842.0)
 
 
 @pytest.fixture
-def templates(tmp_path: Path) -> Templates:
-    return Templates(Database(tmp_path / "sealbox.db"))
+def templates(store_database: AnyDatabase) -> Templates:
+    return Templates(store_database)
 
 
 def spec(**changes: object) -> RequestSpec:
@@ -102,7 +103,7 @@ def test_a_duplicate_name_is_refused_and_nothing_is_written(templates: Templates
     )
     assert count(templates) == 1
     assert templates.get("Lease") == original
-    assert not templates.db.conn.in_transaction
+    assert not in_transaction(templates.database)
 
 
 @pytest.mark.parametrize("name", ["", "   ", "\t\n"])

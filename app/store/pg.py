@@ -1,0 +1,225 @@
+"""The store's connection on PostgreSQL: the same reader and write transactions the
+repositories use on SQLite (:mod:`app.store.db`), over psycopg 3.
+
+The repositories' SQL is written once, with ``?`` placeholders; :func:`translate` turns them into
+psycopg's ``%s`` (parameters are always bound, never formatted into the SQL). A write is one
+transaction (``BEGIN`` … ``COMMIT``, READ COMMITTED); a write inside another joins it as a
+savepoint, as on SQLite. What the server says when it cannot be used (unreachable, a wrong
+password, no rights, a newer schema) becomes one sentence for the user (:func:`connect_error`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import sql as pgsql
+from psycopg.conninfo import conninfo_to_dict
+
+from app.errors import UnavailableError, UserError
+from app.store.dialect import POSTGRES
+from app.store.records import StoreDatabaseError
+
+#: The primary key ``table(name).update`` changes a row by.
+_KEYS = {"requests": "id", "drafts": "id", "runs": "id", "templates": "name"}
+CONNECT_TIMEOUT_S = 10
+
+
+@functools.lru_cache(maxsize=1024)
+def translate(sql: str) -> str:
+    """``sql`` with its ``?`` placeholders (outside quoted text) as psycopg's ``%s``, and every
+    literal ``%`` doubled."""
+    out: list[str] = []
+    quote: str | None = None
+    for ch in sql:
+        if quote is not None:
+            if ch == quote:
+                quote = None
+            out.append("%%" if ch == "%" else ch)
+        elif ch in "'\"":
+            quote = ch
+            out.append(ch)
+        elif ch == "?":
+            out.append("%s")
+        else:
+            out.append("%%" if ch == "%" else ch)
+    return "".join(out)
+
+
+def _bound(values: Iterable[Any]) -> list[Any]:
+    """Parameters as SQLite stores them: a bool is 0 or 1 (the columns are integers)."""
+    return [int(v) if isinstance(v, bool) else v for v in values]
+
+
+def describe(conninfo: str) -> str:
+    """Where ``conninfo`` points, for a message: ``database on host:port`` (no password)."""
+    try:
+        parts = conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "the PostgreSQL server"
+    host = str(parts.get("host") or "localhost")
+    if host.startswith("/"):
+        host = "this computer"
+    port = f":{parts['port']}" if parts.get("port") else ""
+    database = parts.get("dbname") or parts.get("user") or ""
+    return f"the database {database!s} on {host}{port}"
+
+
+def connect_error(conninfo: str, exc: BaseException) -> UserError | UnavailableError:
+    """The sentence a user gets for a server that cannot be used (``exc``: psycopg's error, or
+    the store's error made of one)."""
+    if not isinstance(exc, psycopg.Error) and isinstance(exc.__cause__, psycopg.Error):
+        exc = exc.__cause__
+    text = str(exc)
+    where = describe(conninfo)
+    user = conninfo_to_dict(conninfo).get("user") or "the user"
+    if "password authentication failed" in text or "no password supplied" in text:
+        return UserError(
+            f"The PostgreSQL server refused the password of {user} for {where}: "
+            "check the user name and password."
+        )
+    if "does not exist" in text and "database" in text:
+        return UserError(
+            f"There is no {where}: check the database name, or ask its administrator to create it."
+        )
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege) or "permission denied" in text:
+        return UserError(
+            f"{user} has no right to create or change Sealbox's tables in {where}: ask the "
+            "database's administrator to make that user the database's owner."
+        )
+    return UnavailableError(
+        f"Cannot reach {where}: check the address and that the server is running "
+        "(and that this computer may connect to it)."
+    )
+
+
+class LostConnectionError(UnavailableError):
+    """The shared store's server went away in the middle of the work."""
+
+
+@contextmanager
+def _guarded() -> Iterator[None]:
+    """psycopg's errors as the store's: a lost server is :class:`LostConnectionError` (the
+    work can be tried again later), anything else :class:`StoreDatabaseError`."""
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        raise LostConnectionError(
+            "The connection to the shared store was lost: check the network and that the "
+            "server is running, then try again."
+        ) from exc
+    except psycopg.Error as exc:
+        raise StoreDatabaseError(str(exc)) from exc
+
+
+class PgReader:
+    """Reads: ``execute`` (a cursor) and ``query`` (rows as dicts), as on SQLite."""
+
+    dialect = POSTGRES
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
+        with _guarded():
+            return self.conn.execute(translate(sql), _bound(parameters or ()))
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
+        cursor = self.execute(sql, params)
+        keys = [d.name for d in cursor.description or ()]
+        for row in cursor.fetchall():
+            yield dict(zip(keys, row, strict=True))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with _guarded(), self.conn.cursor() as cursor:
+            cursor.executemany(translate(sql), [_bound(r) for r in rows])
+
+
+class PgTable:
+    """The three calls of sqlite-utils' ``Table`` the repositories write with."""
+
+    def __init__(self, writer: PgReader, name: str) -> None:
+        self.writer = writer
+        self.name = name
+
+    def _insert_sql(self, columns: Sequence[str]) -> str:
+        return (
+            pgsql.SQL("INSERT INTO {} ({}) VALUES ({})")
+            .format(
+                pgsql.Identifier(self.name),
+                pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns),
+                pgsql.SQL(", ").join(pgsql.SQL("?") for _ in columns),
+            )
+            .as_string(None)
+        )
+
+    def insert(self, row: Mapping[str, Any]) -> None:
+        self.writer.execute(self._insert_sql(list(row)), list(row.values()))
+
+    def insert_all(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        groups: dict[tuple[str, ...], list[list[Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(row), []).append(list(row.values()))
+        for columns, values in groups.items():
+            self.writer.executemany(self._insert_sql(columns), values)
+
+    def update(self, key: Any, changes: Mapping[str, Any]) -> None:
+        statement = pgsql.SQL("UPDATE {} SET {} WHERE {} = ?").format(
+            pgsql.Identifier(self.name),
+            pgsql.SQL(", ").join(pgsql.SQL("{} = ?").format(pgsql.Identifier(c)) for c in changes),
+            pgsql.Identifier(_KEYS[self.name]),
+        )
+        self.writer.execute(statement.as_string(None), [*changes.values(), key])
+
+
+class PgWriter(PgReader):
+    """A write transaction's handle: ``execute``, ``table(name)`` and ``conn.executemany``."""
+
+    def table(self, name: str) -> PgTable:
+        return PgTable(self, name)
+
+    @property
+    def writer(self) -> PgWriter:
+        return self
+
+
+class PgDatabase:
+    """One connection to the shared store. Use :meth:`write` for every change."""
+
+    dialect = POSTGRES
+
+    def __init__(self, conninfo: str) -> None:
+        from app.store.pg_schema import migrate
+
+        self.conninfo = conninfo
+        try:
+            conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+        except psycopg.Error as exc:
+            raise connect_error(conninfo, exc) from exc
+        self.conn: psycopg.Connection[Any] = conn
+        self.reader = PgReader(conn)
+        self._writer = PgWriter(conn)
+        try:
+            migrate(self)
+        except (psycopg.Error, StoreDatabaseError, LostConnectionError) as exc:
+            conn.close()
+            raise connect_error(conninfo, exc) from exc
+        except BaseException:
+            conn.close()
+            raise
+
+    @property
+    def where(self) -> str:
+        return describe(self.conninfo)
+
+    @contextmanager
+    def write(self) -> Iterator[PgWriter]:
+        """A transaction (a savepoint inside one already open); commits on success."""
+        with _guarded(), self.conn.transaction():
+            yield self._writer
+
+    def close(self) -> None:
+        self.conn.close()
