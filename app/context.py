@@ -15,11 +15,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from app.config import Paths, Settings, load_settings, resolve_paths
-from app.errors import SealboxError, UserError
+from app.errors import SealboxError
 from app.providers import registry
 from app.secrets import KeyringSecrets, SecretStore
 from app.store.actor import Actor, set_actor
-from app.store.address import AddressSetting, configured_address
+from app.store.address import PASSWORD_SECRET, AddressSetting, configured_address
 from app.store.db import Database
 from app.store.requests import Requests
 from app.store.sqlite import SqliteStore
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     # which a command reading the store does not need (and the app loads after showing its
     # window). The registry itself is plain data.
     from app.pdf.document import PdfInfo
+    from app.store.postgres import PostgresStore
     from app.providers.base import Provider, ProviderConfig
 
 log = logging.getLogger(__name__)
@@ -81,18 +82,23 @@ class Context:
 
     @cached_property
     def database(self) -> Database:
+        """This desk's SQLite file, or the SQLite file the store's address names."""
         address = self.store_address.address
-        if address is None:
-            return Database(self.paths.database)
-        if address.path is not None:  # a SQLite file named by its path
+        if address is not None and address.path is not None:
             return Database(address.path)
-        raise UserError(
-            f"The shared store at {address.place} is on PostgreSQL, which this Sealbox cannot "
-            "open yet: remove the shared store's address to work with this desk's own store."
-        )
+        return Database(self.paths.database)
 
     @cached_property
-    def store(self) -> SqliteStore:
+    def store(self) -> SqliteStore | PostgresStore:
+        """The store the address names: the shared one on PostgreSQL (its password from the
+        keyring, ``store.password``), else a SQLite file (by default this desk's own)."""
+        address = self.store_address.address
+        if address is not None and address.is_postgresql:
+            from app.store.pg import PgDatabase
+            from app.store.postgres import PostgresStore
+
+            password = self.secrets.get(PASSWORD_SECRET)
+            return PostgresStore(PgDatabase(address.conninfo(password)), self.paths.drafts_dir)
         return SqliteStore(self.database, self.paths.drafts_dir)
 
     @cached_property
@@ -174,11 +180,13 @@ class Context:
         await close_providers(self.forget_providers())
 
     def close(self) -> None:
-        if "database" in self.__dict__:
-            self.database.close()
-            del self.__dict__["database"]
-            self.__dict__.pop("store", None)
-            self.__dict__.pop("requests", None)
+        store = self.__dict__.pop("store", None)
+        database = self.__dict__.pop("database", None)
+        self.__dict__.pop("requests", None)
+        if store is not None:
+            store.close()
+        elif database is not None:
+            database.close()
 
 
 def _with_default_provider(settings: Settings) -> Settings:

@@ -4,8 +4,8 @@ taken over once it expires.
 
 Each desk is a Sealbox home of its own (its own data folder, so its own lock files: only the
 store's leases keep the desks apart), all of them naming one store by its address and one
-archive folder. The store is a SQLite file here; the same test runs on PostgreSQL by adding its
-address to ``STORES`` (a ``postgresql://`` address from the ``pg_url`` fixture).
+archive folder. The store is a SQLite file, then a PostgreSQL database (``STORES``), named by
+its address; the PostgreSQL password comes from the environment, as the keyring's would.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 
 import pymupdf
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from app.context import Context
 from app.domain.model import RequestSpec
@@ -31,7 +32,7 @@ from tests.conftest import run_sealbox, start_sealbox, wait_for_files
 from tests.fakes.craftkit import CraftkitFake
 
 #: The stores the test runs on (each gives the shared store's address for a test folder).
-STORES = ["sqlite"]
+STORES = ["sqlite", "postgresql"]
 REQUESTS = 18
 #: The killed desk's lease: long enough for the others' first pass to find it held.
 KILLED_LEASE_S = 12
@@ -46,20 +47,24 @@ def fake() -> Iterator[CraftkitFake]:
 
 
 @pytest.fixture(params=STORES)
-def store_address(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def store_address(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict[str, str]]:
+    """The shared store's address, and the environment that gives its password."""
     if request.param == "postgresql":
-        return str(request.getfixturevalue("pg_url"))
+        parts = conninfo_to_dict(str(request.getfixturevalue("pg_url")))
+        password = str(parts.pop("password"))
+        address = f"postgresql://{parts['user']}@{parts['host']}:{parts['port']}/{parts['dbname']}"
+        return address, {"SEALBOX_STORE_PASSWORD": password}
     folder = tmp_path / "shared"
     folder.mkdir()
-    return str(folder / "sealbox.db")
+    return str(folder / "sealbox.db"), {}
 
 
 class Desks:
     """Sealbox homes sharing ``address`` and one archive folder."""
 
-    def __init__(self, root: Path, address: str, fake: CraftkitFake) -> None:
+    def __init__(self, root: Path, address: tuple[str, dict[str, str]], fake: CraftkitFake) -> None:
         self.root = root
-        self.address = address
+        self.address, self.password_env = address
         self.fake = fake
         self.archive = root / "shared-archive"
 
@@ -72,6 +77,7 @@ class Desks:
             "SEALBOX_HOME": str(home),
             "SEALBOX_DATABASE_URL": self.address,
             "SEALBOX_STORE_LEASE_S": str(LEASE_S),
+            **self.password_env,
             **self.fake.env(),
             **extra,
         }
@@ -131,7 +137,7 @@ def test_desks_syncing_together_download_and_archive_each_request_once(
     home: Path,
     tmp_path: Path,
     fake: CraftkitFake,
-    store_address: str,
+    store_address: tuple[str, dict[str, str]],
 ) -> None:
     desks = Desks(tmp_path, store_address, fake)
     send_requests(desks, tmp_path, REQUESTS)
