@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     # which a command reading the store does not need (and the app loads after showing its
     # window). The registry itself is plain data.
     from app.pdf.document import PdfInfo
-    from app.store.postgres import PostgresStore
     from app.providers.base import Provider, ProviderConfig
+    from app.store.postgres import PostgresStore
 
 log = logging.getLogger(__name__)
 

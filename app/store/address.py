@@ -33,9 +33,10 @@ SCHEMES = ("postgresql://", "postgres://")
 _OPTIONS = ("sslmode", "sslrootcert", "connect_timeout", "application_name", "options")
 
 _WHERE_PASSWORD = Alt(
-    "enter the password in Settings › General › Shared store (it goes to the system keyring as "
+    "enter the password in Settings › Shared store (it goes to the system keyring as "
     "store.password; SEALBOX_STORE_PASSWORD also gives it)",
-    "enter the password in the Password field of Shared store (it is kept in the system keyring)",
+    "enter the password in the Password field of Settings › Shared store (it is kept in the "
+    "system keyring)",
 )
 
 

@@ -18,7 +18,7 @@ def test_a_password_in_the_settings_files_address_is_refused(home: Path) -> None
     assert listed.stderr.strip() == (
         "sealbox: The address in [store] of the settings file contains a password, which must "
         "not be written there: remove it from the address and enter the password in Settings › "
-        "General › Shared store (it goes to the system keyring as store.password; "
+        "Shared store (it goes to the system keyring as store.password; "
         "SEALBOX_STORE_PASSWORD also gives it)."
     )
     assert "s3cret" not in listed.stdout + listed.stderr

@@ -55,14 +55,13 @@ def test_a_password_in_the_address_is_refused_with_where_to_put_it() -> None:
     assert isinstance(message, Text)
     assert message == (
         "The shared store's address contains a password, which must not be written there: "
-        "remove it from the address and enter the password in Settings › General › Shared "
-        "store (it goes to the system keyring as store.password; SEALBOX_STORE_PASSWORD also "
-        "gives it)."
+        "remove it from the address and enter the password in Settings › Shared store (it "
+        "goes to the system keyring as store.password; SEALBOX_STORE_PASSWORD also gives it)."
     )
     assert message.gui() == (
         "The shared store's address contains a password, which must not be written there: "
-        "remove it from the address and enter the password in the Password field of Shared "
-        "store (it is kept in the system keyring)."
+        "remove it from the address and enter the password in the Password field of Settings "
+        "› Shared store (it is kept in the system keyring)."
     )
     assert "password" in str(refusal("postgresql://jane@db/sealbox?password=x"))
 
