@@ -12,7 +12,6 @@ from app.cli.problems import EXIT_BUG, crash_report
 from app.cli.runner import closing, run_to_end
 from app.domain.lifecycle import Status
 from app.errors import UserError
-from app.store.actor import current_actor
 
 if TYPE_CHECKING:
     from app.context import Context
@@ -66,6 +65,8 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
         ctx.provider(args.provider)  # an unknown id is refused
     mine = None
     if args.mine:
+        from app.store.actor import current_actor
+
         me = current_actor()
         mine = (me.desk, me.user)
     requests = ctx.requests.find(

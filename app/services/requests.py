@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from app.archive.folder import Archived, archive_request_async
+from app.archive.folder import ARCHIVE_WAIT, Archived, archive_request_async
 from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import Request
@@ -158,5 +158,6 @@ async def download_request(ctx: Context, request_id: str, *, again: bool = False
     ``again``: then the files are downloaded afresh, checked, and replace the archived ones,
     which are kept aside in the folder)."""
     request = ctx.requests.get(request_id)
-    async with leased(ctx, request.id, "archiving"):
+    # Waits, as the archive lock does, for another desk or process archiving it right now.
+    async with leased(ctx, request.id, "archiving", wait=ARCHIVE_WAIT):
         return await archive_request_async(ctx, request.id, again=again)

@@ -30,7 +30,7 @@ from app.errors import BusyError, CapabilityError, SealboxError, UnavailableErro
 from app.oslock import try_lock
 from app.providers.errors import ConflictError
 from app.services.bulk.run import resume_runs
-from app.services.leases import leased
+from app.services.leases import leased_many
 from app.services.requests import refresh_and_apply
 from app.services.send import deliver, discard_orphans
 from app.storage import storage_error
@@ -48,6 +48,8 @@ _UPGRADE_ERRORS: tuple[type[Exception], ...] = (ValueError, KeyError, TypeError,
 
 #: At most this many calls in flight to one provider at a time.
 PER_PROVIDER_CONCURRENCY = 8
+#: Requests claimed (and released) together: the leases of a batch cost one commit each way.
+LEASE_BATCH = 32
 
 
 @dataclass
@@ -185,8 +187,7 @@ async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResu
         async with gate:
             try:
                 if work == "refresh":
-                    async with leased(ctx, request_id, "refreshing"):
-                        done = await refresh_and_apply(ctx, request_id)
+                    done = await refresh_and_apply(ctx, request_id)
                     if done.finalized:
                         result.finalized.append(request_id)
                         return
@@ -196,8 +197,7 @@ async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResu
                     if done.after != done.before:
                         result.changed[request_id] = done.after.value
                 else:
-                    async with leased(ctx, request_id, "archiving"):
-                        await archive_request_async(ctx, request_id, wait=0)
+                    await archive_request_async(ctx, request_id, wait=0)
                     result.archived.append(request_id)
             except ConflictError:
                 result.waiting.append(request_id)  # not ready at the provider yet
@@ -218,7 +218,13 @@ async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResu
                 if work == "archive":
                     _note_archive_error(ctx, request_id, result.errors[request_id])
 
-    await asyncio.gather(*(one(rid) for rid in wanted))
+    # A batch at a time under its leases (one commit claims them, one releases them): the
+    # requests another desk or process holds are left to it.
+    doing = "refreshing" if work == "refresh" else "archiving"
+    for start in range(0, len(wanted), LEASE_BATCH):
+        async with leased_many(ctx, wanted[start : start + LEASE_BATCH], doing) as claimed:
+            result.left.update(claimed.left)
+            await asyncio.gather(*(one(rid) for rid in claimed.ids))
 
 
 def as_user_error(ctx: Context, exc: Exception) -> SealboxError | None:

@@ -19,9 +19,19 @@ the same on SQLite and PostgreSQL (``INSERT … ON CONFLICT … DO UPDATE … WH
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.store.connection import StoreDatabase
+
+#: Take a lease when it is free: none, expired, or already this holder's. One statement, so of
+#: two desks claiming at once exactly one gets it (the other's conflict update finds it held).
+_CLAIM = (
+    "INSERT INTO leases (request_id, holder, expires_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (request_id) DO UPDATE SET holder = excluded.holder, "
+    "expires_at = excluded.expires_at "
+    "WHERE leases.expires_at <= ? OR leases.holder = excluded.holder"
+)
 
 
 def _now_ms() -> int:
@@ -53,14 +63,45 @@ class Leases:
         now = _now_ms()
         until = now + int(seconds * 1000)
         with self.database.write() as db:
-            cursor = db.execute(
-                "INSERT INTO leases (request_id, holder, expires_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (request_id) DO UPDATE SET holder = excluded.holder, "
-                "expires_at = excluded.expires_at "
-                "WHERE leases.expires_at <= ? OR leases.holder = excluded.holder",
-                [request_id, holder, until, now],
-            )
+            cursor = db.execute(_CLAIM, [request_id, holder, until, now])
             return bool(cursor.rowcount == 1)
+
+    def claim_many(self, request_ids: Sequence[str], holder: str, seconds: float) -> list[str]:
+        """:meth:`claim` each of ``request_ids`` in one transaction (one commit for them all);
+        returns those claimed, in order."""
+        now = _now_ms()
+        until = now + int(seconds * 1000)
+        claimed = []
+        with self.database.write() as db:
+            for request_id in request_ids:
+                cursor = db.execute(_CLAIM, [request_id, holder, until, now])
+                if cursor.rowcount == 1:
+                    claimed.append(request_id)
+        return claimed
+
+    def renew_many(self, request_ids: Sequence[str], holder: str, seconds: float) -> int:
+        """Extend ``holder``'s leases of ``request_ids``; returns how many it still held."""
+        if not request_ids:
+            return 0
+        until = _now_ms() + int(seconds * 1000)
+        marks = ", ".join("?" for _ in request_ids)
+        with self.database.write() as db:
+            cursor = db.execute(
+                f"UPDATE leases SET expires_at = ? WHERE holder = ? AND request_id IN ({marks})",
+                [until, holder, *request_ids],
+            )
+            return int(cursor.rowcount)
+
+    def release_many(self, request_ids: Sequence[str], holder: str) -> None:
+        """Give up ``holder``'s leases of ``request_ids`` in one transaction."""
+        if not request_ids:
+            return
+        marks = ", ".join("?" for _ in request_ids)
+        with self.database.write() as db:
+            db.execute(
+                f"DELETE FROM leases WHERE holder = ? AND request_id IN ({marks})",
+                [holder, *request_ids],
+            )
 
     def renew(self, request_id: str, holder: str, seconds: float) -> bool:
         """Extend ``holder``'s lease by ``seconds`` from now; False when it is no longer

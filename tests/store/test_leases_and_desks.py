@@ -79,3 +79,17 @@ def test_events_and_requests_say_who_and_mine_is_this_desks(store: AnyStore) -> 
     assert [r.name for r in found] == ["Bob's"]
     searched = RequestFilter(mine=("FRONT-DESK", "bob"), search="Ann")
     assert [r.name for r in store.search.page(searched, 0, 10)] == ["Bob's"]
+
+
+def test_a_batch_is_claimed_renewed_and_released_together(store: AnyStore) -> None:
+    leases = store.leases
+    assert leases.claim("r2", "desk B pid 2", 60)
+    assert leases.claim_many(["r1", "r2", "r3"], "desk A pid 1", 60) == ["r1", "r3"]
+    before = {x.request_id: x.expires_at for x in leases.held()}
+    assert leases.renew_many(["r1", "r2", "r3"], "desk A pid 1", 120) == 2
+    after = {x.request_id: x.expires_at for x in leases.held()}
+    assert after["r1"] > before["r1"] and after["r2"] == before["r2"]
+    leases.release_many(["r1", "r2", "r3"], "desk A pid 1")
+    assert [(x.request_id, x.holder) for x in leases.held()] == [("r2", "desk B pid 2")]
+    assert leases.renew_many([], "desk A pid 1", 60) == 0
+    leases.release_many([], "desk A pid 1")
