@@ -114,6 +114,9 @@ class Settings:
     #: ``[timestamp]``: the RFC 3161 timestamp authority for long-term seals (``url``,
     #: ``username``, ``ca_file``); its password lives in the keyring (``timestamp.password``).
     timestamp: dict[str, Any] = field(default_factory=dict)
+    #: ``[store]``: the shared store's ``address`` (``postgresql://user@host:5432/db``, its
+    #: password in the keyring as ``store.password``) and ``lease_s`` (see app/store/leases.py).
+    store: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def limit(
@@ -173,8 +176,9 @@ _KNOWN = {
     "network",
     "webhooks",
     "timestamp",
+    "store",
 }
-_SECTIONS = ("network", "webhooks", "timestamp")
+_SECTIONS = ("network", "webhooks", "timestamp", "store")
 
 
 def load_settings(path: Path) -> Settings:

@@ -18,6 +18,8 @@ from app.config import Paths, Settings, load_settings, resolve_paths
 from app.errors import SealboxError
 from app.providers import registry
 from app.secrets import KeyringSecrets, SecretStore
+from app.store.actor import Actor, set_actor
+from app.store.address import PASSWORD_SECRET, AddressSetting, configured_address
 from app.store.db import Database
 from app.store.requests import Requests
 from app.store.sqlite import SqliteStore
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     # window). The registry itself is plain data.
     from app.pdf.document import PdfInfo
     from app.providers.base import Provider, ProviderConfig
+    from app.store.postgres import PostgresStore
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,18 @@ class Context:
 
     def __post_init__(self) -> None:
         self.settings = _with_default_provider(self.settings)
+        self._set_actor()
+
+    def _set_actor(self) -> None:
+        """Who this process records on what it does: this desk, this OS user and the sender's
+        name from the settings (the one place it is set; again when the settings change)."""
+        set_actor(Actor.of_this_process(self.settings.sender(self.environ)[0]))
+
+    @property
+    def store_address(self) -> AddressSetting:
+        """The store's address (``SEALBOX_DATABASE_URL``, else ``[store] address``; none: this
+        desk's SQLite file); an address that cannot be used raises ``AddressError``."""
+        return configured_address(self.settings.store, self.environ)
 
     @classmethod
     def from_environment(
@@ -67,10 +82,23 @@ class Context:
 
     @cached_property
     def database(self) -> Database:
+        """This desk's SQLite file, or the SQLite file the store's address names."""
+        address = self.store_address.address
+        if address is not None and address.path is not None:
+            return Database(address.path)
         return Database(self.paths.database)
 
     @cached_property
-    def store(self) -> SqliteStore:
+    def store(self) -> SqliteStore | PostgresStore:
+        """The store the address names: the shared one on PostgreSQL (its password from the
+        keyring, ``store.password``), else a SQLite file (by default this desk's own)."""
+        address = self.store_address.address
+        if address is not None and address.is_postgresql:
+            from app.store.pg import PgDatabase
+            from app.store.postgres import PostgresStore
+
+            password = self.secrets.get(PASSWORD_SECRET)
+            return PostgresStore(PgDatabase(address.conninfo(password)), self.paths.drafts_dir)
         return SqliteStore(self.database, self.paths.drafts_dir)
 
     @cached_property
@@ -139,6 +167,7 @@ class Context:
             archive = resolve_paths(self.environ, settings.archive_dir).archive_dir
             self.paths = replace(self.paths, archive_dir=archive)
         self.settings = _with_default_provider(settings)
+        self._set_actor()
         return self.forget_providers()
 
     async def reload_settings(self, settings: Settings | None = None) -> None:
@@ -151,11 +180,13 @@ class Context:
         await close_providers(self.forget_providers())
 
     def close(self) -> None:
-        if "database" in self.__dict__:
-            self.database.close()
-            del self.__dict__["database"]
-            self.__dict__.pop("store", None)
-            self.__dict__.pop("requests", None)
+        store = self.__dict__.pop("store", None)
+        database = self.__dict__.pop("database", None)
+        self.__dict__.pop("requests", None)
+        if store is not None:
+            store.close()
+        elif database is not None:
+            database.close()
 
 
 def _with_default_provider(settings: Settings) -> Settings:

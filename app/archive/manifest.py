@@ -62,6 +62,7 @@ def request_json(request: Request, events: list[Event], files: dict[str, Any]) -
                 "recipientIndex": e.recipient_index,
                 "detail": e.detail,
                 "payload": e.payload,
+                **({"desk": e.desk, "user": e.user, "person": e.person} if e.desk else {}),
             }
             for e in events
         ],
@@ -121,6 +122,9 @@ def request_from_manifest(data: dict[str, Any]) -> tuple[Request, list[Event]]:
             recipient_index=e.get("recipientIndex"),
             detail=e.get("detail"),
             payload=e.get("payload"),
+            desk=e.get("desk"),
+            user=e.get("user"),
+            person=e.get("person"),
         )
         for e in data.get("history", [])
     ]

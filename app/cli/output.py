@@ -105,6 +105,13 @@ def print_request(ctx: Context, request: Request) -> None:
             else "waiting"
         )
         say(f"    {i}  {r.name} <{r.email}>  {r.designation.value}, order {r.order}: {state}")
+    events = ctx.requests.events(request.id)
+    if events:
+        say("  history")
+        for e in events:
+            detail = f"  {e.detail}" if e.detail else ""
+            who = f"  (by {e.doer})" if e.doer else ""
+            say(f"    {when(e.at)}  {e.kind}{detail}{who}")
     files = ctx.store.archive.files(request.id)
     if request.archive_error and not files:
         say(f"  archive   not archived: {request.archive_error}")
@@ -113,6 +120,24 @@ def print_request(ctx: Context, request: Request) -> None:
         for f in files:
             say(f"    {f.kind:<12} {ctx.paths.archive_dir / f.path}")
             say(f"    {'':<12} sha256 {f.sha256}")
+
+
+def history_json(ctx: Context, request: Request) -> list[dict[str, Any]]:
+    """The request's history, oldest first, each event with who did it (``desk``, ``user``,
+    ``person``: null in events recorded before Sealbox kept them)."""
+    return [
+        {
+            "at": iso(e.at),
+            "kind": e.kind,
+            "status": e.status,
+            "recipientIndex": e.recipient_index,
+            "detail": e.detail,
+            "desk": e.desk,
+            "user": e.user,
+            "person": e.person,
+        }
+        for e in ctx.requests.events(request.id)
+    ]
 
 
 def emit(args: argparse.Namespace, payload: dict[str, Any], text: Callable[[], None]) -> None:

@@ -196,6 +196,11 @@ def _list_command(command: AddCommand) -> None:
     p.add_argument("--provider", metavar="ID")
     p.add_argument("--search", metavar="TEXT", help="names, recipients and emails")
     p.add_argument(
+        "--mine",
+        action="store_true",
+        help="only the requests created at this computer by this user (a shared store)",
+    )
+    p.add_argument(
         "--limit",
         type=bounded_int(1, MAX_LIMIT),
         default=None,

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli.output import emit, print_request, request_json, say, when
+from app.cli.output import emit, history_json, print_request, request_json, say, when
 from app.cli.problems import EXIT_BUG, crash_report
 from app.cli.runner import closing, run_to_end
 from app.domain.lifecycle import Status
@@ -63,8 +63,14 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
     statuses = [Status(s) for s in args.status] if args.status else None
     if args.provider:
         ctx.provider(args.provider)  # an unknown id is refused
+    mine = None
+    if args.mine:
+        from app.store.actor import current_actor
+
+        me = current_actor()
+        mine = (me.desk, me.user)
     requests = ctx.requests.find(
-        status=statuses, provider=args.provider, search=args.search, limit=args.limit
+        status=statuses, provider=args.provider, search=args.search, limit=args.limit, mine=mine
     )
 
     def text() -> None:
@@ -87,7 +93,11 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
         from app.services.requests import refresh_request
 
         request = run_to_end(closing(ctx, refresh_request(ctx, request.id)))
-    emit(args, request_json(ctx, request), lambda: print_request(ctx, request))
+    emit(
+        args,
+        {**request_json(ctx, request), "history": history_json(ctx, request)},
+        lambda: print_request(ctx, request),
+    )
     return 0
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from app.archive.folder import Archived, archive_request_async
+from app.archive.folder import ARCHIVE_WAIT, Archived, archive_request_async
 from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import Request
 from app.errors import BusyError, UserError
 from app.faults import reached
 from app.providers import registry
+from app.services.leases import leased
 from app.store.records import ChangedMeanwhile
 
 log = logging.getLogger(__name__)
@@ -157,4 +158,6 @@ async def download_request(ctx: Context, request_id: str, *, again: bool = False
     ``again``: then the files are downloaded afresh, checked, and replace the archived ones,
     which are kept aside in the folder)."""
     request = ctx.requests.get(request_id)
-    return await archive_request_async(ctx, request.id, again=again)
+    # Waits, as the archive lock does, for another desk or process archiving it right now.
+    async with leased(ctx, request.id, "archiving", wait=ARCHIVE_WAIT):
+        return await archive_request_async(ctx, request.id, again=again)

@@ -9,8 +9,10 @@ Each step is safe to repeat and safe to interrupt:
   when the user says so (``--resend``);
 - a local request whose signers are all done is finalized again;
 - requests in flight are refreshed with bounded concurrency per provider;
-- finished requests are archived; a download the provider has not prepared yet is tried again on
-  the next sync, not reported as an error.
+- finished requests are archived; a download the provider has not prepared yet is tried again
+  on the next sync, not reported as an error;
+- each request is refreshed or archived by one desk and process at a time: the one holding its
+  lease (:mod:`app.services.leases`); the others leave it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from app.errors import BusyError, CapabilityError, SealboxError, UnavailableErro
 from app.oslock import try_lock
 from app.providers.errors import ConflictError
 from app.services.bulk.run import resume_runs
+from app.services.leases import leased_many
 from app.services.requests import refresh_and_apply
 from app.services.send import deliver, discard_orphans
 from app.storage import storage_error
@@ -45,6 +48,8 @@ _UPGRADE_ERRORS: tuple[type[Exception], ...] = (ValueError, KeyError, TypeError,
 
 #: At most this many calls in flight to one provider at a time.
 PER_PROVIDER_CONCURRENCY = 8
+#: Requests claimed (and released) together: the leases of a batch cost one commit each way.
+LEASE_BATCH = 32
 
 
 @dataclass
@@ -213,7 +218,13 @@ async def _bounded(ctx: Context, ids: Iterable[str], work: str, result: SyncResu
                 if work == "archive":
                     _note_archive_error(ctx, request_id, result.errors[request_id])
 
-    await asyncio.gather(*(one(rid) for rid in wanted))
+    # A batch at a time under its leases (one commit claims them, one releases them): the
+    # requests another desk or process holds are left to it.
+    doing = "refreshing" if work == "refresh" else "archiving"
+    for start in range(0, len(wanted), LEASE_BATCH):
+        async with leased_many(ctx, wanted[start : start + LEASE_BATCH], doing) as claimed:
+            result.left.update(claimed.left)
+            await asyncio.gather(*(one(rid) for rid in claimed.ids))
 
 
 def as_user_error(ctx: Context, exc: Exception) -> SealboxError | None:

@@ -45,6 +45,7 @@ from app.domain.text import format_size
 from app.errors import BusyError, SealboxError, UnavailableError, UserError
 from app.providers import registry
 from app.providers.info import WEBHOOK_SECRET, WebhookEvent, WebhookParser, WebhookRejected
+from app.services.leases import leased
 from app.services.requests import refresh_and_apply
 
 log = logging.getLogger(__name__)
@@ -192,8 +193,9 @@ class WebhookReceiver:
                 # delivery changed the request since it was read (then read and asked again).
                 await refresh_and_apply(ctx, request.id, kind=f"webhook {event.event}")
                 if requests.get(request.id).status == Status.COMPLETED:
-                    # Archived here unless another process is archiving it right now.
-                    await archive_request_async(ctx, request.id, wait=0)
+                    # Archived here unless another desk or process is archiving it right now.
+                    async with leased(ctx, request.id, "archiving"):
+                        await archive_request_async(ctx, request.id, wait=0)
             except BusyError as exc:
                 log.info("after webhook %s: %s", event.event, exc.message)
             except SealboxError as exc:

@@ -311,6 +311,33 @@ def _runs(db: sqlite_utils.Database) -> None:
     create_tables(db)
 
 
+def _desks(db: sqlite_utils.Database) -> None:
+    """Many desks on one store: each event names who did it (the desk's host name, the OS user
+    and the sender's name in Settings, :mod:`app.store.actor`) and each request who created it
+    (indexed, for the "Mine" filter, newest first); ``leases`` says which desk and process is
+    refreshing, downloading or archiving a request in flight (:mod:`app.store.leases`).
+
+    A store made before this is one desk's: its requests are taken to be this desk's and this
+    user's (the one who opens it first with this version); their old events name no one."""
+    from app.store.actor import current_actor
+
+    for column in ("desk", "os_user", "person"):
+        db.execute(f"ALTER TABLE events ADD COLUMN {column} TEXT")
+    db.execute("ALTER TABLE requests ADD COLUMN created_desk TEXT")
+    db.execute("ALTER TABLE requests ADD COLUMN created_user TEXT")
+    actor = current_actor()
+    db.execute("UPDATE requests SET created_desk = ?, created_user = ?", [actor.desk, actor.user])
+    db.execute(
+        "CREATE INDEX requests_creator_created ON requests(created_desk, created_user, created_at)"
+    )
+    db.execute("""
+        CREATE TABLE leases (
+            request_id TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        )""")
+
+
 #: Migrations in order: entry N brings a database from user_version N to N + 1.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
@@ -323,6 +350,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _request_versions,
     _search_order,
     _runs,
+    _desks,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

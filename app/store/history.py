@@ -13,6 +13,7 @@ from typing import Any
 
 from app.domain.clock import iso, now, parse_iso
 from app.domain.lifecycle import Status
+from app.store.actor import current_actor
 from app.store.connection import ReaderLike
 from app.store.records import APP_DETAIL, Event, stored_payload, stored_text
 from app.wording import Text
@@ -29,13 +30,18 @@ def record_event(
     payload: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Add an event to ``request_id``'s history, on ``db`` (a write transaction's handle).
-    A detail worded for the command line (a :class:`~app.wording.Text`) keeps the app's
-    wording in its payload (:data:`~app.store.records.APP_DETAIL`)."""
+    """Add an event to ``request_id``'s history, on ``db`` (a write transaction's handle),
+    with who did it (:func:`~app.store.actor.current_actor`). A detail worded for the command
+    line (a :class:`~app.wording.Text`) keeps the app's wording in its payload
+    (:data:`~app.store.records.APP_DETAIL`)."""
     if isinstance(detail, Text) and detail.gui() != detail:
         payload = {**(payload or {}), APP_DETAIL: detail.gui()}
+    actor = current_actor()
     db.table("events").insert(
         {
+            "desk": actor.desk,
+            "os_user": actor.user,
+            "person": actor.name,
             "request_id": request_id,
             "at": iso(at or now()),
             "kind": kind,
@@ -61,6 +67,9 @@ def restore_events(db: Any, request_id: str, events: Sequence[Event]) -> None:
                 "payload_json": json.dumps(e.payload, ensure_ascii=False, default=str)
                 if e.payload is not None
                 else None,
+                "desk": e.desk,
+                "os_user": e.user,
+                "person": e.person,
             }
         )
 
@@ -75,6 +84,9 @@ def read_events(reader: ReaderLike, request_id: str) -> list[Event]:
             recipient_index=r["recipient_index"],
             detail=r["detail"],
             payload=json.loads(r["payload_json"]) if r["payload_json"] else None,
+            desk=r["desk"],
+            user=r["os_user"],
+            person=r["person"],
         )
         for r in reader.query("SELECT * FROM events WHERE request_id = ? ORDER BY id", [request_id])
     ]

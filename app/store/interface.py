@@ -20,6 +20,7 @@ from app.domain.lifecycle import Status
 from app.domain.model import Request, RequestSpec
 from app.domain.report import Report
 from app.store.drafts import Draft, DraftState
+from app.store.leases import Lease
 from app.store.records import (
     ArchivedFile,
     Event,
@@ -59,6 +60,7 @@ class RequestRepository(Protocol):
         provider: str | None = None,
         search: str | None = None,
         limit: int | None = None,
+        mine: tuple[str, str] | None = None,
     ) -> list[Request]: ...
 
     def ids_with_status(self, statuses: Iterable[Status]) -> list[str]: ...
@@ -250,6 +252,23 @@ class WebhookDeliveryRepository(Protocol):
     def first_delivery(self, provider: str, delivery_id: str) -> bool: ...
 
 
+class LeaseRepository(Protocol):
+    """Which desk and process works on a request in flight (:mod:`app.store.leases`)."""
+
+    def claim(self, request_id: str, holder: str, seconds: float) -> bool:
+        """Take the lease if free or expired (one atomic statement); False if held."""
+
+    def claim_many(self, request_ids: Sequence[str], holder: str, seconds: float) -> list[str]:
+        """Claim each, in one transaction; returns those claimed."""
+
+    def renew(self, request_id: str, holder: str, seconds: float) -> bool: ...
+    def renew_many(self, request_ids: Sequence[str], holder: str, seconds: float) -> int: ...
+    def release(self, request_id: str, holder: str) -> None: ...
+    def release_many(self, request_ids: Sequence[str], holder: str) -> None: ...
+    def get(self, request_id: str) -> Lease | None: ...
+    def held(self) -> list[Lease]: ...
+
+
 class Store(Protocol):
     """Every repository of one store, and transactions across them."""
 
@@ -273,6 +292,8 @@ class Store(Protocol):
     def known_recipients(self) -> KnownRecipientRepository: ...
     @property
     def webhook_deliveries(self) -> WebhookDeliveryRepository: ...
+    @property
+    def leases(self) -> LeaseRepository: ...
 
     def transaction(self) -> AbstractContextManager[None]:
         """Several calls as one transaction: committed together, or not at all."""

@@ -225,8 +225,26 @@ def _initial(db: PgWriter) -> None:
         db.execute(statement.replace(" TEXT", ' TEXT COLLATE "C"').replace('"C" COLLATE ', ""))
 
 
+def _desks(db: PgWriter) -> None:
+    """As SQLite's ``_desks`` (app/store/db.py): who did each event and who created each
+    request (for "Mine"), and the leases of requests in flight (app/store/leases.py). A shared
+    store's older requests name no one (they may come from any desk)."""
+    for column in ("desk", "os_user", "person"):
+        db.execute(f'ALTER TABLE events ADD COLUMN {column} TEXT COLLATE "C"')
+    db.execute('ALTER TABLE requests ADD COLUMN created_desk TEXT COLLATE "C"')
+    db.execute('ALTER TABLE requests ADD COLUMN created_user TEXT COLLATE "C"')
+    db.execute(
+        "CREATE INDEX requests_creator_created "
+        "ON requests(created_desk, created_user, created_at, rowid)"
+    )
+    db.execute(
+        'CREATE TABLE leases (request_id TEXT COLLATE "C" PRIMARY KEY, '
+        'holder TEXT COLLATE "C" NOT NULL, expires_at BIGINT NOT NULL)'
+    )
+
+
 #: Migrations in order: entry N brings the shared store from version N to N + 1.
-MIGRATIONS: list[Callable[[PgWriter], None]] = [_initial]
+MIGRATIONS: list[Callable[[PgWriter], None]] = [_initial, _desks]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from app.store.archive_index import ArchiveIndex
 from app.store.deliveries import WebhookDeliveries
 from app.store.drafts import Drafts
+from app.store.leases import Leases
 from app.store.outbox import Outbox
 from app.store.pg import PgDatabase
 from app.store.recipients import KnownRecipients
@@ -40,6 +41,7 @@ class PostgresStore:
         self.drafts = Drafts(database, drafts_dir)
         self.known_recipients = KnownRecipients(database)
         self.webhook_deliveries = WebhookDeliveries(database)
+        self.leases = Leases(database)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

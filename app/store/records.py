@@ -69,6 +69,18 @@ class Event:
     recipient_index: int | None
     detail: str | None
     payload: dict[str, Any] | None
+    #: Who did it: the desk (host name), the OS user and the sender's name in Settings (None in
+    #: events recorded before Sealbox kept them).
+    desk: str | None = None
+    user: str | None = None
+    person: str | None = None
+
+    @property
+    def doer(self) -> str | None:
+        """``Jane Doe (jane on DESK-4)``: who did it, as shown (None when not known)."""
+        from app.store.actor import describe
+
+        return describe(self.desk, self.user, self.person)
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,8 @@ class RequestFilter:
     until: datetime | None = None
     search: str = ""
     run: str | None = None
+    #: Only the requests created by this person at this desk: ``(desk, OS user)``.
+    mine: tuple[str, str] | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -144,6 +158,7 @@ class RequestFilter:
             and self.until is None
             and not has_words(self.search)
             and not self.run
+            and self.mine is None
         )
 
 

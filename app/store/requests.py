@@ -161,11 +161,16 @@ class Requests:
         provider: str | None = None,
         search: str | None = None,
         limit: int | None = None,
+        mine: tuple[str, str] | None = None,
     ) -> list[Request]:
         """Requests of any of ``status``, of ``provider``, matching ``search`` (the words of
-        :class:`~app.store.records.RequestFilter`), newest first, at most ``limit``."""
+        :class:`~app.store.records.RequestFilter`), created at the desk by the OS user ``mine``,
+        newest first, at most ``limit``."""
         where: list[str] = []
         params: list[Any] = []
+        if mine is not None:
+            where.append("created_desk = ? AND created_user = ?")
+            params.extend(mine)
         if status:
             where.append(f"status IN ({marks(status)})")
             params.extend(s.value for s in status)

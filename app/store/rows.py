@@ -15,6 +15,7 @@ from app.domain.clock import iso, parse_iso
 from app.domain.geometry import Rect
 from app.domain.lifecycle import Status
 from app.domain.model import Field, FieldType, RecipientState, Request, RequestSpec
+from app.store.actor import current_actor
 from app.store.connection import ReaderLike
 
 #: Requests read per query (each id is one SQL parameter, within SQLite's limit on them).
@@ -27,7 +28,8 @@ def marks(values: Sequence[Any]) -> str:
 
 
 def request_row(request: Request) -> dict[str, Any]:
-    """The ``requests`` row of ``request``."""
+    """The ``requests`` row of ``request``, created by this process's actor."""
+    creator = current_actor()
     return {
         "id": request.id,
         "name": request.spec.name,
@@ -46,6 +48,8 @@ def request_row(request: Request) -> dict[str, Any]:
         "sent_at": iso(request.sent_at),
         "completed_at": iso(request.completed_at),
         "updated_at": iso(request.updated_at or request.created_at),
+        "created_desk": creator.desk,
+        "created_user": creator.user,
     }
 
 

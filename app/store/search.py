@@ -130,6 +130,9 @@ def _filter_sql(db: Any, filters: RequestFilter) -> tuple[str, list[Any]]:
     if filters.run:
         where.append("id IN (SELECT request_id FROM run_rows WHERE run_id = ?)")
         params.append(filters.run)
+    if filters.mine is not None:
+        where.append("created_desk = ? AND created_user = ?")
+        params.extend(filters.mine)
     if has_words(filters.search):
         dialect = dialect_of(db)
         where.append(
@@ -149,6 +152,7 @@ def _text_only(filters: RequestFilter) -> bool:
         and not filters.statuses
         and not filters.provider
         and not filters.run
+        and filters.mine is None
     )
 
 

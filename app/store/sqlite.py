@@ -11,6 +11,7 @@ from app.store.archive_index import ArchiveIndex
 from app.store.db import Database
 from app.store.deliveries import WebhookDeliveries
 from app.store.drafts import Drafts
+from app.store.leases import Leases
 from app.store.outbox import Outbox
 from app.store.recipients import KnownRecipients
 from app.store.requests import Requests
@@ -39,6 +40,7 @@ class SqliteStore:
         self.drafts = Drafts(database, drafts_dir)
         self.known_recipients = KnownRecipients(database)
         self.webhook_deliveries = WebhookDeliveries(database)
+        self.leases = Leases(database)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

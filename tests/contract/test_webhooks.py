@@ -20,6 +20,7 @@ from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import RequestSpec
 from app.services.send import send
+from app.services.sync import sync
 from app.services.webhooks import WebhookReceiver
 from tests.conftest import ROOT
 from tests.fakes.base import ProviderFake
@@ -212,3 +213,41 @@ def test_listen_without_a_secret_is_refused(home: Path) -> None:
     result = run_sealbox("webhooks", "listen", "--port", "0")
     assert result.returncode == 1
     assert "No webhook secret is configured" in result.stderr
+
+
+def test_a_delivery_leaves_the_archive_to_the_desk_holding_the_lease(
+    fake: ProviderFake, home: Path, tmp_path: Path
+) -> None:
+    """Another desk holds the request's lease: the listener records the news but does not
+    download; once the lease is released, the next sync archives it."""
+    ctx = Context.from_environment(environ(fake))
+    try:
+        asyncio.run(_leased_elsewhere(ctx, fake, tmp_path))
+    finally:
+        ctx.close()
+
+
+async def _leased_elsewhere(ctx: Context, fake: ProviderFake, tmp_path: Path) -> None:
+    try:
+        rid = await send_one(ctx, fake, tmp_path)
+        envelope = ctx.requests.get(rid).provider_id
+        assert envelope is not None
+        fake.advance(envelope, "completed")
+        other = "clerk@FRONT-DESK pid 4242"
+        assert ctx.store.leases.claim(rid, other, 60)
+        async with WebhookReceiver(ctx) as receiver:
+            headers, body = delivery(fake, envelope, SECRET)
+            assert (await receiver.receive(fake.provider_id, headers, body)).status == 200
+            assert ctx.requests.get(rid).status == Status.COMPLETED
+            assert not ctx.store.archive.files(rid)
+            assert not [r for r in fake.received if r.method == "GET" and "download" in r.path]
+            lease = ctx.store.leases.get(rid)
+            assert lease is not None and lease.holder == other
+
+        ctx.store.leases.release(rid, other)  # the other desk is done (or its lease expired)
+        result = await sync(ctx)
+        assert result.archived == [rid]
+        assert ctx.store.archive.files(rid)
+        assert ctx.store.leases.get(rid) is None  # released after the archive
+    finally:
+        await ctx.aclose()

@@ -140,7 +140,7 @@ _TRANSITION = re.compile(r"^\w+ → \w+$")
 _BY_RECIPIENT = {Status.VIEWED.value: "viewed", Status.DECLINED.value: "declined"}
 
 
-def history(request: Request, events: Sequence[Event]) -> list[tuple[datetime, str]]:
+def history(request: Request, events: Sequence[Event]) -> list[tuple[datetime, str, str | None]]:
     """The history as the details pane lists it, newest first: each thing that happened once.
     A status change brought about by a recipient ("Viewed", "Declined") is said by that
     recipient's own line ("Viewed by Jane Doe"), not a second time in other words."""
@@ -154,7 +154,7 @@ def history(request: Request, events: Sequence[Event]) -> list[tuple[datetime, s
             and _BY_RECIPIENT[e.status] in acted
         )
     ]
-    return [(e.at, describe_event(request, e)) for e in newest_first(shown)]
+    return [(e.at, describe_event(request, e), e.doer) for e in newest_first(shown)]
 
 
 def describe_event(request: Request, event: Event) -> str:
@@ -381,6 +381,7 @@ class RequestDetails(QWidget):
         self.history_grid.setColumnStretch(1, 1)
         layout.addLayout(self.history_grid)
         self.history_labels: list[QLabel] = []
+        self.history_doers: list[QLabel] = []
         layout.addStretch(1)
 
         self.scroll_area = QScrollArea()
@@ -433,11 +434,18 @@ class RequestDetails(QWidget):
         for view in self.recipient_views:
             self.recipients_box.addWidget(view)
 
-        for label in self.history_labels:
+        self._show_history(history(request, events))
+
+    def _show_history(self, lines: Sequence[tuple[datetime, str, str | None]]) -> None:
+        """Each event: when (muted), what happened, and under it who did it (muted: the desk
+        and the person, where the event says)."""
+        for label in [*self.history_labels, *self.history_doers]:
             self.history_grid.removeWidget(label)
             _discard(label)
         self.history_labels = []
-        for row, (moment, line) in enumerate(history(request, events)):
+        self.history_doers = []
+        row = 0
+        for moment, line, doer in lines:
             at = QLabel(when(moment))
             at.setStyleSheet(MUTED_STYLE)
             at.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -447,7 +455,20 @@ class RequestDetails(QWidget):
             self.history_grid.addWidget(at, row, 0)
             self.history_grid.addWidget(what, row, 1)
             self.history_labels += [at, what]
+            row += 1
+            if doer:
+                who = QLabel(f"by {doer}")
+                who.setStyleSheet(MUTED_STYLE)
+                who.setWordWrap(True)
+                who.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                self.history_grid.addWidget(who, row, 1)
+                self.history_doers.append(who)
+                row += 1
 
     def history_texts(self) -> list[str]:
         """The history as shown, newest first (the description of each event)."""
         return [label.text() for label in self.history_labels[1::2]]
+
+    def history_doer_texts(self) -> list[str]:
+        """Who did each thing of the history, as shown ("by Jane Doe (jane on DESK-4)")."""
+        return [label.text() for label in self.history_doers]

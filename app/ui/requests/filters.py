@@ -27,6 +27,13 @@ DATE_RANGES: tuple[tuple[str, int | str | None], ...] = (
     ("This year", "year"),
 )
 
+#: Whose requests: everyone's (every desk sharing the store), or only mine (created at this
+#: desk by this person).
+WHOSE_FILTERS: tuple[tuple[str, bool], ...] = (
+    ("Everyone's", False),
+    ("Mine", True),
+)
+
 EMPTY_STORE = "No requests yet: prepare a document and send it for signature."
 NO_MATCH = "No request matches these filters."
 

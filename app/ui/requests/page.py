@@ -44,6 +44,7 @@ from app.domain.model import Request
 from app.errors import SealboxError
 from app.providers import registry
 from app.services.requests import cancel_request, check_cancel, download_request, refresh_request
+from app.store.actor import current_actor
 from app.store.records import RequestFilter
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.cancel_dialog import CancelRequestDialog
@@ -56,6 +57,7 @@ from app.ui.requests.filters import (
     EMPTY_STORE,
     NO_MATCH,
     STATUS_FILTERS,
+    WHOSE_FILTERS,
     start_of_range,
 )
 from app.ui.requests.model import (
@@ -165,6 +167,13 @@ class RequestsPage(QWidget):
         for label, since in DATE_RANGES:
             self.date_box.addItem(label, since)
         self.date_box.setToolTip("Show requests created in this period")
+        self.whose_box = QComboBox()
+        for label, mine in WHOSE_FILTERS:
+            self.whose_box.addItem(label, mine)
+        self.whose_box.setToolTip(
+            "Show everyone's requests, or only those you created at this computer"
+        )
+        self.whose_box.setAccessibleName("Whose requests")
         self.search = SearchBox("Search names, recipients and emails")
         self.search.setMinimumWidth(220)
         self.count_label = QLabel()
@@ -173,6 +182,7 @@ class RequestsPage(QWidget):
         bar.addWidget(self.status_box)
         bar.addWidget(self.provider_box)
         bar.addWidget(self.date_box)
+        bar.addWidget(self.whose_box)
         self.run_filter = RunFilter(self.ctx, self.bridge, self)
         self.run_filter.changed.connect(self.apply_filters)
         self.run_filter.runChanged.connect(self.refresh)
@@ -182,7 +192,7 @@ class RequestsPage(QWidget):
 
         self.search_timer = self.search.timer
         self.search.searched.connect(self.apply_filters)
-        for box in (self.status_box, self.provider_box, self.date_box):
+        for box in (self.status_box, self.provider_box, self.date_box, self.whose_box):
             box.currentIndexChanged.connect(lambda _i: self.apply_filters())
         return bar
 
@@ -249,12 +259,14 @@ class RequestsPage(QWidget):
     def current_filter(self) -> RequestFilter:
         statuses = self.status_box.currentData()
         provider = self.provider_box.currentData()
+        me = current_actor()
         return RequestFilter(
             statuses=statuses if isinstance(statuses, frozenset) else frozenset(),
             provider=provider if isinstance(provider, str) else None,
             since=start_of_range(self.date_box.currentData(), now()),
             search=self.search.text().strip(),
             run=self.run_filter.run_id(),
+            mine=(me.desk, me.user) if self.whose_box.currentData() is True else None,
         )
 
     def apply_filters(self) -> None:
@@ -269,7 +281,8 @@ class RequestsPage(QWidget):
         self._show_selected()
 
     def clear_filters(self) -> None:
-        for box in (self.status_box, self.provider_box, self.date_box, self.run_filter.box):
+        boxes = (self.status_box, self.provider_box, self.date_box, self.whose_box)
+        for box in (*boxes, self.run_filter.box):
             box.blockSignals(True)
             box.setCurrentIndex(0)
             box.blockSignals(False)

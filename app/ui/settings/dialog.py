@@ -9,6 +9,9 @@ replaces it and **Clear** removes it when OK is pressed. The In person page also
 timestamp authority (:mod:`app.ui.settings.timestamp`): its address and user name go to
 ``[timestamp]``, its password to the keyring.
 
+**Shared store** (:mod:`app.ui.settings.store`) holds the PostgreSQL server an office shares:
+its address goes to ``[store]``, its password to the keyring.
+
 **Test connection** saves nothing: it builds a temporary provider from what is typed in the
 dialog (falling back to what is stored) and runs its ``check_connection()`` through the async
 bridge, so the window never freezes; the answer appears next to the button, green or red.
@@ -50,6 +53,7 @@ from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.settings.fields import ERROR_COLOR, Field, SecretEdit
 from app.ui.settings.general import GeneralPage
 from app.ui.settings.provider import ProviderPage
+from app.ui.settings.store import StorePage
 from app.ui.settings.timestamp import TimestampGroup
 from app.wording import Where
 
@@ -73,6 +77,8 @@ class SettingsDialog(QDialog):
         self.stack = QStackedWidget()
         self.general = GeneralPage(ctx)
         self._add_page("General", self.general)
+        self.store_page = StorePage(ctx, bridge)
+        self._add_page("Shared store", self.store_page)
         self.provider_pages: dict[str, ProviderPage] = {}
         for info in registry.providers():
             page = ProviderPage(ctx, info)
@@ -170,6 +176,7 @@ class SettingsDialog(QDialog):
         for page in self.provider_pages.values():
             found += page.check()
         found += self.timestamp.check()
+        found += self.store_page.check()
         return found
 
     def collect(self) -> Settings:
@@ -188,6 +195,7 @@ class SettingsDialog(QDialog):
             network=copy.deepcopy(old.network),
             webhooks=copy.deepcopy(old.webhooks),
             timestamp=self.timestamp.section(old.timestamp),
+            store=self.store_page.section(old.store),
             extra=copy.deepcopy(old.extra),
         )
         for pid, page in self.provider_pages.items():
@@ -212,7 +220,11 @@ class SettingsDialog(QDialog):
         if found:
             first = found[0]
             page = next(
-                (p for p in (self.general, *self.provider_pages.values()) if p.isAncestorOf(first)),
+                (
+                    p
+                    for p in (self.general, self.store_page, *self.provider_pages.values())
+                    if p.isAncestorOf(first)
+                ),
                 self.general,
             )
             self.page_list.setCurrentRow(self.stack.indexOf(page))
@@ -252,7 +264,7 @@ class SettingsDialog(QDialog):
     def _save_secrets(self) -> list[SecretEdit]:
         changed: list[SecretEdit] = []
         edits = [e for p in self.provider_pages.values() for e in p.secrets.values()]
-        for edit in [*edits, self.timestamp.password]:
+        for edit in [*edits, self.timestamp.password, self.store_page.password]:
             typed = edit.typed()
             if typed is not None:
                 self.ctx.secrets.set(edit.name, typed)
@@ -274,4 +286,5 @@ class SettingsDialog(QDialog):
         for task in self._tests.values():
             if not task.done():
                 task.cancel()
+        self.store_page.cancel_test()
         super().done(result)
