@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from app.ui.columns import ElidedLabel
     from app.ui.desktop import NoFileManagerDialog
     from app.ui.pdfview.view import PageView
+    from app.ui.signatures.panel import SignaturePanel
 
     _Widget = QWidget
 else:
@@ -34,6 +35,7 @@ class PagePart(_Widget):
     model: ArchiveModel
     progress: QProgressBar
     view: PageView
+    signature_panel: SignaturePanel
     preview_title: ElidedLabel
     preview_note: QLabel
     preview_stack: QStackedWidget
