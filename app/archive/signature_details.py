@@ -47,7 +47,7 @@ from app.archive.verify import (
     verify_pdf_signatures,
 )
 from app.domain.clock import iso
-from app.pdf.pades import signature_levels
+from app.pdf.pades import dss_revisions_in, levels_in
 from app.pdf.signature_places import SignaturePlace, signature_places
 
 __all__ = [
@@ -295,9 +295,10 @@ class _FileFacts:
         except _DAMAGED:
             pass  # no DSS (NoDSSFoundError is a ValidationInfoReadingError: a ValueError)
         try:
-            levels = {s.field: s.level for s in signature_levels(data)}
+            levels = {s.field: s.level for s in levels_in(reader, embedded)}
+            dss_revisions = set(dss_revisions_in(reader))
         except _DAMAGED:
-            levels = {}
+            levels, dss_revisions = {}, set()
         made_in: dict[int, str] = {}
         for index, sig in enumerate(embedded, start=1):
             try:
@@ -310,7 +311,7 @@ class _FileFacts:
             roots=roots,
             root_prints={hashlib.sha256(c.dump()).digest() for c in roots},
             dss_certs=dss_certs,
-            dss_revisions=_dss_revisions(reader),
+            dss_revisions=dss_revisions,
             vri=vri,
             dss_total=total,
             levels=levels,
@@ -513,21 +514,6 @@ def _embedded_revocation(sig: EmbeddedPdfSignature) -> RevocationData:
 
 
 # --- what later revisions added ----------------------------------------------------------------
-
-
-def _dss_revisions(reader: PdfFileReader) -> set[int]:
-    out = set()
-    for rev in range(reader.total_revisions):
-        try:
-            root = reader.get_historical_root(rev)
-            if "/DSS" not in root:
-                continue
-            ref = getattr(root.raw_get("/DSS"), "reference", None)
-            if ref is None or ref in reader.xrefs.explicit_refs_in_revision(rev):
-                out.add(rev)
-        except _DAMAGED:
-            continue
-    return out
 
 
 def _later_changes(file: _FileFacts, signed_revision: int) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import multiprocessing
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from pytestqt.qtbot import QtBot
 from app.archive.badge import Badge
 from app.context import Context
 from app.ui import desktop
-from app.ui.archive import exporting
+from app.ui.archive import exporting, verifying
 from app.ui.archive.model import (
     BADGE,
     BADGE_ROLE,
@@ -38,6 +39,7 @@ from app.ui.archive.model import (
 )
 from app.ui.archive.page import ArchivePage
 from app.ui.bridge import AsyncBridge
+from tests.gui.test_signature_panel import child, child_texts, top_texts
 from tests.unit.test_archive_export import ArchiveTemplate, build_archive, files_of, flip_byte
 
 _mu: Any = pymupdf
@@ -472,13 +474,12 @@ def test_the_signature_panel_shows_the_seal_of_the_selected_request(
         click_row(qtbot, page, archived.ledger.id)
     assert loaded.args == [1]
     assert panel.isVisible()
-    [title] = [panel.tree.topLevelItem(0).text(0)]  # type: ignore[union-attr]
+    [title] = top_texts(panel)
     assert title.startswith("Signature 1: valid and trusted (Sealbox seal")
     seal = panel.signature_item(1)
-    assert seal is not None
-    lines = [seal.child(i).text(0) for i in range(seal.childCount())]
+    lines = child_texts(seal)
     assert lines[0].startswith("Signed by: CN=Sealbox seal")
-    assert [seal.child(2).child(i).text(0).rsplit(" — ", 1)[1] for i in range(2)] == [
+    assert [line.rsplit(" — ", 1)[1] for line in child_texts(child(seal, 2))] == [
         f"trusted (until {d})" for d in _not_after(panel)
     ]
     assert "Covers: the whole file" in lines
@@ -513,10 +514,8 @@ def test_the_signature_panel_says_a_document_was_modified_after_signing(
     panel = page.signature_panel
     with qtbot.waitSignal(panel.loaded, timeout=WAIT_MS):
         click_row(qtbot, page, archived.crane.id)
-    seal = panel.signature_item(1)
-    assert seal is not None
-    assert seal.text(0) == "Signature 1: the document was modified after signing"
-    lines = [seal.child(i).text(0) for i in range(seal.childCount())]
+    assert top_texts(panel) == ["Signature 1: the document was modified after signing"]
+    lines = child_texts(panel.signature_item(1))
     assert "Covers: later revisions added: annotations" in lines
     assert panel.status.text() == "1 signature: at least one no longer matches the document."
 
@@ -524,3 +523,34 @@ def test_the_signature_panel_says_a_document_was_modified_after_signing(
 def _not_after(panel: Any) -> list[str]:
     assert panel.details is not None
     return [f"{c.not_after:%d %B %Y}" for c in panel.details.signatures[0].chain]
+
+
+def test_verify_all_checks_in_a_process_of_its_own_and_writes_the_store_once(
+    qtbot: QtBot,
+    page: ArchivePage,
+    ctx: Context,
+    archived: ArchiveTemplate,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The window must not stall while the archive is verified: the signatures are validated
+    in another process (in a thread they hold the interpreter's lock for tens of ms at a time)
+    and the badges are kept in one transaction (a write each synced the disk each time)."""
+    monkeypatch.setattr(verifying, "KEEP_EVERY_S", 3600.0)  # one write, at the end
+    commits: list[str] = []
+    ctx.store.database.conn.set_trace_callback(  # type: ignore[attr-defined]
+        lambda sql: commits.append(sql) if sql.strip().upper().startswith("COMMIT") else None
+    )
+    before = len(multiprocessing.active_children())
+    try:
+        verify_all(qtbot, page)
+    finally:
+        ctx.store.database.conn.set_trace_callback(None)  # type: ignore[attr-defined]
+    assert set(badges(page).values()) == {"Signature valid"}
+    assert len(commits) == 1, commits
+    assert len(multiprocessing.active_children()) == before + 1  # the verification process
+    page.close_verify_pool()
+    assert len(multiprocessing.active_children()) == before
+    # Kept: a new model reads the badges back from the store.
+    model = ArchiveModel(ctx)
+    model.refresh()
+    assert {b.state for b in model.badges.values()} == {"valid"}

@@ -54,12 +54,26 @@ def click_item(qtbot: QtBot, panel: SignaturePanel, item: QTreeWidgetItem) -> No
 
 
 def top_texts(panel: SignaturePanel) -> list[str]:
-    tree = panel.tree
-    return [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]  # type: ignore[union-attr]
+    """The signatures' rows, as the panel shows them."""
+    out = []
+    for i in range(panel.tree.topLevelItemCount()):
+        item = panel.tree.topLevelItem(i)
+        assert item is not None
+        out.append(item.text(0))
+    return out
 
 
-def child_texts(item: QTreeWidgetItem) -> list[str]:
-    return [item.child(i).text(0) for i in range(item.childCount())]
+def child(item: QTreeWidgetItem | None, index: int) -> QTreeWidgetItem:
+    assert item is not None
+    found = item.child(index)
+    assert found is not None
+    return found
+
+
+def child_texts(item: QTreeWidgetItem | None) -> list[str]:
+    """The lines under a row."""
+    assert item is not None
+    return [child(item, i).text(0) for i in range(item.childCount())]
 
 
 def test_prepare_lists_the_signatures_of_a_signed_pdf_and_shows_them(
@@ -91,7 +105,7 @@ def test_prepare_lists_the_signatures_of_a_signed_pdf_and_shows_them(
         "by the signer's own clock (not proven)"
     )
     assert lines[2] == "Certificates (the signer's first):"
-    assert child_texts(erika.child(2))[0].startswith(
+    assert child_texts(child(erika, 2))[0].startswith(
         "CN=Erika Mustermann, O=Beispiel GmbH — issuer unknown (until "
     )
     assert "Revocation data found: none" in lines

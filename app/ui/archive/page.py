@@ -15,7 +15,9 @@ table rather than in dialogs, so nothing modal interrupts a long verification.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import (
@@ -65,6 +67,8 @@ from app.ui.signatures.panel import FieldHighlight, SignaturePanel
 from app.ui.style import BADGE_COLOURS, DANGER, text_style
 from app.ui.widgets import SearchBox
 
+log = logging.getLogger(__name__)
+
 
 class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
     """Browse, search, preview, verify and export the archive."""
@@ -81,6 +85,8 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         self.bridge = bridge
         self.model = ArchiveModel(ctx)
         self._verify_task: asyncio.Task[int] | None = None
+        self._verify_pool: ProcessPoolExecutor | None = None
+        self._verify_broken = 0
         self._checking: str | None = None
         self._verified = 0
         self._verify_total = 0
@@ -458,5 +464,10 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         """Stop verifying and the preview's renderer (before the window goes)."""
         self.search_timer.stop()
         self.cancel_verify()
+        self.close_verify_pool()
+        try:
+            self.model.keep_badges()
+        except SealboxError as exc:  # the store went away: the badges are only lost
+            log.warning("the last badges could not be kept: %s", exc)
         self.signature_panel.shutdown()
         self.view.close_document()

@@ -8,6 +8,7 @@ share. At run time it is a plain class: the page itself is the ``QWidget``.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ class PagePart(_Widget):
     preview_id: str | None
     folder_dialog: NoFileManagerDialog | None
     _verify_task: asyncio.Task[int] | None
+    _verify_pool: ProcessPoolExecutor | None
+    _verify_broken: int
     _checking: str | None
     _verified: int
     _verify_total: int
