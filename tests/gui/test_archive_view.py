@@ -537,14 +537,14 @@ def test_verify_all_checks_in_a_process_of_its_own_and_writes_the_store_once(
     and the badges are kept in one transaction (a write each synced the disk each time)."""
     monkeypatch.setattr(verifying, "KEEP_EVERY_S", 3600.0)  # one write, at the end
     commits: list[str] = []
-    ctx.store.database.conn.set_trace_callback(  # type: ignore[attr-defined]
+    ctx.store.database.conn.set_trace_callback(
         lambda sql: commits.append(sql) if sql.strip().upper().startswith("COMMIT") else None
     )
     before = len(multiprocessing.active_children())
     try:
         verify_all(qtbot, page)
     finally:
-        ctx.store.database.conn.set_trace_callback(None)  # type: ignore[attr-defined]
+        ctx.store.database.conn.set_trace_callback(None)
     assert set(badges(page).values()) == {"Signature valid"}
     assert len(commits) == 1, commits
     assert len(multiprocessing.active_children()) == before + 1  # the verification process
