@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTabWidget
 
 from app.pdf.document import PdfInfo
@@ -33,6 +34,9 @@ class SignaturesTab:
         self.panel.placeRequested.connect(self.highlight.show)
         self.index = tabs.addTab(self.panel, TAB_TITLE)
         tabs.setTabVisible(self.index, False)
+        # Five tabs in a narrow window: each gives up a few letters rather than one going out
+        # of sight.
+        tabs.setElideMode(Qt.TextElideMode.ElideRight)
 
     def show_for(self, path: Path, info: PdfInfo) -> None:
         """Show the tab and read the signatures of a signed PDF; hide it for another."""

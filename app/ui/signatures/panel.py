@@ -18,14 +18,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGraphicsRectItem,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -45,6 +48,8 @@ from app.ui.signatures.signed_version import SignedVersionWindow
 from app.ui.style import BADGE_COLOURS, DIM, NOTE_STYLE, PRIMARY
 
 log = logging.getLogger(__name__)
+
+ModelIndex = QModelIndex | QPersistentModelIndex
 
 #: The icon colour of each state (the archive badges' colours).
 STATE_COLOURS: dict[PanelState, str] = {
@@ -138,7 +143,7 @@ def detail_lines(details: SignatureDetails) -> list[tuple[str, list[str]]]:
     if details.place is not None:
         where = f"On page {details.place.page}"
         lines.append((where if details.place.visible else f"{where} (not shown on the page)", []))
-    if details.state != "trusted":
+    if details.state in ("modified", "unchecked"):
         lines.append((_plain_summary(details), []))
     return lines
 
@@ -182,10 +187,16 @@ class SignaturePanel(QWidget):
         self.other_readers.setVisible(False)
         self.tree = QTreeWidget()
         self.tree.setHeaderHidden(True)
+        # Long lines wrap within the panel's width rather than being cut.
         self.tree.setWordWrap(True)
         self.tree.setUniformRowHeights(False)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setStretchLastSection(True)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tree.setItemDelegate(WrappingDelegate(self.tree))
+        self.tree.header().sectionResized.connect(lambda *_: self.tree.doItemsLayout())
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.tree.itemClicked.connect(self._clicked)
         self.tree.currentItemChanged.connect(lambda *_: self._update_buttons())
         self.signed_button = QPushButton("View signed version")
@@ -326,6 +337,32 @@ class SignaturePanel(QWidget):
         self.signed_windows = []
 
 
+class WrappingDelegate(QStyledItemDelegate):
+    """Rows as tall as their text wrapped to the tree's width (a tree asks its rows for their
+    height without saying how wide they are)."""
+
+    def __init__(self, tree: QTreeWidget) -> None:
+        super().__init__(tree)
+        self.tree = tree
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
+        hint = super().sizeHint(option, index)
+        depth, parent = 1, index.parent()
+        while parent.isValid():
+            depth, parent = depth + 1, parent.parent()
+        width = self.tree.header().sectionSize(0) - depth * self.tree.indentation() - 8
+        if index.data(Qt.ItemDataRole.DecorationRole) is not None:
+            width -= self.tree.iconSize().width() + 6
+        text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        if width <= 40 or not text:
+            return hint
+        metrics = QFontMetrics(option.font)
+        bounds = metrics.boundingRect(
+            QRect(0, 0, width, 100_000), int(Qt.TextFlag.TextWordWrap), text
+        )
+        return QSize(hint.width(), max(hint.height(), bounds.height() + 4))
+
+
 class FieldHighlight:
     """The highlighted signature field in a page view (one at a time)."""
 
@@ -401,7 +438,7 @@ def _when(details: SignatureDetails) -> str:
         return "Signing time: not given"
     moment = f"{details.signing_time.astimezone(dt.UTC):%d %B %Y, %H:%M} UTC"
     if details.time_source == "timestamp authority":
-        return f"Signed on {moment}, as proven by a timestamp authority"
+        return f"Signed on {moment}, proven by a timestamp authority"
     return f"Signed on {moment}, by the signer's own clock (not proven)"
 
 
