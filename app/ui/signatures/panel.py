@@ -180,25 +180,14 @@ class SignaturePanel(QWidget):
         self.renewal = QLabel()
         self.renewal.setWordWrap(True)
         self.renewal.setStyleSheet(NOTE_STYLE)
-        # --- what other PDF readers show: the sentence from app.archive.readers goes here ---
+        # --- WHAT OTHER PDF READERS SHOW ---------------------------------------------------
+        # The sentence of app.archive.readers.what_other_readers_show(details) (another branch)
+        # goes in this label, through show_other_readers() from show_details(): wired at merge.
         self.other_readers = QLabel(OTHER_READERS_PLACEHOLDER)
         self.other_readers.setObjectName("otherReaders")
         self.other_readers.setWordWrap(True)
         self.other_readers.setVisible(False)
-        self.tree = QTreeWidget()
-        self.tree.setHeaderHidden(True)
-        # Long lines wrap within the panel's width rather than being cut.
-        self.tree.setWordWrap(True)
-        self.tree.setUniformRowHeights(False)
-        self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.tree.header().setStretchLastSection(True)
-        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.tree.setItemDelegate(WrappingDelegate(self.tree))
-        self.tree.header().sectionResized.connect(lambda *_: self.tree.doItemsLayout())
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.tree.itemClicked.connect(self._clicked)
-        self.tree.currentItemChanged.connect(lambda *_: self._update_buttons())
+        self.tree = self._build_tree()
         self.signed_button = QPushButton("View signed version")
         self.signed_button.setToolTip(
             "Open the document as it was when the selected signature was made (read only)"
@@ -217,6 +206,23 @@ class SignaturePanel(QWidget):
         layout.addLayout(buttons)
         self.clear()
 
+    def _build_tree(self) -> QTreeWidget:
+        tree = QTreeWidget()
+        tree.setHeaderHidden(True)
+        # Long lines wrap within the panel's width rather than being cut.
+        tree.setWordWrap(True)
+        tree.setUniformRowHeights(False)
+        tree.setTextElideMode(Qt.TextElideMode.ElideNone)
+        tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        tree.header().setStretchLastSection(True)
+        tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        tree.setItemDelegate(WrappingDelegate(tree))
+        tree.header().sectionResized.connect(lambda *_: tree.doItemsLayout())
+        tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        tree.itemClicked.connect(self._clicked)
+        tree.currentItemChanged.connect(lambda *_: self._update_buttons())
+        return tree
+
     # --- contents ---------------------------------------------------------------------------
 
     def clear(self, text: str = "") -> None:
@@ -224,6 +230,7 @@ class SignaturePanel(QWidget):
         self.path = None
         self.details = None
         self.tree.clear()
+        self.show_other_readers("")
         self.status.setText(text)
         self.renewal.setText("")
         self._update_buttons()
@@ -278,9 +285,16 @@ class SignaturePanel(QWidget):
         self.tree.expandAll()
         count = len(found.signatures)
         self.status.setText(_overall(found) if count else "This document carries no signature.")
+        # WHAT OTHER PDF READERS SHOW: self.show_other_readers(what_other_readers_show(found))
+        # once app.archive.readers is merged.
         self.renewal.setText(_renewal(found) if count else "")
         self._update_buttons()
         self.loaded.emit(count)
+
+    def show_other_readers(self, text: str) -> None:
+        """Say what other PDF readers show for this file (hidden when ``text`` is empty)."""
+        self.other_readers.setText(text)
+        self.other_readers.setVisible(bool(text))
 
     def signature_item(self, number: int) -> QTreeWidgetItem | None:
         """The row of signature ``number`` (from 1)."""
