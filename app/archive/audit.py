@@ -361,11 +361,12 @@ def _check_file(
     details: tuple[dict[str, Any], ...] = ()
     renew_by = None
     if path.suffix.lower() == ".pdf":
-        data = _read_or_empty(path)
-        results = verify_pdf_signatures(data, roots)
+        data = _read_or_none(path)
+        # A file that cannot be read: the verifier says why (it reads the path itself).
+        results = verify_pdf_signatures(path if data is None else data, roots)
         signature = pdf_signature_status(results)
         summary = "; ".join(r.summary for r in results) or "no signature"
-        described = describe_signatures(data, results, roots)
+        described = describe_signatures(data or b"", results, roots)
         details = tuple(d.to_json() for d in described.signatures if d.kind != "unreadable")
         renew_by = iso(described.renew_by)
     text = (
@@ -389,12 +390,11 @@ def _check_file(
     )
 
 
-def _read_or_empty(path: Path) -> bytes:
-    """The file's bytes; empty when it cannot be read (the verifier then reports it)."""
+def _read_or_none(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
     except OSError:
-        return b""
+        return None
 
 
 def _mismatch(check: FileCheck, problems: list[str]) -> FileCheck:

@@ -21,7 +21,14 @@ from concurrent.futures.process import BrokenProcessPool
 import shiboken6
 
 from app.archive.audit import trust_roots
-from app.archive.badge import Badge, BadgeState, VerifyJob, prepare_verify, run_verify
+from app.archive.badge import (
+    Badge,
+    BadgeState,
+    VerifyJob,
+    lower_priority,
+    prepare_verify,
+    run_verify,
+)
 from app.errors import SealboxError
 from app.pdf.render import start_method
 from app.ui.archive.parts import PagePart
@@ -32,6 +39,8 @@ log = logging.getLogger(__name__)
 #: How often the badges found are written to the store while verifying (one transaction each
 #: time: a write per badge syncs the disk each time, 10-20 ms of the window's time).
 KEEP_EVERY_S = 1.0
+#: How much lower the verification process's priority is than the app's (POSIX ``nice``).
+VERIFY_NICENESS = 10
 
 
 class VerifyingPart(PagePart):
@@ -125,7 +134,12 @@ class VerifyingPart(PagePart):
     def _pool(self) -> ProcessPoolExecutor:
         if self._verify_pool is None:
             context = multiprocessing.get_context(start_method())
-            self._verify_pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            self._verify_pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=context,
+                initializer=lower_priority,
+                initargs=(VERIFY_NICENESS,),
+            )
         return self._verify_pool
 
     def close_verify_pool(self) -> None:
