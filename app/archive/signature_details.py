@@ -300,11 +300,11 @@ class _FileFacts:
         except _DAMAGED:
             levels, dss_revisions = {}, set()
         made_in: dict[int, str] = {}
-        for index, sig in enumerate(embedded, start=1):
+        for sig in embedded:
             try:
                 made_in[sig.signed_revision] = _what_it_added(sig)
             except _DAMAGED:
-                made_in.setdefault(index, "a signature")
+                continue  # its revision is then described by what it changed
         return cls(
             reader=reader,
             size=len(data),
