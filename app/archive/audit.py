@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,6 +23,7 @@ from app.archive.integrity import (
 )
 from app.archive.manifest import iter_folders, read_manifest
 from app.context import Context
+from app.domain.clock import iso
 from app.errors import NotFoundError, UserError
 from app.fsutil import sha256_file
 from app.oslock import lock_waiting
@@ -48,9 +49,11 @@ class FileCheck:
     state: FileState
     signature: str | None
     summary: str
-    #: Each signature and document timestamp of a PDF, in revision order: its kind, field,
-    #: signer, long-term level, signing time and where that time comes from, trust.
+    #: Each signature and document timestamp of a PDF, in revision order, as the signature
+    #: panel shows it (:class:`app.archive.signature_details.SignatureDetails`).
     signatures: tuple[dict[str, Any], ...] = ()
+    #: When the long-term proof must be renewed (ISO-8601; None without a document timestamp).
+    renew_by: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -67,6 +70,7 @@ class FileCheck:
             "summary": self.summary,
             "ok": self.ok,
             "signatures": list(self.signatures),
+            "renewBy": self.renew_by,
         }
 
 
@@ -344,6 +348,7 @@ def _check_file(
 ) -> Checked:
     """One archived file: re-hashed against ``expected`` (its hash is added to ``hashes``) and,
     for a PDF, its signatures validated against ``roots``."""
+    from app.archive.signature_details import describe_signatures
     from app.archive.verify import pdf_signature_status, verify_pdf_signatures
 
     if not path.exists():
@@ -353,10 +358,17 @@ def _check_file(
     state: FileState = "intact" if actual == expected else "modified"
     signature = summary = None
     results: list[SignatureCheck] = []
+    details: tuple[dict[str, Any], ...] = ()
+    renew_by = None
     if path.suffix.lower() == ".pdf":
-        results = verify_pdf_signatures(path, roots)
+        data = _read_or_none(path)
+        # A file that cannot be read: the verifier says why (it reads the path itself).
+        results = verify_pdf_signatures(path if data is None else data, roots)
         signature = pdf_signature_status(results)
         summary = "; ".join(r.summary for r in results) or "no signature"
+        described = describe_signatures(data or b"", results, roots)
+        details = tuple(d.to_json() for d in described.signatures if d.kind != "unreadable")
+        renew_by = iso(described.renew_by)
     text = (
         f"{path.name} intact"
         if state == "intact"
@@ -371,61 +383,22 @@ def _check_file(
             state,
             signature,
             f"{text}; {summary}" if summary else text,
-            signature_details(path, results) if results else (),
+            details,
+            renew_by,
         ),
         results,
     )
 
 
-def signature_details(path: Path, results: Sequence[SignatureCheck]) -> tuple[dict[str, Any], ...]:
-    """Per signature: what ``archive verify --json`` reports (see :class:`FileCheck`)."""
-    from pyhanko.pdf_utils.misc import PdfError
-
-    from app.archive.verify import trust_word
-    from app.domain.clock import iso
-    from app.pdf.pades import signature_levels
-
+def _read_or_none(path: Path) -> bytes | None:
     try:
-        levels = {s.field: s.level for s in signature_levels(path.read_bytes())}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, PdfError):
-        levels = {}  # what cannot be read is reported by the signature checks themselves
-    out = []
-    for r in results:
-        if r.kind == "unreadable":
-            continue
-        when = r.timestamped_at or r.signing_time
-        source = (
-            "timestamp authority"
-            if r.timestamped_at is not None
-            else "signer's clock"
-            if r.signing_time is not None
-            else None
-        )
-        out.append(
-            {
-                "kind": r.kind,
-                "field": r.field_name,
-                "signer": r.signer_subject,
-                "level": levels.get(r.field_name) if r.kind == "signature" else None,
-                "signingTime": iso(when),
-                "timeSource": source,
-                "trust": trust_word(r),
-                "intact": r.intact and r.valid and not r.modified_after,
-            }
-        )
-    return tuple(out)
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _mismatch(check: FileCheck, problems: list[str]) -> FileCheck:
-    return FileCheck(
-        check.request_id,
-        check.request_name,
-        check.kind,
-        check.path,
-        "mismatch",
-        check.signature,
-        f"{check.path.name}: " + "; ".join(problems),
-    )
+    return replace(check, state="mismatch", summary=f"{check.path.name}: " + "; ".join(problems))
 
 
 def describe_check(check: FileCheck) -> str:

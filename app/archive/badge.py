@@ -7,6 +7,8 @@ work with no store access, so the app runs it in a worker thread.
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,8 @@ from app.wording import Alt, Text
 
 if TYPE_CHECKING:
     from app.archive.verify import SignatureCheck
+
+log = logging.getLogger(__name__)
 
 BadgeState = Literal["valid", "untrusted", "modified", "missing"]
 
@@ -103,6 +107,17 @@ def run_verify(job: VerifyJob) -> Badge:
     recorded = {f.kind: f for f in job.recorded}
     results = check_folder(job.folder, manifest, recorded, job.roots)
     return _badge(results)
+
+
+def lower_priority(niceness: int) -> None:
+    """Lower this process's scheduling priority (POSIX ``nice``; nothing elsewhere): run first
+    in a process that verifies in the background, so that on a busy machine the window's
+    process gets the processor first."""
+    if hasattr(os, "nice"):
+        try:
+            os.nice(niceness)
+        except OSError as exc:
+            log.info("the verification process keeps its priority: %s", exc)
 
 
 def verify_request(ctx: Context, request_id: str) -> Badge:

@@ -14,6 +14,7 @@ signatures and timestamps are valid and trusted is the verifier's part.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -29,6 +30,8 @@ __all__ = [
     "LEVELS",
     "SignatureLevel",
     "document_level",
+    "dss_revisions_in",
+    "levels_in",
     "signature_levels",
 ]
 
@@ -53,9 +56,16 @@ def signature_levels(pdf_bytes: bytes) -> list[SignatureLevel]:
     # A file encrypted with a permissions password only opens with the empty user password.
     if reader.encrypted and reader.decrypt(b"").status == AuthStatus.FAILED:
         return []
-    embedded = reader.embedded_signatures
+    return levels_in(reader, reader.embedded_signatures)
+
+
+def levels_in(
+    reader: PdfFileReader, embedded: Sequence[EmbeddedPdfSignature]
+) -> list[SignatureLevel]:
+    """:func:`signature_levels` of a file already open (its signatures read: reading them
+    again costs as much as the rest, their contents are parsed in pure Python)."""
     doc_ts = [s.signed_revision for s in embedded if _is_doc_timestamp(s)]
-    dss_revisions = _dss_revisions(reader)
+    dss_revisions = dss_revisions_in(reader)
     result = []
     for sig in embedded:
         if _is_doc_timestamp(sig):
@@ -93,7 +103,7 @@ def _has_signature_timestamp(sig: EmbeddedPdfSignature) -> bool:
     return any(attr["type"].native == "signature_time_stamp_token" for attr in unsigned)
 
 
-def _dss_revisions(reader: PdfFileReader) -> list[int]:
+def dss_revisions_in(reader: PdfFileReader) -> list[int]:
     """The revisions (0-based) that wrote the /DSS dictionary (created or updated it)."""
     revisions = []
     for rev in range(reader.total_revisions):

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import multiprocessing
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -21,12 +22,13 @@ from typing import Any
 import pymupdf
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from app.archive.badge import Badge
 from app.context import Context
 from app.ui import desktop
-from app.ui.archive import exporting
+from app.ui.archive import exporting, verifying
 from app.ui.archive.model import (
     BADGE,
     BADGE_ROLE,
@@ -37,6 +39,7 @@ from app.ui.archive.model import (
 )
 from app.ui.archive.page import ArchivePage
 from app.ui.bridge import AsyncBridge
+from tests.gui.test_signature_panel import child, child_texts, top_texts
 from tests.unit.test_archive_export import ArchiveTemplate, build_archive, files_of, flip_byte
 
 _mu: Any = pymupdf
@@ -443,3 +446,111 @@ def test_an_empty_archive_says_where_the_folder_is(
     finally:
         widget.shutdown()
         context.close()
+
+
+# --- the signature panel ----------------------------------------------------------------------
+
+
+def click_row(qtbot: QtBot, page: ArchivePage, request_id: str) -> None:
+    """Click the request's row in the table, as a user selects it."""
+    index = page.model.index(page.model.row_of(request_id), 0)
+    page.table.scrollTo(index)
+    rect = page.table.visualRect(index)
+    QTest.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def _click_row(panel: Any, number: int) -> None:
+    item = panel.signature_item(number)
+    assert item is not None
+    rect = panel.tree.visualItemRect(item)
+    QTest.mouseClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_the_signature_panel_shows_the_seal_of_the_selected_request(
+    qtbot: QtBot, page: ArchivePage, ctx: Context, archived: ArchiveTemplate
+) -> None:
+    panel = page.signature_panel
+    with qtbot.waitSignal(panel.loaded, timeout=WAIT_MS) as loaded:
+        click_row(qtbot, page, archived.ledger.id)
+    assert loaded.args == [1]
+    assert panel.isVisible()
+    [title] = top_texts(panel)
+    assert title.startswith("Signature 1: valid and trusted (Sealbox seal")
+    seal = panel.signature_item(1)
+    lines = child_texts(seal)
+    assert lines[0].startswith("Signed by: CN=Sealbox seal")
+    assert [line.rsplit(" — ", 1)[1] for line in child_texts(child(seal, 2))] == [
+        f"trusted (until {d})" for d in _not_after(panel)
+    ]
+    assert "Covers: the whole file" in lines
+    assert "On page 1 (not shown on the page)" in lines  # the seal has no visible field
+    assert panel.status.text() == "1 signature: all valid and trusted."
+
+    # A click goes to the seal's page.
+    page.view.go_to_page(2)
+    qtbot.waitUntil(lambda: page.view.current_page() == 2, timeout=WAIT_MS)
+    _click_row(panel, 1)
+    qtbot.waitUntil(lambda: page.view.current_page() == 1, timeout=WAIT_MS)
+
+    # The signed version is the whole file here (nothing came after the seal).
+    QTest.mouseClick(panel.signed_button, Qt.MouseButton.LeftButton)
+    [window] = panel.signed_windows
+    with qtbot.waitSignal(window.ready, timeout=WAIT_MS) as ready:
+        pass
+    assert ready.args == [archived.ledger.pages]
+    assert window.path is not None
+    assert window.path.read_bytes() == files_of(ctx, archived.ledger.id)["signed"].read_bytes()
+    window.close()
+
+
+def test_the_signature_panel_says_a_document_was_modified_after_signing(
+    qtbot: QtBot, page: ArchivePage, ctx: Context, archived: ArchiveTemplate
+) -> None:
+    signed = files_of(ctx, archived.crane.id)["signed"]
+    doc = _mu.open(signed)
+    doc[0].add_text_annot((100, 100), "Changed afterwards")
+    doc.saveIncr()
+    doc.close()
+    panel = page.signature_panel
+    with qtbot.waitSignal(panel.loaded, timeout=WAIT_MS):
+        click_row(qtbot, page, archived.crane.id)
+    assert top_texts(panel) == ["Signature 1: the document was modified after signing"]
+    lines = child_texts(panel.signature_item(1))
+    assert "Covers: later revisions added: annotations" in lines
+    assert panel.status.text() == "1 signature: at least one no longer matches the document."
+
+
+def _not_after(panel: Any) -> list[str]:
+    assert panel.details is not None
+    return [f"{c.not_after:%d %B %Y}" for c in panel.details.signatures[0].chain]
+
+
+def test_verify_all_checks_in_a_process_of_its_own_and_writes_the_store_once(
+    qtbot: QtBot,
+    page: ArchivePage,
+    ctx: Context,
+    archived: ArchiveTemplate,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The window must not stall while the archive is verified: the signatures are validated
+    in another process (in a thread they hold the interpreter's lock for tens of ms at a time)
+    and the badges are kept in one transaction (a write each synced the disk each time)."""
+    monkeypatch.setattr(verifying, "KEEP_EVERY_S", 3600.0)  # one write, at the end
+    commits: list[str] = []
+    ctx.store.database.conn.set_trace_callback(
+        lambda sql: commits.append(sql) if sql.strip().upper().startswith("COMMIT") else None
+    )
+    before = len(multiprocessing.active_children())
+    try:
+        verify_all(qtbot, page)
+    finally:
+        ctx.store.database.conn.set_trace_callback(None)
+    assert set(badges(page).values()) == {"Signature valid"}
+    assert len(commits) == 1, commits
+    assert len(multiprocessing.active_children()) == before + 1  # the verification process
+    page.close_verify_pool()
+    assert len(multiprocessing.active_children()) == before
+    # Kept: a new model reads the badges back from the store.
+    model = ArchiveModel(ctx)
+    model.refresh()
+    assert {b.state for b in model.badges.values()} == {"valid"}

@@ -77,10 +77,17 @@ def throwaway_signer(name: str = SIGNER_NAME) -> signers.SimpleSigner:
 
 
 def sign(
-    data: bytes, *, name: str = SIGNER_NAME, certify: bool = False, field_name: str = "Signature1"
+    data: bytes,
+    *,
+    name: str = SIGNER_NAME,
+    certify: bool = False,
+    field_name: str = "Signature1",
+    box: tuple[int, int, int, int] | None = None,
+    page: int = 1,
 ) -> bytes:
     """``data`` signed by ``name`` (a PAdES signature appended as a revision); ``certify``
-    makes it a certification signature that allows form filling and signing only (DocMDP 2)."""
+    makes it a certification signature that allows form filling and signing only (DocMDP 2).
+    With ``box`` (PDF user space) the signature's field is visible there on ``page``."""
     writer = update_writer(data)  # an encrypted file is opened as Sealbox's seal opens it
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
@@ -90,8 +97,44 @@ def sign(
         reason="Approved by the counter-party",
     )
     out = io.BytesIO()
-    signers.PdfSigner(meta, signer=throwaway_signer(name)).sign_pdf(writer, output=out)
+    spec = fields.SigFieldSpec(field_name, on_page=page - 1, box=box) if box else None
+    signers.PdfSigner(meta, signer=throwaway_signer(name), new_field_spec=spec).sign_pdf(
+        writer, output=out
+    )
     return out.getvalue()
+
+
+def fill_field(data: bytes, name: str, value: str) -> bytes:
+    """``data`` with the text field ``name`` filled in with ``value`` in an incremental update
+    (what a viewer saves when someone fills in a form), with pyHanko."""
+    from pyhanko.pdf_utils import generic
+
+    writer = update_writer(data)
+    for ref in writer.root["/AcroForm"]["/Fields"]:
+        field = ref.get_object()
+        if field.get("/T") == name:
+            field["/V"] = generic.TextStringObject(value)
+            writer.update_container(field)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def form_with_field(name: str = "Name", pages: int = 2) -> bytes:
+    """``pages`` pages of text, an empty text field ``name`` on the first."""
+    doc = _mu.open()
+    for number in range(1, pages + 1):
+        page = doc.new_page(width=612, height=792)
+        page.insert_text((72, 72), f"Registration form, page {number}", fontsize=16)
+        if number == 1:
+            widget = _mu.Widget()
+            widget.field_type = _mu.PDF_WIDGET_TYPE_TEXT
+            widget.field_name = name
+            widget.rect = pymupdf.Rect(72, 100, 320, 124)
+            page.add_widget(widget)
+    data: bytes = doc.tobytes()
+    doc.close()
+    return data
 
 
 def contract(pages: int = 2, *, anchor: str = ANCHOR) -> bytes:

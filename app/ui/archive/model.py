@@ -15,6 +15,7 @@ from PySide6.QtCore import (
 
 from app.archive.badge import Badge, BadgeState
 from app.context import Context
+from app.domain.clock import now
 from app.providers import registry
 from app.store.interface import VerificationRepository
 from app.ui.table_model import ModelIndex, RowTableModel
@@ -149,6 +150,8 @@ class ArchiveModel(RowTableModel):
         self.year: str | None = None
         self.matches: set[str] | None = None
         self._sort: tuple[int, Qt.SortOrder] = (COMPLETED, Qt.SortOrder.DescendingOrder)
+        #: Badges shown but not yet kept in the store (by request id: when they were found).
+        self._unkept: dict[str, datetime] = {}
 
     @property
     def verifications(self) -> VerificationRepository:
@@ -159,6 +162,7 @@ class ArchiveModel(RowTableModel):
 
     def refresh(self) -> None:
         """Read the archived requests and their last verification from the store again."""
+        self.keep_badges()
         self.beginResetModel()
         try:
             self.all_rows = load_rows(self.ctx)
@@ -209,19 +213,37 @@ class ArchiveModel(RowTableModel):
     def badge(self, request_id: str) -> Badge | None:
         return self.badges.get(request_id)
 
-    def set_badge(self, request_id: str, badge: Badge | None) -> None:
+    def set_badge(self, request_id: str, badge: Badge | None, *, keep_later: bool = False) -> None:
         """Show ``badge`` for ``request_id`` (None: not checked) and keep it in the store with the
-        time it was found."""
+        time it was found: now, or with ``keep_later`` at the next :meth:`keep_badges` (many
+        badges in one write)."""
+        self._unkept.pop(request_id, None)
         if badge is None:
             self.badges.pop(request_id, None)
             self.checked_at.pop(request_id, None)
             self.verifications.forget([request_id])
+        elif keep_later:
+            self.badges[request_id] = badge
+            self.checked_at[request_id] = self._unkept[request_id] = now()
         else:
             kept = self.verifications.record(request_id, badge.state, badge.subject, badge.detail)
             self.badges[request_id] = badge
             self.checked_at[request_id] = kept.checked_at
         self.checking.discard(request_id)
         self._badge_changed(request_id)
+
+    def keep_badges(self) -> None:
+        """Write the badges shown with ``keep_later`` to the store, in one transaction."""
+        unkept, self._unkept = self._unkept, {}
+        if not unkept:
+            return
+        with self.ctx.store.transaction():
+            for rid, moment in unkept.items():
+                badge = self.badges.get(rid)
+                if badge is not None:
+                    self.verifications.record(
+                        rid, badge.state, badge.subject, badge.detail, at=moment
+                    )
 
     def badge_texts(self) -> set[str]:
         """What the badge column says in the rows shown."""
@@ -245,6 +267,7 @@ class ArchiveModel(RowTableModel):
         self.badges.clear()
         self.checked_at.clear()
         self.checking.clear()
+        self._unkept.clear()
         self.verifications.forget()
         if self.rows:
             self.dataChanged.emit(self.index(0, BADGE), self.index(len(self.rows) - 1, BADGE))

@@ -15,7 +15,9 @@ table rather than in dialogs, so nothing modal interrupts a long verification.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import (
@@ -39,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.archive.audit import trust_roots
 from app.context import Context
 from app.errors import SealboxError
 from app.ui.archive.exporting import ExportPart
@@ -60,8 +63,11 @@ from app.ui.bridge import AsyncBridge
 from app.ui.columns import ElidedLabel, MiddleElideDelegate
 from app.ui.desktop import NoFileManagerDialog
 from app.ui.pdfview.view import PageView
+from app.ui.signatures.panel import FieldHighlight, SignaturePanel
 from app.ui.style import BADGE_COLOURS, DANGER, text_style
 from app.ui.widgets import SearchBox
+
+log = logging.getLogger(__name__)
 
 
 class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
@@ -79,6 +85,8 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         self.bridge = bridge
         self.model = ArchiveModel(ctx)
         self._verify_task: asyncio.Task[int] | None = None
+        self._verify_pool: ProcessPoolExecutor | None = None
+        self._verify_broken = 0
         self._checking: str | None = None
         self._verified = 0
         self._verify_total = 0
@@ -244,6 +252,15 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         self.preview_stack = QStackedWidget()
         self.preview_stack.addWidget(self.preview_note)
         self.preview_stack.addWidget(self.view)
+        # Beside the pages, the signatures of the file shown (as PDF readers show them).
+        self.signature_panel = SignaturePanel(self.bridge, lambda: trust_roots(self.ctx))
+        self.field_highlight = FieldHighlight(self.view)
+        self.signature_panel.placeRequested.connect(self.field_highlight.show)
+        self.preview_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.preview_splitter.addWidget(self.preview_stack)
+        self.preview_splitter.addWidget(self.signature_panel)
+        self.preview_splitter.setStretchFactor(0, 3)
+        self.preview_splitter.setStretchFactor(1, 2)
         right = self.preview_pane = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -252,7 +269,7 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         preview_bar.addWidget(self.folder_button)
         right_layout.addWidget(self.preview_title)
         right_layout.addLayout(preview_bar)
-        right_layout.addWidget(self.preview_stack, 1)
+        right_layout.addWidget(self.preview_splitter, 1)
         return right
 
     # list ------------------------------------------------------------------------------------
@@ -447,4 +464,10 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         """Stop verifying and the preview's renderer (before the window goes)."""
         self.search_timer.stop()
         self.cancel_verify()
+        self.close_verify_pool()
+        try:
+            self.model.keep_badges()
+        except SealboxError as exc:  # the store went away: the badges are only lost
+            log.warning("the last badges could not be kept: %s", exc)
+        self.signature_panel.shutdown()
         self.view.close_document()

@@ -8,6 +8,7 @@ share. At run time it is a plain class: the page itself is the ``QWidget``.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from app.ui.columns import ElidedLabel
     from app.ui.desktop import NoFileManagerDialog
     from app.ui.pdfview.view import PageView
+    from app.ui.signatures.panel import SignaturePanel
 
     _Widget = QWidget
 else:
@@ -34,6 +36,7 @@ class PagePart(_Widget):
     model: ArchiveModel
     progress: QProgressBar
     view: PageView
+    signature_panel: SignaturePanel
     preview_title: ElidedLabel
     preview_note: QLabel
     preview_stack: QStackedWidget
@@ -41,6 +44,8 @@ class PagePart(_Widget):
     preview_id: str | None
     folder_dialog: NoFileManagerDialog | None
     _verify_task: asyncio.Task[int] | None
+    _verify_pool: ProcessPoolExecutor | None
+    _verify_broken: int
     _checking: str | None
     _verified: int
     _verify_total: int

@@ -67,6 +67,7 @@ class PreviewPart(PagePart):
             if generation == self._preview_generation:
                 self.preview_stack.setCurrentWidget(self.view)
                 self.view.set_document(path, pages)
+                self.signature_panel.load(path)
                 self.previewChanged.emit(str(path))
 
         def failed(exc: BaseException) -> None:
@@ -82,6 +83,7 @@ class PreviewPart(PagePart):
 
     def _show_preview_note(self, text: str) -> None:
         self.view.clear()
+        self.signature_panel.clear()
         self.preview_note.setText(text)
         self.preview_stack.setCurrentWidget(self.preview_note)
         self.previewChanged.emit("")

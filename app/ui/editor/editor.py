@@ -49,6 +49,7 @@ from app.ui.editor.recipients import RecipientsPanel
 from app.ui.editor.request_form import RequestForm
 from app.ui.editor.sending import Delivery, Job
 from app.ui.editor.side import ANCHORS_TAB, CHECK_TAB, FIELDS_TAB, RECIPIENTS_TAB, SidePanel
+from app.ui.editor.signatures_tab import SignaturesTab
 from app.ui.editor.states import EmptyPage, SentPage, recent_files, remember_recent
 from app.ui.editor.templates import TemplateActions
 from app.ui.editor.toolbar import EditorToolbar
@@ -114,6 +115,11 @@ class EditorWidget(DraftActions, QWidget):
         self.set_provider(self.provider_id)
         self._show_empty()
 
+    def _trust_roots(self) -> list[bytes]:
+        from app.archive.audit import trust_roots
+
+        return trust_roots(self.ctx)
+
     @property
     def text_index(self) -> TextIndex | None:
         """The open document's text index, None until it has been read."""
@@ -140,6 +146,7 @@ class EditorWidget(DraftActions, QWidget):
             self.preflight_panel,
         )
         self.tabs = self.side.tabs
+        self.signatures = SignaturesTab(self.tabs, self.view, self.bridge, self._trust_roots)
         self.provider_box = self.side.provider_box
         self.render_id = self.side.render_id
         self.send_button = self.side.send_button
@@ -271,12 +278,14 @@ class EditorWidget(DraftActions, QWidget):
             f"{path.name}: {info.page_count} page{'s' if info.page_count != 1 else ''}"
         )
         self.signed_banner.show_signatures(info)
+        self.signatures.show_for(path, info)
         self.matches.read(path, self.doc.ocr_anchors)
         self.run_preflight()
         self.view.setFocus()
 
     def _clear_document(self) -> None:
         self.signed_banner.hide()
+        self.signatures.clear()
         self.view.show_anchor_fields([])
         self.view.show_highlights([])
         self.view.layer.clear()
@@ -559,4 +568,5 @@ class EditorWidget(DraftActions, QWidget):
     def shutdown(self) -> None:
         self._preflight_timer.stop()
         self.anchors.shutdown()
+        self.signatures.shutdown()
         self.view.close_document()

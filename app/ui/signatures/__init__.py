@@ -1,0 +1,1 @@
+"""The signature panel, as desktop PDF readers show it (Archive and Prepare)."""
