@@ -34,6 +34,10 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
         return archive_verify(ctx, args)
     if args.action == "upgrade":
         return archive_upgrade(ctx, args)
+    if args.action == "renew":
+        from app.cli.renew import archive_renew
+
+        return archive_renew(ctx, args)
     if args.action == "reindex":
         from app.archive.reindex import reindex
 
