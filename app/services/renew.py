@@ -17,6 +17,7 @@ one), with a ``seal level`` event ``{"renewed": true, "timestampExpires": …}``
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -56,12 +57,11 @@ def renewable_kinds(provider: str) -> tuple[str, ...]:
     return SEALED_KINDS if registry.in_person(provider) else ("timestamped",)
 
 
-def due_files(ctx: Context, window_days: float | None = None) -> list[DueFile]:
-    """Every archived file whose last document timestamp expires within the window (or has
-    expired: then it is too late, and the renewal says so). Reads the files: run it off the
-    window's event loop."""
-    window = renew_window(ctx) if window_days is None else window_days
+def renewal_candidates(ctx: Context) -> list[DueFile]:
+    """Every archived file Sealbox may renew, from the store (no file is read); ``expires`` is
+    not known yet (the epoch)."""
     out = []
+    epoch = dt.datetime.fromtimestamp(0, dt.UTC)
     for rid in ctx.store.archive.archived_ids():
         if not ctx.requests.exists(rid):
             continue
@@ -69,12 +69,25 @@ def due_files(ctx: Context, window_days: float | None = None) -> list[DueFile]:
         by_kind = {f.kind: f for f in ctx.store.archive.files(rid)}
         for kind in renewable_kinds(request.provider):
             row = by_kind.get(kind)
-            path = ctx.paths.archive_dir / row.path if row else None
-            if path is None or not path.is_file():
-                continue
-            state = renewal_state(path.read_bytes(), None, window)
-            if state is not None:
-                out.append(DueFile(rid, request.name, kind, path, state.expires))
+            if row is not None:
+                path = ctx.paths.archive_dir / row.path
+                out.append(DueFile(rid, request.name, kind, path, epoch))
+    return out
+
+
+def due_among(candidates: list[DueFile], window_days: float) -> list[DueFile]:
+    """Those of ``candidates`` whose last document timestamp expires within the window (or has
+    expired: then it is too late, and the renewal says so). Reads the files and touches no
+    store: run it in a worker thread."""
+    out = []
+    for item in candidates:
+        try:
+            data = item.path.read_bytes()
+        except OSError:
+            continue  # a missing file is archive verify's to report
+        state = renewal_state(data, None, window_days)
+        if state is not None:
+            out.append(dataclasses.replace(item, expires=state.expires))
     return out
 
 
@@ -92,7 +105,8 @@ async def renew_archive(
             "No timestamp authority is set, so there is nothing to renew with: name one as "
             "url in [timestamp] of the settings file, then run this again."
         )
-    due = await asyncio.to_thread(due_files, ctx, window_days)
+    window = renew_window(ctx) if window_days is None else window_days
+    due = await asyncio.to_thread(due_among, renewal_candidates(ctx), window)
     roots = trust_roots(ctx)
     result = UpgradeResult()
     for done, item in enumerate(due, start=1):
