@@ -185,3 +185,29 @@ def test_a_pdf_certified_with_no_change_allowed_is_kept_as_received_only(
     assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
     assert json.loads(upgraded.stdout)["files"] == []
     assert signed.read_bytes() == received
+
+
+@pytest.mark.slow
+def test_archive_upgrade_adds_the_copy_the_sync_could_not_make(
+    fake: CraftkitFake, home: Path, tmp_path: Path, test_pki: TestPki
+) -> None:
+    rid, envelope = completed(fake, tmp_path)
+    received = provider_signed(test_pki, envelope)
+    fake.signed_pdfs[envelope] = received
+    configure(home, test_pki, test_pki.tsa_url.replace(test_pki.prefix, "http://127.0.0.1:9"))
+    assert sync(fake)["archived"] == [rid]
+    waiting = sealbox(fake, "archive", "upgrade")
+    assert waiting.returncode == 3, waiting.stdout + waiting.stderr
+    assert "not now" in waiting.stdout and "could not be reached" in waiting.stdout
+
+    configure(home, test_pki, test_pki.tsa_url)
+    done = sealbox(fake, "archive", "upgrade")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "-signed-timestamped.pdf: B-B as received -> B-LTA" in done.stdout
+    folder = folder_of(fake, rid)
+    [copy] = folder.glob("*-signed-timestamped.pdf")
+    assert copy.read_bytes().startswith(received)
+    [signed] = folder.glob("*-signed.pdf")
+    assert signed.read_bytes() == received
+    again = sealbox(fake, "archive", "upgrade", "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["files"] == []
