@@ -80,8 +80,10 @@ async def timestamp_due(
     """Make the timestamped copy of every received PDF :func:`due` names (of ``ids``, or
     all); None when no timestamp authority is set or nothing is due."""
     tsa = timestamp_authority(ctx.settings, ctx.secrets, ctx.environ)
+    if tsa is None:
+        return None
     pending = due(ctx, ids)
-    if tsa is None or not pending:
+    if not pending:
         return None
     result = UpgradeResult()
     roots = trust_roots(ctx)
