@@ -1,9 +1,11 @@
 """Replacing archived PDFs with their long-term upgrade, whole or not at all.
 
 An upgrade (``sealbox archive upgrade``, the background sync) appends revisions to an archived
-signed PDF or certificate (validation data, document timestamps). The new file, the folder's
-``request.json`` (new SHA-256 and size, the hash the file had when it was sealed, and a
-``seal level`` event) and the store's archive index must change together. Under the request's
+signed PDF or certificate (validation data, document timestamps); so does a renewal
+(``sealbox archive renew``); the timestamped copy of a PDF received from a provider is a new
+file beside it made the same way (the received file itself never changes). The new file, the
+folder's ``request.json`` (new SHA-256 and size, the hash the file had when it was sealed, and
+a ``seal level`` event) and the store's archive index must change together. Under the request's
 archive lock, :func:`commit` does it in steps that each can be cut off:
 
 1. the new files are written beside the old ones under temporary names (fsynced);
@@ -184,7 +186,8 @@ def _entry_for(entries: dict[str, Any], new: NewFile) -> dict[str, Any]:
     sealed."""
     if new.source is None:
         entry: dict[str, Any] = entries[new.kind]
-        entry.setdefault("sealed", {"sha256": entry["sha256"], "size": entry["size"]})
+        if "of" not in entry:  # a timestamped copy keeps the received file's hash instead
+            entry.setdefault("sealed", {"sha256": entry["sha256"], "size": entry["size"]})
         return entry
     assert new.name is not None
     entry = {
