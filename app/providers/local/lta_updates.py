@@ -25,7 +25,6 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation.dss import async_add_validation_info
-from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from app.errors import UserError
 from app.pdf.pades import B_B
@@ -36,7 +35,7 @@ from app.providers.local.ltv import (
     _add_validation_data,
     _document_timestamp,
     _level,
-    _timestamper,
+    _network,
     _tsa_unreachable,
     _validation_context,
     _what,
@@ -81,11 +80,9 @@ async def timestamp_received(
     refused = refusal(pdf_bytes)
     if refused is not None:
         return refused
-    timestamper = _timestamper(tsa)
-    backend = AIOHttpFetcherBackend(per_request_timeout=tsa.timeout)
     current = pdf_bytes
     why: str | None = None
-    try:
+    async with _network(tsa) as (timestamper, backend):
         try:
             if _level(current) == B_B:
                 current = await _document_timestamp(current, timestamper, None)
@@ -100,8 +97,6 @@ async def timestamp_received(
             return LongTermSeal(
                 pdf_bytes, _level(pdf_bytes), _tsa_unreachable(tsa, exc), unreachable=True
             )
-    finally:
-        await backend.close()  # type: ignore[no-untyped-call]  # pyHanko lacks hints
     return LongTermSeal(current, _level(current), why)
 
 
@@ -111,9 +106,7 @@ async def renew_timestamp(
     """``pdf_bytes`` with the validation data of its last document timestamp and a fresh
     document timestamp over it; ``unreachable`` (and the bytes unchanged) when the authority
     or a revocation service could not be reached."""
-    timestamper = _timestamper(tsa)
-    backend = AIOHttpFetcherBackend(per_request_timeout=tsa.timeout)
-    try:
+    async with _network(tsa) as (timestamper, backend):
         context = _validation_context(None, tsa, backend, trust_roots_pem)
         reader = PdfFileReader(BytesIO(pdf_bytes), strict=False)
         stamps = reader.embedded_timestamp_signatures
@@ -136,6 +129,4 @@ async def renew_timestamp(
             return LongTermSeal(
                 pdf_bytes, _level(pdf_bytes), _tsa_unreachable(tsa, exc), unreachable=True
             )
-    finally:
-        await backend.close()  # type: ignore[no-untyped-call]  # pyHanko lacks hints
     return LongTermSeal(current, _level(current), None)
