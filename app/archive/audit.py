@@ -22,6 +22,7 @@ from app.archive.integrity import (
     trust_root_problem,
 )
 from app.archive.manifest import iter_folders, read_manifest
+from app.archive.renewal import DEFAULT_WINDOW_DAYS, Renewal, renewal_state, validation_time
 from app.context import Context
 from app.domain.clock import iso
 from app.errors import NotFoundError, UserError
@@ -54,10 +55,13 @@ class FileCheck:
     signatures: tuple[dict[str, Any], ...] = ()
     #: When the long-term proof must be renewed (ISO-8601; None without a document timestamp).
     renew_by: str | None = None
+    #: Its last document timestamp must be renewed (due) or was not renewed in time (expired).
+    renewal: Renewal | None = None
 
     @property
     def ok(self) -> bool:
-        return self.state == "intact" and self.signature not in ("invalid",)
+        expired = self.renewal is not None and self.renewal.state == "expired"
+        return self.state == "intact" and self.signature not in ("invalid",) and not expired
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +75,7 @@ class FileCheck:
             "ok": self.ok,
             "signatures": list(self.signatures),
             "renewBy": self.renew_by,
+            "renewal": self.renewal.to_json() if self.renewal else None,
         }
 
 
@@ -169,8 +174,15 @@ def _verify_one(
         stray = _stray_folder(ctx, rid, rel, expected, folder, manifest)
         if stray is not None:
             out.append(stray)
-        out.extend(check for check, _ in check_folder(folder, manifest, recorded, roots))
+        checked = check_folder(folder, manifest, recorded, roots, window_days=renew_window(ctx))
+        out.extend(check for check, _ in checked)
     return out
+
+
+def renew_window(ctx: Context) -> float:
+    """Days before a timestamp's certificate expires in which it is renewed
+    (``[timestamp] renew_within_days``)."""
+    return ctx.settings.limit("timestamp", "renew_within_days", DEFAULT_WINDOW_DAYS, ctx.environ)
 
 
 def _not_in_place(
@@ -265,6 +277,8 @@ def check_folder(
     manifest: dict[str, Any],
     recorded: dict[str, ArchivedFile],
     roots: Sequence[bytes],
+    *,
+    window_days: float = DEFAULT_WINDOW_DAYS,
 ) -> list[Checked]:
     """Re-hash the files of one request folder against ``recorded`` (the store's rows, by kind)
     and the manifest, validate their signatures, cross-check the certificate and look for
@@ -295,7 +309,8 @@ def check_folder(
         expected = entry["sha256"]
         if kind in recorded and recorded[kind].sha256 != expected:
             expected = recorded[kind].sha256
-        out.append(_check_file(rid, name, kind, folder / entry["name"], expected, roots, hashes))
+        path = folder / entry["name"]
+        out.append(_check_file(rid, name, kind, path, expected, roots, hashes, window_days))
     certificate = manifest["files"].get("certificate")
     if certificate and "certificate" in hashes:
         # The certificate's own word (it is sealed) against the folder's: only files whose
@@ -345,6 +360,7 @@ def _check_file(
     expected: str,
     roots: Sequence[bytes],
     hashes: dict[str, str],
+    window_days: float = DEFAULT_WINDOW_DAYS,
 ) -> Checked:
     """One archived file: re-hashed against ``expected`` (its hash is added to ``hashes``) and,
     for a PDF, its signatures validated against ``roots``."""
@@ -360,15 +376,20 @@ def _check_file(
     results: list[SignatureCheck] = []
     details: tuple[dict[str, Any], ...] = ()
     renew_by = None
+    renewal = None
     if path.suffix.lower() == ".pdf":
+        at = validation_time()
         data = _read_or_none(path)
         # A file that cannot be read: the verifier says why (it reads the path itself).
-        results = verify_pdf_signatures(path if data is None else data, roots)
+        results = verify_pdf_signatures(path if data is None else data, roots, at=at)
         signature = pdf_signature_status(results)
         summary = "; ".join(r.summary for r in results) or "no signature"
         described = describe_signatures(data or b"", results, roots)
         details = tuple(d.to_json() for d in described.signatures if d.kind != "unreadable")
         renew_by = iso(described.renew_by)
+        renewal = renewal_state(data, at, window_days) if data is not None else None
+        if renewal is not None:
+            summary += f"; {renewal.describe()}"
     text = (
         f"{path.name} intact"
         if state == "intact"
@@ -385,6 +406,7 @@ def _check_file(
             f"{text}; {summary}" if summary else text,
             details,
             renew_by,
+            renewal,
         ),
         results,
     )
@@ -418,4 +440,11 @@ def describe_check(check: FileCheck) -> str:
         "invalid": "; signature INVALID",
         "unsigned": "; no signature",
     }.get(check.signature, f"; signature {check.signature}")
+    if check.renewal is not None and check.renewal.state == "expired":
+        day = f"{check.renewal.expires:%Y-%m-%d}"
+        return f"{content}{signature}; timestamp EXPIRED {day}: needs renewal"
+    if check.renewal is not None:
+        return (
+            f"{content}{signature}; timestamp due for renewal by {check.renewal.expires:%Y-%m-%d}"
+        )
     return f"{content}{signature}"

@@ -166,6 +166,18 @@ def _badge(results: list[tuple[FileCheck, list[SignatureCheck]]]) -> Badge:
             None,
             f"{_names(gone)} {_was(gone, 'is', 'are')} missing from the archive folder.",
         )
+    expired = [
+        (c, c.renewal) for c, _ in results if c.renewal is not None and c.renewal.state == "expired"
+    ]
+    if expired:
+        check, renewal = expired[0]
+        return Badge(
+            "untrusted",
+            None,
+            f"The files are intact, but the last timestamp of {check.path.name} expired "
+            f"on {renewal.expires:%d %b %Y} without being renewed: it no longer proves when "
+            "the document was signed.",
+        )
     for check, signatures in results:
         untrusted = next((s for s in signatures if not s.trusted), None)
         if untrusted is not None:

@@ -135,6 +135,7 @@ def _index_csv(folders: list[ExportFolder]) -> str:
                 f.rel,
                 files.get("signed", {}).get("sha256"),
                 files.get("certificate", {}).get("sha256"),
+                files.get("timestamped", {}).get("sha256"),
             ]
         )
     return csv_text(
@@ -149,6 +150,7 @@ def _index_csv(folders: list[ExportFolder]) -> str:
             "folder",
             "signed_sha256",
             "certificate_sha256",
+            "timestamped_sha256",
         ],
         rows,
     )

@@ -1,9 +1,11 @@
 """Replacing archived PDFs with their long-term upgrade, whole or not at all.
 
 An upgrade (``sealbox archive upgrade``, the background sync) appends revisions to an archived
-signed PDF or certificate (validation data, document timestamps). The new file, the folder's
-``request.json`` (new SHA-256 and size, the hash the file had when it was sealed, and a
-``seal level`` event) and the store's archive index must change together. Under the request's
+signed PDF or certificate (validation data, document timestamps); so does a renewal
+(``sealbox archive renew``); the timestamped copy of a PDF received from a provider is a new
+file beside it made the same way (the received file itself never changes). The new file, the
+folder's ``request.json`` (new SHA-256 and size, the hash the file had when it was sealed, and
+a ``seal level`` event) and the store's archive index must change together. Under the request's
 archive lock, :func:`commit` does it in steps that each can be cut off:
 
 1. the new files are written beside the old ones under temporary names (fsynced);
@@ -49,13 +51,25 @@ LOCK_WAIT = 120.0
 
 @dataclass(frozen=True)
 class NewFile:
-    """An archived file's upgrade: its kind (``signed``, ``certificate``), the SHA-256 the
-    archived file had when the upgrade was computed from it, the new bytes and their level."""
+    """An archived file's upgrade: its kind (``signed``, ``certificate``, ``timestamped``),
+    the SHA-256 the archived file had when the upgrade was computed from it, the new bytes and
+    their level.
+
+    ``action`` names what was done in the ``seal level`` event (``upgraded``, ``renewed``,
+    ``timestamped``). With ``source`` the file is a new one made from the archived file of that
+    kind (``old_sha256`` is that file's hash, which stays as it is), named ``name``: the
+    timestamped copy of a PDF received from a provider."""
 
     kind: str
     old_sha256: str
     pdf: bytes
     level: str
+    action: str = "upgraded"
+    source: str | None = None
+    name: str | None = None
+    reason: str | None = None
+    #: Extra fields of the ``seal level`` event (the renewed timestamp's expiry).
+    extra: Mapping[str, Any] | None = None
 
 
 def is_upgrade_entry(name: str) -> bool:
@@ -100,31 +114,29 @@ def commit(ctx: Context, request_id: str, folder: Path, files: list[NewFile]) ->
     finish_interrupted(ctx, folder)
     manifest = read_manifest(folder)
     entries = manifest["files"]
-    kept = [
-        f
-        for f in files
-        if f.kind in entries and sha256_file(folder / entries[f.kind]["name"]) == f.old_sha256
-    ]
+    kept = [f for f in files if _still_current(folder, entries, f)]
     if not kept:
         return []
     renames: list[list[str]] = []
     events: list[dict[str, Any]] = []
     at = iso(now())
     for new in kept:
-        entry = entries[new.kind]
+        entry = _entry_for(entries, new)
         temp = f"{TEMP_PREFIX}{entry['name']}"
         digest = atomic_write_bytes(folder / temp, new.pdf)
-        entry.setdefault("sealed", {"sha256": entry["sha256"], "size": entry["size"]})
         entry["sha256"], entry["size"] = digest, len(new.pdf)
+        if new.source is not None:
+            entry["level"] = new.level
         renames.append([temp, entry["name"]])
         payload = {
             "file": new.kind,
             "level": new.level,
-            "reason": None,
-            "upgraded": True,
+            "reason": new.reason,
+            new.action: True,
             "sha256": digest,
+            **(new.extra or {}),
         }
-        detail = f"{new.kind}: {new.level} (upgraded in the archive)"
+        detail = f"{new.kind}: {new.level} ({_DONE[new.action]})"
         events.append(
             {
                 "at": at,
@@ -150,6 +162,46 @@ def commit(ctx: Context, request_id: str, folder: Path, files: list[NewFile]) ->
     crash_point("upgrade-decided")
     _apply(ctx, folder, plan)
     return kept
+
+
+_DONE = {
+    "upgraded": "upgraded in the archive",
+    "renewed": "timestamp renewed in the archive",
+    "timestamped": "timestamped copy added beside the file as received",
+}
+
+
+def _still_current(folder: Path, entries: dict[str, Any], new: NewFile) -> bool:
+    """Whether the archived file ``new`` was computed from is still the one in the folder (and,
+    for a new file, that none was added meanwhile)."""
+    base = new.source or new.kind
+    if base not in entries or (new.source is not None and new.kind in entries):
+        return False
+    return sha256_file(folder / entries[base]["name"]) == new.old_sha256
+
+
+def _entry_for(entries: dict[str, Any], new: NewFile) -> dict[str, Any]:
+    """The manifest entry ``new`` goes into: a new one beside its source (which keeps its own
+    hash: the file as received), or the replaced file's, which keeps what it had when it was
+    sealed."""
+    if new.source is None:
+        entry: dict[str, Any] = entries[new.kind]
+        if "of" not in entry:  # a timestamped copy keeps the received file's hash instead
+            entry.setdefault("sealed", {"sha256": entry["sha256"], "size": entry["size"]})
+        return entry
+    assert new.name is not None
+    entry = {
+        "name": new.name,
+        "sha256": "",
+        "size": 0,
+        "of": new.source,
+        "received": {
+            "sha256": new.old_sha256,
+            "size": entries[new.source]["size"],
+        },
+    }
+    entries[new.kind] = entry
+    return entry
 
 
 def _apply(ctx: Context, folder: Path, plan: Mapping[str, Any]) -> None:

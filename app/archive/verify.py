@@ -15,6 +15,8 @@ network:
   signature (a signed attribute, so covered by the signature), the chain is validated again at
   that signing time; the check is then ``trusted`` with ``expired_since_signing=True``. There is
   no timestamp authority offline, so that time is the one claimed by the signer's computer.
+  A document timestamp whose authority's certificate has expired since is judged at the time
+  of the next timestamp, when that one holds (renewal: :mod:`app.archive.renewal`).
 * **Key usage**: the signer's certificate must allow digitalSignature or nonRepudiation.
 * **Modifications**: pyHanko's difference analysis judges revisions added after a signature.
   Further signatures and form filling are allowed; anything else (annotations included: they
@@ -62,6 +64,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
 
+from app.archive.renewal import credit_renewed
 from app.pdf.signatures import describe_name
 
 __all__ = [
@@ -213,6 +216,9 @@ async def verify_pdf_signatures_async(
             checks.append(
                 _unreadable(f"the signature could not be validated: {exc}", field_name=name)
             )
+    checks = await credit_renewed(
+        checks, lambda i, moment: _check_timestamp(embedded[i], checks[i].field_name, roots, moment)
+    )
     if _locked(embedded):
         return checks
     return _credit_later_seals(checks)

@@ -34,6 +34,10 @@ def cmd_archive(ctx: Context, args: argparse.Namespace) -> int:
         return archive_verify(ctx, args)
     if args.action == "upgrade":
         return archive_upgrade(ctx, args)
+    if args.action == "renew":
+        from app.cli.renew import archive_renew
+
+        return archive_renew(ctx, args)
     if args.action == "reindex":
         from app.archive.reindex import reindex
 
@@ -138,9 +142,9 @@ def archive_upgrade(ctx: Context, args: argparse.Namespace) -> int:
     then the counts. Exit 1 when a file cannot be upgraded, 3 when a service could not be
     reached (those files are left as they were)."""
     from app.cli.runner import closing, run_to_end
-    from app.services.upgrade import upgrade_archive
+    from app.services.received_ltv import upgrade_with_received
 
-    result: UpgradeResult = run_to_end(closing(ctx, upgrade_archive(ctx, args.id)))
+    result: UpgradeResult = run_to_end(closing(ctx, upgrade_with_received(ctx, args.id)))
     upgraded, unreachable = result.count("upgraded"), result.count("unreachable")
     failed, busy = result.count("failed"), result.count("busy")
 
@@ -148,8 +152,12 @@ def archive_upgrade(ctx: Context, args: argparse.Namespace) -> int:
         root = ctx.paths.archive_dir
         for f in result.files:
             where = f.path.relative_to(root) if f.path.is_relative_to(root) else f.path
-            if f.outcome == "upgraded":
+            if f.outcome == "upgraded" and f.kind == "timestamped":
+                line = f"added     {where}: {f.before} as received -> {f.after}"
+            elif f.outcome == "upgraded":
                 line = f"upgraded  {where}: {f.before} -> {f.after}"
+            elif f.outcome == "refused":
+                line = f"as is     {where.parent}: {f.before}"
             else:
                 word = {"unreachable": "not now", "failed": "FAILED", "busy": "busy"}[f.outcome]
                 line = f"{word:<9} {where}: still {f.before}"
@@ -170,6 +178,7 @@ def archive_upgrade(ctx: Context, args: argparse.Namespace) -> int:
             "unreachable": unreachable,
             "failed": failed,
             "busy": busy,
+            "refused": result.count("refused"),
         },
         text,
     )

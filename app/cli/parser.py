@@ -232,9 +232,20 @@ def _sign_command(command: AddCommand) -> None:
     )
 
 
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 100_000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days (e.g. 365)")
+    return value
+
+
 def _archive_command(command: AddCommand) -> None:
     p = command(
-        "archive", "the archive folder: list, search, verify, upgrade, export, reindex, trust"
+        "archive",
+        "the archive folder: list, search, verify, upgrade, renew, export, reindex, trust",
     )
     asub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=Parser)
     for name, text in (
@@ -269,6 +280,17 @@ def _archive_command(command: AddCommand) -> None:
         "upgrade", help="bring archived seals up to PAdES B-LTA with the timestamp authority"
     )
     a.add_argument("id", nargs="?", metavar="ID")
+    a.add_argument("--json", action="store_true")
+    a = asub.add_parser(
+        "renew", help="a fresh document timestamp on archived PDFs whose proof runs out soon"
+    )
+    a.add_argument(
+        "--window",
+        type=_days,
+        default=None,
+        metavar="DAYS",
+        help="renew what expires within DAYS days (default: [timestamp] renew_within_days, 365)",
+    )
     a.add_argument("--json", action="store_true")
     a = asub.add_parser("export", help="copy the archive to a folder or a .zip")
     a.add_argument("dest", type=Path, metavar="DEST")

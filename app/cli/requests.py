@@ -145,6 +145,8 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
             say(f"  {line[:8]}{line[36:]} (seal upgraded in the archive)")
         for key, why in result.not_upgraded.items():
             say(f"  {key[:8]}{key[36:]}: seal not upgraded this time ({why})")
+        for rid, why in result.kept_as_received.items():
+            say(f"  {rid[:8]}: signed PDF {why}")
 
     emit(args, result.to_json(), text)
     if result.bugs:

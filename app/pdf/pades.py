@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from io import BytesIO
 
 from pyhanko.pdf_utils.crypt import AuthStatus
@@ -28,9 +29,11 @@ __all__ = [
     "B_LTA",
     "B_T",
     "LEVELS",
+    "LastTimestamp",
     "SignatureLevel",
     "document_level",
     "dss_revisions_in",
+    "last_document_timestamp",
     "levels_in",
     "signature_levels",
 ]
@@ -115,3 +118,28 @@ def dss_revisions_in(reader: PdfFileReader) -> list[int]:
         if ref is None or ref in reader.xrefs.explicit_refs_in_revision(rev):
             revisions.append(rev)
     return revisions
+
+
+@dataclass(frozen=True)
+class LastTimestamp:
+    """The last document timestamp of a PDF: when it was made, and until when its timestamp
+    authority's certificate (and so its proof) is valid."""
+
+    field: str
+    time: datetime
+    expires: datetime
+
+
+def last_document_timestamp(pdf_bytes: bytes) -> LastTimestamp | None:
+    """The PDF's last document timestamp, read from the file (no validation); None when it has
+    none (or cannot be read without a password)."""
+    reader = PdfFileReader(BytesIO(pdf_bytes), strict=False)
+    if reader.encrypted and reader.decrypt(b"").status == AuthStatus.FAILED:
+        return None
+    stamps = [s for s in reader.embedded_signatures if _is_doc_timestamp(s)]
+    if not stamps:
+        return None
+    last = stamps[-1]
+    info = last.signed_data["encap_content_info"]["content"].parsed
+    expires: datetime = last.signer_cert["tbs_certificate"]["validity"]["not_after"].native
+    return LastTimestamp(str(last.field_name), info["gen_time"].native, expires)

@@ -14,7 +14,7 @@ from app.archive.folder import ARCHIVE_WAIT, Archived, archive_request_async
 from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import Request
-from app.errors import BusyError, UserError
+from app.errors import BusyError, SealboxError, UserError
 from app.faults import reached
 from app.providers import registry
 from app.services.leases import leased
@@ -160,4 +160,22 @@ async def download_request(ctx: Context, request_id: str, *, again: bool = False
     request = ctx.requests.get(request_id)
     # Waits, as the archive lock does, for another desk or process archiving it right now.
     async with leased(ctx, request.id, "archiving", wait=ARCHIVE_WAIT):
-        return await archive_request_async(ctx, request.id, again=again)
+        archived = await archive_request_async(ctx, request.id, again=again)
+        await _timestamped_copy(ctx, request.id)
+    return archived
+
+
+async def _timestamped_copy(ctx: Context, request_id: str) -> None:
+    """With a timestamp authority set, the timestamped copy of a received signed PDF
+    (:mod:`app.services.received_ltv`); what cannot be done now is logged and left to the
+    next sync or ``archive upgrade``: the download itself is done."""
+    from app.services.received_ltv import timestamp_due
+
+    try:
+        done = await timestamp_due(ctx, [request_id])
+    except SealboxError as exc:
+        log.warning("no timestamped copy of %s now: %s", request_id, exc.message)
+        return
+    for f in done.files if done else []:
+        if f.outcome != "upgraded":
+            log.warning("no timestamped copy of %s now: %s", request_id, f.reason)

@@ -78,6 +78,8 @@ class SyncResult:
     #: why others could not be this time (tried again next pass; never an error of the sync).
     upgraded: list[str] = field(default_factory=list)
     not_upgraded: dict[str, str] = field(default_factory=dict)
+    #: Received PDFs that may not get a timestamped copy, and why (said once).
+    kept_as_received: dict[str, str] = field(default_factory=dict)
 
     @property
     def offline(self) -> bool:
@@ -99,6 +101,7 @@ class SyncResult:
             "cleaned": self.cleaned,
             "upgraded": self.upgraded,
             "notUpgraded": self.not_upgraded,
+            "keptAsReceived": self.kept_as_received,
         }
 
     def fail(self, request_id: str, exc: BaseException) -> None:
@@ -300,21 +303,28 @@ async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
 
 
 async def upgrade_seals(ctx: Context, result: SyncResult) -> None:
-    """Bring archived seals below B-LTA up when a timestamp authority is set
-    (:mod:`app.services.upgrade`). Nothing here fails or holds up the sync: what could not be
+    """Bring archived seals below B-LTA up, and add the timestamped copy of received PDFs,
+    when a timestamp authority is set (:mod:`app.services.upgrade`,
+    :mod:`app.services.received_ltv`). Nothing here fails or holds up the sync: what could not be
     done is noted in ``result`` and the log, and tried again next pass."""
-    from app.services.upgrade import upgrade_due
+    from app.services.received_ltv import timestamp_due
+    from app.services.upgrade import FileUpgrade, upgrade_due
 
+    files: list[FileUpgrade] = []
     try:
-        done = await upgrade_due(ctx)
+        for done in (await upgrade_due(ctx), await timestamp_due(ctx, wait=0)):
+            files.extend(done.files if done else [])
     except (*_STEP_ERRORS, *_UPGRADE_ERRORS) as exc:
         message = exc.message if isinstance(exc, SealboxError) else f"{type(exc).__name__}: {exc}"
         log.warning("the upgrade of archived seals stopped: %s", message, exc_info=True)
         result.not_upgraded["archive"] = message
         return
-    for f in done.files if done else []:
+    for f in files:
         key = f"{f.request_id} {f.kind}"
-        if f.outcome == "upgraded":
+        if f.outcome == "refused":
+            result.kept_as_received[f.request_id] = f.reason or "refused"
+            log.info("%s of %s kept as received only: %s", f.kind, f.request_id, f.reason)
+        elif f.outcome == "upgraded":
             result.upgraded.append(f"{key}: {f.before} -> {f.after}")
         else:
             result.not_upgraded[key] = f.reason or f.outcome

@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 #: The archived files of the built-in provider that carry its seal.
 SEALED_KINDS = ("signed", "certificate")
 
-Outcome = Literal["upgraded", "unreachable", "failed", "busy"]
+#: ``refused``: a received PDF that may not get a timestamped copy (it is kept as received).
+Outcome = Literal["upgraded", "unreachable", "failed", "busy", "refused"]
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def due(ctx: Context) -> dict[str, set[str]]:
     by request: what the background sync upgrades (from the store, no file read)."""
     out: dict[str, set[str]] = {}
     for rid in ctx.store.archive.archived_ids():
-        if not ctx.requests.exists(rid):
+        if not ctx.requests.exists(rid) or not registry.in_person(ctx.requests.get(rid).provider):
             continue
         latest: dict[str, str] = {}
         for event in ctx.requests.events(rid):

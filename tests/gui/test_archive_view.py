@@ -27,6 +27,7 @@ from pytestqt.qtbot import QtBot
 
 from app.archive.badge import Badge
 from app.context import Context
+from app.store.sqlite import SqliteStore
 from app.ui import desktop
 from app.ui.archive import exporting, verifying
 from app.ui.archive.model import (
@@ -537,14 +538,16 @@ def test_verify_all_checks_in_a_process_of_its_own_and_writes_the_store_once(
     and the badges are kept in one transaction (a write each synced the disk each time)."""
     monkeypatch.setattr(verifying, "KEEP_EVERY_S", 3600.0)  # one write, at the end
     commits: list[str] = []
-    ctx.store.database.conn.set_trace_callback(
+    store = ctx.store
+    assert isinstance(store, SqliteStore)  # the test's store is this desk's SQLite file
+    store.database.conn.set_trace_callback(
         lambda sql: commits.append(sql) if sql.strip().upper().startswith("COMMIT") else None
     )
     before = len(multiprocessing.active_children())
     try:
         verify_all(qtbot, page)
     finally:
-        ctx.store.database.conn.set_trace_callback(None)
+        store.database.conn.set_trace_callback(None)
     assert set(badges(page).values()) == {"Signature valid"}
     assert len(commits) == 1, commits
     assert len(multiprocessing.active_children()) == before + 1  # the verification process

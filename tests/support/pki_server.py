@@ -1,7 +1,8 @@
 """The test PKI's services on loopback, in a process of their own (see tests.support.testpki).
 
 ``python -m tests.support.pki_server DIR`` makes EC keys, writes a certomancer configuration for a
-root, an intermediate, two signers (one revoked), a timestamp authority, an OCSP responder and
+root, an intermediate, two signers (one revoked), two timestamp authorities (one whose
+certificate expires in :data:`SHORT_TSA_DAYS` days), an OCSP responder and
 CRLs, binds a loopback port, writes what the tests need into DIR (``root.pem``, ``signer.p12``,
 ``revoked.p12``, ``urls.json``), prints ``READY <port>`` and serves certomancer's animator (OCSP,
 CRL, TSA) until it is ended. While ``DIR/revocation-down`` exists the OCSP and CRL services answer
@@ -10,6 +11,7 @@ CRL, TSA) until it is ended. While ``DIR/revocation-down`` exists the OCSP and C
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -24,7 +26,10 @@ from werkzeug.wrappers import Response
 
 ARCH = "sealbox-test"
 P12_PASSPHRASE = b"test-passphrase"
-KEYS = ("root", "interm", "interm-ocsp", "tsa", "signer", "revoked")
+KEYS = ("root", "interm", "interm-ocsp", "tsa", "tsa-short", "signer", "revoked")
+#: How long the short-lived timestamp authority's certificate is valid from now (the renewal
+#: tests move the validation time past it).
+SHORT_TSA_DAYS = 30
 
 _VALID = {"valid-from": "2020-01-01T00:00:00+0000", "valid-to": "2050-01-01T00:00:00+0000"}
 
@@ -68,6 +73,7 @@ CONFIG: dict[str, Any] = {
                 "interm": {"common-name": "Test Intermediate CA"},
                 "interm-ocsp": {"common-name": "Test OCSP Responder"},
                 "tsa": {"common-name": "Test Timestamp Authority"},
+                "tsa-short": {"common-name": "Test Short-lived Timestamp Authority"},
                 "signer": {"common-name": "Test Office Seal"},
                 "revoked": {"common-name": "Test Revoked Seal"},
             },
@@ -132,7 +138,10 @@ CONFIG: dict[str, Any] = {
                         "simulated-update-schedule": "P7D",
                     },
                 },
-                "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
+                "time-stamping": {
+                    "tsa": {"signing-key": "tsa", "signing-cert": "tsa"},
+                    "tsa-short": {"signing-key": "tsa-short", "signing-cert": "tsa-short"},
+                },
             },
         }
     },
@@ -151,8 +160,21 @@ def _write_keys(directory: Path) -> None:
         )
 
 
+def _short_tsa_cert() -> dict[str, Any]:
+    """The short-lived authority's certificate: like the other one's, but it expires
+    :data:`SHORT_TSA_DAYS` days from now."""
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(days=SHORT_TSA_DAYS)
+    return {
+        "subject": "tsa-short",
+        "issuer": "root",
+        "validity": {**_VALID, "valid-to": until.strftime("%Y-%m-%dT%H:%M:%S+0000")},
+        "extensions": CONFIG["pki-architectures"][ARCH]["certs"]["tsa"]["extensions"],
+    }
+
+
 def main(directory: Path) -> None:
     _write_keys(directory)
+    CONFIG["pki-architectures"][ARCH]["certs"]["tsa-short"] = _short_tsa_cert()
     # Bind first: the certificates carry the services' URLs, so they need the port.
     server = make_server("127.0.0.1", 0, _unavailable)
     prefix = f"http://127.0.0.1:{server.server_port}"
@@ -167,6 +189,7 @@ def main(directory: Path) -> None:
         json.dumps(
             {
                 "tsa": f"{prefix}/{ARCH}/tsa/tsa",
+                "tsaShort": f"{prefix}/{ARCH}/tsa/tsa-short",
                 "prefix": prefix,
             }
         ),

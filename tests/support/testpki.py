@@ -33,6 +33,8 @@ class TestPki:
     process: subprocess.Popen[bytes]
     tsa_url: str
     prefix: str
+    #: A timestamp authority whose certificate expires in SHORT_TSA_DAYS days.
+    tsa_short_url: str
 
     p12_passphrase: str = P12_PASSPHRASE.decode()
 
@@ -87,7 +89,7 @@ def start_test_pki(directory: Path) -> Iterator[TestPki]:
         if not line.startswith("READY "):
             raise RuntimeError(f"the test PKI did not start: {line!r}; see {directory}/server.log")
         urls = json.loads((directory / "urls.json").read_text(encoding="utf-8"))
-        pki = TestPki(directory, process, urls["tsa"], urls["prefix"])
+        pki = TestPki(directory, process, urls["tsa"], urls["prefix"], urls["tsaShort"])
         yield pki
     finally:
         if pki is not None:

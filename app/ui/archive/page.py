@@ -5,8 +5,10 @@ from the folder), so it works with no provider configured. The search box runs t
 full-text search (names, recipients, emails and the words inside the signed PDFs and
 certificates) once typing pauses. Verification re-hashes the files and validates their
 signatures with pyHanko in the bridge's thread pool, one request at a time, and each result
-shows as a coloured badge as soon as it is known. The selected request's signed PDF (or its
-completion certificate) is previewed in the editor's :class:`~app.ui.pdfview.view.PageView`.
+shows as a coloured badge as soon as it is known. A line above the list says how many
+documents' timestamps are due for renewal, with Renew now (:mod:`app.ui.archive.renewing`).
+The selected request's signed PDF (or its completion certificate) is previewed in the
+editor's :class:`~app.ui.pdfview.view.PageView`.
 
 Messages about what the page did (exported, reindexed, a failure) appear in a line above the
 table rather than in dialogs, so nothing modal interrupts a long verification.
@@ -57,6 +59,7 @@ from app.ui.archive.model import (
     provider_name,
 )
 from app.ui.archive.preview import PreviewPart
+from app.ui.archive.renewing import RenewingPart
 from app.ui.archive.table import ArchiveTable, BadgeDelegate
 from app.ui.archive.verifying import VerifyingPart
 from app.ui.bridge import AsyncBridge
@@ -70,8 +73,8 @@ from app.ui.widgets import SearchBox
 log = logging.getLogger(__name__)
 
 
-class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
-    """Browse, search, preview, verify and export the archive."""
+class ArchivePage(PreviewPart, VerifyingPart, ExportPart, RenewingPart, QWidget):
+    """Browse, search, preview, verify, renew and export the archive."""
 
     verifyFinished = Signal(int)
     """A verification run ended (cancelled or not): how many requests got a badge."""
@@ -107,6 +110,7 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setVisible(False)
+        renewal = self._build_renewal_bar()
         left = self._build_list()
         right = self._build_preview()
 
@@ -120,6 +124,7 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.message)
+        layout.addWidget(renewal)
         layout.addWidget(self.splitter, 1)
         self._show_preview_note("Select an archived request to see its signed document.")
         self._update_actions()
@@ -284,6 +289,7 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         self._fill_filters()
         self._apply_model_filters()
         self._after_reset(current)
+        self.check_renewals()
 
     def apply_filters(self) -> None:
         """Apply the provider, year and search box now (typing applies them after a pause)."""
@@ -464,6 +470,7 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, QWidget):
         """Stop verifying and the preview's renderer (before the window goes)."""
         self.search_timer.stop()
         self.cancel_verify()
+        self.cancel_renewal()
         self.close_verify_pool()
         try:
             self.model.keep_badges()
