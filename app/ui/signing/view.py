@@ -399,7 +399,8 @@ class SigningView(QWidget):
     async def _complete_async(self) -> Archived:
         # Loading the seal identity imports pyHanko and may create the installation's seal
         # certificate: both take a while, so they run in a worker before finalizing.
-        await self.bridge.run_blocking(self.signing.identity)
+        identity = await self.bridge.run_blocking(self.signing.identity)
+        identity.close()
         return await self.signing.complete_and_archive_async(self.request_id)
 
     def _archive(self) -> None:
