@@ -97,3 +97,13 @@ class SecretNeededError(UserError):
         super().__init__(message)
         self.secret = secret
         self.asking = asking
+
+
+class SealSetupError(UserError):
+    """What seals cannot be used as set up: ``part`` names the setting at fault ("file",
+    "password", "module", "token", "pin", "key"), so that Settings shows the message next to
+    it."""
+
+    def __init__(self, message: str, *, part: str) -> None:
+        super().__init__(message)
+        self.part = part

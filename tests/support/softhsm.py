@@ -133,4 +133,5 @@ def _import_certificates(
 
 
 if __name__ == "__main__":
-    _import_certificates(*sys.argv[1:5], Path(sys.argv[5]), sys.argv[6])
+    module_, label_, pin_, key_, p12_, password_ = sys.argv[1:7]
+    _import_certificates(module_, label_, pin_, key_, Path(p12_), password_)

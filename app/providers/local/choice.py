@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.config import SEAL_SOURCES
-from app.errors import SecretNeededError, UserError
+from app.errors import SealSetupError, SecretNeededError, UserError
 from app.secrets import SecretStore, env_name
 from app.wording import Alt, Text
 
@@ -108,8 +108,10 @@ def open_seal_identity(choice: SealChoice, seal_dir: Path, secrets: SecretStore)
         return pki.ensure_installation_identity(seal_dir, secrets)
     if choice.source == PKCS12:
         if not choice.pkcs12:
-            raise UserError(
-                "Sealing with a certificate file needs the file: choose it in Settings › In person."
+            raise SealSetupError(
+                "Sealing with a certificate file needs the file: choose it in Settings › In "
+                "person.",
+                part="file",
             )
         identity = pki.load_pkcs12_identity(
             Path(choice.pkcs12).expanduser(), secrets.get(PKCS12_PASSWORD)
@@ -147,18 +149,22 @@ def pin_needed(token: str) -> SecretNeededError:
 
 
 def refuse_expired(identity: SealIdentity) -> None:
-    """A :class:`UserError` when ``identity``'s certificate is not valid now."""
+    """A :class:`SealSetupError` when ``identity``'s certificate is not valid now."""
     now = dt.datetime.now(dt.UTC)
     cert = identity.certificate
-    where = "the token" if identity.source.startswith("token ") else identity.source
+    on_token = identity.source.startswith("token ")
+    where = "the token" if on_token else identity.source
+    part = "key" if on_token else "file"
     if cert.not_valid_after_utc <= now:
-        raise UserError(
+        raise SealSetupError(
             f"The seal certificate of {identity.subject} in {where} expired on "
-            f"{cert.not_valid_after_utc:%Y-%m-%d}; choose a current one."
+            f"{cert.not_valid_after_utc:%Y-%m-%d}; choose a current one.",
+            part=part,
         )
     if cert.not_valid_before_utc > now:
-        raise UserError(
+        raise SealSetupError(
             f"The seal certificate of {identity.subject} in {where} is valid only from "
             f"{cert.not_valid_before_utc:%Y-%m-%d}; check this computer's date, or choose a "
-            "current certificate."
+            "current certificate.",
+            part=part,
         )

@@ -53,7 +53,7 @@ from pyhanko.keys.internal import (
 from pyhanko.sign.signers import Signer, SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from app.errors import SecretNeededError, UserError
+from app.errors import SealSetupError, SecretNeededError, UserError
 from app.pdf.signatures import describe_name
 from app.providers.local.choice import PKCS12_PASSWORD
 from app.secrets import SecretStore, env_name
@@ -407,28 +407,32 @@ def load_pkcs12_identity(path: Path, passphrase: str | None) -> SealIdentity:
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
-        raise UserError(
-            f"The certificate file {path} does not exist; choose an existing .p12 or .pfx file."
+        raise SealSetupError(
+            f"The certificate file {path} does not exist; choose an existing .p12 or .pfx file.",
+            part="file",
         ) from exc
     except OSError as exc:
-        raise UserError(
+        raise SealSetupError(
             f"The certificate file {path} could not be read ({exc.strerror or exc}); check that "
-            "it is readable."
+            "it is readable.",
+            part="file",
         ) from exc
 
     if not _looks_like_pkcs12(data):
-        raise UserError(
+        raise SealSetupError(
             f"The file {path} is not a PKCS#12 certificate file; export your certificate with "
-            "its private key as .p12 or .pfx and choose that file."
+            "its private key as .p12 or .pfx and choose that file.",
+            part="file",
         )
     password = passphrase.encode() if passphrase else None
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, password)
     except ValueError as exc:
         if passphrase:
-            raise UserError(
+            raise SealSetupError(
                 f"The password for {path} is wrong (or the file is damaged); enter the "
-                "password that was set when the certificate was exported."
+                "password that was set when the certificate was exported.",
+                part="password",
             ) from exc
         raise SecretNeededError(
             Text(
@@ -444,20 +448,23 @@ def load_pkcs12_identity(path: Path, passphrase: str | None) -> SealIdentity:
             asking=f"The password of the certificate file {path.name}",
         ) from exc
     if key is None:
-        raise UserError(
+        raise SealSetupError(
             f"The certificate file {path} holds no private key, so it cannot sign; export the "
-            "certificate together with its private key."
+            "certificate together with its private key.",
+            part="file",
         )
     if cert is None:
-        raise UserError(
+        raise SealSetupError(
             f"The certificate file {path} holds a private key but no certificate for it; export "
-            "the certificate together with its private key."
+            "the certificate together with its private key.",
+            part="file",
         )
     signing_key = _as_signing_key(key, path)
     if signing_key.public_key() != cert.public_key():
-        raise UserError(
+        raise SealSetupError(
             f"The private key in {path} does not belong to its certificate; export the "
-            "certificate together with its own private key."
+            "certificate together with its own private key.",
+            part="file",
         )
     return identity_from_chain(
         cert,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.errors import UserError
+from app.errors import SealSetupError
 
 if TYPE_CHECKING:
     from app.providers.local.pki import SealIdentity
@@ -87,14 +87,15 @@ def _load_library(choice: TokenChoice) -> Any:
 
     problem = module_problem(choice.module)
     if problem is not None:
-        raise UserError(problem)
+        raise _problem("module", problem)
     try:
         return pkcs11.lib(str(choice.module_path))
     except (pkcs11.PKCS11Error, OSError) as exc:
-        raise UserError(
+        raise _problem(
+            "module",
             f"The file {choice.module_path} could not be loaded as a PKCS#11 module; choose "
             "the module that came with the smartcard's software (for OpenSC, "
-            "opensc-pkcs11.so)."
+            "opensc-pkcs11.so).",
         ) from exc
 
 
@@ -110,18 +111,21 @@ def _find_token(lib: Any, choice: TokenChoice) -> Any:
             if present
             else " (none is present)"
         )
-        raise UserError(
+        raise _problem(
+            "token",
             f"The smartcard or token {choice.token!r} is not present{listed}: insert it, or "
-            "enter the token's name as its software shows it."
+            "enter the token's name as its software shows it.",
         ) from exc
     except pkcs11.exceptions.MultipleTokensReturned as exc:
-        raise UserError(
-            f"More than one token is named {choice.token!r}: remove the others, then try again."
+        raise _problem(
+            "token",
+            f"More than one token is named {choice.token!r}: remove the others, then try again.",
         ) from exc
     except pkcs11.PKCS11Error as exc:
-        raise UserError(
+        raise _problem(
+            "token",
             f"The smartcard reader could not be read ({_describe(exc)}): check that the card "
-            "is inserted and the reader connected, then try again."
+            "is inserted and the reader connected, then try again.",
         ) from exc
 
 
@@ -148,24 +152,36 @@ def _log_in(token: Any, choice: TokenChoice, pin: str) -> Any:
     try:
         return token.open(user_pin=pin)
     except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange) as exc:
-        raise UserError(
+        raise _problem(
+            "pin",
             f"The PIN for the token {choice.token!r} is wrong; enter the right PIN (the card "
-            "locks after a few wrong tries)."
+            "locks after a few wrong tries).",
         ) from exc
     except (p11.PinLocked, p11.PinExpired) as exc:
-        raise UserError(
+        raise _problem(
+            "pin",
             f"The PIN of the token {choice.token!r} is locked; unlock it with its PUK or ask "
-            "whoever issued the card, then try again."
+            "whoever issued the card, then try again.",
         ) from exc
     except p11.TokenNotPresent as exc:
-        raise UserError(
-            f"The smartcard or token {choice.token!r} was removed; insert it and try again."
+        raise _problem(
+            "token",
+            f"The smartcard or token {choice.token!r} was removed; insert it and try again.",
         ) from exc
     except pkcs11.PKCS11Error as exc:
-        raise UserError(
+        raise _problem(
+            "token",
             f"The token {choice.token!r} refused to open ({_describe(exc)}); check the card "
-            "and its reader, then try again."
+            "and its reader, then try again.",
         ) from exc
+
+
+def check_token(choice: TokenChoice) -> list[str]:
+    """Check, without logging in, that the module loads and the token is present; the labels
+    of the tokens present."""
+    lib = _load_library(choice)
+    _find_token(lib, choice)
+    return present_tokens(lib)
 
 
 def open_token_identity(choice: TokenChoice, pin: str) -> SealIdentity:
@@ -208,19 +224,22 @@ def _identity(session: Any, choice: TokenChoice) -> SealIdentity:
             )
         ]
     except (pkcs11.PKCS11Error, ValueError) as exc:
-        raise UserError(
+        raise _problem(
+            "token",
             f"The token {choice.token!r} could not be read ({_describe(exc)}); check the card "
-            "and its reader, then try again."
+            "and its reader, then try again.",
         ) from exc
     if not keys:
-        raise UserError(
+        raise _problem(
+            "key",
             f"The token {choice.token!r} has no private key labelled {choice.key!r}; enter the "
-            "key's label as the card's software shows it."
+            "key's label as the card's software shows it.",
         )
     if not mine:
-        raise UserError(
+        raise _problem(
+            "key",
             f"The token {choice.token!r} has a key labelled {choice.key!r} but no certificate "
-            "with that label; import the key's certificate onto the token with the same label."
+            "with that label; import the key's certificate onto the token with the same label.",
         )
     certificate = mine[0]
     return identity_from_chain(
@@ -250,3 +269,7 @@ def _signer(session: Any, choice: TokenChoice, cert: Any, others: Any, *, ec: An
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip()
     return text or "it gave no reason"
+
+
+def _problem(part: str, message: str) -> SealSetupError:
+    return SealSetupError(message, part=part)
