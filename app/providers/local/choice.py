@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from app.config import SEAL_SOURCES
 from app.errors import SealSetupError, SecretNeededError, UserError
+from app.providers.local.info import PKCS11_PIN, PKCS12_PASSWORD
 from app.secrets import SecretStore, env_name
 from app.wording import Alt, Text
 
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
     from app.providers.local.token import TokenChoice
 
 INSTALLATION, PKCS12, PKCS11 = SEAL_SOURCES
-PKCS12_PASSWORD = "local.pkcs12_passphrase"
-PKCS11_PIN = "local.pkcs11_pin"
 #: The settings that say what seals (top-level keys of the settings file).
 SEAL_SETTINGS = (
     "seal_with",

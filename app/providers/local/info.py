@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from app.providers.base import Provider, ProviderConfig
 
 ID = "local"
+#: The keyring entries of a certificate file's password and a token's PIN (kept only when the
+#: user chooses to).
+PKCS12_PASSWORD = "local.pkcs12_passphrase"
+PKCS11_PIN = "local.pkcs11_pin"
 #: The one name of the built-in provider, wherever Sealbox shows it.
 NAME = "In person"
 

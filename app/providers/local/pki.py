@@ -55,7 +55,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from app.errors import SealSetupError, SecretNeededError, UserError
 from app.pdf.signatures import describe_name
-from app.providers.local.choice import PKCS12_PASSWORD
+from app.providers.local.info import PKCS12_PASSWORD
 from app.secrets import SecretStore, env_name
 from app.wording import Alt, Text
 

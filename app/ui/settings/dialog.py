@@ -7,7 +7,9 @@ system keyring, never to the settings file or a log). A credential field never s
 value: its placeholder says "•••• stored in the system keyring" when there is one, typing
 replaces it and **Clear** removes it when OK is pressed. The In person page also holds the
 timestamp authority (:mod:`app.ui.settings.timestamp`): its address and user name go to
-``[timestamp]``, its password to the keyring.
+``[timestamp]``, its password to the keyring; and what that provider seals with
+(:mod:`app.ui.settings.seal_identity`: this installation's certificate, a certificate file or a
+smartcard), whose password or PIN goes to the keyring only when the user ticks "Remember".
 
 **Test connection** saves nothing: it builds a temporary provider from what is typed in the
 dialog (falling back to what is stored) and runs its ``check_connection()`` through the async
@@ -50,6 +52,7 @@ from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.settings.fields import ERROR_COLOR, Field, SecretEdit
 from app.ui.settings.general import GeneralPage
 from app.ui.settings.provider import ProviderPage
+from app.ui.settings.seal_identity import SealIdentityGroup
 from app.ui.settings.timestamp import TimestampGroup
 from app.wording import Where
 
@@ -74,8 +77,10 @@ class SettingsDialog(QDialog):
         self.general = GeneralPage(ctx)
         self._add_page("General", self.general)
         self.provider_pages: dict[str, ProviderPage] = {}
+        # What the built-in provider seals with: a group of its own on its page.
+        self.seal = SealIdentityGroup(ctx)
         for info in registry.providers():
-            page = ProviderPage(ctx, info)
+            page = ProviderPage(ctx, info, group=self.seal if info.id == IN_PERSON else None)
             page.test_button.clicked.connect(lambda _c=False, p=page: self.test_connection(p.pid))
             self.provider_pages[info.id] = page
             self._add_page(info.name, page)
@@ -169,6 +174,7 @@ class SettingsDialog(QDialog):
         found = self.general.check()
         for page in self.provider_pages.values():
             found += page.check()
+        found += self.seal.check()
         found += self.timestamp.check()
         return found
 
@@ -183,7 +189,6 @@ class SettingsDialog(QDialog):
             sender_email=self.general.sender_email.text().strip() or None,
             sync_interval_s=self.general.interval_seconds(),
             notifications=self.general.notifications_check.isChecked(),
-            seal_pkcs12=old.seal_pkcs12,
             providers=providers,
             network=copy.deepcopy(old.network),
             webhooks=copy.deepcopy(old.webhooks),
@@ -203,6 +208,7 @@ class SettingsDialog(QDialog):
                     table[key] = value
                 if not table:
                     del providers[pid]
+        self.seal.apply(new)
         return new
 
     def save(self) -> bool:
@@ -243,6 +249,7 @@ class SettingsDialog(QDialog):
             return False
         for edit in changed:
             edit.saved()
+        self.seal.saved()
         dropped = self.ctx.apply_settings(settings)
         if dropped and not self.bridge.closed:
             self.bridge.start(close_providers(dropped), label="Closing the old providers")
@@ -260,6 +267,7 @@ class SettingsDialog(QDialog):
             elif edit.cleared:
                 self.ctx.secrets.delete(edit.name)
                 changed.append(edit)
+        self.seal.save_secrets()
         return changed
 
     def _show_save_error(self, text: str) -> None:
