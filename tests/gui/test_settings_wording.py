@@ -209,7 +209,6 @@ def test_a_damaged_seal_certificate_is_worded_for_office_staff(
 ) -> None:
     dialog = open_dialog(ctx, bridge, qtbot)
     go_to_page(dialog, qtbot, "In person")
-    page = dialog.provider_pages["local"]
     not_p12 = tmp_path / "seal.p12"
     not_p12.write_bytes(b"this is not a certificate")
     QTest.mouseClick(dialog.seal.radios["pkcs12"], Qt.MouseButton.LeftButton)

@@ -69,11 +69,8 @@ def make_token(
         encoding="utf-8",
     )
     env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
-    _run(
-        ["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin]
-        + ["--so-pin", SO_PIN],
-        env,
-    )
+    init = ["softhsm2-util", "--init-token", "--free", "--label", label]
+    _run([*init, "--pin", pin, "--so-pin", SO_PIN], env)
     private_key, _cert, _extra = pkcs12.load_key_and_certificates(
         p12.read_bytes(), p12_password.encode()
     )
@@ -86,17 +83,11 @@ def make_token(
             serialization.NoEncryption(),
         )
     )
-    _run(
-        ["softhsm2-util", "--import", str(key_pem), "--token", label, "--label", key]
-        + ["--id", "01", "--pin", pin],
-        env,
-    )
+    put_key = ["softhsm2-util", "--import", str(key_pem), "--token", label, "--label", key]
+    _run([*put_key, "--id", "01", "--pin", pin], env)
     key_pem.unlink()
-    _run(
-        [sys.executable, "-m", "tests.support.softhsm", MODULE, label, pin, key, str(p12)]
-        + [p12_password],
-        {**env, "PYTHONPATH": str(REPO)},
-    )
+    put_certs = [sys.executable, "-m", "tests.support.softhsm", MODULE, label, pin, key]
+    _run([*put_certs, str(p12), p12_password], {**env, "PYTHONPATH": str(REPO)})
     return SoftToken(conf, MODULE, label, pin, key)
 
 

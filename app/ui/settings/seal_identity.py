@@ -97,7 +97,7 @@ class RememberedSecret(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.field)
-        column.addWidget(self.remember)
+        column.addWidget(self.remember, 0, Qt.AlignmentFlag.AlignLeft)
 
     def typed(self) -> str | None:
         return self.edit.text() or None
