@@ -159,7 +159,7 @@ def test_a_certificate_file_chosen_in_settings_seals_and_is_trusted(
     click_ok(dialog)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=TIMEOUT_MS)
     saved = load_settings(home / "config.toml")
-    assert (saved.seal_with, saved.seal_pkcs12) == ("pkcs12", str(test_pki.signer_p12))
+    assert (saved.seal_source, saved.seal_pkcs12) == ("pkcs12", str(test_pki.signer_p12))
     assert test_pki.p12_passphrase not in (home / "config.toml").read_text("utf-8")
     assert keyring(home)[PASSWORD_KEY] == test_pki.p12_passphrase
 

@@ -15,7 +15,6 @@ without it, the module and the token are checked).
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -87,11 +86,16 @@ class RememberedSecret(QWidget):
         self.remember = QCheckBox(REMEMBER)
         self.overridden = bool(ctx.environ.get(env_name(name)))
         self.stored = False
-        with contextlib.suppress(SealboxError):  # no keyring: nothing is kept
+        keyring_problem: str | None = None
+        try:
             self.stored = not self.overridden and ctx.secrets.get(name) is not None
+        except SealboxError as exc:  # no keyring (or a damaged entry): said under the field
+            keyring_problem = exc.for_app()
         self.remember.setChecked(self.stored)
         if self.overridden:
             self.field.add_note(OVERRIDDEN_NOTE)
+        elif keyring_problem:
+            self.field.add_note(keyring_problem)
         self.edit.setPlaceholderText(KEPT if self.stored else ASKED)
         self.edit.textEdited.connect(lambda _t: self.field.show_problem(None))
         column = QVBoxLayout(self)
@@ -278,7 +282,13 @@ class SealIdentityGroup(QGroupBox):
         }
 
     def apply(self, settings: Settings) -> None:
-        for key, value in self.settings_values().items():
+        """Put the choice in ``settings``; ``seal_with`` only where the other keys do not say
+        it already (a file set alone seals with it; nothing set, this installation's)."""
+        values = self.settings_values()
+        implied = PKCS12 if values["seal_pkcs12"] else INSTALLATION
+        if values["seal_with"] == implied:
+            values["seal_with"] = None
+        for key, value in values.items():
             setattr(settings, key, value)
 
     def save_secrets(self) -> bool:
