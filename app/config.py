@@ -24,6 +24,8 @@ from app.errors import UserError
 
 APP_NAME = "Sealbox"
 DEFAULT_SYNC_INTERVAL_S = 300
+#: What the built-in provider can seal with (``seal_with``).
+SEAL_SOURCES = ("installation", "pkcs12", "pkcs11")
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,18 @@ class Settings:
     sender_email: str | None = None
     sync_interval_s: int = DEFAULT_SYNC_INTERVAL_S
     notifications: bool = True
+    #: What the built-in provider seals with: "installation" (this installation's own
+    #: certificate), "pkcs12" (the file ``seal_pkcs12``) or "pkcs11" (a smartcard or token);
+    #: None: ``pkcs12`` when ``seal_pkcs12`` is set, else ``installation`` (see
+    #: :attr:`seal_source`).
+    seal_with: str | None = None
     #: A PKCS#12 file to seal with instead of the installation certificate (local provider).
     seal_pkcs12: str | None = None
+    #: A smartcard or token to seal with: its PKCS#11 module (a .so/.dll/.dylib file), the
+    #: token's label and the label of its key (and certificate).
+    seal_pkcs11_module: str | None = None
+    seal_pkcs11_token: str | None = None
+    seal_pkcs11_key: str | None = None
     #: Per provider: non-secret settings such as ``base_url``.
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: ``[network]`` and ``[webhooks]``: limits (see :meth:`limit`).
@@ -156,6 +168,14 @@ class Settings:
         value = self.providers.get(provider, {}).get(key)
         return str(value) if value is not None else None
 
+    @property
+    def seal_source(self) -> str:
+        """What seals: ``seal_with`` when set, else "pkcs12" with a ``seal_pkcs12`` file (as
+        before the choice existed), else "installation"."""
+        if self.seal_with:
+            return self.seal_with
+        return "pkcs12" if self.seal_pkcs12 else "installation"
+
     def sender(self, environ: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
         env = os.environ if environ is None else environ
         return (
@@ -171,7 +191,11 @@ _KNOWN = {
     "sender_email",
     "sync_interval_s",
     "notifications",
+    "seal_with",
     "seal_pkcs12",
+    "seal_pkcs11_module",
+    "seal_pkcs11_token",
+    "seal_pkcs11_key",
     "providers",
     "network",
     "webhooks",
@@ -201,7 +225,11 @@ def load_settings(path: Path) -> Settings:
         ("sender_email", str),
         ("sync_interval_s", int),
         ("notifications", bool),
+        ("seal_with", str),
         ("seal_pkcs12", str),
+        ("seal_pkcs11_module", str),
+        ("seal_pkcs11_token", str),
+        ("seal_pkcs11_key", str),
     ):
         if key in data:
             if not isinstance(data[key], kind):
@@ -210,6 +238,11 @@ def load_settings(path: Path) -> Settings:
                     f"be a {kind.__name__}. Fix or remove that line."
                 )
             setattr(settings, key, data[key])
+    if settings.seal_with not in (None, *SEAL_SOURCES):
+        raise UserError(
+            f"The settings file {path} has a bad value for 'seal_with': it must be one of "
+            f"{', '.join(SEAL_SOURCES)}. Fix or remove that line."
+        )
     providers = data.get("providers", {})
     if not isinstance(providers, dict) or not all(isinstance(v, dict) for v in providers.values()):
         raise UserError(

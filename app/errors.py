@@ -85,3 +85,25 @@ class BusyError(UnavailableError):
 
 class CapabilityError(UserError):
     """The chosen provider does not offer what was asked."""
+
+
+class SecretNeededError(UserError):
+    """A secret that is asked for when needed (a certificate file's password, a token's PIN)
+    is neither stored nor given. ``secret`` is its name in the keyring (``local.pkcs11_pin``);
+    ``asking`` says what to enter, for the app's password dialog ("The PIN of the token
+    'Office Seal'"). The command line prints the message, which says how to give it."""
+
+    def __init__(self, message: str, *, secret: str, asking: str) -> None:
+        super().__init__(message)
+        self.secret = secret
+        self.asking = asking
+
+
+class SealSetupError(UserError):
+    """What seals cannot be used as set up: ``part`` names the setting at fault ("file",
+    "password", "module", "token", "pin", "key"), so that Settings shows the message next to
+    it."""
+
+    def __init__(self, message: str, *, part: str) -> None:
+        super().__init__(message)
+        self.part = part

@@ -34,7 +34,8 @@ CREDENTIAL_WORDS: dict[str, str] = {
     "email": "sign-in email",
     "password": "sign-in password",
     "webhook_secret": "webhook secret",
-    "pkcs12_passphrase": "certificate passphrase",
+    "pkcs12_passphrase": "certificate password",
+    "pkcs11_pin": "token PIN",
 }
 
 

@@ -128,10 +128,13 @@ def verify(ctx: Context, ref: str | None = None) -> Verification:
             checks.extend(_verify_one(ctx, rid, on_disk.get(rid, []), roots))
     if ref is None:
         checks.extend(_unreadable_folders(root, on_disk))
-    # Seals made with the office's own certificate (``seal_pkcs12``) never needed this
+    # Seals made with the office's own certificate (a file or a token) never needed this
     # installation's root; a seal made here earlier left its certificate in the seal folder,
     # which trust_root_problem looks for.
-    local = index.any_archived_from(registry.in_person_ids()) and not ctx.settings.seal_pkcs12
+    local = (
+        index.any_archived_from(registry.in_person_ids())
+        and ctx.settings.seal_source == "installation"
+    )
     return Verification(checks, trust_root_problem(ctx.paths, local))
 
 

@@ -60,10 +60,10 @@ from app.wording import Alt, Text
 
 if TYPE_CHECKING:
     from app.providers.local.pki import SealIdentity
+    from app.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
-PKCS12_PASSPHRASE = "local.pkcs12_passphrase"
 IN_FLIGHT = (Status.SENT, Status.VIEWED)
 #: How long a signing waits for another process completing the same request (sealing a very
 #: long document takes minutes).
@@ -131,6 +131,9 @@ class InPersonSigning:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.requests = ctx.requests
+        #: Passwords and PINs entered for this signing only (the app's password dialog), by
+        #: keyring name; used before the keyring's, never stored.
+        self.entered: dict[str, str] = {}
 
     def load(self, request_id: str) -> Request:
         request = self.requests.get(request_id)
@@ -291,15 +294,15 @@ class InPersonSigning:
     # --- completing -----------------------------------------------------------------------------
 
     def identity(self) -> SealIdentity:
+        """The identity that seals, as Settings › In person chooses it, ready to sign: close it
+        when done. A password or PIN that is neither kept nor entered (:attr:`entered`) raises
+        :class:`~app.errors.SecretNeededError`."""
         # pyHanko takes a good part of a second to import: only when sealing.
-        from app.providers.local.pki import ensure_installation_identity, load_pkcs12_identity
+        from app.providers.local.choice import SealChoice, open_seal_identity
 
-        custom = self.ctx.settings.seal_pkcs12
-        if custom:
-            return load_pkcs12_identity(
-                Path(custom).expanduser(), self.ctx.secrets.get(PKCS12_PASSPHRASE)
-            )
-        return ensure_installation_identity(self.ctx.paths.seal_dir, self.ctx.secrets)
+        choice = SealChoice.read(lambda key: getattr(self.ctx.settings, key, None))
+        secrets = _Entered(self.entered, self.ctx.secrets)
+        return open_seal_identity(choice, self.ctx.paths.seal_dir, secrets)
 
     def finalize(self, request_id: str, *, wait: float = FINALIZE_WAIT) -> Request:
         """Stamp, seal and certify a fully signed request, then mark it completed.
@@ -314,7 +317,11 @@ class InPersonSigning:
             job = self._prepare(request_id)
             if isinstance(job, Request):
                 return job
-            return self._commit(job, seal_job(job))
+            try:
+                sealed = seal_job(job)
+            finally:
+                job.identity.close()
+            return self._commit(job, sealed)
 
     async def finalize_async(self, request_id: str, *, wait: float = FINALIZE_WAIT) -> Request:
         """:meth:`finalize` with the CPU-heavy part (stamping, sealing, the certificate) in a
@@ -326,7 +333,11 @@ class InPersonSigning:
             job = self._prepare(request_id)
             if isinstance(job, Request):
                 return job
-            return self._commit(job, await asyncio.to_thread(seal_job, job))
+            try:
+                sealed = await asyncio.to_thread(seal_job, job)
+            finally:
+                job.identity.close()
+            return self._commit(job, sealed)
 
     def complete_and_archive(self, request_id: str) -> Stopped | None:
         """Seal and archive a request whose signers are all done (the command line's way: on
@@ -403,18 +414,22 @@ class InPersonSigning:
             for e in history
             if e.kind == "signed" and e.recipient_index is not None and e.detail
         }
+        tsa = timestamp_authority(self.ctx.settings, self.ctx.secrets, self.ctx.environ)
+        text = LocalProvider(self.ctx.paths).original_text(request.id)
+        values, font = self.requests.field_values(request.id), default_handwriting_font()
+        # Opened last: the caller closes it (a token's session) once the seals are made.
         return SealJob(
             request=request,
             original=original,
-            values=self.requests.field_values(request.id),
+            values=values,
             events=events,
-            identity=self.identity(),
             host=platform.node() or "this computer",
-            font=default_handwriting_font(),
+            font=font,
             sender=self.ctx.settings.sender(self.ctx.environ),
             hows=hows,
-            original_text=LocalProvider(self.ctx.paths).original_text(request.id),
-            tsa=timestamp_authority(self.ctx.settings, self.ctx.secrets, self.ctx.environ),
+            original_text=text,
+            tsa=tsa,
+            identity=self.identity(),
         )
 
     def _commit(self, job: SealJob, sealed: Sealed) -> Request:
@@ -450,3 +465,20 @@ class InPersonSigning:
 def _event_detail(request: Request, detail: str | None, index: int | None) -> str:
     who = request.spec.recipients[index].name if index is not None else ""
     return " — ".join(part for part in (who, detail or "") if part)
+
+
+class _Entered:
+    """The secrets entered for one signing, before the keyring's (read only)."""
+
+    def __init__(self, entered: dict[str, str], secrets: SecretStore) -> None:
+        self.entered = entered
+        self.secrets = secrets
+
+    def get(self, name: str) -> str | None:
+        return self.entered.get(name) or self.secrets.get(name)
+
+    def set(self, name: str, value: str) -> None:
+        self.secrets.set(name, value)
+
+    def delete(self, name: str) -> None:
+        self.secrets.delete(name)

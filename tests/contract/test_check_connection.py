@@ -271,5 +271,5 @@ def test_local_with_a_pkcs12_file(tmp_path: Path) -> None:
         "Ready: signing on this computer, sealed with the certificate of CN=Jane Doe (valid until "
     )
     secrets.set("local.pkcs12_passphrase", "guess")
-    with pytest.raises(UserError, match="passphrase"):
+    with pytest.raises(UserError, match="password"):
         check(local(tmp_path, secrets, str(path)))

@@ -209,10 +209,10 @@ def test_a_damaged_seal_certificate_is_worded_for_office_staff(
 ) -> None:
     dialog = open_dialog(ctx, bridge, qtbot)
     go_to_page(dialog, qtbot, "In person")
-    page = dialog.provider_pages["local"]
     not_p12 = tmp_path / "seal.p12"
     not_p12.write_bytes(b"this is not a certificate")
-    type_into(qtbot, page.settings["seal_pkcs12"].edit, str(not_p12))
+    QTest.mouseClick(dialog.seal.radios["pkcs12"], Qt.MouseButton.LeftButton)
+    type_into(qtbot, dialog.seal.file_edit, str(not_p12))
     answer = press_test(dialog, "local", qtbot)
     assert "is not a PKCS#12 certificate file" in answer
     assert_office_words(shown_texts(dialog), "local, not a certificate")

@@ -363,9 +363,9 @@ def test_pkcs12_without_passphrase(tmp_path: Path) -> None:
 
 def test_pkcs12_wrong_passphrase_is_a_user_error(tmp_path: Path) -> None:
     path, _ = _make_p12(tmp_path, b"s3cret")
-    with pytest.raises(UserError, match=r"passphrase for .* is wrong"):
+    with pytest.raises(UserError, match=r"password for .* is wrong"):
         load_pkcs12_identity(path, "guess")
-    with pytest.raises(UserError, match="protected by a passphrase"):
+    with pytest.raises(UserError, match="protected by a password"):
         load_pkcs12_identity(path, None)
 
 

@@ -34,7 +34,7 @@ import os
 import secrets as pysecrets
 import socket
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias
@@ -50,12 +50,14 @@ from pyhanko.keys.internal import (
     translate_pyca_cryptography_cert_to_asn1,
     translate_pyca_cryptography_key_to_asn1,
 )
-from pyhanko.sign.signers import SimpleSigner
+from pyhanko.sign.signers import Signer, SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from app.errors import UserError
+from app.errors import SealSetupError, SecretNeededError, UserError
 from app.pdf.signatures import describe_name
-from app.secrets import SecretStore
+from app.providers.local.info import PKCS12_PASSWORD
+from app.secrets import SecretStore, env_name
+from app.wording import Alt, Text
 
 PASSPHRASE_SECRET = "local.seal_passphrase"
 CA_FILE = "ca.pem"
@@ -89,12 +91,21 @@ class SealIdentity:
     retired installation identities.
     """
 
-    signer: SimpleSigner
+    signer: Signer
     certificate: x509.Certificate
     chain: list[x509.Certificate]
     trust_roots_pem: list[bytes]
     subject: str
     source: str = field(default="installation")
+    #: Ends what the signer holds open (a smartcard's session); None when nothing is.
+    closer: Callable[[], object] | None = field(default=None, compare=False, repr=False)
+
+    def close(self) -> None:
+        """Let go of what the signer holds (a token's session); the identity cannot sign
+        afterwards. Harmless for a key held in memory, and when called twice."""
+        if self.closer is not None:
+            with contextlib.suppress(Exception):
+                self.closer()
 
     @property
     def fingerprint_sha256(self) -> str:
@@ -396,55 +407,97 @@ def load_pkcs12_identity(path: Path, passphrase: str | None) -> SealIdentity:
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
-        raise UserError(
-            f"The certificate file {path} does not exist; choose an existing .p12 or .pfx file."
+        raise SealSetupError(
+            f"The certificate file {path} does not exist; choose an existing .p12 or .pfx file.",
+            part="file",
         ) from exc
     except OSError as exc:
-        raise UserError(
+        raise SealSetupError(
             f"The certificate file {path} could not be read ({exc.strerror or exc}); check that "
-            "it is readable."
+            "it is readable.",
+            part="file",
         ) from exc
 
     if not _looks_like_pkcs12(data):
-        raise UserError(
+        raise SealSetupError(
             f"The file {path} is not a PKCS#12 certificate file; export your certificate with "
-            "its private key as .p12 or .pfx and choose that file."
+            "its private key as .p12 or .pfx and choose that file.",
+            part="file",
         )
     password = passphrase.encode() if passphrase else None
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, password)
     except ValueError as exc:
         if passphrase:
-            message = (
-                f"The passphrase for {path} is wrong (or the file is damaged); enter the "
-                "passphrase that was set when the certificate was exported."
-            )
-        else:
-            message = (
-                f"The certificate file {path} is protected by a passphrase; enter it to use "
-                "this certificate."
-            )
-        raise UserError(message) from exc
+            raise SealSetupError(
+                f"The password for {path} is wrong (or the file is damaged); enter the "
+                "password that was set when the certificate was exported.",
+                part="password",
+            ) from exc
+        raise SecretNeededError(
+            Text(
+                f"The certificate file {path} is protected by a password",
+                Alt(
+                    f" and none is given: set {env_name(PKCS12_PASSWORD)} for the command, or "
+                    "keep it in the keyring with `sealbox login local`",
+                    ": enter it to seal with this certificate",
+                ),
+                ".",
+            ),
+            secret=PKCS12_PASSWORD,
+            asking=f"The password of the certificate file {path.name}",
+        ) from exc
     if key is None:
-        raise UserError(
+        raise SealSetupError(
             f"The certificate file {path} holds no private key, so it cannot sign; export the "
-            "certificate together with its private key."
+            "certificate together with its private key.",
+            part="file",
         )
     if cert is None:
-        raise UserError(
+        raise SealSetupError(
             f"The certificate file {path} holds a private key but no certificate for it; export "
-            "the certificate together with its private key."
+            "the certificate together with its private key.",
+            part="file",
         )
     signing_key = _as_signing_key(key, path)
     if signing_key.public_key() != cert.public_key():
-        raise UserError(
+        raise SealSetupError(
             f"The private key in {path} does not belong to its certificate; export the "
-            "certificate together with its own private key."
+            "certificate together with its own private key.",
+            part="file",
         )
-    chain = _order_chain(cert, list(extra))
-    roots = [c for c in [cert, *extra] if _is_self_signed(c)] or [chain[-1]]
-    roots_pem = [c.public_bytes(serialization.Encoding.PEM) for c in _unique(roots)]
-    return _make_identity(signing_key, chain, roots_pem, source=str(path), all_certs=list(extra))
+    return identity_from_chain(
+        cert,
+        list(extra),
+        lambda leaf, others: _simple_signer(signing_key, leaf, others),
+        source=str(path),
+    )
+
+
+def identity_from_chain(
+    certificate: x509.Certificate,
+    others: Sequence[x509.Certificate],
+    make_signer: Callable[[x509.Certificate, list[x509.Certificate]], Signer],
+    *,
+    source: str,
+    closer: Callable[[], object] | None = None,
+) -> SealIdentity:
+    """A seal identity for ``certificate`` whose key is behind ``make_signer`` (called with the
+    certificate and the other certificates to embed), with the chain built from ``others`` (the
+    certificates that came with it: a PKCS#12 file's, a token's). The trust roots are the
+    self-signed certificates among them; without one, the top-most certificate of the chain."""
+    extra = _unique([c for c in others if c != certificate])
+    chain = _order_chain(certificate, extra)
+    roots = [c for c in [certificate, *extra] if _is_self_signed(c)] or [chain[-1]]
+    return SealIdentity(
+        signer=make_signer(certificate, _unique([*chain[1:], *extra])),
+        certificate=certificate,
+        chain=chain,
+        trust_roots_pem=[c.public_bytes(serialization.Encoding.PEM) for c in _unique(roots)],
+        subject=_subject_text(certificate),
+        source=source,
+        closer=closer,
+    )
 
 
 def _looks_like_pkcs12(data: bytes) -> bool:
@@ -515,26 +568,27 @@ def _subject_text(cert: x509.Certificate) -> str:
     return describe_name(cert.subject)
 
 
+def _simple_signer(
+    key: _PrivateKey, certificate: x509.Certificate, others: Sequence[x509.Certificate]
+) -> SimpleSigner:
+    registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]  # pyHanko lacks hints
+    registry.register_multiple(translate_pyca_cryptography_cert_to_asn1(c) for c in others)
+    return SimpleSigner(
+        signing_cert=translate_pyca_cryptography_cert_to_asn1(certificate),
+        signing_key=translate_pyca_cryptography_key_to_asn1(key),
+        cert_registry=registry,
+    )
+
+
 def _make_identity(
     key: _PrivateKey,
     chain: list[x509.Certificate],
     trust_roots_pem: list[bytes],
     *,
     source: str,
-    all_certs: list[x509.Certificate] | None = None,
 ) -> SealIdentity:
-    registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]  # pyHanko lacks hints
-    registry.register_multiple(
-        translate_pyca_cryptography_cert_to_asn1(c)
-        for c in _unique([*chain[1:], *(all_certs or [])])
-    )
-    signer = SimpleSigner(
-        signing_cert=translate_pyca_cryptography_cert_to_asn1(chain[0]),
-        signing_key=translate_pyca_cryptography_key_to_asn1(key),
-        cert_registry=registry,
-    )
     return SealIdentity(
-        signer=signer,
+        signer=_simple_signer(key, chain[0], chain[1:]),
         certificate=chain[0],
         chain=list(chain),
         trust_roots_pem=list(trust_roots_pem),

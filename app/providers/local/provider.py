@@ -7,9 +7,10 @@ by the installation certificate, and a sealed completion certificate is written 
 "download" of this provider copies those two files from ``DATA/local/<id>/``.
 
 Its :meth:`~LocalProvider.check_connection` touches no network: it checks that the seal can be
-used. With ``seal_pkcs12`` set (the ``setting`` of its configuration) it opens that PKCS#12 file
-with the ``pkcs12_passphrase`` credential (keyring ``local.pkcs12_passphrase``); otherwise it
-unlocks the installation seal in ``DATA/seal/`` with ``seal_passphrase`` (keyring
+used, as :mod:`app.providers.local.choice` reads it from the ``setting``s of its configuration:
+a PKCS#12 file opened with the ``pkcs12_passphrase`` credential, a smartcard or token logged in
+to with ``pkcs11_pin`` (the key and certificate found, then the session closed), or the
+installation seal in ``DATA/seal/`` unlocked with ``seal_passphrase`` (keyring
 ``local.seal_passphrase``). It creates nothing: a seal that does not exist yet is made at the
 first signing, and one that has expired is renewed then.
 
@@ -82,23 +83,22 @@ class LocalProvider:
         # pyHanko (under pki) takes a good part of a second to import: only when there is a seal.
         from cryptography import x509
 
-        custom = (self.config.setting("seal_pkcs12") or "").strip()
-        if custom:
-            from app.providers.local.pki import load_pkcs12_identity
+        from app.providers.local.choice import INSTALLATION, SealChoice, open_seal_identity
 
-            identity = load_pkcs12_identity(
-                Path(custom).expanduser(), self.config.credential("pkcs12_passphrase")
+        choice = SealChoice.read(self.config.setting)
+        if choice.source != INSTALLATION:
+            identity = open_seal_identity(
+                choice, self.paths.seal_dir, _ReadOnlySecrets(self.config)
             )
-            until = identity.not_valid_after
-            if until <= dt.datetime.now(dt.UTC):
-                raise UserError(
-                    f"The seal certificate in {custom} expired on "
-                    f"{until:%Y-%m-%d}; choose a current one."
+            try:
+                until = identity.not_valid_after
+                where = "the token" if choice.source == "pkcs11" else "the certificate"
+                return (
+                    f"{READY}, sealed with {where} of {identity.subject} (valid until "
+                    f"{until:%Y-%m-%d})."
                 )
-            return (
-                f"{READY}, sealed with the certificate of {identity.subject} (valid until "
-                f"{until:%Y-%m-%d})."
-            )
+            finally:
+                identity.close()
         directory = self.paths.seal_dir
         present = [name for name in SEAL_FILES if (directory / name).exists()]
         if not present:

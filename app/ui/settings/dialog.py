@@ -7,7 +7,9 @@ system keyring, never to the settings file or a log). A credential field never s
 value: its placeholder says "•••• stored in the system keyring" when there is one, typing
 replaces it and **Clear** removes it when OK is pressed. The In person page also holds the
 timestamp authority (:mod:`app.ui.settings.timestamp`): its address and user name go to
-``[timestamp]``, its password to the keyring.
+``[timestamp]``, its password to the keyring; and what that provider seals with
+(:mod:`app.ui.settings.seal_identity`: this installation's certificate, a certificate file or a
+smartcard), whose password or PIN goes to the keyring only when the user ticks "Remember".
 
 **Shared store** (:mod:`app.ui.settings.store`) holds the PostgreSQL server an office shares:
 its address goes to ``[store]``, its password to the keyring.
@@ -53,6 +55,7 @@ from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.settings.fields import ERROR_COLOR, Field, SecretEdit
 from app.ui.settings.general import GeneralPage
 from app.ui.settings.provider import ProviderPage
+from app.ui.settings.seal_identity import SealIdentityGroup
 from app.ui.settings.store import StorePage
 from app.ui.settings.timestamp import TimestampGroup
 from app.wording import Where
@@ -80,8 +83,10 @@ class SettingsDialog(QDialog):
         self.store_page = StorePage(ctx, bridge)
         self._add_page("Shared store", self.store_page)
         self.provider_pages: dict[str, ProviderPage] = {}
+        # What the built-in provider seals with: a group of its own on its page.
+        self.seal = SealIdentityGroup(ctx)
         for info in registry.providers():
-            page = ProviderPage(ctx, info)
+            page = ProviderPage(ctx, info, group=self.seal if info.id == IN_PERSON else None)
             page.test_button.clicked.connect(lambda _c=False, p=page: self.test_connection(p.pid))
             self.provider_pages[info.id] = page
             self._add_page(info.name, page)
@@ -175,6 +180,7 @@ class SettingsDialog(QDialog):
         found = self.general.check()
         for page in self.provider_pages.values():
             found += page.check()
+        found += self.seal.check()
         found += self.timestamp.check()
         found += self.store_page.check()
         return found
@@ -190,7 +196,6 @@ class SettingsDialog(QDialog):
             sender_email=self.general.sender_email.text().strip() or None,
             sync_interval_s=self.general.interval_seconds(),
             notifications=self.general.notifications_check.isChecked(),
-            seal_pkcs12=old.seal_pkcs12,
             providers=providers,
             network=copy.deepcopy(old.network),
             webhooks=copy.deepcopy(old.webhooks),
@@ -211,6 +216,7 @@ class SettingsDialog(QDialog):
                     table[key] = value
                 if not table:
                     del providers[pid]
+        self.seal.apply(new)
         return new
 
     def save(self) -> bool:
@@ -255,6 +261,7 @@ class SettingsDialog(QDialog):
             return False
         for edit in changed:
             edit.saved()
+        self.seal.saved()
         dropped = self.ctx.apply_settings(settings)
         if dropped and not self.bridge.closed:
             self.bridge.start(close_providers(dropped), label="Closing the old providers")
@@ -272,6 +279,7 @@ class SettingsDialog(QDialog):
             elif edit.cleared:
                 self.ctx.secrets.delete(edit.name)
                 changed.append(edit)
+        self.seal.save_secrets()
         return changed
 
     def _show_save_error(self, text: str) -> None:

@@ -3,6 +3,8 @@ lists them), and its Test connection button."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
@@ -19,19 +21,48 @@ from app.ui.settings.fields import (
 )
 
 
+class PageGroup(Protocol):
+    """A group of inputs drawn on a provider's page in its own way."""
+
+    def widget(self) -> QWidget: ...
+
+    def keys(self) -> set[str]:
+        """The settings' and credentials' keys it draws."""
+        ...
+
+    def settings_values(self) -> dict[str, str | None]: ...
+
+    def credentials(self) -> dict[str, str | None]: ...
+
+
 class ProviderPage(QWidget):
     """One provider's settings and credentials (as its registry entry lists them), and its
     Test connection button."""
 
-    def __init__(self, ctx: Context, info: ProviderInfo, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        info: ProviderInfo,
+        parent: QWidget | None = None,
+        *,
+        group: PageGroup | None = None,
+    ) -> None:
         super().__init__(parent)
+        #: A group of its own that draws some settings and credentials (the In person page's
+        #: "Seal with"): they are not drawn here, and Test connection takes them from it.
+        self.group = group
+        drawn = group.keys() if group is not None else set()
         self.ctx = ctx
         self.info = info
         self.pid = info.id
         layout = page_layout(self, info.name, info.about)
         self.form = layout
         self.settings: dict[str, SettingEdit] = {}
+        if group is not None:
+            layout.addRow(group.widget())
         for spec in info.settings:
+            if spec.key in drawn:
+                continue
             edit = SettingEdit(
                 spec, self.stored_setting(spec.key), self.env_var(spec.key), dict(ctx.environ)
             )
@@ -39,6 +70,8 @@ class ProviderPage(QWidget):
             layout.addRow(spec.label, edit)
         self.secrets: dict[str, SecretEdit] = {}
         for secret in info.secrets:
+            if secret.key in drawn:
+                continue
             field = SecretEdit(ctx, f"{self.pid}.{secret.key}")
             if secret.note:
                 field.add_note(secret.note)
@@ -87,7 +120,12 @@ class ProviderPage(QWidget):
         secrets = dict(self.secrets)
         ctx, pid = self.ctx, self.pid
 
+        from_group = self.group.settings_values() if self.group is not None else {}
+        group_secrets = self.group.credentials() if self.group is not None else {}
+
         def setting(key: str) -> str | None:
+            if key in from_group:
+                return from_group[key]
             value = typed.get(key)
             if value:
                 return value
@@ -97,6 +135,8 @@ class ProviderPage(QWidget):
         values = {key: edit.effective() for key, edit in secrets.items()}
 
         def credential(key: str) -> str | None:
+            if key in group_secrets:
+                return group_secrets[key]
             if key in values:
                 return values[key]
             return ctx.secrets.get(f"{pid}.{key}")

@@ -1,13 +1,16 @@
-"""The signing dialogs: adopting a signature or initials, and declining with a reason."""
+"""The signing dialogs: adopting a signature or initials, declining with a reason, and the
+password or PIN that seals."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -156,4 +159,46 @@ class DeclineDialog(QDialog):
 
     def _decline(self) -> None:
         if self.reason():
+            self.accept()
+
+
+class SealPasswordDialog(QDialog):
+    """Ask for the password of the certificate file, or the PIN of the smartcard, that seals
+    (Settings › In person keeps neither unless told to). "Remember in the keyring" keeps it for
+    the next time; otherwise it is used for this seal only."""
+
+    def __init__(self, asking: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        pin = "PIN" in asking
+        self.setWindowTitle("Seal the document")
+        self.setModal(True)
+        title = QLabel(f"Enter the {'PIN' if pin else 'password'} to seal the document")
+        title.setObjectName("title")
+        title.setWordWrap(True)
+        self.intro = intro = QLabel(
+            f"{asking} is needed to seal the signed document. Every signature is kept."
+        )
+        intro.setObjectName("muted")
+        intro.setWordWrap(True)
+        self.secret_edit = QLineEdit()
+        self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret_edit.setAccessibleName(asking)
+        self.remember = QCheckBox("Remember in the keyring")
+        self.cancel_button, self.seal_button = _lay_out_dialog(
+            self,
+            [title, intro, self.secret_edit, self.remember],
+            intro,
+            "Seal",
+            "primary",
+            self._seal,
+        )
+        self.seal_button.setDefault(True)
+        self.secret_edit.textChanged.connect(lambda text: self.seal_button.setEnabled(bool(text)))
+        self.seal_button.setEnabled(False)
+
+    def secret(self) -> str:
+        return self.secret_edit.text()
+
+    def _seal(self) -> None:
+        if self.secret():
             self.accept()

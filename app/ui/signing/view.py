@@ -51,13 +51,19 @@ from app.archive.folder import Archived, archive_request_async
 from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import Recipient, Request
-from app.errors import NotFoundError, SealboxError, UserError
+from app.errors import (
+    NotFoundError,
+    SealboxError,
+    SealSetupError,
+    SecretNeededError,
+    UserError,
+)
 from app.pdf.document import PdfError, PdfInfo, check_pdf
 from app.services.in_person import InPersonSigning
 from app.services.send import document_path
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.desktop import NoFileManagerDialog, show_in_file_manager
-from app.ui.signing.dialogs import DeclineDialog
+from app.ui.signing.dialogs import DeclineDialog, SealPasswordDialog
 from app.ui.signing.field_item import FieldEntry, SigningFieldItem
 from app.ui.signing.fields import RecipientFields
 from app.ui.signing.screens import (
@@ -135,6 +141,8 @@ class SigningView(QWidget):
         self._retry: Callable[[], None] | None = None
         #: What Show in folder opened where no file manager could show the folder.
         self.folder_dialog: NoFileManagerDialog | None = None
+        #: The password or PIN dialog while sealing waits for one.
+        self.seal_dialog: SealPasswordDialog | None = None
         self.setStyleSheet(STYLE)
         self._build_screens()
         self.fields = RecipientFields(self.signing_screen, self)
@@ -396,11 +404,47 @@ class SigningView(QWidget):
             detail=KEPT,
         )
 
-    async def _complete_async(self) -> Archived:
+    async def _complete_async(self) -> Archived | SecretNeededError:
         # Loading the seal identity imports pyHanko and may create the installation's seal
-        # certificate: both take a while, so they run in a worker before finalizing.
-        await self.bridge.run_blocking(self.signing.identity)
-        return await self.signing.complete_and_archive_async(self.request_id)
+        # certificate: both take a while, so they run in a worker before finalizing. A password
+        # or PIN that is not kept is asked for (_ask_secret), then this runs again.
+        try:
+            identity = await self.bridge.run_blocking(self.signing.identity)
+        except SecretNeededError as exc:
+            return exc
+        except SealSetupError as exc:
+            if exc.part in ("password", "pin"):
+                self.signing.entered.clear()  # wrong: Try again asks again
+            raise
+        identity.close()
+        try:
+            return await self.signing.complete_and_archive_async(self.request_id)
+        finally:
+            self.signing.entered.clear()  # used for this seal only
+
+    def _ask_secret(self, needed: SecretNeededError) -> None:
+        """Ask for the seal's password or PIN; sealing starts again with it (kept in the
+        keyring only when the user ticks "Remember"). Cancel leaves every signature kept."""
+        dialog = SealPasswordDialog(needed.asking, self)
+        self.seal_dialog = dialog
+
+        def answered(code: int) -> None:
+            self.seal_dialog = None
+            dialog.deleteLater()
+            if code != QDialog.DialogCode.Accepted:
+                self._show_error(needed.for_app(), retry=self._complete, detail=KEPT)
+                return
+            self.signing.entered[needed.secret] = dialog.secret()
+            if dialog.remember.isChecked():
+                try:
+                    self.ctx.secrets.set(needed.secret, dialog.secret())
+                except SealboxError as exc:
+                    log.warning("the seal's secret was not kept: %s", exc)
+            self._complete()
+
+        dialog.finished.connect(answered)
+        dialog.open()
+        dialog.secret_edit.setFocus()
 
     def _archive(self) -> None:
         """A completed request: archive it (nothing to do if it is already)."""
@@ -414,7 +458,10 @@ class SigningView(QWidget):
             detail=KEPT,
         )
 
-    def _completed(self, archived: Archived) -> None:
+    def _completed(self, archived: Archived | SecretNeededError) -> None:
+        if isinstance(archived, SecretNeededError):
+            self._ask_secret(archived)
+            return
         self._show_completed(archived)
         self.finished.emit(self.request_id, True)
 
