@@ -114,6 +114,9 @@ class Settings:
     #: ``[timestamp]``: the RFC 3161 timestamp authority for long-term seals (``url``,
     #: ``username``, ``ca_file``); its password lives in the keyring (``timestamp.password``).
     timestamp: dict[str, Any] = field(default_factory=dict)
+    #: ``[trust]``: ``system = true`` also trusts the operating system's trust store when
+    #: verifying (off by default).
+    trust: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def limit(
@@ -173,8 +176,9 @@ _KNOWN = {
     "network",
     "webhooks",
     "timestamp",
+    "trust",
 }
-_SECTIONS = ("network", "webhooks", "timestamp")
+_SECTIONS = ("network", "webhooks", "timestamp", "trust")
 
 
 def load_settings(path: Path) -> Settings:

@@ -22,6 +22,12 @@ from app.archive.integrity import (
     trust_root_problem,
 )
 from app.archive.manifest import iter_folders, read_manifest
+from app.archive.trust_sources import (
+    TrustRoots,
+    read_ca_file,
+    system_trust_bundle,
+    system_trust_chosen,
+)
 from app.context import Context
 from app.errors import NotFoundError, UserError
 from app.fsutil import sha256_file
@@ -54,7 +60,12 @@ class FileCheck:
 
     @property
     def ok(self) -> bool:
-        return self.state == "intact" and self.signature not in ("invalid",)
+        """Intact, no invalid signature, and no signer whose certificate was revoked."""
+        return (
+            self.state == "intact"
+            and self.signature not in ("invalid",)
+            and not any(s.get("trust") == "revoked" for s in self.signatures)
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -83,13 +94,20 @@ class Verification:
         return self.trust_problem is None and all(c.ok for c in self.checks)
 
 
-def trust_roots(ctx: Context) -> list[bytes]:
-    """The roots a seal may chain to: this installation's (current and retired) and those the
-    user imported (``sealbox archive trust add``)."""
+def trust_roots(ctx: Context) -> TrustRoots:
+    """The roots a seal may chain to: this installation's (current and retired), those the
+    user imported (``sealbox archive trust add``), the system's where the user chose it
+    (``[trust] system``), and for timestamps the authority's CA file (``[timestamp] ca_file``);
+    see :mod:`app.archive.trust_sources`."""
     from app.archive.trust import imported_roots
     from app.providers.local.pki import installation_trust_roots
 
-    return [*installation_trust_roots(ctx.paths.seal_dir), *imported_roots(ctx.paths)]
+    return TrustRoots(
+        installation=tuple(installation_trust_roots(ctx.paths.seal_dir)),
+        imported=tuple(imported_roots(ctx.paths)),
+        system=system_trust_bundle() if system_trust_chosen(ctx.settings.trust) else (),
+        timestamp=read_ca_file(ctx.settings.timestamp.get("ca_file")),
+    )
 
 
 def verify(ctx: Context, ref: str | None = None) -> Verification:
@@ -381,6 +399,7 @@ def signature_details(path: Path, results: Sequence[SignatureCheck]) -> tuple[di
     """Per signature: what ``archive verify --json`` reports (see :class:`FileCheck`)."""
     from pyhanko.pdf_utils.misc import PdfError
 
+    from app.archive.readers import what_other_readers_show
     from app.archive.verify import trust_word
     from app.domain.clock import iso
     from app.pdf.pades import signature_levels
@@ -410,7 +429,10 @@ def signature_details(path: Path, results: Sequence[SignatureCheck]) -> tuple[di
                 "signingTime": iso(when),
                 "timeSource": source,
                 "trust": trust_word(r),
+                "trustSource": r.trust_source,
                 "intact": r.intact and r.valid and not r.modified_after,
+                "revocation": r.revocation.to_json() if r.revocation is not None else None,
+                "otherReaders": what_other_readers_show(r),
             }
         )
     return tuple(out)
@@ -438,6 +460,8 @@ def describe_check(check: FileCheck) -> str:
         "added": "not archived by Sealbox (added to the folder later)",
         "mismatch": "file intact, but not what its certificate names",
     }[check.state]
+    if any(s.get("trust") == "revoked" for s in check.signatures):
+        return f"{content}; signature valid, but the signer's certificate was REVOKED"
     signature = {
         None: "",
         "valid": "; signature valid",
