@@ -25,8 +25,8 @@ from app.archive.manifest import iter_folders, read_manifest
 from app.archive.trust_sources import (
     TrustRoots,
     read_ca_file,
-    system_trust_bundle,
     system_trust_chosen,
+    system_trust_store,
 )
 from app.context import Context
 from app.errors import NotFoundError, UserError
@@ -105,7 +105,7 @@ def trust_roots(ctx: Context) -> TrustRoots:
     return TrustRoots(
         installation=tuple(installation_trust_roots(ctx.paths.seal_dir)),
         imported=tuple(imported_roots(ctx.paths)),
-        system=system_trust_bundle() if system_trust_chosen(ctx.settings.trust) else (),
+        system=system_trust_store().roots if system_trust_chosen(ctx.settings.trust) else (),
         timestamp=read_ca_file(ctx.settings.timestamp.get("ca_file")),
     )
 

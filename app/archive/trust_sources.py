@@ -48,28 +48,38 @@ SYSTEM_BUNDLES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def system_trust_bundle(platform: str | None = None) -> tuple[bytes, ...]:
+@dataclass(frozen=True)
+class SystemStore:
+    """The operating system's trusted roots: where they were read from, and the blobs."""
+
+    where: str | None
+    roots: tuple[bytes, ...]
+
+    def count(self) -> int:
+        """How many certificates it holds."""
+        return len(list(_ders(self.roots)))
+
+
+def system_trust_store(platform: str | None = None) -> SystemStore:
     """The operating system's trusted root certificates (PEM or DER blobs); empty when none
-    can be found. The one place that knows where each platform keeps them."""
+    can be found. The one place that knows where each platform keeps them: OpenSSL's own
+    default first (which honours ``SSL_CERT_FILE``), then :data:`SYSTEM_BUNDLES`."""
     platform = sys.platform if platform is None else platform
     if platform == "win32":
-        return _windows_roots()
+        return SystemStore("the Windows certificate store", _windows_roots())
     key = "darwin" if platform == "darwin" else "linux"
-    candidates = list(SYSTEM_BUNDLES[key])
     default = ssl.get_default_verify_paths().cafile
-    if default and default not in candidates:
-        candidates.append(default)
-    for candidate in candidates:
-        path = Path(candidate)
+    candidates = [*([default] if default else []), *SYSTEM_BUNDLES[key]]
+    for candidate in dict.fromkeys(candidates):
         try:
-            data = path.read_bytes()
+            data = Path(candidate).read_bytes()
         except OSError:
             continue
         if b"-----BEGIN CERTIFICATE-----" in data:
-            return (data,)
+            return SystemStore(candidate, (data,))
     if key == "darwin":
         return _certifi_roots()
-    return ()
+    return SystemStore(None, ())
 
 
 def _windows_roots() -> tuple[bytes, ...]:
@@ -79,12 +89,13 @@ def _windows_roots() -> tuple[bytes, ...]:
     return tuple(bytes(der) for der, encoding, _trust in enum("ROOT") if encoding == "x509_asn")
 
 
-def _certifi_roots() -> tuple[bytes, ...]:
+def _certifi_roots() -> SystemStore:
     try:
         import certifi
     except ImportError:
-        return ()
-    return (Path(certifi.where()).read_bytes(),)
+        return SystemStore(None, ())
+    where = certifi.where()
+    return SystemStore(where, (Path(where).read_bytes(),))
 
 
 def system_trust_chosen(settings_trust: Mapping[str, Any]) -> bool:

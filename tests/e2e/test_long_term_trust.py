@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asn1crypto import pem
 
 from tests.conftest import run_sealbox
 from tests.e2e.test_local_long_term import SPEC
@@ -207,3 +208,38 @@ def test_a_timestamp_authority_slower_than_its_timeout_gives_the_lower_level_nam
     assert level["level"] == "B-B", level
     assert f"127.0.0.1:{port}" in level["reason"]
     assert "did not answer within 1 s" in level["reason"], level
+
+
+def test_the_system_trust_store_is_used_only_when_chosen(
+    home: Path, tmp_path: Path, test_pki: TestPki
+) -> None:
+    """The system's store is read where OpenSSL says it is (``SSL_CERT_FILE`` here points it
+    at a bundle holding the test root, as an office's managed computers would hold theirs)."""
+    env = _configure(home, test_pki, p12=test_pki.signer_p12)
+    _sign(tmp_path, env)
+    test_pki.stop()
+    bundle = tmp_path / "system-bundle.pem"
+    bundle.write_bytes(pem.armor("CERTIFICATE", test_pki.root_pem.read_bytes()))
+    env["SSL_CERT_FILE"] = str(bundle)
+
+    listed = run_sealbox("archive", "trust", "list", "--json", env_extra=env)
+    system = json.loads(listed.stdout)["system"]
+    assert system == {"used": False, "where": str(bundle), "certificates": 1}
+    assert "The system's trust store is not used" in (
+        run_sealbox("archive", "trust", "list", env_extra=env).stdout
+    )
+    _, files = _verify_json(env)
+    seal = files["signed"]["signatures"][0]
+    assert (seal["trust"], seal["trustSource"]) == ("signer not trusted", None)
+    assert files["signed"]["signature"] == "untrusted"
+
+    with (home / "config.toml").open("a", encoding="utf-8") as config:
+        config.write("\n[trust]\nsystem = true\n")
+    listed = run_sealbox("archive", "trust", "list", env_extra=env)
+    assert f"The system's trust store is used: 1 certificate from {bundle}." in listed.stdout
+    code, files = _verify_json(env)
+    assert code == 0
+    seal = files["signed"]["signatures"][0]
+    assert (seal["trust"], seal["trustSource"]) == ("trusted", "system")
+    assert "Adobe Approved Trust List" in seal["otherReaders"]
+    assert files["signed"]["signature"] == "valid"
