@@ -6,8 +6,10 @@ settings (base URL and the like, written to ``config.toml``) and its credentials
 system keyring, never to the settings file or a log). A credential field never shows the stored
 value: its placeholder says "•••• stored in the system keyring" when there is one, typing
 replaces it and **Clear** removes it when OK is pressed. The In person page also holds the
-timestamp authority (:mod:`app.ui.settings.timestamp`): its address and user name go to
-``[timestamp]``, its password to the keyring.
+timestamp authority (:mod:`app.ui.settings.timestamp`): its address, user name, CA file and
+timeout go to ``[timestamp]``, its password to the keyring; and the Trust group
+(:mod:`app.ui.settings.trust`: ``[trust] system``), with, under the seal certificate, what other
+PDF readers will show for the seals made with it.
 
 **Test connection** saves nothing: it builds a temporary provider from what is typed in the
 dialog (falling back to what is stored) and runs its ``check_connection()`` through the async
@@ -51,6 +53,7 @@ from app.ui.settings.fields import ERROR_COLOR, Field, SecretEdit
 from app.ui.settings.general import GeneralPage
 from app.ui.settings.provider import ProviderPage
 from app.ui.settings.timestamp import TimestampGroup
+from app.ui.settings.trust import ReadersNote, TrustGroup
 from app.wording import Where
 
 
@@ -81,7 +84,14 @@ class SettingsDialog(QDialog):
             self._add_page(info.name, page)
         # The timestamp authority seals the built-in provider's documents: on its page.
         self.timestamp = TimestampGroup(ctx)
-        self.provider_pages[IN_PERSON].form.addRow(self.timestamp)
+        in_person = self.provider_pages[IN_PERSON]
+        in_person.form.addRow(self.timestamp)
+        # Which roots verifying trusts, and what other readers will show for the seal chosen.
+        self.trust = TrustGroup(ctx)
+        in_person.form.addRow(self.trust)
+        seal = in_person.settings["seal_pkcs12"]
+        self.readers_note = ReadersNote(seal.edit, self.timestamp.url_edit)
+        seal.column.insertWidget(seal.column.count() - 1, self.readers_note)
         self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.page_list.setCurrentRow(0)
 
@@ -188,6 +198,7 @@ class SettingsDialog(QDialog):
             network=copy.deepcopy(old.network),
             webhooks=copy.deepcopy(old.webhooks),
             timestamp=self.timestamp.section(old.timestamp),
+            trust=self.trust.section(old.trust),
             extra=copy.deepcopy(old.extra),
         )
         for pid, page in self.provider_pages.items():
