@@ -117,6 +117,7 @@ def test_a_revoked_signer_is_sealed_with_its_revocation_data_and_reported_revoke
     assert human.returncode == 1
     assert "signature valid, but the signer's certificate was REVOKED" in human.stdout
     assert "REVOKED on 2021-01-01 by Test Intermediate CA" in human.stdout
+    assert "Traceback" not in human.stderr and "RevokedError" not in human.stderr
     assert "Signature is Valid" in _pdfsig(signed)
 
 
