@@ -8,12 +8,15 @@ import json
 import socket
 import subprocess
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 from asn1crypto import pem
 
+from app.archive.badge import prepare_verify, run_verify
+from app.context import Context
 from tests.conftest import run_sealbox
 from tests.e2e.test_local_long_term import SPEC
 from tests.support.pdfgen import text_pdf
@@ -174,6 +177,10 @@ def test_the_authority_s_ca_file_is_what_makes_its_timestamps_trusted(
     assert timestamps and all(t["trust"] == "trusted" for t in timestamps), timestamps
     assert {t["trustSource"] for t in timestamps} == {"timestamp"}
     assert files["signed"]["signature"] == "valid"
+    # The Archive place's badge trusts the same roots.
+    with closing(Context.from_environment()) as ctx:
+        badge = run_verify(prepare_verify(ctx, shown["id"]))
+    assert badge.state == "valid", badge
 
     # Without the CA file the same timestamps are no longer trusted (the signer still is).
     (home / "config.toml").write_text(
