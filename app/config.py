@@ -129,6 +129,9 @@ class Settings:
     #: ``[store]``: the shared store's ``address`` (``postgresql://user@host:5432/db``, its
     #: password in the keyring as ``store.password``) and ``lease_s`` (see app/store/leases.py).
     store: dict[str, Any] = field(default_factory=dict)
+    #: ``[trust]``: ``system = true`` also trusts the operating system's trust store when
+    #: verifying (off by default).
+    trust: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def limit(
@@ -201,8 +204,9 @@ _KNOWN = {
     "webhooks",
     "timestamp",
     "store",
+    "trust",
 }
-_SECTIONS = ("network", "webhooks", "timestamp", "store")
+_SECTIONS = ("network", "webhooks", "timestamp", "store", "trust")
 
 
 def load_settings(path: Path) -> Settings:

@@ -23,6 +23,12 @@ from app.archive.integrity import (
 )
 from app.archive.manifest import iter_folders, read_manifest
 from app.archive.renewal import DEFAULT_WINDOW_DAYS, Renewal, renewal_state, validation_time
+from app.archive.trust_sources import (
+    TrustRoots,
+    read_ca_file,
+    system_trust_chosen,
+    system_trust_store,
+)
 from app.context import Context
 from app.domain.clock import iso
 from app.errors import NotFoundError, UserError
@@ -60,8 +66,15 @@ class FileCheck:
 
     @property
     def ok(self) -> bool:
+        """Intact, no invalid signature, no signer whose certificate was revoked, and no
+        document timestamp that ran out unrenewed."""
         expired = self.renewal is not None and self.renewal.state == "expired"
-        return self.state == "intact" and self.signature not in ("invalid",) and not expired
+        return (
+            self.state == "intact"
+            and self.signature not in ("invalid",)
+            and not expired
+            and not any(s.get("trust") == "revoked" for s in self.signatures)
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,13 +105,20 @@ class Verification:
         return self.trust_problem is None and all(c.ok for c in self.checks)
 
 
-def trust_roots(ctx: Context) -> list[bytes]:
-    """The roots a seal may chain to: this installation's (current and retired) and those the
-    user imported (``sealbox archive trust add``)."""
+def trust_roots(ctx: Context) -> TrustRoots:
+    """The roots a seal may chain to: this installation's (current and retired), those the
+    user imported (``sealbox archive trust add``), the system's where the user chose it
+    (``[trust] system``), and for timestamps the authority's CA file (``[timestamp] ca_file``);
+    see :mod:`app.archive.trust_sources`."""
     from app.archive.trust import imported_roots
     from app.providers.local.pki import installation_trust_roots
 
-    return [*installation_trust_roots(ctx.paths.seal_dir), *imported_roots(ctx.paths)]
+    return TrustRoots(
+        installation=tuple(installation_trust_roots(ctx.paths.seal_dir)),
+        imported=tuple(imported_roots(ctx.paths)),
+        system=system_trust_store().roots if system_trust_chosen(ctx.settings.trust) else (),
+        timestamp=read_ca_file(ctx.settings.timestamp.get("ca_file")),
+    )
 
 
 def verify(ctx: Context, ref: str | None = None) -> Verification:
@@ -436,6 +456,8 @@ def describe_check(check: FileCheck) -> str:
         "added": "not archived by Sealbox (added to the folder later)",
         "mismatch": "file intact, but not what its certificate names",
     }[check.state]
+    if any(s.get("trust") == "revoked" for s in check.signatures):
+        return f"{content}; signature valid, but the signer's certificate was REVOKED"
     signature = {
         None: "",
         "valid": "; signature valid",

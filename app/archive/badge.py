@@ -51,7 +51,9 @@ class VerifyJob:
     folder: Path
     rel: str
     recorded: tuple[ArchivedFile, ...]
-    roots: tuple[bytes, ...]
+    #: The roots to trust (a TrustRoots keeps where each comes from, and the timestamp
+    #: authority's CA for timestamps).
+    roots: Sequence[bytes]
     #: Where the folder is now when it is not where the store has it (found by its id).
     moved_to: Path | None = None
 
@@ -80,7 +82,7 @@ def prepare_verify(
         root / rel,
         rel,
         tuple(ctx.store.archive.files(rid)),
-        tuple(trust_roots(ctx) if roots is None else roots),
+        trust_roots(ctx) if roots is None else roots,
         moved_to,
     )
 

@@ -146,6 +146,12 @@ class SignatureDetails:
     """The length of the file as it was signed: the signed revision is that prefix."""
     certificate_expires: dt.datetime | None = None
     """For a document timestamp: when its timestamp authority's certificate expires."""
+    trust_source: str | None = None
+    """Where the root it chains to was trusted from: installation, imported, system, timestamp."""
+    revoked: dict[str, Any] | None = None
+    """What the file's own revocation data says of the signer (:mod:`app.archive.revocation`)."""
+    other_readers: str = ""
+    """What other PDF readers show for it (:func:`app.archive.readers.what_other_readers_show`)."""
 
     @property
     def covers(self) -> str:
@@ -170,7 +176,13 @@ class SignatureDetails:
             "trust": self.trust,
             "intact": self.intact,
             "chain": [c.to_json() for c in self.chain],
-            "revocation": {"ocsp": self.revocation.ocsp, "crl": self.revocation.crl},
+            "revocation": {
+                "ocsp": self.revocation.ocsp,
+                "crl": self.revocation.crl,
+                **(self.revoked or {}),
+            },
+            "trustSource": self.trust_source,
+            "otherReaders": self.other_readers,
             "covers": self.covers,
             "coversWholeFile": self.covers_whole_file,
             "laterRevisions": list(self.later_changes),
@@ -358,6 +370,7 @@ def _details(
         place=file.places.get(check.field_name),
         signed_length=signed_length,
         certificate_expires=certificate_expires,
+        **_reader_facts(check),
     )
 
 
@@ -382,7 +395,19 @@ def _plain(number: int, check: SignatureCheck, moment: dt.datetime) -> Signature
         covers_whole_file=check.covers_whole_file,
         place=None,
         signed_length=None,
+        **(_reader_facts(check) if check.kind != "unreadable" else {}),
     )
+
+
+def _reader_facts(check: SignatureCheck) -> dict[str, Any]:
+    """Where its trust comes from, what the revocation data says, and what other readers show."""
+    from app.archive.readers import what_other_readers_show
+
+    return {
+        "trust_source": check.trust_source,
+        "revoked": check.revocation.to_json() if check.revocation is not None else None,
+        "other_readers": what_other_readers_show(check),
+    }
 
 
 def _bare(checks: Sequence[SignatureCheck], moment: dt.datetime) -> FileSignatures:

@@ -3,13 +3,17 @@
 Policy, chosen so that ``sealbox archive verify`` gives the same answer years later with no
 network:
 
-* **Trust** comes only from the roots the caller passes (``trust_roots_pem``, PEM or DER). The
-  operating system's trust list is never consulted, and certificates embedded in the PDF help
-  build the chain but are never trusted by themselves.
+* **Trust** comes only from the roots the caller passes (``trust_roots_pem``, PEM or DER; a
+  :class:`~app.archive.trust_sources.TrustRoots` also says where each root comes from, and adds
+  the timestamp authority's CA for timestamps only). The operating system's trust list is
+  consulted only when the user chose it (it is then among those roots), and certificates
+  embedded in the PDF help build the chain but are never trusted by themselves.
 * **No network, ever**: ``allow_fetching=False``; no CRL, OCSP or AIA fetching.
-* **Revocation**: ``soft-fail``. Revocation data embedded in the validation context would be
-  used, but missing revocation data is not an error: the installation CA publishes no CRL or OCSP
-  (its key is destroyed after issuing the seal certificate), and fetching is impossible offline.
+* **Revocation**: ``soft-fail``. Missing revocation data is not an error: the installation CA
+  publishes no CRL or OCSP (its key is destroyed after issuing the seal certificate), and
+  fetching is impossible offline. The revocation data a long-term seal carries in its DSS is
+  read (:mod:`app.archive.revocation`): a signer whose certificate it says was revoked before
+  the signing time is reported ``revoked`` (and not trusted).
 * **Expiry**: a signature is first validated at the current time (or ``at``). When the only
   trust problem is that a certificate has expired *after* the signing time recorded in the
   signature (a signed attribute, so covered by the signature), the chain is validated again at
@@ -65,6 +69,9 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
 
 from app.archive.renewal import credit_renewed
+from app.archive.revocation import RevocationFinding, revocation_status
+from app.archive.summaries import summary as _summary
+from app.archive.trust_sources import TrustRoots, TrustSource, root_source
 from app.pdf.signatures import describe_name
 
 __all__ = [
@@ -150,6 +157,12 @@ class SignatureCheck:
     lta_only_after: bool = False
     """Nothing after this signature but validation data and document timestamps (or nothing
     at all): what a long-term upgrade adds."""
+    revocation: RevocationFinding | None = None
+    """The revocation data the file holds (OCSP responses, CRLs) and what it says about the
+    signer (``revoked`` above is its verdict); None for a timestamp or an unreadable one."""
+    trust_source: TrustSource | None = None
+    """Where the root that vouches for the signer comes from ("installation", "imported",
+    "system", "timestamp"); None when not trusted or when the roots were a plain list."""
 
     @property
     def ok(self) -> bool:
@@ -191,6 +204,10 @@ async def verify_pdf_signatures_async(
     if at is not None and at.utcoffset() is None:
         raise ValueError("the validation time 'at' must be timezone-aware")
     roots = _load_roots(trust_roots_pem)
+    ts_roots = (
+        list(trust_roots_pem.timestamp_certs) if isinstance(trust_roots_pem, TrustRoots) else roots
+    )
+    sources = trust_roots_pem if isinstance(trust_roots_pem, TrustRoots) else None
 
     try:
         data = _read_source(pdf_bytes_or_path)
@@ -210,7 +227,7 @@ async def verify_pdf_signatures_async(
     for index, sig in enumerate(embedded, start=1):
         name = _field_name(sig, index)
         try:
-            checks.append(await _check_one(sig, name, roots, at))
+            checks.append(await _check_one(sig, name, (roots, ts_roots), at, sources))
         except _DAMAGED_INPUT_ERRORS as exc:
             log.warning("signature %s could not be validated", name, exc_info=True)
             checks.append(
@@ -317,19 +334,26 @@ def pdf_signature_status(
 async def _check_one(
     sig: EmbeddedPdfSignature,
     name: str,
-    roots: list[asn1_x509.Certificate],
+    all_roots: tuple[list[asn1_x509.Certificate], list[asn1_x509.Certificate]],
     at: dt.datetime | None,
+    sources: TrustRoots | None = None,
 ) -> SignatureCheck:
+    roots, ts_roots = all_roots
     if sig.sig_object_type == "/DocTimeStamp":
-        return await _check_timestamp(sig, name, roots, at)
+        return await _check_timestamp(sig, name, ts_roots, at, sources)
 
     context = _context(roots, at)
+    ts_context = _context(ts_roots, at)
     try:
         status: Any = await async_validate_pdf_signature(
-            sig, signer_validation_context=context, key_usage_settings=_KEY_USAGE
+            sig,
+            signer_validation_context=context,
+            ts_validation_context=ts_context,
+            key_usage_settings=_KEY_USAGE,
         )
     finally:
         await _close(context)
+        await _close(ts_context)
 
     signing_time: dt.datetime | None = status.signer_reported_dt
     trusted = bool(status.trusted)
@@ -346,6 +370,10 @@ async def _check_one(
     # _credit_later_seals.
     content_changed = modified_after and coverage == SignatureCoverageLevel.ENTIRE_REVISION
     subject = describe_name(status.signing_cert.subject)
+    timestamped_at = _timestamp_time(status)
+    revocation = await revocation_status(sig, roots, timestamped_at or signing_time)
+    source = root_source(trusted, sources, status)
+    trusted = trusted and not revocation.revoked
     summary = _summary(
         intact=intact,
         valid=valid,
@@ -357,6 +385,8 @@ async def _check_one(
         expired_since=expired_since,
         what="signature",
     )
+    if revocation.revoked and intact and valid and not modified_after:
+        summary = f"signature valid, but {revocation.sentence()} ({subject})"
     return SignatureCheck(
         field_name=name,
         intact=intact,
@@ -370,8 +400,10 @@ async def _check_one(
         expired_since_signing=expired_since,
         content_changed_after=content_changed,
         lta_only_after=_lta_only(coverage, status.modification_level),
-        timestamped_at=_timestamp_time(status),
-        revoked=bool(getattr(status, "revoked", False)),
+        timestamped_at=timestamped_at,
+        revoked=revocation.revoked or bool(getattr(status, "revoked", False)),
+        revocation=revocation,
+        trust_source=source if trusted else None,
     )
 
 
@@ -409,6 +441,7 @@ async def _check_timestamp(
     name: str,
     roots: list[asn1_x509.Certificate],
     at: dt.datetime | None,
+    sources: TrustRoots | None = None,
 ) -> SignatureCheck:
     context = _context(roots, at)
     try:
@@ -444,6 +477,7 @@ async def _check_timestamp(
         ),
         kind="timestamp",
         timestamped_at=status.timestamp,
+        trust_source=root_source(trusted, sources, status),
     )
 
 
@@ -489,48 +523,14 @@ def _modified_after(
     return level not in _ALLOWED_LATER_CHANGES
 
 
-def _summary(
-    *,
-    intact: bool,
-    valid: bool,
-    trusted: bool,
-    modified_after: bool,
-    covers_whole_file: bool,
-    coverage: SignatureCoverageLevel | None,
-    subject: str,
-    expired_since: bool,
-    what: str,
-) -> str:
-    if not intact:
-        return (
-            "document modified after signing: the signed bytes no longer match the "
-            f"{what} ({subject})"
-        )
-    if not valid:
-        return f"{what} is cryptographically invalid ({subject})"
-    if modified_after:
-        if coverage not in (SignatureCoverageLevel.ENTIRE_REVISION, None):
-            return f"document modified after signing: the {what} covers only part of the file"
-        return (
-            "document modified after signing: changes other than further signatures or form "
-            f"filling were added after this {what} ({subject})"
-        )
-    if not trusted:
-        return f"{what} valid but signer not trusted ({subject})"
-    text = f"{what} valid, signed by {subject}"
-    if expired_since:
-        text += " (the certificate has expired since; it was valid when signed)"
-    if not covers_whole_file:
-        text += "; later revisions only add signatures or fill in forms, or append data"
-    return text
-
-
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
 
 
 def _load_roots(trust_roots_pem: Sequence[bytes]) -> list[asn1_x509.Certificate]:
+    if isinstance(trust_roots_pem, TrustRoots):
+        return list(trust_roots_pem.signature_certs)
     roots: list[asn1_x509.Certificate] = []
     for blob in trust_roots_pem:
         try:

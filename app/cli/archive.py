@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.cli.output import emit, print_archived, quoted, request_json, say
 from app.errors import UserError
@@ -116,6 +116,11 @@ def print_verification(ctx: Context, checks: Sequence[FileCheck]) -> None:
             )
             when = f", {s['signingTime']} by the {s['timeSource']}" if s["signingTime"] else ""
             say(f"  {'':<7}   {what} {s['field']}: {s['signer']}{when}; {s['trust']}")
+            revocation = s.get("revocation") or {}
+            if revocation.get("revoked"):
+                say(f"  {'':<7}     {_revoked_line(revocation)}")
+            if s["kind"] == "signature" and s.get("otherReaders"):
+                say(f"  {'':<7}     other readers: {s['otherReaders']}")
     counts = {
         state: sum(c.state == state for c in checks)
         for state in ("intact", "modified", "missing", "mismatch", "added", "moved")
@@ -135,6 +140,17 @@ def print_verification(ctx: Context, checks: Sequence[FileCheck]) -> None:
         f"modified, {counts['missing']} missing{', ' + others if others else ''}; "
         f"{invalid} with an invalid signature."
     )
+
+
+def _revoked_line(revocation: dict[str, Any]) -> str:
+    """e.g. "REVOKED on 2021-01-01 by Test Intermediate CA (a compromised key); the revocation
+    data in the file (1 OCSP response, 1 CRL) says so"."""
+    day = str(revocation.get("revokedAt") or "an unknown date")[:10]
+    by = f" by {revocation['revokedBy']}" if revocation.get("revokedBy") else ""
+    why = f" ({revocation['reason']})" if revocation.get("reason") else ""
+    ocsp, crls = revocation.get("ocspResponses", 0), revocation.get("crls", 0)
+    found = f"{ocsp} OCSP response{'s' if ocsp != 1 else ''}, {crls} CRL{'s' if crls != 1 else ''}"
+    return f"REVOKED on {day}{by}{why}; the revocation data in the file ({found}) says so"
 
 
 def archive_upgrade(ctx: Context, args: argparse.Namespace) -> int:

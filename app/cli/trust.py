@@ -35,6 +35,7 @@ def cmd_trust(ctx: Context, args: argparse.Namespace) -> int:
         return 0
     if args.trust_action == "list":
         roots, bad = trust.list_roots(ctx.paths)
+        system = _system(ctx)
 
         def listed() -> None:
             if not roots:
@@ -43,12 +44,14 @@ def cmd_trust(ctx: Context, args: argparse.Namespace) -> int:
                 say(f"{r.fingerprint[:16]}  {_expiry(r):<22}  {r.subject}")
             for path, why in bad:
                 say(f"{path}: {why}; not trusted (delete the file).")
+            say(_system_line(system))
 
         emit(
             args,
             {
                 "roots": [r.to_json() for r in roots],
                 "unreadable": [{"path": str(p), "reason": why} for p, why in bad],
+                "system": system,
             },
             listed,
         )
@@ -73,6 +76,31 @@ def cmd_trust(ctx: Context, args: argparse.Namespace) -> int:
         )
         return 0
     raise AssertionError(args.trust_action)
+
+
+def _system(ctx: Context) -> dict[str, object]:
+    """Whether the system's trust store is used (``[trust] system``), and what it holds."""
+    from app.archive.trust_sources import system_trust_chosen, system_trust_store
+
+    store = system_trust_store()
+    return {
+        "used": system_trust_chosen(ctx.settings.trust),
+        "where": store.where,
+        "certificates": store.count(),
+    }
+
+
+def _system_line(system: dict[str, object]) -> str:
+    where, count = system["where"], system["certificates"]
+    if not system["used"]:
+        return (
+            "The system's trust store is not used: set system = true in [trust] of the "
+            "settings file (or tick it in Settings, In person) to trust its authorities too."
+        )
+    if not where or not count:
+        return "The system's trust store is used, but none was found on this computer."
+    plural = "" if count == 1 else "s"
+    return f"The system's trust store is used: {count} certificate{plural} from {where}."
 
 
 def _short(root: TrustedRoot) -> str:

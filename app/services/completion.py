@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.domain.clock import now
 from app.domain.model import FieldType, Request
@@ -71,6 +71,8 @@ class Sealed:
     #: With a timestamp authority: each sealed file's kind ("signed", "certificate") with the
     #: PAdES level it reached and, below B-LTA, why.
     levels: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    #: Per sealed file: the certificates its revocation data says are revoked (when, by whom).
+    revoked: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def seal_job(job: SealJob) -> Sealed:
@@ -86,7 +88,10 @@ def seal_job(job: SealJob) -> Sealed:
     ]
     stamped = stamp_pdf(job.original, _stamps(job), job.font, anchor_texts=anchor_texts)
     levels: dict[str, tuple[str, str | None]] = {}
-    signed = _seal(stamped, job, f"Signed in person with Sealbox: {request.name}", "signed", levels)
+    revoked: dict[str, list[dict[str, Any]]] = {}
+    signed = _seal(
+        stamped, job, f"Signed in person with Sealbox: {request.name}", ("signed", levels, revoked)
+    )
     crash_point("during-sealing")
     reached("sealing")
     completed_at = now()
@@ -94,15 +99,16 @@ def seal_job(job: SealJob) -> Sealed:
         build_certificate_pdf(_certificate_data(job, signed, completed_at), job.font),
         job,
         f"Completion certificate: {request.name}",
-        "certificate",
-        levels,
+        ("certificate", levels, revoked),
     )
-    return Sealed(signed, certificate, completed_at, _search_text(job), levels)
+    return Sealed(signed, certificate, completed_at, _search_text(job), levels, revoked)
 
 
-def _seal(
-    pdf: bytes, job: SealJob, reason: str, kind: str, levels: dict[str, tuple[str, str | None]]
-) -> bytes:
+#: The kind of file being sealed, and where its level and revocations are noted.
+_Notes = tuple[str, dict[str, tuple[str, str | None]], dict[str, list[dict[str, Any]]]]
+
+
+def _seal(pdf: bytes, job: SealJob, reason: str, notes: _Notes) -> bytes:
     """Seal ``pdf``: PAdES B-B without a timestamp authority (no network), else as far up as
     B-LTA as the network allows, noting the level reached in ``levels``."""
     # pyHanko takes a good part of a second to import: only when sealing.
@@ -115,7 +121,10 @@ def _seal(
     sealed = asyncio.run(
         seal_long_term(pdf, job.identity, job.tsa, reason=reason, location=job.host)
     )
+    kind, levels, revoked = notes
     levels[kind] = (sealed.level, sealed.reason)
+    if sealed.revoked:
+        revoked[kind] = [r.to_json() for r in sealed.revoked]
     return sealed.pdf
 
 

@@ -444,7 +444,7 @@ class InPersonSigning:
         atomic_write_bytes(written[0], sealed.signed, mode=0o600)
         atomic_write_bytes(written[1], sealed.certificate, mode=0o600)
         log.info("request %s sealed by %s", job.request.id, job.identity.subject)
-        record_seal_levels(self.requests, job.request.id, sealed.levels)
+        record_seal_levels(self.requests, job.request.id, sealed.levels, sealed.revoked)
         try:
             # Only a request still in flight is completed (cancelled or expired meanwhile:
             # the sealed files go, nothing else changes).

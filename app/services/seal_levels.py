@@ -13,9 +13,9 @@ and so in the archive's ``request.json`` history), with why it is below B-LTA wh
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.config import Settings
 from app.errors import UserError
@@ -65,11 +65,17 @@ def timestamp_authority(
 
 
 def record_seal_levels(
-    requests: RequestRepository, request_id: str, levels: Mapping[str, tuple[str, str | None]]
+    requests: RequestRepository,
+    request_id: str,
+    levels: Mapping[str, tuple[str, str | None]],
+    revoked: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> None:
-    """One ``seal level`` event per sealed file: its level and, below B-LTA, why."""
+    """One ``seal level`` event per sealed file: its level and, below B-LTA, why; where the
+    revocation data says a certificate was revoked, ``revoked`` (which, when, by whom, why) and
+    the reason saying so."""
     for kind, (level, why) in levels.items():
         detail = f"{kind}: {level}" + (f" ({why})" if why else "")
-        requests.add_event(
-            request_id, SEAL_LEVEL_EVENT, detail, {"file": kind, "level": level, "reason": why}
-        )
+        payload: dict[str, Any] = {"file": kind, "level": level, "reason": why}
+        if revoked and revoked.get(kind):
+            payload["revoked"] = [dict(r) for r in revoked[kind]]
+        requests.add_event(request_id, SEAL_LEVEL_EVENT, detail, payload)

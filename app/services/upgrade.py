@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -177,7 +177,7 @@ async def _raise_files(
     manifest: dict[str, Any],
     wanted: set[str],
     tsa: TimestampAuthority,
-    roots: list[bytes],
+    roots: Sequence[bytes],
     result: UpgradeResult,
 ) -> list[tuple[FileUpgrade, NewFile]]:
     """Raise each wanted sealed file of the folder in memory (nothing written): the files
@@ -269,7 +269,7 @@ async def _raise_one(
     data: bytes,
     before: str,
     tsa: TimestampAuthority,
-    roots: list[bytes],
+    roots: Sequence[bytes],
 ) -> FileUpgrade | tuple[FileUpgrade, NewFile]:
     """Raise one file in memory and check the result; a FileUpgrade alone says why not."""
     from app.pdf.pades import B_LTA, document_level

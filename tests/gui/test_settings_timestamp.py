@@ -8,6 +8,7 @@ keyring, never from the settings file.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import tomllib
 from collections.abc import Iterator
@@ -15,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLineEdit
@@ -47,7 +52,26 @@ timeout_s = 4
 """
 
 
-CA_PEM = b"-----BEGIN CERTIFICATE-----\nnot read here\n-----END CERTIFICATE-----\n"
+def _ca_pem() -> bytes:
+    """A small self-signed CA certificate (the authority's CA file must hold one)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Office TSA Root")])
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=36500))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+CA_PEM = _ca_pem()
 
 
 def earlier(home: Path) -> str:
@@ -277,3 +301,75 @@ def test_an_address_set_outside_sealbox_is_shown_read_only_and_not_written(
         closing = bridge.start(ctx.aclose(), label="closing")
         qtbot.waitUntil(closing.done, timeout=TIMEOUT_MS)
         ctx.close()
+
+
+@pytest.mark.parametrize(
+    ("ca_file", "timeout", "ca_message", "timeout_message"),
+    [
+        ("missing.pem", "ten", "There is no such file", "Enter a number of seconds, such as 10."),
+        ("not-a-cert.pem", "0", "This file is not a certificate", "between 1 and 600"),
+        ("tsa-ca.pem", "9000", None, "between 1 and 600"),
+    ],
+)
+def test_a_bad_ca_file_or_timeout_is_said_next_to_it_and_nothing_is_saved(
+    ctx: Context,
+    bridge: AsyncBridge,
+    home: Path,
+    qtbot: QtBot,
+    ca_file: str,
+    timeout: str,
+    ca_message: str | None,
+    timeout_message: str,
+) -> None:
+    (home / "not-a-cert.pem").write_text("hello\n", encoding="utf-8")
+    dialog = open_group(ctx, bridge, qtbot)
+    group = dialog.timestamp
+    assert group.ca_edit.text() == str(home / "tsa-ca.pem")
+    assert group.timeout_edit.text() == "4"
+    type_into(qtbot, group.ca_edit, str(home / ca_file))
+    type_into(qtbot, group.timeout_edit, timeout)
+    with qtbot.assertNotEmitted(dialog.settingsChanged):
+        click_ok(dialog)
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    if ca_message is None:
+        assert group.ca_field.problem is None and not group.ca_field.error.isVisible()
+    else:
+        assert group.ca_field.problem is not None and ca_message in group.ca_field.problem
+        assert group.ca_field.error.isVisible()
+    assert group.timeout_field.problem is not None
+    assert timeout_message in group.timeout_field.problem
+    assert group.timeout_field.error.isVisible()
+    assert config_text(home) == earlier(home)
+    QTest.keyClick(group.timeout_edit, Qt.Key.Key_Backspace)
+    assert group.timeout_field.problem is None
+
+
+def test_the_ca_file_and_timeout_are_saved_and_read_back_by_sealing(
+    ctx: Context, bridge: AsyncBridge, home: Path, qtbot: QtBot
+) -> None:
+    other = home / "office-tsa-root.pem"
+    other.write_bytes(_ca_pem())
+    dialog = open_group(ctx, bridge, qtbot)
+    group = dialog.timestamp
+    type_into(qtbot, group.url_edit, "https://tsa.example.com/tsr")
+    type_into(qtbot, group.ca_edit, str(other))
+    type_into(qtbot, group.timeout_edit, "2.5")
+    with qtbot.waitSignal(dialog.settingsChanged, timeout=TIMEOUT_MS):
+        click_ok(dialog)
+    assert config(home)["timestamp"] == {
+        "url": "https://tsa.example.com/tsr",
+        "ca_file": str(other),
+        "timeout_s": 2.5,
+    }
+    tsa = timestamp_authority(load_settings(home / "config.toml"), ctx.secrets, environ={})
+    assert tsa is not None
+    assert tsa.timeout == 2.5
+    assert list(tsa.trust_roots_pem) == [other.read_bytes()]
+
+    # Emptied, both go: the default timeout, no CA file.
+    again = open_group(ctx, bridge, qtbot)
+    type_into(qtbot, again.timestamp.ca_edit, "")
+    type_into(qtbot, again.timestamp.timeout_edit, "")
+    with qtbot.waitSignal(again.settingsChanged, timeout=TIMEOUT_MS):
+        click_ok(again)
+    assert config(home)["timestamp"] == {"url": "https://tsa.example.com/tsr"}

@@ -10,10 +10,12 @@ incremental update that leaves the earlier revisions byte for byte as they were:
 3. a document timestamp over all of it (B-LTA).
 
 A step that cannot be done (the authority or a revocation service unreachable) stops there: the
-seal keeps the level it reached and says why. :func:`raise_level` runs steps 2 and 3 again later
-on a sealed file (``sealbox archive upgrade``); a B-B file first gets a document timestamp,
-which also proves the signature existed at that time (B-T). The level a file has is always read
-back from the file itself (:mod:`app.pdf.pades`), never assumed.
+seal keeps the level it reached and says why. A certificate found revoked does not stop it: the
+revocation data that says so is embedded like any other (:mod:`app.providers.local.dss`) and the
+seal says plainly that the certificate was revoked, when and by whom. :func:`raise_level` runs
+steps 2 and 3 again later on a sealed file (``sealbox archive upgrade``); a B-B file first gets
+a document timestamp, which also proves the signature existed at that time (B-T). The level a
+file has is always read back from the file itself (:mod:`app.pdf.pades`), never assumed.
 """
 
 from __future__ import annotations
@@ -32,17 +34,16 @@ import certifi
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
-from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps.aiohttp_client import HTTPTimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
-from pyhanko.sign.validation.dss import async_add_validation_info
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from app.pdf.pades import B_B, B_LTA, document_level
+from app.providers.local.dss import Revocation, add_validation_data
 from app.providers.local.pki import SealIdentity
 from app.providers.local.seal import seal_pdf_async, update_writer
 
@@ -85,6 +86,9 @@ class LongTermSeal:
     #: The level stopped short because a service (the authority, a revocation service) could
     #: not be reached: worth trying again later.
     unreachable: bool = False
+    #: Certificates of the seal (or of a timestamp) that the revocation data says are revoked;
+    #: ``reason`` then says so.
+    revoked: tuple[Revocation, ...] = ()
 
 
 async def seal_long_term(
@@ -144,7 +148,7 @@ async def raise_level(
                 )
         context = _validation_context(identity, tsa, backend, trust_roots_pem)
         try:
-            current = await _add_validation_data(current, context)
+            current, revoked = await add_validation_data(current, context)
         except _UNREACHABLE as exc:
             return LongTermSeal(
                 current,
@@ -157,14 +161,19 @@ async def raise_level(
             current = await _document_timestamp(current, timestamper, None)
         except _UNREACHABLE as exc:
             return LongTermSeal(
-                current, _level(current), _tsa_unreachable(tsa, exc), unreachable=True
+                current,
+                _level(current),
+                "; ".join([*(r.sentence() for r in revoked), _tsa_unreachable(tsa, exc)]),
+                unreachable=True,
+                revoked=tuple(revoked),
             )
     level = _level(current)
-    return LongTermSeal(
-        current,
-        level,
-        None if level == B_LTA else "the document's signatures do not allow a higher level",
-    )
+    why: str | None = "the document's signatures do not allow a higher level"
+    if revoked:
+        why = "; ".join(r.sentence() for r in revoked)
+    elif level == B_LTA:
+        why = None
+    return LongTermSeal(current, level, why, revoked=tuple(revoked))
 
 
 async def _document_timestamp(
@@ -176,20 +185,6 @@ async def _document_timestamp(
         writer, "sha256", validation_context=context, output=out
     )
     return out.getvalue()
-
-
-async def _add_validation_data(pdf: bytes, context: ValidationContext) -> bytes:
-    """One revision per signature or timestamp adding its chain's validation data to the DSS;
-    the data is fetched now (hard fail: a revocation service that cannot be reached is an
-    error, not a silent gap)."""
-    current = pdf
-    count = len(PdfFileReader(BytesIO(current), strict=False).embedded_signatures)
-    for index in range(count):
-        reader = PdfFileReader(BytesIO(current), strict=False)
-        embedded = reader.embedded_signatures[index]
-        out = await async_add_validation_info(embedded, context, output=BytesIO())
-        current = out.getvalue()
-    return current
 
 
 def _validation_context(
@@ -244,7 +239,24 @@ async def _network(
 
 
 def _tsa_unreachable(tsa: TimestampAuthority, exc: BaseException) -> str:
+    if _timed_out(exc):
+        return (
+            f"the timestamp authority {tsa.url} did not answer within {tsa.timeout:g} s "
+            "(the time it is given)"
+        )
     return f"the timestamp authority {tsa.url} could not be reached ({_what(exc)})"
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether ``exc`` is (or was caused by) a timeout, however pyHanko wrapped it."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _what(exc: BaseException) -> str:

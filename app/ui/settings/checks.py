@@ -56,3 +56,39 @@ def file_problem(text: str) -> str | None:
     if not path.is_file():
         return "There is no such file: choose the certificate's .p12 or .pfx file."
     return None
+
+
+#: The longest a timestamp authority may be given to answer, in seconds.
+MAX_TSA_TIMEOUT_S = 600
+
+
+def ca_file_problem(text: str) -> str | None:
+    """Why ``text`` is not a file holding a CA certificate (PEM or DER), or None."""
+    from cryptography import x509
+
+    path = Path(text).expanduser()
+    if not path.is_file():
+        return "There is no such file: choose the authority's CA certificate (.pem, .crt, .cer)."
+    try:
+        data = path.read_bytes()[: 1024 * 1024 + 1]
+    except OSError as exc:
+        return f"Sealbox cannot read this file ({exc.strerror or exc}): choose another one."
+    try:
+        if b"-----BEGIN" in data:
+            x509.load_pem_x509_certificates(data)
+        else:
+            x509.load_der_x509_certificate(data)
+    except ValueError:
+        return "This file is not a certificate: choose the authority's CA certificate."
+    return None
+
+
+def seconds_problem(text: str) -> str | None:
+    """Why ``text`` is not a number of seconds a timestamp authority may take, or None."""
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        return "Enter a number of seconds, such as 10."
+    if not 1 <= value <= MAX_TSA_TIMEOUT_S:
+        return f"Enter a number of seconds between 1 and {MAX_TSA_TIMEOUT_S}."
+    return None

@@ -14,6 +14,10 @@ smartcard), whose password or PIN goes to the keyring only when the user ticks "
 **Shared store** (:mod:`app.ui.settings.store`) holds the PostgreSQL server an office shares:
 its address goes to ``[store]``, its password to the keyring.
 
+The In person page's Trust group (:mod:`app.ui.settings.trust`: ``[trust] system``) says,
+under the seal certificate, what other PDF readers will show for the seals made with it; the
+timestamp group also takes the authority's CA file and timeout.
+
 **Test connection** saves nothing: it builds a temporary provider from what is typed in the
 dialog (falling back to what is stored) and runs its ``check_connection()`` through the async
 bridge, so the window never freezes; the answer appears next to the button, green or red.
@@ -58,6 +62,7 @@ from app.ui.settings.provider import ProviderPage
 from app.ui.settings.seal_identity import SealIdentityGroup
 from app.ui.settings.store import StorePage
 from app.ui.settings.timestamp import TimestampGroup
+from app.ui.settings.trust import ReadersNote, TrustGroup
 from app.wording import Where
 
 
@@ -92,7 +97,14 @@ class SettingsDialog(QDialog):
             self._add_page(info.name, page)
         # The timestamp authority seals the built-in provider's documents: on its page.
         self.timestamp = TimestampGroup(ctx)
-        self.provider_pages[IN_PERSON].form.addRow(self.timestamp)
+        in_person = self.provider_pages[IN_PERSON]
+        in_person.form.addRow(self.timestamp)
+        # Which roots verifying trusts, and what other readers will show for the seal chosen.
+        self.trust = TrustGroup(ctx)
+        in_person.form.addRow(self.trust)
+        seal = in_person.settings["seal_pkcs12"]
+        self.readers_note = ReadersNote(seal.edit, self.timestamp.url_edit)
+        seal.column.insertWidget(seal.column.count() - 1, self.readers_note)
         self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.page_list.setCurrentRow(0)
 
@@ -201,6 +213,7 @@ class SettingsDialog(QDialog):
             webhooks=copy.deepcopy(old.webhooks),
             timestamp=self.timestamp.section(old.timestamp),
             store=self.store_page.section(old.store),
+            trust=self.trust.section(old.trust),
             extra=copy.deepcopy(old.extra),
         )
         for pid, page in self.provider_pages.items():

@@ -181,8 +181,7 @@ class SignaturePanel(QWidget):
         self.renewal.setWordWrap(True)
         self.renewal.setStyleSheet(NOTE_STYLE)
         # --- WHAT OTHER PDF READERS SHOW ---------------------------------------------------
-        # The sentence of app.archive.readers.what_other_readers_show(details) (another branch)
-        # goes in this label, through show_other_readers() from show_details(): wired at merge.
+        # What other PDF readers show (app.archive.readers), set by show_details().
         self.other_readers = QLabel(OTHER_READERS_PLACEHOLDER)
         self.other_readers.setObjectName("otherReaders")
         self.other_readers.setWordWrap(True)
@@ -285,8 +284,11 @@ class SignaturePanel(QWidget):
         self.tree.expandAll()
         count = len(found.signatures)
         self.status.setText(_overall(found) if count else "This document carries no signature.")
-        # WHAT OTHER PDF READERS SHOW: self.show_other_readers(what_other_readers_show(found))
-        # once app.archive.readers is merged.
+        # What other PDF readers show: said for the first signature that says anything (the
+        # seal or the provider's signature; document timestamps follow it).
+        self.show_other_readers(
+            next((d.other_readers for d in found.signatures if d.other_readers), "")
+        )
         self.renewal.setText(_renewal(found) if count else "")
         self._update_buttons()
         self.loaded.emit(count)
