@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from app.archive.audit import trust_roots
@@ -109,7 +110,7 @@ async def timestamp_one(
     ctx: Context,
     rid: str,
     tsa: TimestampAuthority,
-    roots: list[bytes],
+    roots: Sequence[bytes],
     *,
     wait: float | None = None,
 ) -> FileUpgrade:
@@ -185,7 +186,7 @@ def _level_or_none(data: bytes) -> str:
         return "unreadable"
 
 
-async def _make(data: bytes, tsa: TimestampAuthority, roots: list[bytes]) -> LongTermSeal | str:
+async def _make(data: bytes, tsa: TimestampAuthority, roots: Sequence[bytes]) -> LongTermSeal | str:
     """The timestamped copy (a LongTermSeal), or why it is refused (a str)."""
     from app.providers.local.lta_updates import Refused, timestamp_received
 
@@ -193,7 +194,7 @@ async def _make(data: bytes, tsa: TimestampAuthority, roots: list[bytes]) -> Lon
     return made.reason if isinstance(made, Refused) else made
 
 
-def _problem(received: bytes, copy: bytes, roots: list[bytes]) -> str | None:
+def _problem(received: bytes, copy: bytes, roots: Sequence[bytes]) -> str | None:
     """Why ``copy`` may not be kept beside ``received`` (None when it may)."""
     from app.archive.verify import rollup_status, verify_pdf_signatures
 

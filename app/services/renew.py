@@ -21,7 +21,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,7 +117,7 @@ async def renew_archive(
 
 
 async def renew_one(
-    ctx: Context, item: DueFile, tsa: TimestampAuthority, roots: list[bytes]
+    ctx: Context, item: DueFile, tsa: TimestampAuthority, roots: Sequence[bytes]
 ) -> FileUpgrade:
     """Renew one archived file, whole or not at all."""
     before = f"{item.expires:%Y-%m-%d}"
@@ -173,14 +173,14 @@ async def renew_one(
     )
 
 
-async def _renew(data: bytes, tsa: TimestampAuthority, roots: list[bytes]) -> LongTermSeal:
+async def _renew(data: bytes, tsa: TimestampAuthority, roots: Sequence[bytes]) -> LongTermSeal:
     from app.providers.local.lta_updates import renew_timestamp
 
     return await renew_timestamp(data, tsa, trust_roots_pem=roots)
 
 
 def _problem(
-    data: bytes, renewed: bytes, roots: list[bytes], before: dt.datetime
+    data: bytes, renewed: bytes, roots: Sequence[bytes], before: dt.datetime
 ) -> tuple[str | None, dt.datetime | None]:
     """Why ``renewed`` may not replace ``data`` (None when it may), and until when its new
     last timestamp holds."""

@@ -28,11 +28,11 @@ from pyhanko.sign.validation.dss import async_add_validation_info
 
 from app.errors import UserError
 from app.pdf.pades import B_B
+from app.providers.local.dss import add_validation_data
 from app.providers.local.ltv import (
     _UNREACHABLE,
     LongTermSeal,
     TimestampAuthority,
-    _add_validation_data,
     _document_timestamp,
     _level,
     _network,
@@ -88,7 +88,8 @@ async def timestamp_received(
                 current = await _document_timestamp(current, timestamper, None)
             context = _validation_context(None, tsa, backend, trust_roots_pem)
             try:
-                current = await _add_validation_data(current, context)
+                # A signer found revoked is kept in the data; verify reports it offline.
+                current, _revoked = await add_validation_data(current, context)
             except _UNREACHABLE as exc:
                 why = f"the validation data of its signatures could not be fetched ({_what(exc)})"
             if why is None or current == pdf_bytes:

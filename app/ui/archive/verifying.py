@@ -95,7 +95,7 @@ class VerifyingPart(PagePart):
         self._update_actions()
         return task
 
-    async def _run_verify(self, ids: list[str], roots: list[bytes]) -> int:
+    async def _run_verify(self, ids: list[str], roots: Sequence[bytes]) -> int:
         """Check each request in the verification process; what a request needs from the store
         is read just before (reading it for a thousand at once would stall the window)."""
         self._verify_broken = 0

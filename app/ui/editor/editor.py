@@ -11,6 +11,7 @@ the template actions are modules of their own (:mod:`.toolbar`, :mod:`.banner`, 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -115,7 +116,7 @@ class EditorWidget(DraftActions, QWidget):
         self.set_provider(self.provider_id)
         self._show_empty()
 
-    def _trust_roots(self) -> list[bytes]:
+    def _trust_roots(self) -> Sequence[bytes]:
         from app.archive.audit import trust_roots
 
         return trust_roots(self.ctx)
