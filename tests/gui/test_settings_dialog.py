@@ -233,7 +233,7 @@ def test_a_bad_input_is_shown_and_nothing_is_written(
     assert field.problem is not None and message in field.problem
     assert not field.error.isHidden()
     assert field.error.text() == field.problem
-    shown = dialog.stack.currentWidget()
+    shown = dialog.current_page()
     assert shown is not None and shown.isAncestorOf(field)  # the page with the problem
     assert not (home / "config.toml").exists()
     assert keyring_file(home) == {}

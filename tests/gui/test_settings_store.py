@@ -50,7 +50,7 @@ def open_page(ctx: Context, bridge: AsyncBridge, qtbot: QtBot) -> tuple[Settings
         dialog.page_list.visualItemRect(items[0]).center(),
     )
     page = dialog.store_page
-    assert dialog.stack.currentWidget() is page and page.isVisible()
+    assert dialog.current_page() is page and page.isVisible()
     return dialog, page
 
 

@@ -105,7 +105,7 @@ def open_group(ctx: Context, bridge: AsyncBridge, qtbot: QtBot) -> SettingsDialo
         Qt.KeyboardModifier.NoModifier,
         rect.center(),
     )
-    assert dialog.stack.currentWidget() is dialog.provider_pages["local"]
+    assert dialog.current_page() is dialog.provider_pages["local"]
     assert dialog.timestamp.isVisible()
     return dialog
 
@@ -172,7 +172,7 @@ def test_a_bad_address_is_shown_next_to_it_and_nothing_is_saved(
     field = group.url_field
     assert field.problem is not None and message in field.problem
     assert field.error.isVisible() and field.error.text() == field.problem
-    assert dialog.stack.currentWidget() is dialog.provider_pages["local"]
+    assert dialog.current_page() is dialog.provider_pages["local"]
     assert config_text(home) == earlier(home)
     assert keyring_file(home) == {}
     # Typing again takes the message away.

@@ -15,6 +15,7 @@ from app.archive.readers import seal_sentence
 from app.archive.trust_sources import system_trust_chosen
 from app.config import load_settings
 from app.context import Context
+from app.providers.local.choice import PKCS12
 from app.ui.bridge import AsyncBridge
 from app.ui.settings.trust import READERS_PREFIX, SYSTEM_LABEL
 from tests.gui.conftest import TIMEOUT_MS
@@ -70,8 +71,10 @@ def test_the_readers_note_follows_the_seal_certificate_and_the_timestamp_authori
     assert "this installation's root certificate" in note.text()
     assert "signer's computer clock" in note.text()
 
-    seal = dialog.provider_pages["local"].settings["seal_pkcs12"]
-    type_into(qtbot, seal.edit, str(home / "office.p12"))
+    seal = dialog.seal
+    radio = seal.radios[PKCS12]
+    qtbot.mouseClick(radio, Qt.MouseButton.LeftButton, pos=radio.rect().center())
+    assert seal.source() == PKCS12
     assert note.text() == READERS_PREFIX + seal_sentence("office", False)
     assert "organisation's certificate authority" in note.text()
 

@@ -42,9 +42,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -83,6 +85,7 @@ class SettingsDialog(QDialog):
         self.page_list.setFixedWidth(170)
         self.page_list.setStyleSheet("QListWidget::item { padding: 5px 8px; }")
         self.stack = QStackedWidget()
+        self.pages: list[QWidget] = []
         self.general = GeneralPage(ctx)
         self._add_page("General", self.general)
         self.store_page = StorePage(ctx, bridge)
@@ -102,9 +105,9 @@ class SettingsDialog(QDialog):
         # Which roots verifying trusts, and what other readers will show for the seal chosen.
         self.trust = TrustGroup(ctx)
         in_person.form.addRow(self.trust)
-        seal = in_person.settings["seal_pkcs12"]
-        self.readers_note = ReadersNote(seal.edit, self.timestamp.url_edit)
-        seal.column.insertWidget(seal.column.count() - 1, self.readers_note)
+        # Under the seal's choice: what other PDF readers will show for it.
+        self.readers_note = ReadersNote(self.seal, self.timestamp.url_edit)
+        in_person.form.addRow(self.readers_note)
         self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.page_list.setCurrentRow(0)
 
@@ -129,13 +132,24 @@ class SettingsDialog(QDialog):
         layout.addLayout(bottom)
 
     def _add_page(self, title: str, page: QWidget) -> None:
+        # Each page scrolls: the In person page (seal, timestamp authority, trust) is taller
+        # than the dialog's least size, and squeezed its inputs to nothing without it.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(page)
         self.page_list.addItem(title)
-        self.stack.addWidget(page)
+        self.stack.addWidget(scroll)
+        self.pages.append(page)
+
+    def current_page(self) -> QWidget:
+        """The page shown (inside its scroll area)."""
+        return self.pages[self.stack.currentIndex()]
 
     def show_page(self, pid: str | None) -> None:
         """Show the provider ``pid``'s page, or General for None."""
         widget: QWidget = self.general if pid is None else self.provider_pages[pid]
-        self.page_list.setCurrentRow(self.stack.indexOf(widget))
+        self.page_list.setCurrentRow(self.pages.index(widget))
 
     # --- Test connection ----------------------------------------------------------------------
 
@@ -238,15 +252,8 @@ class SettingsDialog(QDialog):
         found = self.problems()
         if found:
             first = found[0]
-            page = next(
-                (
-                    p
-                    for p in (self.general, self.store_page, *self.provider_pages.values())
-                    if p.isAncestorOf(first)
-                ),
-                self.general,
-            )
-            self.page_list.setCurrentRow(self.stack.indexOf(page))
+            page = next((p for p in self.pages if p.isAncestorOf(first)), self.general)
+            self.page_list.setCurrentRow(self.pages.index(page))
             first.editor.setFocus()
             return False
         settings = self.collect()

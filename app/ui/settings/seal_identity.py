@@ -55,8 +55,7 @@ CHOICES = {
     PKCS11: "A smartcard or token (PKCS#11)",
 }
 ABOUT = {
-    INSTALLATION: "Made by Sealbox at the first signing. Other PDF readers show the seal as "
-    "valid but its signer as unknown until its root is trusted there.",
+    INSTALLATION: "Made by Sealbox at the first signing.",
     PKCS12: "Your organisation's certificate, exported with its private key as a .p12 or "
     ".pfx file.",
     PKCS11: "A key that stays on its card or token. Its PKCS#11 module comes with the "

@@ -16,7 +16,9 @@ from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QLineEdit, QVBoxLayo
 from app.archive.readers import SealKind, seal_sentence
 from app.archive.trust_sources import system_trust_chosen, system_trust_store
 from app.context import Context
+from app.providers.local.choice import INSTALLATION
 from app.ui.settings.fields import NOTE_STYLE
+from app.ui.settings.seal_identity import SealIdentityGroup
 
 TITLE = "Trust"
 SYSTEM_LABEL = "Also trust the certificate authorities this computer trusts"
@@ -70,18 +72,19 @@ class ReadersNote(QLabel):
     """Under the seal certificate: what other PDF readers will show for the seals made with
     the certificate chosen, with or without the timestamp authority's time."""
 
-    def __init__(self, seal_edit: QLineEdit, tsa_url: QLineEdit) -> None:
+    def __init__(self, seal: SealIdentityGroup, tsa_url: QLineEdit) -> None:
         super().__init__()
-        self.seal_edit = seal_edit
+        self.seal = seal
         self.tsa_url = tsa_url
         self.setWordWrap(True)
         self.setStyleSheet(NOTE_STYLE)
         self.setAccessibleName("What other PDF readers show")
-        seal_edit.textChanged.connect(lambda _t: self.refresh())
+        seal.buttons.buttonToggled.connect(lambda _b, _on: self.refresh())
         tsa_url.textChanged.connect(lambda _t: self.refresh())
         self.refresh()
 
     def refresh(self) -> None:
-        kind: SealKind = "office" if self.seal_edit.text().strip() else "installation"
+        # A certificate file or a token: the office's own certificate, from its CA.
+        kind: SealKind = "installation" if self.seal.source() == INSTALLATION else "office"
         timestamped = bool(self.tsa_url.text().strip())
         self.setText(READERS_PREFIX + seal_sentence(kind, timestamped))
