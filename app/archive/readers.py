@@ -55,8 +55,8 @@ _TRUST: dict[SealKind, str] = {
         "the computer's certificate store trusts that authority, as this one does."
     ),
     "unknown": (
-        f"{_READERS} show the signature as valid but say the signer is not trusted, as "
-        "Sealbox does, unless they already trust the authority that issued its certificate."
+        f"{_READERS} show the signature as valid but say the signer is not trusted unless "
+        "they already trust the authority that issued its certificate."
     ),
 }
 

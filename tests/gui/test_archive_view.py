@@ -486,6 +486,9 @@ def test_the_signature_panel_shows_the_seal_of_the_selected_request(
     assert "Covers: the whole file" in lines
     assert "On page 1 (not shown on the page)" in lines  # the seal has no visible field
     assert panel.status.text() == "1 signature: all valid and trusted."
+    # What other readers show follows where the root is trusted from: this installation's.
+    assert panel.other_readers.isVisible()
+    assert "until they import this installation's root" in panel.other_readers.text()
 
     # A click goes to the seal's page.
     page.view.go_to_page(2)

@@ -34,7 +34,7 @@ GOOD = SignatureCheck(
         ("installation", "installation", "until they import this installation's root"),
         ("imported", "office", "your organisation's certificate authority is trusted"),
         ("system", "provider", "Adobe Approved Trust List or the EU Trusted List"),
-        (None, "unknown", "as Sealbox does"),
+        (None, "unknown", "unless they already trust the authority"),
     ],
 )
 def test_each_kind_of_seal_has_its_sentence_with_and_without_a_timestamp(

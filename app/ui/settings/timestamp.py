@@ -41,10 +41,7 @@ URL_OVERRIDDEN_NOTE = (
     "and cannot be changed here."
 )
 NO_USER = "Enter the user name that goes with this password."
-CA_FILE_NOTE = (
-    "Only for an authority whose root certificate is not otherwise trusted, such as your "
-    "office's own: its timestamps are then trusted, for dating documents only."
-)
+CA_FILE_NOTE = "Only for an authority not trusted otherwise, such as your office's own."
 #: The default timeout, as sealing uses it (app.services.seal_levels).
 DEFAULT_TIMEOUT_S = 10
 

@@ -241,7 +241,7 @@ class SignaturePanel(QWidget):
         generation = self._generation
         self.path = Path(path)
         try:
-            roots = list(self._roots())
+            roots = self._roots()  # kept as given: a TrustRoots knows where each root is from
         except (OSError, ValueError) as exc:
             log.warning("the trust roots cannot be read: %s", exc)
             roots = []
