@@ -221,7 +221,7 @@ class PgDatabase:
         from app.store.pg_schema import migrate
 
         self.conninfo = conninfo
-        self.offline = False
+        self._offline = False
         #: Writes open (nested ones are savepoints): a connection lost inside one is not
         #: replaced, so no statement of the transaction runs outside it.
         self._writing = 0
@@ -249,6 +249,19 @@ class PgDatabase:
     def host(self) -> str:
         return host_of(self.conninfo)
 
+    @property
+    def offline(self) -> bool:
+        """Whether the store is held offline (every use fails at once)."""
+        return self._offline
+
+    @offline.setter
+    def offline(self, offline: bool) -> None:
+        if self._offline and not offline:
+            # The connection of before the outage is not trusted: the next use makes a new one
+            # (a server that restarted dropped it without this process reading so yet).
+            self.conn.close()
+        self._offline = offline
+
     def offline_error(self) -> StoreOfflineError:
         return StoreOfflineError(
             f"The shared store at {self.host} cannot be reached, so this was not done (nothing "
@@ -257,7 +270,7 @@ class PgDatabase:
 
     def connection(self) -> psycopg.Connection[Any]:
         """The connection, made anew when the server dropped the last one."""
-        if self.offline:
+        if self._offline:
             raise self.offline_error()
         if self.conn.closed or self.conn.broken:
             if self._writing:

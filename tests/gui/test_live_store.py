@@ -23,7 +23,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QToolBar, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.ui.bridge import AsyncBridge
+from app.domain.model import RequestSpec
+from app.ui.bridge import AsyncBridge, describe_error
+from app.ui.editor.sending import Delivery, Job
 from app.ui.live import BACK_ONLINE, offline_text
 from app.ui.main import MainWindow
 from app.ui.requests.model import NAME_COLUMN, STATUS_COLUMN
@@ -177,10 +179,22 @@ def test_a_desk_that_loses_the_server_keeps_its_rows_and_comes_back(
         ),
         timeout=SEEN_MS,
     )
-    # Reading the store now says why it cannot, in one sentence (a send would be refused so).
+    # Moving between the places keeps the rows (nothing is read; nothing fails).
     click_place(window, "Archive")
     click_place(window, "Requests")
     assert rows(window) == [("Before the outage", "Sent")]
+    # A send is refused in one sentence, and nothing of it is kept (the editor keeps it).
+    errors: list[BaseException] = []
+    pdf, _spec = files
+    spec = RequestSpec.from_json({**SPEC, "name": "Sent while offline"})
+    Delivery(window.ctx, bridge).start(
+        lambda: Job(pdf, spec, "local", None), on_done=lambda _r: None, on_error=errors.append
+    )
+    qtbot.waitUntil(lambda: errors != [], timeout=SEEN_MS)
+    assert describe_error(errors[0]) == (
+        f"The shared store at {host} cannot be reached, so this was not done (nothing was sent "
+        "or changed): try again when Sealbox says it is back online."
+    )
 
     own_server.resume()
     qtbot.waitUntil(lambda: not window.store_label.isVisible(), timeout=SEEN_MS)
