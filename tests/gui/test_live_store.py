@@ -70,17 +70,21 @@ def send_elsewhere(files: tuple[Path, Path], name: str) -> str:
     return str(json.loads(sent.stdout)["id"])
 
 
-def open_window(qtbot: QtBot, bridge: AsyncBridge, place: str) -> MainWindow:
-    """The main window, listening to the store, showing ``place`` (clicked on the rail)."""
+def open_window(
+    qtbot: QtBot, bridge: AsyncBridge, place: str, *, refresh_s: float = NEVER_S
+) -> MainWindow:
+    """The main window, listening to the shared store (if it is on one), showing ``place``
+    (clicked on the rail); its periodic refresh every ``refresh_s`` seconds."""
     window = MainWindow(bridge=bridge)
     qtbot.addWidget(window)
     window.resize(1200, 800)
     window.live.retry_s = 0.2
-    window.live._periodic.setInterval(NEVER_S * 1000)
+    window.live._periodic.setInterval(int(refresh_s * 1000))
     window.show()
     qtbot.waitExposed(window)
     window.live.start()
-    qtbot.waitUntil(lambda: window.live.listening, timeout=SEEN_MS)
+    if window.live.database is not None:
+        qtbot.waitUntil(lambda: window.live.listening, timeout=SEEN_MS)
     click_place(window, place)
     return window
 
@@ -134,6 +138,17 @@ def test_what_another_desk_does_shows_within_seconds(
     signed = run_sealbox("sign", second, "--recipient", "0", "--typed-signature", "Jane Doe")
     assert signed.returncode == 0, signed.stderr
     qtbot.waitUntil(lambda: archive_names(window) == ["Second lease"], timeout=SEEN_MS)
+
+
+def test_on_a_desks_own_file_the_periodic_refresh_shows_another_process(
+    qtbot: QtBot, bridge: AsyncBridge, home: Path, files: tuple[Path, Path]
+) -> None:
+    window = open_window(qtbot, bridge, "Requests", refresh_s=0.2)
+    assert window.live.database is None and not window.live.listening
+    assert rows(window) == []
+    send_elsewhere(files, "Sent by the command")
+    qtbot.waitUntil(lambda: rows(window) == [("Sent by the command", "Sent")], timeout=SEEN_MS)
+    assert not window.store_label.isVisible()
 
 
 @pytest.fixture
