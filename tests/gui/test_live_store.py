@@ -179,6 +179,13 @@ def test_a_desk_that_loses_the_server_keeps_its_rows_and_comes_back(
     page = window.requests_page
     qtbot.waitUntil(lambda: len(rows(window)) == 1, timeout=SEEN_MS)
     assert not window.store_label.isVisible()
+    # A document being prepared, its draft kept in the shared store.
+    assert window.open_file(files[0])
+    keeper = window.editor.keeper
+    keeper.touch()
+    keeper.autosave()
+    qtbot.waitUntil(lambda: keeper.draft_id is not None and not keeper.pending(), timeout=SEEN_MS)
+    click_place(window, "Requests")
 
     own_server.pause()
     qtbot.waitUntil(window.store_label.isVisible, timeout=SEEN_MS)
@@ -198,6 +205,11 @@ def test_a_desk_that_loses_the_server_keeps_its_rows_and_comes_back(
     click_place(window, "Archive")
     click_place(window, "Requests")
     assert rows(window) == [("Before the outage", "Sent")]
+    # The draft waits (said in the log, not in a window) and the work stays in Prepare.
+    keeper.touch()
+    keeper.autosave()
+    assert "the draft of lease.pdf waits: The shared store at" in caplog.text
+    assert keeper.has_unsaved_work()
     # A send is refused in one sentence, and nothing of it is kept (the editor keeps it).
     errors: list[BaseException] = []
     pdf, _spec = files
@@ -219,5 +231,7 @@ def test_a_desk_that_loses_the_server_keeps_its_rows_and_comes_back(
         lambda: [n for n, _ in rows(window)] == ["After the outage", "Before the outage"],
         timeout=SEEN_MS,
     )
+    keeper.autosave()  # back online: the draft is kept
+    assert window.ctx.store.drafts.exists(str(keeper.draft_id))
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
     assert "Traceback" not in caplog.text
