@@ -250,19 +250,21 @@ NOTIFYING = {"requests": "id", "events": "request_id", "archive_files": "request
 def _notices(db: PgWriter) -> None:
     """Every change to a request, its history or its archive index tells the desks listening
     (app/store/notices.py): ``NOTIFY sealbox_changes, '<request id>'`` from a trigger, so it
-    goes out with the change's own commit (and not at all when the change is rolled back)."""
-    db.execute(
-        "CREATE FUNCTION sealbox_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        "BEGIN "
-        "PERFORM pg_notify('sealbox_changes', to_jsonb(CASE WHEN TG_OP = 'DELETE' "
-        "THEN OLD ELSE NEW END) ->> TG_ARGV[0]); "
-        "RETURN NULL; "
-        "END $$"
-    )
+    goes out with the change's own commit (and not at all when the change is rolled back; the
+    server sends one notice per request and transaction, however many rows changed)."""
+    for column in sorted(set(NOTIFYING.values())):
+        db.execute(
+            f"CREATE FUNCTION sealbox_notify_{column}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN "
+            f"IF TG_OP = 'DELETE' THEN PERFORM pg_notify('sealbox_changes', OLD.{column}); "
+            f"ELSE PERFORM pg_notify('sealbox_changes', NEW.{column}); END IF; "
+            "RETURN NULL; "
+            "END $$"
+        )
     for table, column in NOTIFYING.items():
         db.execute(
             f"CREATE TRIGGER {table}_notify AFTER INSERT OR UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION sealbox_notify_change('{column}')"
+            f"FOR EACH ROW EXECUTE FUNCTION sealbox_notify_{column}()"
         )
 
 
