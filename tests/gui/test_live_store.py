@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,11 +21,13 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QToolBar, QWidget
+from PySide6.QtWidgets import QMainWindow, QToolBar, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.domain.model import RequestSpec
+from app.store.pg import StoreOfflineError
 from app.ui.bridge import AsyncBridge, describe_error
+from app.ui.crash import install_crash_hook
 from app.ui.editor.sending import Delivery, Job
 from app.ui.live import BACK_ONLINE, offline_text
 from app.ui.main import MainWindow
@@ -235,3 +238,28 @@ def test_a_desk_that_loses_the_server_keeps_its_rows_and_comes_back(
     assert window.ctx.store.drafts.exists(str(keeper.draft_id))
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
     assert "Traceback" not in caplog.text
+
+
+def test_a_store_out_of_reach_inside_a_qt_callback_is_said_not_reported_as_a_bug(
+    qtbot: QtBot, home: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    shown: list[str] = []
+    monkeypatch.setattr(
+        "app.ui.crash.QMessageBox.warning", lambda _parent, _title, text: shown.append(text)
+    )
+    previous = install_crash_hook(window, home / "data")
+    try:
+        try:
+            raise StoreOfflineError("The shared store at db.office:5432 cannot be reached.")
+        except StoreOfflineError:
+            sys.excepthook(*sys.exc_info())
+    finally:
+        sys.excepthook = previous
+    assert window.statusBar().currentMessage() == (
+        "The shared store at db.office:5432 cannot be reached."
+    )
+    assert not (home / "data" / "crash-reports").exists()
+    assert shown == []
+    assert not [r for r in caplog.records if r.exc_info]
