@@ -4,7 +4,8 @@ On the shared store (PostgreSQL) every committed change to a request, its histor
 archive index sends a notice (app/store/notices.py). :class:`LiveUpdates` listens on a
 connection of its own: it connects off the window's thread and reads the notices when a
 ``QSocketNotifier`` says the connection's socket is readable, so the window never waits for the
-server. ``changed(ids)`` then names the requests changed; ``changed([])`` says anything may have
+server. ``changed(ids)`` then names the requests changed (the notices of
+:data:`GATHER_MS` together); ``changed([])`` says anything may have
 changed (the periodic refresh, every :data:`REFRESH_S` seconds on either backend, which also
 catches what another process wrote to a SQLite file).
 
@@ -48,6 +49,9 @@ def offline_text(host: str) -> str:
 REFRESH_S = 30
 #: Seconds between two tries to reach a shared store that was lost.
 RETRY_S = 10
+#: Notices arriving within this many milliseconds are read as one change (another desk's sync
+#: of a thousand requests reloads the place a few times, not a thousand).
+GATHER_MS = 200
 
 
 class LiveUpdates(QObject):
@@ -79,6 +83,11 @@ class LiveUpdates(QObject):
         self._retry = QTimer(self)
         self._retry.setSingleShot(True)
         self._retry.timeout.connect(self._connect)
+        self._pending: set[str] = set()
+        self._gather = QTimer(self)
+        self._gather.setSingleShot(True)
+        self._gather.setInterval(GATHER_MS)
+        self._gather.timeout.connect(self._flush)
 
     # --- the shared store ---------------------------------------------------------------------
 
@@ -115,6 +124,7 @@ class LiveUpdates(QObject):
     def stop(self) -> None:
         self._periodic.stop()
         self._retry.stop()
+        self._gather.stop()
         self._drop_notifier()
         if self._feed is not None:
             self._feed.close()
@@ -161,7 +171,14 @@ class LiveUpdates(QObject):
             self.lost(exc)
             return
         if ids:
-            self.changed.emit(sorted(ids))
+            self._pending |= ids
+            if not self._gather.isActive():
+                self._gather.start()
+
+    def _flush(self) -> None:
+        ids, self._pending = sorted(self._pending), set()
+        if ids:
+            self.changed.emit(ids)
 
     def lost(self, reason: BaseException | None = None) -> None:
         """The shared store cannot be reached: work offline and try again later."""

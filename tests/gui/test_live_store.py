@@ -25,7 +25,8 @@ from PySide6.QtWidgets import QMainWindow, QToolBar, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.domain.model import RequestSpec
-from app.store.pg import StoreOfflineError
+from app.store.pg import PgDatabase, StoreOfflineError
+from app.store.postgres import PostgresStore
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.crash import install_crash_hook
 from app.ui.editor.sending import Delivery, Job
@@ -35,6 +36,7 @@ from app.ui.requests.model import NAME_COLUMN, STATUS_COLUMN
 from tests.conftest import run_sealbox
 from tests.e2e.test_bad_input import SPEC
 from tests.support import pgserver
+from tests.unit.test_store import make_request
 
 #: "Within a second or two" (and slack for a loaded machine).
 SEEN_MS = 5000
@@ -141,6 +143,24 @@ def test_what_another_desk_does_shows_within_seconds(
     signed = run_sealbox("sign", second, "--recipient", "0", "--typed-signature", "Jane Doe")
     assert signed.returncode == 0, signed.stderr
     qtbot.waitUntil(lambda: archive_names(window) == ["Second lease"], timeout=SEEN_MS)
+
+
+def test_many_changes_at_once_are_read_as_one(
+    qtbot: QtBot, bridge: AsyncBridge, home: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_address(monkeypatch, pg_url)
+    window = open_window(qtbot, bridge, "Requests")
+    other = PostgresStore(PgDatabase(pg_url), home / "other-desk")
+    told: list[list[str]] = []
+    window.live.changed.connect(told.append)
+    try:
+        ids = [f"r-{i:02d}" for i in range(40)]
+        for rid in ids:  # another desk's sync: forty commits in a row
+            other.requests.add(make_request(rid, f"Request {rid}"), f"key-{rid}")
+    finally:
+        other.close()
+    qtbot.waitUntil(lambda: len(rows(window)) == 40, timeout=SEEN_MS)
+    assert told == [ids]  # one reload of the place, naming them all
 
 
 def test_on_a_desks_own_file_the_periodic_refresh_shows_another_process(
