@@ -116,12 +116,17 @@ def _guarded() -> Iterator[None]:
 
 
 class PgReader:
-    """Reads: ``execute`` (a cursor) and ``query`` (rows as dicts), as on SQLite."""
+    """Reads: ``execute`` (a cursor) and ``query`` (rows as dicts), as on SQLite, on the
+    database's connection as it is now (a new one after the server was lost)."""
 
     dialect = POSTGRES
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self.conn = conn
+    def __init__(self, database: PgDatabase) -> None:
+        self.database = database
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]:
+        return self.database.connection()
 
     def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> psycopg.Cursor[Any]:
         with _guarded():
@@ -186,8 +191,29 @@ class PgWriter(PgReader):
         return self
 
 
+def host_of(conninfo: str) -> str:
+    """The server ``conninfo`` names, for a status line: ``host:port`` (no password)."""
+    try:
+        parts = conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "the server"
+    host = str(parts.get("host") or "localhost")
+    if host.startswith("/"):
+        host = "this computer"
+    return f"{host}:{parts['port']}" if parts.get("port") else host
+
+
+class StoreOfflineError(LostConnectionError):
+    """The shared store cannot be reached now (this desk is working offline)."""
+
+
 class PgDatabase:
-    """One connection to the shared store. Use :meth:`write` for every change."""
+    """One connection to the shared store. Use :meth:`write` for every change.
+
+    A connection the server dropped is replaced by a new one at the next use. While the store
+    is held :attr:`offline` (the app does this when it finds the server gone, until its own
+    retry reaches it again) every use fails at once with :class:`StoreOfflineError` instead of
+    waiting for a connection that cannot be made."""
 
     dialect = POSTGRES
 
@@ -195,13 +221,17 @@ class PgDatabase:
         from app.store.pg_schema import migrate
 
         self.conninfo = conninfo
+        self._offline = False
+        #: Writes open (nested ones are savepoints): a connection lost inside one is not
+        #: replaced, so no statement of the transaction runs outside it.
+        self._writing = 0
         try:
             conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
         except psycopg.Error as exc:
             raise connect_error(conninfo, exc) from exc
         self.conn: psycopg.Connection[Any] = conn
-        self.reader = PgReader(conn)
-        self._writer = PgWriter(conn)
+        self.reader = PgReader(self)
+        self._writer = PgWriter(self)
         try:
             migrate(self)
         except (psycopg.Error, StoreDatabaseError, LostConnectionError) as exc:
@@ -215,11 +245,57 @@ class PgDatabase:
     def where(self) -> str:
         return describe(self.conninfo)
 
+    @property
+    def host(self) -> str:
+        return host_of(self.conninfo)
+
+    @property
+    def offline(self) -> bool:
+        """Whether the store is held offline (every use fails at once)."""
+        return self._offline
+
+    @offline.setter
+    def offline(self, offline: bool) -> None:
+        if self._offline and not offline:
+            # The connection of before the outage is not trusted: the next use makes a new one
+            # (a server that restarted dropped it without this process reading so yet).
+            self.conn.close()
+        self._offline = offline
+
+    def offline_error(self) -> StoreOfflineError:
+        return StoreOfflineError(
+            f"The shared store at {self.host} cannot be reached, so this was not done (nothing "
+            "was sent or changed): try again when Sealbox says it is back online."
+        )
+
+    def connection(self) -> psycopg.Connection[Any]:
+        """The connection, made anew when the server dropped the last one."""
+        if self._offline:
+            raise self.offline_error()
+        if self.conn.closed or self.conn.broken:
+            if self._writing:
+                raise LostConnectionError(
+                    "The connection to the shared store was lost: check the network and that "
+                    "the server is running, then try again."
+                )
+            try:
+                self.conn = psycopg.connect(
+                    self.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+                )
+            except psycopg.OperationalError as exc:
+                raise self.offline_error() from exc
+        return self.conn
+
     @contextmanager
     def write(self) -> Iterator[PgWriter]:
         """A transaction (a savepoint inside one already open); commits on success."""
-        with _guarded(), self.conn.transaction():
-            yield self._writer
+        conn = self.connection()
+        self._writing += 1
+        try:
+            with _guarded(), conn.transaction():
+                yield self._writer
+        finally:
+            self._writing -= 1
 
     def close(self) -> None:
         self.conn.close()

@@ -243,8 +243,33 @@ def _desks(db: PgWriter) -> None:
     )
 
 
+#: The tables whose changes every desk is told of, with the column naming the request.
+NOTIFYING = {"requests": "id", "events": "request_id", "archive_files": "request_id"}
+
+
+def _notices(db: PgWriter) -> None:
+    """Every change to a request, its history or its archive index tells the desks listening
+    (app/store/notices.py): ``NOTIFY sealbox_changes, '<request id>'`` from a trigger, so it
+    goes out with the change's own commit (and not at all when the change is rolled back; the
+    server sends one notice per request and transaction, however many rows changed)."""
+    for column in sorted(set(NOTIFYING.values())):
+        db.execute(
+            f"CREATE FUNCTION sealbox_notify_{column}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN "
+            f"IF TG_OP = 'DELETE' THEN PERFORM pg_notify('sealbox_changes', OLD.{column}); "
+            f"ELSE PERFORM pg_notify('sealbox_changes', NEW.{column}); END IF; "
+            "RETURN NULL; "
+            "END $$"
+        )
+    for table, column in NOTIFYING.items():
+        db.execute(
+            f"CREATE TRIGGER {table}_notify AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION sealbox_notify_{column}()"
+        )
+
+
 #: Migrations in order: entry N brings the shared store from version N to N + 1.
-MIGRATIONS: list[Callable[[PgWriter], None]] = [_initial, _desks]
+MIGRATIONS: list[Callable[[PgWriter], None]] = [_initial, _desks, _notices]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

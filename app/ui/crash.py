@@ -5,6 +5,10 @@ which hands it to ``sys.excepthook``. Python's default hook only prints it, so a
 without a word. :func:`install_crash_hook` replaces the hook: the traceback goes to the log and to
 a crash report in the data folder, and the window says (once per burst of errors, never from
 inside a paint) that something went wrong, without the exception's text.
+
+One kind is not a bug: a service that cannot be reached now (:class:`UnavailableError`, such as
+the shared store while its server is down) reaching Qt from a place that did not expect it. Its
+sentence goes to the log (no traceback) and to the window's status bar, and nothing else.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 from app import __version__
 from app.domain.clock import now
+from app.errors import UnavailableError
 from app.logs import redact
 
 log = logging.getLogger(__name__)
@@ -49,6 +54,11 @@ def install_crash_hook(window: QWidget, data_dir: Path) -> Hook:
     def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if issubclass(kind, KeyboardInterrupt):
             previous(kind, exc, tb)
+            return
+        if isinstance(exc, UnavailableError):
+            log.warning("not done: %s", exc)
+            if isinstance(window, QMainWindow):
+                window.statusBar().showMessage(exc.for_app(), 15000)
             return
         log.error("bug inside the window", exc_info=(kind, exc, tb))
         first = not pending

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from app.ui.bridge import AsyncBridge
     from app.ui.bulk.launcher import BulkLauncher
     from app.ui.editor.editor import EditorWidget
+    from app.ui.live import LiveUpdates
     from app.ui.requests.page import RequestsPage
     from app.ui.settings.dialog import SettingsDialog
     from app.ui.signing import SigningView
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
     requests_page: RequestsPage
     archive_page: ArchivePage
     sync: SyncController
+    live: LiveUpdates
     bulk: BulkLauncher
 
     def __init__(
@@ -207,12 +209,54 @@ class MainWindow(QMainWindow):
             lambda title, text: self.statusBar().showMessage(f"{title}: {text}", 15000)
         )
         self.sync.requestsChanged.connect(lambda _ids: self._requests_changed())
+        self._build_live()
         if QSystemTrayIcon.isSystemTrayAvailable():
             tray = QSystemTrayIcon(app_icon(), self)
             tray.setToolTip("Sealbox")
             tray.activated.connect(self._raise_window)
             tray.show()
             self.sync.tray = tray
+
+    def _build_live(self) -> None:
+        """What other desks do, shown as it happens; the shared store's offline label."""
+        from PySide6.QtWidgets import QLabel
+
+        from app.ui.live import LiveUpdates
+        from app.ui.style import DANGER
+
+        # Started by run_app (tests drive it themselves).
+        self.live = LiveUpdates(self.ctx, self.bridge, self)
+        self.store_label = QLabel()
+        self.store_label.setStyleSheet(f"color: {DANGER}; padding: 0 6px;")
+        self.store_label.setVisible(False)
+        self.statusBar().addPermanentWidget(self.store_label)
+        self.live.onlineChanged.connect(self._store_online)
+        self.live.changed.connect(self._store_changed)
+
+    def _store_online(self, online: bool) -> None:
+        from app.ui.live import BACK_ONLINE, offline_text
+
+        self.store_label.setText("" if online else offline_text(self.live.host))
+        self.store_label.setVisible(not online)
+        if online:
+            self.statusBar().showMessage(BACK_ONLINE, 10000)
+
+    def _store_changed(self, ids: list[str]) -> None:
+        """Requests changed in the store (``ids``; none: anything may have): the place shown
+        reads them again."""
+        from app.errors import UnavailableError
+
+        try:
+            if self.places.currentIndex() == 1:
+                if ids and all(self.requests_page.model.row_of(i) >= 0 for i in ids):
+                    for request_id in ids:
+                        self.requests_page.reload_request(request_id)
+                else:
+                    self.requests_page.refresh()
+            elif self.places.currentIndex() == 2:
+                self.archive_page.refresh()
+        except UnavailableError as exc:
+            self.live.trouble(exc)
 
     def _build_rail(self) -> None:
         rail = QToolBar("Places")
@@ -243,10 +287,7 @@ class MainWindow(QMainWindow):
             return
         self.places.setCurrentIndex(index)
         self.place_actions[index].setChecked(True)
-        if index == 1:
-            self.requests_page.refresh()
-        elif index == 2:
-            self.archive_page.refresh()
+        self._store_changed([])
 
     def show_run(self, run_id: str) -> None:
         """Show the requests of a run of send to many in Requests."""
@@ -373,10 +414,7 @@ class MainWindow(QMainWindow):
         self.archive_page.show_request(request_id)
 
     def _requests_changed(self) -> None:
-        if self.places.currentIndex() == 1:
-            self.requests_page.refresh()
-        elif self.places.currentIndex() == 2:
-            self.archive_page.refresh()
+        self._store_changed([])
 
     def _document_changed(self, name: str) -> None:
         self.setWindowTitle(f"{name} — Sealbox" if name else "Sealbox")
@@ -418,6 +456,7 @@ class MainWindow(QMainWindow):
         for dialog in list(self.signing_windows.values()):
             dialog.close()  # its page view ends its render process
         self.sync.stop()
+        self.live.stop()
         self.archive_page.shutdown()
         self.editor.shutdown()
         self.bridge.cancel_all()
@@ -516,6 +555,7 @@ def run_app(path: Path | None) -> int:
 
     QTimer.singleShot(0, start)
     window.sync.start()
+    window.live.start()
     log.info("background sync started")
     code = run_app_loop(app, loop)
     window.bridge.shutdown()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.domain.lifecycle import Status
 from app.domain.model import Request, RequestSpec
-from app.errors import SealboxError, UserError
+from app.errors import SealboxError, UnavailableError, UserError
 from app.pdf.document import PdfInfo
 from app.store.drafts import Draft, Drafts
 from app.ui.bridge import AsyncBridge
@@ -107,7 +107,10 @@ class DraftKeeper(QObject):
         if working is None or not self.changed:
             return
         if self.draft_id is not None:
-            self._write(self.draft_id, working)
+            try:
+                self._write(self.draft_id, working)
+            except UnavailableError as exc:  # the shared store is out of reach: kept later
+                log.warning("the draft of %s waits: %s", working.path.name, exc)
             return
         if self._copying is not None:
             return  # the copy under way writes the draft when it is done
@@ -122,7 +125,10 @@ class DraftKeeper(QObject):
                 self._drop_copy(draft_id)  # the document was closed meanwhile
                 return
             self._copying = None
-            self._add(draft_id, sha256)
+            try:
+                self._add(draft_id, sha256)
+            except UnavailableError as exc:  # the shared store is out of reach: kept later
+                log.warning("the draft of %s waits: %s", working.path.name, exc)
 
         def failed(exc: BaseException) -> None:
             if self._copying == draft_id:

@@ -391,6 +391,15 @@ class RequestDetails(QWidget):
         self.scroll_area.setWidget(body)
         self.stack.addWidget(self.scroll_area)
 
+    def action_buttons(self) -> list[QPushButton]:
+        return [
+            self.sign_button,
+            self.refresh_button,
+            self.cancel_button,
+            self.download_button,
+            self.archive_button,
+        ]
+
     def clear(self) -> None:
         self.request = None
         self.stack.setCurrentWidget(self.placeholder)

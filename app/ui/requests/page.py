@@ -15,7 +15,8 @@ command line (:mod:`app.services.requests`); a refusal is shown with its message
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+import logging
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -41,11 +42,11 @@ from app.context import Context
 from app.domain.clock import now
 from app.domain.lifecycle import Status
 from app.domain.model import Request
-from app.errors import SealboxError
+from app.errors import SealboxError, UnavailableError
 from app.providers import registry
 from app.services.requests import cancel_request, check_cancel, download_request, refresh_request
 from app.store.actor import current_actor
-from app.store.records import RequestFilter
+from app.store.records import Event, RequestFilter
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.cancel_dialog import CancelRequestDialog
 
@@ -78,6 +79,8 @@ from app.ui.requests.table import RequestsTable, StatusBadgeDelegate
 from app.ui.style import MUTED_STYLE, text_style
 from app.ui.widgets import SearchBox
 
+log = logging.getLogger(__name__)
+
 
 class RequestsPage(QWidget):
     """The requests place: filters, the table, and the selected request's details."""
@@ -95,6 +98,9 @@ class RequestsPage(QWidget):
         self.bridge = bridge
         #: Requests with an action running (their buttons wait for it).
         self.busy: set[str] = set()
+        #: The history last read of each request shown (shown again while the store is out
+        #: of reach).
+        self._events_read: dict[str, Sequence[Event]] = {}
         #: The Cancel request dialog while it is open.
         self.cancel_dialog: CancelRequestDialog | None = None
         self.model = RequestsModel(ctx.store, self)
@@ -357,14 +363,31 @@ class RequestsPage(QWidget):
 
     def _show_selected(self) -> None:
         request_id = self.selected_id()
-        if request_id is None or not self.ctx.requests.exists(request_id):
-            self.details.clear()
+        try:
+            if request_id is None or not self.ctx.requests.exists(request_id):
+                self.details.clear()
+                return
+            request = self.ctx.requests.get(request_id)
+            # As recorded: the pane orders them itself, and events of one moment keep the
+            # order they were recorded in (sorting them twice would turn those ties around).
+            events = self.ctx.requests.events(request_id)
+        except UnavailableError as exc:
+            # The shared store cannot be reached (the window says so): the request as its row
+            # last read it, with the history last read of it, and no actions until it is back.
+            log.info("the selected request could not be read: %s", exc)
+            self._show_as_last_read(request_id)
             return
-        request = self.ctx.requests.get(request_id)
-        # As recorded: the pane orders them itself, and events of one moment keep the order
-        # they were recorded in (sorting them twice would turn those ties around).
-        self.details.show_request(request, self.ctx.requests.events(request_id))
+        self._events_read[request_id] = events
+        self.details.show_request(request, events)
         self._update_actions(request)
+
+    def _show_as_last_read(self, request_id: str | None) -> None:
+        request = self.model.request_at(self.model.row_of(request_id or ""))
+        if request is None:
+            return
+        self.details.show_request(request, self._events_read.get(request.id, []))
+        for button in self.details.action_buttons():
+            button.setEnabled(False)
 
     def _update_actions(self, request: Request) -> None:
         d = self.details
