@@ -18,7 +18,7 @@ a separate process each, until every request is archived.
    second (wall time from the first desk's start to the last request archived), with 1 desk and
    with 5.
 2. The many-desks run: half the requests completed before the desks start and the rest while
-   they work (50 every half second); when half are archived a fifth desk starts, claims its
+   they work (50 every half second); when a third are archived a fifth desk starts, claims its
    first batch of leases and is killed -9 there (``SEALBOX_PAUSE_AT=lease-claimed``), holding
    them; the four others leave those requests to it until its leases expire
    (``SEALBOX_STORE_LEASE_S``), then take them over.
@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -47,7 +49,7 @@ import psycopg
 import pymupdf
 
 from tests.bench.core import isolate, section
-from tests.conftest import run_sealbox, start_sealbox
+from tests.conftest import ROOT, run_sealbox, sealbox_env
 from tests.fakes.craftkit import CraftkitFake
 from tests.support import pgserver
 
@@ -162,32 +164,68 @@ def _spec(n: int) -> dict[str, Any]:
     }
 
 
+_NUMBERS = itertools.count(1)
+
+
+@dataclass
+class Pass:
+    """One ``sealbox sync --json`` process; its output goes to files (a pipe nobody reads
+    while it runs would stop it once its report fills the pipe)."""
+
+    proc: subprocess.Popen[bytes]
+    out: Path
+    err: Path
+
+    def result(self) -> dict[str, Any]:
+        """Its report, once it has ended (exit 0, or 3: a service could not be reached)."""
+        self.proc.wait(timeout=600)
+        if self.proc.returncode not in (0, 3):
+            raise SystemExit(
+                f"a desk's sync failed ({self.proc.returncode}): {self.err.read_text().strip()}"
+            )
+        report: dict[str, Any] = json.loads(self.out.read_text())
+        return report
+
+
+def start_sync(scenario: Scenario, desk: str, **extra: str) -> Pass:
+    """Start ``sealbox sync --json`` at ``desk``."""
+    n = next(_NUMBERS)
+    out = scenario.root / scenario.name / f"{desk}-{n}.out"
+    err = out.with_suffix(".err")
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "sync", "--json"],
+            stdout=stdout,
+            stderr=stderr,
+            env=sealbox_env(scenario.env(desk, **extra)),
+            cwd=ROOT,
+        )
+    return Pass(proc, out, err)
+
+
 @dataclass
 class Desks:
     """The desks' ``sealbox sync`` processes, each started again as soon as it ends."""
 
     scenario: Scenario
     names: list[str]
-    running: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
+    running: dict[str, Pass] = field(default_factory=dict)
     passes: int = 0
     left_to_killed: int = 0
     killed_pid: int | None = None
 
     def keep_going(self) -> None:
         for name in self.names:
-            proc = self.running.get(name)
-            if proc is not None and proc.poll() is None:
+            running = self.running.get(name)
+            if running is not None and running.proc.poll() is None:
                 continue
-            if proc is not None:
-                self._collect(proc)
-            self.running[name] = start_sealbox("sync", "--json", env_extra=self.scenario.env(name))
+            if running is not None:
+                self._collect(running)
+            self.running[name] = start_sync(self.scenario, name)
 
-    def _collect(self, proc: subprocess.Popen[str]) -> None:
-        out, err = proc.communicate()
-        if proc.returncode not in (0, 3):
-            raise SystemExit(f"a desk's sync failed ({proc.returncode}): {err.strip()}")
+    def _collect(self, running: Pass) -> None:
         self.passes += 1
-        result = json.loads(out)
+        result = running.result()
         if self.killed_pid is not None:
             self.left_to_killed += sum(
                 1
@@ -197,9 +235,8 @@ class Desks:
 
     def stop(self) -> None:
         """Let the passes still running finish, and read them."""
-        for proc in self.running.values():
-            proc.wait(timeout=300)
-            self._collect(proc)
+        for running in self.running.values():
+            self._collect(running)
         self.running.clear()
 
 
@@ -235,7 +272,7 @@ class Victim:
 
     scenario: Scenario
     kill_at: int
-    proc: subprocess.Popen[str] | None = None
+    proc: Pass | None = None
     killed_pid: int | None = None
 
     def step(self) -> int | None:
@@ -246,25 +283,22 @@ class Victim:
             if scenario.archived() < self.kill_at:
                 return None
             marks.mkdir(exist_ok=True)
-            self.proc = start_sealbox(
-                "sync",
-                "--json",
-                env_extra=scenario.env(
-                    "deskE", SEALBOX_REACHED_DIR=str(marks), SEALBOX_PAUSE_AT="lease-claimed"
-                ),
+            self.proc = start_sync(
+                scenario, "deskE", SEALBOX_REACHED_DIR=str(marks), SEALBOX_PAUSE_AT="lease-claimed"
             )
             return None
-        if not (marks / f"lease-claimed-{self.proc.pid}").exists():
-            if self.proc.poll() is not None:  # a pass that found nothing free: again
-                self.proc.communicate()
+        proc = self.proc.proc
+        if not (marks / f"lease-claimed-{proc.pid}").exists():
+            if proc.poll() is not None:  # a pass that found nothing free: again
+                self.proc.result()
                 self.proc = None
             return None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.communicate(timeout=60)
-        self.killed_pid = self.proc.pid
-        held = [rid for rid, holder in scenario.leases() if holder.endswith(f"pid {self.proc.pid}")]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        self.killed_pid = proc.pid
+        held = [rid for rid, holder in scenario.leases() if holder.endswith(f"pid {proc.pid}")]
         print(
-            f"  killed -9 desk E (pid {self.proc.pid}) at {scenario.archived()} archived, "
+            f"  killed -9 desk E (pid {proc.pid}) at {scenario.archived()} archived, "
             f"holding {len(held)} leases (they expire after {LEASE_S} s)",
             flush=True,
         )
@@ -344,7 +378,7 @@ def many_desks(root: Path, server: pgserver.PgServer, count: int) -> list[str]:
         for envelope in envelopes[: count // 2]:
             fake.advance(envelope, "completed")
         running = Desks(scenario, ["deskA", "deskB", "deskC", "deskD"])
-        victim = Victim(scenario, count // 2)
+        victim = Victim(scenario, count // 3)
         took = run_until_archived(scenario, running, count, envelopes[count // 2 :], victim)
         print(
             f"  4 desks and a killed fifth: {count:,} archived in {took:.1f} s "
