@@ -393,7 +393,10 @@ def many_desks(root: Path, server: pgserver.PgServer, count: int) -> list[str]:
             f"{running.left_to_killed} times a request was left to the killed desk)"
         )
         failed = check(scenario, count, running.killed_pid)
-        if running.left_to_killed == 0:
+        if running.killed_pid is None:
+            failed.append("the fifth desk was never killed (every request archived first)")
+            print(f"  FAIL {failed[-1]}")
+        elif running.left_to_killed == 0:
             failed.append("no desk found a request leased by the killed desk")
             print("  FAIL no desk found a request leased by the killed desk")
         return failed
