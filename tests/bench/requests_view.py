@@ -34,6 +34,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,12 +89,18 @@ def _person(rng: random.Random, i: int) -> tuple[str, str, str]:
     return first, last, f"{first.lower()}.{last.lower()}{i}@{rng.choice(DOMAINS)}"
 
 
+@dataclass
+class Rows:
+    """The synthetic store's rows, as the store writes them: the tables' rows in the order
+    they are written (``tables``), the ``search_keys`` rows and the full-text rows."""
+
+    tables: dict[str, list[dict[str, Any]]]
+    keys: list[tuple[int, str]]
+    search: list[tuple[int, str, str, str, str]]
+
+
 def fill(ctx: Any, total: int = REQUESTS, seed: int = SEED) -> float:
     """Write ``total`` synthetic requests in one transaction; returns the seconds it took."""
-    from app.domain.clock import iso
-    from app.domain.lifecycle import Status
-    from app.domain.model import Field, FieldType, Recipient, RecipientState, Request, RequestSpec
-
     try:
         from app.store.db import docid_base
     except ImportError:  # a Sealbox before the search rows were keyed by time (to compare)
@@ -102,11 +109,38 @@ def fill(ctx: Any, total: int = REQUESTS, seed: int = SEED) -> float:
         def docid_base(created_at: str) -> int:
             return next(counter)
 
-    row_of: Callable[[Request], dict[str, Any]]
+    row_of: Callable[[Any], dict[str, Any]]
     try:
         from app.store.rows import request_row as row_of
     except ImportError:  # a Sealbox before the store was split into repositories
         row_of = ctx.requests._row
+
+    started = time.perf_counter()
+    rows = make_rows(total, seed, docid_base, row_of)
+    ctx.database.conn.execute("PRAGMA cache_size = -262144")  # 256 MiB, this connection only
+    with ctx.database.write() as db:
+        for table, table_rows in rows.tables.items():
+            _insert_all(db.conn, table, table_rows)
+        db.conn.executemany("INSERT INTO search_keys (docid, request_id) VALUES (?, ?)", rows.keys)
+        db.conn.executemany(
+            "INSERT INTO search (rowid, request_id, name, people, content) VALUES (?, ?, ?, ?, ?)",
+            rows.search,
+        )
+    ctx.database.conn.execute("PRAGMA cache_size = -2000")  # SQLite's default again
+    return time.perf_counter() - started
+
+
+def make_rows(
+    total: int,
+    seed: int,
+    docid_base: Callable[[str], int],
+    row_of: Callable[[Any], dict[str, Any]],
+) -> Rows:
+    """``total`` synthetic requests (the same for the same ``seed``) as rows: ``row_of`` makes
+    a request's row, ``docid_base`` the docid of its full-text row."""
+    from app.domain.clock import iso
+    from app.domain.lifecycle import Status
+    from app.domain.model import Field, FieldType, Recipient, RecipientState, Request, RequestSpec
 
     rng = random.Random(seed)
     statuses = list(STATUS_MIX)
@@ -122,7 +156,6 @@ def fill(ctx: Any, total: int = REQUESTS, seed: int = SEED) -> float:
     event_rows: list[dict[str, Any]] = []
     key_rows: list[tuple[int, str]] = []
     search_rows: list[tuple[int, str, str, str, str]] = []
-    started = time.perf_counter()
     for n in range(total):
         rid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         people = [_person(rng, n * 3 + k) for k in range(rng.choice((1, 1, 2, 2, 2, 3)))]
@@ -239,27 +272,18 @@ def fill(ctx: Any, total: int = REQUESTS, seed: int = SEED) -> float:
         search_rows.append(
             (docid, rid, name, " ".join(f"{r.name} {r.email}" for r in recipients), "")
         )
-    # Child rows in their primary key's order, and a page cache that holds the indexes while
-    # they are written: the B-trees grow at their ends instead of at random places.
+    # Child rows in their primary key's order: the B-trees grow at their ends instead of at
+    # random places.
     recipient_rows.sort(key=lambda r: (r["request_id"], r["idx"]))
     field_rows.sort(key=lambda r: (r["request_id"], r["idx"]))
     event_rows.sort(key=lambda r: r["request_id"])
-    ctx.database.conn.execute("PRAGMA cache_size = -262144")  # 256 MiB, this connection only
-    with ctx.database.write() as db:
-        for table, rows in (
-            ("requests", requests_rows),
-            ("recipients", recipient_rows),
-            ("fields", field_rows),
-            ("events", event_rows),
-        ):
-            _insert_all(db.conn, table, rows)
-        db.conn.executemany("INSERT INTO search_keys (docid, request_id) VALUES (?, ?)", key_rows)
-        db.conn.executemany(
-            "INSERT INTO search (rowid, request_id, name, people, content) VALUES (?, ?, ?, ?, ?)",
-            search_rows,
-        )
-    ctx.database.conn.execute("PRAGMA cache_size = -2000")  # SQLite's default again
-    return time.perf_counter() - started
+    tables = {
+        "requests": requests_rows,
+        "recipients": recipient_rows,
+        "fields": field_rows,
+        "events": event_rows,
+    }
+    return Rows(tables, key_rows, search_rows)
 
 
 def _insert_all(conn: Any, table: str, rows: list[dict[str, Any]]) -> None:
