@@ -17,7 +17,7 @@ from app.config import load_settings
 from app.context import Context
 from app.providers.local.choice import PKCS12
 from app.ui.bridge import AsyncBridge
-from app.ui.settings.trust import READERS_PREFIX, SYSTEM_LABEL
+from app.ui.settings.trust import SYSTEM_LABEL
 from tests.gui.conftest import TIMEOUT_MS
 from tests.gui.test_settings_timestamp import click_ok, config, open_group, type_into
 
@@ -67,7 +67,7 @@ def test_the_readers_note_follows_the_seal_certificate_and_the_timestamp_authori
     dialog = open_group(ctx, bridge, qtbot)
     note = dialog.readers_note
     assert note.isVisible()
-    assert note.text() == READERS_PREFIX + seal_sentence("installation", False)
+    assert note.text() == seal_sentence("installation", False)
     assert "this installation's root certificate" in note.text()
     assert "signer's computer clock" in note.text()
 
@@ -75,9 +75,9 @@ def test_the_readers_note_follows_the_seal_certificate_and_the_timestamp_authori
     radio = seal.radios[PKCS12]
     qtbot.mouseClick(radio, Qt.MouseButton.LeftButton, pos=radio.rect().center())
     assert seal.source() == PKCS12
-    assert note.text() == READERS_PREFIX + seal_sentence("office", False)
+    assert note.text() == seal_sentence("office", False)
     assert "organisation's certificate authority" in note.text()
 
     type_into(qtbot, dialog.timestamp.url_edit, "https://tsa.example.com/tsr")
-    assert note.text() == READERS_PREFIX + seal_sentence("office", True)
+    assert note.text() == seal_sentence("office", True)
     assert "time from the timestamp authority" in note.text()

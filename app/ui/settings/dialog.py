@@ -107,7 +107,9 @@ class SettingsDialog(QDialog):
         in_person.form.addRow(self.trust)
         # Under the seal's choice: what other PDF readers will show for it.
         self.readers_note = ReadersNote(self.seal, self.timestamp.url_edit)
-        in_person.form.addRow(self.readers_note)
+        seal_layout = self.seal.layout()
+        assert seal_layout is not None  # the group's own QVBoxLayout
+        seal_layout.addWidget(self.readers_note)
         self.page_list.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.page_list.setCurrentRow(0)
 

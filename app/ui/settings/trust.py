@@ -27,7 +27,6 @@ ABOUT = (
     "certificate authorities imported into the archive. Tick this to trust those of this "
     "computer's own list too, such as the public authorities behind signature services."
 )
-READERS_PREFIX = "In other PDF readers: "
 
 
 def store_note() -> str:
@@ -87,4 +86,4 @@ class ReadersNote(QLabel):
         # A certificate file or a token: the office's own certificate, from its CA.
         kind: SealKind = "installation" if self.seal.source() == INSTALLATION else "office"
         timestamped = bool(self.tsa_url.text().strip())
-        self.setText(READERS_PREFIX + seal_sentence(kind, timestamped))
+        self.setText(seal_sentence(kind, timestamped))  # it names the readers itself
