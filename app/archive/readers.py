@@ -25,12 +25,12 @@ functions: no I/O, no Qt.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from app.archive.verify import SignatureCheck
 
-__all__ = ["SealKind", "seal_kind", "seal_sentence", "what_other_readers_show"]
+__all__ = ["SealKind", "reader_facts", "seal_kind", "seal_sentence", "what_other_readers_show"]
 
 SealKind = Literal["installation", "office", "provider", "unknown"]
 
@@ -121,3 +121,13 @@ def what_other_readers_show(details: SignatureCheck) -> str:
             "expired."
         )
     return sentence
+
+
+def reader_facts(check: SignatureCheck) -> dict[str, Any]:
+    """Where a signature's trust comes from, what the file's revocation data says, and what
+    other readers show: the signature panel's fields of :mod:`app.archive.signature_details`."""
+    return {
+        "trust_source": check.trust_source,
+        "revoked": check.revocation.to_json() if check.revocation is not None else None,
+        "other_readers": what_other_readers_show(check),
+    }

@@ -39,6 +39,7 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
+from app.archive.readers import reader_facts
 from app.archive.verify import (
     PdfSource,
     SignatureCheck,
@@ -370,7 +371,7 @@ def _details(
         place=file.places.get(check.field_name),
         signed_length=signed_length,
         certificate_expires=certificate_expires,
-        **_reader_facts(check),
+        **reader_facts(check),
     )
 
 
@@ -395,19 +396,8 @@ def _plain(number: int, check: SignatureCheck, moment: dt.datetime) -> Signature
         covers_whole_file=check.covers_whole_file,
         place=None,
         signed_length=None,
-        **(_reader_facts(check) if check.kind != "unreadable" else {}),
+        **(reader_facts(check) if check.kind != "unreadable" else {}),
     )
-
-
-def _reader_facts(check: SignatureCheck) -> dict[str, Any]:
-    """Where its trust comes from, what the revocation data says, and what other readers show."""
-    from app.archive.readers import what_other_readers_show
-
-    return {
-        "trust_source": check.trust_source,
-        "revoked": check.revocation.to_json() if check.revocation is not None else None,
-        "other_readers": what_other_readers_show(check),
-    }
 
 
 def _bare(checks: Sequence[SignatureCheck], moment: dt.datetime) -> FileSignatures:
