@@ -63,6 +63,12 @@ class Paths:
         return self.documents_dir / f"{request_id}.pdf"
 
     @property
+    def desk_outbox_dir(self) -> Path:
+        """Sends kept on this desk while the shared store could not be reached, one folder
+        each (:mod:`app.services.desk_outbox`)."""
+        return self.data_dir / "desk-outbox"
+
+    @property
     def locks_dir(self) -> Path:
         """Lock files: a live process holds the lock of what it is working on
         (:mod:`app.oslock`)."""

@@ -79,6 +79,11 @@ class UnavailableError(SealboxError):
     exit_code = 3
 
 
+class StoreUnreachableError(UnavailableError):
+    """The shared store's server cannot be reached now (it is down, or the network is): the
+    desk works from what it has and keeps its sends until the server is back."""
+
+
 class BusyError(UnavailableError):
     """Another Sealbox process is doing this very thing right now (it holds the lock)."""
 

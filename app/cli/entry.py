@@ -21,6 +21,7 @@ from app.cli.output import say
 from app.cli.parser import COMMANDS, EXIT_USAGE, build_parser, invalid_text
 from app.cli.problems import bug, file_problem, storage_problem
 from app.cli.providers import cmd_login, cmd_providers, cmd_webhooks
+from app.cli.queued import cmd_queued
 from app.cli.requests import cmd_cancel, cmd_download, cmd_list, cmd_send, cmd_show, cmd_sync
 from app.cli.sign import cmd_sign
 from app.cli.store import cmd_store
@@ -45,6 +46,7 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "login": cmd_login,
     "webhooks": cmd_webhooks,
     "store": cmd_store,
+    "queued": cmd_queued,
 }
 
 

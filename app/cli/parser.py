@@ -30,6 +30,7 @@ COMMANDS = {
     "webhooks",
     "runs",
     "store",
+    "queued",
 }
 EXIT_USAGE = 2
 #: The largest ``--limit``; more is refused rather than passed to SQLite.
@@ -150,6 +151,9 @@ def _request_commands(command: AddCommand) -> None:
         help="send again a request whose first send is unknown (reconciling), "
         "once you have checked the provider does not have it",
     )
+
+    p = command("queued", "sends kept on this desk while the shared store could not be reached")
+    p.add_argument("--discard", metavar="KEY", help="do not send this kept send after all")
 
     p = command("download", "signed PDF and certificate into the archive")
     p.add_argument("id", metavar="ID")

@@ -11,7 +11,7 @@ from app.cli.output import emit, history_json, print_request, request_json, say,
 from app.cli.problems import EXIT_BUG, crash_report
 from app.cli.runner import closing, run_to_end
 from app.domain.lifecycle import Status
-from app.errors import UserError
+from app.errors import StoreUnreachableError, UserError
 
 if TYPE_CHECKING:
     from app.context import Context
@@ -27,16 +27,21 @@ def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
     spec = bulk.request_spec(ctx, args)
     if args.ocr:
         spec = replace(spec, ocr_anchors=True)
-    request = run_to_end(
-        send.send(
-            ctx,
-            args.file,
-            spec,
-            provider_id=args.provider,
-            render_id=args.render_id,
-            idempotency_key=args.idempotency_key,
+    try:
+        request = run_to_end(
+            send.send(
+                ctx,
+                args.file,
+                spec,
+                provider_id=args.provider,
+                render_id=args.render_id,
+                idempotency_key=args.idempotency_key,
+            )
         )
-    )
+    except StoreUnreachableError as exc:
+        from app.cli.queued import keep_send
+
+        return keep_send(ctx, args, spec, args.file, exc)
 
     warnings = send.warnings_of(ctx, request.id)
     for warning in warnings:  # on stderr, so stdout stays the one JSON object with --json
@@ -147,6 +152,14 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
             say(f"  {key[:8]}{key[36:]}: seal not upgraded this time ({why})")
         for rid, why in result.kept_as_received.items():
             say(f"  {rid[:8]}: signed PDF {why}")
+        for rid in result.from_desk:
+            say(f"  {rid[:8]}: kept on this desk while the shared store was out of reach, now sent")
+        for key, why in result.desk_refused.items():
+            say(
+                f"  kept send {key[:8]}: not sent: {why} (`sealbox queued --discard {key[:8]}` "
+                "drops it)",
+                err=True,
+            )
 
     emit(args, result.to_json(), text)
     if result.bugs:
@@ -158,7 +171,7 @@ def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
             err=True,
         )
         return EXIT_BUG
-    if set(result.errors) - result.retryable:
+    if set(result.errors) - result.retryable or result.desk_refused:
         return 1
     return 3 if result.errors else 0
 

@@ -24,7 +24,7 @@ import re
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.context import Context
@@ -38,6 +38,7 @@ from app.oslock import is_held, lock_waiting_async, try_lock
 from app.pdf.document import PdfInfo, check_pdf
 from app.pdf.textindex import TextIndex
 from app.providers.anchors import resolve_anchors
+from app.providers.base import Provider
 from app.providers.errors import AmbiguousSendError, ConflictError
 from app.providers.info import Capabilities
 from app.providers.local.provider import LocalProvider
@@ -49,6 +50,40 @@ log = logging.getLogger(__name__)
 SEND_WAIT = 120.0
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A send that passed every check: what :func:`prepare` commits (or a desk's outbox keeps
+    until the shared store can be reached)."""
+
+    provider: Provider
+    info: PdfInfo
+    #: The fields its anchors made (resolved on this machine), and the document's text as it
+    #: was read to find them (None when it was not).
+    fields: tuple[Field, ...]
+    text: str | None
+    warnings: tuple[Issue, ...]
+
+
+def check(
+    ctx: Context,
+    pdf_path: Path,
+    spec: RequestSpec,
+    *,
+    provider_id: str | None = None,
+    render_id: str | None = None,
+) -> Checked:
+    """Check the PDF, the spec and the provider's rules; raises on the first refusal. Reads no
+    store: a desk that cannot reach the shared store checks its sends the same way."""
+    provider = ctx.provider(provider_id)
+    setup_refusal(provider, render_id)
+    info = check_pdf(pdf_path)
+    anchors, fields, text = _anchors(spec, pdf_path, info, provider.capabilities)
+    problems, warnings = refusals(Subject(spec, provider, info, render_id, anchors, purpose="send"))
+    if problems:
+        raise ValidationError(problems, f"The request {spec.name!r}")
+    return Checked(provider, info, fields, text, tuple(warnings))
+
+
 def prepare(
     ctx: Context,
     pdf_path: Path,
@@ -57,16 +92,12 @@ def prepare(
     provider_id: str | None = None,
     render_id: str | None = None,
     idempotency_key: str | None = None,
+    document_name: str | None = None,
 ) -> Request:
-    """Check the request and commit it to the outbox; returns the queued request."""
-    provider = ctx.provider(provider_id)
-    caps = provider.capabilities
-    setup_refusal(provider, render_id)
-    info = check_pdf(pdf_path)
-    anchors, fields, text = _anchors(spec, pdf_path, info, caps)
-    problems, warnings = refusals(Subject(spec, provider, info, render_id, anchors, purpose="send"))
-    if problems:
-        raise ValidationError(problems, f"The request {spec.name!r}")
+    """Check the request and commit it to the outbox; returns the queued request.
+    ``document_name``: the name the request gives the document (by default the file's)."""
+    checked = check(ctx, pdf_path, spec, provider_id=provider_id, render_id=render_id)
+    provider, info = checked.provider, checked.info
     store = ctx.store
     key = idempotency_key or str(uuid.uuid4())
     existing = store.outbox.request_for_key(key)
@@ -74,7 +105,9 @@ def prepare(
         # The same send again (a retried command): return what was sent, send nothing new.
         return store.requests.get(existing)
 
-    request = _new_request(caps.id, spec, fields, pdf_path, info, render_id)
+    request = _new_request(
+        provider.capabilities.id, spec, checked.fields, pdf_path, info, render_id, document_name
+    )
     crash_point("before-outbox")
     # Until the request is committed, its working copy is this process's: it holds the send
     # lock, so `sync` can tell a copy whose send died from one being sent right now.
@@ -82,9 +115,9 @@ def prepare(
     if held is None:  # a new id no one else has: cannot happen
         raise RuntimeError(f"the send lock of {request.id} is taken")
     with held:
-        _commit_to_outbox(ctx, request, key, pdf_path, info, warnings)
-        if text is not None and isinstance(provider, LocalProvider):
-            provider.keep_text(request.id, text)  # read for the anchors: not read again
+        _commit_to_outbox(ctx, request, key, pdf_path, info, checked.warnings)
+        if checked.text is not None and isinstance(provider, LocalProvider):
+            provider.keep_text(request.id, checked.text)  # read for the anchors: not read again
         crash_point("after-outbox")
         # The provider sends the working copy as it was checked here, without reading it again.
         ctx.checked_documents[request.id] = replace(info, path=document_path(ctx, request.id))
@@ -99,6 +132,7 @@ def _new_request(
     pdf_path: Path,
     info: PdfInfo,
     render_id: str | None,
+    document_name: str | None = None,
 ) -> Request:
     """The request ``prepare`` commits: a new id, the spec with the fields its anchors made."""
     return Request(
@@ -106,7 +140,7 @@ def _new_request(
         provider=provider_id,
         spec=replace(spec, fields=(*spec.fields, *fields)),
         # A file name that is not UTF-8 is kept readable (its stray bytes become U+FFFD).
-        document_name=os.fsencode(pdf_path.name).decode("utf-8", "replace"),
+        document_name=document_name or os.fsencode(pdf_path.name).decode("utf-8", "replace"),
         document_sha256=info.sha256,
         page_count=info.page_count,
         render_id=render_id,

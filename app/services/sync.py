@@ -2,6 +2,8 @@
 
 Each step is safe to repeat and safe to interrupt:
 
+- a send kept on this desk while the shared store could not be reached is committed to the
+  store's outbox with its key (:mod:`app.services.desk_outbox`), then delivered as any;
 - a queued send is delivered with its outbox key (a provider with idempotency keys returns the
   original if it had arrived);
 - a send whose outcome is unknown (``reconciling``) is first looked up at the provider by its
@@ -30,6 +32,7 @@ from app.errors import BusyError, CapabilityError, SealboxError, UnavailableErro
 from app.oslock import try_lock
 from app.providers.errors import ConflictError
 from app.services.bulk.run import resume_runs
+from app.services.desk_outbox import commit_kept
 from app.services.leases import leased_many
 from app.services.requests import refresh_and_apply
 from app.services.send import deliver, discard_orphans
@@ -80,6 +83,10 @@ class SyncResult:
     not_upgraded: dict[str, str] = field(default_factory=dict)
     #: Received PDFs that may not get a timestamped copy, and why (said once).
     kept_as_received: dict[str, str] = field(default_factory=dict)
+    #: Sends kept on this desk while the shared store could not be reached, now committed to
+    #: its outbox (request ids), and those it would not take (key: why).
+    from_desk: list[str] = field(default_factory=list)
+    desk_refused: dict[str, str] = field(default_factory=dict)
 
     @property
     def offline(self) -> bool:
@@ -102,6 +109,8 @@ class SyncResult:
             "upgraded": self.upgraded,
             "notUpgraded": self.not_upgraded,
             "keptAsReceived": self.kept_as_received,
+            "fromDeskOutbox": self.from_desk,
+            "deskOutboxRefused": self.desk_refused,
         }
 
     def fail(self, request_id: str, exc: BaseException) -> None:
@@ -278,6 +287,10 @@ async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
         result.errors[run_id] = why
         result.retryable.add(run_id)
     judge_interrupted_sends(ctx, result)
+    # Sends kept while the shared store could not be reached: into its outbox, delivered below.
+    committed = commit_kept(ctx)
+    result.from_desk = [r.id for r in committed.committed]
+    result.desk_refused = committed.refused
 
     for item in outbox.in_state("pending"):
         try:

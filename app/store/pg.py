@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict
 
-from app.errors import UnavailableError, UserError
+from app.errors import StoreUnreachableError, UnavailableError, UserError
 from app.store.dialect import POSTGRES
 from app.store.records import StoreDatabaseError
 
@@ -90,13 +90,13 @@ def connect_error(conninfo: str, exc: BaseException) -> UserError | UnavailableE
             f"{user} has no right to create or change Sealbox's tables in {where}: ask the "
             "database's administrator to make that user the database's owner."
         )
-    return UnavailableError(
+    return StoreUnreachableError(
         f"Cannot reach {where}: check the address and that the server is running "
         "(and that this computer may connect to it)."
     )
 
 
-class LostConnectionError(UnavailableError):
+class LostConnectionError(StoreUnreachableError):
     """The shared store's server went away in the middle of the work."""
 
 
