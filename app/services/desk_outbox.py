@@ -144,7 +144,7 @@ def _keep_locked(
             "renderId": render_id,
             "documentName": os.fsencode(pdf_path.name).decode("utf-8", "replace"),
             "documentSha256": digest,
-            "keptAt": now().isoformat(timespec="seconds"),
+            "keptAt": now().isoformat(),
             "spec": spec.to_json(),
         }
         data = json.dumps(record, indent=2, ensure_ascii=False).encode("utf-8")

@@ -41,7 +41,7 @@ def offline_text(host: str) -> str:
     """What the status bar says while the shared store at ``host`` cannot be reached."""
     return (
         f"Offline — the shared store at {host} cannot be reached; Sealbox shows what it last "
-        "read and reconnects by itself (new sends are refused until then)."
+        "read and reconnects by itself (sends wait on this desk until then)."
     )
 
 

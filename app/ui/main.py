@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
         )
         self.sync.requestsChanged.connect(lambda _ids: self._requests_changed())
         self._build_live()
+        self._build_kept_sends()
         if QSystemTrayIcon.isSystemTrayAvailable():
             tray = QSystemTrayIcon(app_icon(), self)
             tray.setToolTip("Sealbox")
@@ -240,6 +241,18 @@ class MainWindow(QMainWindow):
         self.store_label.setVisible(not online)
         if online:
             self.statusBar().showMessage(BACK_ONLINE, 10000)
+            self.sync.sync_now(again=True)  # the sends kept meanwhile go now, not at the next tick
+
+    def _build_kept_sends(self) -> None:
+        """The sends kept on this desk while the shared store could not be reached."""
+        from app.ui.kept_sends import KeptSendsButton
+
+        self.kept_sends = KeptSendsButton(self.ctx, self)
+        self.statusBar().addPermanentWidget(self.kept_sends)
+        self.kept_sends.refresh()
+        self.kept_sends.said.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.sync.synced.connect(self.kept_sends.synced)
+        self.editor.kept.connect(self.kept_sends.refresh)
 
     def _store_changed(self, ids: list[str]) -> None:
         """Requests changed in the store (``ids``; none: anything may have): the place shown

@@ -62,6 +62,7 @@ class SyncController(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.sync_now)
+        self._again = False
 
     @property
     def interval_s(self) -> int:
@@ -85,9 +86,11 @@ class SyncController(QObject):
         backoff: int = self.interval_s * 2 ** min(self.failures, 10)
         return min(MAX_BACKOFF_S, backoff)
 
-    def sync_now(self) -> bool:
-        """Start a sync unless one is running; False when one already was."""
+    def sync_now(self, *, again: bool = False) -> bool:
+        """Start a sync unless one is running; False when one already was (``again``: then
+        another starts as soon as it ends, for what it could not see)."""
         if self.running:
+            self._again = self._again or again
             return False
         self._timer.stop()
         self.running = True
@@ -100,7 +103,8 @@ class SyncController(QObject):
     def _schedule(self) -> None:
         self.running = False
         self.runningChanged.emit(False)
-        self._timer.start(self.next_delay_s() * 1000)
+        again, self._again = self._again, False
+        self._timer.start(0 if again else self.next_delay_s() * 1000)
 
     def _set_online(self, online: bool) -> None:
         if online != self.online:

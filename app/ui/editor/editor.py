@@ -35,6 +35,7 @@ from app.pdf.textindex import TextIndex
 from app.providers.anchors import scanned_hint
 from app.providers.base import Provider
 from app.services.checks import Problem, Target, errors, preflight
+from app.services.desk_outbox import KeptSend
 from app.store.drafts import Draft
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.commands import Editing
@@ -68,6 +69,8 @@ class EditorWidget(DraftActions, QWidget):
 
     #: A request was sent (its id).
     sent = Signal(str)
+    #: A send was kept on this desk (the shared store could not be reached).
+    kept = Signal()
     #: The open document changed: its file name, or "" when closed.
     documentChanged = Signal(str)
     #: A short message for the status bar.
@@ -540,18 +543,30 @@ class EditorWidget(DraftActions, QWidget):
         self.send_button.setText("Send for signature")
         self.run_preflight()
 
-    def _sent(self, request: Request) -> None:
+    def _sent(self, outcome: Request | KeptSend) -> None:
         self._finish_sending(None)
-        # Sent: the draft has done its work, and the document is not left under a live Send.
+        # Sent (or kept to be sent): the draft has done its work, and the document is not left
+        # under a live Send.
         self.keeper.sent()
         self._clear_document()
-        self.sent_page.set_request(request, self.ctx.provider(request.provider).capabilities.name)
         self.stack.setCurrentWidget(self.sent_page)
         self.send_button.setEnabled(False)
         self.toolbar.set_document_open(False)
+        if isinstance(outcome, KeptSend):
+            address = self.ctx.store_address.address
+            host = address.place if address is not None else "the server"
+            self.sent_page.set_kept(outcome, self._provider_name(outcome.provider_id), host)
+            self.statusMessage.emit(f"{outcome.name!r} waits on this desk for the shared store.")
+            self.kept.emit()
+            return
+        request = outcome
+        self.sent_page.set_request(request, self._provider_name(request.provider))
         self.recipients.set_completions(self._completions())  # the people just sent to
         self.statusMessage.emit(f"Sent {request.name!r}: {request.status.value}")
         self.sent.emit(request.id)
+
+    def _provider_name(self, provider_id: str) -> str:
+        return self.ctx.provider(provider_id).capabilities.name
 
     def _prepare_another(self) -> None:
         self._show_empty()

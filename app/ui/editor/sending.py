@@ -1,5 +1,7 @@
 """Sending the request being prepared: the same service as ``sealbox send`` (check, outbox with an
-idempotency key, deliver), run off the UI thread through the async bridge."""
+idempotency key, deliver), run off the UI thread through the async bridge. When the shared store
+cannot be reached the send is kept on this desk with its key (:mod:`app.services.desk_outbox`),
+and the sync commits it once the store is back."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from typing import NamedTuple
 from app.context import Context
 from app.domain.lifecycle import Status
 from app.domain.model import Request, RequestSpec
-from app.errors import UnavailableError
+from app.errors import StoreUnreachableError, UnavailableError
+from app.services import desk_outbox
 from app.services import send as send_service
+from app.services.desk_outbox import KeptSend
 from app.ui.bridge import AsyncBridge
 
 
@@ -42,31 +46,48 @@ class Delivery:
         self.key = str(uuid.uuid4())
 
     def earlier(self, sha256: str, emails: list[str]) -> Sequence[Request]:
-        """The earlier requests of this document to these people (not this one's own)."""
-        return send_service.earlier_sends(self.ctx, sha256, emails, idempotency_key=self.key)
+        """The earlier requests of this document to these people (not this one's own); none
+        known while the shared store cannot be reached (the send is then kept, not sent)."""
+        try:
+            return send_service.earlier_sends(self.ctx, sha256, emails, idempotency_key=self.key)
+        except StoreUnreachableError:
+            return []
 
     def start(
         self,
         job: Callable[[], Job],
-        on_done: Callable[[Request], None],
+        on_done: Callable[[Request | KeptSend], None],
         on_error: Callable[[BaseException], None],
     ) -> None:
         """Send what ``job`` says when the send starts; ``on_done`` or ``on_error`` follows."""
         self.busy = True
         self.bridge.start(self._send(job), on_done=on_done, on_error=on_error, label="Sending")
 
-    async def _send(self, job: Callable[[], Job]) -> Request:
+    async def _send(self, job: Callable[[], Job]) -> Request | KeptSend:
         path, spec, provider_id, render_id = job()
-        request = await self.bridge.run_blocking(
-            lambda: send_service.prepare(
-                self.ctx,
-                path,
-                spec,
-                provider_id=provider_id,
-                render_id=render_id,
-                idempotency_key=self.key,
+        try:
+            request = await self.bridge.run_blocking(
+                lambda: send_service.prepare(
+                    self.ctx,
+                    path,
+                    spec,
+                    provider_id=provider_id,
+                    render_id=render_id,
+                    idempotency_key=self.key,
+                )
             )
-        )
+        except StoreUnreachableError:
+            # The shared store is out of reach: the send waits on this desk, under its key.
+            return await self.bridge.run_blocking(
+                lambda: desk_outbox.keep(
+                    self.ctx,
+                    path,
+                    spec,
+                    provider_id=provider_id,
+                    render_id=render_id,
+                    idempotency_key=self.key,
+                )
+            )
         if request.status == Status.QUEUED:
             request = await send_service.deliver(self.ctx, request.id)
         return request

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.model import Request
+from app.services.desk_outbox import KeptSend
 from app.store.drafts import Draft
 from app.ui.editor.drafting import and_list, when_text
 from app.ui.editor.preflight import ready_icon
@@ -235,7 +236,22 @@ class SentPage(QWidget):
         self.show_button.clicked.connect(lambda: self.showRequest.emit(self.request_id))
         self.another_button.clicked.connect(self.prepareAnother)
 
+    def set_kept(self, kept: KeptSend, provider_name: str, host: str) -> None:
+        """A send kept on this desk while the shared store at ``host`` could not be reached."""
+        self.request_id = ""
+        self.show_button.setVisible(False)
+        self.another_button.setDefault(True)
+        self.title.setText(f"<h2>{html.escape(kept.name)} will be sent</h2>")
+        who = and_list([r.name or r.email for r in kept.spec.recipients]) or "nobody"
+        self.detail.setText(
+            f"The shared store at {host} cannot be reached right now, so {kept.document_name} "
+            f"waits on this computer. Sealbox sends it to {who} through {provider_name} as soon "
+            "as it can reach the store again, even after a restart: you need do nothing more."
+        )
+
     def set_request(self, request: Request, provider_name: str) -> None:
+        self.show_button.setVisible(True)
+        self.show_button.setDefault(True)
         self.request_id = request.id
         self.title.setText(f"<h2>Sent {html.escape(request.name)}</h2>")
         who = and_list([r.name or r.email for r in request.spec.recipients]) or "nobody"
