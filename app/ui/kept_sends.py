@@ -38,11 +38,12 @@ WAITING = "Waiting for the shared store"
 def button_text(kept: list[KeptSend]) -> str:
     """What the status bar says of the kept sends ("" when there are none)."""
     refused = sum(1 for k in kept if k.problem)
-    if refused:
-        return f"{refused} kept send{'s' if refused != 1 else ''} could not be sent"
     if not kept:
         return ""
-    return f"{len(kept)} send{' waits' if len(kept) == 1 else 's wait'} for the shared store"
+    if refused == len(kept):
+        return f"{refused} kept send{'s' if refused != 1 else ''} could not be sent"
+    waiting = f"{len(kept)} send{' waits' if len(kept) == 1 else 's wait'} for the shared store"
+    return f"{waiting} ({refused} could not be sent)" if refused else waiting
 
 
 def provider_name(provider_id: str) -> str:
@@ -120,6 +121,10 @@ class KeptSendsDialog(QDialog):
         self.table.setHeaderLabels(["Request", "To", "Through", "Kept", "State"])
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.itemSelectionChanged.connect(self._selection)
+        #: The selected send's whole state (a refusal's reason can be long).
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.discard_button = QPushButton("Discard…")
         self.discard_button.setEnabled(False)
@@ -129,6 +134,7 @@ class KeptSendsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.table)
+        layout.addWidget(self.detail)
         layout.addWidget(buttons)
         self.resize(760, 320)
         self.kept: list[KeptSend] = []
@@ -150,7 +156,14 @@ class KeptSendsDialog(QDialog):
         self._selection()
 
     def _selection(self) -> None:
-        self.discard_button.setEnabled(self.selected() is not None)
+        kept = self.selected()
+        self.discard_button.setEnabled(kept is not None)
+        if kept is None:
+            self.detail.setText("")
+        elif kept.problem:
+            self.detail.setText(f"{kept.name} was not sent: {kept.problem}")
+        else:
+            self.detail.setText(f"{kept.name} waits for the shared store.")
 
     def selected(self) -> KeptSend | None:
         item = self.table.currentItem()

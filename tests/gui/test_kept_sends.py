@@ -134,7 +134,7 @@ def test_a_kept_send_the_store_would_not_take_shows_why_and_can_be_discarded(
         json.dumps({"problem": "contract.pdf is not a PDF file"}), encoding="utf-8"
     )
     window = open_window(qtbot, bridge, "Requests")
-    assert window.kept_sends.text() == "1 kept send could not be sent"
+    assert window.kept_sends.text() == "2 sends wait for the shared store (1 could not be sent)"
 
     dialog = open_list(qtbot, window)
     assert [(r[0], r[3]) for r in listed(dialog)] == [
@@ -147,6 +147,7 @@ def test_a_kept_send_the_store_would_not_take_shows_why_and_can_be_discarded(
     rect = dialog.table.visualItemRect(item)
     QTest.mouseClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert dialog.discard_button.isEnabled()
+    assert dialog.detail.text() == "Lease A was not sent: contract.pdf is not a PDF file"
     asked: list[str] = []
 
     def answer(_parent: object, _title: str, text: str, *_args: object) -> object:
