@@ -92,6 +92,21 @@ def test_first_sync_delivers_queued_sends_then_waits_for_the_interval(
         assert not controller.sync_now()  # one sync at a time
 
 
+def test_a_sync_asked_for_again_while_one_runs_starts_as_soon_as_it_ends(
+    qtbot: QtBot, ctx: Context, controller: SyncController, saypdf: SayPdfFake, tmp_path: Path
+) -> None:
+    results: list[SyncResult] = []
+    controller.synced.connect(results.append)
+    assert controller.sync_now()
+    assert not controller.sync_now(again=True)  # the store came back during this sync
+    ids = queue(ctx, tmp_path, 1)  # what the running one may not have seen
+    qtbot.waitUntil(lambda: len(results) == 2, timeout=30_000)
+    assert ctx.requests.get(ids[0]).status == Status.SENT
+    # Then back to the interval, not once more.
+    qtbot.waitUntil(lambda: not controller.running, timeout=30_000)
+    assert controller._timer.remainingTime() > (controller.interval_s - 5) * 1000
+
+
 def test_finished_requests_are_archived_and_notified(
     qtbot: QtBot, ctx: Context, controller: SyncController, saypdf: SayPdfFake, tmp_path: Path
 ) -> None:
