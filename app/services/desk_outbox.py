@@ -71,6 +71,8 @@ class KeptSend:
     document_name: str
     document_sha256: str
     kept_at: str
+    #: The draft the send was prepared in: deleted once the send is committed.
+    draft_id: str | None = None
     #: Why the store would not take it when it was last tried (None: not tried yet).
     problem: str | None = None
 
@@ -102,9 +104,11 @@ def keep(
     provider_id: str | None = None,
     render_id: str | None = None,
     idempotency_key: str | None = None,
+    draft_id: str | None = None,
 ) -> KeptSend:
     """Check a send and keep it on this desk until the shared store can be reached. The same
-    key again returns the send already kept (nothing is kept twice)."""
+    key again returns the send already kept (nothing is kept twice). ``draft_id``: the draft it
+    was prepared in, deleted from the store with the commit."""
     key = idempotency_key or str(uuid.uuid4())
     folder = ctx.paths.desk_outbox_dir / key
     if (folder / SEND_FILE).exists():
@@ -114,7 +118,7 @@ def keep(
     if held is None:
         raise BusyError(f"Another Sealbox is keeping {spec.name!r} on this desk right now.")
     with held:
-        _keep_locked(ctx, pdf_path, spec, key, checked, render_id)
+        _keep_locked(ctx, pdf_path, spec, key, checked, render_id, draft_id)
     log.info("kept the send %s (%s) on this desk until the store can be reached", key, spec.name)
     return read(folder)
 
@@ -126,6 +130,7 @@ def _keep_locked(
     key: str,
     checked: Checked,
     render_id: str | None,
+    draft_id: str | None,
 ) -> None:
     folder = ctx.paths.desk_outbox_dir / key
     staging = ctx.paths.desk_outbox_dir / f".staging-{key}"
@@ -145,6 +150,7 @@ def _keep_locked(
             "documentName": os.fsencode(pdf_path.name).decode("utf-8", "replace"),
             "documentSha256": digest,
             "keptAt": now().isoformat(),
+            "draftId": draft_id,
             "spec": spec.to_json(),
         }
         data = json.dumps(record, indent=2, ensure_ascii=False).encode("utf-8")
@@ -185,6 +191,7 @@ def read(folder: Path) -> KeptSend:
         document_name=str(data["documentName"]),
         document_sha256=str(data["documentSha256"]),
         kept_at=str(data["keptAt"]),
+        draft_id=data.get("draftId"),
         problem=str(problem) if problem else None,
     )
 
@@ -270,6 +277,8 @@ def _commit_one(ctx: Context, kept_send: KeptSend) -> Request:
     )
     crash_point("desk-outbox-committed")
     _ensure_working_copy(ctx, request, kept_send)
+    if kept_send.draft_id is not None:
+        ctx.store.drafts.delete(kept_send.draft_id)  # the draft has done its work
     _remove(kept_send.folder)
     log.info("the kept send %s is request %s in the shared outbox", kept_send.key, request.id)
     return request

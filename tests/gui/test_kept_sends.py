@@ -78,13 +78,17 @@ def test_a_send_while_the_store_is_down_waits_on_the_desk_and_goes_when_it_is_ba
     host = use_address(monkeypatch, own_server.url())
     window = open_window(qtbot, bridge, "Requests")
     assert rows(window) == [] and not window.kept_sends.isVisible()
-    own_server.pause()
-    window.live.lost()  # as when its socket says the server went away
-    qtbot.waitUntil(window.store_label.isVisible, timeout=SEEN_MS)
-
     click_place(window, "Prepare")
     editor = open_pdf(qtbot, window, contract_pdf(tmp_path))
     editor.editing.perform("Name", lambda d: d.set_meta(name="Lease while offline"))
+    keeper = editor.keeper  # its draft is kept in the shared store
+    keeper.autosave()
+    qtbot.waitUntil(lambda: keeper.draft_id is not None and not keeper.pending(), timeout=SEEN_MS)
+    draft_id = str(keeper.draft_id)
+
+    own_server.pause()
+    window.live.lost()  # as when its socket says the server went away
+    qtbot.waitUntil(window.store_label.isVisible, timeout=SEEN_MS)
     place(editor, FieldType.SIGNATURE, 1, 100, 680)
     qtbot.waitUntil(editor.send_button.isEnabled, timeout=TIMEOUT_MS)
     with qtbot.waitSignal(editor.kept, timeout=TIMEOUT_MS):
@@ -114,6 +118,7 @@ def test_a_send_while_the_store_is_down_waits_on_the_desk_and_goes_when_it_is_ba
     qtbot.waitUntil(lambda: not window.kept_sends.isVisible(), timeout=TIMEOUT_MS)
     assert desk_outbox.kept(window.ctx) == []
     assert [n for n, _ in rows(window)] == ["Lease while offline"]
+    assert not window.ctx.store.drafts.exists(draft_id)  # the draft went with the commit
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
 
 

@@ -218,9 +218,14 @@ class DraftKeeper(QObject):
             self.drafts.delete(self.draft_id)
         self._forget()
 
-    def sent(self) -> None:
-        """The request was sent: its draft has done its work."""
-        self.discard()
+    def sent(self, *, in_store: bool = True) -> None:
+        """The request was sent: its draft has done its work. Not ``in_store`` (the send was
+        kept on the desk while the shared store cannot be reached): the draft is left for the
+        kept send's commit to delete."""
+        if in_store:
+            self.discard()
+        else:
+            self._forget()
 
     def _forget(self) -> None:
         self._generation += 1

@@ -535,7 +535,11 @@ class EditorWidget(DraftActions, QWidget):
     def _job(self) -> Job:
         assert self.path is not None
         return Job(
-            self.path, self.doc.to_spec(), self.provider_id, self.render_id.text().strip() or None
+            self.path,
+            self.doc.to_spec(),
+            self.provider_id,
+            self.render_id.text().strip() or None,
+            self.keeper.draft_id,
         )
 
     def _finish_sending(self, error: BaseException | None) -> None:
@@ -545,9 +549,9 @@ class EditorWidget(DraftActions, QWidget):
 
     def _sent(self, outcome: Request | KeptSend) -> None:
         self._finish_sending(None)
-        # Sent (or kept to be sent): the draft has done its work, and the document is not left
-        # under a live Send.
-        self.keeper.sent()
+        # Sent: the draft has done its work (kept to be sent: it is deleted with the commit, as
+        # the store cannot be reached now), and the document is not left under a live Send.
+        self.keeper.sent(in_store=not isinstance(outcome, KeptSend))
         self._clear_document()
         self.stack.setCurrentWidget(self.sent_page)
         self.send_button.setEnabled(False)

@@ -21,12 +21,14 @@ from app.ui.bridge import AsyncBridge
 
 
 class Job(NamedTuple):
-    """What is sent: the PDF, the request, the provider and its template id (or None)."""
+    """What is sent: the PDF, the request, the provider and its template id (or None), and
+    the draft it was prepared in (deleted once the request is in the store)."""
 
     path: Path
     spec: RequestSpec
     provider_id: str
     render_id: str | None
+    draft_id: str | None = None
 
 
 class Delivery:
@@ -64,7 +66,7 @@ class Delivery:
         self.bridge.start(self._send(job), on_done=on_done, on_error=on_error, label="Sending")
 
     async def _send(self, job: Callable[[], Job]) -> Request | KeptSend:
-        path, spec, provider_id, render_id = job()
+        path, spec, provider_id, render_id, draft_id = job()
         try:
             request = await self.bridge.run_blocking(
                 lambda: send_service.prepare(
@@ -86,6 +88,7 @@ class Delivery:
                     provider_id=provider_id,
                     render_id=render_id,
                     idempotency_key=self.key,
+                    draft_id=draft_id,
                 )
             )
         if request.status == Status.QUEUED:
