@@ -53,7 +53,7 @@ def store_unread(ctx: Context, what: str) -> str | None:
     if not isinstance(database, PgDatabase) or database.checked:
         return None
     if database.refused is not None:
-        return f"Nothing can be read: {database.refused.for_app()}"
+        return f"Nothing can be read. {database.refused.for_app()}"
     return (
         f"Nothing read yet: the shared store at {database.host} cannot be reached yet. "
         f"Sealbox tries again by itself and shows {what} once it can."

@@ -34,6 +34,8 @@ WHAT_TO_DO = (
     "Open Settings to correct the shared store's server, database, user name or password "
     "(Test connection there tries them), or quit Sealbox."
 )
+#: On the Shared store page opened from the dialog, after the problem's sentence.
+SETTINGS_NOTE = "OK opens the shared store this page then names."
 OPEN_SETTINGS = "Open Settings"
 QUIT = "Quit"
 
@@ -84,7 +86,7 @@ def follow_unread(window: MainWindow) -> None:
     last cannot be used."""
 
     def refused(text: str) -> None:
-        window.store_label.setText(f"The shared store cannot be used: {text}")
+        window.store_label.setText(text)
         window.store_label.setVisible(True)
         window.requests_page.refresh()
         window.archive_page.refresh()
@@ -142,6 +144,7 @@ class StoreProblem(QObject):
         """Settings on its Shared store page; OK there settles the problem."""
         dialog = SettingsDialog(self.ctx, self.bridge, self.window)
         dialog.show_store_page()
+        dialog.store_page.show_status(False, f"{self.problem.for_app()} {SETTINGS_NOTE}")
         dialog.accepted.connect(self.settled)
         dialog.rejected.connect(self.show)
         self.settings = dialog

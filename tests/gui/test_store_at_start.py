@@ -31,7 +31,14 @@ from app.ui.bridge import AsyncBridge
 from app.ui.live import BACK_ONLINE, offline_text
 from app.ui.main import MainWindow
 from app.ui.requests.filters import EMPTY_STORE
-from app.ui.store_start import OPEN_SETTINGS, QUIT, TITLE, WHAT_TO_DO, StoreProblem
+from app.ui.store_start import (
+    OPEN_SETTINGS,
+    QUIT,
+    SETTINGS_NOTE,
+    TITLE,
+    WHAT_TO_DO,
+    StoreProblem,
+)
 from tests.gui.test_live_store import (
     SEEN_MS,
     archive_names,
@@ -130,10 +137,11 @@ def test_a_desk_starting_while_the_server_is_down_opens_offline_and_reads_it_whe
     # Requests and Archive say that nothing could be read yet, and why, in plain words.
     click_place(window, "Requests")
     assert requests_line(window) == unread_line(host, "the requests")
-    assert rows(window) == []
+    assert rows(window) == [] and not window.requests_page.run_filter.box.isVisible()
     click_place(window, "Archive")
     assert archive_line(window) == f"<p>{unread_line(host, 'the archive')}</p>"
     assert archive_names(window) == []
+    assert window.archive_page.provider_box.currentText() == "All providers"
     assert not window.archive_page.message.isVisible()
     # A document can be prepared meanwhile.
     click_place(window, "Prepare")
@@ -190,13 +198,13 @@ def test_a_newer_store_found_when_the_server_is_back_is_refused_and_left_untouch
         "changed."
     )
     qtbot.waitUntil(
-        lambda: window.store_label.text() == f"The shared store cannot be used: {refusal}",
+        lambda: window.store_label.text() == refusal,
         timeout=SEEN_MS,
     )
     assert window.store_label.isVisible()
-    assert requests_line(window) == f"Nothing can be read: {refusal}"
+    assert requests_line(window) == f"Nothing can be read. {refusal}"
     click_place(window, "Archive")
-    assert archive_line(window) == f"<p>Nothing can be read: {refusal}</p>"
+    assert archive_line(window) == f"<p>Nothing can be read. {refusal}</p>"
     # Nothing is tried again, and the store is not used.
     assert not window.live._retry.isActive() and not window.live.listening
     with pytest.raises(pg_schema.NewerStoreError):
@@ -245,10 +253,11 @@ def test_a_refused_password_is_said_and_corrected_in_settings(
     window = start_window(qtbot, bridge)
     assert not window.started
     problem = dialog_of(window)
-    assert problem.box.text() == (
+    refused = (
         f"The PostgreSQL server refused the password of postgres for the database "
         f"{parts['dbname']} on 127.0.0.1:{parts['port']}: check the user name and password."
     )
+    assert problem.box.text() == refused
     click(problem.settings_button)
     qtbot.waitUntil(lambda: problem.settings is not None and problem.settings.isVisible())
     settings = problem.settings
@@ -256,6 +265,7 @@ def test_a_refused_password_is_said_and_corrected_in_settings(
     page = settings.store_page
     assert settings.current_page() is page
     assert page.host_edit.text() == "127.0.0.1" and page.database_edit.text() == parts["dbname"]
+    assert page.status_label.text() == f"{refused} {SETTINGS_NOTE}"
     type_into(qtbot, page.password.edit, str(parts["password"]))
     assert click_test(qtbot, page) == (
         "The server answers: the shared store is empty and will be set up."

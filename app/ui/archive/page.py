@@ -310,7 +310,8 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, RenewingPart, QWidget)
         text = store_unread(self.ctx, "the archive")
         if text is None:
             return False
-        self.empty.setText(f"<p>{html.escape(text)}</p>")
+        self.empty.setText(f"<p>{html.escape(text, quote=False)}</p>")
+        self._fill_filters()
         self.list_stack.setCurrentWidget(self.empty)
         self.preview_pane.setVisible(False)
         return True

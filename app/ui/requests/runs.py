@@ -61,8 +61,10 @@ class RunFilter(QObject):
         row.addWidget(self.export_button)
         row.addWidget(self.cancel_button)
         self.bar.setVisible(False)
-        if store_unread(ctx, "the runs") is None:  # else read once the shared store is reached
+        if store_unread(ctx, "the runs") is None:
             self.reload()
+        else:  # read once the shared store is reached
+            self.box.setVisible(False)
 
     def run_id(self) -> str | None:
         data = self.box.currentData()
