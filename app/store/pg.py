@@ -83,7 +83,8 @@ def connect_error(conninfo: str, exc: BaseException) -> UserError | UnavailableE
         )
     if "does not exist" in text and "database" in text:
         return UserError(
-            f"There is no {where}: check the database name, or ask its administrator to create it."
+            f"There is no {where.removeprefix('the ')}: check the database name, or ask its "
+            "administrator to create it."
         )
     if isinstance(exc, psycopg.errors.InsufficientPrivilege) or "permission denied" in text:
         return UserError(

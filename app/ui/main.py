@@ -137,13 +137,13 @@ class MainWindow(QMainWindow):
     def finish_start(self) -> None:
         """Build the places, menus, busy bar, background sync and tray icon: everything that
         needs the store, the providers or the async loop (imported here). When the store needs
-        the user first (:meth:`_store_ready`), this is done again once the user has settled it
-        in Settings."""
+        the user first (:func:`~app.ui.store_start.store_ready`), this is done again once the
+        user has settled it in Settings."""
         from PySide6.QtWidgets import QMessageBox
 
         from app.context import Context
         from app.ui.bridge import AsyncBridge
-        from app.ui.store_start import follow_unread
+        from app.ui.store_start import follow_unread, store_ready
         from app.ui.wheel import install_wheel_guard
 
         app = QApplication.instance()
@@ -153,7 +153,7 @@ class MainWindow(QMainWindow):
             self.ctx = Context.from_environment()
         if not hasattr(self, "bridge"):
             self.bridge = AsyncBridge(self)
-        if not self._store_ready():
+        if not store_ready(self):  # the store needs the user first: a dialog says why
             return
         self._build_places()
         self.menuBar().clear()
@@ -171,14 +171,6 @@ class MainWindow(QMainWindow):
         if self._place_wanted:
             self.show_place(self._place_wanted)
         self.ready.emit()
-
-    def _store_ready(self) -> bool:
-        """Open the store; False while a problem that needs the user is shown instead (Open
-        Settings, whose OK completes the window, or Quit). A shared store out of reach is held
-        offline: the window opens."""
-        from app.ui.store_start import store_ready
-
-        return store_ready(self)
 
     def _build_places(self) -> None:
         """Prepare, Requests and Archive in the window's stack, and Send to many."""

@@ -309,3 +309,21 @@ def test_an_address_that_cannot_be_used_offers_settings_and_quit(
     qtbot.waitUntil(lambda: not window.isVisible())
     assert not problem.box.isVisible() and not window.started
     no_traceback(caplog)
+
+
+def test_a_database_the_server_does_not_have_is_said_and_quit(
+    qtbot: QtBot, bridge: AsyncBridge, home: Path, pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    parts = conninfo_to_dict(pg_url)
+    write_address(home, pg_url.replace(f"/{parts['dbname']}", "/no_such_database"))
+    Context.from_environment().secrets.set(PASSWORD_SECRET, str(parts["password"]))
+    window = start_window(qtbot, bridge)
+    problem = dialog_of(window)
+    assert problem.box.text() == (
+        f"There is no database no_such_database on 127.0.0.1:{parts['port']}: check the "
+        "database name, or ask its administrator to create it."
+    )
+    QTest.keyClick(problem.box, Qt.Key.Key_Escape)  # as Quit
+    qtbot.waitUntil(lambda: not window.isVisible())
+    assert not window.started
+    no_traceback(caplog)
