@@ -19,7 +19,12 @@ from app.errors import SealboxError
 from app.providers import registry
 from app.secrets import KeyringSecrets, SecretStore
 from app.store.actor import Actor, set_actor
-from app.store.address import PASSWORD_SECRET, AddressSetting, configured_address
+from app.store.address import (
+    PASSWORD_SECRET,
+    AddressSetting,
+    StoreAddress,
+    configured_address,
+)
 from app.store.db import Database
 from app.store.requests import Requests
 from app.store.sqlite import SqliteStore
@@ -94,12 +99,37 @@ class Context:
         keyring, ``store.password``), else a SQLite file (by default this desk's own)."""
         address = self.store_address.address
         if address is not None and address.is_postgresql:
-            from app.store.pg import PgDatabase
-            from app.store.postgres import PostgresStore
-
-            password = self.secrets.get(PASSWORD_SECRET)
-            return PostgresStore(PgDatabase(address.conninfo(password)), self.paths.drafts_dir)
+            return self._shared_store(address, connect=True)
         return SqliteStore(self.database, self.paths.drafts_dir)
+
+    def _shared_store(self, address: StoreAddress, *, connect: bool) -> PostgresStore:
+        from app.store.pg import PgDatabase
+        from app.store.postgres import PostgresStore
+
+        conninfo = address.conninfo(self.secrets.get(PASSWORD_SECRET))
+        return PostgresStore(PgDatabase(conninfo, connect=connect), self.paths.drafts_dir)
+
+    @property
+    def shared_store(self) -> bool:
+        """Whether the store's address names the shared store (a PostgreSQL server); False
+        also for an address that cannot be used."""
+        try:
+            address = self.store_address.address
+        except SealboxError:
+            return False
+        return address is not None and address.is_postgresql
+
+    def hold_store_offline(self) -> PostgresStore:
+        """The shared store, held offline without reaching it (its server could not be reached
+        at the start): it connects, and checks its schema, once the server is reached again.
+        Only for an address that names the shared store (:attr:`shared_store`)."""
+        address = self.store_address.address
+        if address is None or not address.is_postgresql:
+            raise ValueError("only the shared store can be held offline")
+        self.close()
+        store = self._shared_store(address, connect=False)
+        self.__dict__["store"] = store
+        return store
 
     @cached_property
     def requests(self) -> Requests:

@@ -83,7 +83,8 @@ def connect_error(conninfo: str, exc: BaseException) -> UserError | UnavailableE
         )
     if "does not exist" in text and "database" in text:
         return UserError(
-            f"There is no {where}: check the database name, or ask its administrator to create it."
+            f"There is no {where.removeprefix('the ')}: check the database name, or ask its "
+            "administrator to create it."
         )
     if isinstance(exc, psycopg.errors.InsufficientPrivilege) or "permission denied" in text:
         return UserError(
@@ -213,33 +214,97 @@ class PgDatabase:
     A connection the server dropped is replaced by a new one at the next use. While the store
     is held :attr:`offline` (the app does this when it finds the server gone, until its own
     retry reaches it again) every use fails at once with :class:`StoreOfflineError` instead of
-    waiting for a connection that cannot be made."""
+    waiting for a connection that cannot be made.
+
+    ``PgDatabase(conninfo, connect=False)`` is the store of a desk that started while its server
+    could not be reached: held offline, not connected, its schema not checked yet. The first
+    use once it is no longer offline connects and checks (and brings up to date) the schema
+    first, as opening it does; or the app checks it off the window's thread
+    (``PgDatabase(conninfo)``) and hands that over with :meth:`take_over`. A store found to be
+    of a newer Sealbox then is refused as at opening, changed in nothing, and every later use
+    raises that refusal."""
 
     dialect = POSTGRES
 
-    def __init__(self, conninfo: str) -> None:
-        from app.store.pg_schema import migrate
-
+    def __init__(self, conninfo: str, *, connect: bool = True) -> None:
         self.conninfo = conninfo
-        self._offline = False
+        self._offline = not connect
         #: Writes open (nested ones are savepoints): a connection lost inside one is not
         #: replaced, so no statement of the transaction runs outside it.
         self._writing = 0
-        try:
-            conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
-        except psycopg.Error as exc:
-            raise connect_error(conninfo, exc) from exc
-        self.conn: psycopg.Connection[Any] = conn
+        self._conn: psycopg.Connection[Any] | None = None
+        #: Whether the schema was checked on this server (it is before any other use).
+        self._checked = False
+        #: Why this store must not be used (found when it was first reached).
+        self._refused: UserError | None = None
         self.reader = PgReader(self)
         self._writer = PgWriter(self)
+        if connect:
+            self._open()
+
+    def _open(self) -> None:
+        """Connect and check the schema (bringing an older one up to date); what the server
+        says when it cannot be used is :func:`connect_error`'s sentence."""
+        from app.store.pg_schema import NewerStoreError, migrate
+
+        try:
+            conn = psycopg.connect(
+                self.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+            )
+        except psycopg.Error as exc:
+            raise connect_error(self.conninfo, exc) from exc
+        self._conn = conn
+        self._checked = True  # the schema's own queries run on this connection
         try:
             migrate(self)
-        except (psycopg.Error, StoreDatabaseError, LostConnectionError) as exc:
-            conn.close()
-            raise connect_error(conninfo, exc) from exc
-        except BaseException:
-            conn.close()
+        except NewerStoreError as exc:
+            self._forget(conn)
+            self._refused = exc
             raise
+        except (psycopg.Error, StoreDatabaseError, LostConnectionError) as exc:
+            self._forget(conn)
+            raise connect_error(self.conninfo, exc) from exc
+        except BaseException:
+            self._forget(conn)
+            raise
+
+    def _forget(self, conn: psycopg.Connection[Any]) -> None:
+        conn.close()
+        self._conn = None
+        self._checked = False
+
+    @property
+    def checked(self) -> bool:
+        """Whether the store was reached and its schema checked (False for a store held
+        offline since the start, until its server is reached)."""
+        return self._checked
+
+    def take_over(self, opened: PgDatabase) -> None:
+        """Use the connection of ``opened`` (the same address, opened and checked meanwhile,
+        e.g. off the window's thread) from now on, and no longer be offline."""
+        if opened.conninfo != self.conninfo or opened._conn is None:
+            raise ValueError("take_over needs an opened database at the same address")
+        if self._conn is not None:
+            self._conn.close()
+        self._conn, opened._conn = opened._conn, None
+        self._checked = True
+        self._offline = False
+
+    @property
+    def refused(self) -> UserError | None:
+        """Why this store must not be used (a newer schema found when it was first reached)."""
+        return self._refused
+
+    def refuse(self, reason: UserError) -> None:
+        """Never use this store: every use from now on raises ``reason``."""
+        self._refused = reason
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]:
+        """The connection as it is now (the store must have been reached)."""
+        if self._conn is None:
+            raise self.offline_error()
+        return self._conn
 
     @property
     def where(self) -> str:
@@ -256,10 +321,10 @@ class PgDatabase:
 
     @offline.setter
     def offline(self, offline: bool) -> None:
-        if self._offline and not offline:
+        if self._offline and not offline and self._conn is not None:
             # The connection of before the outage is not trusted: the next use makes a new one
             # (a server that restarted dropped it without this process reading so yet).
-            self.conn.close()
+            self._conn.close()
         self._offline = offline
 
     def offline_error(self) -> StoreOfflineError:
@@ -270,21 +335,26 @@ class PgDatabase:
 
     def connection(self) -> psycopg.Connection[Any]:
         """The connection, made anew when the server dropped the last one."""
+        if self._refused is not None:
+            raise self._refused
         if self._offline:
             raise self.offline_error()
-        if self.conn.closed or self.conn.broken:
+        if not self._checked:
+            self._open()  # the first use of a store that was out of reach at the start
+            return self.conn
+        if self._conn is None or self._conn.closed or self._conn.broken:
             if self._writing:
                 raise LostConnectionError(
                     "The connection to the shared store was lost: check the network and that "
                     "the server is running, then try again."
                 )
             try:
-                self.conn = psycopg.connect(
+                self._conn = psycopg.connect(
                     self.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
                 )
             except psycopg.OperationalError as exc:
                 raise self.offline_error() from exc
-        return self.conn
+        return self._conn
 
     @contextmanager
     def write(self) -> Iterator[PgWriter]:
@@ -298,4 +368,5 @@ class PgDatabase:
             self._writing -= 1
 
     def close(self) -> None:
-        self.conn.close()
+        if self._conn is not None:
+            self._conn.close()

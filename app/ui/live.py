@@ -14,6 +14,12 @@ sentence instead of waiting), ``onlineChanged(False)`` is emitted, and a connect
 again every :data:`RETRY_S` seconds; when one succeeds the store is used again,
 ``onlineChanged(True)`` and ``changed([])`` follow (the notices missed meanwhile are lost, so
 everything shown is read again).
+
+A desk that started while the server could not be reached holds a store never reached yet
+(:attr:`LiveUpdates.unread`): the same retry then also opens the store off the window's thread,
+checking its schema, before it is used. A store that cannot be used even then (a newer
+Sealbox's, or a password refused meanwhile) is refused for good: ``refused(text)`` says why, and
+nothing is tried again.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
 from app.context import Context
-from app.errors import UnavailableError
+from app.errors import UnavailableError, UserError
 from app.ui.bridge import AsyncBridge
 
 if TYPE_CHECKING:
@@ -35,6 +41,23 @@ log = logging.getLogger(__name__)
 
 #: What the status bar says when the shared store is back.
 BACK_ONLINE = "Back online: the shared store can be reached again."
+
+
+def store_unread(ctx: Context, what: str) -> str | None:
+    """What a place says instead of its rows while the shared store has not been read since
+    the start (``what``: the requests, the archive): its server could not be reached yet, or,
+    reached at last, it cannot be used. None once it has been read (and on SQLite)."""
+    from app.store.pg import PgDatabase
+
+    database = ctx.store.database
+    if not isinstance(database, PgDatabase) or database.checked:
+        return None
+    if database.refused is not None:
+        return f"Nothing can be read. {database.refused.for_app()}"
+    return (
+        f"Nothing read yet: the shared store at {database.host} cannot be reached yet. "
+        f"Sealbox tries again by itself and shows {what} once it can."
+    )
 
 
 def offline_text(host: str) -> str:
@@ -59,6 +82,8 @@ class LiveUpdates(QObject):
     changed = Signal(list)
     #: True when the shared store can be reached again, False when it was lost.
     onlineChanged = Signal(bool)
+    #: The shared store, reached at last, cannot be used: why (one sentence for the window).
+    refused = Signal(str)
 
     def __init__(
         self,
@@ -108,6 +133,12 @@ class LiveUpdates(QObject):
         return database.host if database is not None else ""
 
     @property
+    def unread(self) -> bool:
+        """Whether the shared store has not been reached since the start."""
+        database = self.database
+        return database is not None and not database.checked
+
+    @property
     def listening(self) -> bool:
         return self._notifier is not None
 
@@ -132,18 +163,27 @@ class LiveUpdates(QObject):
     def _connect(self) -> None:
         if self._connecting or self._feed is None or self.bridge.closed:
             return
+        database = self.database
+        if database is not None and database.refused is not None:
+            return
         self._connecting = True
+        unread = database.conninfo if database is not None and not database.checked else None
         self.bridge.start(
-            self.bridge.run_blocking(self._feed.connect),
+            self.bridge.run_blocking(_reach, self._feed, unread),
             on_done=self._connected,
             on_error=self._connect_failed,
             label="Reaching the shared store",
         )
 
-    def _connected(self, _result: object) -> None:
+    def _connected(self, opened: PgDatabase | None) -> None:
         self._connecting = False
         if self._feed is None:
+            if opened is not None:
+                opened.close()
             return
+        if opened is not None and self.database is not None:
+            self.database.take_over(opened)  # its schema checked: the store is used from now
+            log.info("the shared store at %s was reached for the first time", self.host)
         notifier = QSocketNotifier(self._feed.fileno(), QSocketNotifier.Type.Read, self)
         notifier.activated.connect(self._readable)
         self._notifier = notifier
@@ -158,9 +198,24 @@ class LiveUpdates(QObject):
 
     def _connect_failed(self, exc: BaseException) -> None:
         self._connecting = False
+        if isinstance(exc, UserError):
+            self._refuse(exc)
+            return
         if not isinstance(exc, UnavailableError):
             raise exc
         self.lost(exc)
+
+    def _refuse(self, exc: UserError) -> None:
+        """The store, reached at last, cannot be used (``exc`` says why): it stays unused, held
+        offline, and nothing is tried again."""
+        database = self.database
+        if database is not None:
+            database.refuse(exc)
+        self._retry.stop()
+        if self._feed is not None:
+            self._feed.close()
+        log.warning("the shared store at %s cannot be used: %s", self.host, exc)
+        self.refused.emit(exc.for_app())
 
     def _readable(self) -> None:
         if self._feed is None:
@@ -190,9 +245,11 @@ class LiveUpdates(QObject):
             database.offline = True
         if self.online:
             self.online = False
-            log.warning("the shared store at %s cannot be reached: %s", self.host, reason)
+            why = reason if reason is not None else "not reached since the start"
+            log.warning("the shared store at %s cannot be reached: %s", self.host, why)
             self.onlineChanged.emit(False)
-        if self._feed is not None and not self._retry.isActive():
+        refused = database is not None and database.refused is not None
+        if self._feed is not None and not refused and not self._retry.isActive():
             self._retry.start(int(self.retry_s * 1000))
 
     def trouble(self, exc: UnavailableError) -> None:
@@ -211,3 +268,20 @@ class LiveUpdates(QObject):
     def _tick(self) -> None:
         if self.online:
             self.changed.emit([])
+
+
+def _reach(feed: ChangeFeed, unread: str | None) -> PgDatabase | None:
+    """Off the window's thread: listen on ``feed`` and, for a store never reached yet (its
+    address ``unread``), open it first (connecting and checking its schema); the store opened,
+    or None. Raises what the server says (:func:`app.store.pg.connect_error`'s sentences, a
+    newer store's refusal)."""
+    from app.store.pg import PgDatabase
+
+    opened = PgDatabase(unread) if unread is not None else None
+    try:
+        feed.connect()
+    except BaseException:
+        if opened is not None:
+            opened.close()
+        raise
+    return opened

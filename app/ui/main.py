@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 # Only what the window's frame needs is imported here (PySide6 makes each class when it is
 # first imported); the rest where it is used, after the first paint.
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QToolBar
 
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from app.ui.requests.page import RequestsPage
     from app.ui.settings.dialog import SettingsDialog
     from app.ui.signing import SigningView
+    from app.ui.store_start import StoreProblem
     from app.ui.sync_controller import SyncController
     from app.ui.welcome import WelcomeDialog
 
@@ -86,6 +87,9 @@ class MainWindow(QMainWindow):
     """The main window. ``MainWindow(deferred=True)`` is only its frame, ready to show at once;
     :meth:`finish_start` completes it (without ``deferred`` the constructor does)."""
 
+    #: The window is complete (its places built): emitted once, by :meth:`finish_start`.
+    ready = Signal()
+
     ctx: Context
     bridge: AsyncBridge
     editor: EditorWidget
@@ -110,6 +114,8 @@ class MainWindow(QMainWindow):
         if bridge is not None:
             self.bridge = bridge
         self.started = False
+        #: Why the store cannot be used, while its dialog is open (the window waits).
+        self.store_problem: StoreProblem | None = None
         self._place_wanted = 0
         self.settings = ui_settings(ctx)
         self.setWindowTitle("Sealbox")
@@ -130,20 +136,25 @@ class MainWindow(QMainWindow):
 
     def finish_start(self) -> None:
         """Build the places, menus, busy bar, background sync and tray icon: everything that
-        needs the store, the providers or the async loop (imported here)."""
+        needs the store, the providers or the async loop (imported here). When the store needs
+        the user first (:func:`~app.ui.store_start.store_ready`), this is done again once the
+        user has settled it in Settings."""
         from PySide6.QtWidgets import QMessageBox
 
         from app.context import Context
         from app.ui.bridge import AsyncBridge
+        from app.ui.store_start import follow_unread, store_ready
         from app.ui.wheel import install_wheel_guard
 
         app = QApplication.instance()
         if isinstance(app, QApplication):
             install_wheel_guard(app)  # before any panel exists, so every one is guarded
-        if self._owns_context:
+        if self._owns_context and not hasattr(self, "ctx"):
             self.ctx = Context.from_environment()
         if not hasattr(self, "bridge"):
             self.bridge = AsyncBridge(self)
+        if not store_ready(self):  # the store needs the user first: a dialog says why
+            return
         self._build_places()
         self.menuBar().clear()
         for menu in self._menu_frame:
@@ -151,6 +162,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect_places()
         self._build_status_bar()
+        follow_unread(self)  # a shared store not reached since the start: Offline
         self.bridge.errorReported.connect(
             lambda title, text: QMessageBox.warning(self, title, text)
         )
@@ -158,6 +170,7 @@ class MainWindow(QMainWindow):
         self.started = True
         if self._place_wanted:
             self.show_place(self._place_wanted)
+        self.ready.emit()
 
     def _build_places(self) -> None:
         """Prepare, Requests and Archive in the window's stack, and Send to many."""
@@ -341,8 +354,9 @@ class MainWindow(QMainWindow):
         return self.editor.request_open(path)
 
     def offer_restore(self) -> bool:
-        """At start: offer to restore work that a crash or a kill cut off."""
-        if not self.editor.drafts.orphaned():
+        """At start: offer to restore work that a crash or a kill cut off (not while the shared
+        store has not been reached: its drafts cannot be read)."""
+        if self.live.unread or not self.editor.drafts.orphaned():
             return False
         self.show_place(0)
         return self.editor.restore_unfinished()
@@ -454,6 +468,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.started:  # closed before it was complete (it could not start)
+            if self.store_problem is not None:
+                self.store_problem.close()
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.sync()
             super().closeEvent(event)
@@ -566,10 +582,16 @@ def run_app(path: Path | None) -> int:
         if path is not None:
             window.open_file(path)
 
-    QTimer.singleShot(0, start)
-    window.sync.start()
-    window.live.start()
-    log.info("background sync started")
+    def begin() -> None:  # the window complete (once the store is settled, if it needed that)
+        QTimer.singleShot(0, start)
+        window.sync.start()
+        window.live.start()
+        log.info("background sync started")
+
+    if window.started:
+        begin()
+    else:
+        window.ready.connect(begin)
     code = run_app_loop(app, loop)
     window.bridge.shutdown()
     guard.stop()

@@ -17,6 +17,7 @@ table rather than in dialogs, so nothing modal interrupts a long verification.
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -65,6 +66,7 @@ from app.ui.archive.verifying import VerifyingPart
 from app.ui.bridge import AsyncBridge
 from app.ui.columns import ElidedLabel, MiddleElideDelegate
 from app.ui.desktop import NoFileManagerDialog
+from app.ui.live import store_unread
 from app.ui.pdfview.view import PageView
 from app.ui.signatures.panel import FieldHighlight, SignaturePanel
 from app.ui.style import BADGE_COLOURS, DANGER, text_style
@@ -281,6 +283,8 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, RenewingPart, QWidget)
 
     def refresh(self) -> None:
         """Read the archive list from the store again, keeping the filters and the selection."""
+        if self._show_unread():
+            return
         current = self.current_id()
         try:
             self.model.refresh()
@@ -294,9 +298,23 @@ class ArchivePage(PreviewPart, VerifyingPart, ExportPart, RenewingPart, QWidget)
     def apply_filters(self) -> None:
         """Apply the provider, year and search box now (typing applies them after a pause)."""
         self.search_timer.stop()
+        if self._show_unread():
+            return
         current = self.current_id()
         self._apply_model_filters()
         self._after_reset(current)
+
+    def _show_unread(self) -> bool:
+        """While the shared store has not been read since the start: say so instead of the
+        list (True), nothing being read."""
+        text = store_unread(self.ctx, "the archive")
+        if text is None:
+            return False
+        self.empty.setText(f"<p>{html.escape(text, quote=False)}</p>")
+        self._fill_filters()
+        self.list_stack.setCurrentWidget(self.empty)
+        self.preview_pane.setVisible(False)
+        return True
 
     def _apply_model_filters(self) -> None:
         text = self.search.text().strip()

@@ -52,6 +52,7 @@ from app.ui.cancel_dialog import CancelRequestDialog
 
 # --- the page ----------------------------------------------------------------------------------
 from app.ui.columns import MiddleElideDelegate
+from app.ui.live import store_unread
 from app.ui.requests.details import RequestDetails
 from app.ui.requests.filters import (
     DATE_RANGES,
@@ -279,6 +280,8 @@ class RequestsPage(QWidget):
         """Show the requests the filter bar lets through, keeping the selected one if it is
         still among the rows read."""
         self.search_timer.stop()
+        if self._show_unread():
+            return
         keep = self.selected_id()
         self.model.set_filter(self.current_filter())
         if keep is not None:
@@ -316,6 +319,18 @@ class RequestsPage(QWidget):
 
     # --- rows and selection -------------------------------------------------------------------
 
+    def _show_unread(self) -> bool:
+        """While the shared store has not been read since the start: say so instead of the
+        rows (True), nothing being read."""
+        text = store_unread(self.ctx, "the requests")
+        if text is None:
+            return False
+        self.count_label.setText("")
+        self.empty_label.setText(text)
+        self.clear_button.setVisible(False)
+        self.list_stack.setCurrentWidget(self.empty)
+        return True
+
     def showEvent(self, event: Any) -> None:
         if not self.model.loaded:
             self.refresh()
@@ -324,6 +339,8 @@ class RequestsPage(QWidget):
     def refresh(self) -> None:
         """Read the rows again, keeping the selection (the window calls this when the place is
         shown)."""
+        if self._show_unread():
+            return
         self.run_filter.reload()
         if not self.model.loaded:
             self.model.set_filter(self.current_filter())

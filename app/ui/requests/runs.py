@@ -11,6 +11,7 @@ from app.context import Context
 from app.services.bulk import run as bulk_run
 from app.ui.bridge import AsyncBridge, describe_error
 from app.ui.bulk.actions import cancel_sentence, confirm_cancel, export_run
+from app.ui.live import store_unread
 from app.wording import when
 
 ALL_RUNS = "All requests"
@@ -60,7 +61,10 @@ class RunFilter(QObject):
         row.addWidget(self.export_button)
         row.addWidget(self.cancel_button)
         self.bar.setVisible(False)
-        self.reload()
+        if store_unread(ctx, "the runs") is None:
+            self.reload()
+        else:  # read once the shared store is reached
+            self.box.setVisible(False)
 
     def run_id(self) -> str | None:
         data = self.box.currentData()

@@ -153,6 +153,10 @@ class SettingsDialog(QDialog):
         widget: QWidget = self.general if pid is None else self.provider_pages[pid]
         self.page_list.setCurrentRow(self.pages.index(widget))
 
+    def show_store_page(self) -> None:
+        """Show the Shared store page."""
+        self.page_list.setCurrentRow(self.pages.index(self.store_page))
+
     # --- Test connection ----------------------------------------------------------------------
 
     def _sender(self) -> tuple[str | None, str | None]:

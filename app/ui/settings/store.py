@@ -47,7 +47,8 @@ TITLE = "Shared store"
 ABOUT = (
     "Desks of one office can share their requests, history and archive index on a PostgreSQL "
     "server. Leave the server empty to keep this computer's own store. A new server is used "
-    "from the next start of Sealbox."
+    "from the next start of Sealbox (at once when Sealbox is waiting for a store it could not "
+    "open)."
 )
 #: Under the server when the address is set outside Sealbox: it is the one used.
 OVERRIDDEN_NOTE = (
