@@ -123,14 +123,31 @@ def run_sealbox(
     )
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[pgserver.PgServer]:
-    """A throwaway PostgreSQL server for the whole session (tests/support/pgserver.py). Without
-    PostgreSQL installed the tests that need it fail in CI and are skipped elsewhere."""
+def _need_postgresql() -> None:
+    """Without PostgreSQL installed the tests that need it fail in CI and are skipped elsewhere."""
     if not pgserver.available():
         if os.environ.get("CI"):
             pytest.fail(pgserver.INSTALL_HINT)
         pytest.skip(pgserver.INSTALL_HINT)
+
+
+@pytest.fixture
+def own_server() -> Iterator[pgserver.PgServer]:
+    """A PostgreSQL server of this test's own, to stop (``pause``) and start again (``resume``)
+    as a server that goes down and comes back."""
+    _need_postgresql()
+    server = pgserver.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pgserver.PgServer]:
+    """A throwaway PostgreSQL server for the whole session (tests/support/pgserver.py). Without
+    PostgreSQL installed the tests that need it fail in CI and are skipped elsewhere."""
+    _need_postgresql()
     server = pgserver.start()
     try:
         with _pg_admin(server) as conn:

@@ -5,7 +5,6 @@ once the server is back (a real throwaway PostgreSQL server, stopped and started
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,17 +12,6 @@ import pytest
 from tests.e2e.test_app_start import start_app, wait_for
 from tests.gui.test_live_store import use_address
 from tests.support import pgserver
-
-
-@pytest.fixture
-def own_server() -> Iterator[pgserver.PgServer]:
-    if not pgserver.available():
-        pytest.skip(pgserver.INSTALL_HINT)
-    server = pgserver.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_the_app_starts_offline_and_reaches_the_store_when_the_server_is_back(

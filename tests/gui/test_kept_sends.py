@@ -25,14 +25,7 @@ from app.ui.kept_sends import WAITING, KeptSendsDialog
 from app.ui.main import MainWindow
 from tests.e2e.test_bad_input import SPEC
 from tests.gui.test_editor import contract_pdf, open_pdf, place
-from tests.gui.test_live_store import (  # noqa: F401 (own_server is a fixture)
-    SEEN_MS,
-    click_place,
-    open_window,
-    own_server,
-    rows,
-    use_address,
-)
+from tests.gui.test_live_store import SEEN_MS, click_place, open_window, rows, use_address
 from tests.support import pgserver
 
 TIMEOUT_MS = 30_000
@@ -70,7 +63,7 @@ def test_a_send_while_the_store_is_down_waits_on_the_desk_and_goes_when_it_is_ba
     bridge: AsyncBridge,
     home: Path,
     tmp_path: Path,
-    own_server: pgserver.PgServer,  # noqa: F811
+    own_server: pgserver.PgServer,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pymupdf
@@ -173,18 +172,6 @@ def test_on_a_desks_own_file_the_periodic_refresh_shows_another_process(
     send_elsewhere(files, "Sent by the command")
     qtbot.waitUntil(lambda: rows(window) == [("Sent by the command", "Sent")], timeout=SEEN_MS)
     assert not window.store_label.isVisible()
-
-
-@pytest.fixture
-def own_server() -> Iterator[pgserver.PgServer]:
-    """A PostgreSQL server of this test's own, to stop and start again."""
-    if not pgserver.available():
-        pytest.skip(pgserver.INSTALL_HINT)
-    server = pgserver.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_a_desk_that_loses_the_server_keeps_its_rows_and_comes_back(

@@ -11,7 +11,6 @@ the dialog's buttons are clicked.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -51,18 +50,6 @@ from tests.gui.test_settings_store import click_ok, click_test, type_into
 from tests.support import pgserver
 
 NEVER_S = 3600
-
-
-@pytest.fixture
-def own_server() -> Iterator[pgserver.PgServer]:
-    """A PostgreSQL server of this test's own, to stop and start again."""
-    if not pgserver.available():
-        pytest.skip(pgserver.INSTALL_HINT)
-    server = pgserver.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
