@@ -245,6 +245,8 @@ async def deliver(ctx: Context, request_id: str, *, wait: float = 0.0) -> Reques
     item = ctx.store.outbox.get(request.id)
     if item is None or item.state != "pending":
         return request
+    if (elsewhere := sent_elsewhere(ctx, request.id)) is not None:
+        raise BusyError(f"{request.name!r} {elsewhere}")
     held = await lock_waiting_async(ctx.paths.lock("send", request.id), wait)
     if held is None:
         raise BusyError(
@@ -338,6 +340,24 @@ def document_path(ctx: Context, request_id: str) -> Path:
 
 _PENDING = re.compile(r"^\.pending-(\d+)-([0-9a-f-]{36})\.pdf$")
 _PENDING_PART = re.compile(r"^\.\.pending-\d+-([0-9a-f-]{36})\.pdf\..*\.part$")
+
+
+def sent_elsewhere(ctx: Context, request_id: str) -> str | None:
+    """Why this desk leaves the send of ``request_id`` to another (None: it is this desk's).
+
+    A request's working copy is written by the desk that commits it, into its own data folder,
+    and only that desk can send it: on a shared store another desk's sync finds the request in
+    the outbox without its document, and leaves it to that desk (its sync or its app sends it,
+    and judges a send of its own that was cut off) rather than failing a request the provider
+    may already have."""
+    if document_path(ctx, request_id).exists():
+        return None
+    creator = ctx.requests.creator(request_id)
+    who = f"by {creator}" if creator else "at another desk"
+    return (
+        f"was sent {who}: its document is on that computer, not this one, so that desk's "
+        "Sealbox sends it (if that copy is lost, cancel the request and send it again)"
+    )
 
 
 def sending_elsewhere(ctx: Context, request_id: str) -> bool:

@@ -35,7 +35,7 @@ from app.services.bulk.run import resume_runs
 from app.services.desk_outbox import commit_kept
 from app.services.leases import leased_many
 from app.services.requests import refresh_and_apply
-from app.services.send import deliver, discard_orphans
+from app.services.send import deliver, discard_orphans, sent_elsewhere
 from app.storage import storage_error
 from app.store.records import DATABASE_ERRORS
 
@@ -167,6 +167,9 @@ def judge_interrupted_sends(ctx: Context, result: SyncResult) -> None:
     have reached the provider and is reconciled; one whose process is alive is left to it."""
     outbox = ctx.store.outbox
     for item in outbox.in_state("sending"):
+        if (elsewhere := sent_elsewhere(ctx, item.request_id)) is not None:
+            result.left[item.request_id] = f"being sent: it {elsewhere}"
+            continue
         held = try_lock(ctx.paths.lock("send", item.request_id))
         if held is None:
             pid = outbox.owner_pid(item.request_id)
@@ -304,6 +307,9 @@ async def sync(ctx: Context, resend: Iterable[str] = ()) -> SyncResult:
             result.fail(item.request_id, exc)
 
     for item in outbox.in_state("reconciling"):
+        if (elsewhere := sent_elsewhere(ctx, item.request_id)) is not None:
+            result.left[item.request_id] = f"its send is unsettled: it {elsewhere}"
+            continue
         try:
             await reconcile(ctx, item.request_id, result)
         except SealboxError as exc:

@@ -21,6 +21,7 @@ from app.domain.model import Request
 from app.domain.report import RecipientReport, Report
 from app.domain.text import shown
 from app.errors import NotFoundError, UserError
+from app.store.actor import describe
 from app.store.connection import StoreDatabase
 from app.store.dialect import dialect_of
 from app.store.history import read_events, record_event, restore_events
@@ -145,6 +146,14 @@ class Requests:
             self.db.execute("SELECT 1 FROM requests WHERE id = ?", [request_id]).fetchone()
             is not None
         )
+
+    def creator(self, request_id: str) -> str | None:
+        """Who created the request, as an event's doer is shown (``jane on DESK-4``); None
+        when the store does not say (a request from before desks were recorded)."""
+        row = self.db.execute(
+            "SELECT created_desk, created_user FROM requests WHERE id = ?", [request_id]
+        ).fetchone()
+        return describe(row[0], row[1], None) if row is not None else None
 
     def version(self, request_id: str) -> int:
         row = self.db.execute("SELECT version FROM requests WHERE id = ?", [request_id]).fetchone()
