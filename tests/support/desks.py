@@ -4,13 +4,15 @@
 An :class:`Office` is one store (a SQLite file's path or a PostgreSQL address), one archive
 folder, Craftkit's loopback fake, and a Sealbox home per desk under one folder: each desk has its
 own data folder, so its own lock files, and only the store's leases keep the desks apart. The
-requests are sent through the fake from desk 0 in this process (``app.services.send``: the
-outbox and its keys, as ``sealbox send`` does). Each desk then runs ``sealbox sync --json``
-again and again, a separate process each (:class:`Desks`), while the fake completes the requests
-still open; a fifth desk (:class:`Victim`) claims its first batch of leases and is killed -9
-holding them. :func:`exactly_once` makes the checks: every request created once at the fake,
-its signed PDF and certificate downloaded exactly once (counted at the fake), one archive folder
-each, none left staged, no lease left, ``sealbox archive verify`` all intact.
+requests are sent through the fake first, by two desks at once, a process each
+(:meth:`Office.send`: ``app.services.send``, the outbox and its keys in the shared store, as
+``sealbox send`` does). Each desk then runs ``sealbox sync --json`` again and again, a separate
+process each (:class:`Desks`, :class:`Run`), while the fake completes the requests still open; a
+fifth desk (:class:`Victim`) claims its first batch of leases, is killed -9 holding them, and
+then syncs again with the others. :func:`exactly_once` makes the checks: every request created
+once at the fake, its signed PDF and certificate downloaded exactly once (counted at the fake),
+one archive folder each, none left staged, no lease left, the killed desk's requests left to it
+while its leases ran and archived by the others after, ``sealbox archive verify`` all intact.
 """
 
 from __future__ import annotations
