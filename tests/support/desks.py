@@ -187,7 +187,8 @@ class Office:
             if year.name.startswith("."):  # .staging: folders being made, renamed when whole
                 continue
             for month in year.iterdir():
-                found += sum(1 for p in month.iterdir() if p.is_dir())
+                with os.scandir(month) as entries:  # polled often: no stat of each entry
+                    found += sum(1 for e in entries if e.is_dir(follow_symlinks=False))
         return found
 
     def staged(self) -> list[Path]:
