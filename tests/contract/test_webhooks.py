@@ -13,17 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pymupdf
 import pytest
 
 from app.context import Context
 from app.domain.lifecycle import Status
-from app.domain.model import RequestSpec
-from app.services.send import send
 from app.services.sync import sync
 from app.services.webhooks import WebhookReceiver
 from tests.conftest import ROOT
 from tests.fakes.base import ProviderFake
+from tests.support.desks import one_page_pdf, send_request, spec
 
 SECRET = "whsec_test_0123456789"
 EVENTS = {"craftkit": "signature.completed", "saypdf": "document.completed"}
@@ -55,31 +53,8 @@ def environ(fake: ProviderFake) -> dict[str, str]:
 
 
 async def send_one(ctx: Context, fake: ProviderFake, tmp_path: Path) -> str:
-    pdf = tmp_path / "order.pdf"
-    doc = pymupdf.open()
-    doc.new_page().insert_text((72, 72), "Purchase order 881")
-    doc.save(pdf)
-    spec = RequestSpec.from_json(
-        {
-            "name": "Purchase order 881",
-            "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-            "fields": [
-                {
-                    "recipientIndex": 0,
-                    "type": "signature",
-                    "page": 1,
-                    "x": 72,
-                    "y": 600,
-                    "width": 180,
-                    "height": 48,
-                }
-            ],
-        }
-    )
-    render = None
-    if fake.provider_id == "craftkit":
-        render = fake.add_render(pdf.read_bytes())  # type: ignore[attr-defined]
-    request = await send(ctx, pdf, spec, provider_id=fake.provider_id, render_id=render)
+    pdf = one_page_pdf(tmp_path / "order.pdf", "Purchase order 881")
+    request = await send_request(ctx, fake, pdf, spec("Purchase order 881"))
     assert request.status == Status.SENT
     assert request.provider_id is not None
     return request.id
@@ -142,34 +117,10 @@ def test_listen_serves_the_endpoints(fake: ProviderFake, home: Path, tmp_path: P
     from tests.conftest import run_sealbox
 
     env = environ(fake)
-    pdf = tmp_path / "order.pdf"
-    doc = pymupdf.open()
-    doc.new_page().insert_text((72, 72), "Purchase order 882")
-    doc.save(pdf)
-    spec = tmp_path / "spec.json"
-    spec.write_text(
-        json.dumps(
-            {
-                "name": "Purchase order 882",
-                "recipients": [
-                    {"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}
-                ],
-                "fields": [
-                    {
-                        "recipientIndex": 0,
-                        "type": "signature",
-                        "page": 1,
-                        "x": 72,
-                        "y": 600,
-                        "width": 180,
-                        "height": 48,
-                    }
-                ],
-            }
-        ),
-        encoding="utf-8",
-    )
-    args = ["send", str(pdf), "--spec", str(spec), "--provider", fake.provider_id, "--json"]
+    pdf = one_page_pdf(tmp_path / "order.pdf", "Purchase order 882")
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(spec("Purchase order 882")), encoding="utf-8")
+    args = ["send", str(pdf), "--spec", str(spec_file), "--provider", fake.provider_id, "--json"]
     if fake.provider_id == "craftkit":
         args += ["--render-id", fake.add_render(pdf.read_bytes())]  # type: ignore[attr-defined]
     sent = run_sealbox(*args, env_extra=env)

@@ -1,43 +1,51 @@
 """Many desks on one store and one archive folder: each request is refreshed, downloaded and
-archived by one desk at a time (its lease), and a desk killed while holding a lease has it
-taken over once it expires.
+archived by one desk at a time (its lease), and a desk killed while holding leases has them
+taken over once they expire.
 
 Each desk is a Sealbox home of its own (its own data folder, so its own lock files: only the
 store's leases keep the desks apart), all of them naming one store by its address and one
-archive folder. The store is a SQLite file, then a PostgreSQL database (``STORES``), named by
-its address; the PostgreSQL password comes from the environment, as the keyring's would.
+archive folder (``tests/support/desks.py``). The small test runs on a SQLite file, then on a
+PostgreSQL database (``STORES``); the test at the issue's scale (5 desks, 1,000 requests) on
+PostgreSQL. The PostgreSQL password comes from the environment, as the keyring's would.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import signal
-import subprocess
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pymupdf
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 
-from app.context import Context
-from app.domain.model import RequestSpec
-from app.services.send import send
-from tests.conftest import run_sealbox, start_sealbox, wait_for_files
 from tests.fakes.craftkit import CraftkitFake
+from tests.support.desks import (
+    Desks,
+    Office,
+    Run,
+    Victim,
+    exactly_once,
+    failed,
+    start_sync,
+    store_address,
+)
 
-#: The stores the test runs on (each gives the shared store's address for a test folder).
+#: The stores the small test runs on.
 STORES = ["sqlite", "postgresql"]
 REQUESTS = 18
-#: The killed desk's lease: long enough for the others' first pass to find it held.
+#: The killed desk's lease in the small test: long enough for the others' first pass to find
+#: it held.
 KILLED_LEASE_S = 12
 #: The other desks' leases (short: a test does not wait for long ones).
 LEASE_S = 3
+
+#: The issue's scale: 1,000 requests, four desks syncing and a fifth killed -9 in the middle.
+AT_SCALE = 1000
+#: The desks' leases at that scale (renewed every third of it while they work).
+AT_SCALE_LEASE_S = 10
+#: The killed desk's lease: its desk's next pass, started at once, reaches the requests it held
+#: in its first seconds (the first batch of the same list), well within it even on a busy
+#: machine; every pass of the others that reaches them meanwhile leaves them too.
+AT_SCALE_KILLED_LEASE_S = 20
 
 
 @pytest.fixture
@@ -47,183 +55,70 @@ def fake() -> Iterator[CraftkitFake]:
 
 
 @pytest.fixture(params=STORES)
-def store_address(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict[str, str]]:
-    """The shared store's address, and the environment that gives its password."""
+def office(request: pytest.FixtureRequest, tmp_path: Path, fake: CraftkitFake) -> Office:
+    """Desks sharing a store on each backend (a SQLite file's path, or a PostgreSQL address)."""
     if request.param == "postgresql":
-        parts = conninfo_to_dict(str(request.getfixturevalue("pg_url")))
-        password = str(parts.pop("password"))
-        address = f"postgresql://{parts['user']}@{parts['host']}:{parts['port']}/{parts['dbname']}"
-        return address, {"SEALBOX_STORE_PASSWORD": password}
-    folder = tmp_path / "shared"
-    folder.mkdir()
-    return str(folder / "sealbox.db"), {}
-
-
-class Desks:
-    """Sealbox homes sharing ``address`` and one archive folder."""
-
-    def __init__(self, root: Path, address: tuple[str, dict[str, str]], fake: CraftkitFake) -> None:
-        self.root = root
-        self.address, self.password_env = address
-        self.fake = fake
-        self.archive = root / "shared-archive"
-
-    def env(self, name: str, **extra: str) -> dict[str, str]:
-        home = self.root / name
-        if not home.exists():
-            home.mkdir()
-            (home / "config.toml").write_text(f'archive_dir = "{self.archive}"\n', encoding="utf-8")
-        return {
-            "SEALBOX_HOME": str(home),
-            "SEALBOX_DATABASE_URL": self.address,
-            "SEALBOX_STORE_LEASE_S": str(LEASE_S),
-            **self.password_env,
-            **self.fake.env(),
-            **extra,
-        }
-
-
-def send_requests(desks: Desks, tmp_path: Path, count: int) -> None:
-    """``count`` requests sent through Craftkit from desk 0 (in this process: faster)."""
-    pdf = tmp_path / "agreement.pdf"
-    doc = pymupdf.open()
-    doc.new_page().insert_text((72, 72), "Service agreement")
-    doc.save(pdf)
-    doc.close()
-    ctx = Context.from_environment(desks.env("desk0"))
-
-    async def send_all() -> None:
-        try:
-            for n in range(count):
-                render = desks.fake.add_render(pdf.read_bytes())
-                spec = RequestSpec.from_json(_spec(n))
-                await send(ctx, pdf, spec, provider_id="craftkit", render_id=render)
-        finally:
-            await ctx.aclose()
-
-    try:
-        asyncio.run(send_all())
-    finally:
-        ctx.close()
-
-
-def _spec(n: int) -> dict[str, Any]:
-    return {
-        "name": f"Service agreement {n:02d}",
-        "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-        "fields": [
-            {
-                "recipientIndex": 0,
-                "type": "signature",
-                "page": 1,
-                "x": 72,
-                "y": 600,
-                "width": 180,
-                "height": 48,
-            }
-        ],
-    }
-
-
-def synced(proc: subprocess.Popen[str]) -> dict[str, Any]:
-    out, err = proc.communicate(timeout=180)
-    assert proc.returncode in (0, 3), err
-    result: dict[str, Any] = json.loads(out)
-    return result
+        address, secrets = store_address(str(request.getfixturevalue("pg_url")))
+    else:
+        (tmp_path / "shared").mkdir()
+        address, secrets = str(tmp_path / "shared" / "sealbox.db"), {}
+    return Office(tmp_path / "office", address, fake, secrets, lease_s=LEASE_S)
 
 
 @pytest.mark.slow
 def test_desks_syncing_together_download_and_archive_each_request_once(
-    home: Path,
-    tmp_path: Path,
-    fake: CraftkitFake,
-    store_address: tuple[str, dict[str, str]],
+    home: Path, office: Office
 ) -> None:
-    desks = Desks(tmp_path, store_address, fake)
-    send_requests(desks, tmp_path, REQUESTS)
-    envelopes = fake.envelope_ids()
+    office.send(REQUESTS, senders=1)
+    envelopes = office.fake.envelope_ids()
     assert len(envelopes) == REQUESTS
-    for envelope in envelopes[: REQUESTS // 2]:
-        fake.advance(envelope, "completed")
+    office.complete(envelopes[: REQUESTS // 2])
 
     # Desk A claims its first leases, stops there (as a desk hangs), and is killed -9.
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    killed = start_sealbox(
-        "sync",
-        "--json",
-        env_extra=desks.env(
-            "deskA",
-            SEALBOX_STORE_LEASE_S=str(KILLED_LEASE_S),
-            SEALBOX_REACHED_DIR=str(marks),
-            SEALBOX_PAUSE_AT="lease-claimed",
-        ),
-    )
-    try:
-        wait_for_files(marks, "lease-claimed", 1)
-        os.kill(killed.pid, signal.SIGKILL)
-    finally:
-        killed.communicate(timeout=60)
-    held = [lease for lease in _lease_rows(desks) if lease[1].endswith(f"pid {killed.pid}")]
-    assert held, _lease_rows(desks)  # the batch it claimed: every request in flight
-    taken = {request_id for request_id, _, _ in held}
-    expires_ms = min(expires for _, _, expires in held)
+    killed = Victim(office, KILLED_LEASE_S, name="deskA")
+    killed.kill_once_claimed()
+    assert killed.pid is not None
+    assert killed.held, office.leases()  # the batch it claimed: every request in flight
+    expires_ms = min(x.expires_at for x in office.leases() if killed.holds(x))
 
     # Three desks sync at once, again and again, while the provider completes the rest.
-    others = ["deskB", "deskC", "deskD"]
-    left_to_killed = False
     pending = envelopes[REQUESTS // 2 :]
     deadline = time.monotonic() + 240
     while True:
-        procs = [start_sealbox("sync", "--json", env_extra=desks.env(d)) for d in others]
-        for envelope in pending[:3]:  # completed while the desks are at work
-            fake.advance(envelope, "completed")
+        passes = [start_sync(office, desk) for desk in ("deskB", "deskC", "deskD")]
+        office.complete(pending[:3])  # completed while the desks are at work
         pending = pending[3:]
-        results = [synced(p) for p in procs]
+        left = [p.left_to(killed.pid) for p in passes]
         if time.time() * 1000 < expires_ms:
-            # The killed desk's lease is still running: every desk left that request to it.
-            for result in results:
-                assert taken <= set(result["leftInFlight"]), result
-                for request_id in taken:
-                    assert f"pid {killed.pid})" in result["leftInFlight"][request_id]
-            left_to_killed = True
-        if not pending and _all_archived(desks, REQUESTS):
+            # The killed desk's lease is still running: every desk left its requests to it.
+            assert all(set(killed.held) <= each for each in left), left
+            killed.left += sum(len(each) for each in left)
+        if not pending and office.archived() == REQUESTS:
             break
         assert time.monotonic() < deadline, "the desks did not archive every request in time"
 
-    assert left_to_killed, "the first pass came after the killed desk's lease had expired"
-    # Taken over: no lease of the killed desk is left, and its request is archived.
-    assert not [lease for lease in _lease_rows(desks) if f"pid {killed.pid}" in lease[1]]
-    downloads = Counter(r.path for r in fake.requests_to("GET", "/v1/signatures/[^/]+/download"))
-    certificates = Counter(
-        r.path for r in fake.requests_to("GET", "/v1/signatures/[^/]+/certificate")
-    )
-    assert len(downloads) == REQUESTS and set(downloads.values()) == {1}, downloads
-    assert len(certificates) == REQUESTS and set(certificates.values()) == {1}, certificates
-    folders = [p for p in desks.archive.glob("*/*/*") if p.is_dir()]
-    assert len(folders) == REQUESTS
-    assert not (desks.archive / ".staging").exists() or not any(
-        (desks.archive / ".staging").iterdir()
-    )
-
-    verified = run_sealbox("archive", "verify", "--json", env_extra=desks.env("deskB"))
-    assert verified.returncode == 0, verified.stderr
-    report = json.loads(verified.stdout)
-    assert report["ok"] is True
-    assert len({f["requestId"] for f in report["files"]}) == REQUESTS
+    assert killed.left, "the first pass came after the killed desk's lease had expired"
+    checks = exactly_once(office, REQUESTS, killed)
+    assert not failed(checks), checks
 
 
-def _lease_rows(desks: Desks) -> list[tuple[str, str, int]]:
-    """The store's leases, read through the store (whichever backend the address names)."""
-    ctx = Context.from_environment(desks.env("deskB"))
-    try:
-        return [(x.request_id, x.holder, x.expires_at) for x in ctx.store.leases.held()]
-    finally:
-        ctx.close()
+@pytest.mark.slow
+def test_five_desks_sync_a_thousand_requests_exactly_once(
+    home: Path, tmp_path: Path, fake: CraftkitFake, pg_url: str
+) -> None:
+    """The issue's scale: 5 ``sealbox`` processes on one PostgreSQL store and one archive folder
+    sync 1,000 requests while the fake completes them; one is killed -9 holding leases."""
+    address, secrets = store_address(pg_url)
+    office = Office(tmp_path / "office", address, fake, secrets, lease_s=AT_SCALE_LEASE_S)
+    office.send(AT_SCALE)
+    envelopes = fake.envelope_ids()
+    assert len(envelopes) == AT_SCALE
+    # Half signed before the desks start, the rest while they work (50 every half second).
+    office.complete(envelopes[: AT_SCALE // 2])
+    # A fifth desk is killed -9 holding leases once a fifth are archived; it then syncs again.
+    killed = Victim(office, AT_SCALE_KILLED_LEASE_S)
+    desks = Desks(office, ["deskA", "deskB", "deskC", "deskD"], killed)
+    Run(office, desks, AT_SCALE, envelopes[AT_SCALE // 2 :], kill_at=AT_SCALE // 5)()
 
-
-def _all_archived(desks: Desks, count: int) -> bool:
-    listed = run_sealbox("archive", "list", "--json", env_extra=desks.env("deskB"))
-    assert listed.returncode == 0, listed.stderr
-    data = json.loads(listed.stdout)
-    return len(data["signatures"]) == count
+    checks = exactly_once(office, AT_SCALE, killed)
+    assert not failed(checks), checks
