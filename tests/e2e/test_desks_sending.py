@@ -51,7 +51,11 @@ def desks(pg_url: str, tmp_path: Path) -> tuple[Desk, Desk, list[str]]:
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps(SPEC), encoding="utf-8")
     send = ["send", str(pdf), "--spec", str(spec), "--json"]
-    return Desk(tmp_path, "desk-a", address, secrets), Desk(tmp_path, "desk-b", address, secrets), send
+    return (
+        Desk(tmp_path, "desk-a", address, secrets),
+        Desk(tmp_path, "desk-b", address, secrets),
+        send,
+    )
 
 
 def test_a_send_under_way_at_one_desk_is_left_to_it_by_another_desks_sync(
