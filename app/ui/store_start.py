@@ -12,13 +12,14 @@ opens the store it then names) and **Quit**.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from app.context import Context
-from app.errors import UnavailableError, UserError
+from app.errors import SealboxError, UnavailableError, UserError
 from app.store.address import AddressError
 from app.ui.bridge import AsyncBridge
 from app.ui.settings.dialog import SettingsDialog
@@ -37,7 +38,38 @@ WHAT_TO_DO = (
 #: On the Shared store page opened from the dialog, after the problem's sentence.
 SETTINGS_NOTE = "OK opens the shared store this page then names."
 OPEN_SETTINGS = "Open Settings"
+#: While the shared store is reached at the start, the window's events are handled this often.
+PAINT_EVERY_MS = 30
 QUIT = "Quit"
+
+
+def reach_painting(ctx: Context) -> None:
+    """Reach the shared store in a thread of its own while the window keeps painting: a server
+    that does not answer (a host that drops packets, the VPN down) takes up to the connection's
+    timeout, and the window, already shown, must not freeze meanwhile. A server that cannot be
+    reached leaves the store held offline (:meth:`Context.hold_store_offline`); anything else
+    is left for :func:`open_store`, which opens it again (a refusal comes back at once). Only
+    the frame's rail and empty menus can be clicked meanwhile, and the window is not complete,
+    so nothing else uses the store."""
+    if not ctx.shared_store or "store" in ctx.__dict__:
+        return
+
+    def reach() -> None:
+        try:
+            ctx.store  # noqa: B018  (opening it is the point)
+        except UnavailableError as exc:
+            log.warning("the shared store cannot be reached at the start, working offline: %s", exc)
+            ctx.hold_store_offline()
+        except SealboxError as exc:  # said by open_store, which opens it again
+            log.info("the shared store could not be opened at the start: %s", exc)
+
+    thread = threading.Thread(target=reach, name="sealbox-reach-store", daemon=True)
+    thread.start()
+    app = QCoreApplication.instance()
+    while thread.is_alive():
+        if app is not None:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, PAINT_EVERY_MS)
+        thread.join(PAINT_EVERY_MS / 1000)
 
 
 def open_store(ctx: Context) -> UserError | None:
@@ -68,6 +100,7 @@ def store_ready(window: MainWindow) -> bool:
     if window.store_problem is not None:
         window.store_problem.close()
         window.store_problem = None
+    reach_painting(window.ctx)
     problem = open_store(window.ctx)
     if problem is None:
         return True

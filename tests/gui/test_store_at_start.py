@@ -11,13 +11,15 @@ the dialog's buttons are clicked.
 from __future__ import annotations
 
 import logging
+import socket
+import time
 from pathlib import Path
 
 import psycopg
 import pymupdf
 import pytest
 from psycopg.conninfo import conninfo_to_dict
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QPushButton
 from pytestqt.qtbot import QtBot
@@ -313,4 +315,45 @@ def test_a_database_the_server_does_not_have_is_said_and_quit(
     QTest.keyClick(problem.box, Qt.Key.Key_Escape)  # as Quit
     qtbot.waitUntil(lambda: not window.isVisible())
     assert not window.started
+    no_traceback(caplog)
+
+
+def test_a_server_that_never_answers_does_not_freeze_the_window_while_it_starts(
+    qtbot: QtBot,
+    bridge: AsyncBridge,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A host that takes the connection and never says a word (as one behind a VPN that drops
+    # packets): opening the store waits for the connection's timeout, here 2 s.
+    silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    port = silent.getsockname()[1]
+    monkeypatch.setattr("app.store.pg.CONNECT_TIMEOUT_S", 2)
+    monkeypatch.setenv("SEALBOX_DATABASE_URL", f"postgresql://sealbox@127.0.0.1:{port}/sealbox")
+    monkeypatch.setenv("SEALBOX_STORE_PASSWORD", "secret")
+    try:
+        window = MainWindow(bridge=bridge, deferred=True)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        beats: list[float] = []
+        heartbeat = QTimer()
+        heartbeat.setInterval(20)
+        heartbeat.timeout.connect(lambda: beats.append(time.monotonic()))
+        heartbeat.start()
+        started = time.monotonic()
+        window.finish_start()
+        waited = time.monotonic() - started
+        heartbeat.stop()
+    finally:
+        silent.close()
+    assert waited >= 1.5, f"the store was opened in {waited:.2f} s: the server was not silent"
+    gaps = [b - a for a, b in zip([started, *beats], [*beats, started + waited], strict=True)]
+    assert max(gaps) < 0.5, f"the window froze for {max(gaps):.2f} s while it started"
+    assert window.started and window.store_problem is None
+    assert window.store_label.isVisible()
+    assert window.store_label.text() == offline_text(f"127.0.0.1:{port}")
     no_traceback(caplog)
