@@ -40,6 +40,7 @@ from app.domain.model import Request, RequestSpec
 from app.services.send import send
 from app.store.leases import Lease
 from tests.conftest import ROOT, run_sealbox, sealbox_env
+from tests.e2e.test_bad_input import SPEC
 from tests.fakes.base import ProviderFake
 from tests.fakes.craftkit import CraftkitFake
 
@@ -61,21 +62,7 @@ def one_page_pdf(path: Path, text: str) -> Path:
 
 def spec(name: str) -> dict[str, Any]:
     """A request spec named ``name``: one signer (Jane Doe), one signature field on page 1."""
-    return {
-        "name": name,
-        "recipients": [{"firstName": "Jane", "lastName": "Doe", "email": "jane@example.com"}],
-        "fields": [
-            {
-                "recipientIndex": 0,
-                "type": "signature",
-                "page": 1,
-                "x": 72,
-                "y": 600,
-                "width": 180,
-                "height": 48,
-            }
-        ],
-    }
+    return {**SPEC, "name": name}
 
 
 async def send_request(
