@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from app.domain.model import RequestSpec
     from app.errors import StoreUnreachableError
     from app.services.desk_outbox import KeptSend
+    from app.services.send import Checked
 
 
 def keep_send(
@@ -22,6 +23,7 @@ def keep_send(
     spec: RequestSpec,
     file: Path,
     unreachable: StoreUnreachableError,
+    checked: Checked,
 ) -> int:
     """``sealbox send`` when the shared store cannot be reached: the send is checked and kept
     on this desk; exit 3 (not sent yet: the next ``sealbox sync`` sends it)."""
@@ -34,6 +36,7 @@ def keep_send(
         provider_id=args.provider,
         render_id=args.render_id,
         idempotency_key=args.idempotency_key,
+        checked=checked,
     )
 
     def text() -> None:

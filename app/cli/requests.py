@@ -27,6 +27,8 @@ def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
     spec = bulk.request_spec(ctx, args)
     if args.ocr:
         spec = replace(spec, ocr_anchors=True)
+    # Checked once, whether it is committed now or kept on the desk.
+    checked = send.check(ctx, args.file, spec, provider_id=args.provider, render_id=args.render_id)
     try:
         request = run_to_end(
             send.send(
@@ -36,12 +38,13 @@ def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
                 provider_id=args.provider,
                 render_id=args.render_id,
                 idempotency_key=args.idempotency_key,
+                checked=checked,
             )
         )
     except StoreUnreachableError as exc:
         from app.cli.queued import keep_send
 
-        return keep_send(ctx, args, spec, args.file, exc)
+        return keep_send(ctx, args, spec, args.file, exc, checked)
 
     warnings = send.warnings_of(ctx, request.id)
     for warning in warnings:  # on stderr, so stdout stays the one JSON object with --json

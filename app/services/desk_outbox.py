@@ -43,7 +43,6 @@ from app.errors import (
     StoreUnreachableError,
     UnavailableError,
     UserError,
-    ValidationError,
 )
 from app.faults import crash_point
 from app.fsutil import atomic_copy, atomic_write_bytes, fsync_dir, sha256_file
@@ -92,8 +91,6 @@ class CommitResult:
 
     committed: list[Request] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
-    #: The store could not be reached: the rest stay kept for the next try.
-    unreachable: bool = False
 
 
 def keep(
@@ -105,15 +102,18 @@ def keep(
     render_id: str | None = None,
     idempotency_key: str | None = None,
     draft_id: str | None = None,
+    checked: Checked | None = None,
 ) -> KeptSend:
     """Check a send and keep it on this desk until the shared store can be reached. The same
     key again returns the send already kept (nothing is kept twice). ``draft_id``: the draft it
-    was prepared in, deleted from the store with the commit."""
+    was prepared in, deleted from the store with the commit; ``checked``: what
+    :func:`~app.services.send.check` found, when the caller checked it already."""
     key = idempotency_key or str(uuid.uuid4())
     folder = ctx.paths.desk_outbox_dir / key
     if (folder / SEND_FILE).exists():
         return read(folder)
-    checked = check(ctx, pdf_path, spec, provider_id=provider_id, render_id=render_id)
+    if checked is None:
+        checked = check(ctx, pdf_path, spec, provider_id=provider_id, render_id=render_id)
     held = try_lock(ctx.paths.lock("kept", key))
     if held is None:
         raise BusyError(f"Another Sealbox is keeping {spec.name!r} on this desk right now.")
@@ -203,7 +203,7 @@ def kept(ctx: Context) -> list[KeptSend]:
     if not folder.is_dir():
         return []
     found = []
-    for path in sorted(folder.iterdir()):
+    for path in folder.iterdir():
         if path.name.startswith(".") or not (path / SEND_FILE).exists():
             continue
         try:
@@ -255,9 +255,8 @@ def commit_kept(ctx: Context) -> CommitResult:
             try:
                 request = _commit_one(ctx, kept_send)
             except StoreUnreachableError:
-                result.unreachable = True
-                break
-            except (UnavailableError, UserError, ValidationError) as exc:
+                break  # the rest stay kept for the next try
+            except (UnavailableError, UserError) as exc:
                 result.refused[kept_send.key] = exc.message
                 _note_problem(kept_send, exc.message)
                 continue

@@ -93,10 +93,13 @@ def prepare(
     render_id: str | None = None,
     idempotency_key: str | None = None,
     document_name: str | None = None,
+    checked: Checked | None = None,
 ) -> Request:
     """Check the request and commit it to the outbox; returns the queued request.
-    ``document_name``: the name the request gives the document (by default the file's)."""
-    checked = check(ctx, pdf_path, spec, provider_id=provider_id, render_id=render_id)
+    ``document_name``: the name the request gives the document (by default the file's);
+    ``checked``: what :func:`check` found, when the caller checked it already."""
+    if checked is None:
+        checked = check(ctx, pdf_path, spec, provider_id=provider_id, render_id=render_id)
     provider, info = checked.provider, checked.info
     store = ctx.store
     key = idempotency_key or str(uuid.uuid4())
@@ -301,6 +304,7 @@ async def send(
     provider_id: str | None = None,
     render_id: str | None = None,
     idempotency_key: str | None = None,
+    checked: Checked | None = None,
 ) -> Request:
     request = prepare(
         ctx,
@@ -309,6 +313,7 @@ async def send(
         provider_id=provider_id,
         render_id=render_id,
         idempotency_key=idempotency_key,
+        checked=checked,
     )
     if request.status != Status.QUEUED:
         return request

@@ -67,6 +67,12 @@ class Delivery:
 
     async def _send(self, job: Callable[[], Job]) -> Request | KeptSend:
         path, spec, provider_id, render_id, draft_id = job()
+        # Checked once, whether it is committed now or kept on the desk.
+        checked = await self.bridge.run_blocking(
+            lambda: send_service.check(
+                self.ctx, path, spec, provider_id=provider_id, render_id=render_id
+            )
+        )
         try:
             request = await self.bridge.run_blocking(
                 lambda: send_service.prepare(
@@ -76,6 +82,7 @@ class Delivery:
                     provider_id=provider_id,
                     render_id=render_id,
                     idempotency_key=self.key,
+                    checked=checked,
                 )
             )
         except StoreUnreachableError:
@@ -89,6 +96,7 @@ class Delivery:
                     render_id=render_id,
                     idempotency_key=self.key,
                     draft_id=draft_id,
+                    checked=checked,
                 )
             )
         if request.status == Status.QUEUED:
